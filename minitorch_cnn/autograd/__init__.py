@@ -1,0 +1,11 @@
+"""Floor 2: the autograd core."""
+
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor
+
+__all__ = ["Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+
+from .gradcheck import GradcheckError, gradcheck  # noqa: E402
+
+__all__ += ["GradcheckError", "gradcheck"]

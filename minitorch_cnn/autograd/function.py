@@ -1,0 +1,91 @@
+"""``Function``: one node of the autograd graph.
+
+A subclass writes ``forward(self, *arrays, **kw) -> array`` and ``backward(self, grad) -> grads``
+on raw arrays (NumPy or CuPy); ``self`` is the context: whatever forward stores on it is what
+backward reads. ``apply`` wraps the arrays of Tensor arguments, runs forward, and when any input
+requires grad links the output into the graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import _enabled
+from .tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Engine fields live in slots; what a subclass saves lives in its ``__dict__``, which the
+    engine clears after backward (unless ``retain_graph``) to free memory.
+    """
+
+    __slots__ = ("inputs", "versions", "needs_input_grad", "_hooks", "_freed", "__dict__", "__weakref__")
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run the op on ``args`` (Tensors or anything else, passed through) and record it."""
+        ctx = cls.__new__(cls)
+        arrays = []
+        requires = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                requires = requires or a.requires_grad
+            else:
+                arrays.append(a)
+        requires = requires and _enabled[0]
+        ctx.needs_input_grad = (
+            tuple(isinstance(a, Tensor) and a.requires_grad for a in args) if requires else (False,) * len(args)
+        )
+        try:
+            out = ctx.forward(*arrays, **kwargs)
+        except (ValueError, TypeError, IndexError) as exc:
+            shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
+            raise RuntimeError(f"{cls.__name__}: {exc} (input shapes: {shapes})") from exc
+        if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars
+            out = np.asarray(out)
+        result = Tensor._wrap(out)
+        if requires:
+            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
+            ctx.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            ctx._hooks = None
+            ctx._freed = False
+            result.requires_grad = True
+            result.grad_fn = ctx
+        return result
+
+    def release(self) -> None:
+        """Free what forward saved; a later backward through this node raises."""
+        if self.__dict__:
+            self.__dict__.clear()
+            self._freed = True
+
+    def register_hook(self, hook: Any) -> None:
+        """``hook(grad_tensor) -> Tensor | None`` runs on this node's summed output gradient."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf tensors) this node sends gradients to, as in torch."""
+        return tuple(
+            (t.grad_fn if t.grad_fn is not None else t) if t is not None and t.requires_grad else None
+            for t in getattr(self, "inputs", ())
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"

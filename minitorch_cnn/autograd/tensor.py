@@ -1,0 +1,225 @@
+"""``Tensor``: an array (NumPy or CuPy) plus what autograd needs.
+
+The math methods (``+``, ``.sum``, ``.view`` ...) are attached by the ops floor
+(``minitorch_cnn/ops/methods.py``); this file holds only the data, the graph fields and the
+autograd entry points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from .grad_mode import _enabled
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, like ``torch.Tensor``.
+
+    ``data`` is the raw array; ``grad_fn`` the Function that made it (None for leaves).
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "_hooks", "_retains", "__weakref__")
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = backend.array_module(data)
+        if dtype is not None:
+            arr = xp.asarray(data, dtype=backend.to_dtype(dtype))
+        else:
+            arr = xp.asarray(data)
+            if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)) and (
+                backend.array_module(data) is np
+            ):
+                # Python floats become the default dtype, as in torch; arrays keep theirs.
+                arr = arr.astype(backend.get_default_dtype(), copy=False)
+            elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
+                arr = arr.astype(np.int64, copy=False)
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._version = 0
+        self._hooks = None
+        self._retains = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, arr: Any) -> Tensor:
+        """A leaf Tensor around ``arr`` with no checks (the hot path of every op)."""
+        t = object.__new__(cls)
+        t.data = arr
+        t.requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t._version = 0
+        t._hooks = None
+        t._retains = False
+        return t
+
+    # ---- what it is -------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or one dimension of it."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> backend.Device:
+        return backend.device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    # ---- leaving the graph ------------------------------------------------------------
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to a Python number")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return backend.move_to(self.data, "cpu").tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory on the CPU), as ``torch.Tensor.numpy``."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if not isinstance(self.data, np.ndarray):
+            raise TypeError("can't convert cuda tensor to numpy: use tensor.cpu() first")
+        return self.data
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.data.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # ---- autograd entry points --------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
+        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``.
+
+        ``gradient`` may be omitted only for a one-element tensor, as in torch.
+        """
+        from .engine import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs: this tensor has shape "
+                    f"{tuple(self.shape)}; pass backward(gradient) with a tensor of that shape"
+                )
+            g = backend.array_module(self.data).ones_like(self.data)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else gradient
+            xp = backend.array_module(self.data)
+            g = xp.asarray(g, dtype=self.data.dtype)
+            if g.shape != self.data.shape:
+                raise RuntimeError(
+                    f"backward: gradient has shape {tuple(g.shape)} but the output has shape {tuple(self.shape)}"
+                )
+        run_backward(self, g, bool(retain_graph))
+
+    def register_hook(self, hook: Any) -> Any:
+        """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            self.grad_fn.register_hook(hook)
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+        return hook
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None or self._retains:
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+        self._retains = True
+
+        def keep(grad: Tensor) -> None:
+            t = ref()
+            if t is not None:
+                t.grad = Tensor._wrap(grad.data.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad.data)
+
+        self.grad_fn.register_hook(keep)
+
+    # ---- in-place updates (optimizers, init) -------------------------------------------
+    def _check_inplace(self) -> None:
+        if _enabled[0] and self.requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation; "
+                    "wrap it in mt.no_grad()"
+                )
+            raise RuntimeError("in-place operations on tensors that are part of an autograd graph are not offered")
+
+    def _set_(self, arr: Any) -> Tensor:
+        """Write ``arr`` into this tensor's storage in place and bump its version."""
+        self._check_inplace()
+        self.data[...] = arr
+        self._version += 1
+        return self
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            backend.move_to(self.data, "cpu"), separator=", ", prefix="tensor(", precision=4
+        )
+        extra = ""
+        if self.data.dtype not in (backend.get_default_dtype(), np.int64, np.bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self.device.type != "cpu":
+            extra += f", device='{self.device}'"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name()}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"

@@ -1,0 +1,37 @@
+"""Floor 1: which array module a tensor lives on, devices, dtype policy and the random generator.
+
+Nothing outside this floor (and the CuPy kernels) imports cupy by name.
+"""
+
+from .device import (
+    Device,
+    array_module,
+    cuda_available,
+    cuda_synchronize,
+    device,
+    device_of,
+    move_to,
+    require_cuda,
+    scatter_add,
+)
+from .dtype import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    to_dtype,
+    uint8,
+)
+from .random import generator, get_rng_state, manual_seed, set_rng_state
+
+__all__ = [
+    "Device", "array_module", "cuda_available", "cuda_synchronize", "device", "device_of", "move_to",
+    "require_cuda", "scatter_add", "bool_", "float16", "float32", "float64", "get_default_dtype", "int32",
+    "int64", "promote_types", "set_default_dtype", "to_dtype", "uint8", "generator", "get_rng_state",
+    "manual_seed", "set_rng_state",
+]

@@ -1,0 +1,132 @@
+"""Devices and array modules: NumPy for "cpu", CuPy for "cuda".
+
+CuPy is imported lazily, the first time a CUDA device is asked for or a CuPy array is seen,
+so the core imports with NumPy alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_cupy: Any = None
+_cupy_checked = False
+
+
+def _load_cupy() -> Any:
+    """The cupy module if it imports and sees a GPU, else None (checked once)."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() > 0:
+                _cupy = cupy
+        except Exception:  # noqa: BLE001 - any failure means "no usable GPU"
+            _cupy = None
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and at least one CUDA device is visible."""
+    return _load_cupy() is not None
+
+
+def require_cuda() -> Any:
+    """The cupy module, or a clear error saying why CUDA cannot be used."""
+    cp = _load_cupy()
+    if cp is None:
+        raise RuntimeError(
+            "device 'cuda' was asked for but CUDA is not available: install the GPU extra "
+            "(pip install -e '.[gpu]') on a machine with an NVIDIA GPU"
+        )
+    return cp
+
+
+def cuda_synchronize() -> None:
+    """Wait for all queued CUDA work (no-op without a GPU)."""
+    cp = _load_cupy()
+    if cp is not None:
+        cp.cuda.Device().synchronize()
+
+
+class Device:
+    """A device like torch.device: ``Device("cpu")``, ``Device("cuda")``, ``Device("cuda:0")``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: str | Device = "cpu", index: int | None = None) -> None:
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string like 'cpu' or 'cuda', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {spec!r}: expected 'cpu' or 'cuda'")
+        self.type = kind
+        self.index = int(idx) if idx else index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = Device(other)
+        if not isinstance(other, Device):
+            return NotImplemented
+        return self.type == other.type and (
+            self.index is None or other.index is None or self.index == other.index
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = Device("cpu")
+CUDA = Device("cuda")
+
+
+def device(spec: str | Device = "cpu", index: int | None = None) -> Device:
+    """``mt.device("cpu" | "cuda")``."""
+    return Device(spec, index)
+
+
+def array_module(arr: Any) -> Any:
+    """numpy for NumPy arrays (and scalars), cupy for CuPy arrays."""
+    if type(arr) is np.ndarray or isinstance(arr, (np.ndarray, np.generic, int, float, bool)):
+        return np
+    return _load_cupy() or np
+
+
+def device_of(arr: Any) -> Device:
+    """The device an array lives on."""
+    return CPU if isinstance(arr, (np.ndarray, np.generic)) else CUDA
+
+
+def move_to(arr: Any, dev: str | Device) -> Any:
+    """The array on device ``dev`` (the same object when it is already there)."""
+    dev = Device(dev)
+    if dev.type == "cpu":
+        if isinstance(arr, np.ndarray):
+            return arr
+        return arr.get()
+    cp = require_cuda()
+    if isinstance(arr, cp.ndarray):
+        return arr
+    return cp.asarray(arr)
+
+
+def scatter_add(target: Any, index: Any, values: Any) -> None:
+    """``target[index] += values`` with repeated indices accumulated, on either device."""
+    if isinstance(target, np.ndarray):
+        np.add.at(target, index, values)
+    else:
+        import cupyx  # the CuPy twin of np.add.at
+
+        cupyx.scatter_add(target, index, values)

@@ -1,0 +1,35 @@
+"""One random generator drives every random op (``mt.manual_seed``).
+
+Random numbers are always drawn on the CPU with NumPy and moved to the device, so a run on
+CUDA draws exactly the same numbers as the same run on the CPU.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+_generator = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Reseed the global generator (``mt.manual_seed``); returns it."""
+    global _generator
+    _generator = np.random.default_rng(int(seed))
+    return _generator
+
+
+def generator() -> np.random.Generator:
+    """The global generator."""
+    return _generator
+
+
+def get_rng_state() -> dict[str, Any]:
+    """The generator's state, a plain dict that can be stored in a checkpoint."""
+    return _generator.bit_generator.state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore a state from :func:`get_rng_state`."""
+    _generator.bit_generator.state = state

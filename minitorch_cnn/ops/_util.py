@@ -1,0 +1,118 @@
+"""Helpers shared by the op families: argument coercion, dtype promotion, broadcast reduction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back to the input's dtype."""
+
+    def forward(self, x: Any, dtype: np.dtype) -> Any:
+        self.src = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad: Any) -> Any:
+        return grad.astype(self.src)
+
+
+def cast(t: Tensor, dtype: Any) -> Tensor:
+    dtype = backend.to_dtype(dtype)
+    if t.data.dtype == dtype:
+        return t
+    return Cast.apply(t, dtype)
+
+
+def to_float(t: Tensor) -> Tensor:
+    """``t`` itself if floating, else cast to the default float dtype (torch's rule for true division etc.)."""
+    return t if t.data.dtype.kind == "f" else cast(t, backend.get_default_dtype())
+
+
+def as_tensor(x: Any, like: Tensor) -> Tensor:
+    """``x`` as a Tensor on ``like``'s device (Python numbers and arrays become constants)."""
+    if isinstance(x, Tensor):
+        return x
+    xp = backend.array_module(like.data)
+    if isinstance(x, (bool, int, float)):
+        return Tensor._wrap(xp.asarray(x, dtype=scalar_dtype(like.data.dtype, x)))
+    return Tensor._wrap(backend.move_to(np.asarray(x) if isinstance(x, (list, tuple)) else x, like.device))
+
+
+def scalar_dtype(dtype: np.dtype, s: Any) -> np.dtype:
+    """torch's result dtype for tensor ``dtype`` combined with a Python scalar ``s``."""
+    if isinstance(s, bool) or dtype.kind == "f":
+        return dtype
+    if isinstance(s, float):
+        return backend.get_default_dtype()
+    return dtype if dtype.kind in "iu" else np.dtype(np.int64)
+
+
+def binary_operands(a: Any, b: Any) -> tuple[Any, Any]:
+    """Coerce two operands to a common device and dtype, torch's way.
+
+    Python scalars stay raw (they need no gradient), converted to the result dtype.
+    """
+    if not isinstance(a, Tensor):
+        a, b = b, a
+        swapped = True
+    else:
+        swapped = False
+    if isinstance(b, Tensor):
+        da, db = a.data.dtype, b.data.dtype
+        if type(a.data) is not type(b.data):
+            raise RuntimeError(
+                f"expected all tensors to be on the same device, but found at least two devices, "
+                f"{a.device} and {b.device}"
+            )
+        if da != db:
+            # a 0-d tensor takes the other's dtype within the same category, as torch's promotion does
+            if b.data.ndim == 0 and a.data.ndim > 0 and (da.kind == "f") >= (db.kind == "f"):
+                target = da if (da.kind == "f") == (db.kind == "f") else backend.promote_types(da, db)
+            elif a.data.ndim == 0 and b.data.ndim > 0 and (db.kind == "f") >= (da.kind == "f"):
+                target = db if (da.kind == "f") == (db.kind == "f") else backend.promote_types(da, db)
+            else:
+                target = backend.promote_types(da, db)
+            a, b = cast(a, target), cast(b, target)
+    elif isinstance(b, (bool, int, float)):
+        dt = scalar_dtype(a.data.dtype, b)
+        a = cast(a, dt)
+        b = dt.type(b)
+    else:
+        b = as_tensor(b, a)
+        return binary_operands(b, a) if swapped else binary_operands(a, b)
+    return (b, a) if swapped else (a, b)
+
+
+class ToDevice(Function):
+    """Move to another device; the gradient moves back."""
+
+    def forward(self, x: Any, dev: Any) -> Any:
+        self.src = backend.device_of(x)
+        return backend.move_to(x, dev)
+
+    def backward(self, grad: Any) -> Any:
+        return backend.move_to(grad, self.src)
+
+
+class Clone(Function):
+    def forward(self, x: Any) -> Any:
+        return x.copy()
+
+    def backward(self, grad: Any) -> Any:
+        return grad

@@ -1,0 +1,353 @@
+"""Elementwise ops: arithmetic, exp/log/pow, activations, clamp, where, maximum/minimum, comparisons.
+
+Every binary op broadcasts like NumPy; its backward sums the gradient back to each input's
+shape (``unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ._util import as_tensor, binary_operands, cast, to_float, unbroadcast
+
+
+class Add(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.shapes = (a.shape, b.shape)
+        return a + b
+
+    def backward(self, g: Any) -> tuple:
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.shapes = (a.shape, b.shape)
+        return a - b
+
+    def backward(self, g: Any) -> tuple:
+        sa, sb = self.shapes
+        need_a, need_b = self.needs_input_grad
+        return (unbroadcast(g, sa) if need_a else None), (unbroadcast(-g, sb) if need_b else None)
+
+
+class Mul(Function):
+    def forward(self, a: Any, b: Any) -> Any:
+        need_a, need_b = self.needs_input_grad
+        self.a = a if need_b else None
+        self.b = b if need_a else None
+        self.shapes = (a.shape, b.shape)
+        return a * b
+
+    def backward(self, g: Any) -> tuple:
+        sa, sb = self.shapes
+        ga = unbroadcast(g * self.b, sa) if self.b is not None else None
+        gb = unbroadcast(g * self.a, sb) if self.a is not None else None
+        return ga, gb
+
+
+class Div(Function):
+    # y = a / b;  dy/da = 1/b;  dy/db = -a/b² = -y/b
+    def forward(self, a: Any, b: Any) -> Any:
+        self.b = b
+        self.shapes = (a.shape, b.shape)
+        out = a / b
+        self.out = out
+        return out
+
+    def backward(self, g: Any) -> tuple:
+        sa, sb = self.shapes
+        need_a, need_b = self.needs_input_grad
+        gb_full = g / self.b
+        ga = unbroadcast(gb_full, sa) if need_a else None
+        gb = unbroadcast(-gb_full * self.out, sb) if need_b else None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a: Any) -> Any:
+        return -a
+
+    def backward(self, g: Any) -> Any:
+        return -g
+
+
+class Pow(Function):
+    # y = a^b;  dy/da = b a^(b-1);  dy/db = y ln a  (0 where a == 0 and b >= 0, as torch masks it)
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        self.shapes = (a.shape, getattr(b, "shape", ()))
+        out = a**b
+        self.out = out
+        return out
+
+    def backward(self, g: Any) -> tuple:
+        a, b = self.a, self.b
+        sa, sb = self.shapes
+        need_a, need_b = self.needs_input_grad
+        ga = gb = None
+        if need_a:
+            ga = unbroadcast(g * b * a ** (b - 1), sa)
+        if need_b:
+            xp = backend.array_module(a)
+            with_log = xp.where((a == 0) & (b >= 0), 0, self.out * xp.log(xp.where(a == 0, 1, a)))
+            gb = unbroadcast(g * with_log, sb)
+        return ga, gb
+
+
+class Exp(Function):
+    def forward(self, a: Any) -> Any:
+        self.out = backend.array_module(a).exp(a)
+        return self.out
+
+    def backward(self, g: Any) -> Any:
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, a: Any) -> Any:
+        self.a = a
+        return backend.array_module(a).log(a)
+
+    def backward(self, g: Any) -> Any:
+        return g / self.a
+
+
+class Sqrt(Function):
+    def forward(self, a: Any) -> Any:
+        self.out = backend.array_module(a).sqrt(a)
+        return self.out
+
+    def backward(self, g: Any) -> Any:
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    def forward(self, a: Any) -> Any:
+        self.a = a
+        return builtins.abs(a)
+
+    def backward(self, g: Any) -> Any:
+        return g * backend.array_module(self.a).sign(self.a)
+
+
+class Relu(Function):
+    # the gradient at exactly 0 is 0, as torch's threshold_backward
+    def forward(self, a: Any) -> Any:
+        xp = backend.array_module(a)
+        out = xp.maximum(a, 0)
+        self.out = out
+        return out
+
+    def backward(self, g: Any) -> Any:
+        return g * (self.out > 0)
+
+
+class LeakyRelu(Function):
+    def forward(self, a: Any, slope: float) -> Any:
+        self.mask = a > 0
+        self.slope = slope
+        return backend.array_module(a).where(self.mask, a, a * a.dtype.type(slope))
+
+    def backward(self, g: Any) -> Any:
+        return backend.array_module(g).where(self.mask, g, g * g.dtype.type(self.slope))
+
+
+class Sigmoid(Function):
+    # σ(x) = 1 / (1 + e^-x), computed without overflow for either sign; σ' = σ(1-σ)
+    def forward(self, a: Any) -> Any:
+        xp = backend.array_module(a)
+        e = xp.exp(-builtins.abs(a))
+        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        self.out = out
+        return out
+
+    def backward(self, g: Any) -> Any:
+        return g * self.out * (1 - self.out)
+
+
+class Tanh(Function):
+    def forward(self, a: Any) -> Any:
+        self.out = backend.array_module(a).tanh(a)
+        return self.out
+
+    def backward(self, g: Any) -> Any:
+        return g * (1 - self.out * self.out)
+
+
+class Clamp(Function):
+    # gradient passes where min <= x <= max (boundaries included), as torch's clamp_backward
+    def forward(self, a: Any, lo: Any, hi: Any) -> Any:
+        xp = backend.array_module(a)
+        mask = xp.ones(a.shape, dtype=bool)
+        out = a
+        if lo is not None:
+            mask &= a >= lo
+            out = xp.maximum(out, a.dtype.type(lo))
+        if hi is not None:
+            mask &= a <= hi
+            out = xp.minimum(out, a.dtype.type(hi))
+        self.mask = mask
+        return out
+
+    def backward(self, g: Any) -> Any:
+        return g * self.mask
+
+
+class Where(Function):
+    def forward(self, cond: Any, a: Any, b: Any) -> Any:
+        self.cond = cond
+        self.shapes = (a.shape, b.shape)
+        return backend.array_module(a).where(cond, a, b)
+
+    def backward(self, g: Any) -> tuple:
+        xp = backend.array_module(g)
+        sa, sb = self.shapes
+        zero = g.dtype.type(0)
+        return None, unbroadcast(xp.where(self.cond, g, zero), sa), unbroadcast(xp.where(self.cond, zero, g), sb)
+
+
+class _MaxMin(Function):
+    # ties share the gradient equally, as torch's maximum/minimum backward
+    pick_a: Any = None
+
+    def forward(self, a: Any, b: Any) -> Any:
+        xp = backend.array_module(a)
+        self.shapes = (a.shape, b.shape)
+        self.a_wins = self.pick_a(a, b)
+        self.tie = a == b
+        return xp.where(self.a_wins, a, b)
+
+    def backward(self, g: Any) -> tuple:
+        xp = backend.array_module(g)
+        sa, sb = self.shapes
+        half = g * g.dtype.type(0.5)
+        ga = xp.where(self.tie, half, xp.where(self.a_wins, g, 0))
+        gb = xp.where(self.tie, half, xp.where(self.a_wins, 0, g))
+        return unbroadcast(ga, sa), unbroadcast(gb, sb)
+
+
+class Maximum(_MaxMin):
+    pick_a = staticmethod(lambda a, b: a > b)
+
+
+class Minimum(_MaxMin):
+    pick_a = staticmethod(lambda a, b: a < b)
+
+
+# ---- public functions --------------------------------------------------------------------
+def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    a, b = binary_operands(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add.apply(a, b)
+
+
+def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    a, b = binary_operands(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub.apply(a, b)
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    a, b = binary_operands(a, b)
+    return Mul.apply(a, b)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    a, b = binary_operands(a, b)
+    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+        a = to_float(a)
+        b = cast(b, a.data.dtype) if isinstance(b, Tensor) else a.data.dtype.type(b)
+    elif isinstance(b, Tensor) and b.data.dtype.kind != "f":
+        b = to_float(b)
+        a = cast(a, b.data.dtype) if isinstance(a, Tensor) else b.data.dtype.type(a)
+    return Div.apply(a, b)
+
+
+def neg(a: Tensor) -> Tensor:
+    return Neg.apply(a)
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - torch's name
+    a, b = binary_operands(a, b)
+    return Pow.apply(a, b)
+
+
+def exp(a: Tensor) -> Tensor:
+    return Exp.apply(to_float(a))
+
+
+def log(a: Tensor) -> Tensor:
+    return Log.apply(to_float(a))
+
+
+def sqrt(a: Tensor) -> Tensor:
+    return Sqrt.apply(to_float(a))
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001 - torch's name
+    return Abs.apply(a)
+
+
+def relu(a: Tensor) -> Tensor:
+    return Relu.apply(a)
+
+
+def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyRelu.apply(a, negative_slope)
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return Sigmoid.apply(to_float(a))
+
+
+def tanh(a: Tensor) -> Tensor:
+    return Tanh.apply(to_float(a))
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    return Clamp.apply(a, min, max)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    like = a if isinstance(a, Tensor) else b
+    if not isinstance(like, Tensor):
+        raise TypeError("where: at least one of the two value arguments must be a Tensor")
+    a, b = binary_operands(a, b)
+    a = a if isinstance(a, Tensor) else as_tensor(a, b)
+    b = b if isinstance(b, Tensor) else as_tensor(b, a)
+    cond = condition.data if isinstance(condition, Tensor) else backend.move_to(condition, like.device)
+    return Where.apply(cond.astype(bool, copy=False), a, b)
+
+
+def maximum(a: Tensor, b: Tensor) -> Tensor:
+    a, b = binary_operands(a, b)
+    return Maximum.apply(a, as_tensor(b, a))
+
+
+def minimum(a: Tensor, b: Tensor) -> Tensor:
+    a, b = binary_operands(a, b)
+    return Minimum.apply(a, as_tensor(b, a))
+
+
+def _compare(name: str):
+    def op(a: Any, b: Any) -> Tensor:
+        a, b = binary_operands(a, b)
+        x = a.data if isinstance(a, Tensor) else a
+        y = b.data if isinstance(b, Tensor) else b
+        return Tensor._wrap(getattr(x, name)(y))
+
+    op.__name__ = name.strip("_")
+    op.__doc__ = f"Elementwise ``{name}`` (no gradient); a bool tensor."
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_compare(n) for n in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"))

@@ -1,0 +1,135 @@
+"""Tensor factories: tensor, zeros, ones, full, empty, arange, linspace, eye, randn, rand, randint, *_like.
+
+Random factories draw from the one global generator (``mt.manual_seed``) on the CPU and move the
+result to the device, so CPU and CUDA runs see the same numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+
+
+def _size(size: tuple) -> tuple:
+    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+
+
+def _finish(arr: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(backend.move_to(arr, device) if device is not None else arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _float(dtype: Any) -> np.dtype:
+    return backend.get_default_dtype() if dtype is None else backend.to_dtype(dtype)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor from data (a copy, as torch.tensor); float lists get the default dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d.item() if isinstance(d, Tensor) else d for d in data]
+    xp = backend.array_module(data)
+    t = Tensor(xp.array(data, copy=True), dtype=dtype)
+    if not isinstance(data, (np.ndarray, np.generic)) and xp is np and dtype is None and t.data.dtype.kind == "f":
+        t.data = t.data.astype(backend.get_default_dtype(), copy=False)
+    return _finish(t.data, device, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with a NumPy array of the right dtype."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return _finish(data, device, False)
+    return tensor(data, dtype, device)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``arr``, keeping its dtype."""
+    return Tensor._wrap(arr)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float(dtype)), device, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float(dtype)), device, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_size(size), dtype=_float(dtype)), device, requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = (
+            np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else _float(None)
+        )
+    return _finish(np.full(_size((size,)), fill_value, dtype=backend.to_dtype(dtype)), device, requires_grad)
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        dtype = np.int64 if all(isinstance(v, int) for v in (start, end, step)) else _float(None)
+    return _finish(np.arange(start, end, step, dtype=backend.to_dtype(dtype)), device, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _finish(np.linspace(start, end, steps, dtype=_float(dtype)), device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), device, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = backend.generator().standard_normal(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+    return _finish(arr, device, requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = backend.generator().random(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+    return _finish(arr, device, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: tuple = (), dtype: Any = None, device: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    arr = backend.generator().integers(low, high, size=tuple(size), dtype=np.int64)
+    return _finish(arr.astype(backend.to_dtype(dtype or np.int64), copy=False), device, False)
+
+
+def randperm(n: int, device: Any = None) -> Tensor:
+    return _finish(backend.generator().permutation(n).astype(np.int64), device, False)
+
+
+def _like(fn: Any) -> Any:
+    def like(x: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        dt = x.dtype if dtype is None else dtype
+        if fn in (randn, rand) and backend.to_dtype(dt).kind != "f":
+            raise RuntimeError(f"{fn.__name__}_like: expected a floating dtype, got {dt}")
+        return fn(*x.shape, dtype=dt, device=device or x.device, requires_grad=requires_grad)
+
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+zeros_like, ones_like, empty_like, randn_like, rand_like = (_like(f) for f in (zeros, ones, empty, randn, rand))
+
+
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)

@@ -1,0 +1,51 @@
+"""Matrix product with NumPy's broadcasting rules for batched operands (``@``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ._util import binary_operands, unbroadcast
+
+
+class MatMul(Function):
+    # C = A B;  dA = dC Bᵀ;  dB = Aᵀ dC  (1-d operands are lifted to matrices and dropped again)
+    def forward(self, a: Any, b: Any) -> Any:
+        need_a, need_b = self.needs_input_grad
+        self.a = a if need_b else None
+        self.b = b if need_a else None
+        self.shapes = (a.shape, b.shape)
+        return a @ b
+
+    def backward(self, g: Any) -> tuple:
+        xp = backend.array_module(g)
+        sa, sb = self.shapes
+        a2 = self.a[None, :] if self.a is not None and len(sa) == 1 else self.a
+        b2 = self.b[:, None] if self.b is not None and len(sb) == 1 else self.b
+        if len(sa) == 1:
+            g = xp.expand_dims(g, -2)
+        if len(sb) == 1:
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if b2 is not None:
+            ga = g @ xp.swapaxes(b2, -1, -2)
+            ga = unbroadcast(ga, (1,) + sa if len(sa) == 1 else sa).reshape(sa)
+        if a2 is not None:
+            gb = xp.swapaxes(a2, -1, -2) @ g
+            gb = unbroadcast(gb, sb + (1,) if len(sb) == 1 else sb).reshape(sb)
+        return ga, gb
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``a @ b``; a shape mismatch names both shapes."""
+    a, b = binary_operands(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    ka = a.shape[-1]
+    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if ka != kb:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({ka} != {kb})"
+        )
+    return MatMul.apply(a, b)

@@ -1,0 +1,280 @@
+"""Shape ops: reshape/view, permute/transpose, expand, squeeze/unsqueeze, cat/stack, split/chunk, pad.
+
+Views are free in NumPy; their backward undoes the view on the gradient.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from typing import Any
+
+from .. import backend
+from ..autograd import Function, Tensor
+
+_ValuesIndices = namedtuple("values_indices", ["values", "indices"])
+
+
+def namedtuple_values_indices(values: Tensor, indices: Tensor) -> Any:
+    """``(values, indices)`` with torch's field names, as returned by ``max(dim=)``."""
+    return _ValuesIndices(values, indices)
+
+
+def _shape_arg(shape: tuple) -> tuple:
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+def _resolve_shape(shape: tuple, numel: int, src: tuple) -> tuple:
+    shape = tuple(int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred (-1)")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} (shape {src})")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel} (shape {src})")
+    return shape
+
+
+class Reshape(Function):
+    def forward(self, x: Any, shape: tuple) -> Any:
+        self.src = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g: Any) -> Any:
+        return g.reshape(self.src)
+
+
+class Permute(Function):
+    def forward(self, x: Any, dims: tuple) -> Any:
+        self.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
+        return x.transpose(dims)
+
+    def backward(self, g: Any) -> Any:
+        return g.transpose(self.inverse)
+
+
+class Expand(Function):
+    def forward(self, x: Any, shape: tuple) -> Any:
+        self.src = x.shape
+        return backend.array_module(x).broadcast_to(x, shape)
+
+    def backward(self, g: Any) -> Any:
+        from ._util import unbroadcast
+
+        return unbroadcast(g, self.src)
+
+
+class Contiguous(Function):
+    def forward(self, x: Any) -> Any:
+        return backend.array_module(x).ascontiguousarray(x)
+
+    def backward(self, g: Any) -> Any:
+        return g
+
+
+class Cat(Function):
+    def forward(self, *arrays: Any, dim: int) -> Any:
+        self.dim = dim
+        self.bounds = []
+        start = 0
+        for a in arrays:
+            self.bounds.append((start, start + a.shape[dim]))
+            start += a.shape[dim]
+        return backend.array_module(arrays[0]).concatenate(arrays, axis=dim)
+
+    def backward(self, g: Any) -> tuple:
+        index = [slice(None)] * g.ndim
+        out = []
+        for (lo, hi), need in zip(self.bounds, self.needs_input_grad):
+            index[self.dim] = slice(lo, hi)
+            out.append(g[tuple(index)] if need else None)
+        return tuple(out)
+
+
+# ---- public functions --------------------------------------------------------------------
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    shape = _resolve_shape(_shape_arg(shape), x.data.size, tuple(x.shape))
+    if shape == x.data.shape:
+        return x
+    return Reshape.apply(x, shape)
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """As ``reshape``, but like torch refuses when the memory layout can't be viewed."""
+    shape = _resolve_shape(_shape_arg(shape), x.data.size, tuple(x.shape))
+    if not x.data.flags.c_contiguous and x.data.size > 1:
+        try:
+            v = x.data.view()
+            v.shape = shape  # raises when a copy would be needed
+        except AttributeError as exc:
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride {tuple(x.shape)}: "
+                "use .reshape(...) instead"
+            ) from exc
+    return Reshape.apply(x, shape) if shape != x.data.shape else x
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if x.ndim == 0:
+        return reshape(x, 1)
+    s, e = start_dim % x.ndim, end_dim % x.ndim
+    shape = x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :]
+    return reshape(x, shape)
+
+
+def unflatten(x: Tensor, dim: int, sizes: tuple) -> Tensor:
+    d = dim % x.ndim
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    dims = tuple(d % max(x.ndim, 1) for d in _shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}")
+    return Permute.apply(x, dims)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    dims = list(range(x.ndim))
+    dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+    return Permute.apply(x, tuple(dims))
+
+
+def t(x: Tensor) -> Tensor:
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {x.ndim}")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = {d % max(x.ndim, 1) for d in ((dim,) if isinstance(dim, int) else dim)}
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return reshape(x, shape) if shape != x.shape else x
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    d = dim % (x.ndim + 1)
+    return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand(x: Tensor, *shape: Any) -> Tensor:
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes {len(shape)} is less than the tensor's dims {x.ndim}")
+    full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != full[i + lead]:
+            raise RuntimeError(f"expand: cannot expand shape {tuple(x.shape)} to {full}")
+    return Expand.apply(x, full) if full != x.shape else x
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    return expand(x, other.shape)
+
+
+def contiguous(x: Tensor) -> Tensor:
+    return x if x.data.flags.c_contiguous else Contiguous.apply(x)
+
+
+def cat(tensors: Any, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of Tensors")
+    ref = tensors[0]
+    d = dim % max(ref.ndim, 1)
+    for i, t_ in enumerate(tensors):
+        if type(t_.data) is not type(ref.data):
+            raise RuntimeError(f"cat: tensor {i} is on {t_.device} but tensor 0 is on {ref.device}")
+        if t_.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t_.shape, ref.shape)) if j != d):
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {dim}: tensor 0 has shape "
+                f"{tuple(ref.shape)}, tensor {i} has shape {tuple(t_.shape)}"
+            )
+    from ._util import cast
+
+    dt = ref.data.dtype
+    for t_ in tensors[1:]:
+        dt = backend.promote_types(dt, t_.data.dtype)
+    return Cat.apply(*[cast(t_, dt) for t_ in tensors], dim=d)
+
+
+def stack(tensors: Any, dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty list of Tensors")
+    for i, t_ in enumerate(tensors):
+        if t_.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at entry 0 "
+                f"and {tuple(t_.shape)} at entry {i}"
+            )
+    d = dim % (tensors[0].ndim + 1)
+    return cat([unsqueeze(t_, d) for t_ in tensors], d)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    d = dim % x.ndim
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} don't add up to {n}, the size of dim {dim}")
+    from .indexing import getitem
+
+    out, start = [], 0
+    for s in sizes:
+        index = (slice(None),) * d + (slice(start, start + s),)
+        out.append(getitem(x, index))
+        start += s
+    return tuple(out)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    n = x.shape[dim % x.ndim]
+    return split(x, max(-(-n // chunks), 1), dim)
+
+
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:  # noqa: A002
+    """Constant padding, as torch.nn.functional.pad; ``pad`` pairs start at the last dim."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not offered; only 'constant'")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise RuntimeError(f"pad: padding length {len(pad)} must be even and at most 2 × {x.ndim} dims")
+    return PadOp.apply(x, tuple(int(p) for p in pad), value)
+
+
+class PadOp(Function):
+    """Constant pad with torch's pair order; negative pads crop."""
+
+    def forward(self, x: Any, pads: tuple, value: float) -> Any:
+        xp = backend.array_module(x)
+        width = [(0, 0)] * x.ndim
+        for i in range(len(pads) // 2):
+            width[x.ndim - 1 - i] = (pads[2 * i], pads[2 * i + 1])
+        self.src_shape = x.shape
+        # crop first for negative pads, then pad with the positive parts
+        self.crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(width, x.shape))
+        self.width = [(max(lo, 0), max(hi, 0)) for lo, hi in width]
+        return xp.pad(x[self.crop], self.width, mode="constant", constant_values=value)
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        inner = tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.width))
+        part = g[inner]
+        if part.shape == self.src_shape:
+            return part
+        out = xp.zeros(self.src_shape, dtype=g.dtype)
+        out[self.crop] = part
+        return out

@@ -1,0 +1,54 @@
+"""softmax and log_softmax, stable (the max is subtracted first)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ._util import to_float
+
+
+class Softmax(Function):
+    # y = e^(x-m) / Σ e^(x-m);  dx = y (g - Σ g y)
+    def forward(self, x: Any, dim: int) -> Any:
+        xp = backend.array_module(x)
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        out = e / e.sum(axis=dim, keepdims=True)
+        self.out, self.dim = out, dim
+        return out
+
+    def backward(self, g: Any) -> Any:
+        y = self.out
+        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    # y = x - m - log Σ e^(x-m);  dx = g - softmax(x) Σ g
+    def forward(self, x: Any, dim: int) -> Any:
+        xp = backend.array_module(x)
+        shifted = x - x.max(axis=dim, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.out, self.dim = out, dim
+        return out
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+
+
+def _dim(x: Tensor, dim: int | None) -> int:
+    if dim is None:
+        # torch's legacy implicit dim: 0 for 0-, 1- and 3-d input, else 1
+        return 0 if x.ndim in (0, 1, 3) else 1
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"softmax: dim {dim} out of range for a tensor of shape {tuple(x.shape)}")
+    return dim % max(x.ndim, 1)
+
+
+def softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return Softmax.apply(to_float(x), _dim(x, dim))
+
+
+def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    return LogSoftmax.apply(to_float(x), _dim(x, dim))
