@@ -1,0 +1,1 @@
+"""Floor 8: the applications — training loop, evaluation, checkpoints, CLI, plots."""

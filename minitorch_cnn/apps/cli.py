@@ -1,0 +1,88 @@
+"""``minitorch-cnn``: train, evaluate (and the study tools) from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import train as training
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model name, e.g. lenet5, mnist_net, cifar_cnn, resnet18 (see `minitorch-cnn models`)")
+    p.add_argument("--dataset", default="mnist", choices=sorted(training.DATASETS))
+    p.add_argument(
+        "--data-root", default=None, help="torchvision-layout data folder (default: the MNIST sample in the package)"
+    )
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-batches", type=int, default=None, help="cut every epoch short after this many batches")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minitorch-cnn", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model")
+    _add_common(t)
+    t.add_argument("--epochs", type=int, default=1)
+    t.add_argument("--lr", type=float, default=None, help="default: 0.01 for sgd, 1e-3 for adam/adamw")
+    t.add_argument("--optimizer", default="sgd", choices=["sgd", "adam", "adamw"])
+    t.add_argument("--momentum", type=float, default=0.9)
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--scheduler", default="none", choices=["none", "step", "cosine", "onecycle", "plateau"])
+    t.add_argument("--val-split", type=float, default=0.1)
+    t.add_argument("--augment", action="store_true", help="random crop (and flip on CIFAR-10)")
+    t.add_argument("--checkpoint-dir", default=None, help="default: runs/MODEL-DATASET")
+    t.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/last.npz")
+    t.add_argument("--no-progress", action="store_true")
+    t.add_argument("--no-plot", action="store_true")
+
+    e = sub.add_parser("evaluate", help="evaluate saved weights on the test set")
+    _add_common(e)
+    e.add_argument("--weights", required=True, help="our .npz checkpoint or a torch .pt state_dict of the twin")
+
+    sub.add_parser("models", help="list the models")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "models":
+        from .. import models
+
+        print("\n".join(sorted(models.MODELS)))
+        return 0
+    if args.command == "train":
+        cfg = training.TrainConfig(
+            model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
+            scheduler=args.scheduler, device=args.device, data_root=args.data_root, seed=args.seed,
+            val_split=args.val_split, augment=args.augment, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+            dtype=args.dtype, progress=not args.no_progress, plot=not args.no_plot, max_batches=args.max_batches,
+        )
+        if cfg.data_root is None:
+            print("no --data-root: training on the MNIST sample shipped inside the package", file=sys.stderr)
+        training.train(cfg)
+        print(f"checkpoints, history.json and curves.png are in {cfg.run_dir()}")
+        return 0
+    from ..utils.data import DataLoader
+    from .checkpoint import load_state_file
+
+    cfg = training.TrainConfig(
+        model=args.model, dataset=args.dataset, batch_size=args.batch_size, device=args.device,
+        data_root=args.data_root, seed=args.seed, dtype=args.dtype, max_batches=args.max_batches, val_split=0.0,
+    )
+    model = training.build_model(cfg)
+    model.load_state_dict(load_state_file(args.weights))
+    _, _, test, classes = training.build_datasets(cfg)
+    result = training.evaluate(model, DataLoader(test, batch_size=256), cfg, len(classes))
+    print(training.per_class_table(result, classes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""The training loop behind ``minitorch-cnn train``: data, model, optimizer, scheduler, checkpoints, logs.
+
+Everything a run needs to continue bit for bit is in ``last.npz``: weights, optimizer and scheduler state,
+the global RNG state (it drives shuffling, dropout and augmentation) and the history so far.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import backend, models, nn, optim
+from ..autograd import Tensor, no_grad
+from ..nn import functional as F
+from ..utils.data import DataLoader, Subset
+from ..vision import datasets, transforms
+from .checkpoint import load_checkpoint, save_checkpoint
+
+# (channels, height/width, mean, std, number of classes) of each dataset
+DATASETS: dict[str, tuple] = {
+    "mnist": (1, 28, (0.1307,), (0.3081,), 10),
+    "fashion-mnist": (1, 28, (0.2860,), (0.3530,), 10),
+    "cifar10": (3, 32, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), 10),
+}
+# models whose forward ends in log_softmax are trained with nll_loss, as in their tutorials
+LOG_PROB_MODELS = {"mnist_net"}
+# models built for another input size get a Resize in front
+INPUT_SIZE = {"alexnet_bn": 227}
+
+
+@dataclass
+class TrainConfig:
+    """Every option of ``minitorch-cnn train`` (the CLI flags map one to one)."""
+
+    model: str
+    dataset: str = "mnist"
+    epochs: int = 1
+    batch_size: int = 64
+    lr: float | None = None
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    scheduler: str = "none"
+    device: str = "cpu"
+    data_root: str | None = None
+    seed: int = 0
+    val_split: float = 0.1
+    augment: bool = False
+    checkpoint_dir: str | None = None
+    resume: bool = False
+    dtype: str = "float32"
+    progress: bool = True
+    plot: bool = True
+    max_batches: int | None = None  # cut every epoch short (smoke tests)
+    extra: dict = field(default_factory=dict)
+
+    def run_dir(self) -> Path:
+        return Path(self.checkpoint_dir or f"runs/{self.model}-{self.dataset}")
+
+
+def _dataset_class(name: str) -> Any:
+    return {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
+
+
+def build_datasets(cfg: TrainConfig) -> tuple[Any, Any, Any, list[str]]:
+    """(train, val, test, class names); with no data root, MNIST comes from the sample shipped in the package."""
+    if cfg.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {cfg.dataset!r}: expected one of {sorted(DATASETS)}")
+    _, size, mean, std, _ = DATASETS[cfg.dataset]
+    root = cfg.data_root
+    if root is None:
+        if cfg.dataset != "mnist":
+            raise ValueError(f"--dataset {cfg.dataset} needs --data-root (only MNIST has a sample inside the package)")
+        root = str(datasets.sample_root())
+    common = [transforms.ToTensor(), transforms.Normalize(mean, std)]
+    resize = [transforms.Resize(INPUT_SIZE[cfg.model])] if cfg.model in INPUT_SIZE else []
+    augment = []
+    if cfg.augment:
+        augment = [transforms.RandomCrop(size, padding=4 if size == 32 else 2)]
+        if cfg.dataset == "cifar10":
+            augment.append(transforms.RandomHorizontalFlip())
+    cls = _dataset_class(cfg.dataset)
+    train_full = cls(root, train=True, transform=transforms.Compose(augment + resize + common))
+    plain_train = cls(root, train=True, transform=transforms.Compose(resize + common))
+    test = cls(root, train=False, transform=transforms.Compose(resize + common))
+    n_val = int(round(len(train_full) * cfg.val_split))
+    order = np.random.default_rng(cfg.seed).permutation(len(train_full))
+    train = Subset(train_full, order[n_val:].tolist())
+    val = Subset(plain_train, order[:n_val].tolist()) if n_val else None
+    classes = list(getattr(train_full, "classes", [str(i) for i in range(DATASETS[cfg.dataset][4])]))
+    return train, val, test, classes
+
+
+def build_model(cfg: TrainConfig) -> nn.Module:
+    backend.manual_seed(cfg.seed)
+    channels, _, _, _, num_classes = DATASETS[cfg.dataset]
+    model = models.get_model(cfg.model, num_classes=num_classes)
+    first_conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if first_conv is not None and first_conv.in_channels != channels:
+        raise ValueError(
+            f"model {cfg.model} expects {first_conv.in_channels}-channel images but {cfg.dataset} has {channels}"
+        )
+    if cfg.dtype == "float64":
+        model.double()
+    return model.to(cfg.device)
+
+
+def build_optimizer(cfg: TrainConfig, model: nn.Module) -> optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return optim.SGD(model.parameters(), lr=cfg.lr or 0.01, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return optim.Adam(model.parameters(), lr=cfg.lr or 1e-3, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return optim.AdamW(model.parameters(), lr=cfg.lr or 1e-3, weight_decay=cfg.weight_decay or 1e-2)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}: expected sgd, adam or adamw")
+
+
+def build_scheduler(cfg: TrainConfig, opt: optim.Optimizer, steps_per_epoch: int) -> Any:
+    sched = optim.lr_scheduler
+    if cfg.scheduler == "none":
+        return None
+    if cfg.scheduler == "step":
+        return sched.StepLR(opt, step_size=max(cfg.epochs // 3, 1), gamma=0.1)
+    if cfg.scheduler == "cosine":
+        return sched.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    if cfg.scheduler == "onecycle":
+        max_lr = opt.param_groups[0]["lr"]
+        return sched.OneCycleLR(opt, max_lr=max_lr, epochs=cfg.epochs, steps_per_epoch=steps_per_epoch)
+    if cfg.scheduler == "plateau":
+        return sched.ReduceLROnPlateau(opt, mode="max", patience=1)
+    raise ValueError(f"unknown scheduler {cfg.scheduler!r}: expected none, step, cosine, onecycle or plateau")
+
+
+def loss_fn(cfg: TrainConfig) -> Any:
+    return F.nll_loss if cfg.model in LOG_PROB_MODELS else F.cross_entropy
+
+
+def _as_labels(y: Tensor) -> np.ndarray:
+    return backend.move_to(y.data, "cpu")
+
+
+@no_grad()
+def evaluate(model: nn.Module, loader: DataLoader, cfg: TrainConfig, num_classes: int) -> dict:
+    """Loss, accuracy and per-class accuracy over a loader (model in eval mode)."""
+    model.eval()
+    criterion = loss_fn(cfg)
+    total, loss_sum = 0, 0.0
+    correct = np.zeros(num_classes, dtype=np.int64)
+    count = np.zeros(num_classes, dtype=np.int64)
+    for i, (x, y) in enumerate(loader):
+        if cfg.max_batches is not None and i >= cfg.max_batches:
+            break
+        x, y = _to(x, cfg), y.to(cfg.device)
+        out = model(x)
+        loss_sum += float(criterion(out, y, reduction="sum").item())
+        pred = _as_labels(out.argmax(1))
+        labels = _as_labels(y)
+        np.add.at(count, labels, 1)
+        np.add.at(correct, labels[pred == labels], 1)
+        total += len(labels)
+    return {
+        "loss": loss_sum / max(total, 1),
+        "accuracy": float(correct.sum() / max(total, 1)),
+        "per_class": (correct / np.maximum(count, 1)).tolist(),
+        "count": count.tolist(),
+    }
+
+
+def _to(x: Tensor, cfg: TrainConfig) -> Tensor:
+    x = x.to(cfg.device)
+    return x.double() if cfg.dtype == "float64" else x
+
+
+def per_class_table(result: dict, classes: list[str]) -> str:
+    """A text table of accuracy per class."""
+    width = max(len(c) for c in classes)
+    lines = [f"{'class':<{width}}  accuracy  images"]
+    for name, acc, n in zip(classes, result["per_class"], result["count"]):
+        lines.append(f"{name:<{width}}  {100 * acc:7.2f}%  {n:6d}")
+    lines.append(f"{'all':<{width}}  {100 * result['accuracy']:7.2f}%  {sum(result['count']):6d}")
+    return "\n".join(lines)
+
+
+def _progress(iterable: Any, cfg: TrainConfig, desc: str, total: int) -> Any:
+    if not cfg.progress:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
+
+
+def train(cfg: TrainConfig, log: Any = print) -> dict:
+    """Run a training job; returns the history (also written to ``history.json`` in the run folder)."""
+    run_dir = cfg.run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    train_set, val_set, test_set, classes = build_datasets(cfg)
+    model = build_model(cfg)
+    opt = build_optimizer(cfg, model)
+    train_loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True)
+    val_loader = DataLoader(val_set, batch_size=256) if val_set is not None else None
+    test_loader = DataLoader(test_set, batch_size=256)
+    steps = len(train_loader) if cfg.max_batches is None else min(len(train_loader), cfg.max_batches)
+    sched = build_scheduler(cfg, opt, steps)
+    criterion = loss_fn(cfg)
+    history: dict[str, Any] = {"config": asdict(cfg), "epochs": [], "best_val_accuracy": None}
+    start_epoch = 0
+    if cfg.resume:
+        last = run_dir / "last.npz"
+        state, opt_state, meta = load_checkpoint(last)
+        model.load_state_dict(state)
+        opt.load_state_dict(opt_state)
+        if sched is not None and meta.get("scheduler") is not None:
+            sched.load_state_dict(meta["scheduler"])
+        backend.set_rng_state(meta["rng"])
+        history = meta["history"]
+        start_epoch = meta["epoch"] + 1
+        log(f"resumed from {last} after epoch {start_epoch}")
+    best = history["best_val_accuracy"]
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        seen, correct, loss_sum, t0 = 0, 0, 0.0, time.perf_counter()
+        bar = _progress(train_loader, cfg, f"epoch {epoch + 1}/{cfg.epochs}", steps)
+        for i, (x, y) in enumerate(bar):
+            if cfg.max_batches is not None and i >= cfg.max_batches:
+                break
+            x, y = _to(x, cfg), y.to(cfg.device)
+            out = model(x)
+            loss = criterion(out, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if cfg.scheduler == "onecycle":
+                sched.step()
+            n = len(y)
+            seen += n
+            loss_sum += float(loss.item()) * n
+            correct += int((_as_labels(out.detach().argmax(1)) == _as_labels(y)).sum())
+            if cfg.progress:
+                rate = seen / (time.perf_counter() - t0)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", img_s=f"{rate:.0f}")
+        elapsed = time.perf_counter() - t0
+        row: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "train_accuracy": correct / max(seen, 1),
+            "images_per_s": seen / elapsed,
+            "lr": opt.param_groups[0]["lr"],
+        }
+        if val_loader is not None:
+            val = evaluate(model, val_loader, cfg, len(classes))
+            row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+        if cfg.scheduler == "plateau":
+            sched.step(row.get("val_accuracy", row["train_accuracy"]))
+        elif sched is not None and cfg.scheduler != "onecycle":
+            sched.step()
+        history["epochs"].append(row)
+        score = row.get("val_accuracy", row["train_accuracy"])
+        meta = {
+            "epoch": epoch,
+            "rng": backend.get_rng_state(),
+            "scheduler": sched.state_dict() if sched is not None else None,
+            "model": cfg.model,
+            "dataset": cfg.dataset,
+        }
+        if best is None or score > best:
+            best = score
+            history["best_val_accuracy"] = best
+            save_checkpoint(run_dir / "best.npz", model.state_dict(), None, {**meta, "history": history})
+        save_checkpoint(run_dir / "last.npz", model.state_dict(), opt.state_dict(), {**meta, "history": history})
+        msg = f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%"
+        if "val_accuracy" in row:
+            msg += f" | val loss {row['val_loss']:.4f} acc {100 * row['val_accuracy']:.2f}%"
+        log(msg + f" | {row['images_per_s']:.0f} img/s")
+    test = evaluate(model, test_loader, cfg, len(classes))
+    history["test"] = test
+    log(per_class_table(test, classes))
+    (run_dir / "history.json").write_text(json.dumps(history, indent=2))
+    if cfg.plot and history["epochs"]:
+        from .plots import plot_history
+
+        plot_history(history, run_dir / "curves.png")
+    return history
