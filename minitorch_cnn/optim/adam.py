@@ -1,0 +1,116 @@
+"""``Adam`` (L2 or decoupled weight decay, AMSGrad, maximize), as torch's single-tensor (foreach=False) Adam."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+from .optimizer import Optimizer, ParamsT, _step_dtype
+
+
+def _lerp_(start: Any, end: Any, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, in torch's form (which anchors at ``end`` for weight >= 0.5)."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= weight - 1
+        backend.array_module(start).add(end, diff, out=start)
+
+
+class Adam(Optimizer):
+    """Adam, torch's update to the letter.
+
+    Per parameter, with g its gradient (negated when ``maximize``) and t the step count::
+
+        p = p * (1 - lr * weight_decay)         if decoupled_weight_decay (AdamW)
+        g = g + weight_decay * p                otherwise
+        m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                   (amsgrad: v_max replaces v below)
+        denom = sqrt(v) / sqrt(1 - beta2**t) + eps
+        p = p - lr / (1 - beta1**t) * m / denom
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, p: Tensor, amsgrad: bool) -> dict[str, Any]:
+        """Zero moments on the parameter's device and dtype; ``step`` is a CPU scalar, as in torch."""
+        state = self.state[p]
+        if not state:
+            xp = backend.array_module(p.data)
+            state["step"] = Tensor._wrap(np.zeros((), dtype=_step_dtype()))
+            state["exp_avg"] = Tensor._wrap(xp.zeros_like(p.data))
+            state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p.data))
+            if amsgrad:
+                state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p.data))
+        return state
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns the closure's loss (or None)."""
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+            for p in self._with_grad(group):
+                state = self._init_state(p, amsgrad)
+                xp = backend.array_module(p.data)
+                grad = -p.grad.data if group["maximize"] else p.grad.data
+                state["step"].data += 1
+                step = float(state["step"].data)
+                if weight_decay != 0:
+                    if group["decoupled_weight_decay"]:
+                        p.data *= 1 - lr * weight_decay
+                    else:
+                        grad = grad + weight_decay * p.data
+
+                exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                _lerp_(exp_avg, grad, 1 - beta1)
+                exp_avg_sq *= beta2
+                exp_avg_sq += (1 - beta2) * grad * grad
+
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+                if amsgrad:
+                    max_sq = state["max_exp_avg_sq"].data
+                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
+                    denom = xp.sqrt(max_sq)
+                else:
+                    denom = xp.sqrt(exp_avg_sq)
+                denom /= bias_correction2_sqrt
+                denom += eps
+                p.data += -step_size * exp_avg / denom
+                p._version += 1
+        return loss
