@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import parity_cmd
 from . import train as training
 
 
@@ -46,11 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--weights", required=True, help="our .npz checkpoint or a torch .pt state_dict of the twin")
 
     sub.add_parser("models", help="list the models")
+    parity_cmd.add_parsers(sub)  # parity, graph, summary: the study tools
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in parity_cmd.COMMANDS:
+        return parity_cmd.COMMANDS[args.command](args)
     if args.command == "models":
         from .. import models
 
@@ -78,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     model = training.build_model(cfg)
     model.load_state_dict(load_state_file(args.weights))
-    _, _, test, classes = training.build_datasets(cfg)
+    _, _, test, classes = training.build_datasets(cfg, model.input_shape)
     result = training.evaluate(model, DataLoader(test, batch_size=256), cfg, len(classes))
     print(training.per_class_table(result, classes))
     return 0

@@ -27,10 +27,6 @@ DATASETS: dict[str, tuple] = {
     "fashion-mnist": (1, 28, (0.2860,), (0.3530,), 10),
     "cifar10": (3, 32, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), 10),
 }
-# models whose forward ends in log_softmax are trained with nll_loss, as in their tutorials
-LOG_PROB_MODELS = {"mnist_net"}
-# models built for another input size get a Resize in front
-INPUT_SIZE = {"alexnet_bn": 227}
 
 
 @dataclass
@@ -67,8 +63,11 @@ def _dataset_class(name: str) -> Any:
     return {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
 
 
-def build_datasets(cfg: TrainConfig) -> tuple[Any, Any, Any, list[str]]:
-    """(train, val, test, class names); with no data root, MNIST comes from the sample shipped in the package."""
+def build_datasets(cfg: TrainConfig, input_shape: tuple[int, int, int]) -> tuple[Any, Any, Any, list[str]]:
+    """(train, val, test, class names) for a model taking ``input_shape`` (C, H, W).
+
+    With no data root, MNIST comes from the sample shipped in the package.
+    """
     if cfg.dataset not in DATASETS:
         raise ValueError(f"unknown dataset {cfg.dataset!r}: expected one of {sorted(DATASETS)}")
     _, size, mean, std, _ = DATASETS[cfg.dataset]
@@ -78,7 +77,8 @@ def build_datasets(cfg: TrainConfig) -> tuple[Any, Any, Any, list[str]]:
             raise ValueError(f"--dataset {cfg.dataset} needs --data-root (only MNIST has a sample inside the package)")
         root = str(datasets.sample_root())
     common = [transforms.ToTensor(), transforms.Normalize(mean, std)]
-    resize = [transforms.Resize(INPUT_SIZE[cfg.model])] if cfg.model in INPUT_SIZE else []
+    # a model built for another input size (AlexNet: 227) gets a Resize in front
+    resize = [transforms.Resize(input_shape[-1])] if input_shape[-1] != size else []
     augment = []
     if cfg.augment:
         augment = [transforms.RandomCrop(size, padding=4 if size == 32 else 2)]
@@ -100,10 +100,9 @@ def build_model(cfg: TrainConfig) -> nn.Module:
     backend.manual_seed(cfg.seed)
     channels, _, _, _, num_classes = DATASETS[cfg.dataset]
     model = models.get_model(cfg.model, num_classes=num_classes)
-    first_conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-    if first_conv is not None and first_conv.in_channels != channels:
+    if model.input_shape[0] != channels:
         raise ValueError(
-            f"model {cfg.model} expects {first_conv.in_channels}-channel images but {cfg.dataset} has {channels}"
+            f"model {cfg.model} expects {model.input_shape[0]}-channel images but {cfg.dataset} has {channels}"
         )
     if cfg.dtype == "float64":
         model.double()
@@ -136,8 +135,9 @@ def build_scheduler(cfg: TrainConfig, opt: optim.Optimizer, steps_per_epoch: int
     raise ValueError(f"unknown scheduler {cfg.scheduler!r}: expected none, step, cosine, onecycle or plateau")
 
 
-def loss_fn(cfg: TrainConfig) -> Any:
-    return F.nll_loss if cfg.model in LOG_PROB_MODELS else F.cross_entropy
+def loss_fn(model: nn.Module) -> Any:
+    """nll_loss for models whose forward ends in log_softmax (as in their tutorials), else cross_entropy."""
+    return F.nll_loss if getattr(model, "returns_log_probs", False) else F.cross_entropy
 
 
 def _as_labels(y: Tensor) -> np.ndarray:
@@ -148,7 +148,7 @@ def _as_labels(y: Tensor) -> np.ndarray:
 def evaluate(model: nn.Module, loader: DataLoader, cfg: TrainConfig, num_classes: int) -> dict:
     """Loss, accuracy and per-class accuracy over a loader (model in eval mode)."""
     model.eval()
-    criterion = loss_fn(cfg)
+    criterion = loss_fn(model)
     total, loss_sum = 0, 0.0
     correct = np.zeros(num_classes, dtype=np.int64)
     count = np.zeros(num_classes, dtype=np.int64)
@@ -198,15 +198,15 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
     """Run a training job; returns the history (also written to ``history.json`` in the run folder)."""
     run_dir = cfg.run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
-    train_set, val_set, test_set, classes = build_datasets(cfg)
     model = build_model(cfg)
+    train_set, val_set, test_set, classes = build_datasets(cfg, model.input_shape)
     opt = build_optimizer(cfg, model)
     train_loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True)
     val_loader = DataLoader(val_set, batch_size=256) if val_set is not None else None
     test_loader = DataLoader(test_set, batch_size=256)
     steps = len(train_loader) if cfg.max_batches is None else min(len(train_loader), cfg.max_batches)
     sched = build_scheduler(cfg, opt, steps)
-    criterion = loss_fn(cfg)
+    criterion = loss_fn(model)
     history: dict[str, Any] = {"config": asdict(cfg), "epochs": [], "best_val_accuracy": None}
     start_epoch = 0
     if cfg.resume:

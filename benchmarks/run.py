@@ -1,0 +1,290 @@
+"""Time minitorch_cnn against torch: training steps, inference, layers and peak memory, in one process.
+
+    python -m benchmarks.run                      # CPU, 2 threads, every model
+    python -m benchmarks.run --device cuda        # the same on the GPU (CuPy vs torch CUDA)
+    python -m benchmarks.run --models lenet5 cifar_cnn --repeats 20
+
+Both sides get the same weights, batch, dtype (float32) and thread count; steps are timed in turns
+(ours, torch, ours, ...) after a warm-up, and the figure to read is the median ratio ours/torch.
+Results: benchmarks/results/{cpu,cuda}.json, .md and .png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .harness import pin_threads
+
+if __name__ == "__main__":
+    _threads = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--threads=")), 2)
+    pin_threads(_threads)
+
+import numpy as np  # noqa: E402
+
+from .harness import RESULTS, apply_threads, interleaved, machine, write_results  # noqa: E402
+
+# (registry name, batch size on cpu, batch size on cuda)
+MODELS = [
+    ("lenet5", 64, 256),
+    ("cifar_cnn", 64, 256),
+    ("resnet_small16", 64, 256),
+    ("resnet18", 64, 128),
+    ("alexnet_bn", 16, 64),
+]
+
+
+def _pair(name: str, batch: int, device: str, seed: int = 0) -> tuple:
+    """Our model and its torch twin with the same weights, one batch of inputs and labels for both."""
+    import torch
+
+    import minitorch_cnn as mt
+    from reference.models import get_twin
+    from reference.transfer import copy_weights
+
+    mt.manual_seed(seed)
+    ours = mt.models.get_model(name)
+    twin = get_twin(name)
+    copy_weights(ours, twin)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, *ours.input_shape)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    tdev = "cuda" if device == "cuda" else "cpu"
+    ours.to(device)
+    twin.to(tdev)
+    mx, my = mt.tensor(x).to(device), mt.tensor(y).to(device)
+    tx, ty = torch.from_numpy(x).to(tdev), torch.from_numpy(y).to(tdev)
+    return ours, twin, (mx, my), (tx, ty)
+
+
+def _loss(model, mod):
+    return mod.nll_loss if getattr(model, "returns_log_probs", False) else mod.cross_entropy
+
+
+def bench_model(name: str, batch: int, device: str, repeats: int, warmup: int, sync) -> dict:
+    import torch
+    import torch.nn.functional as TF
+
+    import minitorch_cnn as mt
+
+    ours, twin, (mx, my), (tx, ty) = _pair(name, batch, device)
+    o_opt = mt.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    t_opt = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    o_loss, t_loss = _loss(ours, mt.nn.functional), _loss(ours, TF)
+
+    def ours_step():
+        o_opt.zero_grad()
+        o_loss(ours(mx), my).backward()
+        o_opt.step()
+
+    def torch_step():
+        t_opt.zero_grad()
+        t_loss(twin(tx), ty).backward()
+        t_opt.step()
+
+    train = interleaved({"ours": ours_step, "torch": torch_step}, repeats, warmup, sync)
+    ours.eval()
+    twin.eval()
+
+    def ours_infer():
+        with mt.no_grad():
+            ours(mx)
+
+    def torch_infer():
+        with torch.no_grad():
+            twin(tx)
+
+    infer = interleaved({"ours": ours_infer, "torch": torch_infer}, repeats, warmup, sync)
+    return {
+        "model": name, "batch": batch,
+        "train_ours_ms": 1e3 * train["ours"]["median_s"], "train_torch_ms": 1e3 * train["torch"]["median_s"],
+        "train_ratio": train["ours"]["median_s"] / train["torch"]["median_s"],
+        "infer_ours_ms": 1e3 * infer["ours"]["median_s"], "infer_torch_ms": 1e3 * infer["torch"]["median_s"],
+        "infer_ratio": infer["ours"]["median_s"] / infer["torch"]["median_s"],
+    }
+
+
+_MEMORY_CHILD = """
+import sys, resource, numpy as np
+sys.path.insert(0, {root!r})
+from benchmarks.run import _pair, _loss
+import minitorch_cnn as mt, torch, torch.nn.functional as TF
+ours, twin, (mx, my), (tx, ty) = _pair({name!r}, {batch}, "cpu")
+side = {side!r}
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+def step():
+    if side == "ours":
+        _loss(ours, mt.nn.functional)(ours(mx), my).backward()
+    else:
+        _loss(ours, TF)(twin(tx), ty).backward()
+base = rss()
+for _ in range(2):
+    step()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base)
+"""
+
+
+def peak_memory(name: str, batch: int, threads: int) -> dict:
+    """Peak resident memory a forward+backward adds over the set-up, each side in a fresh process."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    out = {}
+    for side in ("ours", "torch"):
+        code = _MEMORY_CHILD.format(root=root, name=name, batch=batch, side=side)
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        out[side] = int(res.stdout.strip().splitlines()[-1]) / 2**20
+    return {"peak_ours_mib": out["ours"], "peak_torch_mib": out["torch"], "memory_ratio": out["ours"] / out["torch"]}
+
+
+def bench_layers(device: str, repeats: int, warmup: int, sync) -> list[dict]:
+    """Forward+backward of single layers: conv 3×3, max-pool 2×2, BatchNorm2d on (64, 64, 32, 32)."""
+    import torch
+
+    import minitorch_cnn as mt
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 64, 32, 32)).astype(np.float32)
+    tdev = "cuda" if device == "cuda" else "cpu"
+    cases = {
+        "conv3x3 64→64": (mt.nn.Conv2d(64, 64, 3, padding=1), torch.nn.Conv2d(64, 64, 3, padding=1)),
+        "maxpool 2×2": (mt.nn.MaxPool2d(2), torch.nn.MaxPool2d(2)),
+        "batchnorm2d 64": (mt.nn.BatchNorm2d(64), torch.nn.BatchNorm2d(64)),
+        "relu": (mt.nn.ReLU(), torch.nn.ReLU()),
+    }
+    rows = []
+    for label, (ours, theirs) in cases.items():
+        ours.to(device)
+        theirs.to(tdev)
+        if list(theirs.parameters()):
+            ours.load_state_dict({k: v.detach().cpu().numpy() for k, v in theirs.state_dict().items()})
+        mx = mt.tensor(x).to(device).requires_grad_()
+        tx = torch.from_numpy(x).to(tdev).requires_grad_()
+        out_shape = theirs(tx).shape
+        g = rng.standard_normal(tuple(out_shape)).astype(np.float32)
+        mg, tg = mt.tensor(g).to(device), torch.from_numpy(g).to(tdev)
+        res = interleaved(
+            {
+                "ours_fwd": lambda o=ours, a=mx: o(a),
+                "torch_fwd": lambda t=theirs, a=tx: t(a),
+                "ours_fb": lambda o=ours, a=mx, g=mg: o(a).backward(g),
+                "torch_fb": lambda t=theirs, a=tx, g=tg: t(a).backward(g),
+            },
+            repeats, warmup, sync,
+        )
+        rows.append({
+            "layer": label,
+            "fwd_ours_ms": 1e3 * res["ours_fwd"]["median_s"], "fwd_torch_ms": 1e3 * res["torch_fwd"]["median_s"],
+            "fwd_ratio": res["ours_fwd"]["median_s"] / res["torch_fwd"]["median_s"],
+            "fwdbwd_ours_ms": 1e3 * res["ours_fb"]["median_s"], "fwdbwd_torch_ms": 1e3 * res["torch_fb"]["median_s"],
+            "fwdbwd_ratio": res["ours_fb"]["median_s"] / res["torch_fb"]["median_s"],
+        })
+    return rows
+
+
+def _table(info: dict, models: list[dict], layers: list[dict]) -> str:
+    lines = [
+        f"# minitorch_cnn vs torch — {info['device']}", "",
+        f"`{info['command']}` — {info.get('gpu', info['processor'])}, {info['threads']} threads, "
+        f"numpy {info['numpy']}, torch {info['torch']}, numba {info.get('numba', '-')}"
+        + (f", cupy {info['cupy']}" if "cupy" in info else ""), "",
+        "| model | batch | train ours (ms) | train torch (ms) | ratio | infer ours (ms) | infer torch (ms) | ratio "
+        "| peak mem ours/torch (MiB) | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in models:
+        mem = (
+            f"{r['peak_ours_mib']:.0f} / {r['peak_torch_mib']:.0f} | {r['memory_ratio']:.2f}"
+            if "memory_ratio" in r else "- | -"
+        )
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['train_ours_ms']:.1f} | {r['train_torch_ms']:.1f} | "
+            f"**{r['train_ratio']:.2f}** | {r['infer_ours_ms']:.1f} | {r['infer_torch_ms']:.1f} | "
+            f"{r['infer_ratio']:.2f} | {mem} |"
+        )
+    if layers:
+        lines += [
+            "", "| layer (64, 64, 32, 32) | fwd ours (ms) | fwd torch (ms) | ratio | fwd+bwd ours (ms) "
+            "| fwd+bwd torch (ms) | ratio |", "|---|---|---|---|---|---|---|",
+        ]
+        for r in layers:
+            lines.append(
+                f"| {r['layer']} | {r['fwd_ours_ms']:.2f} | {r['fwd_torch_ms']:.2f} | {r['fwd_ratio']:.2f} | "
+                f"{r['fwdbwd_ours_ms']:.2f} | {r['fwdbwd_torch_ms']:.2f} | **{r['fwdbwd_ratio']:.2f}** |"
+            )
+    return "\n".join(lines)
+
+
+def _plot(models: list[dict], path, device: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [f"{r['model']}\nbs {r['batch']}" for r in models]
+    xs = np.arange(len(models))
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.bar(xs - 0.2, [r["train_ratio"] for r in models], 0.4, label="training step")
+    ax.bar(xs + 0.2, [r["infer_ratio"] for r in models], 0.4, label="inference")
+    ax.axhline(1.0, color="k", lw=1)
+    ax.set_xticks(xs, names)
+    ax.set_ylabel("time ours / torch (lower is better)")
+    ax.set_title(f"minitorch_cnn vs torch on {device}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", type=int, default=2, help="pass as --threads=N (read before NumPy loads)")
+    parser.add_argument("--repeats", type=int, default=10, help="timed runs per side (median of these)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--models", nargs="*", default=[m[0] for m in MODELS])
+    parser.add_argument("--no-layers", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--kernels", default=None, help="numpy or numba (default: the library's default)")
+    args = parser.parse_args(argv)
+    apply_threads(args.threads)
+    import minitorch_cnn as mt
+
+    if args.kernels:
+        mt.backends.set_kernels(args.kernels)
+    sync = mt.cuda.synchronize if args.device == "cuda" else (lambda: None)
+    if args.device == "cuda":
+        import torch
+
+        def sync():
+            mt.cuda.synchronize()
+            torch.cuda.synchronize()
+
+    info = machine(args.device)
+    if args.kernels:
+        info["kernels"] = args.kernels
+    rows = []
+    for name, cpu_batch, gpu_batch in MODELS:
+        if name not in args.models:
+            continue
+        batch = gpu_batch if args.device == "cuda" else cpu_batch
+        row = bench_model(name, batch, args.device, args.repeats, args.warmup, sync)
+        if args.device == "cpu" and not args.no_memory:
+            row.update(peak_memory(name, batch, args.threads))
+        print(row, flush=True)
+        rows.append(row)
+    layers = [] if args.no_layers else bench_layers(args.device, args.repeats, args.warmup, sync)
+    table = _table(info, rows, layers)
+    print(table)
+    write_results(args.device, {"machine": info, "models": rows, "layers": layers}, table)
+    if rows:
+        _plot(rows, RESULTS / f"{args.device}.png", args.device)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""``mt.nn.functional`` (import as F): the stateless ops under torch.nn.functional's names and signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..autograd import Tensor
+from ..ops import elementwise as _ew
+from ..ops import softmax as _softmax
+from ..ops._util import cast as _cast
+from ..ops.activation import gelu, silu
+from ..ops.conv import conv2d
+from ..ops.dropout import dropout, dropout2d
+from ..ops.indexing import one_hot
+from ..ops.loss import cross_entropy, mse_loss, nll_loss
+from ..ops.normalization import batch_norm
+from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from ..ops.shape import pad
+
+__all__ = [
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "conv2d", "cross_entropy", "dropout",
+    "dropout2d", "gelu", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "one_hot",
+    "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+]
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name
+    """y = x Wᵀ + b: input (*, in), weight (out, in), bias (out,) -> (*, out)."""
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-d (out_features, in_features), got {tuple(weight.shape)}")
+    if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"linear: input {tuple(input.shape)} does not fit weight {tuple(weight.shape)}: "
+                           f"expected input (*, {weight.shape[1]})")
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(x, 0). ``inplace`` is accepted for torch's signature; the result is computed out of place."""
+    return _ew.relu(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, else negative_slope·x. ``inplace``: as in ``relu``."""
+    return _ew.leaky_relu(input, negative_slope)
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return _ew.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return _ew.tanh(input)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """softmax along ``dim`` (cast to ``dtype`` first when given, as torch)."""
+    return _softmax.softmax(input if dtype is None else _cast(input, dtype), dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """log softmax along ``dim`` (cast to ``dtype`` first when given, as torch)."""
+    return _softmax.log_softmax(input if dtype is None else _cast(input, dtype), dim)

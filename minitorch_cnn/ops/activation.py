@@ -1,0 +1,102 @@
+"""Activations beyond the elementwise basics (relu, leaky_relu, sigmoid, tanh live in elementwise.py): GELU, SiLU.
+
+Each forward keeps what its derivative needs; formulas follow torch's kernels.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ._util import to_float
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_TANH_COEF = 0.044715
+
+
+@functools.cache
+def _erf_cpu() -> Any:
+    """NumPy has no erf: a Numba ufunc over libm's (within an ulp in float32 and float64), compiled on first use."""
+    import numba
+
+    @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+    def erf(x: float) -> float:
+        return math.erf(x)
+
+    return erf
+
+
+@functools.cache
+def _erf_gpu(xp: Any) -> Any:
+    """The CUDA twin: an elementwise kernel over CUDA's erf/erff (``xp`` is the CuPy module)."""
+    return xp.ElementwiseKernel("T x", "T y", "y = erf(x)", "minitorch_erf")
+
+
+def _erf(a: Any) -> Any:
+    """erf elementwise, in ``a``'s dtype, on ``a``'s device."""
+    if isinstance(a, np.ndarray):
+        return _erf_cpu()(a)
+    return _erf_gpu(backend.array_module(a))(a)
+
+
+class Gelu(Function):
+    """GELU: x Φ(x), exact (erf) or torch's tanh approximation."""
+
+    def forward(self, x: Any, approximate: str) -> Any:
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            # y = ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+            self.th = xp.tanh(t(_SQRT_2_OVER_PI) * (x + t(_TANH_COEF) * x * x * x))
+            return t(0.5) * x * (1 + self.th)
+        # y = ½ x (1 + erf(x/√2))
+        self.cdf = t(0.5) * (1 + _erf(x * t(_SQRT_HALF)))
+        return x * self.cdf
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        x = self.x
+        t = x.dtype.type
+        if self.approximate == "tanh":
+            # dy/dx = ½ (1 + th) + ½ x (1 - th²) √(2/π) (1 + 3·0.044715 x²)
+            th = self.th
+            inner_d = t(_SQRT_2_OVER_PI) * (1 + t(3 * _TANH_COEF) * x * x)
+            return g * (t(0.5) * (1 + th) + t(0.5) * x * (1 - th * th) * inner_d)
+        # dy/dx = Φ(x) + x φ(x),  φ(x) = e^(-x²/2) / √(2π)
+        pdf = t(_INV_SQRT_2PI) * xp.exp(t(-0.5) * x * x)
+        return g * (self.cdf + x * pdf)
+
+
+class Silu(Function):
+    """SiLU (swish): x σ(x);  dy/dx = σ(x) (1 + x (1 - σ(x)))."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.array_module(x)
+        e = xp.exp(-abs(x))
+        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        self.x, self.sig = x, sig
+        return x * sig
+
+    def backward(self, g: Any) -> Any:
+        sig = self.sig
+        return g * sig * (1 + self.x * (1 - sig))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - torch's name
+    """GELU of ``input`` (any shape); ``approximate`` is 'none' (erf) or 'tanh', as torch."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate='{approximate}' is not valid: expected 'none' or 'tanh'")
+    return Gelu.apply(to_float(input), approximate)
+
+
+def silu(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+    """SiLU (x·sigmoid(x)) of ``input`` (any shape)."""
+    return Silu.apply(to_float(input))

@@ -1,0 +1,64 @@
+"""Dropout (inverted): zero each element, or each whole channel, with probability p; scale the rest by 1/(1-p).
+
+The keep-mask is drawn on the CPU from ``backend.generator()`` (so ``mt.manual_seed`` makes it
+reproducible, on either device) and moved to the input's device.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+
+
+class Dropout(Function):
+    # y = x · m,  m = keep / (1-p) (broadcast over what the mask does not cover);  dx = g · m
+    def forward(self, x: Any, mask: Any) -> Any:
+        self.mask = mask
+        return x * mask
+
+    def backward(self, g: Any) -> Any:
+        return g * self.mask
+
+
+def _check_p(p: float, op: str) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _scaled_mask(shape: tuple, p: float, like: Tensor) -> Any:
+    """keep ~ Bernoulli(1-p) of ``shape``, times 1/(1-p) in ``like``'s dtype (0 everywhere when p == 1)."""
+    keep = backend.generator().random(shape, dtype=np.float32) >= np.float32(p)
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    dtype = like.data.dtype
+    mask = keep.astype(dtype) * dtype.type(scale)
+    return backend.move_to(mask, like.device)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero each element with probability ``p`` and scale the survivors by 1/(1-p); identity when not training.
+
+    input: any shape. ``inplace`` is accepted for torch's signature; the result is computed out of place
+    (same values), since in-place ops are not offered inside the graph.
+    """
+    _check_p(p, "dropout")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    return Dropout.apply(input, _scaled_mask(tuple(input.shape), p, input))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero whole channels: input (N, C, H, W) (or (N, C, L), as torch), one draw per (n, c).
+
+    ``inplace`` is accepted for torch's signature; the result is computed out of place.
+    """
+    _check_p(p, "dropout2d")
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d: expected input (N, C, H, W), got shape {tuple(input.shape)}")
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return Dropout.apply(input, _scaled_mask(shape, p, input))
