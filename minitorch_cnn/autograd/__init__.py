@@ -6,6 +6,6 @@ from .tensor import Tensor
 
 __all__ = ["Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
 
-from .gradcheck import GradcheckError, gradcheck  # noqa: E402
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
-__all__ += ["GradcheckError", "gradcheck"]
+__all__ += ["GradcheckError", "gradcheck", "gradgradcheck"]

@@ -3,28 +3,36 @@
 No recursion, so a chain of 100,000 ops backprops without RecursionError. Each node's
 gradient is summed over all its uses before its backward runs (so hooks see the total);
 leaf gradients are summed likewise and accumulated into ``.grad`` at the end.
+
+Before a node's backward runs, the version counters of its inputs and output are checked
+against the forward pass, so an in-place write in between raises instead of giving silently
+wrong gradients; the gradients it returns are checked for shape and cast to each input's dtype.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .grad_mode import no_grad
+import numpy as np
+
+from .grad_mode import _enabled
 from .tensor import Tensor
 
 
 def _topological_order(root: Any) -> list:
     """Nodes reachable from ``root``, each after all nodes that feed gradients into it."""
     order: list = []
-    seen = {id(root)}
+    seen = {root}
     stack = [(root, iter(root.inputs))]
     while stack:
         node, it = stack[-1]
         for t in it:
-            if t is not None and t.grad_fn is not None and id(t.grad_fn) not in seen:
-                seen.add(id(t.grad_fn))
-                stack.append((t.grad_fn, iter(t.grad_fn.inputs)))
-                break
+            if t is not None:
+                fn = t.grad_fn
+                if fn is not None and fn not in seen:
+                    seen.add(fn)
+                    stack.append((fn, iter(fn.inputs)))
+                    break
         else:
             stack.pop()
             order.append(node)
@@ -32,24 +40,73 @@ def _topological_order(root: Any) -> list:
     return order
 
 
+def _as_array(a: Any) -> Any:
+    """NumPy hands 0-d results back as scalars; tensors always hold arrays."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
 def _run_hooks(hooks: list, grad: Any) -> Any:
-    for hook in hooks:
-        out = hook(Tensor._wrap(grad))
+    for hook in list(hooks):
+        out = hook(Tensor._wrap(_as_array(grad)))
         if out is not None:
-            grad = out.data if isinstance(out, Tensor) else out
+            new = out.data if isinstance(out, Tensor) else out
+            if new.shape != grad.shape:
+                raise RuntimeError(f"a hook returned a gradient of shape {tuple(new.shape)}, expected "
+                                   f"{tuple(grad.shape)}")
+            grad = new
     return grad
 
 
 def _accumulate_leaf(leaf: Tensor, grad: Any) -> None:
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)
+    dtype = leaf.data.dtype
+    if grad.dtype is not dtype and grad.dtype != dtype:
+        grad = grad.astype(dtype)
     if leaf.grad is None:
-        # a copy: backward functions may hand the same array to several inputs
-        leaf.grad = Tensor._wrap(grad.copy())
+        # a copy: backward functions may hand the same array (or a read-only broadcast view) to several inputs
+        leaf.grad = Tensor._wrap(_as_array(grad.copy()))
     else:
         leaf.grad.data += grad
+
+
+def _modified_error(node: Any) -> RuntimeError:
+    """Which saved tensor of ``node`` was written in place after the forward pass."""
+    what, shape, now, then = "its output", node.out_meta[0], node._out_vc[0], node._out_version
+    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
+        if t is not None and t._vc[0] != v:
+            what, shape, now, then = f"input {i}", tuple(t.shape), t._vc[0], v
+            break
+    return RuntimeError(
+        f"one of the tensors needed for gradient computation ({node.name()}, {what} of shape {shape}) has been "
+        f"modified by an in-place operation: it is at version {now}, expected version {then}. Don't modify "
+        "tensors in place between the forward pass and backward (clone() them first)."
+    )
+
+
+def _check_grad_count(node: Any, n: int) -> None:
+    """Trailing non-Tensor arguments may go without a gradient; a Tensor that requires grad may not."""
+    inputs = node.inputs
+    if n > len(inputs) or any(t is not None and t.requires_grad for t in inputs[n:]):
+        raise RuntimeError(
+            f"Function {node.name()} returned {n} gradients for {len(inputs)} positional inputs: expected one "
+            "per input of forward (None where not needed)"
+        )
+
+
+def _bad_grad(node: Any, grads: tuple, grad: Any) -> RuntimeError:
+    i = next(k for k, g in enumerate(grads) if g is grad)
+    return RuntimeError(
+        f"Function {node.name()} returned an invalid gradient at index {i}: got shape {tuple(grad.shape)}, "
+        f"expected the input's shape {tuple(node.inputs[i].shape)}"
+    )
+
+
+def _freed_error(node: Any) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time ({node.name()}): its saved arrays were freed "
+        "after the first backward. Pass retain_graph=True to the first backward() if you need to backward twice."
+    )
 
 
 def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
@@ -57,34 +114,38 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
     if root.grad_fn is None:
         _accumulate_leaf(root, grad)
         return
-    node_grads = {id(root.grad_fn): grad}
+    node_grads = {root.grad_fn: grad}  # Functions hash by identity
     leaf_grads: dict[int, list] = {}
-    with no_grad():
+    prev_mode = _enabled[0]
+    _enabled[0] = False  # backward functions record no graph
+    try:
         for node in _topological_order(root.grad_fn):
-            g = node_grads.pop(id(node), None)
+            g = node_grads.pop(node, None)
             if g is None:
                 continue
             if node._hooks:
                 g = _run_hooks(node._hooks, g)
             if node._freed:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time ({node.name()}): its saved "
-                    "arrays were freed after the first backward. Pass retain_graph=True to the first "
-                    "backward() if you need to backward twice."
-                )
-            for t, v in zip(node.inputs, node.versions):
-                if t is not None and t._version != v:
-                    raise RuntimeError(
-                        f"one of the tensors needed for gradient computation ({node.name()}, shape "
-                        f"{tuple(t.shape)}) has been modified by an in-place operation: version {t._version}, "
-                        f"expected {v}"
-                    )
+                raise _freed_error(node)
+            inputs = node.inputs
+            for t, v in zip(inputs, node.versions):
+                if t is not None and t._vc[0] != v:
+                    raise _modified_error(node)
+            if node._out_vc[0] != node._out_version:
+                raise _modified_error(node)
             grads = node.backward(g)
             if type(grads) is not tuple:
                 grads = (grads,)
-            for t, ig in zip(node.inputs, grads):
+            if len(grads) != len(inputs):
+                _check_grad_count(node, len(grads))
+            for t, ig in zip(inputs, grads):
                 if ig is None or t is None or not t.requires_grad:
                     continue
+                data = t.data
+                if ig.shape != data.shape:
+                    raise _bad_grad(node, grads, ig)
+                if ig.dtype is not data.dtype and ig.dtype != data.dtype:
+                    ig = ig.astype(data.dtype)
                 fn = t.grad_fn
                 if fn is None:
                     entry = leaf_grads.get(id(t))
@@ -93,10 +154,11 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
                     else:
                         entry[1] = entry[1] + ig
                 else:
-                    key = id(fn)
-                    prev = node_grads.get(key)
-                    node_grads[key] = ig if prev is None else prev + ig
+                    prev = node_grads.get(fn)
+                    node_grads[fn] = ig if prev is None else prev + ig
             if not retain_graph:
                 node.release()
         for leaf, g in leaf_grads.values():
             _accumulate_leaf(leaf, g)
+    finally:
+        _enabled[0] = prev_mode

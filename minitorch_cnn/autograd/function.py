@@ -15,6 +15,10 @@ import numpy as np
 from .grad_mode import _enabled
 from .tensor import Tensor
 
+_new = object.__new__
+_wrap = Tensor._wrap
+_ndarray = np.ndarray
+
 
 class Function:
     """Base class of every differentiable op.
@@ -23,7 +27,10 @@ class Function:
     engine clears after backward (unless ``retain_graph``) to free memory.
     """
 
-    __slots__ = ("inputs", "versions", "needs_input_grad", "_hooks", "_freed", "__dict__", "__weakref__")
+    __slots__ = (
+        "inputs", "versions", "needs_input_grad", "_out_vc", "_out_version", "_hooks", "_freed", "out_meta",
+        "__dict__", "__weakref__",
+    )
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -34,32 +41,54 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run the op on ``args`` (Tensors or anything else, passed through) and record it."""
-        ctx = cls.__new__(cls)
+        ctx = _new(cls)
         arrays = []
         requires = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                requires = requires or a.requires_grad
+                if a.requires_grad:
+                    requires = True
             else:
                 arrays.append(a)
-        requires = requires and _enabled[0]
-        ctx.needs_input_grad = (
-            tuple(isinstance(a, Tensor) and a.requires_grad for a in args) if requires else (False,) * len(args)
-        )
+        if requires and _enabled[0]:
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+        else:
+            requires = False
+            ctx.needs_input_grad = (False,) * len(args)
         try:
             out = ctx.forward(*arrays, **kwargs)
         except (ValueError, TypeError, IndexError) as exc:
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
-            raise RuntimeError(f"{cls.__name__}: {exc} (input shapes: {shapes})") from exc
-        if isinstance(out, np.generic):  # NumPy turns 0-d results into scalars
+            kind = IndexError if isinstance(exc, IndexError) else RuntimeError
+            raise kind(f"{cls.__name__}: {exc} (input shapes: {shapes})") from exc
+        if type(out) is not _ndarray and isinstance(out, np.generic):  # NumPy turns 0-d results into scalars
             out = np.asarray(out)
-        result = Tensor._wrap(out)
+        result = _wrap(out)
+        base = out.base
+        if base is not None:
+            # a view of an input shares its version counter, so in-place writes through either are seen
+            for a in args:
+                if isinstance(a, Tensor) and (a.data is base or a.data.base is base):
+                    result._vc = a._vc
+                    break
         if requires:
-            ctx.inputs = tuple(a if isinstance(a, Tensor) else None for a in args)
-            ctx.versions = tuple(a._version if isinstance(a, Tensor) else 0 for a in args)
+            inputs = []
+            versions = []
+            for a in args:
+                if isinstance(a, Tensor):
+                    inputs.append(a)
+                    versions.append(a._vc[0])
+                else:
+                    inputs.append(None)
+                    versions.append(0)
+            ctx.inputs = tuple(inputs)
+            ctx.versions = tuple(versions)
+            ctx._out_vc = result._vc
+            ctx._out_version = result._vc[0]
             ctx._hooks = None
             ctx._freed = False
+            ctx.out_meta = (out.shape, out.dtype)  # (shape, dtype) of the output, for graph views (mt.viz)
             result.requires_grad = True
             result.grad_fn = ctx
         return result
@@ -74,7 +103,10 @@ class Function:
         """``hook(grad_tensor) -> Tensor | None`` runs on this node's summed output gradient."""
         if self._hooks is None:
             self._hooks = []
-        self._hooks.append(hook)
+        if self._hooks and getattr(self._hooks[-1], "retains_grad", False):
+            self._hooks.insert(len(self._hooks) - 1, hook)  # retain_grad() records the grad after every hook
+        else:
+            self._hooks.append(hook)
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"

@@ -39,6 +39,20 @@ def gradcheck(
 
     ``fn(*inputs)`` returns a Tensor or a tuple of Tensors. Inputs should be float64: float32
     central differences are too coarse for the tolerances, as in torch's gradcheck.
+
+    Example, a Function you wrote yourself (see also examples/custom_function.py)::
+
+        class Softplus(mt.Function):
+            # y = log(1 + e^x);  dy/dx = σ(x)
+            def forward(self, x):
+                self.x = x
+                return np.logaddexp(0, x)
+
+            def backward(self, g):
+                return g / (1 + np.exp(-self.x))
+
+        x = mt.randn(3, 4, dtype=mt.float64, requires_grad=True)
+        mt.autograd.gradcheck(Softplus.apply, [x])   # True, or GradcheckError naming the worst element
     """
     inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
@@ -68,16 +82,17 @@ def gradcheck(
             return float(sum(float((o.data * v).sum()) for o, v in zip(_outputs(fn, inputs), vs)))
 
     for k, (t, a) in enumerate(zip(checked, analytic)):
-        flat = t.data.reshape(-1)  # a view: perturbing it perturbs t
+        data = t.data  # perturbed in place through multi-indices, so non-contiguous inputs work too
         a_flat = backend.move_to(a, "cpu").reshape(-1)
-        numeric = np.empty(flat.size)
-        for i in range(flat.size):
-            orig = float(flat[i])
-            flat[i] = orig + eps
+        numeric = np.empty(data.size)
+        for i in range(data.size):
+            at = np.unravel_index(i, data.shape)
+            orig = float(data[at])
+            data[at] = orig + eps
             plus = objective()
-            flat[i] = orig - eps
+            data[at] = orig - eps
             minus = objective()
-            flat[i] = orig
+            data[at] = orig
             numeric[i] = (plus - minus) / (2 * eps)
         err = np.abs(a_flat - numeric)
         bound = atol + rtol * np.abs(numeric)
@@ -85,7 +100,8 @@ def gradcheck(
             i = int(np.argmax(err - bound))
             msg = (
                 f"gradcheck failed for input {k} (shape {tuple(t.shape)}): worst element "
-                f"{np.unravel_index(i, t.shape)}: analytic {a_flat[i]:.10g}, numeric {numeric[i]:.10g}, "
+                f"{tuple(int(j) for j in np.unravel_index(i, t.shape))}: analytic {a_flat[i]:.10g}, "
+                f"numeric {numeric[i]:.10g}, "
                 f"|diff| {err[i]:.3g} > atol {atol} + rtol {rtol} × |numeric|"
             )
             if raise_exception:
@@ -94,3 +110,30 @@ def gradcheck(
     for t in checked:
         t.grad = None
     return True
+
+
+def gradgradcheck(fn: Callable, inputs: Sequence[Any], *args: Any, **kwargs: Any) -> bool:
+    """Not offered: minitorch_cnn has no double backward; use :func:`gradcheck` for first derivatives.
+
+    Every ``Function.backward`` runs under ``no_grad`` on raw arrays, so a gradient is a plain array with no
+    graph of its own and cannot be differentiated again (torch's ``create_graph=True``). Check a Function
+    you wrote with ``gradcheck``::
+
+        class Swish(mt.Function):
+            # y = x · σ(x);  dy/dx = σ(x) + y · (1 - σ(x))
+            def forward(self, x):
+                s = 1 / (1 + np.exp(-x))
+                self.s, self.y = s, x * s
+                return self.y
+
+            def backward(self, g):
+                return g * (self.s + self.y * (1 - self.s))
+
+        x = mt.randn(4, 5, dtype=mt.float64, requires_grad=True)
+        mt.autograd.gradcheck(Swish.apply, [x])   # True, or GradcheckError naming the worst element
+    """
+    raise NotImplementedError(
+        "gradgradcheck: double backward is not supported in minitorch_cnn (Function.backward runs under "
+        "no_grad on raw arrays, so gradients carry no graph to differentiate again); check first derivatives "
+        "with mt.autograd.gradcheck(fn, inputs)"
+    )

@@ -15,13 +15,26 @@ from .. import backend
 from .grad_mode import _enabled
 
 
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 class Tensor:
     """A multi-dimensional array with autograd, like ``torch.Tensor``.
 
     ``data`` is the raw array; ``grad_fn`` the Function that made it (None for leaves).
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "_hooks", "_retains", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -39,10 +52,11 @@ class Tensor:
                 arr = arr.astype(backend.get_default_dtype(), copy=False)
             elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
                 arr = arr.astype(np.int64, copy=False)
+            backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
         self.data = arr
         self.grad = None
         self.grad_fn = None
-        self._version = 0
+        self._vc = [0]
         self._hooks = None
         self._retains = False
         self.requires_grad = False
@@ -57,10 +71,21 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._version = 0
+        t._vc = [0]
         t._hooks = None
         t._retains = False
         return t
+
+    # The version counter is a one-element list shared by a tensor, its views and its detach()es, as in
+    # torch: an in-place write through any of them bumps it, and backward refuses saved arrays whose
+    # version moved since the forward pass.
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._vc[0] = value
 
     # ---- what it is -------------------------------------------------------------------
     @property
@@ -126,8 +151,10 @@ class Tensor:
         return self.data
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """The same data (and version counter), cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._vc = self._vc
+        return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind not in "fc":
@@ -143,41 +170,45 @@ class Tensor:
 
         ``gradient`` may be omitted only for a one-element tensor, as in torch.
         """
-        from .engine import run_backward
-
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        data = self.data
         if gradient is None:
-            if self.data.size != 1:
+            if data.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs: this tensor has shape "
                     f"{tuple(self.shape)}; pass backward(gradient) with a tensor of that shape"
                 )
-            g = backend.array_module(self.data).ones_like(self.data)
+            g = backend.array_module(data).ones_like(data)
         else:
             g = gradient.data if isinstance(gradient, Tensor) else gradient
-            xp = backend.array_module(self.data)
-            g = xp.asarray(g, dtype=self.data.dtype)
-            if g.shape != self.data.shape:
+            if type(g) is not type(data) or g.dtype != data.dtype:
+                g = backend.array_module(data).asarray(g, dtype=data.dtype)
+            if g.shape != data.shape:
                 raise RuntimeError(
                     f"backward: gradient has shape {tuple(g.shape)} but the output has shape {tuple(self.shape)}"
                 )
-        run_backward(self, g, bool(retain_graph))
+        _engine.run_backward(self, g, bool(retain_graph))
 
-    def register_hook(self, hook: Any) -> Any:
-        """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed."""
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed; a returned Tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters the hook, as in torch."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             self.grad_fn.register_hook(hook)
-        else:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
-        return hook
+            return RemovableHandle(self.grad_fn._hooks, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (after every hook has run, as in torch)."""
         if self.grad_fn is None or self._retains:
             return
         import weakref
@@ -190,6 +221,7 @@ class Tensor:
             if t is not None:
                 t.grad = Tensor._wrap(grad.data.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad.data)
 
+        keep.retains_grad = True  # Function.register_hook keeps it last
         self.grad_fn.register_hook(keep)
 
     # ---- in-place updates (optimizers, init) -------------------------------------------
@@ -205,8 +237,13 @@ class Tensor:
     def _set_(self, arr: Any) -> Tensor:
         """Write ``arr`` into this tensor's storage in place and bump its version."""
         self._check_inplace()
+        if not getattr(self.data.flags, "writeable", True):  # CuPy's flags have no writeable
+            raise RuntimeError(
+                f"in-place write into a read-only tensor of shape {tuple(self.shape)} (an expand() view: its "
+                "elements share memory); call .clone() first"
+            )
         self.data[...] = arr
-        self._version += 1
+        self._vc[0] += 1
         return self
 
     def __repr__(self) -> str:
@@ -223,3 +260,6 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+
+from . import engine as _engine  # noqa: E402 - engine imports Tensor from this module
