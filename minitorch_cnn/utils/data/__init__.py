@@ -1,0 +1,10 @@
+"""``mt.utils.data``: datasets, samplers and the DataLoader, with torch.utils.data's names and semantics."""
+
+from .dataloader import DataLoader, default_collate, default_convert
+from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+
+__all__ = [
+    "DataLoader", "default_collate", "default_convert", "ConcatDataset", "Dataset", "Subset", "TensorDataset",
+    "random_split", "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
+]

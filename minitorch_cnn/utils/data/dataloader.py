@@ -1,0 +1,160 @@
+"""``DataLoader`` and ``default_collate``: batches of minitorch Tensors from a dataset, as torch's.
+
+Batches are built on the CPU; the caller moves them with ``x.to(device)``, as in torch. When the collate is
+the default one and the dataset offers ``get_batch`` (the in-memory vision datasets and ``TensorDataset`` do,
+and ``Subset`` passes it through), a whole batch is made with one fancy index and one vectorised transform;
+otherwise items are fetched one by one and collated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ... import backend
+from ...autograd import Tensor
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, as_generator
+
+
+def _stack(arrays: list[Any], what: str) -> Tensor:
+    try:
+        return Tensor._wrap(backend.array_module(arrays[0]).stack(arrays))
+    except ValueError:
+        shapes = sorted({tuple(a.shape) for a in arrays})
+        raise RuntimeError(f"default_collate: stack expects each {what} to have the same shape, got {shapes}") from None
+
+
+def default_collate(batch: Sequence[Any]) -> Any:
+    """Stack a list of samples into a batch, field by field, as torch's ``default_collate``.
+
+    Tensors and NumPy arrays are stacked on a new first dimension (keeping their dtype: a uint8 image stays
+    uint8, a ToTensor image is float32); Python ints become int64, floats float64, bools bool; strings are
+    kept as a list; dicts, tuples and lists are collated per field (a tuple sample gives a list of fields).
+    """
+    elem = batch[0]
+    if isinstance(elem, Tensor):
+        return _stack([b.data for b in batch], "tensor")
+    if isinstance(elem, np.ndarray):
+        if elem.dtype.kind in "SUOV":
+            raise TypeError(f"default_collate: numpy arrays of dtype {elem.dtype} cannot become tensors")
+        return _stack(list(batch), "array")
+    if isinstance(elem, np.generic):
+        return Tensor._wrap(np.array(batch))
+    if isinstance(elem, bool):
+        return Tensor._wrap(np.array(batch, dtype=np.bool_))
+    if isinstance(elem, int):
+        return Tensor._wrap(np.array(batch, dtype=np.int64))
+    if isinstance(elem, float):
+        return Tensor._wrap(np.array(batch, dtype=np.float64))
+    if isinstance(elem, (str, bytes)):
+        return list(batch)
+    if isinstance(elem, Mapping):
+        return {key: default_collate([d[key] for d in batch]) for key in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):
+        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+    if isinstance(elem, Sequence):
+        if len({len(b) for b in batch}) != 1:
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [default_collate(list(field)) for field in zip(*batch)]
+        if isinstance(elem, tuple):
+            return fields
+        try:
+            return type(elem)(fields)
+        except TypeError:
+            return fields
+    raise TypeError(
+        f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {type(elem)}"
+    )
+
+
+def default_convert(data: Any) -> Any:
+    """Without batching: NumPy arrays become Tensors, containers are converted field by field."""
+    if isinstance(data, Tensor):
+        return data
+    if isinstance(data, np.ndarray) and data.dtype.kind not in "SUOV":
+        return Tensor._wrap(data)
+    if isinstance(data, Mapping):
+        return {key: default_convert(v) for key, v in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    return data
+
+
+class DataLoader:
+    """Iterates over ``dataset`` in batches, as ``torch.utils.data.DataLoader``.
+
+    shuffle: a fresh random order each epoch, drawn from ``generator`` (a ``np.random.Generator`` or an int
+    seed, turned into a generator once, so successive epochs differ but the whole sequence is reproducible),
+    else from the global generator (``mt.manual_seed``). ``batch_size=None`` turns batching off.
+    ``num_workers`` is accepted for scripts written for torch, but loading always runs in the calling process:
+    batches are built with vectorised NumPy, and worker processes would make the random transforms' draws
+    depend on scheduling. ``pin_memory`` is accepted and has no effect (there is no pinned host memory here).
+    """
+
+    def __init__(
+        self,
+        dataset: Any,
+        batch_size: int | None = 1,
+        shuffle: bool = False,
+        sampler: Sampler | Iterable[int] | None = None,
+        batch_sampler: Sampler | Iterable[list[int]] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        generator: np.random.Generator | int | None = None,
+    ) -> None:
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(
+                f"num_workers option should be non-negative; use num_workers=0 to disable multiprocessing "
+                f"(got {num_workers!r})"
+            )
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last"
+                )
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        self.generator = as_generator(generator)
+        if sampler is None:
+            sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
+        elif shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self._auto_collation = batch_sampler is not None
+        self._default_collate = collate_fn is None
+        self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
+
+    def __iter__(self) -> Iterator[Any]:
+        dataset, collate = self.dataset, self.collate_fn
+        if not self._auto_collation:
+            for index in self.sampler:
+                yield collate(dataset[index])
+            return
+        get_batch = getattr(dataset, "get_batch", None) if self._default_collate else None
+        for indices in self.batch_sampler:
+            if get_batch is not None:
+                batch = get_batch(np.asarray(indices, dtype=np.int64))
+                if batch is not None:
+                    yield batch
+                    continue
+            yield collate([dataset[i] for i in indices])
+
+    def __len__(self) -> int:
+        return len(self.batch_sampler if self._auto_collation else self.sampler)  # type: ignore[arg-type]

@@ -1,0 +1,10 @@
+"""``mt.vision.datasets``: MNIST, FashionMNIST and CIFAR10 in torchvision's on-disk layouts, and the sample."""
+
+from .cifar import CIFAR10
+from .mnist import MNIST, FashionMNIST, read_idx, sample_root
+from .utils import calculate_md5, check_integrity, download_and_extract_archive, download_url, extract_archive
+
+__all__ = [
+    "CIFAR10", "MNIST", "FashionMNIST", "read_idx", "sample_root", "calculate_md5", "check_integrity",
+    "download_and_extract_archive", "download_url", "extract_archive",
+]

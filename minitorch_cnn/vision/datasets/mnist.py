@@ -1,0 +1,214 @@
+"""MNIST and Fashion-MNIST from torchvision's on-disk layout: IDX files in ``root/<ClassName>/raw/``.
+
+Each file may be the plain IDX file (what torchvision's download leaves after extracting) or its ``.gz``
+(the official download, read without unpacking). ``.data`` is a uint8 Tensor (N, 28, 28) and ``.targets``
+an int64 Tensor (N,), as torchvision's; an item is ``(image, target)`` with the image an (H, W) uint8 array
+(the stand-in for torchvision's PIL image) before ``transform``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...autograd import Tensor
+from ...utils.data import Dataset
+from .utils import download_and_extract_archive
+
+# IDX type codes (the third magic byte) and their big-endian element types
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def sample_root() -> Path:
+    """The data root of the small real MNIST sample shipped in the package (``<it>/MNIST/raw/*.gz``).
+
+    It holds the first 5,000 training and first 1,000 test images of the official files; see its README.md.
+    """
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+def _read_bytes(path: str) -> bytes:
+    if not path.endswith(".gz"):
+        with open(path, "rb") as f:
+            return f.read()
+    try:
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise RuntimeError(f"{path}: corrupt or truncated gzip file ({type(exc).__name__}: {exc})") from exc
+
+
+def read_idx(path: str) -> np.ndarray:
+    """An IDX file (plain or ``.gz``) as a native-endian array of the shape in its header.
+
+    Raises RuntimeError naming the file when the magic number is wrong or the size disagrees with the header.
+    """
+    raw = _read_bytes(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES or raw[3] == 0:
+        raise RuntimeError(f"{path}: not an IDX file (magic bytes {raw[:4].hex() or 'missing'})")
+    ndim, header = raw[3], 4 + 4 * raw[3]
+    if len(raw) < header:
+        raise RuntimeError(f"{path}: IDX header cut short ({len(raw)} bytes, {ndim} dimensions announced)")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    count = int(np.prod(shape, dtype=np.int64))
+    if len(raw) - header != count * dtype.itemsize:
+        raise RuntimeError(
+            f"{path}: IDX header announces shape {shape} ({count * dtype.itemsize} bytes of data) "
+            f"but the file holds {len(raw) - header} bytes of data"
+        )
+    return np.frombuffer(raw, dtype, count, header).astype(dtype.newbyteorder("=")).reshape(shape)
+
+
+def _raw(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+class MNIST(Dataset):
+    """The MNIST digits (60,000 train / 10,000 test), as ``torchvision.datasets.MNIST``.
+
+    root: the folder holding ``MNIST/raw``. download: fetch the missing files from ``mirrors`` (tried in
+    order), check each against its md5 and unpack it; nothing happens when the files are already there.
+    A corrupt file raises RuntimeError naming it.
+    """
+
+    mirrors = [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+        ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+        ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+    ]
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
+               "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
+
+    def __init__(
+        self,
+        root: str | Path,
+        train: bool = True,
+        transform: Callable[[Any], Any] | None = None,
+        target_transform: Callable[[Any], Any] | None = None,
+        download: bool = False,
+    ) -> None:
+        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        if download:
+            self.download()
+        if not self._check_exists():
+            missing = [f for f, _ in self.resources if self._find(f) is None]
+            raise RuntimeError(
+                f"Dataset not found: {missing} missing in {self.raw_folder} (plain or .gz). "
+                f"You can use download=True to download it"
+            )
+        self.data, self.targets = self._load_data()
+
+    @property
+    def raw_folder(self) -> str:
+        return os.path.join(self.root, type(self).__name__, "raw")
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def _find(self, gz_name: str) -> str | None:
+        """The plain IDX file if present (faster to read), else the ``.gz``, else None."""
+        plain = os.path.join(self.raw_folder, gz_name[: -len(".gz")])
+        for path in (plain, plain + ".gz"):
+            if os.path.isfile(path):
+                return path
+        return None
+
+    def _check_exists(self) -> bool:
+        return all(self._find(f) is not None for f, _ in self.resources)
+
+    def _load_data(self) -> tuple[Tensor, Tensor]:
+        prefix = "train" if self.train else "t10k"
+        image_path = self._find(f"{prefix}-images-idx3-ubyte.gz")
+        label_path = self._find(f"{prefix}-labels-idx1-ubyte.gz")
+        images, labels = read_idx(image_path), read_idx(label_path)
+        if images.dtype != np.uint8 or images.ndim != 3:
+            raise RuntimeError(f"{image_path}: expected uint8 images (N, H, W), got {images.dtype} {images.shape}")
+        if labels.dtype != np.uint8 or labels.ndim != 1:
+            raise RuntimeError(f"{label_path}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
+        if len(images) != len(labels):
+            raise RuntimeError(f"{image_path} holds {len(images)} images but {label_path} {len(labels)} labels")
+        return Tensor._wrap(images), Tensor._wrap(labels.astype(np.int64))
+
+    def download(self) -> None:
+        """Fetch, md5-check and unpack every file, trying each mirror in turn; skipped when all are present."""
+        if self._check_exists():
+            return
+        os.makedirs(self.raw_folder, exist_ok=True)
+        for filename, md5 in self.resources:
+            errors = []
+            for mirror in self.mirrors:
+                try:
+                    download_and_extract_archive(f"{mirror}{filename}", self.raw_folder, filename=filename, md5=md5)
+                    break
+                except RuntimeError as exc:
+                    errors.append(f"Tried {mirror}, got:\n{exc}")
+            else:
+                raise RuntimeError(f"Error downloading {filename}:\n" + "\n".join(errors))
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        img, target = _raw(self.data)[index].copy(), int(_raw(self.targets)[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def get_batch(self, indices: np.ndarray) -> list[Any] | None:
+        """[images, targets] for ``indices`` at once, equal to collating the items; None when the transforms
+        cannot work on a batch (the loader then goes item by item)."""
+        return _image_batch(self, _raw(self.data), indices, _raw(self.targets)[indices])
+
+    def __repr__(self) -> str:
+        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
+                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")
+
+
+def _image_batch(ds: Any, images: np.ndarray, indices: np.ndarray, targets: np.ndarray) -> list[Any] | None:
+    """The vectorised batch shared by the image datasets: one fancy index, one batched transform.
+
+    targets: the batch's targets, already picked.
+    """
+    if ds.target_transform is not None:
+        return None
+    imgs = images[indices]
+    if ds.transform is not None:
+        batch = getattr(ds.transform, "batch", None)
+        if batch is None:
+            return None
+        imgs = batch(imgs)
+    if not isinstance(imgs, Tensor):
+        imgs = Tensor._wrap(imgs)
+    return [imgs, Tensor._wrap(np.asarray(targets).astype(np.int64, copy=False))]
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST (same layout and sizes as MNIST), as ``torchvision.datasets.FashionMNIST``."""
+
+    mirrors = ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]

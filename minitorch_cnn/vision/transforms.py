@@ -1,0 +1,445 @@
+"""Image transforms with torchvision's (v1) names, arguments and results.
+
+Each transform takes an ``(H, W[, C])`` uint8 NumPy array (the stand-in for a PIL image, what the datasets
+return) or a ``(..., C, H, W)`` Tensor, as torchvision's take a PIL image or a tensor; ``ToTensor`` turns the
+first into the second. Random transforms draw from the global generator (``mt.manual_seed``) at call time.
+
+Batches: every transform here except ``Lambda`` also works on N separate images at once through
+``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
+datasets use to build a DataLoader batch in one vectorised step. A transform splits into ``draw`` (its random
+decisions for one image of given dims, made from the generator in the same order as item-by-item calls make
+them) and ``apply``/``apply_batch`` (pure array work), so ``batch`` gives exactly what transforming the images
+one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user function) cannot do this.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+from . import functional
+
+F = functional  # torchvision's customary alias
+
+Image = Any  # an (H, W[, C]) array or a (..., C, H, W) Tensor
+Dims = tuple[int, int, int]  # (channels, height, width) of one image
+
+
+def _batch_dims(batch: Any) -> Dims:
+    """(C, H, W) of the images in an (N, H, W[, C]) array or an (N, C, H, W) Tensor."""
+    if isinstance(batch, Tensor):
+        if batch.ndim != 4:
+            raise ValueError(f"batch: a Tensor batch must be (N, C, H, W), got {tuple(batch.shape)}")
+        return tuple(batch.shape[1:])
+    if not isinstance(batch, np.ndarray) or batch.ndim not in (3, 4):
+        raise ValueError(f"batch: an array batch must be (N, H, W[, C]), got {getattr(batch, 'shape', batch)}")
+    return (1 if batch.ndim == 3 else batch.shape[3], batch.shape[1], batch.shape[2])
+
+
+def _batch_hax(batch: Any) -> tuple[Any, int]:
+    """(raw array, height axis) of a batch."""
+    return (batch.data, 2) if isinstance(batch, Tensor) else (batch, 1)
+
+
+class Transform:
+    """Base of the transforms here: ``draw`` random decisions, then ``apply`` them (per image or per batch).
+
+    A deterministic transform draws nothing (None). ``out_dims`` says what (C, H, W) the output will have,
+    so a Compose can draw every part's decisions for a whole batch before doing any array work.
+    """
+
+    random = False
+    batchable = True
+
+    def draw(self, dims: Dims) -> Any:
+        return None
+
+    def out_dims(self, dims: Dims) -> Dims:
+        return dims
+
+    def apply(self, img: Image, params: Any) -> Image:
+        raise NotImplementedError
+
+    def apply_batch(self, batch: Any, params: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def __call__(self, img: Image) -> Image:
+        return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
+
+    def batch(self, images: Any) -> Any:
+        """The transform of each of N images: (N, H, W[, C]) array or (N, C, H, W) Tensor in, a batch out."""
+        dims = _batch_dims(images)
+        return self.apply_batch(images, [self.draw(dims) for _ in range(len(images))] if self.random else None)
+
+
+class Compose(Transform):
+    """Apply ``transforms`` one after the other."""
+
+    def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
+        self.transforms = list(transforms)
+        self.batchable = all(isinstance(t, Transform) and t.batchable for t in self.transforms)
+        self.random = any(getattr(t, "random", True) for t in self.transforms)
+
+    def __call__(self, img: Any) -> Any:
+        for t in self.transforms:
+            img = t(img)
+        return img
+
+    def draw(self, dims: Dims) -> list[Any]:
+        params = []
+        for t in self.transforms:
+            params.append(t.draw(dims) if t.random else None)
+            dims = t.out_dims(dims)
+        return params
+
+    def out_dims(self, dims: Dims) -> Dims:
+        for t in self.transforms:
+            dims = t.out_dims(dims)
+        return dims
+
+    def apply(self, img: Image, params: list[Any]) -> Image:
+        for t, p in zip(self.transforms, params):
+            img = t.apply(img, p)
+        return img
+
+    def apply_batch(self, batch: Any, params: list[list[Any]] | None) -> Any:
+        per_part = list(zip(*params)) if params is not None else [None] * len(self.transforms)
+        for t, p in zip(self.transforms, per_part):
+            batch = t.apply_batch(batch, list(p) if t.random else None)
+        return batch
+
+    @property
+    def batch(self) -> Callable[[Any], Any] | None:  # type: ignore[override]
+        """The batched form (see the module notes), or None when a part cannot act on a batch."""
+        return super().batch if self.batchable else None
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n    {t}" for t in self.transforms)
+        return f"{type(self).__name__}({inner}\n)"
+
+
+class ToTensor(Transform):
+    """(H, W) or (H, W, C) array -> (C, H, W) Tensor; uint8 pixels become floats in [0, 1] (x / 255)."""
+
+    def __call__(self, pic: np.ndarray) -> Tensor:
+        return F.to_tensor(pic)
+
+    def apply(self, pic: np.ndarray, params: None) -> Tensor:
+        return F.to_tensor(pic)
+
+    def apply_batch(self, pics: np.ndarray, params: None) -> Tensor:
+        return F.to_tensor_batch(pics)
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+class Normalize(Transform):
+    """(x - mean[c]) / std[c] for each channel c of a (..., C, H, W) float Tensor."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> None:
+        self.mean, self.std, self.inplace = mean, std, inplace
+        self._params: dict[Any, tuple[Any, Any]] = {}  # checked mean/std per (dtype, device, channels)
+
+    def __call__(self, tensor: Tensor) -> Tensor:
+        if not isinstance(tensor, Tensor) or tensor.ndim < 3:
+            return F.normalize(tensor, self.mean, self.std, self.inplace)  # raises the right error
+        key = (tensor.dtype, tensor.device.type, tensor.shape[-3])
+        if key not in self._params:
+            self._params[key] = F.normalize_params(tensor, self.mean, self.std)
+        return F._normalize(tensor, *self._params[key], self.inplace)
+
+    def apply(self, tensor: Tensor, params: None) -> Tensor:
+        return self(tensor)
+
+    def apply_batch(self, tensor: Tensor, params: None) -> Tensor:
+        return self(tensor)
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+class Resize(Transform):
+    """Bilinear resize: ``size`` (h, w), or an int for the smaller edge keeping the aspect ratio.
+
+    Antialiased as torchvision's default: on arrays it is Pillow's BILINEAR resize bit for bit, on Tensors
+    torch's ``interpolate(..., antialias=True)``.
+    """
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        interpolation: str = "bilinear",
+        max_size: int | None = None,
+        antialias: bool | None = True,
+    ) -> None:
+        if not isinstance(size, (numbers.Integral, tuple, list)) or isinstance(size, bool):
+            raise TypeError(f"Resize: size should be int or sequence, got {type(size).__name__}")
+        if isinstance(size, (tuple, list)) and len(size) not in (1, 2):
+            raise ValueError(f"Resize: if size is a sequence, it should have 1 or 2 values, got {size!r}")
+        if interpolation != "bilinear":
+            raise ValueError(f"Resize: only interpolation='bilinear' is implemented, got {interpolation!r}")
+        self.size, self.interpolation, self.max_size, self.antialias = size, interpolation, max_size, antialias
+
+    def __call__(self, img: Image) -> Image:
+        return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
+
+    def out_dims(self, dims: Dims) -> Dims:
+        return (dims[0], *F.resized_output_size(dims[1], dims[2], self.size, self.max_size))
+
+    def apply(self, img: Image, params: None) -> Image:
+        return self(img)
+
+    def apply_batch(self, batch: Any, params: None) -> Any:
+        c, h, w = _batch_dims(batch)
+        oh, ow = F.resized_output_size(h, w, self.size, self.max_size)
+        if (oh, ow) == (h, w):
+            return batch
+        # image by image: each one's passes stay in cache (a whole batch at 227x227 would not)
+        if isinstance(batch, Tensor):
+            xp = backend.array_module(batch.data)
+            return Tensor._wrap(xp.stack([F.resize_tensor_raw(x, oh, ow, bool(self.antialias)) for x in batch.data]))
+        if batch.dtype != np.uint8:
+            raise TypeError(f"Resize: an array batch must be uint8 (the PIL stand-in), got {batch.dtype}")
+        return np.stack([F.resize_pil_raw(img, 0, oh, ow) for img in batch])
+
+    def __repr__(self) -> str:
+        return f"Resize(size={self.size}, interpolation={self.interpolation}, max_size={self.max_size})"
+
+
+class Pad(Transform):
+    """Pad every side: an int, (left/right, top/bottom) or (left, top, right, bottom); see ``functional.pad``."""
+
+    def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] = 0,
+                 padding_mode: str = "constant") -> None:
+        self.ltrb = F._parse_padding(padding)
+        if padding_mode not in F.PAD_MODES:
+            raise ValueError(f"Pad: padding_mode should be one of {F.PAD_MODES}, got {padding_mode!r}")
+        self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
+
+    def __call__(self, img: Image) -> Image:
+        return F.pad(img, self.padding, self.fill, self.padding_mode)
+
+    def out_dims(self, dims: Dims) -> Dims:
+        left, top, right, bottom = self.ltrb
+        return (dims[0], dims[1] + top + bottom, dims[2] + left + right)
+
+    def apply(self, img: Image, params: None) -> Image:
+        return self(img)
+
+    def apply_batch(self, batch: Any, params: None) -> Any:
+        return _pad_batch(batch, self.ltrb, self.fill, self.padding_mode)
+
+    def __repr__(self) -> str:
+        return f"Pad(padding={self.padding}, fill={self.fill}, padding_mode={self.padding_mode})"
+
+
+def _pad_batch(batch: Any, ltrb: Sequence[int], fill: Any, padding_mode: str) -> Any:
+    arr, hax = _batch_hax(batch)
+    sample = Tensor._wrap(arr[0]) if isinstance(batch, Tensor) else arr[0]
+    out = F.pad_raw(arr, hax, ltrb, F.fill_value(fill, sample), padding_mode, tensor=isinstance(batch, Tensor))
+    return Tensor._wrap(out) if isinstance(batch, Tensor) else out
+
+
+class CenterCrop(Transform):
+    """The central (h, w) window (an int gives a square); smaller images are zero-padded first."""
+
+    def __init__(self, size: int | Sequence[int]) -> None:
+        self.size = F.pair(size, "CenterCrop")
+
+    def __call__(self, img: Image) -> Image:
+        return F.center_crop(img, self.size)
+
+    def out_dims(self, dims: Dims) -> Dims:
+        return (dims[0], *self.size)
+
+    def apply(self, img: Image, params: None) -> Image:
+        return self(img)
+
+    def apply_batch(self, batch: Any, params: None) -> Any:
+        _, h, w = _batch_dims(batch)
+        th, tw = self.size
+        grow = F.center_crop_padding(h, w, th, tw)
+        if grow is not None:
+            batch = _pad_batch(batch, grow, 0, "constant")
+            h, w = h + grow[1] + grow[3], w + grow[0] + grow[2]
+        arr, hax = _batch_hax(batch)
+        out = arr[F._window(hax, int(round((h - th) / 2.0)), int(round((w - tw) / 2.0)), th, tw)]
+        return Tensor._wrap(out) if isinstance(batch, Tensor) else out
+
+    def __repr__(self) -> str:
+        return f"CenterCrop(size={self.size})"
+
+
+def _crop_corner(h: int, w: int, th: int, tw: int) -> tuple[int, int]:
+    """A uniform random (top, left) for a (th, tw) window in (h, w); no draw when the window is the image."""
+    if h < th or w < tw:
+        raise ValueError(f"RandomCrop: required crop size {(th, tw)} is larger than input image size {(h, w)}")
+    if (h, w) == (th, tw):
+        return 0, 0
+    # one draw over all (top, left) pairs: uniform on the pairs, and half the cost of two draws
+    top, left = divmod(int(backend.generator().integers(0, (h - th + 1) * (w - tw + 1))), w - tw + 1)
+    return top, left
+
+
+class RandomCrop(Transform):
+    """A random (h, w) window, after optional padding, as torchvision's ``RandomCrop``.
+
+    padding: padded first (see ``Pad``); pad_if_needed: an image smaller than ``size`` is padded on both sides
+    of the short dimension by the missing amount, as torchvision does. The window's corner is drawn uniformly.
+    """
+
+    random = True
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        padding: int | Sequence[int] | None = None,
+        pad_if_needed: bool = False,
+        fill: float | Sequence[float] = 0,
+        padding_mode: str = "constant",
+    ) -> None:
+        self.size = F.pair(size, "RandomCrop")
+        self.ltrb = F._parse_padding(padding) if padding is not None else None
+        if padding_mode not in F.PAD_MODES:
+            raise ValueError(f"RandomCrop: padding_mode should be one of {F.PAD_MODES}, got {padding_mode!r}")
+        self.padding, self.pad_if_needed, self.fill, self.padding_mode = padding, pad_if_needed, fill, padding_mode
+
+    @staticmethod
+    def get_params(img: Image, output_size: tuple[int, int]) -> tuple[int, int, int, int]:
+        """(top, left, h, w) of a random window of ``img``; no draw when the window is the whole image."""
+        _, h, w = F.get_dimensions(img)
+        return (*_crop_corner(h, w, *output_size), *output_size)
+
+    def _paddings(self, h: int, w: int) -> list[list[int]]:
+        """The pads applied before cropping (left, top, right, bottom each), in torchvision's order."""
+        pads = []
+        if self.ltrb is not None:
+            pads.append(self.ltrb)
+            h, w = h + self.ltrb[1] + self.ltrb[3], w + self.ltrb[0] + self.ltrb[2]
+        if self.pad_if_needed and w < self.size[1]:
+            pads.append([self.size[1] - w, 0, self.size[1] - w, 0])
+            w += 2 * (self.size[1] - w)
+        if self.pad_if_needed and h < self.size[0]:
+            pads.append([0, self.size[0] - h, 0, self.size[0] - h])
+        return pads
+
+    def draw(self, dims: Dims) -> tuple[int, int]:
+        _, h, w = dims
+        for left, top, right, bottom in self._paddings(h, w):
+            h, w = h + top + bottom, w + left + right
+        return _crop_corner(h, w, *self.size)
+
+    def out_dims(self, dims: Dims) -> Dims:
+        return (dims[0], *self.size)
+
+    def apply(self, img: Image, params: tuple[int, int]) -> Image:
+        _, h, w = F.get_dimensions(img)
+        for ltrb in self._paddings(h, w):
+            img = F.pad(img, ltrb, self.fill, self.padding_mode)
+        return F.crop(img, *params, *self.size)
+
+    def apply_batch(self, batch: Any, params: list[tuple[int, int]]) -> Any:
+        _, h, w = _batch_dims(batch)
+        for ltrb in self._paddings(h, w):
+            batch = _pad_batch(batch, ltrb, self.fill, self.padding_mode)
+        arr, hax = _batch_hax(batch)
+        corners = np.asarray(params, dtype=np.int64).reshape(-1, 2)
+        out = F.crop_batch(arr, hax, corners[:, 0], corners[:, 1], *self.size)
+        return Tensor._wrap(out) if isinstance(batch, Tensor) else out
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
+class RandomHorizontalFlip(Transform):
+    """Mirror left-right with probability ``p``."""
+
+    random = True
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = p
+
+    def draw(self, dims: Dims) -> bool:
+        return bool(backend.generator().random() < self.p)
+
+    def apply(self, img: Image, flip: bool) -> Image:
+        return F.hflip(img) if flip else img
+
+    def apply_batch(self, batch: Any, flips: list[bool]) -> Any:
+        mask = np.asarray(flips, dtype=bool)
+        if not mask.any():
+            return batch
+        arr, hax = _batch_hax(batch)
+        out = arr.copy()
+        out[mask] = F.hflip_raw(arr[mask], hax)
+        return Tensor._wrap(out) if isinstance(batch, Tensor) else out
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomGrayscale(Transform):
+    """With probability ``p``, replace the image by its ITU-R 601-2 luma, keeping the number of channels."""
+
+    random = True
+
+    def __init__(self, p: float = 0.1) -> None:
+        self.p = p
+
+    def draw(self, dims: Dims) -> bool:
+        return bool(backend.generator().random() < self.p)
+
+    def apply(self, img: Image, gray: bool) -> Image:
+        return F.rgb_to_grayscale(img, num_output_channels=F.get_dimensions(img)[0]) if gray else img
+
+    def apply_batch(self, batch: Any, grays: list[bool]) -> Any:
+        mask = np.asarray(grays, dtype=bool)
+        channels = _batch_dims(batch)[0]
+        if not mask.any() or channels == 1:
+            return batch
+        if channels != 3:
+            raise ValueError(f"RandomGrayscale: the images should have 1 or 3 channels, got {channels}")
+        arr, _ = _batch_hax(batch)
+        tensor = isinstance(batch, Tensor)
+        if not tensor and arr.dtype != np.uint8:
+            raise TypeError(f"RandomGrayscale: an array batch must be uint8, got {arr.dtype}")
+        out = arr.copy()
+        out[mask] = F.grayscale_raw(arr[mask], channels_last=not tensor, num_output_channels=3)
+        return Tensor._wrap(out) if tensor else out
+
+    def __repr__(self) -> str:
+        return f"RandomGrayscale(p={self.p})"
+
+
+class Lambda(Transform):
+    """A user function as a transform (item by item only: it has no batched form)."""
+
+    batchable = False
+    random = True  # unknown: it may draw random numbers itself
+
+    def __init__(self, lambd: Callable[[Any], Any]) -> None:
+        if not callable(lambd):
+            raise TypeError(f"Argument lambd should be callable, got {type(lambd).__name__}")
+        self.lambd = lambd
+
+    def __call__(self, img: Any) -> Any:
+        return self.lambd(img)
+
+    @property
+    def batch(self) -> None:  # type: ignore[override]
+        return None
+
+    def __repr__(self) -> str:
+        return "Lambda()"
+
+
+__all__ = [
+    "Transform", "Compose", "ToTensor", "Normalize", "Resize", "Pad", "CenterCrop", "RandomCrop",
+    "RandomHorizontalFlip", "RandomGrayscale", "Lambda", "functional",
+]
