@@ -12,6 +12,7 @@ figure is the median per-step time over many calls, and the ratio ours/torch fro
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .harness import pin_threads
@@ -104,14 +105,18 @@ def main() -> None:
     p.add_argument("--no-write", action="store_true", help="print only; keep results/ as it is")
     args = p.parse_args()
     apply_threads(args.threads)
+    load_before = os.getloadavg()[0]
     rows = measure(args.repeats, args.warmup)
     md = table(rows)
     info = machine("cpu")
+    info["load_average_1min"] = [load_before, os.getloadavg()[0]]  # before, after: other processes on the cores
     print(md)
     if not args.no_write:
         header = (f"# Per-op overhead: `y = a * b + c`, float32\n\nMachine: {info['processor']}, "
                   f"{info['cpu_count']} CPUs, {info['platform']}; Python {info['python']}, NumPy {info['numpy']}, "
-                  f"torch {info['torch']}, {info['threads']} threads.\n\nCommand: `{info['command']}`\n\n")
+                  f"torch {info['torch']}, {info['threads']} threads; 1-minute load average "
+                  f"{load_before:.1f} → {os.getloadavg()[0]:.1f} (torch's 2 threads slow down a lot when other "
+                  f"processes hold a core: trust the ratio of a quiet run).\n\nCommand: `{info['command']}`\n\n")
         write_results("overhead", {"machine": info, "rows": rows}, header + md)
     if args.profile:
         profile(25)

@@ -6,6 +6,7 @@ so the core imports with NumPy alone.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -97,16 +98,28 @@ def device(spec: str | Device = "cpu", index: int | None = None) -> Device:
     return Device(spec, index)
 
 
+def _cupy_array_type() -> Any:
+    """cupy.ndarray if cupy was imported (a CuPy array can't exist otherwise), else None; never imports it."""
+    cp = sys.modules.get("cupy")
+    return getattr(cp, "ndarray", None)
+
+
 def array_module(arr: Any) -> Any:
-    """numpy for NumPy arrays (and scalars), cupy for CuPy arrays."""
-    if type(arr) is np.ndarray or isinstance(arr, (np.ndarray, np.generic, int, float, bool)):
+    """cupy for CuPy arrays; numpy for everything else (NumPy arrays and scalars, Python numbers, lists)."""
+    if type(arr) is np.ndarray:
         return np
-    return _load_cupy() or np
+    cp_array = _cupy_array_type()
+    if cp_array is not None and isinstance(arr, cp_array):
+        return sys.modules["cupy"]
+    return np
 
 
 def device_of(arr: Any) -> Device:
-    """The device an array lives on."""
-    return CPU if isinstance(arr, (np.ndarray, np.generic)) else CUDA
+    """The device an array lives on: cuda for CuPy arrays, else cpu."""
+    if type(arr) is np.ndarray:
+        return CPU
+    cp_array = _cupy_array_type()
+    return CUDA if cp_array is not None and isinstance(arr, cp_array) else CPU
 
 
 def move_to(arr: Any, dev: str | Device) -> Any:
@@ -115,7 +128,9 @@ def move_to(arr: Any, dev: str | Device) -> Any:
     if dev.type == "cpu":
         if isinstance(arr, np.ndarray):
             return arr
-        return arr.get()
+        if device_of(arr).type == "cuda":
+            return arr.get()
+        return np.asarray(arr)  # NumPy scalars, Python numbers and (nested) lists
     cp = require_cuda()
     if isinstance(arr, cp.ndarray):
         return arr

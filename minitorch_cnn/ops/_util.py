@@ -51,7 +51,11 @@ def as_tensor(x: Any, like: Tensor) -> Tensor:
     xp = backend.array_module(like.data)
     if isinstance(x, (bool, int, float)):
         return Tensor._wrap(xp.asarray(x, dtype=scalar_dtype(like.data.dtype, x)))
-    return Tensor._wrap(backend.move_to(np.asarray(x) if isinstance(x, (list, tuple)) else x, like.device))
+    if isinstance(x, (list, tuple, np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
+        arr = backend.move_to(x, like.device)
+        backend.to_dtype(arr.dtype)
+        return Tensor._wrap(arr)
+    raise TypeError(f"expected a Tensor, a number or an array as operand, got {type(x).__name__}")
 
 
 def scalar_dtype(dtype: np.dtype, s: Any) -> np.dtype:
@@ -61,6 +65,10 @@ def scalar_dtype(dtype: np.dtype, s: Any) -> np.dtype:
     if isinstance(s, float):
         return backend.get_default_dtype()
     return dtype if dtype.kind in "iu" else np.dtype(np.int64)
+
+
+def _category(dt: np.dtype) -> int:
+    return 0 if dt.kind == "b" else 1 if dt.kind in "iu" else 2
 
 
 def binary_operands(a: Any, b: Any) -> tuple[Any, Any]:
@@ -75,23 +83,26 @@ def binary_operands(a: Any, b: Any) -> tuple[Any, Any]:
         swapped = False
     if isinstance(b, Tensor):
         da, db = a.data.dtype, b.data.dtype
-        if type(a.data) is not type(b.data):
+        if type(a.data) is not type(b.data) and backend.device_of(a.data) != backend.device_of(b.data):
             raise RuntimeError(
                 f"expected all tensors to be on the same device, but found at least two devices, "
                 f"{a.device} and {b.device}"
             )
-        if da != db:
-            # a 0-d tensor takes the other's dtype within the same category, as torch's promotion does
-            if b.data.ndim == 0 and a.data.ndim > 0 and (da.kind == "f") >= (db.kind == "f"):
-                target = da if (da.kind == "f") == (db.kind == "f") else backend.promote_types(da, db)
-            elif a.data.ndim == 0 and b.data.ndim > 0 and (db.kind == "f") >= (da.kind == "f"):
-                target = db if (da.kind == "f") == (db.kind == "f") else backend.promote_types(da, db)
+        if da is not db and da != db:
+            # torch: a 0-d tensor yields to a dimensioned one unless its category (bool < int < float) is higher
+            za, zb = a.data.ndim == 0, b.data.ndim == 0
+            if zb and not za and _category(db) <= _category(da):
+                target = da
+            elif za and not zb and _category(da) <= _category(db):
+                target = db
             else:
                 target = backend.promote_types(da, db)
             a, b = cast(a, target), cast(b, target)
     elif isinstance(b, (bool, int, float)):
-        dt = scalar_dtype(a.data.dtype, b)
-        a = cast(a, dt)
+        da = a.data.dtype
+        dt = scalar_dtype(da, b)
+        if dt is not da and dt != da:
+            a = cast(a, dt)
         b = dt.type(b)
     else:
         b = as_tensor(b, a)
@@ -116,3 +127,14 @@ class Clone(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad
+
+
+def check_same_device(op: str, first: tuple[str, Tensor], *others: tuple[str, Tensor | None]) -> None:
+    """A clear error naming both devices when any of ``others`` (name, tensor) is not on ``first``'s device."""
+    name0, t0 = first
+    for name, t in others:
+        if t is not None and type(t.data) is not type(t0.data) and t.device != t0.device:
+            raise RuntimeError(
+                f"{op}: expected all tensors to be on the same device, but {name0} is on {t0.device} and "
+                f"{name} is on {t.device}"
+            )

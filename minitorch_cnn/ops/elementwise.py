@@ -9,9 +9,11 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import as_tensor, binary_operands, cast, to_float, unbroadcast
+from ._util import as_tensor, binary_operands, cast, check_same_device, to_float, unbroadcast
 
 
 class Add(Function):
@@ -77,7 +79,7 @@ class Neg(Function):
 
 
 class Pow(Function):
-    # y = a^b;  dy/da = b a^(b-1);  dy/db = y ln a  (0 where a == 0 and b >= 0, as torch masks it)
+    # y = a^b;  dy/da = b a^(b-1) (0 where b == 0);  dy/db = y ln a (0 where a == 0 and b >= 0), as torch masks them
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         self.shapes = (a.shape, getattr(b, "shape", ()))
@@ -89,13 +91,14 @@ class Pow(Function):
         a, b = self.a, self.b
         sa, sb = self.shapes
         need_a, need_b = self.needs_input_grad
+        xp = backend.array_module(self.out)
         ga = gb = None
-        if need_a:
-            ga = unbroadcast(g * b * a ** (b - 1), sa)
-        if need_b:
-            xp = backend.array_module(a)
-            with_log = xp.where((a == 0) & (b >= 0), 0, self.out * xp.log(xp.where(a == 0, 1, a)))
-            gb = unbroadcast(g * with_log, sb)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the masked entries may be inf/nan before masking
+            if need_a:
+                ga = unbroadcast(xp.where(b == 0, 0, g * (b * a ** (b - 1))), sa)
+            if need_b:
+                with_log = xp.where((a == 0) & (b >= 0), 0, self.out * xp.log(xp.where(a == 0, 1, a)))
+                gb = unbroadcast(g * with_log, sb)
         return ga, gb
 
 
@@ -180,16 +183,16 @@ class Tanh(Function):
 
 
 class Clamp(Function):
-    # gradient passes where min <= x <= max (boundaries included), as torch's clamp_backward
+    # gradient passes where min < x < max: torch (2.15) gives 0 exactly at a bound; older torch gave 1
     def forward(self, a: Any, lo: Any, hi: Any) -> Any:
         xp = backend.array_module(a)
         mask = xp.ones(a.shape, dtype=bool)
         out = a
         if lo is not None:
-            mask &= a >= lo
+            mask &= a > lo
             out = xp.maximum(out, a.dtype.type(lo))
         if hi is not None:
-            mask &= a <= hi
+            mask &= a < hi
             out = xp.minimum(out, a.dtype.type(hi))
         self.mask = mask
         return out
@@ -214,13 +217,13 @@ class Where(Function):
 class _MaxMin(Function):
     # ties share the gradient equally, as torch's maximum/minimum backward
     pick_a: Any = None
+    combine: Any = None
 
     def forward(self, a: Any, b: Any) -> Any:
-        xp = backend.array_module(a)
         self.shapes = (a.shape, b.shape)
         self.a_wins = self.pick_a(a, b)
         self.tie = a == b
-        return xp.where(self.a_wins, a, b)
+        return self.combine(a, b)  # NaN propagates, as in torch
 
     def backward(self, g: Any) -> tuple:
         xp = backend.array_module(g)
@@ -233,24 +236,26 @@ class _MaxMin(Function):
 
 class Maximum(_MaxMin):
     pick_a = staticmethod(lambda a, b: a > b)
+    combine = staticmethod(lambda a, b: backend.array_module(a).maximum(a, b))
 
 
 class Minimum(_MaxMin):
     pick_a = staticmethod(lambda a, b: a < b)
+    combine = staticmethod(lambda a, b: backend.array_module(a).minimum(a, b))
 
 
 # ---- public functions --------------------------------------------------------------------
 def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
-    a, b = binary_operands(a, b)
     if alpha != 1:
-        b = mul(b, alpha)
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+    a, b = binary_operands(a, b)
     return Add.apply(a, b)
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
-    a, b = binary_operands(a, b)
     if alpha != 1:
-        b = mul(b, alpha)
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
+    a, b = binary_operands(a, b)
     return Sub.apply(a, b)
 
 
@@ -324,6 +329,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b)
     a = a if isinstance(a, Tensor) else as_tensor(a, b)
     b = b if isinstance(b, Tensor) else as_tensor(b, a)
+    if isinstance(condition, Tensor):
+        check_same_device("where", ("input", like), ("condition", condition))
     cond = condition.data if isinstance(condition, Tensor) else backend.move_to(condition, like.device)
     return Where.apply(cond.astype(bool, copy=False), a, b)
 
@@ -343,7 +350,12 @@ def _compare(name: str):
         a, b = binary_operands(a, b)
         x = a.data if isinstance(a, Tensor) else a
         y = b.data if isinstance(b, Tensor) else b
-        return Tensor._wrap(getattr(x, name)(y))
+        try:
+            return Tensor._wrap(backend.array_module(x).asarray(getattr(x, name)(y)))
+        except ValueError as exc:
+            raise RuntimeError(
+                f"{op.__name__}: the shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be broadcast together"
+            ) from exc
 
     op.__name__ = name.strip("_")
     op.__doc__ = f"Elementwise ``{name}`` (no gradient); a bool tensor."

@@ -106,11 +106,19 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
     return _finish(arr, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: tuple = (), dtype: Any = None, device: Any = None) -> Tensor:
-    if high is None:
+def randint(
+    low: int, high: Any = None, size: tuple = (), dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """Integers in [low, high); torch's overloads ``randint(high, size)`` and ``randint(low, high, size)``."""
+    if isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    if low >= high:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     arr = backend.generator().integers(low, high, size=tuple(size), dtype=np.int64)
-    return _finish(arr.astype(backend.to_dtype(dtype or np.int64), copy=False), device, False)
+    arr = arr.astype(backend.to_dtype(np.int64 if dtype is None else dtype), copy=False)
+    return _finish(arr, device, requires_grad)
 
 
 def randperm(n: int, device: Any = None) -> Tensor:

@@ -35,7 +35,7 @@ class GetItem(Function):
 
 def _raw_index(i: Any, x: Tensor) -> Any:
     if isinstance(i, Tensor):
-        if type(i.data) is not type(x.data):
+        if type(i.data) is not type(x.data) and i.device != x.device:
             raise RuntimeError(f"indices are on {i.device} but the indexed tensor is on {x.device}")
         return i.data
     if isinstance(i, (list, np.ndarray)):
@@ -48,18 +48,29 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     if not isinstance(index, tuple):
         index = (index,)
     index = tuple(_raw_index(i, x) for i in index)
+    dims_used = [_dims_consumed(i) for i in index]
+    if sum(i is Ellipsis for i in index) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if sum(dims_used) > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}: index {index} for shape {tuple(x.shape)}")
     dim = 0
-    for i in index:
-        if isinstance(i, int):
-            if dim >= x.ndim or not -x.shape[dim] <= i < x.shape[dim]:
-                size = x.shape[dim] if dim < x.ndim else 0
-                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {size}")
-            dim += 1
-        elif isinstance(i, slice):
-            dim += 1
-        elif i is not None and i is not Ellipsis:
-            dim += i.ndim if i.dtype == bool else 1
+    for i, used in zip(index, dims_used):
+        if i is Ellipsis:
+            dim += x.ndim - sum(dims_used)
+        elif isinstance(i, int) and not isinstance(i, bool):
+            if not -x.shape[dim] <= i < x.shape[dim]:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size {x.shape[dim]}")
+        dim += used
     return GetItem.apply(x, index)
+
+
+def _dims_consumed(i: Any) -> int:
+    """How many dims of the indexed tensor one index item uses up (None, ... and True/False use none)."""
+    if i is None or i is Ellipsis or isinstance(i, bool):
+        return 0
+    if isinstance(i, (int, slice)):
+        return 1
+    return i.ndim if i.dtype == bool else 1
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
@@ -78,6 +89,8 @@ def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {x.dtype}")
     xp = backend.array_module(x.data)
     labels = x.data
+    if num_classes == -1 and labels.size == 0:
+        raise RuntimeError("one_hot: can not infer the number of classes from an empty tensor; pass num_classes")
     if labels.size and int(labels.min()) < 0:
         raise RuntimeError(f"one_hot: class values must be non-negative, got {int(labels.min())}")
     n = int(labels.max()) + 1 if num_classes == -1 else num_classes

@@ -21,6 +21,8 @@ class MatMul(Function):
     def backward(self, g: Any) -> tuple:
         xp = backend.array_module(g)
         sa, sb = self.shapes
+        if len(sa) == 1 and len(sb) == 1:  # a dot product: g is 0-d
+            return (g * self.b if self.b is not None else None), (g * self.a if self.a is not None else None)
         a2 = self.a[None, :] if self.a is not None and len(sa) == 1 else self.a
         b2 = self.b[:, None] if self.b is not None and len(sb) == 1 else self.b
         if len(sa) == 1:
@@ -41,11 +43,20 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b``; a shape mismatch names both shapes."""
     a, b = binary_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     ka = a.shape[-1]
     kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if ka != kb:
         raise RuntimeError(
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({ka} != {kb})"
         )
+    batch_a, batch_b = a.shape[:-2], b.shape[:-2]
+    for m, n in zip(reversed(batch_a), reversed(batch_b)):
+        if m != n and m != 1 and n != 1:
+            raise RuntimeError(
+                f"matmul: the batch dims of shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast "
+                f"together ({batch_a} vs {batch_b})"
+            )
     return MatMul.apply(a, b)

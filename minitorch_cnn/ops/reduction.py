@@ -5,19 +5,25 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import to_float
+from ._util import Clone, to_float
 
 
 def _axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    n = builtins.max(ndim, 1)
     for d in dims:
-        if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
-            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})")
-    return tuple(sorted(d % builtins.max(ndim, 1) for d in dims)) if ndim else ()
+        if not -n <= d < n:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    axes = tuple(sorted(d % n for d in dims))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {dim} names the same dimension more than once")
+    return axes if ndim else ()
 
 
 def _expand_back(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool) -> Any:
@@ -58,12 +64,16 @@ class AMax(Function):
     """max/min over axes without indices: ties share the gradient evenly, as torch's amax."""
 
     def forward(self, x: Any, axes: Any, keepdim: bool, is_max: bool) -> Any:
-        if x.size == 0:
-            raise IndexError("max(): expected a non-empty tensor when no dim is given or the reduced dim is empty")
+        if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+            raise IndexError(
+                f"max()/min(): cannot reduce over an empty dimension of shape {tuple(x.shape)} (no identity)"
+            )
         out = x.max(axis=axes, keepdims=True) if is_max else x.min(axis=axes, keepdims=True)
         self.mask = x == out
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
-        return out if keepdim else out.reshape(tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
+        if keepdim:
+            return out
+        return out.reshape(tuple(n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
 
     def backward(self, g: Any) -> Any:
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
@@ -72,17 +82,11 @@ class AMax(Function):
 
 
 class MaxDim(Function):
-    """max/min along one dim with indices: the gradient goes to the returned index."""
+    """max/min along one dim, picked by ``idx`` (argmax/argmin kept with dims): the gradient goes to that index."""
 
-    def forward(self, x: Any, dim: int, keepdim: bool, is_max: bool) -> Any:
-        xp = backend.array_module(x)
-        if x.shape[dim] == 0:
-            raise IndexError(f"max(): cannot reduce over an empty dimension {dim} of shape {tuple(x.shape)}")
-        idx = xp.argmax(x, axis=dim) if is_max else xp.argmin(x, axis=dim)
-        idx = xp.expand_dims(idx, dim)
-        out = xp.take_along_axis(x, idx, axis=dim)
+    def forward(self, x: Any, idx: Any, dim: int, keepdim: bool) -> Any:
+        out = backend.array_module(x).take_along_axis(x, idx, axis=dim)
         self.idx, self.dim, self.shape, self.keepdim = idx, dim, x.shape, keepdim
-        self.indices = idx if keepdim else idx.squeeze(dim)
         return out if keepdim else out.squeeze(dim)
 
     def backward(self, g: Any) -> Any:
@@ -95,19 +99,40 @@ class MaxDim(Function):
 
 
 class Var(Function):
-    # var = Σ(x-μ)² / (n - correction);  dvar/dx = 2(x-μ) / (n - correction)
+    # var = Σ(x-μ)² / max(n - correction, 0);  dvar/dx = 2(x-μ) / (n - correction)
+    # With no degrees of freedom left torch's var_backward gives NaN where x == μ and inf elsewhere when
+    # reducing everything, and 2(x-μ)/(n - correction) (possibly negative or inf) along dims: we follow it.
     def forward(self, x: Any, axes: Any, correction: float, keepdim: bool) -> Any:
         mean = x.mean(axis=axes, keepdims=True)
         self.centered = x - mean
         n = x.size // builtins.max(mean.size, 1) if x.size else 0
-        self.denom = builtins.max(n - correction, 0)
+        self.dof = n - correction
+        self.reduces_all = axes is None or x.ndim == 0
         self.axes, self.keepdim, self.shape = axes, keepdim, x.shape
         out = (self.centered * self.centered).sum(axis=axes, keepdims=keepdim)
-        return out / x.dtype.type(self.denom)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return out / x.dtype.type(builtins.max(self.dof, 0))
 
     def backward(self, g: Any) -> Any:
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
-        return g * self.centered * (g.dtype.type(2) / g.dtype.type(self.denom))
+        xp = backend.array_module(g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.dof <= 0 and self.reduces_all:
+                return g * xp.where(self.centered == 0, np.nan, np.inf).astype(g.dtype)
+            return g * self.centered * (g.dtype.type(2) / g.dtype.type(self.dof))
+
+
+class Std(Var):
+    # std = √var;  dstd/dx = dvar/dx / (2 std), with 0 where std == 0 (torch's std_backward masks it)
+    def forward(self, x: Any, axes: Any, correction: float, keepdim: bool) -> Any:
+        self.std = backend.array_module(x).sqrt(super().forward(x, axes, correction, keepdim))
+        return self.std
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_var = xp.where(self.std == 0, 0, g / (2 * self.std)).astype(g.dtype, copy=False)
+        return super().backward(g_var)
 
 
 def _correction(unbiased: bool | None, correction: float | None) -> float:
@@ -140,17 +165,19 @@ def _max_min(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
         return AMax.apply(x, None, False, is_max)
     if isinstance(dim, Tensor):
         raise TypeError("max(tensor, tensor) is mt.maximum")
+    if not isinstance(dim, int):
+        raise TypeError(f"max()/min(): dim must be an int, got {dim!r}")
     d = _axes(dim, x.ndim)
-    node_dim = d[0] if d else 0
+    xp = backend.array_module(x.data)
     if x.ndim == 0:
-        return namedtuple_values_indices(x, Tensor._wrap(backend.array_module(x.data).zeros((), dtype="int64")))
-    values = MaxDim.apply(x, node_dim, keepdim, is_max)
-    ctx_indices = values.grad_fn.indices if values.grad_fn is not None else None
-    if ctx_indices is None:
-        xp = backend.array_module(x.data)
-        idx = xp.argmax(x.data, axis=node_dim) if is_max else xp.argmin(x.data, axis=node_dim)
-        ctx_indices = xp.expand_dims(idx, node_dim) if keepdim else idx
-    return namedtuple_values_indices(values, Tensor._wrap(ctx_indices.astype("int64", copy=False)))
+        return namedtuple_values_indices(Clone.apply(x), Tensor._wrap(xp.zeros((), dtype="int64")))
+    node_dim = d[0]
+    if x.shape[node_dim] == 0:
+        raise IndexError(f"max()/min(): cannot reduce over the empty dim {dim} of shape {tuple(x.shape)}")
+    idx = xp.expand_dims(xp.argmax(x.data, axis=node_dim) if is_max else xp.argmin(x.data, axis=node_dim), node_dim)
+    values = MaxDim.apply(x, idx, node_dim, keepdim)
+    indices = idx if keepdim else idx.squeeze(node_dim)
+    return namedtuple_values_indices(values, Tensor._wrap(indices.astype("int64", copy=False)))
 
 
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
@@ -178,30 +205,52 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return AMax.apply(x, _axes(dim, x.ndim), keepdim, False)
 
 
-def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Tensor:
+    """int64 index of the first max/min (over the flattened tensor when ``dim`` is None), as torch.argmax."""
     xp = backend.array_module(x.data)
+    pick = xp.argmax if is_max else xp.argmin
+    name = "argmax" if is_max else "argmin"
     if dim is None:
-        return Tensor._wrap(xp.asarray(xp.argmax(x.data)).astype("int64"))
-    return Tensor._wrap(xp.argmax(x.data, axis=dim, keepdims=keepdim).astype("int64"))
+        if x.data.size == 0:
+            raise IndexError(f"{name}(): expected a non-empty tensor, got shape {tuple(x.shape)}")
+        idx = xp.asarray(pick(x.data))
+        if keepdim:
+            idx = idx.reshape((1,) * x.ndim)
+    elif x.ndim == 0:
+        _axes(dim, 0)
+        idx = xp.zeros((), dtype="int64")
+    else:
+        (d,) = _axes(dim, x.ndim)
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): expected reduction dim {dim} to have non-zero size, shape {tuple(x.shape)}")
+        idx = xp.asarray(pick(x.data, axis=d, keepdims=keepdim))
+    return Tensor._wrap(idx.astype("int64", copy=False))
+
+
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(x, dim, keepdim, True)
 
 
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    xp = backend.array_module(x.data)
-    if dim is None:
-        return Tensor._wrap(xp.asarray(xp.argmin(x.data)).astype("int64"))
-    return Tensor._wrap(xp.argmin(x.data, axis=dim, keepdims=keepdim).astype("int64"))
+    return _arg_extreme(x, dim, keepdim, False)
 
 
 def var(
     x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
 ) -> Tensor:
-    """Variance with Bessel's correction by default (``correction=1``), as torch.var."""
+    """Variance with Bessel's correction by default (``correction=1``), as torch.var.
+
+    ``var(x, False)`` is torch's overload ``var(input, unbiased)``.
+    """
+    if isinstance(dim, bool):  # torch's overload var(input, unbiased)
+        dim, unbiased = None, dim
     return Var.apply(to_float(x), _axes(dim, x.ndim), _correction(unbiased, correction), keepdim)
 
 
 def std(
     x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
 ) -> Tensor:
-    from .elementwise import sqrt
-
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation, √var, with torch's arguments (``std(x, False)`` is ``unbiased=False``)."""
+    if isinstance(dim, bool):  # torch's overload std(input, unbiased)
+        dim, unbiased = None, dim
+    return Std.apply(to_float(x), _axes(dim, x.ndim), _correction(unbiased, correction), keepdim)

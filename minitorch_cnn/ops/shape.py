@@ -9,6 +9,8 @@ import math
 from collections import namedtuple
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 
@@ -18,6 +20,14 @@ _ValuesIndices = namedtuple("values_indices", ["values", "indices"])
 def namedtuple_values_indices(values: Tensor, indices: Tensor) -> Any:
     """``(values, indices)`` with torch's field names, as returned by ``max(dim=)``."""
     return _ValuesIndices(values, indices)
+
+
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """``dim`` in [0, ndim) from a possibly negative index, or torch's IndexError (a 0-d tensor takes -1 and 0)."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
 
 
 def _shape_arg(shape: tuple) -> tuple:
@@ -105,40 +115,55 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 def view(x: Tensor, *shape: Any) -> Tensor:
     """As ``reshape``, but like torch refuses when the memory layout can't be viewed."""
     shape = _resolve_shape(_shape_arg(shape), x.data.size, tuple(x.shape))
-    if not x.data.flags.c_contiguous and x.data.size > 1:
-        try:
-            v = x.data.view()
-            v.shape = shape  # raises when a copy would be needed
-        except AttributeError as exc:
-            raise RuntimeError(
-                f"view size is not compatible with input tensor's size and stride {tuple(x.shape)}: "
-                "use .reshape(...) instead"
-            ) from exc
+    if not x.data.flags.c_contiguous and x.data.size > 1 and not _viewable(x.data, shape):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride {tuple(x.shape)}: "
+            "use .reshape(...) instead"
+        )
     return Reshape.apply(x, shape) if shape != x.data.shape else x
+
+
+def _viewable(arr: Any, shape: tuple) -> bool:
+    """Whether ``arr`` can take ``shape`` without a copy (NumPy ≥ 2.1 says so through copy=False)."""
+    try:
+        if isinstance(arr, np.ndarray):
+            np.reshape(arr, shape, copy=False)
+        else:  # CuPy: setting the shape of a view raises when a copy would be needed
+            v = arr.view()
+            v.shape = shape
+    except (ValueError, AttributeError):
+        return False
+    return True
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if x.ndim == 0:
         return reshape(x, 1)
-    s, e = start_dim % x.ndim, end_dim % x.ndim
+    s, e = _wrap_dim(start_dim, x.ndim, "flatten"), _wrap_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {tuple(x.shape)}")
     shape = x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :]
     return reshape(x, shape)
 
 
 def unflatten(x: Tensor, dim: int, sizes: tuple) -> Tensor:
-    d = dim % x.ndim
+    d = _wrap_dim(dim, x.ndim, "unflatten")
     return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
-    dims = tuple(d % max(x.ndim, 1) for d in _shape_arg(dims))
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute: got {len(dims)} dims {dims} for a tensor of shape {tuple(x.shape)}")
+    dims = tuple(_wrap_dim(d, x.ndim, "permute") for d in dims)
     if sorted(dims) != list(range(x.ndim)):
         raise RuntimeError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {tuple(x.shape)}")
     return Permute.apply(x, dims)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    if x.ndim < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+    dim0, dim1 = _wrap_dim(dim0, x.ndim, "transpose"), _wrap_dim(dim1, x.ndim, "transpose")
+    if x.ndim < 2 or dim0 == dim1:
         return x
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
@@ -155,13 +180,13 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
     else:
-        dims = {d % max(x.ndim, 1) for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {_wrap_dim(d, x.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
     return reshape(x, shape) if shape != x.shape else x
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    d = dim % (x.ndim + 1)
+    d = _wrap_dim(dim, x.ndim + 1, "unsqueeze")
     return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
@@ -170,6 +195,8 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     lead = len(shape) - x.ndim
     if lead < 0:
         raise RuntimeError(f"expand: the number of sizes {len(shape)} is less than the tensor's dims {x.ndim}")
+    if any(s == -1 for s in shape[:lead]):
+        raise RuntimeError(f"expand: size -1 isn't allowed in a new leading dim: {shape} for shape {tuple(x.shape)}")
     full = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
     for i, n in enumerate(x.shape):
         if n != 1 and n != full[i + lead]:
@@ -190,9 +217,11 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of Tensors")
     ref = tensors[0]
-    d = dim % max(ref.ndim, 1)
+    if ref.ndim == 0:
+        raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated; use stack")
+    d = _wrap_dim(dim, ref.ndim, "cat")
     for i, t_ in enumerate(tensors):
-        if type(t_.data) is not type(ref.data):
+        if type(t_.data) is not type(ref.data) and t_.device != ref.device:
             raise RuntimeError(f"cat: tensor {i} is on {t_.device} but tensor 0 is on {ref.device}")
         if t_.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t_.shape, ref.shape)) if j != d):
             raise RuntimeError(
@@ -217,15 +246,19 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
                 f"stack expects each tensor to be equal size, but got {tuple(tensors[0].shape)} at entry 0 "
                 f"and {tuple(t_.shape)} at entry {i}"
             )
-    d = dim % (tensors[0].ndim + 1)
+    d = _wrap_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([unsqueeze(t_, d) for t_ in tensors], d)
 
 
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    d = dim % x.ndim
+    if x.ndim == 0:
+        raise RuntimeError("split: expects at least a 1-dimensional tensor")
+    d = _wrap_dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
+        if step <= 0 and n > 0:
+            raise RuntimeError(f"split: split_size must be positive, got {step}")
         sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
     else:
         sizes = list(split_size_or_sections)
@@ -242,7 +275,11 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
-    n = x.shape[dim % x.ndim]
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    if x.ndim == 0:
+        raise RuntimeError("chunk: expects at least a 1-dimensional tensor")
+    n = x.shape[_wrap_dim(dim, x.ndim, "chunk")]
     return split(x, max(-(-n // chunks), 1), dim)
 
 
@@ -252,7 +289,15 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
         raise NotImplementedError(f"pad: mode {mode!r} is not offered; only 'constant'")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise RuntimeError(f"pad: padding length {len(pad)} must be even and at most 2 × {x.ndim} dims")
-    return PadOp.apply(x, tuple(int(p) for p in pad), value)
+    pad = tuple(int(p) for p in pad)
+    for i in range(len(pad) // 2):
+        n, lo, hi = x.shape[x.ndim - 1 - i], pad[2 * i], pad[2 * i + 1]
+        if n + min(lo, 0) + min(hi, 0) < 0:
+            raise RuntimeError(
+                f"pad: the input size {n} of dim {x.ndim - 1 - i} is smaller than the negative padding "
+                f"({lo}, {hi}) crops away (input shape {tuple(x.shape)})"
+            )
+    return PadOp.apply(x, pad, value)
 
 
 class PadOp(Function):

@@ -13,6 +13,10 @@ class Softmax(Function):
     # y = e^(x-m) / Σ e^(x-m);  dx = y (g - Σ g y)
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
+        dim = dim if x.ndim else None  # a 0-d tensor normalises over itself
+        if x.size == 0:  # nothing to normalise (and max() has no identity)
+            self.out, self.dim = x.copy(), dim
+            return self.out
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         out = e / e.sum(axis=dim, keepdims=True)
         self.out, self.dim = out, dim
@@ -27,6 +31,10 @@ class LogSoftmax(Function):
     # y = x - m - log Σ e^(x-m);  dx = g - softmax(x) Σ g
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
+        dim = dim if x.ndim else None
+        if x.size == 0:
+            self.out, self.dim = x.copy(), dim
+            return self.out
         shifted = x - x.max(axis=dim, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
