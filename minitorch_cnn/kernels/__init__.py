@@ -1,0 +1,11 @@
+"""Floor 4: the hot loops of conv and pooling, in interchangeable implementations.
+
+``numpy_kernels`` is the readable reference; ``dispatch.get(name, arr)`` is the one place that picks the
+implementation to run, by the array's type and the user's switch (``set_kernels``, ``use_kernels``,
+``$MINITORCH_KERNELS``). ``workspace`` recycles the big scratch buffers.
+"""
+
+from . import workspace
+from .dispatch import available, get, selected, set_kernels, use_kernels
+
+__all__ = ["available", "get", "selected", "set_kernels", "use_kernels", "workspace"]

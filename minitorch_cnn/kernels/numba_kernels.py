@@ -1,0 +1,410 @@
+"""The Numba kernels: the reference's loops (``numpy_kernels.py``) compiled, one fused pass each.
+
+Same names, signatures and results as the reference: every sum adds the same terms in the same
+order (taps in row-major order), so float64 and float32 results agree bit for bit with it; fastmath
+stays off (it would reorder sums and drop the NaN tests max-pooling needs). Work is split over
+threads by (sample, channel) planes, or by (column row, sample) blocks for im2col, so each thread
+writes its own memory.
+
+How the loops are written, and why: the compiled functions take flat C-ordered arrays and index them
+with unsigned offsets (``_u``). Numba wraps negative indices, so an index it cannot prove
+non-negative (any ``base + b``) costs a test per element that also stops LLVM vectorising; unsigned
+offsets skip it (2-4x faster im2col, measured). The valid output range of each tap is computed once
+per row, so inner loops run without bounds tests.
+
+Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the
+very first run on a machine pays it; ``dispatch`` imports this module lazily, never at package import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+
+Pair = tuple[int, int]
+_u = np.uint64  # an offset known to be non-negative (see the module docstring)
+
+
+@njit(cache=True, inline="always")
+def _valid(out_len: int, offset: int, stride: int, size: int) -> tuple:
+    """[lo, hi): the outputs o whose tap o·stride + offset lies inside [0, size)."""
+    lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
+    hi = 0 if offset >= size else (size - 1 - offset) // stride + 1
+    return lo, max(lo, min(hi, out_len))
+
+
+def _flat(a: Any) -> Any:
+    """``a`` as a flat C-ordered array (a view when it already is one)."""
+    return np.ascontiguousarray(a).reshape(-1)
+
+
+# ---- convolution: im2col / col2im ------------------------------------------------------------------
+
+
+@njit(parallel=True, cache=True)
+def _im2col(x, cols, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
+    # x: (N, C, H, W) flat; cols: (C·kh·kw, N·oh·ow) flat
+    L = oh * ow
+    usw = _u(sw)
+    for task in prange(C * kh * kw * N):  # one (column row, sample) block: L contiguous outputs
+        row = task // N
+        n = task - row * N
+        c = row // (kh * kw)
+        i = (row - c * kh * kw) // kw
+        j = row - c * kh * kw - i * kw
+        q_off = j * dw - pl
+        b_lo, b_hi = _valid(ow, q_off, sw, W)
+        plane = (n * C + c) * H * W
+        for a in range(oh):
+            d = _u(row * N * L + n * L + a * ow)
+            r = a * sh + i * dh - pt
+            if r < 0 or r >= H:
+                for b in range(_u(ow)):
+                    cols[d + b] = 0
+                continue
+            for b in range(_u(b_lo)):
+                cols[d + b] = 0
+            for b in range(_u(b_hi), _u(ow)):
+                cols[d + b] = 0
+            s = _u(plane + r * W + b_lo * sw + q_off)
+            d += _u(b_lo)
+            if sw == 1:
+                for b in range(_u(b_hi - b_lo)):
+                    cols[d + b] = x[s + b]
+            else:
+                for b in range(_u(b_hi - b_lo)):
+                    cols[d + b] = x[s + b * usw]
+
+
+def im2col(
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, out: Any = None
+) -> Any:
+    """x: (N, C, H, W) → cols: (C·kh·kw, N·OH·OW), cols[(c, i, j), (n, oh, ow)] = x_pad at tap (i, j) of (oh, ow)."""
+    N, C, H, W = x.shape
+    (kh, kw), (oh, ow) = kernel_size, out_size
+    cols = np.empty((C * kh * kw, N * oh * ow), dtype=x.dtype) if out is None else out
+    if not cols.flags.c_contiguous:
+        raise ValueError(f"im2col: out must be a C-contiguous ({C * kh * kw}, {N * oh * ow}) array")
+    _im2col(_flat(x), cols.reshape(-1), N, C, H, W, kh, kw, *stride, *padding, *dilation, oh, ow)
+    return cols
+
+
+@njit(parallel=True, cache=True)
+def _col2im(cols, dx, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
+    # cols: (C·kh·kw, N·oh·ow) flat; dx: (N, C, H, W) flat
+    L = oh * ow
+    usw = _u(sw)
+    for plane in prange(N * C):  # each thread owns whole (n, c) planes: no two write the same pixel
+        n = plane // C
+        c = plane - n * C
+        p0 = plane * H * W
+        for k in range(_u(H * W)):
+            dx[_u(p0) + k] = 0
+        for i in range(kh):
+            a_lo, a_hi = _valid(oh, i * dh - pt, sh, H)
+            for j in range(kw):
+                row = (c * kh + i) * kw + j
+                q_off = j * dw - pl
+                b_lo, b_hi = _valid(ow, q_off, sw, W)
+                for a in range(a_lo, a_hi):
+                    d = _u(p0 + (a * sh + i * dh - pt) * W + b_lo * sw + q_off)
+                    s = _u(row * N * L + n * L + a * ow + b_lo)
+                    if sw == 1:
+                        for b in range(_u(b_hi - b_lo)):
+                            dx[d + b] += cols[s + b]
+                    else:
+                        for b in range(_u(b_hi - b_lo)):
+                            dx[d + b * usw] += cols[s + b]
+
+
+def col2im(
+    cols: Any, x_shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+) -> Any:
+    """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col, scatter-add fused in one pass."""
+    dx = np.empty(x_shape, dtype=cols.dtype)
+    _col2im(_flat(cols), dx.reshape(-1), *x_shape, *kernel_size, *stride, *padding, *dilation, *out_size)
+    return dx
+
+
+# ---- max pooling ------------------------------------------------------------------------------------
+
+
+@njit(parallel=True, cache=True)
+def _max_pool(x, y, idx, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
+    # x: (N, C, H, W) flat; y, idx: (N, C, oh, ow) flat. Taps in row-major order, each over a row of outputs.
+    usw = _u(sw)
+    for plane in prange(N * C):
+        p0 = plane * H * W
+        for a in range(oh):
+            o = _u((plane * oh + a) * ow)
+            r0 = a * sh - pt
+            r_first = r0 + (0 if r0 >= 0 else (-r0 + dh - 1) // dh * dh)  # torch starts at the first pixel inside
+            for b in range(ow):
+                q0 = b * sw - pl
+                y[o + _u(b)] = -np.inf
+                idx[o + _u(b)] = r_first * W + q0 + (0 if q0 >= 0 else (-q0 + dw - 1) // dw * dw)
+            for i in range(kh):
+                r = r0 + i * dh
+                if r < 0 or r >= H:
+                    continue
+                for j in range(kw):
+                    q_off = j * dw - pl
+                    b_lo, b_hi = _valid(ow, q_off, sw, W)
+                    at = r * W + b_lo * sw + q_off  # flat index of the first pixel this tap reads
+                    s = _u(p0 + at)
+                    d = o + _u(b_lo)
+                    for b in range(_u(b_hi - b_lo)):
+                        v = x[s + b * usw]
+                        if (v > y[d + b]) | (v != v):  # torch: ties keep the first, a NaN always wins
+                            y[d + b] = v
+                            idx[d + b] = at + np.int64(b) * sw
+
+
+def max_pool2d_forward(
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+) -> tuple[Any, Any]:
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices flat into H·W, torch's tie and NaN rules."""
+    N, C, H, W = x.shape
+    y = np.empty((N, C, *out_size), dtype=x.dtype)
+    idx = np.empty((N, C, *out_size), dtype=np.int64)
+    args = (*kernel_size, *stride, *padding, *dilation, *out_size)
+    _max_pool(_flat(x), y.reshape(-1), idx.reshape(-1), N, C, H, W, *args)
+    return y, idx
+
+
+@njit(parallel=True, cache=True)
+def _adaptive_max_pool(x, y, idx, r0, r1, c0, c1):  # pragma: no cover - compiled
+    # x: (N, C, H, W); y, idx: (N, C, oh, ow); window (a, b) = rows [r0[a], r1[a]) × cols [c0[b], c1[b])
+    N, C, H, W = x.shape
+    oh, ow = y.shape[2:]
+    for plane in prange(N * C):
+        n = plane // C
+        c = plane - n * C
+        for a in range(oh):
+            for b in range(ow):
+                best = -np.inf
+                at = r0[a] * W + c0[b]
+                for r in range(r0[a], r1[a]):
+                    for q in range(c0[b], c1[b]):
+                        v = x[n, c, r, q]
+                        if (v > best) | (v != v):
+                            best = v
+                            at = r * W + q
+                y[n, c, a, b] = best
+                idx[n, c, a, b] = at
+
+
+def adaptive_max_pool2d_forward(x: Any, row_bounds: tuple, col_bounds: tuple) -> tuple[Any, Any]:
+    """x: (N, C, H, W) → (y, indices), (N, C, OH, OW); window (oh, ow) spans [r0, r1) × [c0, c1)."""
+    N, C = x.shape[:2]
+    bounds = [np.ascontiguousarray(b, dtype=np.int64) for b in (*row_bounds, *col_bounds)]
+    y = np.empty((N, C, len(bounds[0]), len(bounds[2])), dtype=x.dtype)
+    idx = np.empty(y.shape, dtype=np.int64)
+    _adaptive_max_pool(np.ascontiguousarray(x), y, idx, *bounds)
+    return y, idx
+
+
+@njit(parallel=True, cache=True)
+def _max_pool_backward(g, idx, dx, planes, L, HW):  # pragma: no cover - compiled
+    # g, idx: (planes, L) flat; dx: (planes, HW) flat
+    for p in prange(planes):
+        d0 = _u(p * HW)
+        for k in range(_u(HW)):
+            dx[d0 + k] = 0
+        s0 = _u(p * L)
+        for k in range(_u(L)):
+            dx[d0 + _u(idx[s0 + k])] += g[s0 + k]
+
+
+def max_pool2d_backward(g: Any, indices: Any, in_size: Pair, unique: bool = False) -> Any:
+    """g, indices: (N, C, OH, OW) → dx: (N, C, H, W): each window's gradient added onto its argmax.
+
+    ``unique`` (disjoint windows) needs no special case here: the fused add is as fast as a scatter.
+    """
+    N, C, oh, ow = g.shape
+    H, W = in_size
+    dx = np.empty((N, C, H, W), dtype=g.dtype)
+    _max_pool_backward(_flat(g), _flat(indices), dx.reshape(-1), N * C, oh * ow, H * W)
+    return dx
+
+
+# ---- average pooling ------------------------------------------------------------------------------
+
+
+def _divisors(divisor: Any, out_size: Pair, dtype: Any) -> Any:
+    """A number or an array broadcastable to (OH, OW), as a flat (OH·OW,) array of ``dtype``."""
+    return _flat(np.broadcast_to(np.asarray(divisor, dtype=dtype), out_size))
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool(x, y, div, N, C, H, W, kh, kw, sh, sw, pt, pl, oh, ow):  # pragma: no cover - compiled
+    # x: (N, C, H, W) flat; y: (N, C, oh, ow) flat; div: (oh·ow,)
+    usw = _u(sw)
+    for plane in prange(N * C):
+        p0 = plane * H * W
+        o0 = _u(plane * oh * ow)
+        for k in range(_u(oh * ow)):
+            y[o0 + k] = 0
+        for i in range(kh):
+            a_lo, a_hi = _valid(oh, i - pt, sh, H)
+            for j in range(kw):
+                b_lo, b_hi = _valid(ow, j - pl, sw, W)
+                for a in range(a_lo, a_hi):
+                    s = _u(p0 + (a * sh + i - pt) * W + b_lo * sw + j - pl)
+                    d = o0 + _u(a * ow + b_lo)
+                    for b in range(_u(b_hi - b_lo)):
+                        y[d + b] += x[s + b * usw]
+        for k in range(_u(oh * ow)):
+            y[o0 + k] /= div[k]
+
+
+def avg_pool2d_forward(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, out_size: Pair, divisor: Any) -> Any:
+    """x: (N, C, H, W) → y: (N, C, OH, OW) = (sum of the zero-padded window) / divisor."""
+    N, C, H, W = x.shape
+    y = np.empty((N, C, *out_size), dtype=x.dtype)
+    div = _divisors(divisor, out_size, x.dtype)
+    _avg_pool(_flat(x), y.reshape(-1), div, N, C, H, W, *kernel_size, *stride, *padding, *out_size)
+    return y
+
+
+@njit(parallel=True, cache=True)
+def _avg_pool_backward(g, dx, div, N, C, H, W, kh, kw, sh, sw, pt, pl, oh, ow):  # pragma: no cover - compiled
+    # g: (N, C, oh, ow) flat; dx: (N, C, H, W) flat; every window adds g / divisor (rounded once) to its pixels
+    usw = _u(sw)
+    for plane in prange(N * C):
+        p0 = _u(plane * H * W)
+        o0 = plane * oh * ow
+        for k in range(_u(H * W)):
+            dx[p0 + k] = 0
+        for i in range(kh):
+            a_lo, a_hi = _valid(oh, i - pt, sh, H)
+            for j in range(kw):
+                b_lo, b_hi = _valid(ow, j - pl, sw, W)
+                for a in range(a_lo, a_hi):
+                    d = p0 + _u((a * sh + i - pt) * W + b_lo * sw + j - pl)
+                    s = _u(o0 + a * ow + b_lo)
+                    t = _u(a * ow + b_lo)
+                    for b in range(_u(b_hi - b_lo)):
+                        dx[d + b * usw] += g[s + b] / div[t + b]
+
+
+def avg_pool2d_backward(g: Any, in_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, divisor: Any) -> Any:
+    """g: (N, C, OH, OW) → dx: (N, C, H, W): each window spreads g / divisor over its pixels."""
+    N, C, oh, ow = g.shape
+    H, W = in_size
+    dx = np.empty((N, C, H, W), dtype=g.dtype)
+    div = _divisors(divisor, (oh, ow), g.dtype)
+    _avg_pool_backward(_flat(g), dx.reshape(-1), div, N, C, H, W, *kernel_size, *stride, *padding, oh, ow)
+    return dx
+
+
+# ---- batch normalisation ----------------------------------------------------------------------------
+# One thread per channel; a channel is N runs of L contiguous values. Sums run in float64 over 8 lanes
+# (lane k takes every 8th value of a run), which keeps them exact enough and lets LLVM pipeline them
+# without fastmath; the per-element arithmetic is done in float64 and rounded once when stored.
+
+
+@njit(cache=True, inline="always")
+def _channel_sum(a, c, N, C, L):  # pragma: no cover - compiled
+    """Σ a over channel c."""
+    s = np.zeros(8)
+    for n in range(N):
+        base = _u((n * C + c) * L)
+        for k in range(_u(L)):
+            s[k & _u(7)] += a[base + k]
+    return s.sum()
+
+
+@njit(cache=True, inline="always")
+def _centered_sq_sum(a, c, N, C, L, m):  # pragma: no cover - compiled
+    """Σ (a - m)² over channel c."""
+    s = np.zeros(8)
+    for n in range(N):
+        base = _u((n * C + c) * L)
+        for k in range(_u(L)):
+            d = np.float64(a[base + k]) - m
+            s[k & _u(7)] += d * d
+    return s.sum()
+
+
+@njit(cache=True, inline="always")
+def _grad_sums(g, x, c, N, C, L, m):  # pragma: no cover - compiled
+    """(Σ g, Σ g·(x - m)) over channel c."""
+    s1 = np.zeros(8)
+    s2 = np.zeros(8)
+    for n in range(N):
+        base = _u((n * C + c) * L)
+        for k in range(_u(L)):
+            lane = k & _u(7)
+            v = np.float64(g[base + k])
+            s1[lane] += v
+            s2[lane] += v * (np.float64(x[base + k]) - m)
+    return s1.sum(), s2.sum()
+
+
+@njit(parallel=True, cache=True)
+def _bn_forward(x, y, mean, var, w, b, eps, N, C, L, batch_stats):  # pragma: no cover - compiled
+    # x, y: (N, C, L) flat; mean, var, w, b: (C,) float64
+    n = N * L
+    for c in prange(C):
+        if batch_stats:
+            mean[c] = _channel_sum(x, c, N, C, L) / n
+            var[c] = _centered_sq_sum(x, c, N, C, L, mean[c]) / n  # biased: Σ(x-μ)²/n, two passes for accuracy
+        m = mean[c]
+        scale = w[c] / np.sqrt(var[c] + eps)
+        shift = b[c]
+        for k in range(N):
+            base = _u((k * C + c) * L)
+            for j in range(_u(L)):
+                y[base + j] = (np.float64(x[base + j]) - m) * scale + shift
+
+
+def batch_norm_forward(x: Any, weight: Any, bias: Any, mean: Any, var: Any, eps: float) -> tuple[Any, Any, Any]:
+    """x: (N, C, L) → (y, mean, var), y = (x - mean) / √(var + eps) · weight + bias; None stats: the batch's."""
+    N, C, L = x.shape
+    batch_stats = mean is None
+    mean = np.empty(C) if batch_stats else np.ascontiguousarray(mean, dtype=np.float64)
+    var = np.empty(C) if batch_stats else np.ascontiguousarray(var, dtype=np.float64)
+    w = np.ones(C) if weight is None else weight.astype(np.float64)
+    b = np.zeros(C) if bias is None else bias.astype(np.float64)
+    y = np.empty((N, C, L), dtype=x.dtype)
+    _bn_forward(_flat(x), y.reshape(-1), mean, var, w, b, float(eps), N, C, L, batch_stats)
+    return y, mean, var
+
+
+@njit(parallel=True, cache=True)
+def _bn_backward(g, x, dx, mean, var, w, eps, N, C, L, batch_stats, need_x, sum_g, sum_gx):  # pragma: no cover
+    # g, x, dx: (N, C, L) flat; mean, var, w, sum_g, sum_gx: (C,) float64
+    n = N * L
+    for c in prange(C):
+        m = mean[c]
+        inv_std = 1.0 / np.sqrt(var[c] + eps)
+        sg, sgd = _grad_sums(g, x, c, N, C, L, m)  # Σ g, Σ g·(x - μ)
+        sum_g[c] = sg
+        sum_gx[c] = sgd * inv_std  # Σ g·x̂
+        if need_x:
+            scale = w[c] * inv_std
+            mean_g = sg / n if batch_stats else 0.0
+            k_x = sgd * inv_std * inv_std / n if batch_stats else 0.0  # mean(g·x̂) / σ
+            for k in range(N):
+                base = _u((k * C + c) * L)
+                for j in range(_u(L)):
+                    d = np.float64(x[base + j]) - m
+                    dx[base + j] = (np.float64(g[base + j]) - mean_g - d * k_x) * scale
+
+
+def batch_norm_backward(
+    g: Any, x: Any, mean: Any, var: Any, weight: Any, eps: float, batch_stats: bool, need_x: bool
+) -> tuple[Any, Any, Any]:
+    """g, x: (N, C, L) → (dx or None, Σ g, Σ g·x̂) per channel; see the reference for the formulas."""
+    N, C, L = g.shape
+    w = np.ones(C) if weight is None else weight.astype(np.float64)
+    dx = np.empty((N, C, L), dtype=g.dtype) if need_x else np.empty(0, dtype=g.dtype)
+    sum_g, sum_gx = np.empty(C), np.empty(C)
+    _bn_backward(
+        _flat(g), _flat(x), dx.reshape(-1), np.ascontiguousarray(mean, dtype=np.float64),
+        np.ascontiguousarray(var, dtype=np.float64), w, float(eps), N, C, L, batch_stats, need_x, sum_g, sum_gx,
+    )
+    return (dx if need_x else None), sum_g, sum_gx

@@ -1,0 +1,288 @@
+"""The reference kernels: the hot loops of conv and pooling in plain array code.
+
+Every function takes and returns raw arrays and uses ``backend.array_module``, so it runs on NumPy and
+(the code being array-API generic) on CuPy arrays. Other implementations (numba_kernels.py,
+cupy_kernels.py) define functions of the same names and signatures; ``dispatch.get`` picks one.
+
+Shared conventions (all sizes are (height, width) pairs):
+- ``padding`` is the top/left padding only; the bottom/right extent follows from ``out_size``, which
+  covers torch's asymmetric 'same' padding and ceil_mode windows that run past the input.
+- A window's taps are visited in row-major order; tap (i, j) of output (oh, ow) reads input pixel
+  (oh·sh - pt + i·dh, ow·sw - pl + j·dw).
+- Each tap is ONE strided slice over the whole batch, so a kernel is kh·kw array operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from . import workspace
+
+Pair = tuple[int, int]
+
+
+def _extent(out_size: Pair, kernel_size: Pair, stride: Pair, dilation: Pair) -> Pair:
+    """Rows/cols of padded input that the windows span: (O - 1)·s + d·(k - 1) + 1."""
+    return tuple((o - 1) * s + d * (k - 1) + 1 for o, k, s, d in zip(out_size, kernel_size, stride, dilation))
+
+
+def _taps(kernel_size: Pair, stride: Pair, dilation: Pair, out_size: Pair) -> Iterator[tuple[int, int, tuple]]:
+    """(i, j, (rows, cols)): the slices of the padded input that tap (i, j) reads for every output pixel."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel_size, stride, dilation, out_size
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+        for j in range(kw):
+            yield i, j, (rows, slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+
+
+def _padded(x: Any, padding: Pair, extent: Pair, fill: float) -> tuple[Any, Any]:
+    """x: (A, B, H, W) placed at (pt, pl) in a ``fill``-ed (A, B, ≥pt+H, ≥pl+W) buffer covering ``extent``.
+
+    Returns (array, buffer to give back or None); x itself when no padding is needed.
+    """
+    A, B, H, W = x.shape
+    (pt, pl), (eh, ew) = padding, extent
+    if pt == 0 and pl == 0 and eh <= H and ew <= W:
+        return x, None
+    buf = workspace.take((A, B, max(eh, pt + H), max(ew, pl + W)), x.dtype, x)
+    buf[:, :, :pt] = fill
+    buf[:, :, pt + H :] = fill
+    buf[:, :, pt : pt + H, :pl] = fill
+    buf[:, :, pt : pt + H, pl + W :] = fill
+    buf[:, :, pt : pt + H, pl : pl + W] = x
+    return buf, buf
+
+
+# ---- convolution: im2col / col2im ------------------------------------------------------------
+
+
+def im2col(
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, out: Any = None
+) -> Any:
+    """x: (N, C, H, W) → cols: (C·kh·kw, N·OH·OW), cols[(c, i, j), (n, oh, ow)] = x_pad[n, c, tap (i, j) of (oh, ow)].
+
+    Channel-major columns are the layout the GEMM wants: W (O, C·kh·kw) @ cols gives every sample at
+    once, and a group's rows are one contiguous block. ``out``: a buffer of that shape to fill.
+    """
+    xp = backend.array_module(x)
+    N, C = x.shape[:2]
+    (kh, kw), (oh, ow) = kernel_size, out_size
+    src, buf = _padded(x.transpose(1, 0, 2, 3), padding, _extent(out_size, kernel_size, stride, dilation), 0)
+    cols = xp.empty((C * kh * kw, N * oh * ow), dtype=x.dtype) if out is None else out
+    blocks = cols.reshape(C, kh, kw, N, oh, ow)
+    for i, j, (rows, cs) in _taps(kernel_size, stride, dilation, out_size):
+        blocks[:, i, j] = src[:, :, rows, cs]
+    if buf is not None:
+        workspace.give(buf)
+    return cols
+
+
+def col2im(
+    cols: Any, x_shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+) -> Any:
+    """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col.
+
+    Every column entry is added back onto the input pixel it was copied from; entries that came
+    from the padding are dropped.
+    """
+    xp = backend.array_module(cols)
+    N, C, H, W = x_shape
+    (kh, kw), (oh, ow), (pt, pl) = kernel_size, out_size, padding
+    eh, ew = _extent(out_size, kernel_size, stride, dilation)
+    acc = workspace.take((C, N, max(eh, pt + H), max(ew, pl + W)), cols.dtype, cols)
+    acc[...] = 0
+    blocks = cols.reshape(C, kh, kw, N, oh, ow)
+    for i, j, (rows, cs) in _taps(kernel_size, stride, dilation, out_size):
+        acc[:, :, rows, cs] += blocks[:, i, j]
+    dx = xp.empty((N, C, H, W), dtype=cols.dtype)
+    dx.transpose(1, 0, 2, 3)[...] = acc[:, :, pt : pt + H, pl : pl + W]
+    workspace.give(acc)
+    return dx
+
+
+# ---- max pooling ------------------------------------------------------------------------------
+
+
+def _take_max(y: Any, idx: Any, v: Any, flat: Any, check_nan: bool) -> None:
+    """torch's update, in place: where v > y or v is NaN, y ← v and idx ← flat."""
+    xp = backend.array_module(y)
+    take = v > y
+    if check_nan:
+        take |= xp.isnan(v)
+    xp.copyto(y, v, where=take)
+    xp.copyto(idx, flat, where=take)
+
+
+def max_pool2d_forward(
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+) -> tuple[Any, Any]:
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices are flat into H·W (torch's return_indices).
+
+    torch's rule, taps in row-major order, starting from -inf at the window's first in-bounds pixel:
+    take v when v > max or v is NaN. So the first of tied maxima wins, and the last NaN.
+    """
+    xp = backend.array_module(x)
+    N, C, H, W = x.shape
+    (kh, kw), (sh, sw), (pt, pl), (dh, dw), (oh, ow) = kernel_size, stride, padding, dilation, out_size
+    src, buf = _padded(x, padding, _extent(out_size, kernel_size, stride, dilation), -np.inf)
+    # input row/col read by tap i/j of output row/col o; the first in-bounds tap is where torch starts
+    start_r, start_c = np.arange(oh) * sh - pt, np.arange(ow) * sw - pl
+    row = start_r[:, None] + np.arange(kh) * dh  # (OH, kh)
+    col = start_c[:, None] + np.arange(kw) * dw  # (OW, kw)
+    first_r = start_r + -(np.minimum(start_r, 0) // dh) * dh
+    first_c = start_c + -(np.minimum(start_c, 0) // dw) * dw
+    y = xp.full((N, C, oh, ow), -np.inf, dtype=x.dtype)
+    idx = xp.empty((N, C, oh, ow), dtype=np.int64)
+    idx[...] = xp.asarray(first_r[:, None] * W + first_c)
+    check_nan = bool(xp.isnan(x).any())
+    for i, j, (rows, cs) in _taps(kernel_size, stride, dilation, out_size):
+        _take_max(y, idx, src[:, :, rows, cs], xp.asarray(row[:, i, None] * W + col[:, j]), check_nan)
+    if buf is not None:
+        workspace.give(buf)
+    return y, idx
+
+
+def adaptive_max_pool2d_forward(x: Any, row_bounds: tuple, col_bounds: tuple) -> tuple[Any, Any]:
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); window (oh, ow) spans rows
+    [row_bounds[0][oh], row_bounds[1][oh]) × cols [col_bounds[0][ow], col_bounds[1][ow]).
+
+    The same rule as ``max_pool2d_forward``; windows differ in size, so tap (a, b) gathers pixel
+    (start + a, start + b) of every window and only counts where that lies inside the window.
+    """
+    xp = backend.array_module(x)
+    N, C, H, W = x.shape
+    (r0, r1), (c0, c1) = row_bounds, col_bounds
+    y = xp.full((N, C, len(r0), len(c0)), -np.inf, dtype=x.dtype)
+    idx = xp.empty(y.shape, dtype=np.int64)
+    idx[...] = xp.asarray(r0[:, None] * W + c0)
+    check_nan = bool(xp.isnan(x).any())
+    for a in range(int((r1 - r0).max())):
+        r = np.minimum(r0 + a, r1 - 1)
+        for b in range(int((c1 - c0).max())):
+            c = np.minimum(c0 + b, c1 - 1)
+            inside = xp.asarray((r0 + a < r1)[:, None] & (c0 + b < c1))
+            v = xp.where(inside, x[:, :, xp.asarray(r[:, None]), xp.asarray(c)], -np.inf)
+            _take_max(y, idx, v, xp.asarray(r[:, None] * W + c), check_nan)
+    return y, idx
+
+
+def max_pool2d_backward(g: Any, indices: Any, in_size: Pair, unique: bool = False) -> Any:
+    """g, indices: (N, C, OH, OW) → dx: (N, C, H, W): each window's gradient lands on its argmax.
+
+    Where windows overlap one pixel can be the argmax of several windows and their gradients add up;
+    ``unique`` says the windows are disjoint, so a plain scatter does.
+    """
+    xp = backend.array_module(g)
+    N, C = g.shape[:2]
+    H, W = in_size
+    dx = xp.zeros((N * C, H * W), dtype=g.dtype)
+    planes = xp.arange(N * C)[:, None]
+    where, values = indices.reshape(N * C, -1), g.reshape(N * C, -1)
+    if unique:
+        dx[planes, where] = values
+    else:
+        backend.scatter_add(dx, (planes, where), values)
+    return dx.reshape(N, C, H, W)
+
+
+# ---- average pooling ----------------------------------------------------------------------------
+
+
+def avg_pool2d_forward(x: Any, kernel_size: Pair, stride: Pair, padding: Pair, out_size: Pair, divisor: Any) -> Any:
+    """x: (N, C, H, W) → y: (N, C, OH, OW) = (sum of the zero-padded window) / divisor.
+
+    ``divisor``: a number or an array broadcastable to (OH, OW) (torch's count_include_pad and
+    ceil_mode rules make it vary at the borders).
+    """
+    xp = backend.array_module(x)
+    src, buf = _padded(x, padding, _extent(out_size, kernel_size, stride, (1, 1)), 0)
+    y = None
+    for _, _, (rows, cs) in _taps(kernel_size, stride, (1, 1), out_size):
+        if y is None:
+            y = src[:, :, rows, cs].copy()
+        else:
+            y += src[:, :, rows, cs]
+    if buf is not None:
+        workspace.give(buf)
+    y /= xp.asarray(divisor, dtype=x.dtype)
+    return y
+
+
+def avg_pool2d_backward(g: Any, in_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair, divisor: Any) -> Any:
+    """g: (N, C, OH, OW) → dx: (N, C, H, W): each window spreads g / divisor over its pixels."""
+    xp = backend.array_module(g)
+    N, C, oh, ow = g.shape
+    (H, W), (pt, pl) = in_size, padding
+    eh, ew = _extent((oh, ow), kernel_size, stride, (1, 1))
+    share = g / xp.asarray(divisor, dtype=g.dtype)
+    acc = workspace.take((N, C, max(eh, pt + H), max(ew, pl + W)), g.dtype, g)
+    acc[...] = 0
+    for _, _, (rows, cs) in _taps(kernel_size, stride, (1, 1), (oh, ow)):
+        acc[:, :, rows, cs] += share
+    dx = acc[:, :, pt : pt + H, pl : pl + W].copy()
+    workspace.give(acc)
+    return dx
+
+
+# ---- batch normalisation ------------------------------------------------------------------------
+
+
+def _channel_sum(a: Any) -> Any:
+    """a: (N, C, L) → Σ over n and l of each channel: (C,) float64.
+
+    Rows are summed in a's dtype (pairwise, so float32 stays within ~1e-8), the batch in float64: as
+    accurate as a float64 reduction and several times faster.
+    """
+    return a.sum(axis=2).sum(axis=0, dtype=np.float64)
+
+
+def batch_norm_forward(x: Any, weight: Any, bias: Any, mean: Any, var: Any, eps: float) -> tuple[Any, Any, Any]:
+    """x: (N, C, L) → (y: (N, C, L), mean, var), y = (x - mean) / √(var + eps) · weight + bias per channel.
+
+    ``mean``, ``var``: float64 (C,) statistics to normalise with, or None for the batch's own (mean and
+    biased variance, computed here and returned). weight, bias: (C,) in x's dtype, or None.
+    """
+    xp = backend.array_module(x)
+    n = x.shape[0] * x.shape[2]
+    if mean is None:
+        mean = _channel_sum(x) / n
+        centered = x - mean.astype(x.dtype)[:, None]
+        var = _channel_sum(centered * centered) / n  # biased: Σ(x-μ)²/n
+    else:
+        centered = x - mean.astype(x.dtype)[:, None]
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    scale = inv_std if weight is None else inv_std * weight  # ∂y/∂x̂ · 1/σ, per channel
+    y = centered
+    y *= scale.astype(x.dtype)[:, None]  # in place: the centred copy becomes the output
+    if bias is not None:
+        y += bias[:, None]
+    return y, mean, var
+
+
+def batch_norm_backward(
+    g: Any, x: Any, mean: Any, var: Any, weight: Any, eps: float, batch_stats: bool, need_x: bool
+) -> tuple[Any, Any, Any]:
+    """g, x: (N, C, L) → (dx or None, Σ g, Σ g·x̂), the sums per channel (C,) in float64.
+
+    dL/dweight = Σ g·x̂ and dL/dbias = Σ g. With batch statistics μ and σ depend on x:
+    dx = w/σ · (g - mean(g) - x̂ · mean(g·x̂)); with fixed (running) statistics dx = w/σ · g.
+    """
+    xp = backend.array_module(g)
+    dt, n = g.dtype, g.shape[0] * g.shape[2]
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    x_hat = (x - mean.astype(dt)[:, None]) * inv_std.astype(dt)[:, None]
+    sum_g, sum_gx = _channel_sum(g), _channel_sum(g * x_hat)
+    dx = None
+    if need_x:
+        scale = (inv_std if weight is None else inv_std * weight).astype(dt)[:, None]
+        if batch_stats:
+            dx = g - (sum_g / n).astype(dt)[:, None]
+            dx -= x_hat * (sum_gx / n).astype(dt)[:, None]
+            dx *= scale
+        else:
+            dx = g * scale
+    return dx, sum_g, sum_gx

@@ -1,0 +1,240 @@
+"""2-d pooling with torch's semantics: max (one argmax per window), average, and their adaptive forms.
+
+The windows' loops live in the kernels (``minitorch_cnn.kernels``); this file holds torch's rules
+(output sizes with ceil_mode, average divisors at the borders, adaptive windows) and the graph nodes.
+Inputs are (N, C, H, W) or unbatched (C, H, W), floating point.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend, kernels
+from ..autograd import Function, Tensor
+from ._pairs import pair
+
+
+class MaxPool2d(Function):
+    """y = x at each window's argmax; dL/dx: each g goes back to the pixel its window took.
+
+    The kernel finds the maxima and their flat argmax once, before the node is made (so they can also
+    be returned to the caller); the node records where every output came from.
+    """
+
+    def forward(self, x: Any, y: Any, indices: Any, unique: bool) -> Any:
+        # x: (N, C, H, W)   y, indices: (N, C, OH, OW), indices flat into H·W
+        self.indices, self.in_size, self.unique = indices, x.shape[-2:], unique
+        return y
+
+    def backward(self, g: Any) -> Any:
+        # dL/dx[n, c, p] = Σ_{windows whose argmax is p} g[n, c, window]: (N, C, H, W)
+        return kernels.get("max_pool2d_backward", g)(g, self.indices, self.in_size, self.unique), None, None
+
+
+class AvgPool2d(Function):
+    """y[o] = Σ_{p in window o} x_pad[p] / divisor[o];  dL/dx[p] = Σ_{windows o ∋ p} g[o] / divisor[o]."""
+
+    def forward(self, x: Any, kernel_size: tuple, stride: tuple, padding: tuple, out_size: tuple, divisor: Any) -> Any:
+        # x: (N, C, H, W) → y: (N, C, OH, OW); divisor: a number or (OH, OW)
+        self.args = (x.shape[-2:], kernel_size, stride, padding, divisor)
+        return kernels.get("avg_pool2d_forward", x)(x, kernel_size, stride, padding, out_size, divisor)
+
+    def backward(self, g: Any) -> Any:
+        # g: (N, C, OH, OW) → dL/dx: (N, C, H, W)
+        return kernels.get("avg_pool2d_backward", g)(g, *self.args)
+
+
+class AdaptiveAvgPool2d(Function):
+    """Per plane y = A_h · x · A_wᵀ, where A[o, i] = 1/|window o| for i in window o; so dL/dx = A_hᵀ · g · A_w.
+
+    The windows are torch's: start = ⌊o·n/out⌋, end = ⌈(o+1)·n/out⌉; the two small GEMMs handle
+    windows of every size (and overlapping ones) in one pass each.
+    """
+
+    def forward(self, x: Any, a_h: Any, a_w: Any) -> Any:
+        # x: (N, C, H, W)   a_h: (OH, H)   a_w: (OW, W)   →   y: (N, C, OH, OW)
+        xp = backend.array_module(x)
+        N, C, H, W = x.shape
+        oh, ow = a_h.shape[0], a_w.shape[0]
+        self.a_h, self.a_w = a_h, a_w
+        t = x.reshape(-1, W) @ a_w.T  # average along rows: (N·C·H, OW)
+        t = t.reshape(N * C, H, ow).transpose(0, 2, 1).reshape(-1, H) @ a_h.T  # then columns: (N·C·OW, OH)
+        return xp.ascontiguousarray(t.reshape(N, C, ow, oh).transpose(0, 1, 3, 2))
+
+    def backward(self, g: Any) -> tuple:
+        # g: (N, C, OH, OW) → dL/dx = A_hᵀ g A_w: (N, C, H, W)
+        xp = backend.array_module(g)
+        N, C, oh, ow = g.shape
+        H, W = self.a_h.shape[1], self.a_w.shape[1]
+        u = g.reshape(-1, ow) @ self.a_w  # (N·C·OH, W)
+        u = u.reshape(N * C, oh, W).transpose(0, 2, 1).reshape(-1, oh) @ self.a_h  # (N·C·W, H)
+        return xp.ascontiguousarray(u.reshape(N, C, W, H).transpose(0, 1, 3, 2)), None, None
+
+
+# ---- torch's rules --------------------------------------------------------------------------------
+
+
+def _batched(input: Any, op: str) -> Tensor:
+    """input as (N, C, H, W) (unbatched (C, H, W) gets N = 1), after checking what it is."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise RuntimeError(
+            f"{op}: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W) with non-zero C, H, W, "
+            f"got shape {tuple(input.shape)}"
+        )
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point input, got {input.dtype}")
+    return input if input.ndim == 4 else input.unsqueeze(0)
+
+
+def _out_len(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """torch's pooling output length; with ceil_mode the last window must start inside the input or left padding."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def _pool_geometry(
+    op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
+) -> tuple:
+    """(kernel, stride, padding, dilation, out_size) pairs, checked as torch checks them."""
+    k = pair(kernel_size, "kernel_size", op, 1)
+    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)  # torch: the kernel size
+    s = k if no_stride else pair(stride, "stride", op, 1)
+    p, d = pair(padding, "padding", op, 0), pair(dilation, "dilation", op, 1)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise RuntimeError(f"{op}: pad should be at most half of kernel size, but got pad={p}, kernel_size={k}")
+    size = tuple(x.shape[-2:])
+    out = tuple(_out_len(*args, ceil_mode) for args in zip(size, k, s, p, d))
+    if min(out) < 1:
+        raise RuntimeError(
+            f"{op}: input {tuple(x.shape)} with kernel_size={k}, stride={s}, padding={p}, dilation={d} gives "
+            f"output size ({out[0]} x {out[1]}), which is too small"
+        )
+    return k, s, p, d, out
+
+
+def _check_windows_see_input(x: Tensor, k: tuple, s: tuple, p: tuple, d: tuple, out: tuple) -> None:
+    """A dilated window can straddle the whole input and read only padding; torch then returns -inf with an
+    index outside the input (and its backward writes out of bounds), so such a geometry is refused."""
+    for axis, n, kk, ss, pp, dd, o in zip(("rows", "cols"), x.shape[-2:], k, s, p, d, out):
+        taps = (np.arange(o) * ss - pp)[:, None] + np.arange(kk) * dd
+        blind = ~((taps >= 0) & (taps < n)).any(axis=1)
+        if blind.any():
+            raise RuntimeError(
+                f"max_pool2d: on input {tuple(x.shape)}, window {int(np.argmax(blind))} along {axis} reads only "
+                f"padding (taps at {taps[np.argmax(blind)].tolist()} with kernel_size={k}, padding={p}, dilation={d})"
+            )
+
+
+def _avg_divisors(size: tuple, k: tuple, s: tuple, p: tuple, out: tuple, count_include_pad: bool) -> np.ndarray:
+    """torch's divisor per output pixel: the window clipped at input + padding (count_include_pad) or at the input."""
+    counts = []
+    for n, kk, ss, pp, o in zip(size, k, s, p, out):
+        start = np.arange(o) * ss - pp
+        end = np.minimum(start + kk, n + pp)  # a ceil_mode window may run past the padding
+        counts.append(end - start if count_include_pad else np.minimum(end, n) - np.maximum(start, 0))
+    return (counts[0][:, None] * counts[1]).astype(np.float64)
+
+
+def _adaptive_size(input: Tensor, output_size: Any, op: str) -> tuple[int, int]:
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(size) != 2 or not all(v is None or (isinstance(v, int) and v >= 1) for v in size):
+        raise RuntimeError(f"{op}: output_size must be a positive int or a pair of positive ints/None: {output_size!r}")
+    return tuple(n if v is None else v for v, n in zip(size, input.shape[-2:]))
+
+
+def _adaptive_bounds(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """torch's adaptive windows over n inputs: [⌊o·n/out⌋, ⌈(o+1)·n/out⌉) for o < out."""
+    o = np.arange(out)
+    return o * n // out, -(-(o + 1) * n // out)
+
+
+def _unbatch(t: Tensor, input: Tensor) -> Tensor:
+    """Drop the batch dim that ``_batched`` added to an unbatched input."""
+    return t if input.ndim == 4 else t.squeeze(0)
+
+
+def _with_indices(y: Tensor, indices: Any, input: Tensor, return_indices: bool) -> Any:
+    y = _unbatch(y, input)
+    return (y, _unbatch(Tensor._wrap(indices), input)) if return_indices else y
+
+
+# ---- the functions ----------------------------------------------------------------------------------
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """``torch.nn.functional.max_pool2d``: the max of each window (padding counts as -inf).
+
+    Ties go to the first maximum in row-major window order and NaN wins, as in torch; the gradient
+    goes to that one pixel. ``return_indices``: also the argmax, flat into H·W, as int64.
+    """
+    x = _batched(input, "max_pool2d")
+    k, s, p, d, out = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
+    _check_windows_see_input(x, k, s, p, d, out)
+    y, idx = kernels.get("max_pool2d_forward", x.data)(x.data, k, s, p, d, out)
+    unique = all(ss >= dd * (kk - 1) + 1 for ss, dd, kk in zip(s, d, k))  # disjoint windows
+    return _with_indices(MaxPool2d.apply(x, y, idx, unique), idx, input, return_indices)
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """``torch.nn.functional.avg_pool2d``: the sum of each zero-padded window over torch's divisor.
+
+    The divisor is ``divisor_override`` if given, else the window's size clipped at the padded input
+    (count_include_pad) or at the input itself.
+    """
+    x = _batched(input, "avg_pool2d")
+    k, s, p, _, out = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if not isinstance(divisor_override, int) or divisor_override == 0:
+            raise RuntimeError(f"avg_pool2d: divisor_override must be a non-zero int, got {divisor_override!r}")
+        divisor = divisor_override
+    else:
+        divisor = backend.move_to(_avg_divisors(tuple(x.shape[-2:]), k, s, p, out, count_include_pad), x.device)
+    return _unbatch(AvgPool2d.apply(x, k, s, p, out, divisor), input)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """``torch.nn.functional.adaptive_avg_pool2d``: the mean over torch's adaptive windows.
+
+    output_size: an int or a pair; None keeps that input size.
+    """
+    x = _batched(input, "adaptive_avg_pool2d")
+    out = _adaptive_size(x, output_size, "adaptive_avg_pool2d")
+    averaging = []
+    for n, o in zip(x.shape[-2:], out):
+        start, end = _adaptive_bounds(n, o)
+        i = np.arange(n)
+        a = ((i >= start[:, None]) & (i < end[:, None])) / (end - start)[:, None]  # (out, n)
+        averaging.append(backend.move_to(a.astype(x.dtype), x.device))
+    return _unbatch(AdaptiveAvgPool2d.apply(x, *averaging), input)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """``torch.nn.functional.adaptive_max_pool2d``: the max over torch's adaptive windows (max_pool2d's rules)."""
+    x = _batched(input, "adaptive_max_pool2d")
+    out = _adaptive_size(x, output_size, "adaptive_max_pool2d")
+    bounds = [_adaptive_bounds(n, o) for n, o in zip(x.shape[-2:], out)]
+    y, idx = kernels.get("adaptive_max_pool2d_forward", x.data)(x.data, *bounds)
+    unique = all(n % o == 0 for n, o in zip(x.shape[-2:], out))  # the windows tile the input
+    return _with_indices(MaxPool2d.apply(x, y, idx, unique), idx, input, return_indices)
