@@ -6,6 +6,7 @@ Both sides are addressed by state_dict key (parameters and buffers, BatchNorm's 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -13,6 +14,8 @@ import numpy as np
 import torch
 
 import minitorch_cnn as mt
+
+from .kinks import count_flips, trace_decisions
 
 
 def is_torch(model: Any) -> bool:
@@ -52,7 +55,8 @@ def copy_weights(src: Any, dst: Any) -> None:
     dst.load_state_dict({k: torch.from_numpy(v) if is_torch(dst) else v for k, v in arrays.items()}, strict=True)
 
 
-def _max_abs(a: np.ndarray) -> float:
+def max_abs(a: np.ndarray) -> float:
+    """max|a| without a temporary array (0 for an empty one)."""
     return float(max(a.max(), -a.min())) if a.size else 0.0
 
 
@@ -65,7 +69,7 @@ def rel_err(ours: np.ndarray, theirs: np.ndarray) -> float:
         a, b = a.astype(np.float64), b.astype(np.float64)
     diff = np.asarray(a - b)  # 0-d inputs give a scalar
     np.abs(diff, out=diff)
-    d, scale = _max_abs(diff), _max_abs(b)
+    d, scale = max_abs(diff), max_abs(b)
     return d / scale if scale > 0 else d
 
 
@@ -84,6 +88,7 @@ class Comparison:
     """Relative errors, one row per tensor: max|ours - torch| / max|torch|."""
 
     rows: list[Row] = field(default_factory=list)
+    flips: int | None = None  # ReLU / max-pool decisions taken differently (when traced, see ``kinks``)
 
     def add(self, name: str, ours: Any, theirs: Any) -> None:
         if ours is None or theirs is None:
@@ -95,7 +100,7 @@ class Comparison:
 
     def add_arrays(self, name: str, ours: np.ndarray, theirs: np.ndarray) -> None:
         err = rel_err(ours, theirs)
-        self.rows.append(Row(name, tuple(theirs.shape), err, _max_abs(ours), _max_abs(theirs)))
+        self.rows.append(Row(name, tuple(theirs.shape), err, max_abs(ours), max_abs(theirs)))
 
     def worst(self, prefix: str = "") -> float:
         """The largest error among rows whose name starts with ``prefix``."""
@@ -127,11 +132,13 @@ class Comparison:
         width = max([len(r.name) for r in self.rows] + [6])
         lines = [f"{'tensor':<{width}}  {'shape':<20}  rel. error  max|torch|", "-" * (width + 46)]
         lines += [f"{r.name:<{width}}  {str(r.shape):<20}  {r.err:.3e}  {r.max_torch:.3e}" for r in self.rows]
+        if self.flips is not None:
+            lines.append(f"ReLU / max-pool decisions taken differently: {self.flips}")
         return "\n".join(lines)
 
 
 def compare_state(ours: Any, twin: Any) -> Comparison:
-    """Every parameter and floating buffer of the two models, by state_dict key."""
+    """Every parameter and buffer of the two models (``num_batches_tracked`` included), by state_dict key."""
     a, b = state_arrays(ours), state_arrays(twin)
     _check_same_keys(list(a), list(b), ours, twin)
     cmp = Comparison()
@@ -152,10 +159,13 @@ def _dtype_device(ours: Any) -> tuple[Any, Any]:
     return p.dtype, p.device
 
 
-def forward_backward(ours: Any, twin: Any, x: np.ndarray, target: np.ndarray, loss: str | None = None) -> dict:
+def forward_backward(
+    ours: Any, twin: Any, x: np.ndarray, target: np.ndarray, loss: str | None = None, trace: bool = False
+) -> dict:
     """One forward, loss and backward on each side from the same arrays; returns the tensors of both.
 
     x: (N, C, H, W) cast to the models' dtype; target: (N,) class indices. Gradients are zeroed first.
+    ``trace``: also count the ReLU / max-pool decisions the two forwards took differently (``"flips"``).
     """
     ours_loss_fn, torch_loss_fn = _loss_fns(ours, loss)
     dtype, device = _dtype_device(ours)
@@ -167,23 +177,30 @@ def forward_backward(ours: Any, twin: Any, x: np.ndarray, target: np.ndarray, lo
     yt = torch.tensor(np.asarray(target, dtype=np.int64), device=t_param.device)
     ours.zero_grad()
     twin.zero_grad()
-    out_o, out_t = ours(xo), twin(xt)
+    ours_log: list = []
+    torch_log: list = []
+    with trace_decisions(ours_log, torch_log) if trace else nullcontext():
+        out_o, out_t = ours(xo), twin(xt)
     loss_o, loss_t = ours_loss_fn(out_o, yo), torch_loss_fn(out_t, yt)
     loss_o.backward()
     loss_t.backward()
-    return {"output": (out_o, out_t), "loss": (loss_o, loss_t), "input": (xo, xt)}
+    flips = count_flips(ours_log, torch_log) if trace else None
+    return {"output": (out_o, out_t), "loss": (loss_o, loss_t), "input": (xo, xt), "flips": flips}
 
 
-def compare_models(ours: Any, twin: Any, x: np.ndarray, target: np.ndarray, loss: str | None = None) -> Comparison:
+def compare_models(
+    ours: Any, twin: Any, x: np.ndarray, target: np.ndarray, loss: str | None = None, trace: bool = False
+) -> Comparison:
     """Run both models on the same batch and compare output, loss, every gradient and every buffer.
 
     Rows: ``output``, ``loss``, ``grad/input``, ``grad/<param>`` for each parameter, ``buffer/<name>`` for each
     floating buffer after the forward pass (BatchNorm's running statistics in training mode). ``loss`` is
-    'cross_entropy' or 'nll_loss'; by default nll_loss for models with ``returns_log_probs``.
+    'cross_entropy' or 'nll_loss'; by default nll_loss for models with ``returns_log_probs``. ``trace`` also
+    counts the ReLU / max-pool decisions taken differently (``Comparison.flips``; see ``kinks``).
     """
     _check_same_keys(list(twin.state_dict()), list(ours.state_dict()), twin, ours)
-    run = forward_backward(ours, twin, x, target, loss)
-    cmp = Comparison()
+    run = forward_backward(ours, twin, x, target, loss, trace)
+    cmp = Comparison(flips=run["flips"])
     cmp.add("output", *run["output"])
     cmp.add("loss", *run["loss"])
     xo, xt = run["input"]

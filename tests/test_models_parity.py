@@ -5,7 +5,8 @@ parameter gradient (and BatchNorm's updated running statistics) must agree: 1e-9
 network of ops, each ~1e-15, with BatchNorm's divisions by small variances amplifying), 1e-4 in float32.
 A conv bias followed by BatchNorm has an exactly-zero gradient (BN removes the mean): both sides hold rounding
 noise there, so it is held to "ours vanishes too" at the same tolerance times the model's largest gradient
-(``Comparison.failures``).
+(``Comparison.failures``). Gradients are compared on a batch where both sides take the same ReLU and max-pool
+decisions (``compare_on_a_well_posed_batch``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,17 @@ import torch
 
 import minitorch_cnn as mt
 from minitorch_cnn.models import MODELS, get_model
-from reference import compare_models, compare_state, copy_weights, get_twin, state_arrays
-from reference.data import load_cifar10, load_mnist, resize_nearest
+from reference import (
+    Comparison,
+    compare_models,
+    compare_state,
+    copy_weights,
+    count_flips,
+    get_twin,
+    state_arrays,
+    trace_decisions,
+)
+from reference.data import dither, load_cifar10, load_mnist, resize_nearest
 from tests._parity import data_root
 
 # name -> (constructor kwargs making it deterministic in training mode, data, batch size)
@@ -33,6 +43,7 @@ CASES = {
     "resnet18": ({}, "cifar", 2),
 }
 TOL = {np.float64: 1e-9, np.float32: 1e-4}
+CANDIDATE_BATCHES = 8
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 
 
@@ -40,12 +51,16 @@ def test_every_registered_model_has_a_case() -> None:
     assert set(CASES) == set(MODELS)
 
 
-def batch(kind: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+def batch(kind: str, size: int, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The ``index``-th batch of real images. MNIST gets a sub-grey-level dither: its background is exactly
+    constant, so its max-pool windows tie exactly and rounding would decide them (see ``reference.data.dither``)."""
     root = data_root()
+    stop = size * (index + 1)
     if kind == "mnist":
-        return load_mnist(root, size)
-    x, y = load_cifar10(root / "cifar10-subset", size)
-    return (resize_nearest(x, 227), y) if kind == "cifar227" else (x, y)
+        x, y = load_mnist(root, stop)
+        return dither(x[-size:]), y[-size:]
+    x, y = load_cifar10(root / "cifar10-subset", stop)
+    return (resize_nearest(x[-size:], 227) if kind == "cifar227" else x[-size:]), y[-size:]
 
 
 def make_pair(name: str, dtype: type, seed: int = 0) -> tuple[mt.nn.Module, torch.nn.Module]:
@@ -56,6 +71,27 @@ def make_pair(name: str, dtype: type, seed: int = 0) -> tuple[mt.nn.Module, torc
     ours = get_model(name, **kwargs).to(dtype)
     copy_weights(twin, ours)
     return ours, twin
+
+
+def compare_on_a_well_posed_batch(name: str, dtype: type) -> tuple[Comparison, torch.nn.Module]:
+    """Compare on the first real batch where both sides take every ReLU / max-pool decision alike.
+
+    Where an activation lies within rounding of a kink the two frameworks may decide differently, and that one
+    element then changes the gradients of every layer below by up to a few percent (see ``reference.kinks``);
+    in float32 a model with a million activations meets one in about every other batch. The decisions are
+    traced, and a batch with a flip is passed over (it happens in float32 only, and only for the big models).
+    """
+    ours, twin = make_pair(name, dtype)
+    start = {k: v.clone() for k, v in twin.state_dict().items()}  # each try starts from the same BN statistics
+    flips = []
+    for index in range(CANDIDATE_BATCHES):
+        twin.load_state_dict(start)
+        copy_weights(twin, ours)
+        cmp = compare_models(ours, twin, *batch(CASES[name][1], CASES[name][2], index), trace=True)
+        if cmp.flips == 0:
+            return cmp, twin
+        flips.append(cmp.flips)
+    raise AssertionError(f"{name}: every candidate batch had ReLU/max-pool decisions taken differently: {flips}")
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -102,10 +138,8 @@ def test_fresh_init_has_torch_scale(name: str) -> None:
 @pytest.mark.parametrize("name", list(CASES))
 def test_one_batch_matches_torch(name: str, dtype: type) -> None:
     """Training mode: output, loss, every gradient and the updated BN statistics agree with the twin."""
-    x, y = batch(CASES[name][1], CASES[name][2])
-    ours, twin = make_pair(name, dtype)
-    cmp = compare_models(ours, twin, x, y)
-    assert len(cmp.rows) >= 3 + len(list(twin.parameters()))
+    cmp, twin = compare_on_a_well_posed_batch(name, dtype)
+    assert {f"grad/{n}" for n, _ in twin.named_parameters()} <= {r.name for r in cmp.rows}
     assert not cmp.failures(TOL[dtype]), f"{name} {np.dtype(dtype)}:\n{cmp}"
 
 
@@ -118,6 +152,22 @@ def test_eval_mode_uses_the_running_statistics_like_torch(name: str) -> None:
     twin.eval()
     cmp = compare_models(ours, twin, x[4:], y[4:])
     assert not cmp.failures(1e-9), f"{name} eval:\n{cmp}"
+
+
+@pytest.mark.parametrize(("name", "relus", "pools"), [("lenet5", 4, 2), ("mnist_net", 3, 2), ("resnet_small16", 5, 0)])
+def test_decision_trace_sees_every_relu_and_max_pool(name: str, relus: int, pools: int) -> None:
+    ours, twin = make_pair(name, np.float64)
+    ours_log: list = []
+    torch_log: list = []
+    x = batch(CASES[name][1], 2)[0]
+    with trace_decisions(ours_log, torch_log):
+        ours(mt.tensor(x).requires_grad_(True))
+        twin(torch.tensor(x, requires_grad=True))
+    kinds = [k for k, _ in torch_log]
+    assert (kinds.count("relu"), kinds.count("max_pool2d")) == (relus, pools)
+    assert count_flips(ours_log, torch_log) == 0
+    ours_log[0][1].flat[0] = not ours_log[0][1].flat[0]
+    assert count_flips(ours_log, torch_log) == 1
 
 
 def test_get_model_rejects_unknown_names() -> None:

@@ -2,6 +2,8 @@
 
 SGD (momentum 0.9, weight decay 5e-4) and Adam, BatchNorm in training mode, float64. After every step every
 parameter and running statistic must stay within 1e-8 relative of torch's; at the end, eval-mode outputs too.
+Conv biases right before BatchNorm get only rounding noise as gradient, which Adam divides by eps: they are held
+to 1e-8 of the model's largest parameter instead of their own size (``Trajectory.failures``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import torch
 
 from minitorch_cnn.models import get_model
 from reference import compare_models, copy_weights, get_twin, train_side_by_side
-from reference.data import load_cifar10, load_mnist, resize_nearest
+from reference.data import dither, load_cifar10, load_mnist, resize_nearest
 from tests._parity import data_root
 
 OPTIMIZERS = {
@@ -35,15 +37,15 @@ CASES = {
 
 
 def batches(kind: str, size: int, steps: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Consecutive real batches; MNIST with a sub-grey-level dither that breaks its exact max-pool ties."""
     root = data_root()
     if kind == "mnist":
         x, y = load_mnist(root, size * steps)
+        x = dither(x)
     else:
         x, y = load_cifar10(root / "cifar10-subset", size * steps)
-    return [
-        (resize_nearest(x[i : i + size], 227) if kind == "cifar227" else x[i : i + size], y[i : i + size])
-        for i in range(0, size * steps, size)
-    ]
+        x = resize_nearest(x, 227) if kind == "cifar227" else x
+    return [(x[i : i + size], y[i : i + size]) for i in range(0, size * steps, size)]
 
 
 @pytest.mark.parametrize("opt", list(OPTIMIZERS))
@@ -56,7 +58,8 @@ def test_training_stays_with_torch(name: str, opt: str) -> None:
     ours = get_model(name, **kwargs).double()
     copy_weights(twin, ours)
     traj = train_side_by_side(ours, twin, data[:steps], OPTIMIZERS[opt])
-    assert max(traj.worst_per_step) <= 1e-8, f"{name}/{opt} worst per step {traj.worst_per_step}\n{traj.final}"
+    assert all(n.endswith(".bias") for n in traj.dead), traj.dead  # only conv biases before BN may be dead
+    assert not traj.failures(1e-8), f"{name}/{opt} worst per step {traj.worst_per_step()}\n{traj.final}"
     assert traj.loss_error <= 1e-9, (traj.losses_ours, traj.losses_torch)
     ours.eval()
     twin.eval()
