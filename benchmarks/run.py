@@ -6,6 +6,9 @@
 
 Both sides get the same weights, batch, dtype (float32) and thread count; steps are timed in turns
 (ours, torch, ours, ...) after a warm-up, and the figure to read is the median ratio ours/torch.
+On CUDA both sides compute in true float32 (torch's TF32 is turned off, as CuPy's default cuBLAS is), every
+timed call ends in a device synchronisation, and torch runs twice in the same turns: with
+``cudnn.benchmark`` off (its default: heuristic algorithm choice) and on (autotuned during the warm-up).
 Results: benchmarks/results/{cpu,cuda}.json, .md and .png.
 """
 
@@ -61,6 +64,38 @@ def _loss(model, mod):
     return mod.nll_loss if getattr(model, "returns_log_probs", False) else mod.cross_entropy
 
 
+def _with_cudnn_benchmark(fn):
+    """``fn`` run with torch.backends.cudnn.benchmark on (autotuned algorithms), then the flag restored."""
+    import torch
+
+    def run():
+        torch.backends.cudnn.benchmark = True
+        try:
+            fn()
+        finally:
+            torch.backends.cudnn.benchmark = False
+
+    return run
+
+
+def _torch_sides(torch_fn, device: str) -> dict:
+    """torch's callables to time: as is, and on CUDA also with cudnn.benchmark on."""
+    sides = {"torch": torch_fn}
+    if device == "cuda":
+        sides["torch_cudnn_bench"] = _with_cudnn_benchmark(torch_fn)
+    return sides
+
+
+def _ratios(prefix: str, res: dict) -> dict:
+    """Milliseconds of each side and ours/torch ratios, from ``interleaved``'s result."""
+    row = {f"{prefix}_ours_ms": 1e3 * res["ours"]["median_s"], f"{prefix}_torch_ms": 1e3 * res["torch"]["median_s"],
+           f"{prefix}_ratio": res["ours"]["median_s"] / res["torch"]["median_s"]}
+    if "torch_cudnn_bench" in res:
+        row[f"{prefix}_torch_bench_ms"] = 1e3 * res["torch_cudnn_bench"]["median_s"]
+        row[f"{prefix}_ratio_bench"] = res["ours"]["median_s"] / res["torch_cudnn_bench"]["median_s"]
+    return row
+
+
 def bench_model(name: str, batch: int, device: str, repeats: int, warmup: int, sync) -> dict:
     import torch
     import torch.nn.functional as TF
@@ -82,7 +117,7 @@ def bench_model(name: str, batch: int, device: str, repeats: int, warmup: int, s
         t_loss(twin(tx), ty).backward()
         t_opt.step()
 
-    train = interleaved({"ours": ours_step, "torch": torch_step}, repeats, warmup, sync)
+    train = interleaved({"ours": ours_step, **_torch_sides(torch_step, device)}, repeats, warmup, sync)
     ours.eval()
     twin.eval()
 
@@ -94,14 +129,8 @@ def bench_model(name: str, batch: int, device: str, repeats: int, warmup: int, s
         with torch.no_grad():
             twin(tx)
 
-    infer = interleaved({"ours": ours_infer, "torch": torch_infer}, repeats, warmup, sync)
-    return {
-        "model": name, "batch": batch,
-        "train_ours_ms": 1e3 * train["ours"]["median_s"], "train_torch_ms": 1e3 * train["torch"]["median_s"],
-        "train_ratio": train["ours"]["median_s"] / train["torch"]["median_s"],
-        "infer_ours_ms": 1e3 * infer["ours"]["median_s"], "infer_torch_ms": 1e3 * infer["torch"]["median_s"],
-        "infer_ratio": infer["ours"]["median_s"] / infer["torch"]["median_s"],
-    }
+    infer = interleaved({"ours": ours_infer, **_torch_sides(torch_infer, device)}, repeats, warmup, sync)
+    return {"model": name, "batch": batch, **_ratios("train", train), **_ratios("infer", infer)}
 
 
 _MEMORY_CHILD = """
@@ -192,7 +221,12 @@ def _table(info: dict, models: list[dict], layers: list[dict]) -> str:
         f"# minitorch_cnn vs torch — {info['device']}", "",
         f"`{info['command']}` — {info.get('gpu', info['processor'])}, {info['threads']} threads, "
         f"numpy {info['numpy']}, torch {info['torch']}, numba {info.get('numba', '-')}"
-        + (f", cupy {info['cupy']}" if "cupy" in info else ""), "",
+        + (f", cupy {info['cupy']}" if "cupy" in info else "")
+        + (f"; {info['precision']}" if "precision" in info else ""), "",
+    ]
+    if any("train_ratio_bench" in r for r in models):
+        return "\n".join(lines + _gpu_rows(models) + _layer_rows(layers))
+    lines += [
         "| model | batch | train ours (ms) | train torch (ms) | ratio | infer ours (ms) | infer torch (ms) | ratio "
         "| peak mem ours/torch (MiB) | ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -207,17 +241,39 @@ def _table(info: dict, models: list[dict], layers: list[dict]) -> str:
             f"**{r['train_ratio']:.2f}** | {r['infer_ours_ms']:.1f} | {r['infer_torch_ms']:.1f} | "
             f"{r['infer_ratio']:.2f} | {mem} |"
         )
-    if layers:
-        lines += [
-            "", "| layer (64, 64, 32, 32) | fwd ours (ms) | fwd torch (ms) | ratio | fwd+bwd ours (ms) "
-            "| fwd+bwd torch (ms) | ratio |", "|---|---|---|---|---|---|---|",
-        ]
-        for r in layers:
-            lines.append(
-                f"| {r['layer']} | {r['fwd_ours_ms']:.2f} | {r['fwd_torch_ms']:.2f} | {r['fwd_ratio']:.2f} | "
-                f"{r['fwdbwd_ours_ms']:.2f} | {r['fwdbwd_torch_ms']:.2f} | **{r['fwdbwd_ratio']:.2f}** |"
-            )
-    return "\n".join(lines)
+    return "\n".join(lines + _layer_rows(layers))
+
+
+def _gpu_rows(models: list[dict]) -> list[str]:
+    """The CUDA table: torch with cudnn.benchmark off (default) and on, ratios against each."""
+    lines = [
+        "| model | batch | train ours (ms) | torch (ms) | ratio | torch, cudnn.benchmark (ms) | ratio "
+        "| infer ours (ms) | torch (ms) | ratio | torch, cudnn.benchmark (ms) | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in models:
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['train_ours_ms']:.2f} | {r['train_torch_ms']:.2f} | "
+            f"**{r['train_ratio']:.2f}** | {r['train_torch_bench_ms']:.2f} | **{r['train_ratio_bench']:.2f}** | "
+            f"{r['infer_ours_ms']:.2f} | {r['infer_torch_ms']:.2f} | {r['infer_ratio']:.2f} | "
+            f"{r['infer_torch_bench_ms']:.2f} | {r['infer_ratio_bench']:.2f} |"
+        )
+    return lines
+
+
+def _layer_rows(layers: list[dict]) -> list[str]:
+    if not layers:
+        return []
+    lines = [
+        "", "| layer (64, 64, 32, 32) | fwd ours (ms) | fwd torch (ms) | ratio | fwd+bwd ours (ms) "
+        "| fwd+bwd torch (ms) | ratio |", "|---|---|---|---|---|---|---|",
+    ]
+    for r in layers:
+        lines.append(
+            f"| {r['layer']} | {r['fwd_ours_ms']:.2f} | {r['fwd_torch_ms']:.2f} | {r['fwd_ratio']:.2f} | "
+            f"{r['fwdbwd_ours_ms']:.2f} | {r['fwdbwd_torch_ms']:.2f} | **{r['fwdbwd_ratio']:.2f}** |"
+        )
+    return lines
 
 
 def _plot(models: list[dict], path, device: str) -> None:
@@ -229,8 +285,13 @@ def _plot(models: list[dict], path, device: str) -> None:
     names = [f"{r['model']}\nbs {r['batch']}" for r in models]
     xs = np.arange(len(models))
     fig, ax = plt.subplots(figsize=(9, 4))
-    ax.bar(xs - 0.2, [r["train_ratio"] for r in models], 0.4, label="training step")
-    ax.bar(xs + 0.2, [r["infer_ratio"] for r in models], 0.4, label="inference")
+    bars = [("train_ratio", "training step"), ("infer_ratio", "inference")]
+    if all("train_ratio_bench" in r for r in models):
+        bars[1:1] = [("train_ratio_bench", "training step vs cudnn.benchmark")]
+        bars.append(("infer_ratio_bench", "inference vs cudnn.benchmark"))
+    width = 0.8 / len(bars)
+    for k, (key, label) in enumerate(bars):
+        ax.bar(xs + (k - (len(bars) - 1) / 2) * width, [r[key] for r in models], width, label=label)
     ax.axhline(1.0, color="k", lw=1)
     ax.set_xticks(xs, names)
     ax.set_ylabel("time ours / torch (lower is better)")
@@ -261,11 +322,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.device == "cuda":
         import torch
 
+        # true float32 on both sides: CuPy's cuBLAS does not use TF32 unless asked (CUPY_TF32)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = False
+
         def sync():
             mt.cuda.synchronize()
             torch.cuda.synchronize()
 
     info = machine(args.device)
+    if args.device == "cuda":
+        info["precision"] = "float32 without TF32 on both sides"
     if args.kernels:
         info["kernels"] = args.kernels
     rows = []

@@ -1,10 +1,11 @@
 """The Numba kernels: the reference's loops (``numpy_kernels.py``) compiled, one fused pass each.
 
-Same names, signatures and results as the reference: every sum adds the same terms in the same
-order (taps in row-major order), so float64 and float32 results agree bit for bit with it; fastmath
-stays off (it would reorder sums and drop the NaN tests max-pooling needs). Work is split over
-threads by (sample, channel) planes, or by (column row, sample) blocks for im2col, so each thread
-writes its own memory.
+Same names, signatures and results as the reference. The conv and pooling kernels add the same terms
+in the same order (taps in row-major order), so they agree with it bit for bit; the batch-norm sums run
+in float64 in another order, so they agree to rounding. fastmath stays off (it would reorder sums and
+drop the NaN tests max-pooling needs). Work is split over threads by (sample, channel) planes, by
+channels for batch norm, or by (column row, sample) blocks for im2col, so each thread writes its own
+memory.
 
 How the loops are written, and why: the compiled functions take flat C-ordered arrays and index them
 with unsigned offsets (``_u``). Numba wraps negative indices, so an index it cannot prove

@@ -1,4 +1,4 @@
-"""The reference kernels: the hot loops of conv and pooling in plain array code.
+"""The reference kernels: the hot loops of conv, pooling and batch norm in plain array code.
 
 Every function takes and returns raw arrays and uses ``backend.array_module``, so it runs on NumPy and
 (the code being array-API generic) on CuPy arrays. Other implementations (numba_kernels.py,

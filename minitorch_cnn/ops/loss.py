@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import binary_operands, unbroadcast
+from ._util import binary_operands, check_same_device, unbroadcast
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -235,6 +235,7 @@ def cross_entropy(
     ℓ = (1-ε) ℓ_nll + (ε/C) Σ_c w_c (-log p_c) normalised like the nll part, and ``ignore_index``.
     """
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
+    check_same_device("cross_entropy", ("input", input), ("target", target), ("weight", weight))
     c = _check_input("cross_entropy", input, weight)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -263,6 +264,7 @@ def nll_loss(
 ) -> Tensor:
     """Negative log-likelihood of log-probabilities input (N, C, *) at class indices target (N, *)."""
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
+    check_same_device("nll_loss", ("input", input), ("target", target), ("weight", weight))
     c = _check_input("nll_loss", input, weight)
     x, t, unbatched = _batched(input, target, False)
     _check_index_target("nll_loss", x, t, c, ignore_index)

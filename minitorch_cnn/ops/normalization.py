@@ -7,98 +7,49 @@ Per-channel sums of float32 data are accumulated in float64, as torch's CPU kern
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import kernels
 from ..autograd import Function, Tensor
-
-
-class _Rows:
-    """x (N, C, *) seen as rows (N·C, L): one row per (sample, channel) plane.
-
-    NumPy is fast on this layout: a per-channel vector becomes a (N·C, 1) column (per-channel broadcasts
-    against (1, C, 1, 1) run at a third of the speed), and row sums run pairwise over contiguous memory.
-    """
-
-    def __init__(self, shape: tuple) -> None:
-        self.shape, self.n, self.c = shape, shape[0], shape[1]
-        self.rows = (self.n * self.c, math.prod(shape[2:]))
-
-    def column(self, v: Any, dtype: Any) -> Any:
-        """A per-channel (C,) vector as a (N·C, 1) column."""
-        return backend.array_module(v).tile(v.astype(dtype, copy=False), self.n).reshape(-1, 1)
-
-    def channel_sum(self, a: Any) -> Any:
-        """Σ over every value of each channel of a (N·C, L): (C,) in float64.
-
-        Rows are summed in a's dtype (pairwise: float32 stays within ~1e-8), the batch in float64, as
-        accurate as a float64 reduction and several times faster.
-        """
-        return a.sum(axis=1).reshape(self.n, self.c).sum(axis=0, dtype=np.float64)
+from ._util import check_same_device
 
 
 class BatchNorm(Function):
     """y = x̂ · w + b,  x̂ = (x - μ) / √(σ² + eps), per channel c (axis 1).
 
     x: (N, C, *); weight, bias: (C,) or None; running_mean, running_var: raw (C,) arrays or None,
-    updated in place when training.
+    updated in place when training. The loops over each channel's values are kernels
+    (``batch_norm_forward``/``batch_norm_backward``, x seen as (N, C, L)); this node holds torch's rules.
     """
 
     def forward(
         self, x: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any,
         training: bool, momentum: float, eps: float,
     ) -> Any:
-        xp = backend.array_module(x)
-        rows = _Rows(x.shape)
-        x2 = x.reshape(rows.rows)
-        n = rows.rows[0] // rows.c * rows.rows[1]  # values per channel
-        if training:
-            mean64 = rows.channel_sum(x2) / n
-            centered = x2 - rows.column(mean64, x.dtype)
-            var64 = rows.channel_sum(centered * centered) / n  # biased: Σ(x-μ)²/n
-            if running_mean is not None:
-                # torch: r ← (1-m) r + m μ  and  r_var ← (1-m) r_var + m σ²·n/(n-1)  (the unbiased variance)
-                running_mean[...] = (1 - momentum) * running_mean.astype(np.float64) + momentum * mean64
-                running_var[...] = (1 - momentum) * running_var.astype(np.float64) + momentum * var64 * n / (n - 1)
-        else:
-            centered = x2 - rows.column(running_mean, x.dtype)
-            var64 = running_var.astype(np.float64)
-        inv_std = 1.0 / xp.sqrt(var64 + eps)  # (C,)
-        x_hat = centered
-        x_hat *= rows.column(inv_std, x.dtype)  # in place: the centred copy becomes x̂
-        self.rows, self.training, self.x_hat = rows, training, x_hat
-        # ∂y/∂x̂ = w: the per-row factor backward needs (inv_std folded in: ∂x̂/∂x = 1/σ when σ is fixed)
-        scale = inv_std if weight is None else inv_std * weight
-        self.scale = rows.column(scale, x.dtype)
-        out = x_hat if weight is None else x_hat * rows.column(weight, x.dtype)
-        if bias is not None:
-            out = out + rows.column(bias, x.dtype)
-        return out.reshape(x.shape)
+        x3 = x.reshape(x.shape[0], x.shape[1], -1)  # (N, C, L)
+        stats = (None, None) if training else (running_mean.astype(np.float64), running_var.astype(np.float64))
+        y, mean64, var64 = kernels.get("batch_norm_forward", x)(x3, weight, bias, *stats, eps)
+        if training and running_mean is not None:
+            # torch: r ← (1-m) r + m μ  and  r_var ← (1-m) r_var + m σ²·n/(n-1)  (the unbiased variance)
+            n = x3.shape[0] * x3.shape[2]
+            running_mean[...] = (1 - momentum) * running_mean.astype(np.float64) + momentum * mean64
+            running_var[...] = (1 - momentum) * running_var.astype(np.float64) + momentum * var64 * n / (n - 1)
+        # backward recomputes x̂ from x, μ, σ: no second (N, C, L) array is kept
+        self.x3, self.mean, self.var, self.weight, self.eps, self.training = x3, mean64, var64, weight, eps, training
+        return y.reshape(x.shape)
 
     def backward(self, g: Any) -> tuple:
-        rows, x_hat = self.rows, self.x_hat
         need_x, need_w, need_b = self.needs_input_grad[:3]
+        x3 = self.x3
+        dx, sum_g, sum_gx = kernels.get("batch_norm_backward", g)(
+            g.reshape(x3.shape), x3, self.mean, self.var, self.weight, self.eps, self.training, need_x
+        )
         dt = g.dtype
-        g2 = g.reshape(rows.rows)
-        # dw = Σ g x̂,  db = Σ g  (over the values of each channel)
-        sum_g = rows.channel_sum(g2) if (need_b or (need_x and self.training)) else None
-        sum_gx = rows.channel_sum(g2 * x_hat) if (need_w or (need_x and self.training)) else None
-        gx = None
-        if need_x:
-            if self.training:
-                # μ and σ depend on x: dx = w/σ · (g - mean(g) - x̂ · mean(g x̂)), means over the n values per channel
-                n = x_hat.size // rows.c
-                gx = g2 - rows.column(sum_g / n, dt)
-                gx -= x_hat * rows.column(sum_gx / n, dt)
-                gx *= self.scale
-            else:
-                gx = g2 * self.scale  # running statistics are constants: dx = w/σ · g
-            gx = gx.reshape(rows.shape)
-        gw = sum_gx.astype(dt) if need_w else None
-        gb = sum_g.astype(dt) if need_b else None
+        gx = dx.reshape(g.shape) if need_x else None
+        gw = sum_gx.astype(dt) if need_w else None  # dL/dw = Σ g·x̂
+        gb = sum_g.astype(dt) if need_b else None  # dL/db = Σ g
         return gx, gw, gb, None, None
 
 
@@ -126,6 +77,8 @@ def batch_norm(
                                f"got {tuple(t.shape)}")
     if (running_mean is None) != (running_var is None):
         raise RuntimeError("batch_norm: running_mean and running_var must be given together")
+    check_same_device("batch_norm", ("input", input), ("weight", weight), ("bias", bias),
+                      ("running_mean", running_mean), ("running_var", running_var))
     if training:
         if input.numel() // max(c, 1) == 1:
             raise ValueError(

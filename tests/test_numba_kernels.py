@@ -1,0 +1,253 @@
+"""The Numba kernels against the NumPy reference and torch, over drawn geometries; the switch; whole models.
+
+Each kernel is called directly (numba and numpy paths on the same arrays) and compared with torch's own
+op (unfold/fold, max_pool2d with indices, avg_pool2d, batch_norm) in float64 (≤1e-10) and float32
+(≤1e-5). Gradients come from random upstream arrays, never ``.sum()``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("numba")
+
+import minitorch_cnn as mt  # noqa: E402
+from minitorch_cnn.kernels import dispatch, numba_kernels, numpy_kernels  # noqa: E402
+from minitorch_cnn.ops.pooling import _avg_divisors, _out_len  # noqa: E402
+from tests._parity import TOL, rel_err  # noqa: E402
+
+DTYPES = [np.float64, np.float32]
+EXAMPLES = settings(max_examples=12, deadline=None)
+
+
+@pytest.fixture(autouse=True)
+def _restore_choice(monkeypatch):
+    monkeypatch.delenv(dispatch.ENV_VAR, raising=False)
+    yield
+    dispatch.set_kernels(None)
+
+
+def both(name: str, *args):
+    """Kernel ``name`` run by the numba and the numpy path on the same arguments."""
+    return getattr(numba_kernels, name)(*args), getattr(numpy_kernels, name)(*args)
+
+
+def close(ours, ref, dtype, what: str) -> None:
+    err = rel_err(ours, ref)
+    assert err <= TOL[np.dtype(dtype)], f"{what}: relative error {err:.3g}"
+
+
+@st.composite
+def geometries(draw, pool: bool):
+    """(shape, kernel, stride, padding, dilation, ceil_mode, out_size) with odd sizes; pooling keeps pad ≤ k/2."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    p = tuple(draw(st.integers(0, kk // 2 if pool else 2)) for kk in k)
+    size = tuple(draw(st.integers(max(1, dd * (kk - 1) + 1 - 2 * pp), 9)) for kk, dd, pp in zip(k, d, p))
+    ceil = draw(st.booleans()) if pool else False
+    out = tuple(_out_len(nn, kk, ss, pp, dd, ceil) for nn, kk, ss, pp, dd in zip(size, k, s, p, d))
+    return (n, c, *size), k, s, p, d, ceil, out
+
+
+def sees_input(shape, k, s, p, d, out) -> bool:
+    """Every pooling window holds at least one input pixel (torch is undefined otherwise)."""
+    for n, kk, ss, pp, dd, o in zip(shape[2:], k, s, p, d, out):
+        taps = (np.arange(o) * ss - pp)[:, None] + np.arange(kk) * dd
+        if not ((taps >= 0) & (taps < n)).any(axis=1).all():
+            return False
+    return True
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@EXAMPLES
+@given(geo=geometries(pool=False), seed=st.integers(0, 2**16))
+def test_im2col_and_col2im_match_the_reference_and_torch_unfold_fold(dtype, geo, seed):
+    shape, k, s, p, d, _, out = geo
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    cols, ref = both("im2col", x, k, s, p, d, out)
+    np.testing.assert_array_equal(cols, ref)  # the same copies: bit for bit
+    n, L = shape[0], out[0] * out[1]
+    unfold = F.unfold(torch.from_numpy(x), k, dilation=d, padding=p, stride=s)  # (N, C·kh·kw, L)
+    close(cols.reshape(-1, n, L).transpose(1, 0, 2), unfold, dtype, "im2col vs unfold")
+
+    dcols = rng.standard_normal(cols.shape).astype(dtype)
+    dx, dx_ref = both("col2im", dcols, shape, k, s, p, d, out)
+    close(dx, dx_ref, dtype, "col2im vs reference")
+    folded = F.fold(torch.from_numpy(dcols.reshape(-1, n, L).transpose(1, 0, 2).copy()), shape[2:], k,
+                    dilation=d, padding=p, stride=s)
+    close(dx, folded, dtype, "col2im vs fold")
+
+
+def pool_input(rng, shape, dtype, ties: bool):
+    """Distinct values, or few distinct integers so that windows hold tied maxima."""
+    return (rng.integers(0, 3, shape) if ties else rng.standard_normal(shape)).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@EXAMPLES
+@given(geo=geometries(pool=True), ties=st.booleans(), seed=st.integers(0, 2**16))
+def test_max_pool_matches_the_reference_and_torch_including_ties(dtype, geo, ties, seed):
+    shape, k, s, p, d, ceil, out = geo
+    if not sees_input(shape, k, s, p, d, out):
+        return
+    rng = np.random.default_rng(seed)
+    x = pool_input(rng, shape, dtype, ties)
+    (y, idx), (y_ref, idx_ref) = both("max_pool2d_forward", x, k, s, p, d, out)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+    tx = torch.tensor(x, requires_grad=True)
+    ty, tidx = F.max_pool2d(tx, k, s, p, d, ceil_mode=ceil, return_indices=True)
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    np.testing.assert_array_equal(idx, tidx.numpy())  # the first of tied maxima, as torch
+
+    g = rng.standard_normal(y.shape).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    unique = all(ss >= dd * (kk - 1) + 1 for ss, dd, kk in zip(s, d, k))
+    dx, dx_ref = both("max_pool2d_backward", g, idx, shape[2:], unique)
+    close(dx, dx_ref, dtype, "max-pool backward vs reference")
+    close(dx, tx.grad, dtype, "max-pool backward vs torch")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@EXAMPLES
+@given(geo=geometries(pool=True), include_pad=st.booleans(), override=st.sampled_from([None, 3]),
+       seed=st.integers(0, 2**16))
+def test_avg_pool_matches_the_reference_and_torch(dtype, geo, include_pad, override, seed):
+    shape, k, s, p, _, ceil, _ = geo
+    out = tuple(_out_len(nn, kk, ss, pp, 1, ceil) for nn, kk, ss, pp in zip(shape[2:], k, s, p))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    divisor = override or _avg_divisors(shape[2:], k, s, p, out, include_pad)
+    y, y_ref = both("avg_pool2d_forward", x, k, s, p, out, divisor)
+    close(y, y_ref, dtype, "avg-pool vs reference")
+    tx = torch.tensor(x, requires_grad=True)
+    ty = F.avg_pool2d(tx, k, s, p, ceil_mode=ceil, count_include_pad=include_pad, divisor_override=override)
+    close(y, ty, dtype, "avg-pool vs torch")
+
+    g = rng.standard_normal(y.shape).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    dx, dx_ref = both("avg_pool2d_backward", g, shape[2:], k, s, p, divisor)
+    close(dx, dx_ref, dtype, "avg-pool backward vs reference")
+    close(dx, tx.grad, dtype, "avg-pool backward vs torch")
+
+
+def test_adaptive_max_pool_matches_the_reference_with_ties():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, (2, 3, 7, 5)).astype(np.float64)
+    rows, cols = (np.array([0, 2, 4]), np.array([3, 5, 7])), (np.array([0, 0, 1, 2]), np.array([2, 3, 4, 5]))
+    (y, idx), (y_ref, idx_ref) = both("adaptive_max_pool2d_forward", x, rows, cols)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(idx, idx_ref)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch_stats", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(5, 3, 7), (4, 2, 1), (3, 4, 33)])
+def test_batch_norm_kernels_match_the_reference_and_torch(dtype, batch_stats, affine, shape):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 1.5).astype(dtype)  # non-zero mean, non-unit variance
+    w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2)) if affine else (None, None)
+    rm, rv = rng.standard_normal(shape[1]), rng.random(shape[1]) + 0.5
+    stats = (None, None) if batch_stats else (rm, rv)
+    (y, mean, var), (y_ref, mean_ref, var_ref) = both("batch_norm_forward", x, w, b, *stats, 1e-5)
+    close(y, y_ref, dtype, "y vs reference")
+    close(mean, mean_ref, np.float64 if dtype == np.float64 else dtype, "mean")
+    close(var, var_ref, np.float64 if dtype == np.float64 else dtype, "var")
+
+    def t(a):
+        return None if a is None else torch.tensor(a, requires_grad=True)
+
+    tx, tw, tb = t(x), t(w), t(b)
+    trm, trv = torch.tensor(rm.astype(dtype)), torch.tensor(rv.astype(dtype))
+    ty = F.batch_norm(tx, None if batch_stats else trm, None if batch_stats else trv, tw, tb,
+                      training=batch_stats, eps=1e-5)
+    close(y, ty, dtype, "y vs torch")
+
+    g = rng.standard_normal(shape).astype(dtype)
+    ty.backward(torch.from_numpy(g))
+    (dx, sum_g, sum_gx), (dx_ref, sum_g_ref, sum_gx_ref) = both(
+        "batch_norm_backward", g, x, mean, var, w, 1e-5, batch_stats, True
+    )
+    close(dx, dx_ref, dtype, "dx vs reference")
+    close(dx, tx.grad, dtype, "dx vs torch")
+    close(sum_g, sum_g_ref, dtype, "Σg vs reference")
+    close(sum_gx, sum_gx_ref, dtype, "Σg·x̂ vs reference")
+    if affine:
+        close(sum_gx, tw.grad, dtype, "dweight vs torch")
+        close(sum_g, tb.grad, dtype, "dbias vs torch")
+    assert numba_kernels.batch_norm_backward(g, x, mean, var, w, 1e-5, batch_stats, False)[0] is None
+
+
+def test_max_pool_nan_wins_as_in_torch():
+    x = np.array([[[[1.0, np.nan, 3.0, 2.0], [np.nan, 0.0, 5.0, 4.0]]]])
+    y, idx = numba_kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 2))
+    ty, tidx = F.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
+    np.testing.assert_array_equal(y, ty.numpy())
+    np.testing.assert_array_equal(idx, tidx.numpy())
+
+
+# ---- the switch ---------------------------------------------------------------------------------------
+
+
+def test_auto_prefers_numba_on_the_cpu_and_the_switch_chooses():
+    x = np.zeros((1, 1, 2, 2))
+    assert mt.backends.available("cpu") == ["numpy", "numba"]
+    for name in dispatch.KERNELS:
+        assert dispatch.get(name, x) is getattr(numba_kernels, name)
+    mt.backends.set_kernels("numpy")
+    assert dispatch.get("im2col", x) is numpy_kernels.im2col
+    with mt.backends.use_kernels("numba"):
+        assert dispatch.get("col2im", x) is numba_kernels.col2im
+    assert mt.backends.selected() == "numpy"
+    mt.backends.set_kernels(None)
+    assert dispatch.get("batch_norm_forward", x) is numba_kernels.batch_norm_forward
+
+
+def test_environment_chooses_numba_and_importing_the_package_loads_no_numba():
+    code = (
+        "import sys, numpy as np, minitorch_cnn as mt\n"
+        "assert 'numba' not in sys.modules, 'numba loaded at import'\n"
+        "from minitorch_cnn.kernels import dispatch\n"
+        "print(mt.backends.selected(), dispatch.get('im2col', np.zeros(1)).__module__)\n"
+    )
+    env = {"MINITORCH_KERNELS": "numba", "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["numba", "minitorch_cnn.kernels.numba_kernels"]
+
+
+# ---- whole models ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["lenet5", "cifar_cnn", "resnet_small16"])
+def test_models_agree_under_both_kernel_paths(name):
+    """One training step (forward, backward) in float64 through every kernel: numba and numpy paths agree.
+
+    A conv bias feeding a BatchNorm has an exactly-zero gradient (BN removes the mean), so its computed value
+    is rounding noise of the size of the other gradients: each tensor is measured against the larger of its
+    own scale and the step's largest gradient.
+    """
+    results = {}
+    for path in ("numpy", "numba"):
+        mt.manual_seed(0)
+        model = mt.models.get_model(name).to(mt.float64)
+        x = np.random.default_rng(0).standard_normal((3, *model.input_shape))
+        with mt.backends.use_kernels(path):
+            loss = mt.nn.functional.cross_entropy(model(mt.tensor(x)), mt.tensor(np.array([1, 0, 7])))
+            loss.backward()
+        results[path] = [loss.data] + [p.grad.data for p in model.parameters()]
+    scale = max(np.abs(r).max() for r in results["numpy"][1:])
+    for i, (ours, ref) in enumerate(zip(results["numba"], results["numpy"])):
+        err = np.abs(ours - ref).max() / max(np.abs(ref).max(), scale)
+        assert err <= TOL[np.dtype(np.float64)], f"{name} under numba vs numpy, tensor {i}: relative error {err:.3g}"
