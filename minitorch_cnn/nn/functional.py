@@ -6,6 +6,7 @@ from typing import Any
 
 from ..autograd import Tensor
 from ..ops import elementwise as _ew
+from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, silu
@@ -31,6 +32,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
         raise RuntimeError(f"linear: input {tuple(input.shape)} does not fit weight {tuple(weight.shape)}: "
                            f"expected input (*, {weight.shape[1]})")
+    # the fused node when dtypes and devices already agree; otherwise the general ops promote or raise clearly
+    same = input.dtype == weight.dtype and type(input.data) is type(weight.data)
+    if bias is not None:
+        same = same and bias.dtype == input.dtype and type(bias.data) is type(input.data)
+    if input.ndim == 2 and same:
+        return _mm.Linear.apply(input, weight, bias)
     out = input @ weight.T
     return out if bias is None else out + bias
 

@@ -60,3 +60,27 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
                 f"together ({batch_a} vs {batch_b})"
             )
     return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    """y = x Wᵀ + b in one node: x (M, in), W (out, in), b (out,) -> (M, out).
+
+    Fused so the weight gradient comes out of one GEMM already in W's layout: dW = gᵀ x (out, in),
+    dx = g W (M, in), db = Σ_rows g.
+    """
+
+    def forward(self, x: Any, w: Any, b: Any) -> Any:
+        need_x, need_w, _ = self.needs_input_grad
+        self.x = x if need_w else None
+        self.w = w if need_x else None
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g: Any) -> tuple:
+        need_x, need_w, need_b = self.needs_input_grad
+        gx = g @ self.w if need_x else None
+        gw = g.T @ self.x if need_w else None
+        gb = g.sum(axis=0) if need_b else None
+        return gx, gw, gb
