@@ -3,11 +3,13 @@
     python -m benchmarks.conv_layer                   # table + results/conv_layer.{json,md}
     python -m benchmarks.conv_layer --alternatives    # also the im2col layouts we chose between
 
-Both sides run at the same thread count (2 by default), are warmed up and timed in turns (ours, torch,
-ours, ...); figures are medians of ``--repeats`` runs and the ratio ours/torch comes from the same run.
+Both sides run at the same thread count (2 by default), are warmed up and timed in turns (torch, then
+ours under each available CPU kernel path, ...); figures are medians of ``--repeats`` runs and the ratios
+ours/torch come from the same run. The 1-minute load average is recorded: with other processes on the
+cores, 2-thread OpenBLAS GEMMs slow down far more than torch's, so compare figures taken on a quiet machine.
 ``--alternatives`` times three ways to lay out the im2col GEMM, written as bare NumPy with their buffers
 reused, so only the layout differs:
-- channel-major (what conv2d does): cols (C·k·k, N·OH·OW), one GEMM W @ cols for the whole batch;
+- channel-major (conv2d's layout): cols (C·k·k, N·OH·OW), one GEMM W @ cols for the whole batch;
 - per-sample: cols (N, C·k·k, OH·OW), a batched matmul W @ cols[n] writing (N, O, OH·OW) directly;
 - channels-last: cols (N·OH·OW, k·k·C), cols @ Wᵀ giving (N·OH·OW, O), the GEMM shape of NHWC frameworks.
 """
@@ -15,8 +17,10 @@ reused, so only the layout differs:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from .harness import pin_threads
 
@@ -28,12 +32,13 @@ import numpy as np  # noqa: E402
 from .harness import apply_threads, interleaved, machine, write_results  # noqa: E402
 
 
-def _layers(shape: tuple, out_channels: int, k: int, pad: int) -> dict:
-    """Forward-only and forward+backward callables for ours and torch on the same float32 arrays."""
+def _layers(shape: tuple, out_channels: int, k: int, pad: int, paths: list[str]) -> dict:
+    """Forward-only and forward+backward callables, torch's and ours under each kernel path, on the same arrays."""
     import torch
     import torch.nn.functional as F
 
     import minitorch_cnn as mt
+    from minitorch_cnn.kernels import use_kernels
     from minitorch_cnn.ops.conv import conv2d
 
     rng = np.random.default_rng(0)
@@ -46,32 +51,40 @@ def _layers(shape: tuple, out_channels: int, k: int, pad: int) -> dict:
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
     tg = torch.tensor(g)
 
-    def ours_step() -> None:
-        for t in ours:
-            t.grad = None
-        conv2d(*ours, padding=pad).backward(g)
+    def ours_forward(path: str) -> Callable:
+        def run() -> Any:
+            with use_kernels(path):
+                return conv2d(*ours, padding=pad)
+
+        return run
+
+    def ours_step(path: str) -> Callable:
+        def run() -> None:
+            for t in ours:
+                t.grad = None
+            with use_kernels(path):
+                conv2d(*ours, padding=pad).backward(g)
+
+        return run
 
     def torch_step() -> None:
         for t in theirs:
             t.grad = None
         F.conv2d(*theirs, padding=pad).backward(tg)
 
-    def parity() -> dict:
-        ours_step()
+    def parity(path: str) -> dict:
+        ours_step(path)()
         torch_step()
-        y, ty = conv2d(*ours, padding=pad), F.conv2d(*theirs, padding=pad)
+        y, ty = ours_forward(path)(), F.conv2d(*theirs, padding=pad)
         pairs = [("y", y.data, ty)] + [(n, a.grad.data, t.grad) for n, a, t in zip(("dx", "dw", "db"), ours, theirs)]
         return {n: float(np.abs(a - t.detach().numpy()).max() / np.abs(t.detach().numpy()).max()) for n, a, t in pairs}
 
-    return {
-        "fns": {
-            "ours forward": lambda: conv2d(*ours, padding=pad),
-            "torch forward": lambda: F.conv2d(*theirs, padding=pad),
-            "ours forward+backward": ours_step,
-            "torch forward+backward": torch_step,
-        },
-        "parity": parity,
-    }
+    forward = {"torch forward": lambda: F.conv2d(*theirs, padding=pad)}
+    step = {"torch forward+backward": torch_step}
+    for path in paths:
+        forward[f"ours[{path}] forward"] = ours_forward(path)
+        step[f"ours[{path}] forward+backward"] = ours_step(path)
+    return {"fns": {**forward, **step}, "ours_step": ours_step, "parity": parity}
 
 
 def _alternatives(shape: tuple, O: int, k: int, p: int) -> dict:
@@ -174,38 +187,42 @@ def main() -> None:
 
     from minitorch_cnn.kernels import dispatch, workspace
 
+    paths = dispatch.available("cpu")
     shape, k, pad = (args.batch, args.channels, args.size, args.size), 3, 1
-    layer = _layers(shape, args.channels, k, pad)
+    load_before = os.getloadavg()[0]
+    layer = _layers(shape, args.channels, k, pad, paths)
     times = interleaved(layer["fns"], args.repeats, args.warmup, lambda: None)
-    workspace.set_limit(0)  # the same step with every buffer freshly allocated
-    fresh = interleaved({"ours forward+backward, no buffer reuse": layer["fns"]["ours forward+backward"]},
-                        max(5, args.repeats // 2), 1, lambda: None)  # fmt: skip
+    workspace.set_limit(0)  # the reference's step with every buffer freshly allocated
+    fresh = {"ours[numpy] forward+backward, no buffer reuse": layer["ours_step"]("numpy")}
+    times.update(interleaved(fresh, max(5, args.repeats // 2), 1, lambda: None))
     workspace.set_limit(1 << 30)
-    times.update(fresh)
     flops = 2 * args.batch * args.size**2 * args.channels**2 * k * k  # one GEMM's multiply-adds × 2
     for name, t in times.items():
         t["gflops"] = (flops if "forward+" not in name else 3 * flops) / t["median_s"] / 1e9
     ratio = {
-        part: times[f"ours {part}"]["median_s"] / times[f"torch {part}"]["median_s"]
+        f"{path} {part}": times[f"ours[{path}] {part}"]["median_s"] / times[f"torch {part}"]["median_s"]
+        for path in paths
         for part in ("forward", "forward+backward")
     }
     alternatives = {}
     if args.alternatives:
         alternatives = interleaved(_alternatives(shape, args.channels, k, pad), args.repeats, args.warmup, lambda: None)
 
+    load = (load_before, os.getloadavg()[0])  # other processes on the cores make 2-thread BLAS erratic
     payload = {
         "benchmark": "conv_layer",
+        "load_average_1min": load,
         "layer": {"input": shape, "out_channels": args.channels, "kernel": k, "padding": pad, "dtype": "float32"},
-        "kernels": dispatch.selected(),
+        "kernel_paths": paths,
         "machine": machine("cpu"),
         "times": times,
         "ratio_ours_over_torch": ratio,
-        "parity_rel_err": layer["parity"](),
+        "parity_rel_err": {path: layer["parity"](path) for path in paths},
         "alternatives": alternatives,
     }
     lines = [
         f"# conv2d {shape} float32, {k}×{k} pad {pad}, {args.channels} out channels ({args.threads} threads, "
-        f"median of {args.repeats}, kernels={dispatch.selected()})",
+        f"median of {args.repeats}, kernel paths {', '.join(paths)})",
         "",
         "| run | median ms | min ms | GFLOP/s |",
         "|---|---|---|---|",
@@ -213,14 +230,16 @@ def main() -> None:
     lines += [
         f"| {n} | {t['median_s'] * 1e3:.1f} | {t['min_s'] * 1e3:.1f} | {t['gflops']:.0f} |" for n, t in times.items()
     ]
-    lines += ["", "ours / torch: " + ", ".join(f"{p} {r:.2f}×" for p, r in ratio.items())]
-    lines += ["", "parity (max|ours - torch| / max|torch|): "]
-    lines[-1] += ", ".join(f"{n} {e:.1e}" for n, e in payload["parity_rel_err"].items())
+    lines += ["", "ours / torch (medians): " + ", ".join(f"{p} {r:.2f}×" for p, r in ratio.items())]
+    for path, errs in payload["parity_rel_err"].items():
+        lines += ["", f"parity, {path} kernels (max|ours - torch| / max|torch|): "]
+        lines[-1] += ", ".join(f"{n} {e:.1e}" for n, e in errs.items())
     if alternatives:
         lines += ["", "## im2col layouts, bare NumPy forward+backward, buffers reused", "", "| layout | median ms |"]
         lines += ["|---|---|"] + [f"| {n} | {t['median_s'] * 1e3:.1f} |" for n, t in alternatives.items()]
-    lines += ["", f"`{payload['machine']['command']}` on {payload['machine']['processor']}, "
-              f"numpy {payload['machine']['numpy']}, torch {payload['machine']['torch']}"]  # fmt: skip
+    m = payload["machine"]
+    lines += ["", f"`{m['command']}` on {m['processor']} ({m['cpu_count']} cores, 1-min load average "
+              f"{load[0]:.1f} before, {load[1]:.1f} after), numpy {m['numpy']}, torch {m['torch']}"]  # fmt: skip
     table = "\n".join(lines)
     write_results("conv_layer", payload, table)
     print(table)

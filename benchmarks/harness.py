@@ -33,6 +33,10 @@ def apply_threads(n: int) -> None:
     try:
         import numba
 
+        from minitorch_cnn.kernels import dispatch
+
+        # load our Numba kernels first: they pick Numba's threading layer, which set_num_threads fixes for good
+        dispatch.available("cpu")
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
     except ImportError:
         pass

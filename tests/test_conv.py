@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 import minitorch_cnn as mt
 from minitorch_cnn import backend
 from minitorch_cnn.autograd import gradcheck
+from minitorch_cnn.kernels import dispatch, use_kernels
 from minitorch_cnn.ops.conv import conv2d
 from tests._parity import assert_close
 
 DTYPES = (np.float64, np.float32)
+CPU_KERNELS = dispatch.available("cpu")  # every path is held against torch, not only the one "auto" picks
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -28,26 +30,28 @@ def _torch_single_thread():
 
 
 def run_both(x, w, b, g_seed=0, **kw):
-    """(ours, torch) × (y, dx, dw, db) in each dtype, backward with the same random upstream gradient."""
+    """(dtype, kernels, ours, torch), ours and torch being (y, dx, dw, db), for each dtype and each CPU kernel
+    path; backward with the same random upstream gradient."""
     results = []
     for dtype in DTYPES:
-        ours_in = [mt.tensor(a.astype(dtype), requires_grad=True) if a is not None else None for a in (x, w, b)]
         theirs_in = [torch.tensor(a.astype(dtype), requires_grad=True) if a is not None else None for a in (x, w, b)]
-        y = conv2d(*ours_in, **kw)
         ty = F.conv2d(*theirs_in, **kw)
         g = np.random.default_rng(g_seed).standard_normal(ty.shape).astype(dtype)
-        y.backward(mt.tensor(g))
         ty.backward(torch.tensor(g))
-        ours = [y] + [t.grad for t in ours_in if t is not None]
         theirs = [ty] + [t.grad for t in theirs_in if t is not None]
-        results.append((dtype, ours, theirs))
+        for path in CPU_KERNELS:
+            ours_in = [mt.tensor(a.astype(dtype), requires_grad=True) if a is not None else None for a in (x, w, b)]
+            with use_kernels(path):
+                y = conv2d(*ours_in, **kw)
+                y.backward(mt.tensor(g))
+            results.append((dtype, path, [y] + [t.grad for t in ours_in if t is not None], theirs))
     return results
 
 
 def check(x, w, b, **kw):
-    for dtype, ours, theirs in run_both(x, w, b, **kw):
+    for dtype, path, ours, theirs in run_both(x, w, b, **kw):
         for what, a, t in zip(("y", "dx", "dw", "db"), ours, theirs):
-            assert_close(a, t, dtype, what=f"{what} {np.dtype(dtype).name} {kw}")
+            assert_close(a, t, dtype, what=f"{what} {np.dtype(dtype).name} {path} kernels {kw}")
 
 
 @st.composite
@@ -124,7 +128,7 @@ def test_conv2d_float32_on_a_real_sized_layer():
     """Sums over N·OH·OW = 2048 terms per weight gradient still hold 1e-5 in float32."""
     rng = np.random.default_rng(3)
     x, w, b = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((32, 16, 3, 3)) * 0.1, rng.standard_normal(32)
-    for dtype, ours, theirs in run_both(x, w, b, padding=1):
+    for dtype, _, ours, theirs in run_both(x, w, b, padding=1):
         for what, a, t in zip(("y", "dx", "dw", "db"), ours, theirs):
             assert_close(a, t, dtype, what=what)
 

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 import minitorch_cnn as mt
 from minitorch_cnn import backend
 from minitorch_cnn.autograd import gradcheck
+from minitorch_cnn.kernels import dispatch, use_kernels
 from minitorch_cnn.ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from tests._parity import assert_close
 
 DTYPES = (np.float64, np.float32)
+CPU_KERNELS = dispatch.available("cpu")  # every path is held against torch, not only the one "auto" picks
 OURS = dict(
     max_pool2d=max_pool2d, avg_pool2d=avg_pool2d, adaptive_avg_pool2d=adaptive_avg_pool2d,
     adaptive_max_pool2d=adaptive_max_pool2d,
@@ -45,24 +47,32 @@ def values(rng, shape, kind):
 
 
 def check(name, x, *args, seed=0, **kw):
-    """Our ``name`` against torch's in float64 and float32: values (NaN where torch has NaN), indices, dL/dx."""
+    """Our ``name`` (each CPU kernel path) against torch's in float64 and float32: values (NaN where torch has
+    NaN), indices, dL/dx."""
     for dtype in DTYPES:
-        X, tx = mt.tensor(x.astype(dtype), requires_grad=True), torch.tensor(x.astype(dtype), requires_grad=True)
-        out, tout = OURS[name](X, *args, **kw), getattr(F, name)(tx, *args, **kw)
-        if kw.get("return_indices"):
-            (out, idx), (tout, tidx) = out, tout
-            assert idx.dtype == np.int64 and idx.shape == tuple(tidx.shape)
-            np.testing.assert_array_equal(idx.data, tidx.numpy(), err_msg=f"{name} indices {kw}")
-        assert out.shape == tuple(tout.shape) and out.dtype == dtype
-        y, ty = out.data, tout.detach().numpy()
-        np.testing.assert_array_equal(np.isnan(y), np.isnan(ty))
-        finite = np.isfinite(ty)
-        np.testing.assert_array_equal(y[~finite & ~np.isnan(ty)], ty[~finite & ~np.isnan(ty)])
-        assert_close(y[finite], ty[finite], dtype, what=f"{name} {np.dtype(dtype).name} y {args} {kw}")
+        tx = torch.tensor(x.astype(dtype), requires_grad=True)
+        tout = getattr(F, name)(tx, *args, **kw)
+        tout, tidx = tout if kw.get("return_indices") else (tout, None)
+        ty = tout.detach().numpy()
         g = np.random.default_rng(seed).standard_normal(ty.shape).astype(dtype)
-        out.backward(mt.tensor(g))
         tout.backward(torch.tensor(g))
-        assert_close(X.grad, tx.grad, dtype, what=f"{name} {np.dtype(dtype).name} dx {args} {kw}")
+        for path in CPU_KERNELS:
+            what = f"{name} {np.dtype(dtype).name} {path} kernels {args} {kw}"
+            X = mt.tensor(x.astype(dtype), requires_grad=True)
+            with use_kernels(path):
+                out = OURS[name](X, *args, **kw)
+                if tidx is not None:
+                    out, idx = out
+                    assert idx.dtype == np.int64 and idx.shape == tuple(tidx.shape)
+                    np.testing.assert_array_equal(idx.data, tidx.numpy(), err_msg=f"indices of {what}")
+                out.backward(mt.tensor(g))
+            assert out.shape == tuple(tout.shape) and out.dtype == dtype
+            y = out.data
+            np.testing.assert_array_equal(np.isnan(y), np.isnan(ty), err_msg=what)
+            finite, infinite = np.isfinite(ty), np.isinf(ty)
+            np.testing.assert_array_equal(y[infinite], ty[infinite], err_msg=what)
+            assert_close(y[finite], ty[finite], dtype, what=f"y of {what}")
+            assert_close(X.grad, tx.grad, dtype, what=f"dx of {what}")
 
 
 def spatial(draw, span, pad):
