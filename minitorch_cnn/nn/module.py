@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor, no_grad
+from ..ops.methods import parse_to
 from .parameter import Parameter
 
 
@@ -68,15 +69,8 @@ def _as_array(value: Any) -> Any:
 
 
 def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
-    """(device, dtype) from torch's ``.to`` forms: to(device), to(dtype), to(device, dtype), to(tensor)."""
-    dev, dtype = kwargs.get("device"), kwargs.get("dtype")
-    for a in args:
-        if isinstance(a, Tensor):
-            dev, dtype = a.device, a.dtype
-        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
-            dev = a
-        elif a is not None:
-            dtype = a
+    """Tensor.to's argument forms, with Module.to's rule that the dtype must be floating."""
+    dev, dtype = parse_to(args, kwargs)
     if dtype is not None:
         dtype = backend.to_dtype(dtype)
         if dtype.kind != "f":

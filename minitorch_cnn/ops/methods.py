@@ -17,16 +17,25 @@ from . import indexing, matmul, reduction, shape, softmax
 from ._util import Clone, ToDevice, cast
 
 
-def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """``.to(device)``, ``.to(dtype)``, ``.to(device, dtype)`` or ``.to(other_tensor)``."""
+def parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+    """(device, dtype) from torch's ``.to`` forms: to(device), to(dtype), to(device, dtype), to(tensor).
+
+    Shared by ``Tensor.to`` and ``nn.Module.to``; either may be None.
+    """
     dev, dtype = kwargs.get("device"), kwargs.get("dtype")
     for a in args:
         if isinstance(a, Tensor):
             dev, dtype = a.device, a.dtype
         elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
             dev = a
-        else:
+        elif a is not None:
             dtype = a
+    return dev, dtype
+
+
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``.to(device)``, ``.to(dtype)``, ``.to(device, dtype)`` or ``.to(other_tensor)``."""
+    dev, dtype = parse_to(args, kwargs)
     out = self
     if dev is not None and backend.Device(dev) != self.device:
         out = ToDevice.apply(out, backend.Device(dev))
