@@ -6,6 +6,7 @@ the global RNG state (it drives shuffling, dropout and augmentation) and the his
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -86,7 +87,9 @@ def build_datasets(cfg: TrainConfig, input_shape: tuple[int, int, int]) -> tuple
             augment.append(transforms.RandomHorizontalFlip())
     cls = _dataset_class(cfg.dataset)
     train_full = cls(root, train=True, transform=transforms.Compose(augment + resize + common))
-    plain_train = cls(root, train=True, transform=transforms.Compose(resize + common))
+    # validation images come from the same files without augmentation: a shallow copy shares the loaded arrays
+    plain_train = copy.copy(train_full)
+    plain_train.transform = transforms.Compose(resize + common)
     test = cls(root, train=False, transform=transforms.Compose(resize + common))
     n_val = int(round(len(train_full) * cfg.val_split))
     order = np.random.default_rng(cfg.seed).permutation(len(train_full))
