@@ -133,6 +133,19 @@ def test_conv2d_float32_on_a_real_sized_layer():
             assert_close(a, t, dtype, what=what)
 
 
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, groups=2, dilation=(2, 1))])
+def test_conv2d_in_several_column_chunks(monkeypatch, kw):
+    """A batch cut into chunks (the last one short) gives what one whole-batch GEMM gives, and torch's."""
+    from minitorch_cnn.ops import conv as conv_module
+
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((7, 4, 9, 8)), rng.standard_normal((6, 4 // kw.get("groups", 1), 3, 3)), rng.standard_normal(6)
+    oh, ow = F.conv2d(torch.tensor(x), torch.tensor(w), **kw).shape[2:]
+    # two samples of float64 columns per chunk: chunks of 2, 2, 2, 1 samples (4, 3 in float32)
+    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 2 * 4 * 9 * oh * ow * 8)
+    check(x, w, b, **kw)
+
+
 def test_conv2d_with_non_contiguous_input_and_gradient():
     rng = np.random.default_rng(4)
     x = rng.standard_normal((5, 4, 3, 6)).transpose(2, 1, 3, 0)  # (3, 4, 6, 5) view
