@@ -139,7 +139,11 @@ def test_conv2d_in_several_column_chunks(monkeypatch, kw):
     from minitorch_cnn.ops import conv as conv_module
 
     rng = np.random.default_rng(7)
-    x, w, b = rng.standard_normal((7, 4, 9, 8)), rng.standard_normal((6, 4 // kw.get("groups", 1), 3, 3)), rng.standard_normal(6)
+    x, w, b = (
+        rng.standard_normal((7, 4, 9, 8)),
+        rng.standard_normal((6, 4 // kw.get("groups", 1), 3, 3)),
+        rng.standard_normal(6),
+    )
     oh, ow = F.conv2d(torch.tensor(x), torch.tensor(w), **kw).shape[2:]
     # two samples of float64 columns per chunk: chunks of 2, 2, 2, 1 samples (4, 3 in float32)
     monkeypatch.setattr(conv_module, "CHUNK_BYTES", 2 * 4 * 9 * oh * ow * 8)
