@@ -3,6 +3,8 @@
 Nothing outside this floor (and the CuPy kernels) imports cupy by name.
 """
 
+from . import host_memory
+
 from .device import (
     Device,
     array_module,
@@ -28,6 +30,8 @@ from .dtype import (
     uint8,
 )
 from .random import generator, get_rng_state, manual_seed, set_rng_state
+
+host_memory.tune_malloc()
 
 __all__ = [
     "Device", "array_module", "cuda_available", "cuda_synchronize", "device", "device_of", "move_to",

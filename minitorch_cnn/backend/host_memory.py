@@ -1,0 +1,34 @@
+"""Keep freed big buffers in the process heap, so the next training step reuses them without page faults.
+
+glibc serves a big allocation (over M_MMAP_THRESHOLD: 128 KiB, rising with use to at most 32 MiB) with
+fresh mmap pages, which the kernel maps one fault at a time on first touch, and hands the heap's free
+top back to the OS once it passes M_TRIM_THRESHOLD. A training step allocates and frees the same
+activation-sized arrays every time, so it paid those faults every step: the CIFAR CNN's four ReLUs took
+4.0 ms forward per step, 1.3 ms with the settings below (tensors up to 32 MiB come from the heap, and
+up to 512 MiB of freed heap stays mapped). Bigger scratch buffers are pooled by ``kernels.workspace``.
+
+This changes malloc for the whole process (torch in the same process profits alike). It is applied on
+import, on glibc only; set ``MINITORCH_MALLOC_TUNING=0`` before importing to leave malloc alone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+
+ENV_VAR = "MINITORCH_MALLOC_TUNING"
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers (malloc.h)
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 512 << 20
+
+
+def tune_malloc() -> bool:
+    """Apply the settings above; False (and nothing changed) off glibc or when the variable is "0"."""
+    if os.environ.get(ENV_VAR, "1") == "0" or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
