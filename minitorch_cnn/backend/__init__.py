@@ -4,7 +4,6 @@ Nothing outside this floor (and the CuPy kernels) imports cupy by name.
 """
 
 from . import host_memory
-
 from .device import (
     Device,
     array_module,
