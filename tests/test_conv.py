@@ -146,7 +146,9 @@ def test_conv2d_in_several_column_chunks(monkeypatch, kw):
     )
     oh, ow = F.conv2d(torch.tensor(x), torch.tensor(w), **kw).shape[2:]
     # two samples of float64 columns per chunk: chunks of 2, 2, 2, 1 samples (4, 3 in float32)
-    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 2 * 4 * 9 * oh * ow * 8)
+    cap = 2 * 4 * 9 * oh * ow * 8
+    monkeypatch.setattr(conv_module, "MIN_CHUNK_BYTES", cap)
+    monkeypatch.setattr(conv_module, "MAX_CHUNK_BYTES", cap)
     check(x, w, b, **kw)
 
 

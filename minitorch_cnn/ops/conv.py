@@ -6,16 +6,20 @@ GEMM is W (O, C·kh·kw) @ cols, and a group's rows are a contiguous block, so g
 matmul with no copies. The GEMM output (O, N·OH·OW) is turned into (N, O, OH, OW) in the same pass that
 adds the bias. Per-sample GEMMs and channels-last columns were slower.
 
-The batch goes through in chunks of at most ``CHUNK_BYTES`` of columns (in practice the whole batch for
-the models here; the cap bounds memory on big inputs). Measured on the 2-core machine, whole-batch GEMMs
-beat cache-sized chunks by 1.2-3x forward+backward (the CIFAR CNN's 12→12 5×5 layer: 66 → 39 ms; one
-sample per chunk meant 64 small GEMMs and kernel launches, each waking the BLAS and Numba threads).
+The batch goes through in chunks whose columns take at most ``BUDGET_SHARE`` times the bytes of the layer's
+input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns are then a fixed
+share of what torch's own step keeps (its direct convolutions need no columns), so the peak memory of a step
+stays within 1.5x torch's, while the GEMMs stay big. Measured on the 2-core machine (CIFAR CNN step, the
+policies interleaved in one process): whole-batch chunks 120 ms but 136 MiB of columns against torch's 31
+MiB peak; twice the layer's bytes 135 ms at 1.48x torch's memory; once, 152 ms at 1.0x; the old 1 MiB
+chunks (one sample each: 64 small GEMMs and kernel launches, each waking the BLAS and Numba threads) 219 ms.
 Backward recomputes the columns from x instead of keeping them (they are k·k times the input), so a conv
 layer saves only its input. The column buffers come from ``kernels.workspace``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,12 +30,15 @@ from ..autograd import Function, Tensor
 from ..kernels import workspace
 from ._pairs import pair
 
-CHUNK_BYTES = 64 << 20  # columns per chunk: whole batches, except where they would pass 64 MiB
+MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 64 << 20  # bounds on one chunk's columns (see above)
+BUDGET_SHARE = 2  # columns per chunk: up to this many times the bytes of the layer's input and output
 
 
-def _chunks(n: int, bytes_per_sample: int, xp: Any) -> tuple[int, Iterator[tuple[int, int]]]:
-    """(samples per chunk, the [n0, n1) ranges): columns of at most CHUNK_BYTES (the whole batch on a GPU)."""
-    step = max(1, n if xp is not np else min(n, CHUNK_BYTES // max(bytes_per_sample, 1)))
+def _chunks(n: int, bytes_per_sample: int, budget: int, xp: Any) -> tuple[int, Iterator[tuple[int, int]]]:
+    """(samples per chunk, the [n0, n1) ranges): columns of at most ``budget`` bytes, clamped to the bounds
+    above (the whole batch on a GPU)."""
+    cap = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, BUDGET_SHARE * budget))
+    step = max(1, n if xp is not np else min(n, cap // max(bytes_per_sample, 1)))
     return step, ((n0, min(n, n0 + step)) for n0 in range(0, n, step))
 
 
@@ -50,7 +57,7 @@ class Conv2d(Function):
         im2col = kernels.get("im2col", x)
         y = xp.empty((N, O, *out_size), dtype=x.dtype)
         wg = w.reshape(G, O // G, -1)  # (G, O/G, C/G·kh·kw)
-        step, chunks = _chunks(N, K * L * x.itemsize, xp)
+        step, chunks = _chunks(N, K * L * x.itemsize, x.nbytes + y.nbytes, xp)
         m_max = step * L
         col_buf, y_buf = workspace.take((K * m_max,), x.dtype, x), workspace.take((O * m_max,), x.dtype, x)
         for n0, n1 in chunks:
@@ -85,7 +92,7 @@ class Conv2d(Function):
         dw = xp.zeros((G, O // G, Kg), dtype=g.dtype) if need_w else None
         db = xp.zeros(O, dtype=g.dtype) if self.need_b else None
         im2col, col2im = kernels.get("im2col", g), kernels.get("col2im", g)
-        step, chunks = _chunks(N, K * L * g.itemsize, xp)
+        step, chunks = _chunks(N, K * L * g.itemsize, g.itemsize * math.prod(self.x_shape) + g.nbytes, xp)
         m_max = step * L
         g_buf, col_buf = workspace.take((O * m_max,), g.dtype, g), workspace.take((K * m_max,), g.dtype, g)
         for n0, n1 in chunks:
