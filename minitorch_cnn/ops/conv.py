@@ -11,8 +11,9 @@ input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): t
 share of what torch's own step keeps (its direct convolutions need no columns), so the peak memory of a step
 stays within 1.5x torch's, while the GEMMs stay big. Measured on the 2-core machine (CIFAR CNN step, the
 policies interleaved in one process): whole-batch chunks 120 ms but 136 MiB of columns against torch's 31
-MiB peak; twice the layer's bytes 135 ms at 1.48x torch's memory; once, 152 ms at 1.0x; the old 1 MiB
-chunks (one sample each: 64 small GEMMs and kernel launches, each waking the BLAS and Numba threads) 219 ms.
+MiB peak; twice the layer's bytes 135 ms at 1.48x torch's memory (the small ResNet 1.68x); once, 152 ms at
+1.0x (the share kept); the old 1 MiB chunks (one sample each: 64 small GEMMs and kernel launches, each waking
+the BLAS and Numba threads) 219 ms.
 Backward recomputes the columns from x instead of keeping them (they are k·k times the input), so a conv
 layer saves only its input. The column buffers come from ``kernels.workspace``.
 """
@@ -31,7 +32,7 @@ from ..kernels import workspace
 from ._pairs import pair
 
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 64 << 20  # bounds on one chunk's columns (see above)
-BUDGET_SHARE = 2  # columns per chunk: up to this many times the bytes of the layer's input and output
+BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the layer's input and output
 
 
 def _chunks(n: int, bytes_per_sample: int, budget: int, xp: Any) -> tuple[int, Iterator[tuple[int, int]]]:
