@@ -36,8 +36,8 @@ BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the la
 
 
 def _chunks(n: int, bytes_per_sample: int, budget: int, xp: Any) -> tuple[int, Iterator[tuple[int, int]]]:
-    """(samples per chunk, the [n0, n1) ranges): columns of at most ``budget`` bytes, clamped to the bounds
-    above (the whole batch on a GPU)."""
+    """(samples per chunk, the [n0, n1) ranges): columns of at most ``BUDGET_SHARE · budget`` bytes, clamped to
+    the bounds above (the whole batch on a GPU)."""
     cap = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, BUDGET_SHARE * budget))
     step = max(1, n if xp is not np else min(n, cap // max(bytes_per_sample, 1)))
     return step, ((n0, min(n, n0 + step)) for n0 in range(0, n, step))
