@@ -35,6 +35,13 @@ def _restore_choice(monkeypatch):
     dispatch.set_kernels(None)
 
 
+@pytest.fixture(autouse=True, params=["one thread", "threaded"])
+def _twin(request, monkeypatch):
+    """Every test runs both compilations of each kernel: the single-threaded twin (what small inputs get)
+    and the threaded one (forced by a zero threshold)."""
+    monkeypatch.setattr(numba_kernels, "PARALLEL_MIN_WORK", 0 if request.param == "threaded" else 1 << 62)
+
+
 def both(name: str, *args):
     """Kernel ``name`` run by the numba and the numpy path on the same arguments."""
     return getattr(numba_kernels, name)(*args), getattr(numpy_kernels, name)(*args)
