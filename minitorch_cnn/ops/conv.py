@@ -89,11 +89,12 @@ class Conv2d(Function):
         cg, L = C // G, oh * ow
         K, Kg = C * kh * kw, C // G * kh * kw
         need_x, need_w = self.w is not None, self.x is not None
-        dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x else None
+        step, chunks = _chunks(N, K * L * g.itemsize, g.itemsize * math.prod(self.x_shape) + g.nbytes, xp)
+        whole = 0 < N <= step  # one chunk: col2im's result is dx itself, no copy
+        dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x and not whole else None
         dw = xp.zeros((G, O // G, Kg), dtype=g.dtype) if need_w else None
         db = xp.zeros(O, dtype=g.dtype) if self.need_b else None
         im2col, col2im = kernels.get("im2col", g), kernels.get("col2im", g)
-        step, chunks = _chunks(N, K * L * g.itemsize, g.itemsize * math.prod(self.x_shape) + g.nbytes, xp)
         m_max = step * L
         g_buf, col_buf = workspace.take((O * m_max,), g.dtype, g), workspace.take((K * m_max,), g.dtype, g)
         for n0, n1 in chunks:
@@ -112,7 +113,11 @@ class Conv2d(Function):
                 # dL/dcols = Wᵀ · g per group: (G, C/G·kh·kw, O/G) @ (G, O/G, m) → (C·kh·kw, m)
                 xp.matmul(self.w.reshape(G, O // G, -1).transpose(0, 2, 1), gg, out=cols.reshape(G, Kg, m))
                 # dL/dx: each column entry flows back to the input pixel im2col copied it from
-                dx[n0:n1] = col2im(cols, (n1 - n0, *self.x_shape[1:]), *self.geometry)
+                dx_chunk = col2im(cols, (n1 - n0, *self.x_shape[1:]), *self.geometry)
+                if whole:
+                    dx = dx_chunk
+                else:
+                    dx[n0:n1] = dx_chunk
         workspace.give(g_buf)
         workspace.give(col_buf)
         return dx, (dw.reshape(O, cg, kh, kw) if need_w else None), db
