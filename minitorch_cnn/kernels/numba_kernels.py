@@ -187,6 +187,13 @@ def col2im(
 # ---- max pooling ------------------------------------------------------------------------------------
 
 
+@njit(cache=True, inline="always")
+def _max_step(v, at, best, at_best):  # pragma: no cover - compiled
+    """One tap of a max-pool window: (max, its flat index) after seeing value v at index at, without branches."""
+    take = np.int64((v > best) | (v != v))
+    return np.maximum(best, v), at_best + take * (at - at_best)
+
+
 @njit(parallel=True, cache=True)
 def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
     # x: (N, C, H, W) flat; y, idx: (N, C, oh, ow) flat; ninf: [-inf] in x's dtype. Taps in row-major order.
@@ -204,10 +211,7 @@ def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, o
                     for i in range(kh):
                         for j in range(kw):
                             at = (a * sh + i) * W + b * sw + j
-                            v = x[_u(p0 + at)]
-                            take = np.int64((v > best) | (v != v))
-                            at_best += take * (at - at_best)
-                            best = np.maximum(best, v)
+                            best, at_best = _max_step(x[_u(p0 + at)], at, best, at_best)
                     y[_u(o + b)] = best
                     idx[_u(o + b)] = at_best
             continue
@@ -228,10 +232,7 @@ def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, o
                         if q < 0 or q >= W:
                             continue
                         at = r * W + q
-                        v = x[_u(p0 + at)]
-                        take = np.int64((v > best) | (v != v))
-                        at_best += take * (at - at_best)
-                        best = np.maximum(best, v)
+                        best, at_best = _max_step(x[_u(p0 + at)], at, best, at_best)
                 y[_u(o + b)] = best
                 idx[_u(o + b)] = at_best
 
