@@ -111,6 +111,38 @@ def test_backward_through_a_freed_graph_raises_clearly() -> None:
         y.backward()
 
 
+def test_backward_through_a_shared_freed_node_raises() -> None:
+    x = mt.randn(3, requires_grad=True)
+    h = x.exp()
+    (h * 2).sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        (h * 3).sum().backward()  # a new root, but h's node was freed by the first backward
+
+
+def test_graph_nodes_do_not_keep_intermediate_arrays_alive() -> None:
+    """As torch's edges: an intermediate that no op saved is freed once Python drops it, not when the graph dies
+    (a BatchNorm output feeding a ReLU, a residual sum). Leaves that require grad are still reached."""
+    import weakref
+
+    x = mt.randn(4, 5, dtype=mt.float64, requires_grad=True)
+    w = mt.randn(5, dtype=mt.float64, requires_grad=True)
+    mid = x + w  # addition saves neither operand
+    ref = weakref.ref(mid.data)
+    out = mid.relu()  # relu saves its output, not its input
+    del mid
+    gc.collect()
+    assert ref() is None
+    node = out.grad_fn
+    assert [type(f).__name__ for f in node.next_functions] == ["Add"]
+    assert node.next_functions[0].next_functions == (x, w)
+    g = np.random.default_rng(0).standard_normal((4, 5))
+    out.backward(mt.tensor(g))
+    tx, tw = torch.tensor(x.data, requires_grad=True), torch.tensor(w.data, requires_grad=True)
+    (tx + tw).relu().backward(torch.tensor(g, dtype=tx.dtype))
+    assert_close(x.grad.numpy(), tx.grad.numpy(), "float64")
+    assert_close(w.grad.numpy(), tw.grad.numpy(), "float64")
+
+
 def test_retain_graph_allows_a_second_backward() -> None:
     x = mt.tensor([1.0, 2.0], dtype=mt.float64, requires_grad=True)
     y = (x.exp() * x).sum()

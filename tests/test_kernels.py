@@ -291,20 +291,40 @@ def test_a_new_module_with_the_same_names_joins_the_dispatch(monkeypatch):
 
 def test_workspace_reuses_buffers_and_respects_its_limit():
     workspace.empty_cache()
-    a = workspace.take((4, 5), np.float32, np.zeros(1))
+    like = np.zeros(1)
+    a = workspace.take((4, 5), np.float32, like)
+    assert a.shape == (4, 5) and a.dtype == np.float32 and a.flags.c_contiguous
     workspace.give(a)
     assert workspace.held_bytes() == a.nbytes
-    assert workspace.take((4, 5), np.float32, np.zeros(1)) is a
-    assert workspace.take((4, 5), np.float64, np.zeros(1)) is not a
-    workspace.give(a[:2])  # views are never pooled
-    assert workspace.held_bytes() == 0
+    b = workspace.take((2, 5), np.float64, like)  # a smaller request of another dtype reuses the same memory
+    assert b.shape == (2, 5) and b.dtype == np.float64 and np.shares_memory(a, b)
+    c = workspace.take((3,), np.float32, like)  # nothing idle: a fresh buffer
+    assert not np.shares_memory(b, c)
+    workspace.give(b)
+    workspace.give(b)  # giving twice does not put it in the pool twice
+    workspace.give(c)
+    assert workspace.held_bytes() == a.nbytes + c.nbytes
+    workspace.give(np.empty(64, np.float32))  # arrays the workspace did not hand out are never pooled
+    assert workspace.held_bytes() == a.nbytes + c.nbytes
+    # the smallest idle buffer that fits is the one taken
+    assert np.shares_memory(workspace.take((2,), np.float32, like), c)
+    # a request bigger than every idle buffer drops the biggest idle one and allocates
+    big = workspace.take((10, 5), np.float32, like)
+    assert workspace.held_bytes() == 0 and not np.shares_memory(big, a)
+    workspace.give(big)
     try:
-        workspace.set_limit(3 * a.nbytes)
-        bufs = [np.empty((n, 5), np.float32) for n in (4, 4, 3, 2)]
-        for b in bufs:
-            workspace.give(b)
-        assert workspace.held_bytes() <= 3 * a.nbytes
-        assert workspace.take((2, 5), np.float32, np.zeros(1)) is bufs[3]  # the newest survived
+        workspace.set_limit(big.nbytes // 2)
+        workspace.give(workspace.take((10, 5), np.float32, like))  # over the limit: not kept
+        assert workspace.held_bytes() == 0
+        workspace.set_limit(1 << 30)
+        bufs = [workspace.take((n, 5), np.float32, like) for n in (4, 3, 2)]
+        for buf in bufs:
+            workspace.give(buf)
+        workspace.set_limit(bufs[0].nbytes + bufs[1].nbytes)
+        assert workspace.held_bytes() == 0  # lowering the limit under what is held empties the pool
+        for buf in bufs:
+            workspace.give(buf)
+        assert workspace.held_bytes() == bufs[0].nbytes + bufs[1].nbytes  # the smallest went first
     finally:
         workspace.set_limit(1 << 30)
         workspace.empty_cache()

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .edge import Edge
 from .grad_mode import _enabled
 from .tensor import Tensor
 
@@ -171,11 +172,11 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
             for t, ig in zip(inputs, grads):
                 if ig is None or t is None or not t.requires_grad:
                     continue
-                data = t.data
-                if ig.shape != data.shape:
+                shape, dtype = (t.shape, t.dtype) if type(t) is Edge else (t.data.shape, t.data.dtype)
+                if ig.shape != shape:
                     raise _bad_grad(node, grads, ig)
-                if ig.dtype is not data.dtype and ig.dtype != data.dtype:
-                    ig = ig.astype(data.dtype)
+                if ig.dtype is not dtype and ig.dtype != dtype:
+                    ig = ig.astype(dtype)
                 fn = t.grad_fn
                 if fn is None:
                     entry = leaf_grads.get(id(t))

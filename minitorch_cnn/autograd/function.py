@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .edge import Edge
 from .grad_mode import _enabled
 from .tensor import Tensor
 
@@ -77,7 +78,7 @@ class Function:
             versions = []
             for a in args:
                 if isinstance(a, Tensor):
-                    inputs.append(a)
+                    inputs.append(a if a.grad_fn is None and a.requires_grad else Edge(a))
                     versions.append(a._vc[0])
                 else:
                     inputs.append(None)

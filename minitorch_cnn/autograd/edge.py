@@ -1,0 +1,24 @@
+"""``Edge``: what a graph node keeps of one of its inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Edge:
+    """What a node keeps of an input that is not a leaf requiring grad: where its gradient goes and what the
+    checks need (version counter, shape, dtype), but not its data.
+
+    As torch's edges: an intermediate array is freed as soon as no op saved it for backward (the output of a
+    BatchNorm that feeds a ReLU, the sum of a residual add), instead of living until the graph dies. Leaves that
+    require grad stay Tensors: backward writes their ``.grad``.
+    """
+
+    __slots__ = ("grad_fn", "requires_grad", "_vc", "shape", "dtype")
+
+    def __init__(self, t: Any) -> None:
+        data = t.data
+        self.grad_fn, self.requires_grad, self._vc, self.shape, self.dtype = (
+            t.grad_fn, t.requires_grad, t._vc, data.shape, data.dtype
+        )
+
