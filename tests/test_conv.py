@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import minitorch_cnn as mt
 from minitorch_cnn import backend
 from minitorch_cnn.autograd import gradcheck
-from minitorch_cnn.kernels import dispatch, use_kernels
+from minitorch_cnn.kernels import dispatch, threadpool, use_kernels
 from minitorch_cnn.ops.conv import conv2d
 from tests._parity import assert_close
 
@@ -27,6 +27,14 @@ def _torch_single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True, params=[1, 3], ids=["whole batch", "batch split over 3 threads"])
+def _batch_split(request):
+    """Every test runs with the batch whole on the calling thread and split over kernels.threadpool's threads
+    (3: shares of unequal size when the batch is not a multiple)."""
+    with threadpool.set_workers(request.param):
+        yield
 
 
 def run_both(x, w, b, g_seed=0, **kw):

@@ -146,6 +146,17 @@ def test_im2col_fills_a_given_buffer(path, dev):
 
 
 @pytest.mark.parametrize("path,dev", PATH_DEVICES)
+def test_col2im_writes_into_a_given_array(path, dev):
+    shape, k, s, p, d, out = GEOMETRIES[1]
+    cols = RNG.standard_normal((shape[1] * k[0] * k[1], shape[0] * out[0] * out[1]))
+    dx = backend.move_to(np.full(shape, np.nan), dev)  # every element is overwritten, padding-only ones too
+    with use_kernels(path):
+        result = get("col2im", dx)(backend.move_to(cols, dev), shape, k, s, p, d, out, out=dx)
+    assert result is dx
+    assert_same(backend.move_to(dx, "cpu"), loop_col2im(cols, shape, k, s, p, d, out), "col2im into out")
+
+
+@pytest.mark.parametrize("path,dev", PATH_DEVICES)
 @pytest.mark.parametrize("geometry", GEOMETRIES[:3] + GEOMETRIES[4:], ids=range(4))
 @pytest.mark.parametrize("values", ["distinct", "ties", "nan", "-inf"])
 def test_max_pool_matches_torchs_loop(path, dev, geometry, values):

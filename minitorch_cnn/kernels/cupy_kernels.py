@@ -219,15 +219,24 @@ def im2col(
 
 
 def col2im(
-    cols: Any, x_shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    cols: Any,
+    x_shape: tuple,
+    kernel_size: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    out_size: Pair,
+    out: Any = None,
 ) -> Any:
-    """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col, one thread per input pixel."""
+    """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col, one thread per input pixel.
+
+    ``out``: a C-contiguous (N, C, H, W) array to write dx into (overwritten)."""
     N, C, H, W = x_shape
-    dx = cp.empty((N, C, H, W), dtype=cols.dtype)
-    if not _raw_fits(cols, dx):
+    dx = cp.empty((N, C, H, W), dtype=cols.dtype) if out is None else out
+    if not _raw_fits(cols, dx) or not dx.flags.c_contiguous:
         from . import numpy_kernels
 
-        return numpy_kernels.col2im(cols, x_shape, kernel_size, stride, padding, dilation, out_size)
+        return numpy_kernels.col2im(cols, x_shape, kernel_size, stride, padding, dilation, out_size, out=out)
     geometry = _i32(N, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
     _raw(_CONV, "col2im", cols.dtype.name)((_blocks(dx.size),), (256,), (cp.ascontiguousarray(cols), dx, *geometry))
     return dx

@@ -29,6 +29,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .threadpool import in_worker
+
 if "NUMBA_THREADING_LAYER" not in os.environ:
     # OpenMP worker threads spin after each kernel and fight OpenBLAS's threads (and torch's) for the
     # cores: a CIFAR CNN step on 2 threads ran 4.6× slower than with workqueue, whose threads sleep.
@@ -65,16 +67,17 @@ def _pick(kernel: Any, work: int) -> Any:
 
     The twin is the same Python loops compiled without ``parallel`` (``prange`` then runs as ``range``), so
     both give the same bits. It is a copy of the function under another name: Numba's disk cache tells
-    functions apart by name, not by compile options.
+    functions apart by name, not by compile options. The twin releases the GIL, and is the only one a thread of
+    ``threadpool`` runs (Numba's workqueue layer must not be entered from two threads at once).
     """
-    if work >= PARALLEL_MIN_WORK:
+    if work >= PARALLEL_MIN_WORK and not in_worker():
         return kernel
     twin = _serial.get(kernel)
     if twin is None:
         f = kernel.py_func
         copy = types.FunctionType(f.__code__, f.__globals__, f"{f.__name__}_serial", f.__defaults__, f.__closure__)
         copy.__qualname__ = f"{f.__qualname__}_serial"
-        twin = _serial[kernel] = njit(cache=True)(copy)
+        twin = _serial[kernel] = njit(cache=True, nogil=True)(copy)
     return twin
 
 
@@ -175,10 +178,21 @@ def _col2im(cols, dx, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pr
 
 
 def col2im(
-    cols: Any, x_shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    cols: Any,
+    x_shape: tuple,
+    kernel_size: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    out_size: Pair,
+    out: Any = None,
 ) -> Any:
-    """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col, scatter-add fused in one pass."""
-    dx = np.empty(x_shape, dtype=cols.dtype)
+    """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col, scatter-add fused in one pass.
+
+    ``out``: a C-contiguous (N, C, H, W) array to write dx into (its contents are overwritten)."""
+    dx = np.empty(x_shape, dtype=cols.dtype) if out is None else out
+    if not dx.flags.c_contiguous:
+        raise ValueError(f"col2im: out must be a C-contiguous {tuple(x_shape)} array")
     geometry = (*kernel_size, *stride, *padding, *dilation, *out_size)
     _pick(_col2im, cols.size)(_flat(cols), dx.reshape(-1), *x_shape, *geometry)
     return dx

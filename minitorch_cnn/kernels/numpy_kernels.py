@@ -82,12 +82,19 @@ def im2col(
 
 
 def col2im(
-    cols: Any, x_shape: tuple, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    cols: Any,
+    x_shape: tuple,
+    kernel_size: Pair,
+    stride: Pair,
+    padding: Pair,
+    dilation: Pair,
+    out_size: Pair,
+    out: Any = None,
 ) -> Any:
     """cols: (C·kh·kw, N·OH·OW) → dx: (N, C, H, W), the adjoint of im2col.
 
     Every column entry is added back onto the input pixel it was copied from; entries that came
-    from the padding are dropped.
+    from the padding are dropped. ``out``: an (N, C, H, W) array to write dx into (overwritten).
     """
     xp = backend.array_module(cols)
     N, C, H, W = x_shape
@@ -98,7 +105,7 @@ def col2im(
     blocks = cols.reshape(C, kh, kw, N, oh, ow)
     for i, j, (rows, cs) in _taps(kernel_size, stride, dilation, out_size):
         acc[:, :, rows, cs] += blocks[:, i, j]
-    dx = xp.empty((N, C, H, W), dtype=cols.dtype)
+    dx = xp.empty((N, C, H, W), dtype=cols.dtype) if out is None else out
     dx.transpose(1, 0, 2, 3)[...] = acc[:, :, pt : pt + H, pl : pl + W]
     workspace.give(acc)
     return dx

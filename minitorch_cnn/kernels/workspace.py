@@ -18,6 +18,7 @@ Never ``give`` an array that anything else may still read.
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from typing import Any
 
@@ -29,6 +30,7 @@ _idle: list[np.ndarray] = []  # flat uint8 buffers, free for the next take
 _ours: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> each buffer this module allocated
 _held = [0]  # bytes held in _idle
 _limit = [1 << 30]
+_lock = threading.Lock()  # the threads of ``threadpool`` take and give at once
 
 
 def _pop(buf: np.ndarray) -> None:
@@ -44,15 +46,17 @@ def take(shape: tuple[int, ...], dtype: Any, like: Any) -> Any:
         return xp.empty(shape, dtype=dtype)
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
-    fits = [b for b in _idle if b.nbytes >= nbytes]
-    if fits:
-        buf = min(fits, key=len)
-        _pop(buf)
-    else:
-        if _idle:  # the biggest idle buffer is too small for this request: let a bigger one take its place
+    with _lock:
+        fits = [b for b in _idle if b.nbytes >= nbytes]
+        buf = min(fits, key=len) if fits else None
+        if buf is not None:
+            _pop(buf)
+        elif _idle:  # the biggest idle buffer is too small for this request: let a bigger one take its place
             _pop(max(_idle, key=len))
+    if buf is None:
         buf = np.empty(nbytes, dtype=np.uint8)
-        _ours[id(buf)] = buf
+        with _lock:
+            _ours[id(buf)] = buf
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
@@ -61,18 +65,20 @@ def give(buf: Any) -> None:
     if type(buf) is not np.ndarray:
         return
     owner = buf if buf.base is None else buf.base
-    if _ours.get(id(owner)) is not owner or any(b is owner for b in _idle) or owner.nbytes > _limit[0]:
-        return
-    _idle.append(owner)
-    _held[0] += owner.nbytes
-    while _held[0] > _limit[0]:
-        _pop(min(_idle, key=len))
+    with _lock:
+        if _ours.get(id(owner)) is not owner or any(b is owner for b in _idle) or owner.nbytes > _limit[0]:
+            return
+        _idle.append(owner)
+        _held[0] += owner.nbytes
+        while _held[0] > _limit[0]:
+            _pop(min(_idle, key=len))
 
 
 def empty_cache() -> None:
     """Release every idle buffer (like ``torch.cuda.empty_cache`` for the CPU scratch space)."""
-    _idle.clear()
-    _held[0] = 0
+    with _lock:
+        _idle.clear()
+        _held[0] = 0
 
 
 def set_limit(nbytes: int) -> None:

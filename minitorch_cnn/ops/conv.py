@@ -16,52 +16,80 @@ MiB peak; twice the layer's bytes 135 ms at 1.48x torch's memory (the small ResN
 the BLAS and Numba threads) 219 ms.
 Backward recomputes the columns from x instead of keeping them (they are k·k times the input), so a conv
 layer saves only its input. The column buffers come from ``kernels.workspace``.
+
+On the CPU the batch is first split into one share per thread (``kernels.threadpool``): each thread runs its
+share's chunks with im2col, a one-thread GEMM and col2im, and backward adds the shares' dW and db in order.
+Measured against one share on the calling thread with two-thread GEMMs (2 threads, training steps interleaved
+in one process): CIFAR CNN 80 -> 56 ms, small ResNet 108 -> 98 ms, LeNet-5 11.4 -> 9.9 ms, ResNet-18 2.53 ->
+2.26 s, AlexNet-BN 1.73 -> 1.42 s.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from .. import backend, kernels
 from ..autograd import Function, Tensor
-from ..kernels import workspace
+from ..kernels import threadpool, workspace
 from ._pairs import pair
 
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 64 << 20  # bounds on one chunk's columns (see above)
 BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the layer's input and output
 
 
-def _chunks(n: int, bytes_per_sample: int, budget: int, xp: Any) -> tuple[int, Iterator[tuple[int, int]]]:
-    """(samples per chunk, the [n0, n1) ranges): columns of at most ``BUDGET_SHARE · budget`` bytes, clamped to
-    the bounds above (the whole batch on a GPU)."""
+def _chunks(n: int, bytes_per_sample: int, budget: int, xp: Any) -> int:
+    """Samples per chunk: columns of at most ``BUDGET_SHARE · budget`` bytes, clamped to the bounds above (the
+    whole batch on a GPU)."""
     cap = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, BUDGET_SHARE * budget))
-    step = max(1, n if xp is not np else min(n, cap // max(bytes_per_sample, 1)))
-    return step, ((n0, min(n, n0 + step)) for n0 in range(0, n, step))
+    return max(1, n if xp is not np else min(n, cap // max(bytes_per_sample, 1)))
+
+
+def _parts(n: int, xp: Any) -> list[tuple[int, int]]:
+    """The batch's [a, b) shares, one per thread of ``kernels.threadpool`` (one share on a GPU)."""
+    return threadpool.split(n, threadpool.workers() if xp is np else 1)
 
 
 class Conv2d(Function):
-    """y[n, o] = b[o] + Σ_{c in o's group, i, j} W[o, c, i, j] · x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw]."""
+    """y[n, o] = b[o] + Σ_{c in o's group, i, j} W[o, c, i, j] · x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw].
+
+    The batch is split over ``kernels.threadpool``'s threads (each runs its samples' chunks with a one-thread
+    GEMM), and within a share goes through in chunks (see the module docstring).
+    """
 
     def forward(
         self, x: Any, w: Any, b: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int, out_size: tuple
     ) -> Any:
         # x: (N, C, H, W)   w: (O, C/G, kh, kw)   b: (O,) or None   →   y: (N, O, OH, OW)
         xp = backend.array_module(x)
-        N, C = x.shape[:2]
-        O, cg, kh, kw = w.shape
-        G, L, K = groups, out_size[0] * out_size[1], C * kh * kw
-        self.geometry = ((kh, kw), stride, padding, dilation, out_size)
-        im2col = kernels.get("im2col", x)
+        N = x.shape[0]
+        O = w.shape[0]
+        self.geometry = ((w.shape[2], w.shape[3]), stride, padding, dilation, out_size)
         y = xp.empty((N, O, *out_size), dtype=x.dtype)
+        self.groups = groups
+        parts = _parts(N, xp)
+        threadpool.run(self._forward_part, [(x, w, b, y, a, z, len(parts)) for a, z in parts])
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        self.x = x if need_w else None  # dL/dW needs the columns: rebuilt from x chunk by chunk
+        self.w = w if need_x else None
+        self.x_shape, self.need_b = x.shape, need_b
+        return y
+
+    def _forward_part(self, x: Any, w: Any, b: Any, y: Any, a: int, z: int, shares: int) -> None:
+        """y[a:z] from x[a:z], in chunks whose columns fit this share of the budget."""
+        xp = backend.array_module(x)
+        C = x.shape[1]
+        O, cg, kh, kw = w.shape
+        G, out_size = self.groups, self.geometry[4]
+        L, K = out_size[0] * out_size[1], C * kh * kw
+        im2col = kernels.get("im2col", x)
         wg = w.reshape(G, O // G, -1)  # (G, O/G, C/G·kh·kw)
-        step, chunks = _chunks(N, K * L * x.itemsize, x.nbytes + y.nbytes, xp)
-        m_max = step * L
-        col_buf, y_buf = workspace.take((K * m_max,), x.dtype, x), workspace.take((O * m_max,), x.dtype, x)
-        for n0, n1 in chunks:
+        step = _chunks(z - a, K * L * x.itemsize, (x.nbytes + y.nbytes) // shares, xp)
+        col_buf, y_buf = workspace.take((K * step * L,), x.dtype, x), workspace.take((O * step * L,), x.dtype, x)
+        for n0 in range(a, z, step):
+            n1 = min(z, n0 + step)
             m = (n1 - n0) * L
             cols = im2col(x[n0:n1], *self.geometry, out=col_buf[: K * m].reshape(K, m))  # (C·kh·kw, m)
             y2 = y_buf[: O * m].reshape(O, m)
@@ -74,30 +102,45 @@ class Conv2d(Function):
                 xp.add(src, b.reshape(O, 1, 1, 1), out=dst)
         workspace.give(col_buf)
         workspace.give(y_buf)
-        need_x, need_w, need_b = self.needs_input_grad[:3]
-        self.x = x if need_w else None  # dL/dW needs the columns: rebuilt from x chunk by chunk
-        self.w = w if need_x else None
-        self.x_shape, self.groups, self.need_b = x.shape, G, need_b
-        return y
 
     def backward(self, g: Any) -> tuple:
         # g = dL/dy: (N, O, OH, OW)
         xp = backend.array_module(g)
-        N, O, oh, ow = g.shape
+        N, O = g.shape[:2]
         C = self.x_shape[1]
         (kh, kw), G = self.geometry[0], self.groups
-        cg, L = C // G, oh * ow
-        K, Kg = C * kh * kw, C // G * kh * kw
         need_x, need_w = self.w is not None, self.x is not None
-        step, chunks = _chunks(N, K * L * g.itemsize, g.itemsize * math.prod(self.x_shape) + g.nbytes, xp)
-        whole = 0 < N <= step  # one chunk: col2im's result is dx itself, no copy
-        dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x and not whole else None
+        parts = _parts(N, xp)
+        dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x else None
+        sums = threadpool.run(self._backward_part, [(g, dx, a, z, len(parts)) for a, z in parts])
+        dw = db = None
+        if need_w:  # the shares' partial sums, added in order
+            dw = sums[0][0]
+            for part in sums[1:]:
+                dw += part[0]
+            dw = dw.reshape(O, C // G, kh, kw)
+        if self.need_b:
+            db = sums[0][1]
+            for part in sums[1:]:
+                db += part[1]
+        return dx, dw, db
+
+    def _backward_part(self, g: Any, dx: Any, a: int, z: int, shares: int) -> tuple:
+        """dx[a:z] and this share's sums for dW and db, chunk by chunk."""
+        xp = backend.array_module(g)
+        O, oh, ow = g.shape[1:]
+        C = self.x_shape[1]
+        (kh, kw), G = self.geometry[0], self.groups
+        L, K, Kg = oh * ow, C * kh * kw, C // G * kh * kw
+        need_x, need_w = self.w is not None, self.x is not None
+        budget = (g.itemsize * math.prod(self.x_shape) + g.nbytes) // shares
+        step = _chunks(z - a, K * L * g.itemsize, budget, xp)
         dw = xp.zeros((G, O // G, Kg), dtype=g.dtype) if need_w else None
         db = xp.zeros(O, dtype=g.dtype) if self.need_b else None
         im2col, col2im = kernels.get("im2col", g), kernels.get("col2im", g)
-        m_max = step * L
-        g_buf, col_buf = workspace.take((O * m_max,), g.dtype, g), workspace.take((K * m_max,), g.dtype, g)
-        for n0, n1 in chunks:
+        g_buf, col_buf = workspace.take((O * step * L,), g.dtype, g), workspace.take((K * step * L,), g.dtype, g)
+        for n0 in range(a, z, step):
+            n1 = min(z, n0 + step)
             m = (n1 - n0) * L
             g2 = g_buf[: O * m].reshape(O, m)
             g2.reshape(O, n1 - n0, oh, ow)[...] = g[n0:n1].transpose(1, 0, 2, 3)  # (O, m): the GEMMs' layout
@@ -113,14 +156,10 @@ class Conv2d(Function):
                 # dL/dcols = Wᵀ · g per group: (G, C/G·kh·kw, O/G) @ (G, O/G, m) → (C·kh·kw, m)
                 xp.matmul(self.w.reshape(G, O // G, -1).transpose(0, 2, 1), gg, out=cols.reshape(G, Kg, m))
                 # dL/dx: each column entry flows back to the input pixel im2col copied it from
-                dx_chunk = col2im(cols, (n1 - n0, *self.x_shape[1:]), *self.geometry)
-                if whole:
-                    dx = dx_chunk
-                else:
-                    dx[n0:n1] = dx_chunk
+                col2im(cols, (n1 - n0, *self.x_shape[1:]), *self.geometry, out=dx[n0:n1])
         workspace.give(g_buf)
         workspace.give(col_buf)
-        return dx, (dw.reshape(O, cg, kh, kw) if need_w else None), db
+        return dw, db
 
 
 def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:

@@ -1,0 +1,74 @@
+"""kernels.threadpool: how a batch is split, the pool's results, errors and BLAS setting, and forks."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+import numpy as np
+import pytest
+
+import minitorch_cnn as mt
+from minitorch_cnn.kernels import threadpool
+
+
+@pytest.mark.parametrize("n, parts", [(10, 3), (2, 3), (1, 4), (64, 2), (7, 1)])
+def test_split_covers_the_batch_in_near_equal_contiguous_shares(n, parts):
+    shares = threadpool.split(n, parts)
+    assert len(shares) == min(n, parts)
+    assert shares[0][0] == 0 and shares[-1][1] == n
+    assert all(a < b for a, b in shares) and all(s[1] == t[0] for s, t in zip(shares, shares[1:]))
+    sizes = [b - a for a, b in shares]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_run_returns_results_in_order_from_pool_threads():
+    def work(a, b):
+        return a, b, threadpool.in_worker(), threadpool.workers()
+
+    out = threadpool.run(work, [(0, 1), (1, 2), (2, 3)])
+    assert [(a, b) for a, b, _, _ in out] == [(0, 1), (1, 2), (2, 3)]
+    assert all(inside and n == 1 for _, _, inside, n in out)  # a pool thread never splits again
+    assert not threadpool.in_worker()
+
+
+def test_run_propagates_errors_and_restores_the_blas_thread_count():
+    blas = threadpool._openblas()
+    before = blas[1]() if blas is not None else None
+
+    def work(a):
+        if a == 1:
+            raise ValueError("share 1 failed")
+        return a
+
+    with pytest.raises(ValueError, match="share 1 failed"):
+        threadpool.run(work, [(0,), (1,)])
+    if blas is not None:
+        assert blas[1]() == before
+
+
+def test_set_workers_overrides_and_restores():
+    default = threadpool.workers()
+    with threadpool.set_workers(5):
+        assert threadpool.workers() == 5
+        with threadpool.set_workers(1):
+            assert threadpool.workers() == 1
+        assert threadpool.workers() == 5
+    assert threadpool.workers() == default
+
+
+def _conv_in_child(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    with threadpool.set_workers(2), mt.no_grad():
+        return mt.nn.functional.conv2d(mt.tensor(x), mt.tensor(w), padding=1).numpy()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_gets_a_working_pool():
+    """DataLoader workers are forked: the parent's pool threads do not exist in the child, which must start its
+    own pool instead of waiting on them forever."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((4, 3, 6, 6)), rng.standard_normal((5, 3, 3, 3))
+    parent = _conv_in_child(x, w)  # the parent's pool now exists
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_conv_in_child, (x, w)).get(timeout=120)
+    np.testing.assert_array_equal(child, parent)
