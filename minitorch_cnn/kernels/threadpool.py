@@ -91,17 +91,24 @@ def run(fn: Callable[..., Any], parts: Sequence[tuple]) -> list:
     if len(parts) == 1:
         return [fn(*parts[0])]
     n = len(parts)
-    if _pool[0] is None or _pool[1] < n:
+    if _pool[0] is None or _pool[1] < n - 1:
         if _pool[0] is not None:
             _pool[0].shutdown(wait=False)
-        _pool[0], _pool[1] = ThreadPoolExecutor(n, "minitorch-batch", initializer=_init_worker), n
+        _pool[0], _pool[1] = ThreadPoolExecutor(n - 1, "minitorch-batch", initializer=_init_worker), n - 1
     blas = _openblas()
     prev = blas[1]() if blas is not None else 1
     if blas is not None:
         blas[0](1)
     try:
-        futures = [_pool[0].submit(fn, *p) for p in parts]
-        return [f.result() for f in futures]
+        # the calling thread runs the first share itself (as a worker: single-threaded kernels), so only the
+        # others pay a hand-off to the pool
+        futures = [_pool[0].submit(fn, *p) for p in parts[1:]]
+        _state.worker = True
+        try:
+            first = fn(*parts[0])
+        finally:
+            _state.worker = False
+        return [first] + [f.result() for f in futures]
     finally:
         if blas is not None:
             blas[0](prev)
