@@ -52,6 +52,15 @@ def _parts(n: int, xp: Any) -> list[tuple[int, int]]:
     return threadpool.split(n, threadpool.workers() if xp is np else 1)
 
 
+def _summed(shares: list) -> Any:
+    """The shares' partial sums added in order (None when they were not computed)."""
+    total = shares[0]
+    if total is not None:
+        for part in shares[1:]:
+            total += part
+    return total
+
+
 class Conv2d(Function):
     """y[n, o] = b[o] + Σ_{c in o's group, i, j} W[o, c, i, j] · x_pad[n, c, oh·sh + i·dh, ow·sw + j·dw].
 
@@ -113,17 +122,8 @@ class Conv2d(Function):
         parts = _parts(N, xp)
         dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x else None
         sums = threadpool.run(self._backward_part, [(g, dx, a, z, len(parts)) for a, z in parts])
-        dw = db = None
-        if need_w:  # the shares' partial sums, added in order
-            dw = sums[0][0]
-            for part in sums[1:]:
-                dw += part[0]
-            dw = dw.reshape(O, C // G, kh, kw)
-        if self.need_b:
-            db = sums[0][1]
-            for part in sums[1:]:
-                db += part[1]
-        return dx, dw, db
+        dw, db = _summed([s[0] for s in sums]), _summed([s[1] for s in sums])
+        return dx, (dw.reshape(O, C // G, kh, kw) if need_w else None), db
 
     def _backward_part(self, g: Any, dx: Any, a: int, z: int, shares: int) -> tuple:
         """dx[a:z] and this share's sums for dW and db, chunk by chunk."""
