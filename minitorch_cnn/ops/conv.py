@@ -123,7 +123,8 @@ class Conv2d(Function):
         dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x else None
         sums = threadpool.run(self._backward_part, [(g, dx, a, z, len(parts)) for a, z in parts])
         dw, db = _summed([s[0] for s in sums]), _summed([s[1] for s in sums])
-        return dx, (dw.reshape(O, C // G, kh, kw) if need_w else None), db
+        dw = dw.reshape(O, C // G, kh, kw).astype(g.dtype) if need_w else None
+        return dx, dw, (db.astype(g.dtype) if db is not None else None)
 
     def _backward_part(self, g: Any, dx: Any, a: int, z: int, shares: int) -> tuple:
         """dx[a:z] and this share's sums for dW and db, chunk by chunk."""
@@ -135,8 +136,11 @@ class Conv2d(Function):
         need_x, need_w = self.w is not None, self.x is not None
         budget = (g.itemsize * math.prod(self.x_shape) + g.nbytes) // shares
         step = _chunks(z - a, K * L * g.itemsize, budget, xp)
-        dw = xp.zeros((G, O // G, Kg), dtype=g.dtype) if need_w else None
-        db = xp.zeros(O, dtype=g.dtype) if self.need_b else None
+        # dW and db add up their chunks and shares in float64: float32 partial sums can cancel (a bias whose
+        # gradient is near zero), and adding them in another order than one whole-batch sum then lost ~1e-5 of
+        # the result (found by test_conv)
+        dw = xp.zeros((G, O // G, Kg), dtype=np.float64) if need_w else None
+        db = xp.zeros(O, dtype=np.float64) if self.need_b else None
         im2col, col2im = kernels.get("im2col", g), kernels.get("col2im", g)
         g_buf, col_buf = workspace.take((O * step * L,), g.dtype, g), workspace.take((K * step * L,), g.dtype, g)
         for n0 in range(a, z, step):
@@ -146,7 +150,7 @@ class Conv2d(Function):
             g2.reshape(O, n1 - n0, oh, ow)[...] = g[n0:n1].transpose(1, 0, 2, 3)  # (O, m): the GEMMs' layout
             gg = g2.reshape(G, O // G, m)
             if db is not None:
-                db += g2.sum(axis=1)  # dL/db[o] = Σ_{n, oh, ow} g[n, o, oh, ow]
+                db += g2.sum(axis=1, dtype=np.float64)  # dL/db[o] = Σ_{n, oh, ow} g[n, o, oh, ow]
             cols = col_buf[: K * m].reshape(K, m)
             if need_w:
                 # dL/dW += g · colsᵀ per group: (G, O/G, m) @ (G, m, C/G·kh·kw)
