@@ -20,15 +20,6 @@ DTYPES = (np.float64, np.float32)
 CPU_KERNELS = dispatch.available("cpu")  # every path is held against torch, not only the one "auto" picks
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _torch_single_thread():
-    """Tiny ops: torch's thread pool only adds sync cost, and spins badly when the cores are shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(autouse=True, params=[1, 3], ids=["whole batch", "batch split over 3 threads"])
 def _batch_split(request):
     """Every test runs with the batch whole on the calling thread and split over kernels.threadpool's threads

@@ -25,15 +25,6 @@ OURS = dict(
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _torch_single_thread():
-    """Tiny ops: torch's thread pool only adds sync cost, and spins badly when the cores are shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def values(rng, shape, kind):
     """Test inputs: distinct normals, small integers (many ties), or with NaN / -inf sprinkled in."""
     if kind == "normal":
