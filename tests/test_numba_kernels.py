@@ -197,6 +197,29 @@ def test_batch_norm_kernels_match_the_reference_and_torch(dtype, batch_stats, af
     assert numba_kernels.batch_norm_backward(g, x, mean, var, w, 1e-5, batch_stats, False)[0] is None
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (3, 4, 5, 6), (2, 9, 1)])
+def test_relu_kernels_match_the_reference_and_torch_bit_for_bit(dtype, shape):
+    """Forward and backward exactly as torch's relu / threshold_backward, including NaN outputs, exact zeros and
+    a non-finite gradient at a dead unit (0, as torch), on contiguous and transposed inputs."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    flat_x, flat_g = x.reshape(-1), g.reshape(-1)
+    flat_x[:3] = [np.nan, 0.0, -1.0]
+    flat_g[2] = np.inf  # at a unit whose output is 0
+    for xx, gg in ((x, g), (x.T, g.T)):
+        tx = torch.tensor(xx, requires_grad=True)
+        ty = torch.relu(tx)
+        ty.backward(torch.tensor(gg))
+        y, y_ref = both("relu_forward", xx)
+        dx, dx_ref = both("relu_backward", gg, y)
+        for ours, ref, want in ((y, y_ref, ty), (dx, dx_ref, tx.grad)):
+            assert ours.dtype == dtype and ours.shape == xx.shape
+            np.testing.assert_array_equal(ours, ref)
+            np.testing.assert_array_equal(ours, want.detach().numpy())
+
+
 def test_max_pool_nan_wins_as_in_torch():
     x = np.array([[[[1.0, np.nan, 3.0, 2.0], [np.nan, 0.0, 5.0, 4.0]]]])
     y, idx = numba_kernels.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (1, 2))

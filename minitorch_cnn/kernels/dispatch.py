@@ -38,6 +38,8 @@ KERNELS = (
     "avg_pool2d_backward",
     "batch_norm_forward",
     "batch_norm_backward",
+    "relu_forward",
+    "relu_backward",
 )
 DEVICES = {"numpy": ("cpu", "cuda"), "numba": ("cpu",), "cupy": ("cuda",)}  # the arrays each path runs on
 _AUTO = {"cpu": ("numba", "numpy"), "cuda": ("cupy", "numpy")}  # fastest first

@@ -29,6 +29,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from . import numpy_kernels
 from .threadpool import in_worker
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
@@ -501,3 +502,44 @@ def batch_norm_backward(
         np.ascontiguousarray(var, dtype=np.float64), w, float(eps), N, C, L, batch_stats, need_x, sum_g, sum_gx,
     )
     return (dx if need_x else None), sum_g, sum_gx
+
+
+# ---- ReLU -------------------------------------------------------------------------------------------
+# One fused, branch-free pass each. NumPy's maximum checks for NaN and its where/masks branch on every
+# element: on (64, 16, 32, 32) float32 these ran 0.15 ms forward (np.maximum 0.51) and 0.24 ms backward
+# (g * (out > 0) 0.47, np.where 4.7), single-threaded, measured.
+
+_RELU_DTYPES = (np.float32, np.float64)
+
+
+@njit(parallel=True, cache=True)
+def _relu_forward(x, y):  # pragma: no cover - compiled
+    zero = x.dtype.type(0)
+    for k in prange(x.size):
+        v = x[k]
+        y[k] = zero if v <= zero else v  # NaN <= 0 is false: NaN stays
+
+
+@njit(parallel=True, cache=True)
+def _relu_backward(g, out, dx):  # pragma: no cover - compiled
+    zero = g.dtype.type(0)
+    for k in prange(g.size):
+        dx[k] = zero if out[k] <= zero else g[k]
+
+
+def relu_forward(x: Any) -> Any:
+    """x (any shape) → max(x, 0), as the reference (other dtypes than float32/float64 run it)."""
+    if x.dtype.type not in _RELU_DTYPES:
+        return numpy_kernels.relu_forward(x)
+    y = np.empty(x.shape, dtype=x.dtype)
+    _pick(_relu_forward, x.size)(_flat(x), y.reshape(-1))
+    return y
+
+
+def relu_backward(g: Any, out: Any) -> Any:
+    """g, out (same shape) → dx = 0 where out <= 0, else g, as the reference."""
+    if g.dtype.type not in _RELU_DTYPES or out.dtype != g.dtype:
+        return numpy_kernels.relu_backward(g, out)
+    dx = np.empty(g.shape, dtype=g.dtype)
+    _pick(_relu_backward, g.size)(_flat(g), _flat(out), dx.reshape(-1))
+    return dx

@@ -293,3 +293,17 @@ def batch_norm_backward(
         else:
             dx = g * scale
     return dx, sum_g, sum_gx
+
+
+# ---- ReLU -----------------------------------------------------------------------------------------
+
+
+def relu_forward(x: Any) -> Any:
+    """x (any shape) → max(x, 0) in x's dtype; a NaN stays NaN (torch's clamp_min)."""
+    return backend.array_module(x).maximum(x, 0)
+
+
+def relu_backward(g: Any, out: Any) -> Any:
+    """g, out: the same shape → dx = 0 where out <= 0, else g (torch's threshold_backward: an output
+    that is NaN passes g on, and a dead unit's gradient is 0 even when g is not finite)."""
+    return backend.array_module(g).where(out <= 0, 0, g)
