@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 pytest.importorskip("numba")
 
 import minitorch_cnn as mt  # noqa: E402
-from minitorch_cnn.kernels import dispatch, numba_kernels, numpy_kernels  # noqa: E402
+from minitorch_cnn.kernels import dispatch, numba_kernels, numpy_kernels, threadpool  # noqa: E402
 from minitorch_cnn.ops.pooling import _avg_divisors, _out_len  # noqa: E402
 from tests._parity import TOL, rel_err  # noqa: E402
 
@@ -35,11 +35,15 @@ def _restore_choice(monkeypatch):
     dispatch.set_kernels(None)
 
 
-@pytest.fixture(autouse=True, params=["one thread", "threaded"])
+@pytest.fixture(autouse=True, params=["one thread", "threaded", "split"])
 def _twin(request, monkeypatch):
     """Every test runs both compilations of each kernel: the single-threaded twin (what small inputs get)
-    and the threaded one (forced by a zero threshold)."""
+    and the threaded one (forced by a zero threshold); "split": the batch-norm kernels' channels split over
+    three threads of ``threadpool``, each running the twin."""
     monkeypatch.setattr(numba_kernels, "PARALLEL_MIN_WORK", 0 if request.param == "threaded" else 1 << 62)
+    monkeypatch.setattr(numba_kernels, "SPLIT_MIN_WORK", 0 if request.param == "split" else 1 << 62)
+    with threadpool.set_workers(3 if request.param == "split" else 1):
+        yield
 
 
 def both(name: str, *args):
