@@ -45,20 +45,31 @@ def apply_threads(n: int) -> None:
         pass
 
 
+# Each turn starts with one untimed call of the side whose turn it is. torch's OpenMP workers spin for several
+# milliseconds after its last parallel region (its default wait policy, which its own speed relies on), and
+# that spin took a core from whichever side ran next: LeNet-5's step on 2 threads read 9.8 ms alone and 14.7
+# ms timed right after torch's; with the settling call, 10.7-11.2 ms. torch keeps its default, and the same
+# rule applies to both sides.
+TURN = 3  # timed calls per turn, after the settling call
+
+
 def interleaved(fns: dict[str, Callable[[], Any]], repeats: int, warmup: int, sync: Callable[[], None]) -> dict:
-    """Median seconds of each callable, timed in turns (a, b, a, b, ...) so noise hits both sides alike."""
+    """Median seconds of each callable, timed in turns (a: settle, then TURN timed calls; b: the same; a, ...)
+    so noise hits both sides alike and neither times the other's idle threads (see above)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
             sync()
     times: dict[str, list[float]] = {k: [] for k in fns}
-    for _ in range(repeats):
+    while any(len(v) < repeats for v in times.values()):
         for name, fn in fns.items():
-            sync()
-            t0 = time.perf_counter()
             fn()
             sync()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(min(TURN, repeats - len(times[name]))):
+                t0 = time.perf_counter()
+                fn()
+                sync()
+                times[name].append(time.perf_counter() - t0)
     return {k: {"median_s": statistics.median(v), "min_s": min(v), "runs": len(v)} for k, v in times.items()}
 
 

@@ -5,7 +5,8 @@
     python -m benchmarks.run --models lenet5 cifar_cnn --repeats 20
 
 Both sides get the same weights, batch, dtype (float32) and thread count; steps are timed in turns
-(ours, torch, ours, ...) after a warm-up, and the figure to read is the median ratio ours/torch.
+(ours, torch, ours, ...; each turn one untimed call, then a few timed ones: ``harness.TURN``) after a warm-up,
+and the figure to read is the median ratio ours/torch.
 On CUDA both sides compute in true float32 (torch's TF32 is turned off, as CuPy's default cuBLAS is), every
 timed call ends in a device synchronisation, and torch runs twice in the same turns: with
 ``cudnn.benchmark`` off (its default: heuristic algorithm choice) and on (autotuned during the warm-up).
