@@ -100,6 +100,63 @@ def test_im2col_and_col2im_match_the_reference_and_torch_unfold_fold(dtype, geo,
     close(dx, folded, dtype, "col2im vs fold")
 
 
+def chunks_both(dtype, geo, groups, o_per_group, step, bias, seed):
+    """conv2d_forward_chunks and conv2d_backward_chunks of both paths on the same arrays, one share [1, N)
+    (the first sample left out) in chunks of ``step``: ((y, dx, dw, db) numba, (the same) reference)."""
+    shape, k, s, p, d, _, out = geo
+    n, c = shape[:2]
+    shape = (n + 1, c * groups, *shape[2:])
+    O, L = o_per_group * groups, out[0] * out[1]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((O, c, *k)).astype(dtype)
+    b = rng.standard_normal(O).astype(dtype) if bias else None
+    g = rng.standard_normal((shape[0], O, *out)).astype(dtype)
+    K = shape[1] * k[0] * k[1]
+    results = []
+    for module in (numba_kernels, numpy_kernels):
+        y, dx = np.zeros((shape[0], O, *out), dtype), np.zeros(shape, dtype)
+        bufs = [np.empty(K * step * L, dtype), np.empty(O * step * L, dtype)]
+        module.conv2d_forward_chunks(x, w, b, y, 1, shape[0], step, *bufs, groups, k, s, p, d, out)
+        dw, db = module.conv2d_backward_chunks(
+            g, x, w, dx, shape, 1, shape[0], step, bufs[1], bufs[0], groups, bias, k, s, p, d, out
+        )
+        results.append((y, dx, dw, db))
+    return results
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=40, deadline=None)
+@given(geo=geometries(pool=False), groups=st.integers(1, 3), o_per_group=st.integers(1, 3), step=st.integers(1, 3),
+       bias=st.booleans(), seed=st.integers(0, 2**16))
+def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed):
+    """The one-call conv loop (im2col, OpenBLAS's GEMMs called from Numba, col2im) against the reference's
+    Python loop over the same kernels and numpy.matmul: y, dx and dW bit for bit, db (float64 sums in
+    another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop."""
+    ours, ref = chunks_both(dtype, geo, groups, o_per_group, step, bias, seed)
+    for what, a, r in zip(("y", "dx", "dW"), ours, ref):
+        np.testing.assert_array_equal(a, r, err_msg=what)
+    if bias:
+        np.testing.assert_allclose(ours[3], ref[3], rtol=1e-13, atol=1e-13 * np.abs(ref[3]).max(), err_msg="db")
+    else:
+        assert ours[3] is None and ref[3] is None
+
+
+def test_conv_chunks_run_in_one_call_where_numpys_openblas_is_found(monkeypatch):
+    """The fast loop really runs (the reference's would raise here) wherever NumPy's OpenBLAS can be reached."""
+    if numba_kernels._gemm(np.dtype(np.float32)) is None:
+        pytest.skip("NumPy's BLAS is not the 64-bit-integer OpenBLAS its wheels ship: the reference's loop runs")
+
+    def refuse(*args):
+        raise AssertionError("the reference's loop ran")
+
+    monkeypatch.setattr(numpy_kernels, "conv2d_forward_chunks", refuse)
+    monkeypatch.setattr(numpy_kernels, "conv2d_backward_chunks", refuse)
+    y = mt.nn.functional.conv2d(mt.tensor(np.ones((2, 3, 6, 6), np.float32), requires_grad=True),
+                                mt.tensor(np.ones((4, 3, 3, 3), np.float32), requires_grad=True))
+    y.backward(mt.tensor(np.ones(y.shape, np.float32)))
+
+
 def pool_input(rng, shape, dtype, ties: bool):
     """Distinct values, or few distinct integers so that windows hold tied maxima."""
     return (rng.integers(0, 3, shape) if ties else rng.standard_normal(shape)).astype(dtype)

@@ -31,6 +31,8 @@ ENV_VAR = "MINITORCH_KERNELS"
 KERNELS = (
     "im2col",
     "col2im",
+    "conv2d_forward_chunks",
+    "conv2d_backward_chunks",
     "max_pool2d_forward",
     "adaptive_max_pool2d_forward",
     "max_pool2d_backward",

@@ -21,6 +21,7 @@ very first run on a machine pays it; ``dispatch`` imports this module lazily, ne
 
 from __future__ import annotations
 
+import ctypes
 import os
 import types
 from typing import Any
@@ -29,7 +30,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import numpy_kernels, threadpool
+from . import blas, numpy_kernels, threadpool
+from .blas import NO_TRANS, ROW_MAJOR, TRANS
 from .threadpool import in_worker
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
@@ -202,6 +204,142 @@ def col2im(
     geometry = (*kernel_size, *stride, *padding, *dilation, *out_size)
     _pick(_col2im, cols.size)(_flat(cols), dx.reshape(-1), *x_shape, *geometry)
     return dx
+
+
+# ---- convolution: whole shares in one call ----------------------------------------------------------
+# A thread of ``threadpool`` ran its share of a conv as a Python loop over chunks: im2col, GEMM, the output's
+# transpose, each a call that drops and retakes the GIL. With two threads each retake waited on the other's
+# Python, a wake-up of ~50 µs on the 2-core VM, dozens a share. Here the loop is one compiled call without the
+# GIL: im2col and col2im are the single-threaded twins, the GEMMs are NumPy's own OpenBLAS ``cblas_?gemm``
+# (``blas.gemm``: the same routine ``numpy.matmul`` calls), passed in as a first-class function. Where that
+# OpenBLAS is not found (or is not the 64-bit-integer build NumPy's wheels ship), the reference's loop runs.
+# It runs too when a GEMM has a side of 1: NumPy's matmul then calls gemv or dot, whose sums are ordered
+# otherwise; in every other case the GEMMs are NumPy's calls exactly, so dx and dW keep the reference's bits
+# (checked over a grid of shapes). db's float64 sums run in order here, pairwise in NumPy: equal to rounding.
+
+_im2col_one, _col2im_one = _twin(_im2col), _twin(_col2im)
+_gemms: dict[Any, Any] = {}
+
+
+def _gemm(dtype: Any) -> Any:
+    """``blas.gemm(dtype)`` when its integers are 64-bit (the build this was tested with), else None."""
+    if dtype not in _gemms:
+        found = blas._library()
+        _gemms[dtype] = blas.gemm(dtype) if found is not None and found[3] is ctypes.c_int64 else None
+    return _gemms[dtype]
+
+
+def _fused(gemm: Any, out: Any, *sides: int) -> bool:
+    """Whether the one-call loop can run: a GEMM found, ``out`` (None or written in place) C-contiguous and no
+    GEMM side (O/G, C/G·kh·kw, OH·OW) of 1."""
+    return gemm is not None and (out is None or out.flags.c_contiguous) and min(sides) >= 2
+
+
+@njit(cache=True, nogil=True)
+def _conv_forward_chunks(gemm, one, zero, x, w, b, has_b, y, a, z, step, cols, ybuf, G, O, C, H, W,
+                         kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
+    # x: (N, C, H, W), w: (O, C/G·kh·kw), b: (O,), y: (N, O, oh, ow), cols: (C·kh·kw, m), ybuf: (O, m); all flat
+    Og, Kg, L = O // G, C // G * kh * kw, oh * ow
+    isz, plane = _u(x.itemsize), C * H * W
+    for n0 in range(a, z, step):
+        n = min(z, n0 + step) - n0
+        m = n * L
+        _im2col_one(x[n0 * plane:(n0 + n) * plane], cols, n, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
+        for grp in range(G):  # ybuf[group] (O/G, m) = w[group] (O/G, C/G·kh·kw) @ cols[group] (C/G·kh·kw, m)
+            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, Og, m, Kg, one, w.ctypes.data + _u(grp * Og * Kg) * isz, Kg,
+                 cols.ctypes.data + _u(grp * Kg * m) * isz, m, zero, ybuf.ctypes.data + _u(grp * Og * m) * isz, m)
+        for s in range(n):  # (O, n, L) → y[n0 + s, o], the bias added
+            for o in range(O):
+                src, dst = _u(o * m + s * L), _u(((n0 + s) * O + o) * L)
+                if has_b:
+                    bo = b[o]
+                    for k in range(_u(L)):
+                        y[dst + k] = ybuf[src + k] + bo
+                else:
+                    for k in range(_u(L)):
+                        y[dst + k] = ybuf[src + k]
+
+
+def conv2d_forward_chunks(
+    x: Any, w: Any, b: Any, y: Any, a: int, z: int, step: int, col_buf: Any, y_buf: Any, groups: int,
+    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+) -> None:
+    """As the reference (y[a:z] written), in one call without the GIL."""
+    O, kg = w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]
+    gemm = _gemm(x.dtype)
+    if not _fused(gemm, y, O // groups, kg, out_size[0] * out_size[1]):
+        numpy_kernels.conv2d_forward_chunks(
+            x, w, b, y, a, z, step, col_buf, y_buf, groups, kernel_size, stride, padding, dilation, out_size
+        )
+        return
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+    bias = np.empty(0, x.dtype) if b is None else _flat(b)
+    N, C, H, W = x.shape
+    _conv_forward_chunks(
+        gemm, one, zero, _flat(x), _flat(w), bias, b is not None, y.reshape(-1), a, z, step, col_buf.reshape(-1),
+        y_buf.reshape(-1), groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _conv_backward_chunks(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, has_b, tmp, a, z, step,
+                          gbuf, cols, G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover
+    # g: (N, O, oh, ow), x, dx: (N, C, H, W), w: (O, C/G·kh·kw), dw_sum: float64 (O, C/G·kh·kw), db_sum: float64
+    # (O,), tmp: (O, C/G·kh·kw), gbuf: (O, m), cols: (C·kh·kw, m); all flat
+    Og, Kg, L = O // G, C // G * kh * kw, oh * ow
+    isz, plane = _u(g.itemsize), C * H * W
+    for n0 in range(a, z, step):
+        n = min(z, n0 + step) - n0
+        m = n * L
+        for s in range(n):  # g[n0 + s, o] → gbuf (O, m): the GEMMs' layout
+            for o in range(O):
+                src, dst = _u(((n0 + s) * O + o) * L), _u(o * m + s * L)
+                for k in range(_u(L)):
+                    gbuf[dst + k] = g[src + k]
+        if has_b:  # dL/db[o] = Σ g[n, o, :, :], in float64
+            for o in range(O):
+                acc = 0.0
+                for k in range(_u(o * m), _u(o * m + m)):
+                    acc += gbuf[k]
+                db_sum[o] += acc
+        if has_x:  # dL/dW += g · colsᵀ per group: (O/G, m) @ (m, C/G·kh·kw)
+            _im2col_one(x[n0 * plane:(n0 + n) * plane], cols, n, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
+            for grp in range(G):
+                gemm(ROW_MAJOR, NO_TRANS, TRANS, Og, Kg, m, one, gbuf.ctypes.data + _u(grp * Og * m) * isz, m,
+                     cols.ctypes.data + _u(grp * Kg * m) * isz, m, zero, tmp.ctypes.data + _u(grp * Og * Kg) * isz, Kg)
+            for k in range(dw_sum.size):
+                dw_sum[k] += tmp[k]
+        if has_dx:  # dL/dcols = Wᵀ · g per group: (C/G·kh·kw, O/G) @ (O/G, m); then col2im into dx
+            for grp in range(G):
+                gemm(ROW_MAJOR, TRANS, NO_TRANS, Kg, m, Og, one, w.ctypes.data + _u(grp * Og * Kg) * isz, Kg,
+                     gbuf.ctypes.data + _u(grp * Og * m) * isz, m, zero, cols.ctypes.data + _u(grp * Kg * m) * isz, m)
+            _col2im_one(cols, dx[n0 * plane:(n0 + n) * plane], n, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow)
+
+
+def conv2d_backward_chunks(
+    g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, a: int, z: int, step: int, g_buf: Any, col_buf: Any,
+    groups: int, need_b: bool, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+) -> tuple[Any, Any]:
+    """As the reference (dx[a:z] written; the float64 sums for dW and db returned), in one call without the GIL."""
+    O, C = g.shape[1], x_shape[1]
+    kg = C // groups * kernel_size[0] * kernel_size[1]
+    gemm = _gemm(g.dtype)
+    if not _fused(gemm, dx, O // groups, kg, out_size[0] * out_size[1]):
+        return numpy_kernels.conv2d_backward_chunks(
+            g, x, w, dx, x_shape, a, z, step, g_buf, col_buf, groups, need_b,
+            kernel_size, stride, padding, dilation, out_size,
+        )
+    dw = np.zeros((groups, O // groups, kg)) if x is not None else None
+    db = np.zeros(O) if need_b else None
+    empty = np.empty(0, g.dtype)
+    _conv_backward_chunks(
+        gemm, g.dtype.type(1), g.dtype.type(0), _flat(g), empty if x is None else _flat(x), x is not None,
+        empty if w is None else _flat(w), empty if dx is None else dx.reshape(-1), dx is not None,
+        np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db, need_b,
+        np.empty(O * kg, g.dtype), a, z, step, g_buf.reshape(-1), col_buf.reshape(-1), groups, O, *x_shape[1:],
+        *kernel_size, *stride, *padding, *dilation, *out_size,
+    )
+    return dw, db
 
 
 # ---- max pooling ------------------------------------------------------------------------------------

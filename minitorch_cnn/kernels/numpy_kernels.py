@@ -111,6 +111,86 @@ def col2im(
     return dx
 
 
+def _kernel(name: str, arr: Any) -> Any:
+    """The chosen path's kernel ``name`` for ``arr`` (imported here: ``dispatch`` imports this module)."""
+    from . import dispatch
+
+    return dispatch.get(name, arr)
+
+
+def conv2d_forward_chunks(
+    x: Any, w: Any, b: Any, y: Any, a: int, z: int, step: int, col_buf: Any, y_buf: Any, groups: int,
+    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+) -> None:
+    """y[a:z] = conv2d(x[a:z]) + b, ``step`` samples at a time: im2col into ``col_buf``, one GEMM per group
+    into ``y_buf``, then (O, m) → (n, O, OH, OW) with the bias added.
+
+    x: (N, C, H, W); w: (O, C/G, kh, kw); b: (O,) or None; y: (N, O, OH, OW), written; col_buf, y_buf: flat
+    buffers of at least C·kh·kw·step·OH·OW and O·step·OH·OW elements. im2col is the chosen path's.
+    """
+    xp = backend.array_module(x)
+    O, cg, kh, kw = w.shape
+    G, L, K = groups, out_size[0] * out_size[1], x.shape[1] * kh * kw
+    im2col = _kernel("im2col", x)
+    wg = w.reshape(G, O // G, -1)  # (G, O/G, C/G·kh·kw)
+    geometry = (kernel_size, stride, padding, dilation, out_size)
+    for n0 in range(a, z, step):
+        n1 = min(z, n0 + step)
+        m = (n1 - n0) * L
+        cols = im2col(x[n0:n1], *geometry, out=col_buf[: K * m].reshape(K, m))  # (C·kh·kw, m)
+        y2 = y_buf[: O * m].reshape(O, m)
+        # one GEMM per group: (G, O/G, C/G·kh·kw) @ (G, C/G·kh·kw, m) → (G, O/G, m) = (O, m)
+        xp.matmul(wg, cols.reshape(G, cg * kh * kw, m), out=y2.reshape(G, O // G, m))
+        src, dst = y2.reshape(O, n1 - n0, *out_size), y[n0:n1].transpose(1, 0, 2, 3)
+        if b is None:
+            dst[...] = src
+        else:
+            xp.add(src, b.reshape(O, 1, 1, 1), out=dst)
+
+
+def conv2d_backward_chunks(
+    g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, a: int, z: int, step: int, g_buf: Any, col_buf: Any,
+    groups: int, need_b: bool, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+) -> tuple[Any, Any]:
+    """Samples [a, z) of conv2d's backward, ``step`` at a time: dx[a:z] (when dx is given) and these samples'
+    float64 sums for dW (G, O/G, C/G·kh·kw) (when x is given) and db (O,) (when ``need_b``), else None.
+
+    g: (N, O, OH, OW); x: the input (N, C, H, W) = ``x_shape`` or None; w: (O, C/G, kh, kw) or None (then dx
+    is None); g_buf, col_buf: flat buffers of at least O·step·OH·OW and C·kh·kw·step·OH·OW elements.
+    im2col/col2im are the chosen path's.
+    """
+    xp = backend.array_module(g)
+    O, oh, ow = g.shape[1:]
+    C = x_shape[1]
+    (kh, kw), G = kernel_size, groups
+    L, K, Kg = oh * ow, C * kh * kw, C // G * kh * kw
+    geometry = (kernel_size, stride, padding, dilation, out_size)
+    # dW and db add up their chunks in float64: float32 partial sums can cancel (a bias whose gradient is near
+    # zero), and adding them in another order than one whole-batch sum then lost ~1e-5 of the result
+    dw = xp.zeros((G, O // G, Kg), dtype=np.float64) if x is not None else None
+    db = xp.zeros(O, dtype=np.float64) if need_b else None
+    im2col, col2im = _kernel("im2col", g), _kernel("col2im", g)
+    for n0 in range(a, z, step):
+        n1 = min(z, n0 + step)
+        m = (n1 - n0) * L
+        g2 = g_buf[: O * m].reshape(O, m)
+        g2.reshape(O, n1 - n0, oh, ow)[...] = g[n0:n1].transpose(1, 0, 2, 3)  # (O, m): the GEMMs' layout
+        gg = g2.reshape(G, O // G, m)
+        if db is not None:
+            db += g2.sum(axis=1, dtype=np.float64)  # dL/db[o] = Σ_{n, oh, ow} g[n, o, oh, ow]
+        cols = col_buf[: K * m].reshape(K, m)
+        if dw is not None:
+            # dL/dW += g · colsᵀ per group: (G, O/G, m) @ (G, m, C/G·kh·kw)
+            im2col(x[n0:n1], *geometry, out=cols)
+            dw += xp.matmul(gg, cols.reshape(G, Kg, m).transpose(0, 2, 1))
+        if dx is not None:
+            # dL/dcols = Wᵀ · g per group: (G, C/G·kh·kw, O/G) @ (G, O/G, m) → (C·kh·kw, m)
+            xp.matmul(w.reshape(G, O // G, -1).transpose(0, 2, 1), gg, out=cols.reshape(G, Kg, m))
+            # dL/dx: each column entry flows back to the input pixel im2col copied it from
+            col2im(cols, (n1 - n0, *x_shape[1:]), *geometry, out=dx[n0:n1])
+    return dw, db
+
+
 # ---- max pooling ------------------------------------------------------------------------------
 
 

@@ -21,7 +21,6 @@ batches would share the BLAS setting.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -29,38 +28,18 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from . import blas
+
 _state = threading.local()  # .worker: True on the pool's threads
 _blas: list[Any] = []  # [(set_num_threads, get_num_threads)] once looked up; [None] when unavailable
 _pool: list[Any] = [None, 0]  # the executor and its thread count
 _override: list[int | None] = [None]  # set_workers(): a fixed count instead of BLAS's
 
 
-def _symbol(lib: Any, names: tuple[str, ...]) -> Any:
-    return next((getattr(lib, n) for n in names if hasattr(lib, n)), None)
-
-
 def _openblas() -> Any:
     """(set_num_threads, get_num_threads) of the OpenBLAS NumPy loaded, or None."""
     if not _blas:
-        found = None
-        try:
-            with open("/proc/self/maps") as f:
-                paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower() and "/" in line})
-        except OSError:
-            paths = []
-        for path in paths:
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            names = ("openblas_{}_num_threads", "scipy_openblas_{}_num_threads64_", "openblas_{}_num_threads64_")
-            setter = _symbol(lib, tuple(n.format("set") for n in names))
-            getter = _symbol(lib, tuple(n.format("get") for n in names))
-            if setter is not None and getter is not None:
-                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
-                found = (setter, getter)
-                break
-        _blas.append(found)
+        _blas.append(blas.thread_switch())
     return _blas[0]
 
 
