@@ -145,6 +145,19 @@ def test_adaptive_pools_match_torch(cfg):
     check("adaptive_max_pool2d", values(rng, shape, kind), out, seed=seed, return_indices=True)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [(8, 8), (7, 5), (1, 13)])
+def test_global_average_pooling_backward_gives_torchs_bits(dtype, size):
+    """Output 1×1 (a ResNet's head) takes its own backward, g / (H·W) broadcast: exactly torch's gradient."""
+    rng = np.random.default_rng(3)
+    x, g = rng.standard_normal((3, 4, *size)).astype(dtype), rng.standard_normal((3, 4, 1, 1)).astype(dtype)
+    ours = mt.tensor(x, requires_grad=True)
+    adaptive_avg_pool2d(ours, 1).backward(mt.tensor(g))
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.adaptive_avg_pool2d(theirs, 1).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
 def test_max_pool2d_ties_go_to_the_first_maximum_in_row_major_order():
     x = np.array([[[[1.0, 3, 3], [3, 2, 3], [0, 3, 1]]]])
     X = mt.tensor(x, requires_grad=True)

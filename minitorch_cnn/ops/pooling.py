@@ -68,6 +68,11 @@ class AdaptiveAvgPool2d(Function):
         xp = backend.array_module(g)
         N, C, oh, ow = g.shape
         H, W = self.a_h.shape[1], self.a_w.shape[1]
+        if oh == ow == 1:
+            # global average pooling (ResNets' head): every pixel gets g / (H·W), torch's bits; the two
+            # outer-product GEMMs below took 1.1 ms of a small ResNet's 60 ms step for this
+            d = g / g.dtype.type(H * W)
+            return xp.ascontiguousarray(xp.broadcast_to(d, (N, C, H, W))), None, None
         u = g.reshape(-1, ow) @ self.a_w  # (N·C·OH, W)
         u = u.reshape(N * C, oh, W).transpose(0, 2, 1).reshape(-1, oh) @ self.a_h  # (N·C·W, H)
         return xp.ascontiguousarray(u.reshape(N, C, W, H).transpose(0, 1, 3, 2)), None, None
