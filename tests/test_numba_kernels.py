@@ -157,6 +157,22 @@ def test_conv_chunks_run_in_one_call_where_numpys_openblas_is_found(monkeypatch)
     y.backward(mt.tensor(np.ones(y.shape, np.float32)))
 
 
+def test_conv_chunks_refuse_short_buffers_and_wrong_shapes_before_any_work():
+    x, w = np.ones((2, 3, 6, 6), np.float32), np.ones((4, 3, 3, 3), np.float32)
+    y = np.zeros((2, 4, 4, 4), np.float32)
+    geo = ((3, 3), (1, 1), (0, 0), (1, 1), (4, 4))
+    cols, ybuf = np.empty(27 * 2 * 16, np.float32), np.empty(4 * 2 * 16, np.float32)
+    with pytest.raises(ValueError, match="col_buf should be a contiguous float32 buffer of at least 864"):
+        numba_kernels.conv2d_forward_chunks(x, w, None, y, 0, 2, 2, cols[:-1], ybuf, 1, *geo)
+    with pytest.raises(ValueError, match=r"y should be \(2, 4, 4, 4\) float32, got \(2, 4, 4, 4\) float64"):
+        numba_kernels.conv2d_forward_chunks(x, w, None, y.astype(np.float64), 0, 2, 2, cols, ybuf, 1, *geo)
+    with pytest.raises(ValueError, match=r"samples \[0, 3\) in steps of 2 do not fit a batch of 2"):
+        numba_kernels.conv2d_backward_chunks(
+            np.ones((2, 4, 4, 4), np.float32), x, w, None, x.shape, 0, 3, 2, ybuf, cols, 1, False, *geo
+        )
+    assert not y.any()
+
+
 def pool_input(rng, shape, dtype, ties: bool):
     """Distinct values, or few distinct integers so that windows hold tied maxima."""
     return (rng.integers(0, 3, shape) if ties else rng.standard_normal(shape)).astype(dtype)

@@ -229,6 +229,21 @@ def _gemm(dtype: Any) -> Any:
     return _gemms[dtype]
 
 
+def _check_chunks(name: str, dtype: Any, arrays: dict, buffers: dict, span: tuple) -> None:
+    """The one-call loops write through raw addresses: every array must have the shape and dtype given, every
+    buffer at least the elements given, and [a, z) lie in the batch; else a ValueError says which, before any work."""
+    for what, (arr, shape) in arrays.items():
+        if arr is not None and (tuple(arr.shape) != tuple(shape) or arr.dtype != dtype):
+            raise ValueError(f"{name}: {what} should be {tuple(shape)} {dtype}, got {tuple(arr.shape)} {arr.dtype}")
+    for what, (buf, size) in buffers.items():
+        if buf.dtype != dtype or buf.size < size or not buf.flags.c_contiguous:
+            raise ValueError(f"{name}: {what} should be a contiguous {dtype} buffer of at least {size} elements, "
+                             f"got {buf.size} {buf.dtype}")
+    a, z, step, n = span
+    if not 0 <= a <= z <= n or step < 1:
+        raise ValueError(f"{name}: samples [{a}, {z}) in steps of {step} do not fit a batch of {n}")
+
+
 def _fused(gemm: Any, out: Any, *sides: int) -> bool:
     """Whether the one-call loop can run: a GEMM found, ``out`` (None or written in place) C-contiguous and no
     GEMM side (O/G, C/G·kh·kw, OH·OW) of 1."""
@@ -265,7 +280,15 @@ def conv2d_forward_chunks(
     kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
 ) -> None:
     """As the reference (y[a:z] written), in one call without the GIL."""
+    N, C, H, W = x.shape
     O, kg = w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]
+    L = out_size[0] * out_size[1]
+    _check_chunks(
+        "conv2d_forward_chunks", x.dtype,
+        {"w": (w, (O, C // groups, *kernel_size)), "b": (b, (O,)), "y": (y, (N, O, *out_size))},
+        {"col_buf": (col_buf, C * kernel_size[0] * kernel_size[1] * step * L), "y_buf": (y_buf, O * step * L)},
+        (a, z, step, N),
+    )
     gemm = _gemm(x.dtype)
     if not _fused(gemm, y, O // groups, kg, out_size[0] * out_size[1]):
         numpy_kernels.conv2d_forward_chunks(
@@ -274,7 +297,6 @@ def conv2d_forward_chunks(
         return
     one, zero = x.dtype.type(1), x.dtype.type(0)
     bias = np.empty(0, x.dtype) if b is None else _flat(b)
-    N, C, H, W = x.shape
     _conv_forward_chunks(
         gemm, one, zero, _flat(x), _flat(w), bias, b is not None, y.reshape(-1), a, z, step, col_buf.reshape(-1),
         y_buf.reshape(-1), groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size,
@@ -321,8 +343,16 @@ def conv2d_backward_chunks(
     groups: int, need_b: bool, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
 ) -> tuple[Any, Any]:
     """As the reference (dx[a:z] written; the float64 sums for dW and db returned), in one call without the GIL."""
-    O, C = g.shape[1], x_shape[1]
+    N, O = g.shape[:2]
+    C, L = x_shape[1], out_size[0] * out_size[1]
     kg = C // groups * kernel_size[0] * kernel_size[1]
+    _check_chunks(
+        "conv2d_backward_chunks", g.dtype,
+        {"g": (g, (x_shape[0], O, *out_size)), "x": (x, x_shape), "w": (w, (O, C // groups, *kernel_size)),
+         "dx": (dx, x_shape)},
+        {"g_buf": (g_buf, O * step * L), "col_buf": (col_buf, C * kernel_size[0] * kernel_size[1] * step * L)},
+        (a, z, step, N),
+    )
     gemm = _gemm(g.dtype)
     if not _fused(gemm, dx, O // groups, kg, out_size[0] * out_size[1]):
         return numpy_kernels.conv2d_backward_chunks(
