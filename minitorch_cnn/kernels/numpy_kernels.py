@@ -386,4 +386,5 @@ def relu_forward(x: Any) -> Any:
 def relu_backward(g: Any, out: Any) -> Any:
     """g, out: the same shape → dx = 0 where out <= 0, else g (torch's threshold_backward: an output
     that is NaN passes g on, and a dead unit's gradient is 0 even when g is not finite)."""
-    return backend.array_module(g).where(out <= 0, 0, g)
+    xp = backend.array_module(g)
+    return xp.where(out <= 0, xp.zeros((), dtype=g.dtype), g)
