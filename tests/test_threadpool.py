@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -45,6 +46,20 @@ def test_run_propagates_errors_and_restores_the_blas_thread_count():
         threadpool.run(work, [(0,), (1,)])
     if blas is not None:
         assert blas[1]() == before
+
+
+@pytest.mark.parametrize("watching", [True, False], ids=["threads watch a flag", "threads sleep and wake"])
+def test_hand_offs_lose_no_share_whether_the_pool_thread_watches_or_sleeps(monkeypatch, watching):
+    """Shares posted back to back (caught while the pool thread watches its flag), after pauses longer than its
+    watch (it sleeps; the post wakes it), and with the compiled wait loop missing altogether."""
+    if not watching:
+        monkeypatch.setattr(threadpool, "_spin", [None])
+        monkeypatch.setattr(threadpool, "_pool", [])
+    for i in range(60):
+        if i % 10 == 9:
+            time.sleep(0.003)  # past SPIN's ~1 ms: the pool thread has gone to sleep
+        out = threadpool.run(lambda a, b: (a, b, threadpool.in_worker()), [(i, 0), (i, 1), (i, 2)])
+        assert out == [(i, 0, True), (i, 1, True), (i, 2, True)]
 
 
 def test_set_workers_overrides_and_restores():

@@ -89,6 +89,21 @@ def _pick(kernel: Any, work: int) -> Any:
     return _twin(kernel)
 
 
+# ---- waiting without the GIL ------------------------------------------------------------------------
+
+
+@njit(nogil=True, cache=True)
+def wait_flag(flag, value, polls, pause):  # pragma: no cover - compiled
+    """Whether flag[0] (an int64 array another thread writes) reaches ``value`` within ``polls`` polls; each poll
+    calls ``pause`` (libc's sched_yield, passed in as a first-class function), which lets anything runnable go
+    first and, being opaque, makes the compiler read the flag anew every time. ``threadpool``'s hand-offs."""
+    for _ in range(polls):
+        if flag[0] >= value:
+            return True
+        pause()
+    return flag[0] >= value
+
+
 # ---- convolution: im2col / col2im ------------------------------------------------------------------
 
 
