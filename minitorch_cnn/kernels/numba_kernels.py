@@ -107,6 +107,15 @@ def wait_flag(flag, value, polls, pause):  # pragma: no cover - compiled
 # ---- convolution: im2col / col2im ------------------------------------------------------------------
 
 
+@njit(cache=True, inline="always")
+def _zero_edges(cols, d, b_lo, b_hi, ow):  # pragma: no cover - compiled
+    """Zero the entries [0, b_lo) and [b_hi, ow) of the output row at cols[d:]: taps in the left/right padding."""
+    for b in range(_u(b_lo)):
+        cols[d + b] = 0
+    for b in range(_u(b_hi), _u(ow)):
+        cols[d + b] = 0
+
+
 @njit(parallel=True, cache=True)
 def _im2col(x, cols, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
     # x: (N, C, H, W) flat; cols: (C·kh·kw, N·oh·ow) flat
@@ -136,18 +145,11 @@ def _im2col(x, cols, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pra
                 for k in range(_u(b_lo), _u((a_hi - a_lo - 1) * ow + b_hi)):
                     cols[d + k] = x[s + k]
                 for a in range(a_lo, a_hi):
-                    d = d0 + _u(a * ow)
-                    for b in range(_u(b_lo)):
-                        cols[d + b] = 0
-                    for b in range(_u(b_hi), _u(ow)):
-                        cols[d + b] = 0
+                    _zero_edges(cols, d0 + _u(a * ow), b_lo, b_hi, ow)
                 continue
             for a in range(a_lo, a_hi):
                 d = d0 + _u(a * ow)
-                for b in range(_u(b_lo)):
-                    cols[d + b] = 0
-                for b in range(_u(b_hi), _u(ow)):
-                    cols[d + b] = 0
+                _zero_edges(cols, d, b_lo, b_hi, ow)
                 s = _u(plane + (a * sh + i * dh - pt) * W + b_lo * sw + q_off)
                 d += _u(b_lo)
                 if sw == 1:
