@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-_found: list[Any] = []  # [(library, integer type)] once looked up; [None] when there is none
+_found: list[Any] = []  # [(library, symbol prefix, symbol suffix, integer type)] once looked up; [None] if none
 _SUFFIXES = (("", "", ctypes.c_int), ("scipy_", "64_", ctypes.c_int64), ("", "64_", ctypes.c_int64))
 
 
 def _library() -> Any:
-    """(the OpenBLAS library NumPy loaded, the ctypes integer type of its interface), or None."""
+    """(the OpenBLAS library NumPy loaded, its symbols' prefix and suffix, the ctypes integer type of its
+    interface), or None."""
     if not _found:
         found = None
         try:
