@@ -63,6 +63,12 @@ def thread_switch() -> tuple[Any, Any] | None:
     return setter, getter
 
 
+def integer() -> Any:
+    """The ctypes integer type of NumPy's OpenBLAS interface (c_int64 in the 64-bit-integer build), or None."""
+    found = _library()
+    return None if found is None else found[3]
+
+
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112  # CBLAS's enums
 
 
@@ -78,10 +84,9 @@ def gemm(dtype: Any) -> Any:
     fn = _function("cblas_sgemm" if dtype == np.float32 else "cblas_dgemm")
     if fn is None:
         return None
-    integer = _library()[3]
     real = ctypes.c_float if dtype == np.float32 else ctypes.c_double
     ptr = ctypes.c_void_p
     fn.restype = None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer,
-                   real, ptr, integer, ptr, integer, real, ptr, integer]
+    i = integer()
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, i, i, i, real, ptr, i, ptr, i, real, ptr, i]
     return fn

@@ -241,8 +241,7 @@ _gemms: dict[Any, Any] = {}
 def _gemm(dtype: Any) -> Any:
     """``blas.gemm(dtype)`` when its integers are 64-bit (the build this was tested with), else None."""
     if dtype not in _gemms:
-        found = blas._library()
-        _gemms[dtype] = blas.gemm(dtype) if found is not None and found[3] is ctypes.c_int64 else None
+        _gemms[dtype] = blas.gemm(dtype) if blas.integer() is ctypes.c_int64 else None
     return _gemms[dtype]
 
 
@@ -307,7 +306,7 @@ def conv2d_forward_chunks(
         (a, z, step, N),
     )
     gemm = _gemm(x.dtype)
-    if not _fused(gemm, y, O // groups, kg, out_size[0] * out_size[1]):
+    if not _fused(gemm, y, O // groups, kg, L):
         numpy_kernels.conv2d_forward_chunks(
             x, w, b, y, a, z, step, col_buf, y_buf, groups, kernel_size, stride, padding, dilation, out_size
         )
@@ -371,7 +370,7 @@ def conv2d_backward_chunks(
         (a, z, step, N),
     )
     gemm = _gemm(g.dtype)
-    if not _fused(gemm, dx, O // groups, kg, out_size[0] * out_size[1]):
+    if not _fused(gemm, dx, O // groups, kg, L):
         return numpy_kernels.conv2d_backward_chunks(
             g, x, w, dx, x_shape, a, z, step, g_buf, col_buf, groups, need_b,
             kernel_size, stride, padding, dilation, out_size,
