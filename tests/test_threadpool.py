@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+import threading
 import time
 
 import numpy as np
@@ -60,6 +61,71 @@ def test_hand_offs_lose_no_share_whether_the_pool_thread_watches_or_sleeps(monke
             time.sleep(0.003)  # past SPIN's ~1 ms: the pool thread has gone to sleep
         out = threadpool.run(lambda a, b: (a, b, threadpool.in_worker()), [(i, 0), (i, 1), (i, 2)])
         assert out == [(i, 0, True), (i, 1, True), (i, 2, True)]
+
+
+def _within(seconds: float, fn, *args):
+    """fn(*args) on a helper thread; fails (instead of hanging the suite) when it does not return in time."""
+    box: list = []
+
+    def call() -> None:
+        try:
+            box.append((True, fn(*args)))
+        except Exception as exc:  # noqa: BLE001 - raised again on the test's thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert box, f"no result within {seconds} s: a share was never started"
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
+@pytest.mark.parametrize("watching", [True, False], ids=["threads watch a flag", "threads sleep and wake"])
+@pytest.mark.parametrize("first", ["posts", "posts late", "never posts"])
+def test_signalled_hand_offs_start_every_share(monkeypatch, watching, first):
+    """``signal=True``: the first share posts the others (``go[:] = go_value``) from inside its work. The pool
+    threads must start whether it posts at once, after the threads' watch is over (they must not go to sleep on
+    a posted job: that hung), or never (then ``run`` posts once it returns); the other shares get an empty
+    ``go``."""
+    if not watching:
+        monkeypatch.setattr(threadpool, "_spin", [None])
+        monkeypatch.setattr(threadpool, "_pool", [])
+    monkeypatch.setattr(threadpool, "SPIN", 10)  # a short watch, so that "posts late" comes after it
+
+    def work(a, go, go_value):
+        if a == 0 and first != "never posts":
+            if first == "posts late":
+                time.sleep(0.005)
+            go[:] = go_value
+        return a, go.size, threadpool.in_worker()
+
+    for i in range(20):
+        if i % 5 == 4:
+            time.sleep(0.003)  # the pool threads have gone to sleep
+        out = _within(30, threadpool.run, work, [(0,), (1,), (2,)], True)
+        assert out == [(0, 2, True), (1, 0, True), (2, 0, True)]
+
+
+def test_a_signalled_first_share_that_raises_leaves_the_pool_working():
+    def work(a, go, go_value):
+        if a == 0:
+            raise ValueError("share 0 failed before posting")
+        return a
+
+    with pytest.raises(ValueError, match="share 0 failed"):
+        _within(30, threadpool.run, work, [(0,), (1,)], True)
+    def posting(a, go, go_value):
+        go[:] = go_value
+        return a
+
+    assert _within(30, threadpool.run, posting, [(0,), (1,)], True) == [0, 1]
+
+
+def test_a_single_signalled_share_gets_an_empty_go():
+    assert threadpool.run(lambda a, go, v: (a, go.size, v), [(7,)], signal=True) == [(7, 0, 0)]
 
 
 def test_set_workers_overrides_and_restores():

@@ -120,14 +120,18 @@ def _kernel(name: str, arr: Any) -> Any:
 
 def conv2d_forward_chunks(
     x: Any, w: Any, b: Any, y: Any, a: int, z: int, step: int, col_buf: Any, y_buf: Any, groups: int,
-    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, go: Any = None,
+    go_value: int = 0,
 ) -> None:
     """y[a:z] = conv2d(x[a:z]) + b, ``step`` samples at a time: im2col into ``col_buf``, one GEMM per group
     into ``y_buf``, then (O, m) → (n, O, OH, OW) with the bias added.
 
     x: (N, C, H, W); w: (O, C/G, kh, kw); b: (O,) or None; y: (N, O, OH, OW), written; col_buf, y_buf: flat
     buffers of at least C·kh·kw·step·OH·OW and O·step·OH·OW elements. im2col is the chosen path's.
+    ``go[:] = go_value`` first when ``go`` is given (``threadpool.run``'s ``signal``).
     """
+    if go is not None:
+        go[...] = go_value
     xp = backend.array_module(x)
     O, cg, kh, kw = w.shape
     G, L, K = groups, out_size[0] * out_size[1], x.shape[1] * kh * kw
@@ -151,14 +155,17 @@ def conv2d_forward_chunks(
 def conv2d_backward_chunks(
     g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, a: int, z: int, step: int, g_buf: Any, col_buf: Any,
     groups: int, need_b: bool, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+    go: Any = None, go_value: int = 0,
 ) -> tuple[Any, Any]:
     """Samples [a, z) of conv2d's backward, ``step`` at a time: dx[a:z] (when dx is given) and these samples'
     float64 sums for dW (G, O/G, C/G·kh·kw) (when x is given) and db (O,) (when ``need_b``), else None.
 
     g: (N, O, OH, OW); x: the input (N, C, H, W) = ``x_shape`` or None; w: (O, C/G, kh, kw) or None (then dx
     is None); g_buf, col_buf: flat buffers of at least O·step·OH·OW and C·kh·kw·step·OH·OW elements.
-    im2col/col2im are the chosen path's.
+    im2col/col2im are the chosen path's. ``go[:] = go_value`` first when ``go`` is given.
     """
+    if go is not None:
+        go[...] = go_value
     xp = backend.array_module(g)
     O, oh, ow = g.shape[1:]
     C = x_shape[1]

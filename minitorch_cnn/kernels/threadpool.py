@@ -26,6 +26,14 @@ compiled loop that holds no GIL. Training steps, the two pools interleaved in on
 57.8 ms, CIFAR CNN 42.8 -> 42.1, LeNet-5 5.63 -> 5.28 and 6.17 -> 5.88 (two more LeNet-5 runs: -2%, +1%). Where
 Numba or ``sched_yield`` is missing, threads sleep and wake as before. OpenMP runtimes (torch's) spin the same
 way, for longer.
+
+Posting from inside the first share (``run(..., signal=True)``): a pool thread that sees its flag must take the
+GIL to start its share, and the calling thread held it until its own share reached compiled code (~30-50 µs of
+Python: buffers, checks, unboxing). The pool thread then slept on the GIL and woke ~50 µs after it was released:
+its share started ~0.1 ms after the caller's, measured, and the caller waited that long at the end of every
+hand-off (LeNet-5: 0.45 ms of a 5.3 ms step; small ResNet: 3.1 of 53). With ``signal``, each share gets two more
+arguments, ``go`` and ``go_value``: the first share's kernel writes ``go[:] = go_value`` (the pool threads'
+flags) once it runs without the GIL, so the pool threads find the GIL free; the others get an empty ``go``.
 """
 
 from __future__ import annotations
@@ -48,6 +56,10 @@ _pool: list[Any] = []  # the _Worker threads, started as needed
 _spin: list[Any] = []  # [the compiled wait loop] once built; [None] when it cannot be
 SPIN = 2000  # polls a thread makes before it sleeps (each a sched_yield: ~1 ms in all on the 2-core VM)
 _override: list[int | None] = [None]  # set_workers(): a fixed count instead of BLAS's
+MAX_THREADS = 1024
+_flags = np.zeros(MAX_THREADS, np.int64)  # _flags[k]: the number of the last job posted to pool thread k
+NO_GO = np.zeros(0, np.int64)  # the ``go`` of a share that posts nothing
+_jobs = [0]  # jobs numbered across the pool, so that one value posts to all a run's threads
 
 
 def _openblas() -> Any:
@@ -93,26 +105,30 @@ def _wait_loop() -> Any:
 
 
 class _Worker:
-    """One pool thread: runs the shares posted to it (``post``, then ``result``), watching for the next one for
-    ``SPIN`` polls before it sleeps."""
+    """Pool thread ``k``: runs the job posted to it (``post``, then ``result``) once ``_flags[k]`` reaches its
+    number, watching the flag for ``SPIN`` polls before it sleeps."""
 
-    def __init__(self) -> None:
-        self.posted, self.done = np.zeros(1, np.int64), np.zeros(1, np.int64)  # job counters, the flags watched
+    def __init__(self, k: int) -> None:
+        self.posted, self.done = _flags[k : k + 1], np.zeros(1, np.int64)  # the flags watched
+        self.done[0] = self.posted[0]  # read here, not on the new thread: a job may be posted before it runs
         self.job: Any = None
+        self.number = 0
         self.outcome: Any = None
         self.wake = threading.Event()
         threading.Thread(target=self._serve, name="minitorch-batch", daemon=True).start()
 
     def _serve(self) -> None:
         _state.worker = True
-        wait, seen = _wait_loop(), 0
+        wait, seen = _wait_loop(), int(self.done[0])
         while True:
             if wait is None or not wait(self.posted, seen + 1, SPIN):
-                self.wake.wait()  # posting sets the event after the counter, so no job is missed
+                if wait is not None and self.number > seen:
+                    continue  # a job is posted and its flag about to be written: keep watching, never sleep
+                self.wake.wait()  # set after ``number`` (and, without the compiled wait, after the flag too)
                 self.wake.clear()
                 if self.posted[0] <= seen:
                     continue
-            seen += 1
+            seen = int(self.posted[0])
             fn, args = self.job
             try:
                 self.outcome = (True, fn(*args))
@@ -120,16 +136,15 @@ class _Worker:
                 self.outcome = (False, exc)
             self.done[0] = seen
 
-    def post(self, fn: Callable[..., Any], args: tuple) -> None:
-        self.job = (fn, args)
-        self.posted[0] += 1
-        self.wake.set()
+    def post(self, fn: Callable[..., Any], args: tuple, number: int) -> None:
+        """Hand over job ``number``; it starts once ``self.posted`` reaches the number (written by the caller, who
+        then sets ``wake`` should the thread sleep)."""
+        self.job, self.number = (fn, args), number
 
     def result(self) -> Any:
         wait = _wait_loop()
-        target = self.posted[0]
-        while self.done[0] < target:  # the caller has nothing else to do: watch ~100 ms, then poll slowly
-            if wait is None or not wait(self.done, target, 100 * SPIN):
+        while self.done[0] < self.number:  # the caller has nothing else to do: watch ~100 ms, then poll slowly
+            if wait is None or not wait(self.done, self.number, 100 * SPIN):
                 time.sleep(1e-4)
         ok, value = self.outcome
         if not ok:
@@ -137,13 +152,17 @@ class _Worker:
         return value
 
 
-def run(fn: Callable[..., Any], parts: Sequence[tuple]) -> list:
+def run(fn: Callable[..., Any], parts: Sequence[tuple], signal: bool = False) -> list:
     """``[fn(*p) for p in parts]``, the parts on the pool's threads at once, each GEMM on one BLAS thread;
-    exceptions propagate."""
+    exceptions propagate. With ``signal``, each part gets ``go, go_value`` appended, and the first part (run on the
+    calling thread) must write ``go[:] = go_value`` once it no longer holds the GIL (see the module docstring);
+    the pool threads start then (or, should it not, when it returns)."""
     if len(parts) == 1:
-        return [fn(*parts[0])]
+        return [fn(*parts[0], NO_GO, 0)] if signal else [fn(*parts[0])]
+    if len(parts) > MAX_THREADS:
+        raise ValueError(f"threadpool.run: {len(parts)} parts, at most {MAX_THREADS} threads")
     while len(_pool) < len(parts) - 1:
-        _pool.append(_Worker())
+        _pool.append(_Worker(len(_pool)))
     blas = _openblas()
     prev = blas[1]() if blas is not None else 1
     if blas is not None:
@@ -152,13 +171,23 @@ def run(fn: Callable[..., Any], parts: Sequence[tuple]) -> list:
         # the calling thread runs the first share itself (as a worker: single-threaded kernels), so only the
         # others pay a hand-off to the pool
         workers = _pool[: len(parts) - 1]
+        _jobs[0] += 1
+        number, go = _jobs[0], _flags[: len(workers)]
         for worker, p in zip(workers, parts[1:]):
-            worker.post(fn, p)
+            worker.post(fn, (*p, NO_GO, 0) if signal else p, number)
+        if not signal:
+            go[:] = number
+        for worker in workers:
+            worker.wake.set()
         _state.worker = True
         try:
-            first = fn(*parts[0])
+            first = fn(*parts[0], go, number) if signal else fn(*parts[0])
         finally:
             _state.worker = False
+            go[:] = number  # posted here if the first share did not (it raised before its kernel ran)
+            if _wait_loop() is None:
+                for worker in workers:  # they sleep on the event: wake them now that the flag is written
+                    worker.wake.set()
         return [first] + [worker.result() for worker in workers]
     finally:
         if blas is not None:

@@ -81,21 +81,26 @@ class Conv2d(Function):
         y = xp.empty((N, O, *out_size), dtype=x.dtype)
         self.groups = groups
         parts = _parts(N, xp)
-        threadpool.run(self._forward_part, [(x, w, b, y, a, z, len(parts)) for a, z in parts])
+        threadpool.run(self._forward_part, [(x, w, b, y, a, z, len(parts)) for a, z in parts], signal=True)
         need_x, need_w, need_b = self.needs_input_grad[:3]
         self.x = x if need_w else None  # dL/dW needs the columns: rebuilt from x chunk by chunk
         self.w = w if need_x else None
         self.x_shape, self.need_b = x.shape, need_b
         return y
 
-    def _forward_part(self, x: Any, w: Any, b: Any, y: Any, a: int, z: int, shares: int) -> None:
-        """y[a:z] from x[a:z], in chunks whose columns fit this share of the budget."""
+    def _forward_part(
+        self, x: Any, w: Any, b: Any, y: Any, a: int, z: int, shares: int, go: Any, go_value: int
+    ) -> None:
+        """y[a:z] from x[a:z], in chunks whose columns fit this share of the budget; the kernel posts ``go``
+        (``threadpool.run``'s ``signal``)."""
         xp = backend.array_module(x)
         O, _, kh, kw = w.shape
         L, K = self.geometry[4][0] * self.geometry[4][1], x.shape[1] * kh * kw
         step = _chunks(z - a, K * L * x.itemsize, (x.nbytes + y.nbytes) // shares, xp)
         col_buf, y_buf = workspace.take((K * step * L,), x.dtype, x), workspace.take((O * step * L,), x.dtype, x)
-        kernels.get("conv2d_forward_chunks", x)(x, w, b, y, a, z, step, col_buf, y_buf, self.groups, *self.geometry)
+        kernels.get("conv2d_forward_chunks", x)(
+            x, w, b, y, a, z, step, col_buf, y_buf, self.groups, *self.geometry, go, go_value
+        )
         workspace.give(col_buf)
         workspace.give(y_buf)
 
@@ -108,13 +113,13 @@ class Conv2d(Function):
         need_x, need_w = self.w is not None, self.x is not None
         parts = _parts(N, xp)
         dx = xp.empty(self.x_shape, dtype=g.dtype) if need_x else None
-        sums = threadpool.run(self._backward_part, [(g, dx, a, z, len(parts)) for a, z in parts])
+        sums = threadpool.run(self._backward_part, [(g, dx, a, z, len(parts)) for a, z in parts], signal=True)
         dw, db = _summed([s[0] for s in sums]), _summed([s[1] for s in sums])
         dw = dw.reshape(O, C // G, kh, kw).astype(g.dtype) if need_w else None
         return dx, dw, (db.astype(g.dtype) if db is not None else None)
 
-    def _backward_part(self, g: Any, dx: Any, a: int, z: int, shares: int) -> tuple:
-        """dx[a:z] and this share's float64 sums for dW and db, chunk by chunk."""
+    def _backward_part(self, g: Any, dx: Any, a: int, z: int, shares: int, go: Any, go_value: int) -> tuple:
+        """dx[a:z] and this share's float64 sums for dW and db, chunk by chunk; the kernel posts ``go``."""
         xp = backend.array_module(g)
         O, oh, ow = g.shape[1:]
         L, K = oh * ow, self.x_shape[1] * self.geometry[0][0] * self.geometry[0][1]
@@ -122,7 +127,8 @@ class Conv2d(Function):
         step = _chunks(z - a, K * L * g.itemsize, budget, xp)
         g_buf, col_buf = workspace.take((O * step * L,), g.dtype, g), workspace.take((K * step * L,), g.dtype, g)
         sums = kernels.get("conv2d_backward_chunks", g)(
-            g, self.x, self.w, dx, self.x_shape, a, z, step, g_buf, col_buf, self.groups, self.need_b, *self.geometry
+            g, self.x, self.w, dx, self.x_shape, a, z, step, g_buf, col_buf, self.groups, self.need_b,
+            *self.geometry, go, go_value,
         )
         workspace.give(g_buf)
         workspace.give(col_buf)
