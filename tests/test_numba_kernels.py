@@ -132,14 +132,52 @@ def chunks_both(dtype, geo, groups, o_per_group, step, bias, seed):
 def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed):
     """The one-call conv loop (im2col, OpenBLAS's GEMMs called from Numba, col2im) against the reference's
     Python loop over the same kernels and numpy.matmul: y, dx and dW bit for bit, db (float64 sums in
-    another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop."""
+    another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop; a forward the direct
+    kernel runs (few taps and outputs: its sums in another order) agrees to rounding."""
+    shape, k, s, _, d, _, _ = geo
+    direct = numba_kernels._direct(np.empty((1, shape[1] * groups, 1, 1)), o_per_group * groups, groups, k, s, d)
     ours, ref = chunks_both(dtype, geo, groups, o_per_group, step, bias, seed)
     for what, a, r in zip(("y", "dx", "dW"), ours, ref):
-        np.testing.assert_array_equal(a, r, err_msg=what)
+        if what == "y" and direct:
+            close(a, r, dtype, "y (direct kernel) vs reference")
+        else:
+            np.testing.assert_array_equal(a, r, err_msg=what)
     if bias:
         np.testing.assert_allclose(ours[3], ref[3], rtol=1e-13, atol=1e-13 * np.abs(ref[3]).max(), err_msg="db")
     else:
         assert ours[3] is None and ref[3] is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "shape, O, k, p, bias",
+    [
+        ((3, 1, 28, 28), 6, (5, 5), (2, 2), True),  # LeNet-5's conv1
+        ((3, 3, 32, 32), 12, (5, 5), (1, 1), True),  # the CIFAR CNN's conv1
+        ((3, 5, 6, 6), 4, (3, 3), (1, 0), True),  # the 3×3 one-pass branch
+        ((3, 2, 7, 9), 3, (2, 3), (0, 1), False),
+        ((3, 4, 5, 6), 2, (4, 5), (3, 1), True),  # more padding than the window
+        ((2, 1, 1, 1), 1, (1, 3), (0, 1), False),
+    ],
+)
+def test_direct_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch, dtype, shape, O, k, p, bias):
+    """Layers with few taps and outputs (stride 1) take the direct kernel, no columns: y of the share [1, N)
+    against torch's conv2d in float64 (≤1e-10) and float32; sample 0 is left as it was."""
+    monkeypatch.setattr(numba_kernels, "_conv_forward_chunks", None)  # the im2col loop must not run
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal((O, shape[1], *k)).astype(dtype)
+    b = rng.standard_normal(O).astype(dtype) if bias else None
+    want = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
+                    padding=p).numpy()
+    out = want.shape[2:]
+    assert numba_kernels._direct(x, O, 1, k, (1, 1), (1, 1))
+    y = np.full(want.shape, 7.0, dtype)
+    L, K = out[0] * out[1], shape[1] * k[0] * k[1]
+    numba_kernels.conv2d_forward_chunks(x, w, b, y, 1, shape[0], 2, np.empty(K * 2 * L, dtype),
+                                        np.empty(O * 2 * L, dtype), 1, k, (1, 1), p, (1, 1), out)
+    assert (y[0] == 7).all()
+    close(y[1:], want[1:], dtype, "direct conv vs torch")
 
 
 def test_conv_chunks_run_in_one_call_where_numpys_openblas_is_found(monkeypatch):
