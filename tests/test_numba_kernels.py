@@ -38,8 +38,9 @@ def _restore_choice(monkeypatch):
 @pytest.fixture(autouse=True, params=["one thread", "threaded", "split"])
 def _twin(request, monkeypatch):
     """Every test runs both compilations of each kernel: the single-threaded twin (what small inputs get)
-    and the threaded one (forced by a zero threshold); "split": the batch-norm kernels' channels and ReLU's
-    elements split over three threads of ``threadpool``, each running the twin, the first posting the others."""
+    and the threaded one (forced by a zero threshold); "split": the batch-norm kernels' channels, max pooling's
+    planes and ReLU's elements split over three threads of ``threadpool``, each running the twin, the first
+    posting the others."""
     monkeypatch.setattr(numba_kernels, "PARALLEL_MIN_WORK", 0 if request.param == "threaded" else 1 << 62)
     monkeypatch.setattr(numba_kernels, "SPLIT_MIN_WORK", 0 if request.param == "split" else 1 << 62)
     with threadpool.set_workers(3 if request.param == "split" else 1):

@@ -492,12 +492,15 @@ def _max_step(v, at, best, at_best):  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):  # pragma: no cover - compiled
-    # x: (N, C, H, W) flat; y, idx: (N, C, oh, ow) flat; ninf: [-inf] in x's dtype. Taps in row-major order.
+def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, lo, hi, go,
+              go_value):  # pragma: no cover - compiled
+    # x: (N, C, H, W) flat; y, idx: (N, C, oh, ow) flat; ninf: [-inf] in x's dtype; planes [lo, hi) of the N·C.
+    # Taps in row-major order.
     # torch: ties keep the first, a NaN always wins. Written without branches (an if mispredicts on every
     # other tap): np.maximum propagates NaN, the index moves by take·(at - at_best).
+    _post(go, go_value)
     inside = pt == 0 and pl == 0 and dh == 1 and dw == 1 and (oh - 1) * sh + kh <= H and (ow - 1) * sw + kw <= W
-    for plane in prange(N * C):
+    for plane in prange(lo, hi):
         p0 = plane * H * W
         if inside:  # every window wholly inside the input (the usual k = s pools): no bounds tests at all
             for a in range(oh):
@@ -544,7 +547,7 @@ def max_pool2d_forward(
     args = (*kernel_size, *stride, *padding, *dilation, *out_size)
     work = y.size * kernel_size[0] * kernel_size[1]
     ninf = np.full(1, -np.inf, dtype=x.dtype)
-    _pick(_max_pool, work)(_flat(x), y.reshape(-1), idx.reshape(-1), ninf, N, C, H, W, *args)
+    _over_range(_max_pool, work, N * C, (_flat(x), y.reshape(-1), idx.reshape(-1), ninf, N, C, H, W, *args))
     return y, idx
 
 
@@ -581,9 +584,10 @@ def adaptive_max_pool2d_forward(x: Any, row_bounds: tuple, col_bounds: tuple) ->
 
 
 @njit(parallel=True, cache=True)
-def _max_pool_backward(g, idx, dx, planes, L, HW):  # pragma: no cover - compiled
-    # g, idx: (planes, L) flat; dx: (planes, HW) flat
-    for p in prange(planes):
+def _max_pool_backward(g, idx, dx, L, HW, p0, p1, go, go_value):  # pragma: no cover - compiled
+    # g, idx: (planes, L) flat; dx: (planes, HW) flat; planes [p0, p1)
+    _post(go, go_value)
+    for p in prange(p0, p1):
         d0 = _u(p * HW)
         for k in range(_u(HW)):
             dx[d0 + k] = 0
@@ -600,7 +604,7 @@ def max_pool2d_backward(g: Any, indices: Any, in_size: Pair, unique: bool = Fals
     N, C, oh, ow = g.shape
     H, W = in_size
     dx = np.empty((N, C, H, W), dtype=g.dtype)
-    _pick(_max_pool_backward, dx.size)(_flat(g), _flat(indices), dx.reshape(-1), N * C, oh * ow, H * W)
+    _over_range(_max_pool_backward, dx.size, N * C, (_flat(g), _flat(indices), dx.reshape(-1), oh * ow, H * W))
     return dx
 
 
@@ -733,20 +737,22 @@ def _bn_forward(x, y, mean, var, w, b, eps, N, C, L, c0, c1, batch_stats, go, go
                 y[base + j] = (np.float64(x[base + j]) - m) * scale + shift
 
 
-# Above this many elements a batch-norm kernel splits its channels over ``threadpool``'s threads (when it
-# has more than one): a hand-off costs ~0.11 ms, a pass over 256K float32 values about as much.
+# From this many elements of work a kernel run through ``_over_range`` (batch norm by channels, max pooling by
+# planes, ReLU by elements) splits over ``threadpool``'s threads (when it has more than one): a hand-off cost
+# ~0.11 ms when it was chosen, a pass over 256K float32 values about as much.
 SPLIT_MIN_WORK = 1 << 18
 
 
-def _over_channels(kernel: Any, work: int, C: int, head: tuple, tail: tuple) -> None:
-    """``kernel(*head, c0, c1, *tail)`` over the channel ranges [c0, c1) that cover all C channels: split
-    over ``threadpool``'s threads when ``work`` (elements) is worth it, each running the single-threaded
-    twin; else in one call, threaded or not as ``_pick`` chooses."""
-    parts = threadpool.split(C, threadpool.workers()) if work >= SPLIT_MIN_WORK else [(0, C)]
+def _over_range(kernel: Any, work: int, n: int, head: tuple, tail: tuple = ()) -> None:
+    """``kernel(*head, lo, hi, *tail, go, go_value)`` over ranges [lo, hi) that cover range(n) (channels,
+    planes, elements): split over ``threadpool``'s threads when ``work`` (elements) reaches ``SPLIT_MIN_WORK``,
+    each running the single-threaded twin, the first posting the others from its kernel; else in one call,
+    threaded or not as ``_pick`` chooses, posting nothing."""
+    parts = threadpool.split(n, threadpool.workers()) if work >= SPLIT_MIN_WORK else [(0, n)]
     if len(parts) == 1:
-        _pick(kernel, work)(*head, 0, C, *tail, threadpool.NO_GO, 0)
+        _pick(kernel, work)(*head, 0, n, *tail, threadpool.NO_GO, 0)
     else:
-        threadpool.run(_twin(kernel), [(*head, c0, c1, *tail) for c0, c1 in parts], signal=True)
+        threadpool.run(_twin(kernel), [(*head, lo, hi, *tail) for lo, hi in parts], signal=True)
 
 
 def batch_norm_forward(x: Any, weight: Any, bias: Any, mean: Any, var: Any, eps: float) -> tuple[Any, Any, Any]:
@@ -759,7 +765,7 @@ def batch_norm_forward(x: Any, weight: Any, bias: Any, mean: Any, var: Any, eps:
     b = np.zeros(C) if bias is None else bias.astype(np.float64)
     y = np.empty((N, C, L), dtype=x.dtype)
     head = (_flat(x), y.reshape(-1), mean, var, w, b, float(eps), N, C, L)
-    _over_channels(_bn_forward, x.size, C, head, (batch_stats,))
+    _over_range(_bn_forward, x.size, C, head, (batch_stats,))
     return y, mean, var
 
 
@@ -796,7 +802,7 @@ def batch_norm_backward(
     sum_g, sum_gx = np.empty(C), np.empty(C)
     mean, var = np.ascontiguousarray(mean, dtype=np.float64), np.ascontiguousarray(var, dtype=np.float64)
     head = (_flat(g), _flat(x), dx.reshape(-1), mean, var, w, float(eps), N, C, L)
-    _over_channels(_bn_backward, g.size, C, head, (batch_stats, need_x, sum_g, sum_gx))
+    _over_range(_bn_backward, g.size, C, head, (batch_stats, need_x, sum_g, sum_gx))
     return (dx if need_x else None), sum_g, sum_gx
 
 
@@ -830,22 +836,12 @@ def _relu_backward(g, out, dx, lo, hi, go, go_value):  # pragma: no cover - comp
         dx[lo + k] = zero if out[lo + k] <= zero else g[lo + k]
 
 
-def _over_range(kernel: Any, n: int, head: tuple) -> None:
-    """``kernel(*head, lo, hi, go, go_value)`` over ranges [lo, hi) that cover range(n): split over
-    ``threadpool``'s threads from ``SPLIT_MIN_WORK`` elements (single-threaded twins), else in one call."""
-    parts = threadpool.split(n, threadpool.workers()) if n >= SPLIT_MIN_WORK else [(0, n)]
-    if len(parts) == 1:
-        _pick(kernel, n)(*head, 0, n, threadpool.NO_GO, 0)
-    else:
-        threadpool.run(_twin(kernel), [(*head, lo, hi) for lo, hi in parts], signal=True)
-
-
 def relu_forward(x: Any) -> Any:
     """x (any shape) → max(x, 0), as the reference (other dtypes than float32/float64 run it)."""
     if x.dtype.type not in _RELU_DTYPES:
         return numpy_kernels.relu_forward(x)
     y = np.empty(x.shape, dtype=x.dtype)
-    _over_range(_relu_forward, x.size, (_flat(x), y.reshape(-1)))
+    _over_range(_relu_forward, x.size, x.size, (_flat(x), y.reshape(-1)))
     return y
 
 
@@ -854,5 +850,5 @@ def relu_backward(g: Any, out: Any) -> Any:
     if g.dtype.type not in _RELU_DTYPES or out.dtype != g.dtype:
         return numpy_kernels.relu_backward(g, out)
     dx = np.empty(g.shape, dtype=g.dtype)
-    _over_range(_relu_backward, g.size, (_flat(g), _flat(out), dx.reshape(-1)))
+    _over_range(_relu_backward, g.size, g.size, (_flat(g), _flat(out), dx.reshape(-1)))
     return dx
