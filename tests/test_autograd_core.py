@@ -86,6 +86,50 @@ def test_diamond_graph_sums_every_use() -> None:
     assert_close(results[0], results[1], np.float64, what="diamond grad")
 
 
+def test_gradients_summed_in_place_never_touch_an_array_another_node_holds() -> None:
+    """The engine adds a node's later gradients into its first one when nothing else holds that array (a residual
+    block's input); an array that another node or the gradient being passed on also holds must be summed into a
+    new one. ``a + a`` hands one array to ``a``'s node twice and ``relu(a) + a`` hands one to two nodes: both
+    checked against torch. Then two fresh gradients meet at ``Seen``, which must receive one of them (added to in
+    place), not a third array."""
+    rng = np.random.default_rng(1)
+    arr, g = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    grads = []
+    for x, lib in (_pair(arr)[0], mt), (_pair(arr)[1], torch):
+        a = x * 2.0
+        b = a + a
+        r = lib.relu(a) + a
+        (b * 3.0 + r * r).backward(lib.tensor(g, dtype=a.dtype))
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1], np.float64, what="sums into shared and owned gradients")
+
+    fresh, seen = [], []
+
+    class Fresh(Function):  # y = k·x; its gradient is a new array, whose id is noted (no reference kept)
+        def forward(self, a: Any, k: float) -> Any:
+            self.k = k
+            return a * k
+
+        def backward(self, g: Any) -> Any:
+            out = g * self.k
+            fresh.append(id(out))
+            return out, None
+
+    class Seen(Function):  # y = x; notes the id of the summed gradient it receives
+        def forward(self, a: Any) -> Any:
+            return a.copy()
+
+        def backward(self, g: Any) -> Any:
+            seen.append(id(g))
+            return g
+
+    x = mt.tensor(arr, requires_grad=True)
+    s = Seen.apply(x)
+    (Fresh.apply(s, 2.0) + Fresh.apply(s, 3.0)).backward(mt.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), 5.0 * g, rtol=1e-15)
+    assert len(fresh) == 2 and seen[0] in fresh
+
+
 def test_same_tensor_as_both_operands() -> None:
     x, xt = _pair(np.array([1.0, -2.0, 3.0]))
     (x * x).backward(mt.tensor([1.0, 1.0, 1.0], dtype=mt.float64))
