@@ -99,12 +99,12 @@ class Conv2d(Function):
         O, _, kh, kw = w.shape
         L, K = self.geometry[4][0] * self.geometry[4][1], x.shape[1] * kh * kw
         step = _chunks(z - a, K * L * x.itemsize, (x.nbytes + y.nbytes) // shares, xp)
-        col_buf, y_buf = workspace.take((K * step * L,), x.dtype, x), workspace.take((O * step * L,), x.dtype, x)
+        buf = workspace.take(((K + O) * step * L,), x.dtype, x)  # the columns, then the GEMM's output
         kernels.get("conv2d_forward_chunks", x)(
-            x, w, b, y, a, z, step, col_buf, y_buf, self.groups, *self.geometry, go, go_value
+            x, w, b, y, a, z, step, buf[: K * step * L], buf[K * step * L :], self.groups, *self.geometry, go,
+            go_value,
         )
-        workspace.give(col_buf)
-        workspace.give(y_buf)
+        workspace.give(buf)
 
     def backward(self, g: Any) -> tuple:
         # g = dL/dy: (N, O, OH, OW)
@@ -127,13 +127,12 @@ class Conv2d(Function):
         L, K = oh * ow, self.x_shape[1] * self.geometry[0][0] * self.geometry[0][1]
         budget = (g.itemsize * math.prod(self.x_shape) + g.nbytes) // shares
         step = _chunks(z - a, K * L * g.itemsize, budget, xp)
-        g_buf, col_buf = workspace.take((O * step * L,), g.dtype, g), workspace.take((K * step * L,), g.dtype, g)
+        buf = workspace.take(((O + K) * step * L,), g.dtype, g)  # g in the GEMMs' layout, then the columns
         sums = kernels.get("conv2d_backward_chunks", g)(
-            g, self.x, self.w, dx, self.x_shape, a, z, step, g_buf, col_buf, self.groups, self.need_b,
-            *self.geometry, go, go_value,
+            g, self.x, self.w, dx, self.x_shape, a, z, step, buf[: O * step * L], buf[O * step * L :], self.groups,
+            self.need_b, *self.geometry, go, go_value,
         )
-        workspace.give(g_buf)
-        workspace.give(col_buf)
+        workspace.give(buf)
         return sums
 
 
