@@ -93,23 +93,26 @@ def _pick(kernel: Any, work: int) -> Any:
 # ---- waiting without the GIL ------------------------------------------------------------------------
 
 
-@njit(nogil=True, cache=True)
-def wait_flag(flag, value, polls, pause):  # pragma: no cover - compiled
-    """Whether flag[0] (an int64 array another thread writes) reaches ``value`` within ``polls`` polls; each poll
-    calls ``pause`` (libc's sched_yield, passed in as a first-class function), which lets anything runnable go
-    first and, being opaque, makes the compiler read the flag anew every time. ``threadpool``'s hand-offs."""
-    for _ in range(polls):
-        if flag[0] >= value:
-            return True
-        pause()
-    return flag[0] >= value
-
-
 @njit(cache=True, inline="always")
 def _post(go, go_value):  # pragma: no cover - compiled
     """``go[:] = go_value``: a share's kernel starts the pool threads (``threadpool.run``'s ``signal``)."""
     for k in range(go.size):
         go[k] = go_value
+
+
+@njit(nogil=True, cache=True)
+def wait_flag(flag, value, polls, pause, done, done_value):  # pragma: no cover - compiled
+    """Whether flag[0] (an int64 array another thread writes) reaches ``value`` within ``polls`` polls; each poll
+    calls ``pause`` (libc's sched_yield, passed in as a first-class function), which lets anything runnable go
+    first and, being opaque, makes the compiler read the flag anew every time. First it writes
+    ``done[:] = done_value`` (a pool thread saying its share is finished, once it holds no GIL).
+    ``threadpool``'s hand-offs."""
+    _post(done, done_value)
+    for _ in range(polls):
+        if flag[0] >= value:
+            return True
+        pause()
+    return flag[0] >= value
 
 
 # ---- convolution: im2col / col2im ------------------------------------------------------------------

@@ -34,6 +34,8 @@ its share started ~0.1 ms after the caller's, measured, and the caller waited th
 hand-off (LeNet-5: 0.45 ms of a 5.3 ms step; small ResNet: 3.1 of 53). With ``signal``, each share gets two more
 arguments, ``go`` and ``go_value``: the first share's kernel writes ``go[:] = go_value`` (the pool threads'
 flags) once it runs without the GIL, so the pool threads find the GIL free; the others get an empty ``go``.
+The same at the end: a pool thread writes its "done" flag from its next compiled wait, having let go of the
+GIL, so the caller watching that flag does not wake only to sleep on the GIL the pool thread still holds.
 """
 
 from __future__ import annotations
@@ -88,9 +90,10 @@ def in_worker() -> bool:
 
 
 def _wait_loop() -> Any:
-    """``wait(flag, value, polls) -> bool``: whether flag[0] reached value within ``polls`` polls, compiled without
-    the GIL (``numba_kernels.wait_flag``, each poll a sched_yield); None without Numba or sched_yield. Looked up on
-    first use: importing the package loads no Numba."""
+    """``wait(flag, value, polls, done=NO_GO, done_value=0) -> bool``: whether flag[0] reached value within
+    ``polls`` polls, compiled without the GIL (``numba_kernels.wait_flag``, each poll a sched_yield), having first
+    written ``done[:] = done_value`` there; None without Numba or sched_yield. Looked up on first use: importing
+    the package loads no Numba."""
     if not _spin:
         try:
             from . import numba_kernels
@@ -100,7 +103,8 @@ def _wait_loop() -> Any:
             _spin.append(None)
             return None
         pause.argtypes, pause.restype = [], ctypes.c_int
-        _spin.append(lambda flag, value, polls: numba_kernels.wait_flag(flag, value, polls, pause))
+        _spin.append(lambda flag, value, polls, done=NO_GO, done_value=0: numba_kernels.wait_flag(
+            flag, value, polls, pause, done, done_value))
     return _spin[0]
 
 
@@ -120,8 +124,10 @@ class _Worker:
     def _serve(self) -> None:
         _state.worker = True
         wait, seen = _wait_loop(), int(self.done[0])
+        finished = NO_GO  # the done flag, until the wait below has written it without the GIL
         while True:
-            if wait is None or not wait(self.posted, seen + 1, SPIN):
+            if wait is None or not wait(self.posted, seen + 1, SPIN, finished, seen):
+                finished = NO_GO
                 if wait is not None and self.number > seen:
                     continue  # a job is posted and its flag about to be written: keep watching, never sleep
                 self.wake.wait()  # set after ``number`` (and, without the compiled wait, after the flag too)
@@ -134,7 +140,10 @@ class _Worker:
                 self.outcome = (True, fn(*args))
             except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
                 self.outcome = (False, exc)
-            self.done[0] = seen
+            if wait is None:
+                self.done[0] = seen
+            else:  # written by the next wait, once this thread has let go of the GIL: see the module docstring
+                finished = self.done
 
     def post(self, fn: Callable[..., Any], args: tuple, number: int) -> None:
         """Hand over job ``number``; it starts once ``self.posted`` reaches the number (written by the caller, who
