@@ -154,7 +154,7 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     "shape, O, k, p, bias",
     [
         ((3, 1, 28, 28), 6, (5, 5), (2, 2), True),  # LeNet-5's conv1
-        ((3, 3, 32, 32), 12, (5, 5), (1, 1), True),  # the CIFAR CNN's conv1
+        ((3, 3, 32, 32), 6, (5, 5), (0, 0), True),  # the CIFAR-10 tutorial's LeNet-5 conv1
         ((3, 5, 6, 6), 4, (3, 3), (1, 0), True),  # the 3×3 one-pass branch
         ((3, 2, 7, 9), 3, (2, 3), (0, 1), False),
         ((3, 4, 5, 6), 2, (4, 5), (3, 1), True),  # more padding than the window

@@ -313,9 +313,10 @@ def _conv_forward_chunks(gemm, one, zero, x, w, b, has_b, y, a, z, step, cols, y
 # im2col + GEMM runs small-O operands badly, hence the bounds. Batch 64, 2 threads, forward medians
 # interleaved over 150 calls: LeNet-5's conv1 (1->6 5×5) 0.70 -> 0.58 ms, the CIFAR CNN's conv1 (3->12 5×5)
 # 2.70 -> 2.40; at O = 16 the GEMM won (LeNet-5's conv2 0.88 against 0.99, a 3->16 3×3 stem 1.47 against
-# 1.60, 16->16 3×3 at parity). LeNet-5 training steps: -3.4%, -2.8%, -4.2% in three interleaved A/Bs. The
-# sums run in another order than the GEMM's: the same values to rounding, not the same bits.
-DIRECT_MAX_TAPS, DIRECT_MAX_OUT = 160, 12
+# 1.60, 16->16 3×3 at parity). Training steps, interleaved A/Bs: LeNet-5 -3.4%, -2.8%, -4.2%; the CIFAR CNN
+# -6%, +3%, +1%, +3% (its conv1 alone was faster, the step not: hence O <= 8). The sums run in another order
+# than the GEMM's: the same values to rounding, not the same bits.
+DIRECT_MAX_TAPS, DIRECT_MAX_OUT = 160, 8
 
 
 def _direct(x: Any, O: int, groups: int, kernel_size: Pair, stride: Pair, dilation: Pair) -> bool:
