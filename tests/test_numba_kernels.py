@@ -129,15 +129,21 @@ def chunks_both(dtype, geo, groups, o_per_group, step, bias, seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 @settings(max_examples=40, deadline=None)
 @given(geo=geometries(pool=False), groups=st.integers(1, 3), o_per_group=st.integers(1, 3), step=st.integers(1, 3),
-       bias=st.booleans(), seed=st.integers(0, 2**16))
-def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed):
+       bias=st.booleans(), seed=st.integers(0, 2**16), small_planes_direct=st.booleans())
+def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed, small_planes_direct):
     """The one-call conv loop (im2col, OpenBLAS's GEMMs called from Numba, col2im) against the reference's
     Python loop over the same kernels and numpy.matmul: y, dx and dW bit for bit, db (float64 sums in
     another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop; a forward the direct
-    kernel runs (few taps and outputs: its sums in another order) agrees to rounding."""
-    shape, k, s, _, d, _, _ = geo
-    direct = numba_kernels._direct(np.empty((1, shape[1] * groups, 1, 1)), o_per_group * groups, groups, k, s, d)
-    ours, ref = chunks_both(dtype, geo, groups, o_per_group, step, bias, seed)
+    kernel runs (its sums in another order) agrees to rounding: with ``small_planes_direct`` it takes these
+    small planes too."""
+    shape, k, s, _, d, _, out = geo
+    plane = numba_kernels.DIRECT_MIN_PLANE
+    numba_kernels.DIRECT_MIN_PLANE = 1 if small_planes_direct else plane
+    try:
+        direct = numba_kernels._direct(o_per_group * groups, groups, k, s, d, out)
+        ours, ref = chunks_both(dtype, geo, groups, o_per_group, step, bias, seed)
+    finally:
+        numba_kernels.DIRECT_MIN_PLANE = plane
     for what, a, r in zip(("y", "dx", "dW"), ours, ref):
         if what == "y" and direct:
             close(a, r, dtype, "y (direct kernel) vs reference")
@@ -154,7 +160,7 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     "shape, O, k, p, bias",
     [
         ((3, 1, 28, 28), 6, (5, 5), (2, 2), True),  # LeNet-5's conv1
-        ((3, 3, 32, 32), 6, (5, 5), (0, 0), True),  # the CIFAR-10 tutorial's LeNet-5 conv1
+        ((3, 12, 30, 30), 12, (5, 5), (1, 1), True),  # the CIFAR CNN's conv2
         ((3, 5, 6, 6), 4, (3, 3), (1, 0), True),  # the 3×3 one-pass branch
         ((3, 2, 7, 9), 3, (2, 3), (0, 1), False),
         ((3, 4, 5, 6), 2, (4, 5), (3, 1), True),  # more padding than the window
@@ -162,9 +168,11 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     ],
 )
 def test_direct_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch, dtype, shape, O, k, p, bias):
-    """Layers with few taps and outputs (stride 1) take the direct kernel, no columns: y of the share [1, N)
-    against torch's conv2d in float64 (≤1e-10) and float32; sample 0 is left as it was."""
+    """Layers with few output channels (stride 1) take the direct kernel, no columns: y of the share [1, N)
+    against torch's conv2d in float64 (≤1e-10) and float32; sample 0 is left as it was. Small and odd planes
+    (below ``DIRECT_MIN_PLANE``, lowered here) check the kernel's edges."""
     monkeypatch.setattr(numba_kernels, "_conv_forward_chunks", None)  # the im2col loop must not run
+    monkeypatch.setattr(numba_kernels, "DIRECT_MIN_PLANE", 1)
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((O, shape[1], *k)).astype(dtype)
@@ -172,7 +180,7 @@ def test_direct_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch
     want = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
                     padding=p).numpy()
     out = want.shape[2:]
-    assert numba_kernels._direct(x, O, 1, k, (1, 1), (1, 1))
+    assert numba_kernels._direct(O, 1, k, (1, 1), (1, 1), out)
     y = np.full(want.shape, 7.0, dtype)
     L, K = out[0] * out[1], shape[1] * k[0] * k[1]
     numba_kernels.conv2d_forward_chunks(x, w, b, y, 1, shape[0], 2, np.empty(K * 2 * L, dtype),

@@ -2,8 +2,8 @@
 
 Same names, signatures and results as the reference. The conv and pooling kernels add the same terms in the
 same order (taps in row-major order), so they agree with it bit for bit; the batch-norm sums run in float64
-in another order, and so does the direct conv forward of small layers (``_conv_direct``): those agree to
-rounding. fastmath stays off (it would reorder sums and drop the NaN
+in another order, and so does the direct conv forward of few-channel layers (``_conv_direct``): those agree
+to rounding. fastmath stays off (it would reorder sums and drop the NaN
 tests max-pooling needs), but for its "reassoc" flag on the batch-norm sums. Work is split over threads so
 that each writes its own memory: by (sample, channel) planes for pooling, by channels for batch norm and
 col2im, by column rows for im2col. im2col and col2im take a whole row or channel per task, over all samples,
@@ -303,27 +303,28 @@ def _conv_forward_chunks(gemm, one, zero, x, w, b, has_b, y, a, z, step, cols, y
                         y[dst + k] = ybuf[src + k]
 
 
-# Direct convolution for layers with few input taps and outputs (C·kh·kw <= DIRECT_MAX_TAPS, O <=
-# DIRECT_MAX_OUT), stride 1, undilated, one group, kw of 3 or 5: no columns. For each (sample, output channel)
-# an accumulator runs over the output plane laid out on the padded input's row pitch (a few wasted columns per
-# row), and each (channel, kernel row) adds kw shifted views of the padded plane, weighted (a 3×3 window in one
-# pass): one vectorised loop, kw loads and one accumulator load/store per kw multiply-adds. Views (slices),
-# not offset indices: Numba adds a negative-index test to ``x[base + k]`` that stops LLVM vectorising (7
-# against 60 GFLOP/s on one 3×3 plane, measured). The cost grows with O (a pass per output channel) while
-# im2col + GEMM runs small-O operands badly, hence the bounds. Batch 64, 2 threads, forward medians
-# interleaved over 150 calls: LeNet-5's conv1 (1->6 5×5) 0.70 -> 0.58 ms, the CIFAR CNN's conv1 (3->12 5×5)
-# 2.70 -> 2.40; at O = 16 the GEMM won (LeNet-5's conv2 0.88 against 0.99, a 3->16 3×3 stem 1.47 against
-# 1.60, 16->16 3×3 at parity). Training steps, interleaved A/Bs: LeNet-5 -3.4%, -2.8%, -4.2%; the CIFAR CNN
-# -6%, +3%, +1%, +3% (its conv1 alone was faster, the step not: hence O <= 8). The sums run in another order
-# than the GEMM's: the same values to rounding, not the same bits.
-DIRECT_MAX_TAPS, DIRECT_MAX_OUT = 160, 8
+# Direct convolution for layers with few output channels on big planes (O <= DIRECT_MAX_OUT, OH·OW >=
+# DIRECT_MIN_PLANE), stride 1, undilated, one group, kw of 3 or 5: no columns. For each (sample, output
+# channel) an accumulator runs over the output plane laid out on the padded input's row pitch (a few wasted
+# columns per row), and each (channel, kernel row) adds kw shifted views of the padded plane, weighted (a 3×3
+# window in one pass): one vectorised loop, kw loads and one accumulator load/store per kw multiply-adds. Views
+# (slices), not offset indices: Numba adds a negative-index test to ``x[base + k]`` that stops LLVM
+# vectorising (7 against 60 GFLOP/s on one 3×3 plane, measured). The cost grows with O (a pass per output
+# channel) and short planes make short loops, while im2col + GEMM runs small-O operands badly, hence the
+# bounds. Batch 64, 2 threads, forward medians interleaved over 150 calls: LeNet-5's conv1 (1->6 5×5, 28×28)
+# 0.70 -> 0.58 ms, the CIFAR CNN's conv1 (3->12 5×5, 30×30) 2.70 -> 2.40 and conv2 (12->12, 28×28) 7.96 ->
+# 5.94; the GEMM won at O = 16 (LeNet-5's conv2 0.88 against 0.99, a 3->16 3×3 stem 1.47 against 1.60,
+# 16->16 3×3 at parity) and on 12×12 planes (the CIFAR CNN's 12->24: 2.96 against 3.45; 24->24: 4.07
+# against 5.22). Training steps, interleaved A/Bs: LeNet-5 -3.4%, -2.8%, -4.2%; the CIFAR CNN -7.7%, -1.4%,
+# -5.9% (with conv1 alone, no gain: -6%, +3%, +1%, +3%). The sums run in another order than the GEMM's: the
+# same values to rounding, not the same bits.
+DIRECT_MAX_OUT, DIRECT_MIN_PLANE = 12, 400
 
 
-def _direct(x: Any, O: int, groups: int, kernel_size: Pair, stride: Pair, dilation: Pair) -> bool:
+def _direct(O: int, groups: int, kernel_size: Pair, stride: Pair, dilation: Pair, out_size: Pair) -> bool:
     """Whether conv2d's forward takes the direct kernel (see above)."""
-    C = x.shape[1]
     return (groups == 1 and stride == (1, 1) and dilation == (1, 1) and kernel_size[1] in (3, 5)
-            and C * kernel_size[0] * kernel_size[1] <= DIRECT_MAX_TAPS and O <= DIRECT_MAX_OUT)
+            and O <= DIRECT_MAX_OUT and out_size[0] * out_size[1] >= DIRECT_MIN_PLANE)
 
 
 @njit(cache=True, nogil=True)
@@ -393,7 +394,7 @@ def conv2d_forward_chunks(
     )
     go = threadpool.NO_GO if go is None else go
     bias = np.empty(0, x.dtype) if b is None else _flat(b)
-    if _direct(x, O, groups, kernel_size, stride, dilation) and y.flags.c_contiguous:
+    if _direct(O, groups, kernel_size, stride, dilation, out_size) and y.flags.c_contiguous:
         _conv_direct(_flat(x), _flat(w), bias, b is not None, y.reshape(-1), a, z, C, H, W, O, *kernel_size,
                      *padding, *out_size, go, go_value)
         return

@@ -5,7 +5,7 @@ times the alternatives): the columns are channel-major, (C·kh·kw, N·OH·OW), 
 GEMM is W (O, C·kh·kw) @ cols, and a group's rows are a contiguous block, so groups are one batched
 matmul with no copies. The GEMM output (O, N·OH·OW) is turned into (N, O, OH, OW) in the same pass that
 adds the bias. Per-sample GEMMs and channels-last columns were slower. (The Numba path computes the forward of
-layers with few taps and outputs, such as LeNet-5's first, directly, without columns: see
+layers with few output channels on big planes, such as LeNet-5's first, directly, without columns: see
 ``numba_kernels._conv_direct``.)
 
 The batch goes through in chunks whose columns take at most ``BUDGET_SHARE`` times the bytes of the layer's
