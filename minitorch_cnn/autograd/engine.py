@@ -81,7 +81,7 @@ _UNSHARED_REFS, _UNSHARED_BASE_REFS = _baseline_refs()
 def _owned(grad: Any) -> bool:
     """Whether a node's pending gradient (an entry of ``run_backward``'s ``node_grads``) may be added to in place:
     it owns its memory, is writeable, and nothing but that entry, the caller's local and this call see it."""
-    return (getattr(grad, "base", 0) is None and grad.flags.writeable
+    return (getattr(grad, "base", 0) is None and getattr(grad.flags, "writeable", True)  # CuPy has no read-only
             and sys.getrefcount(grad) <= _OWNED_REFS)
 
 
