@@ -129,24 +129,25 @@ def chunks_both(dtype, geo, groups, o_per_group, step, bias, seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 @settings(max_examples=40, deadline=None)
 @given(geo=geometries(pool=False), groups=st.integers(1, 3), o_per_group=st.integers(1, 3), step=st.integers(1, 3),
-       bias=st.booleans(), seed=st.integers(0, 2**16), small_planes_direct=st.booleans())
-def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed, small_planes_direct):
+       bias=st.booleans(), seed=st.integers(0, 2**16), tiles=st.booleans())
+def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed, tiles):
     """The one-call conv loop (im2col, OpenBLAS's GEMMs called from Numba, col2im) against the reference's
     Python loop over the same kernels and numpy.matmul: y, dx and dW bit for bit, db (float64 sums in
-    another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop; a forward the direct
-    kernel runs (its sums in another order) agrees to rounding: with ``small_planes_direct`` it takes these
-    small planes too."""
-    shape, k, s, _, d, _, out = geo
-    plane = numba_kernels.DIRECT_MIN_PLANE
-    numba_kernels.DIRECT_MIN_PLANE = 1 if small_planes_direct else plane
+    another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop. With ``tiles`` the
+    stride-1 layers take the tiled direct kernel for y and dx (fused multiply-adds in tap order): those agree
+    to rounding; dW stays the GEMM's, bit for bit."""
+    shape, k, s, p, d, _, out = geo
+    kept = numba_kernels.USE_TILES
+    numba_kernels.USE_TILES = tiles
     try:
-        direct = numba_kernels._direct(o_per_group * groups, groups, k, s, d, out)
+        direct = tiles and numba_kernels._tiled(groups, s, d)
+        direct_dx = tiles and numba_kernels._dx_tiled(groups, s, d, k, p)
         ours, ref = chunks_both(dtype, geo, groups, o_per_group, step, bias, seed)
     finally:
-        numba_kernels.DIRECT_MIN_PLANE = plane
-    for what, a, r in zip(("y", "dx", "dW"), ours, ref):
-        if what == "y" and direct:
-            close(a, r, dtype, "y (direct kernel) vs reference")
+        numba_kernels.USE_TILES = kept
+    for what, a, r, rounded in zip(("y", "dx", "dW"), ours, ref, (direct, direct_dx, False)):
+        if rounded:
+            close(a, r, dtype, f"{what} (tiled direct kernel) vs reference")
         else:
             np.testing.assert_array_equal(a, r, err_msg=what)
     if bias:
@@ -155,24 +156,27 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
         assert ours[3] is None and ref[3] is None
 
 
+TILE_SHAPES = [
+    ((3, 1, 28, 28), 6, (5, 5), (2, 2), True),  # LeNet-5's conv1: two row blocks (4 + 2 channels)
+    ((3, 6, 14, 14), 16, (5, 5), (0, 0), True),  # LeNet-5's conv2: planes shorter than a tile's reach
+    ((3, 12, 30, 30), 12, (5, 5), (1, 1), True),  # the CIFAR CNN's conv2
+    ((2, 9, 6, 6), 9, (3, 3), (1, 0), True),  # 9 channels: blocks of 4, 4, 1
+    ((3, 2, 7, 9), 3, (2, 3), (0, 1), False),
+    ((3, 4, 5, 6), 7, (4, 5), (3, 1), True),  # padding of nearly the window
+    ((2, 1, 1, 1), 1, (1, 3), (0, 1), False),
+    ((2, 70, 4, 4), 5, (3, 3), (1, 1), True),  # a long reduction (630 taps) on a tiny plane
+]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "shape, O, k, p, bias",
-    [
-        ((3, 1, 28, 28), 6, (5, 5), (2, 2), True),  # LeNet-5's conv1
-        ((3, 12, 30, 30), 12, (5, 5), (1, 1), True),  # the CIFAR CNN's conv2
-        ((3, 5, 6, 6), 4, (3, 3), (1, 0), True),  # the 3×3 one-pass branch
-        ((3, 2, 7, 9), 3, (2, 3), (0, 1), False),
-        ((3, 4, 5, 6), 2, (4, 5), (3, 1), True),  # more padding than the window
-        ((2, 1, 1, 1), 1, (1, 3), (0, 1), False),
-    ],
-)
-def test_direct_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch, dtype, shape, O, k, p, bias):
-    """Layers with few output channels (stride 1) take the direct kernel, no columns: y of the share [1, N)
-    against torch's conv2d in float64 (≤1e-10) and float32; sample 0 is left as it was. Small and odd planes
-    (below ``DIRECT_MIN_PLANE``, lowered here) check the kernel's edges."""
+@pytest.mark.parametrize("shape, O, k, p, bias", TILE_SHAPES)
+def test_tiled_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch, dtype, shape, O, k, p, bias):
+    """Stride-1 layers take the tiled direct kernel, no columns: y of the share [1, N) against torch's conv2d in
+    float64 (≤1e-10) and float32; sample 0 is left as it was. The shapes cover each count of rows in a block
+    (1-4), planes shorter than a tile and odd paddings."""
+    if numba_kernels.microkernel.tile(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
     monkeypatch.setattr(numba_kernels, "_conv_forward_chunks", None)  # the im2col loop must not run
-    monkeypatch.setattr(numba_kernels, "DIRECT_MIN_PLANE", 1)
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((O, shape[1], *k)).astype(dtype)
@@ -180,13 +184,67 @@ def test_direct_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch
     want = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
                     padding=p).numpy()
     out = want.shape[2:]
-    assert numba_kernels._direct(O, 1, k, (1, 1), (1, 1), out)
     y = np.full(want.shape, 7.0, dtype)
     L, K = out[0] * out[1], shape[1] * k[0] * k[1]
     numba_kernels.conv2d_forward_chunks(x, w, b, y, 1, shape[0], 2, np.empty(K * 2 * L, dtype),
                                         np.empty(O * 2 * L, dtype), 1, k, (1, 1), p, (1, 1), out)
     assert (y[0] == 7).all()
-    close(y[1:], want[1:], dtype, "direct conv vs torch")
+    close(y[1:], want[1:], dtype, "tiled conv vs torch")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, O, k, p, bias", TILE_SHAPES)
+def test_tiled_conv_dx_matches_torch_and_writes_only_its_share(dtype, shape, O, k, p, bias):
+    """dx by the tiled kernel (g convolved with the flipped, channel-swapped weights) against torch's autograd,
+    with a random upstream gradient; sample 0 of dx is left as it was, and dW still comes from the GEMM."""
+    if numba_kernels.microkernel.tile(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    assert numba_kernels._dx_tiled(1, (1, 1), (1, 1), k, p)
+    rng = np.random.default_rng(12)
+    x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
+    w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
+    y = F.conv2d(x, w, padding=p)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.from_numpy(g))
+    out = y.shape[2:]
+    dx = np.full(shape, 7.0, dtype)
+    L, K = out[0] * out[1], shape[1] * k[0] * k[1]
+    dw, _ = numba_kernels.conv2d_backward_chunks(
+        g, x.detach().numpy(), w.detach().numpy(), dx, shape, 1, shape[0], 2, np.empty(O * 2 * L, dtype),
+        np.empty(K * 2 * L, dtype), 1, False, k, (1, 1), p, (1, 1), out)
+    assert (dx[0] == 7).all()
+    close(dx[1:], x.grad[1:].numpy(), dtype, "tiled dx vs torch")  # samples are independent: torch's own rows
+    want_dw = torch.nn.grad.conv2d_weight(x.detach()[1:], w.shape, torch.from_numpy(g[1:]), padding=p).numpy()
+    close(dw.reshape(w.shape), want_dw, dtype, "dW (GEMM) vs torch")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows, K", [(1, 1), (2, 7), (3, 40), (4, 300)])
+def test_micro_kernel_sums_each_row_over_the_taps(dtype, rows, K):
+    """The micro-kernel alone, called as the conv calls it: C[r, q] = Σ_k A[r, k] · X[offs[k] + q] for r < rows,
+    q < NR, against NumPy in float64; rows past ``rows`` are not written."""
+    tile, lanes = numba_kernels.microkernel.tile(dtype)
+    if tile is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here")
+    rng = np.random.default_rng(rows * 1000 + K)
+    A = rng.standard_normal((4, K + 3)).astype(dtype)  # lda = K + 3: rows need not be packed
+    X = rng.standard_normal(500).astype(dtype)
+    offs = rng.integers(0, 500 - lanes, K).astype(np.int64)
+    C = np.full((4, lanes + 5), 7.0, dtype)  # ldc = NR + 5
+    tile(rows, K, A.ctypes.data, K + 3, X.ctypes.data, offs.ctypes.data, C.ctypes.data, lanes + 5)
+    want = A[:, :K].astype(np.float64) @ X[offs[:, None] + np.arange(lanes)].astype(np.float64)
+    close(C[:rows, :lanes], want[:rows], dtype, "micro-kernel vs NumPy")
+    assert (C[rows:] == 7).all() and (C[:, lanes:] == 7).all()
+
+
+def test_conv_takes_the_gemm_where_the_micro_kernel_cannot_be_built(monkeypatch):
+    """Without llvmlite's native target (``tile`` gives None) stride-1 layers run im2col + GEMM, with the
+    reference's bits."""
+    monkeypatch.setattr(numba_kernels.microkernel, "_built", {np.dtype(np.float32): (None, 0)})
+    geo = ((2, 3, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1), False, (6, 6))
+    ours, ref = chunks_both(np.float32, geo, 1, 4, 2, True, 5)
+    for what, a, r in zip(("y", "dx", "dW"), ours, ref):
+        np.testing.assert_array_equal(a, r, err_msg=what)
 
 
 def test_conv_chunks_run_in_one_call_where_numpys_openblas_is_found(monkeypatch):

@@ -2,8 +2,8 @@
 
 Same names, signatures and results as the reference. The conv and pooling kernels add the same terms in the
 same order (taps in row-major order), so they agree with it bit for bit; the batch-norm sums run in float64
-in another order, and so does the direct conv forward of few-channel layers (``_conv_direct``): those agree
-to rounding. fastmath stays off (it would reorder sums and drop the NaN
+in another order, and the direct conv of stride-1 layers (``_conv_tiles``: forward and dx) sums with fused
+multiply-adds: those agree to rounding. fastmath stays off (it would reorder sums and drop the NaN
 tests max-pooling needs), but for its "reassoc" flag on the batch-norm sums. Work is split over threads so
 that each writes its own memory: by (sample, channel) planes for pooling, by channels for batch norm and
 col2im, by column rows for im2col. im2col and col2im take a whole row or channel per task, over all samples,
@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import blas, numpy_kernels, threadpool
+from . import blas, microkernel, numpy_kernels, threadpool
 from .blas import NO_TRANS, ROW_MAJOR, TRANS
 from .threadpool import in_worker
 
@@ -303,38 +303,48 @@ def _conv_forward_chunks(gemm, one, zero, x, w, b, has_b, y, a, z, step, cols, y
                         y[dst + k] = ybuf[src + k]
 
 
-# Direct convolution for layers with few output channels on big planes (O <= DIRECT_MAX_OUT, OH·OW >=
-# DIRECT_MIN_PLANE), stride 1, undilated, one group, kw of 3 or 5: no columns. For each (sample, output
-# channel) an accumulator runs over the output plane laid out on the padded input's row pitch (a few wasted
-# columns per row), and each (channel, kernel row) adds kw shifted views of the padded plane, weighted (a 3×3
-# window in one pass): one vectorised loop, kw loads and one accumulator load/store per kw multiply-adds. Views
-# (slices), not offset indices: Numba adds a negative-index test to ``x[base + k]`` that stops LLVM
-# vectorising (7 against 60 GFLOP/s on one 3×3 plane, measured). The cost grows with O (a pass per output
-# channel) and short planes make short loops, while im2col + GEMM runs small-O operands badly, hence the
-# bounds. Batch 64, 2 threads, forward medians interleaved over 150 calls: LeNet-5's conv1 (1->6 5×5, 28×28)
-# 0.70 -> 0.58 ms, the CIFAR CNN's conv1 (3->12 5×5, 30×30) 2.70 -> 2.40 and conv2 (12->12, 28×28) 7.96 ->
-# 5.94; the GEMM won at O = 16 (LeNet-5's conv2 0.88 against 0.99, a 3->16 3×3 stem 1.47 against 1.60,
-# 16->16 3×3 at parity) and on 12×12 planes (the CIFAR CNN's 12->24: 2.96 against 3.45; 24->24: 4.07
-# against 5.22). Training steps, interleaved A/Bs: LeNet-5 -3.4%, -2.8%, -4.2%; the CIFAR CNN -7.7%, -1.4%,
-# -5.9% (with conv1 alone, no gain: -6%, +3%, +1%, +3%). The sums run in another order than the GEMM's: the
-# same values to rounding, not the same bits.
-DIRECT_MAX_OUT, DIRECT_MIN_PLANE = 12, 400
+# Direct convolution by register-blocked tiles (``microkernel``) for stride-1, undilated, ungrouped layers:
+# the forward, and backward's dx (the forward of g with W's channels swapped and its taps flipped). No
+# columns: for each sample the input is padded into one buffer, and each call of the micro-kernel sums an
+# output block of 4 channels × NR positions (laid out on the padded plane's row pitch, so a tap's inputs are
+# one contiguous run, a few wasted columns per row) over all channels and taps. One share, one thread, batch
+# 32, forward, interleaved medians against im2col + OpenBLAS's GEMM: LeNet-5's conv2 (6->16 5×5, 14×14) 0.77
+# -> 0.38 ms, the CIFAR CNN's 12->12 5×5 on 30×30 6.56 -> 2.91 ms, 24->24 on 12×12 2.33 -> 1.46 ms, the small
+# ResNet's 16->16 3×3 on 32×32 3.75 -> 2.14 ms, ResNet-18's 512->512 on 4×4 6.75 -> 5.74 ms; at parity or
+# slightly behind: 12->24 on 14×14 (1.57 against 1.57), a 3->16 3×3 stem (0.71 against 0.75), 128->128 on
+# 8×8 (2.64 against 3.03). Training steps, interleaved A/Bs: the forward LeNet-5 -6.8%, the CIFAR CNN -5.8%,
+# the small ResNet -6.7% (against the previous scalar direct kernel for ≤ 12 channels and the GEMM
+# elsewhere); dx on top: the CIFAR CNN -6.5%, the small ResNet -6.0%. The sums run in tap order with fused
+# multiply-adds: the GEMM's values to rounding, not its bits. dW stays a GEMM (``_conv_backward_chunks``).
+USE_TILES = True  # False: every layer takes im2col + GEMM (tests compare the two paths)
 
 
-def _direct(O: int, groups: int, kernel_size: Pair, stride: Pair, dilation: Pair, out_size: Pair) -> bool:
-    """Whether conv2d's forward takes the direct kernel (see above)."""
-    return (groups == 1 and stride == (1, 1) and dilation == (1, 1) and kernel_size[1] in (3, 5)
-            and O <= DIRECT_MAX_OUT and out_size[0] * out_size[1] >= DIRECT_MIN_PLANE)
+def _tiled(groups: int, stride: Pair, dilation: Pair) -> bool:
+    """Whether a layer's forward takes the tiled direct kernel (see above)."""
+    return USE_TILES and groups == 1 and stride == (1, 1) and dilation == (1, 1)
+
+
+def _dx_tiled(groups: int, stride: Pair, dilation: Pair, kernel_size: Pair, padding: Pair) -> bool:
+    """Whether its dx does: also needs padding below the kernel size (g is padded by kernel_size - 1 - padding)."""
+    return _tiled(groups, stride, dilation) and padding[0] < kernel_size[0] and padding[1] < kernel_size[1]
 
 
 @njit(cache=True, nogil=True)
-def _conv_direct(x, w, b, has_b, y, a, z, C, H, W, O, kh, kw, pt, pl, oh, ow, go, go_value):  # pragma: no cover
-    # x: (N, C, H, W), w: (O, C, kh, kw), y: (N, O, oh, ow), all flat; samples [a, z); stride 1, kw 3 or 5
+def _conv_tiles(tile, NR, x, w, b, has_b, y, a, z, C, H, W, O, kh, kw, pt, pl, oh, ow, go,
+                go_value):  # pragma: no cover - compiled
+    # x: (N, C, H, W), w: (O, C·kh·kw), y: (N, O, oh, ow), all flat; samples [a, z); stride 1, undilated
     _post(go, go_value)
     Hp, Wp = oh + kh - 1, ow + kw - 1  # the padded plane the windows need (rows/cols past it are never read)
     M = (oh - 1) * Wp + ow  # the output plane on the padded row pitch
-    xp = np.zeros(C * Hp * Wp, x.dtype)  # one sample, padded; its border stays zero
-    acc = np.empty(M, x.dtype)
+    T, K = (M + NR - 1) // NR, C * kh * kw  # tiles of NR outputs; the reduction
+    isz = _u(x.itemsize)
+    xp = np.zeros(C * Hp * Wp + T * NR - M, x.dtype)  # one sample, padded, and the last tile's overrun
+    offs = np.empty(K, np.int64)  # tap k = (c, i, j) reads xp[offs[k] + q] for output q
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                offs[(c * kh + i) * kw + j] = (c * Hp + i) * Wp + j
+    acc = np.empty(O * T * NR, x.dtype)  # the outputs of one sample, (O, T·NR) on the padded pitch
     r0, r1 = max(0, pt), min(Hp, pt + H)  # padded rows that hold input rows
     c0, c1 = max(0, pl), min(Wp, pl + W)
     for n in range(a, z):
@@ -343,38 +353,21 @@ def _conv_direct(x, w, b, has_b, y, a, z, C, H, W, O, kh, kw, pt, pl, oh, ow, go
                 src, dst = _u(((n * C + c) * H + r - pt) * W + c0 - pl), _u((c * Hp + r) * Wp + c0)
                 for q in range(_u(c1 - c0)):
                     xp[dst + q] = x[src + q]
+        for o in range(0, O, 4):
+            for t in range(T):
+                tile(min(4, O - o), K, w.ctypes.data + _u(o * K) * isz, K, xp.ctypes.data + _u(t * NR) * isz,
+                     offs.ctypes.data, acc.ctypes.data + _u(o * T * NR + t * NR) * isz, T * NR)
         for o in range(O):
-            acc[:] = b[o] if has_b else 0
-            for c in range(C):
-                if kh == 3 and kw == 3:  # the whole window in one pass: 9 loads and one store per 9 products
-                    base, t = c * Hp * Wp, (o * C + c) * 9
-                    x0, x1, x2 = xp[base:], xp[base + 1:], xp[base + 2:]
-                    x3, x4, x5 = xp[base + Wp:], xp[base + Wp + 1:], xp[base + Wp + 2:]
-                    x6, x7, x8 = xp[base + 2 * Wp:], xp[base + 2 * Wp + 1:], xp[base + 2 * Wp + 2:]
-                    w0, w1, w2, w3, w4, w5, w6, w7, w8 = (w[t], w[t + 1], w[t + 2], w[t + 3], w[t + 4], w[t + 5],
-                                                          w[t + 6], w[t + 7], w[t + 8])
-                    for q in range(M):
-                        acc[q] += (w0 * x0[q] + w1 * x1[q] + w2 * x2[q] + w3 * x3[q] + w4 * x4[q] + w5 * x5[q]
-                                   + w6 * x6[q] + w7 * x7[q] + w8 * x8[q])
-                    continue
-                for i in range(kh):
-                    base = (c * Hp + i) * Wp
-                    t = ((o * C + c) * kh + i) * kw
-                    if kw == 3:
-                        x0, x1, x2 = xp[base:], xp[base + 1:], xp[base + 2:]
-                        w0, w1, w2 = w[t], w[t + 1], w[t + 2]
-                        for q in range(M):
-                            acc[q] += w0 * x0[q] + w1 * x1[q] + w2 * x2[q]
-                    else:
-                        x0, x1, x2, x3, x4 = xp[base:], xp[base + 1:], xp[base + 2:], xp[base + 3:], xp[base + 4:]
-                        w0, w1, w2, w3, w4 = w[t], w[t + 1], w[t + 2], w[t + 3], w[t + 4]
-                        for q in range(M):
-                            acc[q] += w0 * x0[q] + w1 * x1[q] + w2 * x2[q] + w3 * x3[q] + w4 * x4[q]
             for r in range(oh):
-                src, dst = r * Wp, _u(((n * O + o) * oh + r) * ow)
+                src, dst = o * T * NR + r * Wp, _u(((n * O + o) * oh + r) * ow)
                 row = acc[src:]
-                for q in range(ow):
-                    y[dst + q] = row[q]
+                if has_b:
+                    bo = b[o]
+                    for q in range(ow):
+                        y[dst + q] = row[q] + bo
+                else:
+                    for q in range(ow):
+                        y[dst + q] = row[q]
 
 
 def conv2d_forward_chunks(
@@ -394,9 +387,10 @@ def conv2d_forward_chunks(
     )
     go = threadpool.NO_GO if go is None else go
     bias = np.empty(0, x.dtype) if b is None else _flat(b)
-    if _direct(O, groups, kernel_size, stride, dilation, out_size) and y.flags.c_contiguous:
-        _conv_direct(_flat(x), _flat(w), bias, b is not None, y.reshape(-1), a, z, C, H, W, O, *kernel_size,
-                     *padding, *out_size, go, go_value)
+    tile, lanes = microkernel.tile(x.dtype)
+    if tile is not None and _tiled(groups, stride, dilation) and y.flags.c_contiguous:
+        _conv_tiles(tile, lanes, _flat(x), _flat(w), bias, b is not None, y.reshape(-1), a, z, C, H, W, O,
+                    *kernel_size, *padding, *out_size, go, go_value)
         return
     gemm = _gemm(x.dtype)
     if not _fused(gemm, y, O // groups, kg, L):
@@ -476,13 +470,20 @@ def conv2d_backward_chunks(
     db = np.zeros(O) if need_b else None
     empty = np.empty(0, g.dtype)
     go = threadpool.NO_GO if go is None else go
+    tile, lanes = microkernel.tile(g.dtype)
+    (kh, kw), (pt, pl) = kernel_size, padding
+    dx_tiles = dx is not None and tile is not None and _dx_tiled(groups, stride, dilation, kernel_size, padding)
     _conv_backward_chunks(
         gemm, g.dtype.type(1), g.dtype.type(0), _flat(g), empty if x is None else _flat(x), x is not None,
-        empty if w is None else _flat(w), empty if dx is None else dx.reshape(-1), dx is not None,
+        empty if w is None else _flat(w), empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
         np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db, need_b,
         np.empty(O * kg, g.dtype), a, z, step, g_buf.reshape(-1), col_buf.reshape(-1), groups, O, *x_shape[1:],
         *kernel_size, *stride, *padding, *dilation, *out_size, go, go_value,
     )
+    if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
+        _conv_tiles(tile, lanes, _flat(g), flipped, empty, False, dx.reshape(-1), a, z, O, *out_size, C, kh, kw,
+                    kh - 1 - pt, kw - 1 - pl, *x_shape[2:], threadpool.NO_GO, 0)
     return dw, db
 
 

@@ -4,9 +4,8 @@ Layout, chosen by measurement on the (64, 64, 32, 32) 3×3 pad-1 float32 layer (
 times the alternatives): the columns are channel-major, (C·kh·kw, N·OH·OW), built tap by tap. Then the
 GEMM is W (O, C·kh·kw) @ cols, and a group's rows are a contiguous block, so groups are one batched
 matmul with no copies. The GEMM output (O, N·OH·OW) is turned into (N, O, OH, OW) in the same pass that
-adds the bias. Per-sample GEMMs and channels-last columns were slower. (The Numba path computes the forward of
-layers with few output channels on big planes, such as LeNet-5's first, directly, without columns: see
-``numba_kernels._conv_direct``.)
+adds the bias. Per-sample GEMMs and channels-last columns were slower. (The Numba path computes the forward and
+dx of stride-1 layers directly, without columns, by register-blocked tiles: see ``numba_kernels._conv_tiles``.)
 
 The batch goes through in chunks whose columns take at most ``BUDGET_SHARE`` times the bytes of the layer's
 input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns are then a fixed
