@@ -134,18 +134,19 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     """The one-call conv loop (im2col, OpenBLAS's GEMMs called from Numba, col2im) against the reference's
     Python loop over the same kernels and numpy.matmul: y, dx and dW bit for bit, db (float64 sums in
     another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop. With ``tiles`` the
-    stride-1 layers take the tiled direct kernel for y and dx (fused multiply-adds in tap order): those agree
-    to rounding; dW stays the GEMM's, bit for bit."""
+    stride-1 layers take the micro-kernels for y, dx and dW (fused multiply-adds in tap order): those agree
+    to rounding (the tiled kernels' own tests, against torch, are below)."""
     shape, k, s, p, d, _, out = geo
     kept = numba_kernels.USE_TILES
     numba_kernels.USE_TILES = tiles
     try:
-        direct = tiles and numba_kernels._tiled(groups, s, d)
-        direct_dx = tiles and numba_kernels._dx_tiled(groups, s, d, k, p)
+        channels = (shape[1] * groups, o_per_group * groups)
+        direct = tiles and numba_kernels._tiled(channels, groups, s, d)
+        direct_dx = tiles and numba_kernels._dx_tiled(channels, groups, s, d, k, p)
         ours, ref = chunks_both(dtype, geo, groups, o_per_group, step, bias, seed)
     finally:
         numba_kernels.USE_TILES = kept
-    for what, a, r, rounded in zip(("y", "dx", "dW"), ours, ref, (direct, direct_dx, False)):
+    for what, a, r, rounded in zip(("y", "dx", "dW"), ours, ref, (direct, direct_dx, direct)):
         if rounded:
             close(a, r, dtype, f"{what} (tiled direct kernel) vs reference")
         else:
@@ -164,7 +165,7 @@ TILE_SHAPES = [
     ((3, 2, 7, 9), 3, (2, 3), (0, 1), False),
     ((3, 4, 5, 6), 7, (4, 5), (3, 1), True),  # padding of nearly the window
     ((2, 1, 1, 1), 1, (1, 3), (0, 1), False),
-    ((2, 70, 4, 4), 5, (3, 3), (1, 1), True),  # a long reduction (630 taps) on a tiny plane
+    ((2, 30, 4, 4), 5, (5, 5), (2, 2), True),  # a long reduction (750 taps) on a tiny plane
 ]
 
 
@@ -194,12 +195,14 @@ def test_tiled_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch,
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape, O, k, p, bias", TILE_SHAPES)
-def test_tiled_conv_dx_matches_torch_and_writes_only_its_share(dtype, shape, O, k, p, bias):
-    """dx by the tiled kernel (g convolved with the flipped, channel-swapped weights) against torch's autograd,
-    with a random upstream gradient; sample 0 of dx is left as it was, and dW still comes from the GEMM."""
+def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch, dtype, shape, O, k, p, bias):
+    """dx by the tiled kernel (g convolved with the flipped, channel-swapped weights), dW and db by the dot
+    kernel, against torch's autograd with a random upstream gradient, over the share [1, N); sample 0 of dx is
+    left as it was."""
     if numba_kernels.microkernel.tile(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
-    assert numba_kernels._dx_tiled(1, (1, 1), (1, 1), k, p)
+    assert numba_kernels._dx_tiled((shape[1], O), 1, (1, 1), (1, 1), k, p)
+    monkeypatch.setattr(numba_kernels, "_conv_backward_chunks", None)  # the im2col loop must not run
     rng = np.random.default_rng(12)
     x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
     w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
@@ -209,13 +212,30 @@ def test_tiled_conv_dx_matches_torch_and_writes_only_its_share(dtype, shape, O, 
     out = y.shape[2:]
     dx = np.full(shape, 7.0, dtype)
     L, K = out[0] * out[1], shape[1] * k[0] * k[1]
-    dw, _ = numba_kernels.conv2d_backward_chunks(
+    dw, db = numba_kernels.conv2d_backward_chunks(
         g, x.detach().numpy(), w.detach().numpy(), dx, shape, 1, shape[0], 2, np.empty(O * 2 * L, dtype),
-        np.empty(K * 2 * L, dtype), 1, False, k, (1, 1), p, (1, 1), out)
+        np.empty(K * 2 * L, dtype), 1, bias, k, (1, 1), p, (1, 1), out)
     assert (dx[0] == 7).all()
     close(dx[1:], x.grad[1:].numpy(), dtype, "tiled dx vs torch")  # samples are independent: torch's own rows
     want_dw = torch.nn.grad.conv2d_weight(x.detach()[1:], w.shape, torch.from_numpy(g[1:]), padding=p).numpy()
-    close(dw.reshape(w.shape), want_dw, dtype, "dW (GEMM) vs torch")
+    close(dw.reshape(w.shape), want_dw, dtype, "dW (dot kernel) vs torch")
+    if bias:
+        close(db, g[1:].sum(axis=(0, 2, 3), dtype=np.float64), dtype, "db vs the float64 sum")
+    else:
+        assert db is None
+
+
+def test_wide_grouped_or_strided_layers_keep_the_gemm():
+    """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
+    out (the GEMM is faster beyond); dx also needs padding below the kernel size."""
+    wide = numba_kernels.TILE_MAX_CHANNELS + 1
+    one = (1, 1)
+    assert numba_kernels._tiled((3, 12), 1, one, one)
+    assert not numba_kernels._tiled((wide, 12), 1, one, one) and not numba_kernels._tiled((12, wide), 1, one, one)
+    assert not numba_kernels._tiled((4, 4), 2, one, one)
+    assert not numba_kernels._tiled((4, 4), 1, (2, 1), one) and not numba_kernels._tiled((4, 4), 1, one, (1, 2))
+    assert numba_kernels._dx_tiled((4, 4), 1, one, one, (3, 3), (2, 2))
+    assert not numba_kernels._dx_tiled((4, 4), 1, one, one, (3, 3), (3, 0))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -237,10 +257,30 @@ def test_micro_kernel_sums_each_row_over_the_taps(dtype, rows, K):
     assert (C[rows:] == 7).all() and (C[:, lanes:] == 7).all()
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows, taps, vectors", [(1, 1, 1), (2, 3, 2), (3, 4, 5), (3, 2, 40)])
+def test_dot_kernel_sums_rows_against_shifted_inputs(dtype, rows, taps, vectors):
+    """The dot kernel alone: C[r, t] = Σ_{q < Q} G[r, q] · X[offs[t] + q] for r < rows, t < taps (Q whole
+    vectors), against NumPy in float64; entries past the block are not written."""
+    dots, lanes = numba_kernels.microkernel.dots(dtype)
+    if dots is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here")
+    rng = np.random.default_rng(rows * 100 + taps * 10 + vectors)
+    Q = vectors * lanes
+    G = rng.standard_normal((3, Q + 2)).astype(dtype)  # ldg = Q + 2
+    X = rng.standard_normal(Q + 300).astype(dtype)
+    offs = rng.integers(0, 300, 4).astype(np.int64)
+    C = np.full((3, 6), 7.0, dtype)  # ldc = 6
+    dots(rows, taps, Q, G.ctypes.data, Q + 2, X.ctypes.data, offs.ctypes.data, C.ctypes.data, 6)
+    want = G[:, :Q].astype(np.float64) @ X[offs[:, None] + np.arange(Q)].astype(np.float64).T
+    close(C[:rows, :taps], want[:rows, :taps], dtype, "dot kernel vs NumPy")
+    assert (C[rows:] == 7).all() and (C[:, taps:] == 7).all()
+
+
 def test_conv_takes_the_gemm_where_the_micro_kernel_cannot_be_built(monkeypatch):
     """Without llvmlite's native target (``tile`` gives None) stride-1 layers run im2col + GEMM, with the
     reference's bits."""
-    monkeypatch.setattr(numba_kernels.microkernel, "_built", {np.dtype(np.float32): (None, 0)})
+    monkeypatch.setattr(numba_kernels.microkernel, "_built", {np.dtype(np.float32): (None, None, 0)})
     geo = ((2, 3, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1), False, (6, 6))
     ours, ref = chunks_both(np.float32, geo, 1, 4, 2, True, 5)
     for what, a, r in zip(("y", "dx", "dW"), ours, ref):

@@ -1,4 +1,4 @@
-"""A register-blocked convolution micro-kernel, written in LLVM IR and compiled by llvmlite (Numba's backend).
+"""Register-blocked convolution micro-kernels, written in LLVM IR and compiled by llvmlite (Numba's backend).
 
 Why not Numba: the micro-kernel must keep a 4 × 3-vector block of output sums in registers while it runs
 over the whole reduction (channels × taps), loading each input vector once for four output channels. Numba's
@@ -18,6 +18,10 @@ computed directly on the padded plane's row pitch (``numba_kernels._conv_tiles``
 are summed in k order with one rounding each (fused multiply-add), so the results equal a GEMM's to rounding,
 not bit for bit.
 
+A second kernel, ``dots(rows, taps, Q, G, ldg, X, offs, C, ldc)``, gives dW: for r < rows (1 to 3) and t < taps
+(1 to 4), C[r·ldc + t] = Σ_{q < Q} G[r·ldg + q] · X[offs[t] + q], twelve vector sums over q (Q a multiple of
+the lanes) added up across their lanes at the end.
+
 Compiled once per process on first use (~50 ms), for the host CPU; ``tile(dtype)`` is None where llvmlite
 cannot compile it, and callers then keep to im2col + GEMM.
 """
@@ -31,7 +35,7 @@ import numpy as np
 
 MR, VECTORS = 4, 3  # the register block: 4 output rows × 3 vectors (12 accumulators of AVX2's 16 registers)
 _LANES = {np.dtype(np.float32): ("float", 8), np.dtype(np.float64): ("double", 4)}
-_built: dict[Any, Any] = {}  # dtype -> (ctypes function or None, NR)
+_built: dict[Any, Any] = {}  # dtype -> (tile, dots, vector lanes): ctypes functions, or (None, None, 0)
 _keep: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 
 
@@ -79,6 +83,57 @@ def _module(ty: str, lanes: int) -> str:
     return "\n".join(ir + ["}"])
 
 
+DOT_ROWS, DOT_TAPS = 3, 4  # the dot kernel's block: 3 rows of g × 4 taps (12 vector sums)
+
+
+def _dot_block(rows: int, taps: int, ty: str, lanes: int) -> list[str]:
+    """IR of ``@dot{rows}_{taps}``: C[r·ldc + t] = Σ_{q < Q} G[r·ldg + q] · X[offs[t] + q] (Q a multiple of lanes)."""
+    vec, fma = f"<{lanes} x {ty}>", f"@llvm.fma.v{lanes}f{32 if ty == 'float' else 64}"
+    red = f"@llvm.vector.reduce.fadd.v{lanes}f{32 if ty == 'float' else 64}"
+    ir = [f"define internal void @dot{rows}_{taps}(i64 %Q, ptr %G, i64 %ldg, ptr %X, ptr %offs, ptr %C, i64 %ldc) "
+          "alwaysinline {", "entry:"]
+    for t in range(taps):
+        ir += [f"  %pt{t} = getelementptr i64, ptr %offs, i64 {t}", f"  %o{t} = load i64, ptr %pt{t}, align 8"]
+    ir += ["  br label %loop", "loop:", "  %q = phi i64 [0, %entry], [%q1, %loop]"]
+    for r in range(rows):
+        for t in range(taps):
+            ir.append(f"  %s{r}_{t} = phi {vec} [zeroinitializer, %entry], [%n{r}_{t}, %loop]")
+    for r in range(rows):
+        ir += [f"  %go{r} = mul i64 {r}, %ldg", f"  %gq{r} = add i64 %go{r}, %q",
+               f"  %pg{r} = getelementptr {ty}, ptr %G, i64 %gq{r}", f"  %g{r} = load {vec}, ptr %pg{r}, align 4"]
+    for t in range(taps):
+        ir += [f"  %xq{t} = add i64 %o{t}, %q", f"  %px{t} = getelementptr {ty}, ptr %X, i64 %xq{t}",
+               f"  %x{t} = load {vec}, ptr %px{t}, align 4"]
+        for r in range(rows):
+            ir.append(f"  %n{r}_{t} = call {vec} {fma}({vec} %g{r}, {vec} %x{t}, {vec} %s{r}_{t})")
+    ir += [f"  %q1 = add i64 %q, {lanes}", "  %more = icmp slt i64 %q1, %Q",
+           "  br i1 %more, label %loop, label %done", "done:"]
+    for r in range(rows):
+        ir.append(f"  %co{r} = mul i64 {r}, %ldc")
+        for t in range(taps):  # the lanes' sums added as a tree (reassoc): one rounding order, fixed
+            ir += [f"  %v{r}_{t} = call reassoc {ty} {red}({ty} -0.0, {vec} %n{r}_{t})",
+                   f"  %ct{r}_{t} = add i64 %co{r}, {t}", f"  %pc{r}_{t} = getelementptr {ty}, ptr %C, i64 %ct{r}_{t}",
+                   f"  store {ty} %v{r}_{t}, ptr %pc{r}_{t}, align 4"]
+    return ir + ["  ret void", "}"]
+
+
+def _dot_module(ty: str, lanes: int) -> list[str]:
+    """IR of ``@dots``: a switch on (rows, taps) over the twelve blocks."""
+    bits = 32 if ty == "float" else 64
+    ir = [f"declare {ty} @llvm.vector.reduce.fadd.v{lanes}f{bits}({ty}, <{lanes} x {ty}>)"]
+    cases = [(r, t) for r in range(1, DOT_ROWS + 1) for t in range(1, DOT_TAPS + 1)]
+    for r, t in cases:
+        ir += _dot_block(r, t, ty, lanes)
+    args = "i64 %Q, ptr %G, i64 %ldg, ptr %X, ptr %offs, ptr %C, i64 %ldc"
+    ir += [f"define void @dots(i64 %rows, i64 %taps, {args}) {{", "entry:",
+           "  %r4 = mul i64 %rows, 4", "  %key = add i64 %r4, %taps",
+           f"  switch i64 %key, label %c{DOT_ROWS}_{DOT_TAPS} [ "
+           + " ".join(f"i64 {4 * r + t}, label %c{r}_{t}" for r, t in cases[:-1]) + " ]"]
+    for r, t in cases:
+        ir += [f"c{r}_{t}:", f"  call void @dot{r}_{t}({args})", "  ret void"]
+    return ir + ["}"]
+
+
 def _compile(dtype: Any) -> Any:
     """The compiled ``tile`` for ``dtype`` as a ctypes function, or None where llvmlite cannot build it."""
     ty, lanes = _LANES[dtype]
@@ -89,25 +144,39 @@ def _compile(dtype: Any) -> Any:
         llvm.initialize_native_asmprinter()
         machine = llvm.Target.from_default_triple().create_target_machine(
             cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3)
-        module = llvm.parse_assembly(_module(ty, lanes))
+        module = llvm.parse_assembly(_module(ty, lanes) + "\n" + "\n".join(_dot_module(ty, lanes)))
         module.verify()
         passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
         passes.getModulePassManager().run(module, passes)
         engine = llvm.create_mcjit_compiler(module, machine)
         engine.finalize_object()
-        address = engine.get_function_address("tile")
+        tile_at, dots_at = engine.get_function_address("tile"), engine.get_function_address("dots")
     except Exception:  # noqa: BLE001 - any failure (old llvmlite, no native target): callers use im2col + GEMM
-        return None
+        return None, None
     _keep.append(engine)
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
-    return ctypes.CFUNCTYPE(None, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(address)
+    return (ctypes.CFUNCTYPE(None, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(tile_at),
+            ctypes.CFUNCTYPE(None, i64, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(dots_at))
+
+
+def _kernels(dtype: Any) -> tuple[Any, Any, int]:
+    """(tile, dots, vector lanes) for ``dtype``, compiled on first use; (None, None, 0) where they cannot be."""
+    dtype = np.dtype(dtype)
+    if dtype not in _LANES:
+        return None, None, 0
+    if dtype not in _built:
+        tile_fn, dots_fn = _compile(dtype)
+        _built[dtype] = (tile_fn, dots_fn, _LANES[dtype][1] if tile_fn is not None else 0)
+    return _built[dtype]
 
 
 def tile(dtype: Any) -> tuple[Any, int]:
-    """(the micro-kernel for ``dtype`` or None, its NR: lanes per row). float32 and float64 only."""
-    dtype = np.dtype(dtype)
-    if dtype not in _LANES:
-        return None, 0
-    if dtype not in _built:
-        _built[dtype] = (_compile(dtype), VECTORS * _LANES[dtype][1])
-    return _built[dtype]
+    """(the tile kernel for ``dtype`` or None, its NR: lanes per row). float32 and float64 only."""
+    fn, _, lanes = _kernels(dtype)
+    return fn, VECTORS * lanes
+
+
+def dots(dtype: Any) -> tuple[Any, int]:
+    """(the dot kernel for ``dtype`` or None, its vector lanes: Q must be a multiple of them)."""
+    _, fn, lanes = _kernels(dtype)
+    return fn, lanes

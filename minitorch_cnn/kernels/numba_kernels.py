@@ -303,30 +303,35 @@ def _conv_forward_chunks(gemm, one, zero, x, w, b, has_b, y, a, z, step, cols, y
                         y[dst + k] = ybuf[src + k]
 
 
-# Direct convolution by register-blocked tiles (``microkernel``) for stride-1, undilated, ungrouped layers:
-# the forward, and backward's dx (the forward of g with W's channels swapped and its taps flipped). No
-# columns: for each sample the input is padded into one buffer, and each call of the micro-kernel sums an
-# output block of 4 channels × NR positions (laid out on the padded plane's row pitch, so a tap's inputs are
-# one contiguous run, a few wasted columns per row) over all channels and taps. One share, one thread, batch
-# 32, forward, interleaved medians against im2col + OpenBLAS's GEMM: LeNet-5's conv2 (6->16 5×5, 14×14) 0.77
-# -> 0.38 ms, the CIFAR CNN's 12->12 5×5 on 30×30 6.56 -> 2.91 ms, 24->24 on 12×12 2.33 -> 1.46 ms, the small
-# ResNet's 16->16 3×3 on 32×32 3.75 -> 2.14 ms, ResNet-18's 512->512 on 4×4 6.75 -> 5.74 ms; at parity or
-# slightly behind: 12->24 on 14×14 (1.57 against 1.57), a 3->16 3×3 stem (0.71 against 0.75), 128->128 on
-# 8×8 (2.64 against 3.03). Training steps, interleaved A/Bs: the forward LeNet-5 -6.8%, the CIFAR CNN -5.8%,
-# the small ResNet -6.7% (against the previous scalar direct kernel for ≤ 12 channels and the GEMM
-# elsewhere); dx on top: the CIFAR CNN -6.5%, the small ResNet -6.0%. The sums run in tap order with fused
-# multiply-adds: the GEMM's values to rounding, not its bits. dW stays a GEMM (``_conv_backward_chunks``).
+# Direct convolution by register-blocked micro-kernels (``microkernel``) for stride-1, undilated, ungrouped
+# layers of at most TILE_MAX_CHANNELS channels in and out: the forward, backward's dx (the forward of g with
+# W's channels swapped and its taps flipped) and dW. No columns: for each sample the input is padded into one
+# buffer and laid out on the padded plane's row pitch (a few wasted columns per row), so that a tap's inputs
+# for a run of outputs are one contiguous run. The forward and dx call ``tile`` for blocks of 4 output
+# channels × NR positions, summed over all channels and taps; dW calls ``dots`` for blocks of 3 output
+# channels × 4 taps, each a dot product of g (on the same pitch, zeros where no output lies) with the shifted
+# input. One share (batch 32) on one thread, interleaved medians, GEMM path -> tiles, forward / dx / dW (ms):
+# 16->16 3×3 on 32×32 4.29 -> 2.55 / 4.82 -> 2.95 / 5.20 -> 2.91; 32->32 on 16×16 3.59 -> 2.69 / 3.68 -> 2.84 /
+# 3.89 -> 3.08; the CIFAR CNN's 12->12 5×5 on 30×30 forward 6.56 -> 2.91, LeNet-5's conv2 0.77 -> 0.38. At 64
+# channels the GEMM caught up (64->64 on 8×8: 3.23 / 3.28 / 3.50 against 3.13 / 3.25 / 4.51), and from 128 it
+# won (256->256 on 8×8: 35.8 / 35.8 / 39.2 against 48.3 / 49.4 / 72.7): hence the bound. Training steps, all
+# three against the GEMM path, interleaved A/B: LeNet-5 -13%, the CIFAR CNN -32%, the small ResNet -22%
+# (ResNet-18 and AlexNet-BN have no such layer: unchanged). The sums run in tap order with fused
+# multiply-adds (dW's per sample, then added in float64): the GEMM's values to rounding, not its bits.
 USE_TILES = True  # False: every layer takes im2col + GEMM (tests compare the two paths)
+TILE_MAX_CHANNELS = 32
 
 
-def _tiled(groups: int, stride: Pair, dilation: Pair) -> bool:
-    """Whether a layer's forward takes the tiled direct kernel (see above)."""
-    return USE_TILES and groups == 1 and stride == (1, 1) and dilation == (1, 1)
+def _tiled(channels: Pair, groups: int, stride: Pair, dilation: Pair) -> bool:
+    """Whether a layer of (in, out) ``channels`` takes the tiled kernels for its forward and dW (see above)."""
+    return (USE_TILES and max(channels) <= TILE_MAX_CHANNELS and groups == 1 and stride == (1, 1)
+            and dilation == (1, 1))
 
 
-def _dx_tiled(groups: int, stride: Pair, dilation: Pair, kernel_size: Pair, padding: Pair) -> bool:
+def _dx_tiled(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_size: Pair, padding: Pair) -> bool:
     """Whether its dx does: also needs padding below the kernel size (g is padded by kernel_size - 1 - padding)."""
-    return _tiled(groups, stride, dilation) and padding[0] < kernel_size[0] and padding[1] < kernel_size[1]
+    return (_tiled(channels, groups, stride, dilation) and padding[0] < kernel_size[0]
+            and padding[1] < kernel_size[1])
 
 
 @njit(cache=True, nogil=True)
@@ -370,6 +375,49 @@ def _conv_tiles(tile, NR, x, w, b, has_b, y, a, z, C, H, W, O, kh, kw, pt, pl, o
                         y[dst + q] = row[q]
 
 
+@njit(cache=True, nogil=True)
+def _conv_dw_tiles(dots, lanes, g, x, dw_sum, db_sum, has_b, a, z, C, H, W, O, kh, kw, pt, pl, oh, ow, go,
+                   go_value):  # pragma: no cover - compiled
+    # g: (N, O, oh, ow), x: (N, C, H, W), dw_sum: float64 (O, C·kh·kw), db_sum: float64 (O,); all flat
+    _post(go, go_value)
+    Hp, Wp = oh + kh - 1, ow + kw - 1  # x padded as for the forward (``_conv_tiles``)
+    M = (oh - 1) * Wp + ow
+    Q, K = (M + lanes - 1) // lanes * lanes, C * kh * kw  # the dot products' length, whole vectors
+    isz = _u(x.itemsize)
+    xp = np.zeros(C * Hp * Wp + Q - M, x.dtype)
+    gp = np.zeros(O * Q, g.dtype)  # g of one sample on the padded pitch: zeros where no output lies
+    offs = np.empty(K, np.int64)
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                offs[(c * kh + i) * kw + j] = (c * Hp + i) * Wp + j
+    tmp = np.empty(O * K, x.dtype)  # one sample's dW
+    r0, r1 = max(0, pt), min(Hp, pt + H)
+    c0, c1 = max(0, pl), min(Wp, pl + W)
+    for n in range(a, z):
+        for c in range(C):
+            for r in range(r0, r1):
+                src, dst = _u(((n * C + c) * H + r - pt) * W + c0 - pl), _u((c * Hp + r) * Wp + c0)
+                for q in range(_u(c1 - c0)):
+                    xp[dst + q] = x[src + q]
+        for o in range(O):
+            for r in range(oh):
+                src, dst = _u(((n * O + o) * oh + r) * ow), _u(o * Q + r * Wp)
+                for q in range(_u(ow)):
+                    gp[dst + q] = g[src + q]
+            if has_b:  # dL/db[o] = Σ g[n, o, :, :], in float64
+                acc = 0.0
+                for k in range(_u(o * Q), _u(o * Q + Q)):
+                    acc += gp[k]
+                db_sum[o] += acc
+        for o in range(0, O, 3):
+            for k in range(0, K, 4):
+                dots(min(3, O - o), min(4, K - k), Q, gp.ctypes.data + _u(o * Q) * isz, Q, xp.ctypes.data,
+                     offs.ctypes.data + _u(k) * 8, tmp.ctypes.data + _u(o * K + k) * isz, K)
+        for k in range(O * K):
+            dw_sum[k] += tmp[k]
+
+
 def conv2d_forward_chunks(
     x: Any, w: Any, b: Any, y: Any, a: int, z: int, step: int, col_buf: Any, y_buf: Any, groups: int,
     kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, go: Any = None,
@@ -388,7 +436,7 @@ def conv2d_forward_chunks(
     go = threadpool.NO_GO if go is None else go
     bias = np.empty(0, x.dtype) if b is None else _flat(b)
     tile, lanes = microkernel.tile(x.dtype)
-    if tile is not None and _tiled(groups, stride, dilation) and y.flags.c_contiguous:
+    if tile is not None and _tiled((C, O), groups, stride, dilation) and y.flags.c_contiguous:
         _conv_tiles(tile, lanes, _flat(x), _flat(w), bias, b is not None, y.reshape(-1), a, z, C, H, W, O,
                     *kernel_size, *padding, *out_size, go, go_value)
         return
@@ -471,15 +519,24 @@ def conv2d_backward_chunks(
     empty = np.empty(0, g.dtype)
     go = threadpool.NO_GO if go is None else go
     tile, lanes = microkernel.tile(g.dtype)
+    dots, dot_lanes = microkernel.dots(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
-    dx_tiles = dx is not None and tile is not None and _dx_tiled(groups, stride, dilation, kernel_size, padding)
-    _conv_backward_chunks(
-        gemm, g.dtype.type(1), g.dtype.type(0), _flat(g), empty if x is None else _flat(x), x is not None,
-        empty if w is None else _flat(w), empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
-        np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db, need_b,
-        np.empty(O * kg, g.dtype), a, z, step, g_buf.reshape(-1), col_buf.reshape(-1), groups, O, *x_shape[1:],
-        *kernel_size, *stride, *padding, *dilation, *out_size, go, go_value,
-    )
+    dx_tiles = dx is not None and tile is not None and _dx_tiled((C, O), groups, stride, dilation, kernel_size,
+                                                                 padding)
+    dw_tiles = x is not None and dots is not None and _tiled((C, O), groups, stride, dilation)
+    if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
+        _conv_dw_tiles(dots, dot_lanes, _flat(g), _flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
+                       need_b, a, z, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, go, go_value)
+        go = threadpool.NO_GO
+    if not dw_tiles or (dx is not None and not dx_tiles):
+        _conv_backward_chunks(
+            gemm, g.dtype.type(1), g.dtype.type(0), _flat(g), empty if x is None or dw_tiles else _flat(x),
+            x is not None and not dw_tiles, empty if w is None else _flat(w),
+            empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
+            np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db,
+            need_b and not dw_tiles, np.empty(O * kg, g.dtype), a, z, step, g_buf.reshape(-1), col_buf.reshape(-1),
+            groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation, *out_size, go, go_value,
+        )
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         _conv_tiles(tile, lanes, _flat(g), flipped, empty, False, dx.reshape(-1), a, z, O, *out_size, C, kh, kw,
