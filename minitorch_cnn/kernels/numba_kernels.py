@@ -334,6 +334,30 @@ def _dx_tiled(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_
             and padding[1] < kernel_size[1])
 
 
+@njit(cache=True, inline="always")
+def _tap_offsets(C, kh, kw, Hp, Wp):  # pragma: no cover - compiled
+    """offs[k]: where tap k = (c, i, j) starts in a padded (C, Hp, Wp) sample; it reads xp[offs[k] + q] for
+    output q on the padded pitch."""
+    offs = np.empty(C * kh * kw, np.int64)
+    for c in range(C):
+        for i in range(kh):
+            for j in range(kw):
+                offs[(c * kh + i) * kw + j] = (c * Hp + i) * Wp + j
+    return offs
+
+
+@njit(cache=True, inline="always")
+def _pad_sample(x, xp, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - compiled
+    """Sample n of x (N, C, H, W) into xp (C, Hp, Wp) at (pt, pl); xp's border is left as it is (zeros)."""
+    r0, r1 = max(0, pt), min(Hp, pt + H)  # padded rows that hold input rows
+    c0, c1 = max(0, pl), min(Wp, pl + W)
+    for c in range(C):
+        for r in range(r0, r1):
+            src, dst = _u(((n * C + c) * H + r - pt) * W + c0 - pl), _u((c * Hp + r) * Wp + c0)
+            for q in range(_u(c1 - c0)):
+                xp[dst + q] = x[src + q]
+
+
 @njit(cache=True, nogil=True)
 def _conv_tiles(tile, NR, x, w, b, has_b, y, a, z, C, H, W, O, kh, kw, pt, pl, oh, ow, go,
                 go_value):  # pragma: no cover - compiled
@@ -344,20 +368,10 @@ def _conv_tiles(tile, NR, x, w, b, has_b, y, a, z, C, H, W, O, kh, kw, pt, pl, o
     T, K = (M + NR - 1) // NR, C * kh * kw  # tiles of NR outputs; the reduction
     isz = _u(x.itemsize)
     xp = np.zeros(C * Hp * Wp + T * NR - M, x.dtype)  # one sample, padded, and the last tile's overrun
-    offs = np.empty(K, np.int64)  # tap k = (c, i, j) reads xp[offs[k] + q] for output q
-    for c in range(C):
-        for i in range(kh):
-            for j in range(kw):
-                offs[(c * kh + i) * kw + j] = (c * Hp + i) * Wp + j
+    offs = _tap_offsets(C, kh, kw, Hp, Wp)
     acc = np.empty(O * T * NR, x.dtype)  # the outputs of one sample, (O, T·NR) on the padded pitch
-    r0, r1 = max(0, pt), min(Hp, pt + H)  # padded rows that hold input rows
-    c0, c1 = max(0, pl), min(Wp, pl + W)
     for n in range(a, z):
-        for c in range(C):
-            for r in range(r0, r1):
-                src, dst = _u(((n * C + c) * H + r - pt) * W + c0 - pl), _u((c * Hp + r) * Wp + c0)
-                for q in range(_u(c1 - c0)):
-                    xp[dst + q] = x[src + q]
+        _pad_sample(x, xp, n, C, H, W, Hp, Wp, pt, pl)
         for o in range(0, O, 4):
             for t in range(T):
                 tile(min(4, O - o), K, w.ctypes.data + _u(o * K) * isz, K, xp.ctypes.data + _u(t * NR) * isz,
@@ -386,20 +400,10 @@ def _conv_dw_tiles(dots, lanes, g, x, dw_sum, db_sum, has_b, a, z, C, H, W, O, k
     isz = _u(x.itemsize)
     xp = np.zeros(C * Hp * Wp + Q - M, x.dtype)
     gp = np.zeros(O * Q, g.dtype)  # g of one sample on the padded pitch: zeros where no output lies
-    offs = np.empty(K, np.int64)
-    for c in range(C):
-        for i in range(kh):
-            for j in range(kw):
-                offs[(c * kh + i) * kw + j] = (c * Hp + i) * Wp + j
+    offs = _tap_offsets(C, kh, kw, Hp, Wp)
     tmp = np.empty(O * K, x.dtype)  # one sample's dW
-    r0, r1 = max(0, pt), min(Hp, pt + H)
-    c0, c1 = max(0, pl), min(Wp, pl + W)
     for n in range(a, z):
-        for c in range(C):
-            for r in range(r0, r1):
-                src, dst = _u(((n * C + c) * H + r - pt) * W + c0 - pl), _u((c * Hp + r) * Wp + c0)
-                for q in range(_u(c1 - c0)):
-                    xp[dst + q] = x[src + q]
+        _pad_sample(x, xp, n, C, H, W, Hp, Wp, pt, pl)
         for o in range(O):
             for r in range(oh):
                 src, dst = _u(((n * O + o) * oh + r) * ow), _u(o * Q + r * Wp)
