@@ -2,13 +2,14 @@
 
 Same names, signatures and results as the reference. The conv and pooling kernels add the same terms in the
 same order (taps in row-major order), so they agree with it bit for bit; the batch-norm sums run in float64
-in another order, and the direct conv of stride-1 layers (``_conv_tiles``: forward and dx) sums with fused
-multiply-adds: those agree to rounding. fastmath stays off (it would reorder sums and drop the NaN
-tests max-pooling needs), but for its "reassoc" flag on the batch-norm sums. Work is split over threads so
-that each writes its own memory: by (sample, channel) planes for pooling, by channels for batch norm and
-col2im, by column rows for im2col. im2col and col2im take a whole row or channel per task, over all samples,
-so a row's geometry is worked out once, not once per sample: with per-(row, sample) tasks the index
-arithmetic dominated on small planes (ResNet-18's 4×4 layer: col2im 11 → 1.5 ms, im2col 7 → 4 ms, measured).
+in another order, and the direct conv of narrow stride-1 layers (``_conv_tiles`` for the forward and dx,
+``_conv_dw_tiles`` for dW) sums with fused multiply-adds: those agree to rounding. fastmath stays off (it
+would reorder sums and drop the NaN tests max-pooling needs), but for its "reassoc" flag on the batch-norm
+sums. Work is split over threads so that each writes its own memory: by (sample, channel) planes for
+pooling, by channels for batch norm and col2im, by column rows for im2col. im2col and col2im take a whole
+row or channel per task, over all samples, so a row's geometry is worked out once, not once per sample: with
+per-(row, sample) tasks the index arithmetic dominated on small planes (ResNet-18's 4×4 layer: col2im 11 →
+1.5 ms, im2col 7 → 4 ms, measured).
 
 How the loops are written, and why: the compiled functions take flat C-ordered arrays and index them
 with unsigned offsets (``_u``). Numba wraps negative indices, so an index it cannot prove
