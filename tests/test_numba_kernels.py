@@ -225,6 +225,27 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
         assert db is None
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
+    """With frozen weights and no bias only dx is wanted: the tiled kernel makes it without the chunk loop (which
+    would only copy g), and it is the call that posts ``go`` to the pool threads."""
+    if numba_kernels.microkernel.tile(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    monkeypatch.setattr(numba_kernels, "_conv_backward_chunks", None)
+    rng = np.random.default_rng(13)
+    x = torch.from_numpy(rng.standard_normal((2, 3, 7, 7)).astype(dtype)).requires_grad_()
+    w = torch.from_numpy(rng.standard_normal((4, 3, 3, 3)).astype(dtype))
+    y = F.conv2d(x, w, padding=1)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.from_numpy(g))
+    dx, go = np.empty(x.shape, dtype), np.zeros(2, np.int64)
+    dw, db = numba_kernels.conv2d_backward_chunks(
+        g, None, w.numpy(), dx, tuple(x.shape), 0, 2, 2, np.empty(4 * 2 * 49, dtype), np.empty(27 * 2 * 49, dtype),
+        1, False, (3, 3), (1, 1), (1, 1), (1, 1), (7, 7), go, 5)
+    assert dw is None and db is None and (go == 5).all()
+    close(dx, x.grad.numpy(), dtype, "tiled dx vs torch")
+
+
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
     """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
     out (the GEMM is faster beyond); dx also needs padding below the kernel size."""

@@ -532,8 +532,8 @@ def conv2d_backward_chunks(
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         _conv_dw_tiles(dots, dot_lanes, _flat(g), _flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
                        need_b, a, z, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, go, go_value)
-        go = threadpool.NO_GO
-    if not dw_tiles or (dx is not None and not dx_tiles):
+        go = threadpool.NO_GO  # posted: the calls below post nothing
+    if ((x is not None or need_b) and not dw_tiles) or (dx is not None and not dx_tiles):
         _conv_backward_chunks(
             gemm, g.dtype.type(1), g.dtype.type(0), _flat(g), empty if x is None or dw_tiles else _flat(x),
             x is not None and not dw_tiles, empty if w is None else _flat(w),
@@ -542,10 +542,11 @@ def conv2d_backward_chunks(
             need_b and not dw_tiles, np.empty(O * kg, g.dtype), a, z, step, g_buf.reshape(-1), col_buf.reshape(-1),
             groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation, *out_size, go, go_value,
         )
+        go = threadpool.NO_GO
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         _conv_tiles(tile, lanes, _flat(g), flipped, empty, False, dx.reshape(-1), a, z, O, *out_size, C, kh, kw,
-                    kh - 1 - pt, kw - 1 - pl, *x_shape[2:], threadpool.NO_GO, 0)
+                    kh - 1 - pt, kw - 1 - pl, *x_shape[2:], go, go_value)
     return dw, db
 
 
