@@ -250,10 +250,7 @@ class Tensor:
     def _check_inplace(self) -> None:
         if _enabled[0] and self.requires_grad:
             if self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation; "
-                    "wrap it in mt.no_grad()"
-                )
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             raise RuntimeError("in-place operations on tensors that are part of an autograd graph are not offered")
 
     def _set_(self, arr: Any) -> Tensor:

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
-from . import indexing, matmul, reduction, shape, softmax
+from . import indexing, inplace, matmul, reduction, shape, softmax
 from ._util import Clone, ToDevice, cast
 
 
@@ -48,47 +48,24 @@ def _scalar(self: Tensor, kind: type) -> Any:
     return kind(self.item())
 
 
-def _inplace(fn: Any) -> Any:
-    """``x.op_(...)``: compute out of place, then write into x's storage (bumping its version)."""
-
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        self._check_inplace()
-        result = fn(self.detach(), *args, **kwargs)._data
-        return self._set_(result)
-
-    method.__name__ = fn.__name__ + "_"
-    return method
+def _addcmul(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
+    return ew.add(self, ew.mul(t1, t2), alpha=value)
 
 
-def _zero_(self: Tensor) -> Tensor:
-    return self._set_(0)
+def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
+    return ew.add(self, ew.div(t1, t2), alpha=value)
 
 
-def _fill_(self: Tensor, value: Any) -> Tensor:
-    return self._set_(value._data if isinstance(value, Tensor) else value)
-
-
-def _copy_(self: Tensor, src: Any) -> Tensor:
-    data = src._data if isinstance(src, Tensor) else src
-    return self._set_(backend.move_to(data, self.device))
-
-
-def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    arr = backend.generator().uniform(a, b, size=self.shape)
-    return self._set_(backend.move_to(arr.astype(self.dtype), self.device))
-
-
-def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    arr = backend.generator().normal(mean, std, size=self.shape)
-    return self._set_(backend.move_to(arr.astype(self.dtype), self.device))
-
-
-def _addcmul_(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return self._set_(self._data + value * t1._data * t2._data)
-
-
-def _addcdiv_(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return self._set_(self._data + value * t1._data / t2._data)
+# the out-of-place op each `x.<name>_(...)` writes back
+_INPLACE: dict[str, Any] = {
+    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
+    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
+    "clamp": ew.clamp, "clip": ew.clamp,
+}
+# `x += y` and friends are the same in-place ops under Python's augmented-assignment names
+_IOPS: dict[str, Any] = {
+    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "truediv": ew.div, "pow": ew.pow,
+}
 
 
 def _reflect(fn: Any) -> Any:
@@ -134,11 +111,13 @@ _METHODS: dict[str, Any] = {
     "type": lambda self, dtype=None: str(self.dtype) if dtype is None else cast(self, dtype),
     "type_as": lambda self, other: cast(self, other.dtype),
     "clone": lambda self: Clone.apply(self),
-    # in place (for optimizers and init, under no_grad)
-    "add_": _inplace(ew.add), "sub_": _inplace(ew.sub), "mul_": _inplace(ew.mul), "div_": _inplace(ew.div),
-    "clamp_": _inplace(ew.clamp), "pow_": _inplace(ew.pow), "sqrt_": _inplace(ew.sqrt),
-    "zero_": _zero_, "fill_": _fill_, "copy_": _copy_, "uniform_": _uniform_, "normal_": _normal_,
-    "addcmul_": _addcmul_, "addcdiv_": _addcdiv_,
+    # in place: written into the storage (aliases and views see it), recorded in the graph as torch's
+    **{f"{name}_": inplace.inplace(fn, f"{name}_") for name, fn in _INPLACE.items()},
+    **{f"__i{name}__": inplace.inplace(fn, f"__i{name}__") for name, fn in _IOPS.items()},
+    "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_, "uniform_": inplace.uniform_,
+    "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
+    "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
+    "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
 }
 
 
