@@ -8,6 +8,7 @@ requires grad links the output into the graph.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -110,15 +111,51 @@ class Function:
             self._hooks.append(hook)
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """torch's node name (``MulBackward0``) where the op sets one (``torch_name``), else ``<Class>Backward0``."""
+        cls = type(self)
+        return cls.__dict__.get("torch_name") or cls.__name__ + "Backward0"
 
     @property
     def next_functions(self) -> tuple:
-        """The nodes (or leaf tensors) this node sends gradients to, as in torch."""
-        return tuple(
-            (t.grad_fn if t.grad_fn is not None else t) if t is not None and t.requires_grad else None
-            for t in getattr(self, "inputs", ())
-        )
+        """``(node, 0)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for a leaf that
+        requires grad, None for an input that needs no gradient."""
+        out = []
+        for t in getattr(self, "inputs", ()):
+            if t is None:  # a non-Tensor argument (a dim, a scalar): torch lists no edge for it
+                continue
+            if not t.requires_grad:
+                out.append((None, 0))
+            elif t.grad_fn is not None:
+                out.append((t.grad_fn, 0))
+            else:
+                out.append((AccumulateGrad.of(t), 0))
+        return tuple(out)
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+class AccumulateGrad:
+    """The graph's end for a leaf that requires grad, as torch's: ``.variable`` is the leaf; one per leaf."""
+
+    _live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @classmethod
+    def of(cls, variable: Tensor) -> AccumulateGrad:
+        node = cls._live.get(id(variable))
+        if node is None or node.variable is not variable:
+            node = cls._live[id(variable)] = cls(variable)
+        return node
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"

@@ -13,6 +13,8 @@ import numpy as np
 
 from .. import backend
 from .grad_mode import _enabled
+from .size import Size
+from .tensor_str import tensor_repr
 
 
 class RemovableHandle:
@@ -90,16 +92,17 @@ class Tensor:
 
     # ---- what it is -------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or one dimension of it."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape (a ``Size``), or one dimension of it."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> backend.DType:
+        """``mt.float32`` and the like: prints as torch's dtypes, compares equal to NumPy's."""
+        return backend.public_dtype(self._data.dtype)
 
     @property
     def device(self) -> backend.Device:
@@ -266,19 +269,27 @@ class Tensor:
         return self
 
     def __repr__(self) -> str:
-        body = np.array2string(
-            backend.move_to(self._data, "cpu"), separator=", ", prefix="tensor(", precision=4
-        )
-        extra = ""
-        if self._data.dtype not in (backend.get_default_dtype(), np.int64, np.bool_):
-            extra += f", dtype={self._data.dtype}"
+        suffixes = []
         if self.device.type != "cpu":
-            extra += f", device='{self.device}'"
+            suffixes.append(f"device='{self.device}'")
+        dt = self._data.dtype
+        if (dt != backend.get_default_dtype() if self._data.size == 0
+                else dt not in (backend.get_default_dtype(), np.int64, np.bool_)):
+            suffixes.append(f"dtype={backend.public_dtype(dt)!r}")
         if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name()}>"
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+            suffixes.append("requires_grad=True")
+        return tensor_repr(backend.move_to(self._data, "cpu"), suffixes)
+
+    def __format__(self, spec: str) -> str:
+        """torch's rule: a 0-d tensor formats as its number (``f"{loss:.4f}"``, ``f"{label}"`` prints ``0``);
+        any other tensor only with an empty spec, as its repr."""
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
 
 from . import engine as _engine  # noqa: E402 - engine imports Tensor from this module

@@ -167,7 +167,8 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
     """``value`` where ``mask`` is True; ``mask`` broadcasts against ``self`` and must be bool, as torch."""
     m = mask._data if isinstance(mask, Tensor) else mask
     if getattr(m, "dtype", None) != np.bool_:
-        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {getattr(m, 'dtype', type(m))}")
+        kind = getattr(m, "dtype", type(m))
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {kind}")
     xp = backend.array_module(self._data)
     return _overwrite(self, value, xp.broadcast_to(m, self.shape))
 
