@@ -113,4 +113,5 @@ def get_default_dtype() -> dtype:
 
 
 clip = clamp
+concatenate = concat = cat
 __version__ = "0.1.0"

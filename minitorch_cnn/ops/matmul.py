@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import binary_operands, unbroadcast
+from ._util import binary_operands, out_arg, unbroadcast
 
 
 class MatMul(Function):
@@ -39,6 +39,7 @@ class MatMul(Function):
         return ga, gb
 
 
+@out_arg
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b``; a shape mismatch names both shapes."""
     a, b = binary_operands(a, b)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import Clone, to_float
+from ._util import Clone, dim_aliases, to_float
 
 
 def _axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
@@ -142,6 +142,7 @@ def _correction(unbiased: bool | None, correction: float | None) -> float:
 
 
 # ---- public functions --------------------------------------------------------------------
+@dim_aliases
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
     from ._util import cast
 
@@ -152,6 +153,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     return Sum.apply(x, _axes(dim, x.ndim), keepdim)
 
 
+@dim_aliases
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}")
@@ -180,6 +182,7 @@ def _max_min(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     return namedtuple_values_indices(values, Tensor._wrap(indices.astype("int64", copy=False)))
 
 
+@dim_aliases
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """``x.max()`` → the largest value; ``x.max(dim)`` → (values, indices) like torch."""
     if isinstance(dim, Tensor):
@@ -189,6 +192,7 @@ def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _max_min(x, dim, keepdim, True)
 
 
+@dim_aliases
 def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     if isinstance(dim, Tensor):
         from .elementwise import minimum
@@ -197,10 +201,12 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _max_min(x, dim, keepdim, False)
 
 
+@dim_aliases
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return AMax.apply(x, _axes(dim, x.ndim), keepdim, True)
 
 
+@dim_aliases
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return AMax.apply(x, _axes(dim, x.ndim), keepdim, False)
 
@@ -227,14 +233,17 @@ def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Ten
     return Tensor._wrap(idx.astype("int64", copy=False))
 
 
+@dim_aliases
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, True)
 
 
+@dim_aliases
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, False)
 
 
+@dim_aliases
 def var(
     x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
 ) -> Tensor:
@@ -247,6 +256,7 @@ def var(
     return Var.apply(to_float(x), _axes(dim, x.ndim), _correction(unbiased, correction), keepdim)
 
 
+@dim_aliases
 def std(
     x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
 ) -> Tensor:

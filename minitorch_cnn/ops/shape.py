@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ._util import dim_aliases
 
 _ValuesIndices = namedtuple("values_indices", ["values", "indices"])
 
@@ -176,6 +177,7 @@ def t(x: Tensor) -> Tensor:
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
+@dim_aliases
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
@@ -185,6 +187,7 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     return reshape(x, shape) if shape != x.shape else x
 
 
+@dim_aliases
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     d = _wrap_dim(dim, x.ndim + 1, "unsqueeze")
     return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
@@ -212,6 +215,7 @@ def contiguous(x: Tensor) -> Tensor:
     return x if x._data.flags.c_contiguous else Contiguous.apply(x)
 
 
+@dim_aliases
 def cat(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -236,6 +240,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     return Cat.apply(*[cast(t_, dt) for t_ in tensors], dim=d)
 
 
+@dim_aliases
 def stack(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -250,6 +255,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
     return cat([unsqueeze(t_, d) for t_ in tensors], d)
 
 
+@dim_aliases
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     if x.ndim == 0:
         raise RuntimeError("split: expects at least a 1-dimensional tensor")
@@ -274,6 +280,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@dim_aliases
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import to_float
+from ._util import dim_aliases, to_float
 
 
 class Softmax(Function):
@@ -54,9 +54,11 @@ def _dim(x: Tensor, dim: int | None) -> int:
     return dim % max(x.ndim, 1)
 
 
+@dim_aliases
 def softmax(x: Tensor, dim: int | None = None) -> Tensor:
     return Softmax.apply(to_float(x), _dim(x, dim))
 
 
+@dim_aliases
 def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
     return LogSoftmax.apply(to_float(x), _dim(x, dim))
