@@ -61,11 +61,13 @@ from .ops.factories import (
     full,
     full_like,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -73,24 +75,29 @@ from .ops.factories import (
     zeros,
     zeros_like,
 )
+from .ops.gather import gather, scatter, topk
 from .ops.indexing import one_hot
-from .ops.matmul import matmul
-from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.matmul import bmm, matmul
+from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, norm, std, sum, var
 from .ops.shape import (
     cat,
     chunk,
     expand,
     flatten,
+    meshgrid,
     pad,
     permute,
+    repeat,
     reshape,
     split,
     squeeze,
     stack,
+    swapaxes,
     transpose,
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
+from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .summary import summary
 
 # dtypes as torch shows them (mt.float32 prints as such; NumPy takes it wherever it takes a dtype)
@@ -113,5 +120,7 @@ def get_default_dtype() -> dtype:
 
 
 clip = clamp
+swapdims = swapaxes
+arcsin, arccos, arctan = asin, acos, atan
 concatenate = concat = cat
 __version__ = "0.1.0"

@@ -85,3 +85,14 @@ class Linear(Function):
         gw = g.T @ self.x if need_w else None
         gb = g.sum(axis=0) if need_b else None
         return gx, gw, gb
+
+
+@out_arg
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p), as torch.bmm (no broadcasting)."""
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 and batch2 must be 3D tensors, got shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)}")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul.__wrapped__(a, b)

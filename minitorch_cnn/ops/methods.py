@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
-from . import indexing, inplace, matmul, reduction, shape, softmax
+from . import gather, indexing, inplace, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -58,6 +58,7 @@ def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
 
 # the out-of-place op each `x.<name>_(...)` writes back
 _INPLACE: dict[str, Any] = {
+    "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
     "clamp": ew.clamp, "clip": ew.clamp,
@@ -94,7 +95,10 @@ _METHODS: dict[str, Any] = {
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "relu": ew.relu, "sigmoid": ew.sigmoid,
     "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum, "minimum": ew.minimum,
     "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-    "matmul": matmul.matmul, "mm": matmul.matmul,
+    "matmul": matmul.matmul, "mm": matmul.matmul, "bmm": matmul.bmm,
+    "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
+    "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
+    "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
     # reductions
     "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
     "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
@@ -103,7 +107,8 @@ _METHODS: dict[str, Any] = {
     "reshape": shape.reshape, "view": shape.view, "flatten": shape.flatten, "unflatten": shape.unflatten,
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
-    "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk,
+    "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
+    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,

@@ -264,3 +264,31 @@ def std(
     if isinstance(dim, bool):  # torch's overload std(input, unbiased)
         dim, unbiased = None, dim
     return Std.apply(to_float(x), _axes(dim, x.ndim), _correction(unbiased, correction), keepdim)
+
+
+@dim_aliases
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements when None), as torch.norm: ``p`` 2/"fro" (default), 1,
+    inf, -inf, 0 (count of non-zeros) or any other number: (Σ|x|^p)^(1/p). Built from differentiable ops."""
+    from . import elementwise as ew
+    from ._util import cast
+
+    if dtype is not None:
+        x = cast(x, dtype)
+    x = to_float(x)
+    if p == "fro":
+        p = 2
+    if p == "nuc" or isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} (a matrix norm) is not offered; the vector norms are")
+    a = ew.abs(x)
+    if p == float("inf"):
+        return amax(a, dim, keepdim)
+    if p == float("-inf"):
+        return amin(a, dim, keepdim)
+    if p == 0:
+        return sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
+    if p == 1:
+        return sum(a, dim, keepdim)
+    if p == 2:
+        return ew.sqrt(sum(ew.mul(x, x), dim, keepdim))
+    return ew.pow(sum(ew.pow(a, p), dim, keepdim), 1.0 / p)

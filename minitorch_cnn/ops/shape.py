@@ -330,3 +330,46 @@ class PadOp(Function):
         out = xp.zeros(self.src_shape, dtype=g.dtype)
         out[self.crop] = part
         return out
+
+
+@dim_aliases
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """torch's NumPy-named ``transpose``: a view with two dims swapped."""
+    return transpose(x, axis0, axis1)
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """torch's ``repeat`` (NumPy's ``tile``): the tensor copied ``sizes[i]`` times along dim i; extra leading
+    sizes add dims. Built from reshape/expand/reshape, so its gradient sums over the copies."""
+    sizes = tuple(int(s) for s in _shape_arg(sizes))
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the number of "
+                           f"dimensions of the tensor ({x.ndim})")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {list(sizes)}")
+    src = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    spread = tuple(v for n in src for v in (1, n))  # (1, n0, 1, n1, ...): a unit dim before each to copy along
+    big = tuple(v for r, n in zip(sizes, src) for v in (r, n))
+    return reshape(expand(reshape(x, spread), big), tuple(r * n for r, n in zip(sizes, src)))
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: output i holds tensor i's values along dim i (``indexing="xy"``: the
+    first two dims swapped, as NumPy's default). Views made by reshape + expand, as torch's."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got '{indexing}'")
+    if any(t.ndim > 1 for t in tensors):
+        raise RuntimeError("meshgrid: expects all tensors to be 0- or 1-dimensional")
+    sizes = [t.numel() for t in tensors]
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for t, a in zip(tensors, axes):
+        shape = [1] * len(tensors)
+        shape[a] = -1
+        out.append(expand(reshape(t, tuple(shape)), tuple(sizes)))
+    return tuple(out)
