@@ -16,7 +16,9 @@ def Variable(data: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802
     return out.requires_grad_(True) if requires_grad else out
 
 
-__all__ += ["Variable"]
+from .ctx_function import once_differentiable  # noqa: E402
+
+__all__ += ["Variable", "once_differentiable"]
 
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 

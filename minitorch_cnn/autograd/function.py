@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .ctx_function import adopt, once_differentiable  # noqa: F401 - torch's autograd.function.once_differentiable
 from .edge import Edge
 from .grad_mode import _enabled
 from .tensor import Tensor
@@ -33,6 +34,11 @@ class Function:
         "inputs", "versions", "needs_input_grad", "_out_vc", "_out_version", "_hooks", "_freed", "out_meta",
         "__dict__", "__weakref__",
     )
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):  # torch's API: forward(ctx, *tensors)
+            adopt(cls)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
