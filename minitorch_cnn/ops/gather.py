@@ -40,7 +40,7 @@ class Gather(Function):
 class Scatter(Function):
     def forward(self, x: Any, dim: int, index: Any, src: Any) -> Any:
         self.places = _places(index, dim)
-        self.src_shape = getattr(src, "shape", None)
+        self.src_shape = src.shape if getattr(src, "ndim", 0) else None  # None: a number (value=)
         self.region = tuple(slice(0, n) for n in index.shape)
         out = x.copy()
         out[self.places] = src[self.region] if self.src_shape is not None else src
