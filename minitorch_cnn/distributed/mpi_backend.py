@@ -8,6 +8,9 @@ after the group's timeout instead of hanging, and a waiting rank leaves the core
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +21,26 @@ from .errors import DistBackendError
 from .reduce_op import ReduceOp
 
 
-def load_mpi() -> Any:
-    """mpi4py's ``MPI`` module (importing it initialises MPI), or a clear ImportError."""
+def load_mpi(timeout_s: float | None = None) -> Any:
+    """mpi4py's ``MPI`` module, or a clear ImportError.
+
+    Importing it initialises MPI, which waits for every rank of the job to start MPI too, with no timeout: with
+    ``timeout_s``, a watchdog ends this rank (non-zero exit status, so ``mpiexec`` ends the others) if that wait
+    is not over in time, saying why.
+    """
+    done = threading.Event()
+    if timeout_s is not None and "mpi4py.MPI" not in sys.modules:
+        def watch() -> None:
+            if not done.wait(timeout_s):
+                sys.stderr.write(
+                    f"mt.distributed: MPI did not start within {timeout_s:g} s on rank "
+                    f"{os.environ.get('PMI_RANK', os.environ.get('OMPI_COMM_WORLD_RANK', '?'))}: MPI_Init waits "
+                    "for every rank of the job, and another rank has not reached init_process_group\n"
+                )
+                sys.stderr.flush()
+                os._exit(1)
+
+        threading.Thread(target=watch, name="mt-distributed-init-watchdog", daemon=True).start()
     try:
         from mpi4py import MPI
     except ImportError as e:
@@ -27,6 +48,8 @@ def load_mpi() -> Any:
             "the 'mpi' backend needs mpi4py and an MPI library: pip install 'minitorch_cnn[dist]' "
             "(mpi4py and mpich, which brings mpiexec)"
         ) from e
+    finally:
+        done.set()
     return MPI
 
 
@@ -75,10 +98,11 @@ class MPIBackend:
     name = "mpi"
 
     def __init__(self, timeout_s: float) -> None:
-        MPI = load_mpi()
+        MPI = load_mpi(timeout_s)
         self.MPI = MPI
-        self.comm = MPI.COMM_WORLD.Dup()
-        self.rank, self.size, self.timeout_s = self.comm.Get_rank(), self.comm.Get_size(), timeout_s
+        self.rank, self.size, self.timeout_s = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size(), timeout_s
+        self.comm, request = MPI.COMM_WORLD.Idup()  # collective: waited on with the timeout, as the others
+        self._work(request, "init_process_group").wait()
         self._ops = {ReduceOp.SUM: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX,
                      ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
 

@@ -9,6 +9,7 @@ rank in the same order, as with any MPI or NCCL program.
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 import pickle
@@ -152,8 +153,16 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     except BaseException:
         _group[0] = None
         raise
+    atexit.register(_release_at_exit, group)
     if share is not None:
         launch.cap_threads(share)
+
+
+def _release_at_exit(group: Any) -> None:
+    """Free the group's communicator before MPI is finalised (mpi4py's own exit handler, registered earlier, runs
+    later), when the program did not call destroy_process_group."""
+    if _group[0] is group:
+        destroy_process_group()
 
 
 def destroy_process_group(group: Any = None) -> None:

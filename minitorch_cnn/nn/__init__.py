@@ -12,10 +12,12 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss",
     "Dropout", "Dropout2d", "Flatten", "GELU", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d",
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "SiLU", "Sequential", "Sigmoid", "Softmax",
     "Tanh", "Unflatten", "functional", "init", "parallel",
+    "SyncBatchNorm",
 ]
