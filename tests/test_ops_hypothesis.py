@@ -138,7 +138,7 @@ def _graph(program: tuple, dtype: Any, lib: str) -> tuple:
 
 
 def _np(t: Any) -> np.ndarray:
-    return t.numpy() if isinstance(t, torch.Tensor) else t.data
+    return t.numpy() if isinstance(t, torch.Tensor) else t._data
 
 
 def _check(program: tuple, dtype: Any) -> None:

@@ -190,7 +190,7 @@ def _raw(tensor: Any, what: str) -> Any:
     """The array under ``tensor``, checked against the group's device."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{what} expects a Tensor, got {type(tensor).__name__}")
-    arr = tensor.data
+    arr = tensor._data
     on_cuda = not isinstance(arr, np.ndarray)
     if on_cuda != (_backend().name == "nccl"):
         raise ValueError(f"{what}: the {_backend().name} backend communicates "

@@ -25,7 +25,7 @@ def _all_sum(arr: Any) -> Any:
     """``arr`` summed over the ranks (a new float64 array)."""
     t = Tensor._wrap(array_module(arr).ascontiguousarray(arr, dtype=np.float64))
     dist.all_reduce(t)
-    return t.data
+    return t._data
 
 
 class SyncBatchNorm(Function):
@@ -70,8 +70,8 @@ class SyncBatchNorm(Function):
 def sync_batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,  # noqa: A002
                     weight: Tensor | None, bias: Tensor | None, momentum: float, eps: float) -> Tensor:
     """Training-mode batch norm of input (N, C, *) with statistics over every rank of the process group."""
-    rm = None if running_mean is None else running_mean.data
-    rv = None if running_var is None else running_var.data
+    rm = None if running_mean is None else running_mean._data
+    rv = None if running_var is None else running_var._data
     out = SyncBatchNorm.apply(input, weight, bias, rm, rv, float(momentum), float(eps))
     if running_mean is not None:
         running_mean._version += 1

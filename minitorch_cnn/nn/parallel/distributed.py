@@ -28,12 +28,12 @@ def _broadcast_coalesced(tensors: list[Tensor], src: int) -> None:
     for t in tensors:
         groups.setdefault((t.dtype, t.device.type), []).append(t)
     for group in groups.values():
-        flat = array_module(group[0].data).concatenate([t.data.reshape(-1) for t in group])  # a fresh array
+        flat = array_module(group[0]._data).concatenate([t._data.reshape(-1) for t in group])  # a fresh array
         dist.broadcast(Tensor._wrap(flat), src)
         offset = 0
         for t in group:
             n = t.numel()
-            t.data[...] = flat[offset : offset + n].reshape(t.shape)
+            t._data[...] = flat[offset : offset + n].reshape(t.shape)
             offset += n
 
 

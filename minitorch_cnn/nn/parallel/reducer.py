@@ -35,7 +35,7 @@ class _Bucket:
         self.indices = indices
         sizes = [params[i].numel() for i in indices]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
-        first = params[indices[0]].data
+        first = params[indices[0]]._data
         self.flat = array_module(first).empty(self.offsets[-1], dtype=first.dtype)
         self.pending = len(indices)
         self.work: Any = None
@@ -115,7 +115,7 @@ class Reducer:
             if g is None:
                 view[...] = 0
             else:
-                array_module(view).multiply(g.data.reshape(-1), scale, out=view)
+                array_module(view).multiply(g._data.reshape(-1), scale, out=view)
         b.work = dist.all_reduce(Tensor._wrap(b.flat), async_op=True)
 
     def _finalize(self) -> None:
@@ -125,7 +125,7 @@ class Reducer:
             flags[self.unused] = 0
             flags_t = Tensor._wrap(move_to(flags, self.params[0].device))
             dist.all_reduce(flags_t, dist.ReduceOp.MAX)
-            used_somewhere = move_to(flags_t.data, "cpu")
+            used_somewhere = move_to(flags_t._data, "cpu")
         for b in self.buckets:
             b.work.wait()
             for k, i in enumerate(b.indices):
@@ -136,7 +136,7 @@ class Reducer:
                 if p.grad is None:
                     p.grad = Tensor._wrap(reduced.copy())
                 else:
-                    p.grad.data[...] = reduced
+                    p.grad._data[...] = reduced
         self.expect = False
 
     def remove_hooks(self) -> None:
