@@ -155,6 +155,33 @@ def unused() -> None:
     print("unused OK", flush=True)
 
 
+def nccl() -> None:
+    """The NCCL backend on one GPU (rank and world size from RANK/WORLD_SIZE, the id over MASTER_ADDR/PORT)."""
+    dist.init_process_group("nccl", timeout=60)
+    assert dist.get_backend() == "nccl" and dist.get_world_size() == 1
+    t = mt.tensor([1.0, 2.0], device="cuda")
+    dist.all_reduce(t)
+    dist.broadcast(t, 0)
+    outs = [mt.zeros(2, device="cuda")]
+    dist.all_gather(outs, t)
+    assert t.tolist() == outs[0].tolist() == [1.0, 2.0]
+    expect_error(ValueError, "communicates CUDA tensors", dist.all_reduce, mt.tensor([1.0]))
+    objs = [{"a": 1}]
+    dist.broadcast_object_list(objs)
+    gathered = [None]
+    dist.all_gather_object(gathered, "x")
+    assert objs == [{"a": 1}] and gathered == ["x"]
+    x, y = mt.tensor(np.ones((2, 3, 8, 8)), device="cuda"), mt.tensor([1, 2], device="cuda")
+    alone, model = build_model().to("cuda"), build_model().to("cuda")
+    model.load_state_dict(alone.state_dict())
+    mt.nn.functional.cross_entropy(alone(x), y).backward()
+    mt.nn.functional.cross_entropy(DDP(model)(x), y).backward()
+    for a, b in zip(alone.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.grad.cpu().numpy(), b.grad.cpu().numpy())
+    dist.destroy_process_group()
+    print("nccl OK", flush=True)
+
+
 def fail() -> None:
     dist.init_process_group("mpi", timeout=60)
     if dist.get_rank() == 1:
@@ -175,6 +202,6 @@ def mismatch() -> None:
 
 
 if __name__ == "__main__":
-    MODES = {"train": train, "syncbn": syncbn, "collectives": collectives, "unused": unused, "fail": fail,
+    MODES = {"train": train, "syncbn": syncbn, "collectives": collectives, "unused": unused, "nccl": nccl, "fail": fail,
              "late": late, "mismatch": mismatch}
     MODES[sys.argv[1]](*sys.argv[2:])

@@ -200,3 +200,12 @@ def test_a_failing_late_or_different_rank_ends_the_job_with_a_clear_error(mode: 
     for words in says:
         assert words in done.stderr, done.stderr
     assert seconds < 30  # the sleeping rank (60 s) was ended with the job, not waited for
+
+
+@pytest.mark.skipif(not mt.distributed.is_nccl_available(), reason="the NCCL backend needs a CUDA GPU and CuPy")
+def test_nccl_backend_on_one_gpu() -> None:
+    env = _env(RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()))
+    done = subprocess.run([sys.executable, str(TESTS / "_dist_worker.py"), "nccl"], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "nccl OK" in done.stdout
