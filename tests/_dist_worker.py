@@ -182,6 +182,17 @@ def nccl() -> None:
     print("nccl OK", flush=True)
 
 
+def threads() -> None:
+    """Print the BLAS and Numba thread counts this rank runs with after init_process_group."""
+    dist.init_process_group("mpi", timeout=60)
+    import numba
+
+    from minitorch_cnn.kernels import blas
+
+    switch = blas.thread_switch()
+    print(f"threads {switch[1]() if switch is not None else 'none'} {numba.get_num_threads()}", flush=True)
+
+
 def fail() -> None:
     dist.init_process_group("mpi", timeout=60)
     if dist.get_rank() == 1:
@@ -202,6 +213,6 @@ def mismatch() -> None:
 
 
 if __name__ == "__main__":
-    MODES = {"train": train, "syncbn": syncbn, "collectives": collectives, "unused": unused, "nccl": nccl, "fail": fail,
-             "late": late, "mismatch": mismatch}
+    MODES = {"train": train, "syncbn": syncbn, "collectives": collectives, "unused": unused, "nccl": nccl,
+             "threads": threads, "fail": fail, "late": late, "mismatch": mismatch}
     MODES[sys.argv[1]](*sys.argv[2:])

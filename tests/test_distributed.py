@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -28,18 +29,25 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 
 
-def _env(**extra: str) -> dict:
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def _env(threads: str | None = "1", **extra: str) -> dict:
+    """This environment with the tree on PYTHONPATH and ``threads`` per process (None: no thread variables)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(TESTS)]), **extra)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[var] = "1"
+    for var in THREAD_VARIABLES:
+        env.pop(var, None)
+        if threads is not None:
+            env[var] = threads
     return env
 
 
-def mpirun(n: int, *args: str, timeout: float = 90) -> tuple[subprocess.CompletedProcess, float]:
+def mpirun(n: int, *args: str, timeout: float = 90, threads: str | None = "1") -> tuple[subprocess.CompletedProcess,
+                                                                                        float]:
     """Run ``_dist_worker.py args`` on ``n`` ranks; (the finished process, seconds it took)."""
     start = time.monotonic()
     done = subprocess.run(["mpiexec", "-n", str(n), sys.executable, str(TESTS / "_dist_worker.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, env=_env())
+                          capture_output=True, text=True, timeout=timeout, env=_env(threads))
     return done, time.monotonic() - start
 
 
@@ -200,6 +208,29 @@ def test_a_failing_late_or_different_rank_ends_the_job_with_a_clear_error(mode: 
     for words in says:
         assert words in done.stderr, done.stderr
     assert seconds < 30  # the sleeping rank (60 s) was ended with the job, not waited for
+
+
+def test_each_rank_caps_its_threads_to_its_share_of_the_cores() -> None:
+    done, _ = mpirun(2, "threads", threads=None)
+    assert done.returncode == 0, done.stderr
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    lines = sorted(line.split() for line in done.stdout.splitlines() if line.startswith("threads"))
+    assert len(lines) == 2
+    for _, blas_threads, numba_threads in lines:
+        assert blas_threads in ("none", str(share)) and int(numba_threads) == share, done.stdout
+
+
+def test_train_command_with_nproc_starts_the_ranks_and_rank0_alone_writes(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "minitorch_cnn.apps.cli", "train", "mnist_net", "--nproc", "2", "--max-batches", "2",
+         "--val-split", "0", "--no-progress", "--no-plot", "--checkpoint-dir", str(run)],
+        capture_output=True, text=True, timeout=120, env=_env(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("epoch 1: train loss") == 1  # rank 0 logs
+    assert sorted(p.name for p in run.iterdir()) == ["best.npz", "history.json", "last.npz"]
+    history = json.loads((run / "history.json").read_text())
+    assert history["epochs"][0]["train_accuracy"] >= 0 and "test" in history
 
 
 @pytest.mark.skipif(not mt.distributed.is_nccl_available(), reason="the NCCL backend needs a CUDA GPU and CuPy")

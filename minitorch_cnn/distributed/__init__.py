@@ -4,6 +4,7 @@
 "nccl" runs on GPUs through CuPy's NCCL. Nothing here is imported until used: mpi4py and CuPy stay optional.
 """
 
+from . import launch
 from .errors import DistBackendError, DistError
 from .mpi_backend import Work
 from .process_group import (
