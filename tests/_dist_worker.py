@@ -2,11 +2,13 @@
 
 Modes: ``train`` (DDP steps from a spec file, final state written per rank), ``syncbn`` (SyncBatchNorm forward
 and backward on this rank's slice), ``collectives`` (the collectives' results and errors, asserted here),
-``unused`` (find_unused_parameters), and the failures ``fail``, ``late``, ``mismatch``.
+``unused`` (find_unused_parameters), ``threads``, ``nccl``, and the failures ``fail``, ``late``, ``absent``,
+``mismatch``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -207,6 +209,13 @@ def late() -> None:
     dist.all_reduce(mt.tensor([1.0]))
 
 
+def absent() -> None:
+    """Rank 1 never reaches init_process_group (MPI_Init waits for every rank, without a timeout of its own)."""
+    if int(os.environ["PMI_RANK"]) == 1:
+        time.sleep(60)
+    dist.init_process_group("mpi", timeout=2)
+
+
 def mismatch() -> None:
     dist.init_process_group("mpi", timeout=60)
     DDP(mt.nn.Linear(4, 2 + dist.get_rank()).double())
@@ -214,5 +223,6 @@ def mismatch() -> None:
 
 if __name__ == "__main__":
     MODES = {"train": train, "syncbn": syncbn, "collectives": collectives, "unused": unused, "nccl": nccl,
-             "threads": threads, "fail": fail, "late": late, "mismatch": mismatch}
+             "threads": threads, "fail": fail, "late": late, "absent": absent,
+             "mismatch": mismatch}
     MODES[sys.argv[1]](*sys.argv[2:])

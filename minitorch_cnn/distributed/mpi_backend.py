@@ -8,9 +8,8 @@ after the group's timeout instead of hanging, and a waiting rank leaves the core
 
 from __future__ import annotations
 
-import os
+import faulthandler
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,36 +20,34 @@ from .errors import DistBackendError
 from .reduce_op import ReduceOp
 
 
+def _import_mpi_waiting_for_every_rank_to_reach_init_process_group() -> Any:
+    """Import mpi4py's MPI: MPI_Init, which returns once every rank of the job has called it. Named for what a
+    timeout report (its traceback) should say."""
+    from mpi4py import MPI
+
+    return MPI
+
+
 def load_mpi(timeout_s: float | None = None) -> Any:
     """mpi4py's ``MPI`` module, or a clear ImportError.
 
-    Importing it initialises MPI, which waits for every rank of the job to start MPI too, with no timeout: with
-    ``timeout_s``, a watchdog ends this rank (non-zero exit status, so ``mpiexec`` ends the others) if that wait
-    is not over in time, saying why.
+    Importing it initialises MPI, which waits for every rank of the job with no timeout, holding the GIL. With
+    ``timeout_s``, faulthandler's watchdog (a thread of its own that needs no GIL) ends this rank if that wait is
+    not over in time, printing where it waited, and ``mpiexec`` then ends the job.
     """
-    done = threading.Event()
-    if timeout_s is not None and "mpi4py.MPI" not in sys.modules:
-        def watch() -> None:
-            if not done.wait(timeout_s):
-                sys.stderr.write(
-                    f"mt.distributed: MPI did not start within {timeout_s:g} s on rank "
-                    f"{os.environ.get('PMI_RANK', os.environ.get('OMPI_COMM_WORLD_RANK', '?'))}: MPI_Init waits "
-                    "for every rank of the job, and another rank has not reached init_process_group\n"
-                )
-                sys.stderr.flush()
-                os._exit(1)
-
-        threading.Thread(target=watch, name="mt-distributed-init-watchdog", daemon=True).start()
+    watch = timeout_s is not None and "mpi4py.MPI" not in sys.modules
+    if watch:
+        faulthandler.dump_traceback_later(timeout_s, exit=True)
     try:
-        from mpi4py import MPI
+        return _import_mpi_waiting_for_every_rank_to_reach_init_process_group()
     except ImportError as e:
         raise ImportError(
             "the 'mpi' backend needs mpi4py and an MPI library: pip install 'minitorch_cnn[dist]' "
             "(mpi4py and mpich, which brings mpiexec)"
         ) from e
     finally:
-        done.set()
-    return MPI
+        if watch:
+            faulthandler.cancel_dump_traceback_later()
 
 
 class Work:
@@ -117,20 +114,20 @@ class MPIBackend:
     def _work(self, request: Any, what: str, finish: Callable[[], None] | None = None) -> Work:
         return Work(request.Test, f"{what} (rank {self.rank} of {self.size})", self.timeout_s, finish)
 
-    def allreduce(self, arr: np.ndarray, op: ReduceOp) -> Work:
+    def allreduce(self, arr: np.ndarray, op: ReduceOp, finish: Callable[[], None] | None = None) -> Work:
         """Combine ``arr`` (C-contiguous) over the ranks, in place."""
         if op not in self._ops:
             raise ValueError(f"ReduceOp.{op.name} is not supported by the mpi backend (as with torch's gloo): "
                              "all_reduce with ReduceOp.SUM and divide by the world size")
-        return self._work(self.comm.Iallreduce(self.MPI.IN_PLACE, arr, op=self._ops[op]), "all_reduce")
+        return self._work(self.comm.Iallreduce(self.MPI.IN_PLACE, arr, op=self._ops[op]), "all_reduce", finish)
 
-    def broadcast(self, arr: np.ndarray, src: int) -> Work:
+    def broadcast(self, arr: np.ndarray, src: int, finish: Callable[[], None] | None = None) -> Work:
         """Overwrite ``arr`` (C-contiguous) on every rank with rank ``src``'s."""
-        return self._work(self.comm.Ibcast(arr, root=src), "broadcast")
+        return self._work(self.comm.Ibcast(arr, root=src), "broadcast", finish)
 
-    def allgather(self, send: np.ndarray, recv: np.ndarray) -> Work:
+    def allgather(self, send: np.ndarray, recv: np.ndarray, finish: Callable[[], None] | None = None) -> Work:
         """recv: (world_size, *send.shape), row r receiving rank r's ``send``."""
-        return self._work(self.comm.Iallgather(send, recv), "all_gather")
+        return self._work(self.comm.Iallgather(send, recv), "all_gather", finish)
 
     def barrier(self) -> Work:
         return self._work(self.comm.Ibarrier(), "barrier")

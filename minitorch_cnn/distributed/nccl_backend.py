@@ -7,6 +7,7 @@ MPI (ranks started by ``mpiexec``) or over TCP at ``MASTER_ADDR``/``MASTER_PORT`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -47,27 +48,27 @@ class NCCLBackend:
             raise TypeError(f"the nccl backend cannot communicate {arr.dtype} arrays")
         return code
 
-    def _work(self, what: str) -> Work:
+    def _work(self, what: str, finish: Callable[[], None] | None = None) -> Work:
         event = self.cp.cuda.Event(block=False, disable_timing=True)
         event.record()
-        return Work(lambda: event.done, f"{what} (rank {self.rank} of {self.size})", self.timeout_s)
+        return Work(lambda: event.done, f"{what} (rank {self.rank} of {self.size})", self.timeout_s, finish)
 
-    def allreduce(self, arr: Any, op: ReduceOp) -> Work:
+    def allreduce(self, arr: Any, op: ReduceOp, finish: Callable[[], None] | None = None) -> Work:
         if op not in _OPS:
             raise ValueError(f"ReduceOp.{op.name} is not supported by the nccl backend")
         stream = self.cp.cuda.get_current_stream().ptr
         self.comm.allReduce(arr.data.ptr, arr.data.ptr, arr.size, self._dtype(arr), _OPS[op], stream)
-        return self._work("all_reduce")
+        return self._work("all_reduce", finish)
 
-    def broadcast(self, arr: Any, src: int) -> Work:
+    def broadcast(self, arr: Any, src: int, finish: Callable[[], None] | None = None) -> Work:
         stream = self.cp.cuda.get_current_stream().ptr
         self.comm.bcast(arr.data.ptr, arr.size, self._dtype(arr), src, stream)
-        return self._work("broadcast")
+        return self._work("broadcast", finish)
 
-    def allgather(self, send: Any, recv: Any) -> Work:
+    def allgather(self, send: Any, recv: Any, finish: Callable[[], None] | None = None) -> Work:
         stream = self.cp.cuda.get_current_stream().ptr
         self.comm.allGather(send.data.ptr, recv.data.ptr, send.size, self._dtype(send), stream)
-        return self._work("all_gather")
+        return self._work("all_gather", finish)
 
     def barrier(self) -> Work:
         return self.allreduce(self.cp.zeros(1, dtype=np.float32), ReduceOp.SUM)

@@ -223,9 +223,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: Any = None, a
     if not isinstance(op, ReduceOp):
         raise TypeError(f"all_reduce: op must be a ReduceOp, got {op!r}")
     buf, back = _staged(_raw(tensor, "all_reduce"))
-    work = _backend().allreduce(buf, op)
-    if back is not None:
-        work._finish = back
+    work = _backend().allreduce(buf, op, finish=back)
     tensor._vc[0] += 1
     return _finish(work, async_op)
 
@@ -241,9 +239,7 @@ def broadcast(tensor: Tensor, src: int, group: Any = None, async_op: bool = Fals
     _check_group(group)
     _check_src(src)
     buf, back = _staged(_raw(tensor, "broadcast"))
-    work = _backend().broadcast(buf, src)
-    if back is not None:
-        work._finish = back
+    work = _backend().broadcast(buf, src, finish=back)
     tensor._vc[0] += 1
     return _finish(work, async_op)
 
@@ -267,8 +263,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None, asy
         for o, row in zip(outs, recv):
             o[...] = row
 
-    work = _backend().allgather(xp.ascontiguousarray(arr), recv)
-    work._finish = scatter_rows
+    work = _backend().allgather(xp.ascontiguousarray(arr), recv, finish=scatter_rows)
     for t in tensor_list:
         t._vc[0] += 1
     return _finish(work, async_op)
