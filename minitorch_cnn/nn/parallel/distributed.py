@@ -59,9 +59,12 @@ def _reachable_leaves(output: Any) -> set[int]:
 class DistributedDataParallel(Module):
     """Data-parallel training of ``module`` over the default process group (torch's ``DistributedDataParallel``).
 
-    ``module`` must already be on this rank's device. Its state_dict keys gain the prefix ``module.``, as torch's.
-    bucket_cap_mb: gradient bucket size in MiB (default 25); find_unused_parameters: parameters the output does
-    not depend on count as reduced with a zero gradient instead of stalling the reduction.
+    ``module`` must already be on this rank's device (so ``device_ids``/``output_device`` have nothing to move).
+    Its state_dict keys gain the prefix ``module.``, as torch's. bucket_cap_mb: gradient bucket size in MiB
+    (default 25); find_unused_parameters: parameters the output does not depend on count as reduced with a zero
+    gradient instead of stalling the reduction (a parameter unused on every rank keeps its ``.grad``).
+    ``gradient_as_bucket_view`` and ``static_graph`` are torch's memory and speed hints: accepted, and the results
+    are the same without them.
     """
 
     def __init__(self, module: Module, device_ids: list | None = None, output_device: Any = None, dim: int = 0,
