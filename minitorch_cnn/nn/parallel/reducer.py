@@ -52,6 +52,7 @@ class Reducer:
         self.bucket_of = {i: b for b in self.buckets for i in b.indices}
         self.expect = False  # a forward announced a backward whose gradients must be reduced
         self.ready: set[int] = set()
+        self.unused: list[int] = []  # this iteration's parameters that the output does not depend on
         self.next_bucket = 0
         self.handles = [p.register_post_accumulate_grad_hook(lambda p, i=i: self._mark_ready(i))
                         for i, p in enumerate(self.params)]
