@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, autograd, backends, cuda, models, nn, optim, utils, vision, viz
+from . import accelerator, autograd, backends, cuda, distributed, models, nn, optim, utils, vision, viz
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .autograd import (
