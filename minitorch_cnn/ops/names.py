@@ -22,7 +22,6 @@ TORCH_NAMES = {
     shape.Contiguous: "CloneBackward0", shape.Cat: "CatBackward0", shape.PadOp: "ConstantPadNdBackward0",
     reduction.Sum: "SumBackward0", reduction.Mean: "MeanBackward0", reduction.AMax: "AmaxBackward0",
     reduction.MaxDim: "MaxBackward0", reduction.Var: "VarBackward0", reduction.Std: "StdBackward0",
-    indexing.GetItem: "IndexBackward0",
     conv.Conv2d: "ConvolutionBackward0", normalization.BatchNorm: "NativeBatchNormBackward0",
     pooling.MaxPool2d: "MaxPool2DWithIndicesBackward0", pooling.AvgPool2d: "AvgPool2DBackward0",
     pooling.AdaptiveAvgPool2d: "AdaptiveAvgPool2DBackward0",
@@ -32,6 +31,23 @@ TORCH_NAMES = {
 }
 
 
+def _getitem_name(node: indexing.GetItem) -> str:
+    """torch makes one node per index item and shows the last: ``x[:2]`` SliceBackward0, ``x[:, 1]``
+    SelectBackward0, ``x[None]`` UnsqueezeBackward0, ``x[idx]`` IndexBackward0; ours is one node, named alike."""
+    index = node.__dict__.get("index")
+    if index is None or not node.__dict__["basic"]:  # None: freed by backward, the index with it
+        return "IndexBackward0"
+    for i in reversed(index):
+        if i is None:
+            return "UnsqueezeBackward0"
+        if isinstance(i, int):
+            return "SelectBackward0"
+        if isinstance(i, slice) and i != slice(None):
+            return "SliceBackward0"
+    return "AliasBackward0"
+
+
 def install() -> None:
     for cls, name in TORCH_NAMES.items():
         cls.torch_name = name
+    indexing.GetItem.name = _getitem_name
