@@ -122,7 +122,8 @@ def mnist_example(lib: Any, sync: Any, p1: float, p2: float) -> dict:
             loss.backward()
             optimizer.step()
             losses.append(loss.item())
-            log.append(f"Train Epoch: {epoch} [{batch_idx * len(x)}/{len(train_loader.dataset)} ({100.0 * batch_idx / len(train_loader):.0f}%)]\tLoss: {loss.item():.6f}")
+            log.append(f"Train Epoch: {epoch} [{batch_idx * len(x)}/{len(train_loader.dataset)} "
+                       f"({100.0 * batch_idx / len(train_loader):.0f}%)]\tLoss: {loss.item():.6f}")
         scheduler.step()
     model.eval()
     test_loss, correct = 0, 0
