@@ -59,7 +59,7 @@ class Scatter(Function):
 def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor) or index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}(): Expected dtype int64 for index")
-    if index.ndim != x.ndim:
+    if max(index.ndim, 1) != max(x.ndim, 1):  # torch counts a 0-d tensor as 1-d here
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor "
                            f"(index shape {tuple(index.shape)}, input shape {tuple(x.shape)})")
     d = _wrap_dim(dim, x.ndim, op)
@@ -78,6 +78,8 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[p] = x[p with its dim coordinate replaced by index[p]]``; out has index's shape."""
     d = _check_index("gather", x, dim, index)
+    if index.ndim == 0:  # a 0-d index into a 1-d tensor picks one element, as a 0-d result
+        return Gather.apply(x, d, index._data.reshape(1)).reshape(())
     return Gather.apply(x, d, index._data)
 
 
@@ -85,6 +87,8 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None) -> Tensor:
     """A copy of ``x`` with ``src[p]`` (or the number ``value``) written at ``x[p with dim ← index[p]]``."""
     d = _check_index("scatter", x, dim, index)
+    if index.ndim == 0:  # the transforms tutorial's one-hot: zeros(10).scatter_(0, tensor(y), value=1)
+        index = index.reshape(1)
     if src is None:
         src = value
     if isinstance(src, Tensor):
