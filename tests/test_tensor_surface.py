@@ -21,6 +21,9 @@ REPR_CASES = [
 ]
 
 
+WIDE = RNG.standard_normal((3, 700))
+
+
 def _torch_spelling(s: str) -> str:
     return s.replace("torch.", "mt.")
 
@@ -38,6 +41,8 @@ def test_repr_suffixes_as_torch() -> None:
         (mt.ones(2, requires_grad=True) * 2, torch.ones(2, requires_grad=True) * 2),
         (mt.zeros(3, dtype=mt.int32), torch.zeros(3, dtype=torch.int32)),
         (mt.zeros(0, dtype=mt.int64), torch.zeros(0, dtype=torch.int64)),
+        (mt.tensor(WIDE, requires_grad=True)[:2], torch.tensor(WIDE, requires_grad=True)[:2]),  # suffix wraps
+        (mt.tensor(WIDE[0, :8], requires_grad=True) * 1, torch.tensor(WIDE[0, :8], requires_grad=True) * 1),
     ]
     for ours, theirs in pairs:
         assert repr(ours) == _torch_spelling(repr(theirs)) == str(ours)

@@ -138,7 +138,7 @@ class Function:
         return tuple(out)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {hex(id(self))}>"  # as torch prints a node
 
 
 class AccumulateGrad:

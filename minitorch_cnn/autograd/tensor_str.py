@@ -106,5 +106,14 @@ def tensor_repr(arr: np.ndarray, suffixes: list[str]) -> str:
         summarize = arr.size > THRESHOLD
         fmt = _Formatter(_summary_values(arr, summarize))
         body = _tensor_str(arr, len(prefix), summarize, fmt)
-    tail = "".join(", " + s for s in suffixes)
-    return prefix + body + tail + ")"
+    # a suffix that would run past the line width goes on a line of its own, indented under the first element
+    out = prefix + body
+    last_line = len(out) - out.rfind("\n") + 1  # torch's count, +1 when there is no newline as when there is
+    for s in suffixes:
+        if last_line + len(s) + 2 > LINEWIDTH:
+            out += ",\n" + " " * len(prefix) + s
+            last_line = len(prefix) + len(s)
+        else:
+            out += ", " + s
+            last_line += len(s) + 2
+    return out + ")"
