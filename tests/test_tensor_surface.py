@@ -75,6 +75,14 @@ def test_size_and_dtypes() -> None:
     assert {mt.float32: 1}[np.dtype("float32")] == 1
 
 
+def test_new_factories_take_the_tensors_dtype() -> None:
+    for lib in (mt, torch):
+        x = lib.zeros(2, dtype=lib.float64)
+        assert x.new_ones(3, 2).dtype == lib.float64 and x.new_zeros((2,)).shape == (2,)
+        assert x.new_full((2,), 4).tolist() == [4.0, 4.0] and x.new_ones(1, dtype=lib.int64).dtype == lib.int64
+        assert x.new_tensor([1.5]).dtype == lib.float64 and x.new_empty(3).shape == (3,)
+
+
 def test_tensor_of_a_tensor_is_a_copy() -> None:
     x = mt.ones(3, requires_grad=True)
     y = mt.tensor(x)

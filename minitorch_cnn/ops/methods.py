@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
-from . import gather, indexing, inplace, matmul, reduction, shape, softmax, trig
+from . import factories, gather, indexing, inplace, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -72,6 +72,17 @@ _IOPS: dict[str, Any] = {
 _add, _sub, _mul, _div, _matmul = (f.__wrapped__ for f in (ew.add, ew.sub, ew.mul, ew.div, matmul.matmul))
 
 
+def _new(factory: Any, name: str) -> Any:
+    """``x.new_<name>(*size, dtype=None, device=None)``: a factory taking ``x``'s dtype and device by default."""
+
+    def method(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return factory(*args, dtype=self.dtype if dtype is None else dtype,
+                       device=self.device if device is None else device, requires_grad=requires_grad)
+
+    method.__name__ = f"new_{name}"
+    return method
+
+
 def _reflect(fn: Any) -> Any:
     return lambda self, other: fn(other, self)
 
@@ -120,6 +131,9 @@ _METHODS: dict[str, Any] = {
     "type": lambda self, dtype=None: str(self.dtype) if dtype is None else cast(self, dtype),
     "type_as": lambda self, other: cast(self, other.dtype),
     "clone": lambda self: Clone.apply(self),
+    "new_ones": _new(factories.ones, "ones"), "new_zeros": _new(factories.zeros, "zeros"),
+    "new_empty": _new(factories.empty, "empty"), "new_full": _new(factories.full, "full"),
+    "new_tensor": _new(factories.tensor, "tensor"),
     # in place: written into the storage (aliases and views see it), recorded in the graph as torch's
     **{f"{name}_": inplace.inplace(fn, f"{name}_") for name, fn in _INPLACE.items()},
     **{f"__i{name}__": inplace.inplace(fn, f"__i{name}__") for name, fn in _IOPS.items()},
