@@ -43,6 +43,11 @@ CASES: dict[str, tuple[Any, list[tuple[int, ...]]]] = {
     "scatter": (lambda lib, x, s: x.scatter(0, lib.tensor([[0, 1], [1, 0]]), s), [(2, 5), (2, 2)]),
     "topk": (lambda lib, x: x.topk(3, dim=1).values, [(2, 6)]),
     "topk_smallest": (lambda lib, x: lib.topk(x, 2, dim=0, largest=False).values, [(4, 3)]),
+    "prod": (lambda lib, x: x.prod().reshape(1), [(3, 4)]),
+    "prod_dim": (lambda lib, x: lib.prod(x, dim=1, keepdim=True), [(3, 4)]),
+    # one zero in column 1 (its gradient is the other factor), two in column 2 (all gradients 0)
+    "prod_axis_with_zeros": (lambda lib, x: (x * lib.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]], dtype=x.dtype))
+                             .prod(axis=0), [(2, 3)]),
     "sum_axis_alias": (lambda lib, x: x.sum(axis=1, keepdims=True), [(3, 4)]),
     "softmax_axis_alias": (lambda lib, x: x.softmax(axis=0), [(3, 4)]),
 }

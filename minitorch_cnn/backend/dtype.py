@@ -84,7 +84,12 @@ class DType:
         return hash(self.dtype)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "dtype":  # pickle/copy probe dunders before the slots are set
+            raise AttributeError(name)
         return getattr(self.dtype, name)
+
+    def __reduce__(self) -> tuple:
+        return public_dtype, (self.dtype,)  # unpickles (and copies) to the one object for that dtype
 
     @property
     def is_floating_point(self) -> bool:

@@ -22,6 +22,7 @@ TORCH_NAMES = {
     shape.Contiguous: "CloneBackward0", shape.Cat: "CatBackward0", shape.PadOp: "ConstantPadNdBackward0",
     reduction.Sum: "SumBackward0", reduction.Mean: "MeanBackward0", reduction.AMax: "AmaxBackward0",
     reduction.MaxDim: "MaxBackward0", reduction.Var: "VarBackward0", reduction.Std: "StdBackward0",
+    reduction.Prod: "ProdBackward0",
     conv.Conv2d: "ConvolutionBackward0", normalization.BatchNorm: "NativeBatchNormBackward0",
     pooling.MaxPool2d: "MaxPool2DWithIndicesBackward0", pooling.AvgPool2d: "AvgPool2DBackward0",
     pooling.AdaptiveAvgPool2d: "AdaptiveAvgPool2DBackward0",

@@ -292,3 +292,43 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
     if p == 2:
         return ew.sqrt(sum(ew.mul(x, x), dim, keepdim))
     return ew.pow(sum(ew.pow(a, p), dim, keepdim), 1.0 / p)
+
+
+class Prod(Function):
+    """y = Π x over one axis (the flattened tensor when ``axis`` is None).
+
+    dy/dx_i = Π_{j≠i} x_j, taken as (product of those before i) · (product of those after i) from two exclusive
+    running products: exact with zeros in x, where y / x_i is not.
+    """
+
+    def forward(self, x: Any, axis: int | None, keepdim: bool) -> Any:
+        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        self.x = x
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        x = self.x.reshape(-1) if self.axis is None else xp.moveaxis(self.x, self.axis, -1)
+        ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(x, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = before * after
+        if self.axis is None:
+            return (g.reshape(()) * others).reshape(self.shape)
+        g = g if self.keepdim else xp.expand_dims(g, self.axis)
+        return xp.moveaxis(others, -1, self.axis) * g
+
+
+@dim_aliases
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The product of the elements (over ``dim``), as torch.prod; integer and bool inputs give int64."""
+    from ._util import cast
+
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x._data.dtype.kind in "bu" or (x._data.dtype.kind == "i" and x._data.dtype.itemsize < 8):
+        x = cast(x, "int64")
+    if dim is None:
+        return Prod.apply(x, None, False)
+    (axis,) = _axes(dim, x.ndim) or (0,)
+    return Prod.apply(x, axis if x.ndim else None, keepdim)
