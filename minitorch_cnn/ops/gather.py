@@ -21,7 +21,8 @@ from .shape import _wrap_dim, namedtuple_values_indices
 def _places(index: Any, dim: int) -> tuple:
     """The fancy index naming, for every position of ``index``, the element it points at."""
     xp = backend.array_module(index)
-    grids = list(xp.indices(index.shape, sparse=True))
+    nd = index.ndim
+    grids = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - i - 1)) for i, n in enumerate(index.shape)]
     grids[dim] = index
     return tuple(grids)
 
