@@ -3,17 +3,19 @@
 Of probabilities x in [0, 1] with targets t and optional element weights w, torch's clamped form:
 
     forward:   ℓ = -w · (t · max(log x, -100) + (1 - t) · max(log(1 - x), -100))
-    backward:  ∂ℓ/∂x = w · (x - t) / max(x (1 - x), 1e-12)
-               ∂ℓ/∂t = w · (max(log(1 - x), -100) - max(log x, -100))
+    backward:  ∂ℓ/∂x = w · (x - t) / max(x (1 - x), ε),  ε = float32(1e-12) as torch's
+               ∂ℓ/∂t = w · (log(1 - x) - log x)
 
-(the clamps keep a saturated probability, exactly 0 or 1 as a float32 sigmoid gives, finite).
+(the clamps keep the loss and ∂ℓ/∂x of a saturated probability, exactly 0 or 1 as a float32 sigmoid gives,
+finite; ∂ℓ/∂t is unclamped in torch, ±inf there, and so it is here).
 
 Of logits x, with p = pos_weight (per class, broadcast along the last axis) weighting the positive term:
 
     ℓ = w · ((1 - t) · x + (1 + (p - 1) · t) · (m + log(e^{-m} + e^{-x-m}))),  m = max(-x, 0)
 
 = w · (-(p t log σ(x) + (1 - t) log(1 - σ(x)))) computed without overflow; written as a composition of the
-differentiable elementwise ops, so its gradients (in x, t, w and p) are what autograd derives.
+differentiable elementwise ops, so its gradients (in x and t) are what autograd derives; w and p take none,
+as in torch.
 Reductions: 'none', 'sum', 'mean' (over every element).
 """
 
@@ -27,6 +29,9 @@ from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled
 from .loss import _reduce, _reduction
 
+# torch's clamp of x(1 - x) in the gradient is the float32 constant 1e-12f, also in float64
+_EPSILON = float(np.float32(1e-12))
+
 
 class BinaryCrossEntropy(Function):
     """ℓ of probabilities, reduced (see the module docstring); w may be None and broadcasts against x."""
@@ -39,7 +44,6 @@ class BinaryCrossEntropy(Function):
         if w is not None:
             per = per * w
         self.x, self.t, self.w, self.reduction = x, t, w, reduction
-        self.logs = (log_x, log_1mx) if self.needs_input_grad[1] else None
         return _reduce(per, reduction, x.dtype.type(per.size)).astype(x.dtype, copy=False)
 
     def backward(self, g: Any) -> tuple:
@@ -49,11 +53,11 @@ class BinaryCrossEntropy(Function):
             g = g / g.dtype.type(x.size)
         if w is not None:
             g = g * w
-        dx = g * (x - t) / xp.maximum(x * (1 - x), x.dtype.type(1e-12)) if self.needs_input_grad[0] else None
+        dx = g * (x - t) / xp.maximum(x * (1 - x), x.dtype.type(_EPSILON)) if self.needs_input_grad[0] else None
         dt = None
         if self.needs_input_grad[1]:
-            log_x, log_1mx = self.logs
-            dt = g * (log_1mx - log_x)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dt = g * (xp.log(1 - x) - xp.log(x))
         return dx, dt, None
 
 
@@ -62,8 +66,8 @@ def _check(op: str, input: Tensor, target: Tensor, weight: Tensor | None) -> Non
         raise TypeError(f"{op}: input and target must be Tensors, got {type(input).__name__} and "
                         f"{type(target).__name__}")
     if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(f"Using a target size ({tuple(target.shape)}) that is different to the input size "
-                         f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size.")
+        raise ValueError(f"{op}: target size ({tuple(target.shape)}) must be the same as input size "
+                         f"({tuple(input.shape)})")
     if input.dtype.kind != "f" or target.dtype != input.dtype:
         raise RuntimeError(f"{op}: input ({input.dtype}) and target ({target.dtype}) must share a floating dtype")
     if weight is not None:
@@ -73,6 +77,14 @@ def _check(op: str, input: Tensor, target: Tensor, weight: Tensor | None) -> Non
             fits = False
         if not fits:
             raise RuntimeError(f"{op}: weight {tuple(weight.shape)} does not broadcast to input {tuple(input.shape)}")
+
+
+def _not_differentiable(op: str, **tensors: Tensor | None) -> None:
+    """torch offers no gradient for the weights: one that asks for it is refused, as torch refuses it."""
+    for name, t in tensors.items():
+        if t is not None and t.requires_grad and is_grad_enabled():
+            raise RuntimeError(f"The function '{op}' is not differentiable with respect to argument '{name}'. "
+                               "This input cannot have requires_grad True.")
 
 
 def binary_cross_entropy(
@@ -90,8 +102,7 @@ def binary_cross_entropy(
     data = input._data
     if data.size and not bool(((data >= 0) & (data <= 1)).all()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    if weight is not None and weight.requires_grad and is_grad_enabled():
-        raise RuntimeError("binary_cross_entropy: the derivative for 'weight' is not implemented (as in torch)")
+    _not_differentiable("binary_cross_entropy", weight=weight)
     w = None if weight is None else weight._data.astype(input.dtype, copy=False)
     return BinaryCrossEntropy.apply(input, target, w, reduction)
 
@@ -117,6 +128,7 @@ def binary_cross_entropy_with_logits(
         if not fits:
             raise RuntimeError(f"binary_cross_entropy_with_logits: pos_weight {tuple(pos_weight.shape)} does not "
                                f"broadcast to input {tuple(input.shape)}")
+    _not_differentiable("binary_cross_entropy_with_logits", weight=weight, pos_weight=pos_weight)
     m = (-input).clamp(min=0)
     soft = m + ((-m).exp() + (-input - m).exp()).log()  # log(1 + e^{-x}), stable
     log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1

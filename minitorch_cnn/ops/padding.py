@@ -6,6 +6,8 @@ The non-constant modes are gathers: padded position i of an axis of size n (i fr
     replicate:  clip(i, 0, n-1)
     circular:   i mod n                                 (needs lo, hi <= n)
 
+(circular, as torch's, first crops negative pads away and wraps within what is left: a := max(-lo, 0) rows
+cropped at the start, n' = n - a - max(-hi, 0) left, position i reads a + (i mod n') for i from -max(lo, 0)),
 so forward is an integer-array index per padded axis and backward (what ``GetItem``'s scatter-add derives) adds
 each output gradient into the position it was read from. Negative pads crop, as in torch.
 """
@@ -23,12 +25,13 @@ _MODES = ("constant", "reflect", "replicate", "circular")
 
 def _source(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
     """The input position each padded position of an axis of size ``n`` reads (see the module docstring)."""
+    if mode == "circular":
+        start, kept = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)
+        return start + np.arange(-max(lo, 0), kept + max(hi, 0)) % kept
     i = np.arange(-lo, n + hi)
     if mode == "reflect":
         return np.where(i < 0, -i, np.where(i >= n, 2 * (n - 1) - i, i))
-    if mode == "replicate":
-        return np.clip(i, 0, n - 1)
-    return i % n
+    return np.clip(i, 0, n - 1)  # replicate
 
 
 def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
