@@ -95,3 +95,12 @@ def test_bad_input_errors():
         F.conv_transpose2d(mt.zeros(1, 2, 4, 4), w, mt.zeros(2))
     with pytest.raises(ValueError, match="divisible"):
         mt.nn.ConvTranspose2d(3, 4, 3, groups=2)
+
+
+def test_finite_differences():
+    """Independent of torch: central differences (float64) through every input, a non-contiguous input too."""
+    rng = np.random.default_rng(6)
+    x = mt.from_numpy(np.asfortranarray(rng.standard_normal((2, 4, 3, 3)))).requires_grad_(True)
+    w = mt.tensor(rng.standard_normal((4, 1, 2, 3)), requires_grad=True)
+    b = mt.tensor(rng.standard_normal(2), requires_grad=True)
+    assert mt.autograd.gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, (1, 0), 1, 2, (1, 2)), [x, w, b])

@@ -143,3 +143,12 @@ def test_bce_modules_and_large_logits():
     theirs = torch.nn.BCELoss(weight=torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64), reduction="sum")(
         torch.tensor(p), torch.ones(1, 3, dtype=torch.float64))
     assert_close(ours, theirs, np.float64)
+
+
+def test_finite_differences_of_bce():
+    """Independent of torch: central differences (float64) through the probabilities and the targets."""
+    rng = np.random.default_rng(7)
+    p = mt.tensor(rng.uniform(0.1, 0.9, (3, 4)), requires_grad=True)
+    t = mt.tensor(rng.uniform(0, 1, (3, 4)), requires_grad=True)
+    w = mt.tensor(rng.uniform(0.5, 2, (4,)))
+    assert mt.autograd.gradcheck(lambda a, b: F.binary_cross_entropy(a, b, w, reduction="sum"), [p, t])
