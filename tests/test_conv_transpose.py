@@ -17,6 +17,7 @@ from _parity import assert_close  # noqa: E402
 
 import minitorch_cnn as mt  # noqa: E402
 import minitorch_cnn.nn.functional as F  # noqa: E402
+from minitorch_cnn.kernels import dispatch, threadpool, use_kernels  # noqa: E402
 
 # (N, C_in, C_out, H, W, k, stride, padding, output_padding, dilation, groups)
 CASES = [
@@ -52,6 +53,19 @@ def test_conv_transpose2d_is_conv2d_input_gradient(case):
     assert tuple(out.shape) == tuple(g.shape)
     out.backward(g)
     assert_close(y, x.grad, np.float64, what="conv_transpose2d vs conv2d dx")
+
+
+@pytest.mark.parametrize("path", dispatch.available("cpu"))
+@pytest.mark.parametrize("workers", [1, 3])
+def test_every_kernel_path_and_batch_split(path, workers):
+    """Each CPU kernel path (the numpy reference, Numba), with the batch whole or split over 3 threads."""
+    N, ci, co, H, W, k, s, p, op, d, G = CASES[0]
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((5, ci, H, W)), rng.standard_normal((ci, co // G, k, k)), rng.standard_normal(co)]
+    with use_kernels(path), threadpool.set_workers(workers):
+        function_parity(lambda x, w, b: F.conv_transpose2d(x, w, b, s, p, op, G, d),
+                        lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, s, p, op, G, d),
+                        arrays, [True, True, True], what=f"conv_transpose2d {path} {workers} threads")
 
 
 def test_unbatched_and_no_bias():
