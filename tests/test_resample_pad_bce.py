@@ -152,3 +152,16 @@ def test_finite_differences_of_bce():
     t = mt.tensor(rng.uniform(0, 1, (3, 4)), requires_grad=True)
     w = mt.tensor(rng.uniform(0.5, 2, (4,)))
     assert mt.autograd.gradcheck(lambda a, b: F.binary_cross_entropy(a, b, w, reduction="sum"), [p, t])
+
+
+@pytest.mark.parametrize("name, args, shape", [
+    ("ReflectionPad2d", (2,), (2, 3, 4, 5)), ("ReflectionPad2d", ((1, 2, 3, 0),), (3, 4, 5)),
+    ("ReplicationPad2d", ((2, 0, 1, 3),), (2, 2, 3, 3)), ("ReplicationPad1d", (3,), (2, 3, 4)),
+    ("ReflectionPad1d", ((2, 1),), (2, 4)), ("CircularPad2d", (1,), (1, 2, 3, 3)),
+    ("CircularPad1d", ((2, 1),), (1, 2, 3)),
+    ("ZeroPad2d", ((1, 0, 2, 1),), (2, 2, 3, 3)), ("ZeroPad1d", (2,), (2, 3)),
+    ("ConstantPad2d", (1, 3.5), (2, 2, 3, 3)), ("ConstantPad1d", ((1, 2), -1.0), (2, 3, 4)),
+])
+def test_padding_modules(name, args, shape):
+    layer_parity(lambda nn: getattr(nn, name)(*args), _x(*shape), what=name)
+    assert repr(getattr(mt.nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
