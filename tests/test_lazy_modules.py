@@ -89,3 +89,14 @@ def test_placeholders_have_no_shape_and_follow_dtype_moves():
     assert m.weight.dtype == np.float64 and tuple(m.weight.shape) == (4, 2, 3, 3)
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.LazyConv2d(4, 3, groups=3)(mt.zeros(1, 4, 5, 5))
+
+
+def test_shapes_are_fixed_at_the_first_forward():
+    m = nn.LazyLinear(2)
+    m(_x(3, 4))
+    with pytest.raises(RuntimeError, match=r"expected input \(\*, 4\)"):
+        m(_x(3, 5))
+    c = nn.LazyConv2d(2, 3)
+    c(_x(1, 3, 5, 5))
+    with pytest.raises(RuntimeError, match="expected input"):
+        c(_x(1, 4, 5, 5))
