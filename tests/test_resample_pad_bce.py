@@ -37,6 +37,8 @@ INTERP = [
     dict(size=(1, 4), mode="bilinear", align_corners=True),
     dict(scale_factor=1.5, mode="bilinear", recompute_scale_factor=True),
     dict(scale_factor=(0.7, 2.3), mode="bilinear"),
+    dict(size=(3, 2), mode="area"),
+    dict(scale_factor=1.6, mode="area"),
 ]
 
 
