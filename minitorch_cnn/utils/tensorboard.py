@@ -165,7 +165,9 @@ def _graph_def(model: Any, inputs: Any) -> Any:
     from ..autograd import enable_grad
 
     args = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
-    args = tuple(a.detach().requires_grad_(True) if isinstance(a, Tensor) else a for a in args)
+    # floating inputs require grad so the graph starts at them; integer ones (class indices) cannot
+    args = tuple(a.detach().requires_grad_(True) if isinstance(a, Tensor) and a.dtype.kind == "f" else a
+                 for a in args)
     with enable_grad():
         out = model(*args)
     outs = out if isinstance(out, (tuple, list)) else (out,)
