@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend
-from ..autograd import Tensor
-from .module import Module
+from ... import backend
+from ...autograd import Tensor
+from ..module import Module
 
 
 def _index(device: Any) -> int:
