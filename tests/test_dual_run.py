@@ -512,3 +512,71 @@ def d2l_batchnorm_resnet(lib: Any, sync: Any) -> dict:
 
 def test_d2l_batchnorm_and_resnet_blocks_run_the_same() -> None:
     assert_same(*dual_run(d2l_batchnorm_resnet))
+
+
+LAZY_X = RNG.standard_normal((4, 1, 28, 28))
+LAZY_Y = RNG.integers(0, 10, 4)
+
+
+def d2l_lazy_models(lib: Any, sync: Any) -> dict:
+    """d2l's second-edition CNN chapters: LeNet and BN-LeNet from lazy layers (shapes fixed at the first
+    forward), the ResNet Residual block on LazyConv2d/LazyBatchNorm2d, the layer-by-layer shape summary, the
+    dummy forward before init (d2l's apply_init) with xavier_uniform_, then SGD steps."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Residual(nn.Module):
+        def __init__(self, num_channels: int, use_1x1conv: bool = False, strides: int = 1) -> None:
+            super().__init__()
+            self.conv1 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1, stride=strides)
+            self.conv2 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1)
+            self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides) if use_1x1conv else None
+            self.bn1 = nn.LazyBatchNorm2d()
+            self.bn2 = nn.LazyBatchNorm2d()
+
+        def forward(self, X: Any) -> Any:  # noqa: N803
+            Y = F.relu(self.bn1(self.conv1(X)))  # noqa: N806
+            Y = self.bn2(self.conv2(Y))  # noqa: N806
+            if self.conv3:
+                X = self.conv3(X)  # noqa: N806
+            Y += X  # noqa: N806
+            return F.relu(Y)
+
+    lenet = nn.Sequential(
+        nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.LazyLinear(120), nn.Sigmoid(), nn.LazyLinear(84), nn.Sigmoid(), nn.LazyLinear(10))
+    bn_lenet = nn.Sequential(
+        nn.LazyConv2d(6, kernel_size=5), nn.LazyBatchNorm2d(), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.LazyConv2d(16, kernel_size=5), nn.LazyBatchNorm2d(), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.LazyLinear(120), nn.LazyBatchNorm1d(), nn.Sigmoid(), nn.LazyLinear(10))
+    resnet = nn.Sequential(
+        nn.LazyConv2d(8, kernel_size=7, stride=2, padding=3), nn.LazyBatchNorm2d(), nn.ReLU(),
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1), Residual(8), Residual(12, use_1x1conv=True, strides=2),
+        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.LazyLinear(10))
+
+    def init_cnn(module: Any) -> None:
+        if type(module) is nn.Linear or type(module) is nn.Conv2d:
+            nn.init.xavier_uniform_(module.weight)
+
+    out: dict = {"shapes": [], "losses": []}
+    for net in (lenet, bn_lenet, resnet):
+        net(lib.tensor(LAZY_X))  # d2l's apply_init: a dummy forward fixes the shapes
+        net.apply(init_cnn)
+        sync(net)
+        X = lib.tensor(LAZY_X)  # noqa: N806
+        for layer in net:
+            X = layer(X)  # noqa: N806
+            out["shapes"].append(f"{layer.__class__.__name__} output shape:\t{X.shape}")
+        optimizer = lib.optim.SGD(net.parameters(), lr=0.1)
+        for _ in range(2):
+            loss = F.cross_entropy(net(lib.tensor(LAZY_X)), lib.tensor(LAZY_Y))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            out["losses"].append(loss.item())
+        out[f"last_{len(out['losses'])}"] = list(net.parameters())[-1]
+    return out
+
+
+def test_d2l_lazy_models_run_the_same() -> None:
+    assert_same(*dual_run(d2l_lazy_models))
