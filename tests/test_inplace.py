@@ -183,3 +183,23 @@ def test_scatter_in_place_and_out_of_place_as_torch() -> None:
         res.append((h, x.grad, src.grad, z))
     for ours, theirs in zip(res[0], res[1]):
         assert_close(ours.detach(), theirs.detach(), np.float64)
+
+
+def test_random_fills_write_in_place_with_their_ranges() -> None:
+    mt.manual_seed(0)
+    x = mt.empty(2000, dtype=mt.float64)
+    view = x[:10]
+    assert x.uniform_(-2.0, 3.0) is x and -2.0 <= x.min().item() and x.max().item() < 3.0
+    assert view.tolist() == x[:10].tolist()
+    x.normal_(1.0, 0.5)
+    assert abs(x.mean().item() - 1.0) < 0.1 and abs(x.std().item() - 0.5) < 0.1
+    x.bernoulli_(0.25)
+    assert set(x.tolist()) <= {0.0, 1.0} and 0.15 < x.mean().item() < 0.35
+    x.exponential_(2.0)
+    assert x.min().item() >= 0 and abs(x.mean().item() - 0.5) < 0.1
+    i = mt.zeros(500, dtype=mt.int64)
+    i.random_(3, 7)
+    assert set(i.tolist()) == {3, 4, 5, 6}
+    i.random_(2)
+    assert set(i.tolist()) == {0, 1}
+    assert x._version == 4 and i._version == 2
