@@ -187,30 +187,27 @@ class Tensor:
         return self
 
     # ---- autograd entry points --------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
-        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``.
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
+    ) -> None:
+        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad`` (only ``inputs``' when given).
 
-        ``gradient`` may be omitted only for a one-element tensor, as in torch.
+        ``gradient`` may be omitted only for a one-element tensor, as in torch. With ``create_graph`` the
+        gradients carry a graph (differentiate them again) and ``retain_graph`` defaults to True.
         """
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        data = self._data
-        if gradient is None:
-            if data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs: this tensor has shape "
-                    f"{tuple(self.shape)}; pass backward(gradient) with a tensor of that shape"
-                )
-            g = backend.array_module(data).ones_like(data)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else gradient
-            if type(g) is not type(data) or g.dtype != data.dtype:
-                g = backend.array_module(data).asarray(g, dtype=data.dtype)
-            if g.shape != data.shape:
-                raise RuntimeError(
-                    f"backward: gradient has shape {tuple(g.shape)} but the output has shape {tuple(self.shape)}"
-                )
-        _engine.run_backward(self, g, bool(retain_graph))
+        g = _engine.root_grad(self, gradient, create_graph, "backward")
+        targets = None
+        if inputs is not None:
+            targets = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+            if not targets:
+                raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+            for t in targets:
+                if not isinstance(t, Tensor) or not t.requires_grad:
+                    raise RuntimeError("backward: every tensor in inputs must be a Tensor that requires grad")
+        retain = create_graph if retain_graph is None else retain_graph
+        _engine.run_backward((self,), (g,), bool(retain), create_graph, targets=targets)
 
     def register_hook(self, hook: Any) -> RemovableHandle:
         """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed; a returned Tensor

@@ -23,6 +23,9 @@ class Dropout(Function):
     def backward(self, g: Any) -> Any:
         return g * self.mask
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * self.mask  # the mask is a constant of the graph
+
 
 def _check_p(p: float, op: str) -> None:
     if not 0.0 <= p <= 1.0:

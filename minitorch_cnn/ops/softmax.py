@@ -26,6 +26,10 @@ class Softmax(Function):
         y = self.out
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        y = self.output_tensor(self.out)
+        return y * (g - (g * y).sum(dim=self.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     # y = x - m - log Σ e^(x-m);  dx = g - softmax(x) Σ g
@@ -43,6 +47,9 @@ class LogSoftmax(Function):
     def backward(self, g: Any) -> Any:
         xp = backend.array_module(g)
         return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g - self.output_tensor(self.out).exp() * g.sum(dim=self.dim, keepdim=True)
 
 
 def _dim(x: Tensor, dim: int | None) -> int:
