@@ -318,3 +318,13 @@ def test_third_derivatives_match_torch(name: str) -> None:
     for i, (a, b) in enumerate(zip(_third_order(mt, fn, arrays, up, dirs, dirs2),
                                    _third_order(torch, fn, arrays, up, dirs, dirs2))):
         assert_close(a.numpy(), b.numpy(), np.float64, what=f"{name} third order {i}")
+
+
+def test_viz_shows_a_double_backward_graph() -> None:
+    x = mt.randn(1, 2, 5, 5, dtype=mt.float64, requires_grad=True)
+    w = mt.randn(3, 2, 3, 3, dtype=mt.float64, requires_grad=True)
+    y = mt.nn.functional.max_pool2d(mt.nn.functional.conv2d(x, w, padding=1), 2)
+    gx, gw = mt.autograd.grad((y * y).sum(), (x, w), create_graph=True)
+    text = mt.viz.graph((gx * gx).sum() + (gw * gw).sum(), {"x": x, "W": w}).text()
+    for node in ("ConvInputGradBackward", "ConvWeightGradBackward", "MaxPoolScatterBackward", "Conv2dBackward"):
+        assert node in text, text
