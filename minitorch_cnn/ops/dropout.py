@@ -16,6 +16,8 @@ from ..autograd import Function, Tensor
 
 class Dropout(Function):
     # y = x · m,  m = keep / (1-p) (broadcast over what the mask does not cover);  dx = g · m
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, mask: Any) -> Any:
         self.mask = mask
         return x * mask

@@ -47,6 +47,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, a: Any, b: Any) -> Any:
         need_a, need_b = self.needs_input_grad
         self.a = a if need_b else None
@@ -195,6 +197,8 @@ class Abs(Function):
 
 class Relu(Function):
     # the gradient at exactly 0 is 0, as torch's threshold_backward; the loops are kernels
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, a: Any) -> Any:
         out = kernels.get("relu_forward", a)(a)
         self.out = out

@@ -70,6 +70,8 @@ class CrossEntropyIndex(Function):
     ℓ = (1-ε) w_t (-log p_t) + (ε/C) Σ_c w_c (-log p_c)  (w ≡ 1 without weights), 0 where t is ignored.
     """
 
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, target: Any, weight: Any, ignore_index: int, eps: float, reduction: str) -> Any:
         xp = backend.array_module(x)
         dt = x.dtype.type
@@ -160,6 +162,8 @@ class CrossEntropyProb(Function):
 
 class NllLoss(Function):
     """Negative log-likelihood of log-probabilities (N, C, *) at class indices (N, *): ℓ = -w_t logp_t."""
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, logp: Any, target: Any, weight: Any, ignore_index: int, reduction: str) -> Any:
         xp = backend.array_module(logp)

@@ -24,6 +24,8 @@ class BatchNorm(Function):
     (``batch_norm_forward``/``batch_norm_backward``, x seen as (N, C, L)); this node holds torch's rules.
     """
 
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(
         self, x: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any,
         training: bool, momentum: float, eps: float,

@@ -23,6 +23,8 @@ class MaxPool2d(Function):
     be returned to the caller); the node records where every output came from.
     """
 
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, y: Any, indices: Any, unique: bool) -> Any:
         # x: (N, C, H, W)   y, indices: (N, C, OH, OW), indices flat into H·W
         self.indices, self.in_size, self.unique = indices, x.shape[-2:], unique
@@ -77,6 +79,8 @@ class MaxPoolGather(Function):
 class AvgPool2d(Function):
     """y[o] = Σ_{p in window o} x_pad[p] / divisor[o];  dL/dx[p] = Σ_{windows o ∋ p} g[o] / divisor[o]."""
 
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, kernel_size: tuple, stride: tuple, padding: tuple, out_size: tuple, divisor: Any) -> Any:
         # x: (N, C, H, W) → y: (N, C, OH, OW); divisor: a number or (OH, OW)
         self.args = (x.shape[-2:], kernel_size, stride, padding, divisor)
@@ -115,6 +119,8 @@ class AdaptiveAvgPool2d(Function):
     The windows are torch's: start = ⌊o·n/out⌋, end = ⌈(o+1)·n/out⌉; the two small GEMMs handle
     windows of every size (and overlapping ones) in one pass each.
     """
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, x: Any, a_h: Any, a_w: Any) -> Any:
         # x: (N, C, H, W)   a_h: (OH, H)   a_w: (OW, W)   →   y: (N, C, OH, OW)

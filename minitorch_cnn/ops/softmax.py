@@ -11,6 +11,8 @@ from ._util import to_float
 
 class Softmax(Function):
     # y = e^(x-m) / Σ e^(x-m);  dx = y (g - Σ g y)
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
         dim = dim if x.ndim else None  # a 0-d tensor normalises over itself
@@ -33,6 +35,8 @@ class Softmax(Function):
 
 class LogSoftmax(Function):
     # y = x - m - log Σ e^(x-m);  dx = g - softmax(x) Σ g
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
         dim = dim if x.ndim else None
