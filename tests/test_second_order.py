@@ -328,3 +328,14 @@ def test_viz_shows_a_double_backward_graph() -> None:
     text = mt.viz.graph((gx * gx).sum() + (gw * gw).sum(), {"x": x, "W": w}).text()
     for node in ("ConvInputGradBackward", "ConvWeightGradBackward", "MaxPoolScatterBackward", "Conv2dBackward"):
         assert node in text, text
+
+
+def test_functional_single_input_returns_tensors_as_torch() -> None:
+    x0 = np.random.default_rng(4).standard_normal(4)
+    ours_h = mt.autograd.functional.hessian(lambda a: (a.exp() * a.tanh()).sum(), mt.tensor(x0))
+    torch_h = torch.autograd.functional.hessian(lambda a: (a.exp() * a.tanh()).sum(), torch.tensor(x0))
+    ours_j = mt.autograd.functional.jacobian(lambda a: a.sigmoid() * a.sum(), mt.tensor(x0))
+    torch_j = torch.autograd.functional.jacobian(lambda a: a.sigmoid() * a.sum(), torch.tensor(x0))
+    assert isinstance(ours_h, mt.Tensor) and isinstance(ours_j, mt.Tensor)
+    assert_close(ours_h.numpy(), torch_h.numpy(), np.float64, what="hessian")
+    assert_close(ours_j.numpy(), torch_j.numpy(), np.float64, what="jacobian")

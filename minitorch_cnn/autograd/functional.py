@@ -13,8 +13,22 @@ from typing import Any
 
 from .. import backend
 from .engine import grad
+from .function import Function
 from .grad_mode import enable_grad
 from .tensor import Tensor
+
+
+class _Stack(Function):
+    """The Jacobian's rows stacked along a new first axis: (k arrays of shape S) → (k, *S); backward slices."""
+
+    def forward(self, *rows: Any) -> Any:
+        return backend.array_module(rows[0]).stack(rows)
+
+    def backward(self, g: Any) -> tuple:
+        return tuple(g[i] for i in range(g.shape[0]))
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        return tuple(g[i] for i in range(g.shape[0]))
 
 
 def _tuple(x: Any, what: str, fn: str) -> tuple[tuple, bool]:
@@ -151,8 +165,6 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     ins, in_tuple = _tuple(inputs, "inputs", "jacobian")
     ins = _grad_inputs(ins, create_graph)
     outs, out_tuple = _call(func, ins, "jacobian")
-    from ..ops.shape import stack  # the ops floor is loaded by the time a function of Tensors runs
-
     rows = []
     for i, o in enumerate(outs):
         flat = o.reshape(-1)
@@ -175,7 +187,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         blocks = []
         for j, t in enumerate(ins):
             if per_input[j]:
-                block = stack(per_input[j]).reshape(tuple(o.shape) + tuple(t.shape))
+                block = _Stack.apply(*per_input[j]).reshape(tuple(o.shape) + tuple(t.shape))
             else:
                 block = Tensor._wrap(xp.zeros(tuple(o.shape) + tuple(t.shape), dtype=t._data.dtype))
             blocks.append(block if create_graph else block.detach())
