@@ -85,6 +85,9 @@ def _accumulate_leaf(leaf: Tensor, grad: Any, owned: bool, graph: bool) -> None:
         leaf.grad = Tensor._wrap(_as_array(grad if owned else grad.copy()))
     else:
         leaf.grad._data += grad
+    if leaf._post_hooks:
+        for hook in list(leaf._post_hooks):
+            hook(leaf)
 
 
 def _modified_error(node: Any) -> RuntimeError:
