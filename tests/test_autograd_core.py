@@ -139,6 +139,36 @@ def test_gradients_summed_in_place_never_touch_an_array_another_node_holds() -> 
     assert len(fresh) == 2 and seen[0] not in fresh
 
 
+def test_grad_never_aliases_an_array_the_engine_does_not_own() -> None:
+    """A pass-through gradient (Add hands the caller's array on; expand's is a read-only broadcast view) is copied
+    into .grad; a gradient the Function declares fresh (Linear's GEMM output) is handed over without a copy."""
+    g = np.ones((2, 3))
+    a = mt.zeros(2, 3, dtype=mt.float64, requires_grad=True)
+    (a + 1.0).backward(mt.tensor(g))
+    assert not np.shares_memory(a.grad.numpy(), g)
+    b = mt.zeros(3, dtype=mt.float64, requires_grad=True)
+    b.expand(2, 3).backward(mt.tensor(g))
+    b.grad.numpy()[...] += 1  # writeable, its own memory
+    assert b.grad.tolist() == [3.0, 3.0, 3.0]
+
+    seen = []
+
+    class Fresh(Function):
+        fresh_grads = True
+
+        def forward(self, x: Any) -> Any:
+            return x * 2
+
+        def backward(self, grad: Any) -> Any:
+            out = grad * 2
+            seen.append(out)
+            return out
+
+    c = mt.zeros(2, 3, dtype=mt.float64, requires_grad=True)
+    Fresh.apply(c).backward(mt.tensor(g))
+    assert c.grad.numpy() is seen[0]
+
+
 def test_same_tensor_as_both_operands() -> None:
     x, xt = _pair(np.array([1.0, -2.0, 3.0]))
     (x * x).backward(mt.tensor([1.0, 1.0, 1.0], dtype=mt.float64))
