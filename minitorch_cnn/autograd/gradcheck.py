@@ -2,6 +2,8 @@
 
 ``gradcheck`` compares the analytic vector-Jacobian product (backward with a random upstream
 gradient ``v``) with central differences of ``<f(x), v>``, one input element at a time, in float64.
+``gradgradcheck`` runs the same check on the first gradient (taken with ``create_graph=True``) as a function of
+the inputs and of the upstream gradient, which exercises every op's ``backward_graph``.
 """
 
 from __future__ import annotations
