@@ -184,6 +184,7 @@ def run_backward(
                 owned_nodes.discard(node)
             if node._hooks:
                 g = _run_hooks(node._hooks, g, graph)
+                owned = False  # a hook may have kept the array it saw, or returned one of its own
             if node in target_nodes:
                 captured[id(target_nodes[node])] = (g, owned)
             if reach is not None and node not in reach:
