@@ -22,6 +22,8 @@ from tests._parity import assert_close, assert_f32_close
 def _arr(shape: tuple, domain: str, rng: np.random.Generator) -> np.ndarray:
     if domain == "pos":
         return rng.uniform(0.5, 2.0, shape)
+    if domain == "prob":
+        return rng.uniform(0.1, 0.9, shape)
     if domain == "away":  # |x| ≥ 0.2: no kink of relu/abs/clamp, no tie of max/min nearby
         return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 2.0, shape)
     return rng.standard_normal(shape)
@@ -77,6 +79,10 @@ CASES: dict[str, tuple[Callable, list, str]] = {
                                [(1, 4, 5, 5), (4, 2, 3, 3)], "normal"),
     "conv2d_same_even": (lambda lib, x, w: _F(lib).conv2d(x, w, padding="same") ** 2,
                          [(2, 2, 5, 5), (3, 2, 2, 4)], "normal"),
+    "conv_transpose2d": (lambda lib, x, w, b: _F(lib).conv_transpose2d(
+        x, w, b, stride=2, padding=1, output_padding=1, groups=2) ** 2, [(2, 4, 3, 4), (4, 1, 3, 3), (2,)], "normal"),
+    "conv_transpose2d_dilation": (lambda lib, x, w: _F(lib).conv_transpose2d(x, w, dilation=2) ** 2,
+                                  [(1, 2, 3, 3), (2, 3, 2, 2)], "normal"),
     "max_pool2d": (lambda lib, x: _F(lib).max_pool2d(x * x, 2), [(2, 2, 4, 6)], "normal"),
     "max_pool2d_overlap": (lambda lib, x: _F(lib).max_pool2d(x * x, 3, stride=2, padding=1), [(2, 2, 5, 5)],
                            "normal"),
@@ -104,6 +110,13 @@ CASES: dict[str, tuple[Callable, list, str]] = {
                                                  weight=lib.tensor([0.5, 2.0, 1.0], dtype=x.dtype), reduction="sum"),
                  [(4, 3)], "normal"),
     "mse_loss": (lambda lib, x, y: _F(lib).mse_loss(x * x, y), [(3, 4), (3, 4)], "normal"),
+    "binary_cross_entropy": (lambda lib, x: _F(lib).binary_cross_entropy(
+        lib.sigmoid(x), lib.tensor(np.array([[0.0, 1.0, 0.3], [1.0, 0.0, 0.5]]), dtype=x.dtype),
+        weight=lib.tensor(np.array([0.5, 2.0, 1.0]), dtype=x.dtype)), [(2, 3)], "normal"),
+    "binary_cross_entropy_target": (lambda lib, x, t: _F(lib).binary_cross_entropy(
+        x, t, reduction="sum"), [(2, 3), (2, 3)], "prob"),
+    "binary_cross_entropy_with_logits": (lambda lib, x: _F(lib).binary_cross_entropy_with_logits(
+        x * x, lib.tensor(np.array([[0.0, 1.0, 0.3], [1.0, 0.0, 0.5]]), dtype=x.dtype)), [(2, 3)], "normal"),
 }
 
 
@@ -144,7 +157,7 @@ def test_double_backward_matches_torch(name: str) -> None:
 GRADGRAD = ["div", "pow_tensor", "exp_log_sqrt", "sigmoid", "gelu", "gelu_tanh", "silu", "log_softmax", "var_std",
             "matmul", "linear", "conv2d", "conv2d_groups_dilation", "max_pool2d_overlap", "avg_pool2d",
             "adaptive_avg_pool2d", "batch_norm_train", "batch_norm_eval", "cross_entropy_weight_ignore_smooth",
-            "cross_entropy_probs", "pad", "cat_getitem"]
+            "cross_entropy_probs", "pad", "cat_getitem", "conv_transpose2d", "binary_cross_entropy_target"]
 
 
 @pytest.mark.parametrize("name", GRADGRAD)
@@ -287,6 +300,9 @@ THIRD: dict[str, tuple[Callable, list]] = {
     "conv2d": (lambda lib, x, w: _F(lib).conv2d(x, w, stride=2, padding=1) ** 3, [(2, 3, 5, 5), (2, 3, 3, 3)]),
     "conv2d_groups": (lambda lib, x, w: _F(lib).conv2d(x, w, groups=2, dilation=2, padding=1) ** 3,
                       [(1, 4, 5, 5), (4, 2, 2, 2)]),
+    # (no output_padding here: torch's own third derivative of conv_transpose2d rejects it)
+    "conv_transpose2d": (lambda lib, x, w: _F(lib).conv_transpose2d(x, w, stride=2, padding=1) ** 3,
+                         [(1, 2, 3, 3), (2, 3, 3, 3)]),
     "max_pool2d": (lambda lib, x: _F(lib).max_pool2d(x**3, 3, stride=2, padding=1), [(2, 2, 5, 5)]),
     "avg_pool2d": (lambda lib, x: _F(lib).avg_pool2d(x**3, 3, stride=2, padding=1), [(2, 2, 5, 5)]),
     "adaptive_avg_pool2d": (lambda lib, x: _F(lib).adaptive_avg_pool2d(x**3, (2, 3)), [(1, 2, 5, 7)]),
