@@ -97,6 +97,12 @@ CASES: dict[str, tuple[Callable, list, str]] = {
         [(3, 2, 2, 3), (2,), (2,)], "normal"),
     "batch_norm_1d_no_affine": (lambda lib, x: _F(lib).batch_norm(x, None, None, training=True) ** 2, [(4, 3)],
                                 "normal"),
+    "layer_norm": (lambda lib, x, w, b: _F(lib).layer_norm(x, (3, 4), w, b) ** 2, [(2, 3, 4), (3, 4), (3, 4)],
+                   "normal"),
+    "group_norm": (lambda lib, x, w, b: _F(lib).group_norm(x, 2, w, b) ** 2, [(2, 4, 3, 2), (4,), (4,)], "normal"),
+    "instance_norm": (lambda lib, x: _F(lib).instance_norm(x) ** 2, [(2, 2, 3, 3)], "normal"),
+    "interpolate_bilinear": (lambda lib, x: _F(lib).interpolate(x * x, scale_factor=2, mode="bilinear"),
+                             [(1, 2, 3, 3)], "normal"),
     "cross_entropy": (lambda lib, x: _F(lib).cross_entropy(x * x, _target(lib, _T4)), [(4, 3)], "normal"),
     "cross_entropy_weight_ignore_smooth": (lambda lib, x: _F(lib).cross_entropy(
         x * x, _target(lib, _T_IGN), weight=lib.tensor([0.5, 2.0, 1.0], dtype=x.dtype), label_smoothing=0.2),
