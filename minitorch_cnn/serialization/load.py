@@ -176,7 +176,7 @@ class _Unpickler(pickle.Unpickler):
                 f"damaged torch checkpoint: storage data/{key} holds {len(raw)} bytes, the pickle expects "
                 f"{numel} elements of {dtype} ({numel * dtype.itemsize} bytes)"
             )
-        arr = np.frombuffer(bytearray(raw), dtype=dtype)
+        arr = np.frombuffer(raw, dtype=dtype).copy()  # a writable array of its own
         if self._swap:
             arr = arr.byteswap()
         if callable(self._map_location):
@@ -196,19 +196,22 @@ def _describe_foreign(head: bytes) -> str:
     return f"its first bytes are {head[:8]!r}"
 
 
-def _open_records(data: bytes, name: str) -> RecordReader:
-    """The zip reader for ``data``, or a clear error saying what the file is instead."""
-    if len(data) == 0:
+def _open_records(fh: IO[bytes], name: str) -> RecordReader:
+    """The zip reader for the seekable binary file ``fh``, or a clear error saying what the file is instead."""
+    start = fh.tell()
+    head = fh.read(512)
+    fh.seek(start)
+    if len(head) == 0:
         raise RuntimeError(f"mt.load: {name} is empty (0 bytes): not a checkpoint (was the save interrupted?)")
-    if data[:2] == b"\x80\x02" or data[262:267] == b"ustar":
+    if head[:2] == b"\x80\x02" or head[257:262] == b"ustar":
         raise RuntimeError(
             f"mt.load: {name} is in torch's legacy format (torch.save before 1.6, or _use_new_zipfile_serialization="
             "False), which is not supported: in torch, torch.load it and torch.save it again to get the zip format"
         )
-    if not data.startswith(b"PK"):
-        raise RuntimeError(f"mt.load: {name} is not a torch checkpoint: {_describe_foreign(data)}")
+    if not head.startswith(b"PK"):
+        raise RuntimeError(f"mt.load: {name} is not a torch checkpoint: {_describe_foreign(head)}")
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise RuntimeError(
             f"mt.load: {name} is a damaged or truncated zip file ({exc}): not a readable checkpoint"
@@ -232,13 +235,15 @@ def load(
     """
     weights_only = True if weights_only is None else bool(weights_only)
     if isinstance(f, (str, os.PathLike)):
-        name = repr(os.fspath(f))
         with open(f, "rb") as fh:
-            data = fh.read()
-    else:
-        name = "the file object"
-        data = f.read()
-    records = _open_records(data, name)
+            return _load(fh, repr(os.fspath(f)), map_location, weights_only)
+    if not (hasattr(f, "seekable") and f.seekable()):
+        f = io.BytesIO(f.read())  # zip needs random access: a pipe or socket is read whole first
+    return _load(f, "the file object", map_location, weights_only)
+
+
+def _load(fh: IO[bytes], name: str, map_location: MapLocation, weights_only: bool) -> Any:
+    records = _open_records(fh, name)
     try:
         pkl = records.read("data.pkl")
         return _Unpickler(io.BytesIO(pkl), records, map_location, weights_only).load()
