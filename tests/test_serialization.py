@@ -313,3 +313,17 @@ def test_pickle_and_deepcopy_as_torch() -> None:
     assert all(p in opt_copy.state for p in opt_copy.param_groups[0]["params"])
     unpickled = pickle.loads(pickle.dumps((model, opt)))
     assert set(map(id, unpickled[1].param_groups[0]["params"])) == set(map(id, unpickled[0].parameters()))
+
+
+def test_cli_best_weights_as_pt_load_in_torch_and_evaluate(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from minitorch_cnn.apps.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "lenet5", "--epochs", "1", "--batch-size", "32", "--max-batches", "3", "--no-progress",
+                 "--no-plot", "--save-format", "pt", "--checkpoint-dir", str(run)]) == 0
+    assert (run / "best.pt").is_file() and not (run / "best.npz").exists() and (run / "last.npz").is_file()
+    twin = get_twin("lenet5")
+    twin.load_state_dict(torch.load(run / "best.pt", weights_only=True))
+    capsys.readouterr()
+    assert main(["evaluate", "lenet5", "--weights", str(run / "best.pt"), "--max-batches", "1"]) == 0
+    assert "accuracy" in capsys.readouterr().out
