@@ -72,6 +72,12 @@ def test_torchvision_file_gives_torch_numbers(name: str, side: int, tmp_path) ->
     for (key, p), (tkey, tp) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         assert key == tkey
         assert_close(p.grad, tp.grad, np.float64, what=f"{name} {key}.grad")
+    # and back: our state_dict, written by mt.save, is torch's bit for bit
+    mt.save(ours.state_dict(), tmp_path / "back.pt")
+    back = torch.load(tmp_path / "back.pt", weights_only=True)
+    expected_sd = theirs.state_dict()
+    assert list(back) == list(expected_sd)
+    assert all(torch.equal(back[k], v) for k, v in expected_sd.items())
 
 
 def test_pretrained_weights_not_on_disk_say_how_to_supply_them(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
