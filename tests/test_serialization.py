@@ -181,6 +181,11 @@ def test_shared_storage_stays_shared_both_ways(tmp_path: Path) -> None:
     assert np.shares_memory(ours["view"]._data, ours["base"]._data)
     np.testing.assert_array_equal(ours["grid"]._data, obj["grid"]._data)
     assert isinstance(ours["p"], mt.nn.Parameter) and ours["p"].requires_grad and ours["dtype"] == mt.float64
+    mt.save(ours, tmp_path / "third.pt")  # what mt.load shared, mt.save shares again
+    third = torch.load(tmp_path / "third.pt", weights_only=True)
+    assert third["grid"].untyped_storage().data_ptr() == third["base"].untyped_storage().data_ptr()
+    assert torch.equal(third["grid"], theirs["grid"]) and third["grid"].storage_offset() == 0
+    assert third["view"].storage_offset() == 2 and third["view"].stride() == (3,)
 
 
 def test_state_dict_metadata_passes_through(tmp_path: Path) -> None:
@@ -327,3 +332,30 @@ def test_cli_best_weights_as_pt_load_in_torch_and_evaluate(tmp_path: Path, capsy
     capsys.readouterr()
     assert main(["evaluate", "lenet5", "--weights", str(run / "best.pt"), "--max-batches", "1"]) == 0
     assert "accuracy" in capsys.readouterr().out
+
+
+def test_a_pickled_torch_module_says_to_save_its_state_dict(tmp_path: Path) -> None:
+    torch.save(torch.nn.Linear(2, 3), tmp_path / "whole.pt")
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        mt.load(tmp_path / "whole.pt")
+    with pytest.raises(RuntimeError, match="torch's own object torch.nn.modules.linear.Linear.*state_dict"):
+        mt.load(tmp_path / "whole.pt", weights_only=False)
+
+
+def test_big_endian_storages_are_swapped() -> None:
+    """A file written on a big-endian machine (byteorder 'big', storages byte-swapped) reads the same."""
+    values = np.arange(6, dtype=np.float64) * 1.5
+    little = io.BytesIO()
+    mt.save({"w": mt.from_numpy(values.copy())}, little)
+    src = zipfile.ZipFile(io.BytesIO(little.getvalue()))
+    big = io.BytesIO()
+    with zipfile.ZipFile(big, "w") as zf:
+        for name in src.namelist():
+            body = src.read(name)
+            if name.endswith("/byteorder"):
+                body = b"big"
+            elif "/data/" in name:
+                body = np.frombuffer(body, np.float64).byteswap().tobytes()
+            zf.writestr(name, body)
+    big.seek(0)
+    np.testing.assert_array_equal(mt.load(big)["w"]._data, values)

@@ -53,9 +53,16 @@ class _StorageRef:
 
 
 def _root_of(arr: np.ndarray) -> np.ndarray:
-    """The ndarray at the bottom of ``arr``'s chain of views (the owner of the memory, as far as NumPy knows)."""
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
+    """The ndarray at the bottom of ``arr``'s chain of views (the owner of the memory, as far as NumPy knows).
+
+    The chain may pass through non-arrays that keep a ``base`` (``as_strided``'s DummyArray, which is how
+    ``mt.load`` builds views), so those are walked through too.
+    """
+    node = arr.base
+    while node is not None:
+        if isinstance(node, np.ndarray):
+            arr = node
+        node = getattr(node, "base", None)
     return arr
 
 
