@@ -359,3 +359,11 @@ def test_big_endian_storages_are_swapped() -> None:
             zf.writestr(name, body)
     big.seek(0)
     np.testing.assert_array_equal(mt.load(big)["w"]._data, values)
+
+
+def test_dtypes_we_do_not_have_are_named() -> None:
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, buf)
+    buf.seek(0)
+    with pytest.raises(RuntimeError, match="torch.BFloat16Storage data, a dtype minitorch_cnn does not have"):
+        mt.load(buf)

@@ -119,6 +119,8 @@ def _allowed() -> dict[str, Any]:
 
 
 _ALLOWED = _allowed()
+_TORCH_ONLY_DTYPES = {"bfloat16", "complex32", "complex64", "complex128", "cfloat", "cdouble", "chalf", "uint16",
+                      "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "qint8", "quint8", "qint32"}
 
 
 def _target_device(map_location: MapLocation, location: str) -> backend.Device:
@@ -145,6 +147,11 @@ class _Unpickler(pickle.Unpickler):
         full = f"{module}.{name}"
         if full in _ALLOWED:
             return _ALLOWED[full]
+        if module == "torch" and (name in _TORCH_ONLY_DTYPES or name.endswith("Storage")):
+            raise RuntimeError(
+                f"mt.load: this file holds torch.{name} data, a dtype minitorch_cnn does not have (it has "
+                "float16/32/64, int8/16/32/64, uint8, bool): convert those tensors in torch (e.g. .float()) first"
+            )
         if self._weights_only:
             raise _WeightsOnlyError(
                 f"Weights only load failed: unsupported global {full}. mt.load(weights_only=True) reads only "
@@ -164,12 +171,9 @@ class _Unpickler(pickle.Unpickler):
         _, storage_type, key, location, numel = pid
         if key in self._storages:
             return self._storages[key]
-        if isinstance(storage_type, np.dtype):  # newer files may name the dtype instead of the storage class
-            dtype = storage_type
-        elif isinstance(storage_type, _StorageType):
-            dtype = storage_type.dtype
-        else:
-            raise RuntimeError(f"mt.load: storage type {storage_type!r} is not supported (bfloat16, complex ...)")
+        if not isinstance(storage_type, _StorageType):
+            raise RuntimeError(f"damaged torch checkpoint: storage {key} has the type {storage_type!r}")
+        dtype = storage_type.dtype
         raw = self._records.read(f"data/{key}")
         if len(raw) != numel * dtype.itemsize:
             raise RuntimeError(
@@ -249,6 +253,6 @@ def _load(fh: IO[bytes], name: str, map_location: MapLocation, weights_only: boo
         return _Unpickler(io.BytesIO(pkl), records, map_location, weights_only).load()
     except _WeightsOnlyError:
         raise
-    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, ValueError, KeyError, IndexError,
+    except (zipfile.BadZipFile, EOFError, pickle.UnpicklingError, ValueError, KeyError, IndexError, TypeError,
             struct.error) as exc:
         raise RuntimeError(f"mt.load: {name} is a damaged torch checkpoint: {type(exc).__name__}: {exc}") from exc
