@@ -74,7 +74,7 @@ class _TorchPickler(pickle._Pickler):  # noqa: SLF001 - the Python pickler lets 
     def __init__(self, file: IO[bytes], protocol: int) -> None:
         super().__init__(file, protocol=protocol)
         self.storages: list[_StorageRef] = []
-        self._by_root: dict[int, tuple[_StorageRef, np.ndarray]] = {}
+        self._by_root: dict[tuple[int, str], tuple[_StorageRef, np.ndarray]] = {}
 
     def _save_global_name(self, obj: _Global) -> None:
         self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
