@@ -280,6 +280,27 @@ class Tensor:
         self._vc[0] += 1
         return self
 
+    # ---- pickling and copy.deepcopy, as torch's: data, dtype, device and requires_grad, never the graph ----
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """A pickle holds the data (a CPU copy), the device and requires_grad; a non-leaf comes back a leaf."""
+        host = backend.move_to(self._data, "cpu")
+        return (_unpickle_tensor, (type(self), host, str(self.device), self.requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A leaf with a copy of the data (and of ``.grad``) on the same device; non-leaves raise, as in torch."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+                "moment.  If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+            )
+        new = type(self)._wrap(self._data.copy())
+        new.requires_grad = self.requires_grad
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        return new
+
     def __repr__(self) -> str:
         body = np.array2string(
             backend.move_to(self._data, "cpu"), separator=", ", prefix="tensor(", precision=4
@@ -294,6 +315,13 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+
+def _unpickle_tensor(cls: type, arr: np.ndarray, device: str, requires_grad: bool) -> Tensor:
+    """The inverse of ``Tensor.__reduce_ex__`` (a Parameter stays a Parameter)."""
+    t = cls._wrap(backend.move_to(arr, device))
+    t.requires_grad = requires_grad
+    return t
 
 
 from . import engine as _engine  # noqa: E402 - engine imports Tensor from this module
