@@ -98,6 +98,7 @@ from .ops.shape import (
 )
 from .ops.softmax import log_softmax, softmax
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
+from .serialization import load, save
 from .summary import summary
 
 # dtypes as torch shows them (mt.float32 prints as such; NumPy takes it wherever it takes a dtype)

@@ -20,6 +20,8 @@ from .ctx_function import once_differentiable  # noqa: E402
 
 __all__ += ["Variable", "once_differentiable"]
 
+from . import functional  # noqa: E402
+from .engine import grad  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
-__all__ += ["GradcheckError", "gradcheck", "gradgradcheck"]
+__all__ += ["GradcheckError", "functional", "grad", "gradcheck", "gradgradcheck"]
