@@ -200,3 +200,37 @@ def test_data_is_a_tensor_on_the_same_storage_taking_init_and_in_place() -> None
     mt.nn.init.constant_(lin.bias.data, 0.25)
     assert lin.weight.tolist() == [[0.5] * 3] * 2 and lin.bias.tolist() == [0.25, 0.25]
     assert lin.weight.is_leaf and lin.weight.requires_grad
+
+
+class _Cube:
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        y = x**3
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, g: Any) -> Any:
+        x, y = ctx.saved_tensors
+        return g * 3 * y / x  # through the saved output, so the second derivative must flow through it too
+
+
+def test_custom_function_differentiates_twice_as_torch_and_once_differentiable_refuses() -> None:
+    a, v = RNG.standard_normal(4) + 2.0, RNG.standard_normal(4)
+    res = []
+    for lib in (mt, torch):
+        fn = type("Cube", (lib.autograd.Function,), {"forward": _Cube.__dict__["forward"],
+                                                     "backward": _Cube.__dict__["backward"]})
+        x = lib.tensor(a, requires_grad=True)
+        (g,) = lib.autograd.grad(fn.apply(x), x, lib.tensor(v), create_graph=True)
+        (g * g).sum().backward()
+        res.append((g, x.grad))
+        once = type("CubeOnce", (lib.autograd.Function,), {
+            "forward": _Cube.__dict__["forward"],
+            "backward": staticmethod(lib.autograd.function.once_differentiable(_Cube.backward))})
+        x2 = lib.tensor(a, requires_grad=True)
+        (g2,) = lib.autograd.grad(once.apply(x2).sum(), x2, create_graph=True)
+        with pytest.raises(RuntimeError):
+            g2.sum().backward()
+    for ours, theirs in zip(res[0], res[1]):
+        assert_close(ours.detach(), theirs.detach(), np.float64)

@@ -16,9 +16,7 @@ def Variable(data: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802
     return out.requires_grad_(True) if requires_grad else out
 
 
-from .ctx_function import once_differentiable  # noqa: E402
-
-__all__ += ["Variable", "once_differentiable"]
+__all__ += ["Variable"]
 
 from . import functional  # noqa: E402
 from .engine import grad  # noqa: E402

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .. import backend
 from .edge import Edge
 from .grad_mode import _enabled, no_grad
 from .tensor import Tensor
@@ -74,22 +75,40 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
             node._out_vc, node._out_version = result._vc, result._vc[0]
             node._hooks = None
             node.out_meta = (result._data.shape, result._data.dtype)
-            node.n_outputs, node.out_index = len(outs), linked[0]
+            node.out_index = linked[0]
+            # what backward gets for the outputs that take no gradient: zeros of their shape (torch materializes
+            # them unless ctx.set_materialize_grads(False)), None for non-Tensor outputs
+            node.others = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
             result.requires_grad, result.grad_fn = True, node
+            saved = node.__dict__.get("to_save")
+            if saved:  # a saved output is the linked result, so a second derivative flows through it as in torch
+                node.to_save = tuple(result if t is originals[linked[0]] else t for t in saved)
     return outs if many else outs[0]
 
 
-def _backward(self: Any, grad: Any) -> Any:
-    """The engine's call: the user's backward on Tensors, its gradients back as arrays."""
-    g = Tensor._wrap(grad)
-    if self.__dict__.get("n_outputs", 1) > 1:  # the other outputs took no gradient: zeros, as torch materializes
-        gs = [None] * self.n_outputs
+def _user_grads(self: Any, g: Tensor) -> tuple:
+    """The user's backward for output gradient ``g``, with one gradient per output as torch passes them."""
+    others = self.__dict__.get("others", [None])
+    if len(others) > 1:
+        materialize = self.__dict__.get("materialize_grads", True)
+        xp = backend.array_module(g._data)
+        gs = [Tensor._wrap(xp.zeros(m[0], dtype=m[1])) if m is not None and materialize else None for m in others]
         gs[self.out_index] = g
         out = type(self)._user_backward(self, *gs)
     else:
         out = type(self)._user_backward(self, g)
-    out = out if isinstance(out, tuple) else (out,)
-    return tuple(o._data if isinstance(o, Tensor) else o for o in out)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def _backward(self: Any, grad: Any) -> Any:
+    """The engine's first-order call: the user's backward on Tensors, its gradients back as arrays."""
+    return tuple(o._data if isinstance(o, Tensor) else o for o in _user_grads(self, Tensor._wrap(grad)))
+
+
+def _backward_graph(self: Any, grad: Tensor) -> tuple:
+    """``create_graph``: the user's backward with grad mode on, so its Tensor ops record a graph (torch's double
+    backward through a custom Function whose backward is written in differentiable ops)."""
+    return _user_grads(self, grad)
 
 
 def adopt(cls: type) -> None:
@@ -99,6 +118,10 @@ def adopt(cls: type) -> None:
     cls.apply = classmethod(_apply)
     cls.torch_name = cls.__name__ + "Backward"  # torch names a custom Function's node so, without the 0
     cls.backward = _backward
+    # a backward marked once_differentiable runs without grad: the engine's first-order fallback then stands in
+    # the graph and raises on a second differentiation, as torch
+    user = getattr(cls._user_backward, "__func__", cls._user_backward)
+    cls.backward_graph = None if getattr(user, "once_differentiable", False) else _backward_graph
     for name, value in vars(_Ctx).items():
         if not name.startswith("__"):
             setattr(cls, name, value)
@@ -117,4 +140,5 @@ def once_differentiable(fn: Any) -> Any:
         with no_grad():
             return fn(ctx, *args)
 
+    wrapper.once_differentiable = True
     return wrapper
