@@ -42,6 +42,8 @@ CASES: dict[str, tuple[Any, list[tuple[int, ...]]]] = {
     # backward gives a larger src a wrong-shaped gradient)
     "scatter": (lambda lib, x, s: x.scatter(0, lib.tensor([[0, 1], [1, 0]]), s), [(2, 5), (2, 2)]),
     "topk": (lambda lib, x: x.topk(3, dim=1).values, [(2, 6)]),
+    "gather_sq": (lambda lib, x: x.gather(1, lib.tensor(IDX)) ** 2, [(2, 5)]),
+    "topk_sq": (lambda lib, x: x.topk(2, dim=0).values ** 3, [(4, 3)]),
     "topk_smallest": (lambda lib, x: lib.topk(x, 2, dim=0, largest=False).values, [(4, 3)]),
     "prod": (lambda lib, x: x.prod().reshape(1), [(3, 4)]),
     "prod_dim": (lambda lib, x: lib.prod(x, dim=1, keepdim=True), [(3, 4)]),
@@ -141,3 +143,36 @@ def test_axis_and_keepdims_aliases_everywhere() -> None:
             ours = got
     assert [list(v) if isinstance(v, tuple) else v for v in ours] == [
         list(v) if isinstance(v, tuple) else v for v in got]
+
+
+# the nonlinear ones (a linear op's gradient does not depend on its input: nothing to differentiate again)
+SECOND_ORDER = ["sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "norm_dim", "norm_p3", "bmm",
+                "gather_sq", "topk_sq"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivative_against_torch(name: str) -> None:
+    """d/dx of <g, dy/dx·v>: the gradient taken with create_graph, differentiated again (float64)."""
+    fn, shapes = CASES[name]
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    res = []
+    for lib in (mt, torch):
+        xs = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = fn(lib, *xs)
+        if not res:
+            v = RNG.standard_normal(tuple(y.shape))
+            w = [RNG.standard_normal(s) for s in shapes]
+        grads = lib.autograd.grad(y, xs, lib.tensor(v), create_graph=True)
+        second = sum((gr * lib.tensor(wi)).sum() for gr, wi in zip(grads, w))
+        second.backward()
+        res.append([x.grad for x in xs])
+    for ours, theirs in zip(*res):
+        assert_close(ours, theirs, np.float64, what=f"{name} second derivative")
+
+
+def test_prod_is_differentiable_once_and_says_so() -> None:
+    x = mt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = mt.autograd.grad(x.prod(), x, create_graph=True)
+    assert g.tolist() == [6.0, 3.0, 2.0]
+    with pytest.raises(RuntimeError, match="ProdBackward0 is not differentiable twice"):
+        g.sum().backward()

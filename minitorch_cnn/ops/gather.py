@@ -37,6 +37,42 @@ class Gather(Function):
         backend.scatter_add(gx, self.places, g)
         return gx, None, None
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        return GatherBackward.apply(g, self.shape, self.places), None, None
+
+
+class GatherBackward(Function):
+    """Gather's backward as a node of its own (scatter-add of g into zeros), linear in g: its own backward is
+    the gather again, so gather differentiates any number of times."""
+
+    def forward(self, g: Any, shape: tuple, places: tuple) -> Any:
+        self.places = places
+        out = backend.array_module(g).zeros(shape, dtype=g.dtype)
+        backend.scatter_add(out, places, g)
+        return out
+
+    def backward(self, gg: Any) -> tuple:
+        return gg[self.places], None, None
+
+    def backward_graph(self, gg: Tensor) -> tuple:
+        return _Take.apply(gg, self.places), None, None
+
+
+class _Take(Function):
+    """``x[places]`` (gather by precomputed places), whose backward is GatherBackward."""
+
+    def forward(self, x: Any, places: tuple) -> Any:
+        self.shape, self.places = x.shape, places
+        return x[places]
+
+    def backward(self, g: Any) -> tuple:
+        gx = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
+        backend.scatter_add(gx, self.places, g)
+        return gx, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        return GatherBackward.apply(g, self.shape, self.places), None
+
 
 class Scatter(Function):
     def forward(self, x: Any, dim: int, index: Any, src: Any) -> Any:

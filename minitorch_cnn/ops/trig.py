@@ -13,6 +13,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import to_float
+from .elementwise import sqrt as _sqrt
 
 
 class _Unary(Function):
@@ -25,6 +26,16 @@ class _Unary(Function):
 
     def backward(self, g: Any) -> Any:
         return g * self.slope(backend.array_module(g), self.x, self.y)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        """The same slope in Tensor ops (the module's own functions), so it differentiates again."""
+        return g * self.slope(_TensorOps, self.input_tensor(0, self.x), self.output_tensor(self.y))
+
+
+class _TensorOps:
+    """What the slopes call on ``xp``, for Tensors: this module's functions and the elementwise sqrt."""
+
+    sin = cos = sinh = cosh = sqrt = None  # bound below, once the functions exist
 
 
 class Sin(_Unary):
@@ -77,3 +88,6 @@ def _make(cls: type) -> Any:
 
 
 sin, cos, tan, sinh, cosh, asin, acos, atan = (_make(c) for c in (Sin, Cos, Tan, Sinh, Cosh, Asin, Acos, Atan))
+
+_TensorOps.sin, _TensorOps.cos, _TensorOps.sinh, _TensorOps.cosh = (staticmethod(f) for f in (sin, cos, sinh, cosh))
+_TensorOps.sqrt = staticmethod(_sqrt)
