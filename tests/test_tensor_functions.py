@@ -43,6 +43,7 @@ CASES: dict[str, tuple[Any, list[tuple[int, ...]]]] = {
     "scatter": (lambda lib, x, s: x.scatter(0, lib.tensor([[0, 1], [1, 0]]), s), [(2, 5), (2, 2)]),
     "topk": (lambda lib, x: x.topk(3, dim=1).values, [(2, 6)]),
     "gather_sq": (lambda lib, x: x.gather(1, lib.tensor(IDX)) ** 2, [(2, 5)]),
+    "scatter_sq": (lambda lib, x, s: (x.scatter(0, lib.tensor([[0, 1], [1, 0]]), s * s)) ** 2, [(2, 5), (2, 2)]),
     "topk_sq": (lambda lib, x: x.topk(2, dim=0).values ** 3, [(4, 3)]),
     "topk_smallest": (lambda lib, x: lib.topk(x, 2, dim=0, largest=False).values, [(4, 3)]),
     "prod": (lambda lib, x: x.prod().reshape(1), [(3, 4)]),
@@ -147,7 +148,7 @@ def test_axis_and_keepdims_aliases_everywhere() -> None:
 
 # the nonlinear ones (a linear op's gradient does not depend on its input: nothing to differentiate again)
 SECOND_ORDER = ["sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "norm_dim", "norm_p3", "bmm",
-                "gather_sq", "topk_sq"]
+                "gather_sq", "topk_sq", "scatter_sq"]
 
 
 @pytest.mark.parametrize("name", SECOND_ORDER)

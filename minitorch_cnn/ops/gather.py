@@ -15,7 +15,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import dim_aliases
-from .shape import _wrap_dim, namedtuple_values_indices
+from .shape import _wrap_dim, namedtuple_values_indices, pad
 
 
 def _places(index: Any, dim: int) -> tuple:
@@ -90,6 +90,17 @@ class Scatter(Function):
         if self.src_shape is not None and self.needs_input_grad[3]:
             gsrc = backend.array_module(g).zeros(self.src_shape, dtype=g.dtype)
             gsrc[self.region] = g[self.places]
+        return gx, None, None, gsrc
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        mask = backend.array_module(g._data).ones(g.shape, dtype=g._data.dtype)
+        mask[self.places] = 0
+        gx = g * Tensor._wrap(mask)
+        gsrc = None
+        if self.src_shape is not None and self.needs_input_grad[3]:
+            taken = _Take.apply(g, self.places)  # index's shape: zeros beyond it, up to src's shape
+            widths = [w for n, m in zip(reversed(taken.shape), reversed(self.src_shape)) for w in (0, m - n)]
+            gsrc = pad(taken, tuple(widths)) if any(widths) else taken
         return gx, None, None, gsrc
 
 
