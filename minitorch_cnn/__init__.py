@@ -87,7 +87,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
-from .summary import summary
+from .study.summary import summary
 
 clip = clamp
 float = float32  # noqa: A001 - torch's alias

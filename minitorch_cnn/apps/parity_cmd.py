@@ -141,7 +141,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from ..summary import summary
+    from ..study.summary import summary
 
     model = _build(args.model)
     summary(model, (args.batch, *model.input_shape))
