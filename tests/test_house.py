@@ -10,6 +10,7 @@ oversized file fails, and so does an entry that no longer offends (delete it).
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,8 +53,9 @@ def _imported(node: ast.Import | ast.ImportFrom, name: str, is_package: bool) ->
     return [base] + [f"{base}.{alias.name}" for alias in node.names]
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
-    """Module → the package modules it imports anywhere in its source."""
+    """Module → the package modules it imports anywhere in its source (read once per session; do not mutate)."""
     files = module_files()
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
