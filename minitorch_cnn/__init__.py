@@ -99,7 +99,7 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
-from .summary import summary
+from .study.summary import summary
 
 # dtypes as torch shows them (mt.float32 prints as such; NumPy takes it wherever it takes a dtype)
 float16, float32, float64, int8, int16, int32, int64, uint8, bool_ = (
