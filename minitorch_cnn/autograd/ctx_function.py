@@ -1,6 +1,6 @@
 """torch's custom-Function API beside ours: ``forward(ctx, *tensors)`` / ``backward(ctx, *grads)`` as
 staticmethods, on Tensors, with ``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``,
-``ctx.mark_non_differentiable`` and ``once_differentiable``.
+``ctx.mark_non_differentiable``, and ``once_differentiable`` (defined in ``function``, where torch has it).
 
 A ``Function`` subclass whose ``forward`` is a staticmethod is adopted at class creation (``adopt``): its
 ``apply`` runs the user's forward with grad mode off (ops inside record nothing), wraps the result in a new
@@ -11,11 +11,11 @@ array-level API (``forward(self, *arrays)``) is untouched.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from .. import backend
 from .edge import Edge
+from .function import TORCH_STYLE_HOOKS
 from .grad_mode import _enabled, no_grad
 from .tensor import Tensor
 
@@ -132,13 +132,4 @@ def _no_backward(ctx: Any, *grads: Any) -> Any:
                               "autograd.Function to use it with backward mode AD.")
 
 
-def once_differentiable(fn: Any) -> Any:
-    """torch's decorator for a backward that is not itself differentiable: it runs with grad mode off."""
-
-    @functools.wraps(fn)
-    def wrapper(ctx: Any, *args: Any) -> Any:
-        with no_grad():
-            return fn(ctx, *args)
-
-    wrapper.once_differentiable = True
-    return wrapper
+TORCH_STYLE_HOOKS.append(adopt)

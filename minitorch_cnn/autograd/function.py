@@ -15,19 +15,36 @@ differentiable once: its gradients come from ``backward`` and differentiating th
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
 import numpy as np
 
-from .ctx_function import adopt, once_differentiable  # noqa: F401 - torch's autograd.function.once_differentiable
 from .edge import Edge
-from .grad_mode import _enabled
+from .grad_mode import _enabled, no_grad
 from .tensor import Tensor
 
 _new = object.__new__
 _wrap = Tensor._wrap
 _ndarray = np.ndarray
+
+# Called with every Function subclass whose forward is a staticmethod (torch's API): ctx_function registers its
+# ``adopt`` here when the package loads, so that module depends on this one and not the other way round.
+TORCH_STYLE_HOOKS: list = []
+
+
+def once_differentiable(fn: Any) -> Any:
+    """torch's decorator for a custom Function's backward that is not itself differentiable: it runs with grad
+    mode off, and under ``create_graph`` the gradients it gives raise when differentiated again."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with no_grad():
+            return fn(ctx, *args)
+
+    wrapper.once_differentiable = True
+    return wrapper
 
 
 class Function:
@@ -49,7 +66,8 @@ class Function:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("forward"), staticmethod):  # torch's API: forward(ctx, *tensors)
-            adopt(cls)
+            for hook in TORCH_STYLE_HOOKS:
+                hook(cls)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
