@@ -54,7 +54,16 @@ class Transform:
     """
 
     random = False
-    batchable = True
+
+    @property
+    def batchable(self) -> bool:
+        """Whether ``batch`` gives what item-by-item calls give: ``apply_batch`` was written in a class at least as
+        derived as the ones defining ``__call__`` and ``apply`` (a subclass overriding either alone, say to remap
+        or edit images, must go item by item, else the loader's batch path would bypass the override)."""
+        mro = type(self).__mro__
+        where = {name: next(i for i, c in enumerate(mro) if name in vars(c)) for name in ("__call__", "apply",
+                                                                                          "apply_batch")}
+        return where["apply_batch"] <= min(where["__call__"], where["apply"])
 
     def draw(self, dims: Dims) -> Any:
         return None
@@ -71,7 +80,12 @@ class Transform:
     def __call__(self, img: Image) -> Image:
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
-    def batch(self, images: Any) -> Any:
+    @property
+    def batch(self) -> Callable[[Any], Any] | None:
+        """The batched form (see the module notes), or None when this transform cannot act on a batch."""
+        return self._batch if self.batchable else None
+
+    def _batch(self, images: Any) -> Any:
         """The transform of each of N images: (N, H, W[, C]) array or (N, C, H, W) Tensor in, a batch out."""
         dims = _batch_dims(images)
         return self.apply_batch(images, [self.draw(dims) for _ in range(len(images))] if self.random else None)
@@ -82,8 +96,11 @@ class Compose(Transform):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
         self.transforms = list(transforms)
-        self.batchable = all(isinstance(t, Transform) and t.batchable for t in self.transforms)
         self.random = any(getattr(t, "random", True) for t in self.transforms)
+
+    @property
+    def batchable(self) -> bool:
+        return super().batchable and all(isinstance(t, Transform) and t.batchable for t in self.transforms)
 
     def __call__(self, img: Any) -> Any:
         for t in self.transforms:
@@ -112,11 +129,6 @@ class Compose(Transform):
         for t, p in zip(self.transforms, per_part):
             batch = t.apply_batch(batch, list(p) if t.random else None)
         return batch
-
-    @property
-    def batch(self) -> Callable[[Any], Any] | None:  # type: ignore[override]
-        """The batched form (see the module notes), or None when a part cannot act on a batch."""
-        return super().batch if self.batchable else None
 
     def __repr__(self) -> str:
         inner = "".join(f"\n    {t}" for t in self.transforms)
@@ -430,10 +442,6 @@ class Lambda(Transform):
 
     def __call__(self, img: Any) -> Any:
         return self.lambd(img)
-
-    @property
-    def batch(self) -> None:  # type: ignore[override]
-        return None
 
     def __repr__(self) -> str:
         return "Lambda()"

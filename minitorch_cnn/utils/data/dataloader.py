@@ -15,6 +15,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from .dataset import batch_getter
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, as_generator
 
 
@@ -147,7 +148,7 @@ class DataLoader:
             for index in self.sampler:
                 yield collate(dataset[index])
             return
-        get_batch = getattr(dataset, "get_batch", None) if self._default_collate else None
+        get_batch = batch_getter(dataset) if self._default_collate else None
         for indices in self.batch_sampler:
             if get_batch is not None:
                 batch = get_batch(np.asarray(indices, dtype=np.int64))
