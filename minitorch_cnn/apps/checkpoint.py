@@ -2,14 +2,16 @@
 
 Layout inside the file: ``model/<torch key>`` arrays, ``optim/state/<param index>/<name>`` arrays and one JSON
 string ``meta`` holding everything else (param_groups, scheduler state, RNG state, epoch, history). Files are
-written to a temporary file in the same folder and renamed over the target, so a crash never leaves half a file.
+written to a temporary file in the same folder and renamed over the target, so a crash never leaves half a file;
+the temporary files a killed writer left (``<name>.<pid>.<random>.tmp``) are removed at the next write or resume.
+Files get mode 0666 less the umask (0644 usually), as ``open`` gives ``history.json``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +65,8 @@ def save_checkpoint(
         info["param_groups"] = _jsonable(optimizer_state["param_groups"])
         info["optim_scalars"] = scalars
     arrays["meta"] = np.asarray(json.dumps(_jsonable(info)))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    tmp = str(path.parent / f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -74,6 +77,36 @@ def save_checkpoint(
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    clean_stale_temps(path.parent)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def clean_stale_temps(folder: str | Path) -> list[Path]:
+    """Remove the ``*.tmp`` files of checkpoint writes whose process is gone (killed mid-write); returns them.
+
+    A name without our pid field (older versions wrote ``<name>.<random>.tmp``) counts as stale.
+    """
+    removed = []
+    for tmp in Path(folder).glob("*.npz.*.tmp"):
+        fields = tmp.name.split(".")
+        pid = int(fields[-3]) if len(fields) >= 5 and fields[-3].isdigit() else None
+        if pid is not None and (pid == os.getpid() or _alive(pid)):
+            continue
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            continue  # another cleaner was first
+        removed.append(tmp)
+    return removed
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
