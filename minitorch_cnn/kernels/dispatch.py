@@ -126,6 +126,9 @@ def _resolve(name: str, device: str, choice: str) -> Callable:
 def get(name: str, arr: Any) -> Callable:
     """The implementation of kernel ``name`` to run on array ``arr`` under the current choice."""
     choice = selected()
+    if getattr(arr, "dtype", None) == np.float16:
+        raise TypeError(f"{name}: float16 input is not supported (the kernels compute in float32 or float64); "
+                        "convert with .float() first")
     key = (name, _device(arr), choice)
     fn = _resolved.get(key)
     if fn is None:
