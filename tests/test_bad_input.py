@@ -88,3 +88,90 @@ def test_loader_honours_an_mnist_subclass_and_a_transform_subclass():
     assert Negated().batch is None and negated.transform.batch is None
     x, _ = next(iter(DataLoader(negated, batch_size=2)))
     assert np.array_equal(x._data, np.stack([1 - T.ToTensor()(negated.data._data[i])._data for i in (0, 1)]))
+
+
+# ---- the CLI: explicit values kept, user errors one line and exit 2, diverging runs stopped ------------------
+from minitorch_cnn.apps import train as training  # noqa: E402
+from minitorch_cnn.apps.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
+from minitorch_cnn.apps.cli import main  # noqa: E402
+
+RUN = ["train", "lenet5", "--no-progress", "--no-plot", "--max-batches", "2", "--batch-size", "8", "--val-split", "0.01"]
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--epochs", "-1"], "--epochs"), (["--val-split", "1.0"], "--val-split"), (["--val-split", "-0.1"], "--val-split"),
+    (["--batch-size", "0"], "--batch-size"), (["--device", "tpu"], "--device"), (["--lr", "-1"], "--lr"),
+    (["--lr", "nan"], "--lr"), (["--momentum", "-0.5"], "--momentum"), (["--max-batches", "0"], "--max-batches"),
+])
+def test_cli_rejects_bad_values_in_one_line(args, flag, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "lenet5", *args])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and f"error: argument {flag}:" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["parity", "graph", "summary"])
+def test_study_commands_reject_an_empty_batch(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "lenet5", "--batch", "0"])
+    assert exc.value.code == 2 and "argument --batch: must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_explicit_zeros_are_kept():
+    model = mt.nn.Linear(2, 2)
+    sgd = training.build_optimizer(training.TrainConfig("lenet5", lr=0.0, momentum=0.0), model)
+    adamw = training.build_optimizer(training.TrainConfig("lenet5", optimizer="adamw", weight_decay=0.0), model)
+    assert sgd.param_groups[0]["lr"] == 0.0 and adamw.param_groups[0]["weight_decay"] == 0.0
+    defaults = training.build_optimizer(training.TrainConfig("lenet5", optimizer="adamw"), model).param_groups[0]
+    assert (defaults["lr"], defaults["weight_decay"]) == (1e-3, 1e-2)  # torch's AdamW defaults when unset
+    with pytest.raises(training.ConfigError, match=r"val_split must be in \[0, 1\), got 1.0"):
+        training.train(training.TrainConfig("lenet5", val_split=1.0))
+
+
+def test_resume_applies_an_explicit_lr_and_refuses_another_optimizer(tmp_path, capsys):
+    run = [*RUN, "--checkpoint-dir", str(tmp_path)]
+    assert main([*run, "--epochs", "1"]) == 0
+    (tmp_path / "last.npz.4194303.deadbeef.tmp").write_bytes(b"half a file")  # a killed writer's leftover
+    assert main([*run, "--epochs", "2", "--resume", "--lr", "0.5"]) == 0
+    assert "the learning rate is now 0.5 (the checkpoint's was 0.01)" in capsys.readouterr().out
+    _, opt_state, meta = load_checkpoint(tmp_path / "last.npz")
+    assert opt_state["param_groups"][0]["lr"] == 0.5 and meta["epoch"] == 1
+    assert not list(tmp_path.glob("*.tmp"))
+    assert main([*run, "--epochs", "3", "--resume", "--optimizer", "adam"]) == 2
+    err = capsys.readouterr().err
+    assert "minitorch-cnn: error: --resume:" in err and "optimizer sgd, but --optimizer is adam" in err
+    assert "Traceback" not in err
+    assert main([*RUN, "--checkpoint-dir", str(tmp_path / "none"), "--resume"]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("policy", ["stop", "skip"])
+def test_a_diverging_run_is_reported_and_never_checkpoints_nan(policy, tmp_path, capsys):
+    import re
+
+    run = [*RUN, "--checkpoint-dir", str(tmp_path)]
+    assert main([*run, "--epochs", "1"]) == 0
+    code = main([*run, "--epochs", "4", "--resume", "--lr", "1e6", "--on-nonfinite", policy])
+    out = capsys.readouterr().out
+    found = re.search(r"non-finite loss (nan|inf|-inf) at epoch (\d), step (\d)", out)
+    assert found, out
+    _, _, meta = load_checkpoint(tmp_path / "last.npz")
+    if policy == "stop":
+        assert code == 1 and meta["epoch"] + 1 < int(found[2])  # nothing written for the failing epoch
+    else:  # the run goes on without those updates; each epoch says how many it skipped
+        assert code == (1 if "are not finite" in out else 0) and "steps skipped" in out
+    for name in ("last.npz", "best.npz"):
+        assert all(np.isfinite(v).all() for v in load_checkpoint(tmp_path / name)[0].values())
+
+
+def test_checkpoints_are_written_with_the_umask_mode(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        save_checkpoint(tmp_path / "c.npz", {"w": np.zeros(2)})
+        (tmp_path / "h.json").write_text("{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "c.npz").stat().st_mode & 0o777 == 0o644 == (tmp_path / "h.json").stat().st_mode & 0o777
