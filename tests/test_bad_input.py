@@ -95,7 +95,8 @@ from minitorch_cnn.apps import train as training  # noqa: E402
 from minitorch_cnn.apps.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from minitorch_cnn.apps.cli import main  # noqa: E402
 
-RUN = ["train", "lenet5", "--no-progress", "--no-plot", "--max-batches", "2", "--batch-size", "8", "--val-split", "0.01"]
+RUN = ["train", "lenet5", "--no-progress", "--no-plot", "--max-batches", "2", "--batch-size", "8",
+       "--val-split", "0.01"]
 
 
 @pytest.mark.parametrize("args,flag", [
