@@ -41,6 +41,7 @@ KERNELS = (
     "batch_norm_forward",
     "batch_norm_backward",
     "relu_forward",
+    "resize_pil_pass",
     "relu_backward",
 )
 DEVICES = {"numpy": ("cpu", "cuda"), "numba": ("cpu",), "cupy": ("cuda",)}  # the arrays each path runs on

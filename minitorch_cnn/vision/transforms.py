@@ -27,6 +27,7 @@ from . import functional
 F = functional  # torchvision's customary alias
 
 Image = Any  # an (H, W[, C]) array or a (..., C, H, W) Tensor
+_CHUNK_BYTES = 2 << 20  # a Compose works on batches in chunks whose float32 images take about this much
 Dims = tuple[int, int, int]  # (channels, height, width) of one image
 
 
@@ -125,6 +126,21 @@ class Compose(Transform):
         return img
 
     def apply_batch(self, batch: Any, params: list[list[Any]] | None) -> Any:
+        # a few images at a time, so the intermediates stay in cache: a (64, 3, 227, 227) float32 batch is 40 MB,
+        # and ToTensor and Normalize each pass over it (benchmarks/resize_pipeline.py: one whole batch ran at half
+        # the rate of image-by-image calls)
+        c, h, w = _batch_dims(batch)
+        oc, oh, ow = self.out_dims((c, h, w))
+        step = max(1, _CHUNK_BYTES // (4 * max(c * h * w, oc * oh * ow)))
+        if len(batch) <= step:
+            return self._apply_chunk(batch, params)
+        parts = [self._apply_chunk(batch[i : i + step], None if params is None else params[i : i + step])
+                 for i in range(0, len(batch), step)]
+        if isinstance(parts[0], Tensor):
+            return Tensor._wrap(backend.array_module(parts[0]._data).concatenate([p._data for p in parts]))
+        return np.concatenate(parts)
+
+    def _apply_chunk(self, batch: Any, params: list[list[Any]] | None) -> Any:
         per_part = list(zip(*params)) if params is not None else [None] * len(self.transforms)
         for t, p in zip(self.transforms, per_part):
             batch = t.apply_batch(batch, list(p) if t.random else None)
@@ -212,13 +228,12 @@ class Resize(Transform):
         oh, ow = F.resized_output_size(h, w, self.size, self.max_size)
         if (oh, ow) == (h, w):
             return batch
-        # image by image: each one's passes stay in cache (a whole batch at 227x227 would not)
-        if isinstance(batch, Tensor):
+        if isinstance(batch, Tensor):  # image by image: each one's passes stay in cache
             xp = backend.array_module(batch._data)
             return Tensor._wrap(xp.stack([F.resize_tensor_raw(x, oh, ow, bool(self.antialias)) for x in batch._data]))
         if batch.dtype != np.uint8:
             raise TypeError(f"Resize: an array batch must be uint8 (the PIL stand-in), got {batch.dtype}")
-        return np.stack([F.resize_pil_raw(img, 0, oh, ow) for img in batch])
+        return F.resize_pil_raw(batch, 1, oh, ow)
 
     def __repr__(self) -> str:
         return f"Resize(size={self.size}, interpolation={self.interpolation}, max_size={self.max_size})"
