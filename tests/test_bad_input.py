@@ -176,3 +176,126 @@ def test_checkpoints_are_written_with_the_umask_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "c.npz").stat().st_mode & 0o777 == 0o644 == (tmp_path / "h.json").stat().st_mode & 0o777
+
+
+def test_a_torch_file_under_another_name_loads_or_is_named(tmp_path):
+    from minitorch_cnn.apps.checkpoint import load_state_file
+
+    twin = torch.nn.Linear(3, 2)
+    torch.save(twin.state_dict(), tmp_path / "w.bin")
+    state = load_state_file(tmp_path / "w.bin")  # read by content, not by suffix
+    assert np.array_equal(state["weight"], twin.weight.detach().numpy())
+    with pytest.raises(ValueError, match="is a torch.save file, not one of our .npz checkpoints"):
+        load_checkpoint(tmp_path / "w.bin")
+    np.savez(tmp_path / "other.npz", x=np.zeros(2))
+    with pytest.raises(ValueError, match="holds no model weights"):
+        load_checkpoint(tmp_path / "other.npz")
+
+
+# ---- torch's rules for misuse: each case run in torch too ----------------------------------------------------
+def _both_raise(ours, theirs, error, match):
+    with pytest.raises(error):
+        theirs()
+    with pytest.raises(error, match=match):
+        ours()
+
+
+@pytest.mark.parametrize("grad,error,match", [
+    (np.zeros((3, 3), np.float32), RuntimeError, r"gradient of size '\[3, 3\]' to a tensor of size '\[2, 3\]'"),
+    (np.zeros((2, 3), np.float64), RuntimeError, "gradient with dtype 'float64' to a tensor with dtype 'float32'"),
+    (np.zeros((2, 3), np.int64), RuntimeError, "gradient with dtype 'int64'"),
+])
+def test_grad_assignment_is_checked_as_torch(grad, error, match):
+    ours, theirs = mt.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+
+    def set_ours():
+        ours.weight.grad = mt.tensor(grad)
+
+    def set_theirs():
+        theirs.weight.grad = torch.from_numpy(grad)
+
+    _both_raise(set_ours, set_theirs, error, match)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
+        ours.weight.grad = grad
+    ours.weight.grad = mt.zeros(2, 3)  # the right one is accepted, and None clears it
+    ours.weight.grad = None
+    assert ours.weight.grad is None
+
+
+def test_weight_data_takes_a_new_shape_as_torch():
+    ours, theirs = mt.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    ours.weight.data = mt.zeros(5, 4, dtype=mt.float64)
+    theirs.weight.data = torch.zeros(5, 4, dtype=torch.float64)
+    assert tuple(ours.weight.shape) == tuple(theirs.weight.shape) and str(ours.weight.dtype).endswith("float64")
+    with pytest.raises(TypeError):
+        theirs.weight.data = np.zeros((2, 3))
+    with pytest.raises(TypeError, match="Variable data has to be a tensor"):
+        ours.weight.data = np.zeros((2, 3))
+
+
+@pytest.mark.parametrize("what", ["linear_f64_layer", "linear_f64_input", "matmul", "bn_f64_input", "bn_f64_layer"])
+def test_no_dtype_promotion_inside_layers_as_torch(what):
+    x32, x64 = np.ones((2, 3), np.float32), np.ones((2, 3), np.float64)
+    cases = {
+        "linear_f64_layer": (lambda lib: lib.nn.Linear(3, 2).double()(_t(lib, x32)), "mat1 and mat2 must have"),
+        "linear_f64_input": (lambda lib: lib.nn.Linear(3, 2)(_t(lib, x64)), "mat1 and mat2 must have the same"),
+        "matmul": (lambda lib: _t(lib, x32) @ _t(lib, x64.T.copy()), "expected m1 and m2 to have the same dtype"),
+        "bn_f64_input": (lambda lib: lib.nn.BatchNorm1d(3)(_t(lib, x64)), "mixed dtype"),
+        "bn_f64_layer": (lambda lib: lib.nn.BatchNorm1d(3).double()(_t(lib, x32)), "mixed dtype"),
+    }
+    call, match = cases[what]
+    _both_raise(lambda: call(mt), lambda: call(torch), RuntimeError, match)
+    assert (mt.tensor(x32) * mt.tensor(x64)).dtype == mt.float64  # elementwise ops promote, in both
+
+
+def _t(lib, arr):
+    return mt.tensor(arr) if lib is mt else torch.from_numpy(arr)
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_batchnorm_on_an_empty_batch_as_torch(train):
+    x = np.zeros((0, 3, 4, 4))
+    ours, theirs = mt.nn.BatchNorm2d(3).double().train(train), torch.nn.BatchNorm2d(3).double().train(train)
+    xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo), theirs(xt)
+    assert tuple(yo.shape) == tuple(yt.shape) == (0, 3, 4, 4)
+    yo.sum().backward()
+    yt.sum().backward()
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert np.array_equal(np.asarray(getattr(ours, name)._data), getattr(theirs, name).numpy())
+    assert tuple(xo.grad.shape) == (0, 3, 4, 4)
+
+
+@pytest.mark.parametrize("target", [[0, 1], np.array([0, 1])])
+def test_loss_targets_must_be_tensors_as_torch(target):
+    x = np.zeros((2, 3))
+    _both_raise(lambda: F.cross_entropy(mt.tensor(x), target),
+                lambda: torch.nn.functional.cross_entropy(torch.from_numpy(x), target),
+                TypeError, "argument 'target' must be Tensor, not (list|numpy.ndarray)")
+    _both_raise(lambda: F.nll_loss(mt.tensor(x), mt.tensor(np.array([0, 1], np.int32))),
+                lambda: torch.nn.functional.nll_loss(torch.from_numpy(x), torch.tensor([0, 1], dtype=torch.int32)),
+                RuntimeError, "int64")
+
+
+def test_empty_dataset_with_shuffle_as_torch():
+    _both_raise(lambda: DataLoader(TensorDataset(mt.zeros(0, 2)), shuffle=True),
+                lambda: torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(0, 2)), shuffle=True),
+                ValueError, "num_samples should be a positive integer value, but got num_samples=0")
+    assert list(DataLoader(TensorDataset(mt.zeros(0, 2)))) == []
+
+
+def test_optimizer_state_of_another_shape_is_refused_at_load():
+    model = mt.nn.Linear(3, 2)
+    opt = mt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    bad = {"state": {0: {"momentum_buffer": mt.zeros(5)}}, "param_groups": opt.state_dict()["param_groups"]}
+    with pytest.raises(ValueError, match=r"parameter 0 \(shape \(2, 3\)\) has 'momentum_buffer' of shape \(5,\)"):
+        opt.load_state_dict(bad)
+
+
+def test_half_models_are_refused_up_front():
+    model = mt.nn.Sequential(mt.nn.Conv2d(1, 2, 3), mt.nn.MaxPool2d(2))
+    for cast in (lambda m: m.half(), lambda m: m.to(mt.float16)):
+        with pytest.raises(NotImplementedError, match="float16 modules are not supported"):
+            cast(model)
+    with pytest.raises(TypeError, match="float16 input is not supported"):
+        F.max_pool2d(mt.zeros(1, 1, 4, 4).half(), 2)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +110,22 @@ def clean_stale_temps(folder: str | Path) -> list[Path]:
     return removed
 
 
+def _is_torch_file(path: Path) -> bool:
+    """torch.save's format: a zip archive with ``<name>/data.pkl`` inside (ours is a zip of ``.npy`` files)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        return any(name.endswith("/data.pkl") for name in z.namelist())
+
+
 def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
     """Read a checkpoint: (model state_dict of NumPy arrays, optimizer state_dict or None, meta)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
+    if _is_torch_file(path):
+        raise ValueError(f"checkpoint {path} is a torch.save file, not one of our .npz checkpoints: its weights load "
+                         "with `evaluate --weights` (a torch state_dict), but it holds no optimizer state to resume")
     try:
         with np.load(path, allow_pickle=False) as z:
             files = {k: z[k] for k in z.files}
@@ -121,6 +133,8 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
         raise ValueError(f"checkpoint {path} could not be read: {exc}") from exc
     meta = json.loads(str(files.pop("meta"))) if "meta" in files else {}
     model = {k[len(MODEL):]: v for k, v in files.items() if k.startswith(MODEL)}
+    if not model:
+        raise ValueError(f"checkpoint {path} holds no model weights (no '{MODEL}*' arrays): not one of our checkpoints")
     optim = None
     if "param_groups" in meta:
         state: dict[int, dict] = {}
@@ -136,7 +150,7 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
 def load_state_file(path: str | Path) -> dict:
     """A model state_dict (NumPy arrays) from our ``.npz`` or from a torch ``.pt``/``.pth`` state_dict."""
     path = Path(path)
-    if path.suffix in (".pt", ".pth"):
+    if path.suffix in (".pt", ".pth") or _is_torch_file(path):  # by content too: a .pt renamed .bin is still one
         try:
             import torch
         except ImportError as exc:

@@ -41,10 +41,10 @@ class MatMul(Function):
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b``; a shape mismatch names both shapes."""
-    a, b = binary_operands(a, b)
-    if a.dtype != b.dtype:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
         # torch promotes elementwise ops but never inside a GEMM
         raise RuntimeError(f"matmul: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
+    a, b = binary_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
             f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
