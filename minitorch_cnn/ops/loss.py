@@ -190,6 +190,8 @@ def _check_input(op: str, input: Tensor, weight: Tensor | None) -> int:  # noqa:
         raise RuntimeError(f"{op}: expected floating input (N, C) or (N, C, d1, ...), got {input.dtype} "
                            f"of shape {tuple(input.shape)}")
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if c == 0:  # torch returns nan or fails inside its kernel; there is no class to score
+        raise RuntimeError(f"{op}: input {tuple(input.shape)} has no classes: expected C >= 1 in (N, C, ...)")
     if weight is not None and tuple(weight.shape) != (c,):
         raise RuntimeError(f"{op}: weight tensor should be defined either for all {c} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
