@@ -1,4 +1,5 @@
-"""Checkpoints: ``.npz`` files of a state_dict with torch's keys, plus optimizer, scheduler and RNG state.
+"""Checkpoints: ``.npz`` files of a state_dict with torch's keys, plus optimizer, scheduler and RNG state; and
+best weights as a torch ``.pt`` state_dict (``--save-format pt``).
 
 Layout inside the file: ``model/<torch key>`` arrays, ``optim/state/<param index>/<name>`` arrays and one JSON
 string ``meta`` holding everything else (param_groups, scheduler state, RNG state, epoch, history). Files are
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import zipfile
 from pathlib import Path
@@ -19,8 +21,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..serialization import load, save
 
 MODEL = "model/"
+_TEMP_NAME = re.compile(r"^.+\.(?:npz|pt|pth)\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp$")  # <name>.[<pid>.]<random>.tmp
 OPTIM = "optim/state/"
 
 
@@ -47,6 +51,31 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def _atomic_write(path: Path, write: Any) -> None:
+    """``write(f)`` into a temporary file beside ``path`` (``<name>.<pid>.<random>.tmp``, mode 0666 less the
+    umask), fsync, then rename it over ``path``; then remove what killed writers left (``clean_stale_temps``)."""
+    tmp = str(path.parent / f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    clean_stale_temps(path.parent)
+
+
+def save_state_pt(path: str | Path, model_state: dict) -> None:
+    """Write a model state_dict atomically in torch's format: ``torch.load(path)`` gives it back as it is."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda f: save(model_state, f))
+
+
 def save_checkpoint(
     path: str | Path, model_state: dict, optimizer_state: dict | None = None, meta: dict | None = None
 ) -> None:
@@ -66,19 +95,7 @@ def save_checkpoint(
         info["param_groups"] = _jsonable(optimizer_state["param_groups"])
         info["optim_scalars"] = scalars
     arrays["meta"] = np.asarray(json.dumps(_jsonable(info)))
-    tmp = str(path.parent / f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)  # umask applies
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    clean_stale_temps(path.parent)
+    _atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _alive(pid: int) -> bool:
@@ -97,9 +114,11 @@ def clean_stale_temps(folder: str | Path) -> list[Path]:
     A name without our pid field (older versions wrote ``<name>.<random>.tmp``) counts as stale.
     """
     removed = []
-    for tmp in Path(folder).glob("*.npz.*.tmp"):
-        fields = tmp.name.split(".")
-        pid = int(fields[-3]) if len(fields) >= 5 and fields[-3].isdigit() else None
+    for tmp in Path(folder).glob("*.tmp"):
+        named = _TEMP_NAME.match(tmp.name)
+        if named is None:
+            continue  # not a checkpoint's
+        pid = int(named[1]) if named[1] else None
         if pid is not None and (pid == os.getpid() or _alive(pid)):
             continue
         try:
@@ -148,14 +167,11 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
 
 
 def load_state_file(path: str | Path) -> dict:
-    """A model state_dict (NumPy arrays) from our ``.npz`` or from a torch ``.pt``/``.pth`` state_dict."""
+    """A model state_dict (NumPy arrays) from our ``.npz`` or from a ``.pt``/``.pth`` state_dict (torch's or
+    ``--save-format pt``'s), read with ``mt.load``: no torch needed."""
     path = Path(path)
     if path.suffix in (".pt", ".pth") or _is_torch_file(path):  # by content too: a .pt renamed .bin is still one
-        try:
-            import torch
-        except ImportError as exc:
-            raise RuntimeError(f"reading {path} needs torch installed (pip install torch)") from exc
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load(path, map_location="cpu", weights_only=True)
         if isinstance(obj, dict) and "state_dict" in obj:
             obj = obj["state_dict"]
         if not isinstance(obj, dict):
