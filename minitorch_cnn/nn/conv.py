@@ -37,9 +37,6 @@ class Conv2d(Module):
             if min(_pair(value)) < least:
                 # torch defers these to the first forward (or fails creating the weight); refuse them up front
                 raise ValueError(f"Conv2d: {name} must be >= {least}, got {value!r}")
-        if in_channels <= 0 or out_channels <= 0:
-            raise ValueError(f"Conv2d: in_channels and out_channels must be positive, got {in_channels} and "
-                             f"{out_channels}")
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:
