@@ -12,22 +12,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..utils.hooks import RemovableHandle
 from .grad_mode import _enabled
 from .size import Size
 from .tensor_str import tensor_repr
-
-
-class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Any) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
 
 
 class Tensor:
@@ -224,11 +212,11 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             self.grad_fn.register_hook(hook)
-            return RemovableHandle(self.grad_fn._hooks, hook)
+            return RemovableHandle(self.grad_fn._hooks, hook=hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return RemovableHandle(self._hooks, hook)
+        return RemovableHandle(self._hooks, hook=hook)
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> RemovableHandle:
         """``hook(tensor) -> None`` runs on this leaf after backward has accumulated into its ``.grad`` (what
@@ -240,7 +228,7 @@ class Tensor:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
-        return RemovableHandle(self._post_hooks, hook)
+        return RemovableHandle(self._post_hooks, hook=hook)
 
     @property
     def retains_grad(self) -> bool:
