@@ -1,0 +1,328 @@
+"""Public PyTorch CNN scripts, ported by one import switch: each test writes the calls one script makes, in the way
+it makes them, runs them under torch and under minitorch_cnn from the same initial weights, and holds every
+result equal (float64: 1e-10 relative; where a chain of steps amplifies rounding, the bound says why).
+
+Each test names the script it mirrors. The scripts' own code is not copied: data are a few batches of the packaged
+MNIST sample (or the shared CIFAR-10 subset), models are the scripts' architectures at their sizes unless stated,
+and dropout is set to p=0 where a script uses it (the two libraries draw different masks).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torchvision
+from _dual import Lib, dual, unpacked_sample
+from _parity import assert_close, data_root
+
+F64 = np.float64
+
+
+@pytest.fixture(scope="module")
+def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(unpacked_sample(tmp_path_factory.mktemp("mnist")))
+
+
+def _close_all(ours: dict, theirs: dict, tol: float | None = None) -> None:
+    assert ours.keys() == theirs.keys()
+    for k in theirs:
+        assert_close(ours[k], theirs[k], F64, tol=tol, what=k)
+
+
+def _no_dropout(model: object) -> None:
+    for m in model.modules():
+        if "Dropout" in type(m).__name__:
+            m.p = 0.0
+
+
+# --- pytorch/examples mnist/main.py: Adadelta + StepLR, nll_loss on log_softmax, the test loop's counting -------
+
+
+def _examples_mnist(lib: Lib, root: str) -> dict:
+    nn, F, L = lib.nn, lib.F, lib.lib
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, 1)
+            self.conv2 = nn.Conv2d(32, 64, 3, 1)
+            self.dropout1 = nn.Dropout(0.25)
+            self.dropout2 = nn.Dropout(0.5)
+            self.fc1 = nn.Linear(9216, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x: object) -> object:
+            x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
+            x = L.flatten(self.dropout1(x), 1)
+            x = self.fc2(self.dropout2(F.relu(self.fc1(x))))
+            return F.log_softmax(x, dim=1)
+
+    L.manual_seed(1)
+    transform = lib.transforms.Compose([lib.transforms.ToTensor(), lib.transforms.Normalize((0.1307,), (0.3081,))])
+    train = lib.datasets.MNIST(root, train=True, download=True, transform=transform)
+    test = lib.datasets.MNIST(root, train=False, transform=transform)
+    train_loader = lib.data.DataLoader(lib.data.Subset(train, range(4)), batch_size=2)
+    test_loader = lib.data.DataLoader(lib.data.Subset(test, range(6)), batch_size=3)
+    device = L.device("cpu")
+    model = lib.same_weights(Net().double().to(device))
+    _no_dropout(model)
+    optimizer = lib.optim.Adadelta(model.parameters(), lr=1.0)
+    scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    out: dict = {"losses": []}
+    for _ in range(2):
+        model.train()
+        for data, target in train_loader:
+            data, target = data.to(device).double(), target.to(device)
+            optimizer.zero_grad()
+            loss = F.nll_loss(model(data), target)
+            loss.backward()
+            optimizer.step()
+            out["losses"].append(loss.item())
+        scheduler.step()
+    model.eval()
+    test_loss, correct = 0.0, 0
+    with L.no_grad():
+        for data, target in test_loader:
+            output = model(data.double())
+            test_loss += F.nll_loss(output, target, reduction="sum").item()
+            pred = output.argmax(dim=1, keepdim=True)
+            correct += pred.eq(target.view_as(pred)).sum().item()
+    out.update(test_loss=test_loss, correct=correct, lr=scheduler.get_last_lr()[0])
+    out.update({k: v for k, v in model.state_dict().items()})
+    return out
+
+
+def test_examples_mnist_main(mnist_root: str) -> None:
+    theirs, ours = dual(_examples_mnist, mnist_root)
+    assert ours["correct"] == theirs["correct"] and isinstance(ours["correct"], int)
+    # four Adadelta steps at lr=1: the updates divide by accumulated squares, which multiplies rounding
+    _close_all({k: v for k, v in ours.items() if k != "correct"}, {k: v for k, v in theirs.items() if k != "correct"},
+               tol=1e-9)
+
+
+# --- the blitz's tensor_tutorial and the basics' tensorqs_tutorial: factories, indexing, out=, in place, numpy ----
+
+
+def _tensors(lib: Lib) -> dict:
+    L = lib.lib
+    data = [[1, 2], [3, 4]]
+    x_data = L.tensor(data)
+    x_np = L.from_numpy(np.array(data))
+    out = {"ones_like": L.ones_like(x_data), "x_np": x_np, "x_dtype": str(x_data.dtype).split(".")[-1],
+           "rand_like": (tuple(L.rand_like(x_data, dtype=L.float).shape), str(L.rand_like(x_data, dtype=L.float)
+                                                                              .dtype).split(".")[-1])}
+    shape = (2, 3,)
+    out["zeros"] = L.zeros(shape) + L.ones(shape)
+    tensor = L.arange(16, dtype=L.float64).reshape(4, 4) / 7
+    out["row"], out["col"], out["last"] = tensor[0], tensor[:, 0], tensor[..., -1]
+    tensor[:, 1] = 0
+    out["cat"] = L.cat([tensor, tensor, tensor], dim=1)
+    y3 = L.rand_like(tensor)
+    r = L.matmul(tensor, tensor.T, out=y3)
+    out["matmul_out"], out["out_is_y3"] = y3, r is y3
+    out["y1"], out["y2"] = tensor @ tensor.T, tensor.matmul(tensor.T)
+    z3 = L.rand_like(tensor)
+    L.mul(tensor, tensor, out=z3)
+    out["mul_out"], out["z2"] = z3, tensor.mul(tensor)
+    agg_item = tensor.sum().item()
+    out["item_type"] = type(agg_item).__name__
+    out["agg"] = agg_item
+    before = tensor
+    tensor.add_(5)
+    out["add_"], out["same_object"] = before, before is tensor
+    t = L.ones(5)
+    n = t.numpy()
+    t.add_(1)
+    out["numpy_shares"] = n.copy()
+    n = np.ones(5)
+    t = L.from_numpy(n)
+    np.add(n, 1, out=n)
+    out["from_numpy_shares"] = t
+    out["fstring"] = f"{tensor.sum():.4f} {tensor[0, 0].item():>7f}"
+    return out
+
+
+def test_blitz_tensor_tutorial_and_basics_tensors() -> None:
+    theirs, ours = dual(_tensors)
+    for k in theirs:
+        if isinstance(theirs[k], (str, bool, tuple)):
+            assert ours[k] == theirs[k], k
+        else:
+            assert_close(ours[k], theirs[k], F64, what=k)
+
+
+# --- the blitz's autograd_tutorial: resnet18 backward + SGD, Q.backward(gradient=), freezing all but a new fc -----
+
+
+def _blitz_autograd(lib: Lib) -> dict:
+    L, nn = lib.lib, lib.nn
+    L.manual_seed(0)
+    model = lib.same_weights(lib.models.resnet18(weights=None).double())
+    rng = np.random.default_rng(0)
+    data = L.tensor(rng.random((1, 3, 64, 64)))
+    labels = L.tensor(rng.random((1, 1000)))
+    upstream = L.tensor(rng.standard_normal((1, 1000)))
+    prediction = model(data)
+    loss = ((prediction - labels) * upstream).sum()  # the tutorial's .sum(), weighted by a random upstream gradient
+    loss.backward()
+    opt = L.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    opt.step()
+    out = {"prediction": prediction, "conv1.grad": model.conv1.weight.grad, "fc.weight": model.fc.weight,
+           "bn1.weight": model.bn1.weight, "layer4.0.conv2.weight": model.layer4[0].conv2.weight}
+    a = L.tensor([2., 3.], dtype=L.float64, requires_grad=True)
+    b = L.tensor([6., 4.], dtype=L.float64, requires_grad=True)
+    Q = 3 * a**3 - b**2
+    external_grad = L.tensor(rng.standard_normal(2))
+    Q.backward(gradient=external_grad)
+    out.update({"a.grad": a.grad, "b.grad": b.grad, "9a2": 9 * a**2 * external_grad})
+    x, z = L.rand(5, 5), L.rand((5, 5), requires_grad=True)
+    out["requires"] = ((x + x).requires_grad, (x + z).requires_grad)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.fc = lib.same_weights(nn.Linear(512, 10).double())
+    frozen = lib.np(model.layer1[0].conv1.weight).copy()
+    optimizer = lib.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    (model(data) * L.tensor(rng.standard_normal((1, 10)))).sum().backward()
+    optimizer.step()
+    still = bool((lib.np(model.layer1[0].conv1.weight) == frozen).all())
+    out.update({"new fc": model.fc.weight, "frozen unchanged": still,
+                "frozen grad": model.layer1[0].conv1.weight.grad is None})
+    return out
+
+
+def test_blitz_autograd_tutorial() -> None:
+    theirs, ours = dual(_blitz_autograd)
+    assert_close(ours["a.grad"], ours["9a2"], F64, what="9a^2 == a.grad")
+    for k in theirs:
+        if isinstance(theirs[k], (bool, tuple)):
+            assert ours[k] == theirs[k], k
+        else:
+            assert_close(ours[k], theirs[k], F64, what=k)
+
+
+# --- the blitz's neural_networks_tutorial: out.backward(randn), MSELoss, grad_fn walk, f.data.sub_, optim.SGD ----
+
+
+def _blitz_nn(lib: Lib) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, input: object) -> object:
+            s2 = F.max_pool2d(F.relu(self.conv1(input)), (2, 2))
+            s4 = L.flatten(F.max_pool2d(F.relu(self.conv2(s2)), 2), 1)
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(s4)))))
+
+    net = lib.same_weights(Net().double())
+    params = list(net.parameters())
+    rng = np.random.default_rng(1)
+    input = L.tensor(rng.standard_normal((1, 1, 32, 32)))
+    out = net(input)
+    net.zero_grad()
+    out.backward(L.tensor(rng.standard_normal((1, 10))))
+    res = {"n_params": len(params), "size": list(params[0].size()), "out": out, "fc1 grad": net.fc1.weight.grad}
+    target = L.tensor(rng.standard_normal(10)).view(1, -1)
+    criterion = nn.MSELoss()
+    loss = criterion(net(input), target)
+    res["grad_fn"] = (loss.grad_fn.name(), loss.grad_fn.next_functions[0][0].name())
+    net.zero_grad()
+    res["bias grad before"] = net.conv1.bias.grad
+    loss.backward()
+    res["bias grad after"] = net.conv1.bias.grad
+    learning_rate = 0.01
+    for f in net.parameters():
+        f.data.sub_(f.grad.data * learning_rate)
+    optimizer = lib.optim.SGD(net.parameters(), lr=0.01)
+    optimizer.zero_grad()
+    criterion(net(input), target).backward()
+    optimizer.step()
+    res.update(net.state_dict())
+    return res
+
+
+def test_blitz_neural_networks_tutorial() -> None:
+    theirs, ours = dual(_blitz_nn)
+    assert ours["grad_fn"] == theirs["grad_fn"] == ("MseLossBackward0", "AddmmBackward0")
+    assert ours["bias grad before"] is None and theirs["bias grad before"] is None
+    assert ours["n_params"] == theirs["n_params"] and ours["size"] == theirs["size"]
+    _close_all({k: v for k, v in ours.items() if k not in ("grad_fn", "bias grad before", "n_params", "size")},
+               {k: v for k, v in theirs.items() if k not in ("grad_fn", "bias grad before", "n_params", "size")})
+
+
+# --- the blitz's cifar10_tutorial: CIFAR10 + DataLoader, make_grid, SGD momentum, save/load, per-class counts ----
+
+
+def _blitz_cifar10(lib: Lib, root: str) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    transform = lib.transforms.Compose([lib.transforms.ToTensor(),
+                                        lib.transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    trainset = lib.datasets.CIFAR10(root=root, train=True, download=False, transform=transform)
+    trainloader = lib.data.DataLoader(lib.data.Subset(trainset, range(16)), batch_size=4, shuffle=False)
+    classes = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+    images, labels = next(iter(trainloader))
+    res = {"grid": lib.vutils.make_grid(images / 2 + 0.5),
+           "names": " ".join(f"{classes[labels[j]]:5s}" for j in range(4))}
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x: object) -> object:
+            x = self.pool(F.relu(self.conv2(self.pool(F.relu(self.conv1(x))))))
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(L.flatten(x, 1))))))
+
+    net = lib.same_weights(Net().double())
+    criterion = nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    running_loss = 0.0
+    for inputs, labels in trainloader:
+        optimizer.zero_grad()
+        loss = criterion(net(inputs.double()), labels)
+        loss.backward()
+        optimizer.step()
+        running_loss += loss.item()
+    res["running_loss"] = running_loss
+    buf = io.BytesIO()
+    L.save(net.state_dict(), buf)
+    net2 = Net().double()
+    net2.load_state_dict(L.load(io.BytesIO(buf.getvalue()), weights_only=True))
+    correct_pred = {name: 0 for name in classes}
+    total = correct = 0
+    with L.no_grad():
+        for images, labels in trainloader:
+            outputs = net2(images.double())
+            _, predictions = L.max(outputs, 1)
+            total += labels.size(0)
+            correct += (predictions == labels).sum().item()
+            for label, prediction in zip(labels, predictions):
+                if label == prediction:
+                    correct_pred[classes[label]] += 1
+    res.update(correct=correct, total=total, per_class=correct_pred, outputs=outputs)
+    res.update(net2.state_dict())
+    return res
+
+
+def test_blitz_cifar10_tutorial(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = data_root() / "cifar10-subset"
+    # the shared set is a content-checked subset of the official batches: torchvision's md5 check would refuse it
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    theirs, ours = dual(_blitz_cifar10, str(root))
+    for k in ("names", "correct", "total", "per_class"):
+        assert ours[k] == theirs[k], k
+    _close_all({k: v for k, v in ours.items() if k not in ("names", "correct", "total", "per_class")},
+               {k: v for k, v in theirs.items() if k not in ("names", "correct", "total", "per_class")})
