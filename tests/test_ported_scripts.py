@@ -13,9 +13,12 @@ import io
 
 import numpy as np
 import pytest
+import torch
 import torchvision
 from _dual import Lib, dual, unpacked_sample
 from _parity import assert_close, data_root
+
+import minitorch_cnn as mt
 
 F64 = np.float64
 
@@ -326,3 +329,141 @@ def test_blitz_cifar10_tutorial(monkeypatch: pytest.MonkeyPatch) -> None:
         assert ours[k] == theirs[k], k
     _close_all({k: v for k, v in ours.items() if k not in ("names", "correct", "total", "per_class")},
                {k: v for k, v in theirs.items() if k not in ("names", "correct", "total", "per_class")})
+
+
+# --- the basics: quickstart + optimization (Flatten/Sequential MLP, SGD loop, test loop, f-strings, save/load), ---
+# --- buildmodel (Softmax(dim=1), named_parameters), transforms (target_transform Lambda with scatter_) ----------
+
+
+def _basics(lib: Lib, root: str) -> dict:
+    L, nn = lib.lib, lib.nn
+    tr = lib.transforms
+    data = lib.datasets.MNIST(root=root, train=False, download=True, transform=tr.ToTensor(),
+                              target_transform=tr.Lambda(
+                                  lambda y: L.zeros(10, dtype=L.float).scatter_(0, L.tensor(y), value=1)))
+    res: dict = {"onehot": data[0][1]}
+    test_data = lib.data.Subset(lib.datasets.MNIST(root=root, train=False, transform=tr.ToTensor()), range(40))
+    loader = lib.data.DataLoader(test_data, batch_size=8)
+    X, y = next(iter(loader))
+    res["shapes"] = f"Shape of X [N, C, H, W]: {X.shape} | {list(X.size())} | Shape of y: {y.shape}"
+
+    class NeuralNetwork(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.flatten = nn.Flatten()
+            self.linear_relu_stack = nn.Sequential(nn.Linear(28 * 28, 512), nn.ReLU(), nn.Linear(512, 512),
+                                                   nn.ReLU(), nn.Linear(512, 10))
+
+        def forward(self, x: object) -> object:
+            return self.linear_relu_stack(self.flatten(x))
+
+    device = L.accelerator.current_accelerator().type if L.accelerator.is_available() else "cpu"
+    model = lib.same_weights(NeuralNetwork().double().to(device))
+    res["names"] = [(name, list(p.size())) for name, p in model.named_parameters()]
+    res["first rows"] = model.linear_relu_stack[0].weight[:2]
+    probab = nn.Softmax(dim=1)(model(X.double()))
+    res["softmax"], res["argmax"] = probab, probab.argmax(1)
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = L.optim.SGD(model.parameters(), lr=1e-1)
+    size, logs = len(loader.dataset), []
+    model.train()
+    for batch, (X, y) in enumerate(loader):
+        loss = loss_fn(model(X.double()), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        loss, current = loss.item(), (batch + 1) * len(X)
+        logs.append(f"loss: {loss:>7f}  [{current:>5d}/{size:>5d}]")
+    res["logs"] = logs
+    model.eval()
+    test_loss, correct = 0.0, 0
+    with L.no_grad():
+        for X, y in loader:
+            pred = model(X.double())
+            test_loss += loss_fn(pred, y).item()
+            correct += (pred.argmax(1) == y).type(L.float).sum().item()
+    res["test"] = f"Accuracy: {(100 * correct / size):>0.1f}%, Avg loss: {test_loss / len(loader):>8f}"
+    buf = io.BytesIO()
+    L.save(model.state_dict(), buf)
+    res["file"] = buf.getvalue()
+    model = NeuralNetwork().double()
+    model.load_state_dict(L.load(io.BytesIO(buf.getvalue()), weights_only=True))
+    classes = [str(i) for i in range(10)]
+    x, y = test_data[0][0], test_data[0][1]
+    with L.no_grad():
+        pred = model(x.double())
+        res["predicted"] = (classes[pred[0].argmax(0)], classes[y])
+    res["logits"] = pred
+    return res
+
+
+def test_basics_quickstart_optimization_buildmodel_transforms(mnist_root: str) -> None:
+    theirs, ours = dual(_basics, mnist_root)
+    for k in ("names", "logs", "test", "predicted"):
+        assert ours[k] == theirs[k], k
+    assert ours["shapes"] == theirs["shapes"].replace("torch.", "mt.")
+    for k in ("onehot", "first rows", "softmax", "argmax", "logits"):
+        assert_close(ours[k], theirs[k], F64, what=k)
+    # each side's file loads in the other library with the same tensors
+    theirs_sd = torch.load(io.BytesIO(ours["file"]), weights_only=True)
+    ours_sd = mt.load(io.BytesIO(theirs["file"]), weights_only=True)
+    _close_all(ours_sd, theirs_sd)
+
+
+# --- the basics' autograd tutorial: BCE-with-logits, grad_fn, no_grad/detach, eye + pow + t, backward twice -------
+
+
+def _basics_autograd(lib: Lib) -> dict:
+    L = lib.lib
+    rng = np.random.default_rng(2)
+    x = L.ones(5, dtype=L.float64)
+    y = L.tensor(rng.random(3))
+    w = L.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    b = L.tensor(rng.standard_normal(3), requires_grad=True)
+    z = L.matmul(x, w) + b
+    loss = lib.F.binary_cross_entropy_with_logits(z, y)
+    res = {"grad_fn": z.grad_fn.name(), "loss": loss}
+    loss.backward()
+    res.update({"w.grad": w.grad, "b.grad": b.grad})
+    with L.no_grad():
+        z = L.matmul(x, w) + b
+    res["requires"] = (z.requires_grad, (L.matmul(x, w) + b).detach().requires_grad)
+    inp = L.eye(4, 5, dtype=L.float64, requires_grad=True)
+    out = (inp + 1).pow(2).t()
+    g = L.tensor(rng.standard_normal((5, 4)))
+    out.backward(g, retain_graph=True)
+    res["first"] = inp.grad.clone()
+    out.backward(L.ones_like(out), retain_graph=True)
+    res["second"] = inp.grad.clone()
+    inp.grad.zero_()
+    out.backward(g, retain_graph=True)
+    res["after zero"] = inp.grad
+    return res
+
+
+def test_basics_autograd_tutorial() -> None:
+    theirs, ours = dual(_basics_autograd)
+    assert ours["grad_fn"] == theirs["grad_fn"] == "AddBackward0"
+    assert ours["requires"] == theirs["requires"] == (False, False)
+    for k in ("loss", "w.grad", "b.grad", "first", "second", "after zero"):
+        assert_close(ours[k], theirs[k], F64, what=k)
+
+
+# --- the basics' saveloadrun tutorial: torchvision.models state_dict and whole-model files --------------------------
+
+
+def test_basics_saveloadrun(tmp_path: object) -> None:
+    tmodel = torchvision.models.resnet18(weights=None).double()  # the tutorial's vgg16 (138M weights) is too slow
+    path = str(tmp_path / "model_weights.pth")
+    torch.save(tmodel.state_dict(), path)
+    model = mt.vision.models.resnet18().double()
+    model.load_state_dict(mt.load(path, weights_only=True))
+    model.eval()
+    tmodel.eval()
+    x = np.random.default_rng(3).random((1, 3, 32, 32))
+    assert_close(model(mt.tensor(x)), tmodel(torch.tensor(x)), F64, what="resnet18 after load")
+    whole = str(tmp_path / "model.pth")
+    mt.save(model, whole)
+    again = mt.load(whole, weights_only=False)
+    assert type(again) is type(model)
+    assert_close(again(mt.tensor(x)), tmodel(torch.tensor(x)), F64, what="whole-model file")
