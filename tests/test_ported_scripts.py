@@ -10,6 +10,7 @@ and dropout is set to p=0 where a script uses it (the two libraries draw differe
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pytest
@@ -467,3 +468,175 @@ def test_basics_saveloadrun(tmp_path: object) -> None:
     again = mt.load(whole, weights_only=False)
     assert type(again) is type(model)
     assert_close(again(mt.tensor(x)), tmodel(torch.tensor(x)), F64, what="whole-model file")
+
+
+# --- d2l's CNN chapters: LeNet and BatchNorm (scratch and Lazy*) and ResNet on lazy modules, d2l's Trainer step ---
+
+
+def _d2l_parts(lib: Lib) -> tuple:
+    """d2l's Classifier loss/accuracy, init_cnn and its Trainer's gradient clipping, as the chapters use them."""
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    def init_cnn(module: object) -> None:
+        if type(module) == nn.Linear or type(module) == nn.Conv2d:  # noqa: E721 - d2l's own test
+            nn.init.xavier_uniform_(module.weight)
+
+    def loss_fn(Y_hat: object, Y: object) -> object:
+        return F.cross_entropy(Y_hat.reshape((-1, Y_hat.shape[-1])), Y.reshape((-1,)), reduction="mean")
+
+    def accuracy(Y_hat: object, Y: object) -> object:
+        preds = Y_hat.reshape((-1, Y_hat.shape[-1])).argmax(axis=1).type(Y.dtype)
+        return (preds == Y.reshape(-1)).type(L.float32).mean()
+
+    def clip_gradients(grad_clip_val: float, model: object) -> None:
+        params = [p for p in model.parameters() if p.requires_grad]
+        norm = L.sqrt(sum(L.sum(p.grad ** 2) for p in params))
+        if norm > grad_clip_val:
+            for param in params:
+                param.grad[:] *= grad_clip_val / norm
+
+    return init_cnn, loss_fn, accuracy, clip_gradients
+
+
+def _d2l_fit(lib: Lib, net: object, root: str, size: int, steps: int, clip: float, fresh: Any = None) -> dict:
+    """d2l's flow: FashionMNIST-style loader with Resize, apply_init (a forward to fix the lazy shapes, then
+    init_cnn), torch's weights copied in, then the Trainer's steps with backward + clipping + step under no_grad.
+    ``fresh(net)`` resets what the state_dict does not carry (the scratch BatchNorm's moving statistics, which the
+    summary forward gathered under each library's own random weights)."""
+    L = lib.lib
+    init_cnn, loss_fn, accuracy, clip_gradients = _d2l_parts(lib)
+    trans = lib.transforms.Compose([lib.transforms.Resize((size, size)), lib.transforms.ToTensor()])
+    data = lib.data.Subset(lib.datasets.MNIST(root=root, train=True, transform=trans, download=True), range(8 * steps))
+    loader = lib.data.DataLoader(data, 8, shuffle=False)
+    shapes = []
+    X = L.tensor(np.random.default_rng(4).standard_normal((2, 1, size, size)))  # d2l's layer_summary
+    for layer in net:
+        X = layer(X)
+        shapes.append((layer.__class__.__name__, list(X.shape)))
+    net.apply(init_cnn)
+    lib.same_weights(net)
+    if fresh is not None:
+        fresh(net)
+    optim = L.optim.SGD(net.parameters(), lr=0.1)
+    res: dict = {"shapes": shapes, "losses": [], "acc": []}
+    net.train()
+    for X, Y in loader:
+        Y_hat = net(X.double())
+        loss = loss_fn(Y_hat, Y)
+        optim.zero_grad()
+        with L.no_grad():
+            loss.backward()
+            clip_gradients(clip, net)
+            optim.step()
+        res["losses"].append(loss)
+        res["acc"].append(accuracy(Y_hat, Y))
+    net.eval()
+    with L.no_grad():
+        res["eval"] = net(X.double())
+    res.update(net.state_dict())
+    return res
+
+
+def _d2l_lenet(lib: Lib, root: str) -> dict:
+    nn = lib.nn
+    net = nn.Sequential(
+        nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
+        nn.LazyLinear(120), nn.Sigmoid(), nn.LazyLinear(84), nn.Sigmoid(), nn.LazyLinear(10)).double()
+    return _d2l_fit(lib, net, root, 28, 3, clip=0.5)
+
+
+def _d2l_batchnorm(lib: Lib, root: str) -> dict:
+    L, nn = lib.lib, lib.nn
+
+    def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):  # noqa: ANN001, ANN202 - d2l's
+        if not L.is_grad_enabled():
+            X_hat = (X - moving_mean) / L.sqrt(moving_var + eps)
+        else:
+            if len(X.shape) == 2:
+                mean = X.mean(dim=0)
+                var = ((X - mean) ** 2).mean(dim=0)
+            else:
+                mean = X.mean(dim=(0, 2, 3), keepdim=True)
+                var = ((X - mean) ** 2).mean(dim=(0, 2, 3), keepdim=True)
+            X_hat = (X - mean) / L.sqrt(var + eps)
+            moving_mean = (1.0 - momentum) * moving_mean + momentum * mean
+            moving_var = (1.0 - momentum) * moving_var + momentum * var
+        return gamma * X_hat + beta, moving_mean.data, moving_var.data
+
+    class BatchNorm(nn.Module):
+        def __init__(self, num_features: int, num_dims: int) -> None:
+            super().__init__()
+            shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
+            self.gamma = nn.Parameter(L.ones(shape, dtype=L.float64))
+            self.beta = nn.Parameter(L.zeros(shape, dtype=L.float64))
+            self.moving_mean = L.zeros(shape, dtype=L.float64)
+            self.moving_var = L.ones(shape, dtype=L.float64)
+
+        def reset(self) -> None:
+            self.moving_mean, self.moving_var = L.zeros_like(self.moving_mean), L.ones_like(self.moving_var)
+
+        def forward(self, X: object) -> object:
+            if self.moving_mean.device != X.device:
+                self.moving_mean = self.moving_mean.to(X.device)
+                self.moving_var = self.moving_var.to(X.device)
+            Y, self.moving_mean, self.moving_var = batch_norm(
+                X, self.gamma, self.beta, self.moving_mean, self.moving_var, eps=1e-5, momentum=0.1)
+            return Y
+
+    scratch = nn.Sequential(
+        nn.LazyConv2d(6, kernel_size=5), BatchNorm(6, num_dims=4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.LazyConv2d(16, kernel_size=5), BatchNorm(16, num_dims=4), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
+        nn.LazyLinear(120), BatchNorm(120, num_dims=2), nn.Sigmoid(), nn.LazyLinear(10)).double()
+    res = {"scratch " + k: v for k, v in _d2l_fit(
+        lib, scratch, root, 28, 2, clip=1.0, fresh=lambda net: [m.reset() for m in net if isinstance(m, BatchNorm)]
+    ).items()}
+    res["moving_mean"] = scratch[1].moving_mean
+    concise = nn.Sequential(
+        nn.LazyConv2d(6, kernel_size=5), nn.LazyBatchNorm2d(), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.LazyConv2d(16, kernel_size=5), nn.LazyBatchNorm2d(), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
+        nn.LazyLinear(120), nn.LazyBatchNorm1d(), nn.Sigmoid(), nn.LazyLinear(10)).double()
+    res.update({"concise " + k: v for k, v in _d2l_fit(lib, concise, root, 28, 2, clip=1.0).items()})
+    return res
+
+
+def _d2l_resnet(lib: Lib, root: str) -> dict:
+    nn, F = lib.nn, lib.F
+
+    class Residual(nn.Module):
+        def __init__(self, num_channels: int, use_1x1conv: bool = False, strides: int = 1) -> None:
+            super().__init__()
+            self.conv1 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1, stride=strides)
+            self.conv2 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1)
+            self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides) if use_1x1conv else None
+            self.bn1 = nn.LazyBatchNorm2d()
+            self.bn2 = nn.LazyBatchNorm2d()
+
+        def forward(self, X: object) -> object:
+            Y = F.relu(self.bn1(self.conv1(X)))
+            Y = self.bn2(self.conv2(Y))
+            if self.conv3:
+                X = self.conv3(X)
+            Y += X
+            return F.relu(Y)
+
+    net = nn.Sequential(nn.Sequential(nn.LazyConv2d(8, kernel_size=7, stride=2, padding=3), nn.LazyBatchNorm2d(),
+                                      nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    for i, (num_channels, first) in enumerate(((8, True), (16, False))):
+        net.add_module(f"b{i + 2}", nn.Sequential(Residual(num_channels, use_1x1conv=not first,
+                                                           strides=1 if first else 2), Residual(num_channels)))
+    net.add_module("last", nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.LazyLinear(10)))
+    return _d2l_fit(lib, net.double(), root, 32, 2, clip=1.0)
+
+
+@pytest.mark.parametrize("chapter", [_d2l_lenet, _d2l_batchnorm, _d2l_resnet], ids=["lenet", "batchnorm", "resnet"])
+def test_d2l_chapters(chapter: object, mnist_root: str) -> None:
+    theirs, ours = dual(chapter, mnist_root)
+    for k in theirs:
+        if k.endswith("shapes"):
+            assert ours[k] == theirs[k], k
+        elif k.endswith(("losses", "acc")):
+            for i, (a, b) in enumerate(zip(ours[k], theirs[k], strict=True)):
+                assert_close(a, b, F64, what=f"{k}[{i}]")
+        else:
+            assert_close(ours[k], theirs[k], F64, what=k)
