@@ -18,6 +18,7 @@ import torch
 import torchvision
 from _dual import Lib, dual, unpacked_sample
 from _parity import assert_close, data_root
+from PIL import Image
 
 import minitorch_cnn as mt
 
@@ -639,4 +640,150 @@ def test_d2l_chapters(chapter: object, mnist_root: str) -> None:
             for i, (a, b) in enumerate(zip(ours[k], theirs[k], strict=True)):
                 assert_close(a, b, F64, what=f"{k}[{i}]")
         else:
+            assert_close(ours[k], theirs[k], F64, what=k)
+
+
+# --- a WGAN-GP loop (the PyTorch-GAN wgan_gp.py pattern): autograd.grad(create_graph=True) gradient penalty, -------
+# --- Variable, BatchNorm1d(n, 0.8), LeakyReLU(inplace=True), Adam betas, n_critic, save_image(normalize=True) -----
+
+
+def _wgan_gp(lib: Lib, root: str, out_dir: str) -> dict:
+    L, nn = lib.lib, lib.nn
+    latent, img_shape = 8, (1, 28, 28)
+
+    def block(in_feat: int, out_feat: int, normalize: bool = True) -> list:
+        layers = [nn.Linear(in_feat, out_feat)]
+        if normalize:
+            layers.append(nn.BatchNorm1d(out_feat, 0.8))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        return layers
+
+    generator = lib.same_weights(nn.Sequential(*block(latent, 16, normalize=False), *block(16, 32),
+                                               nn.Linear(32, int(np.prod(img_shape))), nn.Tanh()).double())
+    discriminator = lib.same_weights(nn.Sequential(nn.Linear(int(np.prod(img_shape)), 16),
+                                                   nn.LeakyReLU(0.2, inplace=True), nn.Linear(16, 1)).double())
+    tr = lib.transforms
+    data = lib.datasets.MNIST(root, train=True, download=True,
+                              transform=tr.Compose([tr.Resize(28), tr.ToTensor(), tr.Normalize([0.5], [0.5])]))
+    loader = lib.data.DataLoader(lib.data.Subset(data, range(12)), batch_size=4, shuffle=False)
+    optimizer_G = L.optim.Adam(generator.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    optimizer_D = L.optim.Adam(discriminator.parameters(), lr=2e-3, betas=(0.5, 0.999))
+    rng = np.random.default_rng(5)
+
+    def D(img: object) -> object:
+        return discriminator(img.view(img.shape[0], -1))
+
+    def compute_gradient_penalty(real_samples: object, fake_samples: object) -> object:
+        alpha = L.tensor(rng.random((real_samples.size(0), 1, 1, 1)))
+        interpolates = (alpha * real_samples + ((1 - alpha) * fake_samples)).requires_grad_(True)
+        d_interpolates = D(interpolates)
+        fake = L.autograd.Variable(L.ones(real_samples.shape[0], 1, dtype=L.float64).fill_(1.0), requires_grad=False)
+        gradients = L.autograd.grad(outputs=d_interpolates, inputs=interpolates, grad_outputs=fake,
+                                    create_graph=True, retain_graph=True)[0]
+        gradients = gradients.view(gradients.size(0), -1)
+        return ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+
+    res: dict = {"d_loss": [], "g_loss": []}
+    for i, (imgs, _) in enumerate(loader):
+        real_imgs = L.autograd.Variable(imgs.double())
+        optimizer_D.zero_grad()
+        z = L.autograd.Variable(L.tensor(rng.normal(0, 1, (imgs.shape[0], latent))))
+        fake_imgs = generator(z).view(imgs.shape[0], *img_shape)
+        gradient_penalty = compute_gradient_penalty(real_imgs.data, fake_imgs.data)
+        d_loss = -L.mean(D(real_imgs)) + L.mean(D(fake_imgs)) + 10 * gradient_penalty
+        d_loss.backward()
+        optimizer_D.step()
+        res["d_loss"].append(d_loss)
+        optimizer_G.zero_grad()
+        if i % 2 == 0:
+            fake_imgs = generator(z).view(imgs.shape[0], *img_shape)
+            g_loss = -L.mean(D(fake_imgs))
+            g_loss.backward()
+            optimizer_G.step()
+            res["g_loss"].append(g_loss)
+    lib.vutils.save_image(fake_imgs.data[:4], f"{out_dir}/{lib.name}.png", nrow=2, normalize=True)
+    res["grid"] = lib.vutils.make_grid(fake_imgs.data[:4], nrow=2, normalize=True)
+    res.update({"G." + k: v for k, v in generator.state_dict().items()})
+    res.update({"D." + k: v for k, v in discriminator.state_dict().items()})
+    return res
+
+
+def test_wgan_gp_loop(mnist_root: str, tmp_path: object) -> None:
+    theirs, ours = dual(_wgan_gp, mnist_root, str(tmp_path))
+    for k in theirs:
+        if k.endswith("loss"):
+            for i, (a, b) in enumerate(zip(ours[k], theirs[k], strict=True)):
+                assert_close(a, b, F64, tol=1e-8, what=f"{k}[{i}]")  # Adam steps on a penalty of second order
+        else:
+            assert_close(ours[k], theirs[k], F64, tol=1e-8, what=k)
+    ours_png = np.asarray(Image.open(tmp_path / "mt.png"))
+    theirs_png = np.asarray(Image.open(tmp_path / "torch.png"))
+    assert np.abs(ours_png.astype(int) - theirs_png.astype(int)).max() <= 1  # a pixel may round the other way
+
+
+# --- a Hessian analysis script (PyHessian's pattern): backward(create_graph=True), power iteration and Hutchinson --
+# --- trace with autograd.grad(grads, params, grad_outputs=v), randint_like Rademacher vectors, functional.hessian --
+
+
+def _hessian(lib: Lib, root: str) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 4, 5)
+            self.bn1 = nn.BatchNorm2d(4)
+            self.fc = nn.Linear(4 * 12 * 12, 10)
+
+        def forward(self, x: object) -> object:
+            x = F.max_pool2d(L.tanh(self.bn1(self.conv1(x))), 2)
+            return self.fc(x.view(x.size(0), -1))
+
+    data = lib.datasets.MNIST(root, train=True, download=True, transform=lib.transforms.ToTensor())
+    inputs, targets = next(iter(lib.data.DataLoader(data, batch_size=8, shuffle=False)))
+    model = lib.same_weights(Net().double())
+    model.eval()
+    loss = nn.CrossEntropyLoss()(model(inputs.double()), targets)
+    loss.backward(create_graph=True)
+    params = [p for p in model.parameters() if p.requires_grad]
+    gradsH = [p.grad + 0. for p in params]
+
+    def group_product(xs: list, ys: list) -> object:
+        return sum([L.sum(x * y) for (x, y) in zip(xs, ys)])
+
+    def normalization(v: list) -> list:
+        s = group_product(v, v) ** 0.5
+        return [vi / (s.cpu().item() + 1e-6) for vi in v]
+
+    rng = np.random.default_rng(6)
+    v = normalization([L.tensor(rng.standard_normal(tuple(p.size()))) for p in params])
+    eigen = []
+    for _ in range(4):
+        model.zero_grad()
+        Hv = L.autograd.grad(gradsH, params, grad_outputs=v, retain_graph=True)
+        eigen.append(group_product(Hv, v).cpu().item())
+        v = normalization(Hv)
+    signs = [L.randint_like(p, high=2) for p in params]  # Hutchinson's Rademacher draw, each library's own RNG
+    for v_i in signs:
+        v_i[v_i == 0] = -1
+    # the trace estimate with shared signs (the same masking, on draws both sides agree on)
+    v = [L.tensor(rng.integers(0, 2, tuple(p.size())).astype(np.float64)) for p in params]
+    for v_i in v:
+        v_i[v_i == 0] = -1
+    Hv = L.autograd.grad(gradsH, params, grad_outputs=v, retain_graph=True)
+    trace = group_product(Hv, v).cpu().item()
+    x = L.tensor(rng.standard_normal(3))
+    f = lambda x: (x.tanh() * x.exp() ** 2).sum()  # noqa: E731 - the scripts' one-liner
+    _, hvp = L.autograd.functional.hvp(f, x, L.tensor(rng.standard_normal(3)))
+    res = {"eigen": eigen, "signs": sorted({float(s) for v_i in signs for s in lib.np(v_i).ravel()}),
+           "trace": trace, "hessian": L.autograd.functional.hessian(f, x), "hvp": hvp}
+    res.update({f"grad {i}": g for i, g in enumerate(gradsH)})
+    return res
+
+
+def test_hessian_analysis(mnist_root: str) -> None:
+    theirs, ours = dual(_hessian, mnist_root)
+    assert ours["signs"] == theirs["signs"] == [-1.0, 1.0]
+    for k in theirs:
+        if k != "signs":
             assert_close(ours[k], theirs[k], F64, what=k)
