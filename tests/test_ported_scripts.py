@@ -781,9 +781,141 @@ def _hessian(lib: Lib, root: str) -> dict:
     return res
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")  # torch's, as the script
 def test_hessian_analysis(mnist_root: str) -> None:
     theirs, ours = dual(_hessian, mnist_root)
     assert ours["signs"] == theirs["signs"] == [-1.0, 1.0]
     for k in theirs:
         if k != "signs":
+            assert_close(ours[k], theirs[k], F64, what=k)
+
+
+# --- the tensorboard tutorial: make_grid, view(-1, 16*4*4), data[perm][:n], per-row softmax(...)[i].item(), --------
+# --- torch.cat of torch.stack, pr-curve inputs; the writer's add_image/add_graph/add_scalar (tensorboardX for torch) -
+
+
+def _tensorboard(lib: Lib, root: str, log_dir: str) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    if lib.name == "torch":
+        from tensorboardX import SummaryWriter  # torch.utils.tensorboard needs the tensorboard package
+    else:
+        from minitorch_cnn.utils.tensorboard import SummaryWriter
+    tr = lib.transforms
+    trainset = lib.datasets.MNIST(root, download=True, train=True,
+                                  transform=tr.Compose([tr.ToTensor(), tr.Normalize((0.5,), (0.5,))]))
+    loader = lib.data.DataLoader(lib.data.Subset(trainset, range(12)), batch_size=4, shuffle=False)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 4 * 4, 10)
+
+        def forward(self, x: object) -> object:
+            x = self.pool(F.relu(self.conv2(self.pool(F.relu(self.conv1(x))))))
+            return self.fc1(x.view(-1, 16 * 4 * 4))
+
+    net = lib.same_weights(Net().double())
+    writer = SummaryWriter(f"{log_dir}/{lib.name}")
+    images, labels = next(iter(loader))
+    img_grid = lib.vutils.make_grid(images)
+    writer.add_image("four_mnist_images", img_grid)
+    if lib.name == "mt":  # tensorboardX's add_graph for torch imports torch.utils.tensorboard, absent here
+        writer.add_graph(net, images.double())
+    perm = L.tensor(np.random.default_rng(7).permutation(len(trainset.data)))
+    picked, picked_labels = trainset.data[perm][:20], trainset.targets[perm][:20]
+    res: dict = {"grid": img_grid, "picked": picked.view(-1, 28 * 28), "picked labels": picked_labels,
+                 "unsqueezed": list(picked.unsqueeze(1).shape)}
+    optimizer = L.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+    class_probs, class_label = [], []
+    for i, (inputs, labels) in enumerate(loader):
+        optimizer.zero_grad()
+        output = net(inputs.double())
+        loss = nn.CrossEntropyLoss()(output, labels)
+        loss.backward()
+        optimizer.step()
+        writer.add_scalar("training loss", loss.item(), i)
+        _, preds_tensor = L.max(output, 1)
+        preds = np.squeeze(preds_tensor.numpy())
+        res[f"probs {i}"] = [F.softmax(el, dim=0)[p].item() for p, el in zip(preds, output)]
+        with L.no_grad():
+            class_probs.append([F.softmax(el, dim=0) for el in net(inputs.double())])
+            class_label.append(labels)
+    writer.close()
+    test_probs = L.cat([L.stack(batch) for batch in class_probs])
+    test_label = L.cat(class_label)
+    res["truth 3"], res["probs 3"] = test_label == 3, test_probs[:, 3]
+    return res
+
+
+def test_tensorboard_tutorial(mnist_root: str, tmp_path: object) -> None:
+    theirs, ours = dual(_tensorboard, mnist_root, str(tmp_path))
+    assert ours["unsqueezed"] == theirs["unsqueezed"] == [20, 1, 28, 28]
+    for k in theirs:
+        if k != "unsqueezed":
+            assert_close(ours[k], theirs[k], F64, what=k)
+    events = list((tmp_path / "mt").glob("events.out.tfevents.*"))
+    assert len(events) == 1 and events[0].stat().st_size > 0
+
+
+# --- the transfer-learning tutorial: torchvision resnet18, a new fc, frozen backbone, set_grad_enabled(phase), ------
+# --- torch.sum(preds == labels.data), running_corrects.double(), StepLR, best weights through a temporary file -----
+
+
+def _transfer(lib: Lib, tmp: str) -> dict:
+    L, nn = lib.lib, lib.nn
+    rng = np.random.default_rng(8)
+    norm = lib.transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+    images = norm(L.tensor(rng.random((8, 3, 32, 32))))
+    labels = L.tensor(rng.integers(0, 2, 8))
+    split = {"train": lib.data.TensorDataset(images[:4], labels[:4]), "val": lib.data.TensorDataset(images[4:],
+                                                                                                    labels[4:])}
+    loaders = {x: lib.data.DataLoader(split[x], batch_size=2, shuffle=False) for x in split}
+    sizes = {x: len(split[x]) for x in split}
+    model = lib.models.resnet18(weights=None)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.fc = nn.Linear(model.fc.in_features, 2)
+    model = lib.same_weights(model.double())
+    criterion = nn.CrossEntropyLoss()
+    optimizer = L.optim.SGD(model.fc.parameters(), lr=0.1, momentum=0.9)
+    scheduler = L.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.1)
+    best_path = f"{tmp}/{lib.name}_best.pt"
+    L.save(model.state_dict(), best_path)
+    best_acc, logs = 0.0, []
+    for _ in range(2):
+        for phase in ["train", "val"]:
+            model.train() if phase == "train" else model.eval()
+            running_loss, running_corrects = 0.0, 0
+            for inputs, targets in loaders[phase]:
+                optimizer.zero_grad()
+                with L.set_grad_enabled(phase == "train"):
+                    outputs = model(inputs)
+                    _, preds = L.max(outputs, 1)
+                    loss = criterion(outputs, targets)
+                    if phase == "train":
+                        loss.backward()
+                        optimizer.step()
+                running_loss += loss.item() * inputs.size(0)
+                running_corrects += L.sum(preds == targets.data)
+            if phase == "train":
+                scheduler.step()
+            epoch_acc = running_corrects.double() / sizes[phase]
+            logs.append(f"{phase} Loss: {running_loss / sizes[phase]:.4f} Acc: {epoch_acc:.4f}")
+            if phase == "val" and epoch_acc > best_acc:
+                best_acc = epoch_acc
+                L.save(model.state_dict(), best_path)
+    model.load_state_dict(L.load(best_path, weights_only=True))
+    res = {"logs": logs, "frozen": [n for n, p in model.named_parameters() if not p.requires_grad][:3]}
+    res.update({k: v for k, v in model.state_dict().items() if k.startswith(("fc.", "bn1.", "layer4.1.bn2"))})
+    return res
+
+
+def test_transfer_learning_tutorial(tmp_path: object) -> None:
+    theirs, ours = dual(_transfer, str(tmp_path))
+    assert ours["logs"] == theirs["logs"] and ours["frozen"] == theirs["frozen"]
+    for k in theirs:
+        if k not in ("logs", "frozen"):
             assert_close(ours[k], theirs[k], F64, what=k)
