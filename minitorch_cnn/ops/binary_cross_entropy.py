@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled
+from .elementwise import where
 from .loss import _reduce, _reduction
 
 # torch's clamp of x(1 - x) in the gradient is the float32 constant 1e-12f, also in float64
@@ -58,6 +59,22 @@ class BinaryCrossEntropy(Function):
         if self.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 dt = g * (xp.log(1 - x) - xp.log(x))
+        return dx, dt, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        # backward's formula in differentiable ops; where x(1-x) is clamped to ε the denominator is a constant
+        x = self.input_tensor(0, self.x)
+        if self.reduction == "mean":
+            g = g / self.x.size
+        if self.w is not None:
+            g = g * self.w
+        dx = dt = None
+        if self.needs_input_grad[0]:
+            unclamped = self.x * (1 - self.x) > _EPSILON
+            dx = g * (x - self.input_tensor(1, self.t)) / where(unclamped, x * (1 - x), _EPSILON)
+        if self.needs_input_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dt = g * ((1 - x).log() - x.log())
         return dx, dt, None
 
 

@@ -25,7 +25,7 @@ from .. import backend, kernels
 from ..autograd import Function, Tensor
 from ..kernels import threadpool, workspace
 from ._pairs import pair
-from .conv import _chunks, _parts, _summed
+from .conv import Conv2d, ConvWeightGrad, _chunks, _parts, _summed
 
 
 def _conv_forward(x: Any, w: Any, groups: int, geometry: tuple) -> Any:
@@ -105,6 +105,17 @@ class ConvTranspose2d(Function):
             _, dw64 = _conv_backward(self.x, g, None, g.shape, self.groups, self.geometry)
             dw = dw64.reshape(self.w_shape).astype(g.dtype)
         db = g.sum(axis=(0, 2, 3), dtype="float64").astype(g.dtype) if self.need_b else None
+        return dx, dw, db
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        # the same three directions as nodes (see ops.conv): conv2d of g, and conv2d's weight gradient with the
+        # roles of input (g) and upstream (x) swapped; their own backward are convolutions again
+        _, stride, padding, dilation, x_size = self.geometry
+        w = self.input_tensor(1, self.w) if self.w is not None else None
+        dx = Conv2d.apply(g, w, None, stride, padding, dilation, self.groups, x_size) if w is not None else None
+        dw = ConvWeightGrad.apply(g, self.input_tensor(0, self.x), self.w_shape, (self.geometry, self.groups)) if (
+            self.x is not None) else None
+        db = g.sum(dim=(0, 2, 3)) if self.need_b else None
         return dx, dw, db
 
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import to_float
 
 
 class Softmax(Function):
     # y = e^(x-m) / Σ e^(x-m);  dx = y (g - Σ g y)
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
         dim = dim if x.ndim else None  # a 0-d tensor normalises over itself
@@ -26,9 +27,15 @@ class Softmax(Function):
         y = self.out
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        y = self.output_tensor(self.out)
+        return y * (g - (g * y).sum(dim=self.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     # y = x - m - log Σ e^(x-m);  dx = g - softmax(x) Σ g
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
         dim = dim if x.ndim else None
@@ -44,6 +51,9 @@ class LogSoftmax(Function):
         xp = backend.array_module(g)
         return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g - self.output_tensor(self.out).exp() * g.sum(dim=self.dim, keepdim=True)
+
 
 def _dim(x: Tensor, dim: int | None) -> int:
     if dim is None:
@@ -54,9 +64,16 @@ def _dim(x: Tensor, dim: int | None) -> int:
     return dim % max(x.ndim, 1)
 
 
+def _floating(x: Tensor, op: str) -> Tensor:
+    """torch's softmaxes refuse integer input (no implicit promotion): pass ``dtype=`` or cast first."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}: not implemented for {x.dtype} input: expected a floating dtype (cast with .float())")
+    return x
+
+
 def softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    return Softmax.apply(to_float(x), _dim(x, dim))
+    return Softmax.apply(_floating(x, "softmax"), _dim(x, dim))
 
 
 def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    return LogSoftmax.apply(to_float(x), _dim(x, dim))
+    return LogSoftmax.apply(_floating(x, "log_softmax"), _dim(x, dim))
