@@ -14,11 +14,6 @@ def is_grad_enabled() -> bool:
     return _enabled[0]
 
 
-def set_grad_enabled(mode: bool) -> None:
-    """Turn graph recording on or off globally."""
-    _enabled[0] = bool(mode)
-
-
 class _GradMode:
     """Context manager and decorator that sets grad mode to ``self.mode`` and restores it."""
 
@@ -35,6 +30,30 @@ class _GradMode:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - torch's name
+    """Turn graph recording on or off at once (``mt.set_grad_enabled(False)``); as torch's, also a context manager
+    (``with mt.set_grad_enabled(phase == "train"):``) and a decorator that restore the previous mode after."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev = _enabled[0]
+        _enabled[0] = self.mode
+
+    def __enter__(self) -> None:
+        """The mode was set when the object was made; the block only restores it at the end."""
+
+    def __call__(self, fn: Callable) -> Callable:
+        _enabled[0] = self._prev  # as a decorator the mode applies inside the function only
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
 
         return wrapper
