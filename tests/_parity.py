@@ -78,3 +78,12 @@ def assert_f32_close(ours: Any, truth: Any, *, torch32: Any = None, cond: Any = 
     worst = float(np.max(err, initial=0.0))
     assert worst <= bound, (f"{what}: float32 error {worst:.3g} against the float64 truth > bound {bound:.3g} "
                             f"(rtol {rtol:g} x condition {condition:.3g}; torch's own float32 error {torch_err:.3g})")
+
+
+def assert_parity(ours: Any, truth: Any, dtype: Any, *, torch32: Any = None, cond: Any = None, what: str = "") -> None:
+    """One call for a test parametrised over dtypes: ``truth`` is the float64 result on ``dtype``'s inputs (for a
+    float64 run, torch's own result); float64 is held to 1e-10 relative, float32 by :func:`assert_f32_close`."""
+    if np.dtype(dtype) == np.float64:
+        assert_close(ours, truth, np.float64, what=what)
+    else:
+        assert_f32_close(ours, truth, torch32=torch32, cond=cond, what=what)

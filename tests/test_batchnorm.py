@@ -21,34 +21,9 @@ from _parity import assert_close, assert_f32_close, to_np  # noqa: E402
 import minitorch_cnn as mt  # noqa: E402
 from minitorch_cnn import nn  # noqa: E402
 from minitorch_cnn.nn import functional as F  # noqa: E402
+from tests._conditions import bn_conditions  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
-
-
-def bn_conditions(x, w, b, rm, rv, g, training, momentum, eps=1e-5) -> dict:
-    """The magnitude of the terms behind each BatchNorm result (float64, broadcastable to it), the bound's scale for
-    float32: x - mean cancels, so its terms are |x| + |mean|; the gradients are sums of those times |g|.
-    ``rm``, ``rv`` are the running statistics before the step; ``momentum`` the one the step applies."""
-    x, g = np.abs(x.astype(np.float64)), np.abs(g.astype(np.float64))
-    c = x.shape[1]
-    axes, per_channel = (0, *range(2, x.ndim)), (1, c) + (1,) * (x.ndim - 2)
-    w = np.ones(c) if w is None else np.abs(w.astype(np.float64))
-    b = np.zeros(c) if b is None else np.abs(b.astype(np.float64))
-    rm, rv = np.abs(rm.astype(np.float64)), np.abs(rv.astype(np.float64))
-    mean, var = (x.mean(axes), x.var(axes)) if training else (rm, rv)  # x is |x|: the mean's magnitude bound
-    s = (1 / np.sqrt(var + eps)).reshape(per_channel)
-    ax = (x + mean.reshape(per_channel)) * s  # the terms of |x̂|
-    cond = {"y": ax * w.reshape(per_channel) + b.reshape(per_channel), "db": g.sum(axes), "dw": (g * ax).sum(axes),
-            "running_mean": rm, "running_var": rv}
-    if training:
-        n = x.size // c
-        cond["dx"] = s * w.reshape(per_channel) * (g + g.mean(axes, keepdims=True)
-                                                   + ax * (g * ax).mean(axes, keepdims=True))
-        cond["running_mean"] = (1 - momentum) * rm + momentum * mean
-        cond["running_var"] = (1 - momentum) * rv + momentum * n / (n - 1) * ((ax / s) ** 2).mean(axes)
-    else:
-        cond["dx"] = g * w.reshape(per_channel) * s
-    return cond
 
 
 def compare(ours: dict, theirs: dict, dtype, truth: dict | None = None, cond: dict | None = None) -> None:
