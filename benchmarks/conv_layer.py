@@ -76,7 +76,7 @@ def _layers(shape: tuple, out_channels: int, k: int, pad: int, paths: list[str])
         ours_step(path)()
         torch_step()
         y, ty = ours_forward(path)(), F.conv2d(*theirs, padding=pad)
-        pairs = [("y", y.data, ty)] + [(n, a.grad.data, t.grad) for n, a, t in zip(("dx", "dw", "db"), ours, theirs)]
+        pairs = [("y", y._data, ty)] + [(n, a.grad._data, t.grad) for n, a, t in zip(("dx", "dw", "db"), ours, theirs)]
         return {n: float(np.abs(a - t.detach().numpy()).max() / np.abs(t.detach().numpy()).max()) for n, a, t in pairs}
 
     forward = {"torch forward": lambda: F.conv2d(*theirs, padding=pad)}

@@ -15,8 +15,8 @@ def to_np(x: Any) -> np.ndarray:
     """A NumPy array from a minitorch Tensor, a torch tensor or an array."""
     if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy") and type(x).__module__.startswith("torch"):
         return x.detach().cpu().numpy()
-    if hasattr(x, "data") and hasattr(x, "grad_fn"):
-        data = x.data
+    if hasattr(x, "_data") and hasattr(x, "grad_fn"):
+        data = x._data
         return data if isinstance(data, np.ndarray) else data.get()
     return np.asarray(x)
 

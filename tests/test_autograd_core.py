@@ -57,7 +57,7 @@ def test_detach_cuts_the_graph_and_shares_data() -> None:
     y = (x * 2).detach()
     assert y.is_leaf and not y.requires_grad and y.grad_fn is None
     d = x.detach()
-    assert d.data is x.data
+    assert d._data is x._data
 
 
 # ---- backward -----------------------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_graph_nodes_do_not_keep_intermediate_arrays_alive() -> None:
     x = mt.randn(4, 5, dtype=mt.float64, requires_grad=True)
     w = mt.randn(5, dtype=mt.float64, requires_grad=True)
     mid = x + w  # addition saves neither operand
-    ref = weakref.ref(mid.data)
+    ref = weakref.ref(mid._data)
     out = mid.relu()  # relu saves its output, not its input
     del mid
     gc.collect()
@@ -181,7 +181,7 @@ def test_graph_nodes_do_not_keep_intermediate_arrays_alive() -> None:
     assert node.next_functions[0].next_functions == (x, w)
     g = np.random.default_rng(0).standard_normal((4, 5))
     out.backward(mt.tensor(g))
-    tx, tw = torch.tensor(x.data, requires_grad=True), torch.tensor(w.data, requires_grad=True)
+    tx, tw = torch.tensor(x._data, requires_grad=True), torch.tensor(w._data, requires_grad=True)
     (tx + tw).relu().backward(torch.tensor(g, dtype=tx.dtype))
     assert_close(x.grad.numpy(), tx.grad.numpy(), "float64")
     assert_close(w.grad.numpy(), tw.grad.numpy(), "float64")

@@ -69,9 +69,9 @@ def test_functional_batch_norm_matches_torch(shape, training, affine, dtype):
 def test_running_var_uses_the_unbiased_variance_in_place():
     x = np.random.default_rng(1).standard_normal((5, 2))
     rm, rv = mt.zeros(2, dtype=mt.float64), mt.ones(2, dtype=mt.float64)
-    data_rm, version = rm.data, rm._version
+    data_rm, version = rm._data, rm._version
     F.batch_norm(mt.tensor(x), rm, rv, training=True, momentum=0.25)
-    assert rm.data is data_rm and rm._version > version  # updated in place
+    assert rm._data is data_rm and rm._version > version  # updated in place
     np.testing.assert_allclose(rm.numpy(), 0.25 * x.mean(0), rtol=1e-14)
     np.testing.assert_allclose(rv.numpy(), 0.75 + 0.25 * x.var(0, ddof=1), rtol=1e-14)
 

@@ -51,7 +51,7 @@ def _same(ours, theirs) -> None:
     if isinstance(theirs, torch.Tensor):
         assert isinstance(ours, Tensor), type(ours)
         ref = theirs.numpy()
-        assert ours.dtype == ref.dtype and np.array_equal(ours.data, ref), (ours.data, ref)
+        assert ours.dtype == ref.dtype and np.array_equal(ours._data, ref), (ours._data, ref)
     elif isinstance(theirs, dict):
         assert ours.keys() == theirs.keys()
         for k in theirs:
@@ -65,7 +65,7 @@ def _same(ours, theirs) -> None:
 
 
 def _indices(loader) -> list[int]:
-    return [int(v) for _, y in loader for v in y.data]
+    return [int(v) for _, y in loader for v in y._data]
 
 
 # ---- collation ----------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def test_default_collate_matches_torch(make):
 def test_default_collate_stacks_tensors_and_reports_ragged_items():
     samples = [Tensor._wrap(np.full((2, 2), i, np.float32)) for i in range(3)]
     out = default_collate(samples)
-    assert out.shape == (3, 2, 2) and out.dtype == np.float32 and out.data[2, 0, 0] == 2
+    assert out.shape == (3, 2, 2) and out.dtype == np.float32 and out._data[2, 0, 0] == 2
     with pytest.raises(RuntimeError, match="same shape"):
         default_collate([np.zeros(2), np.zeros(3)])
     with pytest.raises(RuntimeError, match="equal size"):
@@ -141,7 +141,7 @@ def test_tensor_dataset_subset_and_concat():
     x = Tensor._wrap(np.arange(12.0).reshape(6, 2))
     y = Tensor._wrap(np.arange(6))
     ds = TensorDataset(x, y)
-    assert len(ds) == 6 and np.array_equal(ds[4][0].data, [8.0, 9.0]) and ds[4][1].item() == 4
+    assert len(ds) == 6 and np.array_equal(ds[4][0]._data, [8.0, 9.0]) and ds[4][1].item() == 4
     with pytest.raises(ValueError, match="Size mismatch"):
         TensorDataset(x, Tensor._wrap(np.arange(5)))
     sub = Subset(ds, [5, 0, 2])
@@ -268,8 +268,8 @@ def test_loader_batches_equal_item_by_item_collation(transform):
         got = list(DataLoader(b, batch_size=64, shuffle=True))
         assert len(got) == len(expected)
         for (gx, gy), (ex, ey) in zip(got, expected):
-            assert gx.dtype == ex.dtype and np.array_equal(gx.data, ex.data)
-            assert gy.dtype == np.int64 and np.array_equal(gy.data, ey.data)
+            assert gx.dtype == ex.dtype and np.array_equal(gx._data, ex._data)
+            assert gy.dtype == np.int64 and np.array_equal(gy._data, ey._data)
 
 
 def test_loader_types_and_fallbacks():
@@ -281,7 +281,7 @@ def test_loader_types_and_fallbacks():
     targets = datasets.MNIST(datasets.sample_root(), transform=tf, target_transform=lambda t: t + 1)
     assert targets.get_batch(np.arange(3)) is None
     _, y2 = next(iter(DataLoader(targets, batch_size=8)))
-    assert np.array_equal(y2.data, y.data + 1)
+    assert np.array_equal(y2._data, y._data + 1)
     ds = TensorDataset(Tensor._wrap(np.arange(10.0)), Tensor._wrap(np.arange(10) * 2))
     _same(list(DataLoader(ds, batch_size=4))[1], list(tud.DataLoader(
         tud.TensorDataset(torch.arange(10.0, dtype=torch.float64), torch.arange(10) * 2), batch_size=4))[1])

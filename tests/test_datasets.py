@@ -97,13 +97,13 @@ def test_mnist_like_equal_torchvision(tv_root, cls, train):
     for ours in (from_gz, from_plain):
         assert len(ours) == len(tv) == (60000 if train else 10000)
         assert ours.data.dtype == np.uint8 and ours.data.shape == tuple(tv.data.shape)
-        assert np.array_equal(ours.data.data, tv.data.numpy())
-        assert ours.targets.dtype == np.int64 and np.array_equal(ours.targets.data, tv.targets.numpy())
+        assert np.array_equal(ours.data._data, tv.data.numpy())
+        assert ours.targets.dtype == np.int64 and np.array_equal(ours.targets._data, tv.targets.numpy())
     assert from_gz.classes == tv.classes and from_gz.class_to_idx == tv.class_to_idx
     from_gz.transform, tv.transform = MT.ToTensor(), T.ToTensor()  # ours: array -> tensor, theirs: PIL -> tensor
     for i in (0, 1, 4321, len(tv) - 1):
         (x, y), (tx, ty) = from_gz[i], tv[i]
-        assert y == ty and type(y) is int and np.array_equal(x.data, tx.numpy())
+        assert y == ty and type(y) is int and np.array_equal(x._data, tx.numpy())
 
 
 @pytest.mark.parametrize("train", [True, False], ids=["train", "test"])
@@ -120,7 +120,7 @@ def test_cifar10_subset_equals_torchvision(monkeypatch, train):
     ours.transform, tv.transform = MT.ToTensor(), T.ToTensor()
     for i in (0, 17, len(tv) - 1):
         (x, y), (tx, ty) = ours[i], tv[i]
-        assert y == ty and np.array_equal(x.data, tx.numpy())
+        assert y == ty and np.array_equal(x._data, tx.numpy())
 
 
 # ---- the shipped sample ----------------------------------------------------------------------------------------
@@ -128,15 +128,15 @@ def test_sample_loads_offline():
     train, test = MNIST(sample_root(), train=True), MNIST(sample_root(), train=False)
     assert (len(train), len(test)) == (5000, 1000)
     assert train.data.shape == (5000, 28, 28) and train.targets.dtype == np.int64
-    assert np.bincount(train.targets.data).min() > 400  # every digit is there
+    assert np.bincount(train.targets._data).min() > 400  # every digit is there
 
 
 def test_sample_is_the_first_images_of_the_official_files():
     shared = data_root()
     for train, count in ((True, 5000), (False, 1000)):
         sample, full = MNIST(sample_root(), train=train), MNIST(shared, train=train)
-        assert np.array_equal(sample.data.data, full.data.data[:count])
-        assert np.array_equal(sample.targets.data, full.targets.data[:count])
+        assert np.array_equal(sample.data._data, full.data._data[:count])
+        assert np.array_equal(sample.targets._data, full.targets._data[:count])
 
 
 def test_sample_is_package_data_credited_and_small():
@@ -164,7 +164,8 @@ def test_mnist_download_tries_mirrors_checks_md5_and_unpacks(tmp_path, monkeypat
     assert not list(raw.glob("*.part"))
     assert any("no-such-mirror" in p for p in log)  # the first mirror was tried and failed
     reference = MNIST(shared, train=False)
-    assert np.array_equal(ds.data.data, reference.data.data) and np.array_equal(ds.targets.data, reference.targets.data)
+    assert np.array_equal(ds.data._data, reference.data._data)
+    assert np.array_equal(ds.targets._data, reference.targets._data)
 
 
 def test_download_skips_files_already_present(tmp_path, monkeypatch):
@@ -178,7 +179,7 @@ def test_download_skips_files_already_present(tmp_path, monkeypatch):
         fetched = len(log)
         MNIST(tmp_path / "root", train=False, download=True)
         assert fetched == 4 and len(log) == fetched
-    assert np.array_equal(first.data.data, MNIST(sample_root()).data.data)
+    assert np.array_equal(first.data._data, MNIST(sample_root()).data._data)
 
 
 def test_download_md5_mismatch_raises_and_keeps_nothing(tmp_path, monkeypatch):
@@ -349,5 +350,5 @@ def test_cifar10_loader_batches_equal_item_by_item(tmp_path):
     expected = [default_collate([ds[i] for i in order[k : k + 8]]) for k in range(0, len(order), 8)]
     assert len(got) == len(expected) == 5
     for (x, y), (ex, ey) in zip(got, expected):
-        assert np.array_equal(x.data, ex.data) and np.array_equal(y.data, ey.data)
-    assert 11 in np.concatenate([y.data for _, y in got])
+        assert np.array_equal(x._data, ex._data) and np.array_equal(y._data, ey._data)
+    assert 11 in np.concatenate([y._data for _, y in got])

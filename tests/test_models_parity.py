@@ -53,7 +53,7 @@ def test_every_registered_model_has_a_case() -> None:
 
 def batch(kind: str, size: int, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The ``index``-th batch of real images. MNIST gets a sub-grey-level dither: its background is exactly
-    constant, so its max-pool windows tie exactly and rounding would decide them (see ``reference.data.dither``)."""
+    constant, so its max-pool windows tie exactly and rounding would decide them (see ``reference._data.dither``)."""
     root = data_root()
     stop = size * (index + 1)
     if kind == "mnist":

@@ -334,7 +334,7 @@ def test_modulelist_and_moduledict():
 def test_parameter_is_a_leaf_tensor_sharing_storage():
     t = mt.randn(3)
     p = nn.Parameter(t)
-    assert isinstance(p, mt.Tensor) and p.requires_grad and p.is_leaf and p.data is t.data
+    assert isinstance(p, mt.Tensor) and p.requires_grad and p.is_leaf and p._data is t._data
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert repr(p).startswith("Parameter containing:\ntensor(")
     assert nn.Parameter().shape == (0,)

@@ -528,7 +528,7 @@ def fake_second_device(monkeypatch: pytest.MonkeyPatch) -> Callable:
         return mt.backend.device("cuda") if isinstance(arr, _OtherDevice) else real(arr)
 
     monkeypatch.setattr(mt.backend, "device_of", device_of)
-    return lambda t: mt.Tensor._wrap(t.data.view(_OtherDevice))
+    return lambda t: mt.Tensor._wrap(t._data.view(_OtherDevice))
 
 
 @pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a @ b,

@@ -151,7 +151,7 @@ SD_CASES = [
 
 
 def _copies(params: list) -> list[mt.Tensor]:
-    return [mt.tensor(p.data.copy(), requires_grad=True) for p in params]
+    return [mt.tensor(p._data.copy(), requires_grad=True) for p in params]
 
 
 @pytest.mark.parametrize("case", SD_CASES, ids=_case_id)
@@ -172,19 +172,19 @@ def test_state_dict_round_trip_continues_identically(case: tuple) -> None:
     for step in range(40, 100):
         _feed(rng, step, ours, theirs, np.float64)
         for po, pr in zip(ours, resumed):
-            pr.grad = None if po.grad is None else mt.tensor(po.grad.data.copy())
+            pr.grad = None if po.grad is None else mt.tensor(po.grad._data.copy())
         opt.step()
         opt2.step()
     for po, pr in zip(ours, resumed):
-        assert np.array_equal(po.data, pr.data)
+        assert np.array_equal(po._data, pr._data)
     so, sr = opt.state_dict()["state"], opt2.state_dict()["state"]
     for idx in so:
         for key in so[idx]:
-            assert np.array_equal(so[idx][key].data, sr[idx][key].data), (idx, key)
+            assert np.array_equal(so[idx][key]._data, sr[idx][key]._data), (idx, key)
     # the saved dict is a deep copy: 60 more steps did not touch it, and loading did not alias it
     for idx in saved["state"]:
         for key, value in saved["state"][idx].items():
-            assert np.array_equal(value.data, saved_copy["state"][idx][key].data), (idx, key)
+            assert np.array_equal(value._data, saved_copy["state"][idx][key]._data), (idx, key)
     assert opt2.param_groups[1]["lr"] == 3 * lr and opt2.param_groups[1]["params"][0] is resumed[2]
 
 
@@ -211,10 +211,10 @@ def test_state_dict_interchanges_with_torch(case: tuple) -> None:
     from_torch = _copies(ours)
     opt_a = getattr(mt.optim, name)(_groups(from_torch, lr), lr=lr, **cfg)
     opt_a.load_state_dict(sd_t)
-    to_torch = [torch.tensor(p.data.copy(), requires_grad=True) for p in ours]
+    to_torch = [torch.tensor(p._data.copy(), requires_grad=True) for p in ours]
     opt_b = getattr(torch.optim, name)(_groups(to_torch, lr), lr=lr, foreach=False, **cfg)
     sd_b = {
-        "state": {i: {k: torch.from_numpy(v.data.copy()) for k, v in s.items()} for i, s in sd_o["state"].items()},
+        "state": {i: {k: torch.from_numpy(v._data.copy()) for k, v in s.items()} for i, s in sd_o["state"].items()},
         "param_groups": sd_o["param_groups"],
     }
     opt_b.load_state_dict(sd_b)
@@ -243,7 +243,7 @@ def test_load_state_dict_casts_to_the_parameters_dtype() -> None:
     opt32.load_state_dict(opt.state_dict())
     state = opt32.state[p32]
     assert state["exp_avg"].dtype == np.float32 and state["exp_avg_sq"].dtype == np.float32
-    assert state["step"].dtype == opt.state[p64]["step"].dtype and float(state["step"].data) == 1.0
+    assert state["step"].dtype == opt.state[p64]["step"].dtype and float(state["step"]._data) == 1.0
 
 
 def test_load_state_dict_rejects_a_different_layout() -> None:
@@ -268,12 +268,12 @@ def test_adamw_load_keeps_decay_decoupled() -> None:
 def test_step_updates_in_place_and_bumps_version(name: str) -> None:
     p, q = mt.tensor(np.ones((2, 3)), requires_grad=True), mt.tensor(np.ones(4), requires_grad=True)
     opt = getattr(mt.optim, name)([p, q], lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
-    arr, version = p.data, p._version
+    arr, version = p._data, p._version
     p.grad = mt.tensor(np.full((2, 3), 0.5))
     opt.step()
-    assert p.data is arr and p._version == version + 1 and not np.array_equal(arr, np.ones((2, 3)))
+    assert p._data is arr and p._version == version + 1 and not np.array_equal(arr, np.ones((2, 3)))
     # a parameter without a gradient is left alone and gets no state
-    assert np.array_equal(q.data, np.ones(4)) and q._version == 0 and q not in opt.state
+    assert np.array_equal(q._data, np.ones(4)) and q._version == 0 and q not in opt.state
     for value in opt.state[p].values():
         assert isinstance(value, mt.Tensor)
 
@@ -282,9 +282,9 @@ def test_zero_grad() -> None:
     p = mt.zeros(3, requires_grad=True)
     opt = mt.optim.SGD([p], lr=0.1)
     p.grad = mt.ones(3)
-    grad = p.grad.data
+    grad = p.grad._data
     opt.zero_grad(set_to_none=False)
-    assert p.grad.data is grad and not grad.any()
+    assert p.grad._data is grad and not grad.any()
     opt.zero_grad()
     assert p.grad is None
 
@@ -302,7 +302,7 @@ def test_step_with_closure_returns_the_loss_with_grad_enabled() -> None:
     with mt.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 5.0
-    np.testing.assert_array_equal(p.data, [0.0, 0.0])  # p - 0.5 * 2p
+    np.testing.assert_array_equal(p._data, [0.0, 0.0])  # p - 0.5 * 2p
 
 
 def test_param_groups_defaults_and_add_param_group() -> None:
@@ -396,7 +396,7 @@ def test_cupy_parameters_match_torch(case: tuple) -> None:
     """The same code on CuPy arrays: state on the GPU, and the trajectory still within 1e-9 of torch's (CPU)."""
     name, lr, cfg = case
     host, theirs = _twin_params(np.float64)
-    ours = [mt.tensor(p.data).to("cuda").requires_grad_() for p in host]
+    ours = [mt.tensor(p._data).to("cuda").requires_grad_() for p in host]
     opt_o, opt_t = _twin_optimizers(name, lr, cfg, ours, theirs)
     rng = np.random.default_rng(1)
     worst = 0.0

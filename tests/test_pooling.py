@@ -174,16 +174,16 @@ def test_global_average_pooling_backward_gives_torchs_bits(dtype, size):
     adaptive_avg_pool2d(ours, 1).backward(mt.tensor(g))
     theirs = torch.tensor(x, requires_grad=True)
     torch.nn.functional.adaptive_avg_pool2d(theirs, 1).backward(torch.tensor(g))
-    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(ours.grad._data, theirs.grad.numpy())
 
 
 def test_max_pool2d_ties_go_to_the_first_maximum_in_row_major_order():
     x = np.array([[[[1.0, 3, 3], [3, 2, 3], [0, 3, 1]]]])
     X = mt.tensor(x, requires_grad=True)
     y, idx = max_pool2d(X, 2, stride=1, return_indices=True)
-    assert idx.data.tolist() == [[[[1, 1], [3, 5]]]]
+    assert idx._data.tolist() == [[[[1, 1], [3, 5]]]]
     y.backward(mt.ones(1, 1, 2, 2))
-    assert X.grad.data.tolist() == [[[[0, 2, 0], [1, 0, 1], [0, 0, 0]]]]
+    assert X.grad._data.tolist() == [[[[0, 2, 0], [1, 0, 1], [0, 0, 0]]]]
     check("max_pool2d", np.zeros((2, 3, 6, 5)), 3, stride=2, padding=1, ceil_mode=True, return_indices=True)
 
 
@@ -270,7 +270,7 @@ def test_pooling_on_cuda_matches_torch(name, args, kw):
     out, tout = OURS[name](X, *args, **kw), getattr(F, name)(tx, *args, **kw)
     if kw.get("return_indices"):
         (out, idx), (tout, tidx) = out, tout
-        np.testing.assert_array_equal(idx.to("cpu").data, tidx.numpy())
+        np.testing.assert_array_equal(idx.to("cpu")._data, tidx.numpy())
     assert out.device.type == "cuda"
     g = np.random.default_rng(5).standard_normal(tuple(tout.shape))
     out.backward(mt.tensor(g).to("cuda"))

@@ -57,7 +57,7 @@ def _pil(arr: np.ndarray) -> Image.Image:
 
 def _np(x) -> np.ndarray:
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, torch.Tensor):
         return x.numpy()
     return np.asarray(x)
@@ -82,9 +82,9 @@ def test_to_tensor_matches_torchvision_on_pil_and_arrays(channels, default):
         ours = MT.ToTensor()(img)
         ref = T.ToTensor()(img)  # torchvision's ndarray path
         assert ours.dtype == np.dtype(default) and ours.shape == tuple(ref.shape)
-        assert np.array_equal(ours.data, ref.numpy())
+        assert np.array_equal(ours._data, ref.numpy())
         if channels in (None, 3, 4):  # modes PIL has: L, RGB, RGBA
-            assert np.array_equal(ours.data, T.ToTensor()(_pil(img[..., 0] if channels == 1 else img)).numpy())
+            assert np.array_equal(ours._data, T.ToTensor()(_pil(img[..., 0] if channels == 1 else img)).numpy())
     finally:
         mt.set_default_dtype(old_mt)
         torch.set_default_dtype(old_torch)
@@ -93,7 +93,7 @@ def test_to_tensor_matches_torchvision_on_pil_and_arrays(channels, default):
 def test_to_tensor_keeps_non_uint8_arrays_and_rejects_others():
     x = np.random.default_rng(1).standard_normal((4, 3, 2)).astype(np.float32)
     out = MT.ToTensor()(x)
-    assert out.dtype == np.float32 and np.array_equal(out.data, T.ToTensor()(x).numpy())
+    assert out.dtype == np.float32 and np.array_equal(out._data, T.ToTensor()(x).numpy())
     with pytest.raises(TypeError, match="NumPy array"):
         MT.ToTensor()(Tensor._wrap(x))
     with pytest.raises(ValueError, match="2/3 dimensional"):
@@ -106,13 +106,13 @@ def test_normalize_matches_torchvision_bit_for_bit(dtype, shape):
     x = np.random.default_rng(2).random(shape).astype(dtype)
     mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
     ref = T.Normalize(mean, std)(torch.from_numpy(x.copy())).numpy()
-    assert np.array_equal(MT.Normalize(mean, std)(Tensor._wrap(x.copy())).data, ref)
-    assert np.array_equal(F.normalize(Tensor._wrap(x.copy()), mean, std).data, ref)
+    assert np.array_equal(MT.Normalize(mean, std)(Tensor._wrap(x.copy()))._data, ref)
+    assert np.array_equal(F.normalize(Tensor._wrap(x.copy()), mean, std)._data, ref)
     t = Tensor._wrap(x.copy())
-    assert MT.Normalize(mean, std, inplace=True)(t) is t and np.array_equal(t.data, ref)
+    assert MT.Normalize(mean, std, inplace=True)(t) is t and np.array_equal(t._data, ref)
     kept = Tensor._wrap(x.copy())
     MT.Normalize(mean, std)(kept)
-    assert np.array_equal(kept.data, x)
+    assert np.array_equal(kept._data, x)
 
 
 def test_normalize_errors():
@@ -167,7 +167,7 @@ def test_resize_one_pixel_wide_tensor_is_the_transposed_problem():
     """torch's antialiased kernel returns wrong values for a (H, 1) image (every output row equal); ours agrees
     with torch on the transposed (1, H) image, and with Pillow on uint8 pixels."""
     x = np.arange(10.0).reshape(1, 10, 1) * 25
-    ours = F.resize(Tensor._wrap(x), [5, 1]).data
+    ours = F.resize(Tensor._wrap(x), [5, 1])._data
     ref_t = TF.resize(torch.from_numpy(x.transpose(0, 2, 1).copy()), [1, 5]).numpy().transpose(0, 2, 1)
     assert _rel(ours, ref_t) <= 1e-10
     pil = np.asarray(_pil(x[0].astype(np.uint8)).resize((1, 5), Image.BILINEAR))
@@ -182,9 +182,9 @@ def test_resize_uint8_tensor_matches_torchvision_up_to_rounding_ties(h, w, oh, o
     ref = TF.resize(torch.from_numpy(img), [oh, ow]).numpy().astype(np.int64)
     ours = MT.Resize((oh, ow))(Tensor._wrap(img))
     assert ours.dtype == np.uint8
-    diff = np.abs(ours.data.astype(np.int64) - ref)
+    diff = np.abs(ours._data.astype(np.int64) - ref)
     assert diff.max() <= 1
-    unrounded = F.resize(Tensor._wrap(img.astype(np.float32)), [oh, ow]).data
+    unrounded = F.resize(Tensor._wrap(img.astype(np.float32)), [oh, ow])._data
     ties = np.abs(unrounded - np.floor(unrounded) - 0.5) < 1e-3
     assert ties[diff > 0].all(), "a difference away from a rounding tie"
 
@@ -209,7 +209,7 @@ def test_pad_matches_torchvision(mode, padding):
         assert np.array_equal(MT.Pad(padding, fill=9, padding_mode=mode)(img), ref)
     x = rng.standard_normal((2, 3, 6, 7)).astype(np.float32)
     ref = T.Pad(padding, fill=1.5, padding_mode=mode)(torch.from_numpy(x)).numpy()
-    assert np.array_equal(MT.Pad(padding, fill=1.5, padding_mode=mode)(Tensor._wrap(x)).data, ref)
+    assert np.array_equal(MT.Pad(padding, fill=1.5, padding_mode=mode)(Tensor._wrap(x))._data, ref)
 
 
 def test_pad_fill_per_channel_and_errors():
@@ -232,7 +232,7 @@ def test_center_crop_matches_torchvision(size):
     img = _img(rng, 7, 8, 3)
     assert np.array_equal(MT.CenterCrop(size)(img), np.asarray(T.CenterCrop(size)(_pil(img))))
     x = rng.standard_normal((3, 7, 8)).astype(np.float32)
-    assert np.array_equal(MT.CenterCrop(size)(Tensor._wrap(x)).data, T.CenterCrop(size)(torch.from_numpy(x)).numpy())
+    assert np.array_equal(MT.CenterCrop(size)(Tensor._wrap(x))._data, T.CenterCrop(size)(torch.from_numpy(x)).numpy())
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -259,7 +259,7 @@ def test_random_crop_geometry_equals_torchvision_given_the_same_corner(kwargs, m
         mt.manual_seed(seed)
         out_t = ours(Tensor._wrap(x))
         drawn.append((top, left, *ours.size))
-        assert np.array_equal(out_t.data, T.RandomCrop(**kwargs)(torch.from_numpy(x)).numpy())
+        assert np.array_equal(out_t._data, T.RandomCrop(**kwargs)(torch.from_numpy(x)).numpy())
 
 
 def test_random_crop_is_seeded_uniform_and_checks_size():
@@ -287,7 +287,7 @@ def test_random_horizontal_flip_branches_match_torchvision(p):
     x = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
     assert np.array_equal(MT.RandomHorizontalFlip(p)(img), np.asarray(T.RandomHorizontalFlip(p)(_pil(img))))
     ref = T.RandomHorizontalFlip(p)(torch.from_numpy(x)).numpy()
-    assert np.array_equal(MT.RandomHorizontalFlip(p)(Tensor._wrap(x)).data, ref)
+    assert np.array_equal(MT.RandomHorizontalFlip(p)(Tensor._wrap(x))._data, ref)
 
 
 def test_random_flip_and_grayscale_draw_from_the_global_generator():
@@ -310,13 +310,13 @@ def test_random_grayscale_branches_match_torchvision(p):
     assert np.array_equal(MT.RandomGrayscale(p)(gray), np.asarray(T.RandomGrayscale(p)(_pil(gray))))
     for x in (rng.random((2, 3, 6, 5)).astype(np.float32), img.transpose(2, 0, 1).copy()):
         ref = T.RandomGrayscale(p)(torch.from_numpy(x)).numpy()
-        assert np.array_equal(MT.RandomGrayscale(p)(Tensor._wrap(x)).data, ref)
+        assert np.array_equal(MT.RandomGrayscale(p)(Tensor._wrap(x))._data, ref)
 
 
 def test_lambda_and_compose():
     pipeline = MT.Compose([MT.Lambda(lambda a: a[::2]), MT.ToTensor()])
     img = _img(np.random.default_rng(13), 6, 4, None)
-    assert np.array_equal(pipeline(img).data, T.Compose([T.Lambda(lambda a: a[::2]), T.ToTensor()])(img).numpy())
+    assert np.array_equal(pipeline(img)._data, T.Compose([T.Lambda(lambda a: a[::2]), T.ToTensor()])(img).numpy())
     assert pipeline.batch is None and MT.Lambda(abs).batch is None
     with pytest.raises(TypeError, match="callable"):
         MT.Lambda(3)
@@ -338,18 +338,18 @@ def test_batch_equals_item_by_item_with_the_same_seed(name):
     pipeline = _pipelines()[name]
     images = np.random.default_rng(14).integers(0, 256, size=(16, 32, 32, 3), dtype=np.uint8)
     mt.manual_seed(5)
-    items = np.stack([pipeline(img).data for img in images])
+    items = np.stack([pipeline(img)._data for img in images])
     mt.manual_seed(5)
     batch = pipeline.batch(images.copy())
-    assert batch.dtype == items.dtype and np.array_equal(batch.data, items)
+    assert batch.dtype == items.dtype and np.array_equal(batch._data, items)
     mt.manual_seed(5)
-    assert np.array_equal(pipeline.batch(images.copy()).data, items)  # and reproducible
+    assert np.array_equal(pipeline.batch(images.copy())._data, items)  # and reproducible
 
 
 def test_batch_of_tensors_equals_item_by_item():
     pipeline = MT.Compose([MT.RandomCrop(6, padding=1), MT.RandomHorizontalFlip(), MT.Normalize((0.5,), (2.0,))])
     x = np.random.default_rng(15).random((9, 1, 7, 7)).astype(np.float32)
     mt.manual_seed(6)
-    items = np.stack([pipeline(Tensor._wrap(img)).data for img in x])
+    items = np.stack([pipeline(Tensor._wrap(img))._data for img in x])
     mt.manual_seed(6)
-    assert np.array_equal(pipeline.batch(Tensor._wrap(x)).data, items)
+    assert np.array_equal(pipeline.batch(Tensor._wrap(x))._data, items)

@@ -23,8 +23,8 @@ OPTIM = "optim/state/"
 
 def _np(x: Any) -> np.ndarray:
     """A NumPy array from our Tensor, a torch tensor, a CuPy or NumPy array."""
-    if hasattr(x, "grad_fn") and hasattr(x, "data"):
-        x = x.data
+    if hasattr(x, "grad_fn") and hasattr(x, "_data"):
+        x = x._data
     if type(x).__module__.startswith("torch"):
         return x.detach().cpu().numpy()
     return backend.move_to(x, "cpu") if not isinstance(x, np.ndarray) else x

@@ -144,7 +144,7 @@ def loss_fn(model: nn.Module) -> Any:
 
 
 def _as_labels(y: Tensor) -> np.ndarray:
-    return backend.move_to(y.data, "cpu")
+    return backend.move_to(y._data, "cpu")
 
 
 @no_grad()

@@ -17,7 +17,7 @@ class Edge:
     __slots__ = ("grad_fn", "requires_grad", "_vc", "shape", "dtype")
 
     def __init__(self, t: Any) -> None:
-        data = t.data
+        data = t._data
         self.grad_fn, self.requires_grad, self._vc, self.shape, self.dtype = (
             t.grad_fn, t.requires_grad, t._vc, data.shape, data.dtype
         )

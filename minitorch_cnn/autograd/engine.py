@@ -52,7 +52,7 @@ def _run_hooks(hooks: list, grad: Any) -> Any:
     for hook in list(hooks):
         out = hook(Tensor._wrap(_as_array(grad)))
         if out is not None:
-            new = out.data if isinstance(out, Tensor) else out
+            new = out._data if isinstance(out, Tensor) else out
             if new.shape != grad.shape:
                 raise RuntimeError(f"a hook returned a gradient of shape {tuple(new.shape)}, expected "
                                    f"{tuple(grad.shape)}")
@@ -106,7 +106,7 @@ _OWNED_REFS = _owned_refs()
 def _accumulate_leaf(leaf: Tensor, grad: Any) -> None:
     if leaf._hooks:
         grad = _run_hooks(leaf._hooks, grad)
-    dtype = leaf.data.dtype
+    dtype = leaf._data.dtype
     if grad.dtype is not dtype and grad.dtype != dtype:
         grad = grad.astype(dtype)
     if leaf.grad is None:
@@ -124,7 +124,7 @@ def _accumulate_leaf(leaf: Tensor, grad: Any) -> None:
             grad = grad.copy()
         leaf.grad = Tensor._wrap(_as_array(grad))
     else:
-        leaf.grad.data += grad
+        leaf.grad._data += grad
 
 
 def _modified_error(node: Any) -> RuntimeError:
@@ -198,7 +198,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
             for t, ig in zip(inputs, grads):
                 if ig is None or t is None or not t.requires_grad:
                     continue
-                shape, dtype = (t.shape, t.dtype) if type(t) is Edge else (t.data.shape, t.data.dtype)
+                shape, dtype = (t.shape, t.dtype) if type(t) is Edge else (t._data.shape, t._data.dtype)
                 if ig.shape != shape:
                     raise _bad_grad(node, grads, ig)
                 if ig.dtype is not dtype and ig.dtype != dtype:

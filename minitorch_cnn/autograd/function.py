@@ -47,7 +47,7 @@ class Function:
         requires = False
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
             else:
@@ -70,7 +70,7 @@ class Function:
         if base is not None:
             # a view of an input shares its version counter, so in-place writes through either are seen
             for a in args:
-                if isinstance(a, Tensor) and (a.data is base or a.data.base is base):
+                if isinstance(a, Tensor) and (a._data is base or a._data.base is base):
                     result._vc = a._vc
                     break
         if requires:

@@ -23,7 +23,7 @@ class GradcheckError(AssertionError):
 def _outputs(fn: Callable, inputs: Sequence[Any]) -> list[Tensor]:
     out = fn(*inputs)
     outs = list(out) if isinstance(out, (tuple, list)) else [out]
-    return [o for o in outs if isinstance(o, Tensor) and o.data.dtype.kind == "f"]
+    return [o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f"]
 
 
 def gradcheck(
@@ -59,7 +59,7 @@ def gradcheck(
     if not checked:
         raise ValueError("gradcheck: no input requires grad")
     for t in checked:
-        if t.data.dtype != np.float64:
+        if t._data.dtype != np.float64:
             raise ValueError(f"gradcheck: inputs must be float64 for a meaningful check, got {t.dtype}")
     rng = np.random.default_rng(seed)
     for t in checked:
@@ -75,14 +75,14 @@ def gradcheck(
     if total is not None:
         total.backward()
     for t in checked:
-        analytic.append(t.grad.data if t.grad is not None else backend.array_module(t.data).zeros_like(t.data))
+        analytic.append(t.grad._data if t.grad is not None else backend.array_module(t._data).zeros_like(t._data))
 
     def objective() -> float:
         with no_grad():
-            return float(sum(float((o.data * v).sum()) for o, v in zip(_outputs(fn, inputs), vs)))
+            return float(sum(float((o._data * v).sum()) for o, v in zip(_outputs(fn, inputs), vs)))
 
     for k, (t, a) in enumerate(zip(checked, analytic)):
-        data = t.data  # perturbed in place through multi-indices, so non-contiguous inputs work too
+        data = t._data  # perturbed in place through multi-indices, so non-contiguous inputs work too
         a_flat = backend.move_to(a, "cpu").reshape(-1)
         numeric = np.empty(data.size)
         for i in range(data.size):

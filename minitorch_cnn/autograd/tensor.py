@@ -31,15 +31,16 @@ class RemovableHandle:
 class Tensor:
     """A multi-dimensional array with autograd, like ``torch.Tensor``.
 
-    ``data`` is the raw array; ``grad_fn`` the Function that made it (None for leaves).
+    ``_data`` is the raw array (NumPy or CuPy); ``data`` is torch's: a Tensor on the same storage, cut from the
+    graph; ``grad_fn`` the Function that made it (None for leaves).
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         xp = backend.array_module(data)
         if dtype is not None:
             arr = xp.asarray(data, dtype=backend.to_dtype(dtype))
@@ -53,7 +54,7 @@ class Tensor:
             elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
                 arr = arr.astype(np.int64, copy=False)
             backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.grad_fn = None
         self._vc = [0]
@@ -67,7 +68,7 @@ class Tensor:
     def _wrap(cls, arr: Any) -> Tensor:
         """A leaf Tensor around ``arr`` with no checks (the hot path of every op)."""
         t = object.__new__(cls)
-        t.data = arr
+        t._data = arr
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
@@ -90,19 +91,19 @@ class Tensor:
     # ---- what it is -------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or one dimension of it."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> backend.Device:
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
@@ -110,55 +111,76 @@ class Tensor:
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     # ---- leaving the graph ------------------------------------------------------------
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"a Tensor with {self.data.size} elements cannot be converted to a Python number")
-        return self.data.reshape(()).item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to a Python number")
+        return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        return backend.move_to(self.data, "cpu").tolist()
+        return backend.move_to(self._data, "cpu").tolist()
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shares memory on the CPU), as ``torch.Tensor.numpy``."""
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if not isinstance(self.data, np.ndarray):
+        if not isinstance(self._data, np.ndarray):
             raise TypeError("can't convert cuda tensor to numpy: use tensor.cpu() first")
-        return self.data
+        return self._data
+
+    @property
+    def data(self) -> Tensor:
+        """torch's ``.data``: the same storage, cut from the graph, with a version counter of its own.
+
+        Unlike ``detach()``, an in-place write through ``.data`` is not seen by autograd (torch's rule: that is
+        why ``p.data -= lr * p.grad`` inside a hand-written optimizer never trips the saved-tensor check).
+        """
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``t.data = other``: ``t`` now holds ``other``'s storage (torch allows a new shape and dtype too)."""
+        self._data = value._data if isinstance(value, Tensor) else backend.array_module(value).asarray(value)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's view of the data (``np.asarray(t)``, matplotlib's ``imshow(t)``), as torch's CPU tensors."""
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._vc = self._vc
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self.data.dtype}")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self._data.dtype}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables")
         self.requires_grad = bool(requires_grad)
@@ -172,7 +194,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        data = self.data
+        data = self._data
         if gradient is None:
             if data.size != 1:
                 raise RuntimeError(
@@ -181,7 +203,7 @@ class Tensor:
                 )
             g = backend.array_module(data).ones_like(data)
         else:
-            g = gradient.data if isinstance(gradient, Tensor) else gradient
+            g = gradient._data if isinstance(gradient, Tensor) else gradient
             if type(g) is not type(data) or g.dtype != data.dtype:
                 g = backend.array_module(data).asarray(g, dtype=data.dtype)
             if g.shape != data.shape:
@@ -219,7 +241,7 @@ class Tensor:
         def keep(grad: Tensor) -> None:
             t = ref()
             if t is not None:
-                t.grad = Tensor._wrap(grad.data.copy()) if t.grad is None else Tensor._wrap(t.grad.data + grad.data)
+                t.grad = Tensor._wrap(grad._data.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad._data)
 
         keep.retains_grad = True  # Function.register_hook keeps it last
         self.grad_fn.register_hook(keep)
@@ -237,22 +259,22 @@ class Tensor:
     def _set_(self, arr: Any) -> Tensor:
         """Write ``arr`` into this tensor's storage in place and bump its version."""
         self._check_inplace()
-        if not getattr(self.data.flags, "writeable", True):  # CuPy's flags have no writeable
+        if not getattr(self._data.flags, "writeable", True):  # CuPy's flags have no writeable
             raise RuntimeError(
                 f"in-place write into a read-only tensor of shape {tuple(self.shape)} (an expand() view: its "
                 "elements share memory); call .clone() first"
             )
-        self.data[...] = arr
+        self._data[...] = arr
         self._vc[0] += 1
         return self
 
     def __repr__(self) -> str:
         body = np.array2string(
-            backend.move_to(self.data, "cpu"), separator=", ", prefix="tensor(", precision=4
+            backend.move_to(self._data, "cpu"), separator=", ", prefix="tensor(", precision=4
         )
         extra = ""
-        if self.data.dtype not in (backend.get_default_dtype(), np.int64, np.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (backend.get_default_dtype(), np.int64, np.bool_):
+            extra += f", dtype={self._data.dtype}"
         if self.device.type != "cpu":
             extra += f", device='{self.device}'"
         if self.grad_fn is not None:

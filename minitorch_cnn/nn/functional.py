@@ -33,9 +33,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(f"linear: input {tuple(input.shape)} does not fit weight {tuple(weight.shape)}: "
                            f"expected input (*, {weight.shape[1]})")
     # the fused node when dtypes and devices already agree; otherwise the general ops promote or raise clearly
-    same = input.dtype == weight.dtype and type(input.data) is type(weight.data)
+    same = input.dtype == weight.dtype and type(input._data) is type(weight._data)
     if bias is not None:
-        same = same and bias.dtype == input.dtype and type(bias.data) is type(input.data)
+        same = same and bias.dtype == input.dtype and type(bias._data) is type(input._data)
     if input.ndim == 2 and same:
         return _mm.Linear.apply(input, weight, bias)
     out = input @ weight.T

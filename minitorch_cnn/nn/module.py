@@ -62,7 +62,7 @@ def _addindent(s: str, num_spaces: int) -> str:
 def _as_array(value: Any) -> Any:
     """The array inside a state_dict value: our Tensor, a torch tensor (duck-typed), or array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -299,7 +299,7 @@ class Module:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     # ---- hooks -----------------------------------------------------------------------------
     @staticmethod
@@ -325,12 +325,12 @@ class Module:
             module._apply(fn)
         for p in self._parameters.values():
             if p is not None:
-                p.data = fn(p.data)
+                p._data = fn(p._data)
                 if p.grad is not None:
-                    p.grad.data = fn(p.grad.data)
+                    p.grad._data = fn(p.grad._data)
         for b in self._buffers.values():
             if b is not None:
-                b.data = fn(b.data)
+                b._data = fn(b._data)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:

@@ -34,23 +34,23 @@ class Cast(Function):
 
 def cast(t: Tensor, dtype: Any) -> Tensor:
     dtype = backend.to_dtype(dtype)
-    if t.data.dtype == dtype:
+    if t._data.dtype == dtype:
         return t
     return Cast.apply(t, dtype)
 
 
 def to_float(t: Tensor) -> Tensor:
     """``t`` itself if floating, else cast to the default float dtype (torch's rule for true division etc.)."""
-    return t if t.data.dtype.kind == "f" else cast(t, backend.get_default_dtype())
+    return t if t._data.dtype.kind == "f" else cast(t, backend.get_default_dtype())
 
 
 def as_tensor(x: Any, like: Tensor) -> Tensor:
     """``x`` as a Tensor on ``like``'s device (Python numbers and arrays become constants)."""
     if isinstance(x, Tensor):
         return x
-    xp = backend.array_module(like.data)
+    xp = backend.array_module(like._data)
     if isinstance(x, (bool, int, float)):
-        return Tensor._wrap(xp.asarray(x, dtype=scalar_dtype(like.data.dtype, x)))
+        return Tensor._wrap(xp.asarray(x, dtype=scalar_dtype(like._data.dtype, x)))
     if isinstance(x, (list, tuple, np.ndarray, np.generic)) or type(x).__module__.startswith("cupy"):
         arr = backend.move_to(x, like.device)
         backend.to_dtype(arr.dtype)
@@ -82,15 +82,15 @@ def binary_operands(a: Any, b: Any) -> tuple[Any, Any]:
     else:
         swapped = False
     if isinstance(b, Tensor):
-        da, db = a.data.dtype, b.data.dtype
-        if type(a.data) is not type(b.data) and backend.device_of(a.data) != backend.device_of(b.data):
+        da, db = a._data.dtype, b._data.dtype
+        if type(a._data) is not type(b._data) and backend.device_of(a._data) != backend.device_of(b._data):
             raise RuntimeError(
                 f"expected all tensors to be on the same device, but found at least two devices, "
                 f"{a.device} and {b.device}"
             )
         if da is not db and da != db:
             # torch: a 0-d tensor yields to a dimensioned one unless its category (bool < int < float) is higher
-            za, zb = a.data.ndim == 0, b.data.ndim == 0
+            za, zb = a._data.ndim == 0, b._data.ndim == 0
             if zb and not za and _category(db) <= _category(da):
                 target = da
             elif za and not zb and _category(da) <= _category(db):
@@ -99,7 +99,7 @@ def binary_operands(a: Any, b: Any) -> tuple[Any, Any]:
                 target = backend.promote_types(da, db)
             a, b = cast(a, target), cast(b, target)
     elif isinstance(b, (bool, int, float)):
-        da = a.data.dtype
+        da = a._data.dtype
         dt = scalar_dtype(da, b)
         if dt is not da and dt != da:
             a = cast(a, dt)
@@ -133,7 +133,7 @@ def check_same_device(op: str, first: tuple[str, Tensor], *others: tuple[str, Te
     """A clear error naming both devices when any of ``others`` (name, tensor) is not on ``first``'s device."""
     name0, t0 = first
     for name, t in others:
-        if t is not None and type(t.data) is not type(t0.data) and t.device != t0.device:
+        if t is not None and type(t._data) is not type(t0._data) and t.device != t0.device:
             raise RuntimeError(
                 f"{op}: expected all tensors to be on the same device, but {name0} is on {t0.device} and "
                 f"{name} is on {t.device}"

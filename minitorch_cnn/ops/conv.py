@@ -160,7 +160,7 @@ def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and (input.dtype.kind != "f" or t.dtype != input.dtype):
             raise RuntimeError(f"conv2d: input ({input.dtype}) and {name} ({t.dtype}) must share a floating dtype")
-        if t is not None and type(t.data) is not type(input.data):
+        if t is not None and type(t._data) is not type(input._data):
             raise RuntimeError(f"conv2d: input is on {input.device} but {name} is on {t.device}")
 
 

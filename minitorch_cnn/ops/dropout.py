@@ -33,7 +33,7 @@ def _scaled_mask(shape: tuple, p: float, like: Tensor) -> Any:
     """keep ~ Bernoulli(1-p) of ``shape``, times 1/(1-p) in ``like``'s dtype (0 everywhere when p == 1)."""
     keep = backend.generator().random(shape, dtype=np.float32) >= np.float32(p)
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    dtype = like.data.dtype
+    dtype = like._data.dtype
     mask = keep.astype(dtype) * dtype.type(scale)
     return backend.move_to(mask, like.device)
 

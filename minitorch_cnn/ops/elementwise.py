@@ -265,12 +265,12 @@ def mul(a: Any, b: Any) -> Tensor:
 
 def div(a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b)
-    if isinstance(a, Tensor) and a.data.dtype.kind != "f":
+    if isinstance(a, Tensor) and a._data.dtype.kind != "f":
         a = to_float(a)
-        b = cast(b, a.data.dtype) if isinstance(b, Tensor) else a.data.dtype.type(b)
-    elif isinstance(b, Tensor) and b.data.dtype.kind != "f":
+        b = cast(b, a._data.dtype) if isinstance(b, Tensor) else a._data.dtype.type(b)
+    elif isinstance(b, Tensor) and b._data.dtype.kind != "f":
         b = to_float(b)
-        a = cast(a, b.data.dtype) if isinstance(a, Tensor) else b.data.dtype.type(a)
+        a = cast(a, b._data.dtype) if isinstance(a, Tensor) else b._data.dtype.type(a)
     return Div.apply(a, b)
 
 
@@ -330,7 +330,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     b = b if isinstance(b, Tensor) else as_tensor(b, a)
     if isinstance(condition, Tensor):
         check_same_device("where", ("input", like), ("condition", condition))
-    cond = condition.data if isinstance(condition, Tensor) else backend.move_to(condition, like.device)
+    cond = condition._data if isinstance(condition, Tensor) else backend.move_to(condition, like.device)
     return Where.apply(cond.astype(bool, copy=False), a, b)
 
 
@@ -347,8 +347,8 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 def _compare(name: str):
     def op(a: Any, b: Any) -> Tensor:
         a, b = binary_operands(a, b)
-        x = a.data if isinstance(a, Tensor) else a
-        y = b.data if isinstance(b, Tensor) else b
+        x = a._data if isinstance(a, Tensor) else a
+        y = b._data if isinstance(b, Tensor) else b
         try:
             return Tensor._wrap(backend.array_module(x).asarray(getattr(x, name)(y)))
         except ValueError as exc:

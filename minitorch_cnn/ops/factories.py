@@ -32,14 +32,14 @@ def _float(dtype: Any) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor from data (a copy, as torch.tensor); float lists get the default dtype."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d.item() if isinstance(d, Tensor) else d for d in data]
     xp = backend.array_module(data)
     t = Tensor(xp.array(data, copy=True), dtype=dtype)
-    if not isinstance(data, (np.ndarray, np.generic)) and xp is np and dtype is None and t.data.dtype.kind == "f":
-        t.data = t.data.astype(backend.get_default_dtype(), copy=False)
-    return _finish(t.data, device, requires_grad)
+    if not isinstance(data, (np.ndarray, np.generic)) and xp is np and dtype is None and t._data.dtype.kind == "f":
+        t._data = t._data.astype(backend.get_default_dtype(), copy=False)
+    return _finish(t._data, device, requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -35,9 +35,9 @@ class GetItem(Function):
 
 def _raw_index(i: Any, x: Tensor) -> Any:
     if isinstance(i, Tensor):
-        if type(i.data) is not type(x.data) and i.device != x.device:
+        if type(i._data) is not type(x._data) and i.device != x.device:
             raise RuntimeError(f"indices are on {i.device} but the indexed tensor is on {x.device}")
-        return i.data
+        return i._data
     if isinstance(i, (list, np.ndarray)):
         return backend.move_to(np.asarray(i), x.device)
     return i
@@ -79,16 +79,16 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         index = (index,)
     index = tuple(_raw_index(i, x) for i in index)
     x._check_inplace()
-    x.data[index] = value.data if isinstance(value, Tensor) else value
+    x._data[index] = value._data if isinstance(value, Tensor) else value
     x._version += 1
 
 
 def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
     """int64 (..., num_classes) with a 1 at each label, as torch.nn.functional.one_hot."""
-    if x.data.dtype.kind not in "iu":
+    if x._data.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {x.dtype}")
-    xp = backend.array_module(x.data)
-    labels = x.data
+    xp = backend.array_module(x._data)
+    labels = x._data
     if num_classes == -1 and labels.size == 0:
         raise RuntimeError("one_hot: can not infer the number of classes from an empty tensor; pass num_classes")
     if labels.size and int(labels.min()) < 0:

@@ -200,7 +200,7 @@ def _check_index_target(op: str, input: Tensor, target: Tensor, c: int, ignore_i
     if target.shape[1:] != input.shape[2:]:
         raise RuntimeError(f"{op}: expected target size {tuple(input.shape[:1] + input.shape[2:])}, "
                            f"got {tuple(target.shape)}")
-    t = target.data
+    t = target._data
     bad = ((t < 0) | (t >= c)) & (t != ignore_index)
     if bool(bad.any()):
         label = int(t[bad].reshape(-1)[0])
@@ -244,12 +244,12 @@ def cross_entropy(
         raise RuntimeError(f"cross_entropy: class-probability target must have the input's shape "
                            f"{tuple(input.shape)}, got {tuple(target.shape)}")
     x, t, unbatched = _batched(input, target, probs)
-    w = None if weight is None else weight.data
+    w = None if weight is None else weight._data
     if probs:
         out = CrossEntropyProb.apply(x, t, w, float(label_smoothing), reduction)
     else:
         _check_index_target("cross_entropy", x, t, c, ignore_index)
-        out = CrossEntropyIndex.apply(x, t.data, w, ignore_index, float(label_smoothing), reduction)
+        out = CrossEntropyIndex.apply(x, t._data, w, ignore_index, float(label_smoothing), reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 
@@ -268,7 +268,7 @@ def nll_loss(
     c = _check_input("nll_loss", input, weight)
     x, t, unbatched = _batched(input, target, False)
     _check_index_target("nll_loss", x, t, c, ignore_index)
-    out = NllLoss.apply(x, t.data, None if weight is None else weight.data, ignore_index, reduction)
+    out = NllLoss.apply(x, t._data, None if weight is None else weight._data, ignore_index, reduction)
     return out.reshape(()) if unbatched and reduction == "none" else out
 
 

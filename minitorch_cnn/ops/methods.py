@@ -53,7 +53,7 @@ def _inplace(fn: Any) -> Any:
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        result = fn(self.detach(), *args, **kwargs).data
+        result = fn(self.detach(), *args, **kwargs)._data
         return self._set_(result)
 
     method.__name__ = fn.__name__ + "_"
@@ -65,11 +65,11 @@ def _zero_(self: Tensor) -> Tensor:
 
 
 def _fill_(self: Tensor, value: Any) -> Tensor:
-    return self._set_(value.data if isinstance(value, Tensor) else value)
+    return self._set_(value._data if isinstance(value, Tensor) else value)
 
 
 def _copy_(self: Tensor, src: Any) -> Tensor:
-    data = src.data if isinstance(src, Tensor) else src
+    data = src._data if isinstance(src, Tensor) else src
     return self._set_(backend.move_to(data, self.device))
 
 
@@ -84,11 +84,11 @@ def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 
 def _addcmul_(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return self._set_(self.data + value * t1.data * t2.data)
+    return self._set_(self._data + value * t1._data * t2._data)
 
 
 def _addcdiv_(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return self._set_(self.data + value * t1.data / t2.data)
+    return self._set_(self._data + value * t1._data / t2._data)
 
 
 def _reflect(fn: Any) -> Any:

@@ -93,8 +93,8 @@ def batch_norm(
             raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
         if running_mean is None:
             raise RuntimeError("batch_norm: running_mean and running_var are required when training=False")
-    rm = None if running_mean is None else running_mean.data
-    rv = None if running_var is None else running_var.data
+    rm = None if running_mean is None else running_mean._data
+    rv = None if running_var is None else running_var._data
     out = BatchNorm.apply(input, weight, bias, rm, rv, bool(training), momentum, float(eps))
     if training and running_mean is not None:
         running_mean._version += 1

@@ -193,7 +193,7 @@ def max_pool2d(
     x = _batched(input, "max_pool2d")
     k, s, p, d, out = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     _check_windows_see_input(x, k, s, p, d, out)
-    y, idx = kernels.get("max_pool2d_forward", x.data)(x.data, k, s, p, d, out)
+    y, idx = kernels.get("max_pool2d_forward", x._data)(x._data, k, s, p, d, out)
     unique = all(ss >= dd * (kk - 1) + 1 for ss, dd, kk in zip(s, d, k))  # disjoint windows
     return _with_indices(MaxPool2d.apply(x, y, idx, unique), idx, input, return_indices)
 
@@ -244,6 +244,6 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     x = _batched(input, "adaptive_max_pool2d")
     out = _adaptive_size(x, output_size, "adaptive_max_pool2d")
     bounds = [_adaptive_bounds(n, o) for n, o in zip(x.shape[-2:], out)]
-    y, idx = kernels.get("adaptive_max_pool2d_forward", x.data)(x.data, *bounds)
+    y, idx = kernels.get("adaptive_max_pool2d_forward", x._data)(x._data, *bounds)
     unique = all(n % o == 0 for n, o in zip(x.shape[-2:], out))  # the windows tile the input
     return _with_indices(MaxPool2d.apply(x, y, idx, unique), idx, input, return_indices)

@@ -145,7 +145,7 @@ def _correction(unbiased: bool | None, correction: float | None) -> float:
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
     from ._util import cast
 
-    if x.data.dtype.kind in "bu" or (x.data.dtype.kind == "i" and x.data.dtype.itemsize < 8):
+    if x._data.dtype.kind in "bu" or (x._data.dtype.kind == "i" and x._data.dtype.itemsize < 8):
         x = cast(x, "int64")
     if dtype is not None:
         x = cast(x, dtype)
@@ -153,7 +153,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}")
     return Mean.apply(x, _axes(dim, x.ndim), keepdim)
 
@@ -168,13 +168,13 @@ def _max_min(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     if not isinstance(dim, int):
         raise TypeError(f"max()/min(): dim must be an int, got {dim!r}")
     d = _axes(dim, x.ndim)
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x._data)
     if x.ndim == 0:
         return namedtuple_values_indices(Clone.apply(x), Tensor._wrap(xp.zeros((), dtype="int64")))
     node_dim = d[0]
     if x.shape[node_dim] == 0:
         raise IndexError(f"max()/min(): cannot reduce over the empty dim {dim} of shape {tuple(x.shape)}")
-    idx = xp.expand_dims(xp.argmax(x.data, axis=node_dim) if is_max else xp.argmin(x.data, axis=node_dim), node_dim)
+    idx = xp.expand_dims(xp.argmax(x._data, axis=node_dim) if is_max else xp.argmin(x._data, axis=node_dim), node_dim)
     values = MaxDim.apply(x, idx, node_dim, keepdim)
     indices = idx if keepdim else idx.squeeze(node_dim)
     return namedtuple_values_indices(values, Tensor._wrap(indices.astype("int64", copy=False)))
@@ -207,13 +207,13 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Tensor:
     """int64 index of the first max/min (over the flattened tensor when ``dim`` is None), as torch.argmax."""
-    xp = backend.array_module(x.data)
+    xp = backend.array_module(x._data)
     pick = xp.argmax if is_max else xp.argmin
     name = "argmax" if is_max else "argmin"
     if dim is None:
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise IndexError(f"{name}(): expected a non-empty tensor, got shape {tuple(x.shape)}")
-        idx = xp.asarray(pick(x.data))
+        idx = xp.asarray(pick(x._data))
         if keepdim:
             idx = idx.reshape((1,) * x.ndim)
     elif x.ndim == 0:
@@ -223,7 +223,7 @@ def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Ten
         (d,) = _axes(dim, x.ndim)
         if x.shape[d] == 0:
             raise IndexError(f"{name}(): expected reduction dim {dim} to have non-zero size, shape {tuple(x.shape)}")
-        idx = xp.asarray(pick(x.data, axis=d, keepdims=keepdim))
+        idx = xp.asarray(pick(x._data, axis=d, keepdims=keepdim))
     return Tensor._wrap(idx.astype("int64", copy=False))
 
 

@@ -106,21 +106,21 @@ class Cat(Function):
 
 # ---- public functions --------------------------------------------------------------------
 def reshape(x: Tensor, *shape: Any) -> Tensor:
-    shape = _resolve_shape(_shape_arg(shape), x.data.size, tuple(x.shape))
-    if shape == x.data.shape:
+    shape = _resolve_shape(_shape_arg(shape), x._data.size, tuple(x.shape))
+    if shape == x._data.shape:
         return x
     return Reshape.apply(x, shape)
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
     """As ``reshape``, but like torch refuses when the memory layout can't be viewed."""
-    shape = _resolve_shape(_shape_arg(shape), x.data.size, tuple(x.shape))
-    if not x.data.flags.c_contiguous and x.data.size > 1 and not _viewable(x.data, shape):
+    shape = _resolve_shape(_shape_arg(shape), x._data.size, tuple(x.shape))
+    if not x._data.flags.c_contiguous and x._data.size > 1 and not _viewable(x._data, shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride {tuple(x.shape)}: "
             "use .reshape(...) instead"
         )
-    return Reshape.apply(x, shape) if shape != x.data.shape else x
+    return Reshape.apply(x, shape) if shape != x._data.shape else x
 
 
 def _viewable(arr: Any, shape: tuple) -> bool:
@@ -209,7 +209,7 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
 
 
 def contiguous(x: Tensor) -> Tensor:
-    return x if x.data.flags.c_contiguous else Contiguous.apply(x)
+    return x if x._data.flags.c_contiguous else Contiguous.apply(x)
 
 
 def cat(tensors: Any, dim: int = 0) -> Tensor:
@@ -221,7 +221,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated; use stack")
     d = _wrap_dim(dim, ref.ndim, "cat")
     for i, t_ in enumerate(tensors):
-        if type(t_.data) is not type(ref.data) and t_.device != ref.device:
+        if type(t_._data) is not type(ref._data) and t_.device != ref.device:
             raise RuntimeError(f"cat: tensor {i} is on {t_.device} but tensor 0 is on {ref.device}")
         if t_.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t_.shape, ref.shape)) if j != d):
             raise RuntimeError(
@@ -230,9 +230,9 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             )
     from ._util import cast
 
-    dt = ref.data.dtype
+    dt = ref._data.dtype
     for t_ in tensors[1:]:
-        dt = backend.promote_types(dt, t_.data.dtype)
+        dt = backend.promote_types(dt, t_._data.dtype)
     return Cat.apply(*[cast(t_, dt) for t_ in tensors], dim=d)
 
 

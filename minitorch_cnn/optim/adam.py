@@ -68,12 +68,12 @@ class Adam(Optimizer):
         """Zero moments on the parameter's device and dtype; ``step`` is a CPU scalar, as in torch."""
         state = self.state[p]
         if not state:
-            xp = backend.array_module(p.data)
+            xp = backend.array_module(p._data)
             state["step"] = Tensor._wrap(np.zeros((), dtype=_step_dtype()))
-            state["exp_avg"] = Tensor._wrap(xp.zeros_like(p.data))
-            state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p.data))
+            state["exp_avg"] = Tensor._wrap(xp.zeros_like(p._data))
+            state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p._data))
             if amsgrad:
-                state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p.data))
+                state["max_exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p._data))
         return state
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -84,17 +84,17 @@ class Adam(Optimizer):
             weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
             for p in self._with_grad(group):
                 state = self._init_state(p, amsgrad)
-                xp = backend.array_module(p.data)
-                grad = -p.grad.data if group["maximize"] else p.grad.data
-                state["step"].data += 1
-                step = float(state["step"].data)
+                xp = backend.array_module(p._data)
+                grad = -p.grad._data if group["maximize"] else p.grad._data
+                state["step"]._data += 1
+                step = float(state["step"]._data)
                 if weight_decay != 0:
                     if group["decoupled_weight_decay"]:
-                        p.data *= 1 - lr * weight_decay
+                        p._data *= 1 - lr * weight_decay
                     else:
-                        grad = grad + weight_decay * p.data
+                        grad = grad + weight_decay * p._data
 
-                exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 _lerp_(exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad
@@ -104,13 +104,13 @@ class Adam(Optimizer):
                 step_size = lr / bias_correction1
                 bias_correction2_sqrt = bias_correction2**0.5
                 if amsgrad:
-                    max_sq = state["max_exp_avg_sq"].data
+                    max_sq = state["max_exp_avg_sq"]._data
                     xp.maximum(max_sq, exp_avg_sq, out=max_sq)
                     denom = xp.sqrt(max_sq)
                 else:
                     denom = xp.sqrt(exp_avg_sq)
                 denom /= bias_correction2_sqrt
                 denom += eps
-                p.data += -step_size * exp_avg / denom
+                p._data += -step_size * exp_avg / denom
                 p._version += 1
         return loss

@@ -1,6 +1,6 @@
 """``Optimizer``: the parameter-group and state bookkeeping every optimizer shares, as ``torch.optim.Optimizer``.
 
-Subclasses implement ``step``; the update math runs on the raw arrays (``p.data``, ``p.grad.data``) with the
+Subclasses implement ``step``; the update math runs on the raw arrays (``p._data``, ``p.grad._data``) with the
 parameter's own array module, so one implementation serves NumPy and CuPy.
 """
 
@@ -29,7 +29,7 @@ def _step_dtype() -> np.dtype:
 def _copy_value(value: Any) -> Any:
     """A deep copy in which Tensors get fresh arrays on the same device."""
     if isinstance(value, Tensor):
-        return Tensor._wrap(value.data.copy())
+        return Tensor._wrap(value._data.copy())
     if isinstance(value, dict):
         return {k: _copy_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -55,7 +55,7 @@ def _cast_to_param(param: Tensor, value: Any, key: Any = None) -> Any:
         return type(value)(_cast_to_param(param, v) for v in value)
     if not _is_array_like(value):
         return copy.deepcopy(value)
-    arr = value.data if isinstance(value, Tensor) else value
+    arr = value._data if isinstance(value, Tensor) else value
     if not hasattr(arr, "__cuda_array_interface__"):
         arr = np.asarray(arr)
     if key == "step":
@@ -168,7 +168,7 @@ class Optimizer:
                 else:
                     grad.grad_fn = None
                     grad.requires_grad = False
-                    grad.data.fill(0)
+                    grad._data.fill(0)
                     grad._version += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

@@ -52,19 +52,19 @@ class SGD(Optimizer):
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov = group["weight_decay"], group["nesterov"]
             for p in self._with_grad(group):
-                grad = -p.grad.data if group["maximize"] else p.grad.data
+                grad = -p.grad._data if group["maximize"] else p.grad._data
                 if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
+                    grad = grad + weight_decay * p._data
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
                         buf = state["momentum_buffer"] = Tensor._wrap(grad.copy())
                     else:
-                        buf.data *= momentum
+                        buf._data *= momentum
                         # torch scales by (1 - dampening) even when it is 1; skipping that exact no-op saves a copy
-                        buf.data += grad if dampening == 0 else (1 - dampening) * grad
-                    grad = grad + momentum * buf.data if nesterov else buf.data
-                p.data -= lr * grad
+                        buf._data += grad if dampening == 0 else (1 - dampening) * grad
+                    grad = grad + momentum * buf._data if nesterov else buf._data
+                p._data -= lr * grad
                 p._version += 1
         return loss

@@ -54,7 +54,7 @@ def get_dimensions(img: np.ndarray | Tensor) -> list[int]:
 
 def _raw(img: np.ndarray | Tensor) -> tuple[Any, int]:
     """(array, height axis) of one image."""
-    return (img.data, img.ndim - 2) if isinstance(img, Tensor) else (img, 0)
+    return (img._data, img.ndim - 2) if isinstance(img, Tensor) else (img, 0)
 
 
 def _like(img: np.ndarray | Tensor, arr: Any) -> np.ndarray | Tensor:
@@ -99,7 +99,7 @@ def normalize_params(tensor: Tensor, mean: Sequence[float], std: Sequence[float]
         raise TypeError(f"Normalize: input tensor should be a float tensor, got {tensor.dtype}")
     if tensor.ndim < 3:
         raise ValueError(f"Normalize: expected a tensor image of size (..., C, H, W), got {tuple(tensor.shape)}")
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     m = xp.asarray(mean, dtype=tensor.dtype)
     s = xp.asarray(std, dtype=tensor.dtype)
     if bool((s == 0).any()):
@@ -120,14 +120,14 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float], inpla
 
 
 def _normalize(tensor: Tensor, m: Any, s: Any, inplace: bool) -> Tensor:
-    xp = backend.array_module(tensor.data)
+    xp = backend.array_module(tensor._data)
     if inplace:
         tensor._check_inplace()
-        xp.subtract(tensor.data, m, out=tensor.data)
-        xp.divide(tensor.data, s, out=tensor.data)
+        xp.subtract(tensor._data, m, out=tensor._data)
+        xp.divide(tensor._data, s, out=tensor._data)
         tensor._version += 1
         return tensor
-    out = xp.subtract(tensor.data, m)
+    out = xp.subtract(tensor._data, m)
     xp.divide(out, s, out=out)
     return Tensor._wrap(out)
 
@@ -288,7 +288,7 @@ def rgb_to_grayscale(img: np.ndarray | Tensor, num_output_channels: int = 1) -> 
     if isinstance(img, Tensor):
         if img.ndim < 3:
             raise ValueError(f"rgb_to_grayscale: a Tensor image must be (..., C, H, W), got {tuple(img.shape)}")
-        return Tensor._wrap(grayscale_raw(img.data, channels_last=False, num_output_channels=num_output_channels))
+        return Tensor._wrap(grayscale_raw(img._data, channels_last=False, num_output_channels=num_output_channels))
     if channels == 3 and img.dtype != np.uint8:
         raise TypeError(f"rgb_to_grayscale: an (H, W, 3) array image must be uint8, got {img.dtype}")
     arr = img if img.ndim == 3 else img[:, :, None]
@@ -437,7 +437,7 @@ def resize(
     if (oh, ow) == (h, w):
         return img
     if isinstance(img, Tensor):
-        return Tensor._wrap(resize_tensor_raw(img.data, oh, ow, bool(antialias)))
+        return Tensor._wrap(resize_tensor_raw(img._data, oh, ow, bool(antialias)))
     if img.dtype != np.uint8:
         raise TypeError(f"Resize: an array image must be uint8 (the PIL stand-in), got {img.dtype}")
     return resize_pil_raw(img, 0, oh, ow)

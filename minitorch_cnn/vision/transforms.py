@@ -43,7 +43,7 @@ def _batch_dims(batch: Any) -> Dims:
 
 def _batch_hax(batch: Any) -> tuple[Any, int]:
     """(raw array, height axis) of a batch."""
-    return (batch.data, 2) if isinstance(batch, Tensor) else (batch, 1)
+    return (batch._data, 2) if isinstance(batch, Tensor) else (batch, 1)
 
 
 class Transform:
@@ -202,8 +202,8 @@ class Resize(Transform):
             return batch
         # image by image: each one's passes stay in cache (a whole batch at 227x227 would not)
         if isinstance(batch, Tensor):
-            xp = backend.array_module(batch.data)
-            return Tensor._wrap(xp.stack([F.resize_tensor_raw(x, oh, ow, bool(self.antialias)) for x in batch.data]))
+            xp = backend.array_module(batch._data)
+            return Tensor._wrap(xp.stack([F.resize_tensor_raw(x, oh, ow, bool(self.antialias)) for x in batch._data]))
         if batch.dtype != np.uint8:
             raise TypeError(f"Resize: an array batch must be uint8 (the PIL stand-in), got {batch.dtype}")
         return np.stack([F.resize_pil_raw(img, 0, oh, ow) for img in batch])

@@ -35,7 +35,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([b.data for b in batch], "tensor")
+        return _stack([b._data for b in batch], "tensor")
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SUOV":
             raise TypeError(f"default_collate: numpy arrays of dtype {elem.dtype} cannot become tensors")

@@ -49,14 +49,14 @@ class TensorDataset(Dataset):
         self.tensors = tensors
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor._wrap(t.data[index]) for t in self.tensors)
+        return tuple(Tensor._wrap(t._data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
     def get_batch(self, indices: np.ndarray) -> list[Tensor]:
         # default_collate turns a tuple sample into a list of stacked fields
-        return [Tensor._wrap(t.data[backend.move_to(indices, t.device)]) for t in self.tensors]
+        return [Tensor._wrap(t._data[backend.move_to(indices, t.device)]) for t in self.tensors]
 
 
 class Subset(Dataset):

@@ -68,7 +68,7 @@ def read_idx(path: str) -> np.ndarray:
 
 
 def _raw(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 class MNIST(Dataset):
