@@ -67,13 +67,14 @@ def assert_f32_close(ours: Any, truth: Any, *, torch32: Any = None, cond: Any = 
     fin = np.isfinite(t)
     assert np.array_equal(np.where(fin, 0.0, a), np.where(fin, 0.0, t), equal_nan=True) and np.isfinite(a[fin]).all(), \
         f"{what}: non-finite values differ from the truth: ours {a[~(np.isfinite(a) & fin)]}, truth {t[~fin]}"
-    err = np.abs(a - t)[fin]
+    err = np.abs(a[fin] - t[fin])
     scale = np.abs(t) if cond is None else np.broadcast_to(np.abs(to_np(cond).astype(np.float64)), t.shape)
     condition = float(np.max(scale[fin], initial=0.0))
     bound = rtol * condition
     torch_err = 0.0
     if torch32 is not None:
-        torch_err = float(np.max(np.abs(to_np(torch32).astype(np.float64) - t)[fin], initial=0.0))
+        t32 = np.broadcast_to(to_np(torch32).astype(np.float64), t.shape)
+        torch_err = float(np.max(np.abs(t32[fin] - t[fin]), initial=0.0))
         bound = max(bound, torch_factor * torch_err)
     worst = float(np.max(err, initial=0.0))
     assert worst <= bound, (f"{what}: float32 error {worst:.3g} against the float64 truth > bound {bound:.3g} "
