@@ -153,7 +153,7 @@ def chunks_both(dtype, geo, groups, o_per_group, step, bias, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(geo=geometries(pool=False), groups=st.integers(1, 3), o_per_group=st.integers(1, 3), step=st.integers(1, 3),
        bias=st.booleans(), seed=st.integers(0, 2**16), tiles=st.booleans())
 def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, step, bias, seed, tiles):
