@@ -27,8 +27,17 @@ def pytest_configure(config):
     torch.set_num_threads(1)
 
 
-def pytest_report_header(config):
+def _profile_line() -> str:
     s = settings.default
     how = "derandomized: the same examples every run" if s.derandomize else "random seeds"
     return (f"hypothesis profile {settings.get_current_profile_name()!r} ({how}, max_examples {s.max_examples}); "
             "fresh seeds and more examples: HYPOTHESIS_PROFILE=dev [--hypothesis-seed=N]")
+
+
+def pytest_report_header(config):
+    return _profile_line()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The profile again at the end: the header is not shown under -q (this project's addopts)."""
+    terminalreporter.write_line(_profile_line())
