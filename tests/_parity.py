@@ -54,11 +54,11 @@ def assert_f32_close(ours: Any, truth: Any, *, torch32: Any = None, cond: Any = 
     upcast, so that it differs from ``ours`` by float32's rounding of the computation only. The bound is scaled by
     the condition of the computation, never by a result that may cancel: ``cond`` is the magnitude of the terms that
     were summed (for a reduction, the same reduction of their absolute values; a scalar or an array broadcastable to
-    the result), defaulting to ``|truth|`` for computations that do not cancel. Errors and bounds are max-norms over
-    the array (the project's relative error): ``max|ours - truth| <= rtol * max(cond)``. When ``torch32`` (torch's
-    float32 result) is given, an error up to ``torch_factor`` times torch's own float32 error also passes: we are held
-    to torch, not to a tolerance torch itself misses. Failing means: worse than both. Non-finite values (inf, -inf,
-    NaN) must sit where the truth has them, with the same value.
+    the result), and each element must hold ``|ours - truth| <= rtol * cond`` at its own condition. Without ``cond``
+    (computations that do not cancel) the bound is the project's relative error: ``max|ours - truth| <= rtol *
+    max|truth|``. When ``torch32`` (torch's float32 result) is given, an error up to ``torch_factor`` times torch's
+    own (largest) float32 error also passes: we are held to torch, not to a tolerance torch itself misses. Failing
+    means: worse than both. Non-finite values (inf, -inf, NaN) must sit where the truth has them, with the same value.
     """
     a, t = to_np(ours).astype(np.float64), to_np(truth).astype(np.float64)
     assert a.shape == t.shape, f"{what}: shape mismatch: ours {a.shape}, truth {t.shape}"
@@ -68,17 +68,21 @@ def assert_f32_close(ours: Any, truth: Any, *, torch32: Any = None, cond: Any = 
     assert np.array_equal(np.where(fin, 0.0, a), np.where(fin, 0.0, t), equal_nan=True) and np.isfinite(a[fin]).all(), \
         f"{what}: non-finite values differ from the truth: ours {a[~(np.isfinite(a) & fin)]}, truth {t[~fin]}"
     err = np.abs(a[fin] - t[fin])
-    scale = np.abs(t) if cond is None else np.broadcast_to(np.abs(to_np(cond).astype(np.float64)), t.shape)
-    condition = float(np.max(scale[fin], initial=0.0))
-    bound = rtol * condition
+    if cond is None:
+        scale = np.full(err.shape, float(np.max(np.abs(t[fin]), initial=0.0)))
+    else:
+        scale = np.broadcast_to(np.abs(to_np(cond).astype(np.float64)), t.shape)[fin]
     torch_err = 0.0
     if torch32 is not None:
         t32 = np.broadcast_to(to_np(torch32).astype(np.float64), t.shape)
         torch_err = float(np.max(np.abs(t32[fin] - t[fin]), initial=0.0))
-        bound = max(bound, torch_factor * torch_err)
-    worst = float(np.max(err, initial=0.0))
-    assert worst <= bound, (f"{what}: float32 error {worst:.3g} against the float64 truth > bound {bound:.3g} "
-                            f"(rtol {rtol:g} x condition {condition:.3g}; torch's own float32 error {torch_err:.3g})")
+    bounds = np.maximum(rtol * scale, torch_factor * torch_err)
+    excess = err - bounds
+    if excess.size and excess.max() > 0:
+        i = int(np.argmax(excess))
+        raise AssertionError(f"{what}: float32 error {err[i]:.3g} against the float64 truth > bound {bounds[i]:.3g} "
+                             f"(rtol {rtol:g} x condition {scale[i]:.3g}; torch's own float32 error {torch_err:.3g}); "
+                             f"{int((excess > 0).sum())} of {err.size} elements past their bound")
 
 
 def assert_parity(ours: Any, truth: Any, dtype: Any, *, torch32: Any = None, cond: Any = None, what: str = "") -> None:
