@@ -87,7 +87,8 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
-from .summary import summary
+from .serialization import load, save
+from .study.summary import summary
 
 clip = clamp
 float = float32  # noqa: A001 - torch's alias

@@ -33,6 +33,7 @@ from reference import (
     trace_decisions,
 )
 from reference.data import dither, load_cifar10, load_mnist, resize_nearest
+from reference.parity import TOL
 from reference.transfer import forward_backward
 from tests._parity import assert_f32_close, data_root, to_np
 
@@ -48,7 +49,6 @@ CASES = {
     "resnet_small16": ({}, "cifar", 8),
     "resnet18": ({}, "cifar", 2),
 }
-TOL = {np.float64: 1e-9, np.float32: 1e-4}
 CANDIDATE_BATCHES = 8
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 
@@ -177,7 +177,7 @@ def test_one_batch_matches_torch(name: str, dtype: type) -> None:
     """Training mode: output, loss, every gradient and the updated BN statistics agree with the twin."""
     if dtype == np.float64:
         cmp = on_a_well_posed_batch(name, dtype, compared)[0]
-        assert not cmp.failures(TOL[dtype]), f"{name} {np.dtype(dtype)}:\n{cmp}"
+        assert not cmp.failures(TOL[np.dtype(dtype)]), f"{name} {np.dtype(dtype)}:\n{cmp}"
         return
     (ours, torch32), (model, x, y), start = on_a_well_posed_batch(name, dtype, both_arrays)
     exact = get_twin(name, **CASES[name][0]).double()
@@ -186,9 +186,9 @@ def test_one_batch_matches_torch(name: str, dtype: type) -> None:
     assert {k for k in truth if k.startswith("grad/")} <= set(ours)
     largest = max(np.abs(v).max() for k, v in truth.items() if k.startswith("grad/") and k != "grad/input")
     for key, value in ours.items():
-        vanishing = key.startswith("grad/") and np.abs(truth[key]).max() < TOL[dtype] * largest
+        vanishing = key.startswith("grad/") and np.abs(truth[key]).max() < TOL[np.dtype(dtype)] * largest
         assert_f32_close(value, truth[key], torch32=torch32[key], cond=largest if vanishing else None,
-                         rtol=TOL[dtype], what=f"{name} {key}")
+                         rtol=TOL[np.dtype(dtype)], what=f"{name} {key}")
 
 
 @pytest.mark.parametrize("name", ["cifar_cnn", "resnet_small16"])

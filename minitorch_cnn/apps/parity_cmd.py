@@ -1,7 +1,11 @@
 """The study commands of ``minitorch-cnn``: ``parity`` (a model against its torch twin, layer by layer),
 ``graph`` (the autograd graph of one training step) and ``summary`` (the layer table).
 
-``parity`` needs torch (the twin lives in ``reference/``); ``graph`` and ``summary`` need only the framework.
+``graph`` and ``summary`` need only the framework. ``parity`` needs torch and the ``reference`` package (the
+torch twins, the parity report and its tolerances, the real-data readers), an optional import: the framework never
+imports ``reference`` (see its ``__init__``), and this module reaches it only inside ``run_parity`` (and the
+``_batch`` it calls), never at import. It is installed beside the framework with ``pip install -e '.[dev]'``; when
+it or torch is missing, ``parity`` says so and exits with status 2.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-TOL = {"float64": 1e-9, "float32": 1e-4}
 
 
 def add_parsers(sub: Any) -> None:
@@ -60,7 +62,7 @@ def _deterministic_kwargs(factory: Any) -> dict:
 def _batch(shape: tuple[int, ...], n: int, seed: int, data_root: str | None) -> tuple[np.ndarray, np.ndarray, str]:
     """(x, y, description): real images when ``data_root`` holds the dataset matching ``shape``, else N(0, 1)."""
     if data_root is not None:
-        from reference.data import load_cifar10, load_mnist, resize_nearest
+        from reference.data import load_cifar10, load_mnist, resize_nearest  # optional: see the module docstring
 
         root = Path(data_root)
         if shape[0] == 1 and (root / "MNIST" / "raw").is_dir():
@@ -98,7 +100,7 @@ def run_parity(args: argparse.Namespace) -> int:
     ours = models.get_model(args.model, **kwargs)
     x, y, what = _batch(tuple(ours.input_shape), args.batch, args.seed, args.data_root)
     report = parity_report(
-        ours, twin, x, y, dtype=args.dtype, tol=TOL[args.dtype] if args.tol is None else args.tol,
+        ours, twin, x, y, dtype=args.dtype, tol=args.tol,
         train=not args.eval, title=f"minitorch-cnn parity {args.model}: {what}, batch {tuple(x.shape)}, "
         f"{'eval' if args.eval else 'training'} mode",
     )
@@ -141,7 +143,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from ..summary import summary
+    from ..study.summary import summary
 
     model = _build(args.model)
     summary(model, (args.batch, *model.input_shape))

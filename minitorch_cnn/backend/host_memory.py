@@ -3,9 +3,9 @@
 glibc serves a big allocation (over M_MMAP_THRESHOLD: 128 KiB, rising with use to at most 32 MiB) with
 fresh mmap pages, which the kernel maps one fault at a time on first touch, and hands the heap's free
 top back to the OS once it passes M_TRIM_THRESHOLD. A training step allocates and frees the same
-activation-sized arrays every time, so it paid those faults every step: the CIFAR CNN's four ReLUs took
-4.0 ms forward per step, 1.3 ms with the settings below (tensors up to 32 MiB come from the heap, and
-up to 512 MiB of freed heap stays mapped). Bigger scratch buffers are pooled by ``kernels.workspace``.
+activation-sized arrays every time, so it paid those faults every step (what that cost is in
+benchmarks/results/NOTES.md). With the settings below tensors up to 32 MiB come from the heap, and up to
+512 MiB of freed heap stays mapped. Bigger scratch buffers are pooled by ``kernels.workspace``.
 
 This changes malloc for the whole process (torch in the same process profits alike). It is applied on
 import, on glibc only; set ``MINITORCH_MALLOC_TUNING=0`` before importing to leave malloc alone.
