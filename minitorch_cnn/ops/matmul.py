@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import binary_operands, sum_to, unbroadcast
+from ._util import binary_operands, out_arg, sum_to, unbroadcast
 
 
 class MatMul(Function):
@@ -60,8 +60,12 @@ class MatMul(Function):
         return ga, gb
 
 
+@out_arg
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b``; a shape mismatch names both shapes."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
+        # torch promotes elementwise ops but never inside a GEMM
+        raise RuntimeError(f"matmul: expected m1 and m2 to have the same dtype, but got: {a.dtype} != {b.dtype}")
     a, b = binary_operands(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(
@@ -116,3 +120,12 @@ class Linear(Function):
         return gx, gw, gb
 
 
+@out_arg
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p), as torch.bmm (no broadcasting)."""
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 and batch2 must be 3D tensors, got shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)}")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul.__wrapped__(a, b)
