@@ -28,6 +28,11 @@ def _run(fn: Callable, arrays: Sequence, grads: Sequence[bool], lib: str, dtype:
     return out, [t.grad if r else None for t, r in zip(ts, grads)], g
 
 
+def _rounded(a: np.ndarray) -> np.ndarray:
+    """A floating array as float32 holds it, back in float64 (other arrays unchanged)."""
+    return a.astype(np.float32).astype(np.float64) if a.dtype.kind == "f" else a
+
+
 def function_parity(ours: Callable, theirs: Callable, arrays: Sequence, grads: Sequence[bool], what: str = "") -> None:
     """``ours(*mt tensors)`` against ``theirs(*torch tensors)``: outputs and the gradients of the arrays flagged
     in ``grads``, in float64 (1e-10) and float32 (against torch's float64 truth)."""
@@ -36,11 +41,13 @@ def function_parity(ours: Callable, theirs: Callable, arrays: Sequence, grads: S
     assert_close(out64, truth, np.float64, what=f"{what} forward f64")
     out32, g32, _ = _run(ours, arrays, grads, "mt", np.float32, g)
     t32, tg32, _ = _run(theirs, arrays, grads, "torch", np.float32, g)
-    assert_f32_close(out32, truth, torch32=t32, what=f"{what} forward f32")
+    # the float32 runs' truth: the same inputs they get (rounded to float32), in float64
+    truth32, truth32_g, _ = _run(theirs, [_rounded(a) for a in arrays], grads, "torch", np.float64, _rounded(g))
+    assert_f32_close(out32, truth32, torch32=t32, what=f"{what} forward f32")
     for i, r in enumerate(grads):
         if r:
             assert_close(g64[i], truth_g[i], np.float64, what=f"{what} grad {i} f64")
-            assert_f32_close(g32[i], truth_g[i], torch32=tg32[i], what=f"{what} grad {i} f32")
+            assert_f32_close(g32[i], truth32_g[i], torch32=tg32[i], what=f"{what} grad {i} f32")
 
 
 def _layer_run(layer: Callable, lib: str, dtype: type, state: dict, x: np.ndarray, g: np.ndarray | None,
@@ -72,12 +79,15 @@ def layer_parity(layer: Callable, x: np.ndarray, train: bool = True, seed: int =
     oy, ox, op, ob, _ = _layer_run(layer, "mt", np.float64, state, x, g, train)
     y32, x32, p32, b32, _ = _layer_run(layer, "mt", np.float32, state, x, g, train)
     ty32, tx32, tp32, tb32, _ = _layer_run(layer, "torch", np.float32, state, x, g, train)
+    # the float32 runs' truth: their (float32-rounded) state, input and upstream gradient, in float64
+    state32 = {k: v.float().double() if v.is_floating_point() else v for k, v in state.items()}
+    ey, ex, ep, eb, _ = _layer_run(layer, "torch", np.float64, state32, _rounded(x), _rounded(g), train)
     assert set(op) == set(tp) and set(ob) == set(tb), f"{what}: parameter/buffer names differ"
-    for name, a, b, a32, b32_ in [("output", oy, ty, y32, ty32), ("input grad", ox, tx, x32, tx32)] + [
-            (f"grad {k}", op[k], tp[k], p32[k], tp32[k]) for k in tp] + [
-            (f"buffer {k}", ob[k], tb[k], b32[k], tb32[k]) for k in tb if tb[k] is not None]:
+    for name, a, b, a32, b32_, e in [("output", oy, ty, y32, ty32, ey), ("input grad", ox, tx, x32, tx32, ex)] + [
+            (f"grad {k}", op[k], tp[k], p32[k], tp32[k], ep[k]) for k in tp] + [
+            (f"buffer {k}", ob[k], tb[k], b32[k], tb32[k], eb[k]) for k in tb if tb[k] is not None]:
         if b.dtype in (torch.int64,):
             assert int(a.item()) == int(b.item()), f"{what} {name}"
             continue
         assert_close(a, b, np.float64, what=f"{what} {name} f64")
-        assert_f32_close(a32, b, torch32=b32_, what=f"{what} {name} f32")
+        assert_f32_close(a32, e, torch32=b32_, what=f"{what} {name} f32")

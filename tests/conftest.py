@@ -1,13 +1,22 @@
-"""Test-session settings: one BLAS/Numba/torch thread per test process.
+"""Test-session settings: one BLAS/Numba/torch thread per test process; the hypothesis profile.
 
 The suite runs as ``pytest -n 2`` on 2 cores; two workers each running 2 BLAS threads fight over the cores and
 run several times slower. Set before NumPy is imported by any test module.
+
+The hypothesis profile is "ci" (derandomized) unless ``HYPOTHESIS_PROFILE`` names another (``dev``: fresh seeds,
+more examples); ``--hypothesis-profile`` still overrides both. See tests/_profiles.py.
 """
 
 import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+from hypothesis import settings  # noqa: E402
+
+import tests._profiles  # noqa: E402, F401  (registers the profiles)
+
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_configure(config):
@@ -16,3 +25,19 @@ def pytest_configure(config):
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+def _profile_line() -> str:
+    s = settings.default
+    how = "derandomized: the same examples every run" if s.derandomize else "random seeds"
+    return (f"hypothesis profile {settings.get_current_profile_name()!r} ({how}, max_examples {s.max_examples}); "
+            "fresh seeds and more examples: HYPOTHESIS_PROFILE=dev [--hypothesis-seed=N]")
+
+
+def pytest_report_header(config):
+    return _profile_line()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The profile again at the end: the header is not shown under -q (this project's addopts)."""
+    terminalreporter.write_line(_profile_line())

@@ -5,6 +5,7 @@ momentum 0.1 and None (cumulative average); outputs, every gradient and every bu
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -15,19 +16,24 @@ import torch.nn.functional as TF
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _parity import TOL, rel_err  # noqa: E402
+from _parity import assert_close, assert_f32_close, to_np  # noqa: E402
 
 import minitorch_cnn as mt  # noqa: E402
 from minitorch_cnn import nn  # noqa: E402
 from minitorch_cnn.nn import functional as F  # noqa: E402
+from tests._conditions import bn_conditions  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
 
 
-def _assert(errs: dict, dtype) -> None:
-    tol = TOL[np.dtype(dtype)]
-    bad = {k: v for k, v in errs.items() if not v <= tol}
-    assert not bad, f"relative errors above {tol:g}: {bad}"
+def compare(ours: dict, theirs: dict, dtype, truth: dict | None = None, cond: dict | None = None) -> None:
+    """float64: ours against torch's (1e-10); float32: against the float64 truth, bound by ``cond`` or torch's
+    float32 error."""
+    for key, value in ours.items():
+        if dtype == np.float64:
+            assert_close(value, theirs[key], dtype, what=key)
+        else:
+            assert_f32_close(value, truth[key], torch32=theirs[key], cond=cond[key], what=key)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -41,23 +47,23 @@ def test_functional_batch_norm_matches_torch(shape, training, affine, dtype):
     rm, rv = rng.standard_normal(3).astype(dtype), (rng.random(3) + 0.5).astype(dtype)
     g = rng.standard_normal(shape).astype(dtype)
 
-    def make(lib):
+    def run(lib, dt):
         def leaf(a):
-            return None if a is None else lib.tensor(a, requires_grad=True)
+            return None if a is None else lib.tensor(a.astype(dt), requires_grad=True)
 
-        return leaf(x), leaf(w), leaf(b), lib.tensor(rm), lib.tensor(rv)
+        xl, wl, bl, rml, rvl = leaf(x), leaf(w), leaf(b), lib.tensor(rm.astype(dt)), lib.tensor(rv.astype(dt))
+        f = F.batch_norm if lib is mt else TF.batch_norm
+        y = f(xl, rml, rvl, wl, bl, training=training, momentum=0.1, eps=1e-5)
+        y.backward(lib.tensor(g.astype(dt)))
+        out = {"y": y, "dx": xl.grad, "running_mean": rml, "running_var": rvl}
+        if affine:
+            out.update(dw=wl.grad, db=bl.grad)
+        return out
 
-    xm, wm, bm, rmm, rvm = make(mt)
-    xt, wt, bt, rmt, rvt = make(torch)
-    ym = F.batch_norm(xm, rmm, rvm, wm, bm, training=training, momentum=0.1, eps=1e-5)
-    yt = TF.batch_norm(xt, rmt, rvt, wt, bt, training=training, momentum=0.1, eps=1e-5)
-    ym.backward(mt.tensor(g))
-    yt.backward(torch.tensor(g))
-    errs = {"y": rel_err(ym, yt), "dx": rel_err(xm.grad, xt.grad), "running_mean": rel_err(rmm, rmt),
-            "running_var": rel_err(rvm, rvt)}
-    if affine:
-        errs.update(dw=rel_err(wm.grad, wt.grad), db=rel_err(bm.grad, bt.grad))
-    _assert(errs, dtype)
+    truth, cond = None, None
+    if dtype == np.float32:
+        truth, cond = run(torch, np.float64), bn_conditions(x, w, b, rm, rv, g, training, 0.1)
+    compare(run(mt, dtype), run(torch, dtype), dtype, truth, cond)
 
 
 def test_running_var_uses_the_unbiased_variance_in_place():
@@ -82,24 +88,25 @@ def test_module_training_steps_then_eval_match_torch(kind, shape, momentum, dtyp
         theirs.weight.copy_(torch.tensor(rng.random(4) + 0.5))
         theirs.bias.copy_(torch.tensor(rng.standard_normal(4)))
     ours.to(dtype).load_state_dict(theirs.state_dict())
+    exact = copy.deepcopy(theirs).to(torch.float64)  # the float64 truth of the float32 run, from the same state
     for step in range(5):
         training = step < 4
-        ours.train(training)
-        theirs.train(training)
         x = (rng.standard_normal(shape) * (1 + step) + step).astype(dtype)
         g = rng.standard_normal(shape).astype(dtype)
-        xm, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
-        ym, yt = ours(xm), theirs(xt)
-        ym.backward(mt.tensor(g))
-        yt.backward(torch.tensor(g))
-        errs = {"y": rel_err(ym, yt), "dx": rel_err(xm.grad, xt.grad),
-                "dw": rel_err(ours.weight.grad, theirs.weight.grad), "db": rel_err(ours.bias.grad, theirs.bias.grad),
-                "running_mean": rel_err(ours.running_mean, theirs.running_mean),
-                "running_var": rel_err(ours.running_var, theirs.running_var)}
-        _assert(errs, dtype)
+        before = [to_np(t).copy() for t in (ours.running_mean, ours.running_var)]
+        results = []
+        for module, lib in ((ours, mt), (theirs, torch), (exact, torch)):
+            module.train(training)
+            xl = lib.tensor(x.astype(np.float64) if module is exact else x, requires_grad=True)
+            y = module(xl)
+            y.backward(lib.tensor(g.astype(np.float64) if module is exact else g))
+            results.append({"y": y, "dx": xl.grad, "dw": module.weight.grad.clone(), "db": module.bias.grad.clone(),
+                            "running_mean": module.running_mean, "running_var": module.running_var})
+            module.zero_grad()
+        step_momentum = 1 / min(step + 1, 4) if momentum is None else momentum
+        cond = bn_conditions(x, to_np(ours.weight), to_np(ours.bias), *before, g, training, step_momentum)
+        compare(results[0], results[1], dtype, results[2], cond)
         assert ours.num_batches_tracked.item() == theirs.num_batches_tracked.item() == min(step + 1, 4)
-        ours.zero_grad()
-        theirs.zero_grad()
     assert ours.running_mean.dtype == dtype and ours.num_batches_tracked.dtype == np.int64
 
 
@@ -110,14 +117,18 @@ def test_without_running_stats_batch_statistics_are_used_in_eval_too(training):
     theirs.train(training)
     assert ours.running_mean is None and list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
     x = np.random.default_rng(3).standard_normal((2, 3, 4, 4)).astype(np.float32)
-    assert rel_err(ours(mt.tensor(x)), theirs(torch.tensor(x))) <= 1e-5
+    truth, torch32 = theirs.double()(torch.tensor(x).double()), theirs.float()(torch.tensor(x))
+    cond = bn_conditions(x, None, None, np.zeros(3), np.ones(3), x, True, 0.1)["y"]
+    assert_f32_close(ours(mt.tensor(x)), truth, torch32=torch32, cond=cond)
 
 
 def test_affine_false_has_no_parameters_and_matches_torch():
     ours, theirs = nn.BatchNorm1d(3, affine=False), torch.nn.BatchNorm1d(3, affine=False)
     assert list(ours.parameters()) == [] and list(ours.state_dict()) == list(theirs.state_dict())
     x = np.random.default_rng(4).standard_normal((7, 3)).astype(np.float32)
-    assert rel_err(ours(mt.tensor(x)), theirs(torch.tensor(x))) <= 1e-5
+    truth, torch32 = theirs.double()(torch.tensor(x).double()), theirs.float()(torch.tensor(x))
+    cond = bn_conditions(x, None, None, np.zeros(3), np.ones(3), x, True, 0.1)["y"]
+    assert_f32_close(ours(mt.tensor(x)), truth, torch32=torch32, cond=cond)
 
 
 def test_state_dict_keys_and_buffers_are_torchs():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import minitorch_cnn as mt
@@ -14,7 +14,8 @@ from minitorch_cnn import backend
 from minitorch_cnn.autograd import gradcheck
 from minitorch_cnn.kernels import dispatch, threadpool, use_kernels
 from minitorch_cnn.ops.conv import conv2d
-from tests._parity import assert_close
+from tests._parity import assert_close, assert_f32_close
+from tests._profiles import examples
 
 DTYPES = (np.float64, np.float32)
 CPU_KERNELS = dispatch.available("cpu")  # every path is held against torch, not only the one "auto" picks
@@ -28,29 +29,48 @@ def _batch_split(request):
         yield
 
 
+def torch_conv(x, w, b, g, dtype, **kw):
+    """torch's (y, dx, dw, db) in ``dtype`` (db left out without a bias), backward with upstream ``g``."""
+    leaves = [torch.tensor(a, dtype=dtype, requires_grad=True) for a in (x, w, b) if a is not None]
+    y = F.conv2d(*leaves[:2], leaves[2] if b is not None else None, **kw)
+    y.backward(torch.tensor(g, dtype=dtype))
+    return [y] + [t.grad for t in leaves]
+
+
 def run_both(x, w, b, g_seed=0, **kw):
-    """(dtype, kernels, ours, torch), ours and torch being (y, dx, dw, db), for each dtype and each CPU kernel
-    path; backward with the same random upstream gradient."""
+    """(dtype, kernels, ours, reference) for each dtype and each CPU kernel path, ours being (y, dx, dw, db),
+    backward with the same random upstream gradient. The float64 reference is torch's float64; the float32 one
+    is (torch's float32, the float64 truth on the same float32 inputs, the condition): the condition is the same
+    conv and gradients on |x|, |w|, |b| and |g|, i.e. the sum of the magnitudes of every result's terms."""
     results = []
     for dtype in DTYPES:
-        theirs_in = [torch.tensor(a.astype(dtype), requires_grad=True) if a is not None else None for a in (x, w, b)]
-        ty = F.conv2d(*theirs_in, **kw)
+        ins = [a.astype(dtype) if a is not None else None for a in (x, w, b)]
+        ty = F.conv2d(*(torch.tensor(a) if a is not None else None for a in ins), **kw)
         g = np.random.default_rng(g_seed).standard_normal(ty.shape).astype(dtype)
-        ty.backward(torch.tensor(g))
-        theirs = [ty] + [t.grad for t in theirs_in if t is not None]
+        if dtype == np.float64:
+            reference = torch_conv(*ins, g, torch.float64, **kw)
+        else:
+            absolute = [np.abs(a) if a is not None else None for a in ins]
+            reference = (torch_conv(*ins, g, torch.float32, **kw), torch_conv(*ins, g, torch.float64, **kw),
+                         torch_conv(*absolute, np.abs(g), torch.float64, **kw))
         for path in CPU_KERNELS:
-            ours_in = [mt.tensor(a.astype(dtype), requires_grad=True) if a is not None else None for a in (x, w, b)]
+            ours_in = [mt.tensor(a, requires_grad=True) if a is not None else None for a in ins]
             with use_kernels(path):
                 y = conv2d(*ours_in, **kw)
                 y.backward(mt.tensor(g))
-            results.append((dtype, path, [y] + [t.grad for t in ours_in if t is not None], theirs))
+            results.append((dtype, path, [y] + [t.grad for t in ours_in if t is not None], reference))
     return results
 
 
 def check(x, w, b, **kw):
-    for dtype, path, ours, theirs in run_both(x, w, b, **kw):
-        for what, a, t in zip(("y", "dx", "dw", "db"), ours, theirs):
-            assert_close(a, t, dtype, what=f"{what} {np.dtype(dtype).name} {path} kernels {kw}")
+    for dtype, path, ours, reference in run_both(x, w, b, **kw):
+        for i, (what, a) in enumerate(zip(("y", "dx", "dw", "db"), ours)):
+            what = f"{what} {np.dtype(dtype).name} {path} kernels {kw}"
+            if dtype == np.float64:
+                assert_close(a, reference[i], dtype, what=what)
+            else:
+                torch32, truth, cond = (r[i] for r in reference)
+                assert_f32_close(a, truth, torch32=torch32, cond=cond, what=what)
 
 
 @st.composite
@@ -83,8 +103,12 @@ def conv_configs(draw):
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(conv_configs())
+# issue 17: db sums 22 terms of total magnitude 29.9 into -0.0357; torch's float32 db is 1.2e-6 off the float64
+# truth (ours 0), 3e-5 relative to the cancelling result but 4e-8 of the terms' magnitude, which the bound scales with
+@example(dict(shape=(2, 1, 11, 2), wshape=(1, 1, 3, 1), bias=True, seed=0,
+              kw=dict(stride=1, padding="same", dilation=(2, 1), groups=1)))
 def test_conv2d_matches_torch_forward_and_gradients(cfg):
     rng = np.random.default_rng(cfg["seed"])
     x, w = rng.standard_normal(cfg["shape"]), rng.standard_normal(cfg["wshape"])
@@ -124,12 +148,10 @@ def test_conv2d_accepts_unbatched_input():
 
 
 def test_conv2d_float32_on_a_real_sized_layer():
-    """Sums over N·OH·OW = 2048 terms per weight gradient still hold 1e-5 in float32."""
+    """Sums over N·OH·OW = 2048 terms per weight gradient hold 1e-5 of their terms' magnitude in float32."""
     rng = np.random.default_rng(3)
     x, w, b = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((32, 16, 3, 3)) * 0.1, rng.standard_normal(32)
-    for dtype, _, ours, theirs in run_both(x, w, b, padding=1):
-        for what, a, t in zip(("y", "dx", "dw", "db"), ours, theirs):
-            assert_close(a, t, dtype, what=what)
+    check(x, w, b, padding=1)
 
 
 @pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, groups=2, dilation=(2, 1))])

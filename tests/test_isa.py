@@ -91,7 +91,11 @@ def test_conv_forward_and_backward_on_each_isa_match_torch(isa, dtype, shape, O,
     arrays = [rng.standard_normal(shape), rng.standard_normal((O, shape[1], k, k)), rng.standard_normal(O)]
     out = (shape[2] + 2 * p - k + 1, shape[3] + 2 * p - k + 1)
     g = rng.standard_normal((shape[0], O, *out))
-    truth = _conv_step(*[torch.tensor(a, requires_grad=True) for a in arrays], torch.tensor(g), p, TF.conv2d)
+    # the float64 truth on the very inputs the run gets (float32 ones upcast), and its condition: the same conv and
+    # gradients on |x|, |w|, |b| and |g|, the magnitude of every result's terms
+    arrays, g = [a.astype(dtype).astype(np.float64) for a in arrays], g.astype(dtype).astype(np.float64)
+    truth, cond = (_conv_step(*[torch.tensor(f(a), requires_grad=True) for a in arrays], torch.tensor(f(g)), p,
+                              TF.conv2d) for f in (np.asarray, np.abs))
     with use_kernels("numba"):
         ours = _conv_step(*[mt.tensor(a.astype(dtype), requires_grad=True) for a in arrays], mt.tensor(g.astype(dtype)),
                           p, F.conv2d)
@@ -102,8 +106,8 @@ def test_conv_forward_and_backward_on_each_isa_match_torch(isa, dtype, shape, O,
         return
     t32 = _conv_step(*[torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays],
                      torch.tensor(g.astype(dtype)), p, TF.conv2d)
-    for name, a, t, t_32 in zip(names, ours, truth, t32):
-        assert_f32_close(a, t.detach(), torch32=t_32.detach(), what=f"{name} {isa}")
+    for name, a, t, t_32, c in zip(names, ours, truth, t32, cond):
+        assert_f32_close(a, t.detach(), torch32=t_32.detach(), cond=c.detach(), what=f"{name} {isa}")
 
 
 @pytest.mark.skipif(len(ISAS) < 2, reason="this CPU runs one ISA only: there is no second path to compare")

@@ -3,7 +3,9 @@
 Inputs are NumPy arrays handed to both libraries (``mt.from_numpy`` / ``torch.from_numpy``, so
 non-contiguous layouts reach both as they are); the upstream gradient is random. Shapes cover
 broadcasting, size-1, zero-size and 0-d tensors; each case runs in float64 (≤ 1e-10 relative) and
-float32 (≤ 1e-5), contiguous and non-contiguous (Fortran-ordered or strided views).
+float32, contiguous and non-contiguous (Fortran-ordered or strided views). float32 is judged against the float64
+result on the same inputs, the bound scaled by the magnitude of the terms where a result sums several (see
+``Case.cond``) or by torch's own float32 error.
 
 Run as a script (``python tests/test_ops_parity.py``) to print the worst relative error per op.
 """
@@ -18,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from _parity import TOL, rel_err
+from _parity import TOL, assert_f32_close, rel_err
 
 import minitorch_cnn as mt
 from minitorch_cnn.ops import elementwise as ew
@@ -66,6 +68,11 @@ class Case:
     inputs: list
     kwargs: dict = field(default_factory=dict)
     contiguous_only: bool = False  # torch itself refuses the op on a non-contiguous layout (view)
+    # the condition of the float32 results, where they sum several terms (None: the results' own magnitude):
+    # "abs": the op on |inputs| with |g| (sums, means, matmul, cat: linear with coefficients >= 0);
+    # "copy": outputs are copies, gradients the backward of |g| (scatter-adds of the upstream gradient);
+    # "broadcast": an elementwise op whose broadcast inputs' gradients sum |g · ∂out/∂input| over the broadcast
+    cond: str | None = None
 
 
 def _floats(rng: np.random.Generator, shape: tuple, domain: str) -> np.ndarray:
@@ -126,6 +133,50 @@ def _record(case: str, dtype: np.dtype, err: float) -> None:
     WORST[key] = max(WORST.get(key, 0.0), err)
 
 
+def _torch_run(case: Case, arrays: list, gs: list, expand: bool = False) -> tuple[list, list]:
+    """torch's outputs and float inputs' gradients of ``case`` on ``arrays`` ((kind, array) pairs), backward with
+    the upstream gradients ``gs`` (None for outputs without one). ``expand``: the float inputs broadcast to the
+    common shape first, so each gradient is g · ∂out/∂input elementwise, before any sum over the broadcast."""
+    if expand:
+        full = np.broadcast_shapes(*(a.shape for _, a in arrays))
+        arrays = [(k, np.broadcast_to(a, full).copy() if k == "f" else a) for k, a in arrays]
+    ins = [torch.from_numpy(a).requires_grad_(k == "f") for k, a in arrays]
+    outs = _as_list(case.fn(TT, *ins, **case.kwargs))
+    for o, g in zip(outs, gs):
+        if g is not None:
+            o.backward(torch.from_numpy(g))
+    return [o.detach() for o in outs], [t.grad for (k, _), t in zip(arrays, ins) if k == "f"]
+
+
+def _sum_to(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """``a`` summed over the dims broadcasting added to an array of ``shape`` (the reverse of broadcast_to)."""
+    a = a.sum(axis=tuple(range(a.ndim - len(shape))))
+    return a.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True).reshape(shape)
+
+
+def _conditions(case: Case, arrays: list, gs: list) -> tuple[list, list]:
+    """The float32 conditions of ``case``'s outputs and float inputs' gradients (Nones: their own magnitude)."""
+    n_float = sum(k == "f" for k, _ in arrays)
+    up = [(k, a.astype(np.float64) if k == "f" else a) for k, a in arrays]
+    abs_gs = [None if g is None else np.asarray(np.abs(g), np.float64) for g in gs]
+    if case.cond == "abs":
+        outs, grads = _torch_run(case, [(k, np.asarray(np.abs(a)) if k == "f" else a) for k, a in up], abs_gs)
+        return outs, grads
+    if case.cond == "copy":
+        return [None] * len(gs), _torch_run(case, up, abs_gs)[1]
+    if case.cond == "broadcast":
+        grads = _torch_run(case, up, [None if g is None else g.astype(np.float64) for g in gs], expand=True)[1]
+        shapes = [a.shape for k, a in arrays if k == "f"]
+        return [None] * len(gs), [None if g is None else _sum_to(np.abs(g.numpy()), s) for g, s in zip(grads, shapes)]
+    return [None] * len(gs), [None] * n_float
+
+
+def _finite_rel_err(ours: Any, theirs: Any) -> float:
+    a, b = (x.detach().numpy() if hasattr(x, "detach") else x for x in (ours, theirs))
+    finite = np.isfinite(b)
+    return rel_err(np.where(finite, a, 0), np.where(finite, b, 0))
+
+
 def _compare(ours: Any, theirs: Any, dtype: np.dtype, case: str, what: str) -> None:
     a, b = ours.detach().numpy() if hasattr(ours, "detach") else ours, theirs.detach().numpy()
     assert a.shape == b.shape, f"{case} {what}: shape {a.shape}, torch {b.shape}"
@@ -134,13 +185,14 @@ def _compare(ours: Any, theirs: Any, dtype: np.dtype, case: str, what: str) -> N
         return
     finite = np.isfinite(b)
     np.testing.assert_array_equal(np.where(finite, 0, a), np.where(finite, 0, b), err_msg=f"{case} {what}: inf/NaN")
-    err = rel_err(np.where(finite, a, 0), np.where(finite, b, 0))
+    err = _finite_rel_err(a, b)
     _record(case, dtype, err)
     assert err <= TOL[np.dtype(dtype)], f"{case} {what} ({np.dtype(dtype)}): relative error {err:.3g}"
 
 
 def run_case(case: Case, dtype: Any, noncontig: bool, seed: int = 0) -> None:
-    """Forward, result dtypes, requires_grad and every input gradient, ours vs torch."""
+    """Forward, result dtypes, requires_grad and every input gradient, ours vs torch (float32: against the float64
+    truth on the same inputs, torch's float32 error allowed for)."""
     dtype = np.dtype(dtype)
     arrays = _build(case, dtype, noncontig, seed)
     ours_in, theirs_in = [], []
@@ -155,23 +207,36 @@ def run_case(case: Case, dtype: Any, noncontig: bool, seed: int = 0) -> None:
     theirs = _as_list(case.fn(TT, *theirs_in, **case.kwargs))
     assert len(ours) == len(theirs), f"{case.name}: {len(ours)} outputs, torch {len(theirs)}"
     rng = np.random.default_rng(seed + 1)
+    gs = []
     for i, (o, t) in enumerate(zip(ours, theirs)):
         assert o.dtype == _torch_dtype_to_np(t.dtype), f"{case.name} output {i}: dtype {o.dtype}, torch {t.dtype}"
         assert o.requires_grad == t.requires_grad, f"{case.name} output {i}: requires_grad differs"
-        _compare(o, t, dtype, case.name, f"output {i}")
+        gs.append(rng.standard_normal(tuple(t.shape)).astype(dtype) if t.requires_grad else None)
         if t.requires_grad:
-            g = rng.standard_normal(tuple(t.shape)).astype(dtype)
-            o.backward(mt.from_numpy(g))
-            t.backward(torch.from_numpy(g))
-    for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
-        if not t.requires_grad:
-            continue
+            o.backward(mt.from_numpy(gs[-1]))
+            t.backward(torch.from_numpy(gs[-1]))
+    float_ins = [(o, t) for (kind, _), o, t in zip(arrays, ours_in, theirs_in) if kind == "f"]
+    if dtype == np.float32:
+        up = [(k, a.astype(np.float64) if k == "f" else a) for k, a in arrays]
+        truth = _torch_run(case, up, [None if g is None else g.astype(np.float64) for g in gs])
+        cond = _conditions(case, arrays, gs)
+    for i, (o, t) in enumerate(zip(ours, theirs)):
+        if dtype == np.float32 and t.dtype == torch.float32:
+            _record(case.name, dtype, _finite_rel_err(o, t))
+            assert_f32_close(o, truth[0][i], torch32=t, cond=cond[0][i], what=f"{case.name} output {i}")
+        else:
+            _compare(o, t, dtype, case.name, f"output {i}")
+    for i, (o, t) in enumerate(float_ins):
         if t.grad is None:
             assert o.grad is None or not np.any(o.grad.numpy()), f"{case.name}: grad of input {i} should be None"
             continue
         assert o.grad is not None, f"{case.name}: no gradient reached input {i}"
         assert o.grad.dtype == o.dtype and o.grad.shape == o.shape
-        _compare(o.grad, t.grad, dtype, case.name, f"grad of input {i}")
+        if dtype == np.float32:
+            _record(case.name, dtype, _finite_rel_err(o.grad, t.grad))
+            assert_f32_close(o.grad, truth[1][i], torch32=t.grad, cond=cond[1][i], what=f"{case.name} grad {i}")
+        else:
+            _compare(o.grad, t.grad, dtype, case.name, f"grad of input {i}")
 
 
 # ---- the cases --------------------------------------------------------------------------------------------------
@@ -182,31 +247,31 @@ UNARY_SHAPES = [(3, 4), (2, 3, 4), (5,), (), (0, 4), (1, 1)]
 CASES: list[Case] = []
 
 
-def _add(name: str, fn: Callable, inputs: list, **kwargs: Any) -> None:
-    CASES.append(Case(name, fn, inputs, kwargs))
+def _add(name: str, fn: Callable, inputs: list, cond: str | None = None, **kwargs: Any) -> None:
+    CASES.append(Case(name, fn, inputs, kwargs, cond=cond))
 
 
 for sa, sb in BROADCAST:
     tag = f"{sa}x{sb}"
-    _add(f"add{tag}", lambda L, a, b: a + b, [("f", sa), ("f", sb)])
-    _add(f"add_alpha{tag}", lambda L, a, b: L.add(a, b, alpha=2.5), [("f", sa), ("f", sb)])
-    _add(f"sub{tag}", lambda L, a, b: a - b, [("f", sa), ("f", sb)])
-    _add(f"sub_alpha{tag}", lambda L, a, b: L.sub(a, b, alpha=-0.5), [("f", sa), ("f", sb)])
-    _add(f"mul{tag}", lambda L, a, b: a * b, [("f", sa), ("f", sb)])
-    _add(f"div{tag}", lambda L, a, b: a / b, [("f", sa), ("f", sb, "nonzero")])
-    _add(f"pow{tag}", lambda L, a, b: a**b, [("f", sa, "pos"), ("f", sb, "exp")])
-    _add(f"maximum{tag}", lambda L, a, b: L.maximum(a, b), [("f", sa), ("f", sb)])
-    _add(f"minimum{tag}", lambda L, a, b: L.minimum(a, b), [("f", sa), ("f", sb)])
-    _add(f"where{tag}", lambda L, c, a, b: L.where(c, a, b), [("b", sa), ("f", sa), ("f", sb)])
-    _add(f"where_cond_bcast{tag}", lambda L, c, a, b: L.where(c, a, b), [("b", sb), ("f", sa), ("f", sa)])
+    _add(f"add{tag}", lambda L, a, b: a + b, [("f", sa), ("f", sb)], "broadcast")
+    _add(f"add_alpha{tag}", lambda L, a, b: L.add(a, b, alpha=2.5), [("f", sa), ("f", sb)], "broadcast")
+    _add(f"sub{tag}", lambda L, a, b: a - b, [("f", sa), ("f", sb)], "broadcast")
+    _add(f"sub_alpha{tag}", lambda L, a, b: L.sub(a, b, alpha=-0.5), [("f", sa), ("f", sb)], "broadcast")
+    _add(f"mul{tag}", lambda L, a, b: a * b, [("f", sa), ("f", sb)], "broadcast")
+    _add(f"div{tag}", lambda L, a, b: a / b, [("f", sa), ("f", sb, "nonzero")], "broadcast")
+    _add(f"pow{tag}", lambda L, a, b: a**b, [("f", sa, "pos"), ("f", sb, "exp")], "broadcast")
+    _add(f"maximum{tag}", lambda L, a, b: L.maximum(a, b), [("f", sa), ("f", sb)], "broadcast")
+    _add(f"minimum{tag}", lambda L, a, b: L.minimum(a, b), [("f", sa), ("f", sb)], "broadcast")
+    _add(f"where{tag}", lambda L, c, a, b: L.where(c, a, b), [("b", sa), ("f", sa), ("f", sb)], "broadcast")
+    _add(f"where_cond_bcast{tag}", lambda L, c, a, b: L.where(c, a, b), [("b", sb), ("f", sa), ("f", sa)], "broadcast")
     for cmp in ("eq", "ne", "lt", "le", "gt", "ge"):
         _add(f"{cmp}{tag}", lambda L, a, b, cmp=cmp: getattr(L, cmp)(a, b), [("f", sa, "ties"), ("f", sb, "ties")])
 
 # ties: the subgradient conventions (maximum splits ties, relu/abs give 0 at 0, clamp passes at its bounds)
-_add("maximum_ties", lambda L, a, b: L.maximum(a, b), [("f", (4, 5), "ties"), ("f", (4, 5), "ties")])
-_add("minimum_ties", lambda L, a, b: L.minimum(a, b), [("f", (4, 5), "ties"), ("f", (5,), "ties")])
-_add("pow_zero_base", lambda L, a, b: a**b, [("f", (4, 5), "ties"), np.array([0.0, 1.0, 2.0, 3.0, 0.0])])
-_add("pow_zero_exp", lambda L, a, b: a**b, [("f", (4, 5), "ties"), ("f", (5,), "ties")])
+_add("maximum_ties", lambda L, a, b: L.maximum(a, b), [("f", (4, 5), "ties"), ("f", (4, 5), "ties")], "broadcast")
+_add("minimum_ties", lambda L, a, b: L.minimum(a, b), [("f", (4, 5), "ties"), ("f", (5,), "ties")], "broadcast")
+_add("pow_zero_base", lambda L, a, b: a**b, [("f", (4, 5), "ties"), np.array([0.0, 1.0, 2.0, 3.0, 0.0])], "broadcast")
+_add("pow_zero_exp", lambda L, a, b: a**b, [("f", (4, 5), "ties"), ("f", (5,), "ties")], "broadcast")
 
 SCALAR_OPS = {
     "x+s": lambda L, x: x + 2.5, "s+x": lambda L, x: 2.5 + x, "x-s": lambda L, x: x - 3, "s-x": lambda L, x: 3 - x,
@@ -253,8 +318,8 @@ for shape, dims in RED_DIMS:
         for keepdim in (False,) if dim is None else (False, True):
             kw = {} if dim is None else {"dim": dim, "keepdim": keepdim}
             tag = f"{shape}d{dim}k{int(keepdim)}"
-            _add(f"sum{tag}", lambda L, x, kw=kw: x.sum(**kw), [("f", shape)])
-            _add(f"mean{tag}", lambda L, x, kw=kw: x.mean(**kw), [("f", shape)])
+            _add(f"sum{tag}", lambda L, x, kw=kw: x.sum(**kw), [("f", shape)], "abs")
+            _add(f"mean{tag}", lambda L, x, kw=kw: x.mean(**kw), [("f", shape)], "abs")
             _add(f"amax{tag}", lambda L, x, kw=kw: L.amax(x, **kw), [("f", shape)])
             _add(f"amin{tag}", lambda L, x, kw=kw: L.amin(x, **kw), [("f", shape)])
             _add(f"amax_ties{tag}", lambda L, x, kw=kw: L.amax(x, **kw), [("f", shape, "ties")])
@@ -286,9 +351,9 @@ MATMUL = [((4,), (4,)), ((4,), (4, 3)), ((2, 4), (4,)), ((2, 4), (4, 3)), ((5, 2
           ((2, 1, 3, 4), (5, 4, 2)), ((5, 2, 4), (4, 3)), ((4,), (5, 4, 3)), ((5, 2, 4), (4,)), ((2, 4), (3, 4, 2)),
           ((0, 3), (3, 4)), ((3, 0), (0, 4)), ((1, 1), (1, 1))]
 for sa, sb in MATMUL:
-    _add(f"matmul{sa}@{sb}", lambda L, a, b: a @ b, [("f", sa), ("f", sb)])
-_add("matmul_fn", lambda L, a, b: L.matmul(a, b), [("f", (3, 4)), ("f", (4, 2))])
-_add("mm_transposed", lambda L, a, b: a.T @ b.T, [("f", (4, 3)), ("f", (2, 4))])
+    _add(f"matmul{sa}@{sb}", lambda L, a, b: a @ b, [("f", sa), ("f", sb)], "abs")
+_add("matmul_fn", lambda L, a, b: L.matmul(a, b), [("f", (3, 4)), ("f", (4, 2))], "abs")
+_add("mm_transposed", lambda L, a, b: a.T @ b.T, [("f", (4, 3)), ("f", (2, 4))], "abs")
 
 # shape ops
 SHAPE = {
@@ -330,16 +395,16 @@ SHAPE = {
     "to_dtype": ((3, 4), lambda L, x: x.to(L.float64) + 1),
 }
 for key, (shape, fn) in SHAPE.items():
-    _add(key, fn, [("f", shape)])
-CASES.append(Case("view", lambda L, x: x.view(3, 8), [("f", (2, 3, 4))], contiguous_only=True))
+    _add(key, fn, [("f", shape)], "copy")
+CASES.append(Case("view", lambda L, x: x.view(3, 8), [("f", (2, 3, 4))], contiguous_only=True, cond="copy"))
 
 for shapes, dim in [([(2, 3), (4, 3)], 0), ([(2, 3), (2, 1), (2, 0)], 1), ([(2, 3), (2, 3)], -1),
                     ([(3,), (0,), (2,)], 0), ([(1, 2, 3), (1, 2, 3), (1, 2, 3)], 2)]:
-    _add(f"cat{shapes}d{dim}", lambda L, *xs, d=dim: L.cat(list(xs), d), [("f", s) for s in shapes])
+    _add(f"cat{shapes}d{dim}", lambda L, *xs, d=dim: L.cat(list(xs), d), [("f", s) for s in shapes], "copy")
 for shape, dim in [((2, 3), 0), ((2, 3), 1), ((2, 3), 2), ((2, 3), -1), ((), 0), ((0, 2), 1)]:
-    _add(f"stack{shape}d{dim}", lambda L, a, b, d=dim: L.stack([a, b], dim=d), [("f", shape), ("f", shape)])
-_add("cat_same_tensor", lambda L, a: L.cat([a, a * 2, a], 0), [("f", (2, 3))])
-_add("stack_same_tensor", lambda L, a: L.stack((a, a), 1), [("f", (2, 3))])
+    _add(f"stack{shape}d{dim}", lambda L, a, b, d=dim: L.stack([a, b], dim=d), [("f", shape), ("f", shape)], "copy")
+_add("cat_same_tensor", lambda L, a: L.cat([a, a * 2, a], 0), [("f", (2, 3))], "abs")
+_add("stack_same_tensor", lambda L, a: L.stack((a, a), 1), [("f", (2, 3))], "copy")
 
 # indexing: basic, integer arrays with repeats (scatter-add backward), boolean masks, tensors as indices
 REPEAT = np.array([0, 2, 0, 0, 1])
@@ -361,9 +426,9 @@ INDEX = {
     "int_ellipsis_int": lambda L, x: x[2, ..., 1], "true_index": lambda L, x: x[True],
 }
 for key, fn in INDEX.items():
-    _add(f"index_{key}", fn, [("f", (3, 4, 5) if key in ("mixed_basic", "none_ellipsis") else (3, 4))])
-_add("index_1d_repeats", lambda L, x: x[L.tensor([4, 4, 4, 0])], [("f", (5,))])
-_add("index_zero_size", lambda L, x: x[[0, 0]], [("f", (3, 0))])
+    _add(f"index_{key}", fn, [("f", (3, 4, 5) if key in ("mixed_basic", "none_ellipsis") else (3, 4))], "copy")
+_add("index_1d_repeats", lambda L, x: x[L.tensor([4, 4, 4, 0])], [("f", (5,))], "copy")
+_add("index_zero_size", lambda L, x: x[[0, 0]], [("f", (3, 0))], "copy")
 _add("one_hot", lambda L, x: L.F.one_hot(x), [("i", (3, 4), 5)])
 _add("one_hot_classes", lambda L, x: L.F.one_hot(x, 7), [("i", (6,), 5)])
 _add("one_hot_empty", lambda L, x: L.F.one_hot(x, 3), [("i", (0,), 3)])

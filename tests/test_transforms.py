@@ -6,7 +6,8 @@ Tolerances:
 - ToTensor, Normalize, Pad, crops, flips, grayscale: bit for bit (the same IEEE operations in the same order).
 - Resize on uint8 arrays: bit for bit with Pillow (we reproduce its 22-bit fixed-point arithmetic and its
   pass order).
-- Resize on float Tensors: 1e-5 relative for float32, 1e-10 for float64 (op level). The weights are torch's,
+- Resize on float Tensors: float32 within 1e-5 of the float64 resize of the same values (relative to the resize of
+  |x|: outputs sum terms of both signs) or of torch's own float32 error, float64 1e-10. The weights are torch's,
   computed in the tensor's dtype with torch's roundings; only the summation order differs (BLAS matmul against
   torch's tap loop), measured at about 2e-7 (float32) and 5e-16 (float64).
 - Resize on uint8 Tensors: torchvision computes in float32 and rounds; where the float32 value lies within
@@ -31,6 +32,8 @@ import minitorch_cnn as mt
 from minitorch_cnn.autograd import Tensor
 from minitorch_cnn.vision import functional as F
 from minitorch_cnn.vision import transforms as MT
+from tests._parity import assert_f32_close
+from tests._profiles import examples
 
 PIL_13 = tuple(int(p) for p in Image.__version__.split(".")[:2]) >= (13, 0)
 
@@ -127,7 +130,7 @@ def test_normalize_errors():
 
 
 # ---- Resize -------------------------------------------------------------------------------------------------
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60))
 @given(h=st.integers(1, 70), w=st.integers(1, 70), oh=st.integers(1, 90), ow=st.integers(1, 90),
        channels=st.sampled_from([None, 3]), smooth=st.booleans(), seed=st.integers(0, 2**16))
 def test_resize_array_equals_pillow_bit_for_bit(h, w, oh, ow, channels, smooth, seed):
@@ -151,16 +154,26 @@ def test_resize_sizes_follow_torchvision(size, max_size, hw):
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40))
 @given(h=st.integers(2, 60), w=st.integers(2, 60), oh=st.integers(2, 80), ow=st.integers(2, 80),
        antialias=st.booleans(), seed=st.integers(0, 2**16))
 def test_resize_float_tensor_matches_torch(h, w, oh, ow, antialias, seed):
     # widths of 1 are left out here: torch's antialiased CPU kernel gets a 1-pixel-wide image wrong (see below)
     rng = np.random.default_rng(seed)
-    for dtype, tol in ((np.float32, 1e-5), (np.float64, 1e-10)):
+    for dtype in (np.float32, np.float64):
         x = rng.standard_normal((2, 3, h, w)).astype(dtype)
         ref = TF.resize(torch.from_numpy(x), [oh, ow], antialias=antialias)
-        assert _rel(MT.Resize((oh, ow), antialias=antialias)(Tensor._wrap(x)), ref) <= tol
+        ours = MT.Resize((oh, ow), antialias=antialias)(Tensor._wrap(x))
+        if dtype == np.float64:
+            assert _rel(ours, ref) <= 1e-10
+            continue
+        # float32 against the float64 resize of the same values; the weights are >= 0, so the resize of |x| is
+        # the magnitude of the terms each output sums. torch computes the weights themselves in the tensor's dtype
+        # (and so do we): their float32 rounding grows with the pixel coordinates, up to ~4e-5 of that magnitude on
+        # the larger sizes drawn here, on both sides alike; there torch's own float32 error is the yardstick
+        truth, cond = (TF.resize(torch.from_numpy(a.astype(np.float64)), [oh, ow], antialias=antialias)
+                       for a in (x, np.abs(x)))
+        assert_f32_close(ours, truth, torch32=ref, cond=cond, what="resize float32")
 
 
 def test_resize_one_pixel_wide_tensor_is_the_transposed_problem():
@@ -174,7 +187,7 @@ def test_resize_one_pixel_wide_tensor_is_the_transposed_problem():
     assert np.abs(ours[0] - pil).max() <= 0.5  # Pillow rounds to whole levels
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30))
 @given(h=st.integers(2, 60), w=st.integers(2, 60), oh=st.integers(2, 80), ow=st.integers(2, 80),
        smooth=st.booleans(), seed=st.integers(0, 2**16))
 def test_resize_uint8_tensor_matches_torchvision_up_to_rounding_ties(h, w, oh, ow, smooth, seed):
