@@ -22,6 +22,7 @@ from .backend import (
     set_rng_state,
     uint8,
 )
+from .kernels.threads import get_num_threads, set_num_threads
 from .ops.elementwise import (
     abs,
     add,
