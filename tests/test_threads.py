@@ -1,5 +1,4 @@
-"""The thread policy (``kernels.threads``, ``mt.set_num_threads``), the split GEMM (``kernels.gemm``) and the C heap's
-policy (``kernels.heap``).
+"""The thread policy (``kernels.threads``, ``mt.set_num_threads``) and the split GEMM (``kernels.gemm``).
 
 The policy is checked in fresh interpreters, as a user's script meets it: NumPy and torch imported before the
 package, the environment's thread count set, then what OpenBLAS (seen through threadpoolctl, not through our own
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 import minitorch_cnn as mt
-from minitorch_cnn.kernels import gemm, heap, threadpool, threads
+from minitorch_cnn.kernels import gemm, threadpool, threads
 from tests._parity import assert_close, assert_f32_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,17 +108,3 @@ def test_split_matmul_is_the_product(monkeypatch, shape):
         assert_close(gemm.matmul(a, b), a @ b, np.float64)
         assert_f32_close(gemm.matmul(a.astype(np.float32), b.astype(np.float32)), a @ b, cond=np.abs(a) @ np.abs(b))
 
-
-def test_a_freed_big_block_is_reused_without_page_faults():
-    """With the heap's policy in force, a 64 MiB array allocated again after one was freed takes the same pages: no
-    page faults (a fresh mapping faults 32 huge pages or 16,384 small ones). Faults, not time: no timing."""
-    resource = pytest.importorskip("resource")
-    if not heap.keep_freed_blocks():
-        pytest.skip("glibc's mallopt is not available here")
-    a = np.ones(64 << 20, np.uint8)
-    del a
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    b = np.ones(64 << 20, np.uint8)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    assert faults <= 4, f"{faults} page faults for an allocation the heap should have kept"
-    assert b[-1] == 1
