@@ -97,6 +97,21 @@ def test_pool_follows_set_num_threads():
         mt.set_num_threads(before)
 
 
+def test_cli_threads_option(capsys):
+    from minitorch_cnn.apps import cli
+
+    before = mt.get_num_threads()
+    try:
+        assert cli.main(["--threads", "1", "models"]) == 0
+        assert mt.get_num_threads() == 1
+    finally:
+        mt.set_num_threads(before)
+    with pytest.raises(SystemExit):
+        cli.main(["--threads", "0", "models"])
+    assert "--threads must be a positive integer, got 0" in capsys.readouterr().err
+    assert mt.get_num_threads() == before
+
+
 @pytest.mark.parametrize("shape", [(5, 7, 9), (11, 3, 4), (1, 6, 2)])
 def test_split_matmul_is_the_product(monkeypatch, shape):
     """Split by rows (M > N) and by columns, over three threads, every product split: float64 parity with NumPy."""

@@ -25,6 +25,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minitorch-cnn", description=__doc__)
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="CPU threads (mt.set_num_threads; default: OMP_NUM_THREADS, else the usable cores)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model")
@@ -52,7 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        from ..kernels import threads
+
+        if args.threads < 1:
+            parser.error(f"--threads must be a positive integer, got {args.threads}")
+
+        threads.set_num_threads(args.threads)
     if args.command in parity_cmd.COMMANDS:
         return parity_cmd.COMMANDS[args.command](args)
     if args.command == "models":
