@@ -287,6 +287,8 @@ def _header(info: dict) -> list[str]:
         + (f", cupy {info['cupy']}" if "cupy" in info else "")
         + (f"; {info['precision']}" if "precision" in info else "")
         + (f"; kernels {info['kernels']}" if "kernels" in info else ""), "",
+        f"1-minute load average {info['load_before']:.1f} before, {info['load_after']:.1f} after the run "
+        f"(on a machine busy with other work both sides slow down, torch's threads more: trust a quiet run).", "",
     ]
 
 
@@ -428,6 +430,7 @@ def main(argv: list[str] | None = None) -> None:
             torch.cuda.synchronize()
 
     info = machine(args.device, args.threads)
+    info["load_before"] = os.getloadavg()[0]
     if args.device == "cuda":
         info["precision"] = "float32 without TF32 on both sides"
     if args.kernels:
@@ -448,6 +451,7 @@ def main(argv: list[str] | None = None) -> None:
             inproc.append(bench_model(name, batch, args.device, args.repeats, args.warmup, sync))
             print(inproc[-1], flush=True)
     layers = [] if args.no_layers else bench_layers(args.device, args.repeats, args.warmup, sync)
+    info["load_after"] = os.getloadavg()[0]
     table = _table(info, fresh, inproc, layers)
     print(table)
     name = args.device if args.device == "cuda" or args.threads == 2 else f"cpu_{args.threads}thread"
