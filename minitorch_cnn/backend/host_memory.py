@@ -9,10 +9,9 @@ up to 1 GiB of freed heap stays mapped). Bigger scratch buffers are pooled by ``
 
 Up to 1 GiB, not 32 MiB (glibc's own ceiling for the threshold it adjusts): AlexNet-BN's Linear layers have
 weights of 151 and 67 MB, so each step's weight gradients and the optimizer's temporaries of that size were
-fresh mappings. With 32 MiB its SGD step (batch 16, 2-core VM) made ~2,300 page faults and spent 54 to 670 ms in
-the kernel for 90 ms of arithmetic, and its backward 39 to 318 ms: the steps' times varied by 1.5-2x with it.
-With 1 GiB: no page faults after the first step, ~0 ms in the kernel. Where a glibc refuses a threshold that
-high, 32 MiB is used.
+fresh mappings, and the time the kernel spent faulting them in varied from step to step (hundreds of ms on the
+2-core VM, more than the SGD step's arithmetic): the steps' times varied with it. With 1 GiB, no page faults
+after the first step. Where a glibc refuses a threshold that high, 32 MiB is used.
 
 This changes malloc for the whole process (torch in the same process profits alike). It is applied on
 import, on glibc only; set ``MINITORCH_MALLOC_TUNING=0`` before importing to leave malloc alone.

@@ -9,17 +9,19 @@ One count, n, and one rule for who uses it:
 
 Why OpenBLAS never runs threads of its own: after each multi-threaded GEMM its idle workers spin for ~2^28 cycles
 (``OPENBLAS_THREAD_TIMEOUT``, read once when the library loads, so nothing can change it once NumPy is
-imported) before they sleep, and while they spin they hold the cores our pool's threads need. Measured on the
-2-core VM, per thread, CPU time per training step: with OpenBLAS at 2 threads an OpenBLAS worker burned 27 ms of
-LeNet-5's step whose real work is 17 ms (9 on the calling thread, 8 on the pool's), and the caller's CPU time went
-from 9 to 30 ms (waiting for a starved pool thread); with OpenBLAS at one thread, no thread of OpenBLAS ran at all.
-The other options and their figures are in ``benchmarks/results/threads.md``.
+imported) before they sleep, and while they spin they hold the cores our pool's threads need: counted per thread,
+an OpenBLAS worker with no work of its own burned more CPU time per LeNet-5 step than the step's whole work, and
+the calling thread's time grew threefold waiting for a starved pool thread; with OpenBLAS at one thread, no thread
+of OpenBLAS runs at all. The options and their figures: ``python -m benchmarks.threads``
+(``benchmarks/results/threads.md``).
 
 The policy is set through the libraries' own functions (OpenBLAS's ``openblas_set_num_threads``, Numba's
 ``set_num_threads``), not through environment variables that count only before NumPy loads, so it holds whatever
 was imported first (NumPy, torch) and whatever the environment says: once when the package is imported, again at
 every ``set_num_threads``. Calling OpenBLAS's own setter later (threadpoolctl, say) changes its count for NumPy
-calls outside ours; the pool's shares still run one BLAS thread each (``threadpool.run`` sees to it).
+calls outside ours; the pool's shares still run one BLAS thread each (``threadpool.run`` sees to it). OpenBLAS's
+count is process-wide: a script's own NumPy products run on one thread too (``threadpoolctl.threadpool_limits``
+raises it for a block).
 """
 
 from __future__ import annotations
