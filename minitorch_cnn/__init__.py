@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import autograd, backends, cuda, models, nn, optim, utils, vision, viz
+from . import autograd, backends, cuda, distributed, models, nn, optim, utils, vision, viz
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (

@@ -4,10 +4,13 @@
     mt.backends.set_kernels("numpy")   # every later call runs the NumPy reference; None: back to auto
     with mt.backends.use_kernels("numba"):
         ...
+    mt.backends.isa()                  # 'avx512' or 'avx2': the vector width of the compiled conv micro-kernels
+    mt.backends.set_isa("avx2")        # force the narrower code (as an AVX2-only CPU runs it); None: the host's
 
 "auto" (the default, or ``$MINITORCH_KERNELS``) runs the fastest path present for each array's device.
 """
 
 from .kernels.dispatch import available, selected, set_kernels, use_kernels
+from .kernels.microkernel import available_isas, isa, set_isa
 
-__all__ = ["available", "selected", "set_kernels", "use_kernels"]
+__all__ = ["available", "available_isas", "isa", "selected", "set_isa", "set_kernels", "use_kernels"]

@@ -301,7 +301,8 @@ def test_dot_kernel_sums_rows_against_shifted_inputs(dtype, rows, taps, vectors)
 def test_conv_takes_the_gemm_where_the_micro_kernel_cannot_be_built(monkeypatch):
     """Without llvmlite's native target (``tile`` gives None) stride-1 layers run im2col + GEMM, with the
     reference's bits."""
-    monkeypatch.setattr(numba_kernels.microkernel, "_built", {np.dtype(np.float32): (None, None, 0)})
+    monkeypatch.setattr(numba_kernels.microkernel, "_built",
+                        {(np.dtype(np.float32), numba_kernels.microkernel.isa()): (None, None, 0)})
     geo = ((2, 3, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1), False, (6, 6))
     ours, ref = chunks_both(np.float32, geo, 1, 4, 2, True, 5)
     for what, a, r in zip(("y", "dx", "dW"), ours, ref):

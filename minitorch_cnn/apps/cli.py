@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/last.npz")
     t.add_argument("--no-progress", action="store_true")
     t.add_argument("--no-plot", action="store_true")
+    t.add_argument("--nproc", type=int, default=1,
+                   help="data-parallel ranks started with mpiexec (needs the dist extra); --batch-size is per rank")
 
     e = sub.add_parser("evaluate", help="evaluate saved weights on the test set")
     _add_common(e)
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.threads is not None:
@@ -63,7 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.threads < 1:
             parser.error(f"--threads must be a positive integer, got {args.threads}")
-
         threads.set_num_threads(args.threads)
     if args.command in parity_cmd.COMMANDS:
         return parity_cmd.COMMANDS[args.command](args)
@@ -73,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n".join(sorted(models.MODELS)))
         return 0
     if args.command == "train":
+        from .. import distributed as dist
+
+        if args.nproc > 1 and not dist.launch.under_mpiexec():  # start the ranks; each runs this command
+            return dist.launch.spawn(args.nproc, ["-m", "minitorch_cnn.apps.cli", *argv])
         cfg = training.TrainConfig(
             model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
             optimizer=args.optimizer, momentum=args.momentum, weight_decay=args.weight_decay,
@@ -83,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cfg.data_root is None:
             print("no --data-root: training on the MNIST sample shipped inside the package", file=sys.stderr)
         training.train(cfg)
-        print(f"checkpoints, history.json and curves.png are in {cfg.run_dir()}")
+        if not dist.is_initialized() or dist.get_rank() == 0:
+            print(f"checkpoints, history.json and curves.png are in {cfg.run_dir()}")
         return 0
     from ..utils.data import DataLoader
     from .checkpoint import load_state_file

@@ -7,6 +7,7 @@ the global RNG state (it drives shuffling, dropout and augmentation) and the his
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -16,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend, models, nn, optim
+from .. import distributed as dist
 from ..autograd import Tensor, no_grad
 from ..nn import functional as F
-from ..utils.data import DataLoader, Subset
+from ..utils.data import DataLoader, DistributedSampler, Subset
 from ..vision import datasets, transforms
 from .checkpoint import load_checkpoint, save_checkpoint
 
@@ -189,6 +191,10 @@ def per_class_table(result: dict, classes: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _quiet(*args: Any, **kwargs: Any) -> None:
+    """The log of ranks other than 0."""
+
+
 def _progress(iterable: Any, cfg: TrainConfig, desc: str, total: int) -> Any:
     if not cfg.progress:
         return iterable
@@ -197,14 +203,36 @@ def _progress(iterable: Any, cfg: TrainConfig, desc: str, total: int) -> Any:
     return tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
 
 
+def _join_ranks() -> bool:
+    """Whether this run is one rank of a data-parallel job (started by ``mpiexec``, or a process group already
+    made by the caller); joins the process group when it has to."""
+    if dist.is_initialized():
+        return dist.get_world_size() > 1
+    if not dist.launch.under_mpiexec():
+        return False
+    dist.init_process_group("mpi")
+    return dist.get_world_size() > 1
+
+
 def train(cfg: TrainConfig, log: Any = print) -> dict:
-    """Run a training job; returns the history (also written to ``history.json`` in the run folder)."""
+    """Run a training job; returns the history (also written to ``history.json`` in the run folder).
+
+    As one rank of a data-parallel job (under ``mpiexec``): the model is wrapped in DistributedDataParallel, each
+    rank trains on its DistributedSampler share (``batch_size`` images a step each), and rank 0 alone logs,
+    validates, tests and writes checkpoints; the epoch's training figures are summed over the ranks.
+    """
+    parallel = _join_ranks()
+    main_rank = not parallel or dist.get_rank() == 0
+    if not main_rank:
+        cfg = dataclasses.replace(cfg, progress=False)
+        log = _quiet
     run_dir = cfg.run_dir()
     run_dir.mkdir(parents=True, exist_ok=True)
     model = build_model(cfg)
     train_set, val_set, test_set, classes = build_datasets(cfg, model.input_shape)
     opt = build_optimizer(cfg, model)
-    train_loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True)
+    sampler = DistributedSampler(train_set, seed=cfg.seed) if parallel else None
+    train_loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler)
     val_loader = DataLoader(val_set, batch_size=256) if val_set is not None else None
     test_loader = DataLoader(test_set, batch_size=256)
     steps = len(train_loader) if cfg.max_batches is None else min(len(train_loader), cfg.max_batches)
@@ -224,15 +252,18 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
         start_epoch = meta["epoch"] + 1
         log(f"resumed from {last} after epoch {start_epoch}")
     best = history["best_val_accuracy"]
+    net = nn.parallel.DistributedDataParallel(model) if parallel else model
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         seen, correct, loss_sum, t0 = 0, 0, 0.0, time.perf_counter()
         bar = _progress(train_loader, cfg, f"epoch {epoch + 1}/{cfg.epochs}", steps)
         for i, (x, y) in enumerate(bar):
             if cfg.max_batches is not None and i >= cfg.max_batches:
                 break
             x, y = _to(x, cfg), y.to(cfg.device)
-            out = model(x)
+            out = net(x)
             loss = criterion(out, y)
             opt.zero_grad()
             loss.backward()
@@ -247,6 +278,10 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
                 rate = seen / (time.perf_counter() - t0)
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", img_s=f"{rate:.0f}")
         elapsed = time.perf_counter() - t0
+        if parallel:  # the epoch's figures over every rank's share
+            totals = Tensor(np.array([seen, correct, loss_sum], dtype=np.float64))
+            dist.all_reduce(totals)
+            seen, correct, loss_sum = int(totals._data[0]), int(totals._data[1]), float(totals._data[2])
         row: dict[str, Any] = {
             "epoch": epoch + 1,
             "train_loss": loss_sum / max(seen, 1),
@@ -254,9 +289,13 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             "images_per_s": seen / elapsed,
             "lr": opt.param_groups[0]["lr"],
         }
-        if val_loader is not None:
+        if val_loader is not None and main_rank:
             val = evaluate(model, val_loader, cfg, len(classes))
             row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+        if parallel:  # every rank's scheduler steps on rank 0's validation
+            rows = [row]
+            dist.broadcast_object_list(rows, src=0)
+            row = rows[0]
         if cfg.scheduler == "plateau":
             sched.step(row.get("val_accuracy", row["train_accuracy"]))
         elif sched is not None and cfg.scheduler != "onecycle":
@@ -273,12 +312,16 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
         if best is None or score > best:
             best = score
             history["best_val_accuracy"] = best
-            save_checkpoint(run_dir / "best.npz", model.state_dict(), None, {**meta, "history": history})
-        save_checkpoint(run_dir / "last.npz", model.state_dict(), opt.state_dict(), {**meta, "history": history})
+            if main_rank:
+                save_checkpoint(run_dir / "best.npz", model.state_dict(), None, {**meta, "history": history})
+        if main_rank:
+            save_checkpoint(run_dir / "last.npz", model.state_dict(), opt.state_dict(), {**meta, "history": history})
         msg = f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%"
         if "val_accuracy" in row:
             msg += f" | val loss {row['val_loss']:.4f} acc {100 * row['val_accuracy']:.2f}%"
         log(msg + f" | {row['images_per_s']:.0f} img/s")
+    if not main_rank:
+        return history
     test = evaluate(model, test_loader, cfg, len(classes))
     history["test"] = test
     log(per_class_table(test, classes))

@@ -125,6 +125,9 @@ def _accumulate_leaf(leaf: Tensor, grad: Any) -> None:
         leaf.grad = Tensor._wrap(_as_array(grad))
     else:
         leaf.grad._data += grad
+    if leaf._post_hooks:
+        for hook in list(leaf._post_hooks):
+            hook(leaf)
 
 
 def _modified_error(node: Any) -> RuntimeError:

@@ -35,7 +35,8 @@ class Tensor:
     graph; ``grad_fn`` the Function that made it (None for leaves).
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "_post_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -60,6 +61,7 @@ class Tensor:
         self._vc = [0]
         self._hooks = None
         self._retains = False
+        self._post_hooks = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -75,6 +77,7 @@ class Tensor:
         t._vc = [0]
         t._hooks = None
         t._retains = False
+        t._post_hooks = None
         return t
 
     # The version counter is a one-element list shared by a tensor, its views and its detach()es, as in
@@ -224,6 +227,18 @@ class Tensor:
             self._hooks = []
         self._hooks.append(hook)
         return RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(tensor) -> None`` runs on this leaf after backward has accumulated into its ``.grad`` (what
+        DistributedDataParallel reduces), as in torch. Returns a handle whose ``remove()`` unregisters it."""
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return RemovableHandle(self._post_hooks, hook)
 
     @property
     def retains_grad(self) -> bool:

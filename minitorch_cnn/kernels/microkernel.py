@@ -11,8 +11,11 @@ The kernel (``tile(mr, K, A, lda, X, offs, C, ldc)``) computes, for r < mr (1 to
 
     C[r·ldc + q] = Σ_{k < K} A[r·lda + k] · X[offs[k] + q]
 
-NR is three vectors: 24 float32 or 12 float64 lanes (AVX2's 8 and 4; other CPUs get the same code lowered
-by LLVM for their vector width). With X a zero-padded input plane stack, offs[k] the flat offset of tap k
+NR is three vectors: their width is the ISA's (``isa()``): 512-bit on a CPU with AVX-512 (16 float32 or 8
+float64 lanes), else 256-bit (AVX2's 8 and 4; a CPU without AVX2 gets the same code lowered by LLVM for its own
+vector width). ``set_isa("avx2")`` (or ``MINITORCH_ISA=avx2`` before the first conv) forces the narrower code on
+an AVX-512 CPU, compiled without AVX-512 as an AVX2-only CPU would run it, so every path can be tested and timed
+on one machine. With X a zero-padded input plane stack, offs[k] the flat offset of tap k
 (channel c, kernel row i, column j: c·Hp·Wp + i·Wp + j) and A the weights, it is a stride-1 convolution
 computed directly on the padded plane's row pitch (``numba_kernels._conv_tiles``): no columns. The products
 are summed in k order with one rounding each (fused multiply-add), so the results equal a GEMM's to rounding,
@@ -22,7 +25,7 @@ A second kernel, ``dots(rows, taps, Q, G, ldg, X, offs, C, ldc)``, gives dW: for
 (1 to 4), C[r·ldc + t] = Σ_{q < Q} G[r·ldg + q] · X[offs[t] + q], twelve vector sums over q (Q a multiple of
 the lanes) added up across their lanes at the end.
 
-Compiled once per process and dtype on first use (~0.1 s, measured; ~0.3 s for the first, which loads
+Compiled once per process, dtype and ISA on first use (~0.1 s, measured; ~0.3 s for the first, which loads
 LLVM's native target), for the host CPU; ``tile(dtype)`` is None where llvmlite cannot compile it, and callers
 then keep to im2col + GEMM.
 """
@@ -30,14 +33,48 @@ then keep to im2col + GEMM.
 from __future__ import annotations
 
 import ctypes
+import os
 from typing import Any
 
 import numpy as np
 
 MR, VECTORS = 4, 3  # the register block: 4 output rows × 3 vectors (12 accumulators of AVX2's 16 registers)
-_LANES = {np.dtype(np.float32): ("float", 8), np.dtype(np.float64): ("double", 4)}
-_built: dict[Any, Any] = {}  # dtype -> (tile, dots, vector lanes): ctypes functions, or (None, None, 0)
+_TYPES = {np.dtype(np.float32): ("float", 32), np.dtype(np.float64): ("double", 64)}
+ISA_BITS = {"avx2": 256, "avx512": 512}  # vector width of each ISA's kernels, narrowest first
+_built: dict[Any, Any] = {}  # (dtype, isa) -> (tile, dots, vector lanes): ctypes functions, or (None, None, 0)
 _keep: list[Any] = []  # the execution engines: the compiled code lives as long as they do
+_forced: list[str | None] = [os.environ.get("MINITORCH_ISA") or None]
+
+
+def _host_features() -> dict[str, bool]:
+    """The host CPU's features as LLVM names them ({} where llvmlite cannot tell)."""
+    try:
+        import llvmlite.binding as llvm
+
+        return dict(llvm.get_host_cpu_features())
+    except Exception:  # noqa: BLE001 - no llvmlite or no feature query: the 256-bit code, lowered by LLVM
+        return {}
+
+
+def available_isas() -> list[str]:
+    """The ISAs whose kernels this CPU can run, narrowest first (\"avx2\" always: on a CPU without AVX2 its
+    256-bit code is lowered by LLVM to what the CPU has)."""
+    return ["avx2", "avx512"] if _host_features().get("avx512f") else ["avx2"]
+
+
+def set_isa(name: str | None) -> None:
+    """Force the kernels' ISA (\"avx2\" or \"avx512\"); None returns to the widest the host runs."""
+    if name is not None and name not in available_isas():
+        raise ValueError(f"ISA {name!r} cannot run on this CPU: it runs {available_isas()}")
+    _forced[0] = name
+
+
+def isa() -> str:
+    """The ISA the kernels are compiled for now: the forced one, else the widest the host runs."""
+    forced, isas = _forced[0], available_isas()
+    if forced is not None and forced not in isas:
+        raise ValueError(f"MINITORCH_ISA={forced!r} cannot run on this CPU: it runs {isas}")
+    return forced or isas[-1]
 
 
 def _intrinsic(name: str, ty: str, lanes: int) -> str:
@@ -138,18 +175,40 @@ def _dot_module(ty: str, lanes: int) -> list[str]:
     return ir + ["}"]
 
 
-def _compile(dtype: Any) -> tuple[Any, Any]:
-    """The compiled ``tile`` and ``dots`` for ``dtype`` as ctypes functions, or (None, None) where llvmlite
-    cannot build them."""
-    ty, lanes = _LANES[dtype]
-    try:
-        import llvmlite.binding as llvm
+def _target(name: str) -> tuple[Any, Any]:
+    """(llvmlite's binding, a target machine for the host CPU restricted to ISA ``name``)."""
+    import llvmlite.binding as llvm
 
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        machine = llvm.Target.from_default_triple().create_target_machine(
-            cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3)
-        module = llvm.parse_assembly(_module(ty, lanes) + "\n" + "\n".join(_dot_module(ty, lanes)))
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    features = _host_features()
+    if name != "avx512":  # compiled as an AVX2-only CPU runs it: no EVEX encodings, 16 vector registers
+        features = {k: on and not k.startswith(("avx512", "avx10", "evex512", "amx")) for k, on in features.items()}
+    flags = ",".join(("+" if on else "-") + k for k, on in features.items())
+    return llvm, llvm.Target.from_default_triple().create_target_machine(
+        cpu=llvm.get_host_cpu_name(), features=flags, opt=3)
+
+
+def _ir(dtype: Any, name: str) -> str:
+    """The IR of ``tile`` and ``dots`` for ``dtype`` with ISA ``name``'s vectors."""
+    ty, bits = _TYPES[np.dtype(dtype)]
+    lanes = ISA_BITS[name] // bits
+    return _module(ty, lanes) + "\n" + "\n".join(_dot_module(ty, lanes))
+
+
+def assembly(dtype: Any, name: str) -> str:
+    """The machine code of ``tile`` and ``dots`` for ``dtype`` and ISA ``name``, as text (for reading, and for
+    the tests that check a forced narrower ISA really is compiled without the wider one's instructions)."""
+    llvm, machine = _target(name)
+    return machine.emit_assembly(llvm.parse_assembly(_ir(dtype, name)))
+
+
+def _compile(dtype: Any, name: str) -> tuple[Any, Any]:
+    """The compiled ``tile`` and ``dots`` for ``dtype`` and ISA ``name`` as ctypes functions, or (None, None)
+    where llvmlite cannot build them."""
+    try:
+        llvm, machine = _target(name)
+        module = llvm.parse_assembly(_ir(dtype, name))
         module.verify()
         passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
         passes.getModulePassManager().run(module, passes)
@@ -165,14 +224,16 @@ def _compile(dtype: Any) -> tuple[Any, Any]:
 
 
 def _kernels(dtype: Any) -> tuple[Any, Any, int]:
-    """(tile, dots, vector lanes) for ``dtype``, compiled on first use; (None, None, 0) where they cannot be."""
+    """(tile, dots, vector lanes) for ``dtype`` on the current ISA, compiled on first use; (None, None, 0) where
+    they cannot be."""
     dtype = np.dtype(dtype)
-    if dtype not in _LANES:
+    if dtype not in _TYPES:
         return None, None, 0
-    if dtype not in _built:
-        tile_fn, dots_fn = _compile(dtype)
-        _built[dtype] = (tile_fn, dots_fn, _LANES[dtype][1] if tile_fn is not None else 0)
-    return _built[dtype]
+    key = (dtype, isa())
+    if key not in _built:
+        tile_fn, dots_fn = _compile(dtype, key[1])
+        _built[key] = (tile_fn, dots_fn, ISA_BITS[key[1]] // _TYPES[dtype][1] if tile_fn is not None else 0)
+    return _built[key]
 
 
 def tile(dtype: Any) -> tuple[Any, int]:

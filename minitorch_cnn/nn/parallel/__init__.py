@@ -1,0 +1,5 @@
+"""``mt.nn.parallel``: DistributedDataParallel over ``mt.distributed``."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
