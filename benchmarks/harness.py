@@ -93,8 +93,8 @@ def command() -> str:
     return " ".join(["python -m", f"benchmarks.{Path(sys.argv[0]).stem}", *map(shlex.quote, sys.argv[1:])])
 
 
-def machine(device: str, threads: int) -> dict:
-    """What the figures were measured on, and how."""
+def machine(device: str, threads: int | None = None) -> dict:
+    """What the figures were measured on, and how (``threads``: each side's count, when the run has one)."""
     import numpy
     import torch
 
@@ -102,13 +102,14 @@ def machine(device: str, threads: int) -> dict:
         "command": command(),
         **cpu_facts(),
         "cpu_count": os.cpu_count(),
-        "threads": threads,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "numpy": numpy.__version__,
         "torch": torch.__version__,
         "device": device,
     }
+    if threads is not None:
+        info["threads"] = threads
     try:
         import numba
 
