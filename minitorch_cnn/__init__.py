@@ -88,6 +88,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
+from .serialization import load, save
 from .summary import summary
 
 clip = clamp

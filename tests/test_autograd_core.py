@@ -87,11 +87,11 @@ def test_diamond_graph_sums_every_use() -> None:
 
 
 def test_gradients_summed_in_place_never_touch_an_array_another_node_holds() -> None:
-    """The engine adds a node's later gradients into its first one when nothing else holds that array (a residual
+    """The engine adds a node's later gradients into its first one only when it owns that array (a residual
     block's input); an array that another node or the gradient being passed on also holds must be summed into a
     new one. ``a + a`` hands one array to ``a``'s node twice and ``relu(a) + a`` hands one to two nodes: both
-    checked against torch. Then two fresh gradients meet at ``Seen``, which must receive one of them (added to in
-    place), not a third array."""
+    checked against torch. Then two gradients of a Function that declares them fresh meet at ``Seen``, which must
+    receive one of them (added to in place), not a third array; undeclared, they are summed into a new one."""
     rng = np.random.default_rng(1)
     arr, g = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
     grads = []
@@ -106,6 +106,8 @@ def test_gradients_summed_in_place_never_touch_an_array_another_node_holds() -> 
     fresh, seen = [], []
 
     class Fresh(Function):  # y = k·x; its gradient is a new array, whose id is noted (no reference kept)
+        fresh_grads = True
+
         def forward(self, a: Any, k: float) -> Any:
             self.k = k
             return a * k
@@ -128,6 +130,43 @@ def test_gradients_summed_in_place_never_touch_an_array_another_node_holds() -> 
     (Fresh.apply(s, 2.0) + Fresh.apply(s, 3.0)).backward(mt.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), 5.0 * g, rtol=1e-15)
     assert len(fresh) == 2 and seen[0] in fresh
+
+    Fresh.fresh_grads = False
+    fresh.clear()
+    seen.clear()
+    s = Seen.apply(x)
+    (Fresh.apply(s, 2.0) + Fresh.apply(s, 3.0)).backward(mt.tensor(g))
+    assert len(fresh) == 2 and seen[0] not in fresh
+
+
+def test_grad_never_aliases_an_array_the_engine_does_not_own() -> None:
+    """A pass-through gradient (Add hands the caller's array on; expand's is a read-only broadcast view) is copied
+    into .grad; a gradient the Function declares fresh (Linear's GEMM output) is handed over without a copy."""
+    g = np.ones((2, 3))
+    a = mt.zeros(2, 3, dtype=mt.float64, requires_grad=True)
+    (a + 1.0).backward(mt.tensor(g))
+    assert not np.shares_memory(a.grad.numpy(), g)
+    b = mt.zeros(3, dtype=mt.float64, requires_grad=True)
+    b.expand(2, 3).backward(mt.tensor(g))
+    b.grad.numpy()[...] += 1  # writeable, its own memory
+    assert b.grad.tolist() == [3.0, 3.0, 3.0]
+
+    seen = []
+
+    class Fresh(Function):
+        fresh_grads = True
+
+        def forward(self, x: Any) -> Any:
+            return x * 2
+
+        def backward(self, grad: Any) -> Any:
+            out = grad * 2
+            seen.append(out)
+            return out
+
+    c = mt.zeros(2, 3, dtype=mt.float64, requires_grad=True)
+    Fresh.apply(c).backward(mt.tensor(g))
+    assert c.grad.numpy() is seen[0]
 
 
 def test_same_tensor_as_both_operands() -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ EXAMPLES = {
     "batchnorm_backward.py": "the term is not optional",
     "conv_backward_is_col2im.py": "dL/dx = col2im",
     "parity_resnet18.py": "OK: every row within 1e-09",
+    "conv_double_backward.py": "made of convolutions",
 }
 
 
@@ -34,10 +36,18 @@ def test_example_runs_and_passes(script: str) -> None:
     assert EXAMPLES[script] in proc.stdout
 
 
-def test_gradgradcheck_says_double_backward_is_not_supported() -> None:
+def test_gradgradcheck_names_a_function_without_backward_graph() -> None:
     """custom_function.py shows it too; here without a subprocess."""
     import minitorch_cnn as mt
 
+    class Square(mt.Function):
+        def forward(self, x: Any) -> Any:
+            self.x = x
+            return x * x
+
+        def backward(self, g: Any) -> Any:
+            return 2 * g * self.x
+
     x = mt.randn(3, dtype=mt.float64, requires_grad=True)
-    with pytest.raises(NotImplementedError, match="double backward is not supported.*mt.autograd.gradcheck"):
-        mt.autograd.gradgradcheck(lambda t: t * t, [x])
+    with pytest.raises(RuntimeError, match="SquareBackward is not differentiable twice"):
+        mt.autograd.gradgradcheck(Square.apply, [x])

@@ -196,6 +196,23 @@ GRADCHECKS = {
     "mse_loss": (F.mse_loss, lambda: [_x(3, 4), _x(3, 4, seed=1)]),
     "mse_loss_weighted": (lambda a, b, w: F.mse_loss(a, b, weight=w), lambda: [_x(3, 4), _x(3, 4, seed=1),
                                                                                _x(3, 4, seed=2)]),
+    "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1, 2, 1),
+                         lambda: [_x(2, 4, 3, 3), _x(4, 1, 3, 3, seed=1), _x(2, seed=2)]),
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, (3, 2), w, b), lambda: [_x(2, 3, 2), _x(3, 2, seed=1),
+                                                                         _x(3, 2, seed=2)]),
+    "group_norm": (lambda x, w, b: F.group_norm(x, 2, w, b), lambda: [_x(2, 4, 3), _x(4, seed=1), _x(4, seed=2)]),
+    "instance_norm": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+                      lambda: [_x(2, 3, 2, 2), _x(3, seed=1), _x(3, seed=2)]),
+    "interpolate_bilinear": (lambda x: F.interpolate(x, size=(5, 3), mode="bilinear"), lambda: [_x(1, 2, 3, 4)]),
+    "interpolate_nearest": (lambda x: F.interpolate(x, scale_factor=1.5), lambda: [_x(1, 2, 3, 4)]),
+    "pad_reflect": (lambda x: F.pad(x, (2, 1, 0, 2), "reflect"), lambda: [_x(2, 3, 4)]),
+    "pad_replicate_circular": (lambda x: F.pad(F.pad(x, (1, 2), "replicate"), (2, 1), "circular"),
+                               lambda: [_x(2, 3, 4)]),
+    "binary_cross_entropy": (lambda x, t: F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), _W[:3]),
+                             lambda: [_x(4, 3), _x(4, 3, seed=1)]),
+    "binary_cross_entropy_with_logits": (
+        lambda x, t: F.binary_cross_entropy_with_logits(x, t, pos_weight=_W[:3], reduction="sum"),
+        lambda: [_x(4, 3, scale=3), _x(4, 3, seed=1)]),
 }
 
 

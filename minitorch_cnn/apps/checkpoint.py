@@ -1,4 +1,5 @@
-"""Checkpoints: ``.npz`` files of a state_dict with torch's keys, plus optimizer, scheduler and RNG state.
+"""Checkpoints: ``.npz`` files of a state_dict with torch's keys, plus optimizer, scheduler and RNG state; and
+best weights as a torch ``.pt`` state_dict (``--save-format pt``).
 
 Layout inside the file: ``model/<torch key>`` arrays, ``optim/state/<param index>/<name>`` arrays and one JSON
 string ``meta`` holding everything else (param_groups, scheduler state, RNG state, epoch, history). Files are
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..serialization import load, save
 
 MODEL = "model/"
 OPTIM = "optim/state/"
@@ -44,6 +46,28 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
+def _atomic_write(path: Path, write: Any) -> None:
+    """``write(f)`` into a temporary file beside ``path``, fsync, then rename it over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_state_pt(path: str | Path, model_state: dict) -> None:
+    """Write a model state_dict atomically in torch's format: ``torch.load(path)`` gives it back as it is."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda f: save(model_state, f))
+
+
 def save_checkpoint(
     path: str | Path, model_state: dict, optimizer_state: dict | None = None, meta: dict | None = None
 ) -> None:
@@ -63,17 +87,7 @@ def save_checkpoint(
         info["param_groups"] = _jsonable(optimizer_state["param_groups"])
         info["optim_scalars"] = scalars
     arrays["meta"] = np.asarray(json.dumps(_jsonable(info)))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    _atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
@@ -101,14 +115,11 @@ def load_checkpoint(path: str | Path) -> tuple[dict, dict | None, dict]:
 
 
 def load_state_file(path: str | Path) -> dict:
-    """A model state_dict (NumPy arrays) from our ``.npz`` or from a torch ``.pt``/``.pth`` state_dict."""
+    """A model state_dict (NumPy arrays) from our ``.npz`` or from a ``.pt``/``.pth`` state_dict (torch's or
+    ``--save-format pt``'s), read with ``mt.load``: no torch needed."""
     path = Path(path)
     if path.suffix in (".pt", ".pth"):
-        try:
-            import torch
-        except ImportError as exc:
-            raise RuntimeError(f"reading {path} needs torch installed (pip install torch)") from exc
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = load(path, map_location="cpu", weights_only=True)
         if isinstance(obj, dict) and "state_dict" in obj:
             obj = obj["state_dict"]
         if not isinstance(obj, dict):

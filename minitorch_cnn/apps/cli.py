@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", action="store_true", help="random crop (and flip on CIFAR-10)")
     t.add_argument("--checkpoint-dir", default=None, help="default: runs/MODEL-DATASET")
     t.add_argument("--resume", action="store_true", help="continue from CHECKPOINT_DIR/last.npz")
+    t.add_argument("--save-format", default="npz", choices=["npz", "pt"],
+                   help="best weights as best.npz, or as best.pt: a state_dict torch.load reads as it is")
     t.add_argument("--no-progress", action="store_true")
     t.add_argument("--no-plot", action="store_true")
     t.add_argument("--nproc", type=int, default=1,
@@ -50,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="evaluate saved weights on the test set")
     _add_common(e)
-    e.add_argument("--weights", required=True, help="our .npz checkpoint or a torch .pt state_dict of the twin")
+    e.add_argument("--weights", required=True, help="our .npz checkpoint or a .pt/.pth state_dict (ours or torch's)")
 
     sub.add_parser("models", help="list the models")
     parity_cmd.add_parsers(sub)  # parity, graph, summary: the study tools
@@ -85,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scheduler=args.scheduler, device=args.device, data_root=args.data_root, seed=args.seed,
             val_split=args.val_split, augment=args.augment, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
             dtype=args.dtype, progress=not args.no_progress, plot=not args.no_plot, max_batches=args.max_batches,
+            save_format=args.save_format,
         )
         if cfg.data_root is None:
             print("no --data-root: training on the MNIST sample shipped inside the package", file=sys.stderr)

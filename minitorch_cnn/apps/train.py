@@ -22,7 +22,7 @@ from ..autograd import Tensor, no_grad
 from ..nn import functional as F
 from ..utils.data import DataLoader, DistributedSampler, Subset
 from ..vision import datasets, transforms
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, save_state_pt
 
 # (channels, height/width, mean, std, number of classes) of each dataset
 DATASETS: dict[str, tuple] = {
@@ -56,6 +56,7 @@ class TrainConfig:
     progress: bool = True
     plot: bool = True
     max_batches: int | None = None  # cut every epoch short (smoke tests)
+    save_format: str = "npz"  # the best weights: best.npz, or best.pt (a state_dict torch.load reads as it is)
     extra: dict = field(default_factory=dict)
 
     def run_dir(self) -> Path:
@@ -313,7 +314,10 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             best = score
             history["best_val_accuracy"] = best
             if main_rank:
-                save_checkpoint(run_dir / "best.npz", model.state_dict(), None, {**meta, "history": history})
+                if cfg.save_format == "pt":
+                    save_state_pt(run_dir / "best.pt", model.state_dict())
+                else:
+                    save_checkpoint(run_dir / "best.npz", model.state_dict(), None, {**meta, "history": history})
         if main_rank:
             save_checkpoint(run_dir / "last.npz", model.state_dict(), opt.state_dict(), {**meta, "history": history})
         msg = f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%"

@@ -1,18 +1,25 @@
 """Backward: an iterative topological sort, then one sweep in reverse order.
 
 No recursion, so a chain of 100,000 ops backprops without RecursionError. Each node's
-gradient is summed over all its uses before its backward runs (so hooks see the total), into the
-first gradient's array when nothing else holds it; leaf gradients are summed likewise and
-accumulated into ``.grad`` at the end.
+gradient is summed over all its uses before its backward runs (so hooks see the total); leaf gradients are
+summed likewise and accumulated into ``.grad`` at the end.
+
+Ownership is explicit: the engine adds in place only into arrays it allocated itself (a sum, a dtype cast) or
+that a Function declares fresh (``Function.fresh_grads``), and hands such an array to a leaf's ``.grad`` without
+a copy; anything else (a pass-through gradient, a view, the caller's array) is copied before it is written.
 
 Before a node's backward runs, the version counters of its inputs and output are checked
 against the forward pass, so an in-place write in between raises instead of giving silently
 wrong gradients; the gradients it returns are checked for shape and cast to each input's dtype.
+
+Two paths, one sweep: first order (the default) runs each ``Function.backward`` on raw arrays under no_grad;
+with ``create_graph`` gradients are Tensors, each node runs ``backward_graph`` with grad mode on, sums and
+``.grad`` accumulation are recorded out of place, and nothing is released.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,11 +29,11 @@ from .grad_mode import _enabled
 from .tensor import Tensor
 
 
-def _topological_order(root: Any) -> list:
-    """Nodes reachable from ``root``, each after all nodes that feed gradients into it."""
+def _topological_order(roots: Sequence) -> list:
+    """Nodes reachable from the tensors ``roots``, each after all nodes that feed gradients into it."""
     order: list = []
-    seen = {root}
-    stack = [(root, iter(root.inputs))]
+    seen: set = set()
+    stack: list = [(None, iter(roots))]
     while stack:
         node, it = stack[-1]
         for t in it:
@@ -38,7 +45,8 @@ def _topological_order(root: Any) -> list:
                     break
         else:
             stack.pop()
-            order.append(node)
+            if node is not None:
+                order.append(node)
     order.reverse()
     return order
 
@@ -48,11 +56,12 @@ def _as_array(a: Any) -> Any:
     return np.asarray(a) if isinstance(a, np.generic) else a
 
 
-def _run_hooks(hooks: list, grad: Any) -> Any:
+def _run_hooks(hooks: list, grad: Any, graph: bool) -> Any:
+    """Each hook sees the gradient as a Tensor; a returned Tensor replaces it (an array on the first-order path)."""
     for hook in list(hooks):
-        out = hook(Tensor._wrap(_as_array(grad)))
+        out = hook(grad if graph else Tensor._wrap(_as_array(grad)))
         if out is not None:
-            new = out._data if isinstance(out, Tensor) else out
+            new = out if graph else (out._data if isinstance(out, Tensor) else out)
             if new.shape != grad.shape:
                 raise RuntimeError(f"a hook returned a gradient of shape {tuple(new.shape)}, expected "
                                    f"{tuple(grad.shape)}")
@@ -60,69 +69,20 @@ def _run_hooks(hooks: list, grad: Any) -> Any:
     return grad
 
 
-def _baseline_refs() -> tuple[int, int]:
-    """References a private gradient (and the base of a private view) has inside ``_accumulate_leaf``: the
-    engine's entry, the loop variable, the argument, the local ``base``, getrefcount's own. Measured through the
-    same call structure, so it holds on any CPython version."""
-    seen = []
-
-    def probe(leaf: Any, grad: Any) -> None:
-        base = grad.base
-        seen.append((sys.getrefcount(grad), sys.getrefcount(base)))
-
-    for leaf, g in {0: [None, np.empty(4).reshape(2, 2)]}.values():
-        probe(leaf, g)
-    return seen[0]
-
-
-_UNSHARED_REFS, _UNSHARED_BASE_REFS = _baseline_refs()
-
-
-def _owned(grad: Any) -> bool:
-    """Whether a node's pending gradient (an entry of ``run_backward``'s ``node_grads``) may be added to in place:
-    it owns its memory, is writeable, and nothing but that entry, the caller's local and this call see it."""
-    return (getattr(grad, "base", 0) is None and getattr(grad.flags, "writeable", True)  # CuPy has no read-only
-            and sys.getrefcount(grad) <= _OWNED_REFS)
-
-
-def _owned_refs() -> int:
-    """References ``_owned`` sees for an array only ``node_grads`` holds, measured through the same call
-    structure (as ``_baseline_refs``)."""
-    seen = []
-
-    def probe(grad: Any) -> bool:
-        seen.append(sys.getrefcount(grad))
-        return True
-
-    node_grads = {0: np.empty(2)}
-    prev = node_grads.get(0)
-    probe(prev)
-    return seen[0]
-
-
-_OWNED_REFS = _owned_refs()
-
-
-def _accumulate_leaf(leaf: Tensor, grad: Any) -> None:
+def _accumulate_leaf(leaf: Tensor, grad: Any, owned: bool, graph: bool) -> None:
+    """Add ``grad`` into ``leaf.grad``: in place on the first-order path (copying ``grad`` first unless the engine
+    owns it), out of place and recorded with ``create_graph``."""
     if leaf._hooks:
-        grad = _run_hooks(leaf._hooks, grad)
+        grad = _run_hooks(leaf._hooks, grad, graph)
+        owned = False  # a hook may have kept the array it saw
     dtype = leaf._data.dtype
     if grad.dtype is not dtype and grad.dtype != dtype:
-        grad = grad.astype(dtype)
-    if leaf.grad is None:
-        # Backward functions may hand the same array (or a read-only broadcast view) to several inputs, so the
-        # gradient is copied unless nobody else can see it: not a view, and referenced only by the engine's own
-        # entry, the caller's loop variable, this frame and getrefcount's argument (torch's AccumulateGrad steals
-        # the same way). Saves a parameter-sized copy per leaf per step.
-        base = grad.base
-        private = sys.getrefcount(grad) <= _UNSHARED_REFS and (
-            base is None
-            # a contiguous view (a reshape) of an array that nothing else holds is private too
-            or (base.base is None and grad.flags.c_contiguous and sys.getrefcount(base) <= _UNSHARED_BASE_REFS)
-        )
-        if not private:
-            grad = grad.copy()
-        leaf.grad = Tensor._wrap(_as_array(grad))
+        grad = grad.to(dtype) if graph else grad.astype(dtype)
+        owned = True
+    if graph:
+        leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+    elif leaf.grad is None:
+        leaf.grad = Tensor._wrap(_as_array(grad if owned else grad.copy()))
     else:
         leaf.grad._data += grad
     if leaf._post_hooks:
@@ -169,22 +129,66 @@ def _freed_error(node: Any) -> RuntimeError:
     )
 
 
-def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
-    """Backpropagate ``grad`` (an array shaped like ``root``) through ``root``'s graph."""
-    if root.grad_fn is None:
-        _accumulate_leaf(root, grad)
-        return
-    node_grads = {root.grad_fn: grad}  # Functions hash by identity
+def _reaching(order: list, target_nodes: set, target_leaves: set) -> set:
+    """The nodes whose backward leads to a target (``order`` is the topological order)."""
+    reach: set = set()
+    for node in reversed(order):
+        for t in node.inputs:
+            if t is not None and t.requires_grad and (
+                (t.grad_fn is None and id(t) in target_leaves)
+                or (t.grad_fn is not None and (t.grad_fn in target_nodes or t.grad_fn in reach))
+            ):
+                reach.add(node)
+                break
+    return reach
+
+
+def run_backward(
+    roots: Sequence[Tensor], grads: Sequence[Any], retain_graph: bool, create_graph: bool = False,
+    targets: Sequence[Tensor] | None = None, accumulate: bool = True,
+) -> dict:
+    """Backpropagate ``grads`` (arrays, or Tensors with ``create_graph``, shaped like ``roots``) through the graph.
+
+    With ``targets`` only the nodes leading to them run and the result maps each target's ``id`` to its gradient
+    (the node's or leaf's summed gradient); with ``accumulate`` leaves (all of them, or the targets) get ``.grad``.
+    """
+    graph = create_graph
+    node_grads: dict = {}  # Functions hash by identity
+    owned_nodes: set = set()
     leaf_grads: dict[int, list] = {}
+    captured: dict = {}
+    target_nodes = {t.grad_fn: t for t in targets if t.grad_fn is not None} if targets is not None else {}
+    target_leaves = {id(t) for t in targets if t.grad_fn is None} if targets is not None else set()
+    for r, g in zip(roots, grads):
+        fn = r.grad_fn
+        if fn is None:
+            entry = leaf_grads.get(id(r))
+            if entry is None:
+                leaf_grads[id(r)] = [r, g, False]
+            else:
+                entry[1], entry[2] = entry[1] + g, True
+        else:
+            prev = node_grads.get(fn)
+            node_grads[fn] = g if prev is None else prev + g
+    order = _topological_order(roots)
+    reach = _reaching(order, set(target_nodes), target_leaves) if targets is not None else None
     prev_mode = _enabled[0]
-    _enabled[0] = False  # backward functions record no graph
+    _enabled[0] = graph  # first-order backward functions record no graph; create_graph records
     try:
-        for node in _topological_order(root.grad_fn):
+        for node in order:
             g = node_grads.pop(node, None)
             if g is None:
                 continue
+            owned = node in owned_nodes
+            if owned:
+                owned_nodes.discard(node)
             if node._hooks:
-                g = _run_hooks(node._hooks, g)
+                g = _run_hooks(node._hooks, g, graph)
+                owned = False  # a hook may have kept the array it saw, or returned one of its own
+            if node in target_nodes:
+                captured[id(target_nodes[node])] = (g, owned)
+            if reach is not None and node not in reach:
+                continue
             if node._freed:
                 raise _freed_error(node)
             inputs = node.inputs
@@ -193,40 +197,158 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool) -> None:
                     raise _modified_error(node)
             if node._out_vc[0] != node._out_version:
                 raise _modified_error(node)
-            grads = node.backward(g)
-            if type(grads) is not tuple:
-                grads = (grads,)
-            if len(grads) != len(inputs):
-                _check_grad_count(node, len(grads))
-            for t, ig in zip(inputs, grads):
+            if graph:
+                bg = node.backward_graph
+                if bg is not None:
+                    grads_in = bg(g)
+                else:
+                    from .once_differentiable import once  # only here: it subclasses Function, which needs us
+
+                    grads_in = once(node, g)
+            else:
+                grads_in = node.backward(g)
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            if len(grads_in) != len(inputs):
+                _check_grad_count(node, len(grads_in))
+            fresh = node.fresh_grads
+            for t, ig in zip(inputs, grads_in):
                 if ig is None or t is None or not t.requires_grad:
                     continue
                 shape, dtype = (t.shape, t.dtype) if type(t) is Edge else (t._data.shape, t._data.dtype)
                 if ig.shape != shape:
-                    raise _bad_grad(node, grads, ig)
+                    raise _bad_grad(node, grads_in, ig)
+                mine = fresh
                 if ig.dtype is not dtype and ig.dtype != dtype:
-                    ig = ig.astype(dtype)
+                    ig = ig.to(dtype) if graph else ig.astype(dtype)
+                    mine = True
                 fn = t.grad_fn
                 if fn is None:
                     entry = leaf_grads.get(id(t))
                     if entry is None:
-                        leaf_grads[id(t)] = [t, ig]
+                        leaf_grads[id(t)] = [t, ig, mine]
+                    elif entry[2] and not graph:
+                        entry[1] += ig
                     else:
-                        entry[1] = entry[1] + ig
+                        entry[1], entry[2] = entry[1] + ig, True
                 else:
                     prev = node_grads.get(fn)
                     if prev is None:
                         node_grads[fn] = ig
-                    elif prev.dtype == ig.dtype and _owned(prev):
+                        if mine:
+                            owned_nodes.add(fn)
+                    elif fn in owned_nodes and not graph:
                         # a residual block's input gets two gradients of its size: adding into the first saves
                         # an allocation (small ResNet: 1.46 ms of a step for two such sums, measured)
                         prev += ig
                     else:
                         node_grads[fn] = prev + ig
+                        owned_nodes.add(fn)
             if not retain_graph:
                 node.release()
-        grads = ig = g = None  # drop the last node's references so its gradients count as private
-        for leaf, g in leaf_grads.values():
-            _accumulate_leaf(leaf, g)
+        for key, (leaf, g, owned) in leaf_grads.items():
+            if key in target_leaves:
+                captured[key] = (g, owned)
+            if accumulate and (targets is None or key in target_leaves):
+                _accumulate_leaf(leaf, g, owned, graph)
+        if accumulate and targets is not None:
+            for t in targets:
+                if t.grad_fn is not None and id(t) in captured:
+                    g, owned = captured[id(t)]
+                    t.grad = (g if t.grad is None else t.grad + g) if graph else Tensor._wrap(
+                        _as_array(g.copy() if t.grad is None else t.grad._data + g))
     finally:
         _enabled[0] = prev_mode
+    return captured
+
+
+def _as_tuple(x: Any, what: str) -> tuple:
+    t = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    for i, a in enumerate(t):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"grad: {what} must be Tensors, got {type(a).__name__} at index {i}")
+    return t
+
+
+def root_grad(root: Tensor, gradient: Any, create_graph: bool, what: str) -> Any:
+    """The upstream gradient for ``root``: ones for a one-element root when omitted, checked for shape; a Tensor
+    with ``create_graph`` (so it may carry a graph itself), else a raw array."""
+    data = root._data
+    if gradient is None:
+        if data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs: {what} has shape {tuple(root.shape)}; "
+                "pass a gradient of that shape"
+            )
+        from .. import backend
+
+        g = Tensor._wrap(backend.array_module(data).ones_like(data))
+    else:
+        g = gradient if isinstance(gradient, Tensor) else Tensor._wrap(gradient)
+        if type(g._data) is not type(data) or g._data.dtype != data.dtype:
+            from .. import backend
+
+            g = Tensor._wrap(backend.array_module(data).asarray(g._data, dtype=data.dtype))
+        if g.shape != data.shape:
+            raise RuntimeError(
+                f"{what}: gradient has shape {tuple(g.shape)} but the output has shape {tuple(root.shape)}"
+            )
+    return g if create_graph else g._data
+
+
+def grad(
+    outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+    create_graph: bool = False, allow_unused: bool | None = None, materialize_grads: bool = False,
+) -> tuple:
+    """``torch.autograd.grad``: the sum over ``outputs`` of grad_output · d(output)/d(input), for each input.
+
+    Leaves' ``.grad`` are untouched. With ``create_graph`` the results carry a graph (differentiate them again);
+    ``retain_graph`` defaults to ``create_graph``. An input the outputs do not depend on raises unless
+    ``allow_unused`` (then its gradient is None, or zeros with ``materialize_grads``).
+    """
+    outs = _as_tuple(outputs, "outputs")
+    ins = _as_tuple(inputs, "inputs")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    if grad_outputs is None:
+        gouts: tuple = (None,) * len(outs)
+    else:
+        gouts = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+        if len(gouts) != len(outs):
+            raise RuntimeError(f"grad_outputs has {len(gouts)} entries but there are {len(outs)} outputs")
+    for i, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+    roots, seeds = [], []
+    for i, (o, go) in enumerate(zip(outs, gouts)):
+        if not o.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        roots.append(o)
+        seeds.append(root_grad(o, go, create_graph, f"grad: output {i}"))
+    retain = create_graph if retain_graph is None else retain_graph
+    captured = run_backward(roots, seeds, retain, create_graph, targets=ins, accumulate=False)
+    result = []
+    for i, t in enumerate(ins):
+        got = captured.get(id(t))
+        if got is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}, shape {tuple(t.shape)}) appears to not have "
+                    "been used in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                from .. import backend
+
+                result.append(Tensor._wrap(backend.array_module(t._data).zeros_like(t._data)))
+            else:
+                result.append(None)
+            continue
+        g, owned = got
+        if create_graph:
+            result.append(g)
+        else:
+            result.append(Tensor._wrap(_as_array(g if owned else g.copy())))
+    return tuple(result)

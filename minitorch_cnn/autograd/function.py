@@ -4,6 +4,13 @@ A subclass writes ``forward(self, *arrays, **kw) -> array`` and ``backward(self,
 on raw arrays (NumPy or CuPy); ``self`` is the context: whatever forward stores on it is what
 backward reads. ``apply`` wraps the arrays of Tensor arguments, runs forward, and when any input
 requires grad links the output into the graph.
+
+Second order (``create_graph=True``): the engine calls ``backward_graph(self, grad: Tensor)`` instead, the
+same derivative written in differentiable Tensor ops, so the gradients it returns carry a graph of their own.
+``self.input_tensor(i, array)`` and ``self.output_tensor(array)`` turn what forward saved back into Tensors
+that sit in the graph where input ``i`` / the output sat. A Function without ``backward_graph`` is
+differentiable once: its gradients come from ``backward`` and differentiating them again raises, naming it
+(torch's ``once_differentiable``). Composites of Functions that have one are differentiable twice for free.
 """
 
 from __future__ import annotations
@@ -33,11 +40,34 @@ class Function:
         "__dict__", "__weakref__",
     )
 
+    # True when ``backward`` always returns newly allocated, writeable arrays, a distinct one per input: the engine
+    # may then sum later gradients into them in place and hand them to ``.grad`` without a copy.
+    fresh_grads = False
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
     def backward(self, grad: Any) -> Any:
         raise NotImplementedError
+
+    backward_graph: Any = None  # (self, grad: Tensor) -> Tensor | tuple, in differentiable ops; see the docstring
+
+    def input_tensor(self, i: int, array: Any) -> Tensor:
+        """What forward saved of input ``i`` (its ``array``) as a Tensor in the graph where that input was: a leaf
+        that requires grad is itself, an intermediate one a Tensor of the same node and version counter."""
+        t = self.inputs[i]
+        if t is not None and type(t) is not Edge:
+            return t
+        r = _wrap(np.asarray(array) if isinstance(array, np.generic) else array)
+        if t is not None:
+            r._vc, r.requires_grad, r.grad_fn = t._vc, t.requires_grad, t.grad_fn
+        return r
+
+    def output_tensor(self, array: Any) -> Tensor:
+        """This node's output (``array``, saved by forward) as a Tensor whose grad_fn is this node."""
+        r = _wrap(array)
+        r._vc, r.requires_grad, r.grad_fn = self._out_vc, True, self
+        return r
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:

@@ -2,6 +2,8 @@
 
 ``gradcheck`` compares the analytic vector-Jacobian product (backward with a random upstream
 gradient ``v``) with central differences of ``<f(x), v>``, one input element at a time, in float64.
+``gradgradcheck`` runs the same check on the first gradient (taken with ``create_graph=True``) as a function of
+the inputs and of the upstream gradient, which exercises every op's ``backward_graph``.
 """
 
 from __future__ import annotations
@@ -112,28 +114,63 @@ def gradcheck(
     return True
 
 
-def gradgradcheck(fn: Callable, inputs: Sequence[Any], *args: Any, **kwargs: Any) -> bool:
-    """Not offered: minitorch_cnn has no double backward; use :func:`gradcheck` for first derivatives.
+def gradgradcheck(
+    fn: Callable,
+    inputs: Sequence[Any],
+    grad_outputs: Sequence[Any] | None = None,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
+    """Check ``fn``'s second derivatives: :func:`gradcheck` of the first gradient, seen as a function of the inputs
+    and of the upstream gradient (random float64 ones unless ``grad_outputs`` are given), as torch's.
 
-    Every ``Function.backward`` runs under ``no_grad`` on raw arrays, so a gradient is a plain array with no
-    graph of its own and cannot be differentiated again (torch's ``create_graph=True``). Check a Function
-    you wrote with ``gradcheck``::
+    The first gradient is taken with ``create_graph=True`` and its own backward is compared with central
+    differences, so a Function whose ``backward_graph`` is wrong (or missing: it then raises, naming the op) fails.
 
-        class Swish(mt.Function):
-            # y = x · σ(x);  dy/dx = σ(x) + y · (1 - σ(x))
+    Example, a Function written twice-differentiable (see also examples/conv_double_backward.py)::
+
+        class Cube(mt.Function):
+            # y = x³;  dy/dx = 3x²
             def forward(self, x):
-                s = 1 / (1 + np.exp(-x))
-                self.s, self.y = s, x * s
-                return self.y
+                self.x = x
+                return x ** 3
 
             def backward(self, g):
-                return g * (self.s + self.y * (1 - self.s))
+                return 3 * g * self.x ** 2
 
-        x = mt.randn(4, 5, dtype=mt.float64, requires_grad=True)
-        mt.autograd.gradcheck(Swish.apply, [x])   # True, or GradcheckError naming the worst element
+            def backward_graph(self, g):  # the same formula in Tensor ops, so it has a graph
+                x = self.input_tensor(0, self.x)
+                return 3 * g * x * x
+
+        x = mt.randn(3, 4, dtype=mt.float64, requires_grad=True)
+        mt.autograd.gradgradcheck(Cube.apply, [x])   # True, or GradcheckError naming the worst element
     """
-    raise NotImplementedError(
-        "gradgradcheck: double backward is not supported in minitorch_cnn (Function.backward runs under "
-        "no_grad on raw arrays, so gradients carry no graph to differentiate again); check first derivatives "
-        "with mt.autograd.gradcheck(fn, inputs)"
-    )
+    from .engine import grad
+    from .grad_mode import enable_grad
+
+    inputs = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    diff = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    if not diff:
+        raise ValueError("gradgradcheck: no input requires grad")
+    rng = np.random.default_rng(seed + 1)
+    if grad_outputs is None:
+        outs = _outputs(fn, inputs)
+        grad_outputs = [Tensor._wrap(backend.move_to(rng.standard_normal(o.shape), o.device)) for o in outs
+                        if o.requires_grad]
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    ups = [Tensor._wrap(u._data.astype(np.float64)).requires_grad_() for u in grad_outputs]
+    n = len(inputs)
+
+    def first_gradient(*args: Any) -> tuple:
+        with enable_grad():
+            outs = [o for o in _outputs(fn, args[:n]) if o.requires_grad]
+            ins = [t for t in args[:n] if isinstance(t, Tensor) and t.requires_grad]
+            return grad(outs, ins, grad_outputs=list(args[n:]), create_graph=True, allow_unused=True,
+                        materialize_grads=True)
+
+    return gradcheck(first_gradient, [*inputs, *ups], eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, seed=seed)

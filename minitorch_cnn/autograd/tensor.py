@@ -190,30 +190,27 @@ class Tensor:
         return self
 
     # ---- autograd entry points --------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None) -> None:
-        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad``.
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
+    ) -> None:
+        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad`` (only ``inputs``' when given).
 
-        ``gradient`` may be omitted only for a one-element tensor, as in torch.
+        ``gradient`` may be omitted only for a one-element tensor, as in torch. With ``create_graph`` the
+        gradients carry a graph (differentiate them again) and ``retain_graph`` defaults to True.
         """
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        data = self._data
-        if gradient is None:
-            if data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs: this tensor has shape "
-                    f"{tuple(self.shape)}; pass backward(gradient) with a tensor of that shape"
-                )
-            g = backend.array_module(data).ones_like(data)
-        else:
-            g = gradient._data if isinstance(gradient, Tensor) else gradient
-            if type(g) is not type(data) or g.dtype != data.dtype:
-                g = backend.array_module(data).asarray(g, dtype=data.dtype)
-            if g.shape != data.shape:
-                raise RuntimeError(
-                    f"backward: gradient has shape {tuple(g.shape)} but the output has shape {tuple(self.shape)}"
-                )
-        _engine.run_backward(self, g, bool(retain_graph))
+        g = _engine.root_grad(self, gradient, create_graph, "backward")
+        targets = None
+        if inputs is not None:
+            targets = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+            if not targets:
+                raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+            for t in targets:
+                if not isinstance(t, Tensor) or not t.requires_grad:
+                    raise RuntimeError("backward: every tensor in inputs must be a Tensor that requires grad")
+        retain = create_graph if retain_graph is None else retain_graph
+        _engine.run_backward((self,), (g,), bool(retain), create_graph, targets=targets)
 
     def register_hook(self, hook: Any) -> RemovableHandle:
         """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed; a returned Tensor
@@ -283,6 +280,27 @@ class Tensor:
         self._vc[0] += 1
         return self
 
+    # ---- pickling and copy.deepcopy, as torch's: data, dtype, device and requires_grad, never the graph ----
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """A pickle holds the data (a CPU copy), the device and requires_grad; a non-leaf comes back a leaf."""
+        host = backend.move_to(self._data, "cpu")
+        return (_unpickle_tensor, (type(self), host, str(self.device), self.requires_grad))
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A leaf with a copy of the data (and of ``.grad``) on the same device; non-leaves raise, as in torch."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy protocol at the "
+                "moment.  If you were attempting to deepcopy a module, this may be because of a "
+                "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
+            )
+        new = type(self)._wrap(self._data.copy())
+        new.requires_grad = self.requires_grad
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        return new
+
     def __repr__(self) -> str:
         body = np.array2string(
             backend.move_to(self._data, "cpu"), separator=", ", prefix="tensor(", precision=4
@@ -297,6 +315,13 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+
+def _unpickle_tensor(cls: type, arr: np.ndarray, device: str, requires_grad: bool) -> Tensor:
+    """The inverse of ``Tensor.__reduce_ex__`` (a Parameter stays a Parameter)."""
+    t = cls._wrap(backend.move_to(arr, device))
+    t.requires_grad = requires_grad
+    return t
 
 
 from . import engine as _engine  # noqa: E402 - engine imports Tensor from this module

@@ -21,6 +21,17 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
+def sum_to(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``unbroadcast`` in differentiable ops (for ``backward_graph``)."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=True)
+    return grad.reshape(shape)
+
+
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
@@ -30,6 +41,9 @@ class Cast(Function):
 
     def backward(self, grad: Any) -> Any:
         return grad.astype(self.src)
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return cast(grad, self.src)
 
 
 def cast(t: Tensor, dtype: Any) -> Tensor:
@@ -120,12 +134,18 @@ class ToDevice(Function):
     def backward(self, grad: Any) -> Any:
         return backend.move_to(grad, self.src)
 
+    def backward_graph(self, grad: Tensor) -> Tensor:
+        return ToDevice.apply(grad, self.src)
+
 
 class Clone(Function):
     def forward(self, x: Any) -> Any:
         return x.copy()
 
     def backward(self, grad: Any) -> Any:
+        return grad
+
+    def backward_graph(self, grad: Tensor) -> Tensor:
         return grad
 
 

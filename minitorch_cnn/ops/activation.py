@@ -74,6 +74,34 @@ class Gelu(Function):
         pdf = t(_INV_SQRT_2PI) * xp.exp(t(-0.5) * x * x)
         return g * (self.cdf + x * pdf)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * GeluGrad.apply(self.input_tensor(0, self.x), self.approximate)
+
+
+class GeluGrad(Function):
+    """y' = dGELU/dx as a node, so GELU's backward is differentiable; its own derivative y'' is written out:
+
+    exact:  y'' = φ(x) (2 - x²);   tanh:  y'' = (1 - th²) (u' + ½ x (u'' - 2 th u'²)),
+    u = √(2/π) (x + 0.044715 x³).  (A third derivative is not offered: differentiating y'' raises.)
+    """
+
+    def forward(self, x: Any, approximate: str) -> Any:
+        ctx = object.__new__(Gelu)
+        ctx.forward(x, approximate)
+        self.ctx = ctx
+        return ctx.backward(backend.array_module(x).ones_like(x))
+
+    def backward(self, h: Any) -> Any:
+        xp = backend.array_module(h)
+        x, t = self.ctx.x, self.ctx.x.dtype.type
+        if self.ctx.approximate == "tanh":
+            th = self.ctx.th
+            du = t(_SQRT_2_OVER_PI) * (1 + t(3 * _TANH_COEF) * x * x)
+            ddu = t(_SQRT_2_OVER_PI * 6 * _TANH_COEF) * x
+            return h * ((1 - th * th) * (du + t(0.5) * x * (ddu - 2 * th * du * du)))
+        pdf = t(_INV_SQRT_2PI) * xp.exp(t(-0.5) * x * x)
+        return h * pdf * (2 - x * x)
+
 
 class Silu(Function):
     """SiLU (swish): x σ(x);  dy/dx = σ(x) (1 + x (1 - σ(x)))."""
@@ -88,6 +116,11 @@ class Silu(Function):
     def backward(self, g: Any) -> Any:
         sig = self.sig
         return g * sig * (1 + self.x * (1 - sig))
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        x = self.input_tensor(0, self.x)
+        sig = x.sigmoid()
+        return g * sig * (1 + x * (1 - sig))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - torch's name

@@ -71,6 +71,8 @@ class Conv2d(Function):
     GEMM), and within a share goes through in chunks (see the module docstring).
     """
 
+    fresh_grads = True  # new arrays from the GEMMs and sums
+
     def forward(
         self, x: Any, w: Any, b: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int, out_size: tuple
     ) -> Any:
@@ -86,7 +88,7 @@ class Conv2d(Function):
         need_x, need_w, need_b = self.needs_input_grad[:3]
         self.x = x if need_w else None  # dL/dW needs the columns: rebuilt from x chunk by chunk
         self.w = w if need_x else None
-        self.x_shape, self.need_b = x.shape, need_b
+        self.x_shape, self.w_shape, self.need_b = x.shape, w.shape, need_b
         return y
 
     def _forward_part(
@@ -133,6 +135,91 @@ class Conv2d(Function):
         )
         workspace.give(buf)
         return sums
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        # dx = conv_transpose(g, W) and dW = the weight-gradient convolution of x and g: both nodes whose own
+        # backward are convolutions again, so every order of derivative is made of the same three convolutions
+        need_x, need_w = self.w is not None, self.x is not None
+        spec = (self.geometry, self.groups)
+        dx = ConvInputGrad.apply(g, self.input_tensor(1, self.w), self.x_shape, spec) if need_x else None
+        dw = ConvWeightGrad.apply(self.input_tensor(0, self.x), g, self.w_shape, spec) if need_w else None
+        db = g.sum(dim=(0, 2, 3)) if self.need_b else None
+        return dx, dw, db
+
+
+def _conv_raw(x: Any, w: Any, spec: tuple) -> Any:
+    """y = conv2d(x, w) on raw arrays with a saved geometry, no bias, no graph."""
+    (_, stride, padding, dilation, out_size), groups = spec
+    ctx = object.__new__(Conv2d)
+    ctx.needs_input_grad = (False,) * 8
+    return ctx.forward(x, w, None, stride, padding, dilation, groups, out_size)
+
+
+def _conv_grads_raw(g: Any, x: Any, w: Any, x_shape: tuple, spec: tuple) -> tuple:
+    """(dx, dW) of conv2d for upstream g on raw arrays: dx needs w, dW needs x (None: not computed)."""
+    ctx = object.__new__(Conv2d)
+    ctx.geometry, ctx.groups = spec
+    ctx.x, ctx.w, ctx.x_shape, ctx.need_b = x, w, x_shape, False
+    dx, dw, _ = ctx.backward(g)
+    return dx, dw
+
+
+class ConvInputGrad(Function):
+    """dx = conv_transpose2d(g, W): conv2d's input gradient as a node (N, O, OH, OW) × (O, C/G, kh, kw) → x_shape.
+
+    Bilinear in (g, W): for an upstream h (x's shape), dL/dg = conv2d(h, W) and dL/dW = ConvWeightGrad(h, g).
+    """
+
+    fresh_grads = True
+
+    def forward(self, g: Any, w: Any, x_shape: tuple, spec: tuple) -> Any:
+        need_g, need_w = self.needs_input_grad[:2]
+        self.g = g if need_w else None
+        self.w = w if need_g else None
+        self.x_shape, self.w_shape, self.spec = x_shape, w.shape, spec
+        return _conv_grads_raw(g, None, w, x_shape, spec)[0]
+
+    def backward(self, h: Any) -> tuple:
+        dg = _conv_raw(h, self.w, self.spec) if self.w is not None else None
+        dw = _conv_grads_raw(self.g, h, None, self.x_shape, self.spec)[1] if self.g is not None else None
+        return dg, dw
+
+    def backward_graph(self, h: Tensor) -> tuple:
+        (_, stride, padding, dilation, out_size), groups = self.spec
+        dg = Conv2d.apply(h, self.input_tensor(1, self.w), None, stride, padding, dilation, groups, out_size) if (
+            self.w is not None) else None
+        dw = ConvWeightGrad.apply(h, self.input_tensor(0, self.g), self.w_shape, self.spec) if (
+            self.g is not None) else None
+        return dg, dw
+
+
+class ConvWeightGrad(Function):
+    """dW = the weight gradient of conv2d: x (N, C, H, W) and g (N, O, OH, OW) → (O, C/G, kh, kw), as a node.
+
+    Bilinear in (x, g): for an upstream k (W's shape), dL/dx = ConvInputGrad(g, k) and dL/dg = conv2d(x, k).
+    """
+
+    fresh_grads = True
+
+    def forward(self, x: Any, g: Any, w_shape: tuple, spec: tuple) -> Any:
+        need_x, need_g = self.needs_input_grad[:2]
+        self.x = x if need_g else None
+        self.g = g if need_x else None
+        self.x_shape, self.spec = x.shape, spec
+        return _conv_grads_raw(g, x, None, x.shape, spec)[1].reshape(w_shape)
+
+    def backward(self, k: Any) -> tuple:
+        dx = _conv_grads_raw(self.g, None, k, self.x_shape, self.spec)[0] if self.g is not None else None
+        dg = _conv_raw(self.x, k, self.spec) if self.x is not None else None
+        return dx, dg
+
+    def backward_graph(self, k: Tensor) -> tuple:
+        (_, stride, padding, dilation, out_size), groups = self.spec
+        dx = ConvInputGrad.apply(self.input_tensor(1, self.g), k, self.x_shape, self.spec) if (
+            self.g is not None) else None
+        dg = Conv2d.apply(self.input_tensor(0, self.x), k, None, stride, padding, dilation, groups, out_size) if (
+            self.x is not None) else None
+        return dx, dg
 
 
 def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:

@@ -16,12 +16,17 @@ from ..autograd import Function, Tensor
 
 class Dropout(Function):
     # y = x · m,  m = keep / (1-p) (broadcast over what the mask does not cover);  dx = g · m
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, mask: Any) -> Any:
         self.mask = mask
         return x * mask
 
     def backward(self, g: Any) -> Any:
         return g * self.mask
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * self.mask  # the mask is a constant of the graph
 
 
 def _check_p(p: float, op: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend, kernels
 from ..autograd import Function, Tensor
-from ._util import as_tensor, binary_operands, cast, check_same_device, to_float, unbroadcast
+from ._util import as_tensor, binary_operands, cast, check_same_device, sum_to, to_float, unbroadcast
 
 
 class Add(Function):
@@ -24,6 +24,10 @@ class Add(Function):
     def backward(self, g: Any) -> tuple:
         sa, sb = self.shapes
         return unbroadcast(g, sa), unbroadcast(g, sb)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        sa, sb = self.shapes
+        return sum_to(g, sa), sum_to(g, sb)
 
 
 class Sub(Function):
@@ -36,8 +40,15 @@ class Sub(Function):
         need_a, need_b = self.needs_input_grad
         return (unbroadcast(g, sa) if need_a else None), (unbroadcast(-g, sb) if need_b else None)
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        sa, sb = self.shapes
+        need_a, need_b = self.needs_input_grad
+        return (sum_to(g, sa) if need_a else None), (sum_to(-g, sb) if need_b else None)
+
 
 class Mul(Function):
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, a: Any, b: Any) -> Any:
         need_a, need_b = self.needs_input_grad
         self.a = a if need_b else None
@@ -49,6 +60,12 @@ class Mul(Function):
         sa, sb = self.shapes
         ga = unbroadcast(g * self.b, sa) if self.b is not None else None
         gb = unbroadcast(g * self.a, sb) if self.a is not None else None
+        return ga, gb
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        sa, sb = self.shapes
+        ga = sum_to(g * self.input_tensor(1, self.b), sa) if self.b is not None else None
+        gb = sum_to(g * self.input_tensor(0, self.a), sb) if self.a is not None else None
         return ga, gb
 
 
@@ -69,12 +86,23 @@ class Div(Function):
         gb = unbroadcast(-gb_full * self.out, sb) if need_b else None
         return ga, gb
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        sa, sb = self.shapes
+        need_a, need_b = self.needs_input_grad
+        gb_full = g / self.input_tensor(1, self.b)
+        ga = sum_to(gb_full, sa) if need_a else None
+        gb = sum_to(-gb_full * self.output_tensor(self.out), sb) if need_b else None
+        return ga, gb
+
 
 class Neg(Function):
     def forward(self, a: Any) -> Any:
         return -a
 
     def backward(self, g: Any) -> Any:
+        return -g
+
+    def backward_graph(self, g: Tensor) -> Tensor:
         return -g
 
 
@@ -101,6 +129,23 @@ class Pow(Function):
                 gb = unbroadcast(g * with_log, sb)
         return ga, gb
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        # the same masks as backward, as constants: where they pick 0 the second derivative is 0 too
+        a, b = self.input_tensor(0, self.a), self.input_tensor(1, self.b)
+        sa, sb = self.shapes
+        need_a, need_b = self.needs_input_grad
+        xp = backend.array_module(self.out)
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                keep = self.b != 0
+                ga = sum_to(where(keep, g * (b * a ** where(keep, b - 1, 1)), 0.0), sa)
+            if need_b:
+                keep = ~((self.a == 0) & (self.b >= 0))
+                safe_a = where(xp.asarray(self.a) == 0, 1.0, a)
+                gb = sum_to(where(keep, g * (self.output_tensor(self.out) * log(safe_a)), 0.0), sb)
+        return ga, gb
+
 
 class Exp(Function):
     def forward(self, a: Any) -> Any:
@@ -109,6 +154,9 @@ class Exp(Function):
 
     def backward(self, g: Any) -> Any:
         return g * self.out
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * self.output_tensor(self.out)
 
 
 class Log(Function):
@@ -119,6 +167,9 @@ class Log(Function):
     def backward(self, g: Any) -> Any:
         return g / self.a
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g / self.input_tensor(0, self.a)
+
 
 class Sqrt(Function):
     def forward(self, a: Any) -> Any:
@@ -127,6 +178,9 @@ class Sqrt(Function):
 
     def backward(self, g: Any) -> Any:
         return g / (2 * self.out)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g / (2 * self.output_tensor(self.out))
 
 
 class Abs(Function):
@@ -137,9 +191,14 @@ class Abs(Function):
     def backward(self, g: Any) -> Any:
         return g * backend.array_module(self.a).sign(self.a)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * backend.array_module(self.a).sign(self.a)
+
 
 class Relu(Function):
     # the gradient at exactly 0 is 0, as torch's threshold_backward; the loops are kernels
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, a: Any) -> Any:
         out = kernels.get("relu_forward", a)(a)
         self.out = out
@@ -147,6 +206,9 @@ class Relu(Function):
 
     def backward(self, g: Any) -> Any:
         return kernels.get("relu_backward", g)(g, self.out)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * (self.out > 0).astype(self.out.dtype)  # a constant mask: relu'' = 0
 
 
 class LeakyRelu(Function):
@@ -157,6 +219,10 @@ class LeakyRelu(Function):
 
     def backward(self, g: Any) -> Any:
         return backend.array_module(g).where(self.mask, g, g * g.dtype.type(self.slope))
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        dt = g.dtype.type
+        return g * backend.array_module(self.mask).where(self.mask, dt(1), dt(self.slope))
 
 
 class Sigmoid(Function):
@@ -171,6 +237,10 @@ class Sigmoid(Function):
     def backward(self, g: Any) -> Any:
         return g * self.out * (1 - self.out)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        y = self.output_tensor(self.out)
+        return g * y * (1 - y)
+
 
 class Tanh(Function):
     def forward(self, a: Any) -> Any:
@@ -179,6 +249,10 @@ class Tanh(Function):
 
     def backward(self, g: Any) -> Any:
         return g * (1 - self.out * self.out)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        y = self.output_tensor(self.out)
+        return g * (1 - y * y)
 
 
 class Clamp(Function):
@@ -199,6 +273,9 @@ class Clamp(Function):
     def backward(self, g: Any) -> Any:
         return g * self.mask
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * self.mask.astype(g.dtype)
+
 
 class Where(Function):
     def forward(self, cond: Any, a: Any, b: Any) -> Any:
@@ -211,6 +288,11 @@ class Where(Function):
         sa, sb = self.shapes
         zero = g.dtype.type(0)
         return None, unbroadcast(xp.where(self.cond, g, zero), sa), unbroadcast(xp.where(self.cond, zero, g), sb)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        sa, sb = self.shapes
+        on = self.cond.astype(g.dtype)
+        return None, sum_to(g * on, sa), sum_to(g * (1 - on), sb)
 
 
 class _MaxMin(Function):
@@ -231,6 +313,12 @@ class _MaxMin(Function):
         ga = xp.where(self.tie, half, xp.where(self.a_wins, g, 0))
         gb = xp.where(self.tie, half, xp.where(self.a_wins, 0, g))
         return unbroadcast(ga, sa), unbroadcast(gb, sb)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        xp = backend.array_module(self.tie)
+        sa, sb = self.shapes
+        wa = xp.where(self.tie, 0.5, xp.where(self.a_wins, 1.0, 0.0)).astype(g.dtype)
+        return sum_to(g * wa, sa), sum_to(g * (1 - wa), sb)
 
 
 class Maximum(_MaxMin):

@@ -32,6 +32,31 @@ class GetItem(Function):
             backend.scatter_add(out, self.index, g)
         return out
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return IndexScatter.apply(g, self.index, self.shape, self.basic)
+
+
+class IndexScatter(Function):
+    """GetItem's backward as a node: g scattered (added, for repeated indices) into zeros of ``shape``. Its own
+    backward reads the same index, which is GetItem again."""
+
+    fresh_grads = True
+
+    def forward(self, g: Any, index: tuple, shape: tuple, basic: bool) -> Any:
+        self.index = index
+        out = backend.array_module(g).zeros(shape, dtype=g.dtype)
+        if basic:
+            out[index] = g
+        else:
+            backend.scatter_add(out, index, g)
+        return out
+
+    def backward(self, h: Any) -> Any:
+        return h[self.index]
+
+    def backward_graph(self, h: Tensor) -> Tensor:
+        return GetItem.apply(h, self.index)
+
 
 def _raw_index(i: Any, x: Tensor) -> Any:
     if isinstance(i, Tensor):

@@ -15,7 +15,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import binary_operands, check_same_device, unbroadcast
+from ._util import binary_operands, cast, check_same_device, sum_to, unbroadcast
+from .softmax import LogSoftmax, Softmax
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -48,6 +49,15 @@ def _upstream(g: Any, reduction: str, denom: Any) -> Any:
     return g
 
 
+def _upstream_graph(g: Tensor, reduction: str, denom: Any) -> Any:
+    """``_upstream`` in differentiable ops, shaped to broadcast against (N, C, *)."""
+    if reduction == "none":
+        return g.unsqueeze(1)
+    if reduction == "mean":
+        return g / float(denom) if denom != 0 else g * 0
+    return g
+
+
 def _pick(a: Any, t: Any) -> Any:
     """a[n, t[n, *], *]: a (N, C, *), t (N, *) -> (N, *)."""
     xp = backend.array_module(a)
@@ -59,6 +69,8 @@ class CrossEntropyIndex(Function):
 
     ℓ = (1-ε) w_t (-log p_t) + (ε/C) Σ_c w_c (-log p_c)  (w ≡ 1 without weights), 0 where t is ignored.
     """
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, x: Any, target: Any, weight: Any, ignore_index: int, eps: float, reduction: str) -> Any:
         xp = backend.array_module(x)
@@ -74,7 +86,7 @@ class CrossEntropyIndex(Function):
             smooth = logp.sum(axis=1) if w_c is None else (logp * w_c).sum(axis=1)
             per = per - dt(eps / c) * keep * smooth
         self.denom = w_t.sum() if reduction == "mean" else None
-        self.logp, self.t, self.w_t, self.keep, self.w_c = logp, t, w_t, keep, w_c
+        self.x, self.logp, self.t, self.w_t, self.keep, self.w_c = x, logp, t, w_t, keep, w_c
         self.eps, self.reduction = eps, reduction
         return _reduce(per, reduction, self.denom)
 
@@ -96,6 +108,18 @@ class CrossEntropyIndex(Function):
         gx *= g_el if self.reduction != "none" else g_el[:, None]
         return gx, None, None
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        # the same ∂ℓ/∂x_c = p_c Σ_k a_k - a_c with p = softmax(x) in the graph and a (the weights) constant
+        xp = backend.array_module(self.logp)
+        dt = self.logp.dtype.type
+        c, eps = self.logp.shape[1], self.eps
+        a = xp.zeros(self.logp.shape, dtype=self.logp.dtype)
+        xp.put_along_axis(a, self.t[:, None], (dt(1 - eps) * self.w_t)[:, None], axis=1)
+        if eps > 0:
+            a += dt(eps / c) * (1 if self.w_c is None else self.w_c) * self.keep[:, None]
+        p = Softmax.apply(self.input_tensor(0, self.x), 1)
+        return (p * a.sum(axis=1, keepdims=True) - a) * _upstream_graph(g, self.reduction, self.denom), None, None
+
 
 class CrossEntropyProb(Function):
     """Cross-entropy of logits x (N, C, *) against class probabilities q (N, C, *).
@@ -107,7 +131,7 @@ class CrossEntropyProb(Function):
         dt = x.dtype.type
         c = x.shape[1]
         logp = _log_softmax(x)
-        self.q_dtype = q.dtype
+        self.q_dtype, self.x, self.q = q.dtype, x, q
         q = q.astype(x.dtype, copy=False)
         w = 1 if weight is None else weight.astype(x.dtype).reshape((1, c) + (1,) * (x.ndim - 2))
         a = (q * dt(1 - eps) + dt(eps / c) if eps > 0 else q) * w
@@ -125,9 +149,21 @@ class CrossEntropyProb(Function):
         gq = (-g.dtype.type(1 - self.eps) * self.w * self.logp * g_el).astype(self.q_dtype) if need_q else None
         return gx, gq, None
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        need_x, need_q = self.needs_input_grad[:2]
+        x = self.input_tensor(0, self.x)
+        q = cast(self.input_tensor(1, self.q), x.dtype)
+        a = (q * (1 - self.eps) + self.eps / x.shape[1] if self.eps > 0 else q) * self.w
+        g_el = _upstream_graph(g, self.reduction, self.denom)
+        gx = (Softmax.apply(x, 1) * a.sum(dim=1, keepdim=True) - a) * g_el if need_x else None
+        gq = cast(-(1 - self.eps) * self.w * LogSoftmax.apply(x, 1) * g_el, self.q_dtype) if need_q else None
+        return gx, gq, None
+
 
 class NllLoss(Function):
     """Negative log-likelihood of log-probabilities (N, C, *) at class indices (N, *): ℓ = -w_t logp_t."""
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, logp: Any, target: Any, weight: Any, ignore_index: int, reduction: str) -> Any:
         xp = backend.array_module(logp)
@@ -146,11 +182,17 @@ class NllLoss(Function):
         xp.put_along_axis(gx, self.t[:, None], (-self.w_t * g_el)[:, None], axis=1)
         return gx, None, None
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        xp = backend.array_module(self.w_t)
+        picked = xp.zeros(self.shape, dtype=self.w_t.dtype)  # ∂ℓ/∂logp per unit upstream: a constant
+        xp.put_along_axis(picked, self.t[:, None], -self.w_t[:, None], axis=1)
+        return picked * _upstream_graph(g, self.reduction, self.denom), None, None
+
 
 class MseLoss(Function):
     # ℓ = (x - y)² (x, y broadcast);  ∂ℓ/∂x = 2 (x - y) = -∂ℓ/∂y
     def forward(self, x: Any, y: Any, reduction: str) -> Any:
-        self.diff = x - y
+        self.x, self.y, self.diff = x, y, x - y
         self.shapes, self.reduction = (x.shape, y.shape), reduction
         sq = self.diff * self.diff
         return _reduce(sq, reduction, x.dtype.type(sq.size))
@@ -161,6 +203,13 @@ class MseLoss(Function):
         g_el = g / g.dtype.type(self.diff.size) if self.reduction == "mean" else g
         gd = g.dtype.type(2) * self.diff * g_el
         return (unbroadcast(gd, sx) if need_x else None), (unbroadcast(-gd, sy) if need_y else None)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        sx, sy = self.shapes
+        need_x, need_y = self.needs_input_grad[:2]
+        g_el = g / self.diff.size if self.reduction == "mean" else g
+        gd = 2 * (self.input_tensor(0, self.x) - self.input_tensor(1, self.y)) * g_el
+        return (sum_to(gd, sx) if need_x else None), (sum_to(-gd, sy) if need_y else None)
 
 
 # ---- argument checks shared by the public functions ----------------------------------------

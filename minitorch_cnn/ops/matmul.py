@@ -7,11 +7,13 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from ..kernels import gemm
-from ._util import binary_operands, unbroadcast
+from ._util import binary_operands, sum_to, unbroadcast
 
 
 class MatMul(Function):
     # C = A B;  dA = dC Bᵀ;  dB = Aᵀ dC  (1-d operands are lifted to matrices and dropped again)
+    fresh_grads = True  # new arrays from the GEMMs and sums
+
     def forward(self, a: Any, b: Any) -> Any:
         need_a, need_b = self.needs_input_grad
         self.a = a if need_b else None
@@ -37,6 +39,25 @@ class MatMul(Function):
         if a2 is not None:
             gb = xp.swapaxes(a2, -1, -2) @ g
             gb = unbroadcast(gb, sb + (1,) if len(sb) == 1 else sb).reshape(sb)
+        return ga, gb
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        sa, sb = self.shapes
+        a = self.input_tensor(0, self.a) if self.a is not None else None
+        b = self.input_tensor(1, self.b) if self.b is not None else None
+        if len(sa) == 1 and len(sb) == 1:
+            return (g * b if b is not None else None), (g * a if a is not None else None)
+        a2 = a.unsqueeze(0) if a is not None and len(sa) == 1 else a
+        b2 = b.unsqueeze(-1) if b is not None and len(sb) == 1 else b
+        if len(sa) == 1:
+            g = g.unsqueeze(-2)
+        if len(sb) == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if b2 is not None:
+            ga = sum_to(matmul(g, b2.transpose(-1, -2)), (1,) + sa if len(sa) == 1 else sa).reshape(sa)
+        if a2 is not None:
+            gb = sum_to(matmul(a2.transpose(-1, -2), g), sb + (1,) if len(sb) == 1 else sb).reshape(sb)
         return ga, gb
 
 
@@ -70,6 +91,8 @@ class Linear(Function):
     dx = g W (M, in), db = Σ_rows g. Big GEMMs are split over the CPU's threads (``kernels.gemm``).
     """
 
+    fresh_grads = True  # new arrays from the GEMMs and sums
+
     def forward(self, x: Any, w: Any, b: Any) -> Any:
         need_x, need_w, _ = self.needs_input_grad
         self.x = x if need_w else None
@@ -85,3 +108,12 @@ class Linear(Function):
         gw = gemm.matmul(g.T, self.x) if need_w else None
         gb = g.sum(axis=0) if need_b else None
         return gx, gw, gb
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        need_x, need_w, need_b = self.needs_input_grad
+        gx = matmul(g, self.input_tensor(1, self.w)) if need_x else None
+        gw = matmul(g.transpose(0, 1), self.input_tensor(0, self.x)) if need_w else None
+        gb = g.sum(dim=0) if need_b else None
+        return gx, gw, gb
+
+

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import kernels
+from .. import backend, kernels
 from ..autograd import Function, Tensor
 from ._util import check_same_device
 
@@ -23,6 +23,8 @@ class BatchNorm(Function):
     updated in place when training. The loops over each channel's values are kernels
     (``batch_norm_forward``/``batch_norm_backward``, x seen as (N, C, L)); this node holds torch's rules.
     """
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(
         self, x: Any, weight: Any, bias: Any, running_mean: Any, running_var: Any,
@@ -50,6 +52,35 @@ class BatchNorm(Function):
         gx = dx.reshape(g.shape) if need_x else None
         gw = sum_gx.astype(dt) if need_w else None  # dL/dw = Σ g·x̂
         gb = sum_g.astype(dt) if need_b else None  # dL/db = Σ g
+        return gx, gw, gb, None, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        # The backward formula in differentiable ops (torch's batchnorm_double_backward is its derivative):
+        #   training:  dx = w/σ · (g - mean(g) - x̂ · mean(g·x̂)),  x̂ and σ from the batch, recomputed in the graph
+        #   eval:      dx = w/σ · g,  x̂ = (x - running_mean)/σ with the running statistics as constants
+        #   dw = Σ g·x̂,  db = Σ g  (sums and means per channel, over every axis but 1)
+        need_x, need_w, need_b = self.needs_input_grad[:3]
+        dt = g.dtype
+        shape = tuple(g.shape)
+        axes = (0,) + tuple(range(2, len(shape)))
+        per_channel = (1, shape[1]) + (1,) * (len(shape) - 2)
+        x = self.input_tensor(0, self.x3.reshape(shape))
+        if self.training:
+            centered = x - x.mean(dim=axes, keepdim=True)
+            inv_std = ((centered * centered).mean(dim=axes, keepdim=True) + self.eps) ** -0.5
+        else:
+            centered = x - self.mean.astype(dt).reshape(per_channel)
+            inv_std = (1 / backend.array_module(self.var).sqrt(self.var + self.eps)).astype(dt).reshape(per_channel)
+        x_hat = centered * inv_std
+        w = self.input_tensor(1, self.weight).reshape(per_channel) if self.weight is not None else None
+        gx = None
+        if need_x:
+            inner = g
+            if self.training:
+                inner = g - g.mean(dim=axes, keepdim=True) - x_hat * (g * x_hat).mean(dim=axes, keepdim=True)
+            gx = inner * inv_std if w is None else inner * (inv_std * w)
+        gw = (g * x_hat).sum(dim=axes) if need_w else None
+        gb = g.sum(dim=axes) if need_b else None
         return gx, gw, gb, None, None
 
 

@@ -23,6 +23,8 @@ class MaxPool2d(Function):
     be returned to the caller); the node records where every output came from.
     """
 
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, y: Any, indices: Any, unique: bool) -> Any:
         # x: (N, C, H, W)   y, indices: (N, C, OH, OW), indices flat into H·W
         self.indices, self.in_size, self.unique = indices, x.shape[-2:], unique
@@ -32,9 +34,52 @@ class MaxPool2d(Function):
         # dL/dx[n, c, p] = Σ_{windows whose argmax is p} g[n, c, window]: (N, C, H, W)
         return kernels.get("max_pool2d_backward", g)(g, self.indices, self.in_size, self.unique), None, None
 
+    def backward_graph(self, g: Tensor) -> tuple:
+        return MaxPoolScatter.apply(g, self.indices, self.in_size, self.unique), None, None
+
+
+def _gather(x: Any, indices: Any) -> Any:
+    """x (N, C, H, W) read at the flat H·W ``indices`` (N, C, OH, OW)."""
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    return backend.array_module(x).take_along_axis(flat, indices.reshape(n, c, -1), axis=2).reshape(indices.shape)
+
+
+class MaxPoolScatter(Function):
+    """Max-pool's backward as a node: g (N, C, OH, OW) added into zeros (N, C, H, W) at the saved argmax indices.
+    Linear in g; its own backward gathers by the same indices (MaxPoolGather), whose backward scatters again."""
+
+    fresh_grads = True
+
+    def forward(self, g: Any, indices: Any, in_size: tuple, unique: bool) -> Any:
+        self.indices, self.in_size, self.unique = indices, in_size, unique
+        return kernels.get("max_pool2d_backward", g)(g, indices, in_size, unique)
+
+    def backward(self, h: Any) -> Any:
+        return _gather(h, self.indices)
+
+    def backward_graph(self, h: Tensor) -> Tensor:
+        return MaxPoolGather.apply(h, self.indices, self.in_size, self.unique)
+
+
+class MaxPoolGather(Function):
+    """y = x at the saved flat indices: (N, C, H, W) → (N, C, OH, OW); the adjoint of MaxPoolScatter."""
+
+    def forward(self, x: Any, indices: Any, in_size: tuple, unique: bool) -> Any:
+        self.indices, self.in_size, self.unique = indices, in_size, unique
+        return _gather(x, indices)
+
+    def backward(self, g: Any) -> Any:
+        return kernels.get("max_pool2d_backward", g)(g, self.indices, self.in_size, self.unique)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return MaxPoolScatter.apply(g, self.indices, self.in_size, self.unique)
+
 
 class AvgPool2d(Function):
     """y[o] = Σ_{p in window o} x_pad[p] / divisor[o];  dL/dx[p] = Σ_{windows o ∋ p} g[o] / divisor[o]."""
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, x: Any, kernel_size: tuple, stride: tuple, padding: tuple, out_size: tuple, divisor: Any) -> Any:
         # x: (N, C, H, W) → y: (N, C, OH, OW); divisor: a number or (OH, OW)
@@ -45,6 +90,28 @@ class AvgPool2d(Function):
         # g: (N, C, OH, OW) → dL/dx: (N, C, H, W)
         return kernels.get("avg_pool2d_backward", g)(g, *self.args)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return AvgPoolAdjoint.apply(g, self.args, tuple(g.shape[-2:]))
+
+
+class AvgPoolAdjoint(Function):
+    """Average pooling's backward as a node: g (N, C, OH, OW) spread over each window / divisor → (N, C, H, W).
+    Linear in g; its adjoint is the average pooling itself."""
+
+    fresh_grads = True
+
+    def forward(self, g: Any, args: tuple, out_size: tuple) -> Any:
+        self.args, self.out_size = args, out_size
+        return kernels.get("avg_pool2d_backward", g)(g, *args)
+
+    def backward(self, h: Any) -> Any:
+        _, k, s, p, divisor = self.args
+        return kernels.get("avg_pool2d_forward", h)(h, k, s, p, self.out_size, divisor)
+
+    def backward_graph(self, h: Tensor) -> Tensor:
+        _, k, s, p, divisor = self.args
+        return AvgPool2d.apply(h, k, s, p, self.out_size, divisor)
+
 
 class AdaptiveAvgPool2d(Function):
     """Per plane y = A_h · x · A_wᵀ, where A[o, i] = 1/|window o| for i in window o; so dL/dx = A_hᵀ · g · A_w.
@@ -52,6 +119,8 @@ class AdaptiveAvgPool2d(Function):
     The windows are torch's: start = ⌊o·n/out⌋, end = ⌈(o+1)·n/out⌉; the two small GEMMs handle
     windows of every size (and overlapping ones) in one pass each.
     """
+
+    fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, x: Any, a_h: Any, a_w: Any) -> Any:
         # x: (N, C, H, W)   a_h: (OH, H)   a_w: (OW, W)   →   y: (N, C, OH, OW)
@@ -76,6 +145,27 @@ class AdaptiveAvgPool2d(Function):
         u = g.reshape(-1, ow) @ self.a_w  # (N·C·OH, W)
         u = u.reshape(N * C, oh, W).transpose(0, 2, 1).reshape(-1, oh) @ self.a_h  # (N·C·W, H)
         return xp.ascontiguousarray(u.reshape(N, C, W, H).transpose(0, 1, 3, 2)), None, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        return AdaptiveAvgAdjoint.apply(g, self.a_h, self.a_w), None, None
+
+
+class AdaptiveAvgAdjoint(Function):
+    """Adaptive average pooling's backward as a node: dL/dx = A_hᵀ g A_w. Linear in g; its adjoint is the
+    pooling itself."""
+
+    def forward(self, g: Any, a_h: Any, a_w: Any) -> Any:
+        self.a_h, self.a_w = a_h, a_w
+        ctx = object.__new__(AdaptiveAvgPool2d)
+        ctx.a_h, ctx.a_w = a_h, a_w
+        return ctx.backward(g)[0]
+
+    def backward(self, h: Any) -> tuple:
+        ctx = object.__new__(AdaptiveAvgPool2d)
+        return ctx.forward(h, self.a_h, self.a_w), None, None
+
+    def backward_graph(self, h: Tensor) -> tuple:
+        return AdaptiveAvgPool2d.apply(h, self.a_h, self.a_w), None, None
 
 
 # ---- torch's rules --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import Clone, to_float
+from .elementwise import where
 
 
 def _axes(dim: Any, ndim: int) -> tuple[int, ...] | None:
@@ -38,6 +39,15 @@ def _expand_back(g: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None, k
     return g
 
 
+def _expand_back_graph(g: Tensor, shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdim: bool) -> Tensor:
+    """``_expand_back`` then broadcast to ``shape``, in differentiable ops (for ``backward_graph``)."""
+    if axes is None:
+        g = g.reshape((1,) * len(shape))
+    elif not keepdim:
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return g.expand(*shape) if tuple(g.shape) != tuple(shape) else g
+
+
 class Sum(Function):
     def forward(self, x: Any, axes: Any, keepdim: bool) -> Any:
         self.shape, self.axes, self.keepdim = x.shape, axes, keepdim
@@ -46,6 +56,9 @@ class Sum(Function):
     def backward(self, g: Any) -> Any:
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
         return backend.array_module(g).broadcast_to(g, self.shape)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return _expand_back_graph(g, self.shape, self.axes, self.keepdim)
 
 
 class Mean(Function):
@@ -58,6 +71,9 @@ class Mean(Function):
     def backward(self, g: Any) -> Any:
         g = _expand_back(g, self.shape, self.axes, self.keepdim) / g.dtype.type(builtins.max(self.count, 1))
         return backend.array_module(g).broadcast_to(g, self.shape)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return _expand_back_graph(g, self.shape, self.axes, self.keepdim) / builtins.max(self.count, 1)
 
 
 class AMax(Function):
@@ -80,6 +96,10 @@ class AMax(Function):
         count = self.mask.sum(axis=self.axes, keepdims=True)
         return self.mask * (g / count.astype(g.dtype))
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        share = self.mask / self.mask.sum(axis=self.axes, keepdims=True)  # constant: ties share evenly
+        return _expand_back_graph(g, self.shape, self.axes, self.keepdim) * share.astype(g.dtype)
+
 
 class MaxDim(Function):
     """max/min along one dim, picked by ``idx`` (argmax/argmin kept with dims): the gradient goes to that index."""
@@ -97,6 +117,32 @@ class MaxDim(Function):
         xp.put_along_axis(out, self.idx, g, axis=self.dim)
         return out
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return PutAlong.apply(g, self.idx, self.dim, self.keepdim, self.shape)
+
+
+class PutAlong(Function):
+    """MaxDim's backward as a node: g placed at ``idx`` along ``dim`` into zeros of ``shape``. Its own backward
+    gathers by the same indices, which is MaxDim again."""
+
+    fresh_grads = True
+
+    def forward(self, g: Any, idx: Any, dim: int, keepdim: bool, shape: tuple) -> Any:
+        xp = backend.array_module(g)
+        self.idx, self.dim, self.keepdim = idx, dim, keepdim
+        if not keepdim:
+            g = xp.expand_dims(g, dim)
+        out = xp.zeros(shape, dtype=g.dtype)
+        xp.put_along_axis(out, idx, g, axis=dim)
+        return out
+
+    def backward(self, h: Any) -> Any:
+        out = backend.array_module(h).take_along_axis(h, self.idx, axis=self.dim)
+        return out if self.keepdim else out.squeeze(self.dim)
+
+    def backward_graph(self, h: Tensor) -> Tensor:
+        return MaxDim.apply(h, self.idx, self.dim, self.keepdim)
+
 
 class Var(Function):
     # var = Σ(x-μ)² / max(n - correction, 0);  dvar/dx = 2(x-μ) / (n - correction)
@@ -104,6 +150,7 @@ class Var(Function):
     # reducing everything, and 2(x-μ)/(n - correction) (possibly negative or inf) along dims: we follow it.
     def forward(self, x: Any, axes: Any, correction: float, keepdim: bool) -> Any:
         mean = x.mean(axis=axes, keepdims=True)
+        self.x = x  # the second-order path recomputes the centring in differentiable ops
         self.centered = x - mean
         n = x.size // builtins.max(mean.size, 1) if x.size else 0
         self.dof = n - correction
@@ -121,6 +168,14 @@ class Var(Function):
                 return g * xp.where(self.centered == 0, np.nan, np.inf).astype(g.dtype)
             return g * self.centered * (g.dtype.type(2) / g.dtype.type(self.dof))
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        g = _expand_back_graph(g, self.shape, self.axes, self.keepdim)
+        if self.dof <= 0 and self.reduces_all:
+            return g * self.backward(backend.array_module(self.centered).ones(self.shape, dtype=g.dtype))
+        x = self.input_tensor(0, self.x)
+        centered = x - x.mean(dim=self.axes, keepdim=True) if self.axes is not None else x - x.mean()
+        return g * centered * (2.0 / self.dof)
+
 
 class Std(Var):
     # std = √var;  dstd/dx = dvar/dx / (2 std), with 0 where std == 0 (torch's std_backward masks it)
@@ -133,6 +188,13 @@ class Std(Var):
         with np.errstate(divide="ignore", invalid="ignore"):
             g_var = xp.where(self.std == 0, 0, g / (2 * self.std)).astype(g.dtype, copy=False)
         return super().backward(g_var)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        std = self.output_tensor(self.std)
+        zero = self.std == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_var = where(zero, 0.0, g / (2 * where(zero, 1.0, std)))
+        return super().backward_graph(g_var)
 
 
 def _correction(unbiased: bool | None, correction: float | None) -> float:

@@ -13,6 +13,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ._util import sum_to, unbroadcast
+from .indexing import getitem
 
 _ValuesIndices = namedtuple("values_indices", ["values", "indices"])
 
@@ -56,6 +58,9 @@ class Reshape(Function):
     def backward(self, g: Any) -> Any:
         return g.reshape(self.src)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return Reshape.apply(g, self.src)
+
 
 class Permute(Function):
     def forward(self, x: Any, dims: tuple) -> Any:
@@ -65,6 +70,9 @@ class Permute(Function):
     def backward(self, g: Any) -> Any:
         return g.transpose(self.inverse)
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return Permute.apply(g, self.inverse)
+
 
 class Expand(Function):
     def forward(self, x: Any, shape: tuple) -> Any:
@@ -72,9 +80,10 @@ class Expand(Function):
         return backend.array_module(x).broadcast_to(x, shape)
 
     def backward(self, g: Any) -> Any:
-        from ._util import unbroadcast
-
         return unbroadcast(g, self.src)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return sum_to(g, self.src)
 
 
 class Contiguous(Function):
@@ -82,6 +91,9 @@ class Contiguous(Function):
         return backend.array_module(x).ascontiguousarray(x)
 
     def backward(self, g: Any) -> Any:
+        return g
+
+    def backward_graph(self, g: Tensor) -> Tensor:
         return g
 
 
@@ -101,6 +113,14 @@ class Cat(Function):
         for (lo, hi), need in zip(self.bounds, self.needs_input_grad):
             index[self.dim] = slice(lo, hi)
             out.append(g[tuple(index)] if need else None)
+        return tuple(out)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        index = [slice(None)] * g.ndim
+        out = []
+        for (lo, hi), need in zip(self.bounds, self.needs_input_grad):
+            index[self.dim] = slice(lo, hi)
+            out.append(getitem(g, tuple(index)) if need else None)
         return tuple(out)
 
 
@@ -323,3 +343,15 @@ class PadOp(Function):
         out = xp.zeros(self.src_shape, dtype=g.dtype)
         out[self.crop] = part
         return out
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        part = getitem(g, tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(self.width)))
+        if tuple(part.shape) == self.src_shape:
+            return part
+        # the cropped border comes back as zeros: a pad by the crop's widths (torch's order: last dim first)
+        pads = []
+        for cut, n in reversed(list(zip(self.crop, self.src_shape))):
+            pads += [cut.start, n - cut.stop]
+        return PadOp.apply(part, tuple(pads), 0.0)
+
+

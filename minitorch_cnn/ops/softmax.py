@@ -11,6 +11,8 @@ from ._util import to_float
 
 class Softmax(Function):
     # y = e^(x-m) / Σ e^(x-m);  dx = y (g - Σ g y)
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
         dim = dim if x.ndim else None  # a 0-d tensor normalises over itself
@@ -26,9 +28,15 @@ class Softmax(Function):
         y = self.out
         return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
 
+    def backward_graph(self, g: Tensor) -> Tensor:
+        y = self.output_tensor(self.out)
+        return y * (g - (g * y).sum(dim=self.dim, keepdim=True))
+
 
 class LogSoftmax(Function):
     # y = x - m - log Σ e^(x-m);  dx = g - softmax(x) Σ g
+    fresh_grads = True  # backward allocates every array it returns
+
     def forward(self, x: Any, dim: int) -> Any:
         xp = backend.array_module(x)
         dim = dim if x.ndim else None
@@ -43,6 +51,9 @@ class LogSoftmax(Function):
     def backward(self, g: Any) -> Any:
         xp = backend.array_module(g)
         return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g - self.output_tensor(self.out).exp() * g.sum(dim=self.dim, keepdim=True)
 
 
 def _dim(x: Tensor, dim: int | None) -> int:

@@ -1,3 +1,3 @@
-"""``mt.utils``: torch.utils's names for the parts CNN training uses (``mt.utils.data``)."""
+"""``mt.utils``: torch.utils's names for the parts CNN training uses (``mt.utils.data``, ``mt.utils.tensorboard``)."""
 
-from . import data
+from . import data, tensorboard

@@ -1,0 +1,160 @@
+"""torchvision's ImageNet ResNets (He et al. 2016): resnet18/34 (BasicBlock) and resnet50 (Bottleneck).
+
+Same architecture, initialisation scheme and state_dict keys as ``torchvision.models.resnet*``: ``conv1, bn1,
+layer{1..4}.{i}.{conv1,bn1,conv2,bn2[,conv3,bn3],downsample.{0,1}}, fc``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import nn
+from ...autograd import Tensor
+from ._weights import Weights, WeightsEnum, load_weights, num_classes_for
+
+
+def _conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+def _conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """relu(bn2(conv2(relu(bn1(conv1(x))))) + downsample(x)): (N, inplanes, H, W) -> (N, planes, H/s, W/s)."""
+
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = _conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = _conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    """1×1 reduce, 3×3 (stride here, as torchvision's "ResNet V1.5"), 1×1 expand ×4, plus the shortcut."""
+
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = _conv1x1(inplanes, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = _conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = _conv1x1(planes, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    """x (N, 3, H, W), H, W >= 32 -> logits (N, num_classes).
+
+    7×7/2 stem, 3×3/2 max-pool, four stages (64, 128, 256, 512 planes; stride 1, 2, 2, 2), adaptive average
+    pool to 1×1, fc. Convs get Kaiming-normal (fan_out) init and BN weight 1, bias 0, as torchvision's;
+    ``zero_init_residual`` zeroes each block's last BN weight.
+    """
+
+    def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: list[int], num_classes: int = 1000,
+                 zero_init_residual: bool = False) -> None:
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+        if zero_init_residual:
+            for m in self.modules():
+                last = m.bn3 if isinstance(m, Bottleneck) else m.bn2 if isinstance(m, BasicBlock) else None
+                if last is not None:
+                    nn.init.zeros_(last.weight)
+
+    def _make_layer(self, block: Any, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                _conv1x1(self.inplanes, planes * block.expansion, stride), nn.BatchNorm2d(planes * block.expansion)
+            )
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+_URL = "https://download.pytorch.org/models/"
+
+
+class ResNet18_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnet18-f37072fd.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet34_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnet34-b627a593.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet50_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnet50-0676ba61.pth")
+    IMAGENET1K_V2 = Weights(_URL + "resnet50-11ad3fa6.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
+def _resnet(block: Any, layers: list[int], weights: Any, enum_cls: type[WeightsEnum], kwargs: dict) -> ResNet:
+    weights = enum_cls.verify(weights)
+    kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
+    num_classes_for(weights, kwargs)
+    return load_weights(ResNet(block, layers, **kwargs), weights)
+
+
+def resnet18(*, weights: ResNet18_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNet-18 (11.7 M parameters at 1000 classes)."""
+    return _resnet(BasicBlock, [2, 2, 2, 2], weights, ResNet18_Weights, kwargs)
+
+
+def resnet34(*, weights: ResNet34_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNet-34."""
+    return _resnet(BasicBlock, [3, 4, 6, 3], weights, ResNet34_Weights, kwargs)
+
+
+def resnet50(*, weights: ResNet50_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNet-50 (Bottleneck blocks)."""
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNet50_Weights, kwargs)
