@@ -98,9 +98,11 @@ def machine(device: str, threads: int | None = None) -> dict:
     import numpy
     import torch
 
+    facts = cpu_facts()
     info: dict[str, Any] = {
         "command": command(),
-        **cpu_facts(),
+        **facts,
+        "processor": facts.get("cpu_model") or platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
