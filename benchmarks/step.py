@@ -5,23 +5,27 @@
 
 ``benchmarks.run`` starts one of these per framework and round. Nothing here sets threads, BLAS or allocator
 options: the environment is the caller's (``run`` sets only the thread count), each library does on import what it
-does for any user, and the process imports one framework only (torch's side uses the torch twins in
-``reference.models``, ours the package). Same step on both sides: forward, cross-entropy, backward, SGD with
-momentum 0.9 and weight decay 5e-4, on one fixed batch (NumPy's generator, seed 0) and each framework's default
-initialisation under seed 0. Prints one JSON line: the seconds of every timed training step, then of every timed
-inference call (eval mode, no grad), and the thread count the framework reports.
+does for any user, and the process imports one framework only: torch's side uses the torch twins of
+``reference/models.py``, loaded without the ``reference`` package (which imports ours); ours, the package. Same
+step on both sides: forward, cross-entropy, backward, SGD with momentum 0.9 and weight decay 5e-4, on one fixed
+batch (NumPy's generator, seed 0) and each framework's default initialisation under seed 0. Prints one JSON line:
+the seconds of every timed training step, then of every timed inference call (eval mode, no grad), and the thread
+count the framework reports.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+ROOT = Path(__file__).resolve().parents[1]
 LR, MOMENTUM, WEIGHT_DECAY = 0.01, 0.9, 5e-4
 
 
@@ -47,14 +51,21 @@ def _ours(name: str, x: np.ndarray, y: np.ndarray) -> tuple[Callable[[], Any], C
     return train, infer, mt.get_num_threads()
 
 
+def _twins() -> Any:
+    """``reference/models.py`` loaded on its own: the ``reference`` package's ``__init__`` imports minitorch_cnn,
+    whose policies (threads, malloc) must not reach torch's process."""
+    spec = importlib.util.spec_from_file_location("reference_models", ROOT / "reference" / "models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _torch(name: str, x: np.ndarray, y: np.ndarray) -> tuple[Callable[[], Any], Callable[[], Any], int]:
     import torch
     import torch.nn.functional as F
 
-    from reference.models import get_twin
-
     torch.manual_seed(0)
-    model = get_twin(name)
+    model = _twins().get_twin(name)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
