@@ -89,7 +89,7 @@ from .ops.shape import (
 )
 from .ops.softmax import log_softmax, softmax
 from .serialization import load, save
-from .summary import summary
+from .study.summary import summary
 
 clip = clamp
 float = float32  # noqa: A001 - torch's alias

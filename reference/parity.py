@@ -45,6 +45,8 @@ import minitorch_cnn as mt
 
 from .transfer import copy_weights, is_torch, rel_err, to_numpy
 
+# a whole model's forward and backward (the parity command, tests/test_models_parity.py); one op is held to
+# tests/_parity.py's TOL
 TOL = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-4}
 TORCH_DTYPE = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}
 MARK = "<-- first divergence"

@@ -467,3 +467,13 @@ def test_writing_into_an_expanded_view_is_refused() -> None:
     e = mt.ones(1, 3).expand(2, 3)
     with pytest.raises(RuntimeError, match="read-only"):
         e.add_(1)
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_a_zero_dim_node_used_twice_gets_both_gradients(shape):
+    """(x + x)² through a product whose 0-d gradients NumPy returns as scalars: the second use's gradient is
+    added to the first's even though a scalar cannot be added into in place (found by the random-graph test)."""
+    x = mt.tensor(np.full(shape, 0.7), requires_grad=True)
+    n = x + x
+    (n * n).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.full(shape, 8 * 0.7), rtol=1e-15)

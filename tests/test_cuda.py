@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import minitorch_cnn as mt
-from minitorch_cnn.kernels import dispatch, numpy_kernels, use_kernels
+from minitorch_cnn.kernels import choice, dispatch, numpy_kernels, use_kernels
 from minitorch_cnn.models import MODELS, get_model
 from reference import copy_weights, get_twin
 from tests._parity import TOL, rel_err, to_np
@@ -540,7 +540,7 @@ KERNEL_GEOMETRIES = [
 
 
 def _cupy_kernels():
-    module = dispatch._load("cupy")
+    module = choice.load("cupy")
     assert not isinstance(module, str), module
     return module
 

@@ -352,3 +352,43 @@ def test_cifar10_loader_batches_equal_item_by_item(tmp_path):
     for (x, y), (ex, ey) in zip(got, expected):
         assert np.array_equal(x._data, ex._data) and np.array_equal(y._data, ey._data)
     assert 11 in np.concatenate([y._data for _, y in got])
+
+
+# ---- the VisionDataset base ------------------------------------------------------------------------------------
+class _Relabel:
+    """A target transform with a two-line repr, the same object on both sides."""
+
+    def __call__(self, target: int) -> int:
+        return target
+
+    def __repr__(self) -> str:
+        return "Relabel(\n    identity\n)"
+
+
+@pytest.mark.parametrize("with_transforms", [False, True], ids=["bare", "transforms"])
+def test_repr_and_transforms_equal_torchvision(tmp_path, monkeypatch, with_transforms):
+    _write_cifar(tmp_path)
+    # the tiny batches are not the official files, so torchvision's md5 checks are switched off
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *args, **kwargs: True)
+    relabel = _Relabel()
+    ours_kw = {"transform": MT.ToTensor(), "target_transform": relabel} if with_transforms else {}
+    tv_kw = {"transform": T.ToTensor(), "target_transform": relabel} if with_transforms else {}
+    ours = CIFAR10(str(tmp_path), train=False, **ours_kw)
+    tv = torchvision.datasets.CIFAR10(str(tmp_path), train=False, **tv_kw)
+    assert repr(ours) == repr(tv)
+    assert isinstance(ours, datasets.VisionDataset) and (ours.transforms is None) == (tv.transforms is None)
+    if with_transforms:
+        x, y = ours.transforms(ours.data[0], 3)
+        assert y == 3 and x.shape == (3, 32, 32)
+
+
+def test_vision_dataset_takes_transforms_or_the_pair_not_both(tmp_path):
+    pair = datasets.StandardTransform(MT.ToTensor(), None)
+    ds = datasets.VisionDataset("~/data", transforms=pair)
+    assert ds.root == str(Path("~/data").expanduser()) and ds.transforms is pair and ds.transform is None
+    with pytest.raises(ValueError, match="Only transforms or transform/target_transform"):
+        datasets.VisionDataset(tmp_path, transforms=pair, transform=MT.ToTensor())
+    with pytest.raises(ValueError, match="Only transforms or transform/target_transform"):
+        torchvision.datasets.VisionDataset(tmp_path, transforms=pair, target_transform=int)
+    assert datasets.VisionDataset(tmp_path).root == tmp_path  # a Path is kept as it is

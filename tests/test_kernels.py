@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from minitorch_cnn import backend
-from minitorch_cnn.kernels import dispatch, numpy_kernels, workspace
+from minitorch_cnn.kernels import choice, dispatch, numpy_kernels, workspace
 from minitorch_cnn.kernels.dispatch import get, selected, set_kernels, use_kernels
 
 PATH_DEVICES = [
@@ -223,9 +223,9 @@ def _no_choice_leaks(monkeypatch):
 
 def test_auto_picks_the_fastest_path_present_and_falls_back_silently():
     x = np.zeros((1, 1, 2, 2))
-    fastest = next(p for p in ("numba", "numpy") if p in dispatch.available())
+    fastest = choice.load("numba") if "numba" in dispatch.available() else numpy_kernels
     assert selected() == "auto"
-    assert get("im2col", x) is dispatch._load(fastest).im2col
+    assert get("im2col", x) is fastest.im2col
 
 
 def test_set_kernels_and_use_kernels_choose_and_restore():
@@ -275,7 +275,7 @@ def test_asking_for_a_missing_path_says_why(path):
 
 def test_a_path_on_the_wrong_device_is_refused(monkeypatch):
     fake = types.ModuleType("fake_cupy_kernels")
-    monkeypatch.setitem(dispatch._modules, "cupy", fake)
+    monkeypatch.setitem(choice._modules, "cupy", fake)
     monkeypatch.setattr(dispatch, "_resolved", {})
     with use_kernels("cupy"), pytest.raises(RuntimeError, match="'cupy' run on cuda arrays, but im2col got a cpu"):
         get("im2col", np.zeros(1))
@@ -285,7 +285,7 @@ def test_a_new_module_with_the_same_names_joins_the_dispatch(monkeypatch):
     """The seam: a numba_kernels module defining some kernels is all a path needs (the rest fall back)."""
     fake = types.ModuleType("minitorch_cnn.kernels.numba_kernels")
     fake.im2col = lambda *args, **kw: "numba im2col"
-    monkeypatch.setitem(dispatch._modules, "numba", fake)
+    monkeypatch.setitem(choice._modules, "numba", fake)
     monkeypatch.setattr(dispatch, "_resolved", {})
     x = np.zeros((1, 1, 2, 2))
     assert "numba" in dispatch.available("cpu")
@@ -295,6 +295,31 @@ def test_a_new_module_with_the_same_names_joins_the_dispatch(monkeypatch):
         assert get("col2im", x) is numpy_kernels.col2im
     with use_kernels("numpy"):
         assert get("im2col", x) is numpy_kernels.im2col
+
+
+def test_the_reference_chunked_conv_runs_the_chosen_paths_im2col(monkeypatch):
+    """A path with only im2col gains the whole conv: the reference's chunked conv asks ``choice`` for it."""
+    calls = []
+
+    def im2col(*args, **kw):
+        calls.append(args[0].shape)
+        return numpy_kernels.im2col(*args, **kw)
+
+    fake = types.ModuleType("minitorch_cnn.kernels.numba_kernels")
+    fake.im2col = im2col
+    monkeypatch.setitem(choice._modules, "numba", fake)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 2, 4, 4)), rng.standard_normal((5, 2, 3, 3))
+    geometry = ((3, 3), (1, 1), (0, 0), (1, 1), (2, 2))
+    ys = []
+    for path in ("numba", "numpy"):
+        y = np.zeros((3, 5, 2, 2))
+        with use_kernels(path):
+            numpy_kernels.conv2d_forward_chunks(x, w, None, y, 0, 3, 2, np.empty(18 * 8), np.empty(5 * 8), 1,
+                                                *geometry)
+        ys.append(y)
+    assert calls == [(2, 2, 4, 4), (1, 2, 4, 4)]  # numba's, chunk by chunk; none under "numpy"
+    np.testing.assert_array_equal(ys[0], ys[1])
 
 
 # ---- the workspace --------------------------------------------------------------------------------

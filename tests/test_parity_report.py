@@ -10,6 +10,7 @@ output of the layer before it).
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -167,3 +168,10 @@ def test_cli_exit_status(monkeypatch, capsys) -> None:
     plant_bn_backward_without_mean_term(monkeypatch)
     assert cli.main(["parity", "cifar_cnn", "--batch", "2"]) == 1
     assert "first divergence (backward): bn5 (BatchNorm2d), grad_input" in capsys.readouterr().out
+
+
+def test_cli_without_the_reference_package_says_how_to_get_it(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "reference", None)  # as if not installed: importing it raises ImportError
+    assert cli.main(["parity", "lenet5"]) == 2
+    err = capsys.readouterr().err
+    assert "needs torch and the reference package" in err and "pip install -e '.[dev]'" in err

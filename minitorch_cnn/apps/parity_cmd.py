@@ -1,7 +1,11 @@
 """The study commands of ``minitorch-cnn``: ``parity`` (a model against its torch twin, layer by layer),
 ``graph`` (the autograd graph of one training step) and ``summary`` (the layer table).
 
-``parity`` needs torch (the twin lives in ``reference/``); ``graph`` and ``summary`` need only the framework.
+``graph`` and ``summary`` need only the framework. ``parity`` needs torch and the ``reference`` package (the
+torch twins, the parity report and its tolerances, the real-data readers), an optional import: the framework never
+imports ``reference`` (see its ``__init__``), and this module reaches it only inside ``run_parity`` (and the
+``_batch`` it calls), never at import. It is installed beside the framework with ``pip install -e '.[dev]'``; when
+it or torch is missing, ``parity`` says so and exits with status 2.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-TOL = {"float64": 1e-9, "float32": 1e-4}
+from .argtypes import int_at_least
 
 
 def add_parsers(sub: Any) -> None:
@@ -29,7 +33,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("model", help="model name (see `minitorch-cnn models`)")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    p.add_argument("--batch", type=int, default=2, help="batch size (default 2)")
+    p.add_argument("--batch", type=int_at_least(1), default=2, help="batch size (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seeds the twin's init and the random batch")
     p.add_argument("--tol", type=float, default=None, help="default: 1e-9 for float64, 1e-4 for float32")
     p.add_argument("--eval", action="store_true", help="compare in eval mode (default: training mode)")
@@ -39,13 +43,13 @@ def add_parsers(sub: Any) -> None:
 
     g = sub.add_parser("graph", help="print the autograd graph of one forward + loss as a tree (or DOT / PNG)")
     g.add_argument("model", help="model name (see `minitorch-cnn models`)")
-    g.add_argument("--batch", type=int, default=1)
+    g.add_argument("--batch", type=int_at_least(1), default=1)
     g.add_argument("--dot", default=None, help="also write Graphviz DOT text to this file")
     g.add_argument("--png", default=None, help="also draw the graph to this image (needs Graphviz's `dot`)")
 
     s = sub.add_parser("summary", help="print the layer table: output shapes, parameters, mult-adds")
     s.add_argument("model", help="model name (see `minitorch-cnn models`)")
-    s.add_argument("--batch", type=int, default=1)
+    s.add_argument("--batch", type=int_at_least(1), default=1)
 
 
 def _deterministic_kwargs(factory: Any) -> dict:
@@ -60,7 +64,7 @@ def _deterministic_kwargs(factory: Any) -> dict:
 def _batch(shape: tuple[int, ...], n: int, seed: int, data_root: str | None) -> tuple[np.ndarray, np.ndarray, str]:
     """(x, y, description): real images when ``data_root`` holds the dataset matching ``shape``, else N(0, 1)."""
     if data_root is not None:
-        from reference.data import load_cifar10, load_mnist, resize_nearest
+        from reference.data import load_cifar10, load_mnist, resize_nearest  # optional: see the module docstring
 
         root = Path(data_root)
         if shape[0] == 1 and (root / "MNIST" / "raw").is_dir():
@@ -98,7 +102,7 @@ def run_parity(args: argparse.Namespace) -> int:
     ours = models.get_model(args.model, **kwargs)
     x, y, what = _batch(tuple(ours.input_shape), args.batch, args.seed, args.data_root)
     report = parity_report(
-        ours, twin, x, y, dtype=args.dtype, tol=TOL[args.dtype] if args.tol is None else args.tol,
+        ours, twin, x, y, dtype=args.dtype, tol=args.tol,
         train=not args.eval, title=f"minitorch-cnn parity {args.model}: {what}, batch {tuple(x.shape)}, "
         f"{'eval' if args.eval else 'training'} mode",
     )
@@ -141,7 +145,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_summary(args: argparse.Namespace) -> int:
-    from ..summary import summary
+    from ..study.summary import summary
 
     model = _build(args.model)
     summary(model, (args.batch, *model.input_shape))

@@ -3,15 +3,12 @@
 glibc serves a big allocation (over M_MMAP_THRESHOLD: 128 KiB, rising with use to at most 32 MiB) with
 fresh mmap pages, which the kernel maps one fault at a time on first touch, and hands the heap's free
 top back to the OS once it passes M_TRIM_THRESHOLD. A training step allocates and frees the same
-activation-sized arrays every time, so it paid those faults every step: the CIFAR CNN's four ReLUs took
-4.0 ms forward per step, 1.3 ms with the settings below (tensors up to 1 GiB come from the heap, and
-up to 1 GiB of freed heap stays mapped). Bigger scratch buffers are pooled by ``kernels.workspace``.
-
-Up to 1 GiB, not 32 MiB (glibc's own ceiling for the threshold it adjusts): AlexNet-BN's Linear layers have
-weights of 151 and 67 MB, so each step's weight gradients and the optimizer's temporaries of that size were
-fresh mappings, and the time the kernel spent faulting them in varied from step to step (hundreds of ms on the
-2-core VM, more than the SGD step's arithmetic): the steps' times varied with it. With 1 GiB, no page faults
-after the first step. Where a glibc refuses a threshold that high, 32 MiB is used.
+activation-sized arrays every time, so it paid those faults every step (what that cost is in
+benchmarks/results/NOTES.md). With the settings below tensors up to 1 GiB come from the heap, and up to 1 GiB of
+freed heap stays mapped. Bigger scratch buffers are pooled by ``kernels.workspace``. Up to 1 GiB, not glibc's own
+32 MiB ceiling, because weight-sized arrays of big Linear layers (AlexNet-BN's gradients and the optimizer's
+temporaries) were fresh mappings every step, and the kernel time spent faulting them in varied from step to step,
+and the steps' times with it. Where a glibc refuses a threshold that high, 32 MiB is used.
 
 This changes malloc for the whole process (torch in the same process profits alike). It is applied on
 import, on glibc only; set ``MINITORCH_MALLOC_TUNING=0`` before importing to leave malloc alone.

@@ -11,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,15 +45,28 @@ def cap_threads(n: int) -> None:
         numba.set_num_threads(n)
 
 
+ABORT_GRACE_S = 0.5  # for mpiexec to forward the report before MPI_Abort ends the job
+
+
 def abort_on_exception(abort: Callable[[int], Any], rank: int) -> None:
     """Make an uncaught exception on this rank print its traceback, then end the whole job through ``abort``."""
     previous = sys.excepthook
 
     def hook(exc_type: type, exc: BaseException, tb: Any) -> None:
-        sys.stderr.write(f"mt.distributed: rank {rank} raised {exc_type.__name__}; ending every rank of the job\n")
-        previous(exc_type, exc, tb)
-        sys.stderr.flush()
         sys.stdout.flush()
+        head = f"mt.distributed: rank {rank} raised {exc_type.__name__}; ending every rank of the job\n"
+        if previous is sys.__excepthook__:
+            # one write of the whole report: the default hook writes it piecemeal, and MPI_Abort can end the
+            # job while mpiexec is still forwarding the pieces (the message line was seen lost under load)
+            data = (head + "".join(traceback.format_exception(exc_type, exc, tb))).encode(errors="replace")
+            sys.stderr.flush()
+            while data:
+                data = data[os.write(2, data):]
+        else:
+            sys.stderr.write(head)
+            previous(exc_type, exc, tb)
+            sys.stderr.flush()
+        time.sleep(ABORT_GRACE_S)
         abort(1)
 
     sys.excepthook = hook

@@ -6,9 +6,9 @@ twice and no atomics are needed, except max-pool backward with overlapping windo
 window geometry to gather with. A gather adds its terms in the reference's order (taps row-major, from 0), so
 im2col, col2im, both average-pool kernels and max-pool forward give the reference's bits exactly.
 
-im2col, col2im and BatchNorm are ``RawKernel``s with 32-bit index arithmetic: the first profile of ResNet-18
-on an H100 spent 10 ms of a 35 ms step in an ElementwiseKernel im2col doing 64-bit divisions, and ~500 tiny
-launches per step on BatchNorm's per-channel bookkeeping. BatchNorm is one launch each way: one block per
+im2col, col2im and BatchNorm are ``RawKernel``s with 32-bit index arithmetic, because profiling found an
+ElementwiseKernel im2col's 64-bit index divisions and BatchNorm's many tiny per-channel launches taking a large
+share of a ResNet step (figures in benchmarks/results/NOTES.md). BatchNorm is one launch each way: one block per
 channel reduces its N·L values (in float64, a fixed order, so runs repeat bit for bit), finishes the
 channel's statistics and then normalises (or computes dx) in the same block.
 

@@ -4,8 +4,8 @@ Why not Numba: the micro-kernel must keep a 4 × 3-vector block of output sums i
 over the whole reduction (channels × taps), loading each input vector once for four output channels. Numba's
 loops keep the sums in memory (a load and a store per multiply-add, and no reuse of the loaded input across
 output channels), and its vectoriser did not make register blocks out of scalar code. In IR the block is
-twelve SSA vectors and the loop is ``llvm.fma`` on them: 88 GFLOP/s on one core of the 2-core VM with its
-operands in cache, where OpenBLAS's whole GEMM ran the small-M conv shapes at 45-60.
+twelve SSA vectors and the loop is ``llvm.fma`` on them, which outruns OpenBLAS's whole GEMM on the small-M conv
+shapes (figures in benchmarks/results/NOTES.md).
 
 The kernel (``tile(mr, K, A, lda, X, offs, C, ldc)``) computes, for r < mr (1 to 4) and q < NR:
 
@@ -25,8 +25,8 @@ A second kernel, ``dots(rows, taps, Q, G, ldg, X, offs, C, ldc)``, gives dW: for
 (1 to 4), C[r·ldc + t] = Σ_{q < Q} G[r·ldg + q] · X[offs[t] + q], twelve vector sums over q (Q a multiple of
 the lanes) added up across their lanes at the end.
 
-Compiled once per process, dtype and ISA on first use (~0.1 s, measured; ~0.3 s for the first, which loads
-LLVM's native target), for the host CPU; ``tile(dtype)`` is None where llvmlite cannot compile it, and callers
+Compiled once per process, dtype and ISA on first use (the first compile also loads LLVM's native target),
+for the host CPU; ``tile(dtype)`` is None where llvmlite cannot compile it, and callers
 then keep to im2col + GEMM.
 """
 

@@ -2,7 +2,9 @@
 
 Every function takes and returns raw arrays and uses ``backend.array_module``, so it runs on NumPy and
 (the code being array-API generic) on CuPy arrays. Other implementations (numba_kernels.py,
-cupy_kernels.py) define functions of the same names and signatures; ``dispatch.get`` picks one.
+cupy_kernels.py) define functions of the same names and signatures; ``dispatch.get`` picks one. The chunked
+conv kernels run the chosen path's im2col/col2im (asked of ``choice``), so a path that has only those gains
+the whole conv.
 
 Shared conventions (all sizes are (height, width) pairs):
 - ``padding`` is the top/left padding only; the bottom/right extent follows from ``out_size``, which
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from . import workspace
+from . import choice, workspace
 
 Pair = tuple[int, int]
 
@@ -111,13 +113,6 @@ def col2im(
     return dx
 
 
-def _kernel(name: str, arr: Any) -> Any:
-    """The chosen path's kernel ``name`` for ``arr`` (imported here: ``dispatch`` imports this module)."""
-    from . import dispatch
-
-    return dispatch.get(name, arr)
-
-
 def conv2d_forward_chunks(
     x: Any, w: Any, b: Any, y: Any, a: int, z: int, step: int, col_buf: Any, y_buf: Any, groups: int,
     kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, go: Any = None,
@@ -135,13 +130,13 @@ def conv2d_forward_chunks(
     xp = backend.array_module(x)
     O, cg, kh, kw = w.shape
     G, L, K = groups, out_size[0] * out_size[1], x.shape[1] * kh * kw
-    im2col = _kernel("im2col", x)
+    to_cols = choice.chosen("im2col", x) or im2col
     wg = w.reshape(G, O // G, -1)  # (G, O/G, C/G·kh·kw)
     geometry = (kernel_size, stride, padding, dilation, out_size)
     for n0 in range(a, z, step):
         n1 = min(z, n0 + step)
         m = (n1 - n0) * L
-        cols = im2col(x[n0:n1], *geometry, out=col_buf[: K * m].reshape(K, m))  # (C·kh·kw, m)
+        cols = to_cols(x[n0:n1], *geometry, out=col_buf[: K * m].reshape(K, m))  # (C·kh·kw, m)
         y2 = y_buf[: O * m].reshape(O, m)
         # one GEMM per group: (G, O/G, C/G·kh·kw) @ (G, C/G·kh·kw, m) → (G, O/G, m) = (O, m)
         xp.matmul(wg, cols.reshape(G, cg * kh * kw, m), out=y2.reshape(G, O // G, m))
@@ -176,7 +171,7 @@ def conv2d_backward_chunks(
     # zero), and adding them in another order than one whole-batch sum then lost ~1e-5 of the result
     dw = xp.zeros((G, O // G, Kg), dtype=np.float64) if x is not None else None
     db = xp.zeros(O, dtype=np.float64) if need_b else None
-    im2col, col2im = _kernel("im2col", g), _kernel("col2im", g)
+    to_cols, from_cols = choice.chosen("im2col", g) or im2col, choice.chosen("col2im", g) or col2im
     for n0 in range(a, z, step):
         n1 = min(z, n0 + step)
         m = (n1 - n0) * L
@@ -188,13 +183,13 @@ def conv2d_backward_chunks(
         cols = col_buf[: K * m].reshape(K, m)
         if dw is not None:
             # dL/dW += g · colsᵀ per group: (G, O/G, m) @ (G, m, C/G·kh·kw)
-            im2col(x[n0:n1], *geometry, out=cols)
+            to_cols(x[n0:n1], *geometry, out=cols)
             dw += xp.matmul(gg, cols.reshape(G, Kg, m).transpose(0, 2, 1))
         if dx is not None:
             # dL/dcols = Wᵀ · g per group: (G, C/G·kh·kw, O/G) @ (G, O/G, m) → (C·kh·kw, m)
             xp.matmul(w.reshape(G, O // G, -1).transpose(0, 2, 1), gg, out=cols.reshape(G, Kg, m))
             # dL/dx: each column entry flows back to the input pixel im2col copied it from
-            col2im(cols, (n1 - n0, *x_shape[1:]), *geometry, out=dx[n0:n1])
+            from_cols(cols, (n1 - n0, *x_shape[1:]), *geometry, out=dx[n0:n1])
     return dw, db
 
 
@@ -396,5 +391,26 @@ def relu_backward(g: Any, out: Any) -> Any:
     xp = backend.array_module(g)
     keep = ~(out <= 0)  # NaN outputs keep g
     if bool(xp.isfinite(g).all()):
-        return g * keep  # 8x faster than where() on (64, 16, 32, 32) float32, measured: where() branches per element
+        return g * keep  # a multiply, not where(): where() branches per element (timing: benchmarks/results/NOTES.md)
     return xp.where(keep, g, xp.zeros((), dtype=g.dtype))  # an inf or NaN at a dead unit gives 0, not NaN
+
+
+# ---- Pillow's 8-bit resampling pass (vision.transforms.Resize on uint8 images) ----------------------------------
+PIL_BITS = 22  # Pillow's fixed-point precision for 8-bit resampling: 32 - 8 - 2 bits
+
+
+def resize_pil_pass(src: np.ndarray, k: np.ndarray, first: np.ndarray, axis: int) -> np.ndarray:
+    """One pass of Pillow's 8-bit resize along ``axis`` (1: height, 2: width) of ``src`` (N, H, W, C) uint8.
+
+    dst[.., o, ..] = clip((2^21 + Σ_t src[.., first[o] + t, ..] · k[o, t]) >> 22, 0, 255): ``k`` (out, taps) are
+    Pillow's integer weights (22 fractional bits, zero past the input's end), ``first`` (out,) each window's
+    first input. Integer arithmetic, so every implementation gives Pillow's bits.
+    """
+    n_in = src.shape[axis]
+    shape = [1, 1, 1, 1]
+    shape[axis] = k.shape[0]
+    x = src.astype(np.int64)
+    acc = np.full(x.shape[:axis] + (k.shape[0],) + x.shape[axis + 1 :], 1 << (PIL_BITS - 1), dtype=np.int64)
+    for t in range(k.shape[1]):
+        acc += np.take(x, np.minimum(first + t, n_in - 1), axis=axis) * k[:, t].reshape(shape)
+    return np.clip(acc >> PIL_BITS, 0, 255).astype(np.uint8)

@@ -1,15 +1,14 @@
 """Reusable scratch buffers for the big temporaries of conv and pooling (im2col columns and the like).
 
 A fresh 150 MB ``np.empty`` is cheap to ask for but expensive to use: the OS maps its pages one fault
-at a time on first touch. On the (64, 64, 32, 32) 3×3 conv layer, taking the columns, GEMM output and
-col2im buffers from here instead of allocating them anew made forward+backward 2× faster under load
-(255 vs 532 ms; see benchmarks/conv_layer.py). Only NumPy buffers are pooled: CuPy has its own pool.
+at a time on first touch, so a conv layer that takes its columns, GEMM output and col2im buffers from here
+pays those faults once instead of on every call (measured in benchmarks/results/NOTES.md). Only NumPy buffers
+are pooled: CuPy has its own pool.
 
 The pool holds flat byte buffers of any size, not one buffer per (shape, dtype): ``take`` hands out a view of
 the smallest idle buffer that is big enough, and when none is, it drops the biggest idle one that is too small
 before allocating. So the idle set stays as many buffers as are ever in use at once (a conv layer's columns and
-GEMM output), each as big as the biggest request, instead of two per layer shape: a small ResNet's step kept
-31 MiB of idle buffers keyed by shape, 13 MiB this way.
+GEMM output), each as big as the biggest request, instead of two per layer shape.
 
 A buffer handed out by ``take`` belongs to the caller until it calls ``give``; its contents are undefined.
 Never ``give`` an array that anything else may still read.

@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor, no_grad
 from ..ops.methods import parse_to
+from ..utils.hooks import RemovableHandle
 from .parameter import Parameter
 
 
@@ -30,25 +31,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``: ``handle.remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks: dict) -> None:
-        self.hooks = hooks
-        self.id = next(RemovableHandle._next_id)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.remove()
 
 
 def _addindent(s: str, num_spaces: int) -> str:
@@ -76,6 +58,13 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
         if dtype.kind != "f":
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}")
     return (None if dev is None else backend.Device(dev)), dtype
+
+
+def _half_error() -> NotImplementedError:
+    return NotImplementedError(
+        "float16 modules are not supported: the conv, pooling and BatchNorm kernels compute in float32 or float64; "
+        "keep the model in float32 (model.float()), or float64 (model.double()) for exactness"
+    )
 
 
 class Module:
@@ -336,6 +325,8 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(device)``, ``to(dtype)`` (floating tensors only), ``to(device, dtype)`` or ``to(tensor)``."""
         dev, dtype = _parse_to(args, kwargs)
+        if dtype is not None and dtype == backend.float16:
+            raise _half_error()
 
         def convert(arr: Any) -> Any:
             if dev is not None:
@@ -362,7 +353,9 @@ class Module:
         return self._cast_floats(backend.float64)
 
     def half(self) -> Module:
-        return self._cast_floats(backend.float16)
+        """Refused up front: the conv, pooling and BatchNorm kernels compute in float32/float64 only (Numba has no
+        float16 type, NumPy's float16 GEMMs are emulated), so a half model would fail deep in its first forward."""
+        raise _half_error()
 
     # ---- state_dict --------------------------------------------------------------------------
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:

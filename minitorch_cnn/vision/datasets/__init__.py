@@ -1,10 +1,13 @@
-"""``mt.vision.datasets``: MNIST, FashionMNIST and CIFAR10 in torchvision's on-disk layouts, and the sample."""
+"""``mt.vision.datasets``: MNIST, FashionMNIST and CIFAR10 in torchvision's on-disk layouts, their
+``VisionDataset`` base, and the sample."""
 
 from .cifar import CIFAR10
 from .mnist import MNIST, FashionMNIST, read_idx, sample_root
 from .utils import calculate_md5, check_integrity, download_and_extract_archive, download_url, extract_archive
+from .vision import StandardTransform, VisionDataset
 
 __all__ = [
-    "CIFAR10", "MNIST", "FashionMNIST", "read_idx", "sample_root", "calculate_md5", "check_integrity",
+    "CIFAR10", "MNIST", "FashionMNIST", "StandardTransform", "VisionDataset", "read_idx", "sample_root",
+    "calculate_md5", "check_integrity",
     "download_and_extract_archive", "download_url", "extract_archive",
 ]

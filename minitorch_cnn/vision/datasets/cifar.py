@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ...utils.data import Dataset
-from .mnist import _image_batch
 from .utils import download_and_extract_archive
+from .vision import VisionDataset, image_batch
 
 # what a CIFAR pickle may name: NumPy's array reconstruction and nothing else (a pickle can run any callable)
 _ALLOWED = {
@@ -45,7 +44,7 @@ def _load_pickle(path: str) -> Any:
         raise RuntimeError(f"{path}: not a readable CIFAR pickle ({type(exc).__name__}: {exc})") from exc
 
 
-class CIFAR10(Dataset):
+class CIFAR10(VisionDataset):
     """CIFAR-10 (50,000 train / 10,000 test 32×32 colour images, 10 classes), as torchvision's ``CIFAR10``.
 
     root: the folder holding ``cifar-10-batches-py``. download: fetch ``url``, check ``tgz_md5`` and unpack,
@@ -74,10 +73,8 @@ class CIFAR10(Dataset):
         target_transform: Callable[[Any], Any] | None = None,
         download: bool = False,
     ) -> None:
-        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
         if download:
             self.download()
         if not self._check_exists():
@@ -149,8 +146,7 @@ class CIFAR10(Dataset):
         """[images, targets] for ``indices`` at once, equal to collating the items; None when the transforms
         cannot work on a batch. Targets are read from the ``targets`` list as it is now."""
         targets = np.fromiter((self.targets[i] for i in indices.tolist()), dtype=np.int64, count=len(indices))
-        return _image_batch(self, self.data, indices, targets)
+        return image_batch(self, self.data, indices, targets)
 
-    def __repr__(self) -> str:
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ...autograd import Tensor
-from ...utils.data import Dataset
 from .utils import download_and_extract_archive
+from .vision import VisionDataset, image_batch
 
 # IDX type codes (the third magic byte) and their big-endian element types
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -71,7 +71,7 @@ def _raw(x: Any) -> np.ndarray:
     return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
-class MNIST(Dataset):
+class MNIST(VisionDataset):
     """The MNIST digits (60,000 train / 10,000 test), as ``torchvision.datasets.MNIST``.
 
     root: the folder holding ``MNIST/raw``. download: fetch the missing files from ``mirrors`` (tried in
@@ -100,10 +100,8 @@ class MNIST(Dataset):
         target_transform: Callable[[Any], Any] | None = None,
         download: bool = False,
     ) -> None:
-        self.root = os.path.expanduser(root) if isinstance(root, str) else root
+        super().__init__(root, transform=transform, target_transform=target_transform)
         self.train = train
-        self.transform = transform
-        self.target_transform = target_transform
         if download:
             self.download()
         if not self._check_exists():
@@ -176,29 +174,10 @@ class MNIST(Dataset):
     def get_batch(self, indices: np.ndarray) -> list[Any] | None:
         """[images, targets] for ``indices`` at once, equal to collating the items; None when the transforms
         cannot work on a batch (the loader then goes item by item)."""
-        return _image_batch(self, _raw(self.data), indices, _raw(self.targets)[indices])
+        return image_batch(self, _raw(self.data), indices, _raw(self.targets)[indices])
 
-    def __repr__(self) -> str:
-        return (f"Dataset {type(self).__name__}\n    Number of datapoints: {len(self)}\n"
-                f"    Root location: {self.root}\n    Split: {'Train' if self.train else 'Test'}")
-
-
-def _image_batch(ds: Any, images: np.ndarray, indices: np.ndarray, targets: np.ndarray) -> list[Any] | None:
-    """The vectorised batch shared by the image datasets: one fancy index, one batched transform.
-
-    targets: the batch's targets, already picked.
-    """
-    if ds.target_transform is not None:
-        return None
-    imgs = images[indices]
-    if ds.transform is not None:
-        batch = getattr(ds.transform, "batch", None)
-        if batch is None:
-            return None
-        imgs = batch(imgs)
-    if not isinstance(imgs, Tensor):
-        imgs = Tensor._wrap(imgs)
-    return [imgs, Tensor._wrap(np.asarray(targets).astype(np.int64, copy=False))]
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
 
 
 class FashionMNIST(MNIST):

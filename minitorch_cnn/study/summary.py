@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
-from .autograd import Tensor, no_grad
+from .. import backend
+from ..autograd import Tensor, no_grad
 
 __all__ = ["LayerInfo", "ModelSummary", "summary"]
 
@@ -93,7 +93,7 @@ class ModelSummary:
 
 
 def _mult_adds(module: Any, output: Any) -> int | None:
-    from . import nn
+    from .. import nn
 
     if isinstance(module, nn.Conv2d):
         return int(output.numel()) * (module.in_channels // module.groups) * int(np.prod(module.kernel_size))
@@ -156,7 +156,7 @@ def summary(
         if name or id(m) in leaves:  # the model itself is the table's title, a row only when it is one layer
             handles += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
     modes = [(m, m.training) for m in model.modules()]
-    from .ops.factories import zeros
+    from ..ops.factories import zeros
 
     x = zeros(*input_size, dtype=dtype, device=device)
     try:
