@@ -3,25 +3,29 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import autograd, backends, cuda, distributed, models, nn, optim, utils, vision, viz
+from . import accelerator, autograd, backends, cuda, distributed, models, nn, optim, utils, vision, viz
+from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
-from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    Function,
+    Size,
+    Tensor,
+    Variable,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import (
     Device,
-    bool_,
     device,
-    float16,
-    float32,
-    float64,
-    get_default_dtype,
     get_rng_state,
-    int32,
-    int64,
     manual_seed,
     set_default_dtype,
     set_rng_state,
-    uint8,
 )
+from .backend import DType as dtype
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.elementwise import (
     abs,
@@ -58,11 +62,13 @@ from .ops.factories import (
     full,
     full_like,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -70,29 +76,53 @@ from .ops.factories import (
     zeros,
     zeros_like,
 )
+from .ops.gather import gather, scatter, topk
 from .ops.indexing import one_hot
-from .ops.matmul import matmul
-from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, std, sum, var
+from .ops.matmul import bmm, matmul
+from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,
     chunk,
     expand,
     flatten,
+    meshgrid,
     pad,
     permute,
+    repeat,
     reshape,
     split,
     squeeze,
     stack,
+    swapaxes,
     transpose,
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
+from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
 from .study.summary import summary
 
-clip = clamp
+# dtypes as torch shows them (mt.float32 prints as such; NumPy takes it wherever it takes a dtype)
+float16, float32, float64, int8, int16, int32, int64, uint8, bool_ = (
+    _backend.public_dtype(d) for d in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                                       "bool")
+)
+bool = bool_  # noqa: A001 - torch's name
+half = float16
 float = float32  # noqa: A001 - torch's alias
 double = float64
 long = int64
+int = int32  # noqa: A001 - torch's alias
+short = int16
+
+
+def get_default_dtype() -> dtype:
+    """The dtype of new floating tensors (``mt.float32`` unless changed), as torch's."""
+    return _backend.public_dtype(_backend.get_default_dtype())
+
+
+clip = clamp
+swapdims = swapaxes
+arcsin, arccos, arctan = asin, acos, atan
+concatenate = concat = cat
 __version__ = "0.1.0"

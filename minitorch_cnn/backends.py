@@ -13,4 +13,33 @@
 from .kernels.dispatch import available, selected, set_kernels, use_kernels
 from .kernels.microkernel import available_isas, isa, set_isa
 
-__all__ = ["available", "available_isas", "isa", "selected", "set_isa", "set_kernels", "use_kernels"]
+__all__ = ["available", "available_isas", "cudnn", "isa", "mps", "selected", "set_isa", "set_kernels", "use_kernels"]
+
+
+class _Mps:
+    """``mt.backends.mps``: Apple's Metal backend, which this library does not have."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def is_built() -> bool:
+        return False
+
+
+class _Cudnn:
+    """``mt.backends.cudnn``: scripts set ``benchmark``/``deterministic``; convolutions here do not go through
+    cuDNN (our own kernels, deterministic already), so the flags are kept and change nothing."""
+
+    benchmark = False
+    deterministic = False
+    enabled = True
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+
+mps = _Mps()
+cudnn = _Cudnn()

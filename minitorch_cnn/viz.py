@@ -130,7 +130,7 @@ def graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None) -> Graph:
         i = len(nodes)
         index[key] = i
         if isinstance(obj, Tensor):
-            nodes.append(GraphNode(i, "leaf", names.get(key, "leaf"), tuple(obj.shape), obj.dtype))
+            nodes.append(GraphNode(i, "leaf", names.get(key, "leaf"), tuple(obj.shape), obj._data.dtype))
         else:
             shape, dtype = getattr(obj, "out_meta", (None, None))
             nodes.append(GraphNode(i, "function", obj.name(), shape, dtype))

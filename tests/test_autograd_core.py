@@ -28,8 +28,9 @@ def test_leaves_and_grad_fn() -> None:
     y = x * c
     assert x.is_leaf and x.grad_fn is None and c.is_leaf and not c.requires_grad
     assert not y.is_leaf and y.requires_grad and y.grad_fn is not None
-    assert y.grad_fn.name() == "MulBackward"
-    assert y.grad_fn.next_functions == (x, None)
+    assert y.grad_fn.name() == "MulBackward0"
+    (acc, i), (none, j) = y.grad_fn.next_functions
+    assert acc.variable is x and acc.name() == "torch::autograd::AccumulateGrad" and none is None and i == j == 0
     z = c * 2
     assert z.is_leaf and not z.requires_grad and z.grad_fn is None
 
@@ -216,8 +217,8 @@ def test_graph_nodes_do_not_keep_intermediate_arrays_alive() -> None:
     gc.collect()
     assert ref() is None
     node = out.grad_fn
-    assert [type(f).__name__ for f in node.next_functions] == ["Add"]
-    assert node.next_functions[0].next_functions == (x, w)
+    assert [type(f).__name__ for f, _ in node.next_functions] == ["Add"]
+    assert [f.variable for f, _ in node.next_functions[0][0].next_functions] == [x, w]
     g = np.random.default_rng(0).standard_normal((4, 5))
     out.backward(mt.tensor(g))
     tx, tw = torch.tensor(x._data, requires_grad=True), torch.tensor(w._data, requires_grad=True)
@@ -277,7 +278,7 @@ def test_function_with_a_wrong_gradient_shape_is_named() -> None:
             return g.sum(0)
 
     x = mt.ones(2, 3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="BadShapeBackward returned an invalid gradient at index 0.*\\(3,\\).*"
+    with pytest.raises(RuntimeError, match="BadShapeBackward0 returned an invalid gradient at index 0.*\\(3,\\).*"
                                            "\\(2, 3\\)"):
         BadShape.apply(x).backward(mt.ones(2, 3))
 
@@ -291,7 +292,7 @@ def test_function_missing_a_gradient_for_a_tensor_input_is_named() -> None:
             return g
 
     a, b = mt.ones(2, requires_grad=True), mt.ones(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="TooFewBackward returned 1 gradients for 2 positional inputs"):
+    with pytest.raises(RuntimeError, match="TooFewBackward0 returned 1 gradients for 2 positional inputs"):
         TooFew.apply(a, b).backward(mt.ones(2))
 
 
@@ -407,12 +408,6 @@ def test_in_place_on_a_leaf_that_requires_grad(op: Any) -> None:
     assert x._version == 1 and x.requires_grad and x.is_leaf
 
 
-def test_in_place_on_a_non_leaf_in_grad_mode_raises() -> None:
-    y = mt.ones(3, requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match="in-place"):
-        y.add_(1)
-
-
 def test_in_place_result_matches_torch() -> None:
     a = np.array([1.0, -2.0, 3.0])
     x, xt = mt.tensor(a), torch.tensor(a, dtype=torch.float32)
@@ -442,7 +437,7 @@ def test_modifying_a_saved_input_makes_backward_raise(modify: Any) -> None:
 
 
 def test_modifying_a_saved_output_makes_backward_raise() -> None:
-    with pytest.raises(RuntimeError, match="ExpBackward, its output.*modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="ExpBackward0, its output.*modified by an in-place operation"):
         _backward_after(lambda x, y: y.mul_(2), make=lambda x: x.exp())
 
 
@@ -450,7 +445,7 @@ def test_in_place_on_a_constant_saved_by_the_graph_raises() -> None:
     w, c = mt.ones(3, requires_grad=True), mt.ones(3)
     y = w * c
     c.add_(1)  # c does not require grad: in place is allowed even in grad mode
-    with pytest.raises(RuntimeError, match="MulBackward, input 1"):
+    with pytest.raises(RuntimeError, match="MulBackward0, input 1"):
         y.backward(mt.ones(3))
 
 

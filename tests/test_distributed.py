@@ -200,8 +200,8 @@ def test_collectives_and_unused_parameters(ranks: int, mode: str) -> None:
     ("fail", ["rank 1 raised ValueError", "Traceback", "rank 1 fails on purpose"]),
     ("late", ["all_reduce (rank 0 of 2) did not complete within 2 s", "DistBackendError"]),
     ("absent", ["Timeout (0:00:02)", "in _import_mpi_waiting_for_every_rank_to_reach_init_process_group"]),
-    ("mismatch", ["expects the same model on every rank", "rank 0 has parameter 'weight' (2, 4) float64, "
-                  "rank 1 has parameter 'weight' (3, 4) float64"]),
+    ("mismatch", ["expects the same model on every rank", "rank 0 has parameter 'weight' (2, 4) mt.float64, "
+                  "rank 1 has parameter 'weight' (3, 4) mt.float64"]),
 ])
 def test_a_failing_late_absent_or_different_rank_ends_the_job_with_a_clear_error(mode: str, says: list) -> None:
     done, seconds = mpirun(2, mode, timeout=60)

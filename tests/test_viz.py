@@ -64,10 +64,10 @@ def test_graph_has_torch_structure_and_dot_parses_back(arrays):
 
     nodes, edges = parse_dot(g.dot())
     assert len(nodes) == len(g.nodes) and sorted(edges) == sorted(g.edges)
-    assert nodes[0].startswith("SumBackward\\n() float64")
+    assert nodes[0].startswith("SumBackward0\\n() float64")
     labels = sorted(nodes.values())
     assert "fc.weight\\n(3, 4) float64" in labels and "fc.bias\\n(4,) float64" in labels
-    assert sum(label.startswith("MulBackward") for label in labels) == 2
+    assert sum(label.startswith("MulBackward0") for label in labels) == 2
     assert g.dot().startswith("digraph autograd {") and g.dot().rstrip().endswith("}")
 
 
@@ -76,13 +76,13 @@ def test_text_is_an_indented_tree_with_shapes_and_names(arrays):
     ws, bs = mt.tensor(w, requires_grad=True), mt.tensor(b, requires_grad=True)
     loss = mlp_loss(mt, mt.tensor(x), ws, bs, mt.tensor(v))
     lines = viz.graph(loss, params={"fc.weight": ws}).text().splitlines()
-    assert lines[0] == "SumBackward  () float64"
+    assert lines[0] == "SumBackward0  () float64"
     assert lines[1:4] == [
-        "  MulBackward  (2, 4) float64", "    MulBackward  (2, 4) float64", "      ReluBackward  (2, 4) float64"
+        "  MulBackward0  (2, 4) float64", "    MulBackward0  (2, 4) float64", "      ReluBackward0  (2, 4) float64"
     ]
     assert "            fc.weight  (3, 4) float64" in lines
     assert "          leaf  (4,) float64" in lines  # the bias, not named in params
-    assert any(line.strip() == "ReluBackward ... (see above)" for line in lines)  # h used twice, shown once
+    assert any(line.strip() == "ReluBackward0 ... (see above)" for line in lines)  # h used twice, shown once
     assert str(viz.graph(loss)) == viz.graph(loss).text()
 
 
@@ -91,7 +91,7 @@ def test_graph_survives_backward_and_shows_float32():
     y = (w * 2.0).mean()
     y.backward()
     g = viz.graph(y)
-    assert [n.label for n in g.nodes] == ["MeanBackward", "MulBackward", "leaf"]
+    assert [n.label for n in g.nodes] == ["MeanBackward0", "MulBackward0", "leaf"]
     assert g.nodes[1].shape == (5, 3) and g.nodes[1].dtype == np.float32
 
 

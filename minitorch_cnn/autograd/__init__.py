@@ -1,10 +1,23 @@
 """Floor 2: the autograd core."""
 
+from . import ctx_function  # noqa: F401 - registers torch's custom-Function API with Function
 from .function import Function
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .size import Size
 from .tensor import Tensor
 
-__all__ = ["Function", "Tensor", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = ["Function", "Size", "Tensor", "enable_grad", "inference_mode", "is_grad_enabled", "no_grad",
+           "set_grad_enabled"]
+
+
+def Variable(data: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802 - torch's name
+    """torch's old ``Variable(t)``: since torch 0.4 a Variable is a Tensor; as torch, a new tensor on ``t``'s
+    storage, a leaf, requiring grad when asked (``t`` itself is left as it was)."""
+    out = data.detach()
+    return out.requires_grad_(True) if requires_grad else out
+
+
+__all__ += ["Variable"]
 
 from . import functional  # noqa: E402
 from .engine import grad  # noqa: E402

@@ -15,17 +15,36 @@ differentiable once: its gradients come from ``backward`` and differentiating th
 
 from __future__ import annotations
 
+import functools
+import weakref
 from typing import Any
 
 import numpy as np
 
 from .edge import Edge
-from .grad_mode import _enabled
+from .grad_mode import _enabled, no_grad
 from .tensor import Tensor
 
 _new = object.__new__
 _wrap = Tensor._wrap
 _ndarray = np.ndarray
+
+# Called with every Function subclass whose forward is a staticmethod (torch's API): ctx_function registers its
+# ``adopt`` here when the package loads, so that module depends on this one and not the other way round.
+TORCH_STYLE_HOOKS: list = []
+
+
+def once_differentiable(fn: Any) -> Any:
+    """torch's decorator for a custom Function's backward that is not itself differentiable: it runs with grad
+    mode off, and under ``create_graph`` the gradients it gives raise when differentiated again."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        with no_grad():
+            return fn(ctx, *args)
+
+    wrapper.once_differentiable = True
+    return wrapper
 
 
 class Function:
@@ -43,6 +62,12 @@ class Function:
     # True when ``backward`` always returns newly allocated, writeable arrays, a distinct one per input: the engine
     # may then sum later gradients into them in place and hand them to ``.grad`` without a copy.
     fresh_grads = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):  # torch's API: forward(ctx, *tensors)
+            for hook in TORCH_STYLE_HOOKS:
+                hook(cls)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
@@ -140,15 +165,51 @@ class Function:
             self._hooks.append(hook)
 
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """torch's node name (``MulBackward0``) where the op sets one (``torch_name``), else ``<Class>Backward0``."""
+        cls = type(self)
+        return cls.__dict__.get("torch_name") or cls.__name__ + "Backward0"
 
     @property
     def next_functions(self) -> tuple:
-        """The nodes (or leaf tensors) this node sends gradients to, as in torch."""
-        return tuple(
-            (t.grad_fn if t.grad_fn is not None else t) if t is not None and t.requires_grad else None
-            for t in getattr(self, "inputs", ())
-        )
+        """``(node, 0)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for a leaf that
+        requires grad, None for an input that needs no gradient."""
+        out = []
+        for t in getattr(self, "inputs", ()):
+            if t is None:  # a non-Tensor argument (a dim, a scalar): torch lists no edge for it
+                continue
+            if not t.requires_grad:
+                out.append((None, 0))
+            elif t.grad_fn is not None:
+                out.append((t.grad_fn, 0))
+            else:
+                out.append((AccumulateGrad.of(t), 0))
+        return tuple(out)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {hex(id(self))}>"  # as torch prints a node
+
+
+class AccumulateGrad:
+    """The graph's end for a leaf that requires grad, as torch's: ``.variable`` is the leaf; one per leaf."""
+
+    _live: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    @classmethod
+    def of(cls, variable: Tensor) -> AccumulateGrad:
+        node = cls._live.get(id(variable))
+        if node is None or node.variable is not variable:
+            node = cls._live[id(variable)] = cls(variable)
+        return node
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"

@@ -50,3 +50,33 @@ class enable_grad(_GradMode):  # noqa: N801 - torch's name
     """Re-enable graph recording inside a ``no_grad`` block."""
 
     mode = True
+
+
+class inference_mode(_GradMode):  # noqa: N801 - torch's name
+    """torch's ``inference_mode``: here the same as ``no_grad`` (no graph is recorded); ``inference_mode(False)``
+    records as usual. Also a decorator, with or without parentheses."""
+
+    def __init__(self, mode: Any = True) -> None:
+        if callable(mode):  # @mt.inference_mode without parentheses
+            self._fn = functools.wraps(mode)(self.__class__()(mode))
+            self.mode = False
+            return
+        self.mode = not mode
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = getattr(self, "_fn", None)
+        if fn is not None:
+            return fn(*args, **kwargs)
+        (target,) = args
+        mode = self.mode
+
+        @functools.wraps(target)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            prev = _enabled[0]
+            _enabled[0] = mode
+            try:
+                return target(*a, **kw)
+            finally:
+                _enabled[0] = prev
+
+        return wrapper

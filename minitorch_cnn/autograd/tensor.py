@@ -12,20 +12,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend
+from ..utils.hooks import RemovableHandle
 from .grad_mode import _enabled
-
-
-class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_hook")
-
-    def __init__(self, hooks: list, hook: Any) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+from .size import Size
+from .tensor_str import tensor_repr
 
 
 class Tensor:
@@ -93,16 +83,17 @@ class Tensor:
 
     # ---- what it is -------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return Size(self._data.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or one dimension of it."""
-        return self._data.shape if dim is None else self._data.shape[dim]
+        """The shape (a ``Size``), or one dimension of it."""
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
 
     @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def dtype(self) -> backend.DType:
+        """``mt.float32`` and the like: prints as torch's dtypes, compares equal to NumPy's."""
+        return backend.public_dtype(self._data.dtype)
 
     @property
     def device(self) -> backend.Device:
@@ -221,11 +212,11 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             self.grad_fn.register_hook(hook)
-            return RemovableHandle(self.grad_fn._hooks, hook)
+            return RemovableHandle(self.grad_fn._hooks, hook=hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
-        return RemovableHandle(self._hooks, hook)
+        return RemovableHandle(self._hooks, hook=hook)
 
     def register_post_accumulate_grad_hook(self, hook: Any) -> RemovableHandle:
         """``hook(tensor) -> None`` runs on this leaf after backward has accumulated into its ``.grad`` (what
@@ -237,7 +228,7 @@ class Tensor:
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
-        return RemovableHandle(self._post_hooks, hook)
+        return RemovableHandle(self._post_hooks, hook=hook)
 
     @property
     def retains_grad(self) -> bool:
@@ -264,10 +255,7 @@ class Tensor:
     def _check_inplace(self) -> None:
         if _enabled[0] and self.requires_grad:
             if self.grad_fn is None:
-                raise RuntimeError(
-                    "a leaf Variable that requires grad is being used in an in-place operation; "
-                    "wrap it in mt.no_grad()"
-                )
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             raise RuntimeError("in-place operations on tensors that are part of an autograd graph are not offered")
 
     def _set_(self, arr: Any) -> Tensor:
@@ -304,19 +292,27 @@ class Tensor:
         return new
 
     def __repr__(self) -> str:
-        body = np.array2string(
-            backend.move_to(self._data, "cpu"), separator=", ", prefix="tensor(", precision=4
-        )
-        extra = ""
-        if self._data.dtype not in (backend.get_default_dtype(), np.int64, np.bool_):
-            extra += f", dtype={self._data.dtype}"
+        suffixes = []
         if self.device.type != "cpu":
-            extra += f", device='{self.device}'"
+            suffixes.append(f"device='{self.device}'")
+        dt = self._data.dtype
+        if (dt != backend.get_default_dtype() if self._data.size == 0
+                else dt not in (backend.get_default_dtype(), np.int64, np.bool_)):
+            suffixes.append(f"dtype={backend.public_dtype(dt)!r}")
         if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name()}>"
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+            suffixes.append("requires_grad=True")
+        return tensor_repr(backend.move_to(self._data, "cpu"), suffixes)
+
+    def __format__(self, spec: str) -> str:
+        """torch's rule: a 0-d tensor formats as its number (``f"{loss:.4f}"``, ``f"{label}"`` prints ``0``);
+        any other tensor only with an empty spec, as its repr."""
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
 
 def _type_name(value: Any) -> str:

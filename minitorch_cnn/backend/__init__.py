@@ -16,6 +16,7 @@ from .device import (
     scatter_add,
 )
 from .dtype import (
+    DType,
     bool_,
     float16,
     float32,
@@ -24,6 +25,7 @@ from .dtype import (
     int32,
     int64,
     promote_types,
+    public_dtype,
     set_default_dtype,
     to_dtype,
     uint8,
@@ -34,7 +36,7 @@ host_memory.tune_malloc()
 
 __all__ = [
     "Device", "array_module", "cuda_available", "cuda_synchronize", "device", "device_of", "move_to",
-    "require_cuda", "scatter_add", "bool_", "float16", "float32", "float64", "get_default_dtype", "int32",
-    "int64", "promote_types", "set_default_dtype", "to_dtype", "uint8", "generator", "get_rng_state",
-    "manual_seed", "set_rng_state",
+    "require_cuda", "scatter_add", "DType", "public_dtype", "bool_", "float16", "float32", "float64",
+    "get_default_dtype", "int32", "int64", "promote_types", "set_default_dtype", "to_dtype", "uint8", "generator",
+    "get_rng_state", "manual_seed", "set_rng_state",
 ]

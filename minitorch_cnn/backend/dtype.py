@@ -55,3 +55,60 @@ def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
     if ra != rb:
         return a if ra > rb else b
     return np.promote_types(a, b)
+
+
+class DType:
+    """A dtype as torch shows it: ``mt.float32`` prints as ``mt.float32`` (torch's ``torch.float32``), and is
+    still NumPy's dtype everywhere one is taken (``np.dtype(mt.float32)``, ``arr.astype(t.dtype)``, ``==`` against
+    ``np.float32`` or ``"float32"``): NumPy reads it through its ``.dtype`` attribute; other attributes
+    (``kind``, ``itemsize``, ``type``) are NumPy's."""
+
+    __slots__ = ("dtype", "_name")
+
+    def __init__(self, np_dtype: np.dtype, name: str) -> None:
+        self.dtype = np_dtype
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"mt.{self._name}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DType):
+            return self.dtype == other.dtype
+        try:
+            return bool(self.dtype == np.dtype(other))
+        except TypeError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "dtype":  # pickle/copy probe dunders before the slots are set
+            raise AttributeError(name)
+        return getattr(self.dtype, name)
+
+    def __reduce__(self) -> tuple:
+        return public_dtype, (self.dtype,)  # unpickles (and copies) to the one object for that dtype
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.dtype.kind in "if"
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+
+_TORCH_NAMES = {float16: "float16", float32: "float32", float64: "float64", int32: "int32", int64: "int64",
+                uint8: "uint8", bool_: "bool", np.dtype(np.int8): "int8", np.dtype(np.int16): "int16"}
+_PUBLIC = {dt: DType(dt, name) for dt, name in _TORCH_NAMES.items()}
+
+
+def public_dtype(dt: np.dtype) -> DType:
+    """The ``mt.<name>`` object for a NumPy dtype (what ``Tensor.dtype`` returns)."""
+    return _PUBLIC[np.dtype(dt)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..autograd.grad_mode import _enabled
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -158,3 +160,44 @@ def check_same_device(op: str, first: tuple[str, Tensor], *others: tuple[str, Te
                 f"{op}: expected all tensors to be on the same device, but {name0} is on {t0.device} and "
                 f"{name} is on {t.device}"
             )
+
+
+def dim_aliases(fn: Any) -> Any:
+    """torch's NumPy-style keywords on a dim-taking function: ``axis=`` for ``dim=``, ``keepdims=`` for
+    ``keepdim=`` (``x.sum(axis=0, keepdims=True)``, ``mt.cat(ts, axis=1)``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{alias}'")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def out_arg(fn: Any) -> Any:
+    """torch's ``out=`` on a function: the result is written into ``out`` (resized when its shape differs, as
+    torch does), which is returned. As torch, refused when the inputs require grad in grad mode."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        if _enabled[0] and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+            raise RuntimeError(
+                f"{fn.__name__}(): functions with out=... arguments don't support automatic differentiation, but "
+                "one of the arguments requires grad."
+            )
+        result = fn(*args, **kwargs)._data
+        if result.shape == out._data.shape and result.dtype == out._data.dtype:
+            out._data[...] = result
+        else:
+            out._data = result
+        out._vc[0] += 1
+        return out
+
+    return wrapper

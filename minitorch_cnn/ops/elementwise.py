@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend, kernels
 from ..autograd import Function, Tensor
-from ._util import as_tensor, binary_operands, cast, check_same_device, sum_to, to_float, unbroadcast
+from ._util import as_tensor, binary_operands, cast, check_same_device, out_arg, sum_to, to_float, unbroadcast
 
 
 class Add(Function):
@@ -332,6 +332,7 @@ class Minimum(_MaxMin):
 
 
 # ---- public functions --------------------------------------------------------------------
+@out_arg
 def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
@@ -339,6 +340,7 @@ def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     return Add.apply(a, b)
 
 
+@out_arg
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
@@ -346,11 +348,13 @@ def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     return Sub.apply(a, b)
 
 
+@out_arg
 def mul(a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b)
     return Mul.apply(a, b)
 
 
+@out_arg
 def div(a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b)
     if isinstance(a, Tensor) and a._data.dtype.kind != "f":

@@ -141,3 +141,34 @@ zeros_like, ones_like, empty_like, randn_like, rand_like = (_like(f) for f in (z
 
 def full_like(x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low: int = 0, high: int | None = None, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high) shaped like ``x`` (``randint_like(x, high)`` is [0, high)), in ``x``'s dtype."""
+    if high is None:
+        low, high = 0, low
+    dt = x.dtype if dtype is None else dtype
+    return randint(low, high, tuple(x.shape), dtype=dt, device=device or x.device, requires_grad=requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Samples of N(mean, std²): elementwise for tensor ``mean``/``std`` (broadcast), or ``size`` of them for
+    numbers, as torch.normal."""
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        if size is not None:
+            raise RuntimeError("normal: size is only taken when mean and std are numbers")
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        dt = dtype or tensors[0].dtype
+        like = tensors[0]
+        z = backend.generator().standard_normal(shape).astype(backend.to_dtype(dt), copy=False)
+        z = backend.move_to(z, like.device)
+        return _finish(z * s + m, None, requires_grad)
+    if size is None:
+        raise RuntimeError("normal: with a number mean and std, pass size")
+    z = backend.generator().normal(mean, std, size=_size((size,) if isinstance(size, int) else tuple(size)))
+    return _finish(z.astype(_float(dtype), copy=False), device, requires_grad)

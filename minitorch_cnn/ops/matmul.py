@@ -7,7 +7,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from ..kernels import gemm
-from ._util import binary_operands, sum_to, unbroadcast
+from ._util import binary_operands, out_arg, sum_to, unbroadcast
 
 
 class MatMul(Function):
@@ -61,6 +61,7 @@ class MatMul(Function):
         return ga, gb
 
 
+@out_arg
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """``a @ b``; a shape mismatch names both shapes."""
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype != b.dtype:
@@ -120,3 +121,12 @@ class Linear(Function):
         return gx, gw, gb
 
 
+@out_arg
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p), as torch.bmm (no broadcasting)."""
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 and batch2 must be 3D tensors, got shapes {tuple(a.shape)} and "
+                           f"{tuple(b.shape)}")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul.__wrapped__(a, b)

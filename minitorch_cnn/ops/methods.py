@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
-from . import indexing, matmul, reduction, shape, softmax
+from . import factories, gather, indexing, inplace, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -48,47 +48,39 @@ def _scalar(self: Tensor, kind: type) -> Any:
     return kind(self.item())
 
 
-def _inplace(fn: Any) -> Any:
-    """``x.op_(...)``: compute out of place, then write into x's storage (bumping its version)."""
+def _addcmul(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
+    return ew.add(self, ew.mul(t1, t2), alpha=value)
 
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        self._check_inplace()
-        result = fn(self.detach(), *args, **kwargs)._data
-        return self._set_(result)
 
-    method.__name__ = fn.__name__ + "_"
+def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
+    return ew.add(self, ew.div(t1, t2), alpha=value)
+
+
+# the out-of-place op each `x.<name>_(...)` writes back
+_INPLACE: dict[str, Any] = {
+    "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
+    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
+    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
+    "clamp": ew.clamp, "clip": ew.clamp,
+}
+# `x += y` and friends are the same in-place ops under Python's augmented-assignment names
+_IOPS: dict[str, Any] = {
+    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "truediv": ew.div, "pow": ew.pow,
+}
+
+
+_add, _sub, _mul, _div, _matmul = (f.__wrapped__ for f in (ew.add, ew.sub, ew.mul, ew.div, matmul.matmul))
+
+
+def _new(factory: Any, name: str) -> Any:
+    """``x.new_<name>(*size, dtype=None, device=None)``: a factory taking ``x``'s dtype and device by default."""
+
+    def method(self: Tensor, *args: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return factory(*args, dtype=self.dtype if dtype is None else dtype,
+                       device=self.device if device is None else device, requires_grad=requires_grad)
+
+    method.__name__ = f"new_{name}"
     return method
-
-
-def _zero_(self: Tensor) -> Tensor:
-    return self._set_(0)
-
-
-def _fill_(self: Tensor, value: Any) -> Tensor:
-    return self._set_(value._data if isinstance(value, Tensor) else value)
-
-
-def _copy_(self: Tensor, src: Any) -> Tensor:
-    data = src._data if isinstance(src, Tensor) else src
-    return self._set_(backend.move_to(data, self.device))
-
-
-def _uniform_(self: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    arr = backend.generator().uniform(a, b, size=self.shape)
-    return self._set_(backend.move_to(arr.astype(self.dtype), self.device))
-
-
-def _normal_(self: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    arr = backend.generator().normal(mean, std, size=self.shape)
-    return self._set_(backend.move_to(arr.astype(self.dtype), self.device))
-
-
-def _addcmul_(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return self._set_(self._data + value * t1._data * t2._data)
-
-
-def _addcdiv_(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return self._set_(self._data + value * t1._data / t2._data)
 
 
 def _reflect(fn: Any) -> Any:
@@ -97,10 +89,11 @@ def _reflect(fn: Any) -> Any:
 
 _METHODS: dict[str, Any] = {
     # arithmetic and operators
-    "__add__": ew.add, "__radd__": _reflect(ew.add), "__sub__": ew.sub, "__rsub__": _reflect(ew.sub),
-    "__mul__": ew.mul, "__rmul__": _reflect(ew.mul), "__truediv__": ew.div, "__rtruediv__": _reflect(ew.div),
+    # operators take no out=: they bind the undecorated functions (one call less on every a + b)
+    "__add__": _add, "__radd__": _reflect(_add), "__sub__": _sub, "__rsub__": _reflect(_sub),
+    "__mul__": _mul, "__rmul__": _reflect(_mul), "__truediv__": _div, "__rtruediv__": _reflect(_div),
     "__pow__": ew.pow, "__rpow__": _reflect(ew.pow), "__neg__": ew.neg, "__abs__": ew.abs,
-    "__matmul__": matmul.matmul, "__rmatmul__": _reflect(matmul.matmul),
+    "__matmul__": _matmul, "__rmatmul__": _reflect(_matmul),
     "__eq__": lambda self, other: NotImplemented if other is None else ew.eq(self, other),
     "__ne__": lambda self, other: NotImplemented if other is None else ew.ne(self, other),
     "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
@@ -113,16 +106,20 @@ _METHODS: dict[str, Any] = {
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "relu": ew.relu, "sigmoid": ew.sigmoid,
     "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum, "minimum": ew.minimum,
     "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-    "matmul": matmul.matmul, "mm": matmul.matmul,
+    "matmul": matmul.matmul, "mm": matmul.matmul, "bmm": matmul.bmm,
+    "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
+    "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
+    "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
     # reductions
     "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
     "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
-    "var": reduction.var, "std": reduction.std,
+    "var": reduction.var, "std": reduction.std, "prod": reduction.prod,
     # shapes
     "reshape": shape.reshape, "view": shape.view, "flatten": shape.flatten, "unflatten": shape.unflatten,
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
-    "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk,
+    "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
+    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
@@ -134,11 +131,16 @@ _METHODS: dict[str, Any] = {
     "type": lambda self, dtype=None: str(self.dtype) if dtype is None else cast(self, dtype),
     "type_as": lambda self, other: cast(self, other.dtype),
     "clone": lambda self: Clone.apply(self),
-    # in place (for optimizers and init, under no_grad)
-    "add_": _inplace(ew.add), "sub_": _inplace(ew.sub), "mul_": _inplace(ew.mul), "div_": _inplace(ew.div),
-    "clamp_": _inplace(ew.clamp), "pow_": _inplace(ew.pow), "sqrt_": _inplace(ew.sqrt),
-    "zero_": _zero_, "fill_": _fill_, "copy_": _copy_, "uniform_": _uniform_, "normal_": _normal_,
-    "addcmul_": _addcmul_, "addcdiv_": _addcdiv_,
+    "new_ones": _new(factories.ones, "ones"), "new_zeros": _new(factories.zeros, "zeros"),
+    "new_empty": _new(factories.empty, "empty"), "new_full": _new(factories.full, "full"),
+    "new_tensor": _new(factories.tensor, "tensor"),
+    # in place: written into the storage (aliases and views see it), recorded in the graph as torch's
+    **{f"{name}_": inplace.inplace(fn, f"{name}_") for name, fn in _INPLACE.items()},
+    **{f"__i{name}__": inplace.inplace(fn, f"__i{name}__") for name, fn in _IOPS.items()},
+    "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_, "uniform_": inplace.uniform_,
+    "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
+    "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
+    "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
 }
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import Clone, to_float
+from ._util import Clone, dim_aliases, to_float
 from .elementwise import where
 
 
@@ -204,6 +204,7 @@ def _correction(unbiased: bool | None, correction: float | None) -> float:
 
 
 # ---- public functions --------------------------------------------------------------------
+@dim_aliases
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # noqa: A001
     from ._util import cast
 
@@ -214,6 +215,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     return Sum.apply(x, _axes(dim, x.ndim), keepdim)
 
 
+@dim_aliases
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got {x.dtype}")
@@ -242,6 +244,7 @@ def _max_min(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     return namedtuple_values_indices(values, Tensor._wrap(indices.astype("int64", copy=False)))
 
 
+@dim_aliases
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """``x.max()`` → the largest value; ``x.max(dim)`` → (values, indices) like torch."""
     if isinstance(dim, Tensor):
@@ -251,6 +254,7 @@ def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _max_min(x, dim, keepdim, True)
 
 
+@dim_aliases
 def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     if isinstance(dim, Tensor):
         from .elementwise import minimum
@@ -259,10 +263,12 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _max_min(x, dim, keepdim, False)
 
 
+@dim_aliases
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return AMax.apply(x, _axes(dim, x.ndim), keepdim, True)
 
 
+@dim_aliases
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return AMax.apply(x, _axes(dim, x.ndim), keepdim, False)
 
@@ -289,14 +295,17 @@ def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Ten
     return Tensor._wrap(idx.astype("int64", copy=False))
 
 
+@dim_aliases
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, True)
 
 
+@dim_aliases
 def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, False)
 
 
+@dim_aliases
 def var(
     x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
 ) -> Tensor:
@@ -309,6 +318,7 @@ def var(
     return Var.apply(to_float(x), _axes(dim, x.ndim), _correction(unbiased, correction), keepdim)
 
 
+@dim_aliases
 def std(
     x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: float | None = None
 ) -> Tensor:
@@ -316,3 +326,71 @@ def std(
     if isinstance(dim, bool):  # torch's overload std(input, unbiased)
         dim, unbiased = None, dim
     return Std.apply(to_float(x), _axes(dim, x.ndim), _correction(unbiased, correction), keepdim)
+
+
+@dim_aliases
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The vector p-norm over ``dim`` (all elements when None), as torch.norm: ``p`` 2/"fro" (default), 1,
+    inf, -inf, 0 (count of non-zeros) or any other number: (Σ|x|^p)^(1/p). Built from differentiable ops."""
+    from . import elementwise as ew
+    from ._util import cast
+
+    if dtype is not None:
+        x = cast(x, dtype)
+    x = to_float(x)
+    if p == "fro":
+        p = 2
+    if p == "nuc" or isinstance(p, str):
+        raise RuntimeError(f"norm: p={p!r} (a matrix norm) is not offered; the vector norms are")
+    a = ew.abs(x)
+    if p == float("inf"):
+        return amax(a, dim, keepdim)
+    if p == float("-inf"):
+        return amin(a, dim, keepdim)
+    if p == 0:
+        return sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
+    if p == 1:
+        return sum(a, dim, keepdim)
+    if p == 2:
+        return ew.sqrt(sum(ew.mul(x, x), dim, keepdim))
+    return ew.pow(sum(ew.pow(a, p), dim, keepdim), 1.0 / p)
+
+
+class Prod(Function):
+    """y = Π x over one axis (the flattened tensor when ``axis`` is None).
+
+    dy/dx_i = Π_{j≠i} x_j, taken as (product of those before i) · (product of those after i) from two exclusive
+    running products: exact with zeros in x, where y / x_i is not.
+    """
+
+    def forward(self, x: Any, axis: int | None, keepdim: bool) -> Any:
+        self.shape, self.axis, self.keepdim = x.shape, axis, keepdim
+        self.x = x
+        return x.prod(axis=axis, keepdims=keepdim)
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        x = self.x.reshape(-1) if self.axis is None else xp.moveaxis(self.x, self.axis, -1)
+        ones = xp.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+        before = xp.cumprod(xp.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(x, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = before * after
+        if self.axis is None:
+            return (g.reshape(()) * others).reshape(self.shape)
+        g = g if self.keepdim else xp.expand_dims(g, self.axis)
+        return xp.moveaxis(others, -1, self.axis) * g
+
+
+@dim_aliases
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """The product of the elements (over ``dim``), as torch.prod; integer and bool inputs give int64."""
+    from ._util import cast
+
+    if dtype is not None:
+        x = cast(x, dtype)
+    elif x._data.dtype.kind in "bu" or (x._data.dtype.kind == "i" and x._data.dtype.itemsize < 8):
+        x = cast(x, "int64")
+    if dim is None:
+        return Prod.apply(x, None, False)
+    (axis,) = _axes(dim, x.ndim) or (0,)
+    return Prod.apply(x, axis if x.ndim else None, keepdim)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import sum_to, unbroadcast
+from ._util import dim_aliases, sum_to, unbroadcast
 from .indexing import getitem
 
 _ValuesIndices = namedtuple("values_indices", ["values", "indices"])
@@ -197,6 +197,7 @@ def t(x: Tensor) -> Tensor:
     return transpose(x, 0, 1) if x.ndim == 2 else x
 
 
+@dim_aliases
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in x.shape if n != 1)
@@ -206,6 +207,7 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     return reshape(x, shape) if shape != x.shape else x
 
 
+@dim_aliases
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     d = _wrap_dim(dim, x.ndim + 1, "unsqueeze")
     return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
@@ -233,6 +235,7 @@ def contiguous(x: Tensor) -> Tensor:
     return x if x._data.flags.c_contiguous else Contiguous.apply(x)
 
 
+@dim_aliases
 def cat(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -257,6 +260,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     return Cat.apply(*[cast(t_, dt) for t_ in tensors], dim=d)
 
 
+@dim_aliases
 def stack(tensors: Any, dim: int = 0) -> Tensor:
     tensors = list(tensors)
     if not tensors:
@@ -271,6 +275,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
     return cat([unsqueeze(t_, d) for t_ in tensors], d)
 
 
+@dim_aliases
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     if x.ndim == 0:
         raise RuntimeError("split: expects at least a 1-dimensional tensor")
@@ -295,6 +300,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return tuple(out)
 
 
+@dim_aliases
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
@@ -356,3 +362,44 @@ class PadOp(Function):
         return PadOp.apply(part, tuple(pads), 0.0)
 
 
+@dim_aliases
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """torch's NumPy-named ``transpose``: a view with two dims swapped."""
+    return transpose(x, axis0, axis1)
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """torch's ``repeat`` (NumPy's ``tile``): the tensor copied ``sizes[i]`` times along dim i; extra leading
+    sizes add dims. Built from reshape/expand/reshape, so its gradient sums over the copies."""
+    sizes = tuple(int(s) for s in _shape_arg(sizes))
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the number of "
+                           f"dimensions of the tensor ({x.ndim})")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {list(sizes)}")
+    src = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    spread = tuple(v for n in src for v in (1, n))  # (1, n0, 1, n1, ...): a unit dim before each to copy along
+    big = tuple(v for r, n in zip(sizes, src) for v in (r, n))
+    return reshape(expand(reshape(x, spread), big), tuple(r * n for r, n in zip(sizes, src)))
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: output i holds tensor i's values along dim i (``indexing="xy"``: the
+    first two dims swapped, as NumPy's default). Views made by reshape + expand, as torch's."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got '{indexing}'")
+    if any(t.ndim > 1 for t in tensors):
+        raise RuntimeError("meshgrid: expects all tensors to be 0- or 1-dimensional")
+    sizes = [t.numel() for t in tensors]
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        axes[0], axes[1] = 1, 0
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    out = []
+    for t, a in zip(tensors, axes):
+        shape = [1] * len(tensors)
+        shape[a] = -1
+        out.append(expand(reshape(t, tuple(shape)), tuple(sizes)))
+    return tuple(out)

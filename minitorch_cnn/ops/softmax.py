@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ._util import dim_aliases
 
 
 class Softmax(Function):
@@ -71,9 +72,11 @@ def _floating(x: Tensor, op: str) -> Tensor:
     return x
 
 
+@dim_aliases
 def softmax(x: Tensor, dim: int | None = None) -> Tensor:
     return Softmax.apply(_floating(x, "softmax"), _dim(x, dim))
 
 
+@dim_aliases
 def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
     return LogSoftmax.apply(_floating(x, "log_softmax"), _dim(x, dim))

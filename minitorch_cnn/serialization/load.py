@@ -114,7 +114,7 @@ def _allowed() -> dict[str, Any]:
         "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
     }
     table.update({f"torch.{name}": _StorageType(name, dt) for name, dt in STORAGE_DTYPES.items()})
-    table.update({f"torch.{name}": dt for name, dt in DTYPES.items()})
+    table.update({f"torch.{name}": backend.public_dtype(dt) for name, dt in DTYPES.items()})  # as mt.float32
     return table
 
 

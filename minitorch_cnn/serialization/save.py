@@ -85,7 +85,9 @@ class _TorchPickler(pickle._Pickler):  # noqa: SLF001 - the Python pickler lets 
     def save(self, obj: Any, save_persistent_id: bool = True) -> None:
         if isinstance(obj, np.generic):  # torch's weights_only loader refuses NumPy's scalar types
             obj = obj.item()
-        elif isinstance(obj, np.dtype) and obj in DTYPE_NAMES:  # our dtypes are NumPy's; torch.float32 in the file
+        elif isinstance(obj, backend.DType):  # mt.float32 and the like: torch.float32 in the file
+            obj = _Global("torch", DTYPE_NAMES[obj.dtype])
+        elif isinstance(obj, np.dtype) and obj in DTYPE_NAMES:  # a raw NumPy dtype too
             obj = _Global("torch", DTYPE_NAMES[obj])
         super().save(obj, save_persistent_id)
 

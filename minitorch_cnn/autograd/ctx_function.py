@@ -1,0 +1,135 @@
+"""torch's custom-Function API beside ours: ``forward(ctx, *tensors)`` / ``backward(ctx, *grads)`` as
+staticmethods, on Tensors, with ``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``,
+``ctx.mark_non_differentiable``, and ``once_differentiable`` (defined in ``function``, where torch has it).
+
+A ``Function`` subclass whose ``forward`` is a staticmethod is adopted at class creation (``adopt``): its
+``apply`` runs the user's forward with grad mode off (ops inside record nothing), wraps the result in a new
+Tensor and links it into the graph with the node itself as the ctx; the engine then calls the node's
+``backward(grad_array)``, which hands the user's backward a Tensor and returns its gradients as arrays. Our own
+array-level API (``forward(self, *arrays)``) is untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from .edge import Edge
+from .function import TORCH_STYLE_HOOKS
+from .grad_mode import _enabled, no_grad
+from .tensor import Tensor
+
+
+class _Ctx:
+    """What torch's ctx offers; mixed into an adopted class."""
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self.to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Specify retain_graph=True if you need to backward a second time."
+            )
+        return tuple(self.__dict__.get("to_save", ()))
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self.__dict__.setdefault("non_differentiable", []).extend(tensors)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """torch needs to be told which inputs forward changed in place; here the version counters already
+        track that (forward's writes bump them), so nothing more is needed."""
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
+    node = object.__new__(cls)
+    node._freed = False
+    grads = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    recording = _enabled[0] and any(grads)
+    node.needs_input_grad = grads if recording else (False,) * len(args)
+    with no_grad():
+        out = cls._user_forward(node, *args, **kwargs)
+    many = isinstance(out, tuple)
+    outs = tuple(Tensor._wrap(o._data) if isinstance(o, Tensor) else o for o in (out if many else (out,)))
+    if recording:
+        skip = {id(t) for t in node.__dict__.get("non_differentiable", ())}
+        originals = out if many else (out,)
+        linked = [i for i, (o, orig) in enumerate(zip(outs, originals))
+                  if isinstance(o, Tensor) and id(orig) not in skip and o._data.dtype.kind == "f"]
+        if len(linked) > 1:
+            raise RuntimeError(
+                f"{cls.__name__}: a custom Function with {len(linked)} differentiable outputs is not offered here "
+                "(the graph takes one output per node); return one, or mark the others with "
+                "ctx.mark_non_differentiable"
+            )
+        if linked:
+            result = outs[linked[0]]
+            node.inputs = tuple((a if a.grad_fn is None and a.requires_grad else Edge(a)) if isinstance(a, Tensor)
+                                else None for a in args)
+            node.versions = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
+            node._out_vc, node._out_version = result._vc, result._vc[0]
+            node._hooks = None
+            node.out_meta = (result._data.shape, result._data.dtype)
+            node.out_index = linked[0]
+            # what backward gets for the outputs that take no gradient: zeros of their shape (torch materializes
+            # them unless ctx.set_materialize_grads(False)), None for non-Tensor outputs
+            node.others = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
+            result.requires_grad, result.grad_fn = True, node
+            saved = node.__dict__.get("to_save")
+            if saved:  # a saved output is the linked result, so a second derivative flows through it as in torch
+                node.to_save = tuple(result if t is originals[linked[0]] else t for t in saved)
+    return outs if many else outs[0]
+
+
+def _user_grads(self: Any, g: Tensor) -> tuple:
+    """The user's backward for output gradient ``g``, with one gradient per output as torch passes them."""
+    others = self.__dict__.get("others", [None])
+    if len(others) > 1:
+        materialize = self.__dict__.get("materialize_grads", True)
+        xp = backend.array_module(g._data)
+        gs = [Tensor._wrap(xp.zeros(m[0], dtype=m[1])) if m is not None and materialize else None for m in others]
+        gs[self.out_index] = g
+        out = type(self)._user_backward(self, *gs)
+    else:
+        out = type(self)._user_backward(self, g)
+    return out if isinstance(out, tuple) else (out,)
+
+
+def _backward(self: Any, grad: Any) -> Any:
+    """The engine's first-order call: the user's backward on Tensors, its gradients back as arrays."""
+    return tuple(o._data if isinstance(o, Tensor) else o for o in _user_grads(self, Tensor._wrap(grad)))
+
+
+def _backward_graph(self: Any, grad: Tensor) -> tuple:
+    """``create_graph``: the user's backward with grad mode on, so its Tensor ops record a graph (torch's double
+    backward through a custom Function whose backward is written in differentiable ops)."""
+    return _user_grads(self, grad)
+
+
+def adopt(cls: type) -> None:
+    """Turn ``cls`` (forward/backward as staticmethods on Tensors) into a graph node class."""
+    cls._user_forward = cls.__dict__["forward"]
+    cls._user_backward = cls.__dict__.get("backward", staticmethod(_no_backward))
+    cls.apply = classmethod(_apply)
+    cls.torch_name = cls.__name__ + "Backward"  # torch names a custom Function's node so, without the 0
+    cls.backward = _backward
+    # a backward marked once_differentiable runs without grad: the engine's first-order fallback then stands in
+    # the graph and raises on a second differentiation, as torch
+    user = getattr(cls._user_backward, "__func__", cls._user_backward)
+    cls.backward_graph = None if getattr(user, "once_differentiable", False) else _backward_graph
+    for name, value in vars(_Ctx).items():
+        if not name.startswith("__"):
+            setattr(cls, name, value)
+
+
+def _no_backward(ctx: Any, *grads: Any) -> Any:
+    raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                              "autograd.Function to use it with backward mode AD.")
+
+
+TORCH_STYLE_HOOKS.append(adopt)
