@@ -9,14 +9,17 @@
   out for the GEMMs once for all three, and the threads are handed the batch once.
 
 Each runs the chosen path's chunk kernels (``conv2d_forward_chunks``, ``conv2d_backward_chunks``: im2col, one GEMM
-per group, col2im; see ``numpy_kernels``) on contiguous shares of the batch, one share per thread of
-``threadpool`` (one share on a GPU), the calling thread running the first. A share goes through in chunks whose
-columns take at most ``BUDGET_SHARE`` times its part of the bytes of the layer's input and output together
-(within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns stay a fixed fraction of what torch's own step
-keeps, so a step's peak memory stays near torch's while the GEMMs stay big (the policies' times and memory are in
-benchmarks/results/NOTES.md). The columns are recomputed from x in backward, never kept (they are k·k times the
-input), and come from ``workspace``. The shares' dW and db are float64 sums, added in share order, so the result
-does not depend on which thread finished first.
+per group, col2im, see ``numpy_kernels``; the Numba path does stride-1 layers' forward and dx directly, without
+columns) on contiguous shares of the batch, one share per thread of ``threadpool`` (one share on a GPU), the
+calling thread running the first. One-thread GEMMs on each thread's own share keep the cores busy on data in
+cache, where OpenBLAS splits these small-M GEMMs poorly.
+
+A share goes through in chunks whose columns take at most ``BUDGET_SHARE`` times its part of the bytes of the
+layer's input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns stay a fixed
+fraction of what torch's own step keeps, so a step's peak memory stays near torch's while the GEMMs stay big (the
+policies' times and memory are in benchmarks/results/NOTES.md). Backward recomputes the columns from x instead of
+keeping them (they are k·k times the input); they come from ``workspace``. The shares' dW and db are float64 sums,
+added in share order, so the result does not depend on which thread finished first.
 
 Posting the pool threads from inside compiled code (``threadpool.run``'s ``signal``): each share's function gets
 two more arguments, ``ready`` (the pool threads' start flags; empty for the shares that post nothing) and ``job``,
