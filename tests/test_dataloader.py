@@ -241,12 +241,14 @@ def test_loader_rejects_what_torch_rejects(kwargs, match):
 
 # ---- the vectorised path ------------------------------------------------------------------------------------
 def _no_items(ds):
-    """The dataset's class with __getitem__ forbidden: loading must go through get_batch."""
+    """The dataset's class with __getitem__ forbidden: loading must go through get_batch (restated in the
+    subclass, which vouches that it matches the items: a subclass overriding __getitem__ alone is read item by item).
+    """
 
     def refuse(self, index):
         raise AssertionError("item-by-item path used")
 
-    ds.__class__ = type("NoItems", (type(ds),), {"__getitem__": refuse})
+    ds.__class__ = type("NoItems", (type(ds),), {"__getitem__": refuse, "get_batch": type(ds).get_batch})
     return ds
 
 

@@ -193,5 +193,5 @@ def test_argument_errors():
         F.cross_entropy(x, t, reduction="average")
     with pytest.raises(RuntimeError, match="expected floating input"):
         F.cross_entropy(mt.ones(4, 3, dtype=mt.int64), t)
-    with pytest.raises(RuntimeError, match="integer dtype"):
+    with pytest.raises(RuntimeError, match="dtype int64"):
         F.nll_loss(x, mt.ones(4, dtype=mt.bool_))

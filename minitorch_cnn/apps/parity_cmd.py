@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .argtypes import int_at_least
+
 
 def add_parsers(sub: Any) -> None:
     """Add ``parity``, ``graph`` and ``summary`` to the CLI's subparsers."""
@@ -31,7 +33,7 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("model", help="model name (see `minitorch-cnn models`)")
     p.add_argument("--dtype", default="float64", choices=["float64", "float32"])
-    p.add_argument("--batch", type=int, default=2, help="batch size (default 2)")
+    p.add_argument("--batch", type=int_at_least(1), default=2, help="batch size (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seeds the twin's init and the random batch")
     p.add_argument("--tol", type=float, default=None, help="default: 1e-9 for float64, 1e-4 for float32")
     p.add_argument("--eval", action="store_true", help="compare in eval mode (default: training mode)")
@@ -41,13 +43,13 @@ def add_parsers(sub: Any) -> None:
 
     g = sub.add_parser("graph", help="print the autograd graph of one forward + loss as a tree (or DOT / PNG)")
     g.add_argument("model", help="model name (see `minitorch-cnn models`)")
-    g.add_argument("--batch", type=int, default=1)
+    g.add_argument("--batch", type=int_at_least(1), default=1)
     g.add_argument("--dot", default=None, help="also write Graphviz DOT text to this file")
     g.add_argument("--png", default=None, help="also draw the graph to this image (needs Graphviz's `dot`)")
 
     s = sub.add_parser("summary", help="print the layer table: output shapes, parameters, mult-adds")
     s.add_argument("model", help="model name (see `minitorch-cnn models`)")
-    s.add_argument("--batch", type=int, default=1)
+    s.add_argument("--batch", type=int_at_least(1), default=1)
 
 
 def _deterministic_kwargs(factory: Any) -> dict:

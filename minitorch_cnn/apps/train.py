@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..autograd import Tensor, no_grad
 from ..nn import functional as F
 from ..utils.data import DataLoader, DistributedSampler, Subset
 from ..vision import datasets, transforms
-from .checkpoint import load_checkpoint, save_checkpoint, save_state_pt
+from .checkpoint import clean_stale_temps, load_checkpoint, save_checkpoint, save_state_pt
 
 # (channels, height/width, mean, std, number of classes) of each dataset
 DATASETS: dict[str, tuple] = {
@@ -30,6 +31,14 @@ DATASETS: dict[str, tuple] = {
     "fashion-mnist": (1, 28, (0.2860,), (0.3530,), 10),
     "cifar10": (3, 32, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), 10),
 }
+
+
+class ConfigError(ValueError):
+    """A user error in the run's options or in what they point at (the CLI prints it as one line, exit status 2)."""
+
+
+DEFAULT_LR = {"sgd": 0.01, "adam": 1e-3, "adamw": 1e-3}
+DEFAULT_WEIGHT_DECAY = {"sgd": 0.0, "adam": 0.0, "adamw": 1e-2}  # torch's AdamW default
 
 
 @dataclass
@@ -40,15 +49,16 @@ class TrainConfig:
     dataset: str = "mnist"
     epochs: int = 1
     batch_size: int = 64
-    lr: float | None = None
+    lr: float | None = None  # None: DEFAULT_LR[optimizer]; an explicit value (0 too) is used as given
     optimizer: str = "sgd"
     momentum: float = 0.9
-    weight_decay: float = 0.0
+    weight_decay: float | None = None  # None: DEFAULT_WEIGHT_DECAY[optimizer]
     scheduler: str = "none"
     device: str = "cpu"
     data_root: str | None = None
     seed: int = 0
     val_split: float = 0.1
+    on_nonfinite: str = "stop"  # a NaN/inf loss: "stop" the run, or "skip" that step's update
     augment: bool = False
     checkpoint_dir: str | None = None
     resume: bool = False
@@ -62,6 +72,30 @@ class TrainConfig:
     def run_dir(self) -> Path:
         return Path(self.checkpoint_dir or f"runs/{self.model}-{self.dataset}")
 
+    def check(self) -> None:
+        """Refuse values that would train nothing or something else than asked (ConfigError names the option)."""
+        counts = {"epochs": (self.epochs, 0), "batch_size": (self.batch_size, 1)}
+        if self.max_batches is not None:
+            counts["max_batches"] = (self.max_batches, 1)
+        for name, (value, least) in counts.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(f"{name} must be an int >= {least}, got {value!r}")
+        for name in ("lr", "momentum", "weight_decay"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
+        if not (0.0 <= self.val_split < 1.0):
+            raise ConfigError(f"val_split must be in [0, 1), got {self.val_split!r}")
+        choices = {"dataset": sorted(DATASETS), "optimizer": sorted(DEFAULT_LR), "on_nonfinite": ["skip", "stop"],
+                   "scheduler": ["cosine", "none", "onecycle", "plateau", "step"], "dtype": ["float32", "float64"]}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        try:
+            backend.device(self.device)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"device: {exc}") from None
+
 
 def _dataset_class(name: str) -> Any:
     return {"mnist": datasets.MNIST, "fashion-mnist": datasets.FashionMNIST, "cifar10": datasets.CIFAR10}[name]
@@ -73,12 +107,12 @@ def build_datasets(cfg: TrainConfig, input_shape: tuple[int, int, int]) -> tuple
     With no data root, MNIST comes from the sample shipped in the package.
     """
     if cfg.dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {cfg.dataset!r}: expected one of {sorted(DATASETS)}")
+        raise ConfigError(f"unknown dataset {cfg.dataset!r}: expected one of {sorted(DATASETS)}")
     _, size, mean, std, _ = DATASETS[cfg.dataset]
     root = cfg.data_root
     if root is None:
         if cfg.dataset != "mnist":
-            raise ValueError(f"--dataset {cfg.dataset} needs --data-root (only MNIST has a sample inside the package)")
+            raise ConfigError(f"--dataset {cfg.dataset} needs --data-root (only MNIST has a sample inside the package)")
         root = str(datasets.sample_root())
     common = [transforms.ToTensor(), transforms.Normalize(mean, std)]
     # a model built for another input size (AlexNet: 227) gets a Resize in front
@@ -116,13 +150,68 @@ def build_model(cfg: TrainConfig) -> nn.Module:
 
 
 def build_optimizer(cfg: TrainConfig, model: nn.Module) -> optim.Optimizer:
+    """The optimizer; unset lr and weight decay take the optimizer's defaults, explicit ones (0 too) are kept."""
+    if cfg.optimizer not in DEFAULT_LR:
+        raise ConfigError(f"unknown optimizer {cfg.optimizer!r}: expected sgd, adam or adamw")
+    lr = DEFAULT_LR[cfg.optimizer] if cfg.lr is None else cfg.lr
+    decay = DEFAULT_WEIGHT_DECAY[cfg.optimizer] if cfg.weight_decay is None else cfg.weight_decay
     if cfg.optimizer == "sgd":
-        return optim.SGD(model.parameters(), lr=cfg.lr or 0.01, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, weight_decay=decay)
     if cfg.optimizer == "adam":
-        return optim.Adam(model.parameters(), lr=cfg.lr or 1e-3, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return optim.AdamW(model.parameters(), lr=cfg.lr or 1e-3, weight_decay=cfg.weight_decay or 1e-2)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}: expected sgd, adam or adamw")
+        return optim.Adam(model.parameters(), lr=lr, weight_decay=decay)
+    return optim.AdamW(model.parameters(), lr=lr, weight_decay=decay)
+
+
+def _checkpoint_optimizer(meta: dict, opt_state: dict | None) -> str | None:
+    """The optimizer a checkpoint was written by: from its meta, or (older files) from its param_groups' keys."""
+    if meta.get("optimizer"):
+        return meta["optimizer"]
+    groups = (opt_state or {}).get("param_groups") or [{}]
+    return "sgd" if "momentum" in groups[0] else "adam or adamw" if "betas" in groups[0] else None
+
+
+def _resume(cfg: TrainConfig, path: Path, model: nn.Module, opt: optim.Optimizer, sched: Any, log: Any) -> dict:
+    """Load ``path`` into the model, optimizer and scheduler after checking it fits the options; returns its meta.
+
+    An explicit ``cfg.lr`` replaces the checkpoint's (the flag wins, as a torch user expects), with a note.
+    """
+    clean_stale_temps(path.parent)
+    if not path.is_file():
+        raise ConfigError(f"--resume: no checkpoint at {path} (train without --resume first, or fix --checkpoint-dir)")
+    try:
+        state, opt_state, meta = load_checkpoint(path)
+    except ValueError as exc:
+        raise ConfigError(f"--resume: {exc}") from None
+    for name in ("model", "dataset"):
+        if meta.get(name) not in (None, getattr(cfg, name)):
+            raise ConfigError(f"--resume: {path} was written for {name} {meta[name]!r}, not {getattr(cfg, name)!r}")
+    kind = _checkpoint_optimizer(meta, opt_state)
+    if opt_state is None or kind is None or cfg.optimizer not in kind.split(" or "):
+        raise ConfigError(
+            f"--resume: {path} holds the state of optimizer {kind or 'none'}, but --optimizer is {cfg.optimizer}: "
+            f"resume with --optimizer {kind.split(' or ')[0] if kind else cfg.optimizer} or start a new run"
+        )
+    model.load_state_dict(state)
+    opt.load_state_dict(opt_state)
+    if sched is not None and meta.get("scheduler") is not None:
+        sched.load_state_dict(meta["scheduler"])
+    if cfg.lr is not None:
+        saved = opt.param_groups[0]["lr"]
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr
+            if "initial_lr" in group:
+                group["initial_lr"] = cfg.lr
+        if sched is not None and hasattr(sched, "base_lrs"):
+            sched.base_lrs = [cfg.lr] * len(opt.param_groups)
+        if saved != cfg.lr:
+            log(f"--resume with --lr {cfg.lr}: the learning rate is now {cfg.lr} (the checkpoint's was {saved})")
+    return meta
+
+
+def _nonfinite(model: nn.Module) -> list[str]:
+    """Names of the parameters holding a NaN or an infinity."""
+    return [name for name, p in model.named_parameters() if not bool(backend.array_module(p._data).isfinite(
+        p._data).all())]
 
 
 def build_scheduler(cfg: TrainConfig, opt: optim.Optimizer, steps_per_epoch: int) -> Any:
@@ -221,7 +310,13 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
     As one rank of a data-parallel job (under ``mpiexec``): the model is wrapped in DistributedDataParallel, each
     rank trains on its DistributedSampler share (``batch_size`` images a step each), and rank 0 alone logs,
     validates, tests and writes checkpoints; the epoch's training figures are summed over the ranks.
+
+    The first non-finite loss is logged with its epoch and step. ``cfg.on_nonfinite="stop"`` ends the run there
+    (``history["stopped"]`` says where; the checkpoints keep the last good epoch); "skip" drops that step's update.
+    Weights that became non-finite are never written over a checkpoint: the run stops instead. (Under DDP the
+    ranks agree on each step's verdict, so they stop or skip together.)
     """
+    cfg.check()
     parallel = _join_ranks()
     main_rank = not parallel or dist.get_rank() == 0
     if not main_rank:
@@ -243,19 +338,17 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
     start_epoch = 0
     if cfg.resume:
         last = run_dir / "last.npz"
-        state, opt_state, meta = load_checkpoint(last)
-        model.load_state_dict(state)
-        opt.load_state_dict(opt_state)
-        if sched is not None and meta.get("scheduler") is not None:
-            sched.load_state_dict(meta["scheduler"])
+        meta = _resume(cfg, last, model, opt, sched, log)
         backend.set_rng_state(meta["rng"])
         history = meta["history"]
         start_epoch = meta["epoch"] + 1
         log(f"resumed from {last} after epoch {start_epoch}")
     best = history["best_val_accuracy"]
     net = nn.parallel.DistributedDataParallel(model) if parallel else model
+    reported = False
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
+        skipped = 0
         if sampler is not None:
             sampler.set_epoch(epoch)
         seen, correct, loss_sum, t0 = 0, 0, 0.0, time.perf_counter()
@@ -266,6 +359,25 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             x, y = _to(x, cfg), y.to(cfg.device)
             out = net(x)
             loss = criterion(out, y)
+            value = float(loss.item())
+            finite = math.isfinite(value)
+            if parallel:  # every rank takes the same branch, else DDP's all-reduce in backward() would wait forever
+                flag = Tensor(np.array([0.0 if finite else 1.0]))
+                dist.all_reduce(flag)
+                finite = not flag._data[0]
+            if not finite:
+                if not reported:
+                    reported = True
+                    log(f"non-finite loss {value} at epoch {epoch + 1}, step {i + 1}: "
+                        + ("stopping (no checkpoint is written for this epoch)" if cfg.on_nonfinite == "stop"
+                           else "skipping the update of every such step"))
+                skipped += 1
+                if cfg.on_nonfinite == "stop":
+                    history["stopped"] = {"epoch": epoch + 1, "step": i + 1, "loss": str(value)}
+                    break
+                if cfg.scheduler == "onecycle":
+                    sched.step()  # the schedule keeps its length: this step's lr is spent without an update
+                continue
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -273,11 +385,18 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
                 sched.step()
             n = len(y)
             seen += n
-            loss_sum += float(loss.item()) * n
+            loss_sum += value * n
             correct += int((_as_labels(out.detach().argmax(1)) == _as_labels(y)).sum())
             if cfg.progress:
                 rate = seen / (time.perf_counter() - t0)
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{100 * correct / seen:.2f}%", img_s=f"{rate:.0f}")
+        bad = _nonfinite(model) if "stopped" not in history else []
+        if bad:
+            log(f"epoch {epoch + 1}: parameters {', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''} are not finite: "
+                "stopping without writing them to a checkpoint")
+            history["stopped"] = {"epoch": epoch + 1, "step": None, "nonfinite_parameters": bad}
+        if "stopped" in history:
+            break
         elapsed = time.perf_counter() - t0
         if parallel:  # the epoch's figures over every rank's share
             totals = Tensor(np.array([seen, correct, loss_sum], dtype=np.float64))
@@ -290,6 +409,8 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             "images_per_s": seen / elapsed,
             "lr": opt.param_groups[0]["lr"],
         }
+        if skipped:
+            row["skipped_steps"] = skipped
         if val_loader is not None and main_rank:
             val = evaluate(model, val_loader, cfg, len(classes))
             row.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
@@ -309,6 +430,7 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             "scheduler": sched.state_dict() if sched is not None else None,
             "model": cfg.model,
             "dataset": cfg.dataset,
+            "optimizer": cfg.optimizer,
         }
         if best is None or score > best:
             best = score
@@ -323,12 +445,13 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
         msg = f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc {100 * row['train_accuracy']:.2f}%"
         if "val_accuracy" in row:
             msg += f" | val loss {row['val_loss']:.4f} acc {100 * row['val_accuracy']:.2f}%"
-        log(msg + f" | {row['images_per_s']:.0f} img/s")
+        log(msg + f" | {row['images_per_s']:.0f} img/s" + (f" | {skipped} steps skipped" if skipped else ""))
     if not main_rank:
         return history
-    test = evaluate(model, test_loader, cfg, len(classes))
-    history["test"] = test
-    log(per_class_table(test, classes))
+    if "stopped" not in history:
+        test = evaluate(model, test_loader, cfg, len(classes))
+        history["test"] = test
+        log(per_class_table(test, classes))
     (run_dir / "history.json").write_text(json.dumps(history, indent=2))
     if cfg.plot and history["epochs"]:
         from .plots import plot_history

@@ -166,7 +166,9 @@ class Tensor:
     @data.setter
     def data(self, value: Any) -> None:
         """``t.data = other``: ``t`` now holds ``other``'s storage (torch allows a new shape and dtype too)."""
-        self._data = value._data if isinstance(value, Tensor) else backend.array_module(value).asarray(value)
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {_type_name(value)}")
+        self._data = value._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """NumPy's view of the data (``np.asarray(t)``, matplotlib's ``imshow(t)``), as torch's CPU tensors."""
@@ -315,6 +317,39 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+# ``grad`` is a slot; assignments go through a check, as torch's (a wrong-shaped .grad would be broadcast by step())
+_grad_slot = Tensor.grad
+
+
+def _get_grad(self: Tensor) -> Tensor | None:
+    return _grad_slot.__get__(self, Tensor)
+
+
+def _set_grad(self: Tensor, value: Tensor | None) -> None:
+    if value is not None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {_type_name(value)}")
+        if value._data.shape != self._data.shape:
+            raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                               f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same "
+                               "size")
+        if value._data.dtype != self._data.dtype:
+            raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                               f"'{self.dtype}'. The gradient must match the tensor's dtype")
+        if type(value._data) is not type(self._data):
+            raise RuntimeError(f"assigned grad has data located on {value.device}, different from the tensor's "
+                               f"{self.device}")
+    _grad_slot.__set__(self, value)
+
+
+Tensor.grad = property(_get_grad, _set_grad, doc="The gradient accumulated by backward() (None until then).")
 
 
 def _unpickle_tensor(cls: type, arr: np.ndarray, device: str, requires_grad: bool) -> Tensor:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from . import choice, numpy_kernels
 from .choice import DEVICES, ENV_VAR, available, selected, set_kernels, use_kernels
 
@@ -30,6 +32,7 @@ KERNELS = (
     "batch_norm_forward",
     "batch_norm_backward",
     "relu_forward",
+    "resize_pil_pass",
     "relu_backward",
 )
 _resolved: dict[tuple[str, str, str], Callable] = {}  # (kernel, device, choice) -> function
@@ -43,6 +46,9 @@ def _resolve(name: str, device: str, path: str) -> Callable:
 
 def get(name: str, arr: Any) -> Callable:
     """The implementation of kernel ``name`` to run on array ``arr`` under the current choice."""
+    if getattr(arr, "dtype", None) == np.float16:
+        raise TypeError(f"{name}: float16 input is not supported (the kernels compute in float32 or float64); "
+                        "convert with .float() first")
     key = (name, choice.device_of(arr), selected())
     fn = _resolved.get(key)
     if fn is None:

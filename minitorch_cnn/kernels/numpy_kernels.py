@@ -393,3 +393,24 @@ def relu_backward(g: Any, out: Any) -> Any:
     if bool(xp.isfinite(g).all()):
         return g * keep  # a multiply, not where(): where() branches per element (timing: benchmarks/results/NOTES.md)
     return xp.where(keep, g, xp.zeros((), dtype=g.dtype))  # an inf or NaN at a dead unit gives 0, not NaN
+
+
+# ---- Pillow's 8-bit resampling pass (vision.transforms.Resize on uint8 images) ----------------------------------
+PIL_BITS = 22  # Pillow's fixed-point precision for 8-bit resampling: 32 - 8 - 2 bits
+
+
+def resize_pil_pass(src: np.ndarray, k: np.ndarray, first: np.ndarray, axis: int) -> np.ndarray:
+    """One pass of Pillow's 8-bit resize along ``axis`` (1: height, 2: width) of ``src`` (N, H, W, C) uint8.
+
+    dst[.., o, ..] = clip((2^21 + Σ_t src[.., first[o] + t, ..] · k[o, t]) >> 22, 0, 255): ``k`` (out, taps) are
+    Pillow's integer weights (22 fractional bits, zero past the input's end), ``first`` (out,) each window's
+    first input. Integer arithmetic, so every implementation gives Pillow's bits.
+    """
+    n_in = src.shape[axis]
+    shape = [1, 1, 1, 1]
+    shape[axis] = k.shape[0]
+    x = src.astype(np.int64)
+    acc = np.full(x.shape[:axis] + (k.shape[0],) + x.shape[axis + 1 :], 1 << (PIL_BITS - 1), dtype=np.int64)
+    for t in range(k.shape[1]):
+        acc += np.take(x, np.minimum(first + t, n_in - 1), axis=axis) * k[:, t].reshape(shape)
+    return np.clip(acc >> PIL_BITS, 0, 255).astype(np.uint8)

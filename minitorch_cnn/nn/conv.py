@@ -32,6 +32,11 @@ class Conv2d(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        for name, value, least in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("dilation", dilation, 1),
+                                   ("padding", 0 if isinstance(padding, str) else padding, 0)):
+            if min(_pair(value)) < least:
+                # torch defers these to the first forward (or fails creating the weight); refuse them up front
+                raise ValueError(f"Conv2d: {name} must be >= {least}, got {value!r}")
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups:

@@ -37,10 +37,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
         raise RuntimeError(f"linear: input {tuple(input.shape)} does not fit weight {tuple(weight.shape)}: "
                            f"expected input (*, {weight.shape[1]})")
-    # the fused node when dtypes and devices already agree; otherwise the general ops promote or raise clearly
-    same = input.dtype == weight.dtype and type(input._data) is type(weight._data)
-    if bias is not None:
-        same = same and bias.dtype == input.dtype and type(bias._data) is type(input._data)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != input.dtype:
+            # torch's rule: no promotion inside a layer (a float64 layer fed float32 is a bug to report)
+            raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got input {input.dtype} and "
+                               f"{name} {t.dtype}")
+    # the fused node when devices agree too; otherwise the general ops raise clearly
+    same = type(input._data) is type(weight._data) and (bias is None or type(bias._data) is type(input._data))
     if input.ndim == 2 and same:
         return _mm.Linear.apply(input, weight, bias)
     out = input @ weight.T

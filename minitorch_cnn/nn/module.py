@@ -60,6 +60,13 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     return (None if dev is None else backend.Device(dev)), dtype
 
 
+def _half_error() -> NotImplementedError:
+    return NotImplementedError(
+        "float16 modules are not supported: the conv, pooling and BatchNorm kernels compute in float32 or float64; "
+        "keep the model in float32 (model.float()), or float64 (model.double()) for exactness"
+    )
+
+
 class Module:
     """Base class of layers and models; subclasses set attributes in ``__init__`` and define ``forward``."""
 
@@ -318,6 +325,8 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``to(device)``, ``to(dtype)`` (floating tensors only), ``to(device, dtype)`` or ``to(tensor)``."""
         dev, dtype = _parse_to(args, kwargs)
+        if dtype is not None and dtype == backend.float16:
+            raise _half_error()
 
         def convert(arr: Any) -> Any:
             if dev is not None:
@@ -344,7 +353,9 @@ class Module:
         return self._cast_floats(backend.float64)
 
     def half(self) -> Module:
-        return self._cast_floats(backend.float16)
+        """Refused up front: the conv, pooling and BatchNorm kernels compute in float32/float64 only (Numba has no
+        float16 type, NumPy's float16 GEMMs are emulated), so a half model would fail deep in its first forward."""
+        raise _half_error()
 
     # ---- state_dict --------------------------------------------------------------------------
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:

@@ -123,6 +123,11 @@ def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:
         raise RuntimeError(f"conv2d: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W), got {shape}")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d: weight must be 4-d (out_channels, in_channels/groups, kh, kw), got {wshape}")
+    if 0 in wshape:
+        # a 0-size kernel would make the kernels index outside their buffers (torch refuses it too)
+        raise RuntimeError(
+            f"conv2d: weight (out_channels, in_channels/groups, kh, kw) must have every size >= 1, got {wshape}"
+        )
     O, cg = wshape[:2]
     if not isinstance(groups, int) or groups < 1 or O % groups:
         raise RuntimeError(f"conv2d: groups={groups!r} must be a positive int dividing the {O} output channels")

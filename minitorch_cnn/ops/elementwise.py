@@ -392,6 +392,8 @@ def relu(a: Tensor) -> Tensor:
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
+    if a.dtype.kind != "f":  # torch has no integer leaky_relu (the slope would be truncated)
+        raise NotImplementedError(f"leaky_relu: not implemented for {a.dtype} input: expected a floating dtype")
     return LeakyRelu.apply(a, negative_slope)
 
 

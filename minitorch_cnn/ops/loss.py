@@ -225,11 +225,22 @@ def _reduction(op: str, reduction: str, size_average: bool | None, reduce: bool 
     return reduction
 
 
+def _check_tensors(op: str, input: Any, target: Any) -> None:  # noqa: A002
+    """torch takes Tensors only (a list or an ndarray target is a TypeError naming the argument)."""
+    for name, value in (("input", input), ("target", target)):
+        if not isinstance(value, Tensor):
+            kind = type(value)
+            what = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {what}")
+
+
 def _check_input(op: str, input: Tensor, weight: Tensor | None) -> int:  # noqa: A002
     if input.ndim < 1 or input.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected floating input (N, C) or (N, C, d1, ...), got {input.dtype} "
                            f"of shape {tuple(input.shape)}")
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if c == 0:  # torch returns nan or fails inside its kernel; there is no class to score
+        raise RuntimeError(f"{op}: input {tuple(input.shape)} has no classes: expected C >= 1 in (N, C, ...)")
     if weight is not None and tuple(weight.shape) != (c,):
         raise RuntimeError(f"{op}: weight tensor should be defined either for all {c} classes or no classes but "
                            f"got weight tensor of shape: {list(weight.shape)}")
@@ -238,8 +249,9 @@ def _check_input(op: str, input: Tensor, weight: Tensor | None) -> int:  # noqa:
 
 def _check_index_target(op: str, input: Tensor, target: Tensor, c: int, ignore_index: int) -> None:  # noqa: A002
     """target (N, d1, ...) of class indices in [0, C) or ignore_index; checked before any work."""
-    if target.dtype.kind not in "iu":
-        raise RuntimeError(f"{op}: expected class-index target of an integer dtype, got {target.dtype}")
+    if target.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{op}: expected a class-index target of dtype int64 (torch's Long) or uint8 (Byte), "
+                           f"got {target.dtype}")
     if target.ndim != input.ndim - 1:
         raise RuntimeError(f"{op}: input {tuple(input.shape)} needs a target of shape "
                            f"{tuple(input.shape[:1] + input.shape[2:])}, got {tuple(target.shape)}")
@@ -283,6 +295,7 @@ def cross_entropy(
     torch's formulas, including weighted mean = Σ w_t ℓ / Σ w_t, label smoothing
     ℓ = (1-ε) ℓ_nll + (ε/C) Σ_c w_c (-log p_c) normalised like the nll part, and ``ignore_index``.
     """
+    _check_tensors("cross_entropy", input, target)
     reduction = _reduction("cross_entropy", reduction, size_average, reduce)
     check_same_device("cross_entropy", ("input", input), ("target", target), ("weight", weight))
     c = _check_input("cross_entropy", input, weight)
@@ -312,6 +325,7 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of log-probabilities input (N, C, *) at class indices target (N, *)."""
+    _check_tensors("nll_loss", input, target)
     reduction = _reduction("nll_loss", reduction, size_average, reduce)
     check_same_device("nll_loss", ("input", input), ("target", target), ("weight", weight))
     c = _check_input("nll_loss", input, weight)

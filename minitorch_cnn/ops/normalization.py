@@ -110,6 +110,17 @@ def batch_norm(
         raise RuntimeError("batch_norm: running_mean and running_var must be given together")
     check_same_device("batch_norm", ("input", input), ("weight", weight), ("bias", bias),
                       ("running_mean", running_mean), ("running_var", running_var))
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.dtype != input.dtype:
+            raise RuntimeError(f"batch_norm: mixed dtype: input is {input.dtype} but {name} is {t.dtype} (all inputs "
+                               "must share the same dtype, as in torch)")
+    if input.numel() == 0:
+        # torch: an empty batch gives an empty output and leaves the running statistics as they are
+        if weight is None and bias is None:
+            return input * 1
+        lift = (1, c) + (1,) * (input.ndim - 2)
+        out = input * weight.reshape(lift) if weight is not None else input * 1
+        return out + bias.reshape(lift) if bias is not None else out
     if training:
         if input.numel() // max(c, 1) == 1:
             raise ValueError(

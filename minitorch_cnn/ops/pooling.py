@@ -241,6 +241,8 @@ def _avg_divisors(size: tuple, k: tuple, s: tuple, p: tuple, out: tuple, count_i
 
 
 def _adaptive_size(input: Tensor, output_size: Any, op: str) -> tuple[int, int]:
+    if output_size is None:  # torch refuses it too (None may only stand for one side of a pair)
+        raise TypeError(f"{op}: output_size must be an int or a pair, got None (None only keeps one side of a pair)")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
     if len(size) != 2 or not all(v is None or (isinstance(v, int) and v >= 1) for v in size):
         raise RuntimeError(f"{op}: output_size must be a positive int or a pair of positive ints/None: {output_size!r}")

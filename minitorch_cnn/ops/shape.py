@@ -157,7 +157,8 @@ def _viewable(arr: Any, shape: tuple) -> bool:
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    if x.ndim == 0:
+    if x.ndim == 0:  # torch: a scalar's dims are checked as a 1-d tensor's
+        _wrap_dim(start_dim, 1, "flatten"), _wrap_dim(end_dim, 1, "flatten")
         return reshape(x, 1)
     s, e = _wrap_dim(start_dim, x.ndim, "flatten"), _wrap_dim(end_dim, x.ndim, "flatten")
     if s > e:

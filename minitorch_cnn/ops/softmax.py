@@ -6,7 +6,6 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ._util import to_float
 
 
 class Softmax(Function):
@@ -65,9 +64,16 @@ def _dim(x: Tensor, dim: int | None) -> int:
     return dim % max(x.ndim, 1)
 
 
+def _floating(x: Tensor, op: str) -> Tensor:
+    """torch's softmaxes refuse integer input (no implicit promotion): pass ``dtype=`` or cast first."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}: not implemented for {x.dtype} input: expected a floating dtype (cast with .float())")
+    return x
+
+
 def softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    return Softmax.apply(to_float(x), _dim(x, dim))
+    return Softmax.apply(_floating(x, "softmax"), _dim(x, dim))
 
 
 def log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    return LogSoftmax.apply(to_float(x), _dim(x, dim))
+    return LogSoftmax.apply(_floating(x, "log_softmax"), _dim(x, dim))

@@ -66,6 +66,16 @@ def _cast_to_param(param: Tensor, value: Any, key: Any = None) -> Any:
     return Tensor._wrap(xp.array(arr, dtype=dtype, copy=True))
 
 
+def _check_state_shapes(key: Any, param: Tensor, value: dict[str, Any]) -> None:
+    """Every per-element buffer of a loaded state (momentum, exp_avg...) has its parameter's shape; a wrong one
+    is refused here, naming the parameter, rather than failing inside the next step()."""
+    for name, buf in value.items():
+        shape = tuple(getattr(buf, "shape", ()))
+        if name != "step" and shape != () and shape != tuple(param.shape):
+            raise ValueError(f"loaded optimizer state for parameter {key} (shape {tuple(param.shape)}) has "
+                             f"'{name}' of shape {shape}: the state dict belongs to another model")
+
+
 class Optimizer:
     """Base class of the optimizers: ``param_groups`` (dicts with every default filled) and per-parameter ``state``.
 
@@ -228,6 +238,7 @@ class Optimizer:
         state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         for key, value in state_dict["state"].items():
             if key in id_map:
+                _check_state_shapes(key, id_map[key], value)
                 state[id_map[key]] = _cast_to_param(id_map[key], value)
             else:
                 state[key] = _copy_value(value)

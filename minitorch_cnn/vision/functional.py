@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import Tensor
+from ..kernels import numpy_kernels as kernels_numpy
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
-_PIL_BITS = 22  # Pillow's fixed-point precision for 8-bit resampling: 32 - 8 - 2 bits
 
 
 def _check_image(img: Any, who: str) -> None:
@@ -402,15 +402,17 @@ def _along(x: Any, k: np.ndarray, axis: int) -> Any:
     return out
 
 
-def _pil_pass(img: np.ndarray, weights: np.ndarray, axis: int) -> np.ndarray:
-    """One Pillow 8-bit resampling pass along ``axis`` (-1 width, -2 height) of a float64 array of whole numbers.
-
-    Pillow rounds each weight to 22 fractional bits, accumulates integers from 2^21 (round half up) and
-    clips to [0, 255]; every term is a whole number below 2^53, so the float64 sums are exact.
-    """
-    k = np.floor(weights * (1 << _PIL_BITS) + 0.5)
-    acc = _along(img, k, axis)
-    return np.clip(np.floor((acc + (1 << (_PIL_BITS - 1))) / (1 << _PIL_BITS)), 0, 255)
+@functools.lru_cache(maxsize=64)
+def _pil_band(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pillow's integer weights for resizing n_in pixels to n_out (rounded to 22 fractional bits) as a band:
+    (out, taps) int64, and each row's first input (out,)."""
+    k = np.floor(_aa_weights(n_in, n_out) * (1 << kernels_numpy.PIL_BITS) + 0.5).astype(np.int64)
+    nonzero = k != 0
+    first = nonzero.argmax(axis=1)
+    taps = int((k.shape[1] - nonzero[:, ::-1].argmax(axis=1) - first).max())
+    cols = first[:, None] + np.arange(taps)[None, :]
+    band = np.where(cols < k.shape[1], np.take_along_axis(k, np.minimum(cols, k.shape[1] - 1), axis=1), 0)
+    return np.ascontiguousarray(band), first.astype(np.int64)
 
 
 def resize(
@@ -446,18 +448,16 @@ def resize(
 def resize_pil_raw(arr: np.ndarray, hax: int, oh: int, ow: int) -> np.ndarray:
     """Pillow's 8-bit BILINEAR resize of a uint8 array with its height axis at ``hax`` (channels last, if any)."""
     h, w = arr.shape[hax], arr.shape[hax + 1]
-    channels = arr.ndim == hax + 3
-    x = (np.moveaxis(arr, -1, hax) if channels else arr).astype(np.float64)  # spatial axes last
+    x = arr.reshape((-1 if hax else 1, h, w, arr.shape[hax + 2] if arr.ndim == hax + 3 else 1))  # (N, H, W, C)
     # each pass rounds to uint8, so the order matters: Pillow (>= 13) goes height first when the height
     # shrinks by more than twice as many pixels as the width, else width first
-    passes = [(-1, w, ow), (-2, h, oh)]
+    passes = [(2, w, ow), (1, h, oh)]
     if h - oh > 0 and h - oh > 2 * (w - ow):
         passes.reverse()
     for axis, n_in, n_out in passes:
         if n_in != n_out:
-            x = _pil_pass(x, _aa_weights(n_in, n_out), axis)
-    out = x.astype(np.uint8)
-    return np.ascontiguousarray(np.moveaxis(out, hax, -1)) if channels else out
+            x = kernels.get("resize_pil_pass", x)(x, *_pil_band(n_in, n_out), axis)
+    return x.reshape(arr.shape[:hax] + (oh, ow) + arr.shape[hax + 2 :])
 
 
 def resize_tensor_raw(x: Any, oh: int, ow: int, antialias: bool) -> Any:

@@ -27,6 +27,7 @@ from . import functional
 F = functional  # torchvision's customary alias
 
 Image = Any  # an (H, W[, C]) array or a (..., C, H, W) Tensor
+_CHUNK_BYTES = 2 << 20  # a Compose works on batches in chunks whose float32 images take about this much
 Dims = tuple[int, int, int]  # (channels, height, width) of one image
 
 
@@ -54,7 +55,16 @@ class Transform:
     """
 
     random = False
-    batchable = True
+
+    @property
+    def batchable(self) -> bool:
+        """Whether ``batch`` gives what item-by-item calls give: ``apply_batch`` was written in a class at least as
+        derived as the ones defining ``__call__`` and ``apply`` (a subclass overriding either alone, say to remap
+        or edit images, must go item by item, else the loader's batch path would bypass the override)."""
+        mro = type(self).__mro__
+        where = {name: next(i for i, c in enumerate(mro) if name in vars(c)) for name in ("__call__", "apply",
+                                                                                          "apply_batch")}
+        return where["apply_batch"] <= min(where["__call__"], where["apply"])
 
     def draw(self, dims: Dims) -> Any:
         return None
@@ -71,7 +81,12 @@ class Transform:
     def __call__(self, img: Image) -> Image:
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
-    def batch(self, images: Any) -> Any:
+    @property
+    def batch(self) -> Callable[[Any], Any] | None:
+        """The batched form (see the module notes), or None when this transform cannot act on a batch."""
+        return self._batch if self.batchable else None
+
+    def _batch(self, images: Any) -> Any:
         """The transform of each of N images: (N, H, W[, C]) array or (N, C, H, W) Tensor in, a batch out."""
         dims = _batch_dims(images)
         return self.apply_batch(images, [self.draw(dims) for _ in range(len(images))] if self.random else None)
@@ -82,8 +97,11 @@ class Compose(Transform):
 
     def __init__(self, transforms: Sequence[Callable[[Any], Any]]) -> None:
         self.transforms = list(transforms)
-        self.batchable = all(isinstance(t, Transform) and t.batchable for t in self.transforms)
         self.random = any(getattr(t, "random", True) for t in self.transforms)
+
+    @property
+    def batchable(self) -> bool:
+        return super().batchable and all(isinstance(t, Transform) and t.batchable for t in self.transforms)
 
     def __call__(self, img: Any) -> Any:
         for t in self.transforms:
@@ -108,15 +126,25 @@ class Compose(Transform):
         return img
 
     def apply_batch(self, batch: Any, params: list[list[Any]] | None) -> Any:
+        # a few images at a time, so the intermediates stay in cache: a (64, 3, 227, 227) float32 batch is 40 MB,
+        # and ToTensor and Normalize each pass over it (benchmarks/resize_pipeline.py: one whole batch ran at half
+        # the rate of image-by-image calls)
+        c, h, w = _batch_dims(batch)
+        oc, oh, ow = self.out_dims((c, h, w))
+        step = max(1, _CHUNK_BYTES // (4 * max(c * h * w, oc * oh * ow)))
+        if len(batch) <= step:
+            return self._apply_chunk(batch, params)
+        parts = [self._apply_chunk(batch[i : i + step], None if params is None else params[i : i + step])
+                 for i in range(0, len(batch), step)]
+        if isinstance(parts[0], Tensor):
+            return Tensor._wrap(backend.array_module(parts[0]._data).concatenate([p._data for p in parts]))
+        return np.concatenate(parts)
+
+    def _apply_chunk(self, batch: Any, params: list[list[Any]] | None) -> Any:
         per_part = list(zip(*params)) if params is not None else [None] * len(self.transforms)
         for t, p in zip(self.transforms, per_part):
             batch = t.apply_batch(batch, list(p) if t.random else None)
         return batch
-
-    @property
-    def batch(self) -> Callable[[Any], Any] | None:  # type: ignore[override]
-        """The batched form (see the module notes), or None when a part cannot act on a batch."""
-        return super().batch if self.batchable else None
 
     def __repr__(self) -> str:
         inner = "".join(f"\n    {t}" for t in self.transforms)
@@ -200,13 +228,12 @@ class Resize(Transform):
         oh, ow = F.resized_output_size(h, w, self.size, self.max_size)
         if (oh, ow) == (h, w):
             return batch
-        # image by image: each one's passes stay in cache (a whole batch at 227x227 would not)
-        if isinstance(batch, Tensor):
+        if isinstance(batch, Tensor):  # image by image: each one's passes stay in cache
             xp = backend.array_module(batch._data)
             return Tensor._wrap(xp.stack([F.resize_tensor_raw(x, oh, ow, bool(self.antialias)) for x in batch._data]))
         if batch.dtype != np.uint8:
             raise TypeError(f"Resize: an array batch must be uint8 (the PIL stand-in), got {batch.dtype}")
-        return np.stack([F.resize_pil_raw(img, 0, oh, ow) for img in batch])
+        return F.resize_pil_raw(batch, 1, oh, ow)
 
     def __repr__(self) -> str:
         return f"Resize(size={self.size}, interpolation={self.interpolation}, max_size={self.max_size})"
@@ -430,10 +457,6 @@ class Lambda(Transform):
 
     def __call__(self, img: Any) -> Any:
         return self.lambd(img)
-
-    @property
-    def batch(self) -> None:  # type: ignore[override]
-        return None
 
     def __repr__(self) -> str:
         return "Lambda()"

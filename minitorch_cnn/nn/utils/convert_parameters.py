@@ -35,5 +35,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         n = p.numel()
-        p.data = vec._data[start:start + n].reshape(p.shape)
+        p.data = Tensor._wrap(vec._data[start:start + n].reshape(p.shape))
         start += n

@@ -2,8 +2,9 @@
 
 Batches are built on the CPU; the caller moves them with ``x.to(device)``, as in torch. When the collate is
 the default one and the dataset offers ``get_batch`` (the in-memory vision datasets and ``TensorDataset`` do,
-and ``Subset`` passes it through), a whole batch is made with one fancy index and one vectorised transform;
-otherwise items are fetched one by one and collated.
+and ``Subset`` passes it through), a whole batch is made with one fancy index and one vectorised transform, in the
+calling process (that beats shipping the batch between processes); otherwise items are fetched one by one and
+collated, in ``num_workers`` worker processes when asked (``worker.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from ...backend.random import generator as global_generator
+from .dataset import batch_getter
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, as_generator
+from .worker import WorkerPool
 
 
 def _stack(arrays: list[Any], what: str) -> Tensor:
@@ -92,9 +96,12 @@ class DataLoader:
     shuffle: a fresh random order each epoch, drawn from ``generator`` (a ``np.random.Generator`` or an int
     seed, turned into a generator once, so successive epochs differ but the whole sequence is reproducible),
     else from the global generator (``mt.manual_seed``). ``batch_size=None`` turns batching off.
-    ``num_workers`` is accepted for scripts written for torch, but loading always runs in the calling process:
-    batches are built with vectorised NumPy, and worker processes would make the random transforms' draws
-    depend on scheduling. ``pin_memory`` is accepted and has no effect (there is no pinned host memory here).
+    ``num_workers > 0``: items are fetched and collated in that many processes (fork on Linux), seeded as torch's,
+    with ``worker_init_fn``, ``prefetch_factor`` (batches in flight per worker, default 2), ``persistent_workers``
+    (kept between epochs), ``timeout`` (seconds to wait for a batch; 0: no limit) and ``multiprocessing_context``;
+    batches come in order. Where the vectorised batch path applies (and no ``worker_init_fn`` asks for workers)
+    the batches are built in the calling process, with the draws of ``num_workers=0``.
+    ``pin_memory`` is accepted and has no effect (there is no pinned host memory here).
     """
 
     def __init__(
@@ -108,13 +115,28 @@ class DataLoader:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         pin_memory: bool = False,
         drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], Any] | None = None,
+        multiprocessing_context: Any = None,
         generator: np.random.Generator | int | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
     ) -> None:
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError(
                 f"num_workers option should be non-negative; use num_workers=0 to disable multiprocessing "
                 f"(got {num_workers!r})"
             )
+        if not isinstance(timeout, (int, float)) or timeout < 0:
+            raise ValueError(f"timeout option should be non-negative, got {timeout!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing. let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if prefetch_factor is not None and (not isinstance(prefetch_factor, int) or prefetch_factor < 1):
+            raise ValueError(f"prefetch_factor option should be a positive int, got {prefetch_factor!r}")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
                 raise ValueError(
@@ -137,17 +159,55 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.num_workers = num_workers
         self.pin_memory = pin_memory
+        self.timeout, self.worker_init_fn = timeout, worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.prefetch_factor = prefetch_factor if prefetch_factor is not None or not num_workers else 2
+        self.persistent_workers = persistent_workers
+        self._pool: WorkerPool | None = None
         self._auto_collation = batch_sampler is not None
         self._default_collate = collate_fn is None
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
 
+    def _fetch(self, dataset: Any, indices: Any) -> Any:
+        """One batch (or one item without batching) in a worker, item by item as torch's fetcher."""
+        if not self._auto_collation:
+            return self.collate_fn(dataset[indices])
+        return self.collate_fn([dataset[i] for i in indices])
+
+    def _base_seed(self) -> int:
+        """The epoch's worker seed base: one draw from the loader's generator, else the global one (torch's)."""
+        if self.generator is not None:
+            return int(self.generator.integers(0, 2**62))
+        return int(global_generator().integers(0, 2**62))
+
+    def _workers(self) -> WorkerPool:
+        if self._pool is None or not self._pool.procs:
+            self._pool = WorkerPool(self.dataset, self._fetch, self.num_workers, self.prefetch_factor, self.timeout,
+                                    self.worker_init_fn, self.multiprocessing_context, self._base_seed())
+        return self._pool
+
     def __iter__(self) -> Iterator[Any]:
+        fast = self._auto_collation and self._default_collate and batch_getter(self.dataset) is not None
+        if self.num_workers and (self.worker_init_fn is not None or not fast):
+            return self._from_workers()
+        return self._here()
+
+    def _from_workers(self) -> Iterator[Any]:
+        pool = self._workers()
+        try:
+            yield from pool.run(iter(self.batch_sampler if self._auto_collation else self.sampler))
+        finally:
+            if not self.persistent_workers:
+                pool.close()
+                self._pool = None
+
+    def _here(self) -> Iterator[Any]:
         dataset, collate = self.dataset, self.collate_fn
         if not self._auto_collation:
             for index in self.sampler:
                 yield collate(dataset[index])
             return
-        get_batch = getattr(dataset, "get_batch", None) if self._default_collate else None
+        get_batch = batch_getter(dataset) if self._default_collate else None
         for indices in self.batch_sampler:
             if get_batch is not None:
                 batch = get_batch(np.asarray(indices, dtype=np.int64))

@@ -20,6 +20,20 @@ from ...autograd import Tensor
 from .sampler import as_generator
 
 
+def batch_getter(dataset: Any) -> Any:
+    """``dataset.get_batch`` when it stands for collating ``dataset[i]``, else None.
+
+    It does when ``get_batch`` was written in a class at least as derived as the one defining ``__getitem__``: a
+    subclass that overrides ``__getitem__`` alone (to remap labels, edit images) must be read item by item.
+    """
+    mro = type(dataset).__mro__
+    where = {name: next((i for i, c in enumerate(mro) if name in vars(c)), None) for name in ("__getitem__",
+                                                                                          "get_batch")}
+    if where["get_batch"] is None or where["__getitem__"] is None or where["get_batch"] > where["__getitem__"]:
+        return None
+    return dataset.get_batch
+
+
 class Dataset:
     """Base class: subclasses define ``__getitem__(index)`` and usually ``__len__``."""
 
@@ -76,7 +90,7 @@ class Subset(Dataset):
         return len(self.indices)
 
     def get_batch(self, indices: np.ndarray) -> Any:
-        get = getattr(self.dataset, "get_batch", None)
+        get = batch_getter(self.dataset)
         if get is None:
             return None
         # the index list becomes an array once, not once per batch (it may hold 50,000 entries)

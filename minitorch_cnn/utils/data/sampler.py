@@ -66,6 +66,8 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = as_generator(generator)
+        if self.num_samples <= 0:  # torch's check, also for an empty dataset (nothing to shuffle is a bug)
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
 
     @property
     def num_samples(self) -> int:
