@@ -2,8 +2,9 @@
 
 ``numpy_kernels`` is the readable reference; ``dispatch.get(name, arr)`` is the one place that picks the
 implementation to run, by the array's type and the user's switch (``set_kernels``, ``use_kernels``,
-``$MINITORCH_KERNELS``). ``workspace`` recycles the big scratch buffers. ``threads`` is the thread policy, in
-force from here on: importing the package applies it.
+``$MINITORCH_KERNELS``). ``conv_schedule`` runs a convolution's kernels over the thread pool in chunks;
+``workspace`` recycles the big scratch buffers. ``threads`` is the thread policy, in force from here on:
+importing the package applies it.
 """
 
 from . import threads, workspace
