@@ -29,11 +29,9 @@ KNOWN_CYCLES: set[frozenset[str]] = {
         "minitorch_cnn.autograd.engine", "minitorch_cnn.autograd.function",
         "minitorch_cnn.autograd.once_differentiable", "minitorch_cnn.autograd.tensor",
     }),
-    # issue 21: the Numba kernels run on the thread pool, whose serve loop is compiled in numba_kernels
-    frozenset({"minitorch_cnn.kernels.numba_kernels", "minitorch_cnn.kernels.threadpool"}),
 }
-# Modules still over MAX_LINES (issue 21: the Numba kernels split into a package by concept).
-KNOWN_OVERSIZED: set[str] = {"minitorch_cnn/kernels/numba_kernels.py"}
+# Modules still over MAX_LINES (none since issue 21 split the Numba kernels into a package by concept).
+KNOWN_OVERSIZED: set[str] = set()
 
 
 def module_files() -> dict[str, Path]:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 pytest.importorskip("numba")
 
 import minitorch_cnn as mt  # noqa: E402
-from minitorch_cnn.kernels import dispatch, numba_kernels, numpy_kernels, threadpool  # noqa: E402
+from minitorch_cnn.kernels import dispatch, microkernel, numba_kernels, numpy_kernels, threadpool  # noqa: E402
 from minitorch_cnn.ops.pooling import _avg_divisors, _out_len  # noqa: E402
 from tests._conditions import bn_conditions  # noqa: E402
 from tests._parity import TOL, assert_close, assert_parity  # noqa: E402
@@ -39,13 +39,13 @@ def _restore_choice(monkeypatch):
 
 
 @pytest.fixture(autouse=True, params=["one thread", "threaded", "split"])
-def _twin(request, monkeypatch):
+def _both_compilations(request, monkeypatch):
     """Every test runs both compilations of each kernel: the single-threaded twin (what small inputs get)
     and the threaded one (forced by a zero threshold); "split": the batch-norm kernels' channels, max pooling's
     planes and ReLU's elements split over three threads of ``threadpool``, each running the twin, the first
     posting the others."""
-    monkeypatch.setattr(numba_kernels, "PARALLEL_MIN_WORK", 0 if request.param == "threaded" else 1 << 62)
-    monkeypatch.setattr(numba_kernels, "SPLIT_MIN_WORK", 0 if request.param == "split" else 1 << 62)
+    monkeypatch.setattr(numba_kernels.parallel, "PARALLEL_MIN_WORK", 0 if request.param == "threaded" else 1 << 62)
+    monkeypatch.setattr(numba_kernels.parallel, "SPLIT_MIN_WORK", 0 if request.param == "split" else 1 << 62)
     with threadpool.set_workers(3 if request.param == "split" else 1):
         yield
 
@@ -163,16 +163,16 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     stride-1 layers take the micro-kernels for y, dx and dW (fused multiply-adds in tap order): those agree
     to rounding (the tiled kernels' own tests, against torch, are below)."""
     shape, k, s, p, d, _, out = geo
-    kept = numba_kernels.USE_TILES
-    numba_kernels.USE_TILES = tiles
+    kept = numba_kernels.conv_direct.USE_TILES
+    numba_kernels.conv_direct.USE_TILES = tiles
     try:
         channels = (shape[1] * groups, o_per_group * groups)
-        direct = tiles and numba_kernels._tiled(channels, groups, s, d)
-        direct_dx = tiles and numba_kernels._dx_tiled(channels, groups, s, d, k, p)
+        direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d)
+        direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p)
         inputs = chunk_inputs(dtype, geo, groups, o_per_group, bias, seed)
         ours, ref = (run_chunks(module, geo, groups, step, *inputs) for module in (numba_kernels, numpy_kernels))
     finally:
-        numba_kernels.USE_TILES = kept
+        numba_kernels.conv_direct.USE_TILES = kept
     # the reference in float64 on the same inputs (the truth), and on their magnitudes (the condition)
     truth = run_chunks(numpy_kernels, geo, groups, step, *(None if a is None else a.astype(np.float64)
                                                            for a in inputs))
@@ -206,9 +206,9 @@ def test_tiled_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch,
     """Stride-1 layers take the tiled direct kernel, no columns: y of the share [1, N) against torch's conv2d in
     float64 (≤1e-10) and float32; sample 0 is left as it was. The shapes cover each count of rows in a block
     (1-4), planes shorter than a tile and odd paddings."""
-    if numba_kernels.microkernel.tile(dtype)[0] is None:
+    if microkernel.tile(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
-    monkeypatch.setattr(numba_kernels, "_conv_forward_chunks", None)  # the im2col loop must not run
+    monkeypatch.setattr(numba_kernels.conv, "forward_loop", None)  # the im2col loop must not run
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(dtype)
     w = rng.standard_normal((O, shape[1], *k)).astype(dtype)
@@ -232,10 +232,10 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
     """dx by the tiled kernel (g convolved with the flipped, channel-swapped weights), dW and db by the dot
     kernel, against torch's autograd with a random upstream gradient, over the share [1, N); sample 0 of dx is
     left as it was."""
-    if numba_kernels.microkernel.tile(dtype)[0] is None:
+    if microkernel.tile(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
-    assert numba_kernels._dx_tiled((shape[1], O), 1, (1, 1), (1, 1), k, p)
-    monkeypatch.setattr(numba_kernels, "_conv_backward_chunks", None)  # the im2col loop must not run
+    assert numba_kernels.conv_direct.direct_dx_fits((shape[1], O), 1, (1, 1), (1, 1), k, p)
+    monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)  # the im2col loop must not run
     rng = np.random.default_rng(12)
     x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
     w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
@@ -277,21 +277,21 @@ def conv_grads(x, w, g, padding):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
     """With frozen weights and no bias only dx is wanted: the tiled kernel makes it without the chunk loop (which
-    would only copy g), and it is the call that posts ``go`` to the pool threads."""
-    if numba_kernels.microkernel.tile(dtype)[0] is None:
+    would only copy g), and it is the call that signals ``ready`` to the pool threads."""
+    if microkernel.tile(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
-    monkeypatch.setattr(numba_kernels, "_conv_backward_chunks", None)
+    monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)
     rng = np.random.default_rng(13)
     x = torch.from_numpy(rng.standard_normal((2, 3, 7, 7)).astype(dtype)).requires_grad_()
     w = torch.from_numpy(rng.standard_normal((4, 3, 3, 3)).astype(dtype))
     y = F.conv2d(x, w, padding=1)
     g = rng.standard_normal(y.shape).astype(dtype)
     y.backward(torch.from_numpy(g))
-    dx, go = np.empty(x.shape, dtype), np.zeros(2, np.int64)
+    dx, ready = np.empty(x.shape, dtype), np.zeros(2, np.int64)
     dw, db = numba_kernels.conv2d_backward_chunks(
         g, None, w.numpy(), dx, tuple(x.shape), 0, 2, 2, np.empty(4 * 2 * 49, dtype), np.empty(27 * 2 * 49, dtype),
-        1, False, (3, 3), (1, 1), (1, 1), (1, 1), (7, 7), go, 5)
-    assert dw is None and db is None and (go == 5).all()
+        1, False, (3, 3), (1, 1), (1, 1), (1, 1), (7, 7), ready, 5)
+    assert dw is None and db is None and (ready == 5).all()
     truth, cond = conv_grads(x.detach().numpy(), w.numpy(), g, (1, 1))
     assert_parity(dx, truth[0], dtype, torch32=x.grad, cond=cond[0], what="tiled dx")
 
@@ -299,14 +299,14 @@ def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
     """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
     out (the GEMM is faster beyond); dx also needs padding below the kernel size."""
-    wide = numba_kernels.TILE_MAX_CHANNELS + 1
+    wide = numba_kernels.conv_direct.TILE_MAX_CHANNELS + 1
     one = (1, 1)
-    assert numba_kernels._tiled((3, 12), 1, one, one)
-    assert not numba_kernels._tiled((wide, 12), 1, one, one) and not numba_kernels._tiled((12, wide), 1, one, one)
-    assert not numba_kernels._tiled((4, 4), 2, one, one)
-    assert not numba_kernels._tiled((4, 4), 1, (2, 1), one) and not numba_kernels._tiled((4, 4), 1, one, (1, 2))
-    assert numba_kernels._dx_tiled((4, 4), 1, one, one, (3, 3), (2, 2))
-    assert not numba_kernels._dx_tiled((4, 4), 1, one, one, (3, 3), (3, 0))
+    assert numba_kernels.conv_direct.direct_fits((3, 12), 1, one, one)
+    assert not numba_kernels.conv_direct.direct_fits((wide, 12), 1, one, one) and not numba_kernels.conv_direct.direct_fits((12, wide), 1, one, one)
+    assert not numba_kernels.conv_direct.direct_fits((4, 4), 2, one, one)
+    assert not numba_kernels.conv_direct.direct_fits((4, 4), 1, (2, 1), one) and not numba_kernels.conv_direct.direct_fits((4, 4), 1, one, (1, 2))
+    assert numba_kernels.conv_direct.direct_dx_fits((4, 4), 1, one, one, (3, 3), (2, 2))
+    assert not numba_kernels.conv_direct.direct_dx_fits((4, 4), 1, one, one, (3, 3), (3, 0))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -314,7 +314,7 @@ def test_wide_grouped_or_strided_layers_keep_the_gemm():
 def test_micro_kernel_sums_each_row_over_the_taps(dtype, rows, K):
     """The micro-kernel alone, called as the conv calls it: C[r, q] = Σ_k A[r, k] · X[offs[k] + q] for r < rows,
     q < NR, against NumPy in float64; rows past ``rows`` are not written."""
-    tile, lanes = numba_kernels.microkernel.tile(dtype)
+    tile, lanes = microkernel.tile(dtype)
     if tile is None:
         pytest.skip("llvmlite could not compile the micro-kernel here")
     rng = np.random.default_rng(rows * 1000 + K)
@@ -334,7 +334,7 @@ def test_micro_kernel_sums_each_row_over_the_taps(dtype, rows, K):
 def test_dot_kernel_sums_rows_against_shifted_inputs(dtype, rows, taps, vectors):
     """The dot kernel alone: C[r, t] = Σ_{q < Q} G[r, q] · X[offs[t] + q] for r < rows, t < taps (Q whole
     vectors), against NumPy in float64; entries past the block are not written."""
-    dots, lanes = numba_kernels.microkernel.dots(dtype)
+    dots, lanes = microkernel.dots(dtype)
     if dots is None:
         pytest.skip("llvmlite could not compile the micro-kernel here")
     rng = np.random.default_rng(rows * 100 + taps * 10 + vectors)
@@ -353,8 +353,8 @@ def test_dot_kernel_sums_rows_against_shifted_inputs(dtype, rows, taps, vectors)
 def test_conv_takes_the_gemm_where_the_micro_kernel_cannot_be_built(monkeypatch):
     """Without llvmlite's native target (``tile`` gives None) stride-1 layers run im2col + GEMM, with the
     reference's bits."""
-    monkeypatch.setattr(numba_kernels.microkernel, "_built",
-                        {(np.dtype(np.float32), numba_kernels.microkernel.isa()): (None, None, 0)})
+    monkeypatch.setattr(microkernel, "_built",
+                        {(np.dtype(np.float32), microkernel.isa()): (None, None, 0)})
     geo = ((2, 3, 6, 6), (3, 3), (1, 1), (1, 1), (1, 1), False, (6, 6))
     ours, ref = chunks_both(np.float32, geo, 1, 4, 2, True, 5)
     for what, a, r in zip(("y", "dx", "dW"), ours, ref):
@@ -363,7 +363,7 @@ def test_conv_takes_the_gemm_where_the_micro_kernel_cannot_be_built(monkeypatch)
 
 def test_conv_chunks_run_in_one_call_where_numpys_openblas_is_found(monkeypatch):
     """The fast loop really runs (the reference's would raise here) wherever NumPy's OpenBLAS can be reached."""
-    if numba_kernels._gemm(np.dtype(np.float32)) is None:
+    if numba_kernels.conv_gemm.gemm_routine(np.dtype(np.float32)) is None:
         pytest.skip("NumPy's BLAS is not the 64-bit-integer OpenBLAS its wheels ship: the reference's loop runs")
 
     def refuse(*args):

@@ -86,21 +86,22 @@ def _within(seconds: float, fn, *args):
 @pytest.mark.parametrize("watching", [True, False], ids=["threads watch a flag", "threads sleep and wake"])
 @pytest.mark.parametrize("first", ["posts", "posts late", "never posts"])
 def test_signalled_hand_offs_start_every_share(monkeypatch, watching, first):
-    """``signal=True``: the first share posts the others (``go[:] = go_value``) from inside its work. The pool
-    threads must start whether it posts at once, after the threads' watch is over (they must not go to sleep on
-    a posted job: that hung), or never (then ``run`` posts once it returns); the other shares get an empty
-    ``go``."""
-    if not watching:
-        monkeypatch.setattr(threadpool, "_spin", [None])
-        monkeypatch.setattr(threadpool, "_pool", [])
+    """``signal=True``: the first share signals the others (``ready[:] = ready_value``) from inside its work. The
+    pool threads must start whether it signals at once, after the threads' watch is over (they must not go to sleep
+    on a posted job: that hung), or never (then ``run`` signals once it returns); the other shares get an empty
+    ``ready``."""
+    if not watching:  # a fresh pool without the compiled wait
+        fresh = threadpool._Pool()
+        fresh.wait = None
+        monkeypatch.setattr(threadpool, "_pool", fresh)
     monkeypatch.setattr(threadpool, "SPIN", 10)  # a short watch, so that "posts late" comes after it
 
-    def work(a, go, go_value):
+    def work(a, ready, ready_value):
         if a == 0 and first != "never posts":
             if first == "posts late":
                 time.sleep(0.005)
-            go[:] = go_value
-        return a, go.size, threadpool.in_worker()
+            ready[:] = ready_value
+        return a, ready.size, threadpool.in_worker()
 
     for i in range(20):
         if i % 5 == 4:
@@ -110,22 +111,22 @@ def test_signalled_hand_offs_start_every_share(monkeypatch, watching, first):
 
 
 def test_a_signalled_first_share_that_raises_leaves_the_pool_working():
-    def work(a, go, go_value):
+    def work(a, ready, ready_value):
         if a == 0:
             raise ValueError("share 0 failed before posting")
         return a
 
     with pytest.raises(ValueError, match="share 0 failed"):
         _within(30, threadpool.run, work, [(0,), (1,)], True)
-    def posting(a, go, go_value):
-        go[:] = go_value
+    def posting(a, ready, ready_value):
+        ready[:] = ready_value
         return a
 
     assert _within(30, threadpool.run, posting, [(0,), (1,)], True) == [0, 1]
 
 
-def test_a_single_signalled_share_gets_an_empty_go():
-    assert threadpool.run(lambda a, go, v: (a, go.size, v), [(7,)], signal=True) == [(7, 0, 0)]
+def test_a_single_signalled_share_gets_an_empty_ready():
+    assert threadpool.run(lambda a, ready, v: (a, ready.size, v), [(7,)], signal=True) == [(7, 0, 0)]
 
 
 def test_set_workers_overrides_and_restores():

@@ -1,8 +1,8 @@
 """The one place that picks which implementation of a kernel runs: ``get(name, arr)``.
 
-An implementation ("path") is a module beside this one named ``<path>_kernels.py`` that defines kernel
+An implementation ("path") is a module or package beside this one named ``<path>_kernels`` that defines kernel
 functions with the names and signatures of ``numpy_kernels.py`` (the reference, always present and
-complete). Adding ``numba_kernels.py`` or ``cupy_kernels.py`` is all it takes for a path to join. The user's
+complete). Adding ``numba_kernels/`` or ``cupy_kernels.py`` is all it takes for a path to join. The user's
 switch and the rules that pick a path live in ``choice``; this module adds the reference where the picked
 path has no function of that name, and remembers each answer.
 """

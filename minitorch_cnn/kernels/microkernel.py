@@ -17,8 +17,8 @@ vector width). ``set_isa("avx2")`` (or ``MINITORCH_ISA=avx2`` before the first c
 an AVX-512 CPU, compiled without AVX-512 as an AVX2-only CPU would run it, so every path can be tested and timed
 on one machine. With X a zero-padded input plane stack, offs[k] the flat offset of tap k
 (channel c, kernel row i, column j: c·Hp·Wp + i·Wp + j) and A the weights, it is a stride-1 convolution
-computed directly on the padded plane's row pitch (``numba_kernels._conv_tiles``): no columns. The products
-are summed in k order with one rounding each (fused multiply-add), so the results equal a GEMM's to rounding,
+computed directly on the padded plane's row pitch (``numba_kernels.conv_direct.conv_tiles``): no columns. The
+products are summed in k order with one rounding each (fused multiply-add), so the results equal a GEMM's to rounding,
 not bit for bit.
 
 A second kernel, ``dots(rows, taps, Q, G, ldg, X, offs, C, ldc)``, gives dW: for r < rows (1 to 3) and t < taps

@@ -1,7 +1,7 @@
 """The reference kernels: the hot loops of conv, pooling and batch norm in plain array code.
 
 Every function takes and returns raw arrays and uses ``backend.array_module``, so it runs on NumPy and
-(the code being array-API generic) on CuPy arrays. Other implementations (numba_kernels.py,
+(the code being array-API generic) on CuPy arrays. Other implementations (the numba_kernels package,
 cupy_kernels.py) define functions of the same names and signatures; ``dispatch.get`` picks one. The chunked
 conv kernels run the chosen path's im2col/col2im (asked of ``choice``), so a path that has only those gains
 the whole conv.
@@ -114,27 +114,27 @@ def col2im(
 
 
 def conv2d_forward_chunks(
-    x: Any, w: Any, b: Any, y: Any, a: int, z: int, step: int, col_buf: Any, y_buf: Any, groups: int,
-    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, go: Any = None,
-    go_value: int = 0,
+    x: Any, w: Any, b: Any, y: Any, start: int, stop: int, step: int, col_buf: Any, y_buf: Any, groups: int,
+    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, ready: Any = None,
+    ready_value: int = 0,
 ) -> None:
-    """y[a:z] = conv2d(x[a:z]) + b, ``step`` samples at a time: im2col into ``col_buf``, one GEMM per group
-    into ``y_buf``, then (O, m) → (n, O, OH, OW) with the bias added.
+    """y[start:stop] = conv2d(x[start:stop]) + b, ``step`` samples at a time: im2col into ``col_buf``, one GEMM per
+    group into ``y_buf``, then (O, m) → (n, O, OH, OW) with the bias added.
 
     x: (N, C, H, W); w: (O, C/G, kh, kw); b: (O,) or None; y: (N, O, OH, OW), written; col_buf, y_buf: flat
     buffers of at least C·kh·kw·step·OH·OW and O·step·OH·OW elements. im2col is the chosen path's.
-    ``go[:] = go_value`` first when ``go`` is given (``threadpool.run``'s ``signal``).
+    ``ready[:] = ready_value`` first when ``ready`` is given (``threadpool.run``'s ``signal``).
     """
-    if go is not None:
-        go[...] = go_value
+    if ready is not None:
+        ready[...] = ready_value
     xp = backend.array_module(x)
     O, cg, kh, kw = w.shape
     G, L, K = groups, out_size[0] * out_size[1], x.shape[1] * kh * kw
     to_cols = choice.chosen("im2col", x) or im2col
     wg = w.reshape(G, O // G, -1)  # (G, O/G, C/G·kh·kw)
     geometry = (kernel_size, stride, padding, dilation, out_size)
-    for n0 in range(a, z, step):
-        n1 = min(z, n0 + step)
+    for n0 in range(start, stop, step):
+        n1 = min(stop, n0 + step)
         m = (n1 - n0) * L
         cols = to_cols(x[n0:n1], *geometry, out=col_buf[: K * m].reshape(K, m))  # (C·kh·kw, m)
         y2 = y_buf[: O * m].reshape(O, m)
@@ -148,19 +148,19 @@ def conv2d_forward_chunks(
 
 
 def conv2d_backward_chunks(
-    g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, a: int, z: int, step: int, g_buf: Any, col_buf: Any,
+    g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, start: int, stop: int, step: int, g_buf: Any, col_buf: Any,
     groups: int, need_b: bool, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
-    go: Any = None, go_value: int = 0,
+    ready: Any = None, ready_value: int = 0,
 ) -> tuple[Any, Any]:
-    """Samples [a, z) of conv2d's backward, ``step`` at a time: dx[a:z] (when dx is given) and these samples'
-    float64 sums for dW (G, O/G, C/G·kh·kw) (when x is given) and db (O,) (when ``need_b``), else None.
+    """Samples [start, stop) of conv2d's backward, ``step`` at a time: dx[start:stop] (when dx is given) and these
+    samples' float64 sums for dW (G, O/G, C/G·kh·kw) (when x is given) and db (O,) (when ``need_b``), else None.
 
     g: (N, O, OH, OW); x: the input (N, C, H, W) = ``x_shape`` or None; w: (O, C/G, kh, kw) or None (then dx
     is None); g_buf, col_buf: flat buffers of at least O·step·OH·OW and C·kh·kw·step·OH·OW elements.
-    im2col/col2im are the chosen path's. ``go[:] = go_value`` first when ``go`` is given.
+    im2col/col2im are the chosen path's. ``ready[:] = ready_value`` first when ``ready`` is given.
     """
-    if go is not None:
-        go[...] = go_value
+    if ready is not None:
+        ready[...] = ready_value
     xp = backend.array_module(g)
     O, oh, ow = g.shape[1:]
     C = x_shape[1]
@@ -172,8 +172,8 @@ def conv2d_backward_chunks(
     dw = xp.zeros((G, O // G, Kg), dtype=np.float64) if x is not None else None
     db = xp.zeros(O, dtype=np.float64) if need_b else None
     to_cols, from_cols = choice.chosen("im2col", g) or im2col, choice.chosen("col2im", g) or col2im
-    for n0 in range(a, z, step):
-        n1 = min(z, n0 + step)
+    for n0 in range(start, stop, step):
+        n1 = min(stop, n0 + step)
         m = (n1 - n0) * L
         g2 = g_buf[: O * m].reshape(O, m)
         g2.reshape(O, n1 - n0, oh, ow)[...] = g[n0:n1].transpose(1, 0, 2, 3)  # (O, m): the GEMMs' layout

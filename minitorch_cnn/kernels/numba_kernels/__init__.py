@@ -1,0 +1,50 @@
+"""The Numba kernels: the reference's loops (``numpy_kernels.py``) compiled, one fused pass each, a module per
+concept.
+
+Same names, signatures and results as the reference. The conv and pooling kernels add the same terms in the
+same order (taps in row-major order), so they agree with it bit for bit; the batch-norm sums run in float64
+in another order, and the direct conv of narrow stride-1 layers (``conv_direct``) sums with fused multiply-adds:
+those agree to rounding. fastmath stays off (it would reorder sums and drop the NaN tests max-pooling needs),
+but for its "reassoc" flag on the batch-norm sums. Work is split over threads so that each writes its own
+memory (``parallel``): by (sample, channel) planes for pooling, by channels for batch norm and col2im, by column
+rows for im2col.
+
+- ``layout``: flat arrays and unsigned offsets, how every loop addresses memory;
+- ``parallel``: the threading layer, single-threaded twins, splitting a range over the thread pool;
+- ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv``: convolution's columns, its GEMM loop, its direct
+  micro-kernel path, and the chunk kernels that choose between them;
+- ``pooling``, ``batch_norm``, ``activation``, ``resize``.
+
+Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first
+run on a machine pays it; ``choice`` imports this package lazily, by its name, never at package import.
+"""
+
+from .activation import relu_backward, relu_forward
+from .batch_norm import batch_norm_backward, batch_norm_forward
+from .conv import conv2d_backward_chunks, conv2d_forward_chunks
+from .im2col import col2im, im2col
+from .pooling import (
+    adaptive_max_pool2d_forward,
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
+from .resize import resize_pil_pass
+
+__all__ = [
+    "adaptive_max_pool2d_forward",
+    "avg_pool2d_backward",
+    "avg_pool2d_forward",
+    "batch_norm_backward",
+    "batch_norm_forward",
+    "col2im",
+    "conv2d_backward_chunks",
+    "conv2d_forward_chunks",
+    "im2col",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
+    "relu_backward",
+    "relu_forward",
+    "resize_pil_pass",
+]

@@ -1,0 +1,108 @@
+"""Convolution's chunk kernels (the reference's names and signatures): each picks the direct path
+(``conv_direct``) where the layer suits it, else the one-call im2col + GEMM loop (``conv_gemm``), else the
+reference's loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import microkernel, numpy_kernels
+from ..threadpool import NOT_READY
+from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_fits
+from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
+from .layout import Pair, flat
+
+
+def conv2d_forward_chunks(
+    x: Any, w: Any, b: Any, y: Any, start: int, stop: int, step: int, col_buf: Any, y_buf: Any, groups: int,
+    kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, ready: Any = None,
+    ready_value: int = 0,
+) -> None:
+    """As the reference (y[start:stop] written), in one call without the GIL; that call writes
+    ``ready[:] = ready_value``."""
+    N, C, H, W = x.shape
+    O, kg = w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]
+    L = out_size[0] * out_size[1]
+    check_chunks(
+        "conv2d_forward_chunks", x.dtype,
+        {"w": (w, (O, C // groups, *kernel_size)), "b": (b, (O,)), "y": (y, (N, O, *out_size))},
+        {"col_buf": (col_buf, C * kernel_size[0] * kernel_size[1] * step * L), "y_buf": (y_buf, O * step * L)},
+        (start, stop, step, N),
+    )
+    ready = NOT_READY if ready is None else ready
+    bias = np.empty(0, x.dtype) if b is None else flat(b)
+    tile, lanes = microkernel.tile(x.dtype)
+    if tile is not None and direct_fits((C, O), groups, stride, dilation) and y.flags.c_contiguous:
+        conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
+                   *kernel_size, *padding, *out_size, ready, ready_value)
+        return
+    gemm = gemm_routine(x.dtype)
+    if not one_call_loop_fits(gemm, y, O // groups, kg, L):
+        numpy_kernels.conv2d_forward_chunks(
+            x, w, b, y, start, stop, step, col_buf, y_buf, groups, kernel_size, stride, padding, dilation, out_size,
+            ready, ready_value,
+        )
+        return
+    one, zero = x.dtype.type(1), x.dtype.type(0)
+    shape = LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
+    forward_loop(
+        gemm, one, zero, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step, col_buf.reshape(-1),
+        y_buf.reshape(-1), shape, ready, ready_value,
+    )
+
+
+def conv2d_backward_chunks(
+    g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, start: int, stop: int, step: int, g_buf: Any, col_buf: Any,
+    groups: int, need_b: bool, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair,
+    ready: Any = None, ready_value: int = 0,
+) -> tuple[Any, Any]:
+    """As the reference (dx[start:stop] written; the float64 sums for dW and db returned), in one call without the
+    GIL; that call writes ``ready[:] = ready_value``."""
+    N, O = g.shape[:2]
+    C, L = x_shape[1], out_size[0] * out_size[1]
+    kg = C // groups * kernel_size[0] * kernel_size[1]
+    check_chunks(
+        "conv2d_backward_chunks", g.dtype,
+        {"g": (g, (x_shape[0], O, *out_size)), "x": (x, x_shape), "w": (w, (O, C // groups, *kernel_size)),
+         "dx": (dx, x_shape)},
+        {"g_buf": (g_buf, O * step * L), "col_buf": (col_buf, C * kernel_size[0] * kernel_size[1] * step * L)},
+        (start, stop, step, N),
+    )
+    gemm = gemm_routine(g.dtype)
+    if not one_call_loop_fits(gemm, dx, O // groups, kg, L):
+        return numpy_kernels.conv2d_backward_chunks(
+            g, x, w, dx, x_shape, start, stop, step, g_buf, col_buf, groups, need_b,
+            kernel_size, stride, padding, dilation, out_size, ready, ready_value,
+        )
+    dw = np.zeros((groups, O // groups, kg)) if x is not None else None
+    db = np.zeros(O) if need_b else None
+    empty = np.empty(0, g.dtype)
+    ready = NOT_READY if ready is None else ready
+    tile, lanes = microkernel.tile(g.dtype)
+    dots, dot_lanes = microkernel.dots(g.dtype)
+    (kh, kw), (pt, pl) = kernel_size, padding
+    dx_tiles = dx is not None and tile is not None and direct_dx_fits(
+        (C, O), groups, stride, dilation, kernel_size, padding)
+    dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation)
+    if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
+        conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
+                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, ready, ready_value)
+        ready = NOT_READY  # signalled: the calls below signal nothing
+    if ((x is not None or need_b) and not dw_tiles) or (dx is not None and not dx_tiles):
+        backward_loop(
+            gemm, g.dtype.type(1), g.dtype.type(0), flat(g), empty if x is None or dw_tiles else flat(x),
+            x is not None and not dw_tiles, empty if w is None else flat(w),
+            empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
+            np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db,
+            need_b and not dw_tiles, np.empty(O * kg, g.dtype), start, stop, step, g_buf.reshape(-1),
+            col_buf.reshape(-1), LoopShape(groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation,
+                                           *out_size), ready, ready_value,
+        )
+        ready = NOT_READY
+    if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
+        flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
+        conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
+                   kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+    return dw, db
