@@ -299,14 +299,15 @@ def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
     """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
     out (the GEMM is faster beyond); dx also needs padding below the kernel size."""
+    fits, dx_fits = numba_kernels.conv_direct.direct_fits, numba_kernels.conv_direct.direct_dx_fits
     wide = numba_kernels.conv_direct.TILE_MAX_CHANNELS + 1
     one = (1, 1)
-    assert numba_kernels.conv_direct.direct_fits((3, 12), 1, one, one)
-    assert not numba_kernels.conv_direct.direct_fits((wide, 12), 1, one, one) and not numba_kernels.conv_direct.direct_fits((12, wide), 1, one, one)
-    assert not numba_kernels.conv_direct.direct_fits((4, 4), 2, one, one)
-    assert not numba_kernels.conv_direct.direct_fits((4, 4), 1, (2, 1), one) and not numba_kernels.conv_direct.direct_fits((4, 4), 1, one, (1, 2))
-    assert numba_kernels.conv_direct.direct_dx_fits((4, 4), 1, one, one, (3, 3), (2, 2))
-    assert not numba_kernels.conv_direct.direct_dx_fits((4, 4), 1, one, one, (3, 3), (3, 0))
+    assert fits((3, 12), 1, one, one)
+    assert not fits((wide, 12), 1, one, one) and not fits((12, wide), 1, one, one)
+    assert not fits((4, 4), 2, one, one)
+    assert not fits((4, 4), 1, (2, 1), one) and not fits((4, 4), 1, one, (1, 2))
+    assert dx_fits((4, 4), 1, one, one, (3, 3), (2, 2))
+    assert not dx_fits((4, 4), 1, one, one, (3, 3), (3, 0))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -568,7 +569,7 @@ def test_environment_chooses_numba_and_importing_the_package_loads_no_numba():
     )
     env = {"MINITORCH_KERNELS": "numba", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["numba", "minitorch_cnn.kernels.numba_kernels"]
+    assert out.stdout.split() == ["numba", "minitorch_cnn.kernels.numba_kernels.im2col"]
 
 
 # ---- whole models ---------------------------------------------------------------------------------------

@@ -49,13 +49,19 @@ def test_run_propagates_errors_and_restores_the_blas_thread_count():
         assert blas[1]() == before
 
 
+def _pool_without_compiled_wait(monkeypatch) -> None:
+    """A fresh pool for the test, as where Numba or sched_yield is missing: its threads sleep and wake."""
+    fresh = threadpool._Pool()
+    fresh.wait = None
+    monkeypatch.setattr(threadpool, "_pool", fresh)
+
+
 @pytest.mark.parametrize("watching", [True, False], ids=["threads watch a flag", "threads sleep and wake"])
 def test_hand_offs_lose_no_share_whether_the_pool_thread_watches_or_sleeps(monkeypatch, watching):
     """Shares posted back to back (caught while the pool thread watches its flag), after pauses longer than its
     watch (it sleeps; the post wakes it), and with the compiled wait loop missing altogether."""
     if not watching:
-        monkeypatch.setattr(threadpool, "_spin", [None])
-        monkeypatch.setattr(threadpool, "_pool", [])
+        _pool_without_compiled_wait(monkeypatch)
     for i in range(60):
         if i % 10 == 9:
             time.sleep(0.003)  # past SPIN's ~1 ms: the pool thread has gone to sleep
@@ -90,10 +96,8 @@ def test_signalled_hand_offs_start_every_share(monkeypatch, watching, first):
     pool threads must start whether it signals at once, after the threads' watch is over (they must not go to sleep
     on a posted job: that hung), or never (then ``run`` signals once it returns); the other shares get an empty
     ``ready``."""
-    if not watching:  # a fresh pool without the compiled wait
-        fresh = threadpool._Pool()
-        fresh.wait = None
-        monkeypatch.setattr(threadpool, "_pool", fresh)
+    if not watching:
+        _pool_without_compiled_wait(monkeypatch)
     monkeypatch.setattr(threadpool, "SPIN", 10)  # a short watch, so that "posts late" comes after it
 
     def work(a, ready, ready_value):

@@ -61,7 +61,7 @@ def _pad_sample(x, xp, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - compil
 
 @njit(cache=True, nogil=True)
 def conv_tiles(tile, NR, x, w, b, has_b, y, start, stop, C, H, W, O, kh, kw, pt, pl, oh, ow, ready,
-                ready_value):  # pragma: no cover - compiled
+               ready_value):  # pragma: no cover - compiled
     # x: (N, C, H, W), w: (O, C·kh·kw), y: (N, O, oh, ow), all flat; samples [start, stop); stride 1, undilated
     signal(ready, ready_value)
     Hp, Wp = oh + kh - 1, ow + kw - 1  # the padded plane the windows need (rows/cols past it are never read)
@@ -93,7 +93,7 @@ def conv_tiles(tile, NR, x, w, b, has_b, y, start, stop, C, H, W, O, kh, kw, pt,
 
 @njit(cache=True, nogil=True)
 def conv_dw_tiles(dots, lanes, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, pt, pl, oh, ow, ready,
-                   ready_value):  # pragma: no cover - compiled
+                  ready_value):  # pragma: no cover - compiled
     # g: (N, O, oh, ow), x: (N, C, H, W), dw_sum: float64 (O, C·kh·kw), db_sum: float64 (O,); all flat
     signal(ready, ready_value)
     Hp, Wp = oh + kh - 1, ow + kw - 1  # x padded as for the forward (``conv_tiles``)

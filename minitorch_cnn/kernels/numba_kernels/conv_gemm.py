@@ -76,10 +76,11 @@ def one_call_loop_fits(gemm: Any, out: Any, *sides: int) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def forward_loop(gemm, one, zero, x, w, b, has_b, y, start, stop, step, cols, ybuf, G, O, C, H, W,
-                         kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, ready, ready_value):  # pragma: no cover - compiled
+def forward_loop(gemm, one, zero, x, w, b, has_b, y, start, stop, step, cols, ybuf, shape, ready,
+                 ready_value):  # pragma: no cover - compiled
     # x: (N, C, H, W), w: (O, C/G·kh·kw), b: (O,), y: (N, O, oh, ow), cols: (C·kh·kw, m), ybuf: (O, m); all flat
     signal(ready, ready_value)
+    G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow = shape
     Og, Kg, L = O // G, C // G * kh * kw, oh * ow
     isz, plane = unsigned(x.itemsize), C * H * W
     for n0 in range(start, stop, step):
