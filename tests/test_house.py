@@ -22,14 +22,7 @@ PACKAGE = "minitorch_cnn"
 MAX_LINES = 500
 
 # Import cycles still to be broken, each a strongly connected set of modules (issue 21's later parts).
-KNOWN_CYCLES: set[frozenset[str]] = {
-    # issue 21: Tensor.backward calls the engine, which imports Tensor (and, lazily, once_differentiable, whose
-    # Function subclass imports Tensor too): one strongly connected set until tensor stops importing the engine
-    frozenset({
-        "minitorch_cnn.autograd.engine", "minitorch_cnn.autograd.function",
-        "minitorch_cnn.autograd.once_differentiable", "minitorch_cnn.autograd.tensor",
-    }),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 # Modules still over MAX_LINES (none since issue 21 split the Numba kernels into a package by concept).
 KNOWN_OVERSIZED: set[str] = set()
 

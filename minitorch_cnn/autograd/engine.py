@@ -354,3 +354,30 @@ def grad(
         else:
             result.append(Tensor._wrap(_as_array(g if owned else g.copy())))
     return tuple(result)
+
+
+def backward(
+    self: Tensor, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
+) -> None:
+    """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad`` (only ``inputs``' when given).
+
+    ``gradient`` may be omitted only for a one-element tensor, as in torch. With ``create_graph`` the
+    gradients carry a graph (differentiate them again) and ``retain_graph`` defaults to True.
+    """
+    if not self.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+    g = root_grad(self, gradient, create_graph, "backward")
+    targets = None
+    if inputs is not None:
+        targets = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+        if not targets:
+            raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+        for t in targets:
+            if not isinstance(t, Tensor) or not t.requires_grad:
+                raise RuntimeError("backward: every tensor in inputs must be a Tensor that requires grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    run_backward((self,), (g,), bool(retain), create_graph, targets=targets)
+
+
+backward.__qualname__ = "Tensor.backward"
+Tensor.backward = backward  # a Tensor method, defined here so that tensor.py need not import the engine

@@ -183,27 +183,7 @@ class Tensor:
         return self
 
     # ---- autograd entry points --------------------------------------------------------
-    def backward(
-        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None
-    ) -> None:
-        """Accumulate d(self)/d(leaf) · gradient into every leaf's ``.grad`` (only ``inputs``' when given).
-
-        ``gradient`` may be omitted only for a one-element tensor, as in torch. With ``create_graph`` the
-        gradients carry a graph (differentiate them again) and ``retain_graph`` defaults to True.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        g = _engine.root_grad(self, gradient, create_graph, "backward")
-        targets = None
-        if inputs is not None:
-            targets = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-            if not targets:
-                raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
-            for t in targets:
-                if not isinstance(t, Tensor) or not t.requires_grad:
-                    raise RuntimeError("backward: every tensor in inputs must be a Tensor that requires grad")
-        retain = create_graph if retain_graph is None else retain_graph
-        _engine.run_backward((self,), (g,), bool(retain), create_graph, targets=targets)
+    # ``backward`` is attached by ``engine``, which imports this module (the way ``ops.methods`` attaches the maths)
 
     def register_hook(self, hook: Any) -> RemovableHandle:
         """``hook(grad) -> Tensor | None`` runs when this tensor's gradient is computed; a returned Tensor
@@ -354,5 +334,3 @@ def _unpickle_tensor(cls: type, arr: np.ndarray, device: str, requires_grad: boo
     t.requires_grad = requires_grad
     return t
 
-
-from . import engine as _engine  # noqa: E402 - engine imports Tensor from this module
