@@ -57,7 +57,6 @@ def threaded_or_serial(kernel: Any, work: int) -> Any:
     return serial_twin(kernel)
 
 
-
 def run_over_range(kernel: Any, work: int, n: int, head: tuple, tail: tuple = ()) -> None:
     """``kernel(*head, lo, hi, *tail, ready, ready_value)`` over ranges [lo, hi) that cover range(n) (channels,
     planes, elements): split over ``threadpool``'s threads when ``work`` (elements) reaches ``SPLIT_MIN_WORK``,
