@@ -351,9 +351,13 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
         return sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
     if p == 1:
         return sum(a, dim, keepdim)
-    if p == 2:
-        return ew.sqrt(sum(ew.mul(x, x), dim, keepdim))
-    return ew.pow(sum(ew.pow(a, p), dim, keepdim), 1.0 / p)
+    total = sum(ew.mul(x, x), dim, keepdim) if p == 2 else sum(ew.pow(a, p), dim, keepdim)
+    # The root's derivative is infinite at a zero norm; torch's norm_backward gives 0 there. Taking the root of
+    # 1 where the total is 0 and selecting 0 keeps the gradient finite (0), in differentiable ops.
+    zero = ew.eq(total, 0)
+    safe = where(zero, 1.0, total)
+    root = ew.sqrt(safe) if p == 2 else ew.pow(safe, 1.0 / p)
+    return where(zero, 0.0, root)
 
 
 class Prod(Function):
