@@ -78,7 +78,7 @@ from .ops.factories import (
 from .ops.gather import gather, scatter, topk
 from .ops.indexing import one_hot
 from .ops.matmul import bmm, matmul
-from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, norm, prod, std, sum, var
+from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,
     chunk,

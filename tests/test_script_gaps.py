@@ -61,3 +61,25 @@ def test_grad_only_inputs_is_accepted_as_torch(only_inputs: bool) -> None:
     assert_close(g_m, g_t, F64)
     assert w_m == w_t
     assert bool(w_t) == (not only_inputs)
+
+
+# --- all / any: functions and methods, dim (int or tuple), keepdim, axis; bool out (uint8 in -> uint8 out) -----
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "uint8", "bool"])
+def test_all_any_as_torch(dtype: str) -> None:
+    data = np.array([[[1, 0, 2], [3, 4, 5]], [[0, 0, 0], [7, 1, 1]]]).astype(dtype)
+    calls = [((), {}), ((1,), {}), ((-1,), {"keepdim": True}), (((0, 2),), {}), ((), {"dim": 0, "keepdim": True}),
+             ((), {"axis": 2, "keepdims": True})]
+    for name in ("all", "any"):
+        for args, kwargs in calls:
+            t, m = torch.from_numpy(data), mt.tensor(data)
+            for theirs, ours in ((getattr(torch, name)(t, *args, **kwargs), getattr(mt, name)(m, *args, **kwargs)),
+                                 (getattr(t, name)(*args, **kwargs), getattr(m, name)(*args, **kwargs))):
+                assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+                np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for lib in (torch, mt):  # empty and 0-d inputs, and a bad dim
+        assert bool(lib.all(lib.zeros(0))) and not bool(lib.any(lib.zeros(0)))
+        assert tuple(lib.any(lib.zeros(0, 3), 1).shape) == (0,)
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            lib.all(lib.zeros(2, 2), 2)

@@ -113,7 +113,7 @@ _METHODS: dict[str, Any] = {
     # reductions
     "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
     "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
-    "var": reduction.var, "std": reduction.std, "prod": reduction.prod,
+    "var": reduction.var, "std": reduction.std, "prod": reduction.prod, "all": reduction.all, "any": reduction.any,
     # shapes
     "reshape": shape.reshape, "view": shape.view, "flatten": shape.flatten, "unflatten": shape.unflatten,
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,

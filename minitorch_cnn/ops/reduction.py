@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min (with indices), argmax/argmin, var, std."""
+"""Reductions: sum, mean, max/min (with indices), all/any, argmax/argmin, var, std."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class AMax(Function):
     """max/min over axes without indices: ties share the gradient evenly, as torch's amax."""
 
     def forward(self, x: Any, axes: Any, keepdim: bool, is_max: bool) -> Any:
-        if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+        if x.size == 0 and (axes is None or builtins.any(x.shape[a] == 0 for a in axes)):
             raise IndexError(
                 f"max()/min(): cannot reduce over an empty dimension of shape {tuple(x.shape)} (no identity)"
             )
@@ -293,6 +293,29 @@ def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Ten
             raise IndexError(f"{name}(): expected reduction dim {dim} to have non-zero size, shape {tuple(x.shape)}")
         idx = xp.asarray(pick(x._data, axis=d, keepdims=keepdim))
     return Tensor._wrap(idx.astype("int64", copy=False))
+
+
+def _truth_reduce(x: Tensor, dim: Any, keepdim: bool, is_all: bool) -> Tensor:
+    """Whether all/any elements (over ``dim``) are non-zero: bool, or uint8 for uint8 input, as torch.all/any."""
+    xp = backend.array_module(x._data)
+    axes = _axes(dim, x.ndim)
+    if dim is None and keepdim:
+        axes = tuple(range(x.ndim))
+    nonzero = x._data.astype(bool, copy=False)
+    out = xp.asarray((xp.all if is_all else xp.any)(nonzero, axis=axes, keepdims=keepdim))
+    return Tensor._wrap(out.astype(x._data.dtype if x._data.dtype == np.uint8 else bool, copy=False))
+
+
+@dim_aliases
+def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element (over ``dim``: an int or a tuple) is non-zero, as torch.all; not differentiable."""
+    return _truth_reduce(x, dim, keepdim, True)
+
+
+@dim_aliases
+def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element (over ``dim``: an int or a tuple) is non-zero, as torch.any; not differentiable."""
+    return _truth_reduce(x, dim, keepdim, False)
 
 
 @dim_aliases
