@@ -83,3 +83,76 @@ def test_all_any_as_torch(dtype: str) -> None:
         assert tuple(lib.any(lib.zeros(0, 3), 1).shape) == (0,)
         with pytest.raises(IndexError, match="Dimension out of range"):
             lib.all(lib.zeros(2, 2), 2)
+
+
+# --- legacy tensor types: mt.FloatTensor ..., Tensor.type(), mt.Tensor(*sizes) ------------------------------------
+
+_LEGACY = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+           "ByteTensor", "BoolTensor"]
+
+
+def _same(ours: mt.Tensor, theirs: torch.Tensor) -> None:
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+
+
+@pytest.mark.parametrize("name", _LEGACY)
+def test_legacy_type_constructors_and_isinstance(name: str) -> None:
+    T, M = getattr(torch, name), getattr(mt, name)
+    _same(M(2, 3), T(2, 3))
+    _same(M(), T())
+    _same(M(mt.Size([1, 2])), T(torch.Size([1, 2])))
+    data = [[1.7, 0.0, -2.0], [3.0, 1.0, 0.5]] if name not in ("ByteTensor", "BoolTensor") else [[1.7, 0.0, 2.0]]
+    ours, theirs = M(data), T(data)
+    _same(ours, theirs)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours.type() == theirs.type() == f"torch.{name}"
+    for other in _LEGACY:
+        assert isinstance(ours, getattr(mt, other)) == isinstance(theirs, getattr(torch, other))
+    assert not isinstance(np.zeros(2), M)
+    assert repr(M) == repr(T)
+    for L in (M, T):
+        with pytest.raises(TypeError, match="must be a sequence"):
+            L(2.5)
+
+
+@pytest.mark.parametrize("target", ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor"])
+def test_tensor_type_casts_as_torch(target: str) -> None:
+    data = np.array([[1.5, -2.0], [0.0, 3.25]])
+    t, m = torch.from_numpy(data), mt.tensor(data)
+    for theirs, ours in ((t.type(getattr(torch, target)), m.type(getattr(mt, target))),
+                         (t.type(f"torch.{target}"), m.type(f"torch.{target}"))):
+        _same(ours, theirs)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    _same(m.type(mt.float32), t.type(torch.float32))
+    assert m.type(mt.DoubleTensor) is m  # already that type: itself, as torch
+    assert t.type(torch.DoubleTensor) is t
+    for x in (t, m):
+        with pytest.raises(ValueError, match="invalid type: 'torch.NopeTensor'"):
+            x.type("torch.NopeTensor")
+
+
+def test_legacy_cuda_types_fail_without_cuda() -> None:
+    if mt.cuda.is_available():
+        t = mt.cuda.FloatTensor([1.0, 2.0])
+        assert t.device.type == "cuda" and t.type() == "torch.cuda.FloatTensor"
+        assert isinstance(t, mt.cuda.FloatTensor) and not isinstance(t, mt.FloatTensor)
+        return
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        mt.cuda.FloatTensor(2)
+    assert not isinstance(mt.zeros(2), mt.cuda.FloatTensor)
+    assert repr(mt.cuda.LongTensor) == repr(torch.cuda.LongTensor)
+
+
+def test_tensor_sized_constructor_as_torch() -> None:
+    for args in [(2, 1), (3,), (0, 4), (torch.Size([2, 3]),)]:
+        margs = tuple(mt.Size(a) if isinstance(a, torch.Size) else a for a in args)
+        _same(mt.Tensor(*margs), torch.Tensor(*args))
+        assert not mt.Tensor(*margs).numpy().any()  # zeros here (torch leaves it uninitialised)
+    _same(mt.Tensor(), torch.Tensor())
+    for lib in (torch, mt):
+        with pytest.raises(RuntimeError, match="negative dimension -1"):
+            lib.Tensor(2, -1)
+    x = mt.zeros(3)
+    x.copy_(5)  # a Python int given to copy_ is a value, not a size
+    np.testing.assert_array_equal(x.numpy(), [5.0, 5.0, 5.0])
