@@ -156,3 +156,36 @@ def test_tensor_sized_constructor_as_torch() -> None:
     x = mt.zeros(3)
     x.copy_(5)  # a Python int given to copy_ is a value, not a size
     np.testing.assert_array_equal(x.numpy(), [5.0, 5.0, 5.0])
+
+
+# --- vision.io.decode_image: file bytes (uint8 (N,)) or a path, any mode, as torchvision's ------------------------
+
+
+def test_decode_image_as_torchvision(tmp_path: object) -> None:
+    import torchvision.io as tvio
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    files = {"rgb.png": Image.fromarray(rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)),
+             "gray.png": Image.fromarray(rng.integers(0, 256, (4, 6), dtype=np.uint8)),
+             "rgba.png": Image.fromarray(rng.integers(0, 256, (3, 5, 4), dtype=np.uint8))}
+    for name, img in files.items():
+        path = str(tmp_path / name)
+        img.save(path)
+        raw_t, raw_m = tvio.read_file(path), mt.vision.io.read_file(path)
+        np.testing.assert_array_equal(raw_m.numpy(), raw_t.numpy())
+        for t_mode, m_mode in ((tvio.ImageReadMode.UNCHANGED, mt.vision.io.ImageReadMode.UNCHANGED),
+                               (tvio.ImageReadMode.RGB, "RGB"), (tvio.ImageReadMode.RGB_ALPHA, "rgba"),
+                               (tvio.ImageReadMode.GRAY_ALPHA, mt.vision.io.ImageReadMode.GRAY_ALPHA)):
+            if name != "gray.png" and t_mode is tvio.ImageReadMode.GRAY_ALPHA:
+                continue  # colour to gray: Pillow rounds the luma, libpng truncates (read_image's docstring)
+            theirs = tvio.decode_image(raw_t, mode=t_mode)
+            for ours in (mt.vision.io.decode_image(raw_m, mode=m_mode), mt.vision.io.decode_image(path, m_mode)):
+                assert ours.dtype == mt.uint8
+                np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    for bad, match in ((mt.zeros(3), "uint8"), (mt.zeros(1, 3, dtype=mt.uint8), "1-dimensional"),
+                       (mt.zeros(3, dtype=mt.uint8), "Unsupported image file")):
+        with pytest.raises(RuntimeError, match=match):
+            mt.vision.io.decode_image(bad)
+    with pytest.raises(ValueError, match="image mode"):
+        mt.vision.io.decode_image(str(tmp_path / "rgb.png"), mode="CMYK")
