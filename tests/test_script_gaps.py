@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torchvision
 from _parity import assert_close
 
 import minitorch_cnn as mt
@@ -189,3 +190,59 @@ def test_decode_image_as_torchvision(tmp_path: object) -> None:
             mt.vision.io.decode_image(bad)
     with pytest.raises(ValueError, match="image mode"):
         mt.vision.io.decode_image(str(tmp_path / "rgb.png"), mode="CMYK")
+
+
+# --- RandomResizedCrop: torchvision's get_params algorithm (our generator) and its resized_crop -------------------
+
+
+def test_resized_crop_as_torchvision() -> None:
+    import torchvision.transforms.functional as TF
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+    img = rng.standard_normal((3, 20, 24))
+    pixels = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
+    for box, size in (((2, 3, 10, 12), [8, 8]), ((0, 0, 20, 24), [7, 9]), ((5, 1, 6, 17), [12, 6])):
+        theirs = TF.resized_crop(torch.from_numpy(img), *box, size, antialias=True)
+        ours = mt.vision.functional.resized_crop(mt.tensor(img), *box, size)
+        assert_close(ours, theirs, F64, what=f"tensor box {box}")
+        pil = np.asarray(TF.resized_crop(Image.fromarray(pixels), *box, size))
+        np.testing.assert_array_equal(mt.vision.functional.resized_crop(pixels, *box, size), pil)
+
+
+def test_random_resized_crop_params_and_output() -> None:
+    T = mt.vision.transforms
+    img = mt.tensor(np.random.default_rng(3).standard_normal((3, 30, 40)))
+    mt.manual_seed(0)
+    for scale, ratio in (((0.08, 1.0), (3 / 4, 4 / 3)), ((0.5, 0.6), (1.0, 2.0)), ((0.1, 0.2), (0.2, 0.3))):
+        for _ in range(50):
+            top, left, h, w = T.RandomResizedCrop.get_params(img, scale, ratio)
+            assert 0 <= top and 0 <= left and 0 < h and 0 < w and top + h <= 30 and left + w <= 40
+            # sizes are rounded from the drawn area and ratio: bounds widened by the rounding of h and w
+            assert scale[0] * 1200 <= (h + 0.5) * (w + 0.5) and (h - 0.5) * (w - 0.5) <= scale[1] * 1200
+            assert ratio[0] <= (w + 0.5) / (h - 0.5) and (w - 0.5) / (h + 0.5) <= ratio[1]
+    # no window fits in ten tries (ratio far from the image's, scale 1): torchvision's centred fallback
+    assert T.RandomResizedCrop.get_params(img, (1.0, 1.0), (3.0, 4.0)) == tv_fallback(30, 40, (3.0, 4.0))
+    assert T.RandomResizedCrop.get_params(img, (1.0, 1.0), (0.2, 0.25)) == tv_fallback(30, 40, (0.2, 0.25))
+    t = T.RandomResizedCrop(8, antialias=True)
+    mt.manual_seed(5)
+    out = t(img)
+    mt.manual_seed(5)
+    box = T.RandomResizedCrop.get_params(img, t.scale, t.ratio)
+    assert tuple(out.shape) == (3, 8, 8)
+    assert_close(out, mt.vision.functional.resized_crop(img, *box, [8, 8]), F64)
+    mt.manual_seed(5)
+    batch = t.batch(mt.stack([img, img]))
+    assert_close(batch[0], out, F64)
+    with pytest.warns(UserWarning, match="Scale and ratio"):
+        T.RandomResizedCrop(4, scale=(1.0, 0.5))
+    assert repr(t) == repr(torchvision.transforms.RandomResizedCrop(8))
+
+
+def tv_fallback(height: int, width: int, ratio: tuple[float, float]) -> tuple[int, int, int, int]:
+    """torchvision's get_params with every try rejected, by making torch's draws give an oversized window."""
+    import torchvision.transforms as TT
+
+    img = torch.zeros(1, height, width)
+    torch.manual_seed(0)
+    return tuple(TT.RandomResizedCrop.get_params(img, [1.0, 1.0], list(ratio)))
