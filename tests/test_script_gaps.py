@@ -3,6 +3,7 @@ against torch in the test."""
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -246,3 +247,62 @@ def tv_fallback(height: int, width: int, ratio: tuple[float, float]) -> tuple[in
     img = torch.zeros(1, height, width)
     torch.manual_seed(0)
     return tuple(TT.RandomResizedCrop.get_params(img, [1.0, 1.0], list(ratio)))
+
+
+# --- ImageFolder / DatasetFolder: torchvision's class discovery, sample order, loader ------------------------------
+
+
+@pytest.fixture
+def image_tree(tmp_path: object) -> str:
+    from PIL import Image
+
+    rng = np.random.default_rng(4)
+    layout = {"dog": ["b.png", "a.PNG", "sub/c.png", "notes.txt"], "cat": ["z.png", "gray.png"], "bird": ["x.jpg"]}
+    for cls, names in layout.items():
+        for name in names:
+            path = tmp_path / cls / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if name.endswith(".txt"):
+                path.write_text("not an image")
+            elif name.startswith("gray"):
+                Image.fromarray(rng.integers(0, 256, (5, 4), dtype=np.uint8)).save(path)
+            else:
+                Image.fromarray(rng.integers(0, 256, (4, 6, 3), dtype=np.uint8)).save(path, format="PNG")
+    (tmp_path / "stray.png").write_bytes(b"")  # a file at the root is not a class
+    return str(tmp_path)
+
+
+def test_image_folder_as_torchvision(image_tree: str) -> None:
+    theirs = torchvision.datasets.ImageFolder(image_tree, target_transform=lambda t: t * 10)
+    ours = mt.vision.datasets.ImageFolder(image_tree, target_transform=lambda t: t * 10)
+    assert ours.classes == theirs.classes == ["bird", "cat", "dog"]
+    assert ours.class_to_idx == theirs.class_to_idx
+    assert ours.samples == theirs.samples == ours.imgs
+    assert ours.targets == theirs.targets
+    assert len(ours) == len(theirs)
+    for i in range(len(theirs)):
+        (img_t, y_t), (img_m, y_m) = theirs[i], ours[i]
+        assert y_m == y_t
+        np.testing.assert_array_equal(img_m, np.asarray(img_t))
+    x_t = torchvision.datasets.ImageFolder(image_tree, transform=torchvision.transforms.ToTensor())[0][0]
+    x_m = mt.vision.datasets.ImageFolder(image_tree, transform=mt.vision.transforms.ToTensor())[0][0]
+    assert_close(x_m, x_t.double(), F64)  # float32 on both sides: k/255 rounded the same way
+
+
+def test_dataset_folder_as_torchvision(image_tree: str) -> None:
+    def valid(path: str) -> bool:
+        return "sub" not in path and not path.endswith(".jpg")
+
+    for kwargs in ({"extensions": (".txt",), "allow_empty": True}, {"extensions": ".png", "allow_empty": True},
+                   {"is_valid_file": valid, "allow_empty": True}):
+        theirs = torchvision.datasets.DatasetFolder(image_tree, loader=len, **kwargs)
+        ours = mt.vision.datasets.DatasetFolder(image_tree, loader=len, **kwargs)
+        assert ours.samples == theirs.samples and ours.targets == theirs.targets
+        assert [ours[i] for i in range(len(ours))] == [theirs[i] for i in range(len(theirs))]
+    for lib in (torchvision, mt.vision):
+        with pytest.raises(FileNotFoundError, match="Found no valid file for the classes bird, cat"):
+            lib.datasets.DatasetFolder(image_tree, loader=len, extensions=(".txt",))
+        with pytest.raises(ValueError, match="Both extensions and is_valid_file"):
+            lib.datasets.DatasetFolder(image_tree, loader=len)
+        with pytest.raises(FileNotFoundError, match="Couldn't find any class folder"):
+            lib.datasets.ImageFolder(os.path.join(image_tree, "bird"))
