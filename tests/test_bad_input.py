@@ -212,7 +212,8 @@ def _both_raise(ours, theirs, error, match):
 
 @pytest.mark.parametrize("grad,error,match", [
     (np.zeros((3, 3), np.float32), RuntimeError, r"gradient of size '\[3, 3\]' to a tensor of size '\[2, 3\]'"),
-    (np.zeros((2, 3), np.float64), RuntimeError, "gradient with dtype 'mt.float64' to a tensor with dtype 'mt.float32'"),
+    (np.zeros((2, 3), np.float64), RuntimeError,
+     "gradient with dtype 'mt.float64' to a tensor with dtype 'mt.float32'"),
     (np.zeros((2, 3), np.int64), RuntimeError, "gradient with dtype 'mt.int64'"),
 ])
 def test_grad_assignment_is_checked_as_torch(grad, error, match):
