@@ -214,7 +214,7 @@ def main() -> None:
         "load_average_1min": load,
         "layer": {"input": shape, "out_channels": args.channels, "kernel": k, "padding": pad, "dtype": "float32"},
         "kernel_paths": paths,
-        "machine": machine("cpu"),
+        "machine": machine("cpu", args.threads),
         "times": times,
         "ratio_ours_over_torch": ratio,
         "parity_rel_err": {path: layer["parity"](path) for path in paths},
@@ -238,7 +238,7 @@ def main() -> None:
         lines += ["", "## im2col layouts, bare NumPy forward+backward, buffers reused", "", "| layout | median ms |"]
         lines += ["|---|---|"] + [f"| {n} | {t['median_s'] * 1e3:.1f} |" for n, t in alternatives.items()]
     m = payload["machine"]
-    lines += ["", f"`{m['command']}` on {m['processor']} ({m['cpu_count']} cores, 1-min load average "
+    lines += ["", f"`{m['command']}` on {m.get('cpu_model', '?')} ({m['cpu_count']} cores, 1-min load average "
               f"{load[0]:.1f} before, {load[1]:.1f} after), numpy {m['numpy']}, torch {m['torch']}"]  # fmt: skip
     table = "\n".join(lines)
     write_results("conv_layer", payload, table)

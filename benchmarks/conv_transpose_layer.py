@@ -107,7 +107,7 @@ def main() -> None:
         lines += ["", f"parity, {p} kernels (max|ours - torch| / max|torch|): "
                   + ", ".join(f"{n} {e:.1e}" for n, e in errs.items())]
     m = payload["machine"]
-    lines += ["", f"`{m['command']}` on {m['processor']} ({m['cpu_count']} cores, 1-min load average "
+    lines += ["", f"`{m['command']}` on {m.get('cpu_model', '?')} ({m['cpu_count']} cores, 1-min load average "
               f"{load[0]:.1f} before, {load[1]:.1f} after), numpy {m['numpy']}, torch {m['torch']}"]
     table = "\n".join(lines)
     write_results("conv_transpose_layer", payload, table)

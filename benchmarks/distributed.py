@@ -79,7 +79,6 @@ def run_case(model: str, nproc: int, batch: int, steps: int) -> dict:
     share = str(launch.thread_share(nproc))
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         env[var] = share
-    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # as benchmarks/harness.py: idle OpenBLAS threads spin less
     cmd = launch.mpiexec_command(nproc, [str(Path(__file__).resolve()), "--worker", model, str(batch), str(steps)])
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
@@ -110,7 +109,8 @@ def main() -> None:
     info = {**machine("cpu"), "load_average": os.getloadavg()}
     lines = [
         f"# Data-parallel throughput (MPI, DistributedDataParallel), global batch {args.batch}, float32", "",
-        f"Machine: {info['processor']}, {info['cpu_count']} CPUs, {info['platform']}; Python {info['python']}, "
+        f"Machine: {info.get('cpu_model', '?')} ({', '.join(info.get('isa', []))}), {info['cpu_count']} CPUs, "
+        f"{info['platform']}; Python {info['python']}, "
         f"NumPy {info['numpy']}; 1-minute load average {info['load_average'][0]:.1f} when done (other processes "
         "shared the cores: noisy).", "", f"Command: `{info['command']}`", "",
         "| model | ranks | threads/rank | images/rank/step | step (ms) | no_sync step (ms) | images/s | "

@@ -1,7 +1,10 @@
-"""Shared timing machinery: thread pinning, interleaved median timing, machine facts, result files.
+"""Shared timing machinery: the thread count, interleaved median timing, machine facts, result files.
 
-Import this module before NumPy is imported anywhere (``run.py`` does), so the BLAS thread count set here
-takes effect for NumPy as well as torch and Numba.
+The thread count is the only setting a benchmark makes: ``thread_env`` is the environment a fresh process gets
+(``run`` starts one per framework), and for the tables timed in one process ``pin_threads`` puts the same
+variables in this process's environment before NumPy loads (``run.py`` does so first thing), ``apply_threads``
+then tells torch and the package. Nothing else (no OpenBLAS or allocator options): what the package needs to be
+fast, it sets itself (``minitorch_cnn.kernels.threads``), as it does for any user.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -17,32 +21,28 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile")  # recorded if present
+
+
+def thread_env(n: int) -> dict[str, str]:
+    """The environment a user sets for ``n`` threads: every library's thread-count variable, nothing else."""
+    return {var: str(n) for var in THREAD_VARS}
 
 
 def pin_threads(n: int) -> None:
-    """Same thread count for every side: OpenBLAS/MKL/OpenMP (env, before NumPy loads), Numba and torch."""
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(n)
-    # OpenBLAS's idle workers spin ~2^28 cycles after each GEMM, starving Numba's workers on a busy machine
-    # (CIFAR CNN step on 2 threads under load: 11.8x torch's time with the default, 1.06x with 2^4 cycles)
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    """``thread_env(n)`` in this process's environment (before NumPy, torch or Numba load)."""
+    os.environ.update(thread_env(n))
 
 
 def apply_threads(n: int) -> None:
-    """The run-time half of pinning, once the libraries are imported."""
+    """Tell torch and the package the thread count, as a user's script would."""
     import torch
 
+    import minitorch_cnn as mt
+
     torch.set_num_threads(n)
-    try:
-        import numba
-
-        from minitorch_cnn.kernels import dispatch
-
-        # load our Numba kernels first: they pick Numba's threading layer, which set_num_threads fixes for good
-        dispatch.available("cpu")
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:
-        pass
+    mt.set_num_threads(n)
 
 
 # Each turn starts with one untimed call of the side whose turn it is. torch's OpenMP workers spin for several
@@ -73,22 +73,45 @@ def interleaved(fns: dict[str, Callable[[], Any]], repeats: int, warmup: int, sy
     return {k: {"median_s": statistics.median(v), "min_s": min(v), "runs": len(v)} for k, v in times.items()}
 
 
-def machine(device: str) -> dict:
-    """What the figures were measured on."""
+def cpu_facts() -> dict:
+    """The CPU's model name and which of ``ISA_FLAGS`` it has (Linux's /proc/cpuinfo; empty elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    fields = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {"cpu_model": fields.get("model name", platform.processor()), "isa": [f for f in ISA_FLAGS if f in flags]}
+
+
+def command() -> str:
+    """This run's command line as a user types it: ``python -m benchmarks.NAME ARGS`` (no paths of this machine)."""
+    return " ".join(["python -m", f"benchmarks.{Path(sys.argv[0]).stem}", *map(shlex.quote, sys.argv[1:])])
+
+
+def machine(device: str, threads: int | None = None) -> dict:
+    """What the figures were measured on, and how (``threads``: each side's count, when the run has one)."""
     import numpy
     import torch
 
+    facts = cpu_facts()
     info: dict[str, Any] = {
+        "command": command(),
+        **facts,
+        "processor": facts.get("cpu_model") or platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
         "numpy": numpy.__version__,
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
         "device": device,
-        "command": " ".join([Path(sys.executable).name] + sys.argv),
     }
+    if threads is not None:
+        info["threads"] = threads
     try:
         import numba
 

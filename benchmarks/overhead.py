@@ -108,7 +108,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     rows = measure(args.repeats, args.warmup)
     md = table(rows)
-    info = machine("cpu")
+    info = machine("cpu", args.threads)
     info["load_average_1min"] = [load_before, os.getloadavg()[0]]  # before, after: other processes on the cores
     print(md)
     if not args.no_write:

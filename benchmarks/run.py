@@ -1,41 +1,92 @@
-"""Time minitorch_cnn against torch: training steps, inference, layers and peak memory, in one process.
+"""Time minitorch_cnn against torch as users get them: training steps, inference, peak memory; single layers.
 
-    python -m benchmarks.run                      # CPU, 2 threads, every model
-    python -m benchmarks.run --device cuda        # the same on the GPU (CuPy vs torch CUDA)
-    python -m benchmarks.run --models lenet5 cifar_cnn --repeats 20
+    python -m benchmarks.run                                   # CPU, 2 threads, every model
+    python -m benchmarks.run --models lenet5 cifar_cnn --repeats 5 --rounds 1    # a quick run
+    python -m benchmarks.run --threads=1                       # one thread each side (results/cpu_1thread.*)
+    python -m benchmarks.run --interleaved                     # also the in-process table (see below)
+    python -m benchmarks.run --device cuda                     # the GPU (CuPy vs torch CUDA), in one process
 
-Both sides get the same weights, batch, dtype (float32) and thread count; steps are timed in turns
-(ours, torch, ours, ...; each turn one untimed call, then a few timed ones: ``harness.TURN``) after a warm-up,
-and the figure to read is the median ratio ours/torch.
-On CUDA both sides compute in true float32 (torch's TF32 is turned off, as CuPy's default cuBLAS is), every
-timed call ends in a device synchronisation, and torch runs twice in the same turns: with
-``cudnn.benchmark`` off (its default: heuristic algorithm choice) and on (autotuned during the warm-up).
-Results: benchmarks/results/{cpu,cuda}.json, .md and .png.
+On the CPU each framework runs in a fresh interpreter of its own (``benchmarks.step``), as a user's script does:
+the environment is untouched but for the thread count (``harness.thread_env``), and nothing is set that the
+package does not set itself. Rounds alternate the sides (ours, torch, ours, torch, ...); each process warms up,
+then times every step. The figures are medians over all timed steps of all rounds, the ratio ours/torch, and the
+worst step over the median (after the warm-up). Peak memory is measured in fresh processes too.
+Second, and labelled as such: ``--interleaved`` times the same steps with both frameworks in this one process,
+in turns (ours, torch, ours, ...; each turn one untimed call, then ``harness.TURN`` timed ones); the single layers
+are always timed that way. On CUDA the steps are timed in one process, both sides in true float32 (torch's
+TF32 off, as CuPy's default cuBLAS), every timed call ending in a device synchronisation, and torch twice in the
+same turns: with ``cudnn.benchmark`` off (its default) and on (autotuned during the warm-up).
+Results: benchmarks/results/{cpu,cuda}.json, .md and .png (``cpu_Nthread`` for N threads other than 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import subprocess
 import sys
+from pathlib import Path
 
 from .harness import pin_threads
 
 if __name__ == "__main__":
     _threads = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--threads=")), 2)
-    pin_threads(_threads)
+    pin_threads(_threads)  # for the tables timed in this process; the fresh ones get the same variables
 
 import numpy as np  # noqa: E402
 
-from .harness import RESULTS, apply_threads, interleaved, machine, write_results  # noqa: E402
+from .harness import RESULTS, apply_threads, interleaved, machine, thread_env, write_results  # noqa: E402
 
-# (registry name, batch size on cpu, batch size on cuda)
+ROOT = Path(__file__).resolve().parents[1]
+
+# (registry name, batch size on cpu, batch size on cuda, input (C, H, W))
 MODELS = [
-    ("lenet5", 64, 256),
-    ("cifar_cnn", 64, 256),
-    ("resnet_small16", 64, 256),
-    ("resnet18", 64, 128),
-    ("alexnet_bn", 16, 64),
+    ("lenet5", 64, 256, (1, 28, 28)),
+    ("cifar_cnn", 64, 256, (3, 32, 32)),
+    ("resnet_small16", 64, 256, (3, 32, 32)),
+    ("resnet18", 64, 128, (3, 32, 32)),
+    ("alexnet_bn", 16, 64, (3, 227, 227)),
 ]
+
+
+def fresh_side(side: str, name: str, batch: int, shape: tuple, threads: int, repeats: int, warmup: int,
+               kernels: str | None) -> dict:
+    """``benchmarks.step``'s result for one side, run in a fresh interpreter with the thread count's environment
+    (and ``MINITORCH_KERNELS``, the package's own switch, when ``kernels`` is given)."""
+    env = {**os.environ, **thread_env(threads)}
+    if kernels and side == "ours":
+        env["MINITORCH_KERNELS"] = kernels
+    cmd = [sys.executable, "-m", "benchmarks.step", side, name, str(batch), "--input-shape", *map(str, shape),
+           "--repeats", str(repeats), "--warmup", str(warmup)]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmarks.step {side} {name} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_fresh(name: str, batch: int, shape: tuple, threads: int, repeats: int, warmup: int, rounds: int,
+                kernels: str | None) -> dict:
+    """Medians of every timed step over ``rounds`` fresh processes per side (sides alternating), ours/torch,
+    the worst step over the median, each process's median; the step times themselves under ``steps_ms``."""
+    runs: dict[str, list[dict]] = {"ours": [], "torch": []}
+    for _ in range(rounds):
+        for side, done in runs.items():
+            done.append(fresh_side(side, name, batch, shape, threads, repeats, warmup, kernels))
+    row: dict = {"model": name, "batch": batch, "steps_ms": {}}
+    for kind in ("train", "infer"):
+        median = {}
+        for side, done in runs.items():
+            steps = [t for r in done for t in r[f"{kind}_s"]]
+            median[side] = statistics.median(steps)
+            row[f"{kind}_{side}_ms"] = 1e3 * median[side]
+            row[f"{kind}_{side}_worst"] = max(steps) / median[side]
+            row[f"{kind}_{side}_process_ms"] = [1e3 * statistics.median(r[f"{kind}_s"]) for r in done]
+            row["steps_ms"].setdefault(side, {})[kind] = [[round(1e3 * t, 3) for t in r[f"{kind}_s"]] for r in done]
+        row[f"{kind}_ratio"] = median["ours"] / median["torch"]
+    row["threads_reported"] = {side: done[0]["threads"] for side, done in runs.items()}
+    return row
 
 
 def _pair(name: str, batch: int, device: str, seed: int = 0) -> tuple:
@@ -172,12 +223,8 @@ def peak_memory(name: str, batch: int, threads: int) -> dict:
     The peak is Linux's VmHWM, reset after a warm-up step (``/proc/self/clear_refs``): the lifetime peak
     (``ru_maxrss``) is usually set by importing torch and building both models, which hid the step.
     """
-    import os
-    import subprocess
-    from pathlib import Path
-
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    root = str(ROOT)
+    env = {**os.environ, **thread_env(threads)}
     out = {}
     for side in ("ours", "torch"):
         code = _MEMORY_CHILD.format(root=root, name=name, batch=batch, side=side)
@@ -231,31 +278,64 @@ def bench_layers(device: str, repeats: int, warmup: int, sync) -> list[dict]:
     return rows
 
 
-def _table(info: dict, models: list[dict], layers: list[dict]) -> str:
-    lines = [
+def _header(info: dict) -> list[str]:
+    cpu = f"{info.get('cpu_model', '?')} ({', '.join(info.get('isa', [])) or 'no AVX2'}), {info['cpu_count']} cores"
+    return [
         f"# minitorch_cnn vs torch — {info['device']}", "",
-        f"`{info['command']}` — {info.get('gpu', info['processor'])}, {info['threads']} threads, "
+        f"`{info['command']}` — {info.get('gpu', cpu)}; {info['threads']} threads each side; "
         f"numpy {info['numpy']}, torch {info['torch']}, numba {info.get('numba', '-')}"
         + (f", cupy {info['cupy']}" if "cupy" in info else "")
-        + (f"; {info['precision']}" if "precision" in info else ""), "",
+        + (f"; {info['precision']}" if "precision" in info else "")
+        + (f"; kernels {info['kernels']}" if "kernels" in info else ""), "",
+        f"1-minute load average {info['load_before']:.1f} before, {info['load_after']:.1f} after the run "
+        f"(on a machine busy with other work both sides slow down, torch's threads more: trust a quiet run).", "",
     ]
-    if any("train_ratio_bench" in r for r in models):
-        return "\n".join(lines + _gpu_rows(models) + _layer_rows(layers))
-    lines += [
-        "| model | batch | train ours (ms) | train torch (ms) | ratio | infer ours (ms) | infer torch (ms) | ratio "
-        "| peak mem ours/torch (MiB) | ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+
+
+def _fresh_rows(models: list[dict]) -> list[str]:
+    """The table of what users get: each framework in its own fresh process."""
+    lines = [
+        "## As users get them: each framework in a fresh process of its own", "",
+        "Medians of every step after the warm-up, over all rounds; *worst* is the slowest step over the median.", "",
+        "| model | batch | train ours (ms) | train torch (ms) | ratio | worst ours / torch | infer ours (ms) "
+        "| infer torch (ms) | ratio | peak mem ours / torch (MiB) | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in models:
-        mem = (
-            f"{r['peak_ours_mib']:.0f} / {r['peak_torch_mib']:.0f} | {r['memory_ratio']:.2f}"
-            if "memory_ratio" in r else "- | -"
+        mem = (f"{r['peak_ours_mib']:.0f} / {r['peak_torch_mib']:.0f} | {r['memory_ratio']:.2f}"
+               if "memory_ratio" in r else "- | -")
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['train_ours_ms']:.1f} | {r['train_torch_ms']:.1f} | "
+            f"**{r['train_ratio']:.2f}** | {r['train_ours_worst']:.2f} / {r['train_torch_worst']:.2f} | "
+            f"{r['infer_ours_ms']:.1f} | {r['infer_torch_ms']:.1f} | {r['infer_ratio']:.2f} | {mem} |"
         )
+    return lines
+
+
+def _interleaved_rows(models: list[dict], title: str) -> list[str]:
+    lines = [
+        title, "",
+        "| model | batch | train ours (ms) | train torch (ms) | ratio | infer ours (ms) | infer torch (ms) | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in models:
         lines.append(
             f"| {r['model']} | {r['batch']} | {r['train_ours_ms']:.1f} | {r['train_torch_ms']:.1f} | "
             f"**{r['train_ratio']:.2f}** | {r['infer_ours_ms']:.1f} | {r['infer_torch_ms']:.1f} | "
-            f"{r['infer_ratio']:.2f} | {mem} |"
+            f"{r['infer_ratio']:.2f} |"
         )
+    return lines
+
+
+def _table(info: dict, fresh: list[dict], inproc: list[dict], layers: list[dict]) -> str:
+    lines = _header(info)
+    if info["device"] == "cuda":
+        return "\n".join(lines + _gpu_rows(inproc) + _layer_rows(layers))
+    if fresh:
+        lines += _fresh_rows(fresh)
+    if inproc:
+        lines += [""] + _interleaved_rows(inproc, "## Second: both frameworks in one process, interleaved "
+                                                   "(each side's idle threads can slow the other)")
     return "\n".join(lines + _layer_rows(layers))
 
 
@@ -280,7 +360,8 @@ def _layer_rows(layers: list[dict]) -> list[str]:
     if not layers:
         return []
     lines = [
-        "", "| layer (64, 64, 32, 32) | fwd ours (ms) | fwd torch (ms) | ratio | fwd+bwd ours (ms) "
+        "", "## Single layers, both frameworks in one process, interleaved", "",
+        "| layer (64, 64, 32, 32) | fwd ours (ms) | fwd torch (ms) | ratio | fwd+bwd ours (ms) "
         "| fwd+bwd torch (ms) | ratio |", "|---|---|---|---|---|---|---|",
     ]
     for r in layers:
@@ -321,9 +402,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=2, help="pass as --threads=N (read before NumPy loads)")
-    parser.add_argument("--repeats", type=int, default=10, help="timed runs per side (median of these)")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--models", nargs="*", default=[m[0] for m in MODELS])
+    parser.add_argument("--repeats", type=int, default=10, help="timed steps per process (or per side in turns)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--rounds", type=int, default=2, help="fresh processes per side, alternating (CPU)")
+    parser.add_argument("--models", nargs="*", default=[m[0] for m in MODELS], choices=[m[0] for m in MODELS])
+    parser.add_argument("--interleaved", action="store_true", help="also time the steps in this one process")
     parser.add_argument("--no-layers", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--kernels", default=None, help="numpy or numba (default: the library's default)")
@@ -346,27 +429,36 @@ def main(argv: list[str] | None = None) -> None:
             mt.cuda.synchronize()
             torch.cuda.synchronize()
 
-    info = machine(args.device)
+    info = machine(args.device, args.threads)
+    info["load_before"] = os.getloadavg()[0]
     if args.device == "cuda":
         info["precision"] = "float32 without TF32 on both sides"
     if args.kernels:
         info["kernels"] = args.kernels
-    rows = []
-    for name, cpu_batch, gpu_batch in MODELS:
+    fresh, inproc = [], []
+    for name, cpu_batch, gpu_batch, shape in MODELS:
         if name not in args.models:
             continue
-        batch = gpu_batch if args.device == "cuda" else cpu_batch
-        row = bench_model(name, batch, args.device, args.repeats, args.warmup, sync)
-        if args.device == "cpu" and not args.no_memory:
-            row.update(peak_memory(name, batch, args.threads))
-        print(row, flush=True)
-        rows.append(row)
+        if args.device == "cpu":
+            row = bench_fresh(name, cpu_batch, shape, args.threads, args.repeats, args.warmup, args.rounds,
+                              args.kernels)
+            if not args.no_memory:
+                row.update(peak_memory(name, cpu_batch, args.threads))
+            fresh.append(row)
+            print({k: v for k, v in row.items() if k != "steps_ms"}, flush=True)
+        if args.device == "cuda" or args.interleaved:
+            batch = gpu_batch if args.device == "cuda" else cpu_batch
+            inproc.append(bench_model(name, batch, args.device, args.repeats, args.warmup, sync))
+            print(inproc[-1], flush=True)
     layers = [] if args.no_layers else bench_layers(args.device, args.repeats, args.warmup, sync)
-    table = _table(info, rows, layers)
+    info["load_after"] = os.getloadavg()[0]
+    table = _table(info, fresh, inproc, layers)
     print(table)
-    write_results(args.device, {"machine": info, "models": rows, "layers": layers}, table)
-    if rows:
-        _plot(rows, RESULTS / f"{args.device}.png", args.device)
+    name = args.device if args.device == "cuda" or args.threads == 2 else f"cpu_{args.threads}thread"
+    name += f"_{args.kernels}" if args.kernels else ""
+    write_results(name, {"machine": info, "models": fresh, "interleaved": inproc, "layers": layers}, table)
+    if fresh or inproc:
+        _plot(fresh or inproc, RESULTS / f"{name}.png", args.device)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from .backend import (
     set_rng_state,
 )
 from .backend import DType as dtype
+from .kernels.threads import get_num_threads, set_num_threads
 from .ops.elementwise import (
     abs,
     add,

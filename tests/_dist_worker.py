@@ -185,14 +185,11 @@ def nccl() -> None:
 
 
 def threads() -> None:
-    """Print the BLAS and Numba thread counts this rank runs with after init_process_group."""
+    """Print the package's and Numba's thread counts this rank runs with after init_process_group."""
     dist.init_process_group("mpi", timeout=60)
     import numba
 
-    from minitorch_cnn.kernels import blas
-
-    switch = blas.thread_switch()
-    print(f"threads {switch[1]() if switch is not None else 'none'} {numba.get_num_threads()}", flush=True)
+    print(f"threads {mt.get_num_threads()} {numba.get_num_threads()}", flush=True)
 
 
 def fail() -> None:

@@ -157,7 +157,7 @@ def test_conv2d_float32_on_a_real_sized_layer():
 @pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, groups=2, dilation=(2, 1))])
 def test_conv2d_in_several_column_chunks(monkeypatch, kw):
     """A batch cut into chunks (the last one short) gives what one whole-batch GEMM gives, and torch's."""
-    from minitorch_cnn.ops import conv as conv_module
+    from minitorch_cnn.kernels import conv_schedule
 
     rng = np.random.default_rng(7)
     x, w, b = (
@@ -168,8 +168,8 @@ def test_conv2d_in_several_column_chunks(monkeypatch, kw):
     oh, ow = F.conv2d(torch.tensor(x), torch.tensor(w), **kw).shape[2:]
     # two samples of float64 columns per chunk: chunks of 2, 2, 2, 1 samples (4, 3 in float32)
     cap = 2 * 4 * 9 * oh * ow * 8
-    monkeypatch.setattr(conv_module, "MIN_CHUNK_BYTES", cap)
-    monkeypatch.setattr(conv_module, "MAX_CHUNK_BYTES", cap)
+    monkeypatch.setattr(conv_schedule, "MIN_CHUNK_BYTES", cap)
+    monkeypatch.setattr(conv_schedule, "MAX_CHUNK_BYTES", cap)
     check(x, w, b, **kw)
 
 

@@ -1,6 +1,10 @@
 """The house rules that a reader of the tree relies on: no import cycle between package modules, no module
 over 500 lines (DESIGN.md §3, issue 21).
 
+Op modules state the maths and call kernel entry points: the thread pool and the scratch buffers are scheduling,
+which lives on the kernels floor (``kernels.conv_schedule``), so no op module reaches ``kernels.threadpool`` or
+``kernels.workspace``, by import or as an attribute of the kernels package.
+
 The import graph is read from the source with ``ast``, not by importing: every ``import`` statement counts,
 at module level or inside a function (a lazy import still makes the two modules depend on each other). The
 known offenders are listed below with the issue that removes them; the lists may only shrink: a new cycle or
@@ -126,9 +130,11 @@ def test_the_checker_finds_a_cycle_and_its_members():
 
 def test_the_checker_reads_relative_and_lazy_imports():
     graph = import_graph()
-    # kernels/__init__ imports its submodules; ops/conv reaches the kernels package with ``from .. import``
+    # kernels/__init__ imports its submodules; ops/normalization reaches the kernels package with ``from .. import``
     assert {"minitorch_cnn.kernels.workspace", "minitorch_cnn.kernels.dispatch"} <= graph["minitorch_cnn.kernels"]
-    assert "minitorch_cnn.kernels" in graph["minitorch_cnn.ops.conv"]
+    assert "minitorch_cnn.kernels" in graph["minitorch_cnn.ops.normalization"]
+    # ``from ..kernels.conv_schedule import name`` imports that module
+    assert "minitorch_cnn.kernels.conv_schedule" in graph["minitorch_cnn.ops.conv"]
     # cupy_kernels imports the reference kernels inside functions only
     assert "minitorch_cnn.kernels.numpy_kernels" in graph["minitorch_cnn.kernels.cupy_kernels"]
 
@@ -156,3 +162,33 @@ def test_no_new_module_over_the_line_limit():
     )
     gone = KNOWN_OVERSIZED - over
     assert not gone, f"now within {MAX_LINES} lines (or gone), delete from KNOWN_OVERSIZED: {sorted(gone)}"
+
+
+SCHEDULING = ("threadpool", "workspace")  # kernels modules that only the kernels floor itself may use
+
+
+def scheduling_reached(name: str, path: Path) -> set[str]:
+    """The scheduling modules that module ``name`` imports or reads as ``kernels.<module>``."""
+    reached = {t.rsplit(".", 1)[1] for t in import_graph()[name] if t in {f"{PACKAGE}.kernels.{m}" for m in SCHEDULING}}
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr in SCHEDULING:
+            reached.add(node.attr)
+    return reached
+
+
+def test_no_op_module_schedules_threads_or_buffers():
+    offenders = {
+        name: sorted(reached)
+        for name, path in module_files().items()
+        if name.startswith(f"{PACKAGE}.ops.") and (reached := scheduling_reached(name, path))
+    }
+    assert not offenders, f"op modules using the kernels floor's scheduling (call a kernel entry point): {offenders}"
+
+
+def test_the_scheduling_rule_sees_imports_and_attributes(tmp_path):
+    files = module_files()
+    assert scheduling_reached(f"{PACKAGE}.kernels.conv_schedule", files[f"{PACKAGE}.kernels.conv_schedule"]) == {
+        "threadpool", "workspace"}
+    op = tmp_path / "op.py"
+    op.write_text("from .. import kernels\n\ndef f(x):\n    return kernels.workspace.take((1,), x.dtype, x)\n")
+    assert scheduling_reached(f"{PACKAGE}.ops.conv", op) == {"workspace"}

@@ -27,6 +27,10 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minitorch-cnn", description=__doc__)
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="CPU threads (mt.set_num_threads; default: OMP_NUM_THREADS, else the usable cores)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a model")
@@ -65,7 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a user error (bad option values, a checkpoint that does not fit) prints one line,
     ``minitorch-cnn: error: ...``, and returns 2 (argparse's own usage errors exit 2 as well)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        from ..kernels import threads
+
+        if args.threads < 1:
+            parser.error(f"--threads must be a positive integer, got {args.threads}")
+        threads.set_num_threads(args.threads)
     try:
         return _run(args, argv)
     except (training.ConfigError, FileNotFoundError) as exc:

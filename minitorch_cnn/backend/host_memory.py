@@ -4,8 +4,11 @@ glibc serves a big allocation (over M_MMAP_THRESHOLD: 128 KiB, rising with use t
 fresh mmap pages, which the kernel maps one fault at a time on first touch, and hands the heap's free
 top back to the OS once it passes M_TRIM_THRESHOLD. A training step allocates and frees the same
 activation-sized arrays every time, so it paid those faults every step (what that cost is in
-benchmarks/results/NOTES.md). With the settings below tensors up to 32 MiB come from the heap, and up to
-512 MiB of freed heap stays mapped. Bigger scratch buffers are pooled by ``kernels.workspace``.
+benchmarks/results/NOTES.md). With the settings below tensors up to 1 GiB come from the heap, and up to 1 GiB of
+freed heap stays mapped. Bigger scratch buffers are pooled by ``kernels.workspace``. Up to 1 GiB, not glibc's own
+32 MiB ceiling, because weight-sized arrays of big Linear layers (AlexNet-BN's gradients and the optimizer's
+temporaries) were fresh mappings every step, and the kernel time spent faulting them in varied from step to step,
+and the steps' times with it. Where a glibc refuses a threshold that high, 32 MiB is used.
 
 This changes malloc for the whole process (torch in the same process profits alike). It is applied on
 import, on glibc only; set ``MINITORCH_MALLOC_TUNING=0`` before importing to leave malloc alone.
@@ -19,8 +22,8 @@ import platform
 
 ENV_VAR = "MINITORCH_MALLOC_TUNING"
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameter numbers (malloc.h)
-MMAP_THRESHOLD = 32 << 20
-TRIM_THRESHOLD = 512 << 20
+MMAP_THRESHOLD, MMAP_THRESHOLD_FALLBACK = 1 << 30, 32 << 20
+TRIM_THRESHOLD = 1 << 30
 
 
 def tune_malloc() -> bool:
@@ -31,4 +34,6 @@ def tune_malloc() -> bool:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    mapped = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) or mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_FALLBACK)
+    return bool(mapped) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

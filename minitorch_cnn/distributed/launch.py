@@ -31,13 +31,13 @@ def thread_share(ranks_on_node: int) -> int:
 
 
 def cap_threads(n: int) -> None:
-    """Run BLAS and Numba on at most ``n`` threads in this process (the batch-splitting thread pool follows BLAS's
-    count). Numba reads its count when first imported, so before that the environment variable is set."""
-    from ..kernels import blas
+    """Run the CPU kernels on at most ``n`` threads in this process: the package's count (``mt.set_num_threads``:
+    the batch-splitting pool; NumPy's OpenBLAS runs one thread under that policy anyway) and Numba's. Numba reads
+    its ceiling when first imported, so before that the environment variable is set."""
+    from ..kernels import threads
 
-    switch = blas.thread_switch()
-    if switch is not None and switch[1]() > n:
-        switch[0](n)
+    if threads.get_num_threads() > n:
+        threads.set_num_threads(n)
     numba = sys.modules.get("numba")
     if numba is None:
         os.environ["NUMBA_NUM_THREADS"] = str(n)

@@ -32,7 +32,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import blas, microkernel, numpy_kernels, threadpool
+from . import blas, microkernel, numpy_kernels, threadpool, threads
 from .blas import NO_TRANS, ROW_MAJOR, TRANS
 from .threadpool import in_worker
 
@@ -41,6 +41,7 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     # cores: a CIFAR CNN step on 2 threads ran 4.6× slower than with workqueue, whose threads sleep.
     # workqueue must not be entered from two Python threads at once; set the variable to choose another.
     numba.config.THREADING_LAYER = "workqueue"
+threads.apply_numba()  # the package's thread count (``threads``), whatever NUMBA_NUM_THREADS says
 
 Pair = tuple[int, int]
 _u = np.uint64  # an offset known to be non-negative (see the module docstring)

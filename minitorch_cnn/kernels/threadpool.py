@@ -10,13 +10,11 @@ the CIFAR CNN's 24→24 5×5 layer 7.6 -> 5.0 ms, a 16→16 3×3 one on 32×32 7
 threads really run at once; a thread working on a share (the calling thread runs the first) only calls the
 single-threaded Numba twins, because Numba's workqueue layer must not be entered from two threads at once.
 
-It needs the OpenBLAS NumPy ships with, found among the loaded libraries, to set its thread count: while the
-pool works, OpenBLAS runs one thread per call (its count is process-wide in the pthreads build NumPy's wheels
-use; ``openblas_set_num_threads_local`` changes it for every thread there too), and the count is restored
-after. Where OpenBLAS is not found (MKL, Accelerate), or it runs one thread, ``workers()`` is 1 and callers run
-the batch whole on the calling thread, as before. The number of threads is the BLAS thread count
-(``OPENBLAS_NUM_THREADS``), the same knob as for the GEMMs. Not for two user threads at once: the pool's
-batches would share the BLAS setting.
+The number of threads is the package's (``threads``: ``mt.set_num_threads``), whose policy keeps NumPy's
+OpenBLAS at one thread; should anything have raised OpenBLAS's count since, ``run`` lowers it to one while the
+pool works and restores it after (its count is process-wide in the pthreads build NumPy's wheels use). Where
+NumPy's OpenBLAS is not found (MKL, Accelerate: no way to make its GEMMs single-threaded), ``workers()`` is 1 and
+callers run the batch whole on the calling thread. Not for two user threads at once: the pool is one.
 
 Hand-offs: waking a sleeping thread costs ~50 µs on the 2-core VM, and a hand-off took two or three of them
 (submit, then the result), ~0.15 ms a conv: LeNet-5's step makes four. So a pool thread, its share done, watches
@@ -50,14 +48,14 @@ from typing import Any
 
 import numpy as np
 
-from . import blas
+from . import blas, threads
 
 _state = threading.local()  # .worker: True on the pool's threads
 _blas: list[Any] = []  # [(set_num_threads, get_num_threads)] once looked up; [None] when unavailable
 _pool: list[Any] = []  # the _Worker threads, started as needed
 _spin: list[Any] = []  # [the compiled wait loop] once built; [None] when it cannot be
 SPIN = 2000  # polls a thread makes before it sleeps (each a sched_yield: ~1 ms in all on the 2-core VM)
-_override: list[int | None] = [None]  # set_workers(): a fixed count instead of BLAS's
+_override: list[int | None] = [None]  # set_workers(): a fixed count instead of the package's
 MAX_THREADS = 1024
 _flags = np.zeros(MAX_THREADS, np.int64)  # _flags[k]: the number of the last job posted to pool thread k
 NO_GO = np.zeros(0, np.int64)  # the ``go`` of a share that posts nothing
@@ -72,16 +70,13 @@ def _openblas() -> Any:
 
 
 def workers() -> int:
-    """How many threads a batch is split over: the BLAS thread count, 1 when BLAS cannot be made
-    single-threaded per thread (then nothing is split) or when called from a pool thread."""
+    """How many threads a batch is split over: the package's count (``threads.get_num_threads``); 1 when NumPy's
+    BLAS cannot be made single-threaded (then nothing is split) or when called from a pool thread."""
     if getattr(_state, "worker", False):
         return 1
     if _override[0] is not None:
         return _override[0]
-    blas = _openblas()
-    if blas is None:
-        return 1
-    return max(1, blas[1]())
+    return 1 if _openblas() is None else threads.get_num_threads()
 
 
 def in_worker() -> bool:
@@ -174,7 +169,7 @@ def run(fn: Callable[..., Any], parts: Sequence[tuple], signal: bool = False) ->
         _pool.append(_Worker(len(_pool)))
     blas = _openblas()
     prev = blas[1]() if blas is not None else 1
-    if blas is not None:
+    if prev != 1:  # the policy keeps it at 1; someone raised it since
         blas[0](1)
     try:
         # the calling thread runs the first share itself (as a worker: single-threaded kernels), so only the
@@ -199,7 +194,7 @@ def run(fn: Callable[..., Any], parts: Sequence[tuple], signal: bool = False) ->
                     worker.wake.set()
         return [first] + [worker.result() for worker in workers]
     finally:
-        if blas is not None:
+        if prev != 1:
             blas[0](prev)
 
 
@@ -211,7 +206,7 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
 
 @contextmanager
 def set_workers(n: int | None) -> Iterator[None]:
-    """Split batches over ``n`` threads (1: never split; None: the BLAS thread count) inside the block."""
+    """Split batches over ``n`` threads (1: never split; None: the package's count) inside the block."""
     prev = _override[0]
     _override[0] = n
     try:

@@ -3,14 +3,13 @@
 A conv2d with weight W maps y (N, C_out, H_out, W_out) to x (N, C_in, H, W); its input gradient maps an
 upstream gradient shaped like x back to one shaped like y. The transposed convolution is exactly that map:
 
-    forward:   y = conv2d_dx(x; W)            (conv2d's input gradient, x in the place of dL/d(conv output))
-    backward:  dL/dx = conv2d(g; W)           (conv2d's forward on the upstream gradient g = dL/dy)
-               dL/dW = conv2d_dW(input=g, upstream=x)
+    forward:   y = conv_transpose2d(x; W) + b     (conv2d's input gradient, x in the place of dL/d(conv output))
+    backward:  dL/dx = conv2d(g; W)               (conv2d's forward on the upstream gradient g = dL/dy)
+               dL/dW = convW(g; x)                (conv2d's weight gradient: input g, upstream x)
                dL/db = Σ_{n, h, w} g
 
-with W (C_in, C_out/G, kh, kw) read as a conv2d weight (O = C_in, C/G = C_out/G). So all three directions are the
-conv kernels' chunked im2col/col2im + GEMM paths (``conv2d_forward_chunks``/``conv2d_backward_chunks``), split
-over ``kernels.threadpool``'s threads as ``ops.conv`` splits them.
+with W (C_in, C_out/G, kh, kw) read as a conv2d weight (O = C_in, C/G = C_out/G), and the geometry that of that
+conv2d (its output size is x's). So all three are the kernels of ``kernels.conv_schedule``.
 
 H_out = (H - 1)·sh - 2·ph + dh·(kh - 1) + output_padding_h + 1: the output padding adds rows at the bottom that
 no stride step reaches (they get the bias only), which picks one of the sizes a strided conv2d maps onto H.
@@ -18,103 +17,44 @@ no stride step reaches (they get the bias only), which picks one of the sizes a 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .. import backend, kernels
+from .. import backend
 from ..autograd import Function, Tensor
-from ..kernels import threadpool, workspace
+from ..kernels.conv_schedule import ConvGeometry, conv2d_forward, conv2d_input_grad, conv2d_weight_grad
 from ._pairs import pair
-from .conv import Conv2d, ConvWeightGrad, _chunks, _parts, _summed
-
-
-def _conv_forward(x: Any, w: Any, groups: int, geometry: tuple) -> Any:
-    """conv2d(x; w) without bias: x (N, C, H, W), w (O, C/G, kh, kw) -> (N, O, *geometry[4])."""
-    xp = backend.array_module(x)
-    N, O = x.shape[0], w.shape[0]
-    y = xp.empty((N, O, *geometry[4]), dtype=x.dtype)
-    parts = _parts(N, xp)
-
-    def part(a: int, z: int, shares: int, go: Any, go_value: int) -> None:
-        L, K = geometry[4][0] * geometry[4][1], x.shape[1] * w.shape[2] * w.shape[3]
-        step = _chunks(z - a, K * L * x.itemsize, (x.nbytes + y.nbytes) // shares, xp)
-        buf = workspace.take(((K + O) * step * L,), x.dtype, x)
-        kernels.get("conv2d_forward_chunks", x)(
-            x, w, None, y, a, z, step, buf[: K * step * L], buf[K * step * L :], groups, *geometry, go, go_value
-        )
-        workspace.give(buf)
-
-    threadpool.run(part, [(a, z, len(parts)) for a, z in parts], signal=True)
-    return y
-
-
-def _conv_backward(g: Any, x: Any, w: Any, x_shape: tuple, groups: int, geometry: tuple) -> tuple:
-    """conv2d's backward for the upstream ``g`` (N, O, OH, OW): (dx or None when w is None, the float64 dW sum
-    (G, O/G, C/G·kh·kw) or None when x is None)."""
-    xp = backend.array_module(g)
-    N, O = g.shape[:2]
-    dx = xp.empty(x_shape, dtype=g.dtype) if w is not None else None
-    parts = _parts(N, xp)
-
-    def part(a: int, z: int, shares: int, go: Any, go_value: int) -> tuple:
-        L, K = g.shape[2] * g.shape[3], x_shape[1] * geometry[0][0] * geometry[0][1]
-        step = _chunks(z - a, K * L * g.itemsize, (g.itemsize * math.prod(x_shape) + g.nbytes) // shares, xp)
-        buf = workspace.take(((O + K) * step * L,), g.dtype, g)
-        sums = kernels.get("conv2d_backward_chunks", g)(
-            g, x, w, dx, x_shape, a, z, step, buf[: O * step * L], buf[O * step * L :], groups, False, *geometry,
-            go, go_value,
-        )
-        workspace.give(buf)
-        return sums
-
-    sums = threadpool.run(part, [(a, z, len(parts)) for a, z in parts], signal=True)
-    return dx, _summed([s[0] for s in sums])
+from .conv import Conv2d, ConvWeightGrad
 
 
 class ConvTranspose2d(Function):
     """y[n, o] = b[o] + Σ_{c in o's group, h, w, i, j : h·sh - ph + i·dh = oh, w·sw - pw + j·dw = ow}
     W[c, o mod (C_out/G), i, j] · x[n, c, h, w]  (each input pixel scatters a kernel-sized patch)."""
 
-    def forward(
-        self, x: Any, w: Any, b: Any, stride: tuple, padding: tuple, dilation: tuple, groups: int, out_size: tuple
-    ) -> Any:
+    def forward(self, x: Any, w: Any, b: Any, geometry: ConvGeometry, out_size: tuple) -> Any:
         # x: (N, C_in, H, W)   w: (C_in, C_out/G, kh, kw)   b: (C_out,) or None   →   y: (N, C_out, H_out, W_out)
         xp = backend.array_module(x)
-        x = xp.ascontiguousarray(x)
-        w = xp.ascontiguousarray(w)
-        # the conv2d this is the input gradient of: it maps y's shape onto x's
-        self.geometry = ((w.shape[2], w.shape[3]), stride, padding, dilation, tuple(x.shape[2:]))
-        self.groups = groups
-        y_shape = (x.shape[0], w.shape[1] * groups, *out_size)
-        y, _ = _conv_backward(x, None, w, y_shape, groups, self.geometry)
+        x, w = xp.ascontiguousarray(x), xp.ascontiguousarray(w)
+        y = conv2d_input_grad(x, w, geometry, (x.shape[0], w.shape[1] * geometry.groups, *out_size))
         if b is not None:
             y += b.reshape(1, -1, 1, 1)
         need_x, need_w, need_b = self.needs_input_grad[:3]
         self.x = x if need_w else None
         self.w = w if need_x else None
-        self.need_b, self.w_shape = need_b, w.shape
+        self.need_b, self.geometry = need_b, geometry
         return y
 
     def backward(self, g: Any) -> tuple:
-        # g = dL/dy: (N, C_out, H_out, W_out)
+        # g = dL/dy: (N, C_out, H_out, W_out)  →  dx: (N, C_in, H, W),  dW: (C_in, C_out/G, kh, kw),  db: (C_out,)
         g = backend.array_module(g).ascontiguousarray(g)
-        dx = _conv_forward(g, self.w, self.groups, self.geometry) if self.w is not None else None
-        dw = None
-        if self.x is not None:
-            # conv2d's dW with the roles of its input (here g) and its upstream gradient (here x)
-            _, dw64 = _conv_backward(self.x, g, None, g.shape, self.groups, self.geometry)
-            dw = dw64.reshape(self.w_shape).astype(g.dtype)
+        dx = conv2d_forward(g, self.w, None, self.geometry) if self.w is not None else None
+        dw = conv2d_weight_grad(self.x, g, self.geometry)[0] if self.x is not None else None
         db = g.sum(axis=(0, 2, 3), dtype="float64").astype(g.dtype) if self.need_b else None
         return dx, dw, db
 
     def backward_graph(self, g: Tensor) -> tuple:
-        # the same three directions as nodes (see ops.conv): conv2d of g, and conv2d's weight gradient with the
-        # roles of input (g) and upstream (x) swapped; their own backward are convolutions again
-        _, stride, padding, dilation, x_size = self.geometry
-        w = self.input_tensor(1, self.w) if self.w is not None else None
-        dx = Conv2d.apply(g, w, None, stride, padding, dilation, self.groups, x_size) if w is not None else None
-        dw = ConvWeightGrad.apply(g, self.input_tensor(0, self.x), self.w_shape, (self.geometry, self.groups)) if (
-            self.x is not None) else None
+        # the same three maps as nodes (see ops.conv), whose own backward are convolutions again
+        dx = Conv2d.apply(g, self.input_tensor(1, self.w), None, self.geometry) if self.w is not None else None
+        dw = ConvWeightGrad.apply(g, self.input_tensor(0, self.x), self.geometry) if self.x is not None else None
         db = g.sum(dim=(0, 2, 3)) if self.need_b else None
         return dx, dw, db
 
@@ -131,6 +71,10 @@ def _check(input: Any, weight: Any, bias: Any, groups: Any) -> None:  # noqa: A0
         raise RuntimeError(
             f"conv_transpose2d: weight must be 4-d (in_channels, out_channels/groups, kh, kw), got {wshape}"
         )
+    if 0 in wshape:
+        # a 0-size kernel would make the kernels index outside their buffers (torch refuses it too)
+        raise RuntimeError("conv_transpose2d: weight (in_channels, out_channels/groups, kh, kw) must have every "
+                           f"size >= 1, got {wshape}")
     if not isinstance(groups, int) or groups < 1 or wshape[0] % groups:
         raise RuntimeError(f"conv_transpose2d: groups={groups!r} must be a positive int dividing the {wshape[0]} "
                            f"input channels of weight {wshape}")
@@ -185,8 +129,8 @@ def conv_transpose2d(
     if min(out) < 1:
         raise RuntimeError(f"conv_transpose2d: input {tuple(input.shape)} with kernel {kernel}, {stride=}, "
                            f"{padding=}, {dilation=} gives a non-positive output size {out}")
+    # the conv2d whose input gradient this is maps y's size onto the input's
+    geometry = ConvGeometry(kernel, stride, padding, dilation, groups, tuple(input.shape[-2:]))
     if input.ndim == 3:
-        return ConvTranspose2d.apply(
-            input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, out
-        ).squeeze(0)
-    return ConvTranspose2d.apply(input, weight, bias, stride, padding, dilation, groups, out)
+        return ConvTranspose2d.apply(input.unsqueeze(0), weight, bias, geometry, out).squeeze(0)
+    return ConvTranspose2d.apply(input, weight, bias, geometry, out)

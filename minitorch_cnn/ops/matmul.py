@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..kernels import gemm
 from ._util import binary_operands, out_arg, sum_to, unbroadcast
 
 
@@ -91,7 +92,7 @@ class Linear(Function):
     """y = x Wᵀ + b in one node: x (M, in), W (out, in), b (out,) -> (M, out).
 
     Fused so the weight gradient comes out of one GEMM already in W's layout: dW = gᵀ x (out, in),
-    dx = g W (M, in), db = Σ_rows g.
+    dx = g W (M, in), db = Σ_rows g. Big GEMMs are split over the CPU's threads (``kernels.gemm``).
     """
 
     fresh_grads = True  # new arrays from the GEMMs and sums
@@ -100,15 +101,15 @@ class Linear(Function):
         need_x, need_w, _ = self.needs_input_grad
         self.x = x if need_w else None
         self.w = w if need_x else None
-        out = x @ w.T
+        out = gemm.matmul(x, w.T)
         if b is not None:
             out += b
         return out
 
     def backward(self, g: Any) -> tuple:
         need_x, need_w, need_b = self.needs_input_grad
-        gx = g @ self.w if need_x else None
-        gw = g.T @ self.x if need_w else None
+        gx = gemm.matmul(g, self.w) if need_x else None
+        gw = gemm.matmul(g.T, self.x) if need_w else None
         gb = g.sum(axis=0) if need_b else None
         return gx, gw, gb
 

@@ -1,0 +1,142 @@
+"""Convolution over a batch, scheduled: the batch split over the thread pool, each thread's share in chunks.
+
+``ops.conv`` and ``ops.conv_transpose`` state the maths; the entry points here run it:
+
+- ``conv2d_forward``:     y  = conv2d(x; W) + b
+- ``conv2d_input_grad``:  dx = conv_transpose2d(g; W)        (conv2d's input gradient)
+- ``conv2d_weight_grad``: dW = the weight-gradient convolution of x and g, db = Σ g
+- ``conv2d_backward``:    dx, dW and db in one pass over the batch, as first-order training needs them: g is laid
+  out for the GEMMs once for all three, and the threads are handed the batch once.
+
+Each runs the chosen path's chunk kernels (``conv2d_forward_chunks``, ``conv2d_backward_chunks``: im2col, one GEMM
+per group, col2im, see ``numpy_kernels``; the Numba path does stride-1 layers' forward and dx directly, without
+columns) on contiguous shares of the batch, one share per thread of ``threadpool`` (one share on a GPU), the
+calling thread running the first. One-thread GEMMs on each thread's own share keep the cores busy on data in
+cache, where OpenBLAS splits these small-M GEMMs poorly.
+
+A share goes through in chunks whose columns take at most ``BUDGET_SHARE`` times its part of the bytes of the
+layer's input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns stay a fixed
+fraction of what torch's own step keeps, so a step's peak memory stays near torch's while the GEMMs stay big (the
+policies' times and memory are in benchmarks/results/NOTES.md). Backward recomputes the columns from x instead of
+keeping them (they are k·k times the input); they come from ``workspace``. The shares' dW and db are float64 sums,
+added in share order, so the result does not depend on which thread finished first.
+
+Posting the pool threads from inside compiled code (``threadpool.run``'s ``signal``): each share's function gets
+two more arguments, ``ready`` (the pool threads' start flags; empty for the shares that post nothing) and ``job``,
+and the first share's chunk kernel writes ``ready[:] = job`` once it runs without the GIL.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import backend
+from . import dispatch, threadpool, workspace
+
+Pair = tuple[int, int]
+MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 64 << 20  # bounds on one chunk's columns
+BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the layer's input and output
+
+
+class ConvGeometry(NamedTuple):
+    """How a conv2d's windows sit on its input: pairs of (height, width), ``padding`` the top/left padding only
+    (the bottom/right padding follows from ``out_size``, which covers torch's asymmetric 'same')."""
+
+    kernel: Pair  # (kh, kw)
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+    groups: int
+    out_size: Pair  # (OH, OW)
+
+    @property
+    def window(self) -> tuple[Pair, Pair, Pair, Pair, Pair]:
+        """(kernel, stride, padding, dilation, out_size): the chunk kernels' and im2col's geometry arguments."""
+        return self.kernel, self.stride, self.padding, self.dilation, self.out_size
+
+
+def _samples_per_chunk(n: int, bytes_per_sample: int, budget: int, xp: Any) -> int:
+    """How many of a share's ``n`` samples one chunk takes: columns of at most ``BUDGET_SHARE · budget`` bytes,
+    clamped to the bounds above (the whole share on a GPU)."""
+    cap = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, BUDGET_SHARE * budget))
+    return max(1, n if xp is not np else min(n, cap // max(bytes_per_sample, 1)))
+
+
+def _shares(n: int, xp: Any) -> list[tuple[int, int]]:
+    """The batch's [start, stop) shares, one per thread of ``threadpool`` (one share on a GPU)."""
+    return threadpool.split(n, threadpool.workers() if xp is np else 1)
+
+
+def _sum_in_order(parts: list) -> Any:
+    """The shares' partial sums added in share order (None when they were not computed)."""
+    total = parts[0]
+    if total is not None:
+        for part in parts[1:]:
+            total += part
+    return total
+
+
+def conv2d_forward(x: Any, w: Any, b: Any, geometry: ConvGeometry) -> Any:
+    """y = conv2d(x; w) + b: x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None → y (N, O, OH, OW)."""
+    xp = backend.array_module(x)
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    y = xp.empty((N, O, *geometry.out_size), dtype=x.dtype)
+    L, K = math.prod(geometry.out_size), C * math.prod(geometry.kernel)  # pixels per sample, rows of the columns
+    shares = _shares(N, xp)
+    budget = (x.nbytes + y.nbytes) // len(shares)
+    chunk_kernel = dispatch.get("conv2d_forward_chunks", x)
+
+    def share(start: int, stop: int, ready: Any, job: int) -> None:
+        step = _samples_per_chunk(stop - start, K * L * x.itemsize, budget, xp)
+        buf = workspace.take(((K + O) * step * L,), x.dtype, x)  # the columns, then the GEMM's output
+        chunk_kernel(x, w, b, y, start, stop, step, buf[: K * step * L], buf[K * step * L :], geometry.groups,
+                     *geometry.window, ready, job)
+        workspace.give(buf)
+
+    threadpool.run(share, shares, signal=True)
+    return y
+
+
+def conv2d_backward(
+    g: Any, x: Any, w: Any, geometry: ConvGeometry, x_shape: tuple, need_b: bool
+) -> tuple[Any, Any, Any]:
+    """conv2d's three gradients in one pass for g = dL/dy (N, O, OH, OW), each None where not asked for:
+    dx (N, C, H, W) = ``x_shape`` when w (O, C/G, kh, kw) is given; dW (O, C/G, kh, kw) when x (N, C, H, W) is
+    given; db (O,) when ``need_b``. dW and db are summed in float64 and returned in g's dtype."""
+    xp = backend.array_module(g)
+    N, O = g.shape[:2]
+    C = x_shape[1]
+    L, K = math.prod(geometry.out_size), C * math.prod(geometry.kernel)
+    dx = xp.empty(x_shape, dtype=g.dtype) if w is not None else None
+    shares = _shares(N, xp)
+    budget = (g.itemsize * math.prod(x_shape) + g.nbytes) // len(shares)
+    chunk_kernel = dispatch.get("conv2d_backward_chunks", g)
+
+    def share(start: int, stop: int, ready: Any, job: int) -> tuple:
+        step = _samples_per_chunk(stop - start, K * L * g.itemsize, budget, xp)
+        buf = workspace.take(((O + K) * step * L,), g.dtype, g)  # g in the GEMMs' layout, then the columns
+        sums = chunk_kernel(g, x, w, dx, x_shape, start, stop, step, buf[: O * step * L], buf[O * step * L :],
+                            geometry.groups, need_b, *geometry.window, ready, job)
+        workspace.give(buf)
+        return sums
+
+    sums = threadpool.run(share, shares, signal=True)
+    dw, db = _sum_in_order([s[0] for s in sums]), _sum_in_order([s[1] for s in sums])
+    dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype) if dw is not None else None
+    return dx, dw, (db.astype(g.dtype) if db is not None else None)
+
+
+def conv2d_input_grad(g: Any, w: Any, geometry: ConvGeometry, x_shape: tuple) -> Any:
+    """dx = conv_transpose2d(g; w): g (N, O, OH, OW), w (O, C/G, kh, kw) → dx (N, C, H, W) = ``x_shape``."""
+    return conv2d_backward(g, None, w, geometry, x_shape, False)[0]
+
+
+def conv2d_weight_grad(g: Any, x: Any, geometry: ConvGeometry, need_b: bool = False) -> tuple[Any, Any]:
+    """(dW, db): dW (O, C/G, kh, kw) = Σ_n g[n] correlated with x[n]'s windows, db (O,) = Σ_{n, OH, OW} g (None
+    unless ``need_b``), for g (N, O, OH, OW) and x (N, C, H, W)."""
+    _, dw, db = conv2d_backward(g, x, None, geometry, x.shape, need_b)
+    return dw, db
