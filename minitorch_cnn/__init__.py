@@ -78,8 +78,20 @@ from .ops.factories import (
 )
 from .ops.gather import gather, scatter, topk
 from .ops.indexing import one_hot
+from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
+from .ops.legacy_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .ops.matmul import bmm, matmul
-from .ops.reduction import amax, amin, argmax, argmin, max, mean, min, norm, prod, std, sum, var
+from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,
     chunk,
@@ -121,6 +133,8 @@ def get_default_dtype() -> dtype:
     return _backend.public_dtype(_backend.get_default_dtype())
 
 
+for _name, _type in _CUDA_TYPES.items():  # mt.cuda.FloatTensor ...: cuda sits below ops, so they are set here
+    setattr(cuda, _name, _type)
 clip = clamp
 swapdims = swapaxes
 arcsin, arccos, arctan = asin, acos, atan

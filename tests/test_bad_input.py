@@ -27,10 +27,20 @@ def test_conv2d_refuses_zero_size_weight(wshape):
     ({"kernel_size": 3, "stride": 0}, "stride"), ({"kernel_size": 3, "dilation": 0}, "dilation"),
     ({"kernel_size": 3, "padding": -1}, "padding"),
 ])
-def test_conv2d_layer_refuses_degenerate_geometry_when_built(kwargs, name):
+@pytest.mark.parametrize("layer", ["Conv2d", "ConvTranspose2d"])
+def test_conv_layers_refuse_degenerate_geometry_when_built(kwargs, name, layer):
     # torch builds most of these and fails at the first forward (a 0 kernel: inside oneDNN); we refuse them at once
-    with pytest.raises(ValueError, match=f"Conv2d: {name} must be >= "):
-        mt.nn.Conv2d(3, 4, **kwargs)
+    with pytest.raises(ValueError, match=f"{layer}: {name} must be >= "):
+        getattr(mt.nn, layer)(3, 4, **kwargs)
+
+
+@pytest.mark.parametrize("wshape", [(3, 4, 0, 0), (3, 4, 2, 0), (3, 0, 2, 2)])
+def test_conv_transpose2d_refuses_zero_size_weight_as_torch(wshape):
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.conv_transpose2d(torch.from_numpy(x), torch.zeros(wshape))
+    with pytest.raises(RuntimeError, match=r"every size >= 1, got \(" + ", ".join(map(str, wshape))):
+        F.conv_transpose2d(mt.tensor(x), mt.zeros(*wshape))
 
 
 @pytest.mark.parametrize("call", [
@@ -202,8 +212,9 @@ def _both_raise(ours, theirs, error, match):
 
 @pytest.mark.parametrize("grad,error,match", [
     (np.zeros((3, 3), np.float32), RuntimeError, r"gradient of size '\[3, 3\]' to a tensor of size '\[2, 3\]'"),
-    (np.zeros((2, 3), np.float64), RuntimeError, "gradient with dtype 'float64' to a tensor with dtype 'float32'"),
-    (np.zeros((2, 3), np.int64), RuntimeError, "gradient with dtype 'int64'"),
+    (np.zeros((2, 3), np.float64), RuntimeError,
+     "gradient with dtype 'mt.float64' to a tensor with dtype 'mt.float32'"),
+    (np.zeros((2, 3), np.int64), RuntimeError, "gradient with dtype 'mt.int64'"),
 ])
 def test_grad_assignment_is_checked_as_torch(grad, error, match):
     ours, theirs = mt.nn.Linear(3, 2), torch.nn.Linear(3, 2)

@@ -106,3 +106,55 @@ def test_missing_tensorboardx_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
     with pytest.raises(ImportError, match="pip install tensorboardX"):
         SummaryWriter("unused")
+
+
+def test_add_embedding_writes_the_projector_files(tmp_path):
+    rng = np.random.default_rng(0)
+    mat = rng.standard_normal((5, 3))
+    imgs = rng.random((5, 3, 4, 4))
+    with SummaryWriter(tmp_path) as w:
+        w.add_embedding(mt.tensor(mat), metadata=["a", "b", "c", "d", "e"], label_img=mt.tensor(imgs),
+                        global_step=7, tag="emb")
+        w.add_embedding(mt.tensor(mat[:2]), metadata=[["x", 1], ["y", 2]], metadata_header=["name", "n"])
+    run = tmp_path / "00007" / "emb"
+    np.testing.assert_allclose(np.loadtxt(run / "tensors.tsv", delimiter="\t"), mat, rtol=1e-15)
+    assert (run / "metadata.tsv").read_text().split() == ["a", "b", "c", "d", "e"]
+    assert (run / "sprite.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = (tmp_path / "projector_config.pbtxt").read_text()
+    assert 'tensor_path: "00007/emb/tensors.tsv"' in config and "single_image_dim: 4" in config
+    header = (tmp_path / "00000" / "default" / "metadata.tsv").read_text().splitlines()
+    assert header == ["name\tn", "x\t1", "y\t2"]
+    with SummaryWriter(tmp_path / "bad") as w:
+        with pytest.raises(ValueError, match="#labels should equal #data points"):
+            w.add_embedding(mt.zeros(3, 2), metadata=[1, 2])
+        with pytest.raises(ValueError, match="mat should be 2D"):
+            w.add_embedding(mt.zeros(3))
+
+
+def test_add_pr_curve_counts_as_torch(tmp_path):
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 40)
+    preds = rng.random(40)
+    weights = rng.random(40)
+    n = 9
+    with SummaryWriter(tmp_path) as w:
+        w.add_pr_curve("pr", mt.tensor(labels), mt.tensor(preds), 3, num_thresholds=n)
+        w.add_pr_curve("prw", mt.tensor(labels.astype(bool)), mt.tensor(preds), 4, num_thresholds=n,
+                       weights=mt.tensor(weights))
+        with pytest.raises(ValueError, match="same shape"):
+            w.add_pr_curve("bad", mt.zeros(3), mt.zeros(4))
+        with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+            w.add_pr_curve("bad", mt.zeros(3), mt.tensor([0.5, 1.5, 0.0]))
+    values = _values(_events(tmp_path))
+    for tag, step, wt in (("pr", 3, np.ones(40)), ("prw", 4, weights)):
+        ((got_step, v),) = values[tag]
+        assert got_step == step
+        got = np.asarray(v.tensor.float_val).reshape(6, n)
+        # torch's pr curve: a prediction counts as positive at threshold k / (n - 1) when its bucket
+        # floor(p * (n - 1)) is at least k; precision and recall guard the denominator with 1e-7
+        bucket = np.floor(preds * (n - 1))
+        pos = np.array([(wt * labels * (bucket >= k)).sum() for k in range(n)])
+        neg = np.array([(wt * (1 - labels) * (bucket >= k)).sum() for k in range(n)])
+        tn, fn = neg[0] - neg, pos[0] - pos
+        want = np.stack([pos, neg, tn, fn, pos / np.maximum(1e-7, pos + neg), pos / np.maximum(1e-7, pos + fn)])
+        np.testing.assert_allclose(got, want.astype(np.float32), rtol=1e-6, atol=1e-6)

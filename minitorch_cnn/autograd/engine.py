@@ -19,6 +19,7 @@ with ``create_graph`` gradients are Tensors, each node runs ``backward_graph`` w
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -300,7 +301,8 @@ def root_grad(root: Tensor, gradient: Any, create_graph: bool, what: str) -> Any
 
 def grad(
     outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-    create_graph: bool = False, allow_unused: bool | None = None, materialize_grads: bool = False,
+    create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+    materialize_grads: bool = False,
 ) -> tuple:
     """``torch.autograd.grad``: the sum over ``outputs`` of grad_output · d(output)/d(input), for each input.
 
@@ -308,6 +310,10 @@ def grad(
     ``retain_graph`` defaults to ``create_graph``. An input the outputs do not depend on raises unless
     ``allow_unused`` (then its gradient is None, or zeros with ``materialize_grads``).
     """
+    if not only_inputs:  # torch's deprecated argument: ignored, with its warning
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.", FutureWarning,
+                      stacklevel=2)
     outs = _as_tuple(outputs, "outputs")
     ins = _as_tuple(inputs, "inputs")
     if allow_unused is None:

@@ -18,6 +18,24 @@ from .size import Size
 from .tensor_str import tensor_repr
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _legacy_shape(data: Any, sizes: tuple) -> tuple[int, ...]:
+    """The shape of ``Tensor(*sizes)``: ints, or one Size; a clear error for anything else or a negative size."""
+    if data is None:
+        if sizes:
+            raise TypeError("Tensor(): sizes given without a first size")
+        return (0,)
+    shape = tuple(data) if isinstance(data, Size) and not sizes else (data, *sizes)
+    if not all(_is_int(n) for n in shape):
+        raise TypeError(f"Tensor(*sizes): expected ints, got {shape}")
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    return tuple(int(n) for n in shape)
+
+
 class Tensor:
     """A multi-dimensional array with autograd, like ``torch.Tensor``.
 
@@ -29,7 +47,11 @@ class Tensor:
                  "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+    def __init__(self, data: Any = None, *sizes: int, requires_grad: bool = False, dtype: Any = None) -> None:
+        if data is None or sizes or isinstance(data, Size) or _is_int(data):
+            # torch's legacy constructor: Tensor() is empty, Tensor(2, 3) / Tensor(Size) a default-dtype tensor of
+            # that shape (torch leaves it uninitialised; it is zeros here)
+            data = np.zeros(_legacy_shape(data, sizes), dtype=backend.get_default_dtype())
         if isinstance(data, Tensor):
             data = data._data
         xp = backend.array_module(data)

@@ -85,7 +85,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     cls_to_become = Tensor
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
-        super().__init__(_placeholder(device, dtype), requires_grad)
+        super().__init__(_placeholder(device, dtype), requires_grad=requires_grad)
 
 
 def _placeholder(device: Any, dtype: Any) -> Any:

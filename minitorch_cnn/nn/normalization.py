@@ -14,19 +14,13 @@ from .module import Module
 from .parameter import Parameter
 
 
-class _BatchNorm(Module):
-    """Shared by BatchNorm1d/2d. Buffers running_mean (C,), running_var (C,), num_batches_tracked (0-d int64).
+class _NormBase(Module):
+    """What batch and instance norm share, as torch's ``_NormBase``: weight (ones) and bias (zeros) of (C,) when
+    ``affine`` (``bias=False``, keyword as torch 2.15's, keeps the scale but drops the shift), and with
+    ``track_running_stats`` the buffers running_mean (C,), running_var (C,), num_batches_tracked (0-d int64)."""
 
-    ``momentum=None`` makes the running statistics a cumulative average: factor 1/num_batches_tracked.
-    ``bias=False`` (keyword, as torch 2.15's) keeps the learned scale but drops the shift.
-    """
-
-    _ndims: tuple[int, ...] = ()
-    _layout = ""  # the expected input, with "{c}" for the channel count
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
+    def __init__(self, num_features: int, eps: float, momentum: float | None, affine: bool,
+                 track_running_stats: bool, device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -69,6 +63,25 @@ class _BatchNorm(Module):
             state_dict[key] = self.num_batches_tracked
         super()._load_from_state_dict(state_dict, prefix, *args)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    """Shared by BatchNorm1d/2d: batch statistics in training, running statistics in eval.
+
+    ``momentum=None`` makes the running statistics a cumulative average: factor 1/num_batches_tracked.
+    """
+
+    _ndims: tuple[int, ...] = ()
+    _layout = ""  # the expected input, with "{c}" for the channel count
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
         if input.ndim not in self._ndims or input.shape[1] != self.num_features:
             expected = self._layout.format(c=self.num_features)
@@ -87,9 +100,6 @@ class _BatchNorm(Module):
             self.weight, self.bias, use_batch, factor, self.eps,
         )
 
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -71,6 +71,10 @@ def _check(input: Any, weight: Any, bias: Any, groups: Any) -> None:  # noqa: A0
         raise RuntimeError(
             f"conv_transpose2d: weight must be 4-d (in_channels, out_channels/groups, kh, kw), got {wshape}"
         )
+    if 0 in wshape:
+        # a 0-size kernel would make the kernels index outside their buffers (torch refuses it too)
+        raise RuntimeError("conv_transpose2d: weight (in_channels, out_channels/groups, kh, kw) must have every "
+                           f"size >= 1, got {wshape}")
     if not isinstance(groups, int) or groups < 1 or wshape[0] % groups:
         raise RuntimeError(f"conv_transpose2d: groups={groups!r} must be a positive int dividing the {wshape[0]} "
                            f"input channels of weight {wshape}")

@@ -155,7 +155,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
-        src = Tensor(src)
+        src = Tensor(np.asarray(src))  # as an array: Tensor(int) alone is torch's sized constructor
     if src.device != self.device:
         from ._util import ToDevice
 

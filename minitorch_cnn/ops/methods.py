@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
-from . import factories, gather, indexing, inplace, matmul, reduction, shape, softmax, trig
+from . import factories, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -113,7 +113,7 @@ _METHODS: dict[str, Any] = {
     # reductions
     "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
     "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,
-    "var": reduction.var, "std": reduction.std, "prod": reduction.prod,
+    "var": reduction.var, "std": reduction.std, "prod": reduction.prod, "all": reduction.all, "any": reduction.any,
     # shapes
     "reshape": shape.reshape, "view": shape.view, "flatten": shape.flatten, "unflatten": shape.unflatten,
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,
@@ -128,7 +128,7 @@ _METHODS: dict[str, Any] = {
     "float": lambda self: cast(self, np.float32), "double": lambda self: cast(self, np.float64),
     "half": lambda self: cast(self, np.float16), "long": lambda self: cast(self, np.int64),
     "int": lambda self: cast(self, np.int32), "bool": lambda self: cast(self, np.bool_),
-    "type": lambda self, dtype=None: str(self.dtype) if dtype is None else cast(self, dtype),
+    "type": legacy_types.tensor_type,
     "type_as": lambda self, other: cast(self, other.dtype),
     "clone": lambda self: Clone.apply(self),
     "new_ones": _new(factories.ones, "ones"), "new_zeros": _new(factories.zeros, "zeros"),

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, max/min (with indices), argmax/argmin, var, std."""
+"""Reductions: sum, mean, max/min (with indices), all/any, argmax/argmin, var, std."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class AMax(Function):
     """max/min over axes without indices: ties share the gradient evenly, as torch's amax."""
 
     def forward(self, x: Any, axes: Any, keepdim: bool, is_max: bool) -> Any:
-        if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+        if x.size == 0 and (axes is None or builtins.any(x.shape[a] == 0 for a in axes)):
             raise IndexError(
                 f"max()/min(): cannot reduce over an empty dimension of shape {tuple(x.shape)} (no identity)"
             )
@@ -295,6 +295,29 @@ def _arg_extreme(x: Tensor, dim: int | None, keepdim: bool, is_max: bool) -> Ten
     return Tensor._wrap(idx.astype("int64", copy=False))
 
 
+def _truth_reduce(x: Tensor, dim: Any, keepdim: bool, is_all: bool) -> Tensor:
+    """Whether all/any elements (over ``dim``) are non-zero: bool, or uint8 for uint8 input, as torch.all/any."""
+    xp = backend.array_module(x._data)
+    axes = _axes(dim, x.ndim)
+    if dim is None and keepdim:
+        axes = tuple(range(x.ndim))
+    nonzero = x._data.astype(bool, copy=False)
+    out = xp.asarray((xp.all if is_all else xp.any)(nonzero, axis=axes, keepdims=keepdim))
+    return Tensor._wrap(out.astype(x._data.dtype if x._data.dtype == np.uint8 else bool, copy=False))
+
+
+@dim_aliases
+def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element (over ``dim``: an int or a tuple) is non-zero, as torch.all; not differentiable."""
+    return _truth_reduce(x, dim, keepdim, True)
+
+
+@dim_aliases
+def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element (over ``dim``: an int or a tuple) is non-zero, as torch.any; not differentiable."""
+    return _truth_reduce(x, dim, keepdim, False)
+
+
 @dim_aliases
 def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, True)
@@ -351,9 +374,13 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
         return sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
     if p == 1:
         return sum(a, dim, keepdim)
-    if p == 2:
-        return ew.sqrt(sum(ew.mul(x, x), dim, keepdim))
-    return ew.pow(sum(ew.pow(a, p), dim, keepdim), 1.0 / p)
+    total = sum(ew.mul(x, x), dim, keepdim) if p == 2 else sum(ew.pow(a, p), dim, keepdim)
+    # The root's derivative is infinite at a zero norm; torch's norm_backward gives 0 there. Taking the root of
+    # 1 where the total is 0 and selecting 0 keeps the gradient finite (0), in differentiable ops.
+    zero = ew.eq(total, 0)
+    safe = where(zero, 1.0, total)
+    root = ew.sqrt(safe) if p == 2 else ew.pow(safe, 1.0 / p)
+    return where(zero, 0.0, root)
 
 
 class Prod(Function):

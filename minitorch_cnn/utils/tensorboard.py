@@ -2,9 +2,10 @@
 
 ``from minitorch_cnn.utils.tensorboard import SummaryWriter`` takes the place of torch's import: the same method
 names and arguments (add_scalar, add_scalars, add_histogram, add_image(s), add_figure, add_text, add_hparams,
-add_graph, flush, close, the context manager), the same default directory ``runs/<Mon DD_HH-MM-SS>_<host>``,
-and event files TensorBoard reads. Our Tensors are handed over as NumPy arrays. tensorboardX (an optional
-dependency: ``pip install minitorch_cnn[tensorboard]``) is imported only when a writer is made.
+add_embedding, add_pr_curve, add_graph, flush, close, the context manager), the same default directory
+``runs/<Mon DD_HH-MM-SS>_<host>``, and event files TensorBoard reads. Our Tensors are handed over as NumPy
+arrays. tensorboardX (an optional dependency: ``pip install minitorch_cnn[tensorboard]``) is imported only when a
+writer is made.
 
 ``add_graph`` runs the model once and writes our autograd graph: one node per op (named by its Function, e.g.
 ``Conv2d``), parameters named by their module path, so TensorBoard's graph tab shows the network as built here.
@@ -114,6 +115,38 @@ class SummaryWriter:
 
     def add_text(self, tag: str, text_string: str, global_step: Any = None, walltime: float | None = None) -> None:
         self._writer.add_text(tag, text_string, _step(global_step), walltime)
+
+    def add_embedding(self, mat: Any, metadata: list | None = None, label_img: Any = None, global_step: Any = None,
+                      tag: str = "default", metadata_header: list | None = None) -> None:
+        """Points for TensorBoard's projector: ``mat`` (N, D), a label per point (``metadata``: N values, or N rows
+        under ``metadata_header``) and optional thumbnails ``label_img`` (N, C, H, W), written under
+        ``<log_dir>/<step, 5 digits>/<tag>/`` with the projector config."""
+        mat = np.asarray(_np(mat))
+        if mat.ndim != 2:
+            raise ValueError(f"add_embedding: mat should be 2D (N points, D features), got shape {mat.shape}")
+        if metadata is not None and len(metadata) != mat.shape[0]:
+            raise ValueError(f"add_embedding: #labels should equal #data points, got {len(metadata)} labels for "
+                             f"{mat.shape[0]} points")
+        if label_img is not None:
+            label_img = np.asarray(_np(label_img))
+            if label_img.ndim != 4 or label_img.shape[0] != mat.shape[0]:
+                raise ValueError(f"add_embedding: label_img should be (N, C, H, W) with N = {mat.shape[0]}, got "
+                                 f"shape {label_img.shape}")
+        meta = None if metadata is None else [_np(m) for m in metadata]
+        self._writer.add_embedding(mat, meta, label_img, _step(global_step), tag, metadata_header)
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any, global_step: Any = None,
+                     num_thresholds: int = 127, weights: Any = None, walltime: float | None = None) -> None:
+        """A precision-recall curve: ``labels`` (0/1 or bool) and ``predictions`` (probabilities in [0, 1]) of
+        the same shape, counted at ``num_thresholds`` thresholds, optionally weighted."""
+        labels, predictions = np.asarray(_np(labels)), np.asarray(_np(predictions))
+        if labels.shape != predictions.shape:
+            raise ValueError(f"add_pr_curve: labels {labels.shape} and predictions {predictions.shape} should have "
+                             f"the same shape")
+        if predictions.size and (predictions.min() < 0 or predictions.max() > 1):
+            raise ValueError("add_pr_curve: predictions should be probabilities in [0, 1]")
+        w = None if weights is None else np.asarray(_np(weights))
+        self._writer.add_pr_curve(tag, labels, predictions, _step(global_step), num_thresholds, w, walltime)
 
     def add_hparams(self, hparam_dict: dict[str, Any], metric_dict: dict[str, Any],
                     hparam_domain_discrete: dict | None = None, run_name: str | None = None,

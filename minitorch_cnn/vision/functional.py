@@ -445,6 +445,20 @@ def resize(
     return resize_pil_raw(img, 0, oh, ow)
 
 
+def resized_crop(
+    img: np.ndarray | Tensor,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    size: int | Sequence[int],
+    interpolation: str = "bilinear",
+    antialias: bool | None = True,
+) -> np.ndarray | Tensor:
+    """``crop`` the (height, width) window at (top, left), then ``resize`` it to ``size``, as torchvision's."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
 def resize_pil_raw(arr: np.ndarray, hax: int, oh: int, ow: int) -> np.ndarray:
     """Pillow's 8-bit BILINEAR resize of a uint8 array with its height axis at ``hax`` (channels last, if any)."""
     h, w = arr.shape[hax], arr.shape[hax + 1]

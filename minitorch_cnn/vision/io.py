@@ -1,4 +1,5 @@
-"""torchvision.io's image files through Pillow (imported lazily): ``read_image``, ``write_png``, ``write_jpeg``.
+"""torchvision.io's image files through Pillow (imported lazily): ``read_image``, ``decode_image``, ``read_file``,
+``write_png``, ``write_jpeg``.
 
 Images are uint8 tensors (C, H, W), as torchvision's.
 """
@@ -6,6 +7,7 @@ Images are uint8 tensors (C, H, W), as torchvision's.
 from __future__ import annotations
 
 import enum
+import io
 import os
 from typing import Any
 
@@ -20,6 +22,7 @@ def _pil() -> Any:
     """The PIL package with its Image module loaded, or a clear error saying how to install it."""
     try:
         import PIL.Image  # noqa: F401 - loads the Image submodule onto the package
+        import PIL.ImageOps  # noqa: F401 - exif_transpose
     except ImportError as exc:
         raise ImportError(
             "image files need Pillow: pip install pillow (or pip install -e '.[vision]')"
@@ -43,14 +46,23 @@ _PIL_MODES = {ImageReadMode.GRAY: "L", ImageReadMode.GRAY_ALPHA: "LA", ImageRead
               ImageReadMode.RGB_ALPHA: "RGBA"}
 
 
-def read_image(path: str | os.PathLike, mode: ImageReadMode = ImageReadMode.UNCHANGED) -> Tensor:
-    """A PNG or JPEG file as a uint8 tensor (C, H, W); palette and 1-bit images are expanded, as libpng does.
+def _mode(mode: ImageReadMode | str) -> ImageReadMode:
+    """An ImageReadMode, or its name in any case (``"RGB"``, ``"gray"``; ``"RGBA"`` for RGB_ALPHA), as torchvision."""
+    if isinstance(mode, ImageReadMode):
+        return mode
+    name = str(mode).upper()
+    name = "RGB_ALPHA" if name == "RGBA" else name
+    if name not in ImageReadMode.__members__:
+        raise ValueError(f"image mode: expected an ImageReadMode or one of {list(ImageReadMode.__members__)}, "
+                         f"got {mode!r}")
+    return ImageReadMode[name]
 
-    Converting color to ``GRAY`` uses Pillow's ITU-R 601 luma, rounded; torchvision's libpng truncates, so a
-    pixel may differ by one level there. Every other mode gives torchvision's pixels.
-    """
+
+def _decode(source: Any, mode: ImageReadMode, what: str, apply_exif_orientation: bool = False) -> Tensor:
+    """The image in ``source`` (a path or a file object) as uint8 (C, H, W), converted to ``mode``."""
     pil = _pil()
-    with pil.Image.open(path) as img:
+    with pil.Image.open(source) as opened:
+        img = pil.ImageOps.exif_transpose(opened) if apply_exif_orientation else opened
         if mode is not ImageReadMode.UNCHANGED:
             img = img.convert(_PIL_MODES[mode])
         elif img.mode == "P":
@@ -58,11 +70,48 @@ def read_image(path: str | os.PathLike, mode: ImageReadMode = ImageReadMode.UNCH
         elif img.mode == "1":
             img = img.convert("L")
         elif img.mode not in ("L", "LA", "RGB", "RGBA"):
-            raise ValueError(f"read_image: image mode {img.mode!r} of {os.fspath(path)!r} is not 8-bit gray or color")
+            raise ValueError(f"{what}: image mode {img.mode!r} is not 8-bit gray or color")
         arr = np.asarray(img, dtype=np.uint8)
     if arr.ndim == 2:
         arr = arr[:, :, None]
     return from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+
+
+def read_image(path: str | os.PathLike, mode: ImageReadMode | str = ImageReadMode.UNCHANGED,
+               apply_exif_orientation: bool = False) -> Tensor:
+    """A PNG or JPEG file as a uint8 tensor (C, H, W); palette and 1-bit images are expanded, as libpng does.
+
+    Converting color to ``GRAY`` uses Pillow's ITU-R 601 luma, rounded; torchvision's libpng truncates, so a
+    pixel may differ by one level there. Every other mode gives torchvision's pixels.
+    """
+    return _decode(path, _mode(mode), f"read_image of {os.fspath(path)!r}", apply_exif_orientation)
+
+
+def read_file(path: str | os.PathLike) -> Tensor:
+    """A file's bytes as a uint8 tensor (N,), as torchvision.io.read_file (the input of ``decode_image``)."""
+    with open(path, "rb") as f:
+        return from_numpy(np.frombuffer(f.read(), dtype=np.uint8).copy())
+
+
+def decode_image(input: Tensor | str | os.PathLike, mode: ImageReadMode | str = ImageReadMode.UNCHANGED,  # noqa: A002
+                 apply_exif_orientation: bool = False) -> Tensor:
+    """An encoded image (PNG, JPEG, GIF, WebP: what Pillow reads) as a uint8 tensor (C, H, W), as torchvision's.
+
+    ``input`` is the file's bytes as a uint8 tensor (N,) (``read_file``'s output) or a path to the file.
+    """
+    if isinstance(input, (str, os.PathLike)):
+        return read_image(input, mode, apply_exif_orientation)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"decode_image: expected a uint8 tensor of file bytes or a path, got {type(input).__name__}")
+    if input.dtype != np.uint8:
+        raise RuntimeError(f"decode_image: Expected a torch.uint8 tensor, got {input.dtype}")
+    if input.ndim != 1 or input.shape[0] == 0:
+        raise RuntimeError(f"decode_image: Expected a non empty 1-dimensional tensor, got shape {tuple(input.shape)}")
+    data = backend.move_to(input._data, "cpu").tobytes()
+    try:
+        return _decode(io.BytesIO(data), _mode(mode), "decode_image", apply_exif_orientation)
+    except _pil().UnidentifiedImageError as exc:
+        raise RuntimeError("decode_image: Unsupported image file (not an image Pillow can read)") from exc
 
 
 def _hwc(input: Tensor, who: str) -> np.ndarray:  # noqa: A002 - torchvision's name

@@ -14,7 +14,9 @@ one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user fu
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -384,6 +386,87 @@ class RandomCrop(Transform):
         return f"RandomCrop(size={self.size}, padding={self.padding})"
 
 
+class RandomResizedCrop(Transform):
+    """A random window of random area and aspect ratio, resized to ``size``, as torchvision's ``RandomResizedCrop``.
+
+    The window (``get_params``): up to ten tries of an area fraction drawn uniformly from ``scale`` and an aspect
+    ratio (w / h) drawn log-uniformly from ``ratio``, w and h rounded, kept if it fits, its corner then uniform;
+    else the centred window of the image's aspect ratio clamped into ``ratio``. torchvision's algorithm, drawn
+    from our generator. The resize is ``Resize``'s (bilinear, antialiased).
+    """
+
+    random = True
+
+    def __init__(
+        self,
+        size: int | Sequence[int],
+        scale: Sequence[float] = (0.08, 1.0),
+        ratio: Sequence[float] = (3.0 / 4.0, 4.0 / 3.0),
+        interpolation: Any = "bilinear",
+        antialias: bool | None = True,
+    ) -> None:
+        self.size = F.pair(size, "RandomResizedCrop")
+        for name, pair in (("scale", scale), ("ratio", ratio)):
+            if not isinstance(pair, Sequence) or len(pair) != 2:
+                raise TypeError(f"RandomResizedCrop: {name} should be a sequence of two numbers, got {pair!r}")
+        if scale[0] > scale[1] or ratio[0] > ratio[1]:
+            warnings.warn("Scale and ratio should be of kind (min, max)", stacklevel=2)
+        self.interpolation = getattr(interpolation, "value", interpolation)  # a torchvision InterpolationMode too
+        if self.interpolation != "bilinear":
+            raise ValueError(f"RandomResizedCrop: only interpolation='bilinear' is implemented, got {interpolation!r}")
+        self.scale, self.ratio, self.antialias = tuple(scale), tuple(ratio), antialias
+
+    @staticmethod
+    def get_params(img: Image, scale: Sequence[float], ratio: Sequence[float]) -> tuple[int, int, int, int]:
+        """(top, left, h, w) of a random window of ``img`` (see the class notes)."""
+        _, height, width = F.get_dimensions(img)
+        return _resized_crop_box(height, width, scale, ratio)
+
+    def draw(self, dims: Dims) -> tuple[int, int, int, int]:
+        return _resized_crop_box(dims[1], dims[2], self.scale, self.ratio)
+
+    def out_dims(self, dims: Dims) -> Dims:
+        return (dims[0], *self.size)
+
+    def apply(self, img: Image, params: tuple[int, int, int, int]) -> Image:
+        return F.resized_crop(img, *params, list(self.size), self.interpolation, self.antialias)
+
+    def apply_batch(self, batch: Any, params: list[tuple[int, int, int, int]]) -> Any:
+        # each image has its own window, so each is cropped and resized on its own, then stacked
+        if isinstance(batch, Tensor):
+            xp = backend.array_module(batch._data)
+            return Tensor._wrap(xp.stack([self.apply(Tensor._wrap(x), p)._data for x, p in zip(batch._data, params)]))
+        return np.stack([self.apply(x, p) for x, p in zip(batch, params)])
+
+    def __repr__(self) -> str:
+        return (f"RandomResizedCrop(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}, "
+                f"ratio={tuple(round(r, 4) for r in self.ratio)}, interpolation={self.interpolation}, "
+                f"antialias={self.antialias})")
+
+
+def _resized_crop_box(height: int, width: int, scale: Sequence[float], ratio: Sequence[float]) -> tuple[int, ...]:
+    gen = backend.generator()
+    area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(10):
+        target_area = area * gen.uniform(scale[0], scale[1])
+        aspect = math.exp(gen.uniform(*log_ratio))
+        w = round(math.sqrt(target_area * aspect))
+        h = round(math.sqrt(target_area / aspect))
+        if 0 < w <= width and 0 < h <= height:
+            top = int(gen.integers(0, height - h + 1))
+            left = int(gen.integers(0, width - w + 1))
+            return top, left, h, w
+    in_ratio = width / height  # no fit in ten tries: the centred window, its aspect clamped into ratio
+    if in_ratio < min(ratio):
+        w, h = width, round(width / min(ratio))
+    elif in_ratio > max(ratio):
+        h, w = height, round(height * max(ratio))
+    else:
+        h, w = height, width
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
 class RandomHorizontalFlip(Transform):
     """Mirror left-right with probability ``p``."""
 
@@ -463,6 +546,6 @@ class Lambda(Transform):
 
 
 __all__ = [
-    "Transform", "Compose", "ToTensor", "Normalize", "Resize", "Pad", "CenterCrop", "RandomCrop",
+    "Transform", "Compose", "ToTensor", "Normalize", "Resize", "Pad", "CenterCrop", "RandomCrop", "RandomResizedCrop",
     "RandomHorizontalFlip", "RandomGrayscale", "Lambda", "functional",
 ]
