@@ -205,10 +205,10 @@ def test_resized_crop_as_torchvision() -> None:
     pixels = rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)
     for box, size in (((2, 3, 10, 12), [8, 8]), ((0, 0, 20, 24), [7, 9]), ((5, 1, 6, 17), [12, 6])):
         theirs = TF.resized_crop(torch.from_numpy(img), *box, size, antialias=True)
-        ours = mt.vision.functional.resized_crop(mt.tensor(img), *box, size)
+        ours = mt.vision.transforms.functional.resized_crop(mt.tensor(img), *box, size)
         assert_close(ours, theirs, F64, what=f"tensor box {box}")
         pil = np.asarray(TF.resized_crop(Image.fromarray(pixels), *box, size))
-        np.testing.assert_array_equal(mt.vision.functional.resized_crop(pixels, *box, size), pil)
+        np.testing.assert_array_equal(mt.vision.transforms.functional.resized_crop(pixels, *box, size), pil)
 
 
 def test_random_resized_crop_params_and_output() -> None:
@@ -231,7 +231,7 @@ def test_random_resized_crop_params_and_output() -> None:
     mt.manual_seed(5)
     box = T.RandomResizedCrop.get_params(img, t.scale, t.ratio)
     assert tuple(out.shape) == (3, 8, 8)
-    assert_close(out, mt.vision.functional.resized_crop(img, *box, [8, 8]), F64)
+    assert_close(out, mt.vision.transforms.functional.resized_crop(img, *box, [8, 8]), F64)
     mt.manual_seed(5)
     batch = t.batch(mt.stack([img, img]))
     assert_close(batch[0], out, F64)

@@ -30,8 +30,8 @@ from PIL import Image
 
 import minitorch_cnn as mt
 from minitorch_cnn.autograd import Tensor
-from minitorch_cnn.vision import functional as F
 from minitorch_cnn.vision import transforms as MT
+from minitorch_cnn.vision.transforms import functional as F
 from tests._parity import assert_f32_close
 from tests._profiles import examples
 

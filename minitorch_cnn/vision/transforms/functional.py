@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, kernels
-from ..autograd import Tensor
-from ..kernels import numpy_kernels as kernels_numpy
+from ... import backend, kernels
+from ...autograd import Tensor
+from ...kernels import numpy_kernels as kernels_numpy
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
