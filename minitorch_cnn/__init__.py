@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, autograd, backends, cuda, distributed, models, nn, optim, utils, vision, viz
+from . import accelerator, autograd, backends, cuda, distributed, models, nn, optim, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .autograd import (
@@ -112,6 +112,7 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
+from .study import viz
 from .study.summary import summary
 
 # dtypes as torch shows them (mt.float32 prints as such; NumPy takes it wherever it takes a dtype)

@@ -21,7 +21,7 @@ ISAS = microkernel.available_isas()
 
 @pytest.fixture(params=ISAS)
 def isa(request):
-    if microkernel.tile(np.float32)[0] is None:
+    if microkernel.output_block_kernel(np.float32)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernels here: every conv runs im2col + GEMM")
     microkernel.set_isa(request.param)
     yield request.param
@@ -49,15 +49,15 @@ def test_each_isa_is_compiled_with_its_own_vectors(isa, dtype):
     """The narrow path really is AVX2 code (no zmm registers, no EVEX-only instructions); the wide one uses zmm."""
     asm = microkernel.assembly(dtype, isa)
     assert ("zmm" in asm) == (isa == "avx512")
-    tile, nr = microkernel.tile(dtype)
-    dots, lanes = microkernel.dots(dtype)
+    tile, nr = microkernel.output_block_kernel(dtype)
+    dots, lanes = microkernel.weight_grad_kernel(dtype)
     assert lanes == microkernel.ISA_BITS[isa] // (8 * np.dtype(dtype).itemsize) and nr == 3 * lanes
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("rows, K", [(1, 3), (4, 75)])
 def test_tile_kernel_on_each_isa(isa, dtype, rows, K):
-    tile, nr = microkernel.tile(dtype)
+    tile, nr = microkernel.output_block_kernel(dtype)
     rng = np.random.default_rng(rows + K)
     A = rng.standard_normal((4, K)).astype(dtype)
     X = rng.standard_normal(400).astype(dtype)

@@ -206,7 +206,7 @@ def test_tiled_conv_forward_matches_torch_and_writes_only_its_share(monkeypatch,
     """Stride-1 layers take the tiled direct kernel, no columns: y of the share [1, N) against torch's conv2d in
     float64 (≤1e-10) and float32; sample 0 is left as it was. The shapes cover each count of rows in a block
     (1-4), planes shorter than a tile and odd paddings."""
-    if microkernel.tile(dtype)[0] is None:
+    if microkernel.output_block_kernel(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
     monkeypatch.setattr(numba_kernels.conv, "forward_loop", None)  # the im2col loop must not run
     rng = np.random.default_rng(11)
@@ -232,7 +232,7 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
     """dx by the tiled kernel (g convolved with the flipped, channel-swapped weights), dW and db by the dot
     kernel, against torch's autograd with a random upstream gradient, over the share [1, N); sample 0 of dx is
     left as it was."""
-    if microkernel.tile(dtype)[0] is None:
+    if microkernel.output_block_kernel(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
     assert numba_kernels.conv_direct.direct_dx_fits((shape[1], O), 1, (1, 1), (1, 1), k, p)
     monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)  # the im2col loop must not run
@@ -278,7 +278,7 @@ def conv_grads(x, w, g, padding):
 def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
     """With frozen weights and no bias only dx is wanted: the tiled kernel makes it without the chunk loop (which
     would only copy g), and it is the call that signals ``ready`` to the pool threads."""
-    if microkernel.tile(dtype)[0] is None:
+    if microkernel.output_block_kernel(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
     monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)
     rng = np.random.default_rng(13)
@@ -315,7 +315,7 @@ def test_wide_grouped_or_strided_layers_keep_the_gemm():
 def test_micro_kernel_sums_each_row_over_the_taps(dtype, rows, K):
     """The micro-kernel alone, called as the conv calls it: C[r, q] = Σ_k A[r, k] · X[offs[k] + q] for r < rows,
     q < NR, against NumPy in float64; rows past ``rows`` are not written."""
-    tile, lanes = microkernel.tile(dtype)
+    tile, lanes = microkernel.output_block_kernel(dtype)
     if tile is None:
         pytest.skip("llvmlite could not compile the micro-kernel here")
     rng = np.random.default_rng(rows * 1000 + K)
@@ -335,7 +335,7 @@ def test_micro_kernel_sums_each_row_over_the_taps(dtype, rows, K):
 def test_dot_kernel_sums_rows_against_shifted_inputs(dtype, rows, taps, vectors):
     """The dot kernel alone: C[r, t] = Σ_{q < Q} G[r, q] · X[offs[t] + q] for r < rows, t < taps (Q whole
     vectors), against NumPy in float64; entries past the block are not written."""
-    dots, lanes = microkernel.dots(dtype)
+    dots, lanes = microkernel.weight_grad_kernel(dtype)
     if dots is None:
         pytest.skip("llvmlite could not compile the micro-kernel here")
     rng = np.random.default_rng(rows * 100 + taps * 10 + vectors)

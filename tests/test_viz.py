@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import minitorch_cnn as mt
-from minitorch_cnn import viz
+from minitorch_cnn.study import viz
 
 NODE = re.compile(r'^\s*n(\d+) \[label="([^"\\]*(?:\\.[^"\\]*)*)"')
 EDGE = re.compile(r"^\s*n(\d+) -> n(\d+);$")

@@ -122,9 +122,9 @@ def _build(name: str) -> Any:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from .. import viz
     from ..nn import functional as F
     from ..ops.factories import randn, zeros
+    from ..study import viz
 
     model = _build(args.model)
     x = randn(args.batch, *model.input_shape)

@@ -71,8 +71,8 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
             result = outs[linked[0]]
             node.inputs = tuple((a if a.grad_fn is None and a.requires_grad else Edge(a)) if isinstance(a, Tensor)
                                 else None for a in args)
-            node.versions = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
-            node._out_vc, node._out_version = result._vc, result._vc[0]
+            node.versions = tuple(a._version_counter[0] if isinstance(a, Tensor) else 0 for a in args)
+            node._out_vc, node._out_version = result._version_counter, result._version_counter[0]
             node._hooks = None
             node.out_meta = (result._data.shape, result._data.dtype)
             node.out_index = linked[0]

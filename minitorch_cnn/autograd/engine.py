@@ -95,8 +95,8 @@ def _modified_error(node: Any) -> RuntimeError:
     """Which saved tensor of ``node`` was written in place after the forward pass."""
     what, shape, now, then = "its output", node.out_meta[0], node._out_vc[0], node._out_version
     for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
-        if t is not None and t._vc[0] != v:
-            what, shape, now, then = f"input {i}", tuple(t.shape), t._vc[0], v
+        if t is not None and t._version_counter[0] != v:
+            what, shape, now, then = f"input {i}", tuple(t.shape), t._version_counter[0], v
             break
     return RuntimeError(
         f"one of the tensors needed for gradient computation ({node.name()}, {what} of shape {shape}) has been "
@@ -194,7 +194,7 @@ def run_backward(
                 raise _freed_error(node)
             inputs = node.inputs
             for t, v in zip(inputs, node.versions):
-                if t is not None and t._vc[0] != v:
+                if t is not None and t._version_counter[0] != v:
                     raise _modified_error(node)
             if node._out_vc[0] != node._out_version:
                 raise _modified_error(node)

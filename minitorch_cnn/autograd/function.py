@@ -85,13 +85,13 @@ class Function:
             return t
         r = _wrap(np.asarray(array) if isinstance(array, np.generic) else array)
         if t is not None:
-            r._vc, r.requires_grad, r.grad_fn = t._vc, t.requires_grad, t.grad_fn
+            r._version_counter, r.requires_grad, r.grad_fn = t._version_counter, t.requires_grad, t.grad_fn
         return r
 
     def output_tensor(self, array: Any) -> Tensor:
         """This node's output (``array``, saved by forward) as a Tensor whose grad_fn is this node."""
         r = _wrap(array)
-        r._vc, r.requires_grad, r.grad_fn = self._out_vc, True, self
+        r._version_counter, r.requires_grad, r.grad_fn = self._out_vc, True, self
         return r
 
     @classmethod
@@ -126,7 +126,7 @@ class Function:
             # a view of an input shares its version counter, so in-place writes through either are seen
             for a in args:
                 if isinstance(a, Tensor) and (a._data is base or a._data.base is base):
-                    result._vc = a._vc
+                    result._version_counter = a._version_counter
                     break
         if requires:
             inputs = []
@@ -134,14 +134,14 @@ class Function:
             for a in args:
                 if isinstance(a, Tensor):
                     inputs.append(a if a.grad_fn is None and a.requires_grad else Edge(a))
-                    versions.append(a._vc[0])
+                    versions.append(a._version_counter[0])
                 else:
                     inputs.append(None)
                     versions.append(0)
             ctx.inputs = tuple(inputs)
             ctx.versions = tuple(versions)
-            ctx._out_vc = result._vc
-            ctx._out_version = result._vc[0]
+            ctx._out_vc = result._version_counter
+            ctx._out_version = result._version_counter[0]
             ctx._hooks = None
             ctx._freed = False
             ctx.out_meta = (out.shape, out.dtype)  # (shape, dtype) of the output, for graph views (mt.viz)

@@ -47,9 +47,9 @@ def once(node: Any, g: Tensor) -> tuple:
         r = Tensor._wrap(_as_array(arr))
         if anchors:
             ctx = _new(NotTwiceDifferentiable)
-            ctx.op, ctx.inputs, ctx.versions = node.name(), anchors, tuple(t._vc[0] for t in anchors)
+            ctx.op, ctx.inputs, ctx.versions = node.name(), anchors, tuple(t._version_counter[0] for t in anchors)
             ctx.needs_input_grad = (True,) * len(anchors)
-            ctx._out_vc, ctx._out_version, ctx._hooks, ctx._freed = r._vc, 0, None, False
+            ctx._out_vc, ctx._out_version, ctx._hooks, ctx._freed = r._version_counter, 0, None, False
             ctx.out_meta = (r.shape, r.dtype)
             r.requires_grad, r.grad_fn = True, ctx
         out.append(r)

@@ -43,7 +43,7 @@ class Tensor:
     graph; ``grad_fn`` the Function that made it (None for leaves).
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_vc", "_hooks", "_retains", "_post_hooks",
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version_counter", "_hooks", "_retains", "_post_hooks",
                  "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -70,7 +70,7 @@ class Tensor:
         self._data = arr
         self.grad = None
         self.grad_fn = None
-        self._vc = [0]
+        self._version_counter = [0]
         self._hooks = None
         self._retains = False
         self._post_hooks = None
@@ -86,7 +86,7 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._vc = [0]
+        t._version_counter = [0]
         t._hooks = None
         t._retains = False
         t._post_hooks = None
@@ -97,11 +97,11 @@ class Tensor:
     # version moved since the forward pass.
     @property
     def _version(self) -> int:
-        return self._vc[0]
+        return self._version_counter[0]
 
     @_version.setter
     def _version(self, value: int) -> None:
-        self._vc[0] = value
+        self._version_counter[0] = value
 
     # ---- what it is -------------------------------------------------------------------
     @property
@@ -193,7 +193,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""
         t = Tensor._wrap(self._data)
-        t._vc = self._vc
+        t._version_counter = self._version_counter
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -269,7 +269,7 @@ class Tensor:
                 "elements share memory); call .clone() first"
             )
         self._data[...] = arr
-        self._vc[0] += 1
+        self._version_counter[0] += 1
         return self
 
     # ---- pickling and copy.deepcopy, as torch's: data, dtype, device and requires_grad, never the graph ----

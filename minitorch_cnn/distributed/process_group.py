@@ -224,7 +224,7 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: Any = None, a
         raise TypeError(f"all_reduce: op must be a ReduceOp, got {op!r}")
     buf, back = _staged(_raw(tensor, "all_reduce"))
     work = _backend().allreduce(buf, op, finish=back)
-    tensor._vc[0] += 1
+    tensor._version_counter[0] += 1
     return _finish(work, async_op)
 
 
@@ -240,7 +240,7 @@ def broadcast(tensor: Tensor, src: int, group: Any = None, async_op: bool = Fals
     _check_src(src)
     buf, back = _staged(_raw(tensor, "broadcast"))
     work = _backend().broadcast(buf, src, finish=back)
-    tensor._vc[0] += 1
+    tensor._version_counter[0] += 1
     return _finish(work, async_op)
 
 
@@ -265,7 +265,7 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: Any = None, asy
 
     work = _backend().allgather(xp.ascontiguousarray(arr), recv, finish=scatter_rows)
     for t in tensor_list:
-        t._vc[0] += 1
+        t._version_counter[0] += 1
     return _finish(work, async_op)
 
 

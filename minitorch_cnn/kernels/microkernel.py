@@ -7,7 +7,8 @@ output channels), and its vectoriser did not make register blocks out of scalar 
 twelve SSA vectors and the loop is ``llvm.fma`` on them, which outruns OpenBLAS's whole GEMM on the small-M conv
 shapes (figures in benchmarks/results/NOTES.md).
 
-The kernel (``tile(mr, K, A, lda, X, offs, C, ldc)``) computes, for r < mr (1 to 4) and q < NR:
+The output-block kernel (``output_block_kernel(dtype)`` gives it; called as ``tile(mr, K, A, lda, X, offs, C,
+ldc)``) computes, for r < mr (1 to 4) and q < NR:
 
     C[r·ldc + q] = Σ_{k < K} A[r·lda + k] · X[offs[k] + q]
 
@@ -21,12 +22,13 @@ computed directly on the padded plane's row pitch (``numba_kernels.conv_direct.c
 products are summed in k order with one rounding each (fused multiply-add), so the results equal a GEMM's to rounding,
 not bit for bit.
 
-A second kernel, ``dots(rows, taps, Q, G, ldg, X, offs, C, ldc)``, gives dW: for r < rows (1 to 3) and t < taps
-(1 to 4), C[r·ldc + t] = Σ_{q < Q} G[r·ldg + q] · X[offs[t] + q], twelve vector sums over q (Q a multiple of
-the lanes) added up across their lanes at the end.
+A second kernel, the weight-gradient one (``weight_grad_kernel(dtype)`` gives it; called as ``dots(rows, taps, Q,
+G, ldg, X, offs, C, ldc)``), gives dW: for r < rows (1 to 3) and t < taps (1 to 4),
+C[r·ldc + t] = Σ_{q < Q} G[r·ldg + q] · X[offs[t] + q], twelve vector sums over q (Q a multiple of the lanes)
+added up across their lanes at the end.
 
 Compiled once per process, dtype and ISA on first use (the first compile also loads LLVM's native target),
-for the host CPU; ``tile(dtype)`` is None where llvmlite cannot compile it, and callers
+for the host CPU; ``output_block_kernel(dtype)`` is None where llvmlite cannot compile it, and callers
 then keep to im2col + GEMM.
 """
 
@@ -42,7 +44,7 @@ MR, VECTORS = 4, 3  # the register block: 4 output rows × 3 vectors (12 accumul
 _TYPES = {np.dtype(np.float32): ("float", 32), np.dtype(np.float64): ("double", 64)}
 ISA_BITS = {"avx2": 256, "avx512": 512}  # vector width of each ISA's kernels, narrowest first
 _built: dict[Any, Any] = {}  # (dtype, isa) -> (tile, dots, vector lanes): ctypes functions, or (None, None, 0)
-_keep: list[Any] = []  # the execution engines: the compiled code lives as long as they do
+_engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 _forced: list[str | None] = [os.environ.get("MINITORCH_ISA") or None]
 
 
@@ -217,7 +219,7 @@ def _compile(dtype: Any, name: str) -> tuple[Any, Any]:
         tile_at, dots_at = engine.get_function_address("tile"), engine.get_function_address("dots")
     except Exception:  # noqa: BLE001 - any failure (old llvmlite, no native target): callers use im2col + GEMM
         return None, None
-    _keep.append(engine)
+    _engines.append(engine)
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
     return (ctypes.CFUNCTYPE(None, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(tile_at),
             ctypes.CFUNCTYPE(None, i64, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(dots_at))
@@ -236,13 +238,15 @@ def _kernels(dtype: Any) -> tuple[Any, Any, int]:
     return _built[key]
 
 
-def tile(dtype: Any) -> tuple[Any, int]:
-    """(the tile kernel for ``dtype`` or None, its NR: lanes per row). float32 and float64 only."""
+def output_block_kernel(dtype: Any) -> tuple[Any, int]:
+    """(the compiled output-block kernel ``tile`` for ``dtype`` or None, its NR: lanes per row); float32 and
+    float64 only."""
     fn, _, lanes = _kernels(dtype)
     return fn, VECTORS * lanes
 
 
-def dots(dtype: Any) -> tuple[Any, int]:
-    """(the dot kernel for ``dtype`` or None, its vector lanes: Q must be a multiple of them)."""
+def weight_grad_kernel(dtype: Any) -> tuple[Any, int]:
+    """(the compiled weight-gradient kernel ``dots`` for ``dtype`` or None, its vector lanes: Q must be a
+    multiple of them)."""
     _, fn, lanes = _kernels(dtype)
     return fn, lanes

@@ -197,7 +197,7 @@ def out_arg(fn: Any) -> Any:
             out._data[...] = result
         else:
             out._data = result
-        out._vc[0] += 1
+        out._version_counter[0] += 1
         return out
 
     return wrapper

@@ -53,7 +53,7 @@ def _write(self: Tensor, arr: Any) -> Tensor:
             "elements share memory); call .clone() first"
         )
     self._data[...] = arr
-    self._vc[0] += 1
+    self._version_counter[0] += 1
     return self
 
 
@@ -65,7 +65,7 @@ def _is_view_in_graph(self: Tensor) -> bool:
     fn = self.grad_fn
     if fn is None:
         return True
-    return any(t is not None and t._vc is self._vc for t in getattr(fn, "inputs", ()))
+    return any(t is not None and t._version_counter is self._version_counter for t in getattr(fn, "inputs", ()))
 
 
 def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -> Tensor:
@@ -89,13 +89,13 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
     arr = _check_result(self, out._data, name)
     prev = self.grad_fn
     _write(self, arr)
-    if prev is not None and prev._out_vc is self._vc and not _saved_output(prev, self._data):
+    if prev is not None and prev._out_vc is self._version_counter and not _saved_output(prev, self._data):
         # the old node checks its output's version only because it might have saved it; it did not, so its
         # output is now the snapshot, which nothing writes (torch's `out = bn(x); out += identity` in every ResNet)
-        prev._out_vc, prev._out_version = old._vc, old._vc[0]
+        prev._out_vc, prev._out_version = old._version_counter, old._version_counter[0]
     node = out.grad_fn
     if node is not None:
-        node._out_vc, node._out_version = self._vc, self._vc[0]
+        node._out_vc, node._out_version = self._version_counter, self._version_counter[0]
         # what the node saved of its output is `out`'s own array, not `self`'s storage: point it there
         _rebind_output(node, out._data, self._data)
     self.grad_fn, self.requires_grad = node, out.requires_grad

@@ -33,7 +33,7 @@ def conv2d_forward_chunks(
     )
     ready = NOT_READY if ready is None else ready
     bias = np.empty(0, x.dtype) if b is None else flat(b)
-    tile, lanes = microkernel.tile(x.dtype)
+    tile, lanes = microkernel.output_block_kernel(x.dtype)
     if tile is not None and direct_fits((C, O), groups, stride, dilation) and y.flags.c_contiguous:
         conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
                    *kernel_size, *padding, *out_size, ready, ready_value)
@@ -80,8 +80,8 @@ def conv2d_backward_chunks(
     db = np.zeros(O) if need_b else None
     empty = np.empty(0, g.dtype)
     ready = NOT_READY if ready is None else ready
-    tile, lanes = microkernel.tile(g.dtype)
-    dots, dot_lanes = microkernel.dots(g.dtype)
+    tile, lanes = microkernel.output_block_kernel(g.dtype)
+    dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .autograd import Tensor
+from ..autograd import Tensor
 
 __all__ = ["Graph", "GraphNode", "graph"]
 
