@@ -23,8 +23,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from ..backend import as_array
 from .edge import Edge
 from .grad_mode import _enabled
 from .tensor import Tensor
@@ -52,15 +51,11 @@ def _topological_order(roots: Sequence) -> list:
     return order
 
 
-def _as_array(a: Any) -> Any:
-    """NumPy hands 0-d results back as scalars; tensors always hold arrays."""
-    return np.asarray(a) if isinstance(a, np.generic) else a
-
 
 def _run_hooks(hooks: list, grad: Any, graph: bool) -> Any:
     """Each hook sees the gradient as a Tensor; a returned Tensor replaces it (an array on the first-order path)."""
     for hook in list(hooks):
-        out = hook(grad if graph else Tensor._wrap(_as_array(grad)))
+        out = hook(grad if graph else Tensor._wrap(as_array(grad)))
         if out is not None:
             new = out if graph else (out._data if isinstance(out, Tensor) else out)
             if new.shape != grad.shape:
@@ -83,7 +78,7 @@ def _accumulate_leaf(leaf: Tensor, grad: Any, owned: bool, graph: bool) -> None:
     if graph:
         leaf.grad = grad if leaf.grad is None else leaf.grad + grad
     elif leaf.grad is None:
-        leaf.grad = Tensor._wrap(_as_array(grad if owned else grad.copy()))
+        leaf.grad = Tensor._wrap(as_array(grad if owned else grad.copy()))
     else:
         leaf.grad._data += grad
     if leaf._post_hooks:
@@ -259,7 +254,7 @@ def run_backward(
                 if t.grad_fn is not None and id(t) in captured:
                     g, owned = captured[id(t)]
                     t.grad = (g if t.grad is None else t.grad + g) if graph else Tensor._wrap(
-                        _as_array(g.copy() if t.grad is None else t.grad._data + g))
+                        as_array(g.copy() if t.grad is None else t.grad._data + g))
     finally:
         _enabled[0] = prev_mode
     return captured
@@ -358,7 +353,7 @@ def grad(
         if create_graph:
             result.append(g)
         else:
-            result.append(Tensor._wrap(_as_array(g if owned else g.copy())))
+            result.append(Tensor._wrap(as_array(g if owned else g.copy())))
     return tuple(result)
 
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from ..backend import as_array
 from .function import Function
 from .grad_mode import _enabled
 from .tensor import Tensor
 
 _new = object.__new__
 
-
-def _as_array(a: Any) -> Any:
-    return np.asarray(a) if isinstance(a, np.generic) else a
 
 
 class NotTwiceDifferentiable(Function):
@@ -44,7 +40,7 @@ def once(node: Any, g: Tensor) -> tuple:
         if arr is None:
             out.append(None)
             continue
-        r = Tensor._wrap(_as_array(arr))
+        r = Tensor._wrap(as_array(arr))
         if anchors:
             ctx = _new(NotTwiceDifferentiable)
             ctx.op, ctx.inputs, ctx.versions = node.name(), anchors, tuple(t._version_counter[0] for t in anchors)

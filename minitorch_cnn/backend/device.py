@@ -145,3 +145,8 @@ def scatter_add(target: Any, index: Any, values: Any) -> None:
         import cupyx  # the CuPy twin of np.add.at
 
         cupyx.scatter_add(target, index, values)
+
+
+def as_array(a: Any) -> Any:
+    """``a`` as an array: NumPy hands 0-d results back as scalars (np.float64...), and tensors always hold arrays."""
+    return np.asarray(a) if isinstance(a, np.generic) else a

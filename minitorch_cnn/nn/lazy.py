@@ -20,7 +20,7 @@ from .. import backend
 from ..autograd import Tensor, no_grad
 from .conv import Conv2d
 from .linear import Linear
-from .module import _as_array
+from .module import _state_array
 from .normalization import BatchNorm1d, BatchNorm2d
 from .parameter import Parameter
 
@@ -134,7 +134,7 @@ class LazyModuleMixin:
                 state_dict.pop(key)
             else:
                 with no_grad():
-                    t.materialize(_as_array(state_dict[key]).shape)
+                    t.materialize(_state_array(state_dict[key]).shape)
         super()._load_from_state_dict(state_dict, prefix, expected, missing, errors, copies)
         expected.update(still_lazy)
         missing[:] = [k for k in missing if k not in still_lazy]

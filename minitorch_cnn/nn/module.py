@@ -41,7 +41,7 @@ def _addindent(s: str, num_spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * num_spaces + line for line in lines[1:])
 
 
-def _as_array(value: Any) -> Any:
+def _state_array(value: Any) -> Any:
     """The array inside a state_dict value: our Tensor, a torch tensor (duck-typed), or array-like."""
     if isinstance(value, Tensor):
         return value._data
@@ -392,7 +392,7 @@ class Module:
             if key not in state_dict:
                 missing.append(key)
                 continue
-            arr = _as_array(state_dict[key])
+            arr = _state_array(state_dict[key])
             if tuple(arr.shape) != tuple(t.shape):
                 errors.append(f"size mismatch for {key}: copying a param with shape {tuple(arr.shape)} from "
                               f"checkpoint, the shape in current model is {tuple(t.shape)}.")
