@@ -1,4 +1,4 @@
-"""Floor 4: the hot loops of conv and pooling, in interchangeable implementations.
+"""Floor 2 (above backend, below autograd): the hot loops of conv and pooling, in interchangeable implementations.
 
 ``numpy_kernels`` is the readable reference; ``dispatch.get(name, arr)`` is the one place that picks the
 implementation to run, by the array's type and the user's switch (``set_kernels``, ``use_kernels``,
