@@ -16,8 +16,9 @@ cache, where OpenBLAS splits these small-M GEMMs poorly.
 
 A share goes through in chunks whose columns take at most ``BUDGET_SHARE`` times its part of the bytes of the
 layer's input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns stay a fixed
-fraction of what torch's own step keeps, so a step's peak memory stays near torch's while the GEMMs stay big (the
-policies' times and memory are in benchmarks/results/NOTES.md). Backward recomputes the columns from x instead of
+fraction of what torch's own step keeps, and at most about a core's L2 cache (``MAX_CHUNK_BYTES``), so the GEMM
+reads columns that were just written and are still in cache; a chunk holds at least one sample (the policies' times
+and memory are in benchmarks/results/NOTES.md). Backward recomputes the columns from x instead of
 keeping them (they are k·k times the input); they come from ``workspace``. The shares' dW and db are float64 sums,
 added in share order, so the result does not depend on which thread finished first.
 
@@ -37,7 +38,7 @@ from .. import backend
 from . import dispatch, threadpool, workspace
 
 Pair = tuple[int, int]
-MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 64 << 20  # bounds on one chunk's columns
+MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 2 << 20  # bounds on one chunk's columns: about a core's L2
 BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the layer's input and output
 
 
