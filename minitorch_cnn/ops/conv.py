@@ -113,21 +113,39 @@ class ConvWeightGrad(Function):
         return dx, dg
 
 
-def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:
-    """Shapes, channels, groups, dtypes and devices, as torch checks them; errors name what came."""
+def check_conv_tensors(op: str, input: Any, weight: Any, weight_layout: str) -> None:  # noqa: A002 - torch's name
+    """What conv2d and conv_transpose2d both check first: Tensors, a 3-d or 4-d input, a 4-d weight laid out as
+    ``weight_layout`` with no size 0; errors name what came."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         got = f"{type(input).__name__} and {type(weight).__name__}"
-        raise TypeError(f"conv2d: input and weight must be Tensors, got {got}")
+        raise TypeError(f"{op}: input and weight must be Tensors, got {got}")
     shape, wshape = tuple(input.shape), tuple(weight.shape)
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"conv2d: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W), got {shape}")
+        raise RuntimeError(f"{op}: expected a 4-d input (N, C, H, W) or a 3-d unbatched one (C, H, W), got {shape}")
     if weight.ndim != 4:
-        raise RuntimeError(f"conv2d: weight must be 4-d (out_channels, in_channels/groups, kh, kw), got {wshape}")
+        raise RuntimeError(f"{op}: weight must be 4-d {weight_layout}, got {wshape}")
     if 0 in wshape:
         # a 0-size kernel would make the kernels index outside their buffers (torch refuses it too)
-        raise RuntimeError(
-            f"conv2d: weight (out_channels, in_channels/groups, kh, kw) must have every size >= 1, got {wshape}"
-        )
+        raise RuntimeError(f"{op}: weight {weight_layout} must have every size >= 1, got {wshape}")
+
+
+def check_conv_bias_and_types(op: str, input: Any, weight: Any, bias: Any, out_channels: int) -> None:  # noqa: A002
+    """What conv2d and conv_transpose2d both check last: a bias of (out_channels,), one floating dtype, one device."""
+    if bias is not None and (not isinstance(bias, Tensor) or tuple(bias.shape) != (out_channels,)):
+        got = tuple(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
+        raise RuntimeError(f"{op}: bias must be a Tensor of shape ({out_channels},) for weight "
+                           f"{tuple(weight.shape)}, got {got}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (input.dtype.kind != "f" or t.dtype != input.dtype):
+            raise RuntimeError(f"{op}: input ({input.dtype}) and {name} ({t.dtype}) must share a floating dtype")
+        if t is not None and type(t._data) is not type(input._data):
+            raise RuntimeError(f"{op}: input is on {input.device} but {name} is on {t.device}")
+
+
+def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:  # noqa: A002 - torch's name
+    """Shapes, channels, groups, dtypes and devices, as torch checks them; errors name what came."""
+    check_conv_tensors("conv2d", input, weight, "(out_channels, in_channels/groups, kh, kw)")
+    shape, wshape = tuple(input.shape), tuple(weight.shape)
     O, cg = wshape[:2]
     if not isinstance(groups, int) or groups < 1 or O % groups:
         raise RuntimeError(f"conv2d: groups={groups!r} must be a positive int dividing the {O} output channels")
@@ -137,14 +155,7 @@ def _check_operands(input: Any, weight: Any, bias: Any, groups: Any) -> None:
         raise RuntimeError(
             f"conv2d: weight {wshape} with groups={groups} expects {c} input channels: expected {want}, got {shape}"
         )
-    if bias is not None and (not isinstance(bias, Tensor) or tuple(bias.shape) != (O,)):
-        got = tuple(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
-        raise RuntimeError(f"conv2d: bias must be a Tensor of shape ({O},) for weight {wshape}, got {got}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (input.dtype.kind != "f" or t.dtype != input.dtype):
-            raise RuntimeError(f"conv2d: input ({input.dtype}) and {name} ({t.dtype}) must share a floating dtype")
-        if t is not None and type(t._data) is not type(input._data):
-            raise RuntimeError(f"conv2d: input is on {input.device} but {name} is on {t.device}")
+    check_conv_bias_and_types("conv2d", input, weight, bias, O)
 
 
 def _conv_geometry(x: Tensor, w: Tensor, stride: Any, padding: Any, dilation: Any, groups: int) -> ConvGeometry:

@@ -23,7 +23,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from ..kernels.conv_schedule import ConvGeometry, conv2d_forward, conv2d_input_grad, conv2d_weight_grad
 from ._pairs import pair
-from .conv import Conv2d, ConvWeightGrad
+from .conv import Conv2d, ConvWeightGrad, check_conv_bias_and_types, check_conv_tensors
 
 
 class ConvTranspose2d(Function):
@@ -61,36 +61,14 @@ class ConvTranspose2d(Function):
 
 def _check(input: Any, weight: Any, bias: Any, groups: Any) -> None:  # noqa: A002 - torch's name
     """Shapes, channels, groups, dtypes and devices, as torch checks them; errors name what came."""
-    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        got = f"{type(input).__name__} and {type(weight).__name__}"
-        raise TypeError(f"conv_transpose2d: input and weight must be Tensors, got {got}")
+    check_conv_tensors("conv_transpose2d", input, weight, "(in_channels, out_channels/groups, kh, kw)")
     shape, wshape = tuple(input.shape), tuple(weight.shape)
-    if input.ndim not in (3, 4):
-        raise RuntimeError(f"conv_transpose2d: expected a 4-d input (N, C, H, W) or a 3-d unbatched one, got {shape}")
-    if weight.ndim != 4:
-        raise RuntimeError(
-            f"conv_transpose2d: weight must be 4-d (in_channels, out_channels/groups, kh, kw), got {wshape}"
-        )
-    if 0 in wshape:
-        # a 0-size kernel would make the kernels index outside their buffers (torch refuses it too)
-        raise RuntimeError("conv_transpose2d: weight (in_channels, out_channels/groups, kh, kw) must have every "
-                           f"size >= 1, got {wshape}")
     if not isinstance(groups, int) or groups < 1 or wshape[0] % groups:
         raise RuntimeError(f"conv_transpose2d: groups={groups!r} must be a positive int dividing the {wshape[0]} "
                            f"input channels of weight {wshape}")
     if input.shape[-3] != wshape[0]:
         raise RuntimeError(f"conv_transpose2d: weight {wshape} expects {wshape[0]} input channels, got input {shape}")
-    O = wshape[1] * groups
-    if bias is not None and (not isinstance(bias, Tensor) or tuple(bias.shape) != (O,)):
-        got = tuple(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
-        raise RuntimeError(f"conv_transpose2d: bias must be a Tensor of shape ({O},) for weight {wshape}, got {got}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (input.dtype.kind != "f" or t.dtype != input.dtype):
-            raise RuntimeError(
-                f"conv_transpose2d: input ({input.dtype}) and {name} ({t.dtype}) must share a floating dtype"
-            )
-        if t is not None and type(t._data) is not type(input._data):
-            raise RuntimeError(f"conv_transpose2d: input is on {input.device} but {name} is on {t.device}")
+    check_conv_bias_and_types("conv_transpose2d", input, weight, bias, wshape[1] * groups)
 
 
 def output_size(size: tuple, kernel: tuple, stride: tuple, padding: tuple, output_padding: tuple,
