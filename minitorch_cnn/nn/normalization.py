@@ -7,11 +7,25 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor
-from ..ops.factories import empty, ones, tensor, zeros
+from ..ops.factories import ones, tensor, zeros
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+
+
+def register_affine(module: Module, affine: bool, shape: tuple, bias: bool, device: Any, dtype: Any) -> None:
+    """A normalisation layer's learned scale ``weight`` (ones) and shift ``bias`` (zeros) of ``shape`` when
+    ``affine`` (``bias=False`` keeps the scale only); else both registered as None, as torch's layers do."""
+    if affine:
+        module.weight = Parameter(ones(*shape, dtype=dtype, device=device))
+        if bias:
+            module.bias = Parameter(zeros(*shape, dtype=dtype, device=device))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
 
 
 class _NormBase(Module):
@@ -24,15 +38,7 @@ class _NormBase(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(empty(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(empty(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, affine, (num_features,), bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))

@@ -7,11 +7,9 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Tensor
-from ..ops.factories import ones, zeros
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 from .module import Module
-from .normalization import _NormBase
-from .parameter import Parameter
+from .normalization import _NormBase, register_affine
 
 
 class LayerNorm(Module):
@@ -25,15 +23,7 @@ class LayerNorm(Module):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape, self.eps = tuple(normalized_shape), eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros(*self.normalized_shape, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, elementwise_affine, self.normalized_shape, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -53,15 +43,7 @@ class GroupNorm(Module):
         if num_channels % num_groups != 0:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(ones(num_channels, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(zeros(num_channels, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, affine, (num_channels,), bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
