@@ -27,6 +27,7 @@ from .backend import (
 )
 from .backend import DType as dtype
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.compare import allclose, equal, isclose
 from .ops.elementwise import (
     abs,
     add,

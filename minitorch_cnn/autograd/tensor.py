@@ -190,6 +190,13 @@ class Tensor:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
+    def __array_wrap__(self, array: np.ndarray, context: Any = None, return_scalar: bool = False) -> Tensor:
+        """A NumPy ufunc applied to a Tensor gives a Tensor back (``np.maximum(t, 0)``), as torch's: bool results
+        come back as uint8, torch's rule."""
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        return Tensor._wrap(np.asarray(array))
+
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""
         t = Tensor._wrap(self._data)
