@@ -19,6 +19,7 @@ from .autograd import (
 )
 from .backend import (
     Device,
+    Generator,
     device,
     get_rng_state,
     manual_seed,
@@ -128,6 +129,11 @@ double = float64
 long = int64
 int = int32  # noqa: A001 - torch's alias
 short = int16
+
+
+def is_tensor(obj: object) -> bool:
+    """True for a Tensor (a Parameter is one), as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
 
 
 def get_default_dtype() -> dtype:

@@ -1,13 +1,14 @@
 """``mt.utils.data``: datasets, samplers and the DataLoader, with torch.utils.data's names and semantics."""
 
 from .dataloader import DataLoader, default_collate, default_convert
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
 from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
-    "DataLoader", "default_collate", "default_convert", "ConcatDataset", "Dataset", "Subset", "TensorDataset",
+    "DataLoader", "default_collate", "default_convert", "ChainDataset", "ConcatDataset", "IterableDataset", "Dataset",
+    "Subset", "TensorDataset",
     "random_split", "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
     "DistributedSampler", "WorkerInfo", "get_worker_info",
 ]

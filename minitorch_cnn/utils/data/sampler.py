@@ -15,13 +15,17 @@ import numpy as np
 from ... import backend
 
 
-def as_generator(generator: np.random.Generator | int | None) -> np.random.Generator | None:
-    """``generator`` as a ``np.random.Generator`` (an int is a seed); None stays None (use the global one)."""
+def as_generator(generator: np.random.Generator | backend.Generator | int | None) -> np.random.Generator | None:
+    """``generator`` as a ``np.random.Generator`` (an int is a seed; an ``mt.Generator`` gives the one it wraps,
+    which its ``manual_seed`` reseeds in place); None stays None (use the global one)."""
     if generator is None or isinstance(generator, np.random.Generator):
         return generator
+    if isinstance(generator, backend.Generator):
+        return generator.rng
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return np.random.default_rng(int(generator))
-    raise TypeError(f"generator must be a numpy.random.Generator, an int seed or None, got {type(generator).__name__}")
+    raise TypeError(f"generator must be an mt.Generator, a numpy.random.Generator, an int seed or None, got "
+                    f"{type(generator).__name__}")
 
 
 class Sampler:
@@ -29,6 +33,14 @@ class Sampler:
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+
+class _InfiniteConstantSampler(Sampler):
+    """An IterableDataset's sampler, as torch's: None forever (the dataset decides what comes and when it ends)."""
+
+    def __iter__(self) -> Iterator[None]:
+        while True:
+            yield None
 
 
 class SequentialSampler(Sampler):
