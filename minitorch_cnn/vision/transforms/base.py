@@ -12,6 +12,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from . import functional
+from .pil import is_pil_image, pil_to_array, pil_to_tensor, to_pil_image
 
 F = functional  # torchvision's customary alias
 
@@ -68,6 +69,8 @@ class Transform:
         raise NotImplementedError
 
     def __call__(self, img: Image) -> Image:
+        if is_pil_image(img):  # a real PIL image is read as the array standing in for it
+            img = pil_to_array(img)
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
     @property
@@ -144,7 +147,7 @@ class ToTensor(Transform):
     """(H, W) or (H, W, C) array -> (C, H, W) Tensor; uint8 pixels become floats in [0, 1] (x / 255)."""
 
     def __call__(self, pic: np.ndarray) -> Tensor:
-        return F.to_tensor(pic)
+        return F.to_tensor(pil_to_array(pic) if is_pil_image(pic) else pic)
 
     def apply(self, pic: np.ndarray, params: None) -> Tensor:
         return F.to_tensor(pic)
@@ -154,6 +157,29 @@ class ToTensor(Transform):
 
     def __repr__(self) -> str:
         return "ToTensor()"
+
+
+class ToPILImage(Transform):
+    """A Tensor or array image -> ``PIL.Image`` (``mode`` as torchvision's; see ``pil.py``). Pillow is needed."""
+
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode
+
+    def __call__(self, pic: Tensor | np.ndarray) -> Any:
+        return to_pil_image(pic, self.mode)
+
+    def __repr__(self) -> str:
+        return f"ToPILImage(mode={self.mode})" if self.mode is not None else "ToPILImage()"
+
+
+class PILToTensor(Transform):
+    """A PIL image (or its stand-in array) -> (C, H, W) Tensor of the same dtype, values unscaled."""
+
+    def __call__(self, pic: Any) -> Tensor:
+        return pil_to_tensor(pic)
+
+    def __repr__(self) -> str:
+        return "PILToTensor()"
 
 
 class Normalize(Transform):
