@@ -9,7 +9,7 @@ from ..ops import elementwise as _ew
 from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
-from ..ops.activation import gelu, silu
+from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.conv import conv2d
 from ..ops.conv_transpose import conv_transpose2d
@@ -26,7 +26,8 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "gelu",
     "group_norm", "instance_norm", "interpolate", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh", "relu6", "hardsigmoid",
+    "hardswish",
 ]
 
 
