@@ -9,16 +9,19 @@ backward) for the length of one call, as torch's ``BackwardHook`` does:
   ``hook(module, grad_input, grad_output) -> None | new grad_input`` run and what they return flows on.
 
 When no input requires grad, the hooks run with ``grad_input = (None, ...)`` as soon as the outputs' gradients
-are in, and may only return None (torch's rule and message). ``grad_output`` holds None for an output that got no
-gradient. The hooks see Tensors (with ``create_graph``, Tensors in the graph).
-Where this differs from torch: torch wraps all inputs in one multi-output node, so an input the outputs do not
-depend on still fires the hook; here each input has its own node, and a hook waits for every input that requires
-grad (an unused input leaves it unfired), and with several inputs only the last one reached may have its gradient
-replaced (the others have flowed on already: replacing one raises).
+are in (with torch's UserWarning saying so), and may only return None (torch's rule and message). ``grad_output``
+holds None for an output that got no gradient. The hooks see Tensors (with ``create_graph``, Tensors in the graph).
+
+Where this differs from torch: torch wraps all inputs (and all outputs) in one multi-output node; here each Tensor
+has its own node. So a hook waits for every input that requires grad (an input the outputs do not depend on leaves
+it unfired, where torch fires it), and with several inputs (outputs) only the gradient reached last can be
+replaced by a hook (pre-hook): the others have flowed on already, and replacing one raises. One input and one
+output, the common case (a layer, a block, Grad-CAM's target), behave as torch's.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -100,8 +103,13 @@ class BackwardHookCall:
                 if len(new) != len(self.grad_outputs):
                     raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got "
                                        f"{len(new)}, but expected {len(self.grad_outputs)}")
+                self._check_only_last(self.grad_outputs, new, k, "output")
                 self.grad_outputs = list(new)
-        if not self.waiting_inputs:  # no input requires grad: the hooks run now, with grad_input all None
+        if not self.waiting_inputs and self.hooks:  # no input requires grad: the hooks run now, grad_input None
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/torch."
+                          "nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
             for hook in self.hooks:
                 res = hook(self.module, (None,) * self.n_inputs, tuple(self.grad_outputs))
                 if res is not None and not all(r is None for r in res):
@@ -121,10 +129,13 @@ class BackwardHookCall:
                 if len(new) != self.n_inputs:
                     raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(new)}, "
                                        f"but expected {self.n_inputs}")
-                for j, (old, repl) in enumerate(zip(self.grad_inputs, new)):
-                    if j != k and repl is not old:
-                        raise RuntimeError(f"{type(self.module).__name__}: a full backward hook replaced the gradient "
-                                           f"of input {j}, which has flowed on already (each input has its own node "
-                                           f"here); only input {k}, reached last, can be replaced")
+                self._check_only_last(self.grad_inputs, new, k, "input")
                 self.grad_inputs = list(new)
         return _array(self.grad_inputs[k], graph)
+
+    def _check_only_last(self, old: list, new: tuple, k: int, what: str) -> None:
+        for j, (was, now) in enumerate(zip(old, new)):
+            if j != k and now is not was:
+                raise RuntimeError(f"{type(self.module).__name__}: a backward hook replaced the gradient of {what} "
+                                   f"{j}, which has flowed on already (each {what} has its own node here); only "
+                                   f"{what} {k}, reached last, can be replaced")
