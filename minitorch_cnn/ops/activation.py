@@ -148,7 +148,7 @@ class Hardsigmoid(Function):
 
 
 class Hardswish(Function):
-    """y = x min(max(x + 3, 0), 6) / 6;  dy/dx = 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 above (torch's)."""
+    """y = x min(max(x + 3, 0), 6) / 6;  dy/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 from 3 on (torch's)."""
 
     def forward(self, x: Any) -> Any:
         xp = backend.array_module(x)
@@ -160,13 +160,13 @@ class Hardswish(Function):
         xp = backend.array_module(g)
         x = self.x
         t = x.dtype.type
-        return xp.where(x < t(-3), t(0), xp.where(x <= t(3), g * (x / t(3) + t(0.5)), g))
+        return xp.where(x <= t(-3), t(0), xp.where(x < t(3), g * (x / t(3) + t(0.5)), g))
 
     def backward_graph(self, g: Tensor) -> Tensor:
         x = self.input_tensor(0, self.x)
         t = self.x.dtype.type
-        middle = Tensor._wrap(((self.x >= t(-3)) & (self.x <= t(3))).astype(self.x.dtype))
-        above = Tensor._wrap((self.x > t(3)).astype(self.x.dtype))
+        middle = Tensor._wrap(((self.x > t(-3)) & (self.x < t(3))).astype(self.x.dtype))
+        above = Tensor._wrap((self.x >= t(3)).astype(self.x.dtype))
         return g * (middle * (x / 3 + 0.5) + above)
 
 
