@@ -12,7 +12,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from . import functional
-from .pil import is_pil_image, pil_to_array, pil_to_tensor, to_pil_image
+from .pil import as_array_image, is_pil_image, pil_to_array, pil_to_tensor, to_pil_image
 
 F = functional  # torchvision's customary alias
 
@@ -69,8 +69,7 @@ class Transform:
         raise NotImplementedError
 
     def __call__(self, img: Image) -> Image:
-        if is_pil_image(img):  # a real PIL image is read as the array standing in for it
-            img = pil_to_array(img)
+        img = as_array_image(img)
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
     @property
@@ -230,7 +229,7 @@ class Resize(Transform):
         self.size, self.interpolation, self.max_size, self.antialias = size, interpolation, max_size, antialias
 
     def __call__(self, img: Image) -> Image:
-        return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
+        return F.resize(as_array_image(img), self.size, self.interpolation, self.max_size, self.antialias)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *F.resized_output_size(dims[1], dims[2], self.size, self.max_size))
@@ -265,7 +264,7 @@ class Pad(Transform):
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def __call__(self, img: Image) -> Image:
-        return F.pad(img, self.padding, self.fill, self.padding_mode)
+        return F.pad(as_array_image(img), self.padding, self.fill, self.padding_mode)
 
     def out_dims(self, dims: Dims) -> Dims:
         left, top, right, bottom = self.ltrb
@@ -295,7 +294,7 @@ class CenterCrop(Transform):
         self.size = F.pair(size, "CenterCrop")
 
     def __call__(self, img: Image) -> Image:
-        return F.center_crop(img, self.size)
+        return F.center_crop(as_array_image(img), self.size)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *self.size)

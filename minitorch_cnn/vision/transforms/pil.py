@@ -36,6 +36,11 @@ def pil_to_array(img: Any) -> np.ndarray:
     return arr
 
 
+def as_array_image(img: Any) -> Any:
+    """A real PIL image as its stand-in array; anything else as it is (the transforms' entry points call this)."""
+    return pil_to_array(img) if is_pil_image(img) else img
+
+
 def to_pil_image(pic: Tensor | np.ndarray, mode: str | None = None) -> Any:
     """A (C, H, W) / (H, W) Tensor or an (H, W[, C]) array as a ``PIL.Image`` (see the module notes)."""
     from ..io import _pil
