@@ -12,11 +12,24 @@ them) and ``apply``/``apply_batch`` (pure array work), so ``batch`` gives exactl
 one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user function) cannot do this.
 """
 
-from . import functional
+from . import functional, v2
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
-from .base import CenterCrop, Compose, Lambda, Normalize, Pad, PILToTensor, Resize, ToPILImage, ToTensor, Transform
+from .base import (
+    CenterCrop,
+    Compose,
+    ConvertImageDtype,
+    Lambda,
+    Normalize,
+    Pad,
+    PILToTensor,
+    Resize,
+    ToPILImage,
+    ToTensor,
+    Transform,
+)
 
 __all__ = [
-    "CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip",
-    "RandomResizedCrop", "Resize", "PILToTensor", "ToPILImage", "ToTensor", "Transform", "functional",
+    "CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "Normalize", "Pad", "RandomCrop", "RandomGrayscale",
+    "RandomHorizontalFlip", "RandomResizedCrop", "Resize", "PILToTensor", "ToPILImage", "ToTensor", "Transform",
+    "functional", "v2",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from . import functional
+from .dtype import convert_image_dtype
 from .pil import as_array_image, is_pil_image, pil_to_array, pil_to_tensor, to_pil_image
 
 F = functional  # torchvision's customary alias
@@ -179,6 +180,20 @@ class PILToTensor(Transform):
 
     def __repr__(self) -> str:
         return "PILToTensor()"
+
+
+class ConvertImageDtype(Transform):
+    """v1's: a Tensor image as ``dtype`` with its values moved to the new range (uint8 -> float divides by 255;
+    see ``dtype.py``)."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def __call__(self, image: Tensor) -> Tensor:
+        return convert_image_dtype(image, self.dtype)
+
+    def __repr__(self) -> str:
+        return "ConvertImageDtype()"
 
 
 class Normalize(Transform):
