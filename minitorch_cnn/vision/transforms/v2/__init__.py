@@ -10,6 +10,7 @@ torchvision's pixels (``make_params``/``transform`` where torchvision exposes th
 from .. import augment as _augment
 from .. import base as _base
 from ._blur import GaussianBlur, gaussian_blur
+from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
 from ._erasing import RandomErasing, erase
 from ._misc import ConvertImageDtype, ToDtype, ToImage, ToPureTensor, to_image
@@ -62,8 +63,9 @@ class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
 
 
 __all__ = [
-    "CenterCrop", "Compose", "ConvertImageDtype", "CutMix", "GaussianBlur", "Lambda", "MixUp", "Normalize", "Pad",
-    "PILToTensor", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "CutMix", "GaussianBlur", "Lambda", "MixUp",
+    "Normalize", "Pad", "PILToTensor", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
     "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "Resize", "ToDtype", "ToImage", "ToPILImage",
-    "ToPureTensor", "erase", "gaussian_blur", "to_image",
+    "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "erase",
+    "gaussian_blur", "to_image",
 ]
