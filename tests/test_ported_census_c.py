@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+import torchvision.transforms.v2  # noqa: F401 - the dual bodies reach it as lib.transforms.v2
 from _dual import Lib, dual
 from _parity import assert_close, data_root
 
@@ -515,3 +516,61 @@ def test_custom_dataset_idioms() -> None:
             assert len(ours[k]) == len(theirs[k]) == 8 and len(set(ours[k])) == 8
         else:
             assert ours[k] == theirs[k], k
+
+
+# --- transforms v2 scripts: the getting-started pipeline, CutMix/MixUp on batches with soft-label cross-entropy, -----
+# --- GaussianBlur, ColorJitter and RandomErasing, PILToTensor / ToPILImage / ConvertImageDtype --------------------
+
+
+def _transforms_v2(lib: Lib, root: str) -> dict:
+    L, nn = lib.lib, lib.nn
+    v2 = lib.transforms.v2
+    mean, std = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+    # the getting-started pipeline, built as scripts build it; its crop and flip draw from each library's generator
+    v2.Compose([v2.ToImage(), v2.ToDtype(L.float32, scale=True), v2.RandomResizedCrop(size=(224, 224), antialias=True),
+                v2.RandomHorizontalFlip(p=0.5), v2.Normalize(mean=mean, std=std)])
+    tf = v2.Compose([v2.ToImage(), v2.ToDtype(L.float64, scale=True), v2.Resize(40, antialias=True),
+                     v2.CenterCrop(36), v2.Normalize(mean=mean, std=std)])
+    ds = lib.datasets.CIFAR10(root, train=True, transform=tf)
+    res: dict = {"first": ds[0][0], "first_label": ds[0][1]}
+    img, label = tf(ds.data[1], 7)
+    res.update(second=img, passed=label)
+    loader = lib.data.DataLoader(lib.data.Subset(ds, range(8)), batch_size=4, shuffle=False)
+    cutmix, mixup = v2.CutMix(num_classes=10), v2.MixUp(num_classes=10)
+    v2.RandomChoice([cutmix, mixup])
+    model = lib.same_weights(nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                                           nn.Linear(4, 10)).double())
+    criterion = nn.CrossEntropyLoss()
+    losses = []
+    for step, (images, labels) in enumerate(loader):
+        # the batch mix of RandomChoice([cutmix, mixup]) with its draw fixed: each library's own λ would differ
+        mix = cutmix if step == 0 else mixup
+        params = {"labels": labels, "batch_size": 4, "lam": 0.3, "box": (5, 4, 20, 30),
+                  "lam_adjusted": 1 - 15 * 26 / 36 ** 2}
+        images, labels = mix.transform(images, params), mix.transform(labels, params)
+        loss = criterion(model(images), labels)
+        loss.backward()
+        losses.append(loss)
+        res[f"mixed{step}"], res[f"soft{step}"] = images, labels
+    res.update(losses=L.stack(losses), grad=model[0].weight.grad)
+    aug = v2.Compose([v2.ToImage(), v2.ToDtype(L.float64, scale=True), v2.GaussianBlur(kernel_size=(5, 5), sigma=1.5),
+                      v2.ColorJitter(brightness=(1.3, 1.3)), v2.ConvertImageDtype(L.float64)])
+    res["blurred"] = aug(ds.data[2])
+    erasing = v2.RandomErasing(p=1.0, value=0.25)
+    v = L.tensor([0.25])[:, None, None]
+    res["erased"] = erasing.transform(res["blurred"], {"i": 3, "j": 4, "h": 10, "w": 12, "v": v})
+    x8 = v2.PILToTensor()(lib.transforms.ToPILImage()(ds.data[3]))
+    res.update(pil=x8, v1_convert=lib.transforms.ConvertImageDtype(L.float32)(x8),
+               back=type(v2.ToPILImage()(x8)).__name__)
+    return res
+
+
+def test_transforms_v2_scripts(cifar_root: str) -> None:
+    theirs, ours = dual(_transforms_v2, cifar_root)
+    for k in ("first_label", "passed", "back"):
+        assert ours[k] == theirs[k], k
+    _same_dtype = ("pil", "v1_convert")
+    for k in _same_dtype:
+        np.testing.assert_array_equal(ours[k].numpy(), theirs[k].numpy(), err_msg=k)
+    _close_all({k: v for k, v in ours.items() if k not in (*_same_dtype, "first_label", "passed", "back")},
+               {k: v for k, v in theirs.items() if k not in (*_same_dtype, "first_label", "passed", "back")})

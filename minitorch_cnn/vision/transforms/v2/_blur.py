@@ -19,6 +19,7 @@ from ....ops.padding import pad
 from ..base import Transform
 from ..pil import as_array_image
 from ._misc import to_image
+from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
 
@@ -83,7 +84,7 @@ class GaussianBlur(Transform):
         self.sigma = s
 
     def make_params(self, flat_inputs: list) -> dict:
-        sigma = float(backend.generator().uniform(self.sigma[0], self.sigma[1]))
+        sigma = _f32_uniform(backend.generator(), self.sigma[0], self.sigma[1])
         return {"sigma": [sigma, sigma]}
 
     def transform(self, inpt: Tensor, params: dict) -> Tensor:

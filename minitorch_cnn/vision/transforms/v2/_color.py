@@ -19,6 +19,7 @@ from .... import backend
 from ....autograd import Tensor
 from ..base import Transform
 from ..dtype import _max_value, to_dtype_image
+from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
 
@@ -157,7 +158,7 @@ class ColorJitter(Transform):
         params: dict = {"fn_idx": gen.permutation(4).tolist()}
         for name in ("brightness", "contrast", "saturation", "hue"):
             rng = getattr(self, name)
-            params[f"{name}_factor"] = None if rng is None else float(gen.uniform(rng[0], rng[1]))
+            params[f"{name}_factor"] = None if rng is None else _f32_uniform(gen, rng[0], rng[1])
         return params
 
     def transform(self, inpt: Tensor, params: dict) -> Tensor:

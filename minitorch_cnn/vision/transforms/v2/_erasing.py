@@ -16,6 +16,7 @@ import numpy as np
 from .... import backend
 from ....autograd import Tensor
 from ..base import Transform
+from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
 
@@ -56,8 +57,8 @@ class RandomErasing(Transform):
         gen = backend.generator()
         area = img_h * img_w
         for _ in range(10):
-            erase_area = area * gen.uniform(self.scale[0], self.scale[1])
-            aspect_ratio = math.exp(gen.uniform(*self._log_ratio))
+            erase_area = area * _f32_uniform(gen, self.scale[0], self.scale[1])
+            aspect_ratio = float(np.exp(np.float32(_f32_uniform(gen, *self._log_ratio))))
             h = int(round(math.sqrt(erase_area * aspect_ratio)))
             w = int(round(math.sqrt(erase_area / aspect_ratio)))
             if not (h < img_h and w < img_w):

@@ -57,3 +57,9 @@ class SampleTransform:
 
     def __call__(self, *inputs: Any) -> Any:
         return on_image(super().__call__, inputs)
+
+
+def f32_uniform(gen: np.random.Generator, low: float, high: float) -> float:
+    """A uniform draw rounded to float32, as torchvision's ``torch.empty(1).uniform_(low, high).item()`` gives:
+    a factor of (1.3, 1.3) is then float32(1.3) here too, not 1.3."""
+    return float(np.float32(gen.uniform(low, high)))
