@@ -191,3 +191,54 @@ def test_color_jitter_given_params_and_errors() -> None:
         v2.ColorJitter(hue=0.7)
     with pytest.raises(TypeError, match="permitted channel values are 1 or 3"):
         v2.adjust_brightness(mt.tensor(np.ones((2, 3, 3))), 1.0)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("fill", [None, 0, [0.1, 0.2, 0.3]])
+def test_rotate_and_affine_as_torchvision(mode: str, fill: object) -> None:
+    from torchvision.transforms import InterpolationMode
+
+    x = np.random.default_rng(12).random((2, 3, 9, 11))
+    interp = InterpolationMode(mode)
+    ours = mt.vision.transforms.RandomRotation(30, interpolation=mode, fill=fill).apply(mt.tensor(x), 33.0)
+    assert_close(ours, TF.rotate(torch.tensor(x), 33.0, interpolation=interp, fill=fill), F64, what="rotate")
+    params = {"angle": 21.0, "translate": (2, -1), "scale": 1.2, "shear": (10.0, 5.0)}
+    ours_t = v2.RandomAffine(30, interpolation=mode, fill=fill)
+    theirs_t = tv2.RandomAffine(30, interpolation=interp, fill=fill)
+    assert_close(ours_t.transform(mt.tensor(x), params), theirs_t.transform(torch.tensor(x), params), F64,
+                 what="affine")
+    x8 = _uint8((3, 9, 11), seed=13)
+    _same(v2.rotate(mt.tensor(x8), 33.0, mode, fill=fill), TF.rotate(torch.tensor(x8), 33.0, interp, fill=fill))
+
+
+def test_rotate_expand_quarter_turns_and_draws() -> None:
+    x = np.random.default_rng(14).random((3, 9, 11))
+    ours = v2.rotate(mt.tensor(x), 33.0, "bilinear", expand=True)
+    theirs = TF.rotate(torch.tensor(x), 33.0, interpolation=TF.InterpolationMode.BILINEAR, expand=True)
+    assert ours.shape == theirs.shape
+    assert_close(ours, theirs, F64, what="expand")
+    for angle in (90.0, 180.0, -90.0, 360.0):
+        _same(v2.rotate(mt.tensor(x), angle, expand=True), TF.rotate(torch.tensor(x), angle, expand=True))
+    mt.manual_seed(0)
+    t = v2.RandomAffine(degrees=10, translate=(0.1, 0.2), scale=(0.9, 1.1), shear=(-5, 5, -3, 3))
+    p = t.make_params([mt.tensor(x)])
+    assert -10 <= p["angle"] <= 10 and abs(p["translate"][0]) <= 1 and abs(p["translate"][1]) <= 2  # rounded
+    assert 0.9 <= p["scale"] <= 1.1 and -5 <= p["shear"][0] <= 5 and -3 <= p["shear"][1] <= 3
+    assert p["angle"] == float(np.float32(p["angle"]))  # drawn as torchvision's float32 uniforms
+    img, label = v2.RandomRotation(15)(mt.tensor(x), 4)
+    assert img.shape == (3, 9, 11) and label == 4
+    with pytest.raises(ValueError, match="If degrees is a single number, it must be positive."):
+        v2.RandomRotation(-3)
+    with pytest.raises(ValueError, match="translation values should be between 0 and 1"):
+        v2.RandomAffine(0, translate=(0.5, 1.5))
+
+
+def test_rotating_the_pil_stand_in_matches_pillow_nearest() -> None:
+    """An (H, W, C) uint8 array (what the datasets give for a PIL image) rotated with nearest: Pillow's pixels."""
+    from PIL import Image
+    from torchvision.transforms import functional as TF1
+
+    a = _uint8((32, 30, 3), seed=15)
+    for angle in (10.0, 33.0, -17.5):
+        ours = mt.vision.transforms.RandomRotation(40, fill=0).apply(a, angle)
+        np.testing.assert_array_equal(ours, np.asarray(TF1.rotate(Image.fromarray(a), angle, fill=0)))

@@ -13,6 +13,7 @@ one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user fu
 """
 
 from . import functional, v2
+from .affine import InterpolationMode, RandomAffine, RandomRotation
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
 from .base import (
     CenterCrop,
@@ -29,7 +30,7 @@ from .base import (
 )
 
 __all__ = [
-    "CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "Normalize", "Pad", "RandomCrop", "RandomGrayscale",
-    "RandomHorizontalFlip", "RandomResizedCrop", "Resize", "PILToTensor", "ToPILImage", "ToTensor", "Transform",
-    "functional", "v2",
+    "CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
+    "RandomAffine", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation",
+    "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
 ]

@@ -7,8 +7,10 @@ Random draws come from the global generator (``mt.manual_seed``), not torch's st
 torchvision's pixels (``make_params``/``transform`` where torchvision exposes them), not the same draws.
 """
 
+from .. import affine as _affine
 from .. import augment as _augment
 from .. import base as _base
+from ..affine import InterpolationMode, affine
 from ._blur import GaussianBlur, gaussian_blur
 from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
@@ -58,14 +60,28 @@ class RandomHorizontalFlip(SampleTransform, _augment.RandomHorizontalFlip):
     """v1's ``RandomHorizontalFlip``, taking v2 samples."""
 
 
+class RandomRotation(SampleTransform, _affine.RandomRotation):
+    """v1's ``RandomRotation`` with v2's exact multiples of 90 degrees, taking v2 samples."""
+
+    def apply(self, img: object, angle: float) -> object:
+        return _affine.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
+
+
+class RandomAffine(SampleTransform, _affine.RandomAffine):
+    """v1's ``RandomAffine``, taking v2 samples."""
+
+
+rotate = _affine.rotate_v2
+
+
 class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
     """v1's ``RandomGrayscale``, taking v2 samples."""
 
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "CutMix", "GaussianBlur", "Lambda", "MixUp",
-    "Normalize", "Pad", "PILToTensor", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
-    "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "Resize", "ToDtype", "ToImage", "ToPILImage",
-    "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "erase",
-    "gaussian_blur", "to_image",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "CutMix", "GaussianBlur", "InterpolationMode",
+    "Lambda", "MixUp", "Normalize", "Pad", "PILToTensor", "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop",
+    "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
+    "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast",
+    "adjust_hue", "adjust_saturation", "affine", "erase", "gaussian_blur", "rotate", "to_image",
 ]
