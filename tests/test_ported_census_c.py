@@ -559,6 +559,13 @@ def _transforms_v2(lib: Lib, root: str) -> dict:
     erasing = v2.RandomErasing(p=1.0, value=0.25)
     v = L.tensor([0.25])[:, None, None]
     res["erased"] = erasing.transform(res["blurred"], {"i": 3, "j": 4, "h": 10, "w": 12, "v": v})
+    res["rotated"] = v2.RandomRotation(15).transform(res["blurred"], {"angle": 12.0})
+    res["affined"] = v2.RandomAffine(10, translate=(0.1, 0.1)).transform(
+        res["blurred"], {"angle": 5.0, "translate": (1, -2), "scale": 1.1, "shear": (3.0, 0.0)})
+    # v1 on the dataset's images (PIL there, the array stand-in here), nearest: Pillow's pixels
+    # (degrees=(12, 12): the draw is 12 in both libraries)
+    rot = lib.transforms.Compose([lib.transforms.RandomRotation((12.0, 12.0)), lib.transforms.ToTensor()])
+    res["v1_rotated"] = lib.datasets.CIFAR10(root, train=True, transform=rot)[4][0]
     x8 = v2.PILToTensor()(lib.transforms.ToPILImage()(ds.data[3]))
     res.update(pil=x8, v1_convert=lib.transforms.ConvertImageDtype(L.float32)(x8),
                back=type(v2.ToPILImage()(x8)).__name__)

@@ -233,12 +233,21 @@ def test_rotate_expand_quarter_turns_and_draws() -> None:
         v2.RandomAffine(0, translate=(0.5, 1.5))
 
 
-def test_rotating_the_pil_stand_in_matches_pillow_nearest() -> None:
-    """An (H, W, C) uint8 array (what the datasets give for a PIL image) rotated with nearest: Pillow's pixels."""
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_warping_the_pil_stand_in_is_torchvision_on_the_pil_image(mode: str) -> None:
+    """An (H, W, C) uint8 array (what the datasets give for a PIL image) is warped as torchvision warps the PIL
+    image of the same pixels (by Pillow): the same pixels, fill and expand included."""
     from PIL import Image
+    from torchvision.transforms import InterpolationMode
     from torchvision.transforms import functional as TF1
 
     a = _uint8((32, 30, 3), seed=15)
-    for angle in (10.0, 33.0, -17.5):
-        ours = mt.vision.transforms.RandomRotation(40, fill=0).apply(a, angle)
-        np.testing.assert_array_equal(ours, np.asarray(TF1.rotate(Image.fromarray(a), angle, fill=0)))
+    interp = InterpolationMode(mode)
+    for angle, expand, fill in ((10.0, False, 0), (33.0, True, [10, 20, 30]), (-17.5, False, None)):
+        ours = mt.vision.transforms.RandomRotation(40, interpolation=mode, expand=expand, fill=fill).apply(a, angle)
+        theirs = TF1.rotate(Image.fromarray(a), angle, interpolation=interp, expand=expand, fill=fill)
+        np.testing.assert_array_equal(ours, np.asarray(theirs))
+    params = {"angle": 45.0, "translate": (1, 1), "scale": 1.0, "shear": (0.0, 20.0)}
+    ours = mt.vision.transforms.RandomAffine(0, interpolation=mode, fill=7).apply(a, params)
+    theirs = TF1.affine(Image.fromarray(a), 45.0, [1, 1], 1.0, [0.0, 20.0], interpolation=interp, fill=7)
+    np.testing.assert_array_equal(ours, np.asarray(theirs))

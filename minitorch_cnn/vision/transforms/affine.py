@@ -9,11 +9,10 @@ rounding half to even, or bilinear over the four neighbours. A ``fill`` is put w
 ones channel warped alongside (nearest: mask < 0.5 takes fill; bilinear: mask (img - fill) + fill). Integer images
 are warped in float32 and rounded back. All arithmetic is in the image's float dtype (float32 for integers).
 
-The arrays standing in for PIL images go through the same kernel (as (C, H, W) and back), where torchvision warps
-PIL images with Pillow's own code: with nearest (the default) the two agree on most images (tests hold rotations
-equal; a sheared affine differed at 22 of 960 pixels, where Pillow rounds the other way), while Pillow's bilinear
-resampling is its own: it differs from this one (and from torchvision's on tensors) at most pixels, by up to 141
-levels along the edges in one test. For torchvision's PIL bilinear results, warp a real PIL image with Pillow.
+The arrays standing in for PIL images (and PIL images) are warped by Pillow (imported lazily), as torchvision
+warps PIL images: ``Image.rotate`` / ``Image.transform(AFFINE)`` with the matrix about (W/2, H/2) and the fill
+given per band; Pillow's rounding and bilinear resampling are its own (they differ from the tensor kernel at a
+small share of pixels for nearest, at most for bilinear), so arrays get exactly what torchvision gives the PIL image.
 Random parameters are drawn from the global generator, as float32 uniforms like torchvision's.
 """
 
@@ -124,18 +123,40 @@ def _sample(x: np.ndarray, gx: np.ndarray, gy: np.ndarray, mode: str) -> np.ndar
     return out
 
 
-def _warp(image: Any, matrix: list[float], mode: str, fill: Any, size: tuple[int, int] | None = None) -> Any:
-    """``image`` ((..., C, H, W) Tensor, or an (H, W[, C]) array) warped by ``matrix`` to ``size`` = (ow, oh)."""
-    array_in = not isinstance(image, Tensor)
+def _pil_warp(image: Any, how: str, mode: str, fill: Any, **kwargs: Any) -> np.ndarray:
+    """An (H, W[, C]) array (or PIL image) warped by Pillow as torchvision warps a PIL image; the array back."""
+    from ..io import _pil
+
+    pil = _pil()
     arr = as_array_image(image)
-    if array_in:
-        if not isinstance(arr, np.ndarray) or arr.ndim not in (2, 3):
-            raise TypeError(f"expected a (..., C, H, W) Tensor or an (H, W[, C]) array image, got {type(image)}")
-        x = np.atleast_3d(arr).transpose(2, 0, 1)
+    if not isinstance(arr, np.ndarray) or arr.ndim not in (2, 3):
+        raise TypeError(f"expected a (..., C, H, W) Tensor or an (H, W[, C]) array image, got {type(image)}")
+    img = pil.Image.fromarray(arr)
+    bands = len(img.getbands())
+    fill = 0 if fill is None else fill
+    if isinstance(fill, (int, float)) and bands > 1:
+        fill = (fill,) * bands
+    if isinstance(fill, (list, tuple)):
+        if len(fill) == 1:
+            fill = tuple(fill) * bands
+        elif len(fill) != bands:
+            raise ValueError(f"The number of elements in 'fill' does not match the number of channels of the image "
+                             f"({len(fill)} != {bands})")
+    if img.mode != "F":
+        fill = tuple(int(v) for v in fill) if isinstance(fill, (list, tuple)) else int(fill)
+    resample = pil.Image.NEAREST if mode == "nearest" else pil.Image.BILINEAR
+    if how == "rotate":
+        out = img.rotate(kwargs["angle"], resample, kwargs["expand"], kwargs["center"], fillcolor=fill)
     else:
-        if image.ndim < 3:
-            raise ValueError(f"a Tensor image must be (..., C, H, W), got shape {tuple(image.shape)}")
-        x = np.asarray(image._data)
+        out = img.transform(img.size, pil.Image.AFFINE, kwargs["matrix"], resample, fillcolor=fill)
+    return np.asarray(out)
+
+
+def _warp(image: Tensor, matrix: list[float], mode: str, fill: Any, size: tuple[int, int] | None = None) -> Tensor:
+    """A (..., C, H, W) Tensor image warped by ``matrix`` to ``size`` = (ow, oh)."""
+    if image.ndim < 3:
+        raise ValueError(f"a Tensor image must be (..., C, H, W), got shape {tuple(image.shape)}")
+    x = np.asarray(image._data)
     shape = x.shape
     c, h, w = shape[-3:]
     ow, oh = size if size is not None else (w, h)
@@ -156,11 +177,7 @@ def _warp(image: Any, matrix: list[float], mode: str, fill: Any, size: tuple[int
             out = (out - fills) * mask + fills
     if not fp:
         out = np.round(out).astype(x.dtype)
-    out = out.reshape(shape[:-3] + (c, oh, ow))
-    if array_in:
-        hwc = out.transpose(1, 2, 0)
-        return hwc[:, :, 0] if arr.ndim == 2 else hwc
-    return Tensor._wrap(out)
+    return Tensor._wrap(out.reshape(shape[:-3] + (c, oh, ow)))
 
 
 def _center(center: Sequence[float] | None, w: int, h: int) -> list[float]:
@@ -177,6 +194,8 @@ def rotate(img: Any, angle: float, interpolation: Any = "nearest", expand: bool 
     """``img`` rotated counter-clockwise by ``angle`` degrees about ``center`` (default: the image centre), v1's
     kernel (always the warp)."""
     mode = _mode(interpolation)
+    if not isinstance(img, Tensor):
+        return _pil_warp(img, "rotate", mode, fill, angle=angle, expand=expand, center=center)
     h, w = _hw(img)
     matrix = inverse_affine_matrix(_center(center, w, h), -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
     size = _expanded_size(matrix, w, h) if expand else None
@@ -216,6 +235,11 @@ def affine(img: Any, angle: float, translate: Sequence[float], scale: float, she
         raise ValueError("Argument scale should be positive")
     mode = _mode(interpolation)
     h, w = _hw(img)
+    if not isinstance(img, Tensor):  # Pillow's matrix is about (W/2, H/2) in pixels, torchvision's PIL rule
+        centre = [w * 0.5, h * 0.5] if center is None else list(center)
+        matrix = inverse_affine_matrix(centre, float(angle), [float(t) for t in translate], scale,
+                                       _parse_shear(shear))
+        return _pil_warp(img, "affine", mode, fill, matrix=matrix)
     matrix = inverse_affine_matrix(_center(center, w, h), float(angle), [float(t) for t in translate], scale,
                                    _parse_shear(shear))
     return _warp(img, matrix, mode, fill)
