@@ -23,6 +23,9 @@ from ._sample import SampleTransform
 class Normalize(SampleTransform, _base.Normalize):
     """(x - mean[c]) / std[c] of a float image (v1's ``Normalize``, taking v2 samples)."""
 
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", inplace={self.inplace})"
+
 
 class Resize(SampleTransform, _base.Resize):
     """v1's ``Resize``, taking v2 samples."""
@@ -69,6 +72,12 @@ class RandomRotation(SampleTransform, _affine.RandomRotation):
 
 class RandomAffine(SampleTransform, _affine.RandomAffine):
     """v1's ``RandomAffine``, taking v2 samples."""
+
+    def __repr__(self) -> str:  # v2 leaves out what is not set
+        parts = [f"degrees={self.degrees}"] + [f"{n}={getattr(self, n)}" for n in ("translate", "scale", "shear")
+                                                if getattr(self, n) is not None]
+        mode = getattr(self.interpolation, "value", self.interpolation)
+        return f"RandomAffine({', '.join(parts)}, interpolation={mode}, fill={self.fill})"
 
 
 rotate = _affine.rotate_v2

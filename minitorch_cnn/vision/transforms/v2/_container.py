@@ -29,6 +29,9 @@ class Compose(v1.Compose):
     def batchable(self) -> bool:
         return False
 
+    def __repr__(self) -> str:  # v2's (an nn.Module's) layout
+        return "Compose(\n" + "".join(f"      {t}\n" for t in self.transforms) + ")"
+
 
 class RandomChoice(v1.Transform):
     """One of ``transforms``, picked with probabilities ``p`` (uniform when None; normalised to sum 1)."""
@@ -47,6 +50,9 @@ class RandomChoice(v1.Transform):
     def __call__(self, *inputs: Any) -> Any:
         idx = int(backend.generator().choice(len(self.transforms), p=np.asarray(self.p)))
         return self.transforms[idx](*inputs)
+
+    def __repr__(self) -> str:
+        return f"RandomChoice(transforms={self.transforms}, p={self.p})"
 
 
 class RandomApply(v1.Transform):
