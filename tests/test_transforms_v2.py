@@ -262,3 +262,33 @@ def test_reprs_as_torchvision() -> None:
              (v2.RandomChoice([v2.ToImage()]), tv2.RandomChoice([tv2.ToImage()]))]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize(("name", "factor"), [("brightness", 1.3), ("contrast", 0.6), ("saturation", 1.7),
+                                              ("hue", 0.21), ("hue", -0.3)])
+def test_color_on_the_pil_stand_in_is_torchvision_on_the_pil_image(name: str, factor: float) -> None:
+    from PIL import Image
+    from torchvision.transforms import functional as TF1
+
+    a = _uint8((8, 9, 3), seed=16)
+    ours = getattr(v2, f"adjust_{name}")(a, factor)
+    np.testing.assert_array_equal(ours, np.asarray(getattr(TF1, f"adjust_{name}")(Image.fromarray(a), factor)))
+
+
+def test_v1_color_jitter_in_a_v1_pipeline() -> None:
+    """v1's ColorJitter before ToTensor on the datasets' images (PIL there, arrays here), its draw given."""
+    import torchvision.transforms as T
+    from PIL import Image
+
+    a = _uint8((8, 9, 3), seed=17)
+    ours_t, theirs_t = mt.vision.transforms.ColorJitter(0.4, 0.4, 0.4, 0.1), T.ColorJitter(0.4, 0.4, 0.4, 0.1)
+    assert repr(ours_t) == repr(theirs_t)
+    params = {"fn_idx": [3, 1, 0, 2], "brightness_factor": 1.1, "contrast_factor": 0.7, "saturation_factor": 1.3,
+              "hue_factor": 0.05}
+    img = Image.fromarray(a)
+    for k in params["fn_idx"]:
+        name = ("brightness", "contrast", "saturation", "hue")[k]
+        img = getattr(__import__("torchvision").transforms.functional, f"adjust_{name}")(img, params[f"{name}_factor"])
+    np.testing.assert_array_equal(ours_t.transform(a, params), np.asarray(img))
+    mt.manual_seed(3)
+    assert mt.vision.transforms.Compose([ours_t, mt.vision.transforms.ToTensor()])(a).shape == (3, 8, 9)

@@ -28,9 +28,10 @@ from .base import (
     ToTensor,
     Transform,
 )
+from .v2._color import ColorJitterV1 as ColorJitter
 
 __all__ = [
-    "CenterCrop", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
-    "RandomAffine", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation",
-    "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
+    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "InterpolationMode", "Lambda", "Normalize", "Pad",
+    "PILToTensor", "RandomAffine", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop",
+    "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
 ]

@@ -5,6 +5,10 @@ blend(a, g, r) = clamp(r a + (1 - r) g, 0, max), luma = 0.2989 R + 0.587 G + 0.1
 images); hue: RGB -> HSV (Pillow's formulas), h + hue mod 1, -> RGB, in float32 (integer images converted to float
 and back with ``ToDtype``'s scaling). Integer results are truncated back to the image's dtype, as torch's casts.
 ColorJitter applies the four in a random order with factors drawn uniformly from their ranges (global generator).
+
+The arrays standing in for PIL images (and PIL images) are adjusted by Pillow, as torchvision adjusts PIL images:
+``ImageEnhance.Brightness / Contrast / Color`` and, for hue, an 8-bit shift of the H band of Pillow's HSV; an
+array comes back as an array.
 """
 
 from __future__ import annotations
@@ -19,8 +23,36 @@ from .... import backend
 from ....autograd import Tensor
 from ..base import Transform
 from ..dtype import _max_value, to_dtype_image
+from ..pil import as_array_image
 from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
+
+
+def _pil_image(img: Any) -> Any:
+    from ...io import _pil
+
+    pil = _pil()
+    import PIL.ImageEnhance  # noqa: F401 - loads the submodule onto the package
+
+    arr = as_array_image(img)
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"img should be a Tensor, a PIL image or its (H, W[, C]) array, got {type(img)}")
+    return pil, pil.Image.fromarray(arr)
+
+
+def _enhance(img: Any, kind: str, factor: float) -> np.ndarray:
+    pil, image = _pil_image(img)
+    return np.asarray(getattr(pil.ImageEnhance, kind)(image).enhance(factor))
+
+
+def _pil_hue(img: Any, hue_factor: float) -> np.ndarray:
+    pil, image = _pil_image(img)
+    if image.mode in {"L", "1", "I", "F"}:
+        return np.asarray(image)
+    h, s, v = image.convert("HSV").split()
+    np_h = np.array(h, dtype=np.uint8)
+    np_h += np.int32(hue_factor * 255).astype(np.uint8)  # wraps around, as the hue circle does
+    return np.asarray(pil.Image.merge("HSV", (pil.Image.fromarray(np_h, "L"), s, v)).convert(image.mode))
 
 
 def _channels(x: np.ndarray) -> int:
@@ -53,6 +85,8 @@ def _blend(x: np.ndarray, other: np.ndarray, ratio: float) -> Tensor:
 def adjust_brightness(image: Tensor, brightness_factor: float) -> Tensor:
     if brightness_factor < 0:
         raise ValueError("brightness_factor is not non-negative.")
+    if not isinstance(image, Tensor):
+        return _enhance(image, "Brightness", brightness_factor)
     x = image._data
     _channels(x)
     f = x if x.dtype.kind == "f" else x.astype(np.float32)
@@ -62,6 +96,8 @@ def adjust_brightness(image: Tensor, brightness_factor: float) -> Tensor:
 def adjust_saturation(image: Tensor, saturation_factor: float) -> Tensor:
     if saturation_factor < 0:
         raise ValueError("saturation_factor is not non-negative.")
+    if not isinstance(image, Tensor):
+        return _enhance(image, "Color", saturation_factor)
     x = image._data
     if _channels(x) == 1:
         return image
@@ -71,6 +107,8 @@ def adjust_saturation(image: Tensor, saturation_factor: float) -> Tensor:
 def adjust_contrast(image: Tensor, contrast_factor: float) -> Tensor:
     if contrast_factor < 0:
         raise ValueError("contrast_factor is not non-negative.")
+    if not isinstance(image, Tensor):
+        return _enhance(image, "Contrast", contrast_factor)
     x = image._data
     gray = _luma(x) if _channels(x) == 3 else (x if x.dtype.kind == "f" else x.astype(np.float32))
     return _blend(x, gray.mean(axis=(-3, -2, -1), keepdims=True, dtype=gray.dtype), contrast_factor)
@@ -114,6 +152,8 @@ def _hsv_to_rgb(x: np.ndarray) -> np.ndarray:
 def adjust_hue(image: Tensor, hue_factor: float) -> Tensor:
     if not -0.5 <= hue_factor <= 0.5:
         raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(image, Tensor):
+        return _pil_hue(image, hue_factor)
     x = image._data
     if _channels(x) == 1 or x.size == 0:
         return image
@@ -172,14 +212,17 @@ class ColorJitter(Transform):
         return out
 
     def __call__(self, *inputs: Any) -> Any:
-        def one(img: Any) -> Any:
-            if not isinstance(img, Tensor):
-                raise TypeError(f"ColorJitter: the image should be a Tensor (after ToImage), got {type(img).__name__}")
-            return self.transform(img, self.make_params([img]))
-
-        return on_image(one, inputs)
+        return on_image(lambda img: self.transform(img, self.make_params([img])), inputs)
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{n}={getattr(self, n)}" for n in ("brightness", "contrast", "saturation", "hue")
                           if getattr(self, n) is not None)
         return f"ColorJitter({parts})"
+
+
+class ColorJitterV1(ColorJitter):
+    """v1's ``ColorJitter``: the same draws and kernels, v1's repr (every range, None where unset)."""
+
+    def __repr__(self) -> str:
+        return (f"ColorJitter(brightness={self.brightness}, contrast={self.contrast}, saturation={self.saturation}, "
+                f"hue={self.hue})")
