@@ -292,3 +292,18 @@ def test_v1_color_jitter_in_a_v1_pipeline() -> None:
     np.testing.assert_array_equal(ours_t.transform(a, params), np.asarray(img))
     mt.manual_seed(3)
     assert mt.vision.transforms.Compose([ours_t, mt.vision.transforms.ToTensor()])(a).shape == (3, 8, 9)
+
+
+def test_v1_gaussian_blur_and_random_erasing() -> None:
+    import torchvision.transforms as T
+    from torchvision.transforms import functional as TF1
+
+    x = np.random.default_rng(18).random((3, 9, 11))
+    ours = mt.vision.transforms.GaussianBlur(5).transform(mt.tensor(x), {"sigma": [0.9, 0.9]})
+    assert_close(ours, TF1.gaussian_blur(torch.tensor(x), [5, 5], [0.9, 0.9]), F64, what="v1 blur")
+    assert repr(mt.vision.transforms.GaussianBlur(5, sigma=1.0)) == repr(T.GaussianBlur(5, sigma=1.0))
+    for value in (0, "random"):
+        assert repr(mt.vision.transforms.RandomErasing(value=value)) == repr(T.RandomErasing(value=value))
+    mt.manual_seed(4)
+    out = mt.vision.transforms.RandomErasing(p=1.0, value=0)(mt.tensor(x)).numpy()
+    assert (out == 0).any() and np.array_equal(out[out != 0], x[out != 0])

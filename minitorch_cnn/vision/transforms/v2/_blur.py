@@ -23,7 +23,12 @@ from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
 
-def _kernel1d(kernel_size: int, sigma: float, dtype: np.dtype) -> np.ndarray:
+def _kernel1d(kernel_size: int, sigma: float, dtype: np.dtype, v1: bool = False) -> np.ndarray:
+    if v1:  # v1's form of the same Gaussian: exp(-x²/(2σ²)) over x = linspace(±(k - 1)/2), normalised
+        half = (kernel_size - 1) * 0.5
+        x = np.linspace(-half, half, kernel_size).astype(dtype)
+        pdf = np.exp(dtype.type(-0.5) * (x / dtype.type(sigma)) ** 2)
+        return pdf / pdf.sum()
     lim = (kernel_size - 1) / (2.0 * math.sqrt(2.0))
     x = np.linspace(-lim, lim, kernel_size).astype(dtype)
     v = -((x / dtype.type(sigma)) ** 2)
@@ -31,9 +36,10 @@ def _kernel1d(kernel_size: int, sigma: float, dtype: np.dtype) -> np.ndarray:
     return e / e.sum()
 
 
-def gaussian_blur(image: Tensor, kernel_size: int | Sequence[int], sigma: float | Sequence[float] | None = None
-                  ) -> Tensor:
-    """(..., C, H, W) image blurred as the module notes say; ``sigma`` None: 0.15 k + 0.35 per axis."""
+def gaussian_blur(image: Tensor, kernel_size: int | Sequence[int], sigma: float | Sequence[float] | None = None,
+                  v1: bool = False) -> Tensor:
+    """(..., C, H, W) image blurred as the module notes say; ``sigma`` None: 0.15 k + 0.35 per axis; ``v1``:
+    v1's kernel formula (the same Gaussian, rounded differently)."""
     ks = [kernel_size, kernel_size] if isinstance(kernel_size, int) else list(kernel_size)
     if len(ks) != 2:
         raise ValueError(f"If kernel_size is a sequence its length should be 2. Got {len(ks)}")
@@ -54,7 +60,7 @@ def gaussian_blur(image: Tensor, kernel_size: int | Sequence[int], sigma: float 
     shape = tuple(image.shape)
     fp = image._data.dtype.kind == "f"
     dtype = image._data.dtype if fp else np.dtype(np.float32)
-    kernel = _kernel1d(ks[1], sigma[1], dtype)[:, None] * _kernel1d(ks[0], sigma[0], dtype)
+    kernel = _kernel1d(ks[1], sigma[1], dtype, v1)[:, None] * _kernel1d(ks[0], sigma[0], dtype, v1)
     weight = Tensor._wrap(backend.move_to(np.ascontiguousarray(np.broadcast_to(kernel, (shape[-3], 1) + kernel.shape)),
                                           image.device))
     x = image if fp else Tensor._wrap(image._data.astype(np.float32))
@@ -87,8 +93,10 @@ class GaussianBlur(Transform):
         sigma = _f32_uniform(backend.generator(), self.sigma[0], self.sigma[1])
         return {"sigma": [sigma, sigma]}
 
+    v1 = False
+
     def transform(self, inpt: Tensor, params: dict) -> Tensor:
-        return gaussian_blur(inpt, self.kernel_size, params["sigma"])
+        return gaussian_blur(inpt, self.kernel_size, params["sigma"], self.v1)
 
     def __call__(self, *inputs: Any) -> Any:
         def one(img: Any) -> Any:
@@ -102,3 +110,12 @@ class GaussianBlur(Transform):
 
     def __repr__(self) -> str:
         return f"GaussianBlur(kernel_size={tuple(self.kernel_size)}, sigma={self.sigma})"
+
+
+class GaussianBlurV1(GaussianBlur):
+    """v1's ``GaussianBlur``: v1's kernel formula and repr; the same draw."""
+
+    v1 = True
+
+    def __repr__(self) -> str:
+        return f"GaussianBlur(kernel_size={tuple(self.kernel_size)}, sigma={tuple(self.sigma)})"

@@ -91,3 +91,16 @@ class RandomErasing(Transform):
     def __repr__(self) -> str:
         return (f"RandomErasing(p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self.value}, "
                 f"inplace={self.inplace})")
+
+
+class RandomErasingV1(RandomErasing):
+    """v1's ``RandomErasing`` (Tensor images; the same algorithm), with v1's repr of ``value``."""
+
+    def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33), ratio: Sequence[float] = (0.3, 3.3),
+                 value: float | str | Sequence[float] = 0, inplace: bool = False) -> None:
+        super().__init__(p, scale, ratio, value, inplace)
+        self._given_value = value
+
+    def __repr__(self) -> str:
+        return (f"RandomErasing(p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self._given_value}, "
+                f"inplace={self.inplace})")
