@@ -33,13 +33,14 @@ from .base import (
     ToTensor,
     Transform,
 )
+from .v2._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .v2._blur import GaussianBlurV1 as GaussianBlur
 from .v2._color import ColorJitterV1 as ColorJitter
 from .v2._erasing import RandomErasingV1 as RandomErasing
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "GaussianBlur", "InterpolationMode", "Lambda",
-    "Normalize", "Pad", "PILToTensor", "RandomAffine", "RandomCrop", "RandomErasing", "RandomGrayscale",
-    "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform",
-    "functional", "v2",
+    "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "CenterCrop", "ColorJitter", "Compose",
+    "ConvertImageDtype", "GaussianBlur", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
+    "RandomAffine", "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop",
+    "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
 ]

@@ -11,6 +11,18 @@ from .. import affine as _affine
 from .. import augment as _augment
 from .. import base as _base
 from ..affine import InterpolationMode, affine
+from ._auto_augment import (
+    AutoAugment,
+    AutoAugmentPolicy,
+    RandAugment,
+    TrivialAugmentWide,
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
 from ._blur import GaussianBlur, gaussian_blur
 from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
@@ -88,9 +100,11 @@ class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
 
 
 __all__ = [
-    "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype", "CutMix", "GaussianBlur", "InterpolationMode",
-    "Lambda", "MixUp", "Normalize", "Pad", "PILToTensor", "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop",
-    "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation",
-    "Resize", "ToDtype", "ToImage", "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast",
-    "adjust_hue", "adjust_saturation", "affine", "erase", "gaussian_blur", "rotate", "to_image",
+    "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "adjust_sharpness", "autocontrast",
+    "equalize", "invert", "posterize", "solarize", "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype",
+    "CutMix", "GaussianBlur", "InterpolationMode", "Lambda", "MixUp", "Normalize", "Pad", "PILToTensor",
+    "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+    "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation", "Resize", "ToDtype", "ToImage",
+    "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
+    "erase", "gaussian_blur", "rotate", "to_image",
 ]

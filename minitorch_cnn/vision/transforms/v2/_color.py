@@ -76,10 +76,17 @@ def _finish(out: np.ndarray, like: np.ndarray) -> Tensor:
     return Tensor._wrap(out if like.dtype.kind == "f" else out.astype(like.dtype))
 
 
+def axpy(a: np.ndarray, alpha: float, b: np.ndarray) -> np.ndarray:
+    """a + alpha·b as torch's ``a.add_(b, alpha=alpha)`` computes it: one rounding (a fused multiply-add), which
+    float32 gets here by working in float64 (the float32 product is exact there); float64 rounds twice, 1e-16 off."""
+    if a.dtype == np.float32:
+        return (a.astype(np.float64) + np.float64(np.float32(alpha)) * b.astype(np.float64)).astype(np.float32)
+    return a + a.dtype.type(alpha) * b
+
+
 def _blend(x: np.ndarray, other: np.ndarray, ratio: float) -> Tensor:
     f = x if x.dtype.kind == "f" else x.astype(np.float32)
-    t = f.dtype.type
-    return _finish(f * t(ratio) + other.astype(f.dtype, copy=False) * t(1.0 - ratio), x)
+    return _finish(axpy(f * f.dtype.type(ratio), 1.0 - ratio, other.astype(f.dtype, copy=False)), x)
 
 
 def adjust_brightness(image: Tensor, brightness_factor: float) -> Tensor:
