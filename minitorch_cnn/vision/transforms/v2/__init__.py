@@ -70,6 +70,10 @@ class RandomCrop(SampleTransform, _augment.RandomCrop):
 class RandomResizedCrop(SampleTransform, _augment.RandomResizedCrop):
     """v1's ``RandomResizedCrop`` (antialiased bilinear), taking v2 samples."""
 
+    def __repr__(self) -> str:  # v2 prints scale and ratio unrounded
+        return (f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio}, "
+                f"interpolation={self.interpolation}, antialias={self.antialias})")
+
 
 class RandomHorizontalFlip(SampleTransform, _augment.RandomHorizontalFlip):
     """v1's ``RandomHorizontalFlip``, taking v2 samples."""
