@@ -256,7 +256,8 @@ def test_warping_the_pil_stand_in_is_torchvision_on_the_pil_image(mode: str) -> 
 def test_reprs_as_torchvision() -> None:
     pairs = [(v2.Compose([v2.ToImage(), v2.ToDtype(mt.float32, scale=True), v2.Normalize([0.5], [0.5])]),
               tv2.Compose([tv2.ToImage(), tv2.ToDtype(torch.float32, scale=True), tv2.Normalize([0.5], [0.5])])),
-             (v2.RandomAffine(10), tv2.RandomAffine(10)), (v2.RandomResizedCrop(64), tv2.RandomResizedCrop(64)), (v2.RandomRotation(10), tv2.RandomRotation(10)),
+             (v2.RandomAffine(10), tv2.RandomAffine(10)), (v2.RandomResizedCrop(64), tv2.RandomResizedCrop(64)),
+             (v2.RandomRotation(10), tv2.RandomRotation(10)),
              (v2.RandomErasing(), tv2.RandomErasing()),
              (v2.ColorJitter(brightness=0.5), tv2.ColorJitter(brightness=0.5)),
              (v2.RandomChoice([v2.ToImage()]), tv2.RandomChoice([tv2.ToImage()]))]
