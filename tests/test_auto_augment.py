@@ -59,6 +59,12 @@ def test_tables_are_torchvisions() -> None:
                     ours.dtype == theirs.numpy().dtype and np.array_equal(ours, theirs.numpy())), (op, bins)
 
 
+def test_reprs_as_torchvision_v2() -> None:
+    for ours, theirs in ((v2.AutoAugment(), tv2.AutoAugment()), (v2.RandAugment(), tv2.RandAugment()),
+                         (v2.TrivialAugmentWide(), tv2.TrivialAugmentWide())):
+        assert repr(ours) == repr(theirs)
+
+
 def test_calls_keep_shape_dtype_and_labels() -> None:
     x8, _ = _images()
     hwc = np.ascontiguousarray(x8.transpose(1, 2, 0))

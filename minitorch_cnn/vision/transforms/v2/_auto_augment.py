@@ -228,6 +228,14 @@ class _AutoAugmentBase(Transform):
     def __call__(self, *inputs: Any) -> Any:
         return on_image(self._augment, inputs)
 
+    def _repr_fields(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:  # v2's layout; fill only when set
+        mode = getattr(self.interpolation, "value", self.interpolation)
+        fill = f", fill={self.fill}" if self.fill is not None else ""
+        return f"{type(self).__name__}(interpolation={mode}{self._repr_fields()}{fill})"
+
     @staticmethod
     def _hw(img: Any) -> tuple[int, int]:
         x = as_array_image(img)
@@ -302,6 +310,9 @@ class AutoAugment(_AutoAugmentBase):
         self.policy = policy
         self._policies = _parse_policy(_POLICIES[policy])
 
+    def _repr_fields(self) -> str:
+        return f", policy={self.policy}"
+
     def _augment(self, img: Any) -> Any:
         gen = backend.generator()
         hw = self._hw(img)
@@ -323,6 +334,9 @@ class RandAugment(_AutoAugmentBase):
         if not isinstance(num_ops, int) or num_ops < 0:
             raise ValueError(f"num_ops should be a non-negative integer, but got {num_ops} instead.")
         self.num_ops, self.magnitude, self.num_magnitude_bins = num_ops, magnitude, num_magnitude_bins
+
+    def _repr_fields(self) -> str:
+        return f", num_ops={self.num_ops}, magnitude={self.magnitude}, num_magnitude_bins={self.num_magnitude_bins}"
 
     def _augment(self, img: Any) -> Any:
         ops = list(self.SPACE)
@@ -348,6 +362,9 @@ class TrivialAugmentWide(_AutoAugmentBase):
                  fill: Any = None) -> None:
         super().__init__(interpolation, fill)
         self.num_magnitude_bins = num_magnitude_bins
+
+    def _repr_fields(self) -> str:
+        return f", num_magnitude_bins={self.num_magnitude_bins}"
 
     def _augment(self, img: Any) -> Any:
         gen = backend.generator()
