@@ -47,6 +47,7 @@ from .ops.elementwise import (
     pow,
     relu,
     sigmoid,
+    sign,
     sqrt,
     sub,
     tanh,
