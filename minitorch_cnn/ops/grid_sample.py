@@ -1,0 +1,248 @@
+"""``F.affine_grid`` and ``F.grid_sample``: the sampling grid of an affine map, and sampling an image at a grid.
+
+affine_grid, theta (N, 2, 3), size (N, C, H, W) -> grid (N, H, W, 2) (3-D: theta (N, 3, 4), grid (N, D, H, W, 3)):
+
+    grid[n, h, w] = theta[n] @ (x_w, y_h, 1)       x_w = linspace(-1, 1, W) (× (W-1)/W unless align_corners)
+    backward:       dtheta[n] = Σ_hw g[n, h, w] ⊗ (x_w, y_h, 1)          (a matmul: the composition's own)
+
+grid_sample, input (N, C, H, W), grid (N, Ho, Wo, 2) of (x, y) in [-1, 1] -> (N, C, Ho, Wo), torch's 2-D sampler:
+
+    ix = ((x + 1)/2)·(W - 1) (align_corners) or ((x + 1)·W - 1)/2, then the padding mode: 'zeros' (as is),
+         'border' (clipped to [0, W-1]), 'reflection' (reflected about the edges, then clipped); iy likewise
+    bilinear: x0 = ⌊ix⌋, x1 = x0 + 1, wx0 = x1 - ix, wx1 = ix - x0 (y likewise);
+              out = Σ_corners w_x·w_y·input[n, c, y, x], corners outside the image read 0
+    nearest:  out = input[n, c, round_half_even(iy), round_half_even(ix)] (0 outside)
+    backward: dinput = the same weights scatter-added; dgrid_x = ∂ix/∂x · Σ_c g·(∂out/∂ix), where
+              ∂out/∂ix = wy0·(v_ne - v_nw) + wy1·(v_se - v_sw) and ∂ix/∂x is the unnormalising scale times the
+              padding's slope (0 where clipped, ±1 where reflected); nearest sends 0 to the grid.
+
+As torch's ``grid_sampler_2d``, the sampler is differentiable once (torch has no double backward for it either).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+from .matmul import matmul
+from .shape import reshape, transpose
+
+_MODES = ("bilinear", "nearest", "bicubic")
+_PADDINGS = ("zeros", "border", "reflection")
+_DEFAULT_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                    "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                    "grid_sample for details.")
+
+
+def _linspace_from_neg_one(steps: int, align_corners: bool) -> np.ndarray:
+    """The normalised pixel coordinates along one axis (float64): torch's ``linspace_from_neg_one``."""
+    if steps <= 1:
+        return np.zeros(1)
+    r = np.linspace(-1.0, 1.0, steps)
+    return r if align_corners else r * ((steps - 1) / steps)
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    """``torch.nn.functional.affine_grid``: the (N, H, W, 2) grid (or (N, D, H, W, 3)) of ``theta`` applied to
+    the normalised coordinates of an output of ``size`` (N, C, H, W) (or (N, C, D, H, W)); differentiable in
+    ``theta``. ``align_corners=None`` warns as torch's and means False."""
+    if align_corners is None:
+        warnings.warn(_DEFAULT_WARNING, UserWarning, stacklevel=2)
+        align_corners = False
+    if not isinstance(theta, Tensor):
+        raise TypeError(f"affine_grid(): argument 'theta' must be a Tensor, not {type(theta).__name__}")
+    if theta.dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(int(s) for s in size)
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. "
+                             f"Got {theta.shape}.")
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. "
+                             f"Got {theta.shape}.")
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation "
+                      "of affine_grid for details.", UserWarning, stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: theta holds {theta.shape[0]} matrices but size asks for a batch of {size[0]}")
+    # base[..., :] = (x, y[, z], 1): the last spatial axis is x, as torch's grids are
+    axes = [_linspace_from_neg_one(n, align_corners) for n in reversed(spatial)]
+    mesh = np.meshgrid(*reversed(axes), indexing="ij")  # in spatial order (D, H, W)
+    base = np.stack([*reversed(mesh), np.ones(spatial)], axis=-1).reshape(1, -1, len(spatial) + 1)
+    base_t = Tensor._wrap(backend.move_to(np.ascontiguousarray(base.astype(theta.dtype)), theta.device))
+    grid = matmul(base_t, transpose(theta, 1, 2))  # (N, prod(spatial), k)
+    return reshape(grid, (size[0], *spatial, len(spatial)))
+
+
+def _reflect(x: Any, twice_low: int, twice_high: int) -> tuple[Any, Any]:
+    """Coordinates reflected into [low, high] (bounds given doubled, as torch's) and the slope of the map (±1)."""
+    xp = backend.array_module(x)
+    if twice_low == twice_high:
+        return xp.zeros_like(x), xp.zeros_like(x)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    x = x - low
+    sign = xp.where(x < 0, -1.0, 1.0).astype(x.dtype)
+    x = xp.abs(x)
+    extra = xp.fmod(x, span)
+    even = xp.floor(x / span) % 2 == 0
+    return xp.where(even, extra + low, span - extra + low), xp.where(even, sign, -sign)
+
+
+def _clip(x: Any, n: int) -> tuple[Any, Any]:
+    """Coordinates clipped to [0, n-1] and the slope (0 at and past the edges, as torch's: edges count as out)."""
+    xp = backend.array_module(x)
+    inside = (x > 0) & (x < n - 1)
+    return xp.clip(x, 0, n - 1), inside.astype(x.dtype)
+
+
+def _source(coord: Any, n: int, padding: str, align_corners: bool) -> tuple[Any, Any]:
+    """Pixel coordinates along an axis of size n for normalised ``coord``, and d(pixel)/d(coord)."""
+    if align_corners:
+        pix, scale = (coord + 1) / 2 * (n - 1), (n - 1) / 2
+    else:
+        pix, scale = ((coord + 1) * n - 1) / 2, n / 2
+    slope = backend.array_module(coord).full_like(coord, scale)
+    if padding == "border":
+        pix, s = _clip(pix, n)
+        slope = slope * s
+    elif padding == "reflection":
+        pix, s1 = _reflect(pix, 0, 2 * (n - 1)) if align_corners else _reflect(pix, -1, 2 * n - 1)
+        pix, s2 = _clip(pix, n)
+        slope = slope * s1 * s2
+    return pix, slope
+
+
+def _taps(ix: Any, iy: Any, h: int, w: int, mode: str) -> list[tuple[Any, Any, Any]]:
+    """(flat index, in-bounds mask, (wx, wy) or None) of each tap: the 4 bilinear corners nw, ne, sw, se (weights
+    in torch's form, x1 - ix rather than 1 - (ix - x0)), or the nearest pixel."""
+    xp = backend.array_module(ix)
+
+    def tap(xf: Any, yf: Any) -> tuple[Any, Any]:
+        ok = (xf >= 0) & (xf <= w - 1) & (yf >= 0) & (yf <= h - 1)  # NaN and huge coordinates are out
+        xi = xp.where(ok, xf, 0).astype(np.int64)
+        yi = xp.where(ok, yf, 0).astype(np.int64)
+        return yi * w + xi, ok
+
+    if mode == "nearest":
+        flat, ok = tap(xp.rint(ix), xp.rint(iy))
+        return [(flat, ok, None)]
+    x0, y0 = xp.floor(ix), xp.floor(iy)
+    x1, y1 = x0 + 1, y0 + 1
+    wx0, wx1, wy0, wy1 = x1 - ix, ix - x0, y1 - iy, iy - y0
+    return [(*tap(x0, y0), (wx0, wy0)), (*tap(x1, y0), (wx1, wy0)), (*tap(x0, y1), (wx0, wy1)),
+            (*tap(x1, y1), (wx1, wy1))]
+
+
+class GridSample2d(Function):
+    """input (N, C, H, W), grid (N, Ho, Wo, 2) -> (N, C, Ho, Wo); arrays flattened to (N, C, P), P = Ho·Wo."""
+
+    def forward(self, inp: Any, grid: Any, mode: str, padding: str, align_corners: bool) -> Any:
+        xp = backend.array_module(inp)
+        n, c, h, w = inp.shape
+        ho, wo = grid.shape[1:3]
+        self.in_shape, self.grid_shape, self.mode = inp.shape, grid.shape, mode
+        flat_grid = grid.reshape(n, ho * wo, 2)
+        ix, sx = _source(flat_grid[..., 0], w, padding, align_corners)
+        iy, sy = _source(flat_grid[..., 1], h, padding, align_corners)
+        self.slopes = (sx, sy)
+        self.taps = _taps(ix, iy, h, w, mode)
+        src = inp.reshape(n, c, h * w)
+        out = xp.zeros((n, c, ho * wo), dtype=inp.dtype)
+        self.values = []
+        # each tap's weight, 0 where it falls outside (also where a NaN coordinate made the weight NaN)
+        self.shares = [ok.astype(inp.dtype) if wts is None else xp.where(ok, wts[0] * wts[1], 0)
+                       for _, ok, wts in self.taps]
+        for (flat, ok, _), share in zip(self.taps, self.shares):
+            v = xp.take_along_axis(src, xp.broadcast_to(flat[:, None, :], out.shape), axis=2)
+            v = xp.where(ok[:, None, :], v, 0)
+            self.values.append(v)
+            out += v * share[:, None, :]
+        if not self.needs_input_grad[1]:
+            self.values = []
+        return out.reshape(n, c, ho, wo)
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        xp = backend.array_module(g)
+        n, c, h, w = self.in_shape
+        g = g.reshape(n, c, -1)
+        need_in, need_grid = self.needs_input_grad[:2]
+        grad_in = grad_grid = None
+        if need_in:
+            # scatter-add every tap's share into a flat (N·C·H·W) buffer: one bincount over all taps
+            base = (xp.arange(n * c).reshape(n, c, 1) * (h * w))
+            idx, val = [], []
+            for (flat, _, _), share in zip(self.taps, self.shares):
+                idx.append((base + flat[:, None, :]).ravel())
+                val.append((g * share[:, None, :]).ravel())
+            grad_in = xp.bincount(xp.concatenate(idx), weights=xp.concatenate(val), minlength=n * c * h * w)
+            grad_in = grad_in.astype(g.dtype, copy=False).reshape(self.in_shape)
+        if need_grid:
+            if self.mode == "nearest":
+                grad_grid = xp.zeros(self.grid_shape, dtype=g.dtype)
+            else:
+                (_, _, (wx0, wy0)), _, _, (_, _, (wx1, wy1)) = self.taps
+                v_nw, v_ne, v_sw, v_se = self.values
+                gx = (g * (wy0[:, None, :] * (v_ne - v_nw) + wy1[:, None, :] * (v_se - v_sw))).sum(axis=1)
+                gy = (g * (wx0[:, None, :] * (v_sw - v_nw) + wx1[:, None, :] * (v_se - v_ne))).sum(axis=1)
+                sx, sy = self.slopes
+                grad_grid = xp.stack([gx * sx, gy * sy], axis=-1).reshape(self.grid_shape)
+        return grad_in, grad_grid
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",  # noqa: A002
+                align_corners: bool | None = None) -> Tensor:
+    """``torch.nn.functional.grid_sample`` for 4-D input (N, C, H, W) and grid (N, Ho, Wo, 2): 'bilinear' or
+    'nearest' sampling with 'zeros', 'border' or 'reflection' padding, torch's checks, messages and warning
+    (``align_corners=None`` means False). 5-D input and 'bicubic' are not offered: a clear error says so."""
+    if mode not in _MODES:
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
+    if padding_mode not in _PADDINGS:
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_DEFAULT_WARNING, UserWarning, stacklevel=2)
+        align_corners = False
+    for name, t in (("input", input), ("grid", grid)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grid_sample(): argument '{name}' must be a Tensor, not {type(t).__name__}")
+    in_size, grid_size = list(input.shape), list(grid.shape)
+    if input.ndim != grid.ndim:
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {in_size} and grid with sizes {grid_size}")
+    if input.ndim == 5 or mode == "bicubic":
+        raise NotImplementedError(f"grid_sample: minitorch_cnn samples 4-D input with mode 'bilinear' or 'nearest'; "
+                                  f"got {input.ndim}-D input {in_size} with mode '{mode}'")
+    if input.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of dimensions, but got "
+                           f"input with sizes {in_size} and grid with sizes {grid_size}")
+    if input.shape[0] != grid.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {in_size} and grid with sizes {grid_size}")
+    if grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
+                           f"sizes {grid_size}")
+    if any(s == 0 for s in in_size[2:]):
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
+                           f"sizes {in_size} with dimension 2 or 3 being empty")
+    if input.dtype.kind != "f" or input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have the same floating dtype, but got "
+                           f"input {input.dtype} and grid {grid.dtype}")
+    if input.device != grid.device:
+        raise RuntimeError(f"grid_sampler(): expected input and grid on the same device, but got input on "
+                           f"{input.device} and grid on {grid.device}")
+    return GridSample2d.apply(input, grid, mode, padding_mode, bool(align_corners))
+
