@@ -24,7 +24,8 @@ from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, 
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
 __all__ = [
-    "adaptive_avg_pool2d", "affine_grid", "grid_sample", "adaptive_max_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "adaptive_avg_pool2d", "affine_grid", "grid_sample", "adaptive_max_pool2d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "gelu",
     "group_norm", "instance_norm", "interpolate", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
     "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",

@@ -60,8 +60,8 @@ def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
 _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
-    "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
-    "clamp": ew.clamp, "clip": ew.clamp,
+    "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
+    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp,
 }
 # `x += y` and friends are the same in-place ops under Python's augmented-assignment names
 _IOPS: dict[str, Any] = {
@@ -103,9 +103,9 @@ _METHODS: dict[str, Any] = {
     "__iter__": lambda self: (self[i] for i in range(len(self))),
     "__hash__": object.__hash__,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "neg": ew.neg, "pow": ew.pow,
-    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu, "sigmoid": ew.sigmoid,
-    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum, "minimum": ew.minimum,
-    "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
+    "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
+    "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
     "matmul": matmul.matmul, "mm": matmul.matmul, "bmm": matmul.bmm,
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
     "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
