@@ -20,8 +20,10 @@ from .autograd import (
 from .backend import (
     Device,
     device,
+    get_default_device,
     get_rng_state,
     manual_seed,
+    set_default_device,
     set_default_dtype,
     set_rng_state,
 )
@@ -91,7 +93,7 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
-from .ops.matmul import bmm, matmul
+from .ops.matmul import bmm, matmul, mm
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,

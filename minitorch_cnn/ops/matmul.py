@@ -130,3 +130,16 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul.__wrapped__(a, b)
+
+
+@out_arg
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product of (n, m) and (m, p), as torch.mm (2-D only, no broadcasting)."""
+    if a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix, got shape {tuple(a.shape)}")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got shape {tuple(b.shape)}")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    return matmul.__wrapped__(a, b)

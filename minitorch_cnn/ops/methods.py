@@ -106,7 +106,7 @@ _METHODS: dict[str, Any] = {
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
     "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
     "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-    "matmul": matmul.matmul, "mm": matmul.matmul, "bmm": matmul.bmm,
+    "matmul": matmul.matmul, "mm": matmul.mm, "bmm": matmul.bmm,
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
     "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
     "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
