@@ -93,7 +93,7 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
-from .ops.matmul import bmm, matmul, mm
+from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,

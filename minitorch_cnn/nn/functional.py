@@ -18,6 +18,7 @@ from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
+from ..ops.lp_normalize import normalize
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
@@ -28,7 +29,7 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cross_entropy", "dropout", "dropout2d", "gelu",
     "group_norm", "instance_norm", "interpolate", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
 ]
 
 

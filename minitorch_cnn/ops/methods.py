@@ -83,6 +83,12 @@ def _new(factory: Any, name: str) -> Any:
     return method
 
 
+def _adjoint(self: Tensor) -> Tensor:
+    if self.ndim > 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+    return shape.t(self)
+
+
 def _reflect(fn: Any) -> Any:
     return lambda self, other: fn(other, self)
 
@@ -106,7 +112,8 @@ _METHODS: dict[str, Any] = {
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
     "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
     "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-    "matmul": matmul.matmul, "mm": matmul.mm, "bmm": matmul.bmm,
+    "matmul": matmul.matmul, "mm": matmul.mm, "mv": matmul.mv, "dot": matmul.dot, "vdot": matmul.vdot,
+    "bmm": matmul.bmm,
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
     "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
     "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
@@ -150,3 +157,4 @@ def install() -> None:
         setattr(Tensor, name, fn)
     Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
+    Tensor.H = property(_adjoint)  # conjugate transpose: the transpose, for the real tensors here
