@@ -28,6 +28,11 @@ from .backend import (
     set_rng_state,
 )
 from .backend import DType as dtype
+from .deterministic import (
+    are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled,
+    use_deterministic_algorithms,
+)
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.elementwise import (
     abs,
