@@ -212,7 +212,7 @@ class LBFGS(Optimizer):
 
     def _step(self, closure: Callable[[], Any]) -> Any:
         group = self.param_groups[0]
-        lr = float(group["lr"])
+        lr = group["lr"].item() if isinstance(group["lr"], Tensor) else group["lr"]
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size, maximize = group["line_search_fn"], group["history_size"], group["maximize"]
