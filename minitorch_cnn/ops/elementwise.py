@@ -196,10 +196,13 @@ class Abs(Function):
 
 
 class Sign(Function):
-    # sign(x) in {-1, 0, 1} (0 at 0, NaN at NaN); piecewise constant, so its gradient is 0 everywhere, as torch's
+    # sign(x) = (x > 0) - (x < 0): in {-1, 0, 1}, 0 at ±0 and at NaN (torch's formula, where NumPy's sign gives
+    # NaN); piecewise constant, so its gradient is 0 everywhere, as torch's
     def forward(self, a: Any) -> Any:
         self.shape = a.shape
-        return a.copy() if a.dtype == bool else backend.array_module(a).sign(a)
+        if a.dtype == bool:
+            return a.copy()
+        return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
 
     def backward(self, g: Any) -> Any:
         return backend.array_module(g).zeros(self.shape, dtype=g.dtype)
