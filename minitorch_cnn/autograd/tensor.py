@@ -190,6 +190,13 @@ class Tensor:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
+    def __array_wrap__(self, arr: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
+        """A NumPy function's array result on a tensor (``np.transpose(t, axes)``, ``np.exp(t)``) comes back as a
+        Tensor, as torch's do (bool results included); a scalar result stays a scalar."""
+        if return_scalar:
+            return arr[()]
+        return Tensor._wrap(np.ascontiguousarray(arr) if arr.ndim else arr)
+
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""
         t = Tensor._wrap(self._data)

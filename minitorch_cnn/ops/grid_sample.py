@@ -7,9 +7,9 @@ affine_grid, theta (N, 2, 3), size (N, C, H, W) -> grid (N, H, W, 2) (3-D: theta
 
 grid_sample, input (N, C, H, W), grid (N, Ho, Wo, 2) of (x, y) in [-1, 1] -> (N, C, Ho, Wo), torch's 2-D sampler:
 
-    ix = ((x + 1)/2)·(W - 1) (align_corners) or ((x + 1)·W - 1)/2, then the padding mode: 'zeros' (as is),
+    ix = (x + 1)·(W-1)/2 (align_corners) or (x + 1)·W/2 - 1/2, then the padding mode: 'zeros' (as is),
          'border' (clipped to [0, W-1]), 'reflection' (reflected about the edges, then clipped); iy likewise
-    bilinear: x0 = ⌊ix⌋, x1 = x0 + 1, wx0 = x1 - ix, wx1 = ix - x0 (y likewise);
+    bilinear: x0 = ⌊ix⌋, x1 = x0 + 1, wx1 = ix - x0, wx0 = 1 - wx1 (y likewise);
               out = Σ_corners w_x·w_y·input[n, c, y, x], corners outside the image read 0
     nearest:  out = input[n, c, round_half_even(iy), round_half_even(ix)] (0 outside)
     backward: dinput = the same weights scatter-added; dgrid_x = ∂ix/∂x · Σ_c g·(∂out/∂ix), where
@@ -22,6 +22,7 @@ As torch's ``grid_sampler_2d``, the sampler is differentiable once (torch has no
 from __future__ import annotations
 
 import warnings
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -38,12 +39,24 @@ _DEFAULT_WARNING = ("Default grid_sample and affine_grid behavior has changed to
                     "grid_sample for details.")
 
 
-def _linspace_from_neg_one(steps: int, align_corners: bool) -> np.ndarray:
-    """The normalised pixel coordinates along one axis (float64): torch's ``linspace_from_neg_one``."""
+def _linspace_from_neg_one(steps: int, align_corners: bool, dtype: Any) -> np.ndarray:
+    """The normalised pixel coordinates along one axis, bit for bit as torch's CPU ``linspace_from_neg_one``:
+    linspace(-1, 1) with its step in ``dtype``, start + step·i for the first half and end - step·(n-1-i) for the
+    second, each one rounding (fused: exact here in float64 for float32, by fractions for float64), then
+    × (n-1) and / n as two roundings when not align_corners."""
+    dt = np.dtype(dtype)
     if steps <= 1:
-        return np.zeros(1)
-    r = np.linspace(-1.0, 1.0, steps)
-    return r if align_corners else r * ((steps - 1) / steps)
+        return np.zeros(1, dtype=dt)
+    step = (dt.type(1) - dt.type(-1)) / dt.type(steps - 1)
+    i = np.arange(steps)
+    if dt == np.float32:
+        s, fi = np.float64(step), i.astype(np.float64)
+        r = np.where(i < steps // 2, -1.0 + s * fi, 1.0 - s * (steps - 1 - fi)).astype(dt)
+    else:
+        fs = Fraction(float(step))
+        r = np.array([float(-1 + fs * k) if k < steps // 2 else float(1 - fs * (steps - 1 - k)) for k in range(steps)],
+                     dtype=dt)
+    return r if align_corners else (r * dt.type(steps - 1)) / dt.type(steps)
 
 
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
@@ -79,10 +92,10 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     if theta.shape[0] != size[0]:
         raise ValueError(f"affine_grid: theta holds {theta.shape[0]} matrices but size asks for a batch of {size[0]}")
     # base[..., :] = (x, y[, z], 1): the last spatial axis is x, as torch's grids are
-    axes = [_linspace_from_neg_one(n, align_corners) for n in reversed(spatial)]
+    axes = [_linspace_from_neg_one(n, align_corners, theta.dtype) for n in reversed(spatial)]
     mesh = np.meshgrid(*reversed(axes), indexing="ij")  # in spatial order (D, H, W)
-    base = np.stack([*reversed(mesh), np.ones(spatial)], axis=-1).reshape(1, -1, len(spatial) + 1)
-    base_t = Tensor._wrap(backend.move_to(np.ascontiguousarray(base.astype(theta.dtype)), theta.device))
+    base = np.stack([*reversed(mesh), np.ones(spatial, dtype=theta.dtype)], axis=-1).reshape(1, -1, len(spatial) + 1)
+    base_t = Tensor._wrap(backend.move_to(np.ascontiguousarray(base), theta.device))
     grid = matmul(base_t, transpose(theta, 1, 2))  # (N, prod(spatial), k)
     return reshape(grid, (size[0], *spatial, len(spatial)))
 
@@ -108,12 +121,35 @@ def _clip(x: Any, n: int) -> tuple[Any, Any]:
     return xp.clip(x, 0, n - 1), inside.astype(x.dtype)
 
 
+def _fma(a: Any, b: float, c: float) -> Any:
+    """a·b + c with one rounding, as a fused multiply-add (torch's CPU sampler unnormalises with one). float32:
+    the float64 product and sum are exact, then rounded once. float64: Dekker's exact product and Knuth's exact
+    sum (a double-double), rounded once; b and c are small constants (n/2 and -1/2)."""
+    xp = backend.array_module(a)
+    if a.dtype == np.float32:
+        return (a.astype(np.float64) * b + c).astype(np.float32)
+    p = a * b
+    split = 134217729.0  # 2^27 + 1: Veltkamp's split of a double into two 26-bit halves
+    ah = a * split
+    ah = ah - (ah - a)
+    al = a - ah
+    bh = b * split
+    bh = bh - (bh - b)
+    bl = b - bh
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl  # a·b = p + err exactly
+    total = p + c
+    v = total - p
+    rest = (p - (total - v)) + (c - v)  # p + c = total + rest exactly
+    out = total + (rest + err)
+    return xp.where(xp.isfinite(p), out, p + c)
+
+
 def _source(coord: Any, n: int, padding: str, align_corners: bool) -> tuple[Any, Any]:
-    """Pixel coordinates along an axis of size n for normalised ``coord``, and d(pixel)/d(coord)."""
-    if align_corners:
-        pix, scale = (coord + 1) / 2 * (n - 1), (n - 1) / 2
-    else:
-        pix, scale = ((coord + 1) * n - 1) / 2, n / 2
+    """Pixel coordinates along an axis of size n for normalised ``coord``, and d(pixel)/d(coord); in the rounding
+    order of torch's CPU sampler, (x + 1)·(n-1)/2 or fma(x + 1, n/2, -1/2), so that a grid point on a pixel centre
+    (affine_grid's identity) lands on the same side of it as in torch."""
+    scale = (n - 1) / 2 if align_corners else n / 2
+    pix = (coord + 1) * scale if align_corners else _fma(coord + 1, scale, -0.5)
     slope = backend.array_module(coord).full_like(coord, scale)
     if padding == "border":
         pix, s = _clip(pix, n)
@@ -127,7 +163,7 @@ def _source(coord: Any, n: int, padding: str, align_corners: bool) -> tuple[Any,
 
 def _taps(ix: Any, iy: Any, h: int, w: int, mode: str) -> list[tuple[Any, Any, Any]]:
     """(flat index, in-bounds mask, (wx, wy) or None) of each tap: the 4 bilinear corners nw, ne, sw, se (weights
-    in torch's form, x1 - ix rather than 1 - (ix - x0)), or the nearest pixel."""
+    as torch's CPU sampler forms them, w = ix - x0 and e = 1 - w), or the nearest pixel."""
     xp = backend.array_module(ix)
 
     def tap(xf: Any, yf: Any) -> tuple[Any, Any]:
@@ -141,7 +177,8 @@ def _taps(ix: Any, iy: Any, h: int, w: int, mode: str) -> list[tuple[Any, Any, A
         return [(flat, ok, None)]
     x0, y0 = xp.floor(ix), xp.floor(iy)
     x1, y1 = x0 + 1, y0 + 1
-    wx0, wx1, wy0, wy1 = x1 - ix, ix - x0, y1 - iy, iy - y0
+    wx1, wy1 = ix - x0, iy - y0
+    wx0, wy0 = 1 - wx1, 1 - wy1
     return [(*tap(x0, y0), (wx0, wy0)), (*tap(x1, y0), (wx1, wy0)), (*tap(x0, y1), (wx0, wy1)),
             (*tap(x1, y1), (wx1, wy1))]
 
