@@ -133,3 +133,27 @@ def test_grid_sample_refuses_what_it_does_not_offer() -> None:
         F.grid_sample(mt.zeros(1, 1, 4, 4), mt.zeros(1, 2, 2, 2), mode="bicubic", align_corners=False)
     with pytest.raises(RuntimeError, match="same floating dtype"):
         F.grid_sample(mt.zeros(1, 1, 4, 4), mt.zeros(1, 2, 2, 2, dtype=mt.float64), align_corners=False)
+
+
+@pytest.mark.parametrize("mode, padding_mode, align_corners", [
+    ("bilinear", "zeros", False), ("bilinear", "border", True), ("bilinear", "reflection", False),
+    ("nearest", "zeros", False),
+])
+def test_grid_sample_second_order_matches_torch(mode: str, padding_mode: str, align_corners: bool) -> None:
+    """create_graph=True, then the gradient of <v1, d input> + <v2, d grid> (a penalty on the gradients, as
+    WGAN-GP takes one) to input and grid: torch's double backward of the sampler."""
+    x, g = RNG.standard_normal((2, 2, 4, 5)), RNG.uniform(-1.3, 1.3, (2, 3, 3, 2))
+    up, v1, v2 = RNG.standard_normal((2, 2, 3, 3)), RNG.standard_normal(x.shape), RNG.standard_normal(g.shape)
+
+    def run(lib):
+        f = TF if lib is torch else F
+        xi, gi = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+        y = f.grid_sample(xi, gi, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+        dx, dg = lib.autograd.grad(y, (xi, gi), lib.tensor(up), create_graph=True)
+        penalty = (dx * lib.tensor(v1)).sum() + (dg * lib.tensor(v2)).sum()
+        second = lib.autograd.grad(penalty, (xi, gi), allow_unused=True) if penalty.requires_grad else (None, None)
+        return [dx.detach().numpy(), dg.detach().numpy()] + [
+            np.zeros(t.shape) if s is None else s.detach().numpy() for s, t in zip(second, (xi, gi))]
+
+    for what, o, t in zip(("d input", "d grid", "d2 input", "d2 grid"), run(mt), run(torch)):
+        assert_close(o, t, np.float64, what=what)

@@ -16,7 +16,7 @@ grid_sample, input (N, C, H, W), grid (N, Ho, Wo, 2) of (x, y) in [-1, 1] -> (N,
               ∂out/∂ix = wy0·(v_ne - v_nw) + wy1·(v_se - v_sw) and ∂ix/∂x is the unnormalising scale times the
               padding's slope (0 where clipped, ±1 where reflected); nearest sends 0 to the grid.
 
-As torch's ``grid_sampler_2d``, the sampler is differentiable once (torch has no double backward for it either).
+Twice differentiable, as torch's: the backward is also written in differentiable ops (``backward_graph``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .indexing import IndexScatter, getitem
 from .matmul import matmul
-from .shape import reshape, transpose
+from .shape import permute, reshape, stack, transpose, unsqueeze
 
 _MODES = ("bilinear", "nearest", "bicubic")
 _PADDINGS = ("zeros", "border", "reflection")
@@ -194,7 +195,8 @@ class GridSample2d(Function):
         flat_grid = grid.reshape(n, ho * wo, 2)
         ix, sx = _source(flat_grid[..., 0], w, padding, align_corners)
         iy, sy = _source(flat_grid[..., 1], h, padding, align_corners)
-        self.slopes = (sx, sy)
+        self.slopes, self.coords = (sx, sy), (ix, iy)
+        self.inp, self.grid = inp, grid  # references, for a second differentiation
         self.taps = _taps(ix, iy, h, w, mode)
         src = inp.reshape(n, c, h * w)
         out = xp.zeros((n, c, ho * wo), dtype=inp.dtype)
@@ -236,6 +238,58 @@ class GridSample2d(Function):
                 gy = (g * (wx0[:, None, :] * (v_sw - v_nw) + wx1[:, None, :] * (v_se - v_ne))).sum(axis=1)
                 sx, sy = self.slopes
                 grad_grid = xp.stack([gx * sx, gy * sy], axis=-1).reshape(self.grid_shape)
+        return grad_in, grad_grid
+
+
+    def backward_graph(self, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        """The backward above in differentiable ops, for create_graph=True: the gathers are index ops, the
+        weights are functions of the grid through ix = ix₀ + ∂ix/∂x·(x - x₀) (the same value, the same slope,
+        the padding's kinks held where forward found them), so a second differentiation reaches input and grid."""
+        n, c, h, w = self.in_shape
+        p = self.grid_shape[1] * self.grid_shape[2]
+        xp = backend.array_module(self.inp)
+        inp_t, grid_t = self.input_tensor(0, self.inp), self.input_tensor(1, self.grid)
+        g_t = permute(reshape(g, (n, c, p)), (0, 2, 1))  # (N, P, C)
+        src = permute(reshape(inp_t, (n, c, h * w)), (0, 2, 1))  # (N, HW, C)
+        rows = xp.broadcast_to(xp.arange(n)[:, None], (n, p))
+
+        def const(arr: Any) -> Tensor:
+            return Tensor._wrap(arr.astype(g.dtype, copy=False))
+
+        flat_grid = reshape(grid_t, (n, p, 2))
+        weights = []
+        for axis in (0, 1):  # ix (along W), then iy (along H), as functions of the grid
+            pix, slope = self.coords[axis], self.slopes[axis]
+            coord = flat_grid[:, :, axis]
+            pix_t = (coord - const(self.grid.reshape(n, p, 2)[..., axis])) * const(slope) + const(pix)
+            weights.append(pix_t - const(xp.floor(pix)))  # w = ix - x0 (bilinear); unused by nearest
+        shares, values = [], []
+        for k, (flat, ok, _) in enumerate(self.taps):
+            mask = const(ok)
+            if self.mode == "nearest":
+                shares.append(mask)
+            else:
+                wx = weights[0] if k in (1, 3) else 1 - weights[0]
+                wy = weights[1] if k in (2, 3) else 1 - weights[1]
+                shares.append(wx * wy * mask)
+            values.append(getitem(src, (rows, flat)) * unsqueeze(mask, 2))
+        need_in, need_grid = self.needs_input_grad[:2]
+        grad_in = grad_grid = None
+        if need_in:
+            total = None
+            for (flat, _, _), share in zip(self.taps, shares):
+                part = IndexScatter.apply(g_t * unsqueeze(share, 2), (rows, flat), (n, h * w, c), False)
+                total = part if total is None else total + part
+            grad_in = reshape(permute(total, (0, 2, 1)), self.in_shape)
+        if need_grid:
+            if self.mode == "nearest":
+                grad_grid = Tensor._wrap(xp.zeros(self.grid_shape, dtype=g.dtype))
+            else:
+                v_nw, v_ne, v_sw, v_se = values
+                wx1, wy1 = (unsqueeze(t, 2) for t in weights)
+                gx = (g_t * ((1 - wy1) * (v_ne - v_nw) + wy1 * (v_se - v_sw))).sum(dim=2) * const(self.slopes[0])
+                gy = (g_t * ((1 - wx1) * (v_sw - v_nw) + wx1 * (v_se - v_ne))).sum(dim=2) * const(self.slopes[1])
+                grad_grid = reshape(stack([gx, gy], dim=-1), self.grid_shape)
         return grad_in, grad_grid
 
 
