@@ -140,3 +140,15 @@ def test_tensor_of_a_tensor_warns_as_torch() -> None:
     with pytest.warns(UserWarning, match="To copy construct from a tensor"):
         t = mt.tensor(mt.ones(2))
     assert t.numpy().tolist() == [1.0, 1.0]
+
+
+def test_functional_data_parallel() -> None:
+    """dcgan/main.py calls nn.parallel.data_parallel(self.main, input, range(ngpu)) when input.is_cuda: a function,
+    as torch's; on a machine without a GPU it raises torch's own error."""
+    model = mt.nn.Linear(3, 2)
+    if mt.cuda.is_available():
+        out = mt.nn.parallel.data_parallel(model.cuda(), mt.ones(4, 3), range(1))
+        assert out.device.type == "cuda" and tuple(out.shape) == (4, 2)
+    else:
+        with pytest.raises(RuntimeError, match="device type could not be determined"):
+            mt.nn.parallel.data_parallel(model, mt.ones(4, 3), range(1))
