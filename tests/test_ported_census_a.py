@@ -636,6 +636,7 @@ def face_folder(tmp_path_factory: pytest.TempPathFactory, mnist_root: str) -> st
     return str(root)
 
 
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")  # torch's np.transpose
 def test_dcgan_faces_with_weight_and_spectral_norm(face_folder: str) -> None:
     theirs, ours = dual(_faces, face_folder)
     assert ours["D_keys"] == theirs["D_keys"] and ours["D_repr"] == theirs["D_repr"]
