@@ -63,7 +63,7 @@ def _raw_index(i: Any, x: Tensor) -> Any:
         if type(i._data) is not type(x._data) and i.device != x.device:
             raise RuntimeError(f"indices are on {i.device} but the indexed tensor is on {x.device}")
         return i._data
-    if isinstance(i, (list, np.ndarray)):
+    if isinstance(i, (list, range, np.ndarray)):  # torch reads a range as the integer tensor it enumerates
         return backend.move_to(np.asarray(i), x.device)
     return i
 
