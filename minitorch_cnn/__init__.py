@@ -19,6 +19,7 @@ from .autograd import (
 )
 from .backend import (
     Device,
+    Generator,
     device,
     get_rng_state,
     manual_seed,
