@@ -12,21 +12,35 @@ from .autograd import (
     Tensor,
     Variable,
     enable_grad,
+    get_printoptions,
     inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
+    set_printoptions,
 )
 from .backend import (
     Device,
     Generator,
+    channels_last,
+    contiguous_format,
     device,
     get_rng_state,
     manual_seed,
+    preserve_format,
     set_default_dtype,
     set_rng_state,
 )
 from .backend import DType as dtype
+from .backend import MemoryFormat as memory_format
+from .global_flags import (
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.elementwise import (
     abs,
@@ -78,7 +92,7 @@ from .ops.factories import (
     zeros_like,
 )
 from .ops.gather import gather, scatter, topk
-from .ops.indexing import one_hot
+from .ops.indexing import bincount, diag, one_hot
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
 from .ops.legacy_types import (
     BoolTensor,
