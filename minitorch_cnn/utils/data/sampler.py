@@ -119,10 +119,10 @@ class SubsetRandomSampler(Sampler):
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probabilities proportional to ``weights`` (torch.multinomial's draw).
 
-    With replacement (and more than one sample), an ``mt.Generator`` draws torch's indices: u ~ U[0, 1) as
-    ``Generator.random``, then the first index whose normalised cumulative weight reaches u (torch's
-    ``multinomial_with_replacement`` kernel). Other cases (no replacement, one sample, NumPy generators) draw
-    NumPy's ``choice`` with the same probabilities.
+    torch.multinomial's two algorithms: with replacement (and more than one sample), u ~ U[0, 1) per sample and
+    the first index whose normalised cumulative weight reaches u; otherwise the indices of the largest w / q,
+    q ~ Exp(1) (so zero weights come last, after every positive one). An ``mt.Generator`` gives torch's u, hence
+    torch's indices, in the first case; the exponential draws are NumPy's.
     """
 
     def __init__(self, weights: Sequence[float] | Any, num_samples: int, replacement: bool = True,
@@ -141,22 +141,22 @@ class WeightedRandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         w = np.asarray(self.weights._data, dtype=np.float64)
-        if not np.isfinite(w).all() or (w < 0).any():
+        if (w < 0).any():
+            raise RuntimeError("invalid multinomial distribution (encountering probability entry < 0)")
+        if not np.isfinite(w).all():
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
         total = w.sum()
         if total <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > int((w > 0).sum()):
-            if self.num_samples > w.size:
-                raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-            raise RuntimeError("invalid multinomial distribution (with replacement=False, not enough non-negative "
-                               "category to sample)")
+        if not self.replacement and self.num_samples > w.size:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
         gen = self.generator if self.generator is not None else backend.generator()
-        if isinstance(gen, backend.Generator) and self.replacement and self.num_samples > 1:
+        if self.replacement and self.num_samples > 1:
             cumulative = np.cumsum(w) / total  # running sums in order, as torch's kernel adds them
             picks = np.searchsorted(cumulative, gen.random(self.num_samples), side="left")
         else:
-            picks = gen.choice(w.size, size=self.num_samples, replace=self.replacement, p=w / total)
+            keys = w / gen.exponential(size=w.size)
+            picks = np.argsort(-keys, kind="stable")[: self.num_samples]
         return iter(picks.tolist())
 
     def __len__(self) -> int:
