@@ -18,7 +18,9 @@ _PRECISIONS = ("highest", "high", "medium")
 
 def _check_bool(name: str, value: object) -> None:
     if not isinstance(value, bool):
-        raise TypeError(f"_set_deterministic_algorithms(): argument '{name}' must be bool, not {type(value).__name__}")
+        where = " (position 1)" if name == "mode" else ""
+        raise TypeError(f"_set_deterministic_algorithms(): argument '{name}'{where} must be bool, not "
+                        f"{type(value).__name__}")
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
