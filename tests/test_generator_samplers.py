@@ -27,6 +27,16 @@ def test_draws_are_torchs(seed: int) -> None:
     assert ours.initial_seed() == theirs.initial_seed()
 
 
+def test_factories_take_a_generator() -> None:
+    ours, theirs = _pair(11)
+    np.testing.assert_array_equal(mt.rand(3, 4, generator=ours).numpy(), torch.rand(3, 4, generator=theirs).numpy())
+    np.testing.assert_array_equal(mt.rand(5, dtype=mt.float64, generator=ours).numpy(),
+                                  torch.rand(5, dtype=torch.float64, generator=theirs).numpy())
+    assert mt.randint(0, 10, (6,), generator=ours).tolist() == torch.randint(0, 10, (6,), generator=theirs).tolist()
+    assert mt.randperm(9, generator=ours).tolist() == torch.randperm(9, generator=theirs).tolist()
+    assert mt.randn(2, 3, generator=ours).shape == (2, 3)  # NumPy's normal draw on the same twister
+
+
 def test_default_seed_state_and_device() -> None:
     ours, theirs = mt.Generator(), torch.Generator()
     assert ours.initial_seed() == theirs.initial_seed()

@@ -9,7 +9,8 @@ as torch draws (aten/src/ATen/native: ``randperm_cpu``, ``uniform_int_from_to_di
                         r_i the twister's successive 32-bit outputs (n below 2**32 / 20, torch's small-n path)
     integers(lo, hi, k) torch.randint(lo, hi, (k,), generator=g): lo + r mod (hi - lo), r one 32-bit output
                         (two, high word first, when hi - lo >= 2**32)
-    random(k)           torch.rand(k, dtype=torch.float64, generator=g): the low 53 bits of a 64-bit draw / 2**53
+    random(k)           torch.rand(k, dtype=torch.float64, generator=g): the low 53 bits of a 64-bit draw / 2**53;
+                        float32: the low 24 bits of a 32-bit draw / 2**24
 
 Everything else a NumPy generator offers (``normal``, ``uniform``, ``choice``...) is NumPy's algorithm on the same
 twister (``.rng``): reproducible from the seed, not torch's numbers. So an ``mt.Generator`` goes wherever a
@@ -93,11 +94,14 @@ class Generator:
         out = ((draws % np.uint64(span)).astype(np.int64) + int(low)).astype(dtype)
         return out[0] if size is None else out.reshape(size)
 
-    def random(self, size: Any = None) -> Any:
-        """torch.rand(size, dtype=torch.float64) on this generator: floats in [0, 1)."""
+    def random(self, size: Any = None, dtype: Any = np.float64) -> Any:
+        """torch.rand(size, dtype=dtype) on this generator: floats in [0, 1), float64 or float32."""
         count = 1 if size is None else int(np.prod(size))
-        out = (self._draw64(count) & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53
-        return float(out[0]) if size is None else out.reshape(size)
+        if np.dtype(dtype) == np.float32:
+            out = ((self._draw32(count) & np.uint64(2**24 - 1)).astype(np.float64) * 2.0**-24).astype(np.float32)
+        else:
+            out = (self._draw64(count) & np.uint64(2**53 - 1)).astype(np.float64) * 2.0**-53
+        return out[0] if size is None else out.reshape(size)
 
     def __getattr__(self, name: str) -> Any:
         # the rest of NumPy's Generator surface, on the same twister (NumPy's algorithms, not torch's)
