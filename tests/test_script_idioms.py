@@ -341,3 +341,15 @@ def test_inference_mode_state_and_decorator() -> None:
         return mt.is_inference_mode_enabled(), (x * 2).requires_grad
 
     assert f() == g() == (True, False) and not mt.is_inference_mode_enabled()
+
+
+def test_pin_memory_without_an_accelerator_warns_as_torchs() -> None:
+    messages = []
+    for data, lib in ((torch.utils.data, torch), (mt.utils.data, mt)):
+        loader = data.DataLoader(data.TensorDataset(lib.arange(6)), batch_size=4, pin_memory=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            batches = [b[0].tolist() for b in loader]
+        assert batches == [[0, 1, 2, 3], [4, 5]]
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == messages[1] and len(messages[0]) == 1

@@ -9,6 +9,7 @@ collated, in ``num_workers`` worker processes when asked (``worker.py``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -101,7 +102,8 @@ class DataLoader:
     (kept between epochs), ``timeout`` (seconds to wait for a batch; 0: no limit) and ``multiprocessing_context``;
     batches come in order. Where the vectorised batch path applies (and no ``worker_init_fn`` asks for workers)
     the batches are built in the calling process, with the draws of ``num_workers=0``.
-    ``pin_memory`` is accepted and has no effect (there is no pinned host memory here).
+    ``pin_memory`` pins nothing (there is no pinned host memory here); without a GPU each epoch warns that it is
+    unused, as torch's does without an accelerator.
     """
 
     def __init__(
@@ -189,6 +191,9 @@ class DataLoader:
         return self._pool
 
     def __iter__(self) -> Iterator[Any]:
+        if self.pin_memory and not backend.cuda_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
         base_seed = self._base_seed()
         fast = self._auto_collation and self._default_collate and batch_getter(self.dataset) is not None
         if self.num_workers and (self.worker_init_fn is not None or not fast):
