@@ -33,7 +33,10 @@ class OptimizedModule(Module):
         try:
             return super().__getattr__(name)
         except AttributeError:
-            return getattr(self._modules["_orig_mod"], name)
+            orig = self.__dict__.get("_modules", {}).get("_orig_mod")  # absent while an instance is being built
+            if orig is None:
+                raise
+            return getattr(orig, name)
 
 
 def compile(  # noqa: A001 - torch's name

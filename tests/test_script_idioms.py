@@ -5,6 +5,7 @@ inference_mode."""
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import statistics
@@ -156,6 +157,7 @@ def test_compile_wraps_without_changing_results() -> None:
     again = mt.compile(mt.nn.Sequential(mt.nn.Linear(3, 4), mt.nn.ReLU(), mt.nn.Linear(4, 2)))
     again.load_state_dict(mt.load(io.BytesIO(buf.getvalue())))
     np.testing.assert_array_equal(again(x).detach().numpy(), model(x).detach().numpy())
+    assert copy.deepcopy(compiled).state_dict().keys() == compiled.state_dict().keys()
     assert mt.compile(math.sqrt) is math.sqrt and mt.compile(mode="default")(math.sqrt) is math.sqrt
     with pytest.raises(RuntimeError, match="Unrecognized mode=foo"):
         mt.compile(model, mode="foo")
