@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from _parity import assert_close
+from _parity import assert_close, assert_f32_close
 
 import minitorch_cnn as mt
 
@@ -67,6 +67,18 @@ def test_grad_scaler_matches_torch(inf_steps: set, kwargs: dict) -> None:
         assert_close(np.where(np.isfinite(og), og, 0), np.where(np.isfinite(tg), tg, 0), F64, what="grad")
         assert_close(o[2], t[2], F64, what=f"weight after step {step}")
         assert o[3:] == t[3:], step
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_grad_scaler_float32_against_the_float64_truth() -> None:
+    kwargs = {"init_scale": 2.0**10, "growth_interval": 2}
+    ours = _scaler_run(mt, mt.nn, {3}, mt.float32, **kwargs)
+    truth = _scaler_run(mt, mt.nn, {3}, mt.float64, **kwargs)
+    theirs = _scaler_run(torch, torch.nn, {3}, torch.float32, **kwargs)
+    assert ours[-1] == theirs[-1]
+    for step, (o, t, tt) in enumerate(zip(ours[:-1], truth[:-1], theirs[:-1])):
+        assert o[2].dtype == mt.float32 and o[3:] == tt[3:], step  # the same skipped step, scale and tracker
+        assert_f32_close(o[2], t[2], torch32=tt[2], what=f"weight after step {step}")
 
 
 def test_grad_scaler_state_dict_round_trip_and_errors() -> None:
