@@ -1,6 +1,6 @@
 """F.affine_grid and F.grid_sample against torch: values and gradients (to input, grid and theta) under random
-upstream gradients, every mode / padding / align_corners, float64 to 1e-10 and float32 against the float64 truth;
-torch's checks, messages and align_corners warning."""
+upstream gradients, every mode (bilinear, nearest, bicubic) / padding / align_corners, second order, float64 to
+1e-10 and float32 against the float64 truth; torch's checks, messages and align_corners warning."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _sample(lib, x, g, up, dtype, **kw):
     return [t.detach().numpy() for t in (out, ti.grad, tg.grad)]
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_grid_sample_matches_torch(mode: str, padding_mode: str, align_corners: bool) -> None:
@@ -129,15 +129,15 @@ def test_grid_sample_errors(x, g, kw, err, match) -> None:
 
 
 def test_grid_sample_refuses_what_it_does_not_offer() -> None:
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        F.grid_sample(mt.zeros(1, 1, 4, 4), mt.zeros(1, 2, 2, 2), mode="bicubic", align_corners=False)
+    with pytest.raises(NotImplementedError, match="volumetric sampling is not offered"):
+        F.grid_sample(mt.zeros(1, 1, 2, 4, 4), mt.zeros(1, 2, 2, 2, 3), align_corners=False)
     with pytest.raises(RuntimeError, match="same floating dtype"):
         F.grid_sample(mt.zeros(1, 1, 4, 4), mt.zeros(1, 2, 2, 2, dtype=mt.float64), align_corners=False)
 
 
 @pytest.mark.parametrize("mode, padding_mode, align_corners", [
     ("bilinear", "zeros", False), ("bilinear", "border", True), ("bilinear", "reflection", False),
-    ("nearest", "zeros", False),
+    ("nearest", "zeros", False), ("bicubic", "zeros", False), ("bicubic", "reflection", True),
 ])
 def test_grid_sample_second_order_matches_torch(mode: str, padding_mode: str, align_corners: bool) -> None:
     """create_graph=True, then the gradient of <v1, d input> + <v2, d grid> (a penalty on the gradients, as

@@ -12,9 +12,12 @@ grid_sample, input (N, C, H, W), grid (N, Ho, Wo, 2) of (x, y) in [-1, 1] -> (N,
     bilinear: x0 = ⌊ix⌋, x1 = x0 + 1, wx1 = ix - x0, wx0 = 1 - wx1 (y likewise);
               out = Σ_corners w_x·w_y·input[n, c, y, x], corners outside the image read 0
     nearest:  out = input[n, c, round_half_even(iy), round_half_even(ix)] (0 outside)
+    bicubic:  ix unpadded; t = ix - ⌊ix⌋; out = Σ_{i,j} c_j(tx)·c_i(ty)·input[pad(⌊iy⌋-1+i), pad(⌊ix⌋-1+j)] over the
+              4×4 taps, c Keys' cubic convolution weights (A = -0.75), each tap's coordinate padded on its own
     backward: dinput = the same weights scatter-added; dgrid_x = ∂ix/∂x · Σ_c g·(∂out/∂ix), where
               ∂out/∂ix = wy0·(v_ne - v_nw) + wy1·(v_se - v_sw) and ∂ix/∂x is the unnormalising scale times the
-              padding's slope (0 where clipped, ±1 where reflected); nearest sends 0 to the grid.
+              padding's slope (0 where clipped, ±1 where reflected); nearest sends 0 to the grid; bicubic:
+              dgrid_x = scale · Σ_c g·Σ_{i,j} v_ij·c_j'(tx)·c_i(ty)
 
 Twice differentiable, as torch's: the backward is also written in differentiable ops (``backward_graph``).
 """
@@ -162,9 +165,40 @@ def _source(coord: Any, n: int, padding: str, align_corners: bool) -> tuple[Any,
     return pix, slope
 
 
-def _taps(ix: Any, iy: Any, h: int, w: int, mode: str) -> list[tuple[Any, Any, Any]]:
+_A = -0.75  # the cubic convolution's parameter, as torch's (and OpenCV's)
+
+
+def _cubic_coeffs(t: Any) -> list[Any]:
+    """Keys' cubic convolution weights of the taps at offsets -1, 0, 1, 2 for a fraction t in [0, 1); plain
+    arithmetic, so ``t`` may be an array or a Tensor (the differentiable form of the backward)."""
+    u, x2 = t + 1, 1 - t
+    v = x2 + 1
+    return [((_A * u - 5 * _A) * u + 8 * _A) * u - 4 * _A, ((_A + 2) * t - (_A + 3)) * t * t + 1,
+            ((_A + 2) * x2 - (_A + 3)) * x2 * x2 + 1, ((_A * v - 5 * _A) * v + 8 * _A) * v - 4 * _A]
+
+
+def _cubic_coeffs_grad(t: Any) -> list[Any]:
+    """d/dt of ``_cubic_coeffs`` (torch's backward uses the negatives of these, subtracted)."""
+    u, x2, v = t + 1, 1 - t, 2 - t
+    return [(3 * _A * u - 10 * _A) * u + 8 * _A, (3 * (_A + 2) * t - 2 * (_A + 3)) * t,
+            -((3 * (_A + 2) * x2 - 2 * (_A + 3)) * x2), -((3 * _A * v - 10 * _A) * v + 8 * _A)]
+
+
+def _pad_tap(coord: Any, n: int, padding: str, align_corners: bool) -> Any:
+    """A bicubic tap's pixel coordinate under the padding mode (torch's compute_coordinates)."""
+    if padding == "border":
+        return _clip(coord, n)[0]
+    if padding == "reflection":
+        coord = _reflect(coord, 0, 2 * (n - 1))[0] if align_corners else _reflect(coord, -1, 2 * n - 1)[0]
+        return _clip(coord, n)[0]
+    return coord
+
+
+def _taps(ix: Any, iy: Any, h: int, w: int, mode: str, padding: str = "zeros",
+          align_corners: bool = False) -> list[tuple[Any, Any, Any]]:
     """(flat index, in-bounds mask, (wx, wy) or None) of each tap: the 4 bilinear corners nw, ne, sw, se (weights
-    as torch's CPU sampler forms them, w = ix - x0 and e = 1 - w), or the nearest pixel."""
+    as torch's CPU sampler forms them, w = ix - x0 and e = 1 - w), the nearest pixel, or the 4×4 bicubic taps
+    (row by row; each tap's coordinate padded on its own, as torch's)."""
     xp = backend.array_module(ix)
 
     def tap(xf: Any, yf: Any) -> tuple[Any, Any]:
@@ -177,6 +211,10 @@ def _taps(ix: Any, iy: Any, h: int, w: int, mode: str) -> list[tuple[Any, Any, A
         flat, ok = tap(xp.rint(ix), xp.rint(iy))
         return [(flat, ok, None)]
     x0, y0 = xp.floor(ix), xp.floor(iy)
+    if mode == "bicubic":
+        cx, cy = _cubic_coeffs(ix - x0), _cubic_coeffs(iy - y0)
+        return [(*tap(_pad_tap(x0 - 1 + j, w, padding, align_corners), _pad_tap(y0 - 1 + i, h, padding, align_corners)),
+                 (cx[j], cy[i])) for i in range(4) for j in range(4)]
     x1, y1 = x0 + 1, y0 + 1
     wx1, wy1 = ix - x0, iy - y0
     wx0, wy0 = 1 - wx1, 1 - wy1
@@ -193,11 +231,13 @@ class GridSample2d(Function):
         ho, wo = grid.shape[1:3]
         self.in_shape, self.grid_shape, self.mode = inp.shape, grid.shape, mode
         flat_grid = grid.reshape(n, ho * wo, 2)
-        ix, sx = _source(flat_grid[..., 0], w, padding, align_corners)
-        iy, sy = _source(flat_grid[..., 1], h, padding, align_corners)
+        # bicubic pads each tap, not the coordinate
+        coord_padding = "zeros" if mode == "bicubic" else padding
+        ix, sx = _source(flat_grid[..., 0], w, coord_padding, align_corners)
+        iy, sy = _source(flat_grid[..., 1], h, coord_padding, align_corners)
         self.slopes, self.coords = (sx, sy), (ix, iy)
         self.inp, self.grid = inp, grid  # references, for a second differentiation
-        self.taps = _taps(ix, iy, h, w, mode)
+        self.taps = _taps(ix, iy, h, w, mode, padding, align_corners)
         src = inp.reshape(n, c, h * w)
         out = xp.zeros((n, c, ho * wo), dtype=inp.dtype)
         self.values = []
@@ -231,6 +271,17 @@ class GridSample2d(Function):
         if need_grid:
             if self.mode == "nearest":
                 grad_grid = xp.zeros(self.grid_shape, dtype=g.dtype)
+            elif self.mode == "bicubic":
+                ix, iy = self.coords
+                dcx, dcy = _cubic_coeffs_grad(ix - xp.floor(ix)), _cubic_coeffs_grad(iy - xp.floor(iy))
+                gx = gy = 0
+                for k, ((_, _, (cx, cy)), v) in enumerate(zip(self.taps, self.values)):
+                    i, j = divmod(k, 4)
+                    gv = (g * v).sum(axis=1)
+                    gx = gx + gv * (dcx[j] * cy)
+                    gy = gy + gv * (cx * dcy[i])
+                sx, sy = self.slopes
+                grad_grid = xp.stack([gx * sx, gy * sy], axis=-1).reshape(self.grid_shape)
             else:
                 (_, _, (wx0, wy0)), _, _, (_, _, (wx1, wy1)) = self.taps
                 v_nw, v_ne, v_sw, v_se = self.values
@@ -262,12 +313,16 @@ class GridSample2d(Function):
             pix, slope = self.coords[axis], self.slopes[axis]
             coord = flat_grid[:, :, axis]
             pix_t = (coord - const(self.grid.reshape(n, p, 2)[..., axis])) * const(slope) + const(pix)
-            weights.append(pix_t - const(xp.floor(pix)))  # w = ix - x0 (bilinear); unused by nearest
+            weights.append(pix_t - const(xp.floor(pix)))  # t = ix - x0 (bilinear, bicubic); unused by nearest
+        if self.mode == "bicubic":
+            cx, cy = _cubic_coeffs(weights[0]), _cubic_coeffs(weights[1])
         shares, values = [], []
         for k, (flat, ok, _) in enumerate(self.taps):
             mask = const(ok)
             if self.mode == "nearest":
                 shares.append(mask)
+            elif self.mode == "bicubic":
+                shares.append(cx[k % 4] * cy[k // 4] * mask)
             else:
                 wx = weights[0] if k in (1, 3) else 1 - weights[0]
                 wy = weights[1] if k in (2, 3) else 1 - weights[1]
@@ -284,6 +339,16 @@ class GridSample2d(Function):
         if need_grid:
             if self.mode == "nearest":
                 grad_grid = Tensor._wrap(xp.zeros(self.grid_shape, dtype=g.dtype))
+            elif self.mode == "bicubic":
+                dcx, dcy = _cubic_coeffs_grad(weights[0]), _cubic_coeffs_grad(weights[1])
+                gx = gy = None
+                for k, v in enumerate(values):
+                    i, j = divmod(k, 4)
+                    gv = (g_t * v).sum(dim=2)
+                    px, py = gv * (dcx[j] * cy[i]), gv * (cx[j] * dcy[i])
+                    gx, gy = (px, py) if gx is None else (gx + px, gy + py)
+                grad_grid = reshape(stack([gx * const(self.slopes[0]), gy * const(self.slopes[1])], dim=-1),
+                                    self.grid_shape)
             else:
                 v_nw, v_ne, v_sw, v_se = values
                 wx1, wy1 = (unsqueeze(t, 2) for t in weights)
@@ -295,9 +360,9 @@ class GridSample2d(Function):
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",  # noqa: A002
                 align_corners: bool | None = None) -> Tensor:
-    """``torch.nn.functional.grid_sample`` for 4-D input (N, C, H, W) and grid (N, Ho, Wo, 2): 'bilinear' or
-    'nearest' sampling with 'zeros', 'border' or 'reflection' padding, torch's checks, messages and warning
-    (``align_corners=None`` means False). 5-D input and 'bicubic' are not offered: a clear error says so."""
+    """``torch.nn.functional.grid_sample`` for 4-D input (N, C, H, W) and grid (N, Ho, Wo, 2): 'bilinear',
+    'nearest' or 'bicubic' sampling with 'zeros', 'border' or 'reflection' padding, torch's checks, messages and
+    warning (``align_corners=None`` means False). 5-D (volumetric) input is not offered: a clear error says so."""
     if mode not in _MODES:
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
                          f"but got: '{mode}'")
@@ -314,9 +379,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if input.ndim != grid.ndim:
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
                            f"got input with sizes {in_size} and grid with sizes {grid_size}")
-    if input.ndim == 5 or mode == "bicubic":
-        raise NotImplementedError(f"grid_sample: minitorch_cnn samples 4-D input with mode 'bilinear' or 'nearest'; "
-                                  f"got {input.ndim}-D input {in_size} with mode '{mode}'")
+    if input.ndim == 5:
+        raise NotImplementedError(f"grid_sample: minitorch_cnn samples 4-D input (N, C, H, W); got 5-D input "
+                                  f"{in_size} (volumetric sampling is not offered)")
     if input.ndim != 4:
         raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of dimensions, but got "
                            f"input with sizes {in_size} and grid with sizes {grid_size}")
