@@ -127,7 +127,8 @@ def conv2d_backward(
 
     sums = threadpool.run(share, shares, signal=True)
     dw, db = _sum_in_order([s[0] for s in sums]), _sum_in_order([s[1] for s in sums])
-    dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype) if dw is not None else None
+    if dw is not None:  # C order: a path may hand dW on as a view with its axes in another order
+        dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype, order="C")
     return dx, dw, (db.astype(g.dtype) if db is not None else None)
 
 

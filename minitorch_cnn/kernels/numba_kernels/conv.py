@@ -1,6 +1,6 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the direct path
-(``conv_direct``) where the layer suits it, else the one-call im2col + GEMM loop (``conv_gemm``), else the
-reference's loop."""
+(``conv_direct``) for narrow layers, the channels-last rows (``conv_rows``) for wide ones, else the one-call
+im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .. import microkernel, numpy_kernels
 from ..threadpool import NOT_READY
 from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_fits
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
+from .conv_rows import backward_rows, forward_rows, padded_size, rows_fits, rows_forward_fits
 from .layout import Pair, flat
 
 
@@ -47,6 +48,10 @@ def conv2d_forward_chunks(
         return
     one, zero = x.dtype.type(1), x.dtype.type(0)
     shape = LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
+    if rows_forward_fits((C, O), groups, kernel_size):
+        forward_rows(gemm, one, zero, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step,
+                     col_buf.reshape(-1), y_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
+        return
     forward_loop(
         gemm, one, zero, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step, col_buf.reshape(-1),
         y_buf.reshape(-1), shape, ready, ready_value,
@@ -76,10 +81,19 @@ def conv2d_backward_chunks(
             g, x, w, dx, x_shape, start, stop, step, g_buf, col_buf, groups, need_b,
             kernel_size, stride, padding, dilation, out_size, ready, ready_value,
         )
-    dw = np.zeros((groups, O // groups, kg)) if x is not None else None
     db = np.zeros(O) if need_b else None
     empty = np.empty(0, g.dtype)
     ready = NOT_READY if ready is None else ready
+    shape = LoopShape(groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation, *out_size)
+    if rows_fits((C, O), groups, kernel_size):  # dW comes on (O, kh, kw, C) axes, handed on as an (O, C, kh, kw) view
+        dw = np.zeros((O, *kernel_size, C)) if x is not None else None
+        backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), flat(g), empty if x is None else flat(x),
+                      x is not None, empty if w is None else flat(w), empty if dx is None else dx.reshape(-1),
+                      dx is not None, np.empty(0) if dw is None else dw.reshape(-1),
+                      np.empty(0) if db is None else db, need_b, start, stop, step, g_buf.reshape(-1),
+                      col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
+        return (None if dw is None else dw.transpose(0, 3, 1, 2)), db
+    dw = np.zeros((groups, O // groups, kg)) if x is not None else None
     tile, lanes = microkernel.output_block_kernel(g.dtype)
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
@@ -97,8 +111,7 @@ def conv2d_backward_chunks(
             empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
             np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db,
             need_b and not dw_tiles, np.empty(O * kg, g.dtype), start, stop, step, g_buf.reshape(-1),
-            col_buf.reshape(-1), LoopShape(groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation,
-                                           *out_size), ready, ready_value,
+            col_buf.reshape(-1), shape, ready, ready_value,
         )
         ready = NOT_READY
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
