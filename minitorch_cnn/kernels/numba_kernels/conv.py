@@ -12,7 +12,7 @@ from .. import microkernel, numpy_kernels
 from ..threadpool import NOT_READY
 from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_fits
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
-from .conv_rows import backward_rows, forward_rows, padded_size, rows_fits, rows_forward_fits
+from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .layout import Pair, flat
 
 
@@ -48,10 +48,6 @@ def conv2d_forward_chunks(
         return
     one, zero = x.dtype.type(1), x.dtype.type(0)
     shape = LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
-    if rows_forward_fits((C, O), groups, kernel_size):
-        forward_rows(gemm, one, zero, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step,
-                     col_buf.reshape(-1), y_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
-        return
     forward_loop(
         gemm, one, zero, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step, col_buf.reshape(-1),
         y_buf.reshape(-1), shape, ready, ready_value,
@@ -85,33 +81,36 @@ def conv2d_backward_chunks(
     empty = np.empty(0, g.dtype)
     ready = NOT_READY if ready is None else ready
     shape = LoopShape(groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation, *out_size)
-    if rows_fits((C, O), groups, kernel_size):  # dW comes on (O, kh, kw, C) axes, handed on as an (O, C, kh, kw) view
-        dw = np.zeros((O, *kernel_size, C)) if x is not None else None
-        backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), flat(g), empty if x is None else flat(x),
-                      x is not None, empty if w is None else flat(w), empty if dx is None else dx.reshape(-1),
-                      dx is not None, np.empty(0) if dw is None else dw.reshape(-1),
-                      np.empty(0) if db is None else db, need_b, start, stop, step, g_buf.reshape(-1),
-                      col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
-        return (None if dw is None else dw.transpose(0, 3, 1, 2)), db
-    dw = np.zeros((groups, O // groups, kg)) if x is not None else None
     tile, lanes = microkernel.output_block_kernel(g.dtype)
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding)
     dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation)
+    dw_rows = x is not None and rows_fits((C, O), groups, kernel_size)
+    dx_rows = dx is not None and rows_dx_fits((C, O), groups, kernel_size, stride)
+    dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
                       need_b, start, stop, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
-    if ((x is not None or need_b) and not dw_tiles) or (dx is not None and not dx_tiles):
+    if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
+        dw_last = np.zeros((O, kh, kw, C)) if dw_rows else np.empty((0, 0, 0, 0))
+        backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if dw_rows else empty, dw_rows,
+                      flat(w) if dx_rows else empty, dx.reshape(-1) if dx_rows else empty, dx_rows,
+                      dw_last.reshape(-1), np.empty(0) if db is None else db, need_b, start, stop, step,
+                      g_buf.reshape(-1), col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
+        ready = NOT_READY
+        dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
+    x_left, dx_left = x is not None and not (dw_tiles or dw_rows), dx is not None and not (dx_tiles or dx_rows)
+    b_left = need_b and not (dw_tiles or dw_rows or dx_rows)
+    if x_left or b_left or dx_left:
         backward_loop(
-            gemm, g.dtype.type(1), g.dtype.type(0), flat(g), empty if x is None or dw_tiles else flat(x),
-            x is not None and not dw_tiles, empty if w is None else flat(w),
-            empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
-            np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db,
-            need_b and not dw_tiles, np.empty(O * kg, g.dtype), start, stop, step, g_buf.reshape(-1),
-            col_buf.reshape(-1), shape, ready, ready_value,
+            gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if x_left else empty, x_left,
+            empty if w is None else flat(w), dx.reshape(-1) if dx_left else empty, dx_left,
+            dw.reshape(-1) if x_left else np.empty(0), np.empty(0) if db is None else db, b_left,
+            np.empty(O * kg, g.dtype), start, stop, step, g_buf.reshape(-1), col_buf.reshape(-1), shape, ready,
+            ready_value,
         )
         ready = NOT_READY
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p

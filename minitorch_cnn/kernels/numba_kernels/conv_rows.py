@@ -1,24 +1,26 @@
-"""Convolution of wide layers on channels-last rows: im2row + one GEMM a chunk, a share in one compiled call.
+"""Convolution's backward for wide layers on channels-last rows: im2row + one GEMM a chunk, in one compiled call.
 
 The columns are built transposed, one row per output pixel: for a chunk of n samples,
 
     rows (n·OH·OW, K),  rows[(s, a, b), (i, j, c)] = x_pad[s, a·sh + i·dh, b·sw + j·dw, c],  K = kh·kw·C
 
 read from the chunk's input padded and turned channels-last first (x_pad: (n, Hp, Wp, C), zero borders), so
-that every tap is a contiguous run of C values (kw·C when undilated). The weights are packed once a share as
-wk (O, K) = w (O, C, kh, kw) with its axes turned to (O, kh, kw, C). Then, with gr (n·OH·OW, O) = g channels-last:
+that every tap is a contiguous run of C values (kw·C when undilated). With gr (n·OH·OW, O) = g channels-last and
+the weights packed once a share as wk (O, K) = w (O, C, kh, kw) with its axes turned to (O, kh, kw, C):
 
-    forward:  y_rows (n·OH·OW, O) = rows @ wkᵀ, turned back to (n, O, OH, OW), the bias added;
-    dW:       dwk (O, K) += grᵀ @ rows        (over the share's chunks, GEMMs with beta = 1);
-    dx:       d_rows (n·OH·OW, K) = gr @ wk, scattered back (row2im, taps in order) into a zeroed x_pad,
-              whose interior is turned back to (n, C, H, W).
+    dW:  dwk (O, K) += grᵀ @ rows      (over the share's chunks: GEMMs with beta = 1);
+    dx:  d_rows (n·OH·OW, K) = gr @ wk, scattered back (row2im, pixels and taps in order) into a zeroed
+         x_pad, whose interior is turned back to (n, C, H, W);
+    db:  Σ g per channel, in float64.
 
-The GEMMs are NumPy's OpenBLAS ``cblas_?gemm`` (``blas``) called without the GIL, as in ``conv_gemm``: with the
-pixels as the GEMM's rows its M is large and its N the output channels, the orientation OpenBLAS runs fastest
-for wide layers (benchmarks/results/NOTES.md). dW is summed in the dtype over a share's chunks by the GEMMs
-(as torch sums it), then handed on in float64 with the share's sums added in share order by the schedule:
-the result does not depend on which thread finished first. Its (O, kh, kw, C) axes are returned as an
-(O, C, kh, kw) view.
+Why: OpenBLAS runs these products faster with the pixels as the GEMM's long side (M or K) and the channels as
+its short ones than the channel-major loop's W (O, K) @ cols (K, M) transposes (``conv_gemm``); the turns to and
+from channels-last cost less than that gain for dW at every wide layer and for dx at stride 1 (times in
+benchmarks/results/NOTES.md; the forward stays channel-major, where the turns cost what the GEMM gains). The
+GEMMs are NumPy's OpenBLAS ``cblas_?gemm`` (``blas``) called without the GIL, as in ``conv_gemm``. dW is summed
+in the dtype over a share's chunks by the GEMMs (as torch sums it), then handed on in float64, the shares' sums
+added in share order by the schedule: the result does not depend on which thread finished first; its
+(O, kh, kw, C) axes are handed on as an (O, C, kh, kw) view.
 """
 
 from __future__ import annotations
@@ -34,20 +36,19 @@ from .layout import unsigned
 
 USE_ROWS = True  # False: wide layers take im2col + GEMM too (tests compare the two paths)
 ROWS_MIN_CHANNELS = 64  # layers with at least this many input and output channels take this path
-ROWS_FORWARD_MAX_IN = 128  # ... for their forward, only below this many input channels
+BLOCK = 16  # channels turned to channels-last at a time: a 64-byte cache line of float32 per pixel
 
 
 def rows_fits(channels: tuple[int, int], groups: int, kernel_size: tuple[int, int]) -> bool:
-    """Whether a layer of (in, out) ``channels`` runs its backward on rows: ungrouped, wide (runs of C values
-    are long enough to copy fast) and not 1×1 (whose columns are the input itself, strided: the channel-major
-    loop copies them faster than a turn to channels-last)."""
+    """Whether a layer of (in, out) ``channels`` makes its dW on rows: ungrouped, wide (runs of C values are
+    long enough to copy fast) and not 1×1 (whose columns are the input itself, strided: the channel-major loop
+    copies them faster than a turn to channels-last)."""
     return USE_ROWS and groups == 1 and min(channels) >= ROWS_MIN_CHANNELS and max(kernel_size) > 1
 
 
-def rows_forward_fits(channels: tuple[int, int], groups: int, kernel_size: tuple[int, int]) -> bool:
-    """Whether its forward does too: from ROWS_FORWARD_MAX_IN input channels on, OpenBLAS runs the channel-major
-    orientation W (O, K) @ cols (K, M) as fast, and that needs neither the turns nor the packed weights."""
-    return rows_fits(channels, groups, kernel_size) and channels[0] < ROWS_FORWARD_MAX_IN
+def rows_dx_fits(channels: tuple[int, int], groups: int, kernel_size: tuple[int, int], stride: tuple[int, int]) -> bool:
+    """Whether it makes dx on rows too: only at stride 1 (strided layers' dx ran as fast channel-major)."""
+    return rows_fits(channels, groups, kernel_size) and stride == (1, 1)
 
 
 def padded_size(shape: Any) -> tuple[int, int]:
@@ -68,23 +69,26 @@ def _pack_weights(w, wk, O, C, T):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def _to_padded(x, xp, n0, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - compiled
-    """Samples n0..n0+n of x (N, C, H, W) into xp (n, Hp, Wp, C) at (pt, pl); xp's border is left as it is."""
+    """Samples n0..n0+n of x (N, C, H, W) into xp (n, Hp, Wp, C) at (pt, pl); xp's border is left as it is.
+    BLOCK channels at a time, plane rows in order: each plane is read front to back and each pixel's block
+    of channels (a cache line) is written whole before the next."""
     r0, r1 = max(0, pt), min(Hp, pt + H)
     q0, q1 = max(0, pl), min(Wp, pl + W)
     uC = unsigned(C)
     for s in range(n):
-        for r in range(r0, r1):
-            for c in range(C):
-                src = unsigned((((n0 + s) * C + c) * H + r - pt) * W + q0 - pl)
-                dst = unsigned(((s * Hp + r) * Wp + q0) * C + c)
-                for q in range(unsigned(q1 - q0)):
-                    xp[dst + q * uC] = x[src + q]
+        for c0 in range(0, C, BLOCK):
+            for r in range(r0, r1):
+                for c in range(c0, min(C, c0 + BLOCK)):
+                    src = unsigned((((n0 + s) * C + c) * H + r - pt) * W + q0 - pl)
+                    dst = unsigned(((s * Hp + r) * Wp + q0) * C + c)
+                    for q in range(unsigned(q1 - q0)):
+                        xp[dst + q * uC] = x[src + q]
 
 
 @njit(cache=True, inline="always")
 def _from_padded(xp, dx, n0, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - compiled
     """The adjoint of ``_to_padded``: xp (n, Hp, Wp, C)'s interior into dx (N, C, H, W) samples n0..n0+n (input
-    pixels no window reads get 0)."""
+    pixels no window reads get 0), in the same order."""
     r0, r1 = max(0, pt), min(Hp, pt + H)
     q0, q1 = max(0, pl), min(Wp, pl + W)
     uC = unsigned(C)
@@ -92,12 +96,13 @@ def _from_padded(xp, dx, n0, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - 
         if r1 - r0 < H or q1 - q0 < W:
             for k in range(unsigned((n0 + s) * C * H * W), unsigned((n0 + s + 1) * C * H * W)):
                 dx[k] = 0
-        for r in range(r0, r1):
-            for c in range(C):
-                dst = unsigned((((n0 + s) * C + c) * H + r - pt) * W + q0 - pl)
-                src = unsigned(((s * Hp + r) * Wp + q0) * C + c)
-                for q in range(unsigned(q1 - q0)):
-                    dx[dst + q] = xp[src + q * uC]
+        for c0 in range(0, C, BLOCK):
+            for r in range(r0, r1):
+                for c in range(c0, min(C, c0 + BLOCK)):
+                    dst = unsigned((((n0 + s) * C + c) * H + r - pt) * W + q0 - pl)
+                    src = unsigned(((s * Hp + r) * Wp + q0) * C + c)
+                    for q in range(unsigned(q1 - q0)):
+                        dx[dst + q] = xp[src + q * uC]
 
 
 @njit(cache=True, inline="always")
@@ -134,42 +139,16 @@ def _row2im(rows, xp, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow):  # pragma: 
 
 @njit(cache=True, inline="always")
 def _planes_to_rows(src, dst, n0, n, O, L):  # pragma: no cover - compiled
-    """dst (n·L, O) = src (N, O, L) samples n0..n0+n, channels last; blocks of 16 pixels keep the writes in cache."""
+    """dst (n·L, O) = src (N, O, L) samples n0..n0+n, channels last, BLOCK channels at a time as ``_to_padded``."""
     uO = unsigned(O)
     for s in range(n):
-        for p0 in range(0, L, 16):
-            p1 = min(L, p0 + 16)
-            for o in range(O):
-                a, d = unsigned(((n0 + s) * O + o) * L), unsigned((s * L) * O + o)
-                for p in range(unsigned(p0), unsigned(p1)):
-                    dst[d + p * uO] = src[a + p]
-
-
-@njit(cache=True, nogil=True)
-def forward_rows(gemm, one, zero, x, w, b, has_b, y, start, stop, step, rows, ybuf, shape, Hp, Wp, ready,
-                 ready_value):  # pragma: no cover - compiled
-    # x: (N, C, H, W), w: (O, C, kh, kw), b: (O,), y: (N, O, oh, ow), rows: (step·oh·ow, K), ybuf: (step·oh·ow, O)
-    signal(ready, ready_value)
-    G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow = shape
-    K, L = kh * kw * C, oh * ow
-    uO = unsigned(O)
-    wk = np.empty(O * K, x.dtype)
-    _pack_weights(w, wk, O, C, kh * kw)
-    xp = np.zeros(step * Hp * Wp * C, x.dtype)
-    for n0 in range(start, stop, step):
-        n = min(stop, n0 + step) - n0
-        _to_padded(x, xp, n0, n, C, H, W, Hp, Wp, pt, pl)
-        _im2row(xp, rows, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow)
-        gemm(ROW_MAJOR, NO_TRANS, TRANS, n * L, O, K, one, rows.ctypes.data, K, wk.ctypes.data, K, zero,
-             ybuf.ctypes.data, O)
-        for s in range(n):  # ybuf (n·L, O) → y[n0 + s] (O, L), the bias added; blocks of 16 pixels
-            for p0 in range(0, L, 16):
-                p1 = min(L, p0 + 16)
-                for o in range(O):
-                    d, a = unsigned(((n0 + s) * O + o) * L), unsigned(s * L * O + o)
-                    bo = b[o] if has_b else zero
+        for o0 in range(0, O, BLOCK):
+            for p0 in range(0, L, 64):
+                p1 = min(L, p0 + 64)
+                for o in range(o0, min(O, o0 + BLOCK)):
+                    a, d = unsigned(((n0 + s) * O + o) * L), unsigned((s * L) * O + o)
                     for p in range(unsigned(p0), unsigned(p1)):
-                        y[d + p] = ybuf[a + p * uO] + bo
+                        dst[d + p * uO] = src[a + p]
 
 
 @njit(cache=True, nogil=True)
