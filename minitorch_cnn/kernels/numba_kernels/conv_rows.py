@@ -87,15 +87,12 @@ def _to_padded(x, xp, n0, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - com
 
 @njit(cache=True, inline="always")
 def _from_padded(xp, dx, n0, n, C, H, W, Hp, Wp, pt, pl):  # pragma: no cover - compiled
-    """The adjoint of ``_to_padded``: xp (n, Hp, Wp, C)'s interior into dx (N, C, H, W) samples n0..n0+n (input
-    pixels no window reads get 0), in the same order."""
+    """The adjoint of ``_to_padded``: xp (n, Hp, Wp, C)'s interior into dx (N, C, H, W) samples n0..n0+n, in the
+    same order. At stride 1 (the only dx made here) the padded plane covers every input pixel."""
     r0, r1 = max(0, pt), min(Hp, pt + H)
     q0, q1 = max(0, pl), min(Wp, pl + W)
     uC = unsigned(C)
     for s in range(n):
-        if r1 - r0 < H or q1 - q0 < W:
-            for k in range(unsigned((n0 + s) * C * H * W), unsigned((n0 + s + 1) * C * H * W)):
-                dx[k] = 0
         for c0 in range(0, C, BLOCK):
             for r in range(r0, r1):
                 for c in range(c0, min(C, c0 + BLOCK)):
