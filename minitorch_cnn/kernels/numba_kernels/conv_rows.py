@@ -5,11 +5,12 @@ The columns are built transposed, one row per output pixel: for a chunk of n sam
     rows (n·OH·OW, K),  rows[(s, a, b), (i, j, c)] = x_pad[s, a·sh + i·dh, b·sw + j·dw, c],  K = kh·kw·C
 
 read from the chunk's input padded and turned channels-last first (x_pad: (n, Hp, Wp, C), zero borders), so
-that every tap is a contiguous run of C values (kw·C when undilated). With gr (n·OH·OW, O) = g channels-last and
-the weights packed once a share as wk (O, K) = w (O, C, kh, kw) with its axes turned to (O, kh, kw, C):
+that every tap is a contiguous run of C values (kw·C when undilated). With g as (O, n·OH·OW) (a sample's own
+planes, or the chunk's gathered) and the weights packed once a share as wk (O, K) = w (O, C, kh, kw) with its
+axes turned to (O, kh, kw, C):
 
-    dW:  dwk (O, K) += grᵀ @ rows      (over the share's chunks: GEMMs with beta = 1);
-    dx:  d_rows (n·OH·OW, K) = gr @ wk, scattered back (row2im, pixels and taps in order) into a zeroed
+    dW:  dwk (O, K) += g @ rows        (over the share's chunks: GEMMs with beta = 1);
+    dx:  d_rows (n·OH·OW, K) = gᵀ @ wk, scattered back (row2im, pixels and taps in order) into a zeroed
          x_pad, whose interior is turned back to (n, C, H, W);
     db:  Σ g per channel, in float64.
 
@@ -134,28 +135,15 @@ def _row2im(rows, xp, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow):  # pragma: 
                         d += unsigned(run)
 
 
-@njit(cache=True, inline="always")
-def _planes_to_rows(src, dst, n0, n, O, L):  # pragma: no cover - compiled
-    """dst (n·L, O) = src (N, O, L) samples n0..n0+n, channels last, BLOCK channels at a time as ``_to_padded``."""
-    uO = unsigned(O)
-    for s in range(n):
-        for o0 in range(0, O, BLOCK):
-            for p0 in range(0, L, 64):
-                p1 = min(L, p0 + 64)
-                for o in range(o0, min(O, o0 + BLOCK)):
-                    a, d = unsigned(((n0 + s) * O + o) * L), unsigned((s * L) * O + o)
-                    for p in range(unsigned(p0), unsigned(p1)):
-                        dst[d + p * uO] = src[a + p]
-
-
 @njit(cache=True, nogil=True)
 def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, has_b, start, stop, step, gbuf,
                   rows, shape, Hp, Wp, ready, ready_value):  # pragma: no cover - compiled
     # g: (N, O, oh, ow), x, dx: (N, C, H, W), w: (O, C, kh, kw), dw_sum: float64 (O, kh, kw, C), db_sum: float64
-    # (O,), gbuf: (step·oh·ow, O), rows: (step·oh·ow, K); all flat
+    # (O,), gbuf: (O, step·oh·ow), rows: (step·oh·ow, K); all flat
     signal(ready, ready_value)
     G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow = shape
     K, L = kh * kw * C, oh * ow
+    isz = unsigned(g.itemsize)
     wk = np.empty(O * K if has_dx else 0, g.dtype)
     if has_dx:
         _pack_weights(w, wk, O, C, kh * kw)
@@ -166,7 +154,14 @@ def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, h
     for n0 in range(start, stop, step):
         n = min(stop, n0 + step) - n0
         M = n * L
-        _planes_to_rows(g, gbuf, n0, n, O, L)
+        gc = g.ctypes.data + unsigned(n0 * O * L) * isz  # g of the chunk as (O, M): sample n0's own planes
+        if n > 1:  # else gathered, each plane a run of L
+            for s in range(n):
+                for o in range(O):
+                    src, dst = unsigned(((n0 + s) * O + o) * L), unsigned(o * M + s * L)
+                    for k in range(unsigned(L)):
+                        gbuf[dst + k] = g[src + k]
+            gc = gbuf.ctypes.data
         if has_b:  # dL/db[o] = Σ g[n, o, :, :], in float64
             for s in range(n0, n0 + n):
                 for o in range(O):
@@ -174,15 +169,14 @@ def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, h
                     for k in range(unsigned((s * O + o) * L), unsigned((s * O + o + 1) * L)):
                         a += g[k]
                     db_sum[o] += a
-        if has_x:  # dL/dW (O, K) += grᵀ (O, M) @ rows (M, K)
+        if has_x:  # dL/dW (O, K) += g (O, M) @ rows (M, K)
             _to_padded(x, xp, n0, n, C, H, W, Hp, Wp, pt, pl)
             _im2row(xp, rows, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow)
-            gemm(ROW_MAJOR, TRANS, NO_TRANS, O, K, M, one, gbuf.ctypes.data, O, rows.ctypes.data, K,
-                 zero if first else one, acc.ctypes.data, K)
+            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, O, K, M, one, gc, M, rows.ctypes.data, K, zero if first else one,
+                 acc.ctypes.data, K)
             first = False
-        if has_dx:  # dL/drows (M, K) = gr (M, O) @ wk (O, K); scattered back into dx
-            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, M, K, O, one, gbuf.ctypes.data, O, wk.ctypes.data, K, zero,
-                 rows.ctypes.data, K)
+        if has_dx:  # dL/drows (M, K) = gᵀ (M, O) @ wk (O, K); scattered back into dx
+            gemm(ROW_MAJOR, TRANS, NO_TRANS, M, K, O, one, gc, M, wk.ctypes.data, K, zero, rows.ctypes.data, K)
             dxp[:] = 0
             _row2im(rows, dxp, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow)
             _from_padded(dxp, dx, n0, n, C, H, W, Hp, Wp, pt, pl)
