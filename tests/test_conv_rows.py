@@ -156,3 +156,30 @@ def test_chunks_may_hold_the_weights_bytes():
     assert conv_schedule._samples_per_chunk(32, per_sample, 1 << 40, 0, np) == cap // per_sample
     assert conv_schedule._samples_per_chunk(32, per_sample, 1 << 40, 9 * cap // 2, np) == 9 * cap // 2 // per_sample
     assert conv_schedule._samples_per_chunk(8, per_sample, 1 << 40, 100 * cap, np) == 8
+
+
+def test_which_layers_take_the_rows():
+    """dW: ungrouped layers of at least ROWS_MIN_CHANNELS channels in and out, kernels larger than 1×1; dx: those
+    at stride 1."""
+    fits, dx_fits, wide = conv_rows.rows_fits, conv_rows.rows_dx_fits, conv_rows.ROWS_MIN_CHANNELS
+    assert fits((wide, wide), 1, (3, 3)) and fits((wide, 2 * wide), 1, (1, 2))
+    assert not fits((wide - 1, wide), 1, (3, 3)) and not fits((wide, wide - 1), 1, (3, 3))
+    assert not fits((wide, wide), 2, (3, 3)) and not fits((wide, wide), 1, (1, 1))
+    assert dx_fits((wide, wide), 1, (3, 3), (1, 1)) and not dx_fits((wide, wide), 1, (3, 3), (2, 1))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_rows_and_channel_major_agree(monkeypatch, stride):
+    """The same layer with the rows switched off (``USE_ROWS``: every gradient channel-major) gives dx, dW and db
+    equal to rounding in float64."""
+    rng = np.random.default_rng(30 + stride)
+    x, w, b = rng.standard_normal((3, 64, 6, 6)), rng.standard_normal((64, 64, 3, 3)), rng.standard_normal(64)
+    grads = []
+    for rows in (True, False):
+        monkeypatch.setattr(conv_rows, "USE_ROWS", rows)
+        X, W, B = (mt.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = mF.conv2d(X, W, B, stride=stride, padding=1)
+        y.backward(mt.tensor(np.random.default_rng(1).standard_normal(y.shape)))
+        grads.append([t.grad.numpy() for t in (X, W, B)])
+    for what, a, c in zip(("dx", "dW", "db"), *grads):
+        np.testing.assert_allclose(a, c, rtol=0, atol=1e-12 * np.abs(c).max(), err_msg=what)
