@@ -1,6 +1,6 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the direct path
-(``conv_direct``) for narrow layers, the channels-last rows (``conv_rows``) for wide ones, else the one-call
-im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
+(``conv_direct``) where the layer suits it, for wide layers' backward the channels-last rows (``conv_rows``),
+else the one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import numpy as np
 
 from .. import microkernel, numpy_kernels
 from ..threadpool import NOT_READY
-from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_fits
+from .conv_direct import (
+    conv_dw_tiles,
+    conv_tiles,
+    direct_dw_fits,
+    direct_dx_fits,
+    direct_fits,
+    wide_plane_fits,
+)
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .layout import Pair, flat
@@ -35,7 +42,8 @@ def conv2d_forward_chunks(
     ready = NOT_READY if ready is None else ready
     bias = np.empty(0, x.dtype) if b is None else flat(b)
     tile, lanes = microkernel.output_block_kernel(x.dtype)
-    if tile is not None and direct_fits((C, O), groups, stride, dilation) and y.flags.c_contiguous:
+    wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
+    if tile is not None and direct_fits((C, O), groups, stride, dilation, wide_plane) and y.flags.c_contiguous:
         conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
                    *kernel_size, *padding, *out_size, ready, ready_value)
         return
@@ -85,10 +93,11 @@ def conv2d_backward_chunks(
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
-        (C, O), groups, stride, dilation, kernel_size, padding)
-    dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation)
-    dw_rows = x is not None and rows_fits((C, O), groups, kernel_size)
-    dx_rows = dx is not None and rows_dx_fits((C, O), groups, kernel_size, stride)
+        (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes))
+    dw_tiles = x is not None and dots is not None and direct_dw_fits(
+        (C, O), groups, stride, dilation, wide_plane_fits(out_size, kernel_size, lanes))
+    dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
+    dx_rows = dx is not None and not dx_tiles and rows_dx_fits((C, O), groups, kernel_size, stride)
     dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,

@@ -1,7 +1,9 @@
-"""Wide layers' backward on channels-last rows (``numba_kernels.conv_rows``) against torch.
+"""Wide layers (≥ 64 channels) against torch: the tiled direct kernels on large planes, the backward on
+channels-last rows (``numba_kernels.conv_rows``) elsewhere.
 
-dW at every wide (≥ 64 channels in and out), ungrouped, non-1×1 layer and dx at stride 1 take the rows; each
-gradient is held to torch's in float64 (≤1e-10) and float32 (``assert_parity``: the float64 truth on the same
+Stride-1 layers on planes the tiles suit (``conv_direct.wide_plane_fits``) take them for the forward and dx, and
+for dW up to 64 channels; otherwise dW at every wide, ungrouped, non-1×1 layer and dx at stride 1 take the rows.
+Each gradient is held to torch's in float64 (≤1e-10) and float32 (``assert_parity``: the float64 truth on the same
 inputs, the bound scaled by the same computation on |x|, |g|, or torch's own float32 error), with random upstream
 gradients, over strides, paddings, dilations and odd kernel shapes, in shares (the chunk kernel alone), at one and
 two threads (the whole op), and through second order.
@@ -18,8 +20,8 @@ pytest.importorskip("numba")
 
 import minitorch_cnn as mt  # noqa: E402
 import minitorch_cnn.nn.functional as mF  # noqa: E402
-from minitorch_cnn.kernels import conv_schedule, numba_kernels, threadpool  # noqa: E402
-from minitorch_cnn.kernels.numba_kernels import conv_rows  # noqa: E402
+from minitorch_cnn.kernels import conv_schedule, microkernel, numba_kernels, threadpool  # noqa: E402
+from minitorch_cnn.kernels.numba_kernels import conv_direct, conv_rows  # noqa: E402
 from tests._parity import assert_parity  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
@@ -183,3 +185,50 @@ def test_rows_and_channel_major_agree(monkeypatch, stride):
         grads.append([t.grad.numpy() for t in (X, W, B)])
     for what, a, c in zip(("dx", "dW", "db"), *grads):
         np.testing.assert_allclose(a, c, rtol=0, atol=1e-12 * np.abs(c).max(), err_msg=what)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("channels", [(64, 64), (72, 96)])
+def test_wide_layers_on_large_planes_take_the_tiles(monkeypatch, dtype, workers, channels):
+    """A 16×16 plane: forward and dx by the tiled kernel, dW by the dot kernel at 64 channels and on rows at 96
+    (neither the im2col loop nor, at 64, the rows run), at 1 and 2 threads, against torch."""
+    if microkernel.output_block_kernel(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    C, O = channels
+    nr = microkernel.output_block_kernel(dtype)[1]
+    assert conv_direct.wide_plane_fits((16, 16), (3, 3), nr) and not conv_direct.wide_plane_fits((8, 8), (3, 3), nr)
+    monkeypatch.setattr(numba_kernels.conv, "forward_loop", None)
+    monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)
+    if O <= conv_direct.WIDE_DW_MAX_CHANNELS:
+        monkeypatch.setattr(numba_kernels.conv, "backward_rows", None)
+    rng = np.random.default_rng(C + O)
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((3, C, 16, 16), (O, C, 3, 3), (O,)))
+    with threadpool.set_workers(workers):
+        X, W, B = (mt.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = mF.conv2d(X, W, B, padding=1)
+        g = rng.standard_normal(y.shape).astype(dtype)
+        y.backward(mt.tensor(g))
+    t64 = F.conv2d(*up(x, w, b), padding=1).numpy()
+    t32 = F.conv2d(*(torch.from_numpy(a) for a in (x, w, b)), padding=1).numpy()
+    tcond = F.conv2d(*up(np.abs(x), np.abs(w), np.abs(b)), padding=1).numpy()
+    assert_parity(y.detach().numpy(), t64, dtype, torch32=t32, cond=tcond, what="y (tiles)")
+    truth, g32, cond = torch_grads(x, w, g, (1, 1), (1, 1), (1, 1))
+    assert_parity(X.grad.numpy(), truth[0], dtype, torch32=g32[0], cond=cond[0], what="dx (tiles)")
+    assert_parity(W.grad.numpy(), truth[1], dtype, torch32=g32[1], cond=cond[1], what="dW")
+    assert_parity(B.grad.numpy(), g.sum(axis=(0, 2, 3), dtype=np.float64), dtype,
+                  cond=np.abs(g).sum(axis=(0, 2, 3), dtype=np.float64), what="db")
+
+
+def test_which_planes_suit_the_tiles():
+    """``tile_waste``: positions computed per output on the padded pitch in whole tiles; wide layers take the tiles
+    where it is small and the kernel is larger than 1×1."""
+    assert conv_direct.tile_waste((32, 32), (3, 3), 48) == pytest.approx(23 * 48 / 1024)
+    assert conv_direct.tile_waste((8, 8), (3, 3), 48) == 1.5
+    assert conv_direct.tile_waste((0, 5), (3, 3), 48) == float("inf") == conv_direct.tile_waste((4, 4), (3, 3), 0)
+    assert conv_direct.wide_plane_fits((32, 32), (3, 3), 48) and not conv_direct.wide_plane_fits((32, 32), (1, 1), 48)
+    wide = conv_direct.TILE_MAX_CHANNELS + 1
+    assert conv_direct.direct_fits((wide, wide), 1, (1, 1), (1, 1), True)
+    assert not conv_direct.direct_fits((wide, wide), 1, (1, 1), (1, 1), False)
+    assert not conv_direct.direct_fits((wide, wide), 1, (2, 2), (1, 1), True)
+    assert not conv_direct.direct_dw_fits((conv_direct.WIDE_DW_MAX_CHANNELS + 1, 8), 1, (1, 1), (1, 1), True)
