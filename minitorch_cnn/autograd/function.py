@@ -63,6 +63,10 @@ class Function:
     # may then sum later gradients into them in place and hand them to ``.grad`` without a copy.
     fresh_grads = False
 
+    # The positional arguments torch's node for this op lists in ``next_functions`` (a non-Tensor one, such as the
+    # Python scalar of ``x * 2`` or a conv's absent bias, as ``(None, 0)``); None: the Tensor arguments.
+    torch_edges: tuple | None = None
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("forward"), staticmethod):  # torch's API: forward(ctx, *tensors)
@@ -174,8 +178,13 @@ class Function:
         """``(node, 0)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for a leaf that
         requires grad, None for an input that needs no gradient."""
         out = []
-        for t in getattr(self, "inputs", ()):
-            if t is None:  # a non-Tensor argument (a dim, a scalar): torch lists no edge for it
+        shown = type(self).torch_edges
+        for i, t in enumerate(getattr(self, "inputs", ())):
+            if shown is not None and i not in shown:
+                continue
+            if t is None:  # a non-Tensor argument: listed without a node where torch lists it, else not at all
+                if shown is not None:
+                    out.append((None, 0))
                 continue
             if not t.requires_grad:
                 out.append((None, 0))
@@ -187,6 +196,24 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"  # as torch prints a node
+
+
+class FusedStep:
+    """A step that torch's graph has as a node of its own and a fused node of ours does inside itself (the W.t()
+    of a Linear, the log_softmax of a cross-entropy): shown in ``next_functions`` between that node and
+    ``input`` (a Tensor or Edge) so that the graph reads as torch's. Backward never visits it."""
+
+    next_functions = Function.next_functions
+    torch_edges = None
+
+    def __init__(self, torch_name: str, input: Any) -> None:  # noqa: A002 - the input it stands before
+        self.torch_name, self.inputs = torch_name, (input,)
+
+    def name(self) -> str:
+        return self.torch_name
+
+    def __repr__(self) -> str:
+        return f"<{self.torch_name} object at {hex(id(self))}>"
 
 
 class AccumulateGrad:
