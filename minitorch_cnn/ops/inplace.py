@@ -155,7 +155,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
-        src = Tensor(np.asarray(src))  # as an array: Tensor(int) alone is torch's sized constructor
+        src = Tensor._wrap(np.asarray(src))  # a number or array as it is (Tensor(...) would be torch's legacy one)
     if src.device != self.device:
         from ._util import ToDevice
 
