@@ -63,6 +63,10 @@ class Function:
     # may then sum later gradients into them in place and hand them to ``.grad`` without a copy.
     fresh_grads = False
 
+    # True for a node with several differentiable outputs (a custom Function returning a tuple): the engine then
+    # hands ``backward`` a dict {output number: gradient} of the outputs that received one.
+    multi_output = False
+
     # The positional arguments torch's node for this op lists in ``next_functions`` (a non-Tensor one, such as the
     # Python scalar of ``x * 2`` or a conv's absent bias, as ``(None, 0)``); None: the Tensor arguments.
     torch_edges: tuple | None = None
@@ -90,6 +94,7 @@ class Function:
         r = _wrap(np.asarray(array) if isinstance(array, np.generic) else array)
         if t is not None:
             r._version_counter, r.requires_grad, r.grad_fn = t._version_counter, t.requires_grad, t.grad_fn
+            r._output_nr = t._output_nr
         return r
 
     def output_tensor(self, array: Any) -> Tensor:
@@ -175,8 +180,8 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        """``(node, 0)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for a leaf that
-        requires grad, None for an input that needs no gradient."""
+        """``(node, output number)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for
+        a leaf that requires grad, None for an input that needs no gradient."""
         out = []
         shown = type(self).torch_edges
         for i, t in enumerate(getattr(self, "inputs", ())):
@@ -189,7 +194,7 @@ class Function:
             if not t.requires_grad:
                 out.append((None, 0))
             elif t.grad_fn is not None:
-                out.append((t.grad_fn, 0))
+                out.append((t.grad_fn, t._output_nr))
             else:
                 out.append((AccumulateGrad.of(t), 0))
         return tuple(out)

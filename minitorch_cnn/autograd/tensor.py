@@ -65,8 +65,9 @@ class Tensor:
     torch's AliasBackward0). ``mt.tensor`` / ``mt.from_numpy`` keep the data's dtype.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version_counter", "_hooks", "_retains", "_post_hooks",
-                 "__weakref__")
+    # ``_output_nr``: which output of ``grad_fn`` this is (0 but for a custom Function with several outputs)
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
+                 "_post_hooks", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -87,6 +88,7 @@ class Tensor:
         self._data = arr
         self.grad = None
         self.grad_fn = None
+        self._output_nr = 0
         self._version_counter = [0]
         self._hooks = None
         self._retains = False
@@ -101,6 +103,7 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
+        t._output_nr = 0
         t._version_counter = [0]
         t._hooks = None
         t._retains = False
