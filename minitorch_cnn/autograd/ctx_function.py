@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import backend
 from .edge import Edge
-from .function import TORCH_STYLE_HOOKS
+from .function import TORCH_STYLE_HOOKS, VIEW_HOOKS
 from .grad_mode import _enabled, no_grad
 from .tensor import Tensor
 
@@ -60,6 +60,9 @@ class _Ctx:
 def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
     node = object.__new__(cls)
     node._freed = False
+    for a in args:
+        if isinstance(a, Tensor) and a._base is not None and a._base_fn is not a._base.grad_fn:
+            VIEW_HOOKS[0](a)
     grads = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     recording = _enabled[0] and any(grads)
     node.needs_input_grad = grads if recording else (False,) * len(args)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..backend import as_array
 from .edge import Edge
+from .function import VIEW_HOOKS
 from .grad_mode import _enabled
 from .tensor import Tensor
 
@@ -163,6 +164,9 @@ def run_backward(
     (the node's or leaf's summed gradient); with ``accumulate`` leaves (all of them, or the targets) get ``.grad``.
     """
     graph = create_graph
+    for t in (*roots, *(targets or ())):
+        if t._base is not None and t._base_fn is not t._base.grad_fn:
+            VIEW_HOOKS[0](t)  # a view whose base was written since: its grad_fn re-derived first
     node_grads: dict = {}  # Functions hash by identity
     owned_nodes: set = set()
     leaf_grads: dict[int, list] = {}

@@ -32,6 +32,8 @@ _ndarray = np.ndarray
 # Called with every Function subclass whose forward is a staticmethod (torch's API): ctx_function registers its
 # ``adopt`` here when the package loads, so that module depends on this one and not the other way round.
 TORCH_STYLE_HOOKS: list = []
+# ``views.refresh``, registered the same way: re-derives a view whose base's graph changed since it was made.
+VIEW_HOOKS: list = []
 
 
 def once_differentiable(fn: Any) -> Any:
@@ -111,6 +113,8 @@ class Function:
         requires = False
         for a in args:
             if isinstance(a, Tensor):
+                if a._base is not None and a._base_fn is not a._base.grad_fn:
+                    VIEW_HOOKS[0](a)
                 arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
@@ -132,10 +136,13 @@ class Function:
         result = _wrap(out)
         base = out.base
         if base is not None:
-            # a view of an input shares its version counter, so in-place writes through either are seen
+            # a view of an input shares its version counter, so in-place writes through either are seen, and
+            # remembers the tensor that owns the storage, for writes into it inside a graph
             for a in args:
                 if isinstance(a, Tensor) and (a._data is base or a._data.base is base):
                     result._version_counter = a._version_counter
+                    root = a if a._base is None else a._base
+                    result._base, result._base_fn = root, root.grad_fn
                     break
         if requires:
             inputs = []

@@ -65,9 +65,11 @@ class Tensor:
     torch's AliasBackward0). ``mt.tensor`` / ``mt.from_numpy`` keep the data's dtype.
     """
 
-    # ``_output_nr``: which output of ``grad_fn`` this is (0 but for a custom Function with several outputs)
+    # ``_output_nr``: which output of ``grad_fn`` this is (0 but for a custom Function with several outputs);
+    # ``_base``: for a view, the tensor that owns its storage, and ``_base_fn`` that one's grad_fn when the view's
+    # own was made (see autograd/views.py)
     __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
-                 "_post_hooks", "__weakref__")
+                 "_post_hooks", "_base", "_base_fn", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -89,6 +91,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._output_nr = 0
+        self._base = self._base_fn = None
         self._version_counter = [0]
         self._hooks = None
         self._retains = False
@@ -104,6 +107,7 @@ class Tensor:
         t.grad = None
         t.grad_fn = None
         t._output_nr = 0
+        t._base = t._base_fn = None
         t._version_counter = [0]
         t._hooks = None
         t._retains = False

@@ -237,6 +237,23 @@ def t(x: Tensor) -> Tensor:
     return T.apply(x, (1, 0)) if x.ndim == 2 else x
 
 
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The view of ``length`` entries of ``dim`` from ``start`` (torch.narrow; a negative start counts from the
+    end)."""
+    d = _wrap_dim(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    s = start + n if start < 0 else start
+    if not 0 <= s <= n or length < 0 or s + length > n:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {dim}")
+    return getitem(x, (slice(None),) * d + (slice(s, s + length),))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The view at ``index`` of ``dim``, which it drops (torch.select, ``x[:, i]``)."""
+    d = _wrap_dim(dim, x.ndim, "select")
+    return getitem(x, (slice(None),) * d + (index,))
+
+
 @dim_aliases
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
