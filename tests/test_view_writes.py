@@ -130,3 +130,16 @@ def test_second_order_through_a_view_write() -> None:
         results.append([t.detach().numpy() for t in (gx, gz, x.grad, z.grad)])
     for o, t in zip(results[1], results[0]):
         assert_close(o, t, np.float64)
+
+
+@pytest.mark.parametrize("write", ["expanded view", "wrong value shape"])
+def test_bad_view_writes_raise_before_writing(write: str) -> None:
+    for lib in (torch, mt):
+        y = lib.tensor(X0, requires_grad=True) * 1
+        before = y.detach().numpy().copy()
+        with pytest.raises(RuntimeError):
+            if write == "expanded view":
+                y[:, :1].expand(3, 4).add_(1.0)  # one element seen four times
+            else:
+                y[:, 0] = lib.ones(4, dtype=lib.float64, requires_grad=True)
+        np.testing.assert_array_equal(y.detach().numpy(), before)

@@ -110,19 +110,13 @@ def _point_at(node: Any, t: Tensor) -> None:
     t.grad_fn, t.requires_grad, t._output_nr = node, True, 0
 
 
-def _derive(view: Tensor) -> None:
-    """``view``'s grad_fn re-derived from its base's current one."""
+def refresh(view: Tensor) -> None:
+    """``view``'s grad_fn re-derived from its base's current one (called when the base's graph changed since the
+    view's was made, before the view enters a graph)."""
     base = view._base
+    if base.requires_grad and _enabled[0]:
+        _point_at(AsStrided.apply(base, positions(view._data, base._data)).grad_fn, view)
     view._base_fn = base.grad_fn
-    if not (base.requires_grad and _enabled[0]):
-        return
-    _point_at(AsStrided.apply(base, positions(view._data, base._data)).grad_fn, view)
-    view._base_fn = base.grad_fn
-
-
-def refresh(t: Tensor) -> None:
-    """Before a view enters a graph: re-derive it when its base's graph changed since its grad_fn was made."""
-    _derive(t)
 
 
 def write_region(x: Tensor, index: Any, compute: Callable[[Tensor], Tensor], name: str) -> None:
@@ -132,8 +126,11 @@ def write_region(x: Tensor, index: Any, compute: Callable[[Tensor], Tensor], nam
     if root.grad_fn is None and root.requires_grad:
         what = "a leaf Variable" if root is x else "a view of a leaf Variable"
         raise RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
+    if not getattr(x._data.flags, "writeable", True):  # CuPy's flags have no writeable
+        raise RuntimeError(f"{name}: in-place write into a read-only tensor of shape {tuple(x.shape)} (an expand() "
+                           "view: its elements share memory); call .clone() first")
     if x._base is not None and x._base_fn is not root.grad_fn:
-        _derive(x)
+        refresh(x)
     pos = positions(x._data, root._data)
     if index is not None:
         pos = pos[index]
@@ -144,9 +141,6 @@ def write_region(x: Tensor, index: Any, compute: Callable[[Tensor], Tensor], nam
     new_arr = new._data
     out = CopySlices.apply(old, new, pos)
     prev = root.grad_fn
-    if not getattr(x._data.flags, "writeable", True):
-        raise RuntimeError(f"{name}: in-place write into a read-only tensor of shape {tuple(x.shape)} (an expand() "
-                           "view: its elements share memory); call .clone() first")
     if index is None:
         x._data[...] = new_arr
     else:
@@ -166,7 +160,7 @@ def write_region(x: Tensor, index: Any, compute: Callable[[Tensor], Tensor], nam
         made._out_vc, made._out_version = root._version_counter, root._version_counter[0]
     _point_at(out.grad_fn, root)
     if x is not root:
-        _derive(x)
+        refresh(x)
 
 
 VIEW_HOOKS.append(refresh)
