@@ -49,8 +49,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                                f"{name} {t.dtype}")
     # the fused node when devices agree too; otherwise the general ops raise clearly
     same = type(input._data) is type(weight._data) and (bias is None or type(bias._data) is type(input._data))
-    if input.ndim == 2 and same:
-        return _mm.Linear.apply(input, weight, bias)
+    if same:
+        return _mm.linear(input, weight, bias)
     out = input @ weight.T
     return out if bias is None else out + bias
 

@@ -17,6 +17,8 @@ from ._util import as_tensor, binary_operands, cast, check_same_device, out_arg,
 
 
 class Add(Function):
+    torch_edges = (0, 1)  # a Python scalar operand is listed as (None, 0), as torch's wrapped number
+
     def forward(self, a: Any, b: Any) -> Any:
         self.shapes = (a.shape, b.shape)
         return a + b
@@ -31,6 +33,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    torch_edges = (0, 1)
+
     def forward(self, a: Any, b: Any) -> Any:
         self.shapes = (a.shape, b.shape)
         return a - b
@@ -47,6 +51,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    torch_edges = (0, 1)
+
     fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -70,6 +76,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    torch_edges = (0, 1)
+
     # y = a / b;  dy/da = 1/b;  dy/db = -a/b² = -y/b
     def forward(self, a: Any, b: Any) -> Any:
         self.b = b

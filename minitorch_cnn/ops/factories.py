@@ -40,10 +40,16 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d.item() if isinstance(d, Tensor) else d for d in data]
     xp = backend.array_module(data)
-    t = Tensor(xp.array(data, copy=True), dtype=dtype)
-    if not isinstance(data, (np.ndarray, np.generic)) and xp is np and dtype is None and t._data.dtype.kind == "f":
-        t._data = t._data.astype(backend.get_default_dtype(), copy=False)
-    return _finish(t._data, device, requires_grad)
+    if dtype is not None:
+        arr = xp.array(data, dtype=backend.to_dtype(dtype), copy=True)
+    else:
+        arr = xp.array(data, copy=True)
+        if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)) and xp is np:
+            arr = arr.astype(backend.get_default_dtype(), copy=False)  # Python floats: the default dtype
+        elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
+            arr = arr.astype(np.int64, copy=False)
+        backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
+    return _finish(arr, device, requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

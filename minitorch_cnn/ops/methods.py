@@ -97,8 +97,9 @@ def _reflect(fn: Any) -> Any:
 _METHODS: dict[str, Any] = {
     # arithmetic and operators
     # operators take no out=: they bind the undecorated functions (one call less on every a + b)
-    "__add__": _add, "__radd__": _reflect(_add), "__sub__": _sub, "__rsub__": _reflect(_sub),
-    "__mul__": _mul, "__rmul__": _reflect(_mul), "__truediv__": _div, "__rtruediv__": _reflect(_div),
+    # 1 + x and 2 * x are x + 1 and x * 2, as torch records them (the scalar second)
+    "__add__": _add, "__radd__": _add, "__sub__": _sub, "__rsub__": _reflect(_sub),
+    "__mul__": _mul, "__rmul__": _mul, "__truediv__": _div, "__rtruediv__": _reflect(_div),
     "__pow__": ew.pow, "__rpow__": _reflect(ew.pow), "__neg__": ew.neg, "__abs__": ew.abs,
     "__matmul__": _matmul, "__rmatmul__": _reflect(_matmul),
     "__eq__": lambda self, other: NotImplemented if other is None else ew.eq(self, other),
@@ -128,7 +129,7 @@ _METHODS: dict[str, Any] = {
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
-    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes,
+    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "narrow": shape.narrow, "select": shape.select,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
