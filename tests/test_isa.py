@@ -73,7 +73,9 @@ def test_tile_kernel_on_each_isa(isa, dtype, rows, K):
     assert (C[rows:] == 7).all()
 
 
-CONVS = [((2, 1, 12, 12), 6, 5, 2), ((2, 12, 9, 9), 12, 5, 1), ((3, 9, 7, 7), 5, 3, 1)]
+# narrow layers; wide ones on planes the tiles suit (forward and dx tiled, dW tiled up to 64 channels, else rows)
+CONVS = [((2, 1, 12, 12), 6, 5, 2), ((2, 12, 9, 9), 12, 5, 1), ((3, 9, 7, 7), 5, 3, 1), ((2, 64, 16, 16), 64, 3, 1),
+         ((2, 72, 16, 16), 96, 3, 1)]
 
 
 def _conv_step(x, w, b, g, padding, lib_conv):

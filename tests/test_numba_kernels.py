@@ -298,7 +298,8 @@ def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
 
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
     """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
-    out (the GEMM is faster beyond); dx also needs padding below the kernel size."""
+    out on any plane (wider ones only on large planes: tests/test_conv_wide.py); dx also needs padding below the
+    kernel size."""
     fits, dx_fits = numba_kernels.conv_direct.direct_fits, numba_kernels.conv_direct.direct_dx_fits
     wide = numba_kernels.conv_direct.TILE_MAX_CHANNELS + 1
     one = (1, 1)

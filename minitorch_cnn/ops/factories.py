@@ -6,6 +6,7 @@ result to the device, so CPU and CUDA runs see the same numbers.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -32,14 +33,23 @@ def _float(dtype: Any) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor from data (a copy, as torch.tensor); float lists get the default dtype."""
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
         data = data._data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d.item() if isinstance(d, Tensor) else d for d in data]
     xp = backend.array_module(data)
-    t = Tensor(xp.array(data, copy=True), dtype=dtype)
-    if not isinstance(data, (np.ndarray, np.generic)) and xp is np and dtype is None and t._data.dtype.kind == "f":
-        t._data = t._data.astype(backend.get_default_dtype(), copy=False)
-    return _finish(t._data, device, requires_grad)
+    if dtype is not None:
+        arr = xp.array(data, dtype=backend.to_dtype(dtype), copy=True)
+    else:
+        arr = xp.array(data, copy=True)
+        if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)) and xp is np:
+            arr = arr.astype(backend.get_default_dtype(), copy=False)  # Python floats: the default dtype
+        elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
+            arr = arr.astype(np.int64, copy=False)
+        backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
+    return _finish(arr, device, requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -96,18 +106,31 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
     return _finish(np.eye(n, m, dtype=_float(dtype)), device, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    arr = backend.generator().standard_normal(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+def _source(generator: Any) -> Any:
+    """Where random draws come from: ``generator`` (an mt.Generator draws torch's numbers for rand, randint and
+    randperm; a NumPy one NumPy's) or the global generator."""
+    return backend.generator() if generator is None else generator
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    arr = _source(generator).standard_normal(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
     return _finish(arr, device, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    arr = backend.generator().random(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    gen, dt = _source(generator), _float(dtype)
+    if isinstance(gen, backend.Generator):  # torch's own draw for the dtype
+        arr = gen.random(_size(size), dtype=dt)
+    else:
+        arr = gen.random(_size(size), dtype=np.float64).astype(dt, copy=False)
     return _finish(arr, device, requires_grad)
 
 
 def randint(
-    low: int, high: Any = None, size: tuple = (), dtype: Any = None, device: Any = None, requires_grad: bool = False
+    low: int, high: Any = None, size: tuple = (), *, generator: Any = None, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Integers in [low, high); torch's overloads ``randint(high, size)`` and ``randint(low, high, size)``."""
     if isinstance(high, (tuple, list)):
@@ -116,13 +139,13 @@ def randint(
         low, high = 0, low
     if low >= high:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    arr = backend.generator().integers(low, high, size=tuple(size), dtype=np.int64)
+    arr = _source(generator).integers(low, high, size=tuple(size), dtype=np.int64)
     arr = arr.astype(backend.to_dtype(np.int64 if dtype is None else dtype), copy=False)
     return _finish(arr, device, requires_grad)
 
 
-def randperm(n: int, device: Any = None) -> Tensor:
-    return _finish(backend.generator().permutation(n).astype(np.int64), device, False)
+def randperm(n: int, *, generator: Any = None, device: Any = None) -> Tensor:
+    return _finish(_source(generator).permutation(n).astype(np.int64), device, False)
 
 
 def _like(fn: Any) -> Any:

@@ -66,14 +66,36 @@ def _cast_to_param(param: Tensor, value: Any, key: Any = None) -> Any:
     return Tensor._wrap(xp.array(arr, dtype=dtype, copy=True))
 
 
-def _check_state_shapes(key: Any, param: Tensor, value: dict[str, Any]) -> None:
-    """Every per-element buffer of a loaded state (momentum, exp_avg...) has its parameter's shape; a wrong one
-    is refused here, naming the parameter, rather than failing inside the next step()."""
+def _check_state_shapes(key: Any, param: Tensor, value: dict[str, Any], expected: tuple[int, ...]) -> None:
+    """Every per-element buffer of a loaded state (momentum, exp_avg...) has the ``expected`` shape (its
+    parameter's, for most optimizers); a wrong one is refused here, naming the parameter, rather than failing
+    inside the next step()."""
     for name, buf in value.items():
         shape = tuple(getattr(buf, "shape", ()))
-        if name != "step" and shape != () and shape != tuple(param.shape):
+        if name != "step" and shape != () and shape != expected:
             raise ValueError(f"loaded optimizer state for parameter {key} (shape {tuple(param.shape)}) has "
                              f"'{name}' of shape {shape}: the state dict belongs to another model")
+
+
+def implementation_flags(**flags: Any) -> dict[str, Any]:
+    """torch's implementation switches (``foreach``, ``fused``, ``capturable``, ``differentiable``: whichever the
+    optimizer has), checked as torch checks them and kept in every param group, so ``print(optimizer)`` and
+    ``state_dict()`` show the keys torch's do.
+
+    One single-tensor implementation serves them all: torch's ``foreach`` and ``fused`` paths compute the same
+    update formulas over lists of tensors, so either value gives torch's result. ``capturable`` is for CUDA-graph
+    capture, which torch refuses for CPU parameters at ``step()``; so does ``_with_grad``. ``differentiable=True``
+    (a step that autograd records) cannot exist here, since steps update raw arrays: refused at construction.
+    """
+    if flags.get("fused"):
+        if flags.get("differentiable"):
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if flags.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if flags.get("differentiable"):
+        raise RuntimeError("differentiable=True is not supported: minitorch_cnn's optimizers update the parameters' "
+                           "arrays outside autograd, so a step cannot be differentiated")
+    return flags
 
 
 class Optimizer:
@@ -193,10 +215,18 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _state_shape(self, param: Tensor) -> tuple[int, ...]:
+        """The shape of ``param``'s per-element state buffers (its own; LBFGS keeps flat ones)."""
+        return tuple(param.shape)
+
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> Iterator[Tensor]:
         """The group's parameters that have a gradient (the others are skipped, as in torch)."""
-        return (p for p in group["params"] if p.grad is not None)
+        params = [p for p in group["params"] if p.grad is not None]
+        if group.get("capturable") and any(p.device.type == "cpu" for p in params):
+            raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
+                                 "['cuda'].")
+        return iter(params)
 
     # ---- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -238,7 +268,7 @@ class Optimizer:
         state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         for key, value in state_dict["state"].items():
             if key in id_map:
-                _check_state_shapes(key, id_map[key], value)
+                _check_state_shapes(key, id_map[key], value, self._state_shape(id_map[key]))
                 state[id_map[key]] = _cast_to_param(id_map[key], value)
             else:
                 state[key] = _copy_value(value)

@@ -29,7 +29,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from .base import Transform
-from .pil import as_array_image
+from .pil import from_pil
 
 
 class InterpolationMode(enum.Enum):
@@ -128,7 +128,7 @@ def _pil_warp(image: Any, how: str, mode: str, fill: Any, **kwargs: Any) -> np.n
     from ..io import _pil
 
     pil = _pil()
-    arr = as_array_image(image)
+    arr = from_pil(image)
     if not isinstance(arr, np.ndarray) or arr.ndim not in (2, 3):
         raise TypeError(f"expected a (..., C, H, W) Tensor or an (H, W[, C]) array image, got {type(image)}")
     img = pil.Image.fromarray(arr)
@@ -185,7 +185,7 @@ def _center(center: Sequence[float] | None, w: int, h: int) -> list[float]:
 
 
 def _hw(image: Any) -> tuple[int, int]:
-    arr = as_array_image(image)
+    arr = from_pil(image)
     return tuple(arr.shape[-2:]) if isinstance(arr, Tensor) else tuple(arr.shape[:2])
 
 

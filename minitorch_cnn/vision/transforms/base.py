@@ -13,7 +13,7 @@ from ... import backend
 from ...autograd import Tensor
 from . import functional
 from .dtype import convert_image_dtype
-from .pil import as_array_image, is_pil_image, pil_to_array, pil_to_tensor, to_pil_image
+from .pil import from_pil, pil_to_tensor, to_pil_image
 
 F = functional  # torchvision's customary alias
 
@@ -70,7 +70,7 @@ class Transform:
         raise NotImplementedError
 
     def __call__(self, img: Image) -> Image:
-        img = as_array_image(img)
+        img = from_pil(img)
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
     @property
@@ -147,7 +147,7 @@ class ToTensor(Transform):
     """(H, W) or (H, W, C) array -> (C, H, W) Tensor; uint8 pixels become floats in [0, 1] (x / 255)."""
 
     def __call__(self, pic: np.ndarray) -> Tensor:
-        return F.to_tensor(pil_to_array(pic) if is_pil_image(pic) else pic)
+        return F.to_tensor(pic)
 
     def apply(self, pic: np.ndarray, params: None) -> Tensor:
         return F.to_tensor(pic)
@@ -160,13 +160,19 @@ class ToTensor(Transform):
 
 
 class ToPILImage(Transform):
-    """A Tensor or array image -> ``PIL.Image`` (``mode`` as torchvision's; see ``pil.py``). Pillow is needed."""
+    """(C, H, W) Tensor or (H, W[, C]) array -> a ``PIL.Image``, as torchvision's: a float tensor becomes
+    ``(x * 255)`` truncated to uint8 (``.byte()``), channels go last, one channel is mode 'L', 3 and 4 'RGB' and
+    'RGBA' (``mode`` as torchvision checks it; see ``pil.py``). Pillow is needed; every transform here reads
+    the image back as its array."""
 
     def __init__(self, mode: str | None = None) -> None:
         self.mode = mode
 
-    def __call__(self, pic: Tensor | np.ndarray) -> Any:
+    def __call__(self, pic: Any) -> Any:
         return to_pil_image(pic, self.mode)
+
+    def apply(self, pic: Any, params: None) -> Any:
+        return self(pic)
 
     def __repr__(self) -> str:
         return f"ToPILImage(mode={self.mode})" if self.mode is not None else "ToPILImage()"
@@ -244,7 +250,7 @@ class Resize(Transform):
         self.size, self.interpolation, self.max_size, self.antialias = size, interpolation, max_size, antialias
 
     def __call__(self, img: Image) -> Image:
-        return F.resize(as_array_image(img), self.size, self.interpolation, self.max_size, self.antialias)
+        return F.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *F.resized_output_size(dims[1], dims[2], self.size, self.max_size))
@@ -279,7 +285,7 @@ class Pad(Transform):
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def __call__(self, img: Image) -> Image:
-        return F.pad(as_array_image(img), self.padding, self.fill, self.padding_mode)
+        return F.pad(from_pil(img), self.padding, self.fill, self.padding_mode)
 
     def out_dims(self, dims: Dims) -> Dims:
         left, top, right, bottom = self.ltrb
@@ -309,7 +315,7 @@ class CenterCrop(Transform):
         self.size = F.pair(size, "CenterCrop")
 
     def __call__(self, img: Image) -> Image:
-        return F.center_crop(as_array_image(img), self.size)
+        return F.center_crop(from_pil(img), self.size)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *self.size)
@@ -361,4 +367,5 @@ class Lambda(Transform):
         return "Lambda()"
 
 
-__all__ = ["CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "Resize", "ToTensor", "Transform"]
+__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "Normalize", "Pad", "PILToTensor", "Resize",
+           "ToPILImage", "ToTensor", "Transform"]

@@ -1,8 +1,10 @@
-"""PIL images in and out: ``ToPILImage``, ``PILToTensor`` and the PIL input of ``ToTensor``, as torchvision's.
+"""PIL images in and out: ``ToPILImage``, ``PILToTensor`` and Pillow images into the transforms, as torchvision's.
 
-The transforms here work on NumPy arrays standing in for PIL images; a real ``PIL.Image`` given to any transform
-is read as that array (``np.asarray``: (H, W) for one band, (H, W, C) otherwise), and ``ToPILImage`` makes a real
-one (Pillow imported lazily, with a clear error when it is missing).
+The transforms here work on NumPy arrays standing in for PIL images (see ``functional``); ``from_pil`` reads a
+real ``PIL.Image`` (as a script opens one itself, or as ``ToPILImage`` gives) into that array at every entry
+point: (H, W) for one band, (H, W, C) otherwise, mode '1' as 0/255 uint8 as torchvision reads it.
+``ToPILImage`` makes a real ``PIL.Image`` (Pillow imported lazily, with a clear error when it is missing), so
+``img.size``, ``img.mode`` and ``img.save`` work as with torchvision.
 
 to_pil_image(pic, mode): a float Tensor is scaled ``(pic * 255).byte()`` (truncated, torchvision's rule) unless
 mode is 'F'; (C, H, W) -> (H, W, C); one band: mode 'L' (uint8), 'I;16' (int16), 'I' (int32), 'F' (float32);
@@ -28,17 +30,12 @@ def is_pil_image(img: Any) -> bool:
     return any(c.__module__.startswith("PIL.") and c.__name__ == "Image" for c in type(img).__mro__)
 
 
-def pil_to_array(img: Any) -> np.ndarray:
-    """A PIL image as the array standing in for it: '1' bands become 0/255 uint8, as torchvision reads them."""
-    arr = np.array(img)
-    if arr.dtype == np.bool_:
-        arr = arr.astype(np.uint8) * 255
-    return arr
-
-
-def as_array_image(img: Any) -> Any:
-    """A real PIL image as its stand-in array; anything else as it is (the transforms' entry points call this)."""
-    return pil_to_array(img) if is_pil_image(img) else img
+def from_pil(img: Any) -> Any:
+    """A Pillow image (as a script opens one itself) as the array stand-in: (H, W) or (H, W, C) with Pillow's
+    pixel values (mode '1' as 0/255 uint8, as torchvision reads it); anything else is returned as is."""
+    if is_pil_image(img):
+        return np.array(img, dtype=np.uint8) * np.uint8(255) if img.mode == "1" else np.array(img)
+    return img
 
 
 def to_pil_image(pic: Tensor | np.ndarray, mode: str | None = None) -> Any:
@@ -81,8 +78,7 @@ def to_pil_image(pic: Tensor | np.ndarray, mode: str | None = None) -> Any:
 
 def pil_to_tensor(pic: Any) -> Tensor:
     """A PIL image (or its stand-in array) as a (C, H, W) Tensor of the same dtype and values (no scaling)."""
-    if is_pil_image(pic):
-        pic = pil_to_array(pic)
+    pic = from_pil(pic)
     if not isinstance(pic, np.ndarray) or pic.ndim not in (2, 3):
         raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
     arr = pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1)

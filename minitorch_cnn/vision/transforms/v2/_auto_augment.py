@@ -25,7 +25,7 @@ from ....ops.conv import conv2d
 from ..affine import InterpolationMode, affine, rotate_v2
 from ..base import Transform
 from ..dtype import _VALUE_BITS, _max_value, to_dtype_image
-from ..pil import as_array_image
+from ..pil import from_pil
 from ._color import adjust_brightness, adjust_contrast, adjust_saturation, axpy
 from ._sample import on_image
 
@@ -37,7 +37,7 @@ def _pil(img: Any) -> tuple[Any, Any]:
     import PIL.ImageEnhance  # noqa: F401 - loads the submodules onto the package
     import PIL.ImageOps  # noqa: F401
 
-    return pil, pil.Image.fromarray(as_array_image(img))
+    return pil, pil.Image.fromarray(from_pil(img))
 
 
 def adjust_sharpness(image: Any, sharpness_factor: float) -> Any:
@@ -171,7 +171,7 @@ def _apply_op(image: Any, op: str, magnitude: float, interpolation: Any, fill: A
     if op == "Posterize":
         return posterize(image, int(magnitude))
     if op == "Solarize":
-        x = as_array_image(image)
+        x = from_pil(image)
         bound = (_max_value(x._data.dtype) if x._data.dtype.kind != "f" else 1.0) if isinstance(x, Tensor) else 255.0
         return solarize(image, bound * magnitude)
     return {"AutoContrast": autocontrast, "Equalize": equalize, "Invert": invert}[op](image)
@@ -238,7 +238,7 @@ class _AutoAugmentBase(Transform):
 
     @staticmethod
     def _hw(img: Any) -> tuple[int, int]:
-        x = as_array_image(img)
+        x = from_pil(img)
         return tuple(x.shape[-2:]) if isinstance(x, Tensor) else tuple(x.shape[:2])
 
 

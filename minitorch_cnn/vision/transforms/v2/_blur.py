@@ -17,7 +17,7 @@ from ....autograd import Tensor
 from ....ops.conv import conv2d
 from ....ops.padding import pad
 from ..base import Transform
-from ..pil import as_array_image
+from ..pil import from_pil
 from ._misc import to_image
 from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
@@ -104,7 +104,7 @@ class GaussianBlur(Transform):
                 return self.transform(img, self.make_params([img]))
             chw = to_image(img)  # a PIL image or its stand-in array: blurred as a tensor, given back as an array
             out = self.transform(chw, self.make_params([chw]))._data
-            return out[0] if out.shape[0] == 1 and np.ndim(as_array_image(img)) == 2 else out.transpose(1, 2, 0)
+            return out[0] if out.shape[0] == 1 and np.ndim(from_pil(img)) == 2 else out.transpose(1, 2, 0)
 
         return on_image(one, inputs)
 

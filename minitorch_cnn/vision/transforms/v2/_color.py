@@ -23,7 +23,7 @@ from .... import backend
 from ....autograd import Tensor
 from ..base import Transform
 from ..dtype import _max_value, to_dtype_image
-from ..pil import as_array_image
+from ..pil import from_pil
 from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
@@ -34,7 +34,7 @@ def _pil_image(img: Any) -> Any:
     pil = _pil()
     import PIL.ImageEnhance  # noqa: F401 - loads the submodule onto the package
 
-    arr = as_array_image(img)
+    arr = from_pil(img)
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"img should be a Tensor, a PIL image or its (H, W[, C]) array, got {type(img)}")
     return pil, pil.Image.fromarray(arr)

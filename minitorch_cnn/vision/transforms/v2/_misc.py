@@ -9,7 +9,7 @@ import numpy as np
 from ....autograd import Tensor
 from .. import base as v1
 from ..dtype import to_dtype_image
-from ..pil import is_pil_image, pil_to_array
+from ..pil import from_pil, is_pil_image
 from ._sample import SampleTransform, on_image
 
 
@@ -19,7 +19,7 @@ def to_image(inpt: Any) -> Tensor:
     if isinstance(inpt, Tensor):
         return inpt
     if is_pil_image(inpt):
-        inpt = pil_to_array(inpt)
+        inpt = from_pil(inpt)
     if not isinstance(inpt, np.ndarray):
         raise TypeError(f"Input can either be a pure Tensor, a numpy array, or a PIL image, but got {type(inpt)} "
                         f"instead.")
