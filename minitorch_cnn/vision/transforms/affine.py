@@ -3,11 +3,11 @@
 
 The warp (torchvision's ``_get_inverse_affine_matrix``, ``_affine_grid``, ``_apply_grid_transform``): the inverse
 map M (output pixel -> input pixel, centre-relative, rotation R(angle) with shear, scale and translation) is applied
-to the centred grid of output pixel centres, normalised by half the input size, and the input sampled there as
-``grid_sample(align_corners=False, padding_mode="zeros")`` does: source x = ((g + 1) W - 1) / 2, nearest
-rounding half to even, or bilinear over the four neighbours. A ``fill`` is put where the warp left the image, via a
-ones channel warped alongside (nearest: mask < 0.5 takes fill; bilinear: mask (img - fill) + fill). Integer images
-are warped in float32 and rounded back. All arithmetic is in the image's float dtype (float32 for integers).
+to the centred grid of output pixel centres, normalised by half the input size, and the input sampled there by
+``F.grid_sample(align_corners=False, padding_mode="zeros")`` (nearest or bilinear). A ``fill`` is put where the
+warp left the image, via a ones channel warped alongside (nearest: mask < 0.5 takes fill; bilinear:
+mask (img - fill) + fill). Integer images are warped in float32 and rounded back. All arithmetic is in the
+image's float dtype (float32 for integers).
 
 The arrays standing in for PIL images (and PIL images) are warped by Pillow (imported lazily), as torchvision
 warps PIL images: ``Image.rotate`` / ``Image.transform(AFFINE)`` with the matrix about (W/2, H/2) and the fill
@@ -28,6 +28,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from ...ops.grid_sample import grid_sample
 from .base import Transform
 from .pil import from_pil
 
@@ -101,26 +102,10 @@ def _grid(matrix: list[float], dtype: np.dtype, w: int, h: int, ow: int, oh: int
 
 
 def _sample(x: np.ndarray, gx: np.ndarray, gy: np.ndarray, mode: str) -> np.ndarray:
-    """grid_sample(x (N, C, H, W), grid, align_corners=False, padding_mode="zeros") -> (N, C, oh, ow)."""
-    h, w = x.shape[-2:]
-    t = x.dtype.type
-    ix = ((gx + t(1)) * t(w) - t(1)) / t(2)
-    iy = ((gy + t(1)) * t(h) - t(1)) / t(2)
-    if mode == "nearest":
-        cx, cy = np.rint(ix).astype(np.int64), np.rint(iy).astype(np.int64)
-        inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-        out = x[..., np.clip(cy, 0, h - 1), np.clip(cx, 0, w - 1)]
-        return np.where(inside, out, t(0))
-    x0, y0 = np.floor(ix), np.floor(iy)
-    ex, ny = ix - x0, iy - y0
-    wx, sy_ = t(1) - ex, t(1) - ny
-    x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-    out = np.zeros(x.shape[:-2] + ix.shape, dtype=x.dtype)
-    for dx, dy, weight in ((0, 0, sy_ * wx), (1, 0, sy_ * ex), (0, 1, ny * wx), (1, 1, ny * ex)):
-        cx, cy = x0 + dx, y0 + dy
-        inside = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-        out += np.where(inside, x[..., np.clip(cy, 0, h - 1), np.clip(cx, 0, w - 1)], t(0)) * weight
-    return out
+    """grid_sample(x (N, C, H, W), grid, align_corners=False, padding_mode="zeros") -> (N, C, oh, ow): the op."""
+    grid = np.broadcast_to(np.stack([gx, gy], axis=-1)[None], (x.shape[0],) + gx.shape + (2,))
+    return grid_sample(Tensor._wrap(np.ascontiguousarray(x)), Tensor._wrap(np.ascontiguousarray(grid)), mode=mode,
+                       padding_mode="zeros", align_corners=False)._data
 
 
 def _pil_warp(image: Any, how: str, mode: str, fill: Any, **kwargs: Any) -> np.ndarray:
