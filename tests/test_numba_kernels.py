@@ -543,6 +543,41 @@ def test_max_pool_nan_wins_as_in_torch():
     np.testing.assert_array_equal(idx, tidx.numpy())
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ties", [False, True])
+def test_max_pool_2x2_and_values_only_match_torch(dtype, ties):
+    # the 2×2 stride-2 pool's own loop (a tournament over the four taps) and the maxima without indices, on
+    # tied maxima and NaNs placed in every tap of some windows; an odd size leaves a row and column unread
+    rng = np.random.default_rng(3)
+    x = pool_input(rng, (3, 4, 9, 11), dtype, ties)
+    x.reshape(-1)[::13] = np.nan
+    x.reshape(-1)[4::29] = np.nan
+    for k, s in (((2, 2), (2, 2)), ((3, 2), (2, 1))):  # the second runs the general loop on the same data
+        ty, tidx = F.max_pool2d(torch.from_numpy(x), k, s, return_indices=True)
+        out = tuple(ty.shape[2:])
+        y, idx = numba_kernels.max_pool2d_forward(x, k, s, (0, 0), (1, 1), out)
+        np.testing.assert_array_equal(y, ty.numpy())
+        np.testing.assert_array_equal(idx, tidx.numpy())
+        for path in (numba_kernels, numpy_kernels):
+            y_only, none = path.max_pool2d_forward(x, k, s, (0, 0), (1, 1), out, False)
+            assert none is None
+            np.testing.assert_array_equal(y_only, ty.numpy())
+
+
+def test_max_pool_without_a_graph_returns_the_maxima_alone():
+    # no_grad, or an input that needs no gradient: the values-only kernel, a plain result, torch's values
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 8, 8))
+    want = F.max_pool2d(torch.from_numpy(x), 2).numpy()
+    with mt.no_grad():
+        y = mt.nn.functional.max_pool2d(mt.tensor(x, requires_grad=True), 2)
+    assert y.grad_fn is None and not y.requires_grad
+    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(mt.nn.functional.max_pool2d(mt.tensor(x[0]), 2).numpy(), want[0])
+    y, idx = mt.nn.functional.max_pool2d(mt.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), F.max_pool2d(torch.from_numpy(x), 2, return_indices=True)[1])
+
+
 # ---- the switch ---------------------------------------------------------------------------------------
 
 

@@ -207,9 +207,10 @@ def _take_max(y: Any, idx: Any, v: Any, flat: Any, check_nan: bool) -> None:
 
 
 def max_pool2d_forward(
-    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, indices: bool = True
 ) -> tuple[Any, Any]:
-    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices are flat into H·W (torch's return_indices).
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices are flat into H·W (torch's return_indices);
+    None for the indices without ``indices`` (the kernels that can skip them do).
 
     torch's rule, taps in row-major order, starting from -inf at the window's first in-bounds pixel:
     take v when v > max or v is NaN. So the first of tied maxima wins, and the last NaN.
@@ -232,7 +233,7 @@ def max_pool2d_forward(
         _take_max(y, idx, src[:, :, rows, cs], xp.asarray(row[:, i, None] * W + col[:, j]), check_nan)
     if buf is not None:
         workspace.give(buf)
-    return y, idx
+    return y, (idx if indices else None)
 
 
 def adaptive_max_pool2d_forward(x: Any, row_bounds: tuple, col_bounds: tuple) -> tuple[Any, Any]:
