@@ -8,6 +8,7 @@ the float64 result on the same inputs, the bound scaled by the magnitude of the 
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -576,6 +577,28 @@ def test_max_pool_without_a_graph_returns_the_maxima_alone():
     np.testing.assert_array_equal(mt.nn.functional.max_pool2d(mt.tensor(x[0]), 2).numpy(), want[0])
     y, idx = mt.nn.functional.max_pool2d(mt.tensor(x), 2, return_indices=True)
     np.testing.assert_array_equal(idx.numpy(), F.max_pool2d(torch.from_numpy(x), 2, return_indices=True)[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_step_is_the_reference_update_bit_for_bit(dtype):
+    # one pass per parameter computing the reference's operations in the same order and dtype: the same bits,
+    # every option, over three steps (the first writes the momentum buffer); torch parity is test_optim's
+    rng = np.random.default_rng(5)
+    for momentum, dampening, nesterov, weight_decay, maximize in itertools.product(
+            (0.0, 0.9), (0.0, 0.3), (False, True), (0.0, 5e-4), (False, True)):
+        if nesterov and (momentum == 0 or dampening != 0):
+            continue
+        p = rng.standard_normal((37, 5)).astype(dtype)
+        ours, ref = p.copy(), p.copy()
+        bufs = [np.empty_like(p), np.empty_like(p)] if momentum else [None, None]
+        for step in range(3):
+            g = rng.standard_normal(p.shape).astype(dtype)
+            args = (step == 0, 0.05, momentum, dampening, weight_decay, nesterov, maximize)
+            numba_kernels.sgd_step(ours, g, bufs[0], *args)
+            numpy_kernels.sgd_step(ref, g, bufs[1], *args)
+            np.testing.assert_array_equal(ours, ref)
+            if momentum:
+                np.testing.assert_array_equal(bufs[0], bufs[1])
 
 
 # ---- the switch ---------------------------------------------------------------------------------------

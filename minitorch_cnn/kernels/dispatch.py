@@ -34,6 +34,7 @@ KERNELS = (
     "relu_forward",
     "resize_pil_pass",
     "relu_backward",
+    "sgd_step",
 )
 _resolved: dict[tuple[str, str, str], Callable] = {}  # (kernel, device, choice) -> function
 

@@ -396,6 +396,31 @@ def relu_backward(g: Any, out: Any) -> Any:
     return xp.where(keep, g, xp.zeros((), dtype=g.dtype))  # an inf or NaN at a dead unit gives 0, not NaN
 
 
+# ---- the optimizers' updates ----------------------------------------------------------------------
+
+
+def sgd_step(p: Any, g: Any, buf: Any, first: bool, lr: float, momentum: float, dampening: float,
+             weight_decay: float, nesterov: bool, maximize: bool) -> None:
+    """torch's single-tensor SGD update of parameter ``p`` in place, g its gradient, ``buf`` its momentum buffer
+    (None without momentum; written, not updated, on the ``first`` step), all of one shape and dtype:
+
+        d = ±g + weight_decay·p;   buf = d (first) | momentum·buf + (1 - dampening)·d
+        d = d + momentum·buf (nesterov) | buf;   p = p - lr·d
+    """
+    d = -g if maximize else g
+    if weight_decay != 0:
+        d = d + weight_decay * p
+    if buf is not None:
+        if first:
+            buf[...] = d
+        else:
+            buf *= momentum
+            # torch scales by (1 - dampening) even when it is 1; skipping that exact no-op saves a copy
+            buf += d if dampening == 0 else (1 - dampening) * d
+        d = d + momentum * buf if nesterov else buf
+    p -= lr * d
+
+
 # ---- Pillow's 8-bit resampling pass (vision.transforms.Resize on uint8 images) ----------------------------------
 PIL_BITS = 22  # Pillow's fixed-point precision for 8-bit resampling: 32 - 8 - 2 bits
 

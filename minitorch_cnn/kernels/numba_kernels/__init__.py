@@ -13,7 +13,7 @@ rows for im2col.
 - ``parallel``: the threading layer, single-threaded twins, splitting a range over the thread pool;
 - ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv``: convolution's columns, its GEMM loop, its direct
   micro-kernel path, and the chunk kernels that choose between them;
-- ``pooling``, ``batch_norm``, ``activation``, ``resize``.
+- ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates).
 
 Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first
 run on a machine pays it; ``choice`` imports this package lazily, by its name, never at package import.
@@ -23,6 +23,7 @@ from .activation import relu_backward, relu_forward
 from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
 from .im2col import col2im, im2col
+from .optimizers import sgd_step
 from .pooling import (
     adaptive_max_pool2d_forward,
     avg_pool2d_backward,
@@ -47,4 +48,5 @@ __all__ = [
     "relu_backward",
     "relu_forward",
     "resize_pil_pass",
+    "sgd_step",
 ]
