@@ -601,6 +601,26 @@ def test_sgd_step_is_the_reference_update_bit_for_bit(dtype):
                 np.testing.assert_array_equal(bufs[0], bufs[1])
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_step_is_the_reference_update_bit_for_bit(dtype):
+    # as SGD's: every option (beta1 = 0.3 takes lerp's other form), three steps, the same bits as the reference
+    rng = np.random.default_rng(6)
+    for beta1, weight_decay, decoupled, amsgrad, maximize in itertools.product(
+            (0.9, 0.3), (0.0, 0.05), (False, True), (False, True), (False, True)):
+        p = rng.standard_normal((37, 5)).astype(dtype)
+        ours, ref = p.copy(), p.copy()
+        moments = [[np.zeros_like(p) for _ in range(3)] for _ in range(2)]
+        for step in range(1, 4):
+            g = rng.standard_normal(p.shape).astype(dtype)
+            for kernel, q, (m, v, vmax) in ((numba_kernels.adam_step, ours, moments[0]),
+                                            (numpy_kernels.adam_step, ref, moments[1])):
+                kernel(q, g, m, v, vmax if amsgrad else None, float(step), 0.01, beta1, 0.999, 1e-8, weight_decay,
+                       decoupled, maximize)
+            np.testing.assert_array_equal(ours, ref)
+            for a, b in zip(*moments):
+                np.testing.assert_array_equal(a, b)
+
+
 # ---- the switch ---------------------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ KERNELS = (
     "resize_pil_pass",
     "relu_backward",
     "sgd_step",
+    "adam_step",
 )
 _resolved: dict[tuple[str, str, str], Callable] = {}  # (kernel, device, choice) -> function
 

@@ -421,6 +421,48 @@ def sgd_step(p: Any, g: Any, buf: Any, first: bool, lr: float, momentum: float, 
     p -= lr * d
 
 
+def lerp_(start: Any, end: Any, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, in torch's form (which anchors at ``end`` for weight >= 0.5)."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= weight - 1
+        backend.array_module(start).add(end, diff, out=start)
+
+
+def adam_step(p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any, step: float, lr: float,
+              beta1: float, beta2: float, eps: float, weight_decay: float, decoupled: bool, maximize: bool) -> None:
+    """torch's single-tensor Adam update of parameter ``p`` in place at step count ``step`` (already counted), g its
+    gradient, the moments in place (``max_exp_avg_sq``: AMSGrad's running maximum, or None), all of one shape:
+
+        p = p·(1 - lr·weight_decay) (decoupled) | d = ±g + weight_decay·p
+        m = lerp(m, d, 1 - beta1);   v = beta2·v + (1 - beta2)·d·d;   v_max = max(v_max, v) (AMSGrad: it replaces v)
+        p = p - lr / (1 - beta1^t) · m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+    xp = backend.array_module(p)
+    d = -g if maximize else g
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            d = d + weight_decay * p
+    lerp_(exp_avg, d, 1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * d * d
+    step_size = lr / (1 - beta1**step)
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    if max_exp_avg_sq is not None:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = xp.sqrt(max_exp_avg_sq)
+    else:
+        denom = xp.sqrt(exp_avg_sq)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    p += -step_size * exp_avg / denom
+
+
 # ---- Pillow's 8-bit resampling pass (vision.transforms.Resize on uint8 images) ----------------------------------
 PIL_BITS = 22  # Pillow's fixed-point precision for 8-bit resampling: 32 - 8 - 2 bits
 

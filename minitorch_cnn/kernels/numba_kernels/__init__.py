@@ -23,7 +23,7 @@ from .activation import relu_backward, relu_forward
 from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
 from .im2col import col2im, im2col
-from .optimizers import sgd_step
+from .optimizers import adam_step, sgd_step
 from .pooling import (
     adaptive_max_pool2d_forward,
     avg_pool2d_backward,
@@ -34,6 +34,7 @@ from .pooling import (
 from .resize import resize_pil_pass
 
 __all__ = [
+    "adam_step",
     "adaptive_max_pool2d_forward",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
