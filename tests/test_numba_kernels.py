@@ -169,7 +169,8 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     try:
         channels = (shape[1] * groups, o_per_group * groups)
         direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d)
-        direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p)
+        direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p) and (
+            numba_kernels.conv_direct.direct_dx_pays(shape[2:], out, k))
         inputs = chunk_inputs(dtype, geo, groups, o_per_group, bias, seed)
         ours, ref = (run_chunks(module, geo, groups, step, *inputs) for module in (numba_kernels, numpy_kernels))
     finally:
@@ -236,6 +237,7 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
     if microkernel.output_block_kernel(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
     assert numba_kernels.conv_direct.direct_dx_fits((shape[1], O), 1, (1, 1), (1, 1), k, p)
+    monkeypatch.setattr(numba_kernels.conv_direct, "DX_MIN_USEFUL", 0)  # the tiled dx even where the GEMM pays
     monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)  # the im2col loop must not run
     rng = np.random.default_rng(12)
     x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
@@ -295,6 +297,32 @@ def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
     assert dw is None and db is None and (ready == 5).all()
     truth, cond = conv_grads(x.detach().numpy(), w.numpy(), g, (1, 1))
     assert_parity(dx, truth[0], dtype, torch32=x.grad, cond=cond[0], what="tiled dx")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dx_of_a_plane_mostly_border_takes_the_gemm(monkeypatch, dtype):
+    """LeNet-5's conv2 (10×10 outputs of a 5×5 kernel): the tiled dx would spend most products on g's zero border,
+    so dx comes from the GEMM path (the tiled kernel is not called) while dW stays with the dot kernel; both
+    against torch. The CIFAR CNN's conv2 keeps the tiled dx."""
+    assert not numba_kernels.conv_direct.direct_dx_pays((14, 14), (10, 10), (5, 5))
+    assert numba_kernels.conv_direct.direct_dx_pays((30, 30), (28, 28), (5, 5))
+    if microkernel.output_block_kernel(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    monkeypatch.setattr(numba_kernels.conv, "conv_tiles", None)
+    shape, O, k = (3, 6, 14, 14), 16, (5, 5)
+    rng = np.random.default_rng(14)
+    x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
+    w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
+    y = F.conv2d(x, w)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.from_numpy(g))
+    dx, L = np.empty(shape, dtype), 100
+    dw, _ = numba_kernels.conv2d_backward_chunks(
+        g, x.detach().numpy(), w.detach().numpy(), dx, shape, 0, 3, 2, np.empty(O * 2 * L, dtype),
+        np.empty(150 * 2 * L, dtype), 1, False, k, (1, 1), (0, 0), (1, 1), (10, 10))
+    truth, cond = conv_grads(x.detach().numpy(), w.detach().numpy(), g, (0, 0))
+    assert_parity(dx, truth[0], dtype, torch32=x.grad, cond=cond[0], what="dx (GEMM path)")
+    assert_parity(dw.reshape(w.shape), truth[1], dtype, torch32=w.grad, cond=cond[1], what="dW (dot kernel)")
 
 
 def test_wide_grouped_or_strided_layers_keep_the_gemm():

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import microkernel, numpy_kernels
 from ..threadpool import NOT_READY
-from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_fits
+from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_dx_pays, direct_fits
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
 from .layout import Pair, flat
 
@@ -84,7 +84,7 @@ def conv2d_backward_chunks(
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
-        (C, O), groups, stride, dilation, kernel_size, padding)
+        (C, O), groups, stride, dilation, kernel_size, padding) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
     dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation)
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,

@@ -6,7 +6,8 @@ is padded into one buffer and laid out on the padded plane's row pitch (a few wa
 tap's inputs for a run of outputs are one contiguous run. The forward and dx call ``tile`` for blocks of 4 output
 channels × NR positions, summed over all channels and taps; dW calls ``dots`` for blocks of 3 output channels ×
 4 taps, each a dot product of g (on the same pitch, zeros where no output lies) with the shifted input. Up to
-32 channels this beats im2col + GEMM, from 64 the GEMM wins (benchmarks/results/NOTES.md): hence the bound. The
+32 channels this beats im2col + GEMM, from 64 the GEMM wins (benchmarks/results/NOTES.md): hence the bound; dx
+also falls back to the GEMM where most of its products would read g's zero border (``direct_dx_pays``). The
 sums run in tap order with fused multiply-adds (dW's per sample, then added in float64): the GEMM's values to
 rounding, not its bits.
 """
@@ -21,6 +22,7 @@ from .layout import Pair, unsigned
 
 USE_TILES = True  # False: every layer takes im2col + GEMM (tests compare the two paths)
 TILE_MAX_CHANNELS = 32
+DX_MIN_USEFUL = 0.5  # the share of the tiled dx's products that must be real (``direct_dx_pays``)
 
 
 def direct_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair) -> bool:
@@ -33,6 +35,15 @@ def direct_dx_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair, ke
     """Whether its dx does: also needs padding below the kernel size (g is padded by kernel_size - 1 - padding)."""
     return (direct_fits(channels, groups, stride, dilation) and padding[0] < kernel_size[0]
             and padding[1] < kernel_size[1])
+
+
+def direct_dx_pays(in_size: Pair, out_size: Pair, kernel_size: Pair) -> bool:
+    """Whether the tiled dx beats im2col + GEMM + col2im on this plane: it runs every tap for every position of
+    x's plane on g's padded pitch, (H - 1)·(W + kw - 1) + W of them, while only OH·OW positions' worth of products
+    are real (the rest read g's zero border); below ``DX_MIN_USEFUL`` of that (small planes, wide kernels: LeNet-5's
+    conv2) the GEMM path, which multiplies no padding, was faster (benchmarks/results/NOTES.md)."""
+    (H, W), (oh, ow), kw = in_size, out_size, kernel_size[1]
+    return oh * ow >= DX_MIN_USEFUL * ((H - 1) * (W + kw - 1) + W)
 
 
 @njit(cache=True, inline="always")
