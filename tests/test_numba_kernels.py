@@ -168,7 +168,7 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     numba_kernels.conv_direct.USE_TILES = tiles
     try:
         channels = (shape[1] * groups, o_per_group * groups)
-        direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d)
+        direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d, k)
         direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p) and (
             numba_kernels.conv_direct.direct_dx_pays(shape[2:], out, k))
         inputs = chunk_inputs(dtype, geo, groups, o_per_group, bias, seed)
@@ -266,6 +266,49 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
         assert db is None
 
 
+STRIDED_SHAPES = [
+    ((3, 16, 32, 32), 32, (3, 3), (2, 2), (1, 1)),  # the small ResNet's downsampling conv
+    ((2, 5, 9, 11), 7, (3, 2), (2, 2), (1, 0)),  # odd sizes: the last row and column read by no window
+    ((2, 3, 8, 8), 4, (2, 2), (2, 2), (0, 0)),  # windows that tile the input
+    ((2, 4, 7, 6), 3, (5, 5), (2, 1), (2, 2)),  # strides of two sizes, padding of nearly the window
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, O, k, s, p", STRIDED_SHAPES)
+def test_strided_tiled_conv_forward_and_dw_match_torch(monkeypatch, dtype, shape, O, k, s, p):
+    """Strided layers take the tiled kernels by phases (no columns) for y and dW, against torch in float64
+    (≤1e-10) and float32, with a random upstream gradient; the im2col loops must not run."""
+    if microkernel.output_block_kernel(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    assert numba_kernels.conv_direct.direct_fits((shape[1], O), 1, s, (1, 1), k)
+    monkeypatch.setattr(numba_kernels.conv, "forward_loop", None)
+    monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)
+    rng = np.random.default_rng(15)
+    x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
+    w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
+    b = rng.standard_normal(O).astype(dtype)
+    y = F.conv2d(x, w, torch.from_numpy(b), s, p)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.from_numpy(g))
+    out = tuple(y.shape[2:])
+    L, K = out[0] * out[1], shape[1] * k[0] * k[1]
+    ours = np.empty(y.shape, dtype)
+    xn, wn = x.detach().numpy(), w.detach().numpy()
+    numba_kernels.conv2d_forward_chunks(xn, wn, b, ours, 0, shape[0], 2, np.empty(K * 2 * L, dtype),
+                                        np.empty(O * 2 * L, dtype), 1, k, s, p, (1, 1), out)
+    truth, cond = (F.conv2d(*up(*a), stride=s, padding=p) for a in ((xn, wn, b), absolute(xn, wn, b)))
+    assert_parity(ours, truth, dtype, torch32=y.detach(), cond=cond, what="strided tiled conv")
+    dw, db = numba_kernels.conv2d_backward_chunks(
+        g, xn, None, None, shape, 0, shape[0], 2, np.empty(O * 2 * L, dtype), np.empty(K * 2 * L, dtype), 1, True,
+        k, s, p, (1, 1), out)
+    truth_dw, cond_dw = (torch.nn.grad.conv2d_weight(a, w.shape, c, stride=s, padding=p)
+                         for a, c in (up(xn, g), up(*absolute(xn, g))))
+    assert_parity(dw.reshape(w.shape), truth_dw, dtype, torch32=w.grad, cond=cond_dw, what="strided dW")
+    assert_parity(db, g.sum(axis=(0, 2, 3), dtype=np.float64), dtype,
+                  cond=np.abs(g).sum(axis=(0, 2, 3), dtype=np.float64), what="db")
+
+
 def conv_grads(x, w, g, padding):
     """torch's float64 (dx, dw) of conv2d on the same inputs (the truth), and on their magnitudes (the
     condition: the sums of |terms|)."""
@@ -326,17 +369,20 @@ def test_dx_of_a_plane_mostly_border_takes_the_gemm(monkeypatch, dtype):
 
 
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
-    """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
-    out (the GEMM is faster beyond); dx also needs padding below the kernel size."""
+    """The tiled kernels take undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and out (the GEMM
+    is faster beyond), strides up to MAX_STRIDE with a kernel at least as wide (by phases) for the forward and dW;
+    dx needs stride 1 and padding below the kernel size."""
     fits, dx_fits = numba_kernels.conv_direct.direct_fits, numba_kernels.conv_direct.direct_dx_fits
     wide = numba_kernels.conv_direct.TILE_MAX_CHANNELS + 1
-    one = (1, 1)
-    assert fits((3, 12), 1, one, one)
-    assert not fits((wide, 12), 1, one, one) and not fits((12, wide), 1, one, one)
-    assert not fits((4, 4), 2, one, one)
-    assert not fits((4, 4), 1, (2, 1), one) and not fits((4, 4), 1, one, (1, 2))
-    assert dx_fits((4, 4), 1, one, one, (3, 3), (2, 2))
-    assert not dx_fits((4, 4), 1, one, one, (3, 3), (3, 0))
+    one, k3 = (1, 1), (3, 3)
+    assert fits((3, 12), 1, one, one, k3)
+    assert not fits((wide, 12), 1, one, one, k3) and not fits((12, wide), 1, one, one, k3)
+    assert not fits((4, 4), 2, one, one, k3)
+    assert fits((4, 4), 1, (2, 1), one, k3) and fits((4, 4), 1, (2, 2), one, (2, 2))
+    assert not fits((4, 4), 1, (3, 1), one, k3) and not fits((4, 4), 1, (2, 2), one, one)
+    assert not fits((4, 4), 1, one, (1, 2), k3)
+    assert dx_fits((4, 4), 1, one, one, k3, (2, 2))
+    assert not dx_fits((4, 4), 1, one, one, k3, (3, 0)) and not dx_fits((4, 4), 1, (2, 1), one, k3, one)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

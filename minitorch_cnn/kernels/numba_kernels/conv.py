@@ -34,9 +34,9 @@ def conv2d_forward_chunks(
     ready = NOT_READY if ready is None else ready
     bias = np.empty(0, x.dtype) if b is None else flat(b)
     tile, lanes = microkernel.output_block_kernel(x.dtype)
-    if tile is not None and direct_fits((C, O), groups, stride, dilation) and y.flags.c_contiguous:
+    if tile is not None and direct_fits((C, O), groups, stride, dilation, kernel_size) and y.flags.c_contiguous:
         conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
-                   *kernel_size, *padding, *out_size, ready, ready_value)
+                   *kernel_size, *stride, *padding, *out_size, ready, ready_value)
         return
     gemm = gemm_routine(x.dtype)
     if not one_call_loop_fits(gemm, y, O // groups, kg, L):
@@ -85,10 +85,10 @@ def conv2d_backward_chunks(
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
-    dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation)
+    dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation, kernel_size)
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
-                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, ready, ready_value)
+                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
     if ((x is not None or need_b) and not dw_tiles) or (dx is not None and not dx_tiles):
         backward_loop(
@@ -104,5 +104,5 @@ def conv2d_backward_chunks(
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
-                   kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+                   1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
     return dw, db
