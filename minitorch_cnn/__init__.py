@@ -3,29 +3,47 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, autograd, backends, cuda, distributed, models, nn, optim, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
+from .amp import autocast
 from .autograd import (
     Function,
     Size,
     Tensor,
     Variable,
     enable_grad,
+    get_printoptions,
     inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
+    set_printoptions,
 )
 from .backend import (
     Device,
+    Generator,
+    channels_last,
+    contiguous_format,
     device,
     get_rng_state,
     manual_seed,
+    preserve_format,
     set_default_dtype,
     set_rng_state,
 )
 from .backend import DType as dtype
+from .backend import MemoryFormat as memory_format
+from .compiler import compile  # noqa: A004 - torch's name
+from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
+from .global_flags import (
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.elementwise import (
     abs,
@@ -77,7 +95,7 @@ from .ops.factories import (
     zeros_like,
 )
 from .ops.gather import gather, scatter, topk
-from .ops.indexing import one_hot
+from .ops.indexing import bincount, diag, one_hot
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
 from .ops.legacy_types import (
     BoolTensor,

@@ -69,8 +69,8 @@ class Seeds(Dataset):
 
 
 def test_seeds_follow_torchs_rule():
-    # torch: base_seed is one draw per epoch from the loader's generator; worker i gets base_seed + i
-    base = int(np.random.default_rng(3).integers(0, 2**62))
+    # torch: base_seed is one draw in [0, 2**63) per epoch from the loader's generator; worker i gets base_seed + i
+    base = int(np.random.default_rng(3).integers(0, 2**63))
     seeds = [int(s._data[0]) for s in DataLoader(Seeds(), batch_size=1, num_workers=2, generator=3)]
     assert seeds == [base, base + 1, base, base + 1]
 

@@ -73,7 +73,7 @@ def _groups(params: list, lr: float) -> list[dict]:
 
 def _twin_optimizers(name: str, lr: float, cfg: dict, ours: list, theirs: list) -> tuple:
     extra = {"foreach": False}
-    return getattr(mt.optim, name)(_groups(ours, lr), lr=lr, **cfg), getattr(torch.optim, name)(
+    return getattr(mt.optim, name)(_groups(ours, lr), lr=lr, **cfg, **extra), getattr(torch.optim, name)(
         _groups(theirs, lr), lr=lr, **cfg, **extra
     )
 
@@ -238,7 +238,7 @@ def test_state_dict_interchanges_with_torch(case: tuple) -> None:
         assert sd_o["state"][idx].keys() == sd_t["state"][idx].keys()
     for go, gt in zip(sd_o["param_groups"], sd_t["param_groups"]):
         assert go["params"] == gt["params"]
-        assert set(go) <= set(gt), f"keys torch lacks: {set(go) - set(gt)}"
+        assert set(go) == set(gt), f"keys only in ours: {set(go) - set(gt)}, only in torch's: {set(gt) - set(go)}"
         assert all(go[k] == gt[k] for k in go)
 
     # torch -> ours, and ours -> torch (arrays become torch tensors)

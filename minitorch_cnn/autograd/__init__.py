@@ -2,12 +2,20 @@
 
 from . import ctx_function  # noqa: F401 - registers torch's custom-Function API with Function
 from .function import Function
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .size import Size
 from .tensor import Tensor
+from .tensor_str import get_printoptions, set_printoptions
 
-__all__ = ["Function", "Size", "Tensor", "enable_grad", "inference_mode", "is_grad_enabled", "no_grad",
-           "set_grad_enabled"]
+__all__ = ["Function", "Size", "Tensor", "enable_grad", "get_printoptions", "inference_mode", "is_grad_enabled",
+           "is_inference_mode_enabled", "no_grad", "set_grad_enabled", "set_printoptions"]
 
 
 def Variable(data: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802 - torch's name

@@ -7,11 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 _enabled = [True]
+_inference = [False]
 
 
 def is_grad_enabled() -> bool:
     """True while ops record the autograd graph."""
     return _enabled[0]
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (and not inside an ``inference_mode(False)`` within it)."""
+    return _inference[0]
 
 
 class _GradMode:
@@ -72,30 +78,34 @@ class enable_grad(_GradMode):  # noqa: N801 - torch's name
 
 
 class inference_mode(_GradMode):  # noqa: N801 - torch's name
-    """torch's ``inference_mode``: here the same as ``no_grad`` (no graph is recorded); ``inference_mode(False)``
-    records as usual. Also a decorator, with or without parentheses."""
+    """torch's ``inference_mode``: no graph is recorded, as ``no_grad``, and ``is_inference_mode_enabled()`` says
+    so; ``inference_mode(False)`` records as usual. Also a decorator, with or without parentheses. (torch's
+    inference tensors also refuse later autograd use; tensors here carry no such mark.)"""
 
     def __init__(self, mode: Any = True) -> None:
         if callable(mode):  # @mt.inference_mode without parentheses
             self._fn = functools.wraps(mode)(self.__class__()(mode))
-            self.mode = False
+            self.mode, self.inference = False, True
             return
-        self.mode = not mode
+        self.mode, self.inference = not mode, bool(mode)
+
+    def __enter__(self) -> None:
+        self._prev = (_enabled[0], _inference[0])
+        _enabled[0], _inference[0] = self.mode, self.inference
+
+    def __exit__(self, *exc: Any) -> None:
+        _enabled[0], _inference[0] = self._prev
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fn = getattr(self, "_fn", None)
         if fn is not None:
             return fn(*args, **kwargs)
         (target,) = args
-        mode = self.mode
+        inference = self.inference
 
         @functools.wraps(target)
         def wrapper(*a: Any, **kw: Any) -> Any:
-            prev = _enabled[0]
-            _enabled[0] = mode
-            try:
+            with inference_mode(inference):
                 return target(*a, **kw)
-            finally:
-                _enabled[0] = prev
 
         return wrapper

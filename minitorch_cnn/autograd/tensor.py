@@ -147,8 +147,13 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = backend.contiguous_format) -> bool:
+        return backend.memory_format.is_laid_out(self._data, memory_format)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Steps in elements between neighbours along each dim (or ``dim``), as torch's."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[dim]
 
     # ---- leaving the graph ------------------------------------------------------------
     def item(self) -> float | int | bool:

@@ -31,6 +31,8 @@ from .dtype import (
     to_dtype,
     uint8,
 )
+from .generator import Generator
+from .memory_format import MemoryFormat, channels_last, contiguous_format, preserve_format
 from .random import generator, get_rng_state, manual_seed, set_rng_state
 
 host_memory.tune_malloc()
@@ -39,5 +41,6 @@ __all__ = [
     "Device", "array_module", "as_array", "cuda_available", "cuda_synchronize", "device", "device_of", "move_to",
     "require_cuda", "scatter_add", "DType", "public_dtype", "bool_", "float16", "float32", "float64",
     "get_default_dtype", "int32", "int64", "promote_types", "set_default_dtype", "to_dtype", "uint8", "generator",
-    "get_rng_state", "manual_seed", "set_rng_state",
+    "get_rng_state", "manual_seed", "set_rng_state", "Generator", "MemoryFormat", "channels_last",
+    "contiguous_format", "preserve_format",
 ]

@@ -9,7 +9,7 @@ from .dropout import Dropout, Dropout2d
 from .flatten import Flatten, Unflatten
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, KLDivLoss, MSELoss, NLLLoss
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d
 from .padding import (
@@ -33,7 +33,8 @@ from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
-    "CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss",
+    "CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv2d", "ConvTranspose2d",
+    "CosineEmbeddingLoss", "CrossEntropyLoss", "KLDivLoss",
     "DataParallel", "Dropout", "Dropout2d", "Flatten", "GELU", "GroupNorm", "Identity", "InstanceNorm1d",
     "InstanceNorm2d", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",

@@ -8,6 +8,7 @@ draw from ``backend.generator()`` (so ``mt.manual_seed`` makes them reproducible
 from __future__ import annotations
 
 import math
+import statistics
 import warnings
 from typing import Any
 
@@ -84,6 +85,33 @@ def normal_(
 ) -> Tensor:
     """Fill with N(mean, std²)."""
     return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
+
+
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b] (bounds in absolute values, not in stds, as torch's).
+
+    Drawn by rejection: normal draws outside [a, b] are drawn again, which gives exactly the truncated law.
+    When [a, b] holds under 1% of the mass, the inverse CDF of uniform draws on [Φ(a'), Φ(b')] is used instead.
+    torch's own draw is the inverse-CDF one throughout (the same law, other numbers).
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
+                      "be incorrect.", stacklevel=2)
+    rng, n = _rng(generator), tensor.numel()
+    normal = statistics.NormalDist(mean, std)
+    lo, hi = normal.cdf(a), normal.cdf(b)
+    if hi - lo < 0.01:
+        inv = np.frompyfunc(normal.inv_cdf, 1, 1)
+        values = inv(rng.uniform(lo, hi, size=n)).astype(np.float64)
+    else:
+        values = np.empty(0)
+        while values.size < n:  # each round keeps the draws inside [a, b] (at least 1% of them)
+            draws = rng.normal(mean, std, size=int((n - values.size) / (hi - lo)) + 16)
+            values = np.concatenate([values, draws[(draws >= a) & (draws <= b)]])
+    return _fill(tensor, np.clip(values[:n], a, b).reshape(tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

@@ -323,16 +323,20 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """``to(device)``, ``to(dtype)`` (floating tensors only), ``to(device, dtype)`` or ``to(tensor)``."""
+        """``to(device)``, ``to(dtype)`` (floating tensors only), ``to(device, dtype)`` or ``to(tensor)``;
+        ``memory_format=`` lays out the 4-d parameters and buffers in it, as torch's."""
         dev, dtype = _parse_to(args, kwargs)
         if dtype is not None and dtype == backend.float16:
             raise _half_error()
+        fmt = kwargs.get("memory_format")
 
         def convert(arr: Any) -> Any:
             if dev is not None:
                 arr = backend.move_to(arr, dev)
             if dtype is not None and arr.dtype.kind == "f":
                 arr = arr.astype(dtype, copy=False)
+            if fmt is not None and arr.ndim == 4:
+                arr = backend.memory_format.lay_out(arr, fmt, backend.array_module(arr))
             return arr
 
         return self._apply(convert)

@@ -96,18 +96,31 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
     return _finish(np.eye(n, m, dtype=_float(dtype)), device, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    arr = backend.generator().standard_normal(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+def _source(generator: Any) -> Any:
+    """Where random draws come from: ``generator`` (an mt.Generator draws torch's numbers for rand, randint and
+    randperm; a NumPy one NumPy's) or the global generator."""
+    return backend.generator() if generator is None else generator
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    arr = _source(generator).standard_normal(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
     return _finish(arr, device, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    arr = backend.generator().random(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    gen, dt = _source(generator), _float(dtype)
+    if isinstance(gen, backend.Generator):  # torch's own draw for the dtype
+        arr = gen.random(_size(size), dtype=dt)
+    else:
+        arr = gen.random(_size(size), dtype=np.float64).astype(dt, copy=False)
     return _finish(arr, device, requires_grad)
 
 
 def randint(
-    low: int, high: Any = None, size: tuple = (), dtype: Any = None, device: Any = None, requires_grad: bool = False
+    low: int, high: Any = None, size: tuple = (), *, generator: Any = None, dtype: Any = None, device: Any = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Integers in [low, high); torch's overloads ``randint(high, size)`` and ``randint(low, high, size)``."""
     if isinstance(high, (tuple, list)):
@@ -116,13 +129,13 @@ def randint(
         low, high = 0, low
     if low >= high:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    arr = backend.generator().integers(low, high, size=tuple(size), dtype=np.int64)
+    arr = _source(generator).integers(low, high, size=tuple(size), dtype=np.int64)
     arr = arr.astype(backend.to_dtype(np.int64 if dtype is None else dtype), copy=False)
     return _finish(arr, device, requires_grad)
 
 
-def randperm(n: int, device: Any = None) -> Tensor:
-    return _finish(backend.generator().permutation(n).astype(np.int64), device, False)
+def randperm(n: int, *, generator: Any = None, device: Any = None) -> Tensor:
+    return _finish(_source(generator).permutation(n).astype(np.int64), device, False)
 
 
 def _like(fn: Any) -> Any:

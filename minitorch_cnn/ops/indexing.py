@@ -63,7 +63,7 @@ def _raw_index(i: Any, x: Tensor) -> Any:
         if type(i._data) is not type(x._data) and i.device != x.device:
             raise RuntimeError(f"indices are on {i.device} but the indexed tensor is on {x.device}")
         return i._data
-    if isinstance(i, (list, np.ndarray)):
+    if isinstance(i, (list, range, np.ndarray)):  # torch reads a range as the integer tensor it enumerates
         return backend.move_to(np.asarray(i), x.device)
     return i
 
@@ -124,3 +124,41 @@ def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
     out = xp.zeros(labels.shape + (n,), dtype=np.int64)
     xp.put_along_axis(out, labels[..., None].astype(np.int64), 1, axis=-1)
     return Tensor._wrap(out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """How often each value 0, 1, ... occurs in a 1-d non-negative integer tensor (summing ``weights`` instead
+    of counting, when given), at least ``minlength`` bins. int64 counts; float32 weights give float32 sums, any
+    other weights float64, as torch's. Not differentiable (a count), as in torch."""
+    x = input._data
+    if x.dtype.kind == "f":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype}'")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if x.ndim != 1 or x.dtype.kind not in "iub" or (x.size and int(x.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = backend.array_module(x)
+    if weights is None:
+        return Tensor._wrap(xp.bincount(x, minlength=minlength).astype(np.int64))
+    w = weights._data
+    if w.ndim != 1 or w.shape[0] != x.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dtype = np.float32 if w.dtype == np.float32 else np.float64
+    return Tensor._wrap(xp.bincount(x, weights=w, minlength=minlength).astype(dtype))
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - torch's name
+    """A 1-d (n,) tensor as the ``diagonal``-th diagonal of a square (n + |k|, n + |k|) matrix, or a 2-d
+    tensor's ``diagonal``-th diagonal as 1-d. An index (and its scatter adjoint), so it differentiates as those."""
+    k = int(diagonal)
+    if input.ndim == 1:
+        n = input.shape[0]
+        rows = np.arange(n) + max(-k, 0)
+        index = tuple(backend.move_to(i, input.device) for i in (rows, rows + k))
+        return IndexScatter.apply(input, index, (n + abs(k),) * 2, False)
+    if input.ndim != 2:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    h, w = input.shape
+    length = max(0, min(h + min(k, 0), w - max(k, 0)))
+    rows = np.arange(length) + max(-k, 0)
+    return getitem(input, (rows, rows + k))

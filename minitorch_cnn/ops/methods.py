@@ -41,7 +41,8 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         out = ToDevice.apply(out, backend.Device(dev))
     if dtype is not None:
         out = cast(out, dtype)
-    return out
+    fmt = kwargs.get("memory_format")
+    return out if fmt is None else shape.contiguous(out, fmt)
 
 
 def _scalar(self: Tensor, kind: type) -> Any:
@@ -110,6 +111,7 @@ _METHODS: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
     "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
     "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
+    "bincount": indexing.bincount, "diag": indexing.diag,
     # reductions
     "sum": reduction.sum, "mean": reduction.mean, "max": reduction.max, "min": reduction.min,
     "amax": reduction.amax, "amin": reduction.amin, "argmax": reduction.argmax, "argmin": reduction.argmin,

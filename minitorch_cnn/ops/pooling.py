@@ -318,6 +318,38 @@ def avg_pool2d(
     return _unbatch(AvgPool2d.apply(x, k, s, p, out, divisor), input)
 
 
+def avg_pool1d(
+    input: Tensor,  # noqa: A002 - torch's name
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """``torch.nn.functional.avg_pool1d`` over (N, C, L) or (C, L): avg_pool2d over a height of one row.
+
+    A 2-d input is one unbatched sample (C, L), as torch reads it (so (N, D) features pool along D).
+    """
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        got = f"{input.ndim}-dimensional tensor" if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {got} for argument #1 'self' "
+                           "(while checking arguments for avg_pool1d)")
+    k, s, p = (_one_int("avg_pool1d", name, v) for name, v in
+               (("kernel_size", kernel_size), ("stride", kernel_size if stride in (None, ()) else stride),
+                ("padding", padding)))
+    rows = input.unsqueeze(-2)  # (..., C, 1, L)
+    return avg_pool2d(rows, (1, k), (1, s), (0, p), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _one_int(op: str, name: str, value: Any) -> int:
+    """A 1-d pooling size: an int or a one-element tuple/list, as torch takes it."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise RuntimeError(f"{op}() argument '{name}' should contain one int (got {len(value)})")
+        value = value[0]
+    return int(value)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """``torch.nn.functional.adaptive_avg_pool2d``: the mean over torch's adaptive windows.
 

@@ -87,8 +87,10 @@ class Expand(Function):
 
 
 class Contiguous(Function):
-    def forward(self, x: Any) -> Any:
-        return backend.array_module(x).ascontiguousarray(x)
+    """The same values laid out in ``memory_format`` (row-major by default); the gradient passes unchanged."""
+
+    def forward(self, x: Any, memory_format: Any = backend.contiguous_format) -> Any:
+        return backend.memory_format.lay_out(x, memory_format, backend.array_module(x))
 
     def backward(self, g: Any) -> Any:
         return g
@@ -231,8 +233,9 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
     return expand(x, other.shape)
 
 
-def contiguous(x: Tensor) -> Tensor:
-    return x if x._data.flags.c_contiguous else Contiguous.apply(x)
+def contiguous(x: Tensor, memory_format: Any = backend.contiguous_format) -> Tensor:
+    """``x`` itself when already laid out in ``memory_format``, else a copy that is (see backend/memory_format)."""
+    return x if backend.memory_format.is_laid_out(x._data, memory_format) else Contiguous.apply(x, memory_format)
 
 
 @dim_aliases

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from .optimizer import Optimizer, ParamsT, _step_dtype
+from .optimizer import Optimizer, ParamsT, _step_dtype, implementation_flags
 
 
 class Adagrad(Optimizer):
@@ -26,7 +26,8 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
-                 initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False) -> None:
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= lr_decay:
@@ -38,7 +39,9 @@ class Adagrad(Optimizer):
         if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                                      **implementation_flags(foreach=foreach, differentiable=differentiable,
+                                                             fused=fused)))
         for group in self.param_groups:
             for p in group["params"]:
                 self._state(p, group)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend, kernels
 from ..autograd import Tensor
 from ..kernels import numpy_kernels
-from .optimizer import Optimizer, ParamsT, _step_dtype
+from .optimizer import Optimizer, ParamsT, _step_dtype, implementation_flags
 
 
 class Adam(Optimizer):
@@ -38,7 +38,11 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         if not 0.0 <= lr:
@@ -54,6 +58,7 @@ class Adam(Optimizer):
         defaults = dict(
             lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize,
             decoupled_weight_decay=decoupled_weight_decay,
+            **implementation_flags(foreach=foreach, capturable=capturable, differentiable=differentiable, fused=fused),
         )
         super().__init__(params, defaults)
 

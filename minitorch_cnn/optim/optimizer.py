@@ -76,6 +76,27 @@ def _check_state_shapes(key: Any, param: Tensor, value: dict[str, Any]) -> None:
                              f"'{name}' of shape {shape}: the state dict belongs to another model")
 
 
+def implementation_flags(**flags: Any) -> dict[str, Any]:
+    """torch's implementation switches (``foreach``, ``fused``, ``capturable``, ``differentiable``: whichever the
+    optimizer has), checked as torch checks them and kept in every param group, so ``print(optimizer)`` and
+    ``state_dict()`` show the keys torch's do.
+
+    One single-tensor implementation serves them all: torch's ``foreach`` and ``fused`` paths compute the same
+    update formulas over lists of tensors, so either value gives torch's result. ``capturable`` is for CUDA-graph
+    capture, which torch refuses for CPU parameters at ``step()``; so does ``_with_grad``. ``differentiable=True``
+    (a step that autograd records) cannot exist here, since steps update raw arrays: refused at construction.
+    """
+    if flags.get("fused"):
+        if flags.get("differentiable"):
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if flags.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if flags.get("differentiable"):
+        raise RuntimeError("differentiable=True is not supported: minitorch_cnn's optimizers update the parameters' "
+                           "arrays outside autograd, so a step cannot be differentiated")
+    return flags
+
+
 class Optimizer:
     """Base class of the optimizers: ``param_groups`` (dicts with every default filled) and per-parameter ``state``.
 
@@ -196,7 +217,11 @@ class Optimizer:
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> Iterator[Tensor]:
         """The group's parameters that have a gradient (the others are skipped, as in torch)."""
-        return (p for p in group["params"] if p.grad is not None)
+        params = [p for p in group["params"] if p.grad is not None]
+        if group.get("capturable") and any(p.device.type == "cpu" for p in params):
+            raise AssertionError("If capturable=True, params and state_steps must be on supported devices: "
+                                 "['cuda'].")
+        return iter(params)
 
     # ---- checkpoints ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from ..kernels.numpy_kernels import lerp_
-from .optimizer import Optimizer, ParamsT, _step_dtype
+from .optimizer import Optimizer, ParamsT, _step_dtype, implementation_flags
 
 
 class RMSprop(Optimizer):
@@ -27,8 +27,8 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= eps:
@@ -40,7 +40,9 @@ class RMSprop(Optimizer):
         if not 0.0 <= alpha:
             raise ValueError(f"Invalid alpha value: {alpha}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+                                      centered=centered, maximize=maximize,
+                                      **implementation_flags(capturable=capturable, foreach=foreach,
+                                                             differentiable=differentiable)))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss (or None)."""

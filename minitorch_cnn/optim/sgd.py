@@ -11,7 +11,7 @@ from typing import Any
 from .. import backend, kernels
 from ..autograd import Tensor
 from ..kernels import numpy_kernels
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, implementation_flags
 
 
 class SGD(Optimizer):
@@ -35,6 +35,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -46,7 +49,7 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov,
-            maximize=maximize,
+            maximize=maximize, **implementation_flags(foreach=foreach, differentiable=differentiable, fused=fused),
         )
         super().__init__(params, defaults)
 

@@ -3,11 +3,18 @@
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "DataLoader", "default_collate", "default_convert", "ConcatDataset", "Dataset", "Subset", "TensorDataset",
     "random_split", "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
-    "DistributedSampler", "WorkerInfo", "get_worker_info",
+    "WeightedRandomSampler", "DistributedSampler", "WorkerInfo", "get_worker_info",
 ]

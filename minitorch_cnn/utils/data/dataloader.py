@@ -9,6 +9,7 @@ collated, in ``num_workers`` worker processes when asked (``worker.py``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -101,7 +102,8 @@ class DataLoader:
     (kept between epochs), ``timeout`` (seconds to wait for a batch; 0: no limit) and ``multiprocessing_context``;
     batches come in order. Where the vectorised batch path applies (and no ``worker_init_fn`` asks for workers)
     the batches are built in the calling process, with the draws of ``num_workers=0``.
-    ``pin_memory`` is accepted and has no effect (there is no pinned host memory here).
+    ``pin_memory`` pins nothing (there is no pinned host memory here); without a GPU each epoch warns that it is
+    unused, as torch's does without an accelerator.
     """
 
     def __init__(
@@ -174,26 +176,32 @@ class DataLoader:
             return self.collate_fn(dataset[indices])
         return self.collate_fn([dataset[i] for i in indices])
 
-    def _base_seed(self) -> int:
-        """The epoch's worker seed base: one draw from the loader's generator, else the global one (torch's)."""
-        if self.generator is not None:
-            return int(self.generator.integers(0, 2**62))
-        return int(global_generator().integers(0, 2**62))
+    def _base_seed(self) -> int | None:
+        """The epoch's worker seed base, one draw in [0, 2**63). From the loader's own generator it is drawn on
+        every epoch, workers or not, before the sampler's draws, as torch's iterator does (so an ``mt.Generator``
+        goes on to torch's shuffle); from the global generator only when workers start (None here), so that a
+        loader without workers shuffles as its sampler alone does under ``mt.manual_seed``."""
+        return None if self.generator is None else int(self.generator.integers(0, 2**63))
 
-    def _workers(self) -> WorkerPool:
+    def _workers(self, base_seed: int | None) -> WorkerPool:
         if self._pool is None or not self._pool.procs:
+            seed = int(global_generator().integers(0, 2**63)) if base_seed is None else base_seed
             self._pool = WorkerPool(self.dataset, self._fetch, self.num_workers, self.prefetch_factor, self.timeout,
-                                    self.worker_init_fn, self.multiprocessing_context, self._base_seed())
+                                    self.worker_init_fn, self.multiprocessing_context, seed)
         return self._pool
 
     def __iter__(self) -> Iterator[Any]:
+        if self.pin_memory and not backend.cuda_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
+        base_seed = self._base_seed()
         fast = self._auto_collation and self._default_collate and batch_getter(self.dataset) is not None
         if self.num_workers and (self.worker_init_fn is not None or not fast):
-            return self._from_workers()
+            return self._from_workers(base_seed)
         return self._here()
 
-    def _from_workers(self) -> Iterator[Any]:
-        pool = self._workers()
+    def _from_workers(self, base_seed: int | None) -> Iterator[Any]:
+        pool = self._workers(base_seed)
         try:
             yield from pool.run(iter(self.batch_sampler if self._auto_collation else self.sampler))
         finally:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
-from .sampler import as_generator
+from .sampler import AnyGenerator, as_generator
 
 
 def batch_getter(dataset: Any) -> Any:
@@ -138,12 +138,13 @@ def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
 
 
 def random_split(
-    dataset: Any, lengths: Sequence[float], generator: np.random.Generator | int | None = None
+    dataset: Any, lengths: Sequence[float], generator: AnyGenerator | int | None = None
 ) -> list[Subset]:
     """Disjoint random ``Subset``s of the given lengths (counts, or fractions that sum to 1).
 
-    The permutation comes from ``generator`` (a ``np.random.Generator`` or an int seed), else from the global
-    generator (``mt.manual_seed``).
+    The permutation comes from ``generator`` (an ``mt.Generator``: torch's permutation, so the same split as torch's
+    for the same seed; a ``np.random.Generator`` or an int seed: NumPy's), else from the global generator
+    (``mt.manual_seed``).
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)

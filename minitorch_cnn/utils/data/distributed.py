@@ -1,10 +1,7 @@
 """``DistributedSampler``: each rank's share of a dataset, the same indices torch's sampler gives.
 
-Shuffling draws ``torch.randperm(len(dataset))`` from a generator seeded with ``seed + epoch``. torch's CPU
-generator is the 32-bit Mersenne Twister (mt19937) seeded with the low 32 bits of the seed, and its randperm
-swaps position ``i`` with ``i + r_i mod (n - i)`` for i = 0 .. n-2, r_i the twister's successive outputs
-(aten/src/ATen/native/TensorFactories.cpp, ``randperm_cpu``, for n below 2**32 / 20). NumPy's ``MT19937`` is the same
-twister, seeded the same way by ``RandomState(seed)``, so the permutation is reproduced without torch.
+Shuffling draws ``torch.randperm(len(dataset))`` from a generator seeded with ``seed + epoch``: an ``mt.Generator``,
+which draws torch's permutation (``backend/generator.py``), so the order is torch's without torch.
 
 Then, as torch: pad by repeating the head of the list to a multiple of the world size (or drop the tail with
 ``drop_last``), and give rank r the indices r, r + world, r + 2·world, ...
@@ -17,23 +14,8 @@ from collections.abc import Iterator, Sized
 
 import numpy as np
 
+from ...backend import Generator
 from .sampler import Sampler
-
-
-def torch_randperm(n: int, seed: int) -> np.ndarray:
-    """``torch.randperm(n, generator=torch.Generator().manual_seed(seed))`` on the CPU, as int64."""
-    if n >= 2**32 // 20:
-        raise ValueError(f"torch_randperm reproduces torch's 32-bit draw, used for n < {2**32 // 20}; got n={n}")
-    _, key, pos, *_ = np.random.RandomState(seed & 0xFFFFFFFF).get_state()
-    twister = np.random.MT19937()
-    twister.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": pos}}
-    draws = twister.random_raw(max(n - 1, 0)).astype(np.int64)
-    perm = np.arange(n, dtype=np.int64)
-    offsets = draws % (n - np.arange(n - 1, dtype=np.int64)) if n > 1 else draws
-    for i, z in enumerate(offsets.tolist()):  # each swap depends on the ones before: a loop
-        j = i + z
-        perm[i], perm[j] = perm[j], perm[i]
-    return perm
 
 
 class DistributedSampler(Sampler):
@@ -64,7 +46,8 @@ class DistributedSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
-        indices = torch_randperm(n, self.seed + self.epoch) if self.shuffle else np.arange(n, dtype=np.int64)
+        indices = (Generator().manual_seed(self.seed + self.epoch).permutation(n) if self.shuffle
+                   else np.arange(n, dtype=np.int64))
         if not self.drop_last:
             padding = self.total_size - n
             if padding > 0:  # repeat the head, as often as needed when the dataset is smaller than the padding

@@ -1,8 +1,9 @@
-"""``mt.cuda``: is_available, synchronize, manual_seed, device_count — as torch.cuda."""
+"""``mt.cuda``: is_available, synchronize, manual_seed, device_count — as torch.cuda; ``mt.cuda.amp`` holds the
+deprecated mixed-precision spellings."""
 
 from __future__ import annotations
 
-from . import backend
+from .. import backend
 
 
 def is_available() -> bool:
