@@ -73,9 +73,10 @@ def test_tile_kernel_on_each_isa(isa, dtype, rows, K):
     assert (C[rows:] == 7).all()
 
 
-# (shape, out channels, kernel, padding, stride): the last by phases, stride 2
+# (shape, out channels, kernel, padding, stride): narrow layers, the last by phases at stride 2; wide ones on
+# planes the tiles suit (forward and dx tiled, dW tiled up to 64 channels, else rows)
 CONVS = [((2, 1, 12, 12), 6, 5, 2, 1), ((2, 12, 9, 9), 12, 5, 1, 1), ((3, 9, 7, 7), 5, 3, 1, 1),
-         ((2, 6, 10, 9), 8, 3, 1, 2)]
+         ((2, 6, 10, 9), 8, 3, 1, 2), ((2, 64, 16, 16), 64, 3, 1, 1), ((2, 72, 16, 16), 96, 3, 1, 1)]
 
 
 def _conv_step(x, w, b, g, padding, stride, lib_conv):

@@ -369,9 +369,10 @@ def test_dx_of_a_plane_mostly_border_takes_the_gemm(monkeypatch, dtype):
 
 
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
-    """The tiled kernels take undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and out (the GEMM
-    is faster beyond), strides up to MAX_STRIDE with a kernel at least as wide (by phases) for the forward and dW;
-    dx needs stride 1 and padding below the kernel size."""
+    """The tiled kernels take undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and out on any
+    plane (wider ones only at stride 1 on large planes: tests/test_conv_wide.py), at strides up to MAX_STRIDE with a
+    kernel at least as wide (by phases) for the forward and dW; dx needs stride 1 and padding below the kernel
+    size."""
     fits, dx_fits = numba_kernels.conv_direct.direct_fits, numba_kernels.conv_direct.direct_dx_fits
     wide = numba_kernels.conv_direct.TILE_MAX_CHANNELS + 1
     one, k3 = (1, 1), (3, 3)

@@ -1,20 +1,28 @@
-"""Direct convolution by register-blocked micro-kernels (``microkernel``), for narrow layers.
+"""Direct convolution by register-blocked micro-kernels (``microkernel``), for undilated, ungrouped layers.
 
-Undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and out: the forward and dW at strides up to
-MAX_STRIDE, backward's dx (the forward of g with W's channels swapped and its taps flipped) at stride 1. No columns:
-for each sample the input is padded into one buffer and laid out on the padded plane's row pitch (a few wasted
-columns per row), so that a tap's inputs for a run of outputs are one contiguous run. At stride s the padded plane
-is first split into s·s phase planes (pixel (r, q) into plane (r % s, q % s) at (r // s, q // s)): tap (i, j) of
-output (a, b) reads pixel (a·s + i, b·s + j), which is (a + i // s, b + j // s) of phase (i % s, j % s), so on the
-phases' pitch each tap is again one run. The forward and dx call ``tile`` for blocks of 4 output channels × NR
-positions, summed over all channels and taps; dW calls ``dots`` for blocks of 3 output channels × 4 taps, each a dot
-product of g (on the same pitch, zeros where no output lies) with the shifted input. Up to 32 channels this beats
-im2col + GEMM, from 64 the GEMM wins (benchmarks/results/NOTES.md): hence the bound; dx also falls back to the GEMM
-where most of its products would read g's zero border (``direct_dx_pays``). The sums run in tap order with fused
-multiply-adds (dW's per sample, then added in float64): the GEMM's values to rounding, not its bits.
+The forward and dW at strides up to MAX_STRIDE, backward's dx (the forward of g with W's channels swapped and its
+taps flipped) at stride 1. No columns: for each sample the input is padded into one buffer and laid out on the
+padded plane's row pitch (a few wasted columns per row), so that a tap's inputs for a run of outputs are one
+contiguous run. At stride s the padded plane is first split into s·s phase planes (pixel (r, q) into plane
+(r % s, q % s) at (r // s, q // s)): tap (i, j) of output (a, b) reads pixel (a·s + i, b·s + j), which is
+(a + i // s, b + j // s) of phase (i % s, j % s), so on the phases' pitch each tap is again one run. The forward
+and dx call ``tile`` for blocks of 4 output channels × NR positions, summed over all channels and taps; dW calls
+``dots`` for blocks of 3 output channels × 4 taps, each a dot product of g (on the same pitch, zeros where no
+output lies) with the shifted input.
+
+Which layers (benchmarks/results/NOTES.md): up to TILE_MAX_CHANNELS channels in and out this beats im2col + GEMM
+on any plane, at stride 1 or (with a kernel at least as wide as the stride) 2; but dx falls back to the GEMM
+where most of its products would read g's zero border (``direct_dx_pays``). Wider layers, at stride 1 only, pay
+for the padded pitch's extra columns and the last tile's overrun (``tile_waste``: the positions computed per
+output), which on small planes is half the work again; where it is at most WIDE_MAX_WASTE (large planes) and the
+kernel is larger than 1×1, the tiles beat the GEMM for the forward and dx, and for dW up to WIDE_DW_MAX_CHANNELS
+channels. The sums run in tap order with fused multiply-adds (dW's per sample, then added in float64): the GEMM's
+values to rounding, not its bits.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit
@@ -23,24 +31,55 @@ from ..handoff import signal
 from .layout import Pair, unsigned
 
 USE_TILES = True  # False: every layer takes im2col + GEMM (tests compare the two paths)
-TILE_MAX_CHANNELS = 32
-MAX_STRIDE = 2  # strides the forward and dW take by phases (see the module docstring)
+TILE_MAX_CHANNELS = 32  # layers of at most this many channels in and out take the tiles on any plane
+WIDE_MAX_WASTE = 1.15  # wider ones where the tiles compute at most this many positions per output
+WIDE_DW_MAX_CHANNELS = 64  # ... and their dW, up to this many channels
+MAX_STRIDE = 2  # narrow layers' strides the forward and dW take by phases (see above)
 DX_MIN_USEFUL = 0.5  # the share of the tiled dx's products that must be real (``direct_dx_pays``)
 
 
-def direct_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_size: Pair) -> bool:
-    """Whether a layer of (in, out) ``channels`` takes the tiled kernels for its forward and dW (see above). A
-    strided one needs a kernel at least as wide as the stride: a 1×1 stride-2 layer's phases would copy pixels that
-    no tap reads, where im2col copies only those it does."""
-    return (USE_TILES and max(channels) <= TILE_MAX_CHANNELS and groups == 1 and max(stride) <= MAX_STRIDE
-            and (stride == (1, 1) or (kernel_size[0] >= stride[0] and kernel_size[1] >= stride[1]))
-            and dilation == (1, 1))
+def tile_waste(out_size: Pair, kernel_size: Pair, nr: int) -> float:
+    """Positions the tiles compute per output of an (OH, OW) plane: the padded row pitch (OW + kw - 1 columns a
+    row) in whole tiles of ``nr``; infinite where there is no tile (``nr`` 0) or no output."""
+    (oh, ow), kw = out_size, kernel_size[1]
+    if nr <= 0 or oh * ow == 0:
+        return math.inf
+    positions = (oh - 1) * (ow + kw - 1) + ow
+    return -(-positions // nr) * nr / (oh * ow)
 
 
-def direct_dx_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_size: Pair, padding: Pair) -> bool:
-    """Whether its dx does: stride 1 (dx is then a stride-1 convolution of g), and padding below the kernel size
-    (g is padded by kernel_size - 1 - padding)."""
-    return (direct_fits(channels, groups, stride, dilation, kernel_size) and stride == (1, 1)
+def wide_plane_fits(out_size: Pair, kernel_size: Pair, nr: int) -> bool:
+    """Whether a wide layer's plane suits the tiles: ``tile_waste`` at most WIDE_MAX_WASTE, and a kernel larger
+    than 1×1 (a 1×1 layer's columns are its input: the GEMM ran those faster)."""
+    return max(kernel_size) > 1 and tile_waste(out_size, kernel_size, nr) <= WIDE_MAX_WASTE
+
+
+def direct_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_size: Pair,
+                wide_plane: bool = False) -> bool:
+    """Whether a layer of (in, out) ``channels`` takes the tiled kernel for its forward: narrow layers at stride 1,
+    or strided up to MAX_STRIDE with a kernel at least as wide as the stride (a 1×1 stride-2 layer's phases would
+    copy pixels no tap reads, where im2col copies only those it does); wider ones at stride 1 where ``wide_plane``
+    (``wide_plane_fits`` of its output plane) says so (see above)."""
+    if not (USE_TILES and groups == 1 and dilation == (1, 1)):
+        return False
+    if stride == (1, 1):
+        return max(channels) <= TILE_MAX_CHANNELS or wide_plane
+    return (max(channels) <= TILE_MAX_CHANNELS and max(stride) <= MAX_STRIDE and kernel_size[0] >= stride[0]
+            and kernel_size[1] >= stride[1])
+
+
+def direct_dw_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_size: Pair,
+                   wide_plane: bool = False) -> bool:
+    """Whether its dW takes the dot kernel: as the forward, wider layers only up to WIDE_DW_MAX_CHANNELS."""
+    return (direct_fits(channels, groups, stride, dilation, kernel_size, wide_plane)
+            and max(channels) <= WIDE_DW_MAX_CHANNELS)
+
+
+def direct_dx_fits(channels: Pair, groups: int, stride: Pair, dilation: Pair, kernel_size: Pair, padding: Pair,
+                   wide_plane: bool = False) -> bool:
+    """Whether its dx does (``wide_plane`` for the input's plane): stride 1 (dx is then a stride-1 convolution of
+    g), and padding below the kernel size (g is padded by kernel_size - 1 - padding)."""
+    return (direct_fits(channels, groups, stride, dilation, kernel_size, wide_plane) and stride == (1, 1)
             and padding[0] < kernel_size[0] and padding[1] < kernel_size[1])
 
 
