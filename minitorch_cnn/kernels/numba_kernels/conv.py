@@ -1,6 +1,7 @@
-"""Convolution's chunk kernels (the reference's names and signatures): each picks the direct path
-(``conv_direct``) where the layer suits it, for wide layers' backward the channels-last rows (``conv_rows``),
-else the one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
+"""Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise rows
+(``conv_depthwise``) for depthwise layers, the direct path (``conv_direct``) where the layer suits it, for wide
+layers' backward the channels-last rows (``conv_rows``), else the one-call im2col + GEMM loop (``conv_gemm``), else
+the reference's loop."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 
 from .. import microkernel, numpy_kernels
 from ..threadpool import NOT_READY
+from .conv_depthwise import depthwise_backward, depthwise_fits, depthwise_forward
 from .conv_direct import (
     conv_dw_tiles,
     conv_tiles,
@@ -42,6 +44,10 @@ def conv2d_forward_chunks(
     )
     ready = NOT_READY if ready is None else ready
     bias = np.empty(0, x.dtype) if b is None else flat(b)
+    if depthwise_fits((C, O), groups, x.dtype) and y.flags.c_contiguous:
+        depthwise_forward(flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, *kernel_size,
+                          *stride, *padding, *dilation, *out_size, ready, ready_value)
+        return
     tile, lanes = microkernel.output_block_kernel(x.dtype)
     wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
     if tile is not None and direct_fits((C, O), groups, stride, dilation, kernel_size, wide_plane) and (
@@ -81,6 +87,9 @@ def conv2d_backward_chunks(
         {"g_buf": (g_buf, O * step * L), "col_buf": (col_buf, C * kernel_size[0] * kernel_size[1] * step * L)},
         (start, stop, step, N),
     )
+    if depthwise_fits((C, O), groups, g.dtype) and (dx is None or dx.flags.c_contiguous):
+        return _depthwise_backward(g, x, w, dx, x_shape, start, stop, need_b, kernel_size, stride, padding, dilation,
+                                   out_size, ready, ready_value)
     gemm = gemm_routine(g.dtype)
     if not one_call_loop_fits(gemm, dx, O // groups, kg, L):
         return numpy_kernels.conv2d_backward_chunks(
@@ -129,4 +138,23 @@ def conv2d_backward_chunks(
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
                    1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+    return dw, db
+
+
+def _depthwise_backward(
+    g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, start: int, stop: int, need_b: bool, kernel_size: Pair,
+    stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, ready: Any, ready_value: int,
+) -> tuple[Any, Any]:
+    """``conv2d_backward_chunks`` for a depthwise layer (``depthwise_fits``): dx[start:stop] written where dx is
+    given, the float64 sums for dW (when x is given) and db (when ``need_b``) returned."""
+    C = x_shape[1]
+    empty = np.empty(0, g.dtype)
+    dw = np.zeros(C * kernel_size[0] * kernel_size[1]) if x is not None else None
+    db = np.zeros(C) if need_b else None
+    depthwise_backward(
+        flat(g), empty if x is None else flat(x), x is not None, empty if dx is None else flat(w),
+        empty if dx is None else dx.reshape(-1), dx is not None, np.empty(0) if dw is None else dw,
+        np.empty(0) if db is None else db, need_b, start, stop, *x_shape[1:], *kernel_size, *stride, *padding,
+        *dilation, *out_size, NOT_READY if ready is None else ready, ready_value,
+    )
     return dw, db
