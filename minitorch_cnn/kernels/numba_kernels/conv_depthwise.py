@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numba import njit
-from numpy import float64, zeros
 
 from ..handoff import signal
-from .layout import Pair, unsigned, valid_range
+from .layout import Pair, unsigned
 
 USE_DEPTHWISE = True  # False: depthwise layers take the grouped im2col + GEMM path (tests compare the two)
 
@@ -38,6 +38,66 @@ def depthwise_fits(channels: Pair, groups: int, dtype: Any) -> bool:
     return USE_DEPTHWISE and groups > 1 and C == O == groups and dtype.kind == "f" and dtype.itemsize in (4, 8)
 
 
+@njit(cache=True, inline="always")
+def _geometry(kh, kw, sh, sw, dh, dw, oh, ow):  # pragma: no cover - compiled
+    """The padded plane the windows read (Hp, Wp), a phase plane (Hq, Wq), the outputs on the phases' pitch M,
+    and each tap's start in the phases (see ``_to_phases``): tap (i, j) of output m (row m // Wq, column m % Wq)
+    reads phases[offs[i·kw + j] + m]."""
+    Hp, Wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
+    Hq, Wq = (Hp + sh - 1) // sh, (Wp + sw - 1) // sw
+    offs = np.empty(kh * kw, np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            u, v = i * dh % sh, j * dw % sw
+            offs[i * kw + j] = ((u * sw + v) * Hq + i * dh // sh) * Wq + j * dw // sw
+    return Hp, Wp, Hq, Wq, (oh - 1) * Wq + ow, offs
+
+
+@njit(cache=True, inline="always")
+def _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq):  # pragma: no cover - compiled
+    """Padded row r's columns c0 <= q < c1 with q % sw == v: where they start in the phases, the first such q,
+    and how many."""
+    q0 = c0 + (v - c0) % sw
+    return ((r % sh * sw + v) * Hq + r // sh) * Wq + q0 // sw, q0, max(0, (c1 - q0 + sw - 1) // sw)
+
+
+@njit(cache=True, inline="always")
+def _to_phases(x, s0, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq):  # pragma: no cover - compiled
+    """The plane x[s0:s0 + H·W] padded at (pt, pl) into xp as sh·sw phase planes of (Hq, Wq): padded pixel (r, q)
+    at plane (r % sh, q % sw), position (r // sh, q // sw), so that at any stride a tap's inputs for the outputs
+    on the pitch Wq are one contiguous run. Only input pixels are written: xp's border stays as it is (zeros)."""
+    r0, r1, c0, c1 = max(0, pt), min(Hp, pt + H), max(0, pl), min(Wp, pl + W)
+    for r in range(r0, r1):
+        src = s0 + (r - pt) * W - pl
+        for v in range(min(sw, c1 - c0)):
+            dst, q0, cnt = _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq)
+            at, d = unsigned(src + q0), unsigned(dst)
+            if sw == 1:
+                for q in range(unsigned(cnt)):
+                    xp[d + q] = x[at + q]
+            else:
+                step = unsigned(sw)
+                for q in range(unsigned(cnt)):
+                    xp[d + q] = x[at + q * step]
+
+
+@njit(cache=True, inline="always")
+def _from_phases(dxp, dx, s0, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq):  # pragma: no cover - compiled
+    """The reverse of ``_to_phases`` into dx[s0:s0 + H·W]: input pixels outside the padded plane (which no window
+    reads) get 0."""
+    for p in range(unsigned(s0), unsigned(s0 + H * W)):
+        dx[p] = 0
+    r0, r1, c0, c1 = max(0, pt), min(Hp, pt + H), max(0, pl), min(Wp, pl + W)
+    for r in range(r0, r1):
+        dst = s0 + (r - pt) * W - pl
+        for v in range(min(sw, c1 - c0)):
+            src, q0, cnt = _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq)
+            at, d = unsigned(dst + q0), unsigned(src)
+            step = unsigned(sw)
+            for q in range(unsigned(cnt)):
+                dx[at + q * step] = dxp[d + q]
+
+
 @njit(cache=True, nogil=True)
 def depthwise_forward(x, w, b, has_b, y, start, stop, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, ready,
                       ready_value):  # pragma: no cover - compiled
@@ -45,34 +105,23 @@ def depthwise_forward(x, w, b, has_b, y, start, stop, C, H, W, kh, kw, sh, sw, p
     # [start, stop)
     signal(ready, ready_value)
     K = kh * kw
+    Hp, Wp, Hq, Wq, M, offs = _geometry(kh, kw, sh, sw, dh, dw, oh, ow)
+    xp = np.zeros(sh * sw * Hq * Wq, x.dtype)
+    acc = np.empty(M, x.dtype)  # one plane's outputs on the pitch Wq
     for n in range(start, stop):
         for c in range(C):
-            xc, yc = (n * C + c) * H * W, (n * C + c) * oh * ow
+            _to_phases(x, (n * C + c) * H * W, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq)
+            bc = b[c] if has_b else x.dtype.type(0)
+            for m in range(unsigned(M)):
+                acc[m] = bc
+            for t in range(K):
+                wt, off = w[c * K + t], unsigned(offs[t])
+                for m in range(unsigned(M)):
+                    acc[m] += wt * xp[off + m]
             for r in range(oh):
-                dst = unsigned(yc + r * ow)
-                if has_b:
-                    bc = b[c]
-                    for q in range(unsigned(ow)):
-                        y[dst + q] = bc
-                else:
-                    for q in range(unsigned(ow)):
-                        y[dst + q] = 0
-                for i in range(kh):
-                    xr = r * sh + i * dh - pt
-                    if xr < 0 or xr >= H:
-                        continue
-                    for j in range(kw):
-                        off = j * dw - pl
-                        lo, hi = valid_range(ow, off, sw, W)
-                        wt = w[c * K + i * kw + j]
-                        src, out = unsigned(xc + xr * W + lo * sw + off), dst + unsigned(lo)
-                        if sw == 1:
-                            for q in range(unsigned(hi - lo)):
-                                y[out + q] += wt * x[src + q]
-                        else:
-                            step = unsigned(sw)
-                            for q in range(unsigned(hi - lo)):
-                                y[out + q] += wt * x[src + q * step]
+                src, dst = unsigned(r * Wq), unsigned(((n * C + c) * oh + r) * ow)
+                for q in range(unsigned(ow)):
+                    y[dst + q] = acc[src + q]
 
 
 @njit(cache=True, nogil=True)
@@ -82,54 +131,47 @@ def depthwise_backward(g, x, has_x, w, dx, has_dx, dw_sum, db_sum, need_b, start
     # dw_sum: float64 (C, kh·kw) and db_sum: float64 (C,), added to; samples [start, stop)
     signal(ready, ready_value)
     K = kh * kw
-    rows = zeros(K * ow, float64)  # one plane's dW products, per tap and output column
-    brow = zeros(ow, float64)  # one plane's g, per output column
-    for n in range(start, stop):
-        for c in range(C):
-            xc, gc = (n * C + c) * H * W, (n * C + c) * oh * ow
-            if has_dx:
-                for p in range(unsigned(xc), unsigned(xc + H * W)):
-                    dx[p] = 0
+    Hp, Wp, Hq, Wq, M, offs = _geometry(kh, kw, sh, sw, dh, dw, oh, ow)
+    P = sh * sw * Hq * Wq
+    xp = np.zeros(P if has_x else 0, g.dtype)
+    dxp = np.empty(P if has_dx else 0, g.dtype)
+    gp = np.zeros(M, g.dtype)  # one plane of g on the pitch Wq, zeros in the columns past ow
+    rows = np.zeros(K * M if has_x else 0)  # a channel's dW products over the share, per tap and position
+    brow = np.zeros(M if need_b else 0)  # a channel's g over the share, per position
+    for c in range(C):
+        for n in range(start, stop):
+            plane = (n * C + c) * H * W
             for r in range(oh):
-                grow = unsigned(gc + r * ow)
-                if need_b:
-                    for q in range(unsigned(ow)):
-                        brow[q] += g[grow + q]
-                for i in range(kh):
-                    xr = r * sh + i * dh - pt
-                    if xr < 0 or xr >= H:
-                        continue
-                    for j in range(kw):
-                        off = j * dw - pl
-                        lo, hi = valid_range(ow, off, sw, W)
-                        at, gq = unsigned(xc + xr * W + lo * sw + off), grow + unsigned(lo)
-                        acc = unsigned((i * kw + j) * ow + lo)
-                        step = unsigned(sw)
-                        if has_dx:
-                            wt = w[c * K + i * kw + j]
-                            if sw == 1:
-                                for q in range(unsigned(hi - lo)):
-                                    dx[at + q] += wt * g[gq + q]
-                            else:
-                                for q in range(unsigned(hi - lo)):
-                                    dx[at + q * step] += wt * g[gq + q]
-                        if has_x:
-                            if sw == 1:
-                                for q in range(unsigned(hi - lo)):
-                                    rows[acc + q] += float64(g[gq + q]) * float64(x[at + q])
-                            else:
-                                for q in range(unsigned(hi - lo)):
-                                    rows[acc + q] += float64(g[gq + q]) * float64(x[at + q * step])
-            if has_x:
-                for t in range(K):
-                    s = 0.0
-                    for q in range(t * ow, (t + 1) * ow):
-                        s += rows[q]
-                        rows[q] = 0.0
-                    dw_sum[c * K + t] += s
+                src, dst = unsigned(((n * C + c) * oh + r) * ow), unsigned(r * Wq)
+                for q in range(unsigned(ow)):
+                    gp[dst + q] = g[src + q]
             if need_b:
+                for m in range(unsigned(M)):
+                    brow[m] += gp[m]
+            if has_x:
+                _to_phases(x, plane, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq)
+                for t in range(K):
+                    off, at = unsigned(offs[t]), unsigned(t * M)
+                    for m in range(unsigned(M)):
+                        rows[at + m] += np.float64(gp[m]) * np.float64(xp[off + m])
+            if has_dx:  # the transposed convolution: each g goes back through every tap to the pixel it read
+                for p in range(unsigned(P)):
+                    dxp[p] = 0
+                for t in range(K):
+                    wt, off = w[c * K + t], unsigned(offs[t])
+                    for m in range(unsigned(M)):
+                        dxp[off + m] += wt * gp[m]
+                _from_phases(dxp, dx, plane, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq)
+        if has_x:
+            for t in range(K):
                 s = 0.0
-                for q in range(ow):
-                    s += brow[q]
-                    brow[q] = 0.0
-                db_sum[c] += s
+                for m in range(t * M, (t + 1) * M):
+                    s += rows[m]
+                    rows[m] = 0.0
+                dw_sum[c * K + t] += s
+        if need_b:
+            s = 0.0
+            for m in range(M):
+                s += brow[m]
+                brow[m] = 0.0
+            db_sum[c] += s
