@@ -26,6 +26,7 @@ CASES = [  # (N, C, H, W, k, stride, padding, dilation): odd planes, strides 1-2
     (2, 3, 6, 5, 3, 2, 3, 1),  # padding wider than the kernel reaches
     (1, 4, 8, 8, 3, 1, "same", 2),
     (2, 3, 8, 9, 3, 2, (0, 2), (2, 1)),
+    (1, 2, 1, 1, (1, 2), (1, 2), 1, 1),  # a single input column lands in the second column phase
 ]
 
 
@@ -61,7 +62,8 @@ def test_depthwise_matches_torch(seed, threads, calls):
     N, C, H, W, k, s, p, d = CASES[seed]
     kw = {"stride": s, "padding": p, "dilation": d}
     rng = np.random.default_rng(seed)
-    x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((C, 1, k, k)), rng.standard_normal(C)
+    x, b = rng.standard_normal((N, C, H, W)), rng.standard_normal(C)
+    w = rng.standard_normal((C, 1, *np.broadcast_to(k, 2)))
     g = rng.standard_normal(F.conv2d(torch.tensor(x), torch.tensor(w), groups=C, **kw).shape)
     truth = _run(torch, x, w, b, g, kw)
     for ours, theirs, what in zip(_run(mt, x, w, b, g, kw), truth, ("y", "dx", "dW", "db")):

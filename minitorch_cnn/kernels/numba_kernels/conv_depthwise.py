@@ -69,7 +69,7 @@ def _to_phases(x, s0, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq):  # pragma: no c
     r0, r1, c0, c1 = max(0, pt), min(Hp, pt + H), max(0, pl), min(Wp, pl + W)
     for r in range(r0, r1):
         src = s0 + (r - pt) * W - pl
-        for v in range(min(sw, c1 - c0)):
+        for v in range(sw):
             dst, q0, cnt = _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq)
             at, d = unsigned(src + q0), unsigned(dst)
             if sw == 1:
@@ -90,7 +90,7 @@ def _from_phases(dxp, dx, s0, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq):  # pragma: 
     r0, r1, c0, c1 = max(0, pt), min(Hp, pt + H), max(0, pl), min(Wp, pl + W)
     for r in range(r0, r1):
         dst = s0 + (r - pt) * W - pl
-        for v in range(min(sw, c1 - c0)):
+        for v in range(sw):
             src, q0, cnt = _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq)
             at, d = unsigned(dst + q0), unsigned(src)
             step = unsigned(sw)
