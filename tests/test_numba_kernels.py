@@ -162,7 +162,8 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     Python loop over the same kernels and numpy.matmul: y, dx and dW bit for bit, db (float64 sums in
     another order) to rounding. Shapes with a GEMM side of 1 take the reference's loop. With ``tiles`` the
     stride-1 layers take the micro-kernels for y, dx and dW (fused multiply-adds in tap order): those agree
-    to rounding (the tiled kernels' own tests, against torch, are below)."""
+    to rounding (the tiled kernels' own tests, against torch, are below), as do depthwise layers (one channel per
+    group in and out: ``conv_depthwise``, tested against torch in test_conv_depthwise.py)."""
     shape, k, s, p, d, _, out = geo
     kept = numba_kernels.conv_direct.USE_TILES
     numba_kernels.conv_direct.USE_TILES = tiles
@@ -171,6 +172,7 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
         direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d, k)
         direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p) and (
             numba_kernels.conv_direct.direct_dx_pays(shape[2:], out, k))
+        depthwise = numba_kernels.conv_depthwise.depthwise_fits(channels, groups, np.dtype(dtype))
         inputs = chunk_inputs(dtype, geo, groups, o_per_group, bias, seed)
         ours, ref = (run_chunks(module, geo, groups, step, *inputs) for module in (numba_kernels, numpy_kernels))
     finally:
@@ -179,7 +181,8 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     truth = run_chunks(numpy_kernels, geo, groups, step, *(None if a is None else a.astype(np.float64)
                                                            for a in inputs))
     cond = run_chunks(numpy_kernels, geo, groups, step, *absolute(*inputs))
-    for i, (what, a, r, rounded) in enumerate(zip(("y", "dx", "dW"), ours, ref, (direct, direct_dx, direct))):
+    rounded_by = (direct or depthwise, direct_dx or depthwise, direct or depthwise)
+    for i, (what, a, r, rounded) in enumerate(zip(("y", "dx", "dW"), ours, ref, rounded_by)):
         if rounded:
             assert_parity(a, truth[i], dtype, cond=cond[i], what=f"{what} (tiled direct kernel)")
         else:

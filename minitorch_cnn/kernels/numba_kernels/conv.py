@@ -138,7 +138,7 @@ def conv2d_backward_chunks(
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
                    1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
-    return dw, db
+    return (None if dw is None else dw.reshape(C, 1, -1)), db
 
 
 def _depthwise_backward(
@@ -146,7 +146,7 @@ def _depthwise_backward(
     stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, ready: Any, ready_value: int,
 ) -> tuple[Any, Any]:
     """``conv2d_backward_chunks`` for a depthwise layer (``depthwise_fits``): dx[start:stop] written where dx is
-    given, the float64 sums for dW (when x is given) and db (when ``need_b``) returned."""
+    given, the float64 sums for dW (when x is given; (C, 1, kh·kw)) and db (when ``need_b``) returned."""
     C = x_shape[1]
     empty = np.empty(0, g.dtype)
     dw = np.zeros(C * kernel_size[0] * kernel_size[1]) if x is not None else None
@@ -157,4 +157,4 @@ def _depthwise_backward(
         np.empty(0) if db is None else db, need_b, start, stop, *x_shape[1:], *kernel_size, *stride, *padding,
         *dilation, *out_size, NOT_READY if ready is None else ready, ready_value,
     )
-    return dw, db
+    return (None if dw is None else dw.reshape(C, 1, -1)), db
