@@ -26,6 +26,7 @@ from .padding import (
 )
 from .parallel import DataParallel
 from .parameter import Parameter
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .sample_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .sync_batchnorm import SyncBatchNorm
@@ -38,6 +39,7 @@ __all__ = [
     "DataParallel", "Dropout", "Dropout2d", "Flatten", "GELU", "GroupNorm", "Identity", "InstanceNorm1d",
     "InstanceNorm2d", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
+    "PixelShuffle", "PixelUnshuffle",
     "ReLU", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "Sequential", "SiLU",
     "Sigmoid", "Softmax", "SyncBatchNorm", "Tanh", "Unflatten", "UninitializedBuffer", "UninitializedParameter",
     "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "functional", "init",

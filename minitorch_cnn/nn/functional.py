@@ -21,6 +21,7 @@ from ..ops.kl_div import kl_div
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool2d
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
@@ -29,7 +30,8 @@ __all__ = [
     "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss", "cross_entropy",
     "dropout", "dropout2d", "gelu", "group_norm", "instance_norm", "interpolate", "kl_div", "layer_norm",
     "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "mse_loss", "nll_loss", "one_hot", "pad", "pixel_shuffle", "pixel_unshuffle", "relu", "sigmoid", "silu",
+    "softmax", "tanh",
 ]
 
 
