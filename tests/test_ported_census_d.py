@@ -339,3 +339,138 @@ def test_fast_neural_style(tmp_path: Path) -> None:
     images[3].rename(tmp_path / "style.png")
     theirs, ours = dual(_fast_neural_style, tmp_path)
     _same(ours, theirs)
+
+
+# --- pytorch/examples imagenet main.py, single process: meters, top-k accuracy, StepLR, best checkpoint, resume ------
+
+
+def _imagenet_main(lib: Lib, root: Path, tmp: Path) -> dict:
+    import shutil
+    from enum import Enum
+
+    L, nn, T, models = lib.lib, lib.nn, lib.transforms, lib.models
+    printed: list[str] = []
+
+    class Summary(Enum):
+        NONE, AVERAGE, SUM, COUNT = 0, 1, 2, 3
+
+    class AverageMeter:
+        def __init__(self, name: str, fmt: str = ":f", summary_type: Summary = Summary.AVERAGE) -> None:
+            self.name, self.fmt, self.summary_type = name, fmt, summary_type
+            self.reset()
+
+        def reset(self) -> None:
+            self.val = self.avg = self.sum = self.count = 0
+
+        def update(self, val: Any, n: int = 1) -> None:
+            self.val = val
+            self.sum += val * n
+            self.count += n
+            self.avg = self.sum / self.count
+
+        def __str__(self) -> str:
+            fmtstr = "{name} {val" + self.fmt + "} ({avg" + self.fmt + "})"
+            return fmtstr.format(**self.__dict__)
+
+    class ProgressMeter:
+        def __init__(self, num_batches: int, meters: list, prefix: str = "") -> None:
+            num_digits = len(str(num_batches // 1))
+            fmt = "{:" + str(num_digits) + "d}"
+            self.batch_fmtstr = "[" + fmt + "/" + fmt.format(num_batches) + "]"
+            self.meters, self.prefix = meters, prefix
+
+        def display(self, batch: int) -> None:
+            entries = [self.prefix + self.batch_fmtstr.format(batch)] + [str(m) for m in self.meters]
+            printed.append("\t".join(entries))
+
+    def accuracy(output: Any, target: Any, topk: tuple = (1,)) -> list:
+        with L.no_grad():
+            maxk = max(topk)
+            batch_size = target.size(0)
+            _, pred = output.topk(maxk, 1, True, True)
+            pred = pred.t()
+            correct = pred.eq(target.view(1, -1).expand_as(pred))
+            res = []
+            for k in topk:
+                correct_k = correct[:k].reshape(-1).float().sum(0, keepdim=True)
+                res.append(correct_k.mul_(100.0 / batch_size))
+            return res
+
+    gpu = None
+    if L.cuda.is_available():
+        device = L.device("cuda")
+    elif L.backends.mps.is_available():
+        device = L.device("mps")
+    else:
+        device = L.device("cpu")
+    ngpus_per_node = L.cuda.device_count()
+    model = lib.same_weights(models.resnet18(num_classes=10).double())
+    model = model.to(device)
+    criterion = nn.CrossEntropyLoss().to(device)
+    optimizer = L.optim.SGD(model.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
+    scheduler = L.optim.lr_scheduler.StepLR(optimizer, step_size=30, gamma=0.1)
+    normalize = T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
+    train_dataset = lib.datasets.CIFAR10(str(root / "cifar10-subset"), train=True, download=False,
+                                         transform=T.Compose([T.CenterCrop(16), T.ToTensor(), normalize]))
+    train_dataset = lib.data.Subset(train_dataset, range(4))
+    train_loader = lib.data.DataLoader(train_dataset, batch_size=4, shuffle=False, num_workers=0, pin_memory=True)
+    best_acc1 = 0
+    out: dict = {"device": str(device), "ngpus": ngpus_per_node}
+    for epoch in range(2):
+        batch_time, losses = AverageMeter("Time", ":6.3f"), AverageMeter("Loss", ":.4e")
+        top1, top5 = AverageMeter("Acc@1", ":6.2f"), AverageMeter("Acc@5", ":6.2f")
+        progress = ProgressMeter(len(train_loader), [losses, top1, top5], prefix=f"Epoch: [{epoch}]")
+        model.train()
+        for i, (images, target) in enumerate(train_loader):
+            images = images.to(device, non_blocking=True).double()
+            target = target.to(device, non_blocking=True)
+            output = model(images)
+            loss = criterion(output, target)
+            acc1, acc5 = accuracy(output, target, topk=(1, 5))
+            losses.update(loss.item(), images.size(0))
+            top1.update(acc1[0], images.size(0))
+            top5.update(acc5[0], images.size(0))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            batch_time.update(0.0)
+            progress.display(i + 1)
+        scheduler.step()
+        model.eval()
+        with L.no_grad():
+            acc1 = accuracy(model(images), target, topk=(1, 5))[0][0]
+        is_best = acc1 > best_acc1
+        best_acc1 = max(acc1, best_acc1)
+        state = {"epoch": epoch + 1, "arch": "resnet18", "state_dict": model.state_dict(), "best_acc1": best_acc1,
+                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}
+        filename = str(tmp / f"checkpoint_{lib.name}.pth.tar")
+        L.save(state, filename)
+        if is_best:
+            shutil.copyfile(filename, str(tmp / f"model_best_{lib.name}.pth.tar"))
+    out.update(printed=printed, best_acc1=best_acc1, is_best=bool(is_best))
+    # resume, as main.py does with args.resume
+    loc = f"cuda:{gpu}" if gpu is not None else "cpu"
+    checkpoint = L.load(str(tmp / f"model_best_{lib.name}.pth.tar"), map_location=loc)
+    start_epoch = checkpoint["epoch"]
+    best_acc1 = checkpoint["best_acc1"]
+    if gpu is not None:
+        best_acc1 = best_acc1.to(gpu)
+    resumed = models.resnet18(num_classes=10).double()
+    resumed.load_state_dict(checkpoint["state_dict"])
+    optimizer2 = L.optim.SGD(resumed.parameters(), 0.1, momentum=0.9, weight_decay=1e-4)
+    optimizer2.load_state_dict(checkpoint["optimizer"])
+    scheduler2 = L.optim.lr_scheduler.StepLR(optimizer2, step_size=30, gamma=0.1)
+    scheduler2.load_state_dict(checkpoint["scheduler"])
+    out.update(start_epoch=start_epoch, resumed_best=best_acc1, arch=checkpoint["arch"],
+               lr=scheduler2.get_last_lr()[0], params=list(resumed.parameters()),
+               momentum=[optimizer2.state[p]["momentum_buffer"] for p in resumed.parameters()])
+    return out
+
+
+def test_imagenet_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torchvision
+
+    # the subset's batches are real but not torchvision's files: its md5 check would refuse them
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    theirs, ours = dual(_imagenet_main, data_root(), tmp_path)
+    _same(ours, theirs)
