@@ -45,6 +45,7 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.elementwise import (
     abs,
     add,

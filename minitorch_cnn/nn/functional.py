@@ -14,7 +14,9 @@ from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entrop
 from ..ops.conv import conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.cosine_embedding import cosine_embedding_loss
+from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
+from ..ops.embedding import embedding
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
@@ -27,8 +29,9 @@ from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss", "cross_entropy",
-    "dropout", "dropout2d", "gelu", "group_norm", "instance_norm", "interpolate", "kl_div", "layer_norm",
+    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity",
+    "cross_entropy", "pairwise_distance", "triplet_margin_loss",
+    "dropout", "dropout2d", "embedding", "gelu", "group_norm", "instance_norm", "interpolate", "kl_div", "layer_norm",
     "leaky_relu", "linear", "log_softmax", "max_pool2d",
     "mse_loss", "nll_loss", "one_hot", "pad", "pixel_shuffle", "pixel_unshuffle", "relu", "sigmoid", "silu",
     "softmax", "tanh",
