@@ -43,7 +43,7 @@ class Embedding(Function):
 
 def _check(input: Any, weight: Tensor) -> None:  # noqa: A002 - torch's name
     if not isinstance(input, Tensor) or input.dtype not in (np.int64, np.int32):
-        kind = type(input).__name__ if not isinstance(input, Tensor) else _TYPE_NAMES.get(str(input.dtype), "")
+        kind = _TYPE_NAMES.get(np.dtype(input.dtype).name, "") if isinstance(input, Tensor) else type(input).__name__
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{kind}Tensor instead (while checking arguments for embedding)")
     if weight.ndim != 2:
