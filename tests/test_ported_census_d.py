@@ -10,6 +10,7 @@ scripts' own code is not copied; data are a few batches and small images.
 
 from __future__ import annotations
 
+import gzip
 import math
 import pickle
 import sys
@@ -20,6 +21,8 @@ import numpy as np
 import pytest
 from _dual import Lib, dual
 from _parity import assert_close, data_root
+
+from minitorch_cnn.vision.datasets import sample_root
 
 F64 = np.float64
 
@@ -473,4 +476,129 @@ def test_imagenet_main(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the subset's batches are real but not torchvision's files: its md5 check would refuse them
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
     theirs, ours = dual(_imagenet_main, data_root(), tmp_path)
+    _same(ours, theirs)
+
+
+# --- a U-Net (milesial/Pytorch-UNet style) on masks derived from MNIST digits -----------------------------------------
+
+
+def _unet(lib: Lib, images: np.ndarray) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    class DoubleConv(nn.Module):
+        def __init__(self, in_channels: int, out_channels: int, mid_channels: int | None = None) -> None:
+            super().__init__()
+            mid_channels = mid_channels or out_channels
+            self.double_conv = nn.Sequential(
+                nn.Conv2d(in_channels, mid_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(mid_channels), nn.ReLU(inplace=True),
+                nn.Conv2d(mid_channels, out_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+        def forward(self, x: Any) -> Any:
+            return self.double_conv(x)
+
+    class Down(nn.Module):
+        def __init__(self, in_channels: int, out_channels: int) -> None:
+            super().__init__()
+            self.maxpool_conv = nn.Sequential(nn.MaxPool2d(2), DoubleConv(in_channels, out_channels))
+
+        def forward(self, x: Any) -> Any:
+            return self.maxpool_conv(x)
+
+    class Up(nn.Module):
+        def __init__(self, in_channels: int, out_channels: int, bilinear: bool) -> None:
+            super().__init__()
+            if bilinear:
+                self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+                self.conv = DoubleConv(in_channels, out_channels, in_channels // 2)
+            else:
+                self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, kernel_size=2, stride=2)
+                self.conv = DoubleConv(in_channels, out_channels)
+
+        def forward(self, x1: Any, x2: Any) -> Any:
+            x1 = self.up(x1)
+            diffY = x2.size()[2] - x1.size()[2]  # noqa: N806 - the script's names
+            diffX = x2.size()[3] - x1.size()[3]  # noqa: N806
+            x1 = F.pad(x1, [diffX // 2, diffX - diffX // 2, diffY // 2, diffY - diffY // 2])
+            return self.conv(L.cat([x2, x1], dim=1))
+
+    class UNet(nn.Module):
+        def __init__(self, n_channels: int, n_classes: int) -> None:
+            super().__init__()
+            self.n_channels, self.n_classes = n_channels, n_classes
+            self.inc = DoubleConv(n_channels, 8)
+            self.down1, self.down2 = Down(8, 16), Down(16, 32)
+            self.up1 = Up(32 + 16, 16, bilinear=True)
+            self.up2 = Up(16, 8, bilinear=False)
+            self.outc = nn.Conv2d(8, n_classes, kernel_size=1)
+
+        def forward(self, x: Any) -> Any:
+            x1 = self.inc(x)
+            x2 = self.down1(x1)
+            x3 = self.down2(x2)
+            x = self.up1(x3, x2)
+            x = self.up2(x, x1)
+            return self.outc(x)
+
+    def dice_coeff(input: Any, target: Any, reduce_batch_first: bool = False, epsilon: float = 1e-6) -> Any:  # noqa: A002
+        sum_dim = (-1, -2) if input.dim() == 2 or not reduce_batch_first else (-1, -2, -3)
+        inter = 2 * (input * target).sum(dim=sum_dim)
+        sets_sum = input.sum(dim=sum_dim) + target.sum(dim=sum_dim)
+        sets_sum = L.where(sets_sum == 0, inter, sets_sum)
+        return ((inter + epsilon) / (sets_sum + epsilon)).mean()
+
+    def multiclass_dice_coeff(input: Any, target: Any, reduce_batch_first: bool = False) -> Any:  # noqa: A002
+        return dice_coeff(input.flatten(0, 1), target.flatten(0, 1), reduce_batch_first)
+
+    def soft_dice_loss(logits: Any, target: Any, smooth: float = 1.0) -> Any:
+        pred = L.sigmoid(logits).flatten(1)
+        target = target.flatten(1)
+        intersection = (pred * target).sum(1)
+        return 1 - ((2.0 * intersection + smooth) / (pred.sum(1) + target.sum(1) + smooth)).mean()
+
+    x_all = L.tensor(images[:, None, 1:27, 1:27] / 255.0)
+    masks = (x_all[:, 0] > 0.5).long()
+    model = lib.same_weights(UNet(n_channels=1, n_classes=2).double())
+    optimizer = L.optim.RMSprop(model.parameters(), lr=1e-3, weight_decay=1e-8, momentum=0.9, foreach=True)
+    scheduler = L.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "max", patience=0, factor=0.5)
+    criterion = nn.CrossEntropyLoss()
+    bce = nn.BCEWithLogitsLoss(pos_weight=L.tensor([3.0], dtype=L.float64))
+    out: dict = {"losses": [], "scores": [], "lrs": []}
+    for _epoch in range(2):
+        model.train()
+        for i in range(0, 8, 4):
+            image, true_masks = x_all[i:i + 4], masks[i:i + 4]
+            masks_pred = model(image)
+            loss = criterion(masks_pred, true_masks)
+            loss += 1 - multiclass_dice_coeff(F.softmax(masks_pred, dim=1).float().double(),
+                                              F.one_hot(true_masks, model.n_classes).permute(0, 3, 1, 2).double())
+            binary = masks_pred[:, 1] - masks_pred[:, 0]
+            loss += bce(binary, true_masks.double()) + soft_dice_loss(binary, true_masks.double())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            L.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            out["losses"].append(loss.item())
+        model.eval()
+        dice_score = 0
+        with L.no_grad():
+            image, mask_true = x_all[8:12], masks[8:12]
+            mask_pred = model(image)
+            mask_true = F.one_hot(mask_true, model.n_classes).permute(0, 3, 1, 2).float()
+            mask_pred = F.one_hot(mask_pred.argmax(dim=1), model.n_classes).permute(0, 3, 1, 2).float()
+            dice_score += multiclass_dice_coeff(mask_pred[:, 1:], mask_true[:, 1:], reduce_batch_first=False)
+            binary = (F.sigmoid(model(image)[:, 1:]) > 0.5).float()
+            small = F.interpolate(model(image), (13, 13), mode="bilinear", align_corners=True)
+        scheduler.step(dice_score)
+        out["scores"].append(dice_score.item())
+        out["lrs"].append(optimizer.param_groups[0]["lr"])
+    out.update(binary=binary, small=small, params=list(model.parameters()))
+    return out
+
+
+def test_unet() -> None:
+    with gzip.open(sample_root() / "MNIST" / "raw" / "train-images-idx3-ubyte.gz", "rb") as f:
+        images = np.frombuffer(f.read(16 + 12 * 784), np.uint8, offset=16).reshape(12, 28, 28)
+    theirs, ours = dual(_unet, images)
     _same(ours, theirs)
