@@ -95,6 +95,7 @@ from .ops.factories import (
     zeros,
     zeros_like,
 )
+from .ops.flip import flip
 from .ops.gather import gather, scatter, topk
 from .ops.indexing import bincount, diag, one_hot
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES

@@ -602,3 +602,188 @@ def test_unet() -> None:
         images = np.frombuffer(f.read(16 + 12 * 784), np.uint8, offset=16).reshape(12, 28, 28)
     theirs, ours = dual(_unet, images)
     _same(ours, theirs)
+
+
+# --- pytorch/examples siamese_network (+ metric-learning distances) and a conditional GAN ---------------------------
+
+
+def _siamese(lib: Lib, images: np.ndarray, labels: np.ndarray) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    class SiameseNetwork(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.resnet = lib.models.resnet18(weights=None)
+            self.resnet.conv1 = nn.Conv2d(1, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)
+            self.fc_in_features = self.resnet.fc.in_features
+            self.resnet = L.nn.Sequential(*(list(self.resnet.children())[:-1]))
+            self.fc = nn.Sequential(nn.Linear(self.fc_in_features * 2, 256), nn.ReLU(inplace=True), nn.Linear(256, 1))
+            self.sigmoid = nn.Sigmoid()
+            self.resnet.apply(self.init_weights)
+            self.fc.apply(self.init_weights)
+
+        def init_weights(self, m: Any) -> None:
+            if isinstance(m, nn.Linear):
+                L.nn.init.xavier_uniform_(m.weight)
+                m.bias.data.fill_(0.01)
+
+        def forward_once(self, x: Any) -> Any:
+            output = self.resnet(x)
+            return output.view(output.size()[0], -1)
+
+        def forward(self, input1: Any, input2: Any) -> Any:
+            output1, output2 = self.forward_once(input1), self.forward_once(input2)
+            output = L.cat((output1, output2), 1)
+            return self.sigmoid(self.fc(output))
+
+    x = L.tensor(images[:, None] / 255.0)
+    y = L.tensor(labels)
+    model = SiameseNetwork().double()
+    out: dict = {"bias": model.fc[0].bias.detach().clone(), "in": model.fc_in_features}
+    model = lib.same_weights(model)
+    optimizer = L.optim.Adadelta(model.parameters(), lr=1.0)
+    scheduler = L.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+    criterion = nn.BCELoss()
+    losses = []
+    model.train()
+    for step in range(2):
+        i1, i2 = slice(4 * step, 4 * step + 4), slice(4 * step + 8, 4 * step + 12)
+        targets = (y[i1] == y[i2]).double()
+        optimizer.zero_grad()
+        outputs = model(x[i1], x[i2]).squeeze()
+        loss = criterion(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    model.eval()
+    with L.no_grad():
+        outputs = model(x[:4], x[8:12]).squeeze()
+        pred = L.where(outputs > 0.5, 1, 0)
+        correct = pred.eq((y[:4] == y[8:12]).view_as(pred)).sum().item()
+        e1, e2 = model.forward_once(x[:4]), model.forward_once(x[8:12])
+    e1 = e1.detach().requires_grad_()
+    metric = (nn.TripletMarginLoss(margin=1.0, p=2)(e1, e2, e2.flip(0))
+              + nn.PairwiseDistance()(e1, e2).mean() + F.pairwise_distance(e1, e2, p=1).mean()
+              - nn.CosineSimilarity(dim=1)(e1, e2).sum() + L.cdist(e1, e2).sum() / 16)
+    metric.backward()
+    out.update(losses=losses, correct=correct, metric=metric, grad=e1.grad, lr=scheduler.get_last_lr()[0],
+               params=list(model.parameters()))
+    return out
+
+
+def _perturbed_distance(body: Any, files: list[bytes], theirs: list, *args: Any) -> float:
+    """How far torch's own final ``params`` move when its initial weights are moved by 1e-15 (relative)."""
+    import io
+
+    import torch
+
+    rng = np.random.default_rng(0)
+    moved = []
+    for blob in files:
+        sd = torch.load(io.BytesIO(blob), weights_only=True)
+        moved.append({k: v * (1 + 1e-15 * torch.tensor(rng.standard_normal(tuple(v.shape))))
+                      if v.is_floating_point() else v for k, v in sd.items()})
+    lib = Lib.torch()
+    lib.same_weights = lambda model: (model.load_state_dict(moved.pop(0)), model)[1]  # type: ignore[method-assign]
+    again = body(lib, *args)["params"]
+    return max(np.abs(_NP.np(a) - _NP.np(b)).max() / np.abs(_NP.np(b)).max() for a, b in zip(again, theirs))
+
+
+def test_siamese() -> None:
+    with gzip.open(sample_root() / "MNIST" / "raw" / "train-images-idx3-ubyte.gz", "rb") as f:
+        images = np.frombuffer(f.read(16 + 16 * 784), np.uint8, offset=16).reshape(16, 28, 28)
+    with gzip.open(sample_root() / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz", "rb") as f:
+        labels = np.frombuffer(f.read(8 + 16), np.uint8, offset=8).astype(np.int64)
+    torch_lib = Lib.torch()
+    theirs = _siamese(torch_lib, images, labels)
+    ours = _siamese(Lib.mt(torch_lib.files), images, labels)
+    params = (ours.pop("params"), theirs.pop("params"))
+    _same(ours, theirs)
+    # The weights after two Adadelta steps (lr=1) are ill-conditioned: resnet18's last stage normalises 4 samples
+    # of 1×1 planes in BatchNorm, and Adadelta's first steps are g / sqrt(0.1 g² + 1e-6), near ±3e-3·sign(g) for
+    # any |g|. The condition is measured, not assumed: torch itself, from initial weights moved by 1e-15 (relative),
+    # ends that far from its own run; ours may differ from torch's by ten times that (1e-10 at least).
+    sensitivity = _perturbed_distance(_siamese, torch_lib.files, params[1], images, labels)
+    for a, b in zip(*params):
+        assert_close(_NP.np(a), _NP.np(b), F64, tol=max(1e-10, 10 * sensitivity), what="params")
+
+
+def _cgan(lib: Lib, images: np.ndarray, labels: np.ndarray) -> dict:
+    L, nn = lib.lib, lib.nn
+    n_classes, latent_dim, img_shape = 10, 16, (1, 28, 28)
+    rng = np.random.default_rng(3)
+
+    class Generator(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.label_emb = nn.Embedding(n_classes, latent_dim)
+
+            def block(in_feat: int, out_feat: int, normalize: bool = True) -> list:
+                layers = [nn.Linear(in_feat, out_feat)]
+                if normalize:
+                    layers.append(nn.BatchNorm1d(out_feat, 0.8))
+                layers.append(nn.LeakyReLU(0.2, inplace=True))
+                return layers
+
+            self.model = nn.Sequential(*block(latent_dim, 32, normalize=False), *block(32, 64),
+                                       nn.Linear(64, int(np.prod(img_shape))), nn.Tanh())
+
+        def forward(self, noise: Any, labels: Any) -> Any:
+            gen_input = L.mul(self.label_emb(labels), noise)
+            img = self.model(gen_input)
+            return img.view(img.size(0), *img_shape)
+
+    class Discriminator(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.label_embedding = nn.Embedding(n_classes, n_classes)
+            self.model = nn.Sequential(nn.Linear(n_classes + int(np.prod(img_shape)), 64),
+                                       nn.LeakyReLU(0.2, inplace=True),
+                                       nn.Linear(64, 64), nn.Dropout(0.0), nn.LeakyReLU(0.2, inplace=True),
+                                       nn.Linear(64, 1))
+
+        def forward(self, img: Any, labels: Any) -> Any:
+            d_in = L.cat((img.view(img.size(0), -1), self.label_embedding(labels)), -1)
+            return self.model(d_in)
+
+    generator = lib.same_weights(Generator().double())
+    discriminator = lib.same_weights(Discriminator().double())
+    adversarial_loss = L.nn.MSELoss()
+    optimizer_G = L.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))  # noqa: N806 - the script's
+    optimizer_D = L.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))  # noqa: N806
+    out: dict = {"repr": repr(generator.label_emb) + repr(discriminator.label_embedding), "g": [], "d": []}
+    for i in range(2):
+        real_imgs = L.tensor(images[4 * i:4 * i + 4, None] / 127.5 - 1.0)
+        labels_b = L.tensor(labels[4 * i:4 * i + 4])
+        valid, fake = L.ones(4, 1, dtype=L.float64), L.zeros(4, 1, dtype=L.float64)
+        optimizer_G.zero_grad()
+        z = L.tensor(rng.normal(0, 1, (4, latent_dim)))
+        gen_labels = L.tensor(rng.integers(0, n_classes, 4))
+        gen_imgs = generator(z, gen_labels)
+        g_loss = adversarial_loss(discriminator(gen_imgs, gen_labels), valid)
+        g_loss.backward()
+        optimizer_G.step()
+        optimizer_D.zero_grad()
+        d_real_loss = adversarial_loss(discriminator(real_imgs, labels_b), valid)
+        d_fake_loss = adversarial_loss(discriminator(gen_imgs.detach(), gen_labels), fake)
+        d_loss = (d_real_loss + d_fake_loss) / 2
+        d_loss.backward()
+        optimizer_D.step()
+        out["g"].append(g_loss.item())
+        out["d"].append(d_loss.item())
+    generator.eval()
+    with L.no_grad():
+        labels_grid = L.tensor(np.array([num for _ in range(2) for num in range(n_classes)]))
+        grid = generator(L.tensor(rng.normal(0, 1, (20, latent_dim))), labels_grid)
+    out.update(grid=grid, params=list(generator.parameters()) + list(discriminator.parameters()))
+    return out
+
+
+def test_conditional_gan() -> None:
+    with gzip.open(sample_root() / "MNIST" / "raw" / "train-images-idx3-ubyte.gz", "rb") as f:
+        images = np.frombuffer(f.read(16 + 8 * 784), np.uint8, offset=16).reshape(8, 28, 28)
+    with gzip.open(sample_root() / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz", "rb") as f:
+        labels = np.frombuffer(f.read(8 + 8), np.uint8, offset=8).astype(np.int64)
+    theirs, ours = dual(_cgan, images, labels)
+    _same(ours, theirs)

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
-from . import factories, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
+from . import factories, flip, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -121,7 +121,7 @@ _METHODS: dict[str, Any] = {
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
-    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes,
+    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "flip": flip.flip_method,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
