@@ -787,3 +787,97 @@ def test_conditional_gan() -> None:
         labels = np.frombuffer(f.read(8 + 8), np.uint8, offset=8).astype(np.int64)
     theirs, ours = dual(_cgan, images, labels)
     _same(ours, theirs)
+
+
+# --- the PyTorch recipes: state_dict, several models in one file, warm starts, devices, zeroing gradients ----------
+
+
+def _recipes(lib: Lib, tmp: Path) -> dict:
+    L, nn, F, optim = lib.lib, lib.nn, lib.F, lib.optim
+    printed: list[str] = []
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.bn = nn.BatchNorm2d(16)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 10)
+
+        def forward(self, x: Any) -> Any:
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.bn(self.conv2(x))))
+            x = x.view(-1, 16 * 5 * 5)
+            return self.fc2(F.relu(self.fc1(x)))
+
+    class NetB(Net):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc3 = nn.Linear(10, 4)
+
+    net = lib.same_weights(Net().double())
+    optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    x = L.tensor(np.linspace(-1, 1, 2 * 3 * 32 * 32).reshape(2, 3, 32, 32))
+    for set_to_none in (True, False):
+        optimizer.zero_grad(set_to_none=set_to_none)
+        loss = net(x).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+    printed.append("Model's state_dict:")
+    for param_tensor in net.state_dict():
+        printed.append(f"{param_tensor}\t{list(net.state_dict()[param_tensor].size())}")
+    printed.append("Optimizer's state_dict:")
+    for var_name in optimizer.state_dict():
+        printed.append(f"{var_name}\t{optimizer.state_dict()[var_name] if var_name == 'param_groups' else ''}")
+    printed.append(str([(name, list(b.shape)) for name, b in net.named_buffers()]))
+    net.zero_grad(set_to_none=False)
+    zeroed = [p.grad for p in net.parameters()]
+    optimizer.zero_grad()
+    printed.append(str([p.grad is None for p in net.parameters()]))
+    # several models (and their optimizers) in one file
+    net_b = lib.same_weights(NetB().double())
+    opt_b = optim.Adam(net_b.parameters())
+    path = tmp / f"multi_{lib.name}.pt"
+    L.save({"modelA_state_dict": net.state_dict(), "modelB_state_dict": net_b.state_dict(),
+            "optimizerA_state_dict": optimizer.state_dict(), "optimizerB_state_dict": opt_b.state_dict()}, path)
+    checkpoint = L.load(path, weights_only=True)
+    model_a, model_b = Net().double(), NetB().double()
+    model_a.load_state_dict(checkpoint["modelA_state_dict"])
+    model_b.load_state_dict(checkpoint["modelB_state_dict"])
+    opt_a = optim.SGD(model_a.parameters(), lr=0.001, momentum=0.9)
+    opt_a.load_state_dict(checkpoint["optimizerA_state_dict"])
+    model_a.eval()
+    model_b.train()
+    # warm start B from A's parameters: strict=False reports what did not match
+    result = model_b.load_state_dict(L.load(path, weights_only=True)["modelA_state_dict"], strict=False)
+    printed += [repr(result), str(result.missing_keys), str(result.unexpected_keys)]
+    renamed = {"head." + k: v for k, v in net.state_dict().items()}
+    printed.append(repr(model_a.load_state_dict(renamed, strict=False)))
+    try:
+        model_a.load_state_dict(renamed)
+    except RuntimeError as e:
+        printed.append(str(e).splitlines()[0])
+    # across devices: a CPU machine maps to the CPU; a CUDA map_location is refused as torch refuses it
+    device = L.device("cpu")
+    loaded = Net().double()
+    loaded.load_state_dict(L.load(path, map_location=device, weights_only=True)["modelA_state_dict"])
+    loaded.to(device)
+    try:
+        L.load(path, map_location="cuda:0", weights_only=True)
+    except RuntimeError as e:
+        printed.append(str(e).split(" but ")[0])  # the rest names each library's own load and CUDA query
+    vec = L.nn.utils.parameters_to_vector(loaded.parameters())
+    L.nn.utils.vector_to_parameters(vec * 2, loaded.parameters())
+    return {"printed": printed, "zeroed": zeroed, "vec": vec, "out": loaded(x), "a": model_a(x),
+            "b_fc2": model_b.fc2.weight}
+
+
+def test_recipes(tmp_path: Path) -> None:
+    theirs, ours = dual(_recipes, tmp_path)
+    for a, b in zip(ours["printed"], theirs["printed"]):
+        assert a == b
+    assert len(ours["printed"]) == len(theirs["printed"])
+    del ours["printed"], theirs["printed"]
+    _same(ours, theirs)
