@@ -881,3 +881,50 @@ def test_recipes(tmp_path: Path) -> None:
     assert len(ours["printed"]) == len(theirs["printed"])
     del ours["printed"], theirs["printed"]
     _same(ours, theirs)
+
+
+# --- the benchmark recipe: torch.utils.benchmark.Timer(stmt, setup, globals).timeit(n) / blocked_autorange() ---------
+
+
+def _timer(lib: Lib) -> list[str]:
+    import importlib
+    import re
+
+    benchmark = importlib.import_module(f"{lib.lib.__name__}.utils.benchmark")  # import torch.utils.benchmark as ...
+    x = lib.lib.tensor(np.linspace(0, 1, 64 * 32).reshape(64, 32))
+
+    def batched_dot_mul_sum(a: Any, b: Any) -> Any:
+        return a.mul(b).sum(-1)
+
+    t0 = benchmark.Timer(stmt="batched_dot_mul_sum(x, x)", setup="import math",
+                         globals={"x": x, "batched_dot_mul_sum": batched_dot_mul_sum})
+    t1 = benchmark.Timer(stmt="x.mul(x).sum(-1)", setup="y = x * 2", globals={"x": x}, label="Batched dot",
+                         sub_label="mul/sum", description="64x32", num_threads=2)
+    auto = t1.blocked_autorange(min_run_time=0.02)
+    assert sum(auto.raw_times) >= 0.02 and len(auto.times) == len(auto.raw_times)  # how many blocks: the machine's
+    out = [str(auto.number_per_run >= 1)]
+    for m in (t0.timeit(20), t1.timeit(20)):
+        assert m.number_per_run == 20 and len(m.times) == 1 and m.times[0] > 0
+        text = re.sub(r"\d+\.\d\d [num]?s", "T", repr(m).split("\n", 1)[1])  # the times themselves: the machine's
+        out.append(text)
+    return out
+
+
+def test_benchmark_timer() -> None:
+    theirs, ours = dual(_timer)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("raw", [[3e-6], [2e-3, 4e-3, 1e-3, 9e-3, 2.5e-3], [5.0, 5.1, 5.2, 5.05]])
+def test_benchmark_measurement(raw: list[float]) -> None:
+    import torch.utils.benchmark as tb
+
+    import minitorch_cnn.utils.benchmark as mb
+
+    spec = {"stmt": "f(x)", "setup": "import math\nx = 1", "label": "L", "description": "d", "num_threads": 4}
+    theirs = tb.Measurement(number_per_run=10, raw_times=list(raw), task_spec=tb.TaskSpec(**spec))
+    ours = mb.Measurement(number_per_run=10, raw_times=list(raw), task_spec=mb.TaskSpec(**spec))
+    for name in ("median", "mean", "iqr"):
+        assert_close(getattr(ours, name), getattr(theirs, name), F64, what=name)
+    assert ours.times == theirs.times and ours.title == theirs.title and ours.has_warnings == theirs.has_warnings
+    assert repr(ours).split("\n")[1:] == repr(theirs).split("\n")[1:]
