@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .amp import autocast

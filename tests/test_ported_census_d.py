@@ -928,3 +928,36 @@ def test_benchmark_measurement(raw: list[float]) -> None:
         assert_close(getattr(ours, name), getattr(theirs, name), F64, what=name)
     assert ours.times == theirs.times and ours.title == theirs.title and ours.has_warnings == theirs.has_warnings
     assert repr(ours).split("\n")[1:] == repr(theirs).split("\n")[1:]
+
+
+# --- the profiler recipe: profile(activities=[CPU], record_shapes=True), record_function, key_averages().table ------
+
+
+def _profiler(lib: Lib) -> dict:
+    import importlib
+
+    L, nn = lib.lib, lib.nn
+    profiler = importlib.import_module(f"{L.__name__}.profiler")
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+    inputs = L.tensor(np.linspace(-1, 1, 2 * 3 * 8 * 8).reshape(2, 3, 8, 8), dtype=L.float32)
+    with profiler.profile(activities=[profiler.ProfilerActivity.CPU], record_shapes=True) as prof:
+        with profiler.record_function("model_inference"):
+            model(inputs)
+            model(inputs)
+    model(inputs)  # outside the profile: not recorded
+    table = prof.key_averages().table(sort_by="cpu_time_total", row_limit=10)
+    lines = table.splitlines()
+    top = prof.key_averages()[0]
+    shaped = prof.key_averages(group_by_input_shape=True).table(sort_by="cpu_time_total", row_limit=3)
+    averages = {e.key: e for e in prof.key_averages()}
+    conv = next(e for k, e in averages.items() if k in ("aten::conv2d", "mt::Conv2d"))
+    return {"header": lines[1].split(), "first_row": lines[3].split()[0], "last": lines[-1].split(":")[0],
+            "top": (top.key, top.count), "conv_calls": conv.count, "shapes": "[[2, 3, 8, 8], [4, 3, 3, 3]" in shaped,
+            "input_header": shaped.splitlines()[1].split()[-2:],
+            "self_le_total": all(e.self_cpu_time_total <= e.cpu_time_total + 1e-6 for e in averages.values()),
+            "range_covers": top.cpu_time_total >= max(e.cpu_time_total for k, e in averages.items() if k != top.key)}
+
+
+def test_profiler() -> None:
+    theirs, ours = dual(_profiler)
+    assert ours == theirs

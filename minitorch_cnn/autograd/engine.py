@@ -26,6 +26,7 @@ from typing import Any
 from ..backend import as_array
 from .edge import Edge
 from .grad_mode import _enabled
+from .profiling import recorder as _recorder
 from .tensor import Tensor
 
 
@@ -201,6 +202,12 @@ def run_backward(
                     from .once_differentiable import once  # only here: it subclasses Function, which needs us
 
                     grads_in = once(node, g)
+            elif _recorder[0] is not None:
+                handle = _recorder[0].begin(node.name(), (g,))
+                try:
+                    grads_in = node.backward(g)
+                finally:
+                    _recorder[0].end(handle)
             else:
                 grads_in = node.backward(g)
             if type(grads_in) is not tuple:
