@@ -961,3 +961,13 @@ def _profiler(lib: Lib) -> dict:
 def test_profiler() -> None:
     theirs, ours = dual(_profiler)
     assert ours == theirs
+
+
+def test_meta_device_refused_clearly() -> None:
+    """The shapes recipe's ``torch.device('meta')``: no data-less tensors here, and the error says what to do."""
+    import minitorch_cnn as mt
+
+    with pytest.raises(ValueError, match="device 'meta' .* is not offered.*run the module on a small CPU input"):
+        mt.empty(3, 4, device="meta")
+    with pytest.raises(ValueError, match="device 'meta'"):
+        mt.nn.Linear(3, 4, device="meta")
