@@ -27,9 +27,11 @@ from .backend import (
     channels_last,
     contiguous_format,
     device,
+    get_default_device,
     get_rng_state,
     manual_seed,
     preserve_format,
+    set_default_device,
     set_default_dtype,
     set_rng_state,
 )
@@ -66,6 +68,7 @@ from .ops.elementwise import (
     pow,
     relu,
     sigmoid,
+    sign,
     sqrt,
     sub,
     tanh,
@@ -110,7 +113,7 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
-from .ops.matmul import bmm, matmul
+from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,
@@ -118,10 +121,12 @@ from .ops.shape import (
     expand,
     flatten,
     meshgrid,
+    narrow,
     pad,
     permute,
     repeat,
     reshape,
+    select,
     split,
     squeeze,
     stack,

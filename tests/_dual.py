@@ -6,6 +6,8 @@ ones the script imports (``lib = torch``, ``nn = lib.nn``, ``F``, ``optim``, ``D
 script builds a model from random initial weights, the body calls ``lib.same_weights(model)``: on the torch run
 that ``torch.save``s the state_dict, on the minitorch run it ``mt.load``s that file into our model (the torch
 file format both ways, no shared Python objects). The weights are then equal, and so must be every result.
+Any other name (``lib.tensor``, ``lib.no_grad``, ``lib.utils.data``) is the library's own; ``assert_same`` compares
+the two results key by key.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 import torchvision
+from _parity import assert_close
 
 import minitorch_cnn as mt
 from minitorch_cnn.vision.datasets import sample_root
@@ -53,6 +57,9 @@ class Lib:
         return cls("mt", mt, mt.nn, mt.nn.functional, mt.optim, mt.utils.data, mt.vision.datasets,
                    mt.vision.transforms, mt.vision.models, mt.vision.utils, files=files)
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.lib, name)
+
     def same_weights(self, model: Any) -> Any:
         """torch: record the model's state_dict as a torch file; mt: load the next recorded file into ``model``."""
         if self.name == "torch":
@@ -64,23 +71,58 @@ class Lib:
             self.taken += 1
         return model
 
-    def np(self, x: Any) -> np.ndarray:
+    @staticmethod
+    def np(x: Any) -> np.ndarray:
         """A result as a NumPy array (a tensor of either library, a number, or a list of them)."""
         if isinstance(x, (list, tuple)):
-            return np.stack([self.np(v) for v in x])
+            return np.stack([Lib.np(v) for v in x])
         if isinstance(x, (torch.Tensor, mt.Tensor)):
             return np.array(x.detach().cpu().numpy())
         return np.asarray(x)
 
 
-def dual(body: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-    """``body(lib, ...)`` under torch, then under minitorch_cnn with torch's initial weights: both results."""
+def dual(body: Callable[..., Any], *args: Any, float64: bool = False, **kwargs: Any) -> tuple[Any, Any]:
+    """``body(lib, ...)`` under torch, then under minitorch_cnn with torch's initial weights: both results.
+    ``float64``: each run with its library's default dtype set to float64."""
     theirs = Lib.torch()
-    torch_out = body(theirs, *args, **kwargs)
     ours = Lib.mt(theirs.files)
-    mt_out = body(ours, *args, **kwargs)
+    out = []
+    for lib in (theirs, ours):
+        prev = lib.get_default_dtype()
+        if float64:
+            lib.set_default_dtype(lib.float64)
+        try:
+            out.append(body(lib, *args, **kwargs))
+        finally:
+            lib.set_default_dtype(prev)
     assert ours.taken == len(theirs.files), "the two runs built a different number of models"
-    return torch_out, mt_out
+    return out[0], out[1]
+
+
+def assert_same(theirs: dict, ours: dict, skip: Iterable[str] = (), tol: float | None = None) -> None:
+    """Every key but ``skip`` equal: text with torch's ``torch.`` read as ``mt.``; ints, bools, tuples and None
+    exactly; lists and dicts item by item; numbers and tensors to float64's 1e-10 relative, or ``tol``."""
+    keys = theirs.keys() - set(skip)
+    assert keys == ours.keys() - set(skip)
+    for key in keys:
+        _same(theirs[key], ours[key], key, tol)
+
+
+def _same(t: Any, o: Any, what: str, tol: float | None) -> None:
+    if isinstance(t, str):
+        assert o == t.replace("torch.", "mt."), what
+    elif isinstance(t, list):
+        assert len(o) == len(t), what
+        for i, (a, b) in enumerate(zip(t, o)):
+            _same(a, b, f"{what}[{i}]", tol)
+    elif isinstance(t, dict):
+        assert o.keys() == t.keys(), what
+        for k in t:
+            _same(t[k], o[k], f"{what}[{k!r}]", tol)
+    elif t is None or isinstance(t, (int, bool, tuple)):
+        assert o == t, what
+    else:
+        assert_close(Lib.np(o), Lib.np(t), np.float64, tol=tol, what=what)
 
 
 def unpacked_sample(root: Path) -> Path:

@@ -2,80 +2,26 @@
 ``minitorch_cnn`` by one switch (``lib``), with the same data and weights, asserting the same results.
 
 Each body is our own script exercising what one public script does (named in its docstring); the only
-harness line is ``sync(model)``, which gives both libraries the same initial weights (torch's, copied). Runs are
-in float64, so equal means to 1e-10; printed lines are compared as text, torch's ``torch.`` read as ``mt.``.
+harness line is ``lib.same_weights(model)`` (tests/_dual.py), which gives both libraries torch's initial weights.
+Runs are in float64, so equal means to 1e-10; printed lines are compared as text, torch's ``torch.`` read as ``mt.``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
-
-import minitorch_cnn as mt
-from tests._parity import assert_close
+from _dual import Lib, assert_same, dual
 
 RNG = np.random.default_rng(2026)
-
-
-class _Sync:
-    """torch's initial weights, recorded on the torch run and loaded on ours."""
-
-    def __init__(self) -> None:
-        self.states: list[dict[str, np.ndarray]] = []
-        self.calls = 0
-
-    def __call__(self, model: Any) -> None:
-        if isinstance(model, torch.nn.Module):
-            self.states.append({k: v.detach().numpy().copy() for k, v in model.state_dict().items()})
-        else:
-            model.load_state_dict({k: mt.tensor(v) for k, v in self.states[self.calls].items()})
-            self.calls += 1
-
-
-def dual_run(body: Callable[..., dict], *args: Any) -> tuple[dict, dict]:
-    """``body(lib, sync, *args)`` under torch, then under minitorch_cnn, in float64."""
-    sync = _Sync()
-    out = []
-    for lib in (torch, mt):
-        prev = lib.get_default_dtype()
-        lib.set_default_dtype(lib.float64)
-        try:
-            out.append(body(lib, sync, *args))
-        finally:
-            lib.set_default_dtype(prev)
-    return out[0], out[1]
-
-
-def assert_same(theirs: dict, ours: dict) -> None:
-    assert theirs.keys() == ours.keys()
-    for key, t in theirs.items():
-        o = ours[key]
-        if isinstance(t, str) or (isinstance(t, list) and t and isinstance(t[0], str)):
-            expect = t.replace("torch.", "mt.") if isinstance(t, str) else [s.replace("torch.", "mt.") for s in t]
-            assert o == expect, key
-        elif isinstance(t, (int, bool)) and not isinstance(t, float):
-            assert o == t, key
-        else:
-            assert_close(np.asarray(_plain(o)), np.asarray(_plain(t)), np.float64, what=key)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    if hasattr(v, "detach"):
-        return np.asarray(v.detach().tolist())
-    return v
 
 
 MNIST_X = RNG.standard_normal((12, 1, 28, 28))
 MNIST_Y = RNG.integers(0, 10, 12)
 
 
-def mnist_example(lib: Any, sync: Any, p1: float, p2: float) -> dict:
+def mnist_example(lib: Lib, p1: float, p2: float) -> dict:
     """pytorch/examples mnist/main.py: its Net, F.log_softmax + F.nll_loss, SGD with StepLR, the train/test
     loops and their log lines (the example's optimizer is Adadelta today; its 2019 version used SGD)."""
     nn, F, optim = lib.nn, lib.nn.functional, lib.optim
@@ -109,7 +55,7 @@ def mnist_example(lib: Any, sync: Any, p1: float, p2: float) -> dict:
     data = lib.utils.data.TensorDataset(from_numpy(MNIST_X.copy()), from_numpy(MNIST_Y.copy()))
     train_loader = lib.utils.data.DataLoader(data, batch_size=4)
     model = Net()
-    sync(model)
+    lib.same_weights(model)
     optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
     log, losses = [], []
@@ -140,13 +86,13 @@ def mnist_example(lib: Any, sync: Any, p1: float, p2: float) -> dict:
 
 
 def test_mnist_example_runs_the_same() -> None:
-    theirs, ours = dual_run(mnist_example, 0.0, 0.0)
+    theirs, ours = dual(mnist_example, 0.0, 0.0, float64=True)
     assert_same(theirs, ours)
 
 
 def test_mnist_example_with_dropout_trains() -> None:
     """With the example's dropout the masks differ between libraries: the script runs and learns."""
-    _, ours = dual_run(mnist_example, 0.25, 0.5)
+    _, ours = dual(mnist_example, 0.25, 0.5, float64=True)
     assert len(ours["losses"]) == 6 and all(np.isfinite(ours["losses"])) and ours["lr"] == pytest.approx(0.0049)
 
 
@@ -155,7 +101,7 @@ BLITZ_G = RNG.standard_normal((1, 10))
 BLITZ_T = RNG.standard_normal((1, 10))
 
 
-def blitz_neural_networks(lib: Any, sync: Any) -> dict:
+def blitz_neural_networks(lib: Lib) -> dict:
     """The 60-minute blitz, "Neural Networks": the LeNet-like Net, out.backward(grad), MSELoss, reading
     loss.grad_fn and its next_functions, the hand-written update through .data, then optim.SGD."""
     nn, F, optim = lib.nn, lib.nn.functional, lib.optim
@@ -181,7 +127,7 @@ def blitz_neural_networks(lib: Any, sync: Any) -> dict:
             return output
 
     net = Net()
-    sync(net)
+    lib.same_weights(net)
     params = list(net.parameters())
     lines = [f"{len(params)} {params[0].size()}"]
     input = lib.tensor(BLITZ_X)  # noqa: A001 - the tutorial's name
@@ -211,14 +157,14 @@ def blitz_neural_networks(lib: Any, sync: Any) -> dict:
 
 
 def test_blitz_neural_networks_runs_the_same() -> None:
-    assert_same(*dual_run(blitz_neural_networks))
+    assert_same(*dual(blitz_neural_networks, float64=True))
 
 
 CIFAR_X = RNG.standard_normal((8, 3, 32, 32))
 CIFAR_Y = RNG.integers(0, 10, 8)
 
 
-def blitz_cifar10(lib: Any, sync: Any) -> dict:
+def blitz_cifar10(lib: Lib) -> dict:
     """The blitz's CIFAR-10 classifier: its Net, CrossEntropyLoss, SGD with momentum, the running-loss log line,
     torch.max(outputs.data, 1) and the accuracy count."""
     nn, F, optim = lib.nn, lib.nn.functional, lib.optim
@@ -243,7 +189,7 @@ def blitz_cifar10(lib: Any, sync: Any) -> dict:
             return x
 
     net = Net()
-    sync(net)
+    lib.same_weights(net)
     criterion = nn.CrossEntropyLoss()
     optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
     trainloader = lib.utils.data.DataLoader(
@@ -271,10 +217,10 @@ def blitz_cifar10(lib: Any, sync: Any) -> dict:
 
 
 def test_blitz_cifar10_runs_the_same() -> None:
-    assert_same(*dual_run(blitz_cifar10))
+    assert_same(*dual(blitz_cifar10, float64=True))
 
 
-def tensor_and_autograd_basics(lib: Any, sync: Any) -> dict:
+def tensor_and_autograd_basics(lib: Lib) -> dict:
     """The blitz's "Tensors" and "autograd" pages and the basics "Tensors" page: ones_like/rand_like, indexing
     assignment, cat, matmul/mul with out=, in-place add_, the NumPy bridge both ways, Q.backward(gradient)."""
     lines = []
@@ -346,14 +292,14 @@ RNG_W, RNG_B = RNG.standard_normal((5, 3)), RNG.standard_normal(3)
 
 
 def test_tensor_and_autograd_basics_run_the_same() -> None:
-    assert_same(*dual_run(tensor_and_autograd_basics))
+    assert_same(*dual(tensor_and_autograd_basics, float64=True))
 
 
 FASHION_X = RNG.random((10, 1, 28, 28))
 FASHION_Y = RNG.integers(0, 10, 10)
 
 
-def basics_quickstart(lib: Any, sync: Any) -> dict:
+def basics_quickstart(lib: Lib) -> dict:
     """The basics quickstart / build-model / optimization pages: NeuralNetwork (Flatten + Sequential), the device
     from torch.accelerator, nn.Softmax(dim=1) and argmax(1), named_parameters, the train/test loops and their
     f-string log lines (``{loss:>7f}`` on a number, ``(pred.argmax(1) == y).type(torch.float)``)."""
@@ -373,7 +319,7 @@ def basics_quickstart(lib: Any, sync: Any) -> dict:
             return logits
 
     model = NeuralNetwork().to(device)
-    sync(model)
+    lib.same_weights(model)
     lines = []
     X = lib.tensor(FASHION_X[:1], device=device)  # noqa: N806 - the tutorial's name
     logits = model(X)
@@ -413,14 +359,14 @@ def basics_quickstart(lib: Any, sync: Any) -> dict:
 
 
 def test_basics_quickstart_runs_the_same() -> None:
-    assert_same(*dual_run(basics_quickstart))
+    assert_same(*dual(basics_quickstart, float64=True))
 
 
 D2L_X = RNG.standard_normal((4, 1, 12, 12))
 D2L_Y = RNG.integers(0, 10, 4)
 
 
-def d2l_batchnorm_resnet(lib: Any, sync: Any) -> dict:
+def d2l_batchnorm_resnet(lib: Lib) -> dict:
     """d2l's CNN chapters without lazy modules (its first edition): batch norm from scratch (is_grad_enabled,
     mean over dims with keepdim, .data of the moving statistics), the Residual block with its in-place
     ``Y += X``, init by ``net.apply`` with xavier_uniform_, and SGD steps."""
@@ -491,7 +437,7 @@ def d2l_batchnorm_resnet(lib: Any, sync: Any) -> dict:
             nn.init.xavier_uniform_(module.weight)
 
     net.apply(init_cnn)
-    sync(net)
+    lib.same_weights(net)
     X = lib.tensor(D2L_X)  # noqa: N806
     shapes = []
     for layer in net:
@@ -511,14 +457,14 @@ def d2l_batchnorm_resnet(lib: Any, sync: Any) -> dict:
 
 
 def test_d2l_batchnorm_and_resnet_blocks_run_the_same() -> None:
-    assert_same(*dual_run(d2l_batchnorm_resnet))
+    assert_same(*dual(d2l_batchnorm_resnet, float64=True))
 
 
 LAZY_X = RNG.standard_normal((4, 1, 28, 28))
 LAZY_Y = RNG.integers(0, 10, 4)
 
 
-def d2l_lazy_models(lib: Any, sync: Any) -> dict:
+def d2l_lazy_models(lib: Lib) -> dict:
     """d2l's second-edition CNN chapters: LeNet and BN-LeNet from lazy layers (shapes fixed at the first
     forward), the ResNet Residual block on LazyConv2d/LazyBatchNorm2d, the layer-by-layer shape summary, the
     dummy forward before init (d2l's apply_init) with xavier_uniform_, then SGD steps."""
@@ -562,7 +508,7 @@ def d2l_lazy_models(lib: Any, sync: Any) -> dict:
     for net in (lenet, bn_lenet, resnet):
         net(lib.tensor(LAZY_X))  # d2l's apply_init: a dummy forward fixes the shapes
         net.apply(init_cnn)
-        sync(net)
+        lib.same_weights(net)
         X = lib.tensor(LAZY_X)  # noqa: N806
         for layer in net:
             X = layer(X)  # noqa: N806
@@ -579,4 +525,4 @@ def d2l_lazy_models(lib: Any, sync: Any) -> dict:
 
 
 def test_d2l_lazy_models_run_the_same() -> None:
-    assert_same(*dual_run(d2l_lazy_models))
+    assert_same(*dual(d2l_lazy_models, float64=True))

@@ -21,6 +21,7 @@ from .. import backend, models, nn, optim
 from .. import distributed as dist
 from ..autograd import Tensor, no_grad
 from ..nn import functional as F
+from ..ops.factories import from_numpy
 from ..utils.data import DataLoader, DistributedSampler, Subset
 from ..vision import datasets, transforms
 from .checkpoint import clean_stale_temps, load_checkpoint, save_checkpoint, save_state_pt
@@ -362,7 +363,7 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             value = float(loss.item())
             finite = math.isfinite(value)
             if parallel:  # every rank takes the same branch, else DDP's all-reduce in backward() would wait forever
-                flag = Tensor(np.array([0.0 if finite else 1.0]))
+                flag = from_numpy(np.array([0.0 if finite else 1.0]))
                 dist.all_reduce(flag)
                 finite = not flag._data[0]
             if not finite:
@@ -399,7 +400,7 @@ def train(cfg: TrainConfig, log: Any = print) -> dict:
             break
         elapsed = time.perf_counter() - t0
         if parallel:  # the epoch's figures over every rank's share
-            totals = Tensor(np.array([seen, correct, loss_sum], dtype=np.float64))
+            totals = from_numpy(np.array([seen, correct, loss_sum], dtype=np.float64))  # float64: exact counts
             dist.all_reduce(totals)
             seen, correct, loss_sum = int(totals._data[0]), int(totals._data[1]), float(totals._data[2])
         row: dict[str, Any] = {

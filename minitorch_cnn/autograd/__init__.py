@@ -1,6 +1,9 @@
 """Floor 2: the autograd core."""
 
-from . import ctx_function  # noqa: F401 - registers torch's custom-Function API with Function
+from . import (
+    ctx_function,  # noqa: F401 - registers torch's custom-Function API with Function
+    views,  # noqa: F401 - registers the re-derivation of stale views with Function
+)
 from .function import Function
 from .grad_mode import (
     enable_grad,

@@ -1,12 +1,15 @@
 """torch's custom-Function API beside ours: ``forward(ctx, *tensors)`` / ``backward(ctx, *grads)`` as
 staticmethods, on Tensors, with ``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``,
-``ctx.mark_non_differentiable``, and ``once_differentiable`` (defined in ``function``, where torch has it).
+``ctx.mark_non_differentiable``, ``ctx.set_materialize_grads``, and ``once_differentiable`` (defined in
+``function``, where torch has it). forward may return a tuple: every float Tensor in it not marked
+non-differentiable is an output of the node, and backward receives one gradient per returned item.
 
 A ``Function`` subclass whose ``forward`` is a staticmethod is adopted at class creation (``adopt``): its
 ``apply`` runs the user's forward with grad mode off (ops inside record nothing), wraps the result in a new
 Tensor and links it into the graph with the node itself as the ctx; the engine then calls the node's
-``backward(grad_array)``, which hands the user's backward a Tensor and returns its gradients as arrays. Our own
-array-level API (``forward(self, *arrays)``) is untouched.
+``backward({output number: grad_array})``, which hands the user's backward one Tensor per output (zeros or None
+where an output got none) and returns its gradients as arrays. Our own array-level API (``forward(self,
+*arrays)``) is untouched.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from .. import backend
 from .edge import Edge
-from .function import TORCH_STYLE_HOOKS
+from .function import TORCH_STYLE_HOOKS, VIEW_HOOKS
 from .grad_mode import _enabled, no_grad
 from .tensor import Tensor
 
@@ -33,7 +36,15 @@ class _Ctx:
                 "Trying to backward through the graph a second time (or directly access saved tensors after they "
                 "have already been freed). Specify retain_graph=True if you need to backward a second time."
             )
-        return tuple(self.__dict__.get("to_save", ()))
+        saved = tuple(self.__dict__.get("to_save", ()))
+        for t, v in zip(saved, self.__dict__.get("saved_versions", ())):
+            if isinstance(t, Tensor) and t._version_counter[0] != v:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{t.type()} {list(t.shape)}], which is saved by {self.name()}, is at version "
+                    f"{t._version_counter[0]}; expected version {v} instead."
+                )
+        return saved
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
         self.__dict__.setdefault("non_differentiable", []).extend(tensors)
@@ -49,63 +60,69 @@ class _Ctx:
 def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
     node = object.__new__(cls)
     node._freed = False
+    for a in args:
+        if isinstance(a, Tensor) and a._base is not None and a._base_fn is not a._base.grad_fn:
+            VIEW_HOOKS[0](a)
     grads = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     recording = _enabled[0] and any(grads)
     node.needs_input_grad = grads if recording else (False,) * len(args)
     with no_grad():
         out = cls._user_forward(node, *args, **kwargs)
     many = isinstance(out, tuple)
-    outs = tuple(Tensor._wrap(o._data) if isinstance(o, Tensor) else o for o in (out if many else (out,)))
+    originals = out if many else (out,)
+    outs = tuple(Tensor._wrap(o._data) if isinstance(o, Tensor) else o for o in originals)
     if recording:
         skip = {id(t) for t in node.__dict__.get("non_differentiable", ())}
-        originals = out if many else (out,)
+        # the outputs that take a gradient: float Tensors not marked non-differentiable, numbered in order
         linked = [i for i, (o, orig) in enumerate(zip(outs, originals))
                   if isinstance(o, Tensor) and id(orig) not in skip and o._data.dtype.kind == "f"]
-        if len(linked) > 1:
-            raise RuntimeError(
-                f"{cls.__name__}: a custom Function with {len(linked)} differentiable outputs is not offered here "
-                "(the graph takes one output per node); return one, or mark the others with "
-                "ctx.mark_non_differentiable"
-            )
         if linked:
-            result = outs[linked[0]]
             node.inputs = tuple((a if a.grad_fn is None and a.requires_grad else Edge(a)) if isinstance(a, Tensor)
                                 else None for a in args)
             node.versions = tuple(a._version_counter[0] if isinstance(a, Tensor) else 0 for a in args)
-            node._out_vc, node._out_version = result._version_counter, result._version_counter[0]
+            # the outputs' versions matter only where saved, and saved_tensors checks those, as torch
+            node._out_vc, node._out_version = [0], 0
             node._hooks = None
-            node.out_meta = (result._data.shape, result._data.dtype)
-            node.out_index = linked[0]
-            # what backward gets for the outputs that take no gradient: zeros of their shape (torch materializes
-            # them unless ctx.set_materialize_grads(False)), None for non-Tensor outputs
+            first = outs[linked[0]]
+            node.out_meta = (first._data.shape, first._data.dtype)
+            node.linked = linked
+            # what backward gets for an output without a gradient: zeros of its shape and dtype (torch materializes
+            # them unless ctx.set_materialize_grads(False)), None for a non-Tensor output
             node.others = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
-            result.requires_grad, result.grad_fn = True, node
+            for nr, i in enumerate(linked):
+                outs[i].requires_grad, outs[i].grad_fn, outs[i]._output_nr = True, node, nr
             saved = node.__dict__.get("to_save")
             if saved:  # a saved output is the linked result, so a second derivative flows through it as in torch
-                node.to_save = tuple(result if t is originals[linked[0]] else t for t in saved)
+                mine = {id(originals[i]): outs[i] for i in linked}
+                node.to_save = tuple(mine.get(id(t), t) for t in saved)
+                node.saved_versions = tuple(t._version_counter[0] if isinstance(t, Tensor) else 0
+                                            for t in node.to_save)
     return outs if many else outs[0]
 
 
-def _user_grads(self: Any, g: Tensor) -> tuple:
-    """The user's backward for output gradient ``g``, with one gradient per output as torch passes them."""
-    others = self.__dict__.get("others", [None])
-    if len(others) > 1:
-        materialize = self.__dict__.get("materialize_grads", True)
-        xp = backend.array_module(g._data)
-        gs = [Tensor._wrap(xp.zeros(m[0], dtype=m[1])) if m is not None and materialize else None for m in others]
-        gs[self.out_index] = g
-        out = type(self)._user_backward(self, *gs)
-    else:
-        out = type(self)._user_backward(self, g)
+def _user_grads(self: Any, g: dict) -> tuple:
+    """The user's backward for the output gradients ``g`` ({output number: Tensor}), with one gradient per output
+    of forward as torch passes them."""
+    materialize = self.__dict__.get("materialize_grads", True)
+    number = {i: nr for nr, i in enumerate(self.linked)}
+    xp = backend.array_module(next(iter(g.values()))._data)
+    gs = []
+    for i, meta in enumerate(self.others):
+        got = g.get(number[i]) if i in number else None
+        if got is None and meta is not None and materialize:
+            got = Tensor._wrap(xp.zeros(meta[0], dtype=meta[1]))
+        gs.append(got)
+    out = type(self)._user_backward(self, *gs)
     return out if isinstance(out, tuple) else (out,)
 
 
-def _backward(self: Any, grad: Any) -> Any:
+def _backward(self: Any, grad: dict) -> Any:
     """The engine's first-order call: the user's backward on Tensors, its gradients back as arrays."""
-    return tuple(o._data if isinstance(o, Tensor) else o for o in _user_grads(self, Tensor._wrap(grad)))
+    return tuple(o._data if isinstance(o, Tensor) else o
+                 for o in _user_grads(self, {k: Tensor._wrap(v) for k, v in grad.items()}))
 
 
-def _backward_graph(self: Any, grad: Tensor) -> tuple:
+def _backward_graph(self: Any, grad: dict) -> tuple:
     """``create_graph``: the user's backward with grad mode on, so its Tensor ops record a graph (torch's double
     backward through a custom Function whose backward is written in differentiable ops)."""
     return _user_grads(self, grad)
@@ -116,6 +133,7 @@ def adopt(cls: type) -> None:
     cls._user_forward = cls.__dict__["forward"]
     cls._user_backward = cls.__dict__.get("backward", staticmethod(_no_backward))
     cls.apply = classmethod(_apply)
+    cls.multi_output = True  # one gradient per output, as a dict (a single output is number 0)
     cls.torch_name = cls.__name__ + "Backward"  # torch names a custom Function's node so, without the 0
     cls.backward = _backward
     # a backward marked once_differentiable runs without grad: the engine's first-order fallback then stands in

@@ -14,11 +14,11 @@ class Edge:
     require grad stay Tensors: backward writes their ``.grad``.
     """
 
-    __slots__ = ("grad_fn", "requires_grad", "_version_counter", "shape", "dtype")
+    __slots__ = ("grad_fn", "_output_nr", "requires_grad", "_version_counter", "shape", "dtype")
 
     def __init__(self, t: Any) -> None:
         data = t._data
-        self.grad_fn, self.requires_grad, self._version_counter, self.shape, self.dtype = (
-            t.grad_fn, t.requires_grad, t._version_counter, data.shape, data.dtype
+        self.grad_fn, self._output_nr, self.requires_grad, self._version_counter, self.shape, self.dtype = (
+            t.grad_fn, t._output_nr, t.requires_grad, t._version_counter, data.shape, data.dtype
         )
 

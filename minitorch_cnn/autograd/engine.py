@@ -12,6 +12,9 @@ Before a node's backward runs, the version counters of its inputs and output are
 against the forward pass, so an in-place write in between raises instead of giving silently
 wrong gradients; the gradients it returns are checked for shape and cast to each input's dtype.
 
+A node with several outputs (``Function.multi_output``, a custom Function returning a tuple) collects its
+gradients per output number (each Tensor's ``_output_nr``) in a dict, and its backward receives that dict.
+
 Two paths, one sweep: first order (the default) runs each ``Function.backward`` on raw arrays under no_grad;
 with ``create_graph`` gradients are Tensors, each node runs ``backward_graph`` with grad mode on, sums and
 ``.grad`` accumulation are recorded out of place, and nothing is released.
@@ -25,6 +28,7 @@ from typing import Any
 
 from ..backend import as_array
 from .edge import Edge
+from .function import VIEW_HOOKS
 from .grad_mode import _enabled
 from .profiling import recorder as _recorder
 from .tensor import Tensor
@@ -51,6 +55,17 @@ def _topological_order(roots: Sequence) -> list:
     order.reverse()
     return order
 
+
+
+def _add_to_output(node_grads: dict, fn: Any, nr: int, g: Any) -> None:
+    """Sum ``g`` into output ``nr``'s gradient of the several-output node ``fn`` (never in place: the engine owns
+    none of these)."""
+    slots = node_grads.get(fn)
+    if slots is None:
+        node_grads[fn] = {nr: g}
+    else:
+        prev = slots.get(nr)
+        slots[nr] = g if prev is None else prev + g
 
 
 def _run_hooks(hooks: list, grad: Any, graph: bool) -> Any:
@@ -150,11 +165,17 @@ def run_backward(
     (the node's or leaf's summed gradient); with ``accumulate`` leaves (all of them, or the targets) get ``.grad``.
     """
     graph = create_graph
+    for t in (*roots, *(targets or ())):
+        if t._base is not None and t._base_fn is not t._base.grad_fn:
+            VIEW_HOOKS[0](t)  # a view whose base was written since: its grad_fn re-derived first
     node_grads: dict = {}  # Functions hash by identity
     owned_nodes: set = set()
     leaf_grads: dict[int, list] = {}
     captured: dict = {}
-    target_nodes = {t.grad_fn: t for t in targets if t.grad_fn is not None} if targets is not None else {}
+    target_nodes: dict = {}
+    for t in targets if targets is not None else ():
+        if t.grad_fn is not None:
+            target_nodes.setdefault(t.grad_fn, []).append(t)
     target_leaves = {id(t) for t in targets if t.grad_fn is None} if targets is not None else set()
     for r, g in zip(roots, grads):
         fn = r.grad_fn
@@ -164,6 +185,8 @@ def run_backward(
                 leaf_grads[id(r)] = [r, g, False]
             else:
                 entry[1], entry[2] = entry[1] + g, True
+        elif fn.multi_output:
+            _add_to_output(node_grads, fn, r._output_nr, g)
         else:
             prev = node_grads.get(fn)
             node_grads[fn] = g if prev is None else prev + g
@@ -179,11 +202,18 @@ def run_backward(
             owned = node in owned_nodes
             if owned:
                 owned_nodes.discard(node)
+            multi = node.multi_output
             if node._hooks:
-                g = _run_hooks(node._hooks, g, graph)
+                # a hook sees each output's gradient of a several-output node
+                g = {k: _run_hooks(node._hooks, v, graph) for k, v in g.items()} if multi else _run_hooks(
+                    node._hooks, g, graph)
                 owned = False  # a hook may have kept the array it saw, or returned one of its own
             if node in target_nodes:
-                captured[id(target_nodes[node])] = (g, owned)
+                for t in target_nodes[node]:
+                    if not multi:
+                        captured[id(t)] = (g, owned)
+                    elif t._output_nr in g:
+                        captured[id(t)] = (g[t._output_nr], False)
             if reach is not None and node not in reach:
                 continue
             if node._freed:
@@ -234,6 +264,8 @@ def run_backward(
                         entry[1] += ig
                     else:
                         entry[1], entry[2] = entry[1] + ig, True
+                elif fn.multi_output:
+                    _add_to_output(node_grads, fn, t._output_nr, ig)
                 else:
                     prev = node_grads.get(fn)
                     if prev is None:

@@ -33,6 +33,8 @@ _ndarray = np.ndarray
 # Called with every Function subclass whose forward is a staticmethod (torch's API): ctx_function registers its
 # ``adopt`` here when the package loads, so that module depends on this one and not the other way round.
 TORCH_STYLE_HOOKS: list = []
+# ``views.refresh``, registered the same way: re-derives a view whose base's graph changed since it was made.
+VIEW_HOOKS: list = []
 
 
 def once_differentiable(fn: Any) -> Any:
@@ -64,6 +66,14 @@ class Function:
     # may then sum later gradients into them in place and hand them to ``.grad`` without a copy.
     fresh_grads = False
 
+    # True for a node with several differentiable outputs (a custom Function returning a tuple): the engine then
+    # hands ``backward`` a dict {output number: gradient} of the outputs that received one.
+    multi_output = False
+
+    # The positional arguments torch's node for this op lists in ``next_functions`` (a non-Tensor one, such as the
+    # Python scalar of ``x * 2`` or a conv's absent bias, as ``(None, 0)``); None: the Tensor arguments.
+    torch_edges: tuple | None = None
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if isinstance(cls.__dict__.get("forward"), staticmethod):  # torch's API: forward(ctx, *tensors)
@@ -87,6 +97,7 @@ class Function:
         r = _wrap(np.asarray(array) if isinstance(array, np.generic) else array)
         if t is not None:
             r._version_counter, r.requires_grad, r.grad_fn = t._version_counter, t.requires_grad, t.grad_fn
+            r._output_nr = t._output_nr
         return r
 
     def output_tensor(self, array: Any) -> Tensor:
@@ -103,6 +114,8 @@ class Function:
         requires = False
         for a in args:
             if isinstance(a, Tensor):
+                if a._base is not None and a._base_fn is not a._base.grad_fn:
+                    VIEW_HOOKS[0](a)
                 arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
@@ -130,10 +143,13 @@ class Function:
         result = _wrap(out)
         base = out.base
         if base is not None:
-            # a view of an input shares its version counter, so in-place writes through either are seen
+            # a view of an input shares its version counter, so in-place writes through either are seen, and
+            # remembers the tensor that owns the storage, for writes into it inside a graph
             for a in args:
                 if isinstance(a, Tensor) and (a._data is base or a._data.base is base):
                     result._version_counter = a._version_counter
+                    root = a if a._base is None else a._base
+                    result._base, result._base_fn = root, root.grad_fn
                     break
         if requires:
             inputs = []
@@ -178,22 +194,45 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        """``(node, 0)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for a leaf that
-        requires grad, None for an input that needs no gradient."""
+        """``(node, output number)`` per Tensor input, as torch: the node that made it, an ``AccumulateGrad`` for
+        a leaf that requires grad, None for an input that needs no gradient."""
         out = []
-        for t in getattr(self, "inputs", ()):
-            if t is None:  # a non-Tensor argument (a dim, a scalar): torch lists no edge for it
+        shown = type(self).torch_edges
+        for i, t in enumerate(getattr(self, "inputs", ())):
+            if shown is not None and i not in shown:
+                continue
+            if t is None:  # a non-Tensor argument: listed without a node where torch lists it, else not at all
+                if shown is not None:
+                    out.append((None, 0))
                 continue
             if not t.requires_grad:
                 out.append((None, 0))
             elif t.grad_fn is not None:
-                out.append((t.grad_fn, 0))
+                out.append((t.grad_fn, t._output_nr))
             else:
                 out.append((AccumulateGrad.of(t), 0))
         return tuple(out)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"  # as torch prints a node
+
+
+class FusedStep:
+    """A step that torch's graph has as a node of its own and a fused node of ours does inside itself (the W.t()
+    of a Linear, the log_softmax of a cross-entropy): shown in ``next_functions`` between that node and
+    ``input`` (a Tensor or Edge) so that the graph reads as torch's. Backward never visits it."""
+
+    next_functions = Function.next_functions
+    torch_edges = None
+
+    def __init__(self, torch_name: str, input: Any) -> None:  # noqa: A002 - the input it stands before
+        self.torch_name, self.inputs = torch_name, (input,)
+
+    def name(self) -> str:
+        return self.torch_name
+
+    def __repr__(self) -> str:
+        return f"<{self.torch_name} object at {hex(id(self))}>"
 
 
 class AccumulateGrad:

@@ -24,17 +24,19 @@ class NotTwiceDifferentiable(Function):
         )
 
 
-def once(node: Any, g: Tensor) -> tuple:
-    """``node``'s gradients from its raw ``backward``, each behind a NotTwiceDifferentiable node."""
+def once(node: Any, g: Any) -> tuple:
+    """``node``'s gradients from its raw ``backward``, each behind a NotTwiceDifferentiable node. ``g``: the
+    output gradient (a Tensor), or for a node with several outputs a dict {output number: Tensor}."""
+    many = type(g) is dict
     prev = _enabled[0]
     _enabled[0] = False
     try:
-        grads = node.backward(g._data)
+        grads = node.backward({k: v._data for k, v in g.items()} if many else g._data)
     finally:
         _enabled[0] = prev
     if type(grads) is not tuple:
         grads = (grads,)
-    anchors = tuple(t for t in (*node.inputs, g) if t is not None and t.requires_grad)
+    anchors = tuple(t for t in (*node.inputs, *(g.values() if many else (g,))) if t is not None and t.requires_grad)
     out = []
     for arr in grads:
         if arr is None:

@@ -22,18 +22,36 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
-def _legacy_shape(data: Any, sizes: tuple) -> tuple[int, ...]:
+def _legacy_shape(args: tuple) -> tuple[int, ...]:
     """The shape of ``Tensor(*sizes)``: ints, or one Size; a clear error for anything else or a negative size."""
-    if data is None:
-        if sizes:
-            raise TypeError("Tensor(): sizes given without a first size")
-        return (0,)
-    shape = tuple(data) if isinstance(data, Size) and not sizes else (data, *sizes)
+    shape = tuple(args[0]) if len(args) == 1 and isinstance(args[0], Size) else args
     if not all(_is_int(n) for n in shape):
-        raise TypeError(f"Tensor(*sizes): expected ints, got {shape}")
+        raise TypeError(f"new(): expected sizes as ints, got {shape}")
     if any(n < 0 for n in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
     return tuple(int(n) for n in shape)
+
+
+def _legacy_array(args: tuple) -> Any:
+    """The array of torch's legacy constructor ``Tensor(*args)``, always in the default dtype: ``Tensor()`` empty,
+    ``Tensor(2, 3)`` / ``Tensor(Size)`` that shape (torch leaves it uninitialised; zeros here), ``Tensor(data)`` a
+    copy of a list, tuple or array of any dtype converted to the default dtype."""
+    dtype = backend.get_default_dtype()
+    if not args:
+        return np.zeros(0, dtype=dtype)
+    data = args[0]
+    if len(args) > 1 or isinstance(data, Size) or _is_int(data):
+        return np.zeros(_legacy_shape(args), dtype=dtype)
+    if isinstance(data, str):
+        raise TypeError("new(): invalid data type 'str'")
+    if isinstance(data, (list, tuple)):
+        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    elif not hasattr(data, "shape") or isinstance(data, np.generic):  # a number: torch wants a sequence
+        raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+    xp = backend.array_module(data)
+    arr = xp.asarray(data)
+    backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
+    return arr.astype(dtype)
 
 
 class Tensor:
@@ -41,42 +59,44 @@ class Tensor:
 
     ``_data`` is the raw array (NumPy or CuPy); ``data`` is torch's: a Tensor on the same storage, cut from the
     graph; ``grad_fn`` the Function that made it (None for leaves).
+
+    ``Tensor(*args, device=None)`` is torch's legacy constructor (``_legacy_array``; new tensors take the default
+    dtype whatever the data's), and ``Tensor(t)`` of a Tensor is ``t``'s alias (same storage, dtype and graph,
+    torch's AliasBackward0). ``mt.tensor`` / ``mt.from_numpy`` keep the data's dtype.
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_version_counter", "_hooks", "_retains", "_post_hooks",
-                 "__weakref__")
+    # ``_output_nr``: which output of ``grad_fn`` this is (0 but for a custom Function with several outputs);
+    # ``_base``: for a view, the tensor that owns its storage, and ``_base_fn`` that one's grad_fn when the view's
+    # own was made (see autograd/views.py)
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
+                 "_post_hooks", "_base", "_base_fn", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data: Any = None, *sizes: int, requires_grad: bool = False, dtype: Any = None) -> None:
-        if data is None or sizes or isinstance(data, Size) or _is_int(data):
-            # torch's legacy constructor: Tensor() is empty, Tensor(2, 3) / Tensor(Size) a default-dtype tensor of
-            # that shape (torch leaves it uninitialised; it is zeros here)
-            data = np.zeros(_legacy_shape(data, sizes), dtype=backend.get_default_dtype())
-        if isinstance(data, Tensor):
-            data = data._data
-        xp = backend.array_module(data)
-        if dtype is not None:
-            arr = xp.asarray(data, dtype=backend.to_dtype(dtype))
-        else:
-            arr = xp.asarray(data)
-            if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)) and (
-                backend.array_module(data) is np
-            ):
-                # Python floats become the default dtype, as in torch; arrays keep theirs.
-                arr = arr.astype(backend.get_default_dtype(), copy=False)
-            elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
-                arr = arr.astype(np.int64, copy=False)
-            backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        if cls is Tensor and len(args) == 1 and isinstance(args[0], Tensor):
+            alias = args[0][...]  # a view node (ops floor's indexing, attached to Tensor at import)
+            device = kwargs.get("device")
+            return alias if device is None else alias.to(device)
+        return object.__new__(cls)  # subclasses (Parameter) have constructors of their own
+
+    def __init__(self, *args: Any, device: Any = None) -> None:
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            return  # __new__ returned the alias, already complete
+        arr = _legacy_array(args)
+        self._set(backend.move_to(arr, device) if device is not None else arr)
+
+    def _set(self, arr: Any) -> None:
+        """Make this a leaf that needs no grad around ``arr`` (for constructors of subclasses)."""
         self._data = arr
         self.grad = None
         self.grad_fn = None
+        self._output_nr = 0
+        self._base = self._base_fn = None
         self._version_counter = [0]
         self._hooks = None
         self._retains = False
         self._post_hooks = None
         self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, arr: Any) -> Tensor:
@@ -86,6 +106,8 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
+        t._output_nr = 0
+        t._base = t._base_fn = None
         t._version_counter = [0]
         t._hooks = None
         t._retains = False
@@ -194,6 +216,13 @@ class Tensor:
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
+
+    def __array_wrap__(self, arr: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
+        """A NumPy function's array result on a tensor (``np.transpose(t, axes)``, ``np.exp(t)``) comes back as a
+        Tensor, as torch's do (bool results included); a scalar result stays a scalar."""
+        if return_scalar:
+            return arr[()]
+        return Tensor._wrap(np.ascontiguousarray(arr) if arr.ndim else arr)
 
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""

@@ -9,18 +9,20 @@
   out for the GEMMs once for all three, and the threads are handed the batch once.
 
 Each runs the chosen path's chunk kernels (``conv2d_forward_chunks``, ``conv2d_backward_chunks``: im2col, one GEMM
-per group, col2im, see ``numpy_kernels``; the Numba path does stride-1 layers' forward and dx directly, without
-columns) on contiguous shares of the batch, one share per thread of ``threadpool`` (one share on a GPU), the
-calling thread running the first. One-thread GEMMs on each thread's own share keep the cores busy on data in
-cache, where OpenBLAS splits these small-M GEMMs poorly.
+per group, col2im, see ``numpy_kernels``; the Numba path does narrow stride-1 layers directly, without columns,
+and wide layers' backward on channels-last rows) on contiguous shares of the batch, one share per thread of
+``threadpool`` (one share on a GPU), the calling thread running the first. One-thread GEMMs on each thread's own
+share keep the cores busy on data in cache, where OpenBLAS splits these small-M GEMMs poorly.
 
 A share goes through in chunks whose columns take at most ``BUDGET_SHARE`` times its part of the bytes of the
 layer's input and output together (within [``MIN_CHUNK_BYTES``, ``MAX_CHUNK_BYTES``]): the columns stay a fixed
 fraction of what torch's own step keeps, and at most about a core's L2 cache (``MAX_CHUNK_BYTES``), so the GEMM
-reads columns that were just written and are still in cache; a chunk holds at least one sample (the policies' times
-and memory are in benchmarks/results/NOTES.md). Backward recomputes the columns from x instead of
-keeping them (they are k·k times the input); they come from ``workspace``. The shares' dW and db are float64 sums,
-added in share order, so the result does not depend on which thread finished first.
+reads columns that were just written and are still in cache; a chunk holds at least one sample. Where the weights
+are bigger than that (wide layers on small planes), a chunk's columns may be as big as the weights: OpenBLAS
+packs the whole weight matrix at every GEMM call, and a GEMM over fewer pixels than that spends a large part of
+its time packing (the policies' times and memory are in benchmarks/results/NOTES.md). Backward recomputes the
+columns from x instead of keeping them (they are k·k times the input); they come from ``workspace``. The shares'
+dW and db are float64 sums, added in share order, so the result does not depend on which thread finished first.
 
 Posting the pool threads from inside compiled code (``threadpool.run``'s ``signal``): each share's function gets
 two more arguments, ``ready`` (the pool threads' start flags; empty for the shares that post nothing) and ``job``,
@@ -59,10 +61,11 @@ class ConvGeometry(NamedTuple):
         return self.kernel, self.stride, self.padding, self.dilation, self.out_size
 
 
-def _samples_per_chunk(n: int, bytes_per_sample: int, budget: int, xp: Any) -> int:
+def _samples_per_chunk(n: int, bytes_per_sample: int, budget: int, weight_bytes: int, xp: Any) -> int:
     """How many of a share's ``n`` samples one chunk takes: columns of at most ``BUDGET_SHARE · budget`` bytes,
-    clamped to the bounds above (the whole share on a GPU)."""
-    cap = min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, BUDGET_SHARE * budget))
+    clamped to the bounds above, or as many bytes as the weights where those are more (the whole share on a
+    GPU)."""
+    cap = max(min(MAX_CHUNK_BYTES, max(MIN_CHUNK_BYTES, BUDGET_SHARE * budget)), weight_bytes)
     return max(1, n if xp is not np else min(n, cap // max(bytes_per_sample, 1)))
 
 
@@ -92,7 +95,7 @@ def conv2d_forward(x: Any, w: Any, b: Any, geometry: ConvGeometry) -> Any:
     chunk_kernel = dispatch.get("conv2d_forward_chunks", x)
 
     def share(start: int, stop: int, ready: Any, job: int) -> None:
-        step = _samples_per_chunk(stop - start, K * L * x.itemsize, budget, xp)
+        step = _samples_per_chunk(stop - start, K * L * x.itemsize, budget, w.nbytes, xp)
         buf = workspace.take(((K + O) * step * L,), x.dtype, x)  # the columns, then the GEMM's output
         chunk_kernel(x, w, b, y, start, stop, step, buf[: K * step * L], buf[K * step * L :], geometry.groups,
                      *geometry.window, ready, job)
@@ -118,7 +121,7 @@ def conv2d_backward(
     chunk_kernel = dispatch.get("conv2d_backward_chunks", g)
 
     def share(start: int, stop: int, ready: Any, job: int) -> tuple:
-        step = _samples_per_chunk(stop - start, K * L * g.itemsize, budget, xp)
+        step = _samples_per_chunk(stop - start, K * L * g.itemsize, budget, O * K // geometry.groups * g.itemsize, xp)
         buf = workspace.take(((O + K) * step * L,), g.dtype, g)  # g in the GEMMs' layout, then the columns
         sums = chunk_kernel(g, x, w, dx, x_shape, start, stop, step, buf[: O * step * L], buf[O * step * L :],
                             geometry.groups, need_b, *geometry.window, ready, job)
@@ -127,7 +130,8 @@ def conv2d_backward(
 
     sums = threadpool.run(share, shares, signal=True)
     dw, db = _sum_in_order([s[0] for s in sums]), _sum_in_order([s[1] for s in sums])
-    dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype) if dw is not None else None
+    if dw is not None:  # C order: a path may hand dW on as a view with its axes in another order
+        dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype, order="C")
     return dx, dw, (db.astype(g.dtype) if db is not None else None)
 
 

@@ -17,10 +17,12 @@ from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
+from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
+from ..ops.lp_normalize import normalize
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
@@ -28,13 +30,12 @@ from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, 
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
 __all__ = [
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss", "cosine_similarity",
-    "cross_entropy", "pairwise_distance", "triplet_margin_loss",
-    "dropout", "dropout2d", "embedding", "gelu", "group_norm", "instance_norm", "interpolate", "kl_div", "layer_norm",
-    "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "pixel_shuffle", "pixel_unshuffle", "relu", "sigmoid", "silu",
-    "softmax", "tanh",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "dropout", "dropout2d", "embedding", "gelu", "grid_sample", "group_norm",
+    "instance_norm", "interpolate", "kl_div", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
+    "relu", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
 
 
@@ -52,8 +53,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                                f"{name} {t.dtype}")
     # the fused node when devices agree too; otherwise the general ops raise clearly
     same = type(input._data) is type(weight._data) and (bias is None or type(bias._data) is type(input._data))
-    if input.ndim == 2 and same:
-        return _mm.Linear.apply(input, weight, bias)
+    if same:
+        return _mm.linear(input, weight, bias)
     out = input @ weight.T
     return out if bias is None else out + bias
 

@@ -85,7 +85,9 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     cls_to_become = Tensor
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
-        super().__init__(_placeholder(device, dtype), requires_grad=requires_grad)
+        self._set(_placeholder(device, dtype))
+        if requires_grad:
+            self.requires_grad_(True)
 
 
 def _placeholder(device: Any, dtype: Any) -> Any:
@@ -228,7 +230,7 @@ class _LazyNormBase(LazyModuleMixin):
         if track_running_stats:
             self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
             self.running_var = UninitializedBuffer(device=device, dtype=dtype)
-            self.num_batches_tracked = Tensor(np.zeros((), dtype=np.int64))
+            self.num_batches_tracked = Tensor._wrap(np.zeros((), dtype=np.int64))
             if device is not None:
                 self.num_batches_tracked = self.num_batches_tracked.to(device)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
-from ..ops.factories import empty
+from ..ops.factories import empty, tensor
 
 
 class Parameter(Tensor):
@@ -19,7 +19,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = empty(0)
-        super().__init__(data._data if isinstance(data, Tensor) else data)
+        self._set(data._data if isinstance(data, Tensor) else tensor(data)._data)
         if requires_grad:
             self.requires_grad_(True)
 

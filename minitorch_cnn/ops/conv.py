@@ -33,6 +33,7 @@ class Conv2d(Function):
     """y = conv2d(x; W) + b, and its gradients (see the module docstring)."""
 
     fresh_grads = True  # new arrays from the kernels
+    torch_edges = (0, 1, 2)  # torch lists an absent bias as (None, 0)
 
     def forward(self, x: Any, w: Any, b: Any, geometry: ConvGeometry) -> Any:
         # x: (N, C, H, W)   w: (O, C/G, kh, kw)   b: (O,) or None   →   y: (N, O, OH, OW)

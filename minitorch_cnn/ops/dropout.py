@@ -28,6 +28,17 @@ class Dropout(Function):
     def backward_graph(self, g: Tensor) -> Tensor:
         return g * self.mask  # the mask is a constant of the graph
 
+    # torch's node on the CPU, and for channel dropout everywhere, is the product itself: MulBackward0 (x, mask)
+    torch_name = "MulBackward0"
+    torch_edges = (0, 1)
+
+
+class NativeDropout(Dropout):
+    """The same node as torch's fused CUDA kernel shows it: NativeDropoutBackward0 (x)."""
+
+    torch_name = "NativeDropoutBackward0"
+    torch_edges = (0,)
+
 
 def _check_p(p: float, op: str) -> None:
     if not 0.0 <= p <= 1.0:
@@ -52,7 +63,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     _check_p(p, "dropout")
     if not training or p == 0 or input.numel() == 0:
         return input
-    return Dropout.apply(input, _scaled_mask(tuple(input.shape), p, input))
+    node = Dropout if isinstance(input._data, np.ndarray) or p == 1 else NativeDropout
+    return node.apply(input, _scaled_mask(tuple(input.shape), p, input))
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002

@@ -17,6 +17,8 @@ from ._util import as_tensor, binary_operands, cast, check_same_device, out_arg,
 
 
 class Add(Function):
+    torch_edges = (0, 1)  # a Python scalar operand is listed as (None, 0), as torch's wrapped number
+
     def forward(self, a: Any, b: Any) -> Any:
         self.shapes = (a.shape, b.shape)
         return a + b
@@ -31,6 +33,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    torch_edges = (0, 1)
+
     def forward(self, a: Any, b: Any) -> Any:
         self.shapes = (a.shape, b.shape)
         return a - b
@@ -47,6 +51,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    torch_edges = (0, 1)
+
     fresh_grads = True  # backward allocates every array it returns
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -70,6 +76,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    torch_edges = (0, 1)
+
     # y = a / b;  dy/da = 1/b;  dy/db = -a/b² = -y/b
     def forward(self, a: Any, b: Any) -> Any:
         self.b = b
@@ -193,6 +201,22 @@ class Abs(Function):
 
     def backward_graph(self, g: Tensor) -> Tensor:
         return g * backend.array_module(self.a).sign(self.a)
+
+
+class Sign(Function):
+    # sign(x) = (x > 0) - (x < 0): in {-1, 0, 1}, 0 at ±0 and at NaN (torch's formula, where NumPy's sign gives
+    # NaN); piecewise constant, so its gradient is 0 everywhere, as torch's
+    def forward(self, a: Any) -> Any:
+        self.shape = a.shape
+        if a.dtype == bool:
+            return a.copy()
+        return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
+
+    def backward(self, g: Any) -> Any:
+        return backend.array_module(g).zeros(self.shape, dtype=g.dtype)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * 0
 
 
 class Relu(Function):
@@ -389,6 +413,11 @@ def sqrt(a: Tensor) -> Tensor:
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - torch's name
     return Abs.apply(a)
+
+
+def sign(a: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element, in ``a``'s dtype (bool: itself); gradient 0, as torch's."""
+    return Sign.apply(a)
 
 
 def relu(a: Tensor) -> Tensor:

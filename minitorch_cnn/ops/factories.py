@@ -6,6 +6,7 @@ result to the device, so CPU and CUDA runs see the same numbers.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -32,14 +33,23 @@ def _float(dtype: Any) -> np.dtype:
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor from data (a copy, as torch.tensor); float lists get the default dtype."""
     if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
         data = data._data
     if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
         data = [d.item() if isinstance(d, Tensor) else d for d in data]
     xp = backend.array_module(data)
-    t = Tensor(xp.array(data, copy=True), dtype=dtype)
-    if not isinstance(data, (np.ndarray, np.generic)) and xp is np and dtype is None and t._data.dtype.kind == "f":
-        t._data = t._data.astype(backend.get_default_dtype(), copy=False)
-    return _finish(t._data, device, requires_grad)
+    if dtype is not None:
+        arr = xp.array(data, dtype=backend.to_dtype(dtype), copy=True)
+    else:
+        arr = xp.array(data, copy=True)
+        if arr.dtype.kind == "f" and not isinstance(data, (np.ndarray, np.generic)) and xp is np:
+            arr = arr.astype(backend.get_default_dtype(), copy=False)  # Python floats: the default dtype
+        elif arr.dtype.kind in "iu" and arr.dtype not in (np.uint8, np.int8, np.int16, np.int32):
+            arr = arr.astype(np.int64, copy=False)
+        backend.to_dtype(arr.dtype)  # a clear TypeError for strings, objects, complex...
+    return _finish(arr, device, requires_grad)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -11,6 +11,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..autograd.grad_mode import _enabled
+from ..autograd.views import write_region
+from ._util import cast
 
 
 def _is_basic(index: tuple) -> bool:
@@ -99,13 +102,32 @@ def _dims_consumed(i: Any) -> int:
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
-    """``x[index] = value`` in place (not offered on tensors inside a graph)."""
+    """``x[index] = value`` in place; inside a graph (x or value requires grad) the write is recorded as torch's
+    CopySlices: x's old values get no gradient where overwritten, ``value`` the gradient of the written elements."""
     if not isinstance(index, tuple):
         index = (index,)
     index = tuple(_raw_index(i, x) for i in index)
+    if _enabled[0] and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
+        write_region(x, index, lambda cur: _fitted(value, cur), "__setitem__")
+        return
     x._check_inplace()
     x._data[index] = value._data if isinstance(value, Tensor) else value
     x._version += 1
+
+
+def _fitted(value: Any, cur: Tensor) -> Tensor:
+    """``value`` as the written elements: cur's dtype, broadcast to cur's shape (leading 1s dropped, as NumPy)."""
+    if not isinstance(value, Tensor):
+        return Tensor._wrap(backend.array_module(cur._data).full(cur.shape, value, dtype=cur._data.dtype))
+    if value._data.dtype != cur._data.dtype:
+        value = cast(value, cur._data.dtype)
+    extra = value.ndim - cur.ndim
+    if extra > 0:
+        if any(n != 1 for n in value.shape[:extra]):
+            raise RuntimeError(f"__setitem__: value of shape {tuple(value.shape)} does not fit the written shape "
+                               f"{tuple(cur.shape)}")
+        value = value.reshape(value.shape[extra:])
+    return value.expand(cur.shape)  # Tensor methods: shape ops import this module
 
 
 def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:

@@ -11,8 +11,8 @@ Two paths, as torch:
   grad_fn), and the tensor takes the new node as its grad_fn, as torch's ``x.mul_(2)`` gives ``x`` a
   ``MulBackward0``. A leaf that requires grad refuses with torch's error.
 
-A view written in place inside a graph would need its base's graph rewritten too (torch's CopySlices); that is
-refused with a clear error rather than giving the base a silently wrong gradient.
+A view (a slice, ``x[0]``, a reshape or transpose that did not copy) written in place inside a graph rewrites
+its base's graph too, as torch's CopySlices (``autograd/views.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from ..autograd.grad_mode import _enabled
+from ..autograd.views import write_region
 
 
 def _requires(args: tuple) -> bool:
@@ -74,6 +75,9 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
     if not recording:
         self._check_inplace()
         return _write(self, _check_result(self, fn(self.detach(), *args, **kwargs)._data, name))
+    if self._base is not None:
+        write_region(self, None, lambda cur: _cast_result(self, fn(cur, *args, **kwargs), name), name)
+        return self
     if self.requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     if _is_view_in_graph(self):
@@ -84,7 +88,7 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
     # The op may save its inputs for backward: it gets a snapshot of the old values, since the storage is
     # overwritten below.
     old = Tensor._wrap(self._data.copy())
-    old.grad_fn, old.requires_grad = self.grad_fn, self.requires_grad
+    old.grad_fn, old.requires_grad, old._output_nr = self.grad_fn, self.requires_grad, self._output_nr
     out = fn(old, *args, **kwargs)
     arr = _check_result(self, out._data, name)
     prev = self.grad_fn
@@ -98,8 +102,18 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
         node._out_vc, node._out_version = self._version_counter, self._version_counter[0]
         # what the node saved of its output is `out`'s own array, not `self`'s storage: point it there
         _rebind_output(node, out._data, self._data)
-    self.grad_fn, self.requires_grad = node, out.requires_grad
+    self.grad_fn, self.requires_grad, self._output_nr = node, out.requires_grad, 0
     return self
+
+
+def _cast_result(self: Tensor, out: Tensor, name: str) -> Tensor:
+    """``out`` in ``self``'s dtype where torch allows the cast (differentiable), with ``_check_result``'s errors."""
+    _check_result(self, out._data, name)  # torch's shape and dtype errors
+    if out._data.dtype == self._data.dtype:
+        return out
+    from ._util import cast
+
+    return cast(out, self._data.dtype)
 
 
 def _saved_output(node: Any, arr: Any) -> bool:
@@ -155,7 +169,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
-        src = Tensor(np.asarray(src))  # as an array: Tensor(int) alone is torch's sized constructor
+        src = Tensor._wrap(np.asarray(src))  # a number or array as it is (Tensor(...) would be torch's legacy one)
     if src.device != self.device:
         from ._util import ToDevice
 

@@ -43,7 +43,7 @@ class LegacyTensorType(type):
         if sized:
             out = cast(Tensor(*args), cls.dtype)  # the legacy sized form: zeros of that shape
         elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
-            out = Tensor(np.asarray(args[0]).astype(cls.dtype))
+            out = Tensor._wrap(np.asarray(args[0]).astype(cls.dtype))
         else:
             raise TypeError(f"new(): data must be a sequence (got {', '.join(type(a).__name__ for a in args)})")
         return out if cls.device_type == "cpu" else ToDevice.apply(out, backend.Device(cls.device_type))

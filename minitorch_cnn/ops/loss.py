@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..autograd.function import FusedStep
 from ._util import binary_operands, cast, check_same_device, sum_to, unbroadcast
 from .softmax import LogSoftmax, Softmax
 
@@ -71,6 +72,12 @@ class CrossEntropyIndex(Function):
     """
 
     fresh_grads = True  # backward allocates every array it returns
+
+    @property
+    def next_functions(self) -> tuple:
+        """torch's cross_entropy is nll_loss(log_softmax(x)): the log_softmax this node does inside is shown."""
+        x = self.inputs[0]
+        return ((FusedStep("LogSoftmaxBackward0", x), 0) if x.requires_grad else (None, 0),)
 
     def forward(self, x: Any, target: Any, weight: Any, ignore_index: int, eps: float, reduction: str) -> Any:
         xp = backend.array_module(x)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..autograd.function import FusedStep
 from ..kernels import gemm
+from . import shape
 from ._util import binary_operands, out_arg, sum_to, unbroadcast
 
 
@@ -120,6 +123,47 @@ class Linear(Function):
         gb = g.sum(dim=0) if need_b else None
         return gx, gw, gb
 
+    def name(self) -> str:
+        """torch's: ``addmm(b, x, W.t())`` with a bias, ``mm(x, W.t())`` without."""
+        return "MmBackward0" if self.inputs[2] is None else "AddmmBackward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """In torch's order, (bias,) input, W.t(): torch's graph has the transpose as a node of its own
+        (TBackward0) between the product and W; this node reads W directly and shows that step."""
+        x, w, b = self.inputs
+        edges = Function.next_functions.fget(self)  # (x, W[, b]) in our order
+        wt = (FusedStep("TBackward0", w), 0) if w.requires_grad else (None, 0)
+        return (edges[2], edges[0], wt) if b is not None else (edges[0], wt)
+
+
+def linear(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+    """y = x Wᵀ + b for x (*, in), W (out, in), b (out,) -> (*, out), with torch's graph.
+
+    2-d x is one fused node. A contiguous x of other rank is flattened to 2-d around it (with a bias ViewBackward0
+    both sides, without UnsafeViewBackward0 / ViewBackward0); a non-contiguous x is reshaped (a view where its
+    strides allow, else a copy) and the bias added after; a 1-d x without a bias or not contiguous is lifted to
+    a row and dropped again (UnsqueezeBackward0 / SqueezeBackward4), as torch does."""
+    if x.ndim == 2:
+        return Linear.apply(x, w, b)
+    out_shape = x.shape[:-1] + (w.shape[0],)
+    contiguous = x._data.flags.c_contiguous
+    if x.ndim == 1 and (b is None or not contiguous):
+        out = _Squeeze4.apply(Linear.apply(shape.unsqueeze(x, 0), w, None), out_shape)
+        return out if b is None else out + b
+    rows = (math.prod(x.shape[:-1]), x.shape[-1])
+    if contiguous:
+        flat = shape.Reshape.apply(x, rows)
+        out = Linear.apply(flat, w, b)
+        return (shape.Reshape if b is not None else shape.UnsafeView).apply(out, out_shape)
+    flat = shape.reshape(x, rows)
+    out = shape.UnsafeView.apply(Linear.apply(flat, w, None), out_shape)
+    return out if b is None else out + b
+
+
+class _Squeeze4(shape.Reshape):
+    torch_name = "SqueezeBackward4"  # the in-place squeeze torch's matmul uses to drop a 1-d operand's lifted dim
+
 
 @out_arg
 def bmm(a: Tensor, b: Tensor) -> Tensor:
@@ -130,3 +174,42 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul.__wrapped__(a, b)
+
+
+@out_arg
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product of (n, m) and (m, p), as torch.mm (2-D only, no broadcasting)."""
+    if a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix, got shape {tuple(a.shape)}")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got shape {tuple(b.shape)}")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    return matmul.__wrapped__(a, b)
+
+
+@out_arg
+def mv(a: Tensor, v: Tensor) -> Tensor:
+    """Matrix-vector product of (n, m) and (m,) -> (n,), as torch.mv."""
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}, {v.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
+    return matmul.__wrapped__(a, v)
+
+
+@out_arg
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of equal length -> a 0-d tensor, as torch.dot."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                           f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                           f"respectively")
+    return matmul.__wrapped__(a, b)
+
+
+vdot = dot  # torch.vdot conjugates its first argument: the same for the real tensors here

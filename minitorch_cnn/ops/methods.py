@@ -61,8 +61,8 @@ def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
 _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
-    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
-    "clamp": ew.clamp, "clip": ew.clamp,
+    "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
+    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp,
 }
 # `x += y` and friends are the same in-place ops under Python's augmented-assignment names
 _IOPS: dict[str, Any] = {
@@ -84,6 +84,12 @@ def _new(factory: Any, name: str) -> Any:
     return method
 
 
+def _adjoint(self: Tensor) -> Tensor:
+    if self.ndim > 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+    return shape.t(self)
+
+
 def _reflect(fn: Any) -> Any:
     return lambda self, other: fn(other, self)
 
@@ -91,8 +97,9 @@ def _reflect(fn: Any) -> Any:
 _METHODS: dict[str, Any] = {
     # arithmetic and operators
     # operators take no out=: they bind the undecorated functions (one call less on every a + b)
-    "__add__": _add, "__radd__": _reflect(_add), "__sub__": _sub, "__rsub__": _reflect(_sub),
-    "__mul__": _mul, "__rmul__": _reflect(_mul), "__truediv__": _div, "__rtruediv__": _reflect(_div),
+    # 1 + x and 2 * x are x + 1 and x * 2, as torch records them (the scalar second)
+    "__add__": _add, "__radd__": _add, "__sub__": _sub, "__rsub__": _reflect(_sub),
+    "__mul__": _mul, "__rmul__": _mul, "__truediv__": _div, "__rtruediv__": _reflect(_div),
     "__pow__": ew.pow, "__rpow__": _reflect(ew.pow), "__neg__": ew.neg, "__abs__": ew.abs,
     "__matmul__": _matmul, "__rmatmul__": _reflect(_matmul),
     "__eq__": lambda self, other: NotImplemented if other is None else ew.eq(self, other),
@@ -104,10 +111,11 @@ _METHODS: dict[str, Any] = {
     "__iter__": lambda self: (self[i] for i in range(len(self))),
     "__hash__": object.__hash__,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "neg": ew.neg, "pow": ew.pow,
-    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "relu": ew.relu, "sigmoid": ew.sigmoid,
-    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum, "minimum": ew.minimum,
-    "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-    "matmul": matmul.matmul, "mm": matmul.matmul, "bmm": matmul.bmm,
+    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
+    "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
+    "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+    "matmul": matmul.matmul, "mm": matmul.mm, "mv": matmul.mv, "dot": matmul.dot, "vdot": matmul.vdot,
+    "bmm": matmul.bmm,
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
     "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
     "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
@@ -121,7 +129,8 @@ _METHODS: dict[str, Any] = {
     "permute": shape.permute, "transpose": shape.transpose, "t": shape.t, "squeeze": shape.squeeze,
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
-    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "flip": flip.flip_method,
+    "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "narrow": shape.narrow, "select": shape.select,
+    "flip": flip.flip_method,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
@@ -152,3 +161,4 @@ def install() -> None:
         setattr(Tensor, name, fn)
     Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
+    Tensor.H = property(_adjoint)  # conjugate transpose: the transpose, for the real tensors here

@@ -3,7 +3,7 @@ torch. Ops with no torch counterpart of their own keep ``<Class>Backward0``."""
 
 from __future__ import annotations
 
-from . import activation, conv, dropout, elementwise, indexing, loss, matmul, normalization, pooling, reduction, shape
+from . import activation, conv, elementwise, indexing, loss, matmul, normalization, pooling, reduction, shape
 from . import softmax as softmax_ops
 from ._util import Cast, Clone, ToDevice
 
@@ -17,7 +17,7 @@ TORCH_NAMES = {
     elementwise.Where: "WhereBackward0", elementwise.Maximum: "MaximumBackward0",
     elementwise.Minimum: "MinimumBackward0",
     activation.Gelu: "GeluBackward0", activation.Silu: "SiluBackward0",
-    matmul.MatMul: "MmBackward0", matmul.Linear: "AddmmBackward0",
+    matmul.MatMul: "MmBackward0",
     shape.Reshape: "ViewBackward0", shape.Permute: "PermuteBackward0", shape.Expand: "ExpandBackward0",
     shape.Contiguous: "CloneBackward0", shape.Cat: "CatBackward0", shape.PadOp: "ConstantPadNdBackward0",
     reduction.Sum: "SumBackward0", reduction.Mean: "MeanBackward0", reduction.AMax: "AmaxBackward0",
@@ -28,7 +28,6 @@ TORCH_NAMES = {
     pooling.AdaptiveAvgPool2d: "AdaptiveAvgPool2DBackward0",
     softmax_ops.Softmax: "SoftmaxBackward0", softmax_ops.LogSoftmax: "LogSoftmaxBackward0",
     loss.CrossEntropyIndex: "NllLossBackward0", loss.NllLoss: "NllLossBackward0", loss.MseLoss: "MseLossBackward0",
-    dropout.Dropout: "NativeDropoutBackward0",
 }
 
 

@@ -62,6 +62,32 @@ class Reshape(Function):
         return Reshape.apply(g, self.src)
 
 
+# Views that torch names for how they were asked for (``x.unsqueeze(0)`` UnsqueezeBackward0, ``x.squeeze(1)``
+# SqueezeBackward1, a reshape that had to copy UnsafeViewBackward0): the same node as Reshape under that name.
+class Unsqueeze(Reshape):
+    torch_name = "UnsqueezeBackward0"
+
+
+class SqueezeAll(Reshape):
+    torch_name = "SqueezeBackward0"
+
+
+class SqueezeDim(Reshape):
+    torch_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    torch_name = "SqueezeBackward2"
+
+
+class UnsafeView(Reshape):
+    torch_name = "UnsafeViewBackward0"
+
+
+class ReshapeAlias(Reshape):
+    torch_name = "ReshapeAliasBackward0"  # a reshape that views a non-contiguous tensor
+
+
 class Permute(Function):
     def forward(self, x: Any, dims: tuple) -> Any:
         self.inverse = tuple(sorted(range(len(dims)), key=dims.__getitem__))
@@ -72,6 +98,14 @@ class Permute(Function):
 
     def backward_graph(self, g: Tensor) -> Tensor:
         return Permute.apply(g, self.inverse)
+
+
+class Transpose(Permute):
+    torch_name = "TransposeBackward0"
+
+
+class T(Permute):
+    torch_name = "TBackward0"
 
 
 class Expand(Function):
@@ -128,10 +162,16 @@ class Cat(Function):
 
 # ---- public functions --------------------------------------------------------------------
 def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """A view where the layout allows (ViewBackward0, or torch's ReshapeAliasBackward0 for a non-contiguous x),
+    else a contiguous copy reshaped, as torch's ``UnsafeViewBackward0(CloneBackward0)``."""
     shape = _resolve_shape(_shape_arg(shape), x._data.size, tuple(x.shape))
     if shape == x._data.shape:
         return x
-    return Reshape.apply(x, shape)
+    if x._data.flags.c_contiguous or x._data.size <= 1:
+        return Reshape.apply(x, shape)
+    if _viewable(x._data, shape):
+        return ReshapeAlias.apply(x, shape)
+    return UnsafeView.apply(Contiguous.apply(x), shape)
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -190,29 +230,47 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
         return x
     dims = list(range(x.ndim))
     dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-    return Permute.apply(x, tuple(dims))
+    return Transpose.apply(x, tuple(dims))
 
 
 def t(x: Tensor) -> Tensor:
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {x.ndim}")
-    return transpose(x, 0, 1) if x.ndim == 2 else x
+    return T.apply(x, (1, 0)) if x.ndim == 2 else x
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """The view of ``length`` entries of ``dim`` from ``start`` (torch.narrow; a negative start counts from the
+    end)."""
+    d = _wrap_dim(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    s = start + n if start < 0 else start
+    if not 0 <= s <= n or length < 0 or s + length > n:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {dim}")
+    return getitem(x, (slice(None),) * d + (slice(s, s + length),))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The view at ``index`` of ``dim``, which it drops (torch.select, ``x[:, i]``)."""
+    d = _wrap_dim(dim, x.ndim, "select")
+    return getitem(x, (slice(None),) * d + (index,))
 
 
 @dim_aliases
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
-        shape = tuple(n for n in x.shape if n != 1)
+        shape, node = tuple(n for n in x.shape if n != 1), SqueezeAll
     else:
         dims = {_wrap_dim(d, x.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
         shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
-    return reshape(x, shape) if shape != x.shape else x
+        node = SqueezeDim if isinstance(dim, int) else SqueezeDims
+    return node.apply(x, shape)  # a new view even when nothing is squeezed, as torch
 
 
 @dim_aliases
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     d = _wrap_dim(dim, x.ndim + 1, "unsqueeze")
-    return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
+    return Unsqueeze.apply(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
 def expand(x: Tensor, *shape: Any) -> Tensor:

@@ -1,6 +1,6 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the direct path
-(``conv_direct``) where the layer suits it, else the one-call im2col + GEMM loop (``conv_gemm``), else the
-reference's loop."""
+(``conv_direct``) where the layer suits it, for wide layers' backward the channels-last rows (``conv_rows``),
+else the one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ import numpy as np
 
 from .. import microkernel, numpy_kernels
 from ..threadpool import NOT_READY
-from .conv_direct import conv_dw_tiles, conv_tiles, direct_dx_fits, direct_fits
+from .conv_direct import (
+    conv_dw_tiles,
+    conv_tiles,
+    direct_dw_fits,
+    direct_dx_fits,
+    direct_dx_pays,
+    direct_fits,
+    wide_plane_fits,
+)
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
+from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .layout import Pair, flat
 
 
@@ -34,9 +43,11 @@ def conv2d_forward_chunks(
     ready = NOT_READY if ready is None else ready
     bias = np.empty(0, x.dtype) if b is None else flat(b)
     tile, lanes = microkernel.output_block_kernel(x.dtype)
-    if tile is not None and direct_fits((C, O), groups, stride, dilation) and y.flags.c_contiguous:
+    wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
+    if tile is not None and direct_fits((C, O), groups, stride, dilation, kernel_size, wide_plane) and (
+            y.flags.c_contiguous):
         conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
-                   *kernel_size, *padding, *out_size, ready, ready_value)
+                   *kernel_size, *stride, *padding, *out_size, ready, ready_value)
         return
     gemm = gemm_routine(x.dtype)
     if not one_call_loop_fits(gemm, y, O // groups, kg, L):
@@ -76,33 +87,46 @@ def conv2d_backward_chunks(
             g, x, w, dx, x_shape, start, stop, step, g_buf, col_buf, groups, need_b,
             kernel_size, stride, padding, dilation, out_size, ready, ready_value,
         )
-    dw = np.zeros((groups, O // groups, kg)) if x is not None else None
     db = np.zeros(O) if need_b else None
     empty = np.empty(0, g.dtype)
     ready = NOT_READY if ready is None else ready
+    shape = LoopShape(groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation, *out_size)
     tile, lanes = microkernel.output_block_kernel(g.dtype)
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
-        (C, O), groups, stride, dilation, kernel_size, padding)
-    dw_tiles = x is not None and dots is not None and direct_fits((C, O), groups, stride, dilation)
+        (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes)
+    ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
+    dw_tiles = x is not None and dots is not None and direct_dw_fits(
+        (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
+    dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
+    dx_rows = dx is not None and not dx_tiles and rows_dx_fits((C, O), groups, kernel_size, stride)
+    dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
-                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, ready, ready_value)
+                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
-    if ((x is not None or need_b) and not dw_tiles) or (dx is not None and not dx_tiles):
+    if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
+        dw_last = np.zeros((O, kh, kw, C)) if dw_rows else np.empty((0, 0, 0, 0))
+        backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if dw_rows else empty, dw_rows,
+                      flat(w) if dx_rows else empty, dx.reshape(-1) if dx_rows else empty, dx_rows,
+                      dw_last.reshape(-1), np.empty(0) if db is None else db, need_b, start, stop, step,
+                      g_buf.reshape(-1), col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
+        ready = NOT_READY
+        dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
+    x_left, dx_left = x is not None and not (dw_tiles or dw_rows), dx is not None and not (dx_tiles or dx_rows)
+    b_left = need_b and not (dw_tiles or dw_rows or dx_rows)
+    if x_left or b_left or dx_left:
         backward_loop(
-            gemm, g.dtype.type(1), g.dtype.type(0), flat(g), empty if x is None or dw_tiles else flat(x),
-            x is not None and not dw_tiles, empty if w is None else flat(w),
-            empty if dx is None else dx.reshape(-1), dx is not None and not dx_tiles,
-            np.empty(0) if dw is None else dw.reshape(-1), np.empty(0) if db is None else db,
-            need_b and not dw_tiles, np.empty(O * kg, g.dtype), start, stop, step, g_buf.reshape(-1),
-            col_buf.reshape(-1), LoopShape(groups, O, *x_shape[1:], *kernel_size, *stride, *padding, *dilation,
-                                           *out_size), ready, ready_value,
+            gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if x_left else empty, x_left,
+            empty if w is None else flat(w), dx.reshape(-1) if dx_left else empty, dx_left,
+            dw.reshape(-1) if x_left else np.empty(0), np.empty(0) if db is None else db, b_left,
+            np.empty(O * kg, g.dtype), start, stop, step, g_buf.reshape(-1), col_buf.reshape(-1), shape, ready,
+            ready_value,
         )
         ready = NOT_READY
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
-                   kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+                   1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
     return dw, db

@@ -14,9 +14,9 @@ one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user fu
 
 from . import functional
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
-from .base import CenterCrop, Compose, Lambda, Normalize, Pad, Resize, ToTensor, Transform
+from .base import CenterCrop, Compose, Lambda, Normalize, Pad, Resize, ToPILImage, ToTensor, Transform
 
 __all__ = [
     "CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip",
-    "RandomResizedCrop", "Resize", "ToTensor", "Transform", "functional",
+    "RandomResizedCrop", "Resize", "ToPILImage", "ToTensor", "Transform", "functional",
 ]

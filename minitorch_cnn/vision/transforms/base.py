@@ -68,6 +68,7 @@ class Transform:
         raise NotImplementedError
 
     def __call__(self, img: Image) -> Image:
+        img = F.from_pil(img)
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
     @property
@@ -154,6 +155,25 @@ class ToTensor(Transform):
 
     def __repr__(self) -> str:
         return "ToTensor()"
+
+
+class ToPILImage(Transform):
+    """(C, H, W) Tensor or (H, W[, C]) array -> the PIL stand-in, an (H, W) (one channel) or (H, W, C) array.
+
+    As torchvision: a float tensor becomes ``(x * 255)`` truncated to uint8 (``.byte()``), channels go last, one
+    channel is squeezed (mode 'L'), 3 and 4 are 'RGB' and 'RGBA'. ``mode``, when given, must be that mode."""
+
+    def __init__(self, mode: str | None = None) -> None:
+        self.mode = mode
+
+    def __call__(self, pic: Any) -> np.ndarray:
+        return F.to_pil_image(pic, self.mode)
+
+    def apply(self, pic: Any, params: None) -> np.ndarray:
+        return self(pic)
+
+    def __repr__(self) -> str:
+        return f"ToPILImage(mode={self.mode})" if self.mode is not None else "ToPILImage()"
 
 
 class Normalize(Transform):
@@ -321,4 +341,4 @@ class Lambda(Transform):
         return "Lambda()"
 
 
-__all__ = ["CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "Resize", "ToTensor", "Transform"]
+__all__ = ["CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "Resize", "ToPILImage", "ToTensor", "Transform"]
