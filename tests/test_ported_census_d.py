@@ -283,7 +283,7 @@ def _fast_neural_style(lib: Lib, root: Path) -> dict:
         batch = batch.div_(255.0)
         return (batch - mean) / std
 
-    transform = T.Compose([T.Resize(24), T.CenterCrop(24), T.ToTensor(), T.Lambda(lambda x: x.mul(255))])
+    transform = T.Compose([T.Resize(16), T.CenterCrop(16), T.ToTensor(), T.Lambda(lambda x: x.mul(255))])
     train_dataset = lib.datasets.ImageFolder(str(root / "train"), transform)
     train_loader = lib.data.DataLoader(train_dataset, batch_size=2)
     transformer = lib.same_weights(TransformerNet().double())
