@@ -445,12 +445,9 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 
 def _scalar_dtype(a: Any, b: Any) -> Any:
-    """torch's result type of two Python numbers: bool if both are, int64 if both are integral, else the default
-    float dtype."""
-    if isinstance(a, bool) and isinstance(b, bool):
-        return np.dtype(bool)
+    """torch's result type of two Python numbers: bool if both are, int64 if both integral, else the default float."""
     if isinstance(a, (bool, int, np.integer)) and isinstance(b, (bool, int, np.integer)):
-        return np.dtype(np.int64)
+        return np.dtype(bool if isinstance(a, bool) and isinstance(b, bool) else np.int64)
     return backend.get_default_dtype()
 
 
