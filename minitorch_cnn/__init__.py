@@ -27,9 +27,11 @@ from .backend import (
     channels_last,
     contiguous_format,
     device,
+    get_default_device,
     get_rng_state,
     manual_seed,
     preserve_format,
+    set_default_device,
     set_default_dtype,
     set_rng_state,
 )
@@ -45,6 +47,7 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.compare import allclose, equal, isclose
 from .ops.elementwise import (
     abs,
     add,
@@ -65,6 +68,7 @@ from .ops.elementwise import (
     pow,
     relu,
     sigmoid,
+    sign,
     sqrt,
     sub,
     tanh,
@@ -108,7 +112,7 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
-from .ops.matmul import bmm, matmul
+from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
     cat,
@@ -147,6 +151,11 @@ double = float64
 long = int64
 int = int32  # noqa: A001 - torch's alias
 short = int16
+
+
+def is_tensor(obj: object) -> bool:
+    """True for a Tensor (a Parameter is one), as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
 
 
 def get_default_dtype() -> dtype:

@@ -19,6 +19,16 @@ import minitorch_cnn.distributed as dist
 from minitorch_cnn.nn.parallel import DistributedDataParallel as DDP
 
 
+def report(line: str) -> None:
+    """Print ``line`` and write it to this rank's own file in ``$DIST_REPORTS`` (when set): the ranks share one
+    stdout pipe, and under load mpiexec may forward their lines cut into one another."""
+    print(line, flush=True)
+    folder = os.environ.get("DIST_REPORTS")
+    if folder:
+        with open(os.path.join(folder, f"rank{os.environ.get('PMI_RANK', os.environ.get('RANK', '0'))}"), "a") as f:
+            f.write(line + "\n")
+
+
 def build_model() -> mt.nn.Module:
     """The test CNN: (B, 3, 8, 8) -> (B, 5); its torch twin is ``_torch_ddp_worker.build_model``."""
     nn = mt.nn
@@ -127,7 +137,7 @@ def collectives() -> None:
     dist.barrier()
     dist.destroy_process_group()
     assert not dist.is_initialized()
-    print("collectives OK", flush=True)
+    report("collectives OK")
 
 
 def unused() -> None:
@@ -154,7 +164,7 @@ def unused() -> None:
     assert model.spare.weight.grad is None
     mean_x = np.mean([r + 1.0 for r in range(world)])
     np.testing.assert_allclose(model.used.weight.grad.numpy(), np.full((2, 3), 4 * mean_x), rtol=1e-15)
-    print("unused OK", flush=True)
+    report("unused OK")
 
 
 def nccl() -> None:
@@ -181,7 +191,7 @@ def nccl() -> None:
     for a, b in zip(alone.parameters(), model.parameters()):
         np.testing.assert_array_equal(a.grad.cpu().numpy(), b.grad.cpu().numpy())
     dist.destroy_process_group()
-    print("nccl OK", flush=True)
+    report("nccl OK")
 
 
 def threads() -> None:
@@ -189,7 +199,7 @@ def threads() -> None:
     dist.init_process_group("mpi", timeout=60)
     import numba
 
-    print(f"threads {mt.get_num_threads()} {numba.get_num_threads()}", flush=True)
+    report(f"threads {mt.get_num_threads()} {numba.get_num_threads()}")
 
 
 def fail() -> None:

@@ -84,7 +84,7 @@ def assert_f32_close(ours: Any, truth: Any, *, torch32: Any = None, cond: Any = 
     bounds = np.maximum(rtol * scale, torch_factor * torch_err)
     past = err > bounds
     if past.any():
-        i = int(np.argmax(err - bounds))
+        i = np.unravel_index(int(np.argmax(err - bounds)), err.shape)  # err may be n-d: index it as such
         bound_i, scale_i = np.broadcast_to(bounds, err.shape)[i], np.broadcast_to(scale, err.shape)[i]
         raise AssertionError(f"{what}: float32 error {err[i]:.3g} against the float64 truth > bound {bound_i:.3g} "
                              f"(rtol {rtol:g} x condition {scale_i:.3g}; torch's own float32 error {torch_err:.3g}); "

@@ -228,7 +228,7 @@ def test_which_planes_suit_the_tiles():
     assert conv_direct.tile_waste((0, 5), (3, 3), 48) == float("inf") == conv_direct.tile_waste((4, 4), (3, 3), 0)
     assert conv_direct.wide_plane_fits((32, 32), (3, 3), 48) and not conv_direct.wide_plane_fits((32, 32), (1, 1), 48)
     wide = conv_direct.TILE_MAX_CHANNELS + 1
-    assert conv_direct.direct_fits((wide, wide), 1, (1, 1), (1, 1), True)
-    assert not conv_direct.direct_fits((wide, wide), 1, (1, 1), (1, 1), False)
-    assert not conv_direct.direct_fits((wide, wide), 1, (2, 2), (1, 1), True)
-    assert not conv_direct.direct_dw_fits((conv_direct.WIDE_DW_MAX_CHANNELS + 1, 8), 1, (1, 1), (1, 1), True)
+    assert conv_direct.direct_fits((wide, wide), 1, (1, 1), (1, 1), (3, 3), True)
+    assert not conv_direct.direct_fits((wide, wide), 1, (1, 1), (1, 1), (3, 3), False)
+    assert not conv_direct.direct_fits((wide, wide), 1, (2, 2), (1, 1), (3, 3), True)
+    assert not conv_direct.direct_dw_fits((conv_direct.WIDE_DW_MAX_CHANNELS + 1, 8), 1, (1, 1), (1, 1), (3, 3), True)

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,10 +45,14 @@ def _env(threads: str | None = "1", **extra: str) -> dict:
 
 def mpirun(n: int, *args: str, timeout: float = 90, threads: str | None = "1") -> tuple[subprocess.CompletedProcess,
                                                                                         float]:
-    """Run ``_dist_worker.py args`` on ``n`` ranks; (the finished process, seconds it took)."""
+    """Run ``_dist_worker.py args`` on ``n`` ranks; (the finished process, seconds it took). The ranks' reports
+    (``_dist_worker.report``) are in ``done.reports``, one list of lines per rank that reported, in rank order."""
     start = time.monotonic()
-    done = subprocess.run(["mpiexec", "-n", str(n), sys.executable, str(TESTS / "_dist_worker.py"), *args],
-                          capture_output=True, text=True, timeout=timeout, env=_env(threads))
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run(["mpiexec", "-n", str(n), sys.executable, str(TESTS / "_dist_worker.py"), *args],
+                              capture_output=True, text=True, timeout=timeout,
+                              env=_env(threads, DIST_REPORTS=folder))
+        done.reports = [(Path(folder) / name).read_text().splitlines() for name in sorted(os.listdir(folder))]
     return done, time.monotonic() - start
 
 
@@ -193,7 +198,7 @@ def test_sync_batchnorm_equals_batchnorm_on_the_whole_batch(tmp_path: Path) -> N
 def test_collectives_and_unused_parameters(ranks: int, mode: str) -> None:
     done, _ = mpirun(ranks, mode)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count(f"{mode} OK") == ranks
+    assert done.reports == [[f"{mode} OK"]] * ranks, done.stdout
 
 
 @pytest.mark.parametrize(("mode", "says"), [
@@ -215,9 +220,9 @@ def test_each_rank_caps_its_threads_to_its_share_of_the_cores() -> None:
     done, _ = mpirun(2, "threads", threads=None)
     assert done.returncode == 0, done.stderr
     share = max(1, len(os.sched_getaffinity(0)) // 2)
-    lines = sorted(line.split() for line in done.stdout.splitlines() if line.startswith("threads"))
-    assert len(lines) == 2
-    for _, pool_threads, numba_threads in lines:
+    assert len(done.reports) == 2, done.stdout
+    for (line,) in done.reports:
+        _, pool_threads, numba_threads = line.split()
         assert int(pool_threads) == share and int(numba_threads) == share, done.stdout
 
 

@@ -138,3 +138,22 @@ def test_batchnorm_default_init_is_torchs():
     ours, theirs = nn.BatchNorm2d(7), torch.nn.BatchNorm2d(7)
     for (k, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+
+
+@pytest.mark.parametrize("fill, draw", [
+    (lambda t: nn.init.uniform_(t, -0.3, 0.7), lambda g, n: g.uniform(-0.3, 0.7, n)),
+    (lambda t: nn.init.normal_(t, 0.5, 2.0), lambda g, n: g.normal(0.5, 2.0, n)),
+])
+def test_big_tensors_are_drawn_in_pieces_with_the_numbers_of_one_draw(fill, draw) -> None:
+    """Past one piece (``init._DRAW_CHUNK``) the draws go into the tensor piece by piece: the same numbers as one
+    float64 draw of the whole shape rounded to the tensor's dtype, the version bumped once."""
+    shape = (3, init._DRAW_CHUNK // 2 + 5)
+    for dtype in (mt.float32, mt.float64):
+        t = mt.empty(*shape, dtype=dtype, requires_grad=True)
+        version = t._version
+        mt.manual_seed(11)
+        fill(t)
+        mt.manual_seed(11)
+        expected = draw(mt.backend.generator(), shape[0] * shape[1]).reshape(shape).astype(t.detach().numpy().dtype)
+        assert np.array_equal(t.detach().numpy(), expected)
+        assert t._version == version + 1 and t.requires_grad and t.grad_fn is None

@@ -73,41 +73,42 @@ def test_tile_kernel_on_each_isa(isa, dtype, rows, K):
     assert (C[rows:] == 7).all()
 
 
-# narrow layers; wide ones on planes the tiles suit (forward and dx tiled, dW tiled up to 64 channels, else rows)
-CONVS = [((2, 1, 12, 12), 6, 5, 2), ((2, 12, 9, 9), 12, 5, 1), ((3, 9, 7, 7), 5, 3, 1), ((2, 64, 16, 16), 64, 3, 1),
-         ((2, 72, 16, 16), 96, 3, 1)]
+# (shape, out channels, kernel, padding, stride): narrow layers, the last by phases at stride 2; wide ones on
+# planes the tiles suit (forward and dx tiled, dW tiled up to 64 channels, else rows)
+CONVS = [((2, 1, 12, 12), 6, 5, 2, 1), ((2, 12, 9, 9), 12, 5, 1, 1), ((3, 9, 7, 7), 5, 3, 1, 1),
+         ((2, 6, 10, 9), 8, 3, 1, 2), ((2, 64, 16, 16), 64, 3, 1, 1), ((2, 72, 16, 16), 96, 3, 1, 1)]
 
 
-def _conv_step(x, w, b, g, padding, lib_conv):
-    y = lib_conv(x, w, b, padding=padding)
+def _conv_step(x, w, b, g, padding, stride, lib_conv):
+    y = lib_conv(x, w, b, padding=padding, stride=stride)
     y.backward(g)
     return [y, x.grad, w.grad, b.grad]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape, O, k, p", CONVS)
-def test_conv_forward_and_backward_on_each_isa_match_torch(isa, dtype, shape, O, k, p):
+@pytest.mark.parametrize("shape, O, k, p, s", CONVS)
+def test_conv_forward_and_backward_on_each_isa_match_torch(isa, dtype, shape, O, k, p, s):
     """Forward, dx, dW and db with a random upstream gradient: float64 against torch's float64 (1e-10); float32
     against the float64 truth, bounded by torch's own float32 error or the magnitudes summed."""
     rng = np.random.default_rng(sum(shape) + O)
     arrays = [rng.standard_normal(shape), rng.standard_normal((O, shape[1], k, k)), rng.standard_normal(O)]
-    out = (shape[2] + 2 * p - k + 1, shape[3] + 2 * p - k + 1)
+    out = ((shape[2] + 2 * p - k) // s + 1, (shape[3] + 2 * p - k) // s + 1)
     g = rng.standard_normal((shape[0], O, *out))
     # the float64 truth on the very inputs the run gets (float32 ones upcast), and its condition: the same conv and
     # gradients on |x|, |w|, |b| and |g|, the magnitude of every result's terms
     arrays, g = [a.astype(dtype).astype(np.float64) for a in arrays], g.astype(dtype).astype(np.float64)
-    truth, cond = (_conv_step(*[torch.tensor(f(a), requires_grad=True) for a in arrays], torch.tensor(f(g)), p,
+    truth, cond = (_conv_step(*[torch.tensor(f(a), requires_grad=True) for a in arrays], torch.tensor(f(g)), p, s,
                               TF.conv2d) for f in (np.asarray, np.abs))
     with use_kernels("numba"):
         ours = _conv_step(*[mt.tensor(a.astype(dtype), requires_grad=True) for a in arrays], mt.tensor(g.astype(dtype)),
-                          p, F.conv2d)
+                          p, s, F.conv2d)
     names = ("y", "dx", "dW", "db")
     if dtype == np.float64:
         for name, a, t in zip(names, ours, truth):
             assert_close(a, t, np.float64, what=f"{name} {isa}")
         return
     t32 = _conv_step(*[torch.tensor(a.astype(dtype), requires_grad=True) for a in arrays],
-                     torch.tensor(g.astype(dtype)), p, TF.conv2d)
+                     torch.tensor(g.astype(dtype)), p, s, TF.conv2d)
     for name, a, t, t_32, c in zip(names, ours, truth, t32, cond):
         assert_f32_close(a, t.detach(), torch32=t_32.detach(), cond=c.detach(), what=f"{name} {isa}")
 

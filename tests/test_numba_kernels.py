@@ -8,6 +8,7 @@ the float64 result on the same inputs, the bound scaled by the magnitude of the 
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -167,8 +168,9 @@ def test_conv_chunks_give_the_references_bits(dtype, geo, groups, o_per_group, s
     numba_kernels.conv_direct.USE_TILES = tiles
     try:
         channels = (shape[1] * groups, o_per_group * groups)
-        direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d)
-        direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p)
+        direct = tiles and numba_kernels.conv_direct.direct_fits(channels, groups, s, d, k)
+        direct_dx = tiles and numba_kernels.conv_direct.direct_dx_fits(channels, groups, s, d, k, p) and (
+            numba_kernels.conv_direct.direct_dx_pays(shape[2:], out, k))
         inputs = chunk_inputs(dtype, geo, groups, o_per_group, bias, seed)
         ours, ref = (run_chunks(module, geo, groups, step, *inputs) for module in (numba_kernels, numpy_kernels))
     finally:
@@ -235,6 +237,7 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
     if microkernel.output_block_kernel(dtype)[0] is None:
         pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
     assert numba_kernels.conv_direct.direct_dx_fits((shape[1], O), 1, (1, 1), (1, 1), k, p)
+    monkeypatch.setattr(numba_kernels.conv_direct, "DX_MIN_USEFUL", 0)  # the tiled dx even where the GEMM pays
     monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)  # the im2col loop must not run
     rng = np.random.default_rng(12)
     x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
@@ -261,6 +264,49 @@ def test_tiled_conv_backward_matches_torch_and_writes_only_its_share(monkeypatch
                       cond=np.abs(g[1:]).sum(axis=(0, 2, 3), dtype=np.float64), what="db")
     else:
         assert db is None
+
+
+STRIDED_SHAPES = [
+    ((3, 16, 32, 32), 32, (3, 3), (2, 2), (1, 1)),  # the small ResNet's downsampling conv
+    ((2, 5, 9, 11), 7, (3, 2), (2, 2), (1, 0)),  # odd sizes: the last row and column read by no window
+    ((2, 3, 8, 8), 4, (2, 2), (2, 2), (0, 0)),  # windows that tile the input
+    ((2, 4, 7, 6), 3, (5, 5), (2, 1), (2, 2)),  # strides of two sizes, padding of nearly the window
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, O, k, s, p", STRIDED_SHAPES)
+def test_strided_tiled_conv_forward_and_dw_match_torch(monkeypatch, dtype, shape, O, k, s, p):
+    """Strided layers take the tiled kernels by phases (no columns) for y and dW, against torch in float64
+    (≤1e-10) and float32, with a random upstream gradient; the im2col loops must not run."""
+    if microkernel.output_block_kernel(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    assert numba_kernels.conv_direct.direct_fits((shape[1], O), 1, s, (1, 1), k)
+    monkeypatch.setattr(numba_kernels.conv, "forward_loop", None)
+    monkeypatch.setattr(numba_kernels.conv, "backward_loop", None)
+    rng = np.random.default_rng(15)
+    x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
+    w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
+    b = rng.standard_normal(O).astype(dtype)
+    y = F.conv2d(x, w, torch.from_numpy(b), s, p)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.from_numpy(g))
+    out = tuple(y.shape[2:])
+    L, K = out[0] * out[1], shape[1] * k[0] * k[1]
+    ours = np.empty(y.shape, dtype)
+    xn, wn = x.detach().numpy(), w.detach().numpy()
+    numba_kernels.conv2d_forward_chunks(xn, wn, b, ours, 0, shape[0], 2, np.empty(K * 2 * L, dtype),
+                                        np.empty(O * 2 * L, dtype), 1, k, s, p, (1, 1), out)
+    truth, cond = (F.conv2d(*up(*a), stride=s, padding=p) for a in ((xn, wn, b), absolute(xn, wn, b)))
+    assert_parity(ours, truth, dtype, torch32=y.detach(), cond=cond, what="strided tiled conv")
+    dw, db = numba_kernels.conv2d_backward_chunks(
+        g, xn, None, None, shape, 0, shape[0], 2, np.empty(O * 2 * L, dtype), np.empty(K * 2 * L, dtype), 1, True,
+        k, s, p, (1, 1), out)
+    truth_dw, cond_dw = (torch.nn.grad.conv2d_weight(a, w.shape, c, stride=s, padding=p)
+                         for a, c in (up(xn, g), up(*absolute(xn, g))))
+    assert_parity(dw.reshape(w.shape), truth_dw, dtype, torch32=w.grad, cond=cond_dw, what="strided dW")
+    assert_parity(db, g.sum(axis=(0, 2, 3), dtype=np.float64), dtype,
+                  cond=np.abs(g).sum(axis=(0, 2, 3), dtype=np.float64), what="db")
 
 
 def conv_grads(x, w, g, padding):
@@ -296,19 +342,48 @@ def test_tiled_dx_alone_skips_the_chunk_loop_and_posts(monkeypatch, dtype):
     assert_parity(dx, truth[0], dtype, torch32=x.grad, cond=cond[0], what="tiled dx")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dx_of_a_plane_mostly_border_takes_the_gemm(monkeypatch, dtype):
+    """LeNet-5's conv2 (10×10 outputs of a 5×5 kernel): the tiled dx would spend most products on g's zero border,
+    so dx comes from the GEMM path (the tiled kernel is not called) while dW stays with the dot kernel; both
+    against torch. The CIFAR CNN's conv2 keeps the tiled dx."""
+    assert not numba_kernels.conv_direct.direct_dx_pays((14, 14), (10, 10), (5, 5))
+    assert numba_kernels.conv_direct.direct_dx_pays((30, 30), (28, 28), (5, 5))
+    if microkernel.output_block_kernel(dtype)[0] is None:
+        pytest.skip("llvmlite could not compile the micro-kernel here: the GEMM path runs")
+    monkeypatch.setattr(numba_kernels.conv, "conv_tiles", None)
+    shape, O, k = (3, 6, 14, 14), 16, (5, 5)
+    rng = np.random.default_rng(14)
+    x = torch.from_numpy(rng.standard_normal(shape).astype(dtype)).requires_grad_()
+    w = torch.from_numpy(rng.standard_normal((O, shape[1], *k)).astype(dtype)).requires_grad_()
+    y = F.conv2d(x, w)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(torch.from_numpy(g))
+    dx, L = np.empty(shape, dtype), 100
+    dw, _ = numba_kernels.conv2d_backward_chunks(
+        g, x.detach().numpy(), w.detach().numpy(), dx, shape, 0, 3, 2, np.empty(O * 2 * L, dtype),
+        np.empty(150 * 2 * L, dtype), 1, False, k, (1, 1), (0, 0), (1, 1), (10, 10))
+    truth, cond = conv_grads(x.detach().numpy(), w.detach().numpy(), g, (0, 0))
+    assert_parity(dx, truth[0], dtype, torch32=x.grad, cond=cond[0], what="dx (GEMM path)")
+    assert_parity(dw.reshape(w.shape), truth[1], dtype, torch32=w.grad, cond=cond[1], what="dW (dot kernel)")
+
+
 def test_wide_grouped_or_strided_layers_keep_the_gemm():
-    """The tiled kernels take stride-1, undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and
-    out on any plane (wider ones only on large planes: tests/test_conv_wide.py); dx also needs padding below the
-    kernel size."""
+    """The tiled kernels take undilated, ungrouped layers of at most TILE_MAX_CHANNELS channels in and out on any
+    plane (wider ones only at stride 1 on large planes: tests/test_conv_wide.py), at strides up to MAX_STRIDE with a
+    kernel at least as wide (by phases) for the forward and dW; dx needs stride 1 and padding below the kernel
+    size."""
     fits, dx_fits = numba_kernels.conv_direct.direct_fits, numba_kernels.conv_direct.direct_dx_fits
     wide = numba_kernels.conv_direct.TILE_MAX_CHANNELS + 1
-    one = (1, 1)
-    assert fits((3, 12), 1, one, one)
-    assert not fits((wide, 12), 1, one, one) and not fits((12, wide), 1, one, one)
-    assert not fits((4, 4), 2, one, one)
-    assert not fits((4, 4), 1, (2, 1), one) and not fits((4, 4), 1, one, (1, 2))
-    assert dx_fits((4, 4), 1, one, one, (3, 3), (2, 2))
-    assert not dx_fits((4, 4), 1, one, one, (3, 3), (3, 0))
+    one, k3 = (1, 1), (3, 3)
+    assert fits((3, 12), 1, one, one, k3)
+    assert not fits((wide, 12), 1, one, one, k3) and not fits((12, wide), 1, one, one, k3)
+    assert not fits((4, 4), 2, one, one, k3)
+    assert fits((4, 4), 1, (2, 1), one, k3) and fits((4, 4), 1, (2, 2), one, (2, 2))
+    assert not fits((4, 4), 1, (3, 1), one, k3) and not fits((4, 4), 1, (2, 2), one, one)
+    assert not fits((4, 4), 1, one, (1, 2), k3)
+    assert dx_fits((4, 4), 1, one, one, k3, (2, 2))
+    assert not dx_fits((4, 4), 1, one, one, k3, (3, 0)) and not dx_fits((4, 4), 1, (2, 1), one, k3, one)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -542,6 +617,83 @@ def test_max_pool_nan_wins_as_in_torch():
     ty, tidx = F.max_pool2d(torch.from_numpy(x), 2, return_indices=True)
     np.testing.assert_array_equal(y, ty.numpy())
     np.testing.assert_array_equal(idx, tidx.numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("ties", [False, True])
+def test_max_pool_2x2_and_values_only_match_torch(dtype, ties):
+    # the 2×2 stride-2 pool's own loop (a tournament over the four taps) and the maxima without indices, on
+    # tied maxima and NaNs placed in every tap of some windows; an odd size leaves a row and column unread
+    rng = np.random.default_rng(3)
+    x = pool_input(rng, (3, 4, 9, 11), dtype, ties)
+    x.reshape(-1)[::13] = np.nan
+    x.reshape(-1)[4::29] = np.nan
+    for k, s in (((2, 2), (2, 2)), ((3, 2), (2, 1))):  # the second runs the general loop on the same data
+        ty, tidx = F.max_pool2d(torch.from_numpy(x), k, s, return_indices=True)
+        out = tuple(ty.shape[2:])
+        y, idx = numba_kernels.max_pool2d_forward(x, k, s, (0, 0), (1, 1), out)
+        np.testing.assert_array_equal(y, ty.numpy())
+        np.testing.assert_array_equal(idx, tidx.numpy())
+        for path in (numba_kernels, numpy_kernels):
+            y_only, none = path.max_pool2d_forward(x, k, s, (0, 0), (1, 1), out, False)
+            assert none is None
+            np.testing.assert_array_equal(y_only, ty.numpy())
+
+
+def test_max_pool_without_a_graph_returns_the_maxima_alone():
+    # no_grad, or an input that needs no gradient: the values-only kernel, a plain result, torch's values
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 8, 8))
+    want = F.max_pool2d(torch.from_numpy(x), 2).numpy()
+    with mt.no_grad():
+        y = mt.nn.functional.max_pool2d(mt.tensor(x, requires_grad=True), 2)
+    assert y.grad_fn is None and not y.requires_grad
+    np.testing.assert_array_equal(y.numpy(), want)
+    np.testing.assert_array_equal(mt.nn.functional.max_pool2d(mt.tensor(x[0]), 2).numpy(), want[0])
+    y, idx = mt.nn.functional.max_pool2d(mt.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), F.max_pool2d(torch.from_numpy(x), 2, return_indices=True)[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sgd_step_is_the_reference_update_bit_for_bit(dtype):
+    # one pass per parameter computing the reference's operations in the same order and dtype: the same bits,
+    # every option, over three steps (the first writes the momentum buffer); torch parity is test_optim's
+    rng = np.random.default_rng(5)
+    for momentum, dampening, nesterov, weight_decay, maximize in itertools.product(
+            (0.0, 0.9), (0.0, 0.3), (False, True), (0.0, 5e-4), (False, True)):
+        if nesterov and (momentum == 0 or dampening != 0):
+            continue
+        p = rng.standard_normal((37, 5)).astype(dtype)
+        ours, ref = p.copy(), p.copy()
+        bufs = [np.empty_like(p), np.empty_like(p)] if momentum else [None, None]
+        for step in range(3):
+            g = rng.standard_normal(p.shape).astype(dtype)
+            args = (step == 0, 0.05, momentum, dampening, weight_decay, nesterov, maximize)
+            numba_kernels.sgd_step(ours, g, bufs[0], *args)
+            numpy_kernels.sgd_step(ref, g, bufs[1], *args)
+            np.testing.assert_array_equal(ours, ref)
+            if momentum:
+                np.testing.assert_array_equal(bufs[0], bufs[1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_step_is_the_reference_update_bit_for_bit(dtype):
+    # as SGD's: every option (beta1 = 0.3 takes lerp's other form), three steps, the same bits as the reference
+    rng = np.random.default_rng(6)
+    for beta1, weight_decay, decoupled, amsgrad, maximize in itertools.product(
+            (0.9, 0.3), (0.0, 0.05), (False, True), (False, True), (False, True)):
+        p = rng.standard_normal((37, 5)).astype(dtype)
+        ours, ref = p.copy(), p.copy()
+        moments = [[np.zeros_like(p) for _ in range(3)] for _ in range(2)]
+        for step in range(1, 4):
+            g = rng.standard_normal(p.shape).astype(dtype)
+            for kernel, q, (m, v, vmax) in ((numba_kernels.adam_step, ours, moments[0]),
+                                            (numpy_kernels.adam_step, ref, moments[1])):
+                kernel(q, g, m, v, vmax if amsgrad else None, float(step), 0.01, beta1, 0.999, 1e-8, weight_decay,
+                       decoupled, maximize)
+            np.testing.assert_array_equal(ours, ref)
+            for a, b in zip(*moments):
+                np.testing.assert_array_equal(a, b)
 
 
 # ---- the switch ---------------------------------------------------------------------------------------

@@ -12,9 +12,11 @@ from .device import (
     cuda_synchronize,
     device,
     device_of,
+    get_default_device,
     move_to,
     require_cuda,
     scatter_add,
+    set_default_device,
 )
 from .dtype import (
     DType,
@@ -38,8 +40,9 @@ from .random import generator, get_rng_state, manual_seed, set_rng_state
 host_memory.tune_malloc()
 
 __all__ = [
-    "Device", "array_module", "as_array", "cuda_available", "cuda_synchronize", "device", "device_of", "move_to",
-    "require_cuda", "scatter_add", "DType", "public_dtype", "bool_", "float16", "float32", "float64",
+    "Device", "array_module", "as_array", "cuda_available", "cuda_synchronize", "device", "device_of",
+    "get_default_device", "move_to", "require_cuda", "scatter_add", "set_default_device", "DType", "public_dtype",
+    "bool_", "float16", "float32", "float64",
     "get_default_dtype", "int32", "int64", "promote_types", "set_default_dtype", "to_dtype", "uint8", "generator",
     "get_rng_state", "manual_seed", "set_rng_state", "Generator", "MemoryFormat", "channels_last",
     "contiguous_format", "preserve_format",

@@ -98,6 +98,20 @@ def device(spec: str | Device = "cpu", index: int | None = None) -> Device:
     return Device(spec, index)
 
 
+def get_default_device() -> Device:
+    """The device new tensors are made on: the CPU (``set_default_device`` offers no other)."""
+    return CPU
+
+
+def set_default_device(dev: str | Device | None) -> None:
+    """``torch.set_default_device``: the CPU (or None, torch's reset to it) is accepted and is what every factory
+    and module already uses. A CUDA default is refused: our modules build their parameters on the CPU, so a CUDA
+    default would place new tensors and new parameters apart; move them with ``.to(device)`` instead."""
+    if dev is not None and Device(dev).type != "cpu":
+        raise NotImplementedError(f"set_default_device({str(dev)!r}): minitorch_cnn makes new tensors on the CPU "
+                                  f"only; create them there and move them with .to({str(dev)!r})")
+
+
 def _cupy_array_type() -> Any:
     """cupy.ndarray if cupy was imported (a CuPy array can't exist otherwise), else None; never imports it."""
     cp = sys.modules.get("cupy")

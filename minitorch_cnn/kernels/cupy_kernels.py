@@ -246,15 +246,16 @@ def col2im(
 
 
 def max_pool2d_forward(
-    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, indices: bool = True
 ) -> tuple[Any, Any]:
-    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW), indices flat into H·W; torch's tie and NaN rules."""
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW), indices flat into H·W; torch's tie and NaN rules
+    (None for the indices without ``indices``)."""
     N, C, H, W = x.shape
     y = cp.empty((N, C, *out_size), dtype=x.dtype)
     idx = cp.empty((N, C, *out_size), dtype=cp.int64)
     geometry = _geometry(kernel_size, stride, padding)
     _kernel("max_pool2d_forward")(cp.ascontiguousarray(x), H, W, *geometry, *dilation, *out_size, y, idx)
-    return y, idx
+    return y, (idx if indices else None)
 
 
 def max_pool2d_backward(g: Any, indices: Any, in_size: Pair, unique: bool = False) -> Any:

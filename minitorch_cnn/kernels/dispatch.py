@@ -34,6 +34,8 @@ KERNELS = (
     "relu_forward",
     "resize_pil_pass",
     "relu_backward",
+    "sgd_step",
+    "adam_step",
 )
 _resolved: dict[tuple[str, str, str], Callable] = {}  # (kernel, device, choice) -> function
 

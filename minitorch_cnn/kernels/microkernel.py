@@ -35,6 +35,7 @@ then keep to im2col + GEMM.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from typing import Any
 
@@ -48,8 +49,10 @@ _engines: list[Any] = []  # the execution engines: the compiled code lives as lo
 _forced: list[str | None] = [os.environ.get("MINITORCH_ISA") or None]
 
 
+@functools.cache
 def _host_features() -> dict[str, bool]:
-    """The host CPU's features as LLVM names them ({} where llvmlite cannot tell)."""
+    """The host CPU's features as LLVM names them ({} where llvmlite cannot tell); asked once, as every kernel
+    call looks up its ISA (``isa()``) and the query costs as much as a small layer's kernel. Read-only."""
     try:
         import llvmlite.binding as llvm
 

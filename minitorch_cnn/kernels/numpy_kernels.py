@@ -207,9 +207,10 @@ def _take_max(y: Any, idx: Any, v: Any, flat: Any, check_nan: bool) -> None:
 
 
 def max_pool2d_forward(
-    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, indices: bool = True
 ) -> tuple[Any, Any]:
-    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices are flat into H·W (torch's return_indices).
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices are flat into H·W (torch's return_indices);
+    None for the indices without ``indices`` (the kernels that can skip them do).
 
     torch's rule, taps in row-major order, starting from -inf at the window's first in-bounds pixel:
     take v when v > max or v is NaN. So the first of tied maxima wins, and the last NaN.
@@ -232,7 +233,7 @@ def max_pool2d_forward(
         _take_max(y, idx, src[:, :, rows, cs], xp.asarray(row[:, i, None] * W + col[:, j]), check_nan)
     if buf is not None:
         workspace.give(buf)
-    return y, idx
+    return y, (idx if indices else None)
 
 
 def adaptive_max_pool2d_forward(x: Any, row_bounds: tuple, col_bounds: tuple) -> tuple[Any, Any]:
@@ -393,6 +394,73 @@ def relu_backward(g: Any, out: Any) -> Any:
     if bool(xp.isfinite(g).all()):
         return g * keep  # a multiply, not where(): where() branches per element (timing: benchmarks/results/NOTES.md)
     return xp.where(keep, g, xp.zeros((), dtype=g.dtype))  # an inf or NaN at a dead unit gives 0, not NaN
+
+
+# ---- the optimizers' updates ----------------------------------------------------------------------
+
+
+def sgd_step(p: Any, g: Any, buf: Any, first: bool, lr: float, momentum: float, dampening: float,
+             weight_decay: float, nesterov: bool, maximize: bool) -> None:
+    """torch's single-tensor SGD update of parameter ``p`` in place, g its gradient, ``buf`` its momentum buffer
+    (None without momentum; written, not updated, on the ``first`` step), all of one shape and dtype:
+
+        d = ±g + weight_decay·p;   buf = d (first) | momentum·buf + (1 - dampening)·d
+        d = d + momentum·buf (nesterov) | buf;   p = p - lr·d
+    """
+    d = -g if maximize else g
+    if weight_decay != 0:
+        d = d + weight_decay * p
+    if buf is not None:
+        if first:
+            buf[...] = d
+        else:
+            buf *= momentum
+            # torch scales by (1 - dampening) even when it is 1; skipping that exact no-op saves a copy
+            buf += d if dampening == 0 else (1 - dampening) * d
+        d = d + momentum * buf if nesterov else buf
+    p -= lr * d
+
+
+def lerp_(start: Any, end: Any, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, in torch's form (which anchors at ``end`` for weight >= 0.5)."""
+    diff = end - start
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= weight - 1
+        backend.array_module(start).add(end, diff, out=start)
+
+
+def adam_step(p: Any, g: Any, exp_avg: Any, exp_avg_sq: Any, max_exp_avg_sq: Any, step: float, lr: float,
+              beta1: float, beta2: float, eps: float, weight_decay: float, decoupled: bool, maximize: bool) -> None:
+    """torch's single-tensor Adam update of parameter ``p`` in place at step count ``step`` (already counted), g its
+    gradient, the moments in place (``max_exp_avg_sq``: AMSGrad's running maximum, or None), all of one shape:
+
+        p = p·(1 - lr·weight_decay) (decoupled) | d = ±g + weight_decay·p
+        m = lerp(m, d, 1 - beta1);   v = beta2·v + (1 - beta2)·d·d;   v_max = max(v_max, v) (AMSGrad: it replaces v)
+        p = p - lr / (1 - beta1^t) · m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+    xp = backend.array_module(p)
+    d = -g if maximize else g
+    if weight_decay != 0:
+        if decoupled:
+            p *= 1 - lr * weight_decay
+        else:
+            d = d + weight_decay * p
+    lerp_(exp_avg, d, 1 - beta1)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * d * d
+    step_size = lr / (1 - beta1**step)
+    bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    if max_exp_avg_sq is not None:
+        xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+        denom = xp.sqrt(max_exp_avg_sq)
+    else:
+        denom = xp.sqrt(exp_avg_sq)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    p += -step_size * exp_avg / denom
 
 
 # ---- Pillow's 8-bit resampling pass (vision.transforms.Resize on uint8 images) ----------------------------------

@@ -9,27 +9,29 @@ from ..ops import elementwise as _ew
 from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
-from ..ops.activation import gelu, silu
+from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.conv import conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.dropout import dropout, dropout2d
+from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
+from ..ops.lp_normalize import normalize
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool2d
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
 __all__ = [
-    "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss", "cross_entropy",
-    "dropout", "dropout2d", "gelu", "group_norm", "instance_norm", "interpolate", "kl_div", "layer_norm",
-    "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "one_hot", "pad", "relu", "sigmoid", "silu", "softmax", "tanh",
+    "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss",
+    "cross_entropy", "dropout", "dropout2d", "gelu", "grid_sample", "group_norm", "hardsigmoid", "hardswish",
+    "instance_norm", "interpolate", "kl_div", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
+    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh",
 ]
 
 

@@ -203,6 +203,22 @@ class Abs(Function):
         return g * backend.array_module(self.a).sign(self.a)
 
 
+class Sign(Function):
+    # sign(x) = (x > 0) - (x < 0): in {-1, 0, 1}, 0 at ±0 and at NaN (torch's formula, where NumPy's sign gives
+    # NaN); piecewise constant, so its gradient is 0 everywhere, as torch's
+    def forward(self, a: Any) -> Any:
+        self.shape = a.shape
+        if a.dtype == bool:
+            return a.copy()
+        return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
+
+    def backward(self, g: Any) -> Any:
+        return backend.array_module(g).zeros(self.shape, dtype=g.dtype)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * 0
+
+
 class Relu(Function):
     # the gradient at exactly 0 is 0, as torch's threshold_backward; the loops are kernels
     fresh_grads = True  # backward allocates every array it returns
@@ -397,6 +413,11 @@ def sqrt(a: Tensor) -> Tensor:
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - torch's name
     return Abs.apply(a)
+
+
+def sign(a: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element, in ``a``'s dtype (bool: itself); gradient 0, as torch's."""
+    return Sign.apply(a)
 
 
 def relu(a: Tensor) -> Tensor:

@@ -174,3 +174,42 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul.__wrapped__(a, b)
+
+
+@out_arg
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product of (n, m) and (m, p), as torch.mm (2-D only, no broadcasting)."""
+    if a.ndim != 2:
+        raise RuntimeError(f"self must be a matrix, got shape {tuple(a.shape)}")
+    if b.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got shape {tuple(b.shape)}")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    return matmul.__wrapped__(a, b)
+
+
+@out_arg
+def mv(a: Tensor, v: Tensor) -> Tensor:
+    """Matrix-vector product of (n, m) and (m,) -> (n,), as torch.mv."""
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}, {v.ndim}, {v.ndim}")
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
+                           f"vec ({v.shape[0]})")
+    return matmul.__wrapped__(a, v)
+
+
+@out_arg
+def dot(a: Tensor, b: Tensor) -> Tensor:
+    """Inner product of two 1-D tensors of equal length -> a 0-d tensor, as torch.dot."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to "
+                           f"have the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                           f"respectively")
+    return matmul.__wrapped__(a, b)
+
+
+vdot = dot  # torch.vdot conjugates its first argument: the same for the real tensors here

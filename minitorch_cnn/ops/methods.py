@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+from . import compare, factories, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
 from . import elementwise as ew
-from . import factories, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -61,8 +61,8 @@ def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
 _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
-    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid, "tanh": ew.tanh,
-    "clamp": ew.clamp, "clip": ew.clamp,
+    "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
+    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp,
 }
 # `x += y` and friends are the same in-place ops under Python's augmented-assignment names
 _IOPS: dict[str, Any] = {
@@ -82,6 +82,12 @@ def _new(factory: Any, name: str) -> Any:
 
     method.__name__ = f"new_{name}"
     return method
+
+
+def _adjoint(self: Tensor) -> Tensor:
+    if self.ndim > 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+    return shape.t(self)
 
 
 def _reflect(fn: Any) -> Any:
@@ -105,10 +111,12 @@ _METHODS: dict[str, Any] = {
     "__iter__": lambda self: (self[i] for i in range(len(self))),
     "__hash__": object.__hash__,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "neg": ew.neg, "pow": ew.pow,
-    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "relu": ew.relu, "sigmoid": ew.sigmoid,
-    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum, "minimum": ew.minimum,
-    "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
-    "matmul": matmul.matmul, "mm": matmul.matmul, "bmm": matmul.bmm,
+    "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
+    "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
+    "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+    "isclose": compare.isclose, "allclose": compare.allclose, "equal": compare.equal,
+    "matmul": matmul.matmul, "mm": matmul.mm, "mv": matmul.mv, "dot": matmul.dot, "vdot": matmul.vdot,
+    "bmm": matmul.bmm,
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,
     "acos": trig.acos, "atan": trig.atan, "arcsin": trig.asin, "arccos": trig.acos, "arctan": trig.atan,
     "gather": gather.gather, "scatter": gather.scatter, "topk": gather.topk, "norm": reduction.norm,
@@ -153,3 +161,4 @@ def install() -> None:
         setattr(Tensor, name, fn)
     Tensor.T = property(lambda self: shape.permute(self, tuple(reversed(range(self.ndim)))))
     Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
+    Tensor.H = property(_adjoint)  # conjugate transpose: the transpose, for the real tensors here

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import backend, kernels
-from ..autograd import Function, Tensor
+from ..autograd import Function, Tensor, is_grad_enabled
 from ._pairs import pair
 
 
@@ -285,6 +285,9 @@ def max_pool2d(
     x = _batched(input, "max_pool2d")
     k, s, p, d, out = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
     _check_windows_see_input(x, k, s, p, d, out)
+    if not return_indices and not (x.requires_grad and is_grad_enabled()):  # no graph: the maxima alone
+        return _unbatch(Tensor._wrap(kernels.get("max_pool2d_forward", x._data)(x._data, k, s, p, d, out, False)[0]),
+                        input)
     y, idx = kernels.get("max_pool2d_forward", x._data)(x._data, k, s, p, d, out)
     unique = all(ss >= dd * (kk - 1) + 1 for ss, dd, kk in zip(s, d, k))  # disjoint windows
     return _with_indices(MaxPool2d.apply(x, y, idx, unique), idx, input, return_indices)

@@ -1,4 +1,7 @@
-"""``Adam`` (L2 or decoupled weight decay, AMSGrad, maximize), as torch's single-tensor (foreach=False) Adam."""
+"""``Adam`` (L2 or decoupled weight decay, AMSGrad, maximize), as torch's single-tensor (foreach=False) Adam.
+
+Each parameter's update is one kernel (``adam_step``: the reference's array code, or the Numba path's single pass
+over the parameter, its gradient and its moments)."""
 
 from __future__ import annotations
 
@@ -7,20 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import Tensor
+from ..kernels import numpy_kernels
 from .optimizer import Optimizer, ParamsT, _step_dtype, implementation_flags
-
-
-def _lerp_(start: Any, end: Any, weight: float) -> None:
-    """``start += weight * (end - start)`` in place, in torch's form (which anchors at ``end`` for weight >= 0.5)."""
-    diff = end - start
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= weight - 1
-        backend.array_module(start).add(end, diff, out=start)
 
 
 class Adam(Optimizer):
@@ -89,33 +82,10 @@ class Adam(Optimizer):
             weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
             for p in self._with_grad(group):
                 state = self._init_state(p, amsgrad)
-                xp = backend.array_module(p._data)
-                grad = -p.grad._data if group["maximize"] else p.grad._data
                 state["step"]._data += 1
-                step = float(state["step"]._data)
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p._data *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * p._data
-
-                exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                _lerp_(exp_avg, grad, 1 - beta1)
-                exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * grad * grad
-
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-                if amsgrad:
-                    max_sq = state["max_exp_avg_sq"]._data
-                    xp.maximum(max_sq, exp_avg_sq, out=max_sq)
-                    denom = xp.sqrt(max_sq)
-                else:
-                    denom = xp.sqrt(exp_avg_sq)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                p._data += -step_size * exp_avg / denom
+                update = kernels.get("adam_step", p._data) if p._data.dtype.itemsize >= 4 else numpy_kernels.adam_step
+                update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                       state["max_exp_avg_sq"]._data if amsgrad else None, float(state["step"]._data), lr, beta1,
+                       beta2, eps, weight_decay, group["decoupled_weight_decay"], group["maximize"])
                 p._version += 1
         return loss

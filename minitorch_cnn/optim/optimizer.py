@@ -66,12 +66,13 @@ def _cast_to_param(param: Tensor, value: Any, key: Any = None) -> Any:
     return Tensor._wrap(xp.array(arr, dtype=dtype, copy=True))
 
 
-def _check_state_shapes(key: Any, param: Tensor, value: dict[str, Any]) -> None:
-    """Every per-element buffer of a loaded state (momentum, exp_avg...) has its parameter's shape; a wrong one
-    is refused here, naming the parameter, rather than failing inside the next step()."""
+def _check_state_shapes(key: Any, param: Tensor, value: dict[str, Any], expected: tuple[int, ...]) -> None:
+    """Every per-element buffer of a loaded state (momentum, exp_avg...) has the ``expected`` shape (its
+    parameter's, for most optimizers); a wrong one is refused here, naming the parameter, rather than failing
+    inside the next step()."""
     for name, buf in value.items():
         shape = tuple(getattr(buf, "shape", ()))
-        if name != "step" and shape != () and shape != tuple(param.shape):
+        if name != "step" and shape != () and shape != expected:
             raise ValueError(f"loaded optimizer state for parameter {key} (shape {tuple(param.shape)}) has "
                              f"'{name}' of shape {shape}: the state dict belongs to another model")
 
@@ -214,6 +215,10 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _state_shape(self, param: Tensor) -> tuple[int, ...]:
+        """The shape of ``param``'s per-element state buffers (its own; LBFGS keeps flat ones)."""
+        return tuple(param.shape)
+
     @staticmethod
     def _with_grad(group: dict[str, Any]) -> Iterator[Tensor]:
         """The group's parameters that have a gradient (the others are skipped, as in torch)."""
@@ -263,7 +268,7 @@ class Optimizer:
         state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         for key, value in state_dict["state"].items():
             if key in id_map:
-                _check_state_shapes(key, id_map[key], value)
+                _check_state_shapes(key, id_map[key], value, self._state_shape(id_map[key]))
                 state[id_map[key]] = _cast_to_param(id_map[key], value)
             else:
                 state[key] = _copy_value(value)

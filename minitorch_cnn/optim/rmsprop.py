@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from .adam import _lerp_
+from ..kernels.numpy_kernels import lerp_
 from .optimizer import Optimizer, ParamsT, _step_dtype, implementation_flags
 
 
@@ -69,7 +69,7 @@ class RMSprop(Optimizer):
                 square_avg += (1 - alpha) * grad * grad
                 if centered:
                     grad_avg = state["grad_avg"]._data
-                    _lerp_(grad_avg, grad, 1 - alpha)
+                    lerp_(grad_avg, grad, 1 - alpha)
                     avg = xp.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = xp.sqrt(square_avg)

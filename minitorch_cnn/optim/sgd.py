@@ -1,11 +1,16 @@
-"""``SGD`` with momentum, dampening, Nesterov, weight decay and maximize, as ``torch.optim.SGD`` (foreach=False)."""
+"""``SGD`` with momentum, dampening, Nesterov, weight decay and maximize, as ``torch.optim.SGD`` (foreach=False).
+
+Each parameter's update is one kernel (``sgd_step``: the reference's array code, or the Numba path's single
+pass over the parameter, its gradient and its buffer)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from .. import backend, kernels
 from ..autograd import Tensor
+from ..kernels import numpy_kernels
 from .optimizer import Optimizer, ParamsT, implementation_flags
 
 
@@ -53,21 +58,18 @@ class SGD(Optimizer):
         loss = self._evaluate(closure)
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in self._with_grad(group):
-                grad = -p.grad._data if group["maximize"] else p.grad._data
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p._data
+                buf, first = None, False
                 if momentum != 0:
                     state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = Tensor._wrap(grad.copy())
-                    else:
-                        buf._data *= momentum
-                        # torch scales by (1 - dampening) even when it is 1; skipping that exact no-op saves a copy
-                        buf._data += grad if dampening == 0 else (1 - dampening) * grad
-                    grad = grad + momentum * buf._data if nesterov else buf._data
-                p._data -= lr * grad
+                    held = state.get("momentum_buffer")
+                    first = held is None
+                    if first:  # the update writes the first step's direction into it
+                        held = state["momentum_buffer"] = Tensor._wrap(backend.array_module(p._data).empty_like(
+                            p._data))
+                    buf = held._data
+                update = kernels.get("sgd_step", p._data) if p._data.dtype.itemsize >= 4 else numpy_kernels.sgd_step
+                update(p._data, p.grad._data, buf, first, lr, momentum, dampening, weight_decay, nesterov, maximize)
                 p._version += 1
         return loss

@@ -3,7 +3,7 @@ concept.
 
 Same names, signatures and results as the reference. The conv and pooling kernels add the same terms in the
 same order (taps in row-major order), so they agree with it bit for bit; the batch-norm sums run in float64
-in another order, the direct conv of stride-1 layers (``conv_direct``) sums with fused multiply-adds, and wide
+in another order, the direct conv (``conv_direct``) sums with fused multiply-adds, and wide
 layers' backward on channels-last rows (``conv_rows``) sums in its GEMMs' order: those agree to rounding.
 fastmath stays off (it would reorder sums and drop the NaN tests max-pooling needs), but for its "reassoc" flag on
 the batch-norm sums. Work is split over threads so that each writes its own
@@ -15,7 +15,7 @@ rows for im2col.
 - ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv``: convolution's columns, its GEMM loop, its
   direct micro-kernel path, wide layers' backward on channels-last rows, and the chunk kernels that choose between
   them;
-- ``pooling``, ``batch_norm``, ``activation``, ``resize``.
+- ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates).
 
 Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first
 run on a machine pays it; ``choice`` imports this package lazily, by its name, never at package import.
@@ -25,6 +25,7 @@ from .activation import relu_backward, relu_forward
 from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
 from .im2col import col2im, im2col
+from .optimizers import adam_step, sgd_step
 from .pooling import (
     adaptive_max_pool2d_forward,
     avg_pool2d_backward,
@@ -35,6 +36,7 @@ from .pooling import (
 from .resize import resize_pil_pass
 
 __all__ = [
+    "adam_step",
     "adaptive_max_pool2d_forward",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
@@ -49,4 +51,5 @@ __all__ = [
     "relu_backward",
     "relu_forward",
     "resize_pil_pass",
+    "sgd_step",
 ]

@@ -15,6 +15,7 @@ from .conv_direct import (
     conv_tiles,
     direct_dw_fits,
     direct_dx_fits,
+    direct_dx_pays,
     direct_fits,
     wide_plane_fits,
 )
@@ -43,9 +44,10 @@ def conv2d_forward_chunks(
     bias = np.empty(0, x.dtype) if b is None else flat(b)
     tile, lanes = microkernel.output_block_kernel(x.dtype)
     wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
-    if tile is not None and direct_fits((C, O), groups, stride, dilation, wide_plane) and y.flags.c_contiguous:
+    if tile is not None and direct_fits((C, O), groups, stride, dilation, kernel_size, wide_plane) and (
+            y.flags.c_contiguous):
         conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
-                   *kernel_size, *padding, *out_size, ready, ready_value)
+                   *kernel_size, *stride, *padding, *out_size, ready, ready_value)
         return
     gemm = gemm_routine(x.dtype)
     if not one_call_loop_fits(gemm, y, O // groups, kg, L):
@@ -93,15 +95,16 @@ def conv2d_backward_chunks(
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     dx_tiles = dx is not None and tile is not None and direct_dx_fits(
-        (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes))
+        (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes)
+    ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
     dw_tiles = x is not None and dots is not None and direct_dw_fits(
-        (C, O), groups, stride, dilation, wide_plane_fits(out_size, kernel_size, lanes))
+        (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
     dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
     dx_rows = dx is not None and not dx_tiles and rows_dx_fits((C, O), groups, kernel_size, stride)
     dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
-                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, pt, pl, *out_size, ready, ready_value)
+                      need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
     if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
         dw_last = np.zeros((O, kh, kw, C)) if dw_rows else np.empty((0, 0, 0, 0))
@@ -125,5 +128,5 @@ def conv2d_backward_chunks(
     if dx_tiles:  # dx is g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
-                   kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+                   1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
     return dw, db

@@ -22,17 +22,41 @@ def _max_step(v, at, best, at_best):  # pragma: no cover - compiled
     return np.maximum(best, v), at_best + take * (at - at_best)
 
 
+@njit(cache=True, inline="always")
+def _max_2x2(x, s, W):  # pragma: no cover - compiled
+    """(max, its offset in the window: 0, 1, W or W + 1) of the 2×2 window whose top-left is x[s], by the rule of
+    ``_max_step`` run over the four taps in row-major order, played as a tournament: each row's pair, then the
+    two winners, the later side winning only when greater or NaN. Same result (a later NaN beats an earlier one,
+    ties keep the first), but the two pairs do not wait on each other."""
+    v0, v1 = x[s], x[s + 1]
+    v2, v3 = x[s + unsigned(W)], x[s + unsigned(W) + 1]
+    t1 = (v1 > v0) | (v1 != v1)
+    t3 = (v3 > v2) | (v3 != v3)
+    m1, m2 = (v1 if t1 else v0), (v3 if t3 else v2)
+    if (m2 > m1) | (m2 != m2):
+        return m2, W + np.int64(t3)
+    return m1, np.int64(t1)
+
+
 @njit(parallel=True, cache=True)
-def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, lo, hi, ready,
+def _max_pool(x, y, idx, keep, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, lo, hi, ready,
               ready_value):  # pragma: no cover - compiled
     # x: (N, C, H, W) flat; y, idx: (N, C, oh, ow) flat; ninf: [-inf] in x's dtype; planes [lo, hi) of the N·C.
-    # Taps in row-major order.
+    # Taps in row-major order. idx is written only when ``keep`` (without it, LLVM drops the index arithmetic).
     # torch: ties keep the first, a NaN always wins. Written without branches (an if mispredicts on every
     # other tap): np.maximum propagates NaN, the index moves by take·(at - at_best).
     signal(ready, ready_value)
     inside = pt == 0 and pl == 0 and dh == 1 and dw == 1 and (oh - 1) * sh + kh <= H and (ow - 1) * sw + kw <= W
     for plane in prange(lo, hi):
         p0 = plane * H * W
+        if inside and kh == 2 and kw == 2 and sh == 2 and sw == 2:  # the common 2×2 pool: see ``_max_2x2``
+            for a in range(oh):
+                o, at = (plane * oh + a) * ow, 2 * a * W
+                for b in range(ow):
+                    y[unsigned(o + b)], k = _max_2x2(x, unsigned(p0 + at + 2 * b), W)
+                    if keep:
+                        idx[unsigned(o + b)] = at + 2 * b + k
+            continue
         if inside:  # every window wholly inside the input (the usual k = s pools): no bounds tests at all
             for a in range(oh):
                 o = (plane * oh + a) * ow
@@ -44,7 +68,8 @@ def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, o
                             at = (a * sh + i) * W + b * sw + j
                             best, at_best = _max_step(x[unsigned(p0 + at)], at, best, at_best)
                     y[unsigned(o + b)] = best
-                    idx[unsigned(o + b)] = at_best
+                    if keep:
+                        idx[unsigned(o + b)] = at_best
             continue
         for a in range(oh):
             r0 = a * sh - pt
@@ -65,21 +90,24 @@ def _max_pool(x, y, idx, ninf, N, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, o
                         at = r * W + q
                         best, at_best = _max_step(x[unsigned(p0 + at)], at, best, at_best)
                 y[unsigned(o + b)] = best
-                idx[unsigned(o + b)] = at_best
+                if keep:
+                    idx[unsigned(o + b)] = at_best
 
 
 def max_pool2d_forward(
-    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair
+    x: Any, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, indices: bool = True
 ) -> tuple[Any, Any]:
-    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices flat into H·W, torch's tie and NaN rules."""
+    """x: (N, C, H, W) → (y, indices), both (N, C, OH, OW); indices flat into H·W, torch's tie and NaN rules
+    (None without ``indices``: no gradient to route, the maxima alone)."""
     N, C, H, W = x.shape
     y = np.empty((N, C, *out_size), dtype=x.dtype)
-    idx = np.empty((N, C, *out_size), dtype=np.int64)
+    idx = np.empty((N, C, *out_size) if indices else (1,), dtype=np.int64)
     args = (*kernel_size, *stride, *padding, *dilation, *out_size)
     work = y.size * kernel_size[0] * kernel_size[1]
     ninf = np.full(1, -np.inf, dtype=x.dtype)
-    run_over_range(_max_pool, work, N * C, (flat(x), y.reshape(-1), idx.reshape(-1), ninf, N, C, H, W, *args))
-    return y, idx
+    run_over_range(_max_pool, work, N * C, (flat(x), y.reshape(-1), idx.reshape(-1), indices, ninf, N, C, H, W,
+                                            *args))
+    return y, (idx if indices else None)
 
 
 @njit(parallel=True, cache=True)

@@ -60,3 +60,15 @@ class DataParallel(Module):
                 raise RuntimeError(f"module must have its parameters and buffers on device {where} "
                                    f"(device_ids[0]) but found one of them on device: {t.device}")
         return self.module(*self._move(inputs), **self._move(kwargs))
+
+
+def data_parallel(module: Module, inputs: Any, device_ids: Any = None, output_device: Any = None, dim: int = 0,
+                  module_kwargs: Any = None) -> Any:
+    """``torch.nn.parallel.data_parallel``, the functional form: ``module(*inputs, **module_kwargs)`` on the one
+    GPU (inputs moved there, as ``DataParallel``). Without a GPU it raises as torch's does on a CPU-only machine
+    (the scripts call it only when ``input.is_cuda``)."""
+    if not backend.cuda_available():
+        raise RuntimeError("device type could not be determined")
+    wrapper = DataParallel(module, device_ids, output_device, dim)
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    return wrapper(*inputs, **(module_kwargs or {}))

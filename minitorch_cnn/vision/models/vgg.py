@@ -1,4 +1,4 @@
-"""torchvision's VGG (Simonyan & Zisserman 2015): vgg11, vgg11_bn, vgg16, vgg16_bn.
+"""torchvision's VGG (Simonyan & Zisserman 2015): vgg11, vgg13, vgg16, vgg19 and their _bn variants.
 
 Same architecture, initialisation and state_dict keys as ``torchvision.models.vgg*``: ``features.{i}`` (3×3
 convs, optional BN, ReLU, 2×2 max-pools), ``avgpool`` (adaptive to 7×7), ``classifier.{0,3,6}`` (three Linear
@@ -13,10 +13,12 @@ from ... import nn
 from ...autograd import Tensor
 from ._weights import Weights, WeightsEnum, load_weights, num_classes_for
 
-# Output channels of each 3×3 conv, "M" for a 2×2 max-pool (torchvision's configurations A and D).
+# Output channels of each 3×3 conv, "M" for a 2×2 max-pool (torchvision's configurations A, B, D and E).
 _CFGS: dict[str, list[int | str]] = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }
 
 
@@ -79,6 +81,16 @@ class VGG11_BN_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+class VGG13_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "vgg13-19584684.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG13_BN_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "vgg13_bn-abd245e5.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
 class VGG16_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     IMAGENET1K_V1 = Weights(_URL + "vgg16-397923af.pth")
     DEFAULT = IMAGENET1K_V1
@@ -86,6 +98,16 @@ class VGG16_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
 
 class VGG16_BN_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     IMAGENET1K_V1 = Weights(_URL + "vgg16_bn-6c64b313.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "vgg19-dcbb9e9d.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class VGG19_BN_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "vgg19_bn-c79401a0.pth")
     DEFAULT = IMAGENET1K_V1
 
 
@@ -108,6 +130,16 @@ def vgg11_bn(*, weights: VGG11_BN_Weights | str | None = None, **kwargs: Any) ->
     return _vgg("A", True, weights, VGG11_BN_Weights, kwargs)
 
 
+def vgg13(*, weights: VGG13_Weights | str | None = None, **kwargs: Any) -> VGG:
+    """VGG-13 (configuration B)."""
+    return _vgg("B", False, weights, VGG13_Weights, kwargs)
+
+
+def vgg13_bn(*, weights: VGG13_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
+    """VGG-13 with BatchNorm after each conv."""
+    return _vgg("B", True, weights, VGG13_BN_Weights, kwargs)
+
+
 def vgg16(*, weights: VGG16_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-16 (configuration D)."""
     return _vgg("D", False, weights, VGG16_Weights, kwargs)
@@ -116,3 +148,13 @@ def vgg16(*, weights: VGG16_Weights | str | None = None, **kwargs: Any) -> VGG:
 def vgg16_bn(*, weights: VGG16_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-16 with BatchNorm after each conv."""
     return _vgg("D", True, weights, VGG16_BN_Weights, kwargs)
+
+
+def vgg19(*, weights: VGG19_Weights | str | None = None, **kwargs: Any) -> VGG:
+    """VGG-19 (configuration E)."""
+    return _vgg("E", False, weights, VGG19_Weights, kwargs)
+
+
+def vgg19_bn(*, weights: VGG19_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
+    """VGG-19 with BatchNorm after each conv."""
+    return _vgg("E", True, weights, VGG19_BN_Weights, kwargs)

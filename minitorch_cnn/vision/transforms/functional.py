@@ -24,11 +24,14 @@ import numpy as np
 from ... import backend, kernels
 from ...autograd import Tensor
 from ...kernels import numpy_kernels as kernels_numpy
+from .pil import from_pil, to_pil_image  # noqa: F401 - torchvision.transforms.functional.to_pil_image
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
-def _check_image(img: Any, who: str) -> None:
+def _check_image(img: Any, who: str) -> Any:
+    """``img`` (a Pillow image read as its array) after checking it is an array or Tensor image."""
+    img = from_pil(img)
     if isinstance(img, Tensor):
         if img.ndim < 2:
             raise ValueError(f"{who}: a Tensor image must be (..., H, W), got shape {tuple(img.shape)}")
@@ -40,11 +43,12 @@ def _check_image(img: Any, who: str) -> None:
             f"{who}: expected an (H, W[, C]) NumPy array (the PIL stand-in) or a (..., C, H, W) Tensor, "
             f"got {type(img).__name__}"
         )
+    return img
 
 
 def get_dimensions(img: np.ndarray | Tensor) -> list[int]:
     """[channels, height, width] of an array or Tensor image."""
-    _check_image(img, "get_dimensions")
+    img = _check_image(img, "get_dimensions")
     if isinstance(img, Tensor):
         h, w = img.shape[-2:]
         return [1 if img.ndim == 2 else img.shape[-3], h, w]
@@ -67,6 +71,7 @@ def to_tensor(pic: np.ndarray) -> Tensor:
 
     Other dtypes keep their values and dtype, as torchvision's ``to_tensor`` does for arrays.
     """
+    pic = from_pil(pic)
     if not isinstance(pic, np.ndarray):
         raise TypeError(f"ToTensor: pic should be an (H, W) or (H, W, C) NumPy array, got {type(pic).__name__}")
     if pic.ndim not in (2, 3):
@@ -184,7 +189,7 @@ def pad(
 ) -> np.ndarray | Tensor:
     """Pad the borders; a negative amount crops that side. fill (constant mode): a number, or one per channel
     for an array image; modes: constant, edge, reflect (no edge repeat), symmetric (edge repeated)."""
-    _check_image(img, "pad")
+    img = _check_image(img, "pad")
     arr, hax = _raw(img)
     return _like(img, pad_raw(arr, hax, _parse_padding(padding), fill_value(fill, img), padding_mode,
                               tensor=isinstance(img, Tensor)))
@@ -238,6 +243,7 @@ def fill_value(fill: Any, img: np.ndarray | Tensor) -> Any:
 def center_crop(img: np.ndarray | Tensor, output_size: int | Sequence[int]) -> np.ndarray | Tensor:
     """The central (h, w) window; an image smaller than that is zero-padded first, as in torchvision."""
     th, tw = pair(output_size, "CenterCrop")
+    img = from_pil(img)
     _, h, w = get_dimensions(img)
     grow = center_crop_padding(h, w, th, tw)
     if grow is not None:
@@ -256,7 +262,7 @@ def center_crop_padding(h: int, w: int, th: int, tw: int) -> list[int] | None:
 
 def hflip(img: np.ndarray | Tensor) -> np.ndarray | Tensor:
     """Mirror left-right."""
-    _check_image(img, "hflip")
+    img = _check_image(img, "hflip")
     arr, hax = _raw(img)
     return _like(img, hflip_raw(arr, hax))
 
@@ -279,7 +285,7 @@ def rgb_to_grayscale(img: np.ndarray | Tensor, num_output_channels: int = 1) -> 
     """ITU-R 601-2 luma. Array (PIL stand-in): Pillow's integer L = (19595 R + 38470 G + 7471 B + 2^15) >> 16;
     Tensor: torch's 0.2989 R + 0.587 G + 0.114 B in float, cast back to the dtype (truncating for uint8).
     One-channel images are returned as they are (copied out to three channels if asked)."""
-    _check_image(img, "rgb_to_grayscale")
+    img = _check_image(img, "rgb_to_grayscale")
     if num_output_channels not in (1, 3):
         raise ValueError(f"rgb_to_grayscale: num_output_channels should be either 1 or 3, got {num_output_channels}")
     channels = get_dimensions(img)[0]
@@ -429,7 +435,7 @@ def resize(
     align_corners=False, antialias=antialias)`` in the tensor's float dtype; integer tensors are computed in
     float32 and rounded back, as torchvision does.
     """
-    _check_image(img, "Resize")
+    img = _check_image(img, "Resize")
     if interpolation != "bilinear":
         raise ValueError(f"Resize: only interpolation='bilinear' is implemented, got {interpolation!r}")
     _, h, w = get_dimensions(img)
