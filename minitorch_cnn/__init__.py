@@ -47,6 +47,7 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.compare import allclose, equal, isclose
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.elementwise import (
     abs,
@@ -152,6 +153,11 @@ double = float64
 long = int64
 int = int32  # noqa: A001 - torch's alias
 short = int16
+
+
+def is_tensor(obj: object) -> bool:
+    """True for a Tensor (a Parameter is one), as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
 
 
 def get_default_dtype() -> dtype:

@@ -94,7 +94,9 @@ def test_pillow_images_go_through_the_transforms_as_torchvision() -> None:
 @pytest.mark.parametrize("channels", [1, 3, 4])
 def test_to_pil_image_matches_torchvision(channels: int) -> None:
     x = RNG.random((channels, 5, 6)).astype(np.float32)
-    ours = mt.vision.transforms.ToPILImage()(mt.tensor(x))
+    ours = mt.vision.transforms.ToPILImage()(mt.tensor(x))  # a PIL image, as torchvision's (census-c)
+    assert type(ours).__name__ == type(torchvision.transforms.ToPILImage()(torch.tensor(x))).__name__ == "Image"
+    ours = np.asarray(ours)
     theirs = np.asarray(torchvision.transforms.ToPILImage()(torch.tensor(x)))
     assert ours.dtype == np.uint8
     np.testing.assert_array_equal(ours, theirs)

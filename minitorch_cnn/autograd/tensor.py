@@ -218,10 +218,13 @@ class Tensor:
         return arr.copy() if copy else arr
 
     def __array_wrap__(self, arr: np.ndarray, context: Any = None, return_scalar: bool = False) -> Any:
-        """A NumPy function's array result on a tensor (``np.transpose(t, axes)``, ``np.exp(t)``) comes back as a
-        Tensor, as torch's do (bool results included); a scalar result stays a scalar."""
+        """A NumPy function's array result on a tensor (``np.transpose(t, axes)``, ``np.exp(t)``,
+        ``np.maximum(t, 0)``) comes back as a Tensor, as torch's do; bool results as uint8 (torch's rule: NumPy
+        comparisons on a tensor give a ByteTensor); a scalar result stays a scalar."""
         if return_scalar:
             return arr[()]
+        if arr.dtype == np.bool_:
+            arr = arr.astype(np.uint8)
         return Tensor._wrap(np.ascontiguousarray(arr) if arr.ndim else arr)
 
     def detach(self) -> Tensor:

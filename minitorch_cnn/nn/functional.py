@@ -9,7 +9,7 @@ from ..ops import elementwise as _ew
 from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
-from ..ops.activation import gelu, silu
+from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.conv import conv2d
 from ..ops.conv_transpose import conv_transpose2d
@@ -33,9 +33,9 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss",
     "cosine_similarity", "cross_entropy", "dropout", "dropout2d", "embedding", "gelu", "grid_sample", "group_norm",
-    "instance_norm", "interpolate", "kl_div", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
-    "relu", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
+    "hardsigmoid", "hardswish", "instance_norm", "interpolate", "kl_div", "layer_norm", "leaky_relu", "linear",
+    "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
 
 

@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor, no_grad
+from ..autograd import Tensor, is_grad_enabled, no_grad
 from ..ops.methods import parse_to
 from ..utils.hooks import RemovableHandle
+from .backward_hook import BackwardHookCall
 from .parameter import Parameter
 
 
@@ -81,6 +82,8 @@ class Module:
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -90,11 +93,19 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        own = self.__dict__  # modules unpickled from before backward hooks existed lack the two dicts
+        call = None
+        if (own.get("_backward_hooks") or own.get("_backward_pre_hooks")) and is_grad_enabled():
+            call = BackwardHookCall(self, list(self._backward_hooks.values()),
+                                    list(self._backward_pre_hooks.values()))
+            args = call.setup_inputs(args)
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
+        if call is not None:
+            out = call.setup_outputs(out)
         return out
 
     # ---- registration --------------------------------------------------------------------
@@ -306,6 +317,16 @@ class Module:
     def register_forward_hook(self, hook: Callable, *, prepend: bool = False) -> RemovableHandle:
         """``hook(module, args, output) -> None | new output`` runs after ``forward`` (first when ``prepend``)."""
         return self._add_hook(self._forward_hooks, hook, prepend)
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output) -> None | new grad_input`` runs when the gradients with respect
+        to the module's Tensor inputs are computed (see ``nn/backward_hook.py`` for the rules)."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output) -> None | new grad_output`` runs when the gradients with respect to the
+        module's outputs are in, before they flow into the module."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     # ---- devices and dtypes: parameters keep their identity (optimizers stay valid) -------------
     def _apply(self, fn: Callable[[Any], Any]) -> Module:

@@ -1,4 +1,5 @@
-"""Activations beyond the elementwise basics (relu, leaky_relu, sigmoid, tanh live in elementwise.py): GELU, SiLU.
+"""Activations beyond the elementwise basics (relu, leaky_relu, sigmoid, tanh live in elementwise.py): GELU, SiLU,
+and the piecewise-linear ones of the mobile networks: relu6, hardsigmoid, hardswish.
 
 Each forward keeps what its derivative needs; formulas follow torch's kernels.
 """
@@ -13,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from . import elementwise
 from ._util import to_float
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -121,6 +123,67 @@ class Silu(Function):
         x = self.input_tensor(0, self.x)
         sig = x.sigmoid()
         return g * sig * (1 + x * (1 - sig))
+
+
+# torch's hardsigmoid backward multiplies by the float32 literal 1.0f/6.0f in every dtype (float64 too): the same
+# constant here keeps float64 gradients equal to torch's, not 3e-8 relative away
+_ONE_SIXTH_F32 = float(np.float32(1.0) / np.float32(6.0))
+
+
+class Hardsigmoid(Function):
+    """y = min(max(x + 3, 0), 6) / 6;  dy/dx = 1/6 on -3 < x < 3, else 0 (torch's kernel, strict bounds, and its
+    float32 constant for 1/6)."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        self.mask = (x > t(-3)) & (x < t(3))
+        return xp.minimum(xp.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+    def backward(self, g: Any) -> Any:
+        return g * self.mask * g.dtype.type(_ONE_SIXTH_F32)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * Tensor._wrap(self.mask.astype(g.dtype)) * _ONE_SIXTH_F32
+
+
+class Hardswish(Function):
+    """y = x min(max(x + 3, 0), 6) / 6;  dy/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, 1 from 3 on (torch's)."""
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.array_module(x)
+        t = x.dtype.type
+        self.x = x
+        return x * xp.minimum(xp.maximum(x + t(3), t(0)), t(6)) / t(6)
+
+    def backward(self, g: Any) -> Any:
+        xp = backend.array_module(g)
+        x = self.x
+        t = x.dtype.type
+        return xp.where(x <= t(-3), t(0), xp.where(x < t(3), g * (x / t(3) + t(0.5)), g))
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        x = self.input_tensor(0, self.x)
+        t = self.x.dtype.type
+        middle = Tensor._wrap(((self.x > t(-3)) & (self.x < t(3))).astype(self.x.dtype))
+        above = Tensor._wrap((self.x >= t(3)).astype(self.x.dtype))
+        return g * (middle * (x / 3 + 0.5) + above)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    """min(max(x, 0), 6), torch's hardtanh(x, 0, 6): gradient 1 on 0 < x < 6, else 0. ``inplace`` is accepted and
+    the result computed out of place (same values)."""
+    return elementwise.clamp(input, 0.0, 6.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    """relu6(x + 3) / 6 of ``input`` (any shape); ``inplace`` as in ``relu6``."""
+    return Hardsigmoid.apply(to_float(input))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    """x · relu6(x + 3) / 6 of ``input`` (any shape); ``inplace`` as in ``relu6``."""
+    return Hardswish.apply(to_float(input))
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - torch's name

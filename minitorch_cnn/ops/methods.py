@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+from . import compare, factories, flip, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
 from . import elementwise as ew
-from . import factories, flip, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
 from ._util import Clone, ToDevice, cast
 
 
@@ -114,6 +114,7 @@ _METHODS: dict[str, Any] = {
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
     "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
     "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
+    "isclose": compare.isclose, "allclose": compare.allclose, "equal": compare.equal,
     "matmul": matmul.matmul, "mm": matmul.mm, "mv": matmul.mv, "dot": matmul.dot, "vdot": matmul.vdot,
     "bmm": matmul.bmm,
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "sinh": trig.sinh, "cosh": trig.cosh, "asin": trig.asin,

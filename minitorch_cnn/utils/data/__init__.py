@@ -1,7 +1,7 @@
 """``mt.utils.data``: datasets, samplers and the DataLoader, with torch.utils.data's names and semantics."""
 
 from .dataloader import DataLoader, default_collate, default_convert
-from .dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
 from .distributed import DistributedSampler
 from .sampler import (
     BatchSampler,
@@ -14,7 +14,8 @@ from .sampler import (
 from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
-    "DataLoader", "default_collate", "default_convert", "ConcatDataset", "Dataset", "Subset", "TensorDataset",
+    "DataLoader", "default_collate", "default_convert", "ChainDataset", "ConcatDataset", "IterableDataset", "Dataset",
+    "Subset", "TensorDataset",
     "random_split", "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
     "WeightedRandomSampler", "DistributedSampler", "WorkerInfo", "get_worker_info",
 ]

@@ -9,6 +9,7 @@ collated, in ``num_workers`` worker processes when asked (``worker.py``).
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -18,8 +19,8 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from ...backend.random import generator as global_generator
-from .dataset import batch_getter
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, as_generator
+from .dataset import IterableDataset, batch_getter
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _InfiniteConstantSampler, as_generator
 from .worker import WorkerPool
 
 
@@ -36,7 +37,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
     Tensors and NumPy arrays are stacked on a new first dimension (keeping their dtype: a uint8 image stays
     uint8, a ToTensor image is float32); Python ints become int64, floats float64, bools bool; strings are
-    kept as a list; dicts, tuples and lists are collated per field (a tuple sample gives a list of fields).
+    kept as they come (the list or tuple of them); dicts, tuples and lists are collated per field (a tuple
+    sample gives a list of fields).
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -54,15 +56,15 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, float):
         return Tensor._wrap(np.array(batch, dtype=np.float64))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch  # as given, torch's rule: a list from dict samples, a tuple from tuple samples
     if isinstance(elem, Mapping):
         return {key: default_collate([d[key] for d in batch]) for key in elem}
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, Sequence):
         if len({len(b) for b in batch}) != 1:
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
+        fields = [default_collate(field) for field in zip(*batch)]
         if isinstance(elem, tuple):
             return fields
         try:
@@ -104,6 +106,8 @@ class DataLoader:
     the batches are built in the calling process, with the draws of ``num_workers=0``.
     ``pin_memory`` pins nothing (there is no pinned host memory here); without a GPU each epoch warns that it is
     unused, as torch's does without an accelerator.
+    An ``IterableDataset`` is read in its own order (no sampler, no shuffle), ``batch_size`` items at a time; with
+    workers, each iterates its own copy and batches come from them in turn, skipping those that have ended.
     """
 
     def __init__(
@@ -148,6 +152,13 @@ class DataLoader:
         elif batch_size is None and drop_last:
             raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
         self.generator = as_generator(generator)
+        self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable:
+            for name, value in (("shuffle", shuffle or None), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value is not None:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
+                                     f"{name}={value}")
+            sampler = _InfiniteConstantSampler()
         if sampler is None:
             sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
         elif shuffle:
@@ -171,7 +182,15 @@ class DataLoader:
         self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
 
     def _fetch(self, dataset: Any, indices: Any) -> Any:
-        """One batch (or one item without batching) in a worker, item by item as torch's fetcher."""
+        """One batch (or one item without batching) in a worker, item by item as torch's fetcher. For an
+        IterableDataset ``dataset`` is the worker's iterator over it, and StopIteration says it has ended."""
+        if self._iterable:
+            if not self._auto_collation:
+                return self.collate_fn(next(dataset))
+            items = list(itertools.islice(dataset, len(indices)))
+            if not items or (self.drop_last and len(items) < len(indices)):
+                raise StopIteration
+            return self.collate_fn(items)
         if not self._auto_collation:
             return self.collate_fn(dataset[indices])
         return self.collate_fn([dataset[i] for i in indices])
@@ -195,7 +214,8 @@ class DataLoader:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", stacklevel=2)
         base_seed = self._base_seed()
-        fast = self._auto_collation and self._default_collate and batch_getter(self.dataset) is not None
+        fast = (not self._iterable and self._auto_collation and self._default_collate
+                and batch_getter(self.dataset) is not None)
         if self.num_workers and (self.worker_init_fn is not None or not fast):
             return self._from_workers(base_seed)
         return self._here()
@@ -211,6 +231,13 @@ class DataLoader:
 
     def _here(self) -> Iterator[Any]:
         dataset, collate = self.dataset, self.collate_fn
+        if self._iterable:
+            stream = iter(dataset)
+            for indices in self.batch_sampler if self._auto_collation else self.sampler:
+                try:
+                    yield self._fetch(stream, indices)
+                except StopIteration:
+                    return
         if not self._auto_collation:
             for index in self.sampler:
                 yield collate(dataset[index])
@@ -225,4 +252,9 @@ class DataLoader:
             yield collate([dataset[i] for i in indices])
 
     def __len__(self) -> int:
+        if self._iterable:  # torch's rule: the dataset's own length, in batches
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler if self._auto_collation else self.sampler)  # type: ignore[arg-type]

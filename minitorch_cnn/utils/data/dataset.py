@@ -48,6 +48,37 @@ class Dataset:
         return None
 
 
+class IterableDataset(Dataset):
+    """Base class of a stream of samples: subclasses define ``__iter__``. A DataLoader reads it in order (no
+    sampler, no shuffle); with ``num_workers`` each worker iterates its own copy (``get_worker_info()`` tells it
+    which part to yield, as in torch) and batches come round-robin from the workers still running."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: it is iterated, not indexed")
+
+    def __add__(self, other: Any) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after the other."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Any:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
 class TensorDataset(Dataset):
     """Samples are ``tuple(t[i] for t in tensors)``; every tensor has the same first dimension."""
 

@@ -38,6 +38,14 @@ class Sampler:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
 
+class _InfiniteConstantSampler(Sampler):
+    """An IterableDataset's sampler, as torch's: None forever (the dataset decides what comes and when it ends)."""
+
+    def __iter__(self) -> Iterator[None]:
+        while True:
+            yield None
+
+
 class SequentialSampler(Sampler):
     """0, 1, ..., len(data_source) - 1."""
 

@@ -11,6 +11,7 @@ or a batch that takes longer than ``timeout`` seconds raises a RuntimeError: nev
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import queue
 import random
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ... import backend
+from .dataset import IterableDataset
 
 _POLL_S = 1.0  # how often a waiting main process checks that its workers are alive
 
@@ -61,9 +63,17 @@ class _Failure:
         raise error
 
 
+class _Exhausted:
+    """A worker's IterableDataset copy has ended: it gets no more tasks this epoch."""
+
+    def __init__(self, worker_id: int) -> None:
+        self.worker_id = worker_id
+
+
 def _loop(worker_id: int, num_workers: int, seed: int, dataset: Any, fetch: Callable[[Any, Any], Any],
           init_fn: Callable[[int], Any] | None, tasks: Any, results: Any) -> None:
-    """A worker: seed, run ``init_fn``, then turn (k, indices) from ``tasks`` into (k, batch) on ``results``."""
+    """A worker: seed, run ``init_fn``, then turn (k, indices) from ``tasks`` into (k, batch) on ``results``.
+    An IterableDataset is fetched from through this worker's iterator over it, made afresh each epoch."""
     global _worker_info
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
     random.seed(seed)
@@ -75,13 +85,22 @@ def _loop(worker_id: int, num_workers: int, seed: int, dataset: Any, fetch: Call
     except Exception as exc:  # noqa: BLE001 - reported to the main process
         results.put((None, None, _Failure(worker_id, exc)))
         return
+    iterable = isinstance(dataset, IterableDataset)
+    stream: tuple[int, Any] | None = None  # (epoch, iterator) of an IterableDataset
     while True:
         task = tasks.get()
         if task is None:
             return
         epoch, k, indices = task
         try:
-            out = fetch(dataset, indices)
+            if iterable:
+                if stream is None or stream[0] != epoch:
+                    stream = (epoch, iter(dataset))
+                out = fetch(stream[1], indices)
+            else:
+                out = fetch(dataset, indices)
+        except StopIteration:
+            out = _Exhausted(worker_id) if iterable else _Failure(worker_id, RuntimeError("StopIteration in fetch"))
         except Exception as exc:  # noqa: BLE001 - reported to the main process with its traceback
             out = _Failure(worker_id, exc)
         results.put((epoch, k, out))
@@ -132,15 +151,18 @@ class WorkerPool:
         sent = done = 0
         ready: dict[int, Any] = {}
         n = len(self.procs)
+        active = [True] * n  # False once a worker's IterableDataset copy has ended
+        turn = itertools.cycle(range(n))
         exhausted = False
         while True:
-            while not exhausted and sent - done < self.depth:
+            while not exhausted and any(active) and sent - done < self.depth:
                 try:
                     indices = next(batches)
                 except StopIteration:
                     exhausted = True
                     break
-                self.tasks[sent % n].put((self.epoch, sent, indices))
+                worker = next(w for w in turn if active[w])  # torch's cycle, skipping ended workers
+                self.tasks[worker].put((self.epoch, sent, indices))
                 sent += 1
             if done == sent:
                 return
@@ -151,9 +173,13 @@ class WorkerPool:
                 if isinstance(out, _Failure):
                     self.close(wait=False)
                     out.reraise()
+                if isinstance(out, _Exhausted):
+                    active[out.worker_id] = False
                 ready[k] = out
-            yield ready.pop(done)
+            out = ready.pop(done)
             done += 1
+            if not isinstance(out, _Exhausted):
+                yield out
 
     def close(self, wait: bool = True) -> None:
         """Stop the workers: asked first, then terminated if they do not finish in a few seconds (at once when

@@ -87,3 +87,11 @@ def num_classes_for(weights: WeightsEnum | None, kwargs: dict) -> None:
             raise ValueError(
                 f"num_classes={asked} does not match the {weights.value.num_classes} classes of {weights}"
             )
+
+
+def overwrite_named_param(kwargs: dict, param: str, new_value: Any) -> None:
+    """torchvision's rule for a parameter a builder fixes (ResNeXt's ``groups``): set it, or raise if the caller
+    asked for another value."""
+    if param in kwargs and kwargs[param] != new_value:
+        raise ValueError(f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead.")
+    kwargs[param] = new_value

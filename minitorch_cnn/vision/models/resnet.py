@@ -1,4 +1,6 @@
-"""torchvision's ImageNet ResNets (He et al. 2016): resnet18/34 (BasicBlock) and resnet50 (Bottleneck).
+"""torchvision's ImageNet ResNets (He et al. 2016): resnet18/34 (BasicBlock), resnet50/101/152 (Bottleneck), and the
+Bottleneck variants ResNeXt-50 32×4d (grouped 3×3 convs, Xie et al. 2017) and Wide ResNet-50-2 (twice the inner
+width, Zagoruyko & Komodakis 2016).
 
 Same architecture, initialisation scheme and state_dict keys as ``torchvision.models.resnet*``: ``conv1, bn1,
 layer{1..4}.{i}.{conv1,bn1,conv2,bn2[,conv3,bn3],downsample.{0,1}}, fc``.
@@ -10,11 +12,11 @@ from typing import Any
 
 from ... import nn
 from ...autograd import Tensor
-from ._weights import Weights, WeightsEnum, load_weights, num_classes_for
+from ._weights import Weights, WeightsEnum, load_weights, num_classes_for, overwrite_named_param
 
 
-def _conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+def _conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, groups=groups, bias=False)
 
 
 def _conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -26,8 +28,11 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                 groups: int = 1, base_width: int = 64) -> None:
         super().__init__()
+        if groups != 1 or base_width != 64:
+            raise ValueError("BasicBlock only supports groups=1 and base_width=64")
         self.conv1 = _conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
@@ -44,17 +49,20 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
-    """1×1 reduce, 3×3 (stride here, as torchvision's "ResNet V1.5"), 1×1 expand ×4, plus the shortcut."""
+    """1×1 reduce to width = planes·(base_width/64)·groups, 3×3 in ``groups`` groups (stride here, as torchvision's
+    "ResNet V1.5"), 1×1 expand to planes·4, plus the shortcut."""
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
+                 groups: int = 1, base_width: int = 64) -> None:
         super().__init__()
-        self.conv1 = _conv1x1(inplanes, planes)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = _conv3x3(planes, planes, stride)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = _conv1x1(planes, planes * self.expansion)
+        width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = _conv1x1(inplanes, width)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = _conv3x3(width, width, stride, groups)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = _conv1x1(width, planes * self.expansion)
         self.bn3 = nn.BatchNorm2d(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
@@ -73,13 +81,15 @@ class ResNet(nn.Module):
 
     7×7/2 stem, 3×3/2 max-pool, four stages (64, 128, 256, 512 planes; stride 1, 2, 2, 2), adaptive average
     pool to 1×1, fc. Convs get Kaiming-normal (fan_out) init and BN weight 1, bias 0, as torchvision's;
-    ``zero_init_residual`` zeroes each block's last BN weight.
+    ``zero_init_residual`` zeroes each block's last BN weight. ``groups`` and ``width_per_group`` shape the
+    Bottleneck's 3×3 convolutions (ResNeXt, Wide ResNet).
     """
 
     def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: list[int], num_classes: int = 1000,
-                 zero_init_residual: bool = False) -> None:
+                 zero_init_residual: bool = False, groups: int = 1, width_per_group: int = 64) -> None:
         super().__init__()
         self.inplanes = 64
+        self.groups, self.base_width = groups, width_per_group
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
@@ -108,9 +118,10 @@ class ResNet(nn.Module):
             downsample = nn.Sequential(
                 _conv1x1(self.inplanes, planes * block.expansion, stride), nn.BatchNorm2d(planes * block.expansion)
             )
-        layers = [block(self.inplanes, planes, stride, downsample)]
+        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width)]
         self.inplanes = planes * block.expansion
-        layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
+        layers += [block(self.inplanes, planes, groups=self.groups, base_width=self.base_width)
+                   for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -138,6 +149,30 @@ class ResNet50_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V2
 
 
+class ResNet101_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnet101-63fe2227.pth")
+    IMAGENET1K_V2 = Weights(_URL + "resnet101-cd907fc2.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet152_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnet152-394f9c45.pth")
+    IMAGENET1K_V2 = Weights(_URL + "resnet152-f82ba261.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnext50_32x4d-7cdf4587.pth")
+    IMAGENET1K_V2 = Weights(_URL + "resnext50_32x4d-1a0047aa.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "wide_resnet50_2-95faca4d.pth")
+    IMAGENET1K_V2 = Weights(_URL + "wide_resnet50_2-9ba9bcbe.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
 def _resnet(block: Any, layers: list[int], weights: Any, enum_cls: type[WeightsEnum], kwargs: dict) -> ResNet:
     weights = enum_cls.verify(weights)
     kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
@@ -158,3 +193,26 @@ def resnet34(*, weights: ResNet34_Weights | str | None = None, **kwargs: Any) ->
 def resnet50(*, weights: ResNet50_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNet-50 (Bottleneck blocks)."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNet50_Weights, kwargs)
+
+
+def resnet101(*, weights: ResNet101_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNet-101."""
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNet101_Weights, kwargs)
+
+
+def resnet152(*, weights: ResNet152_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNet-152."""
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, ResNet152_Weights, kwargs)
+
+
+def resnext50_32x4d(*, weights: ResNeXt50_32X4D_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNeXt-50 32×4d: 32 groups of 4 channels in the first stage's 3×3 convolutions."""
+    overwrite_named_param(kwargs, "groups", 32)
+    overwrite_named_param(kwargs, "width_per_group", 4)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNeXt50_32X4D_Weights, kwargs)
+
+
+def wide_resnet50_2(*, weights: Wide_ResNet50_2_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's Wide ResNet-50-2: the Bottleneck's inner width doubled (128 per group at the first stage)."""
+    overwrite_named_param(kwargs, "width_per_group", 64 * 2)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, Wide_ResNet50_2_Weights, kwargs)

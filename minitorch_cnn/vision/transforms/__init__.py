@@ -4,19 +4,43 @@ Each transform takes an ``(H, W[, C])`` uint8 NumPy array (the stand-in for a PI
 return) or a ``(..., C, H, W)`` Tensor, as torchvision's take a PIL image or a tensor; ``ToTensor`` turns the
 first into the second. Random transforms draw from the global generator (``mt.manual_seed``) at call time.
 
-Batches: every transform here except ``Lambda`` also works on N separate images at once through
+PIL images are read as their array; the warps (``RandomRotation``, ``RandomAffine``) and ``ColorJitter`` adjust
+arrays with Pillow, as torchvision adjusts PIL images. ``v2`` holds torchvision's v2 transforms.
+
+Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flip and grayscale also work on N
+separate images at once through
 ``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
 datasets use to build a DataLoader batch in one vectorised step. A transform splits into ``draw`` (its random
 decisions for one image of given dims, made from the generator in the same order as item-by-item calls make
 them) and ``apply``/``apply_batch`` (pure array work), so ``batch`` gives exactly what transforming the images
-one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user function) cannot do this.
+one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user function, the colour, blur, erasing,
+rotation and affine transforms, the PIL conversions) cannot do this: such a pipeline runs image by image.
 """
 
-from . import functional
+from . import functional, v2
+from .affine import InterpolationMode, RandomAffine, RandomRotation
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
-from .base import CenterCrop, Compose, Lambda, Normalize, Pad, Resize, ToPILImage, ToTensor, Transform
+from .base import (
+    CenterCrop,
+    Compose,
+    ConvertImageDtype,
+    Lambda,
+    Normalize,
+    Pad,
+    PILToTensor,
+    Resize,
+    ToPILImage,
+    ToTensor,
+    Transform,
+)
+from .v2._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from .v2._blur import GaussianBlurV1 as GaussianBlur
+from .v2._color import ColorJitterV1 as ColorJitter
+from .v2._erasing import RandomErasingV1 as RandomErasing
 
 __all__ = [
-    "CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "RandomCrop", "RandomGrayscale", "RandomHorizontalFlip",
-    "RandomResizedCrop", "Resize", "ToPILImage", "ToTensor", "Transform", "functional",
+    "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "CenterCrop", "ColorJitter", "Compose",
+    "ConvertImageDtype", "GaussianBlur", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
+    "RandomAffine", "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop",
+    "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
 ]

@@ -12,6 +12,8 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from . import functional
+from .dtype import convert_image_dtype
+from .pil import from_pil, pil_to_tensor, to_pil_image
 
 F = functional  # torchvision's customary alias
 
@@ -68,7 +70,7 @@ class Transform:
         raise NotImplementedError
 
     def __call__(self, img: Image) -> Image:
-        img = F.from_pil(img)
+        img = from_pil(img)
         return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
 
     @property
@@ -158,22 +160,46 @@ class ToTensor(Transform):
 
 
 class ToPILImage(Transform):
-    """(C, H, W) Tensor or (H, W[, C]) array -> the PIL stand-in, an (H, W) (one channel) or (H, W, C) array.
-
-    As torchvision: a float tensor becomes ``(x * 255)`` truncated to uint8 (``.byte()``), channels go last, one
-    channel is squeezed (mode 'L'), 3 and 4 are 'RGB' and 'RGBA'. ``mode``, when given, must be that mode."""
+    """(C, H, W) Tensor or (H, W[, C]) array -> a ``PIL.Image``, as torchvision's: a float tensor becomes
+    ``(x * 255)`` truncated to uint8 (``.byte()``), channels go last, one channel is mode 'L', 3 and 4 'RGB' and
+    'RGBA' (``mode`` as torchvision checks it; see ``pil.py``). Pillow is needed; every transform here reads
+    the image back as its array."""
 
     def __init__(self, mode: str | None = None) -> None:
         self.mode = mode
 
-    def __call__(self, pic: Any) -> np.ndarray:
-        return F.to_pil_image(pic, self.mode)
+    def __call__(self, pic: Any) -> Any:
+        return to_pil_image(pic, self.mode)
 
-    def apply(self, pic: Any, params: None) -> np.ndarray:
+    def apply(self, pic: Any, params: None) -> Any:
         return self(pic)
 
     def __repr__(self) -> str:
         return f"ToPILImage(mode={self.mode})" if self.mode is not None else "ToPILImage()"
+
+
+class PILToTensor(Transform):
+    """A PIL image (or its stand-in array) -> (C, H, W) Tensor of the same dtype, values unscaled."""
+
+    def __call__(self, pic: Any) -> Tensor:
+        return pil_to_tensor(pic)
+
+    def __repr__(self) -> str:
+        return "PILToTensor()"
+
+
+class ConvertImageDtype(Transform):
+    """v1's: a Tensor image as ``dtype`` with its values moved to the new range (uint8 -> float divides by 255;
+    see ``dtype.py``)."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = dtype
+
+    def __call__(self, image: Tensor) -> Tensor:
+        return convert_image_dtype(image, self.dtype)
+
+    def __repr__(self) -> str:
+        return "ConvertImageDtype()"
 
 
 class Normalize(Transform):
@@ -224,7 +250,7 @@ class Resize(Transform):
         self.size, self.interpolation, self.max_size, self.antialias = size, interpolation, max_size, antialias
 
     def __call__(self, img: Image) -> Image:
-        return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
+        return F.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *F.resized_output_size(dims[1], dims[2], self.size, self.max_size))
@@ -259,7 +285,7 @@ class Pad(Transform):
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def __call__(self, img: Image) -> Image:
-        return F.pad(img, self.padding, self.fill, self.padding_mode)
+        return F.pad(from_pil(img), self.padding, self.fill, self.padding_mode)
 
     def out_dims(self, dims: Dims) -> Dims:
         left, top, right, bottom = self.ltrb
@@ -289,7 +315,7 @@ class CenterCrop(Transform):
         self.size = F.pair(size, "CenterCrop")
 
     def __call__(self, img: Image) -> Image:
-        return F.center_crop(img, self.size)
+        return F.center_crop(from_pil(img), self.size)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *self.size)
@@ -341,4 +367,5 @@ class Lambda(Transform):
         return "Lambda()"
 
 
-__all__ = ["CenterCrop", "Compose", "Lambda", "Normalize", "Pad", "Resize", "ToPILImage", "ToTensor", "Transform"]
+__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "Normalize", "Pad", "PILToTensor", "Resize",
+           "ToPILImage", "ToTensor", "Transform"]

@@ -8,38 +8,12 @@
     mt.backends.set_isa("avx2")        # force the narrower code (as an AVX2-only CPU runs it); None: the host's
 
 "auto" (the default, or ``$MINITORCH_KERNELS``) runs the fastest path present for each array's device.
+``mt.backends.cudnn`` and ``mt.backends.mps`` are modules, as torch's are, so ``import
+minitorch_cnn.backends.cudnn as cudnn`` works as scripts write it.
 """
 
-from .kernels.dispatch import available, selected, set_kernels, use_kernels
-from .kernels.microkernel import available_isas, isa, set_isa
+from ..kernels.dispatch import available, selected, set_kernels, use_kernels
+from ..kernels.microkernel import available_isas, isa, set_isa
+from . import cudnn, mps
 
 __all__ = ["available", "available_isas", "cudnn", "isa", "mps", "selected", "set_isa", "set_kernels", "use_kernels"]
-
-
-class _Mps:
-    """``mt.backends.mps``: Apple's Metal backend, which this library does not have."""
-
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-    @staticmethod
-    def is_built() -> bool:
-        return False
-
-
-class _Cudnn:
-    """``mt.backends.cudnn``: scripts set ``benchmark``/``deterministic``; convolutions here do not go through
-    cuDNN (our own kernels, deterministic already), so the flags are kept and change nothing."""
-
-    benchmark = False
-    deterministic = False
-    enabled = True
-
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-
-mps = _Mps()
-cudnn = _Cudnn()

@@ -1,0 +1,43 @@
+"""Helpers the torchvision model files share: channel rounding and the usual initialisations."""
+
+from __future__ import annotations
+
+from ... import nn
+
+
+def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
+    """``v`` rounded to the nearest multiple of ``divisor`` (at least ``min_value``), never more than 10% below
+    ``v`` (torchvision's ``_make_divisible``, from the TensorFlow MobileNet code)."""
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def init_mobile(model: nn.Module) -> None:
+    """The MobileNet/EfficientNet family's init: convs Kaiming-normal (fan_out) with zero bias, norms 1 and 0,
+    Linear N(0, 0.01) with zero bias."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
+
+
+def build(model_fn: type, weights: object, enum_cls: type, kwargs: dict, *args: object) -> nn.Module:
+    """torchvision's builder steps: check ``weights``, drop ``progress``, fix ``num_classes`` to the weights',
+    build ``model_fn(*args, **kwargs)`` and load the weights."""
+    from ._weights import load_weights, num_classes_for
+
+    weights = enum_cls.verify(weights)
+    kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
+    num_classes_for(weights, kwargs)
+    return load_weights(model_fn(*args, **kwargs), weights)

@@ -1,0 +1,114 @@
+"""``mt.vision.transforms.v2``: torchvision's v2 transforms on plain Tensors (there are no tv_tensors here).
+
+Every transform takes v2's samples: one image, or an image with labels and other data in tuples, lists or dicts;
+the image (the first Tensor, array or PIL image) is transformed and the rest passed through (``_sample.py``).
+Images are (..., C, H, W) Tensors after ``ToImage``; the v1 transforms' array stand-in for PIL images is taken too.
+Random draws come from the global generator (``mt.manual_seed``), not torch's stream: the same parameters give
+torchvision's pixels (``make_params``/``transform`` where torchvision exposes them), not the same draws.
+"""
+
+from .. import affine as _affine
+from .. import augment as _augment
+from .. import base as _base
+from ..affine import InterpolationMode, affine
+from ._auto_augment import (
+    AutoAugment,
+    AutoAugmentPolicy,
+    RandAugment,
+    TrivialAugmentWide,
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
+from ._blur import GaussianBlur, gaussian_blur
+from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
+from ._container import Compose, RandomApply, RandomChoice, RandomOrder
+from ._erasing import RandomErasing, erase
+from ._misc import ConvertImageDtype, ToDtype, ToImage, ToPureTensor, to_image
+from ._mix import CutMix, MixUp
+from ._sample import SampleTransform
+
+
+class Normalize(SampleTransform, _base.Normalize):
+    """(x - mean[c]) / std[c] of a float image (v1's ``Normalize``, taking v2 samples)."""
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", inplace={self.inplace})"
+
+
+class Resize(SampleTransform, _base.Resize):
+    """v1's ``Resize``, taking v2 samples."""
+
+
+class CenterCrop(SampleTransform, _base.CenterCrop):
+    """v1's ``CenterCrop``, taking v2 samples."""
+
+
+class Pad(SampleTransform, _base.Pad):
+    """v1's ``Pad``, taking v2 samples."""
+
+
+class Lambda(SampleTransform, _base.Lambda):
+    """v1's ``Lambda``, taking v2 samples (applied to the image)."""
+
+
+class PILToTensor(SampleTransform, _base.PILToTensor):
+    """v1's ``PILToTensor``, taking v2 samples."""
+
+
+class ToPILImage(SampleTransform, _base.ToPILImage):
+    """v1's ``ToPILImage``, taking v2 samples."""
+
+
+class RandomCrop(SampleTransform, _augment.RandomCrop):
+    """v1's ``RandomCrop``, taking v2 samples."""
+
+
+class RandomResizedCrop(SampleTransform, _augment.RandomResizedCrop):
+    """v1's ``RandomResizedCrop`` (antialiased bilinear), taking v2 samples."""
+
+    def __repr__(self) -> str:  # v2 prints scale and ratio unrounded
+        return (f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio}, "
+                f"interpolation={self.interpolation}, antialias={self.antialias})")
+
+
+class RandomHorizontalFlip(SampleTransform, _augment.RandomHorizontalFlip):
+    """v1's ``RandomHorizontalFlip``, taking v2 samples."""
+
+
+class RandomRotation(SampleTransform, _affine.RandomRotation):
+    """v1's ``RandomRotation`` with v2's exact multiples of 90 degrees, taking v2 samples."""
+
+    def apply(self, img: object, angle: float) -> object:
+        return _affine.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
+
+
+class RandomAffine(SampleTransform, _affine.RandomAffine):
+    """v1's ``RandomAffine``, taking v2 samples."""
+
+    def __repr__(self) -> str:  # v2 leaves out what is not set
+        parts = [f"degrees={self.degrees}"] + [f"{n}={getattr(self, n)}" for n in ("translate", "scale", "shear")
+                                                if getattr(self, n) is not None]
+        mode = getattr(self.interpolation, "value", self.interpolation)
+        return f"RandomAffine({', '.join(parts)}, interpolation={mode}, fill={self.fill})"
+
+
+rotate = _affine.rotate_v2
+
+
+class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
+    """v1's ``RandomGrayscale``, taking v2 samples."""
+
+
+__all__ = [
+    "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "adjust_sharpness", "autocontrast",
+    "equalize", "invert", "posterize", "solarize", "CenterCrop", "ColorJitter", "Compose", "ConvertImageDtype",
+    "CutMix", "GaussianBlur", "InterpolationMode", "Lambda", "MixUp", "Normalize", "Pad", "PILToTensor",
+    "RandomAffine", "RandomApply", "RandomChoice", "RandomCrop", "RandomErasing", "RandomGrayscale",
+    "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation", "Resize", "ToDtype", "ToImage",
+    "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
+    "erase", "gaussian_blur", "rotate", "to_image",
+]

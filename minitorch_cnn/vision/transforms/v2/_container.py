@@ -1,0 +1,83 @@
+"""v2's containers: ``Compose`` (samples of several inputs flow through), ``RandomChoice``, ``RandomApply``,
+``RandomOrder``. Their draws come from the global generator (``mt.manual_seed``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .... import backend
+from .. import base as v1
+
+
+def _run(transform: Callable, inputs: tuple) -> tuple:
+    out = transform(*inputs)
+    return out if len(inputs) > 1 else (out,)
+
+
+class Compose(v1.Compose):
+    """Each transform in turn on the whole sample: ``Compose([...])(img)`` or ``Compose([...])(img, label)``."""
+
+    def __call__(self, *inputs: Any) -> Any:
+        for t in self.transforms:
+            inputs = _run(t, inputs)
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def batchable(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:  # v2's (an nn.Module's) layout
+        return "Compose(\n" + "".join(f"      {t}\n" for t in self.transforms) + ")"
+
+
+class RandomChoice(v1.Transform):
+    """One of ``transforms``, picked with probabilities ``p`` (uniform when None; normalised to sum 1)."""
+
+    def __init__(self, transforms: Sequence[Callable], p: Sequence[float] | None = None) -> None:
+        if not isinstance(transforms, Sequence):
+            raise TypeError("Argument transforms should be a sequence of callables")
+        if p is None:
+            p = [1] * len(transforms)
+        elif len(p) != len(transforms):
+            raise ValueError(f"Length of p doesn't match the number of transforms: {len(p)} != {len(transforms)}")
+        self.transforms = list(transforms)
+        total = sum(p)
+        self.p = [prob / total for prob in p]
+
+    def __call__(self, *inputs: Any) -> Any:
+        idx = int(backend.generator().choice(len(self.transforms), p=np.asarray(self.p)))
+        return self.transforms[idx](*inputs)
+
+    def __repr__(self) -> str:
+        return f"RandomChoice(transforms={self.transforms}, p={self.p})"
+
+
+class RandomApply(v1.Transform):
+    """All of ``transforms`` (in order) with probability ``p``, else none."""
+
+    def __init__(self, transforms: Sequence[Callable], p: float = 0.5) -> None:
+        if not 0.0 <= p <= 1.0:
+            raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")
+        self.transforms, self.p = list(transforms), p
+
+    def __call__(self, *inputs: Any) -> Any:
+        if backend.generator().random() >= self.p:
+            return inputs[0] if len(inputs) == 1 else inputs
+        for t in self.transforms:
+            inputs = _run(t, inputs)
+        return inputs[0] if len(inputs) == 1 else inputs
+
+
+class RandomOrder(v1.Transform):
+    """All of ``transforms`` in a random order."""
+
+    def __init__(self, transforms: Sequence[Callable]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, *inputs: Any) -> Any:
+        for i in backend.generator().permutation(len(self.transforms)).tolist():
+            inputs = _run(self.transforms[i], inputs)
+        return inputs[0] if len(inputs) == 1 else inputs

@@ -1,0 +1,65 @@
+"""v2's calling convention: a transform takes any sample (one image, or tuples, lists and dicts holding one with
+labels and other data) and transforms the image in it, passing the rest through, as torchvision's v2 does for
+plain tensors: the image is the first Tensor, NumPy image or PIL image found (depth first, in order).
+``transform(img)`` returns the image; ``transform(img, label)`` returns both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ....autograd import Tensor
+from ..pil import is_pil_image
+
+
+def is_image(x: Any) -> bool:
+    return (isinstance(x, Tensor) and x.ndim >= 2) or (isinstance(x, np.ndarray) and x.ndim in (2, 3)) or \
+        is_pil_image(x)
+
+
+def flatten(sample: Any) -> tuple[list, Callable[[list], Any]]:
+    """The leaves of ``sample`` (nested tuples, lists, dicts) and a function that rebuilds it from new leaves."""
+    if isinstance(sample, (tuple, list)):
+        parts = [flatten(s) for s in sample]
+        sizes = [len(p[0]) for p in parts]
+
+        def rebuild(leaves: list) -> Any:
+            out, k = [], 0
+            for (_, re), n in zip(parts, sizes):
+                out.append(re(leaves[k:k + n]))
+                k += n
+            return type(sample)(out) if not hasattr(sample, "_fields") else type(sample)(*out)
+
+        return [leaf for p in parts for leaf in p[0]], rebuild
+    if isinstance(sample, dict):
+        keys = list(sample)
+        inner = flatten([sample[k] for k in keys])
+        return inner[0], lambda leaves: dict(zip(keys, inner[1](leaves)))
+    return [sample], lambda leaves: leaves[0]
+
+
+def on_image(fn: Callable[[Any], Any], inputs: tuple) -> Any:
+    """``fn`` applied to the image of the sample ``inputs`` (one argument: that argument), the rest unchanged."""
+    sample = inputs[0] if len(inputs) == 1 else inputs
+    leaves, rebuild = flatten(sample)
+    k = next((i for i, leaf in enumerate(leaves) if is_image(leaf)), None)
+    if k is None:
+        return sample
+    leaves[k] = fn(leaves[k])
+    return rebuild(leaves)
+
+
+class SampleTransform:
+    """Mixin: v1 transforms called with v2's samples (put first among the bases; its ``__call__`` hands the
+    image to the v1 transform's own)."""
+
+    def __call__(self, *inputs: Any) -> Any:
+        return on_image(super().__call__, inputs)
+
+
+def f32_uniform(gen: np.random.Generator, low: float, high: float) -> float:
+    """A uniform draw rounded to float32, as torchvision's ``torch.empty(1).uniform_(low, high).item()`` gives:
+    a factor of (1.3, 1.3) is then float32(1.3) here too, not 1.3."""
+    return float(np.float32(gen.uniform(low, high)))
