@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .amp import autocast
@@ -48,6 +48,7 @@ from .global_flags import (
 )
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.compare import allclose, equal, isclose
+from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.elementwise import (
     abs,
     add,
@@ -98,6 +99,7 @@ from .ops.factories import (
     zeros,
     zeros_like,
 )
+from .ops.flip import flip
 from .ops.gather import gather, scatter, topk
 from .ops.indexing import bincount, diag, one_hot
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES

@@ -30,6 +30,7 @@ from ..backend import as_array
 from .edge import Edge
 from .function import VIEW_HOOKS
 from .grad_mode import _enabled
+from .profiling import recorder as _recorder
 from .tensor import Tensor
 
 
@@ -231,6 +232,12 @@ def run_backward(
                     from .once_differentiable import once  # only here: it subclasses Function, which needs us
 
                     grads_in = once(node, g)
+            elif _recorder[0] is not None:
+                handle = _recorder[0].begin(node.name(), (g,))
+                try:
+                    grads_in = node.backward(g)
+                finally:
+                    _recorder[0].end(handle)
             else:
                 grads_in = node.backward(g)
             if type(grads_in) is not tuple:

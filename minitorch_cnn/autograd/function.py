@@ -23,6 +23,7 @@ import numpy as np
 
 from .edge import Edge
 from .grad_mode import _enabled, no_grad
+from .profiling import recorder as _recorder
 from .tensor import Tensor
 
 _new = object.__new__
@@ -125,12 +126,18 @@ class Function:
         else:
             requires = False
             ctx.needs_input_grad = (False,) * len(args)
+        rec = _recorder[0]
+        if rec is not None:
+            handle = rec.begin(f"mt::{cls.__name__}", args)
         try:
             out = ctx.forward(*arrays, **kwargs)
         except (ValueError, TypeError, IndexError) as exc:
             shapes = ", ".join(str(tuple(a.shape)) for a in args if isinstance(a, Tensor))
             kind = IndexError if isinstance(exc, IndexError) else RuntimeError
             raise kind(f"{cls.__name__}: {exc} (input shapes: {shapes})") from exc
+        finally:
+            if rec is not None:
+                rec.end(handle)
         if type(out) is not _ndarray and isinstance(out, np.generic):  # NumPy turns 0-d results into scalars
             out = np.asarray(out)
         result = _wrap(out)

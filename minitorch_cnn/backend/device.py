@@ -65,6 +65,10 @@ class Device:
         if not isinstance(spec, str):
             raise TypeError(f"device must be a string like 'cpu' or 'cuda', got {spec!r}")
         kind, _, idx = spec.partition(":")
+        if kind == "meta":
+            raise ValueError("device 'meta' (tensors with shapes but no data) is not offered: minitorch_cnn's tensors "
+                             "always hold their values; to reason about shapes, run the module on a small CPU input "
+                             "or use mt.summary(model, input_size)")
         if kind not in ("cpu", "cuda"):
             raise ValueError(f"unknown device {spec!r}: expected 'cpu' or 'cuda'")
         self.type = kind

@@ -5,6 +5,11 @@ layer's three GEMMs) would run on one core. Here the output is cut into blocks o
 has more rows), one per pool thread, each a one-thread NumPy GEMM writing its block in place (NumPy lets go of
 the GIL for it, and a block with unit column stride goes to BLAS without a copy). Small products run whole on
 the calling thread: a hand-off costs ~0.1 ms.
+
+A big product whose output has fewer rows than both its columns and the inner size (a Linear layer's forward and
+dx on a small batch: x (16, 4096) @ Wᵀ) is made turned, outᵀ = bᵀ @ aᵀ, and turned back: NumPy's OpenBLAS runs
+that orientation several times faster there (times in benchmarks/results/NOTES.md). Each output entry is still
+one dot product over the inner size, its terms in OpenBLAS's order for that orientation.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ def matmul(a: Any, b: Any) -> Any:
     ):
         return a @ b
     (M, K), N = a.shape, b.shape[1]
+    if M < min(N, K) and M * N * K >= SPLIT_MIN_MACS:
+        return np.ascontiguousarray(matmul(b.T, a.T).T)
     by_rows = M > N
     parts = threadpool.split(M if by_rows else N, threadpool.workers()) if M * N * K >= SPLIT_MIN_MACS else []
     if len(parts) < 2:

@@ -5,11 +5,21 @@ from .activation import GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftmax, ReL
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv2d
 from .conv_transpose import ConvTranspose2d
+from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten, Unflatten
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .linear import Identity, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss, KLDivLoss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    KLDivLoss,
+    MSELoss,
+    NLLLoss,
+    TripletMarginLoss,
+)
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d
 from .padding import (
@@ -26,18 +36,22 @@ from .padding import (
 )
 from .parallel import DataParallel
 from .parameter import Parameter
+from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .sample_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
+from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d",
     "CircularPad1d", "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "Conv2d", "ConvTranspose2d",
-    "CosineEmbeddingLoss", "CrossEntropyLoss", "KLDivLoss",
-    "DataParallel", "Dropout", "Dropout2d", "Flatten", "GELU", "GroupNorm", "Identity", "InstanceNorm1d",
+    "CosineEmbeddingLoss", "CosineSimilarity", "CrossEntropyLoss", "KLDivLoss", "PairwiseDistance",
+    "TripletMarginLoss",
+    "DataParallel", "Dropout", "Dropout2d", "Embedding", "Flatten", "GELU", "GroupNorm", "Identity", "InstanceNorm1d",
     "InstanceNorm2d", "LayerNorm", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyConv2d", "LazyLinear", "LeakyReLU",
     "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter",
+    "PixelShuffle", "PixelUnshuffle",
     "ReLU", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "Sequential", "SiLU",
     "Sigmoid", "Softmax", "SyncBatchNorm", "Tanh", "Unflatten", "UninitializedBuffer", "UninitializedParameter",
     "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "functional", "init",

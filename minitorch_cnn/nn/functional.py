@@ -14,7 +14,9 @@ from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entrop
 from ..ops.conv import conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.cosine_embedding import cosine_embedding_loss
+from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
+from ..ops.embedding import embedding
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
@@ -23,15 +25,17 @@ from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
+from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool2d
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "conv_transpose2d", "cosine_embedding_loss",
-    "cross_entropy", "dropout", "dropout2d", "gelu", "grid_sample", "group_norm", "hardsigmoid", "hardswish",
-    "instance_norm", "interpolate", "kl_div", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d",
-    "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh",
+    "cosine_similarity", "cross_entropy", "dropout", "dropout2d", "embedding", "gelu", "grid_sample", "group_norm",
+    "hardsigmoid", "hardswish", "instance_norm", "interpolate", "kl_div", "layer_norm", "leaky_relu", "linear",
+    "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
 
 

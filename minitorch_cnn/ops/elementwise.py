@@ -444,10 +444,21 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     return Clamp.apply(a, min, max)
 
 
+def _scalar_dtype(a: Any, b: Any) -> Any:
+    """torch's result type of two Python numbers: bool if both are, int64 if both integral, else the default float."""
+    if isinstance(a, (bool, int, np.integer)) and isinstance(b, (bool, int, np.integer)):
+        return np.dtype(bool if isinstance(a, bool) and isinstance(b, bool) else np.int64)
+    return backend.get_default_dtype()
+
+
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
-        raise TypeError("where: at least one of the two value arguments must be a Tensor")
+        if not isinstance(condition, Tensor):
+            raise TypeError("where: at least one of the condition and the two value arguments must be a Tensor")
+        # torch.where(cond, 1, 0): two numbers give a tensor of their result type on the condition's device
+        a = Tensor._wrap(backend.move_to(np.asarray(a, dtype=_scalar_dtype(a, b)), condition.device))
+        like = a
     a, b = binary_operands(a, b)
     a = a if isinstance(a, Tensor) else as_tensor(a, b)
     b = b if isinstance(b, Tensor) else as_tensor(b, a)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-_SUBMODULES = ("data", "hooks", "tensorboard")
+_SUBMODULES = ("benchmark", "data", "hooks", "tensorboard")
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -20,6 +20,7 @@ _CFGS: dict[str, list[int | str]] = {
     "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
     "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
 }
+cfgs = _CFGS  # torchvision's public name (``models.vgg.cfgs['D']`` is vgg16's features)
 
 
 def make_layers(cfg: list[int | str], batch_norm: bool = False) -> nn.Sequential:
