@@ -1,5 +1,5 @@
 """Depthwise conv2d (groups == channels), forward + backward with a random upstream gradient, float32, 1 thread:
-torch, our depthwise rows (``conv_depthwise``) and the grouped im2col + GEMM path they replaced, in one process.
+torch, our depthwise kernels (``conv_depthwise``) and the grouped im2col + GEMM path they replaced, in one process.
 
     python -m benchmarks.depthwise        # table + results/depthwise.{json,md}
 

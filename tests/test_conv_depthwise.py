@@ -92,7 +92,7 @@ def test_depthwise_without_a_bias_and_one_gradient_at_a_time(calls):
 
 
 def test_the_gemm_path_gives_the_same_numbers(monkeypatch):
-    """The grouped im2col + GEMM path the depthwise rows replaced still runs them (a channel multiplier > 1 takes
+    """The grouped im2col + GEMM path the depthwise kernels replaced still runs them (a channel multiplier > 1 takes
     it), and agrees."""
     rng = np.random.default_rng(2)
     assert conv_depthwise.depthwise_fits((4, 4), 4, np.dtype(np.float32))

@@ -1,4 +1,4 @@
-"""Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise rows
+"""Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise kernels
 (``conv_depthwise``) for depthwise layers, the direct path (``conv_direct``) where the layer suits it, for wide
 layers' backward the channels-last rows (``conv_rows``), else the one-call im2col + GEMM loop (``conv_gemm``), else
 the reference's loop."""
@@ -138,7 +138,7 @@ def conv2d_backward_chunks(
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
                    1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
-    return (None if dw is None else dw.reshape(C, 1, -1)), db
+    return dw, db
 
 
 def _depthwise_backward(

@@ -1,19 +1,21 @@
 """Depthwise convolution (groups == in_channels == out_channels: MobileNet's, EfficientNet's, ShuffleNet's), one
-(sample, channel) plane at a time, a row of outputs at a time.
+(sample, channel) plane at a time.
 
 A depthwise layer has a single input channel per output channel, so im2col + GEMM multiplies (1 × kh·kw) by
-(kh·kw × OH·OW) per channel: a GEMM too thin to pay for building its columns. Here each tap (i, j) of output row r
-is one multiply-add of a run of the input row r·sh + i·dh - pt, over the outputs whose column lies inside the
-input (``valid_range``, computed once per tap and row): no padding is built, no bounds test runs per pixel, and at
-stride 1 the runs are contiguous, so the loops vectorise.
+(kh·kw × OH·OW) per channel: a GEMM too thin to pay for building its columns. Here each plane is padded into a
+buffer laid out as stride phases (``_to_phases``, as ``conv_direct`` does for the narrow layers: at stride s, padded
+pixel (r, q) goes to phase plane (r % s, q % s) at (r // s, q // s)), on whose row pitch Wq every tap's inputs for
+all the plane's outputs are one contiguous run: a tap is one multiply-add over M = (OH - 1)·Wq + OW positions (the
+columns past OW are computed and dropped), with no bounds test per pixel, and the loops vectorise at any stride,
+padding and dilation.
 
-- forward: y[n, c, r, q] = b[c] + Σ_{i, j} w[c, i, j] · x[n, c, r·sh + i·dh - pt, q·sw + j·dw - pl]
-- dx (the transposed convolution): each g[n, c, r, q] goes back through tap (i, j) to the pixel it read,
-  dx[n, c, r·sh + i·dh - pt, q·sw + j·dw - pl] += w[c, i, j] · g[n, c, r, q], a plane zeroed first
-- dW[c, i, j] = Σ_{n, r, q} g · x at that pixel, db[c] = Σ_{n, r, q} g: per plane, each tap's products are added
-  into a row of float64 sums (one per output column, so the adds vectorise without reassociating), then the row is
-  summed in order into the share's float64 total: the result does not depend on the threads, and float32 inputs
-  lose nothing to a float32 accumulator.
+- forward: y[n, c] = b[c] + Σ_{i, j} w[c, i, j] · x_pad[n, c, r·sh + i·dh, q·sw + j·dw], tap by tap
+- dx (the transposed convolution): each tap adds w[c, i, j] · g (g on the pitch, zeros past OW) back onto the run
+  it read, into a zeroed padded buffer, whose interior is then dx's plane
+- dW[c, i, j] = Σ_{n, r, q} g · x_pad at tap (i, j), db[c] = Σ g: each tap's products are added into a float64 row,
+  one sum per position, over the share's samples (the adds vectorise without reassociating), then each row is
+  summed in order: the result does not depend on the threads, and float32 inputs lose nothing to a float32
+  accumulator.
 
 The backward makes dx, dW and db in one pass over g, each only where asked for.
 """
