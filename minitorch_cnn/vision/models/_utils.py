@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ... import nn
 
 
@@ -16,9 +18,9 @@ def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
     return new_v
 
 
-def init_mobile(model: nn.Module) -> None:
+def init_mobile(model: nn.Module, linear_uniform: bool = False) -> None:
     """The MobileNet/EfficientNet family's init: convs Kaiming-normal (fan_out) with zero bias, norms 1 and 0,
-    Linear N(0, 0.01) with zero bias."""
+    Linear N(0, 0.01) (MobileNets) or U(±1/√out_features) (EfficientNet, ``linear_uniform``) with zero bias."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out")
@@ -28,7 +30,11 @@ def init_mobile(model: nn.Module) -> None:
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
+            if linear_uniform:
+                init_range = 1.0 / math.sqrt(m.out_features)
+                nn.init.uniform_(m.weight, -init_range, init_range)
+            else:
+                nn.init.normal_(m.weight, 0, 0.01)
             nn.init.zeros_(m.bias)
 
 
