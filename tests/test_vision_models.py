@@ -13,7 +13,7 @@ import torch
 import torchvision
 
 import minitorch_cnn as mt
-from tests._parity import assert_close
+from tests._vision_parity import assert_torchvision_parity
 
 
 @pytest.mark.parametrize("name", ["resnet34", "vgg11_bn"])
@@ -48,30 +48,7 @@ def test_torchvision_file_gives_torch_numbers(name: str, side: int, tmp_path) ->
         theirs, ours = _features(name)
     else:
         theirs, ours = getattr(torchvision.models, name)(weights=None), getattr(mt.vision.models, name)(weights=None)
-    theirs, ours = theirs.double().eval(), ours.double().eval()
-    with torch.no_grad():
-        for key, buf in theirs.named_buffers():
-            if key.endswith("running_mean"):
-                buf.normal_(0, 0.1)
-            elif key.endswith("running_var"):
-                buf.uniform_(0.5, 1.5)
-    torch.save(theirs.state_dict(), tmp_path / f"{name}.pth")
-    ours.load_state_dict(mt.load(tmp_path / f"{name}.pth"))
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 3, side, side))
-    tx = torch.tensor(x, requires_grad=True)
-    expected = theirs(tx)
-    w = rng.standard_normal(tuple(expected.shape))
-    (expected * torch.tensor(w)).sum().backward()
-    mx = mt.tensor(x, requires_grad=True)
-    out = ours(mx)
-    (out * mt.tensor(w)).sum().backward()
-    assert_close(out, expected.detach(), np.float64, what=f"{name} output")
-    assert_close(mx.grad, tx.grad, np.float64, what=f"{name} input grad")
-    for (key, p), (tkey, tp) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
-        assert key == tkey
-        assert_close(p.grad, tp.grad, np.float64, what=f"{name} {key}.grad")
+    assert_torchvision_parity(theirs, ours, name, side)
     # and back: our state_dict, written by mt.save, is torch's bit for bit
     mt.save(ours.state_dict(), tmp_path / "back.pt")
     back = torch.load(tmp_path / "back.pt", weights_only=True)

@@ -20,6 +20,7 @@ import torchvision
 
 import minitorch_cnn as mt
 from tests._parity import assert_close
+from tests._vision_parity import assert_torchvision_parity
 
 FULL = ["mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_0", "squeezenet1_1",
         "shufflenet_v2_x0_5", "shufflenet_v2_x1_0"]
@@ -51,44 +52,17 @@ def _small(lib: object, name: str) -> object:
                          block(64, 16, groups=groups, base_width=base_width))
 
 
-def _check(theirs: torch.nn.Module, ours: mt.nn.Module, name: str, side: int = 32) -> None:
-    theirs, ours = theirs.double().eval(), ours.double().eval()
-    with torch.no_grad():
-        for key, buf in theirs.named_buffers():
-            if key.endswith("running_mean"):
-                buf.normal_(0, 0.1)
-            elif key.endswith("running_var"):
-                buf.uniform_(0.5, 1.5)
-    buf = io.BytesIO()
-    torch.save(theirs.state_dict(), buf)
-    ours.load_state_dict(mt.load(io.BytesIO(buf.getvalue())))
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 3, side, side))
-    tx = torch.tensor(x, requires_grad=True)
-    expected = theirs(tx)
-    w = rng.standard_normal(tuple(expected.shape))
-    (expected * torch.tensor(w)).sum().backward()
-    mx = mt.tensor(x, requires_grad=True)
-    out = ours(mx)
-    (out * mt.tensor(w)).sum().backward()
-    assert_close(out, expected.detach(), np.float64, what=f"{name} output")
-    assert_close(mx.grad, tx.grad, np.float64, what=f"{name} input grad")
-    for (key, p), (tkey, tp) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
-        assert key == tkey
-        assert_close(p.grad, tp.grad, np.float64, what=f"{name} {key}.grad")
-
-
 @pytest.mark.parametrize("name", FULL)
 def test_torchvision_file_gives_torch_numbers(name: str) -> None:
     torch.manual_seed(0)
-    _check(getattr(torchvision.models, name)(weights=None, num_classes=10),
+    assert_torchvision_parity(getattr(torchvision.models, name)(weights=None, num_classes=10),
            getattr(mt.vision.models, name)(weights=None, num_classes=10), name)
 
 
 @pytest.mark.parametrize("name", ["densenet", "resnext", "wide"])
 def test_big_families_give_torch_numbers_at_fewer_blocks(name: str) -> None:
     torch.manual_seed(0)
-    _check(_small(torch, name), _small(mt, name), name, side=16)
+    assert_torchvision_parity(_small(torch, name), _small(mt, name), name, side=16)
 
 
 def test_train_mode_batchnorm_and_stochastic_depth() -> None:
