@@ -300,6 +300,11 @@ class Tensor:
     def _set_(self, arr: Any) -> Tensor:
         """Write ``arr`` into this tensor's storage in place and bump its version."""
         self._check_inplace()
+        return self._store(arr)
+
+    def _store(self, arr: Any) -> Tensor:
+        """Copy ``arr`` into this tensor's storage (shared with its views and aliases) and bump its version, without
+        the graph checks (callers that record the write themselves, or write under no_grad)."""
         if not getattr(self._data.flags, "writeable", True):  # CuPy's flags have no writeable
             raise RuntimeError(
                 f"in-place write into a read-only tensor of shape {tuple(self.shape)} (an expand() view: its "

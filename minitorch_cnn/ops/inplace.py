@@ -46,18 +46,6 @@ def _check_result(self: Tensor, arr: Any, name: str) -> Any:
     return arr
 
 
-def _write(self: Tensor, arr: Any) -> Tensor:
-    """Copy ``arr`` into ``self``'s storage and bump its version (the storage is shared with views and aliases)."""
-    if not getattr(self._data.flags, "writeable", True):  # CuPy's flags have no writeable
-        raise RuntimeError(
-            f"in-place write into a read-only tensor of shape {tuple(self.shape)} (an expand() view: its "
-            "elements share memory); call .clone() first"
-        )
-    self._data[...] = arr
-    self._version_counter[0] += 1
-    return self
-
-
 def _is_view_in_graph(self: Tensor) -> bool:
     """Whether ``self`` shares storage with a tensor its graph node reads (a slice, reshape or transpose of it),
     or may share one with a tensor outside any graph (an array that is a view, with no node to tell)."""
@@ -74,7 +62,7 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
     recording = _enabled[0] and (self.requires_grad or _requires(args) or _requires(tuple(kwargs.values())))
     if not recording:
         self._check_inplace()
-        return _write(self, _check_result(self, fn(self.detach(), *args, **kwargs)._data, name))
+        return self._store(_check_result(self, fn(self.detach(), *args, **kwargs)._data, name))
     if self._base is not None:
         write_region(self, None, lambda cur: _cast_result(self, fn(cur, *args, **kwargs), name), name)
         return self
@@ -92,7 +80,7 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
     out = fn(old, *args, **kwargs)
     arr = _check_result(self, out._data, name)
     prev = self.grad_fn
-    _write(self, arr)
+    self._store(arr)
     if prev is not None and prev._out_vc is self._version_counter and not _saved_output(prev, self._data):
         # the old node checks its output's version only because it might have saved it; it did not, so its
         # output is now the snapshot, which nothing writes (torch's `out = bn(x); out += identity` in every ResNet)
