@@ -462,6 +462,9 @@ def test_writing_into_an_expanded_view_is_refused() -> None:
     e = mt.ones(1, 3).expand(2, 3)
     with pytest.raises(RuntimeError, match="read-only"):
         e.add_(1)
+    with pytest.raises(RuntimeError, match=r"__setitem__: in-place write into a read-only tensor of shape \(2, 3\)"):
+        e[0] = 2.0  # outside a graph too (NumPy's own ValueError came through before)
+    assert e.tolist() == [[1.0] * 3] * 2 and e._version == 0
 
 
 @pytest.mark.parametrize("shape", [(), (3,)])

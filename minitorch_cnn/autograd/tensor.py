@@ -297,6 +297,15 @@ class Tensor:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
             raise RuntimeError("in-place operations on tensors that are part of an autograd graph are not offered")
 
+    def _check_writable(self, op: str = "") -> None:
+        """Refuse a write into a read-only storage (an expand() view, whose elements share memory) before any work;
+        ``op`` names the operation in the message."""
+        if not getattr(self._data.flags, "writeable", True):  # CuPy's flags have no writeable
+            raise RuntimeError(
+                f"{op + ': ' if op else ''}in-place write into a read-only tensor of shape {tuple(self.shape)} (an "
+                "expand() view: its elements share memory); call .clone() first"
+            )
+
     def _set_(self, arr: Any) -> Tensor:
         """Write ``arr`` into this tensor's storage in place and bump its version."""
         self._check_inplace()
@@ -305,11 +314,7 @@ class Tensor:
     def _store(self, arr: Any) -> Tensor:
         """Copy ``arr`` into this tensor's storage (shared with its views and aliases) and bump its version, without
         the graph checks (callers that record the write themselves, or write under no_grad)."""
-        if not getattr(self._data.flags, "writeable", True):  # CuPy's flags have no writeable
-            raise RuntimeError(
-                f"in-place write into a read-only tensor of shape {tuple(self.shape)} (an expand() view: its "
-                "elements share memory); call .clone() first"
-            )
+        self._check_writable()
         self._data[...] = arr
         self._version_counter[0] += 1
         return self

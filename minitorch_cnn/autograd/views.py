@@ -126,9 +126,7 @@ def write_region(x: Tensor, index: Any, compute: Callable[[Tensor], Tensor], nam
     if root.grad_fn is None and root.requires_grad:
         what = "a leaf Variable" if root is x else "a view of a leaf Variable"
         raise RuntimeError(f"{what} that requires grad is being used in an in-place operation.")
-    if not getattr(x._data.flags, "writeable", True):  # CuPy's flags have no writeable
-        raise RuntimeError(f"{name}: in-place write into a read-only tensor of shape {tuple(x.shape)} (an expand() "
-                           "view: its elements share memory); call .clone() first")
+    x._check_writable(name)
     if x._base is not None and x._base_fn is not root.grad_fn:
         refresh(x)
     pos = positions(x._data, root._data)

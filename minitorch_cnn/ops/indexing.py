@@ -111,6 +111,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         write_region(x, index, lambda cur: _fitted(value, cur), "__setitem__")
         return
     x._check_inplace()
+    x._check_writable("__setitem__")
     x._data[index] = value._data if isinstance(value, Tensor) else value
     x._version += 1
 
