@@ -3,7 +3,7 @@
 
 A depthwise layer has a single input channel per output channel, so im2col + GEMM multiplies (1 × kh·kw) by
 (kh·kw × OH·OW) per channel: a GEMM too thin to pay for building its columns. Here each plane is padded into a
-buffer laid out as stride phases (``_to_phases``, as ``conv_direct`` does for the narrow layers: at stride s, padded
+buffer laid out as stride phases (``conv_direct._pad_sample``, as for the narrow layers: at stride s, padded
 pixel (r, q) goes to phase plane (r % s, q % s) at (r // s, q // s)), on whose row pitch Wq every tap's inputs for
 all the plane's outputs are one contiguous run: a tap is one multiply-add over M = (OH - 1)·Wq + OW positions (the
 columns past OW are computed and dropped), with no bounds test per pixel, and the loops vectorise at any stride,
@@ -28,6 +28,7 @@ import numpy as np
 from numba import njit
 
 from ..handoff import signal
+from .conv_direct import _pad_sample
 from .layout import Pair, unsigned
 
 USE_DEPTHWISE = True  # False: depthwise layers take the grouped im2col + GEMM path (tests compare the two)
@@ -43,8 +44,8 @@ def depthwise_fits(channels: Pair, groups: int, dtype: Any) -> bool:
 @njit(cache=True, inline="always")
 def _geometry(kh, kw, sh, sw, dh, dw, oh, ow):  # pragma: no cover - compiled
     """The padded plane the windows read (Hp, Wp), a phase plane (Hq, Wq), the outputs on the phases' pitch M,
-    and each tap's start in the phases (see ``_to_phases``): tap (i, j) of output m (row m // Wq, column m % Wq)
-    reads phases[offs[i·kw + j] + m]."""
+    and each tap's start in the phases (``conv_direct._pad_sample``): tap (i, j) of output m (row m // Wq,
+    column m % Wq) reads phases[offs[i·kw + j] + m]."""
     Hp, Wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
     Hq, Wq = (Hp + sh - 1) // sh, (Wp + sw - 1) // sw
     offs = np.empty(kh * kw, np.int64)
@@ -64,28 +65,8 @@ def _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _to_phases(x, s0, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq):  # pragma: no cover - compiled
-    """The plane x[s0:s0 + H·W] padded at (pt, pl) into xp as sh·sw phase planes of (Hq, Wq): padded pixel (r, q)
-    at plane (r % sh, q % sw), position (r // sh, q // sw), so that at any stride a tap's inputs for the outputs
-    on the pitch Wq are one contiguous run. Only input pixels are written: xp's border stays as it is (zeros)."""
-    r0, r1, c0, c1 = max(0, pt), min(Hp, pt + H), max(0, pl), min(Wp, pl + W)
-    for r in range(r0, r1):
-        src = s0 + (r - pt) * W - pl
-        for v in range(sw):
-            dst, q0, cnt = _phase_runs(r, c0, c1, v, sh, sw, Hq, Wq)
-            at, d = unsigned(src + q0), unsigned(dst)
-            if sw == 1:
-                for q in range(unsigned(cnt)):
-                    xp[d + q] = x[at + q]
-            else:
-                step = unsigned(sw)
-                for q in range(unsigned(cnt)):
-                    xp[d + q] = x[at + q * step]
-
-
-@njit(cache=True, inline="always")
 def _from_phases(dxp, dx, s0, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq):  # pragma: no cover - compiled
-    """The reverse of ``_to_phases`` into dx[s0:s0 + H·W]: input pixels outside the padded plane (which no window
+    """The reverse of ``_pad_sample`` into dx[s0:s0 + H·W]: input pixels outside the padded plane (which no window
     reads) get 0."""
     for p in range(unsigned(s0), unsigned(s0 + H * W)):
         dx[p] = 0
@@ -112,7 +93,9 @@ def depthwise_forward(x, w, b, has_b, y, start, stop, C, H, W, kh, kw, sh, sw, p
     acc = np.empty(M, x.dtype)  # one plane's outputs on the pitch Wq
     for n in range(start, stop):
         for c in range(C):
-            _to_phases(x, (n * C + c) * H * W, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq)
+            # plane (n, c) as a one-channel sample; the kernel size passed is the stride, so that no phase is
+            # skipped: with dilation a tap can read phases at or past kh / kw
+            _pad_sample(x, xp, n * C + c, 1, H, W, Hp, Wp, pt, pl, sh, sw, sh, sw, Hq, Wq)
             bc = b[c] if has_b else x.dtype.type(0)
             for m in range(unsigned(M)):
                 acc[m] = bc
@@ -151,7 +134,7 @@ def depthwise_backward(g, x, has_x, w, dx, has_dx, dw_sum, db_sum, need_b, start
                 for m in range(unsigned(M)):
                     brow[m] += gp[m]
             if has_x:
-                _to_phases(x, plane, xp, H, W, pt, pl, Hp, Wp, sh, sw, Hq, Wq)
+                _pad_sample(x, xp, n * C + c, 1, H, W, Hp, Wp, pt, pl, sh, sw, sh, sw, Hq, Wq)
                 for t in range(K):
                     off, at = unsigned(offs[t]), unsigned(t * M)
                     for m in range(unsigned(M)):
