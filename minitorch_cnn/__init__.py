@@ -49,6 +49,7 @@ from .global_flags import (
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.compare import allclose, equal, isclose
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
+from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
     add,
@@ -114,6 +115,16 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
+from .ops.logical import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+)
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.shape import (
@@ -136,6 +147,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
+from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
 from .study import viz

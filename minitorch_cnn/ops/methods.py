@@ -12,7 +12,22 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from . import compare, factories, flip, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
+from . import (
+    compare,
+    factories,
+    flip,
+    gather,
+    indexing,
+    inplace,
+    legacy_types,
+    logical,
+    matmul,
+    reduction,
+    shape,
+    softmax,
+    triangular,
+    trig,
+)
 from . import elementwise as ew
 from ._util import Clone, ToDevice, cast
 
@@ -62,7 +77,7 @@ _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
     "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
-    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp,
+    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "triu": triangular.triu, "tril": triangular.tril,
 }
 # `x += y` and friends are the same in-place ops under Python's augmented-assignment names
 _IOPS: dict[str, Any] = {
@@ -135,6 +150,7 @@ _METHODS: dict[str, Any] = {
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
+    "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
     # conversions
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self, device=None: _to(self, "cuda"),
     "float": lambda self: cast(self, np.float32), "double": lambda self: cast(self, np.float64),
