@@ -87,7 +87,8 @@ def _contract(xp: Any, subs: Any, arrays: Any, out: str) -> Any:
     bm = b.transpose([sb.index(c) for c in batch + inner + right]).reshape(
         *n, _prod(size, inner), _prod(size, right))
     prod = (am @ bm).reshape([size[c] for c in batch + left + right])
-    return xp.ascontiguousarray(prod.transpose([(batch + left + right).index(c) for c in out]))
+    prod = prod.transpose([(batch + left + right).index(c) for c in out])
+    return xp.ascontiguousarray(prod) if prod.ndim else prod  # (ascontiguousarray lifts 0-d to 1-d)
 
 
 def _sum_out(x: Any, s: str, elsewhere: str) -> tuple[Any, str]:
