@@ -1,0 +1,296 @@
+"""Census of attention and transformer scripts, ported by one import switch: each test writes the calls one public
+script makes, the way it makes them, runs them under torch and under minitorch_cnn from the same initial weights
+(``lib.same_weights``) and holds every result equal (float64: 1e-10 relative, looser only where a chain of optimizer
+steps amplifies rounding, with the reason stated). Dropout is set to p=0 in the dual runs (the two libraries draw
+different masks; the dropout paths are held by statistics in tests/test_attention.py).
+
+1. a ViT on the CIFAR-10 subset: Conv2d patch embedding, class token, positional embedding, TransformerEncoder
+   (batch_first, norm_first, gelu), AdamW + LambdaLR warmup/cosine, label smoothing, clip_grad_norm_;
+2. the "Language Modeling with nn.Transformer" tutorial's model: PositionalEncoding buffer filled by sin/cos slices,
+   Embedding, TransformerEncoder with the causal mask, batchify/get_batch, SGD + StepLR, on this README's words;
+3. a hand-written attention block (matmul or einsum, masked_fill(mask == 0, -inf), nn.Softmax, Dropout,
+   GELU(approximate='tanh')) next to F.scaled_dot_product_attention.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torchvision
+from _dual import Lib, assert_same, dual
+from _parity import data_root
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture
+def cifar_root(monkeypatch: pytest.MonkeyPatch) -> str:
+    # the shared set is a content-checked subset of the official batches: torchvision's md5 check would refuse it
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
+    return str(data_root() / "cifar10-subset")
+
+
+# --- a ViT on CIFAR-10 as blog posts write it -------------------------------------------------------------------
+
+
+def _vit(lib: Lib, root: str) -> dict:
+    L, nn, optim, tr = lib.lib, lib.nn, lib.optim, lib.transforms
+    L.manual_seed(0)
+
+    class PatchEmbedding(nn.Module):
+        def __init__(self, img_size: int = 32, patch_size: int = 8, in_chans: int = 3, embed_dim: int = 16) -> None:
+            super().__init__()
+            self.n_patches = (img_size // patch_size) ** 2
+            self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+
+        def forward(self, x: Any) -> Any:
+            return self.proj(x).flatten(2).transpose(1, 2)  # (B, N, E)
+
+    class ViT(nn.Module):
+        def __init__(self, embed_dim: int = 16, depth: int = 2, heads: int = 2, mlp_dim: int = 32) -> None:
+            super().__init__()
+            self.patch_embed = PatchEmbedding(embed_dim=embed_dim)
+            n = self.patch_embed.n_patches
+            self.cls_token = nn.Parameter(L.zeros(1, 1, embed_dim))
+            self.pos_embed = nn.Parameter(L.zeros(1, n + 1, embed_dim))
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
+            nn.init.trunc_normal_(self.cls_token, std=0.02)
+            self.pos_drop = nn.Dropout(0.0)
+            layer = nn.TransformerEncoderLayer(d_model=embed_dim, nhead=heads, dim_feedforward=mlp_dim, dropout=0.0,
+                                               activation="gelu", batch_first=True, norm_first=True)
+            self.encoder = nn.TransformerEncoder(layer, num_layers=depth)
+            self.norm = nn.LayerNorm(embed_dim)
+            self.head = nn.Linear(embed_dim, 10)
+
+        def forward(self, x: Any) -> Any:
+            x = self.patch_embed(x)
+            cls = self.cls_token.expand(x.shape[0], -1, -1)
+            x = L.cat((cls, x), dim=1)
+            x = self.pos_drop(x + self.pos_embed)
+            x = self.norm(self.encoder(x))
+            return self.head(x[:, 0])
+
+    transform = tr.Compose([tr.ToTensor(), tr.Normalize((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616))])
+    trainset = lib.datasets.CIFAR10(root=root, train=True, download=False, transform=transform)
+    testset = lib.datasets.CIFAR10(root=root, train=False, download=False, transform=transform)
+    trainloader = lib.data.DataLoader(trainset, batch_size=16, shuffle=False)
+    testloader = lib.data.DataLoader(testset, batch_size=32, shuffle=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = lib.same_weights(ViT())
+    out: dict = {"repr": repr(model), "warnings": [str(w.message) for w in caught],
+                 "params": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    steps, warmup = 4, 2
+    optimizer = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
+
+    def lr_lambda(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+    scheduler = optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    model.train()
+    losses, lrs = [], []
+    for i, (images, labels) in enumerate(trainloader):
+        if i == steps:
+            break
+        optimizer.zero_grad()
+        loss = criterion(model(images), labels)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+        lrs.append(scheduler.get_last_lr()[0])
+    model.eval()
+    with L.no_grad():
+        images, labels = next(iter(testloader))
+        logits = model(images)
+    out.update(losses=losses, lrs=lrs, logits=logits, pred=logits.argmax(dim=1).tolist(),
+               grad_cls=model.cls_token.grad, **{f"sd.{k}": v for k, v in model.state_dict().items()})
+    return out
+
+
+def test_vit_cifar10(cifar_root: str) -> None:
+    theirs, ours = dual(_vit, cifar_root, float64=True)
+    # four AdamW steps: the update divides by the square root of accumulated squares, which multiplies rounding
+    assert_same(theirs, ours, tol=1e-9)
+
+
+# --- "Language Modeling with nn.Transformer and torchtext" (the model, batchify, get_batch, train, evaluate) --------
+
+
+def _transformer_lm(lib: Lib, text: str) -> dict:
+    L, nn = lib.lib, lib.nn
+    L.manual_seed(0)
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model: int, dropout: float = 0.1, max_len: int = 5000) -> None:
+            super().__init__()
+            self.dropout = nn.Dropout(p=dropout)
+            position = L.arange(max_len).unsqueeze(1)
+            div_term = L.exp(L.arange(0, d_model, 2) * (-math.log(10000.0) / d_model))
+            pe = L.zeros(max_len, 1, d_model)
+            pe[:, 0, 0::2] = L.sin(position * div_term)
+            pe[:, 0, 1::2] = L.cos(position * div_term)
+            self.register_buffer("pe", pe)
+
+        def forward(self, x: Any) -> Any:
+            return self.dropout(x + self.pe[:x.size(0)])
+
+    class TransformerModel(nn.Module):
+        def __init__(self, ntoken: int, d_model: int, nhead: int, d_hid: int, nlayers: int, dropout: float) -> None:
+            super().__init__()
+            self.model_type = "Transformer"
+            self.pos_encoder = PositionalEncoding(d_model, dropout)
+            encoder_layers = nn.TransformerEncoderLayer(d_model, nhead, d_hid, dropout)
+            self.transformer_encoder = nn.TransformerEncoder(encoder_layers, nlayers)
+            self.embedding = nn.Embedding(ntoken, d_model)
+            self.d_model = d_model
+            self.linear = nn.Linear(d_model, ntoken)
+            self.init_weights()
+
+        def init_weights(self) -> None:
+            self.embedding.weight.data.uniform_(-0.1, 0.1)
+            self.linear.bias.data.zero_()
+            self.linear.weight.data.uniform_(-0.1, 0.1)
+
+        def forward(self, src: Any, src_mask: Any = None) -> Any:
+            src = self.pos_encoder(self.embedding(src) * math.sqrt(self.d_model))
+            if src_mask is None:
+                src_mask = nn.Transformer.generate_square_subsequent_mask(len(src))
+            return self.linear(self.transformer_encoder(src, src_mask))
+
+    tokens = text.lower().replace("\n", " <eos> ").split()[:3000]
+    counts: dict = {}
+    for t in tokens:
+        counts[t] = counts.get(t, 0) + 1
+    itos = ["<unk>"] + sorted(counts, key=lambda t: (-counts[t], t))
+    stoi = {t: i for i, t in enumerate(itos)}
+    data = L.tensor([stoi[t] for t in tokens], dtype=L.long)
+    n = data.numel()
+    train_data, val_data = data[: int(0.9 * n)], data[int(0.9 * n):]
+
+    def batchify(data: Any, bsz: int) -> Any:
+        seq_len = data.size(0) // bsz
+        return data[:seq_len * bsz].view(bsz, seq_len).t().contiguous()
+
+    train_data, val_data = batchify(train_data, 20), batchify(val_data, 10)
+    bptt = 12
+
+    def get_batch(source: Any, i: int) -> tuple:
+        seq_len = min(bptt, len(source) - 1 - i)
+        return source[i:i + seq_len], source[i + 1:i + 1 + seq_len].reshape(-1)
+
+    ntokens = len(itos)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = lib.same_weights(TransformerModel(ntokens, 16, 2, 32, 2, 0.0))
+    criterion = nn.CrossEntropyLoss()
+    optimizer = L.optim.SGD(model.parameters(), lr=5.0)
+    scheduler = L.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.95)
+    out: dict = {"warnings": [str(w.message) for w in caught], "shapes": [tuple(train_data.shape),
+                                                                         tuple(val_data.shape)]}
+    losses, val_losses = [], []
+    for _ in range(2):
+        model.train()
+        for batch, i in enumerate(range(0, train_data.size(0) - 1, bptt)):
+            if batch == 2:
+                break
+            inputs, targets = get_batch(train_data, i)
+            loss = criterion(model(inputs).view(-1, ntokens), targets)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            optimizer.step()
+            losses.append(loss.item())
+        model.eval()
+        total = 0.0
+        with L.no_grad():
+            for i in range(0, val_data.size(0) - 1, bptt):
+                inputs, targets = get_batch(val_data, i)
+                total += inputs.size(0) * criterion(model(inputs).view(-1, ntokens), targets).item()
+        val_losses.append(total / (len(val_data) - 1))
+        scheduler.step()
+    out.update(losses=losses, val_losses=val_losses, lr=scheduler.get_last_lr()[0],
+               pe=model.pos_encoder.pe[:20], **{f"sd.{k}": v for k, v in model.state_dict().items()})
+    return out
+
+
+def test_transformer_language_model_tutorial() -> None:
+    theirs, ours = dual(_transformer_lm, README.read_text(encoding="utf-8"), float64=True)
+    # four SGD steps at lr 5 with gradient clipping: each step's rounding is multiplied by the large learning rate
+    assert_same(theirs, ours, tol=1e-9)
+
+
+# --- a hand-written ViT attention block next to F.scaled_dot_product_attention -------------------------------------
+
+
+def _attention_block(lib: Lib) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    L.manual_seed(0)
+
+    class Attention(nn.Module):
+        def __init__(self, dim: int, heads: int, dim_head: int, use_einsum: bool) -> None:
+            super().__init__()
+            inner_dim = dim_head * heads
+            self.heads, self.scale, self.use_einsum = heads, dim_head ** -0.5, use_einsum
+            self.norm = nn.LayerNorm(dim)
+            self.attend = nn.Softmax(dim=-1)
+            self.dropout = nn.Dropout(0.0)
+            self.to_qkv = nn.Linear(dim, inner_dim * 3, bias=False)
+            self.to_out = nn.Sequential(nn.Linear(inner_dim, dim), nn.Dropout(0.0))
+
+        def forward(self, x: Any, mask: Any = None) -> Any:
+            x = self.norm(x)
+            b, n, _ = x.shape
+            q, k, v = (t.reshape(b, n, self.heads, -1).permute(0, 2, 1, 3) for t in self.to_qkv(x).chunk(3, dim=-1))
+            if self.use_einsum:
+                dots = L.einsum("bhid,bhjd->bhij", q, k) * self.scale
+            else:
+                dots = L.matmul(q, k.transpose(-1, -2)) * self.scale
+            if mask is not None:
+                dots = dots.masked_fill(mask == 0, float("-inf"))
+            attn = self.dropout(self.attend(dots))
+            out = L.einsum("bhij,bhjd->bhid", attn, v) if self.use_einsum else L.matmul(attn, v)
+            return self.to_out(out.permute(0, 2, 1, 3).reshape(b, n, -1)), (q, k, v, attn)
+
+    ff = lib.same_weights(nn.Sequential(nn.LayerNorm(16), nn.Linear(16, 32), nn.GELU(approximate="tanh"),
+                                        nn.Dropout(0.0), nn.Linear(32, 16), nn.Dropout(0.0)))
+    x = L.tensor(np.random.default_rng(0).standard_normal((2, 6, 16)), dtype=L.float64)
+    out: dict = {}
+    for use_einsum in (False, True):
+        attn = lib.same_weights(Attention(16, 4, 8, use_einsum))
+        y, (q, k, v, w) = attn(x)
+        y = y + x
+        y = ff(y) + y
+        causal = L.tril(L.ones(6, 6))
+        yc, (_, _, _, wc) = attn(x, mask=causal)
+        loss = y.pow(2).mean() + yc.pow(2).mean()
+        loss.backward()
+        tag = "einsum" if use_einsum else "matmul"
+        out.update({f"{tag}.y": y, f"{tag}.weights": w, f"{tag}.causal_weights": wc,
+                    f"{tag}.sdpa": F.scaled_dot_product_attention(q, k, v),
+                    f"{tag}.sdpa_causal": F.scaled_dot_product_attention(q, k, v, is_causal=True),
+                    f"{tag}.manual": w @ v, f"{tag}.manual_causal": wc @ v, f"{tag}.loss": loss.item(),
+                    f"{tag}.upper_zero": bool((wc.triu(1) == 0).all()),
+                    **{f"{tag}.grad.{n}": p.grad for n, p in attn.named_parameters()}})
+        ff.zero_grad()
+    return out
+
+
+def test_handwritten_attention_block_and_sdpa() -> None:
+    theirs, ours = dual(_attention_block, float64=True)
+    assert_same(theirs, ours)
+    for tag in ("matmul", "einsum"):  # the hand-written block is what sdpa computes, in both libraries
+        for res in (theirs, ours):
+            np.testing.assert_allclose(Lib.np(res[f"{tag}.manual"]), Lib.np(res[f"{tag}.sdpa"]), rtol=1e-12,
+                                       atol=1e-14)
+            np.testing.assert_allclose(Lib.np(res[f"{tag}.manual_causal"]), Lib.np(res[f"{tag}.sdpa_causal"]),
+                                       rtol=1e-12, atol=1e-14)
