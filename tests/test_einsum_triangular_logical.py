@@ -24,10 +24,12 @@ EINSUM = {
     "...d,...d->...": [(2, 3, 4), (3, 4)],  # ellipsis with broadcasting
     "ij,j->i": [(3, 4), (4,)],
     "ijk->k": [(2, 3, 4)],  # summed-away letters: the gradient broadcasts back
+    "ijk,j->i": [(2, 3, 4), (3,)],  # a letter of one operand summed away before the product
     "ij,kl->ijkl": [(2, 3), (2, 2)],  # outer product
     "ij,jk,kl->il": [(3, 4), (4, 5), (5, 2)],
     "bn,anm,bm->ba": [(2, 3), (4, 3, 5), (2, 5)],  # bilinear
     "i,i->": [(4,), (4,)],
+    "ij,ij->i": [(3, 1), (3, 4)],  # a size-1 dim broadcasts, as torch
 }
 
 
@@ -102,3 +104,30 @@ def test_logical_and_bitwise_ops_match_torch() -> None:
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(TypeError, match="only implemented on integer and Boolean-type tensors"):
         ~mt.ones(2)
+
+
+@pytest.mark.parametrize("name", ["einsum_pair", "einsum_three", "einsum_sum_away", "triu", "sdpa_bool_mask",
+                                  "sdpa_float_mask", "mha"])
+def test_finite_differences_first_and_second_order(name: str) -> None:
+    """Our gradcheck / gradgradcheck (central differences, no torch) on the new ops."""
+    rng = np.random.default_rng(7)
+
+    def t(*shape: int) -> mt.Tensor:
+        return mt.tensor(rng.standard_normal(shape), requires_grad=True)
+
+    mask = mt.tensor(rng.random((3, 4)) > 0.3)
+    mha = mt.nn.MultiheadAttention(4, 2, add_bias_kv=True).double()
+    cases = {
+        "einsum_pair": (lambda a, b: mt.einsum("bid,bjd->bij", a, b), [t(2, 3, 4), t(2, 4, 4)]),
+        "einsum_three": (lambda a, b, c: mt.einsum("ij,jk,kl->il", a, b, c), [t(2, 3), t(3, 2), t(2, 2)]),
+        "einsum_sum_away": (lambda a, b: mt.einsum("ijk,j->i", a, b), [t(2, 3, 2), t(3)]),
+        "triu": (lambda a: mt.triu(a, -1) * mt.tril(a, 1), [t(3, 4)]),
+        "sdpa_bool_mask": (lambda q, k, v: mt.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+                           [t(2, 3, 2), t(2, 4, 2), t(2, 4, 3)]),
+        "sdpa_float_mask": (lambda q, k, v, m: mt.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+                            [t(2, 3, 2), t(2, 4, 2), t(2, 4, 3), t(3, 4)]),
+        "mha": (lambda x, m: mha(x, m, m)[0], [t(3, 2, 4), t(4, 2, 4)]),
+    }
+    fn, inputs = cases[name]
+    assert mt.autograd.gradcheck(fn, inputs)
+    assert mt.autograd.gradgradcheck(fn, inputs)

@@ -69,17 +69,17 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scores = matmul(query * root, shape.transpose(key * root, -2, -1))  # (*, L, S)
     L, S = scores.shape[-2], scores.shape[-1]
     xp = backend.array_module(scores._data)
-    blocked = None  # bool, True where a query may not see a key
-    if is_causal:
+    blocked = dead = None  # bool: True where a query may not see a key; True for a query that sees none
+    if is_causal:  # query i sees keys 0..i: key 0 always, so no row is dead
         blocked = xp.arange(S)[None, :] > xp.arange(L)[:, None]
     elif attn_mask is not None and attn_mask.dtype == backend.bool_:
         blocked = ~attn_mask._data
+        dead = xp.all(blocked, axis=-1, keepdims=True)
     elif attn_mask is not None:
         scores = scores + attn_mask
+        dead = xp.all(xp.isneginf(attn_mask._data), axis=-1, keepdims=True)
     if blocked is not None:
         scores = ew.where(Tensor._wrap(blocked), scores.new_full((), float("-inf")), scores)
-    dead = None if blocked is None and attn_mask is None else xp.all(xp.isneginf(scores._data), axis=-1,
-                                                                      keepdims=True)
     if dead is not None and dead.any():  # rows that see no key: softmax of zeros, then zeroed (no nan anywhere)
         dead_t = Tensor._wrap(dead)
         weights = ew.where(dead_t, 0.0, softmax(ew.where(dead_t, 0.0, scores), -1))

@@ -95,7 +95,7 @@ def _sum_out(x: Any, s: str, elsewhere: str) -> tuple[Any, str]:
     lone = tuple(k for k, c in enumerate(s) if c not in elsewhere)
     if not lone:
         return x, s
-    return x.sum(axis=lone), "".join(c for c in s if c not in elsewhere)
+    return x.sum(axis=lone), "".join(c for c in s if c in elsewhere)
 
 
 def _prod(size: dict, letters: list) -> int:
