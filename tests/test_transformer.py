@@ -152,3 +152,27 @@ def test_nested_tensor_warning_and_bad_input_as_torch() -> None:
         model(mt.randn(L, 2, E), mt.randn(T, 3, E))
     with pytest.raises(RuntimeError, match="the feature number of src and tgt must be equal to d_model"):
         model(mt.randn(L, 2, E), mt.randn(T, 2, 4))
+
+
+def test_eval_no_grad_fast_paths_give_the_same_numbers() -> None:
+    """torch's fused inference kernels (MultiheadAttention's and the encoder layer's, batch_first, eval, no grad)
+    against our one composed path."""
+    torch.manual_seed(0)
+    x = SRC.transpose(1, 0, 2)
+    runs = {
+        "attention": (lambda lib: lib.nn.MultiheadAttention(E, H, batch_first=True),
+                      lambda lib, m, x: m(x, x, x, key_padding_mask=lib.tensor(KPM))),
+        "encoder_layer": (lambda lib: lib.nn.TransformerEncoderLayer(E, H, FF, batch_first=True),
+                          lambda lib, m, x: (m(x, src_key_padding_mask=lib.tensor(KPM)), None)),
+    }
+    for make, call in runs.values():
+        theirs = make(torch).double().eval()
+        ours = make(mt).double().eval()
+        ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+        with torch.no_grad():
+            t = call(torch, theirs, torch.tensor(x))
+        with mt.no_grad():
+            o = call(mt, ours, mt.tensor(x))
+        for a, b in zip(o, t):
+            if b is not None:
+                np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
