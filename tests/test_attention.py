@@ -218,3 +218,5 @@ def test_multihead_attention_bad_input_is_torchs_error() -> None:
         m(x, x, x, key_padding_mask=mt.zeros(2, 5, dtype=mt.int64))
     with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
         m(x, x, x, is_causal=True)
+    with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
+        m(x, x, x, key_padding_mask=mt.zeros(2, 5, dtype=mt.bool), attn_mask=mt.zeros(5, 5))

@@ -88,7 +88,7 @@ class MultiheadAttention(Module):
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         batched = query.ndim == 3
-        key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+        key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask")
         attn_mask = canonical_mask(attn_mask, "attn_mask", query.dtype)
         if self.batch_first and batched:
             # one transpose per distinct tensor, so self-attention stays recognisable (query is key is value)

@@ -17,6 +17,7 @@ there); without, through ``scaled_dot_product_attention`` (a fully masked row gi
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from .. import backend
@@ -29,12 +30,17 @@ from .matmul import linear, matmul
 from .softmax import softmax
 
 
-def canonical_mask(mask: Tensor | None, mask_name: str, target_type: Any) -> Tensor | None:
-    """A bool mask as a float one (-inf where True, 0 elsewhere) of ``target_type``; a float mask as it is."""
+def canonical_mask(mask: Tensor | None, mask_name: str, target_type: Any, other: Tensor | None = None,
+                   other_name: str = "") -> Tensor | None:
+    """A bool mask as a float one (-inf where True, 0 elsewhere) of ``target_type``; a float mask as it is.
+    torch warns when ``other`` (the mask combined with it) has another dtype."""
     if mask is None:
         return None
     if mask.dtype != backend.bool_ and mask.dtype.kind != "f":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
+    if other is not None and other.dtype != mask.dtype:
+        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
+                      "instead.", stacklevel=3)
     if mask.dtype != backend.bool_:
         return mask
     return zeros(tuple(mask.shape), dtype=target_type, device=mask.device).masked_fill(mask, float("-inf"))
@@ -91,7 +97,7 @@ def multi_head_attention_forward(
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
-    key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask")
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
                            "method `generate_square_subsequent_mask` to create this mask.")
