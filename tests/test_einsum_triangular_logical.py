@@ -89,6 +89,8 @@ def test_causal_mask_idioms_match_torch() -> None:
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         mt.triu(mt.ones(3))
+    x = mt.ones(2, 2, requires_grad=True)
+    assert (mt.triu(x).grad_fn.name(), mt.tril(x).grad_fn.name()) == ("TriuBackward0", "TrilBackward0")
 
 
 def test_logical_and_bitwise_ops_match_torch() -> None:

@@ -25,7 +25,15 @@ class Triangle(Function):
         return backend.array_module(g).where(self.keep, g, g.dtype.type(0))
 
     def backward_graph(self, g: Tensor) -> Tensor:
-        return Triangle.apply(g, self.keep)
+        return type(self).apply(g, self.keep)
+
+
+class Triu(Triangle):
+    torch_name = "TriuBackward0"
+
+
+class Tril(Triangle):
+    torch_name = "TrilBackward0"
 
 
 def _keep(x: Tensor, diagonal: int, upper: bool, op: str) -> Any:
@@ -40,9 +48,9 @@ def _keep(x: Tensor, diagonal: int, upper: bool, op: str) -> Any:
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - torch's name
     """Upper triangle of the last two dims of ``input`` (*, m, n), from diagonal ``diagonal`` up (0: main)."""
-    return Triangle.apply(input, _keep(input, int(diagonal), True, "triu"))
+    return Triu.apply(input, _keep(input, int(diagonal), True, "triu"))
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002 - torch's name
     """Lower triangle of the last two dims of ``input`` (*, m, n), from diagonal ``diagonal`` down (0: main)."""
-    return Triangle.apply(input, _keep(input, int(diagonal), False, "tril"))
+    return Tril.apply(input, _keep(input, int(diagonal), False, "tril"))
