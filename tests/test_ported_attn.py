@@ -9,7 +9,9 @@ different masks; the dropout paths are held by statistics in tests/test_attentio
 2. the "Language Modeling with nn.Transformer" tutorial's model: PositionalEncoding buffer filled by sin/cos slices,
    Embedding, TransformerEncoder with the causal mask, batchify/get_batch, SGD + StepLR, on this README's words;
 3. a hand-written attention block (matmul or einsum, masked_fill(mask == 0, -inf), nn.Softmax, Dropout,
-   GELU(approximate='tanh')) next to F.scaled_dot_product_attention.
+   GELU(approximate='tanh')) next to F.scaled_dot_product_attention;
+4. torchvision's ViT fine-tuning idiom: ``VisionTransformer``/``vit_b_16``-style builder (a small configuration),
+   ``heads.head`` replaced, everything else frozen, SGD on the head, attention weights read back from a block.
 """
 
 from __future__ import annotations
@@ -294,3 +296,47 @@ def test_handwritten_attention_block_and_sdpa() -> None:
                                        atol=1e-14)
             np.testing.assert_allclose(Lib.np(res[f"{tag}.manual_causal"]), Lib.np(res[f"{tag}.sdpa_causal"]),
                                        rtol=1e-12, atol=1e-14)
+
+
+# --- fine-tuning torchvision's VisionTransformer: replace the head, freeze the rest ---------------------------------
+
+
+def _vit_finetune(lib: Lib, root: str) -> dict:
+    L, nn, tr = lib.lib, lib.nn, lib.transforms
+    L.manual_seed(0)
+    model = lib.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=16,
+                                         mlp_dim=32, num_classes=1000)
+    lib.same_weights(model)
+    for p in model.parameters():
+        p.requires_grad = False
+    model.heads.head = nn.Linear(model.hidden_dim, 10)
+    lib.same_weights(model.heads.head)
+    transform = tr.Compose([tr.ToTensor(), tr.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+    loader = lib.data.DataLoader(lib.datasets.CIFAR10(root=root, train=False, download=False, transform=transform),
+                                 batch_size=8, shuffle=False)
+    optimizer = lib.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
+    losses = []
+    model.train()
+    for i, (images, labels) in enumerate(loader):
+        if i == 3:
+            break
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    block = model.encoder.layers.encoder_layer_0
+    with L.no_grad():
+        tokens = model._process_input(images)
+        tokens = L.cat([model.class_token.expand(tokens.shape[0], -1, -1), tokens], dim=1) + model.encoder.pos_embedding
+        x = block.ln_1(tokens)
+        _, weights = block.self_attention(x, x, x, need_weights=True, average_attn_weights=False)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    return {"losses": losses, "trainable": trainable, "weights": weights, "head": model.heads.head.weight,
+            "frozen_grad": model.conv_proj.weight.grad is None, "logits": model(images[:2])}
+
+
+def test_torchvision_vit_finetune(cifar_root: str) -> None:
+    theirs, ours = dual(_vit_finetune, cifar_root, float64=True)
+    assert_same(theirs, ours)
