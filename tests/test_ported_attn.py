@@ -122,6 +122,7 @@ def _vit(lib: Lib, root: str) -> dict:
 def test_vit_cifar10(cifar_root: str) -> None:
     theirs, ours = dual(_vit, cifar_root, float64=True)
     # four AdamW steps: the update divides by the square root of accumulated squares, which multiplies rounding
+    # (the in-projection biases, whose gradients are small sums, land at 1.1e-10)
     assert_same(theirs, ours, tol=1e-9)
 
 
@@ -227,8 +228,7 @@ def _transformer_lm(lib: Lib, text: str) -> dict:
 
 def test_transformer_language_model_tutorial() -> None:
     theirs, ours = dual(_transformer_lm, README.read_text(encoding="utf-8"), float64=True)
-    # four SGD steps at lr 5 with gradient clipping: each step's rounding is multiplied by the large learning rate
-    assert_same(theirs, ours, tol=1e-9)
+    assert_same(theirs, ours)
 
 
 # --- a hand-written ViT attention block next to F.scaled_dot_product_attention -------------------------------------
