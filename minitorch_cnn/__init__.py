@@ -37,6 +37,7 @@ from .backend import (
 )
 from .backend import DType as dtype
 from .backend import MemoryFormat as memory_format
+from .backend.finfo import finfo, iinfo
 from .compiler import compile  # noqa: A004 - torch's name
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
 from .global_flags import (
@@ -127,6 +128,7 @@ from .ops.logical import (
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
+from .ops.repeat_interleave import repeat_interleave, unbind
 from .ops.shape import (
     cat,
     chunk,

@@ -25,6 +25,7 @@ from . import elementwise as ew
 from . import shape
 from .dropout import dropout
 from .matmul import matmul
+from .repeat_interleave import repeat_interleave
 from .softmax import softmax
 
 
@@ -45,12 +46,6 @@ def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None, 
                            f"attn_mask.dtype: {attn_mask.dtype} and query.dtype: {query.dtype} instead.")
 
 
-def _repeat_heads(x: Tensor, times: int) -> Tensor:
-    """x (*, H, S, E) -> (*, H·times, S, E), each head repeated ``times`` in place (torch's repeat_interleave)."""
-    lead, (h, s, e) = tuple(x.shape[:-3]), tuple(x.shape[-3:])
-    return shape.expand(x.unsqueeze(-3), (*lead, h, times, s, e)).reshape(*lead, h * times, s, e)
-
-
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
@@ -64,7 +59,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         hq, hk, hv = query.shape[-3], key.shape[-3], value.shape[-3]
         if hq % hk or hq % hv:
             raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
-        key, value = _repeat_heads(key, hq // hk), _repeat_heads(value, hq // hv)
+        key, value = repeat_interleave(key, hq // hk, -3), repeat_interleave(value, hq // hv, -3)
     root = math.sqrt(1.0 / math.sqrt(query.shape[-1]) if scale is None else scale)
     scores = matmul(query * root, shape.transpose(key * root, -2, -1))  # (*, L, S)
     L, S = scores.shape[-2], scores.shape[-1]

@@ -23,6 +23,7 @@ from . import (
     logical,
     matmul,
     reduction,
+    repeat_interleave,
     shape,
     softmax,
     triangular,
@@ -151,6 +152,7 @@ _METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self, device=None: _to(self, "cuda"),
     "float": lambda self: cast(self, np.float32), "double": lambda self: cast(self, np.float64),
