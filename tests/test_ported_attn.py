@@ -11,7 +11,11 @@ different masks; the dropout paths are held by statistics in tests/test_attentio
 3. a hand-written attention block (matmul or einsum, masked_fill(mask == 0, -inf), nn.Softmax, Dropout,
    GELU(approximate='tanh')) next to F.scaled_dot_product_attention;
 4. torchvision's ViT fine-tuning idiom: ``VisionTransformer``/``vit_b_16``-style builder (a small configuration),
-   ``heads.head`` replaced, everything else frozen, SGD on the head, attention weights read back from a block.
+   ``heads.head`` replaced, everything else frozen, SGD on the head, attention weights read back from a block;
+5. timm's ViT block as users copy it: ``qkv.reshape(B, N, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)``, the
+   ``fused_attn`` switch between F.scaled_dot_product_attention and ``q @ k.transpose(-2, -1)``, LayerScale,
+   DropPath (``x.new_empty(shape).bernoulli_(keep).div_(keep)``), a ``torch.linspace`` drop-path schedule, a
+   key-padding mask built with ``torch.finfo(dtype).min``.
 """
 
 from __future__ import annotations
@@ -339,4 +343,107 @@ def _vit_finetune(lib: Lib, root: str) -> dict:
 
 def test_torchvision_vit_finetune(cifar_root: str) -> None:
     theirs, ours = dual(_vit_finetune, cifar_root, float64=True)
+    assert_same(theirs, ours)
+
+
+# --- timm's vision_transformer.py Attention / Block, as users copy them ----------------------------------------------
+
+
+def _timm_blocks(lib: Lib) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    L.manual_seed(0)
+
+    class Attention(nn.Module):
+        def __init__(self, dim: int, num_heads: int, qkv_bias: bool, fused_attn: bool) -> None:
+            super().__init__()
+            self.num_heads, self.head_dim = num_heads, dim // num_heads
+            self.scale = self.head_dim ** -0.5
+            self.fused_attn = fused_attn
+            self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+            self.q_norm, self.k_norm = nn.Identity(), nn.Identity()
+            self.attn_drop = nn.Dropout(0.0)
+            self.proj = nn.Linear(dim, dim)
+            self.proj_drop = nn.Dropout(0.0)
+
+        def forward(self, x: Any, attn_mask: Any = None) -> Any:
+            B, N, C = x.shape
+            qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+            q, k, v = qkv.unbind(0)
+            q, k = self.q_norm(q), self.k_norm(k)
+            if self.fused_attn:
+                x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask,
+                                                   dropout_p=self.attn_drop.p if self.training else 0.0)
+            else:
+                q = q * self.scale
+                attn = q @ k.transpose(-2, -1)
+                if attn_mask is not None:
+                    attn = attn + attn_mask
+                attn = self.attn_drop(attn.softmax(dim=-1))
+                x = attn @ v
+            return self.proj_drop(self.proj(x.transpose(1, 2).reshape(B, N, C)))
+
+    class LayerScale(nn.Module):
+        def __init__(self, dim: int, init_values: float) -> None:
+            super().__init__()
+            self.gamma = nn.Parameter(init_values * L.ones(dim))
+
+        def forward(self, x: Any) -> Any:
+            return x * self.gamma
+
+    def drop_path(x: Any, drop_prob: float, training: bool) -> Any:
+        if drop_prob == 0.0 or not training:
+            return x
+        keep_prob = 1 - drop_prob
+        shape = (x.shape[0],) + (1,) * (x.ndim - 1)
+        return x * x.new_empty(shape).bernoulli_(keep_prob).div_(keep_prob)
+
+    class DropPath(nn.Module):
+        def __init__(self, drop_prob: float) -> None:
+            super().__init__()
+            self.drop_prob = drop_prob
+
+        def forward(self, x: Any) -> Any:
+            return drop_path(x, self.drop_prob, self.training)
+
+    class Block(nn.Module):
+        def __init__(self, dim: int, heads: int, drop_path: float, fused_attn: bool) -> None:
+            super().__init__()
+            self.norm1 = nn.LayerNorm(dim, eps=1e-6)
+            self.attn = Attention(dim, heads, qkv_bias=True, fused_attn=fused_attn)
+            self.ls1 = LayerScale(dim, 1e-1)
+            self.drop_path1 = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
+            self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+            self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Dropout(0.0), nn.Linear(4 * dim, dim))
+            self.ls2 = LayerScale(dim, 1e-1)
+            self.drop_path2 = DropPath(drop_path) if drop_path > 0.0 else nn.Identity()
+
+        def forward(self, x: Any, attn_mask: Any = None) -> Any:
+            x = x + self.drop_path1(self.ls1(self.attn(self.norm1(x), attn_mask=attn_mask)))
+            return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
+
+    depth, dim = 2, 16
+    x = L.tensor(np.random.default_rng(1).standard_normal((2, 7, dim)), dtype=L.float64)
+    pad = L.tensor([[False] * 7, [False] * 5 + [True] * 2])
+    mask = L.zeros(2, 1, 1, 7, dtype=x.dtype).masked_fill(pad[:, None, None, :], L.finfo(x.dtype).min)
+    out: dict = {}
+    for fused in (True, False):
+        dpr = [v.item() for v in L.linspace(0, 0.1, depth)]
+        blocks = lib.same_weights(nn.Sequential(*[Block(dim, 4, dpr[i], fused) for i in range(depth)]))
+        blocks.eval()  # drop path draws from the library's generator: compared in eval mode
+        y = x
+        for blk in blocks:
+            y = blk(y, attn_mask=mask)
+        (y * y).mean().backward()
+        out.update({f"{fused}.dpr": dpr, f"{fused}.y": y, f"{fused}.mask_min": mask.min().item(),
+                    **{f"{fused}.grad.{n}": p.grad for n, p in blocks.named_parameters()}})
+        blocks.train()
+        kept = blocks[1].drop_path1(L.ones(4000, 1, 1, dtype=x.dtype))
+        out[f"{fused}.drop_path_values"] = sorted(set(round(v, 12) for v in kept.flatten().tolist()))
+    return out
+
+
+def test_timm_vit_blocks() -> None:
+    theirs, ours = dual(_timm_blocks, float64=True)
+    for res in (theirs, ours):  # drop path keeps a sample (scaled by 1/keep) or zeroes it: the same two values
+        assert res["True.drop_path_values"] == [0.0, round(1 / 0.9, 12)]
     assert_same(theirs, ours)

@@ -57,7 +57,8 @@ def test_finfo_and_iinfo_are_torchs() -> None:
         for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
             assert getattr(ours, field) == getattr(theirs, field), field
         assert repr(ours) == repr(theirs)
-    for ours, theirs in ((mt.iinfo(mt.int64), torch.iinfo(torch.int64)), (mt.iinfo(mt.uint8), torch.iinfo(torch.uint8))):
+    for ours, theirs in ((mt.iinfo(mt.int64), torch.iinfo(torch.int64)),
+                         (mt.iinfo(mt.uint8), torch.iinfo(torch.uint8))):
         assert (ours.bits, ours.max, ours.min, ours.dtype) == (theirs.bits, theirs.max, theirs.min, theirs.dtype)
         assert repr(ours) == repr(theirs)
     with pytest.raises(TypeError, match="requires a floating point input type"):
