@@ -30,6 +30,7 @@ SDPA_CASES = {
     "dead_row": {"attn_mask": DEAD},
     "float_mask_broadcast": {"attn_mask": FLOAT},
     "scale": {"scale": 0.37},
+    "negative_scale": {"scale": -0.6},
 }
 
 

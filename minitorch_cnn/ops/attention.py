@@ -60,8 +60,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         if hq % hk or hq % hv:
             raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
         key, value = repeat_interleave(key, hq // hk, -3), repeat_interleave(value, hq // hv, -3)
-    root = math.sqrt(1.0 / math.sqrt(query.shape[-1]) if scale is None else scale)
-    scores = matmul(query * root, shape.transpose(key * root, -2, -1))  # (*, L, S)
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    root = math.sqrt(abs(s))  # a negative scale goes on q's side only, as torch's
+    scores = matmul(query * (root if s >= 0 else -root), shape.transpose(key * root, -2, -1))  # (*, L, S)
     L, S = scores.shape[-2], scores.shape[-1]
     xp = backend.array_module(scores._data)
     blocked = dead = None  # bool: True where a query may not see a key; True for a query that sees none
