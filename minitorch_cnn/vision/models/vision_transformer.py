@@ -19,7 +19,7 @@ from ... import nn
 from ...autograd import Tensor
 from ...ops.factories import empty, zeros
 from ...ops.shape import cat
-from ._weights import Weights, WeightsEnum, load_weights, num_classes_for
+from ._weights import Weights, WeightsEnum, num_classes_for
 
 _LAYER_NORM = partial(nn.LayerNorm, eps=1e-6)  # torchvision's default norm_layer
 
@@ -148,10 +148,13 @@ def _vision_transformer(patch_size: int, num_layers: int, num_heads: int, hidden
                         weights: WeightsEnum | None, kwargs: dict) -> VisionTransformer:
     kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
     num_classes_for(weights, kwargs)
+    state = None if weights is None else weights.get_state_dict()  # a missing file fails before 86 M parameters
     image_size = kwargs.pop("image_size", 224)
     model = VisionTransformer(image_size=image_size, patch_size=patch_size, num_layers=num_layers,
                               num_heads=num_heads, hidden_dim=hidden_dim, mlp_dim=mlp_dim, **kwargs)
-    return load_weights(model, weights)
+    if state is not None:
+        model.load_state_dict(state)
+    return model
 
 
 class ViT_B_16_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
