@@ -58,6 +58,20 @@ def test_encoder_layer_callable_activation() -> None:
            lambda lib, mod, src: mod(src), {"src": SRC}, np.float64)
 
 
+def test_encoder_layer_module_activation_prints_and_counts_as_torchs() -> None:
+    """An activation module is a submodule (printed, in the repr) and ReLU/GELU modules or functions take torch's
+    fast-path flag, so the encoder's nested-tensor decision (and warning) is torch's."""
+    parity(lambda lib: lib.nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, activation=lib.nn.GELU()),
+           lambda lib, mod, src: mod(src), {"src": SRC}, np.float64)
+    for act in ("relu", "gelu", "ReLU", "GELU", "silu"):
+        flags = []
+        for lib in (torch, mt):
+            a = act if act in ("relu", "gelu") else getattr(lib.nn, act)() if act != "silu" else lib.nn.functional.silu
+            layer = lib.nn.TransformerEncoderLayer(E, H, FF, activation=a, batch_first=True)
+            flags.append((layer.activation_relu_or_gelu, repr(layer)))
+        assert flags[0] == flags[1], act
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("causal", ["mask", "hint"])
 def test_encoder_with_final_norm_and_causal_mask_matches_torch(causal: str, dtype: Any) -> None:

@@ -21,12 +21,12 @@ from typing import Any
 
 from .. import autograd
 from ..autograd import Tensor
-from ..ops import elementwise as ew
-from ..ops.activation import gelu
 from ..ops.factories import full
 from ..ops.multi_head_attention import canonical_mask
 from ..ops.triangular import triu
+from . import functional as F
 from . import init
+from .activation import GELU, ReLU
 from .containers import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -42,12 +42,21 @@ def _generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = N
 
 def _activation(activation: str | Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     if activation == "relu":
-        return ew.relu
+        return F.relu
     if activation == "gelu":
-        return gelu
+        return F.gelu
     if isinstance(activation, str):
         raise RuntimeError(f"activation should be relu/gelu, not {activation}")
     return activation
+
+
+def _relu_or_gelu(activation: Callable[[Tensor], Tensor]) -> int:
+    """torch's ``activation_relu_or_gelu``: 1 for relu, 2 for gelu (function or module), 0 for anything else."""
+    if activation is F.relu or isinstance(activation, ReLU):
+        return 1
+    if activation is F.gelu or isinstance(activation, GELU):
+        return 2
+    return 0
 
 
 def _get_clones(module: Module, n: int) -> ModuleList:
@@ -85,8 +94,8 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        self.activation_relu_or_gelu = 1 if activation == "relu" else 2 if activation == "gelu" else 0
         self.activation = _activation(activation)
+        self.activation_relu_or_gelu = _relu_or_gelu(self.activation)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:
