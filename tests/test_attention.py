@@ -194,6 +194,18 @@ def test_functional_multi_head_attention_forward_matches_torch() -> None:
            {"x": X, "mem": MEM, "memv": MEM, "key_padding_mask": KPM}, np.float64)
 
 
+def test_functional_static_keys_values_match_torch() -> None:
+    """static_k / static_v (N·H, S, E/H): precomputed keys and values skip their projections."""
+    sk, sv = R.standard_normal((N * H, S, E // H)), R.standard_normal((N * H, S, E // H))
+
+    def fn(lib: Any, mod: Any, x: Any, static_k: Any, static_v: Any) -> Any:
+        return lib.nn.functional.multi_head_attention_forward(
+            x, x, x, E, H, mod.in_proj_weight, mod.in_proj_bias, None, None, False, 0.0, mod.out_proj.weight,
+            mod.out_proj.bias, static_k=static_k, static_v=static_v, average_attn_weights=False)
+
+    parity(lambda lib: lib.nn.MultiheadAttention(E, H), fn, {"x": X, "static_k": sk, "static_v": sv}, np.float64)
+
+
 def test_multihead_attention_keys_and_init_are_torchs() -> None:
     for kw in ({}, {"kdim": 3, "vdim": 5, "add_bias_kv": True}, {"bias": False}):
         ours, theirs = mt.nn.MultiheadAttention(E, H, **kw), torch.nn.MultiheadAttention(E, H, **kw)
