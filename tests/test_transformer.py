@@ -103,6 +103,19 @@ def test_encoder_in_eval_with_padding_zeroes_padded_positions_as_torchs_nested_p
         o = ours(mt.tensor(src), src_key_padding_mask=mt.tensor(KPM)).numpy()
     assert (t[1, 3:] == 0).all()
     np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-12)
+    # torch.backends.mha.set_fastpath_enabled(False): no nested tensors, padded positions keep their values
+    for lib in (torch, mt):
+        lib.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad():
+            t = theirs(torch.tensor(src), src_key_padding_mask=torch.tensor(KPM)).numpy()
+        with mt.no_grad():
+            o = ours(mt.tensor(src), src_key_padding_mask=mt.tensor(KPM)).numpy()
+    finally:
+        for lib in (torch, mt):
+            lib.backends.mha.set_fastpath_enabled(True)
+    assert (t[1, 3:] != 0).all()
+    np.testing.assert_allclose(o, t, rtol=1e-10, atol=1e-12)
 
 
 DECODER_LAYER = {

@@ -21,6 +21,7 @@ from typing import Any
 
 from .. import autograd
 from ..autograd import Tensor
+from ..backends import mha
 from ..ops.factories import full
 from ..ops.multi_head_attention import canonical_mask
 from ..ops.triangular import triu
@@ -215,6 +216,8 @@ class TransformerEncoder(Module):
     def _nested_path(self, src: Tensor, mask: Tensor | None, kpm: Tensor | None, first: Module) -> bool:
         """Whether torch would run this call on nested tensors (eval, padded batch, no grad to record), where
         padded positions come out 0 (and the real ones as on the padded path)."""
+        if not mha.get_fastpath_enabled():
+            return False
         if not self.use_nested_tensor or first.training or src.ndim != 3 or kpm is None or mask is not None:
             return False
         if self.mask_check and not _left_aligned(kpm):
