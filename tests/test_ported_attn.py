@@ -15,7 +15,11 @@ different masks; the dropout paths are held by statistics in tests/test_attentio
 5. timm's ViT block as users copy it: ``qkv.reshape(B, N, 3, H, D).permute(2, 0, 3, 1, 4).unbind(0)``, the
    ``fused_attn`` switch between F.scaled_dot_product_attention and ``q @ k.transpose(-2, -1)``, LayerScale,
    DropPath (``x.new_empty(shape).bernoulli_(keep).div_(keep)``), a ``torch.linspace`` drop-path schedule, a
-   key-padding mask built with ``torch.finfo(dtype).min``.
+   key-padding mask built with ``torch.finfo(dtype).min``;
+6. the "Language Translation with nn.Transformer" tutorial's Seq2SeqTransformer: TokenEmbedding, PositionalEncoding,
+   ``nn.Transformer`` with its ``encoder``/``decoder`` called apart, ``create_mask`` (bool square mask turned float
+   by ``masked_fill``, padding masks ``(src == PAD_IDX).transpose(0, 1)``), ``CrossEntropyLoss(ignore_index)``,
+   Adam(betas=(0.9, 0.98), eps=1e-9), greedy decoding; a toy task on this README's lines (reverse the words).
 """
 
 from __future__ import annotations
@@ -446,4 +450,134 @@ def test_timm_vit_blocks() -> None:
     theirs, ours = dual(_timm_blocks, float64=True)
     for res in (theirs, ours):  # drop path keeps a sample (scaled by 1/keep) or zeroes it: the same two values
         assert res["True.drop_path_values"] == [0.0, round(1 / 0.9, 12)]
+    assert_same(theirs, ours)
+
+
+# --- "Language Translation with nn.Transformer and torchtext": Seq2SeqTransformer, create_mask, greedy_decode -------
+
+
+def _translation(lib: Lib, text: str) -> dict:
+    L, nn = lib.lib, lib.nn
+    L.manual_seed(0)
+    PAD_IDX, BOS_IDX, EOS_IDX = 1, 2, 3
+    lines = [ln.lower().split()[:6] for ln in text.splitlines() if len(ln.split()) >= 3][:24]
+    vocab = {w: i + 4 for i, w in enumerate(sorted({w for ln in lines for w in ln}))}
+    pairs = [([vocab[w] for w in ln], [vocab[w] for w in reversed(ln)]) for ln in lines]
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, emb_size: int, dropout: float, maxlen: int = 100) -> None:
+            super().__init__()
+            den = L.exp(- L.arange(0, emb_size, 2) * math.log(10000) / emb_size)
+            pos = L.arange(0, maxlen).reshape(maxlen, 1)
+            pos_embedding = L.zeros((maxlen, emb_size))
+            pos_embedding[:, 0::2] = L.sin(pos * den)
+            pos_embedding[:, 1::2] = L.cos(pos * den)
+            pos_embedding = pos_embedding.unsqueeze(-2)
+            self.dropout = nn.Dropout(dropout)
+            self.register_buffer("pos_embedding", pos_embedding)
+
+        def forward(self, token_embedding: Any) -> Any:
+            return self.dropout(token_embedding + self.pos_embedding[:token_embedding.size(0), :])
+
+    class TokenEmbedding(nn.Module):
+        def __init__(self, vocab_size: int, emb_size: int) -> None:
+            super().__init__()
+            self.embedding = nn.Embedding(vocab_size, emb_size)
+            self.emb_size = emb_size
+
+        def forward(self, tokens: Any) -> Any:
+            return self.embedding(tokens.long()) * math.sqrt(self.emb_size)
+
+    class Seq2SeqTransformer(nn.Module):
+        def __init__(self, num_encoder_layers: int, num_decoder_layers: int, emb_size: int, nhead: int,
+                     src_vocab_size: int, tgt_vocab_size: int, dim_feedforward: int, dropout: float) -> None:
+            super().__init__()
+            self.transformer = nn.Transformer(d_model=emb_size, nhead=nhead, num_encoder_layers=num_encoder_layers,
+                                              num_decoder_layers=num_decoder_layers, dim_feedforward=dim_feedforward,
+                                              dropout=dropout)
+            self.generator = nn.Linear(emb_size, tgt_vocab_size)
+            self.src_tok_emb = TokenEmbedding(src_vocab_size, emb_size)
+            self.tgt_tok_emb = TokenEmbedding(tgt_vocab_size, emb_size)
+            self.positional_encoding = PositionalEncoding(emb_size, dropout=dropout)
+
+        def forward(self, src: Any, trg: Any, src_mask: Any, tgt_mask: Any, src_padding_mask: Any,
+                    tgt_padding_mask: Any, memory_key_padding_mask: Any) -> Any:
+            src_emb = self.positional_encoding(self.src_tok_emb(src))
+            tgt_emb = self.positional_encoding(self.tgt_tok_emb(trg))
+            outs = self.transformer(src_emb, tgt_emb, src_mask, tgt_mask, None, src_padding_mask, tgt_padding_mask,
+                                    memory_key_padding_mask)
+            return self.generator(outs)
+
+        def encode(self, src: Any, src_mask: Any) -> Any:
+            return self.transformer.encoder(self.positional_encoding(self.src_tok_emb(src)), src_mask)
+
+        def decode(self, tgt: Any, memory: Any, tgt_mask: Any) -> Any:
+            return self.transformer.decoder(self.positional_encoding(self.tgt_tok_emb(tgt)), memory, tgt_mask)
+
+    def generate_square_subsequent_mask(sz: int) -> Any:
+        mask = (L.triu(L.ones((sz, sz))) == 1).transpose(0, 1)
+        return mask.float().masked_fill(mask == 0, float("-inf")).masked_fill(mask == 1, float(0.0))  # noqa: UP018 - as the tutorial
+
+    def create_mask(src: Any, tgt: Any) -> tuple:
+        src_seq_len, tgt_seq_len = src.shape[0], tgt.shape[0]
+        tgt_mask = generate_square_subsequent_mask(tgt_seq_len)
+        src_mask = L.zeros((src_seq_len, src_seq_len)).type(L.bool)
+        return src_mask, tgt_mask, (src == PAD_IDX).transpose(0, 1), (tgt == PAD_IDX).transpose(0, 1)
+
+    def collate(batch: list) -> tuple:
+        """BOS + tokens + EOS, padded with PAD_IDX to the longest (pad_sequence by hand): (T, N) each."""
+        seqs = [[[BOS_IDX] + s + [EOS_IDX] for s in side] for side in zip(*batch)]
+        out = []
+        for side in seqs:
+            n = max(len(s) for s in side)
+            out.append(L.tensor([s + [PAD_IDX] * (n - len(s)) for s in side]).t())
+        return out[0], out[1]
+
+    n_vocab = len(vocab) + 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the nested-tensor notice (seq-first layers), torch's and ours
+        model = Seq2SeqTransformer(1, 1, 16, 2, n_vocab, n_vocab, 32, 0.0)
+    for p in model.parameters():
+        if p.dim() > 1:
+            nn.init.xavier_uniform_(p)
+    lib.same_weights(model)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=PAD_IDX)
+    optimizer = L.optim.Adam(model.parameters(), lr=0.0001, betas=(0.9, 0.98), eps=1e-9)
+    losses = []
+    model.train()
+    for i in range(0, 24, 8):
+        src, tgt = collate(pairs[i:i + 8])
+        tgt_input = tgt[:-1, :]
+        src_mask, tgt_mask, src_padding_mask, tgt_padding_mask = create_mask(src, tgt_input)
+        with warnings.catch_warnings(record=True) as caught:  # bool padding masks beside a float tgt_mask
+            warnings.simplefilter("always")
+            logits = model(src, tgt_input, src_mask, tgt_mask, src_padding_mask, tgt_padding_mask, src_padding_mask)
+        optimizer.zero_grad()
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt[1:, :].reshape(-1))
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    src = L.tensor([BOS_IDX] + pairs[0][0] + [EOS_IDX]).view(-1, 1)
+    num_tokens = src.shape[0]
+    src_mask = L.zeros(num_tokens, num_tokens).type(L.bool)
+    memory = model.encode(src, src_mask)
+    ys = L.ones(1, 1).fill_(BOS_IDX).type(L.long)
+    steps = []
+    for _ in range(num_tokens + 2):
+        tgt_mask = generate_square_subsequent_mask(ys.size(0)).type(L.bool)
+        out = model.decode(ys, memory, tgt_mask).transpose(0, 1)
+        prob = model.generator(out[:, -1])
+        _, next_word = L.max(prob, dim=1)
+        next_word = next_word.item()
+        steps.append(prob)
+        ys = L.cat([ys, L.ones(1, 1).type_as(src.data).fill_(next_word)], dim=0)
+        if next_word == EOS_IDX:
+            break
+    return {"losses": losses, "decoded": ys.flatten().tolist(), "probs": steps, "memory": memory,
+            "warnings": sorted({str(w.message) for w in caught})}
+
+
+def test_translation_transformer_tutorial() -> None:
+    theirs, ours = dual(_translation, README.read_text(encoding="utf-8"), float64=True)
     assert_same(theirs, ours)
