@@ -5,8 +5,8 @@
 
 A letter of ``s_i`` found in no other operand nor in the output was summed away by the forward, so its gradient is
 the same for every position along it: the backward einsum leaves it out and broadcasts. ``...`` stands for the
-same leading dims in every operand (broadcast first, as torch). The backward is written in ``einsum`` itself, so it
-is differentiable again.
+same leading dims in every operand (broadcast first, as torch); a letter repeated within one operand ("ii->i")
+takes that operand's diagonal first. The backward is written in ``einsum`` itself, so it is differentiable again.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from . import shape
+from .indexing import getitem
 
 
 class Einsum(Function):
@@ -133,7 +134,7 @@ def _parse(equation: str, operands: list) -> tuple[tuple, str, list]:
         n = x.ndim - len(t.replace("...", "")) if "..." in t else 0
         s = t.replace("...", ell[ell_rank - n:])
         if len(set(s)) != len(s):
-            raise RuntimeError(f"einsum(): subscript repeated within operand '{t}' (a diagonal) is not supported")
+            x, s = _diagonal(x, s, len(ops))
         subs.append(s)
         ops.append(x)
     # broadcast the ellipsis dims (and any letter of size 1 against a larger one), as torch
@@ -156,6 +157,20 @@ def _parse(equation: str, operands: list) -> tuple[tuple, str, list]:
         counts = "".join(subs)
         out = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell))
     return tuple(subs), out, ops
+
+
+def _diagonal(x: Tensor, s: str, k: int) -> tuple[Tensor, str]:
+    """A subscript with a repeated letter ("ii", "bjj") takes the diagonal first: x[i, i] for each i, by an
+    advanced index (its backward scatters the gradient back onto the diagonal). Returns (diagonal, its letters)."""
+    unique = "".join(dict.fromkeys(s))
+    size: dict[str, int] = {}
+    for c, n in zip(s, x.shape):
+        if size.setdefault(c, n) != n:
+            raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                               f"{size[c]} != {n}")
+    xp = backend.array_module(x._data)
+    axes = {c: xp.arange(size[c]).reshape([size[c] if d == c else 1 for d in unique]) for c in unique}
+    return getitem(x, tuple(axes[c] for c in s)), unique
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
