@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd import Tensor
 from ..ops.factories import empty, zeros
+from ..ops.rnn_cells import time_steps
 from ..ops.shape import cat, stack
 from . import functional as F
 from . import init
@@ -250,8 +251,10 @@ class RNNBase(Module):
         w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
         mode = self.mode
 
+        pieces = time_steps(gi, offsets)
+
         def step(t: int, h: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor | None]:
-            g = gi[offsets[t]:offsets[t + 1]]
+            g = pieces[t]
             if mode == "LSTM":
                 return lstm_step(g, h, c, w_hh, b_hh, w_hr)
             if mode == "GRU":

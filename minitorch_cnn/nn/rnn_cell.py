@@ -9,8 +9,9 @@ every time step in one matrix product) and ``gh = h W_hhᵀ + b_hh``; gate block
           c' = f c + i g;   h' = o tanh(c')   (then h' W_hrᵀ with a projection, W_hr (P, H))
     GRU:  r, z = σ(gi_r + gh_r), σ(gi_z + gh_z);   n = tanh(gi_n + r gh_n);   h' = (1 - z) n + z h;   W_ih (3H, I)
 
-Each step is composed of differentiable ops (linear, sigmoid, tanh, slicing), so its backward, and the backward of
-that (second order), come from the ops' own.
+An RNN step is composed of differentiable ops (linear, tanh or relu); an LSTM or GRU step is one fused node of
+``ops/rnn_cells.py`` with its own backward and a second-order one (an LSTM step of the composed ops made some
+fifteen nodes, and the loop spent most of its time in the engine).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 from typing import Any
 
 from ..autograd import Tensor
+from ..ops import rnn_cells as fused
 from ..ops.factories import empty, zeros
 from . import functional as F
 from . import init
@@ -34,26 +36,17 @@ def rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: boo
 
 def lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
               w_hr: Tensor | None) -> tuple[Tensor, Tensor]:
-    """(h', c') from gi (B, 4H), h (B, P or H), c (B, H): h' (B, P or H), c' (B, H)."""
-    gates = gi + F.linear(h, w_hh, b_hh)
+    """(h', c') from gi (B, 4H), h (B, P or H), c (B, H): h' (B, P or H), c' (B, H). One fused node
+    (``ops/rnn_cells.py``) and the two halves of its output, then the projection if any."""
     size = c.shape[1]
-    i = F.sigmoid(gates[:, :size])
-    f = F.sigmoid(gates[:, size:2 * size])
-    g = F.tanh(gates[:, 2 * size:3 * size])
-    o = F.sigmoid(gates[:, 3 * size:])
-    c = f * c + i * g
-    h = o * F.tanh(c)
+    hc = fused.lstm_step(gi, h, c, w_hh, b_hh)
+    h, c = hc[:, :size], hc[:, size:]
     return (h if w_hr is None else F.linear(h, w_hr)), c
 
 
 def gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """h' from gi (B, 3H), h (B, H): (B, H)."""
-    gh = F.linear(h, w_hh, b_hh)
-    size = h.shape[1]
-    r = F.sigmoid(gi[:, :size] + gh[:, :size])
-    z = F.sigmoid(gi[:, size:2 * size] + gh[:, size:2 * size])
-    n = F.tanh(gi[:, 2 * size:] + r * gh[:, 2 * size:])
-    return n + z * (h - n)
+    """h' from gi (B, 3H), h (B, H): (B, H), one fused node (``ops/rnn_cells.py``)."""
+    return fused.gru_step(gi, h, w_hh, b_hh)
 
 
 class RNNCellBase(Module):
