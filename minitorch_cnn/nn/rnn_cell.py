@@ -86,7 +86,7 @@ class RNNCellBase(Module):
         kind = type(self).__name__
         if input.dim() not in (1, 2):
             raise ValueError(f"{kind}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        for name, value in zip(names, hx if isinstance(hx, tuple) else (hx,)):
+        for name, value in zip(names, hx if isinstance(hx, (tuple, list)) else (hx,)):
             if value is not None and value.dim() not in (1, 2):
                 raise ValueError(f"{kind}: Expected {name} to be 1D or 2D, got {value.dim()}D instead")
         batched = input.dim() == 2
