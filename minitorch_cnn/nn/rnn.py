@@ -234,32 +234,35 @@ class RNNBase(Module):
                 suffix = f"_l{layer}{'_reverse' if direction else ''}"
                 gi = F.linear(x, getattr(self, "weight_ih" + suffix),
                               getattr(self, "bias_ih" + suffix) if self.bias else None)
-                y, h, c = self._direction(gi, batch_sizes, offsets, h0[k], None if c0 is None else c0[k], suffix,
-                                          reverse=direction == 1)
-                outs.append(y)
-                hs.append(h)
-                cs.append(c)
+                state = h0[k] if c0 is None else cat([h0[k], c0[k]], 1)
+                states, final = self._direction(gi, batch_sizes, offsets, state, suffix, reverse=direction == 1)
+                width = h0.shape[2]
+                if c0 is None:
+                    outs.append(states)
+                    hs.append(final)
+                else:  # the LSTM's state is [h | c]: its outputs are the h part
+                    outs.append(states[:, :width])
+                    hs.append(final[:, :width])
+                    cs.append(final[:, width:])
             x = outs[0] if directions == 1 else cat(outs, 1)
         return x, stack(hs), (stack(cs) if c0 is not None else None)
 
-    def _direction(self, gi: Tensor, batch_sizes: list[int], offsets: list[int], h: Tensor, c: Tensor | None,
-                   suffix: str, reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One layer in one direction: gi (N, G·H) the input part of the gates, h (B, H_out) and c (B, H) the
-        initial states -> (outputs (N, H_out), final h (B, H_out), final c (B, H) or None)."""
+    def _direction(self, gi: Tensor, batch_sizes: list[int], offsets: list[int], state: Tensor, suffix: str,
+                   reverse: bool) -> tuple[Tensor, Tensor]:
+        """One layer in one direction: gi (N, G·H) the input part of the gates, ``state`` (B, S) the initial state
+        (h, or for an LSTM [h | c]) -> (the states after every step (N, S), the final states (B, S))."""
         w_hh = getattr(self, "weight_hh" + suffix)
         b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
         w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
         mode = self.mode
-
         pieces = time_steps(gi, offsets)
 
-        def step(t: int, h: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor | None]:
-            g = pieces[t]
+        def step(t: int, s: Tensor) -> Tensor:
             if mode == "LSTM":
-                return lstm_step(g, h, c, w_hh, b_hh, w_hr)
+                return lstm_step(pieces[t], s, w_hh, b_hh, w_hr)
             if mode == "GRU":
-                return gru_step(g, h, w_hh, b_hh), None
-            return rnn_step(g, h, w_hh, b_hh, mode == "RNN_RELU"), None
+                return gru_step(pieces[t], s, w_hh, b_hh)
+            return rnn_step(pieces[t], s, w_hh, b_hh, mode == "RNN_RELU")
 
         steps = len(batch_sizes)
         outs: list[Any] = [None] * steps
@@ -268,25 +271,23 @@ class RNNBase(Module):
             for t in range(steps):
                 size = batch_sizes[t]
                 if size < last:  # the sequences [size, last) ended at t - 1: keep their final states
-                    ended.append((h[size:last], None if c is None else c[size:last]))
-                    h, c = h[:size], (None if c is None else c[:size])
-                h, c = step(t, h, c)
-                outs[t], last = h, size
+                    ended.append(state[size:last])
+                    state = state[:size]
+                state = step(t, state)
+                outs[t], last = state, size
             if ended:  # later-ending sequences sit at lower batch rows
-                h = cat([h] + [e[0] for e in reversed(ended)], 0)
-                c = None if c is None else cat([c] + [e[1] for e in reversed(ended)], 0)
+                state = cat([state] + ended[::-1], 0)
         else:
-            h_all, c_all, last = h, c, batch_sizes[-1]
+            initial, last = state, batch_sizes[-1]
             if last < batch_sizes[0]:
-                h, c = h_all[:last], (None if c is None else c_all[:last])
+                state = initial[:last]
             for t in reversed(range(steps)):
                 size = batch_sizes[t]
                 if size > last:  # the sequences [last, size) start here, from their own initial states
-                    h = cat([h, h_all[last:size]], 0)
-                    c = None if c is None else cat([c, c_all[last:size]], 0)
-                h, c = step(t, h, c)
-                outs[t], last = h, size
-        return (outs[0] if steps == 1 else cat(outs, 0)), h, c
+                    state = cat([state, initial[last:size]], 0)
+                state = step(t, state)
+                outs[t], last = state, size
+        return (outs[0] if steps == 1 else cat(outs, 0)), state
 
 
 class RNN(RNNBase):

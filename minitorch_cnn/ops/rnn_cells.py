@@ -1,13 +1,14 @@
 """Fused recurrent steps: one LSTM or GRU time step as one graph node (the composition is some fifteen), for the
 loops of ``nn.RNNBase`` and the cells. ``gi`` (B, G·H) is the input part of the gates, ``x W_ihᵀ + b_ih``, which the
-caller computes for all time steps at once; h (B, H_h), c (B, H), W_hh (G·H, H_h), b_hh (G·H,) or None.
+caller computes for all time steps at once; h (B, H_h), W_hh (G·H, H_h), b_hh (G·H,) or None.
 
-LSTM (gate blocks i, f, g, o; z their pre-activations), one output [h' | c'] (B, 2H):
+LSTM (gate blocks i, f, g, o; z their pre-activations), its state one tensor [h | c] (B, H_h + H) in and
+[h' | c'] (B, 2H) out (the loop carries it whole; a projection, outside, makes H_h < H):
 
     forward                                   backward (g_h, g_c the gradients of h' and c')
     z = gi + h W_hhᵀ + b_hh                   dc' = g_c + g_h · o · (1 - tanh²(c'))
     i, f, o = σ(z_i), σ(z_f), σ(z_o)          dz = [dc'·g·i(1-i) | dc'·c·f(1-f) | dc'·i(1-g²) | g_h·tanh(c')·o(1-o)]
-    g = tanh(z_g)                             dgi = dz;   dh = dz W_hh;   dc = dc' · f
+    g = tanh(z_g)                             dgi = dz;   d[h | c] = [dz W_hh | dc' · f]
     c' = f c + i g;   h' = o tanh(c')         dW_hh = dzᵀ h;   db_hh = Σ_batch dz
 
 GRU (gate blocks r, z, n), output h' (B, H):
@@ -29,8 +30,9 @@ that the gradients carry a graph of their own (second order).
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
+
+import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
@@ -44,10 +46,15 @@ class _Arrays:
     """The few operations the step maths needs, on raw arrays."""
 
     @staticmethod
-    def sigmoid(a: Any) -> Any:  # as ops.elementwise.Sigmoid: no overflow for either sign
+    def sigmoid(a: Any) -> Any:
+        # 1 / (1 + e^-a), torch's formula, in place on one temporary (a step spent most of its time here when
+        # computed as ops.elementwise.Sigmoid does it, for either sign apart); e^-a overflows to inf for a
+        # below about -88 (float32): 1 / inf = 0 is then the limit, so that warning is silenced
         xp = backend.array_module(a)
-        e = xp.exp(-builtins.abs(a))
-        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        with np.errstate(over="ignore"):
+            e = xp.exp(-a)
+        e += 1
+        return xp.reciprocal(e, out=e)
 
     @staticmethod
     def tanh(a: Any) -> Any:
@@ -69,13 +76,15 @@ class _Tensors:
         return _t_cat(parts, 1)
 
 
-def _lstm_forward(ns: Any, gi: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> dict:
+def _lstm_forward(ns: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any) -> dict:
+    h, c = state[:, :w_hh.shape[1]], state[:, w_hh.shape[1]:]
     z = gi + h @ w_hh.T
     if b_hh is not None:
         z = z + b_hh
     size = c.shape[1]
-    i, f = ns.sigmoid(z[:, :size]), ns.sigmoid(z[:, size:2 * size])
-    g, o = ns.tanh(z[:, 2 * size:3 * size]), ns.sigmoid(z[:, 3 * size:])
+    sz = ns.sigmoid(z)  # one call for the three σ gates (the g block's σ goes unused)
+    i, f, o = sz[:, :size], sz[:, size:2 * size], sz[:, 3 * size:]
+    g = ns.tanh(z[:, 2 * size:3 * size])
     c2 = f * c + i * g
     tc = ns.tanh(c2)
     return {"i": i, "f": f, "g": g, "o": o, "tc": tc, "c": c, "h": h, "w_hh": w_hh, "out": ns.cat([o * tc, c2])}
@@ -87,7 +96,7 @@ def _lstm_backward(ns: Any, s: dict, grad: Any, bias: bool) -> tuple:
     i, f, g, o, tc = s["i"], s["f"], s["g"], s["o"], s["tc"]
     dc2 = g_c + g_h * o * (1 - tc * tc)
     dz = ns.cat([dc2 * g * i * (1 - i), dc2 * s["c"] * f * (1 - f), dc2 * i * (1 - g * g), g_h * tc * o * (1 - o)])
-    return dz, dz @ s["w_hh"], dc2 * f, dz.T @ s["h"], (dz.sum(0) if bias else None)
+    return dz, ns.cat([dz @ s["w_hh"], dc2 * f]), dz.T @ s["h"], (dz.sum(0) if bias else None)
 
 
 def _gru_forward(ns: Any, gi: Any, h: Any, w_hh: Any, b_hh: Any) -> dict:
@@ -95,8 +104,8 @@ def _gru_forward(ns: Any, gi: Any, h: Any, w_hh: Any, b_hh: Any) -> dict:
     if b_hh is not None:
         a = a + b_hh
     size = h.shape[1]
-    r = ns.sigmoid(gi[:, :size] + a[:, :size])
-    z = ns.sigmoid(gi[:, size:2 * size] + a[:, size:2 * size])
+    rz = ns.sigmoid(gi[:, :2 * size] + a[:, :2 * size])
+    r, z = rz[:, :size], rz[:, size:]
     n = ns.tanh(gi[:, 2 * size:] + r * a[:, 2 * size:])
     return {"r": r, "z": z, "n": n, "a_n": a[:, 2 * size:], "h": h, "w_hh": w_hh, "out": n + z * (h - n)}
 
@@ -111,21 +120,21 @@ def _gru_backward(ns: Any, s: dict, grad: Any, bias: bool) -> tuple:
 
 
 class LSTMStep(Function):
-    """(gi, h, c, W_hh, b_hh) -> [h' | c'] (B, 2H); see the module docstring."""
+    """(gi, [h | c], W_hh, b_hh) -> [h' | c'] (B, 2H); see the module docstring."""
 
     fresh_grads = True
 
-    def forward(self, gi: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> Any:
-        self.saved = _lstm_forward(_Arrays, gi, h, c, w_hh, b_hh)
-        self.arrays = (gi, h, c, w_hh, b_hh)
+    def forward(self, gi: Any, state: Any, w_hh: Any, b_hh: Any) -> Any:
+        self.saved = _lstm_forward(_Arrays, gi, state, w_hh, b_hh)
+        self.arrays = (gi, state, w_hh, b_hh)
         return self.saved["out"]
 
     def backward(self, grad: Any) -> tuple:
-        return _lstm_backward(_Arrays, self.saved, grad, self.arrays[4] is not None)
+        return _lstm_backward(_Arrays, self.saved, grad, self.arrays[3] is not None)
 
     def backward_graph(self, grad: Tensor) -> tuple:
         ts = [None if a is None else self.input_tensor(k, a) for k, a in enumerate(self.arrays)]
-        return _lstm_backward(_Tensors, _lstm_forward(_Tensors, *ts), grad, ts[4] is not None)
+        return _lstm_backward(_Tensors, _lstm_forward(_Tensors, *ts), grad, ts[3] is not None)
 
 
 class GRUStep(Function):
@@ -167,9 +176,9 @@ def time_steps(rows: Tensor, offsets: list[int]) -> tuple:
     return _TimeSteps.apply(rows, offsets)
 
 
-def lstm_step(gi: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """One LSTM step, fused: [h' | c'] (B, 2H) from gi (B, 4H), h (B, H_h), c (B, H)."""
-    return LSTMStep.apply(gi, h, c, w_hh, b_hh)
+def lstm_step(gi: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+    """One LSTM step, fused: [h' | c'] (B, 2H) from gi (B, 4H) and the state [h | c] (B, H_h + H)."""
+    return LSTMStep.apply(gi, state, w_hh, b_hh)
 
 
 def gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
