@@ -36,7 +36,6 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ..autograd import function as _function
 from .elementwise import sigmoid as _t_sigmoid
 from .elementwise import tanh as _t_tanh
 from .shape import cat as _t_cat
@@ -47,9 +46,9 @@ class _Arrays:
 
     @staticmethod
     def sigmoid(a: Any) -> Any:
-        # 1 / (1 + e^-a), torch's formula, in place on one temporary (a step spent most of its time here when
-        # computed as ops.elementwise.Sigmoid does it, for either sign apart); e^-a overflows to inf for a
-        # below about -88 (float32): 1 / inf = 0 is then the limit, so that warning is silenced
+        # 1 / (1 + e^-a), torch's formula, in place on one temporary: ops.elementwise.Sigmoid's form, which takes
+        # the two signs apart, took most of a step's time. e^-a overflows to inf for a below about -88 (float32),
+        # and 1 / inf = 0 is then the limit, so that warning is silenced
         xp = backend.array_module(a)
         with np.errstate(over="ignore"):
             e = xp.exp(-a)
@@ -155,7 +154,7 @@ class GRUStep(Function):
         return _gru_backward(_Tensors, _gru_forward(_Tensors, *ts), grad, ts[3] is not None)
 
 
-class _TimeSteps(_function.Function):
+class _TimeSteps(Function):
     """rows (N, *) -> the pieces rows[offsets[t]:offsets[t + 1]], one node; backward: the pieces' gradients joined
     (torch's custom-Function form, which gives a node several outputs; its backward is in Tensor ops, so it
     differentiates again)."""
