@@ -133,6 +133,7 @@ def test_conv_on_the_panels_matches_torch(monkeypatch, isa, dtype, workers, stri
     on_panels = gemm_kernel.panel_kernel(dtype)[0] is not None
     monkeypatch.setattr(conv_packed, "PACKED_MIN_CHANNELS", 8)
     monkeypatch.setattr(conv_packed, "PACKED_MAX_WASTE", float("inf"))
+    monkeypatch.setattr(conv_packed, "PACKED_MIN_CHUNKS", 1)
     if on_panels:
         monkeypatch.setattr(numba_kernels.conv, "forward_loop", None)
     forward, dx_calls = _counting(monkeypatch, "forward_packed"), _counting(monkeypatch, "input_grad_packed")
@@ -153,6 +154,7 @@ def test_panels_and_openblas_agree(monkeypatch):
     """The same float64 layer with the panels switched off (``USE_PACKED``): y, dx and dW equal to rounding."""
     monkeypatch.setattr(conv_packed, "PACKED_MIN_CHANNELS", 8)
     monkeypatch.setattr(conv_packed, "PACKED_MAX_WASTE", float("inf"))
+    monkeypatch.setattr(conv_packed, "PACKED_MIN_CHUNKS", 1)
     rng = np.random.default_rng(9)
     x, w = rng.standard_normal((3, 36, 6, 6)), rng.standard_normal((40, 36, 3, 3))
     g = rng.standard_normal((3, 40, 3, 3))
@@ -170,10 +172,11 @@ def test_panels_and_openblas_agree(monkeypatch):
 def test_which_layers_take_the_panels():
     """Ungrouped layers of at least PACKED_MIN_CHANNELS in and out, larger than 1×1, whose chunks' pixels fill their
     panels of NR to within PACKED_MAX_WASTE (ResNet-18's 8×8 layer in chunks of 4 samples; not AlexNet's 13×13 in
-    chunks of 2)."""
-    fits, wide = conv_packed.packed_fits, conv_packed.PACKED_MIN_CHANNELS
-    assert fits((wide, wide), 1, (3, 3), 256, 64) and fits((wide, 2 * wide), 1, (3, 3), 512, 64)
-    assert not fits((wide - 1, wide), 1, (3, 3), 256, 64) and not fits((wide, wide - 1), 1, (3, 3), 256, 64)
-    assert not fits((wide, wide), 2, (3, 3), 256, 64) and not fits((wide, wide), 1, (1, 1), 256, 64)
-    assert not fits((384, 384), 1, (3, 3), 338, 64) and fits((384, 384), 1, (3, 3), 338, 16)
-    assert not fits((wide, wide), 1, (3, 3), 256, 0) and not fits((wide, wide), 1, (3, 3), 0, 64)
+    chunks of 2), with at least PACKED_MIN_CHUNKS chunks a share."""
+    fits, wide, many = conv_packed.packed_fits, conv_packed.PACKED_MIN_CHANNELS, conv_packed.PACKED_MIN_CHUNKS
+    assert fits((wide, wide), 1, (3, 3), 256, 64, many) and fits((wide, 2 * wide), 1, (3, 3), 512, 64, many)
+    assert not fits((wide - 1, wide), 1, (3, 3), 256, 64, many) and not fits((wide, wide - 1), 1, (3, 3), 256, 64, many)
+    assert not fits((wide, wide), 2, (3, 3), 256, 64, many) and not fits((wide, wide), 1, (1, 1), 256, 64, many)
+    assert not fits((384, 384), 1, (3, 3), 338, 64, many) and fits((384, 384), 1, (3, 3), 338, 16, many)
+    assert not fits((wide, wide), 1, (3, 3), 256, 0, many) and not fits((wide, wide), 1, (3, 3), 0, 64, many)
+    assert not fits((512, 512), 1, (3, 3), 512, 64, many - 1)

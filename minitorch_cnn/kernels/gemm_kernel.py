@@ -33,16 +33,9 @@ def _ir(ty: str, lanes: int, nv: int) -> str:
     """IR of ``@panel`` (see the module docstring) for vectors of ``lanes`` ``ty``s, ``nv`` a row."""
     vec, fma = f"<{lanes} x {ty}>", f"@llvm.fma.v{lanes}f{32 if ty == 'float' else 64}"
     nr = nv * lanes
-    ir = [f"declare {vec} {fma}({vec}, {vec}, {vec})", "declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
+    ir = [f"declare {vec} {fma}({vec}, {vec}, {vec})",
           "define void @panel(i64 %kc, ptr noalias %A, ptr noalias %B, ptr noalias %C, i64 %ldc, i64 %add) {",
-          "entry:"]
-    for r in range(MR):  # C's tile is read or written only at the end: fetched meanwhile, a cache line at a time
-        for line in range(0, nr * (4 if ty == "float" else 8), 64):
-            at = f"{r}_{line}"
-            ir += [f"  %fo{at} = mul i64 {r}, %ldc", f"  %fq{at} = getelementptr {ty}, ptr %C, i64 %fo{at}",
-                   f"  %fl{at} = getelementptr i8, ptr %fq{at}, i64 {line}",
-                   f"  call void @llvm.prefetch.p0(ptr %fl{at}, i32 1, i32 3, i32 1)"]
-    ir += ["  br label %loop", "loop:", "  %k = phi i64 [0, %entry], [%k1, %loop]"]
+          "entry:", "  br label %loop", "loop:", "  %k = phi i64 [0, %entry], [%k1, %loop]"]
     for r in range(MR):
         for v in range(nv):
             ir.append(f"  %c{r}_{v} = phi {vec} [zeroinitializer, %entry], [%n{r}_{v}, %loop]")

@@ -58,7 +58,9 @@ def conv2d_forward_chunks(
         return
     shape = LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
     panel, mr, nr = gemm_kernel.panel_kernel(x.dtype)
-    if panel is not None and packed_fits((C, O), groups, kernel_size, step * L, nr) and y.flags.c_contiguous:
+    chunks = -(-(stop - start) // step)
+    if panel is not None and packed_fits((C, O), groups, kernel_size, step * L, nr, chunks) and (
+            y.flags.c_contiguous):
         forward_packed(panel, mr, nr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step,
                        col_buf.reshape(-1), y_buf.reshape(-1), shape, ready, ready_value)
         return
@@ -131,7 +133,7 @@ def conv2d_backward_chunks(
         dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
     panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
     dx_packed = (dx is not None and not (dx_tiles or dx_rows) and panel is not None
-                 and packed_fits((C, O), groups, kernel_size, step * L, nr))
+                 and packed_fits((C, O), groups, kernel_size, step * L, nr, -(-(stop - start) // step)))
     if dx_packed:  # Wᵀ @ g on the packed panels, then col2im
         input_grad_packed(panel, mr, nr, flat(g), flat(w), dx.reshape(-1), start, stop, step, g_buf.reshape(-1),
                           col_buf.reshape(-1), shape, ready, ready_value)

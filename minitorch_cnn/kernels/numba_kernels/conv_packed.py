@@ -10,7 +10,7 @@ while here it is packed once a share into the micro-kernel's panels, MR output c
 cols and g are packed a depth block at a time inside the GEMM. Each product is summed in k order with fused
 multiply-adds within a depth block of ``gemm_packed.KC``, the blocks added in order: OpenBLAS's values to
 rounding, not its bits. Which layers (``packed_fits``): wide (at least PACKED_MIN_CHANNELS in and out), not 1×1,
-a chunk's pixels in nearly whole panels: where the panels measured faster than OpenBLAS
+a chunk's pixels in nearly whole panels, several chunks a share: where the panels measured faster than OpenBLAS
 (benchmarks/results/NOTES.md).
 """
 
@@ -27,15 +27,18 @@ from .layout import Pair, unsigned
 USE_PACKED = True  # False: these layers keep OpenBLAS (tests compare the two paths)
 PACKED_MIN_CHANNELS = 128  # layers with at least this many input and output channels
 PACKED_MAX_WASTE = 1.05  # columns computed per real one: a chunk's pixels in whole panels of NR
+PACKED_MIN_CHUNKS = 4  # GEMMs a share makes with the weights it packed once
 
 
-def packed_fits(channels: Pair, groups: int, kernel_size: Pair, pixels: int, nr: int) -> bool:
+def packed_fits(channels: Pair, groups: int, kernel_size: Pair, pixels: int, nr: int, chunks: int) -> bool:
     """Whether a layer of (in, out) ``channels`` runs its channel-major GEMMs on the packed panels, ``pixels`` the
-    columns of a chunk's GEMM and ``nr`` the micro-kernel's columns: ungrouped, wide, not 1×1, and the chunk's
-    columns nearly whole panels (the last panel is computed whole; AlexNet's 13×13 layers, 338 columns in panels of
-    64, ran slower than OpenBLAS)."""
+    columns of a chunk's GEMM, ``nr`` the micro-kernel's columns and ``chunks`` the GEMMs of a share: ungrouped,
+    wide, not 1×1, the chunk's columns nearly whole panels (the last panel is computed whole: AlexNet's 13×13
+    layers, 338 columns in panels of 64, ran slower than OpenBLAS), and the weights packed once used by several
+    GEMMs (ResNet-18's 512-channel layers, one or two chunks a share, ran as fast or slower)."""
     return (USE_PACKED and groups == 1 and min(channels) >= PACKED_MIN_CHANNELS and max(kernel_size) > 1
-            and nr > 0 and pixels > 0 and -(-pixels // nr) * nr <= PACKED_MAX_WASTE * pixels)
+            and nr > 0 and pixels > 0 and -(-pixels // nr) * nr <= PACKED_MAX_WASTE * pixels
+            and chunks >= PACKED_MIN_CHUNKS)
 
 
 @njit(cache=True, nogil=True)
