@@ -1,12 +1,14 @@
-"""The GEMM calls of ResNet-18's wide 3×3 layers at one thread, each timed alone: OpenBLAS's GFLOP/s per call.
+"""The GEMM calls of ResNet-18's wide 3×3 layers at one thread, each timed alone: GFLOP/s per call, OpenBLAS's and
+the packed panels' (``numba_kernels.gemm_packed``).
 
     python -m benchmarks.gemm_shapes [--repeats=N]
 
 For each layer (batch 64, one share of the whole batch, the chunk size ``conv_schedule`` picks) it lists the
-GEMMs the Numba path makes (forward, dx, dW: their orientation as the path calls them, and the turned one) and
-times one chunk's call with NumPy's own OpenBLAS (``blas.gemm``), CPU time of the calling thread, medians. The
-layer's whole forward and backward (ours, CPU time) is timed too, so that what is not GEMM shows:
-layer − Σ calls × chunks.
+GEMMs a chunk may make (forward, dx, dW, each in both orientations: weights or pixels as the long side) and times
+one chunk's call, CPU time of the calling thread, medians: NumPy's own OpenBLAS (``blas.gemm``), the panels
+packing both operands, and the panels with the weights packed beforehand (as ``conv_packed`` does once a share;
+dW has no weights operand). The layer's whole forward and backward (ours, CPU time) is timed too, so that what
+is not GEMM shows: layer − Σ calls × chunks.
 """
 
 from __future__ import annotations
@@ -38,15 +40,16 @@ def chunk_samples(c: int, h: int, co: int, s: int) -> int:
     return conv_schedule._samples_per_chunk(BATCH, K * L * 4, budget, co * K * 4, np)
 
 
-def calls(c: int, h: int, co: int, s: int) -> list[tuple[str, str, str, int, int, int]]:
-    """(name, trans_a, trans_b, M, N, K) of each GEMM a chunk makes: C (M, N) = op(A) (M, K) @ op(B) (K, N)."""
+def calls(c: int, h: int, co: int, s: int) -> list[tuple[str, str, str, int, int, int, str]]:
+    """(name, trans_a, trans_b, M, N, K, weights operand "A"/"B"/"") of each GEMM a chunk may make:
+    C (M, N) = op(A) (M, K) @ op(B) (K, N)."""
     oh = h // s
     m = chunk_samples(c, h, co, s) * oh * oh
     K = 9 * c
     return [
-        ("fwd W@cols", "N", "N", co, m, K), ("fwd rows@Wt", "N", "T", m, co, K),
-        ("dx Wt@g", "T", "N", K, m, co), ("dx gt@W", "T", "N", m, K, co),
-        ("dW g@rows", "N", "N", co, K, m), ("dW rowsT@g", "T", "T", K, co, m),
+        ("fwd W@cols", "N", "N", co, m, K, "A"), ("fwd rows@Wt", "N", "T", m, co, K, "B"),
+        ("dx Wt@g", "T", "N", K, m, co, "A"), ("dx gt@W", "T", "N", m, K, co, "B"),
+        ("dW g@rows", "N", "N", co, K, m, ""), ("dW rowsT@g", "T", "T", K, co, m, ""),
     ]
 
 
@@ -75,6 +78,32 @@ def blas_call(ta: str, tb: str, M: int, N: int, K: int, dtype: Any = np.float32)
                         b.shape[1], 0.0, c.ctypes.data, N)
 
 
+def panel_call(ta: str, tb: str, M: int, N: int, K: int, prepacked: str, dtype: Any = np.float32) -> Any:
+    """A closure running that GEMM once on the packed panels (``prepacked`` "A"/"B": that operand packed
+    beforehand), or None where there is no panel kernel (an ISA without it)."""
+    from minitorch_cnn.kernels import gemm_kernel
+    from minitorch_cnn.kernels.numba_kernels import gemm_packed
+
+    kernel, mr, nr = gemm_kernel.panel_kernel(dtype)
+    if kernel is None:
+        return None
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((K, M) if ta == "T" else (M, K)).astype(dtype).reshape(-1)
+    b = rng.standard_normal((N, K) if tb == "T" else (K, N)).astype(dtype).reshape(-1)
+    lda, ldb = (M if ta == "T" else K), (K if tb == "T" else N)
+    c = np.empty(M * N, dtype)
+    if prepacked == "A":
+        packed = np.empty(-(-M // mr) * mr * K, dtype)
+        gemm_packed.pack_a_all(a, ta == "T", lda, M, K, packed, mr)
+        a = packed
+    if prepacked == "B":
+        packed = np.empty(-(-N // nr) * nr * K, dtype)
+        gemm_packed.pack_b_all(b, tb == "T", ldb, K, N, packed, nr)
+        b = packed
+    return lambda: gemm_packed.packed_gemm(kernel, mr, nr, ta == "T", tb == "T", M, N, K, a, lda, prepacked == "A",
+                                           b, ldb, prepacked == "B", c, N, False)
+
+
 def layer_step(c: int, h: int, co: int, s: int) -> Callable[[], Any]:
     """Ours: forward + backward of the layer with a random upstream gradient."""
     import minitorch_cnn as mt
@@ -98,10 +127,16 @@ def main() -> None:
         chunks = -(-BATCH // n)
         layer = timed(layer_step(c, h, co, s), max(3, args.repeats // 2))
         print(f"{c}->{co} 3x3 s{s} {h}x{h}: {n} samples a chunk, {chunks} chunks; layer fwd+bwd {layer * 1e3:.1f} ms")
-        for name, ta, tb, M, N, K in calls(c, h, co, s):
+        for name, ta, tb, M, N, K, weights in calls(c, h, co, s):
+            flops = 2 * M * N * K / 1e9
             t = timed(blas_call(ta, tb, M, N, K), args.repeats)
-            print(f"  {name:12s} ({M:5d}, {K:5d}) @ ({K:5d}, {N:5d}) {ta}{tb}: {t * 1e3:7.3f} ms a chunk, "
-                  f"{t * chunks * 1e3:6.1f} ms a layer, {2 * M * N * K / t / 1e9:6.1f} GFLOP/s")
+            line = (f"  {name:12s} ({M:5d}, {K:5d}) @ ({K:5d}, {N:5d}) {ta}{tb}: OpenBLAS {t * 1e3:7.3f} ms a chunk, "
+                    f"{t * chunks * 1e3:6.1f} ms a layer, {flops / t:6.1f} GFLOP/s")
+            for label, pre in (("panels", ""), (f"{weights} packed", weights))[: 2 if weights else 1]:
+                fn = panel_call(ta, tb, M, N, K, pre)
+                if fn is not None:
+                    line += f"; {label} {flops / timed(fn, args.repeats):6.1f}"
+            print(line)
         sys.stdout.flush()
 
 
