@@ -12,9 +12,10 @@ rows for im2col.
 
 - ``layout``: flat arrays and unsigned offsets, how every loop addresses memory;
 - ``parallel``: the threading layer, single-threaded twins, splitting a range over the thread pool;
-- ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv``: convolution's columns, its GEMM loop, its
-  direct micro-kernel path, wide layers' backward on channels-last rows, and the chunk kernels that choose between
-  them;
+- ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv_packed``, ``conv``: convolution's columns, its
+  GEMM loop, its direct micro-kernel path, wide layers' backward on channels-last rows, wide layers' channel-major
+  GEMMs on the packed panels (``gemm_packed``: the blocked GEMM around ``kernels.gemm_kernel``), and the chunk
+  kernels that choose between them;
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates).
 
 Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first
