@@ -37,11 +37,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import backend
-from . import dispatch, threadpool, workspace
+from . import choice, dispatch, threadpool, workspace
 
 Pair = tuple[int, int]
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 2 << 20  # bounds on one chunk's columns: about a core's L2
 BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the layer's input and output
+SPLIT_MIN_WEIGHTS = 0.5  # split over output channels where the weights take this many times x's and y's bytes
+SPLIT_CHUNK_WEIGHTS = 2  # a channel-split chunk's rows: up to this many times the weights' bytes
 
 
 class ConvGeometry(NamedTuple):
@@ -116,6 +118,10 @@ def conv2d_backward(
     C = x_shape[1]
     L, K = math.prod(geometry.out_size), C * math.prod(geometry.kernel)
     dx = xp.empty(x_shape, dtype=g.dtype) if w is not None else None
+    split = _channel_split(g, x, w, geometry, x_shape)
+    if split is not None:
+        dw, db = _backward_by_channels(split, g, x, w, dx, geometry, x_shape, need_b)
+        return dx, dw, db
     shares = _shares(N, xp)
     budget = (g.itemsize * math.prod(x_shape) + g.nbytes) // len(shares)
     chunk_kernel = dispatch.get("conv2d_backward_chunks", g)
@@ -133,6 +139,46 @@ def conv2d_backward(
     if dw is not None:  # C order: a path may hand dW on as a view with its axes in another order
         dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype, order="C")
     return dx, dw, (db.astype(g.dtype) if db is not None else None)
+
+
+def _channel_split(g: Any, x: Any, w: Any, geometry: ConvGeometry, x_shape: tuple) -> Any:
+    """The chosen path's ``BackwardSplit`` where this backward runs split over output channels (more than one
+    thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the bytes of x and y together, and the path has it
+    and the layer suits it), else None."""
+    if threadpool.workers() < 2 or backend.array_module(g) is not np:
+        return None
+    O, C = g.shape[1], x_shape[1]
+    if O * C // geometry.groups * math.prod(geometry.kernel) < SPLIT_MIN_WEIGHTS * (math.prod(x_shape) + g.size):
+        return None
+    fits, split = choice.chosen("split_fits", g), choice.chosen("BackwardSplit", g)
+    if fits is None or split is None or not fits((C, O), geometry.groups, geometry.kernel, geometry.stride,
+                                                geometry.padding, geometry.dilation, x_shape[2:],
+                                                geometry.out_size, g.dtype, w is not None):
+        return None
+    return split
+
+
+def _backward_by_channels(split: Any, g: Any, x: Any, w: Any, dx: Any, geometry: ConvGeometry, x_shape: tuple,
+                          need_b: bool) -> tuple[Any, Any]:
+    """dx written, (dW in g's dtype, db) returned, by ``split`` (a ``BackwardSplit``): the batch in chunks, each
+    gathered by all threads (a slice of its samples each), then multiplied (a slice of the output channels of dW
+    and of the samples of dx each). ``threadpool.run`` returns once every thread is done: the barrier between
+    the phases."""
+    N, O = g.shape[:2]
+    threads = threadpool.workers()
+    L, K = math.prod(geometry.out_size), x_shape[1] * math.prod(geometry.kernel)
+    weight_bytes = O * K * g.itemsize
+    step = max(1, min(N, int(SPLIT_CHUNK_WEIGHTS * weight_bytes) // (L * K * g.itemsize)))
+    run = split(g, x, w, dx, x_shape, need_b, geometry.kernel, geometry.stride, geometry.padding,
+                geometry.dilation, geometry.out_size, step, threads)
+    channels = [(O * k // threads, O * (k + 1) // threads) for k in range(threads)]
+    for n0 in range(0, N, step):
+        n = min(N, n0 + step) - n0
+        parts = [(k, n0, (n0 + n * k // threads, n0 + n * (k + 1) // threads), channels[k]) for k in range(threads)]
+        threadpool.run(run.gather, parts, signal=True)
+        threadpool.run(run.products, parts, signal=True)
+    dw, db = run.finish()
+    return dw, (None if db is None else _sum_in_order(db).astype(g.dtype))
 
 
 def conv2d_input_grad(g: Any, w: Any, geometry: ConvGeometry, x_shape: tuple) -> Any:

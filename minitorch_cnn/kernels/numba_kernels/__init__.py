@@ -24,6 +24,7 @@ run on a machine pays it; ``choice`` imports this package lazily, by its name, n
 from .activation import relu_backward, relu_forward
 from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
+from .conv_split import BackwardSplit, split_fits
 from .im2col import col2im, im2col
 from .optimizers import adam_step, sgd_step
 from .pooling import (
@@ -36,6 +37,7 @@ from .pooling import (
 from .resize import resize_pil_pass
 
 __all__ = [
+    "BackwardSplit",
     "adam_step",
     "adaptive_max_pool2d_forward",
     "avg_pool2d_backward",
@@ -52,4 +54,5 @@ __all__ = [
     "relu_forward",
     "resize_pil_pass",
     "sgd_step",
+    "split_fits",
 ]
