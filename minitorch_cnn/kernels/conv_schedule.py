@@ -118,10 +118,12 @@ def conv2d_backward(
     C = x_shape[1]
     L, K = math.prod(geometry.out_size), C * math.prod(geometry.kernel)
     dx = xp.empty(x_shape, dtype=g.dtype) if w is not None else None
-    split = _channel_split(g, x, w, geometry, x_shape)
+    split = _channel_split(g, x_shape, geometry, w is not None)
     if split is not None:
-        dw, db = _backward_by_channels(split, g, x, w, dx, geometry, x_shape, need_b)
-        return dx, dw, db
+        step = _split_step(L, K, O * K, N)
+        run = split(g, x, w, dx, x_shape, need_b, *geometry.window, step, threadpool.workers())
+        dw, db = _by_channels(run, N, O, step)
+        return dx, dw, (None if db is None else _sum_in_order(db).astype(g.dtype))
     shares = _shares(N, xp)
     budget = (g.itemsize * math.prod(x_shape) + g.nbytes) // len(shares)
     chunk_kernel = dispatch.get("conv2d_backward_chunks", g)
@@ -141,10 +143,10 @@ def conv2d_backward(
     return dx, dw, (db.astype(g.dtype) if db is not None else None)
 
 
-def _channel_split(g: Any, x: Any, w: Any, geometry: ConvGeometry, x_shape: tuple) -> Any:
-    """The chosen path's ``BackwardSplit`` where this backward runs split over output channels (more than one
-    thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the bytes of x and y together, and the path has it
-    and the layer suits it), else None."""
+def _channel_split(g: Any, x_shape: tuple, geometry: ConvGeometry, with_dx: bool) -> Any:
+    """The chosen path's ``BackwardSplit`` where this backward runs split over output channels: more than one
+    thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the bytes of x and g together, and the path has it
+    and the layer suits it (``split_fits``); else None."""
     if threadpool.workers() < 2 or backend.array_module(g) is not np:
         return None
     O, C = g.shape[1], x_shape[1]
@@ -153,32 +155,30 @@ def _channel_split(g: Any, x: Any, w: Any, geometry: ConvGeometry, x_shape: tupl
     fits, split = choice.chosen("split_fits", g), choice.chosen("BackwardSplit", g)
     if fits is None or split is None or not fits((C, O), geometry.groups, geometry.kernel, geometry.stride,
                                                 geometry.padding, geometry.dilation, x_shape[2:],
-                                                geometry.out_size, g.dtype, w is not None):
+                                                geometry.out_size, g.dtype, with_dx):
         return None
     return split
 
 
-def _backward_by_channels(split: Any, g: Any, x: Any, w: Any, dx: Any, geometry: ConvGeometry, x_shape: tuple,
-                          need_b: bool) -> tuple[Any, Any]:
-    """dx written, (dW in g's dtype, db) returned, by ``split`` (a ``BackwardSplit``): the batch in chunks, each
-    gathered by all threads (a slice of its samples each), then multiplied (a slice of the output channels of dW
-    and of the samples of dx each). ``threadpool.run`` returns once every thread is done: the barrier between
-    the phases."""
-    N, O = g.shape[:2]
+def _split_step(L: int, K: int, weights: int, n: int) -> int:
+    """Samples per chunk of a channel split: rows (L pixels × K values a sample) of up to ``SPLIT_CHUNK_WEIGHTS``
+    times the ``weights``' count."""
+    return max(1, min(n, int(SPLIT_CHUNK_WEIGHTS * weights) // (L * K)))
+
+
+def _by_channels(run: Any, n: int, out_channels: int, step: int) -> Any:
+    """``run`` (a ``BackwardSplit``) over a batch of ``n`` in chunks of ``step`` samples:
+    each chunk gathered by all threads (a slice of its samples each), then multiplied (a slice of the output
+    channels each for dW, of the samples for dx); ``threadpool.run`` returns once every thread is done, the barrier
+    between the phases. Returns ``run.finish()``."""
     threads = threadpool.workers()
-    L, K = math.prod(geometry.out_size), x_shape[1] * math.prod(geometry.kernel)
-    weight_bytes = O * K * g.itemsize
-    step = max(1, min(N, int(SPLIT_CHUNK_WEIGHTS * weight_bytes) // (L * K * g.itemsize)))
-    run = split(g, x, w, dx, x_shape, need_b, geometry.kernel, geometry.stride, geometry.padding,
-                geometry.dilation, geometry.out_size, step, threads)
-    channels = [(O * k // threads, O * (k + 1) // threads) for k in range(threads)]
-    for n0 in range(0, N, step):
-        n = min(N, n0 + step) - n0
-        parts = [(k, n0, (n0 + n * k // threads, n0 + n * (k + 1) // threads), channels[k]) for k in range(threads)]
+    channels = [(out_channels * k // threads, out_channels * (k + 1) // threads) for k in range(threads)]
+    for n0 in range(0, n, step):
+        m = min(n, n0 + step) - n0
+        parts = [(k, n0, (n0 + m * k // threads, n0 + m * (k + 1) // threads), channels[k]) for k in range(threads)]
         threadpool.run(run.gather, parts, signal=True)
         threadpool.run(run.products, parts, signal=True)
-    dw, db = run.finish()
-    return dw, (None if db is None else _sum_in_order(db).astype(g.dtype))
+    return run.finish()
 
 
 def conv2d_input_grad(g: Any, w: Any, geometry: ConvGeometry, x_shape: tuple) -> Any:

@@ -62,7 +62,7 @@ def gather_rows(g, x, has_x, w, wk, pack, db_sum, has_b, n0, s0, s1, o0, o1, gbu
                 ready, ready_value):  # pragma: no cover - compiled
     # g: (N, O, oh, ow), x: (N, C, H, W), w: (O, C, kh, kw), wk: (O, K), db_sum: float64 (O,), gbuf: (O, Mc),
     # rows: (Mc, K), xp: (s1 - s0, Hp, Wp, C) with a zero border; all flat. Samples s0..s1 of the chunk that
-    # starts at sample n0; with ``pack``, output channels o0..o1 of wk.
+    # starts at sample n0 (x's only ``has_x``); with ``pack``, output channels o0..o1 of wk.
     signal(ready, ready_value)
     G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow = shape
     T, L = kh * kw, oh * ow
@@ -153,9 +153,9 @@ class BackwardSplit:
     def gather(self, k: int, n0: int, samples: Pair, channels: Pair, ready: Any, job: int) -> None:
         """Thread ``k``: gbuf and rows of ``samples`` (of the chunk starting at ``n0``), their db; in the first
         chunk, wk's ``channels``."""
-        gather_rows(self.g, self.x, self.has_x, self.w, self.wk, n0 == 0 and self.has_dx, self.db[k], self.need_b, n0,
-                    *samples, *channels, self.gbuf, self._chunk_pixels(n0), self.rows, self.xp[k], self.shape,
-                    self.Hp, self.Wp, ready, job)
+        gather_rows(self.g, self.x, self.has_x, self.w, self.wk, n0 == 0 and self.has_dx, self.db[k],
+                    self.need_b, n0, *samples, *channels, self.gbuf, self._chunk_pixels(n0), self.rows, self.xp[k],
+                    self.shape, self.Hp, self.Wp, ready, job)
 
     def products(self, k: int, n0: int, samples: Pair, channels: Pair, ready: Any, job: int) -> None:
         """Thread ``k``: dW's ``channels`` (summed onto the earlier chunks'), dx of ``samples``."""
@@ -174,3 +174,4 @@ class BackwardSplit:
             workspace.give(buf)
         self.taken = []
         return (self.dw if self.has_x else None), (self.db if self.need_b else None)
+
