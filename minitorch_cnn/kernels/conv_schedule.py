@@ -24,6 +24,13 @@ its time packing (the policies' times and memory are in benchmarks/results/NOTES
 columns from x instead of keeping them (they are k·k times the input); they come from ``workspace``. The shares'
 dW and db are float64 sums, added in share order, so the result does not depend on which thread finished first.
 
+Wide layers on small planes, whose weights outweigh their activations (``SPLIT_MIN_WEIGHTS`` times the elements
+of x and g together: ResNet-18's 512→512 4×4 layers), run their backward split over output channels instead where
+the path has it (``BackwardSplit``, numba_kernels/conv_split.py) and more than one thread runs: per chunk of the
+batch, every thread gathers a slice of the samples into shared channels-last rows, then (``threadpool.run``'s
+return being the barrier) makes its slice of dW's output channels over the whole chunk and dx of its samples. No
+thread keeps a whole dW, and no float64 sum of whole dWs follows (times in benchmarks/results/NOTES.md).
+
 Posting the pool threads from inside compiled code (``threadpool.run``'s ``signal``): each share's function gets
 two more arguments, ``ready`` (the pool threads' start flags; empty for the shares that post nothing) and ``job``,
 and the first share's chunk kernel writes ``ready[:] = job`` once it runs without the GIL.
@@ -112,7 +119,8 @@ def conv2d_backward(
 ) -> tuple[Any, Any, Any]:
     """conv2d's three gradients in one pass for g = dL/dy (N, O, OH, OW), each None where not asked for:
     dx (N, C, H, W) = ``x_shape`` when w (O, C/G, kh, kw) is given; dW (O, C/G, kh, kw) when x (N, C, H, W) is
-    given; db (O,) when ``need_b``. dW and db are summed in float64 and returned in g's dtype."""
+    given; db (O,) when ``need_b``. db is summed in float64, as dW across shares (the channel split sums each of
+    its output channels in the dtype, as a share's chunks are); both are returned in g's dtype."""
     xp = backend.array_module(g)
     N, O = g.shape[:2]
     C = x_shape[1]

@@ -14,7 +14,8 @@ rows for im2col.
 - ``parallel``: the threading layer, single-threaded twins, splitting a range over the thread pool;
 - ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv``: convolution's columns, its GEMM loop, its
   direct micro-kernel path, wide layers' backward on channels-last rows, and the chunk kernels that choose between
-  them;
+  them; ``conv_split``: that backward's phases split over output channels instead of the batch (the schedule runs
+  them);
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates).
 
 Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first

@@ -10,12 +10,14 @@ the output channels of dW, written in place:
         wk (O, K) = w with its axes turned (O, kh, kw, C), a slice of the output channels a thread, once;
     products (after all threads gathered):
         dW[o0:o1] (O', K) (+)= gbuf[o0:o1] (O', M) @ rows (M, K)      (its slice of the output channels);
-        d_rows (m, K) = gbuf[:, its samples]ᵀ (m, O) @ wk (O, K), scattered back into dx (its slice of samples).
+        d_rows (m, K) = gbuf[:, its samples]ᵀ (m, O) @ wk (O, K), scattered back into dx (its slice of samples);
+        after the last chunk, its dW rows turned from (kh, kw, C) back to (C, kh, kw) into the result.
 
-M = n·OH·OW for the chunk's n samples, K = kh·kw·C. dW is summed over the chunks by the GEMMs in the dtype (beta
-= 1 after the first chunk), as ``conv_rows`` sums a share's chunks; no thread's sum is added to another's, so the
-result does not depend on which thread finished first, and every output channel's sum runs over the samples in
-the same order whatever the thread count. db is summed in float64 per thread, the threads' sums added in order by
+M = n·OH·OW for the chunk's n samples, K = kh·kw·C. dx goes by samples, not input channels: the GEMM split over
+K measured the same, and needs no extra barrier before row2im. dW is summed over the chunks by the GEMMs in the
+dtype (beta = 1 after the first chunk), as ``conv_rows`` sums a share's chunks; no thread's sum is added to
+another's, so the result does not depend on which thread finished first, and the chunks do not depend on the
+thread count. db is summed in float64 per thread, the threads' sums added in order by
 the schedule. dx is made only where the padded plane covers the input (``split_fits``): row2im then writes every
 input pixel (at stride 1 always; strided layers where the last window reaches the input's last row and column).
 """
