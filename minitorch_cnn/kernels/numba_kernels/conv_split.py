@@ -60,15 +60,18 @@ def loop_shape(x_shape: tuple, out_channels: int, kernel_size: Pair, stride: Pai
 
 
 @njit(cache=True, nogil=True)
-def gather_rows(g, x, has_x, w, wk, pack, db_sum, has_b, n0, s0, s1, o0, o1, gbuf, Mc, rows, xp, shape, Hp, Wp,
-                ready, ready_value):  # pragma: no cover - compiled
+def gather_rows(g, x, has_x, w, wk, first, pack, db_sum, has_b, n0, s0, s1, o0, o1, gbuf, Mc, rows, xp, shape, Hp,
+                Wp, ready, ready_value):  # pragma: no cover - compiled
     # g: (N, O, oh, ow), x: (N, C, H, W), w: (O, C, kh, kw), wk: (O, K), db_sum: float64 (O,), gbuf: (O, Mc),
-    # rows: (Mc, K), xp: (s1 - s0, Hp, Wp, C) with a zero border; all flat. Samples s0..s1 of the chunk that
-    # starts at sample n0 (x's only ``has_x``); with ``pack``, output channels o0..o1 of wk.
+    # rows: (Mc, K), xp: (at least s1 - s0, Hp, Wp, C), zeroed in the ``first`` chunk (its border never written
+    # after); all flat. Samples s0..s1 of the chunk that starts at sample n0 (x's only ``has_x``); with ``pack``,
+    # output channels o0..o1 of wk.
     signal(ready, ready_value)
     G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow = shape
     T, L = kh * kw, oh * ow
     K = T * C
+    if first:
+        xp[:] = 0
     if pack and o1 > o0:
         _pack_weights(w[o0 * C * T:o1 * C * T], wk[o0 * K:o1 * K], o1 - o0, C, T)
     for s in range(s0, s1):
@@ -141,8 +144,6 @@ class BackwardSplit:
         self.dwk = self._take(O * K, g) if self.has_x else empty
         self.dw = np.empty((O, C, *kernel_size) if self.has_x else 0, dtype)
         self.xp = [self._take(per_thread * plane, g) if self.has_x else empty for _ in range(threads)]
-        for buf in self.xp:
-            buf[:] = 0  # the padded planes' borders, never written after
         self.drows = [self._take(per_thread * L * K, g) if self.has_dx else empty for _ in range(threads)]
         self.dxp = [self._take(per_thread * plane, g) if self.has_dx else empty for _ in range(threads)]
         self.db = [np.zeros(O if need_b else 0) for _ in range(threads)]
@@ -155,7 +156,7 @@ class BackwardSplit:
     def gather(self, k: int, n0: int, samples: Pair, channels: Pair, ready: Any, job: int) -> None:
         """Thread ``k``: gbuf and rows of ``samples`` (of the chunk starting at ``n0``), their db; in the first
         chunk, wk's ``channels``."""
-        gather_rows(self.g, self.x, self.has_x, self.w, self.wk, n0 == 0 and self.has_dx, self.db[k],
+        gather_rows(self.g, self.x, self.has_x, self.w, self.wk, n0 == 0, n0 == 0 and self.has_dx, self.db[k],
                     self.need_b, n0, *samples, *channels, self.gbuf, self._chunk_pixels(n0), self.rows, self.xp[k],
                     self.shape, self.Hp, self.Wp, ready, job)
 
