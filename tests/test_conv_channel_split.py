@@ -156,6 +156,17 @@ def test_which_layers_split():
     assert not conv_split.split_fits((64, 64), 1, (3, 3), (1, 1), (1, 1), (1, 1), (4, 4), (4, 4), np.int32, True)
 
 
+def test_chunks_are_even_and_a_multiple_of_the_threads(monkeypatch):
+    """As few chunks as the cap allows, near-equal, each a multiple of the thread count (each thread's dx gets as
+    many samples), the whole batch where it fits."""
+    monkeypatch.setattr(conv_schedule, "SPLIT_CHUNK_WEIGHTS", 1)
+    step = conv_schedule._split_step
+    assert step(10, 100, 10 * 100 * 12, 64, 2) == 12  # cap 12: 6 chunks of 12, 12, 12, 12, 12, 4
+    assert step(10, 100, 10 * 100 * 12, 16, 2) == 8  # 16 in two chunks of 8, not 12 + 4
+    assert step(10, 100, 10 * 100 * 3, 16, 2) == 4  # cap 3 → 4 (3 + 3 on 2 threads: 1 and 2 samples for dx)
+    assert step(10, 100, 10 * 100 * 100, 64, 3) == 64 and step(10, 100, 1, 1, 2) == 1
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_grouped_layers_keep_the_batch_split(forced, dtype):
     """groups > 1 never takes the split (the rows are ungrouped), even forced; the result stays torch's."""
