@@ -186,3 +186,13 @@ def test_grouped_layers_keep_the_batch_split(forced, dtype):
     F.conv2d(ax, aw, padding=1, groups=2).backward(torch.from_numpy(np.abs(g).astype(np.float64)))
     assert_parity(X.grad.numpy(), tx.grad, dtype, cond=ax.grad, what="dx, groups 2")
     assert_parity(W.grad.numpy(), tw.grad, dtype, cond=aw.grad, what="dW, groups 2")
+
+
+def test_bad_arrays_get_a_clear_error_before_any_work():
+    """The phases write through raw addresses: a wrong shape or dtype is refused when the split is set up."""
+    g, x, w = np.zeros((2, 64, 4, 4)), np.zeros((2, 64, 4, 4)), np.zeros((64, 64, 3, 3))
+    geometry = ((3, 3), (1, 1), (1, 1), (1, 1), (4, 4))
+    with pytest.raises(ValueError, match="BackwardSplit: x should be"):
+        conv_split.BackwardSplit(g, x.astype(np.float32), w, None, x.shape, False, *geometry, 2, 2)
+    with pytest.raises(ValueError, match="BackwardSplit: w should be"):
+        conv_split.BackwardSplit(g, None, w[:, :63], np.empty(x.shape), x.shape, False, *geometry, 2, 2)

@@ -32,7 +32,7 @@ from numba import njit
 from .. import workspace
 from ..blas import NO_TRANS, ROW_MAJOR, TRANS
 from ..handoff import signal
-from .conv_gemm import LoopShape, gemm_routine
+from .conv_gemm import LoopShape, check_chunks, gemm_routine
 from .conv_rows import _from_padded, _im2row, _pack_weights, _row2im, _to_padded, padded_size, rows_fits
 from .layout import Pair, flat, unsigned
 
@@ -126,6 +126,12 @@ class BackwardSplit:
     def __init__(self, g: Any, x: Any, w: Any, dx: Any, x_shape: tuple, need_b: bool, kernel_size: Pair,
                  stride: Pair, padding: Pair, dilation: Pair, out_size: Pair, step: int, threads: int) -> None:
         dtype, O, C = g.dtype, g.shape[1], x_shape[1]
+        N = x_shape[0]
+        check_chunks("BackwardSplit", dtype, {"g": (g, (N, O, *out_size)), "x": (x, x_shape),
+                                              "w": (w, (O, C, *kernel_size)), "dx": (dx, x_shape)}, {},
+                     (0, N, step, N))
+        if (dx is not None and not dx.flags.c_contiguous) or threads < 1:
+            raise ValueError(f"BackwardSplit: dx must be C-contiguous and threads at least 1, got threads={threads}")
         self.shape, self.Hp, self.Wp = loop_shape(x_shape, O, kernel_size, stride, padding, dilation, out_size)
         L, K, plane = out_size[0] * out_size[1], C * kernel_size[0] * kernel_size[1], self.Hp * self.Wp * C
         per_thread = -(-step // threads)  # the most samples a thread takes of a chunk
