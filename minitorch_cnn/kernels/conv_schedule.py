@@ -153,7 +153,7 @@ def conv2d_backward(
 
 def _channel_split(g: Any, x_shape: tuple, geometry: ConvGeometry, with_dx: bool) -> Any:
     """The chosen path's ``BackwardSplit`` where this backward runs split over output channels: more than one
-    thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the bytes of x and g together, and the path has it
+    thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the elements of x and g together, the path has it
     and the layer suits it (``split_fits``); else None."""
     if threadpool.workers() < 2 or backend.array_module(g) is not np:
         return None
@@ -178,10 +178,10 @@ def _split_step(L: int, K: int, weights: int, n: int, threads: int) -> int:
 
 
 def _by_channels(run: Any, n: int, out_channels: int, step: int) -> Any:
-    """``run`` (a ``BackwardSplit``) over a batch of ``n`` in chunks of ``step`` samples:
-    each chunk gathered by all threads (a slice of its samples each), then multiplied (a slice of the output
-    channels each for dW, of the samples for dx); ``threadpool.run`` returns once every thread is done, the barrier
-    between the phases. Returns ``run.finish()``."""
+    """``run`` (a ``BackwardSplit``) over a batch of ``n`` in chunks of ``step`` samples: each chunk gathered by
+    all threads (a slice of its samples each), then multiplied (a slice of the output channels each for dW, of the
+    samples for dx); ``threadpool.run`` returns once every thread is done, the barrier between the phases. Returns
+    ``run.finish()``."""
     threads = threadpool.workers()
     channels = [(out_channels * k // threads, out_channels * (k + 1) // threads) for k in range(threads)]
     for n0 in range(0, n, step):
