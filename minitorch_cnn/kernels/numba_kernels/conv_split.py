@@ -46,9 +46,7 @@ def split_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, pad
         return False
     if not with_dx:
         return True
-    shape = LoopShape(groups, channels[1], channels[0], *in_size, *kernel_size, *stride, *padding, *dilation,
-                      *out_size)
-    hp, wp = padded_size(shape)
+    _, hp, wp = loop_shape((1, channels[0], *in_size), channels[1], kernel_size, stride, padding, dilation, out_size)
     return hp - padding[0] >= in_size[0] and wp - padding[1] >= in_size[1]
 
 
@@ -136,7 +134,6 @@ class BackwardSplit:
         L, K, plane = out_size[0] * out_size[1], C * kernel_size[0] * kernel_size[1], self.Hp * self.Wp * C
         per_thread = -(-step // threads)  # the most samples a thread takes of a chunk
         empty = np.empty(0, dtype)
-        self.arrays = [g, x, w, dx]  # kept alive: the phases read them through flat views and addresses
         self.g, self.x = flat(g), empty if x is None else flat(x)
         self.w = empty if dx is None else flat(w)
         self.dx = empty if dx is None else dx.reshape(-1)
