@@ -186,3 +186,8 @@ swapdims = swapaxes
 arcsin, arccos, arctan = asin, acos, atan
 concatenate = concat = cat
 __version__ = "0.1.0"
+
+from . import (  # noqa: E402 - torch's submodules added late, one a line for merges
+    jit,
+    linalg,
+)

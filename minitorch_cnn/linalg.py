@@ -1,0 +1,19 @@
+"""``mt.linalg``: torch.linalg's names (the ops live in ``ops/linalg.py``)."""
+
+from .ops.linalg import (
+    LinAlgError,
+    det,
+    eigh,
+    inv,
+    matrix_norm,
+    norm,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+    vector_norm,
+)
+
+__all__ = ["LinAlgError", "det", "eigh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
+           "vector_norm"]

@@ -1,0 +1,330 @@
+"""Linear algebra on the last two dimensions (batched over the leading ones), as ``torch.linalg``.
+
+A: (*, n, n) unless stated; Aᵀ transposes the last two dimensions; G is the upstream gradient.
+
+    Y = A⁻¹                 dA = -Yᵀ G Yᵀ                          (dY = -Y dA Y)
+    X = A⁻¹ B  (solve)      dB = A⁻ᵀ G = solve(Aᵀ, G);  dA = -dB Xᵀ
+    d = det A               dA = G · cof(A),  cof(A) = d A⁻ᵀ when A is invertible; taken from the SVD
+                            A = U S Vᵀ as det(U) det(V) · U diag(Π_{j≠i} s_j) Vᵀ, which holds for singular A too
+    (s, l) = slogdet A      dA = G_l · A⁻ᵀ                          (s is piecewise constant: no gradient)
+    σ = svdvals A (*, m, n) dA = U diag(G) Vᵀ (thin U, V)          (dσ_i = u_iᵀ dA v_i)
+    vector / matrix norms   composed of differentiable ops (abs, sums, max, roots) and svdvals
+
+svd, eigh and qr are forward only: their vectors' gradients need the gaps between distinct values (and are
+undefined at repeated ones); they refuse an input that requires grad rather than give a wrong gradient.
+inv, solve and slogdet are differentiable twice (their backward is built from these same ops); det and svdvals
+once (a second differentiation raises).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ..autograd.grad_mode import is_grad_enabled
+from . import elementwise as ew
+from . import reduction
+from ._util import to_float
+from .matmul import matmul
+
+
+class LinAlgError(RuntimeError):
+    """A singular matrix, or a decomposition that did not converge (torch.linalg.LinAlgError)."""
+
+
+SVD = namedtuple("SVD", ["U", "S", "Vh"])
+Eigh = namedtuple("Eigh", ["eigenvalues", "eigenvectors"])
+QR = namedtuple("QR", ["Q", "R"])
+SlogDet = namedtuple("SlogDet", ["sign", "logabsdet"])
+
+
+def _mT(a: Any) -> Any:  # noqa: N802 - torch's .mT
+    return a.swapaxes(-1, -2)
+
+
+def _check_float(x: Tensor, name: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"linalg.{name}: argument 'A' must be Tensor, not {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{backend.public_dtype(x.dtype)}")
+
+
+def _check_matrix(x: Tensor, name: str, square: bool = True) -> None:
+    _check_float(x, name)
+    if x.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {x.shape[-2]} by "
+                           f"{x.shape[-1]} matrices")
+
+
+def _refuse_grad(x: Tensor, name: str) -> None:
+    if x.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"linalg.{name}: the gradient is not offered here (the singular/eigen vectors' gradient "
+                           "is undefined at repeated values); call it on A.detach() or under no_grad()")
+
+
+def _xp(a: Any) -> Any:
+    return backend.array_module(a)
+
+
+def _singular(name: str) -> LinAlgError:
+    return LinAlgError(f"linalg.{name}: The solver failed because the input matrix is singular.")
+
+
+class Inv(Function):
+    torch_name = "LinalgInvExBackward0"
+
+    def forward(self, a: Any) -> Any:
+        xp = _xp(a)
+        try:
+            self.y = xp.linalg.inv(a)
+        except xp.linalg.LinAlgError:
+            raise _singular("inv") from None
+        return self.y
+
+    def backward(self, g: Any) -> Any:
+        yt = _mT(self.y)
+        return -(yt @ g @ yt)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        yt = self.output_tensor(self.y).transpose(-1, -2)
+        return -matmul(matmul(yt, g), yt)
+
+
+class Solve(Function):
+    """A X = B with B (*, n, k) (a vector right-hand side is lifted to k = 1 by ``solve``)."""
+
+    torch_name = "LinalgSolveExBackward0"
+
+    def forward(self, a: Any, b: Any) -> Any:
+        xp = _xp(a)
+        self.a = a
+        try:
+            self.x = xp.linalg.solve(a, b)
+        except xp.linalg.LinAlgError:
+            raise _singular("solve") from None
+        return self.x
+
+    def backward(self, g: Any) -> tuple:
+        gb = _xp(g).linalg.solve(_mT(self.a), g)
+        return (-(gb @ _mT(self.x)) if self.needs_input_grad[0] else None), gb
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        gb = Solve.apply(self.input_tensor(0, self.a).transpose(-1, -2), g)
+        ga = -matmul(gb, self.output_tensor(self.x).transpose(-1, -2)) if self.needs_input_grad[0] else None
+        return ga, gb
+
+
+class Det(Function):
+    torch_name = "LinalgDetBackward0"
+
+    def forward(self, a: Any) -> Any:
+        self.a = a
+        return _xp(a).linalg.det(a)
+
+    def backward(self, g: Any) -> Any:
+        xp = _xp(g)
+        u, s, vh = xp.linalg.svd(self.a)
+        n = s.shape[-1]
+        # Π_{j≠i} s_j as the product of the values before i times those after i (exact with zeros)
+        ones = xp.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+        before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+        after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s[..., 1:], -1)], axis=-1), axis=-1), -1)
+        others = before * after if n else s
+        sign = xp.linalg.det(u) * xp.linalg.det(vh)
+        cof = (u * others[..., None, :]) @ vh * sign[..., None, None]
+        return g[..., None, None] * cof
+
+
+class LogAbsDet(Function):
+    """log|det A|: slogdet's differentiable output (its sign is piecewise constant and is computed apart)."""
+
+    torch_name = "LinalgSlogdetBackward0"
+
+    def forward(self, a: Any) -> Any:
+        self.a = a
+        return _xp(a).linalg.slogdet(a)[1]
+
+    def backward(self, g: Any) -> Any:
+        return g[..., None, None] * _mT(_xp(g).linalg.inv(self.a))
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g.unsqueeze(-1).unsqueeze(-1) * Inv.apply(self.input_tensor(0, self.a)).transpose(-1, -2)
+
+
+class SvdVals(Function):
+    torch_name = "LinalgSvdBackward0"
+
+    def forward(self, a: Any) -> Any:
+        self.u, s, self.vh = _xp(a).linalg.svd(a, full_matrices=False)
+        return s
+
+    def backward(self, g: Any) -> Any:
+        return (self.u * g[..., None, :]) @ self.vh
+
+
+def inv(A: Tensor) -> Tensor:  # noqa: N803 - torch's argument name
+    """A⁻¹ for square A (*, n, n); a singular A raises LinAlgError."""
+    _check_matrix(A, "inv")
+    return Inv.apply(A)
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
+    """X with A X = B (``left=False``: X A = B). B is (*, n, k), or a vector (*, n) when its shape is A's batch
+    shape plus n (torch's rule), batch dimensions broadcasting."""
+    _check_matrix(A, "solve")
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve: argument 'B' must be Tensor, not {type(B).__name__}")
+    if B.dtype != A.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{backend.public_dtype(A.dtype)} and B of type {backend.public_dtype(B.dtype)} instead")
+    if not left:
+        return solve(A.transpose(-1, -2), B.transpose(-1, -2)).transpose(-1, -2)
+    n = A.shape[-1]
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    b = B.unsqueeze(-1) if vector else B
+    if b.shape[-2] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B ({n}x{n} and "
+                           f"{b.shape[-2]}x{b.shape[-1]})")
+    x = _Solve(A, b)
+    return x.squeeze(-1) if vector else x
+
+
+def _Solve(a: Tensor, b: Tensor) -> Tensor:  # noqa: N802 - the Function's entry
+    """Batch dimensions broadcast by expanding first: expand's backward sums the gradients back."""
+    batch = _xp(a._data).broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+    if tuple(a.shape[:-2]) != batch:
+        a = a.expand(*batch, *a.shape[-2:])
+    if tuple(b.shape[:-2]) != batch:
+        b = b.expand(*batch, *b.shape[-2:])
+    return Solve.apply(a, b)
+
+
+def det(A: Tensor) -> Tensor:  # noqa: N803
+    """det A (*,) for A (*, n, n)."""
+    _check_matrix(A, "det")
+    return Det.apply(A)
+
+
+def slogdet(A: Tensor) -> SlogDet:  # noqa: N803
+    """(sign, log|det A|), each (*,)."""
+    _check_matrix(A, "slogdet")
+    return SlogDet(Tensor._wrap(_xp(A._data).linalg.slogdet(A._data)[0]), LogAbsDet.apply(A))
+
+
+def svdvals(A: Tensor) -> Tensor:  # noqa: N803
+    """The singular values (*, min(m, n)), descending."""
+    _check_matrix(A, "svdvals", square=False)
+    return SvdVals.apply(A)
+
+
+def svd(A: Tensor, full_matrices: bool = True) -> SVD:  # noqa: N803
+    """A = U diag(S) Vh (forward only). U's and Vh's signs are LAPACK's: any sign flip of a pair is a valid SVD."""
+    _check_matrix(A, "svd", square=False)
+    _refuse_grad(A, "svd")
+    u, s, vh = _xp(A._data).linalg.svd(A._data, full_matrices=full_matrices)
+    return SVD(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(vh))
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803
+    """Eigenvalues (ascending) and eigenvectors of the symmetric A, read from its ``UPLO`` triangle (forward only)."""
+    _check_matrix(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    _refuse_grad(A, "eigh")
+    w, v = _xp(A._data).linalg.eigh(A._data, UPLO=UPLO)
+    return Eigh(Tensor._wrap(w), Tensor._wrap(v))
+
+
+def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803
+    """A = Q R with Q orthonormal columns, R upper triangular (forward only); ``mode`` reduced, complete or r."""
+    _check_matrix(A, "qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    _refuse_grad(A, "qr")
+    xp = _xp(A._data)
+    if mode == "r":
+        return QR(Tensor._wrap(xp.empty((0,), dtype=A._data.dtype)), Tensor._wrap(xp.linalg.qr(A._data, mode="r")))
+    q, r = xp.linalg.qr(A._data, mode=mode)
+    return QR(Tensor._wrap(q), Tensor._wrap(r))
+
+
+def _dims(dim: Any) -> Any:
+    return tuple(dim) if isinstance(dim, (list, tuple)) else dim
+
+
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False,  # noqa: A002 - torch's name
+                *, dtype: Any = None) -> Tensor:
+    """(Σ|x|^ord)^(1/ord) over ``dim`` (all elements when None); ord inf/-inf: max/min |x|; ord 0: count of
+    non-zeros."""
+    _check_float(x, "vector_norm")
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    return reduction.norm(x, ord, _dims(dim), keepdim, dtype)
+
+
+_MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, float("inf"), float("-inf"))
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False,  # noqa: N803, A002
+                *, dtype: Any = None) -> Tensor:
+    """Frobenius ('fro'), nuclear ('nuc': Σσ), spectral (2: σ_max; -2: σ_min), max column sum (1; -1: min) or max
+    row sum (inf; -inf: min) of |A|, over the two dimensions ``dim``."""
+    _check_float(A, "matrix_norm")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if ord not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    dim = tuple(d % A.ndim for d in dim)
+    if len(dim) != 2 or dim[0] == dim[1]:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple of different dimensions. Got {dim}")
+    if dtype is not None:
+        from ._util import cast
+
+        A = cast(A, dtype)
+    A = to_float(A)
+    if ord == "fro":
+        return reduction.norm(A, 2, dim, keepdim)
+    if ord in ("nuc", 2, -2):
+        rest = [d for d in range(A.ndim) if d not in dim]
+        s = svdvals(A.permute(*rest, *dim))
+        out = reduction.sum(s, -1) if ord == "nuc" else (reduction.amax(s, -1) if ord == 2 else reduction.amin(s, -1))
+        if keepdim:
+            for d in sorted(dim):
+                out = out.unsqueeze(d)
+        return out
+    # 1/-1: over columns (sum down the rows, dim[0]); inf/-inf: over rows (sum along dim[1])
+    summed, other = (dim[0], dim[1]) if abs(ord) == 1 else (dim[1], dim[0])
+    sums = reduction.sum(ew.abs(A), summed, True)
+    pick = reduction.amax if ord > 0 else reduction.amin
+    out = pick(sums, other, True)
+    return out if keepdim else out.squeeze(dim[1]).squeeze(dim[0])
+
+
+def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,  # noqa: N803, A002
+         *, dtype: Any = None) -> Tensor:
+    """``ord`` None: the 2-norm of the flattened input (or over ``dim``, Frobenius for a 2-tuple). Otherwise a
+    vector norm for an int ``dim`` or a 1-D input, a matrix norm for a 2-tuple ``dim`` or a 2-D input."""
+    _check_float(A, "norm")
+    dim = _dims(dim)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if ord is None:
+        if dim is not None and len(dim) == 2:
+            return matrix_norm(A, "fro", dim, keepdim, dtype=dtype)
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None:
+        if A.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                               f"{A.ndim}D.")
+        dim = tuple(range(A.ndim))
+    if len(dim) == 1:
+        return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+    if len(dim) == 2:
+        return matrix_norm(A, ord, dim, keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
