@@ -371,7 +371,9 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
     if p == float("-inf"):
         return amin(a, dim, keepdim)
     if p == 0:
-        return sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
+        count = sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
+        # piecewise constant: torch still records it, with a zero gradient, so a backward through it works
+        return ew.add(count, sum(ew.mul(x, 0.0), dim, keepdim)) if x.requires_grad else count
     if p == 1:
         return sum(a, dim, keepdim)
     total = sum(ew.mul(x, x), dim, keepdim) if p == 2 else sum(ew.pow(a, p), dim, keepdim)
