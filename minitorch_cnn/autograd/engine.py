@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..backend import as_array
+from .anomaly_mode import _anomaly, check_grads
 from .edge import Edge
 from .function import VIEW_HOOKS
 from .grad_mode import _enabled
@@ -244,6 +245,8 @@ def run_backward(
                 grads_in = (grads_in,)
             if len(grads_in) != len(inputs):
                 _check_grad_count(node, len(grads_in))
+            if _anomaly[0] and _anomaly[1]:
+                check_grads(node, grads_in)
             fresh = node.fresh_grads
             for t, ig in zip(inputs, grads_in):
                 if ig is None or t is None or not t.requires_grad:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly_mode import _anomaly, forward_stack
 from .edge import Edge
 from .grad_mode import _enabled, no_grad
 from .profiling import recorder as _recorder
@@ -168,6 +169,8 @@ class Function:
             ctx._hooks = None
             ctx._freed = False
             ctx.out_meta = (out.shape, out.dtype)  # (shape, dtype) of the output, for graph views (mt.viz)
+            if _anomaly[0]:
+                ctx._anomaly_stack = forward_stack()
             result.requires_grad = True
             result.grad_fn = ctx
         return result
