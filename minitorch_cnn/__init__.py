@@ -188,6 +188,7 @@ concatenate = concat = cat
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402 - torch's submodules added late, one a line for merges
+    distributions,
     jit,
     linalg,
 )
