@@ -193,3 +193,4 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     linalg,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402

@@ -2,6 +2,7 @@
 
 from .ops.linalg import (
     LinAlgError,
+    cholesky,
     det,
     eigh,
     inv,
@@ -15,5 +16,5 @@ from .ops.linalg import (
     vector_norm,
 )
 
-__all__ = ["LinAlgError", "det", "eigh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals",
-           "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd",
+           "svdvals", "vector_norm"]

@@ -173,3 +173,46 @@ def test_bad_input() -> None:
         x = mt.ones(2, 2, dtype=mt.float64, requires_grad=True)
         (g,) = mt.autograd.grad(mt.linalg.det(x), x, create_graph=True)
         g.sum().backward()
+
+
+def _spd(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    a = rng.standard_normal(shape)
+    return a @ a.swapaxes(-1, -2) + np.eye(shape[-1])
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky(upper: bool) -> None:
+    rng = np.random.default_rng(9)
+    a = _spd(rng, (2, 3, 3))
+    a[..., (0, 2)[upper], (2, 0)[upper]] += 50.0  # the other triangle is not read, as LAPACK's (and torch's)
+    _check(lambda x: mt.linalg.cholesky(x, upper=upper), lambda x: torch.linalg.cholesky(x, upper=upper), [a])
+    g, v = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 3))
+    results = []
+    for lib in (mt, torch):
+        x = lib.tensor(a, requires_grad=True)
+        (gx,) = lib.autograd.grad(lib.linalg.cholesky(x, upper=upper), x, lib.tensor(g), create_graph=True)
+        (ggx,) = lib.autograd.grad((gx * lib.tensor(v)).sum(), x)
+        results.append((gx, ggx))
+    for ours, theirs in zip(*results):
+        assert_close(ours, theirs, np.float64)
+    bad = np.array([[[1.0, 2.0], [2.0, 1.0]]] * 2)
+    with pytest.raises(mt.linalg.LinAlgError) as ours_err:
+        mt.linalg.cholesky(mt.tensor(bad))
+    with pytest.raises(torch.linalg.LinAlgError) as torch_err:
+        torch.linalg.cholesky(torch.tensor(bad))
+    assert str(ours_err.value) == str(torch_err.value)
+
+
+def test_torch_level_names() -> None:
+    """mt.inverse / det / slogdet / logdet and the Tensor methods, as torch's (logdet: NaN for a negative det)."""
+    rng = np.random.default_rng(10)
+    a = _well_conditioned(rng, (2, 3, 3))
+    a[1, 0] *= -1
+    _check(lambda x: x.inverse(), lambda x: x.inverse(), [a])
+    _check(lambda x: mt.det(x), lambda x: torch.det(x), [a])
+    _check(lambda x: x.slogdet()[1] + mt.slogdet(x)[1], lambda x: x.slogdet()[1] + torch.slogdet(x)[1], [a])
+    with np.errstate(invalid="ignore"):
+        ours, theirs = mt.tensor(a).logdet(), torch.logdet(torch.tensor(a))
+    np.testing.assert_array_equal(np.isnan(ours.numpy()), np.isnan(theirs.numpy()))
+    assert_close(ours.numpy()[0], theirs.numpy()[0], np.float64)
+    _check(lambda x: mt.logdet(x), lambda x: torch.logdet(x), [_spd(rng, (3, 3))])

@@ -7,12 +7,14 @@ A: (*, n, n) unless stated; Aᵀ transposes the last two dimensions; G is the up
     d = det A               dA = G · cof(A),  cof(A) = d A⁻ᵀ when A is invertible; taken from the SVD
                             A = U S Vᵀ as det(U) det(V) · U diag(Π_{j≠i} s_j) Vᵀ, which holds for singular A too
     (s, l) = slogdet A      dA = G_l · A⁻ᵀ                          (s is piecewise constant: no gradient)
+    L = cholesky A          dA = L⁻ᵀ P L⁻¹,  P = Φ(Lᵀ G) made symmetric: Φ keeps the lower triangle, P takes
+                            ½ of it and ½ of its strict part transposed (A = L Lᵀ symmetric positive-definite)
     σ = svdvals A (*, m, n) dA = U diag(G) Vᵀ (thin U, V)          (dσ_i = u_iᵀ dA v_i)
     vector / matrix norms   composed of differentiable ops (abs, sums, max, roots) and svdvals
 
 svd, eigh and qr are forward only: their vectors' gradients need the gaps between distinct values (and are
 undefined at repeated ones); they refuse an input that requires grad rather than give a wrong gradient.
-inv, solve and slogdet are differentiable twice (their backward is built from these same ops); det and svdvals
+inv, solve, slogdet and cholesky are differentiable twice (their backward is built from these same ops); det and svdvals
 once (a second differentiation raises).
 """
 
@@ -27,6 +29,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from . import elementwise as ew
 from . import reduction
 from ._util import to_float
+from .elementwise import where
 from .matmul import matmul
 
 
@@ -156,6 +159,50 @@ class LogAbsDet(Function):
         return g.unsqueeze(-1).unsqueeze(-1) * Inv.apply(self.input_tensor(0, self.a)).transpose(-1, -2)
 
 
+class Cholesky(Function):
+    torch_name = "LinalgCholeskyExBackward0"
+
+    def forward(self, a: Any) -> Any:
+        xp = _xp(a)
+        try:
+            self.l = xp.linalg.cholesky(a)
+        except xp.linalg.LinAlgError:
+            raise _not_positive_definite(a) from None
+        return self.l
+
+    def backward(self, g: Any) -> Any:
+        xp = _xp(g)
+        lt = _mT(self.l)
+        p = xp.tril(lt @ g)
+        p = 0.5 * (p + _mT(xp.tril(p, -1)))
+        z = xp.linalg.solve(lt, p)  # L⁻ᵀ P
+        return _mT(xp.linalg.solve(lt, _mT(z)))  # (L⁻ᵀ P) L⁻¹ = (L⁻ᵀ (L⁻ᵀ P)ᵀ)ᵀ
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        lt = self.output_tensor(self.l).transpose(-1, -2)
+        p = matmul(lt, g).tril()
+        p = 0.5 * (p + p.tril(-1).transpose(-1, -2))
+        z = Solve.apply(lt, p)
+        return Solve.apply(lt, z.transpose(-1, -2)).transpose(-1, -2)
+
+
+def _not_positive_definite(a: Any) -> LinAlgError:
+    """torch's message: the first batch element and leading minor that fail (found again on this error path)."""
+    xp = _xp(a)
+    flat = a.reshape((-1,) + a.shape[-2:])
+    for b, m in enumerate(flat):
+        for k in range(1, m.shape[-1] + 1):
+            try:
+                xp.linalg.cholesky(m[:k, :k])
+            except xp.linalg.LinAlgError:
+                where = f"(Batch element {b}): " if a.ndim > 2 else ""
+                return LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the "
+                                   f"input is not positive-definite (the leading minor of order {k} is not "
+                                   "positive-definite).")
+    return LinAlgError("linalg.cholesky: The factorization could not be completed because the input is not "
+                       "positive-definite.")
+
+
 class SvdVals(Function):
     torch_name = "LinalgSvdBackward0"
 
@@ -214,6 +261,26 @@ def slogdet(A: Tensor) -> SlogDet:  # noqa: N803
     """(sign, log|det A|), each (*,)."""
     _check_matrix(A, "slogdet")
     return SlogDet(Tensor._wrap(_xp(A._data).linalg.slogdet(A._data)[0]), LogAbsDet.apply(A))
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
+    """L lower-triangular with A = L Lᵀ for symmetric positive-definite A (``upper``: U = Lᵀ). Only A's lower
+    (``upper``: upper) triangle is read, as LAPACK's potrf reads it for torch; the gradient is the symmetric one."""
+    _check_matrix(A, "cholesky")
+    if upper:
+        return Cholesky.apply(A.transpose(-1, -2)).transpose(-1, -2)
+    return Cholesky.apply(A)
+
+
+def inverse(A: Tensor) -> Tensor:  # noqa: N803
+    """``torch.inverse``: linalg.inv."""
+    return inv(A)
+
+
+def logdet(A: Tensor) -> Tensor:  # noqa: N803
+    """log det A: log|det A| where det A > 0, NaN where it is negative, -inf where A is singular (torch's)."""
+    sign, logabs = slogdet(A)
+    return logabs + where(sign < 0, float("nan"), 0.0)
 
 
 def svdvals(A: Tensor) -> Tensor:  # noqa: N803

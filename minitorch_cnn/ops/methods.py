@@ -20,6 +20,7 @@ from . import (
     indexing,
     inplace,
     legacy_types,
+    linalg,
     logical,
     matmul,
     reduction,
@@ -152,6 +153,7 @@ _METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self, device=None: _to(self, "cuda"),
