@@ -222,3 +222,51 @@ def test_validate_args_off_and_shapes() -> None:
     assert tuple(d.batch_shape) == (2,) and tuple(d.event_shape) == ()
     assert tuple(mt.distributions.Categorical(logits=mt.zeros(2, 3)).enumerate_support().shape) == (3, 2)
     assert str(mt.distributions.Normal(0.0, 1.0)) == str(torch.distributions.Normal(0.0, 1.0))
+
+
+def _spd(shape: tuple) -> np.ndarray:
+    a = np.random.default_rng(2).standard_normal(shape)
+    return a @ a.swapaxes(-1, -2) + np.eye(shape[-1])
+
+
+MVN_LOC, MVN_COV = RNG.standard_normal(3), _spd((2, 3, 3))
+
+
+@pytest.mark.parametrize("param", ["covariance_matrix", "precision_matrix", "scale_tril"])
+@pytest.mark.parametrize("what", ["log_prob", "entropy", "variance", "covariance_matrix"])
+def test_multivariate_normal(param: str, what: str) -> None:
+    matrix = np.linalg.cholesky(MVN_COV) if param == "scale_tril" else (
+        np.linalg.inv(MVN_COV) if param == "precision_matrix" else MVN_COV)
+    x = RNG.standard_normal((4, 2, 3))
+
+    def fn(d: object, lib: object) -> object:
+        if what == "log_prob":
+            return d.log_prob(_value(lib, x, d.loc))
+        return d.entropy() if what == "entropy" else getattr(d, what) * 1.0
+
+    _parity(lambda D, loc, m: D.MultivariateNormal(loc, **{param: m}), [MVN_LOC, matrix], fn)
+
+
+def test_multivariate_normal_kl_draws_and_errors() -> None:
+    def build(D: object, loc: object, cov: object) -> tuple:
+        return D, loc, cov
+
+    def fn(args: tuple, lib: object) -> object:
+        D, loc, cov = args
+        return D.kl_divergence(D.MultivariateNormal(loc, cov), D.MultivariateNormal(loc[0] * 0.5, cov[1] + cov[0]))
+
+    _parity(build, [RNG.standard_normal((2, 3)), MVN_COV], fn)
+    mt.manual_seed(1)
+    n, cov = 20000, mt.tensor(MVN_COV[0])
+    d = mt.distributions.MultivariateNormal(mt.tensor(MVN_LOC), cov)
+    x = d.sample((n,)).numpy()
+    assert x.shape == (n, 3) and tuple(d.batch_shape) == () and tuple(d.event_shape) == (3,)
+    sd = np.sqrt(np.diag(MVN_COV[0]))
+    assert np.all(np.abs(x.mean(0) - MVN_LOC) < 6 * sd / n**0.5)
+    assert np.abs(np.cov(x.T) - MVN_COV[0]).max() < 6 * MVN_COV[0].max() * np.sqrt(2 / n)
+    for case in (lambda D, lib: D.MultivariateNormal(lib.zeros(2)),
+                 lambda D, lib: D.MultivariateNormal(lib.tensor(0.0), lib.eye(1)),
+                 lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.ones(2)),
+                 lambda D, lib: D.MultivariateNormal(lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
+                 lambda D, lib: D.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 2.0], [2.0, 1.0]]))):
+        assert _message(mt, case) == _message(torch, case)

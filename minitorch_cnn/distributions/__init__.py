@@ -1,4 +1,5 @@
-"""``mt.distributions``: torch.distributions' Normal, Uniform, Bernoulli, Categorical, Independent and their KLs.
+"""``mt.distributions``: torch.distributions' Normal, Uniform, Bernoulli, Categorical, Independent,
+MultivariateNormal and their KLs.
 
 Draws come from our RNG (``mt.manual_seed``): the same laws as torch's, other numbers. log_prob, entropy and the KL
 divergences are exact and differentiable (composed of differentiable ops), and ``rsample`` is reparameterised.
@@ -10,8 +11,9 @@ from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "Normal", "Uniform", "constraints", "kl",
-           "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Independent", "MultivariateNormal", "Normal", "Uniform",
+           "constraints", "kl", "kl_divergence", "register_kl"]

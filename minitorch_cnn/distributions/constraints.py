@@ -136,12 +136,48 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base!r}, {self.reinterpreted_batch_ndims})"
 
 
+class _LowerCholesky(Constraint):
+    """Lower-triangular with a positive diagonal."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Tensor:
+        v = _data(value)
+        xp = backend.array_module(v)
+        lower = (xp.tril(v) == v).reshape(v.shape[:-2] + (-1,)).all(-1)
+        return _bool(lower & (xp.diagonal(v, axis1=-2, axis2=-1) > 0).all(-1))
+
+
+class _PositiveDefinite(Constraint):
+    """Symmetric (to 1e-6, torch's tolerance) with a Cholesky factor."""
+
+    event_dim = 2
+
+    def check(self, value: Any) -> Tensor:
+        v = _data(value)
+        xp = backend.array_module(v)
+        sym = xp.isclose(v, v.swapaxes(-1, -2), atol=1e-6).reshape(v.shape[:-2] + (-1,)).all(-1)
+        flat = v.reshape((-1,) + v.shape[-2:])
+        ok = xp.array([bool(s) and _has_cholesky(xp, m) for s, m in zip(sym.reshape(-1), flat)], dtype=bool)
+        return _bool(ok.reshape(v.shape[:-2]))
+
+
+def _has_cholesky(xp: Any, m: Any) -> bool:
+    try:
+        xp.linalg.cholesky(m)
+    except xp.linalg.LinAlgError:
+        return False
+    return True
+
+
 dependent = _Dependent()
 real = _Real()
 boolean = _Boolean()
 positive = _GreaterThan(0.0)
 unit_interval = _Interval(0.0, 1.0)
 simplex = _Simplex()
+lower_cholesky = _LowerCholesky()
+positive_definite = _PositiveDefinite()
 greater_than = _GreaterThan
 less_than = _LessThan
 interval = _Interval

@@ -4,6 +4,7 @@
     Categorical/Categorical:  Σ_k p_k (logits_p,k - logits_q,k)    (+inf where q_k = 0 < p_k; terms with p_k = 0 are 0)
     Bernoulli/Bernoulli:      the same sum over {0, 1}
     Uniform/Uniform:          log((hq - lq)/(hp - lp)), +inf unless [lp, hp] lies in [lq, hq]
+    MVN/MVN:                  Σ log diag Lq - Σ log diag Lp + ½ (|Lq⁻¹ Lp|²_F + |Lq⁻¹ (μq - μp)|² - k)
     Independent/Independent:  the base KL summed over the reinterpreted dimensions (the same number of them)
 """
 
@@ -13,11 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ..autograd import Tensor
+from ..ops import linalg
 from ..ops.elementwise import where
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .independent import Independent, _sum_rightmost
+from .multivariate_normal import MultivariateNormal, _diag
 from .normal import Normal
 from .uniform import Uniform
 
@@ -94,3 +97,15 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Any:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Multivariate Normals with different event shapes cannot be "
+                         "computed")
+    lp, lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril.tril()
+    half_log_det = _diag(lq).log().sum(-1) - _diag(lp).log().sum(-1)
+    trace = linalg.solve(lq, lp).pow(2).sum((-2, -1))
+    maha = linalg.solve(lq, (q.loc - p.loc).unsqueeze(-1)).squeeze(-1).pow(2).sum(-1)
+    return half_log_det + 0.5 * (trace + maha - p.event_shape[0])
