@@ -5,6 +5,7 @@ from .ops.linalg import (
     cholesky,
     det,
     eigh,
+    eigvalsh,
     inv,
     matrix_norm,
     norm,
@@ -16,5 +17,5 @@ from .ops.linalg import (
     vector_norm,
 )
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "inv", "matrix_norm", "norm", "qr", "slogdet", "solve", "svd",
-           "svdvals", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet",
+           "solve", "svd", "svdvals", "vector_norm"]

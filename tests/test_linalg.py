@@ -81,6 +81,10 @@ def test_inv_det_slogdet_svdvals() -> None:
     _check(lambda x: mt.linalg.slogdet(x).logabsdet, lambda x: torch.linalg.slogdet(x).logabsdet, [a])
     b = rng.standard_normal((2, 4, 3))
     _check(mt.linalg.svdvals, torch.linalg.svdvals, [b])
+    sym = b.swapaxes(-1, -2) @ b
+    sym[..., 0, 2] += 7.0  # the upper triangle is not read with UPLO="L"
+    _check(mt.linalg.eigvalsh, torch.linalg.eigvalsh, [sym])
+    _check(lambda x: mt.linalg.eigvalsh(x, "U"), lambda x: torch.linalg.eigvalsh(x, "U"), [sym.swapaxes(-1, -2)])
     neg = a.copy()
     neg[..., 0, :] *= -1
     sign_m, sign_t = mt.linalg.slogdet(mt.tensor(neg)).sign, torch.linalg.slogdet(torch.tensor(neg)).sign

@@ -10,12 +10,13 @@ A: (*, n, n) unless stated; Aᵀ transposes the last two dimensions; G is the up
     L = cholesky A          dA = L⁻ᵀ P L⁻¹,  P = Φ(Lᵀ G) made symmetric: Φ keeps the lower triangle, P takes
                             ½ of it and ½ of its strict part transposed (A = L Lᵀ symmetric positive-definite)
     σ = svdvals A (*, m, n) dA = U diag(G) Vᵀ (thin U, V)          (dσ_i = u_iᵀ dA v_i)
+    λ = eigvalsh A          dA = V diag(G) Vᵀ                        (dλ_i = v_iᵀ dA v_i, A symmetric)
     vector / matrix norms   composed of differentiable ops (abs, sums, max, roots) and svdvals
 
 svd, eigh and qr are forward only: their vectors' gradients need the gaps between distinct values (and are
 undefined at repeated ones); they refuse an input that requires grad rather than give a wrong gradient.
-inv, solve, slogdet and cholesky are differentiable twice (their backward is built from these same ops); det and svdvals
-once (a second differentiation raises).
+inv, solve, slogdet and cholesky are differentiable twice (their backward is built from these same ops); det,
+svdvals and eigvalsh once (a second differentiation raises).
 """
 
 from __future__ import annotations
@@ -214,6 +215,17 @@ class SvdVals(Function):
         return (self.u * g[..., None, :]) @ self.vh
 
 
+class EigValsH(Function):
+    torch_name = "LinalgEighBackward0"
+
+    def forward(self, a: Any, uplo: str) -> Any:
+        w, self.v = _xp(a).linalg.eigh(a, UPLO=uplo)
+        return w
+
+    def backward(self, g: Any) -> tuple:
+        return (self.v * g[..., None, :]) @ _mT(self.v), None
+
+
 def inv(A: Tensor) -> Tensor:  # noqa: N803 - torch's argument name
     """A⁻¹ for square A (*, n, n); a singular A raises LinAlgError."""
     _check_matrix(A, "inv")
@@ -305,6 +317,14 @@ def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803
     _refuse_grad(A, "eigh")
     w, v = _xp(A._data).linalg.eigh(A._data, UPLO=UPLO)
     return Eigh(Tensor._wrap(w), Tensor._wrap(v))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """The eigenvalues (ascending) of the symmetric A, read from its ``UPLO`` triangle; differentiable."""
+    _check_matrix(A, "eigvalsh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    return EigValsH.apply(A, UPLO)
 
 
 def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803
