@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, profiler, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .amp import autocast
@@ -38,6 +38,7 @@ from .backend import (
 from .backend import DType as dtype
 from .backend import MemoryFormat as memory_format
 from .compiler import compile  # noqa: A004 - torch's name
+from .func import vmap
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
 from .global_flags import (
     are_deterministic_algorithms_enabled,

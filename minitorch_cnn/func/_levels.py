@@ -1,0 +1,72 @@
+"""How the transforms nest on one tape-based autograd, instead of torch's per-level wrapper tensors.
+
+Every differentiating transform (grad, vjp, jvp, jacrev, jacfwd) computes with ``create_graph`` while another
+transform encloses it, so the enclosing one can differentiate its results again (grad of grad, jacrev of jacrev).
+Each transform differentiates with respect to its own fresh node of each input (:func:`track`): a leaf when nothing
+outside needs the input's graph, an identity view of it when something does, so an inner gradient never mixes
+with an outer one (no "perturbation confusion"). The outermost transform returns detached results unless one of
+its inputs requires grad (then, as torch's, the results stay differentiable by ``backward()``); a tensor that
+requires grad and is only closed over by the outermost function is not followed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..autograd import Tensor
+
+_depth = 0
+
+
+@contextmanager
+def level() -> Iterator[None]:
+    """The extent of one transform's call: transforms called inside it keep their graphs."""
+    global _depth
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+
+
+def keep_graph(leaves: list) -> bool:
+    """Whether a transform called now must return differentiable results: inside another transform, or when an
+    input requires grad."""
+    return _depth > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
+
+
+def check_tensors(leaves: list) -> None:
+    for t in leaves:
+        if not isinstance(t, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
+
+
+def track(t: Tensor) -> Tensor:
+    """This level's own node of ``t``: differentiating with respect to it gives this level's gradient only."""
+    return t.view_as(t) if t.requires_grad else t.detach().requires_grad_()
+
+
+def finish(x: Any, keep: bool) -> Any:
+    """A result tensor as the caller gets it: detached unless its graph is needed (see the module docstring)."""
+    return x.detach() if isinstance(x, Tensor) and not keep else x
+
+
+def zeros_like(t: Tensor) -> Tensor:
+    """A zero gradient for an input the output does not depend on (torch.func returns zeros, not None)."""
+    return t.detach().new_zeros(t.shape)
+
+
+def argnums_tuple(argnums: Any, nargs: int) -> tuple[tuple[int, ...], bool]:
+    """``argnums`` as a tuple of non-negative positions and whether it was a tuple, with torch's errors."""
+    is_tuple = isinstance(argnums, tuple)
+    nums = argnums if is_tuple else (argnums,)
+    if is_tuple and not nums:
+        raise RuntimeError("argnums must be non-empty")
+    for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums if not is_tuple else n)}")
+        if not -nargs <= n < nargs:
+            raise RuntimeError(f"Got argnum={n}, but only {nargs} positional inputs")
+    return tuple(n % nargs for n in nums), is_tuple
