@@ -52,13 +52,16 @@ def _build(it: Any, spec: Spec) -> Any:
 
 
 def describe(spec: Spec) -> str:
-    """A spec as torch's error messages show structure: ``*`` for a leaf, ``tuple(*, *)``, ``dict(a=*, b=*)``."""
+    """A spec as torch's ``treespec_pprint`` shows it: ``*`` for a leaf, ``(*,)``, ``[*, *]``, ``{'a': *}``."""
     if spec is None:
         return "*"
     kind, keys, specs = spec
     if issubclass(kind, dict):
-        return f"{kind.__name__}(" + ", ".join(f"{k}={describe(s)}" for k, s in zip(keys, specs)) + ")"
-    return f"{kind.__name__}(" + ", ".join(describe(s) for s in specs) + ")"
+        return "{" + ", ".join(f"{k!r}: {describe(s)}" for k, s in zip(keys, specs)) + "}"
+    inner = ", ".join(describe(s) for s in specs)
+    if issubclass(kind, list):
+        return f"[{inner}]"
+    return f"({inner},)" if len(specs) == 1 else f"({inner})"
 
 
 def broadcast_prefix(prefix: Any, spec: Spec) -> list | None:
