@@ -38,8 +38,8 @@ from .backend import (
 from .backend import DType as dtype
 from .backend import MemoryFormat as memory_format
 from .compiler import compile  # noqa: A004 - torch's name
-from .func import vmap
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
+from .func import vmap
 from .global_flags import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
@@ -123,6 +123,7 @@ from .ops.shape import (
     expand,
     flatten,
     meshgrid,
+    movedim,
     narrow,
     pad,
     permute,
@@ -134,8 +135,10 @@ from .ops.shape import (
     stack,
     swapaxes,
     transpose,
+    unbind,
     unsqueeze,
 )
+from .ops.shape import movedim as moveaxis
 from .ops.softmax import log_softmax, softmax
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save

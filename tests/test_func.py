@@ -253,7 +253,8 @@ def test_functional_call_ensemble_and_ntk_on_a_conv_net() -> None:
                                  (x,))
         assert base.conv.weight is before
         ens = fn.vmap(lambda p, b, x: fn.functional_call(base, (p, b), (x,)), in_dims=(0, 0, None))(params, buffers, x)
-        per = fn.vmap(lambda p, b, x: fn.functional_call(base, (p, b), x), in_dims=(0, 0, 0))(params, buffers, x.unsqueeze(1))
+        per = fn.vmap(lambda p, b, x: fn.functional_call(base, (p, b), x), in_dims=(0, 0, 0))(params, buffers,
+                                                                                                 x.unsqueeze(1))
         detached = {k: v.detach() for k, v in base.named_parameters()}
 
         def single(p: Any, x: Any) -> Any:
