@@ -49,7 +49,9 @@ from .global_flags import (
 )
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.compare import allclose, equal, isclose
+from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
+from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
     add,

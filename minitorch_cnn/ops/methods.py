@@ -12,7 +12,21 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from . import compare, factories, flip, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
+from . import (
+    compare,
+    diagonal,
+    factories,
+    flip,
+    gather,
+    indexing,
+    inplace,
+    legacy_types,
+    matmul,
+    reduction,
+    shape,
+    softmax,
+    trig,
+)
 from . import elementwise as ew
 from ._util import Clone, ToDevice, cast
 
@@ -131,7 +145,7 @@ _METHODS: dict[str, Any] = {
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
     "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "narrow": shape.narrow, "select": shape.select,
-    "unbind": shape.unbind, "movedim": shape.movedim, "moveaxis": shape.movedim,
+    "unbind": shape.unbind, "movedim": shape.movedim, "moveaxis": shape.movedim, "diagonal": diagonal.diagonal,
     "flip": flip.flip_method,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
