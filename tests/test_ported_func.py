@@ -188,10 +188,14 @@ def _ntk(lib: Lib, root: str) -> dict:
     def fnet_single(params: dict, x: Any) -> Any:
         return fn.functional_call(net, params, (x.unsqueeze(0),)).squeeze(0)
 
-    jac1 = [j.flatten(2) for j in fn.vmap(fn.jacrev(fnet_single), (None, 0))(params, x_train).values()]
-    jac2 = [j.flatten(2) for j in fn.vmap(fn.jacrev(fnet_single), (None, 0))(params, x_test).values()]
-    # the tutorial's torch.einsum('Naf,Mbf->NMab', j1, j2), which minitorch_cnn lacks, as a broadcast product-sum
-    full = lib.stack([(j1[:, None, :, None] * j2[None, :, None]).sum(-1) for j1, j2 in zip(jac1, jac2)]).sum(0)
+    def contraction(x1: Any, x2: Any, compute: str) -> Any:
+        jac1 = [j.flatten(2) for j in fn.vmap(fn.jacrev(fnet_single), (None, 0))(params, x1).values()]
+        jac2 = [j.flatten(2) for j in fn.vmap(fn.jacrev(fnet_single), (None, 0))(params, x2).values()]
+        expr = {"full": "Naf,Mbf->NMab", "trace": "Naf,Maf->NM", "diagonal": "Naf,Maf->NMa"}[compute]
+        return lib.stack([lib.einsum(expr, j1, j2) for j1, j2 in zip(jac1, jac2)]).sum(0)
+
+    res = {mode: contraction(x_train, x_test, mode) for mode in ("full", "trace", "diagonal")}
+    assert lib.allclose(res["trace"], lib.diagonal(res["full"], dim1=-1, dim2=-2).sum(-1))
 
     def get_ntk(x1: Any, x2: Any) -> Any:
         output, vjp_fn = fn.vjp(lambda p: fnet_single(p, x1), params)
@@ -203,9 +207,10 @@ def _ntk(lib: Lib, root: str) -> dict:
         basis = lib.eye(output.numel(), dtype=output.dtype).view(output.numel(), -1)
         return fn.vmap(get_ntk_slice)(basis)
 
-    vps = fn.vmap(fn.vmap(get_ntk, (None, 0)), (0, None))(x_train, x_test)
-    assert lib.allclose(full, vps, atol=1e-5)
-    return {"jac1": jac1, "full": full, "vps": vps}
+    res["vps"] = fn.vmap(fn.vmap(get_ntk, (None, 0)), (0, None))(x_train, x_test)
+    res["vps_diagonal"] = lib.diagonal(res["vps"], dim1=-1, dim2=-2)
+    assert lib.allclose(res["full"], res["vps"], atol=1e-5)
+    return res
 
 
 def test_neural_tangent_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
