@@ -63,17 +63,19 @@ def test_grad_argnums_aux_and_grad_of_grad() -> None:
     same(run(mt, mx, my, mv), run(torch, tx, ty, tv))
 
 
-def test_grad_stays_differentiable_when_its_input_requires_grad() -> None:
-    (tx, mx), (tv, mv) = both(arr(3)), both(arr(3))
+def test_grad_stays_differentiable_when_its_input_or_a_closed_over_tensor_requires_grad() -> None:
+    (tx, mx), (tv, mv), (tw, mw) = both(arr(3)), both(arr(3)), both(arr(3))
 
-    def run(lib: Any, x: Any, v: Any) -> Any:
-        x = x.clone().requires_grad_()
+    def run(lib: Any, x: Any, v: Any, w: Any) -> tuple:
+        x, w = x.clone().requires_grad_(), w.clone().requires_grad_()
         g = lib.func.grad(lambda x: (x.sin() * x).sum())(x)
-        assert g.requires_grad
         (g * v).sum().backward()
-        return x.grad
+        closed = lib.func.grad(lambda x: (x.sin() * w).sum())(x.detach())
+        (closed * v).sum().backward()
+        plain = lib.func.grad(lambda x: (x.sin() * w.detach()).sum())(x.detach())
+        return g, closed, plain, x.grad, w.grad
 
-    same(run(mt, mx, mv), run(torch, tx, tv))
+    same(run(mt, mx, mv, mw), run(torch, tx, tv, tw))
 
 
 def test_vjp_jvp_and_hvp_by_jvp_of_grad() -> None:
@@ -288,3 +290,34 @@ def test_functional_call_restores_on_error_ties_weights_and_sets_unknown_names()
         mt.func.functional_call(seq, {"0.weight": w, "1.weight": mt.zeros(2, 2)}, (x,))
     seen = mt.func.functional_call(mt.nn.Identity(), {"extra": w}, (x,))
     assert mt.equal(seen, x) and not hasattr(mt.nn.Identity(), "extra")
+
+
+def test_stateless_functional_call_is_the_deprecated_spelling() -> None:
+    lin = mt.nn.Linear(2, 2)
+    w, x = mt.ones(2, 2), mt.ones(1, 2)
+    with pytest.warns(FutureWarning, match="torch.func.functional_call"):
+        out = mt.nn.utils.stateless.functional_call(lin, {"weight": w}, (x,))
+    assert mt.equal(out, mt.func.functional_call(lin, {"weight": w}, (x,)))
+
+
+def test_replace_all_batch_norm_modules_per_sample_grads() -> None:
+    """The per-sample-gradient recipe for a model with BatchNorm: drop the running statistics, then vmap(grad)."""
+    rng = np.random.default_rng(4)
+    state = {k: v for k, v in _state(5).items() if not k.startswith("bn.running")}
+    (tx, mx), (ty, my) = both(arr(3, 2, 2, 4, 4)), both(rng.standard_normal((3, 2, 4)))
+
+    def run(lib: Any, x: Any, y: Any) -> Any:
+        fn = lib.func
+        net = _net_class(lib)().double()
+        net.load_state_dict({k: lib.from_numpy(v.copy()) for k, v in state.items()}, strict=False)
+        fn.replace_all_batch_norm_modules_(net)
+        assert net.bn.running_mean is None and not net.bn.track_running_stats
+        # conv.bias is left out: BatchNorm's batch mean cancels it, so its gradient is rounding noise around zero
+        params = {k: v.detach() for k, v in net.named_parameters() if k != "conv.bias"}
+
+        def loss(p: dict, x: Any, y: Any) -> Any:
+            return ((fn.functional_call(net, p, (x,)) - y) ** 2).mean()
+
+        return fn.vmap(fn.grad(loss), in_dims=(None, 0, 0))(params, x, y)
+
+    same(run(mt, mx, my), run(torch, tx, ty))

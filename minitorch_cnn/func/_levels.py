@@ -5,12 +5,14 @@ transform encloses it, so the enclosing one can differentiate its results again 
 Each transform differentiates with respect to its own fresh node of each input (:func:`track`): a leaf when nothing
 outside needs the input's graph, an identity view of it when something does, so an inner gradient never mixes
 with an outer one (no "perturbation confusion"). The outermost transform returns detached results unless one of
-its inputs requires grad (then, as torch's, the results stay differentiable by ``backward()``); a tensor that
-requires grad and is only closed over by the outermost function is not followed.
+its inputs requires grad or its outputs' graph reaches a tensor that requires grad outside the transform (a module's
+own parameter that ``functional_call`` was not given): then, as torch's, the results stay differentiable by
+``backward()``.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,6 +20,19 @@ from typing import Any
 from ..autograd import Tensor
 
 _depth = 0
+_own_leaves: dict[int, weakref.ref] = {}  # id -> the leaves the transforms made (no user tensor is among them)
+
+
+def own_leaf(t: Tensor) -> Tensor:
+    """Record ``t``, a leaf a transform made to differentiate against, as not the user's; returns it."""
+    key = id(t)
+    _own_leaves[key] = weakref.ref(t, lambda _, key=key: _own_leaves.pop(key, None))
+    return t
+
+
+def _is_own_leaf(t: Any) -> bool:
+    ref = _own_leaves.get(id(t))
+    return ref is not None and ref() is t
 
 
 @contextmanager
@@ -37,6 +52,30 @@ def keep_graph(leaves: list) -> bool:
     return _depth > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
 
 
+def reaches_outside(outputs: list, mine: list) -> bool:
+    """Whether the graph of ``outputs`` leads to a leaf that requires grad other than the transforms' own nodes
+    (this level's and those of the transforms inside it)."""
+    own = {id(t) for t in mine}
+    stack = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
+    if any(isinstance(o, Tensor) and o.requires_grad and o.grad_fn is None and id(o) not in own
+           and not _is_own_leaf(o) for o in outputs):
+        return True
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for t in getattr(node, "inputs", ()):
+            if t is None or not t.requires_grad:
+                continue
+            if t.grad_fn is not None:
+                stack.append(t.grad_fn)
+            elif id(t) not in own and not _is_own_leaf(t):
+                return True
+    return False
+
+
 def check_tensors(leaves: list) -> None:
     for t in leaves:
         if not isinstance(t, Tensor):
@@ -45,7 +84,7 @@ def check_tensors(leaves: list) -> None:
 
 def track(t: Tensor) -> Tensor:
     """This level's own node of ``t``: differentiating with respect to it gives this level's gradient only."""
-    return t.view_as(t) if t.requires_grad else t.detach().requires_grad_()
+    return t.view_as(t) if t.requires_grad else own_leaf(t.detach().requires_grad_())
 
 
 def finish(x: Any, keep: bool) -> Any:

@@ -61,6 +61,7 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: 
                 raise RuntimeError(f"{api}: Expected f(*args) to return a scalar Tensor, got tensor with {out.ndim} "
                                    "dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             inputs = [t for mine in tracked for t in mine]
+            keep = keep or _levels.reaches_outside([out], inputs)
             got = (autograd_grad(out, inputs, create_graph=keep, allow_unused=True) if out.requires_grad
                    else (None,) * len(inputs))
         grads = iter(_levels.finish(_levels.zeros_like(t) if g is None else g, keep) for g, t in zip(got, inputs))

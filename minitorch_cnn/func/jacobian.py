@@ -72,6 +72,7 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
             out_leaves, out_spec = flatten(out)
             check_outputs(out_leaves, "jacrev(f, ...)(*args)", "f(*args)")
             inputs = [t for mine in tracked for t in mine]
+            keep = keep or _levels.reaches_outside(out_leaves, inputs)
             blocks = []
             for i, o in enumerate(out_leaves):
                 rows: list[list] = [[] for _ in inputs]
@@ -112,6 +113,7 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
 
         with enable_grad(), _levels.level():
             lin, out, aux, specs, inputs = linearize()
+            keep = keep or _levels.reaches_outside(lin.outs, inputs)
             columns: list[list[list]] = [[[] for _ in inputs] for _ in lin.outs]
             for j, t in enumerate(inputs):
                 for k in range(t.numel()):

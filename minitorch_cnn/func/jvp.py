@@ -27,7 +27,7 @@ class Linearized:
         self.outs = outs
         self.inputs = inputs
         self.live = [i for i, o in enumerate(outs) if o.requires_grad]
-        self.dummies = [outs[i].detach().new_zeros(outs[i].shape).requires_grad_() for i in self.live]
+        self.dummies = [_levels.own_leaf(outs[i].detach().new_zeros(outs[i].shape).requires_grad_()) for i in self.live]
         with enable_grad():
             got = (autograd_grad([outs[i] for i in self.live], inputs, self.dummies, create_graph=True,
                                  allow_unused=True) if self.live else (None,) * len(inputs))
@@ -85,7 +85,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
                                f"forward gradient is of size {list(t.shape)}.")
     keep = _levels.keep_graph(p_leaves + t_leaves)
     with enable_grad(), _levels.level():
-        lin, out, aux, _ = linearize_at(func, primals, has_aux, api)
+        lin, out, aux, mine = linearize_at(func, primals, has_aux, api)
+        keep = keep or _levels.reaches_outside(lin.outs, mine)
         jv = lin.push(t_leaves, keep)
     _, out_spec = flatten(out)
     result = (finish_tree(out, keep), unflatten([_levels.finish(x, keep) for x in jv], out_spec))

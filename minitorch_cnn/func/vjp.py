@@ -47,6 +47,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         out, aux = split_aux(func(*unflatten(mine, spec)), has_aux, api)
     out_leaves, out_spec = flatten(out)
     check_outputs(out_leaves, api, "f(*primals)")
+    keep = keep or _levels.reaches_outside(out_leaves, mine)
 
     def vjp_fn(cotangents: Any) -> tuple:
         ct_leaves, ct_spec = flatten(cotangents)

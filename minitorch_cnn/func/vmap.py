@@ -6,13 +6,12 @@
 This vmap IS that loop: it calls ``f`` once per index of the mapped dimension on the sliced inputs and stacks the
 results with differentiable ops, so it composes with every transform (nested vmap, vmap of grad, grad of vmap) and
 gives exactly the per-sample results, but it costs B calls of ``f`` instead of one batched call as torch's does.
-Because ``f`` sees real per-sample tensors, a few things torch's vmap refuses work here (``.item()``,
-data-dependent control flow, an output under ``out_dims=None`` that is equal for every sample, which torch
-refuses when it derives from a mapped input); everything torch's accepts gives torch's result. ``chunk_size`` is
-validated and changes nothing (the loop already runs one sample at a time). A mapped dimension of size 0 is
-refused: with no call of ``f`` there is no output shape to stack. ``randomness``: "error" makes any random draw inside ``f`` raise,
-"different" draws afresh for each sample, "same" replays the generator's state so each sample draws the same
-numbers.
+Because ``f`` sees real per-sample tensors, a few things torch's vmap refuses work here (``.item()``, data-dependent
+control flow, an output under ``out_dims=None`` that is equal for every sample, which torch refuses when it derives
+from a mapped input); everything torch's accepts gives torch's result. ``chunk_size`` is validated and changes
+nothing (the loop already runs one sample at a time). A mapped dimension of size 0 is refused: with no call of ``f``
+there is no output shape to stack. ``randomness``: "error" makes any random draw inside ``f`` raise, "different"
+draws afresh for each sample, "same" replays the generator's state so each sample draws the same numbers.
 """
 
 from __future__ import annotations
