@@ -52,14 +52,14 @@ def _per_sample_grads(lib: Lib, root: str) -> dict:
             return F.log_softmax(self.fc2(x), dim=1)
 
     tf = lib.transforms.Compose([lib.transforms.ToTensor(), lib.transforms.Normalize((0.1307,), (0.3081,))])
-    data, targets = _batch(lib, lib.datasets.MNIST(root, train=True, transform=tf), 3)
+    data, targets = _batch(lib, lib.datasets.MNIST(root, train=True, transform=tf), 2)
     model = lib.same_weights(SimpleCNN())
 
     def compute_grad(sample: Any, target: Any) -> tuple:
         loss = F.nll_loss(model(sample.unsqueeze(0)), target.unsqueeze(0))
         return lib.autograd.grad(loss, list(model.parameters()))
 
-    loop = [lib.stack(shards) for shards in zip(*[compute_grad(data[i], targets[i]) for i in range(3)])]
+    loop = [lib.stack(shards) for shards in zip(*[compute_grad(data[i], targets[i]) for i in range(2)])]
     params = {k: v.detach() for k, v in model.named_parameters()}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
 
