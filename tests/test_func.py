@@ -89,7 +89,8 @@ def test_vjp_jvp_and_hvp_by_jvp_of_grad() -> None:
         o, jv = fn.jvp(lambda x: predict(lib, w, b, x), (x,), (t,))
         hv = fn.jvp(fn.grad(lambda x: predict(lib, w, b, x).sum()), (x,), (t,))[1]
         o2, jv2, aux2 = fn.jvp(lambda w, x: (predict(lib, w, b, x), x.exp()), (w, x), (w * 0.5, t), has_aux=True)
-        return out, pulled, aux, o, jv, hv, o2, jv2, aux2
+        o3, jvp_fn = fn.linearize(lambda w, x: {"y": predict(lib, w, b, x), "s": x.sin()}, w, x)
+        return out, pulled, aux, o, jv, hv, o2, jv2, aux2, o3, jvp_fn(w * 0.5, t), jvp_fn(w, c2)
 
     same(run(mt, mw, mb, mx, mc, mc2, mt_), run(torch, tw, tb, tx, tc, tc2, tt))
 
@@ -174,6 +175,7 @@ def _cases(lib: Any) -> list:
         lambda: fn.jvp(lambda a: a * 2, x, (x,)),
         lambda: fn.jvp(lambda a: a * 2, (x,), (e,)),
         lambda: fn.jacrev(lambda a: a, argnums=2)(x),
+        lambda: fn.linearize(lambda a: a.sin(), x)[1](e),
         lambda: fn.jacrev(lambda a: a, chunk_size=0),
         lambda: fn.jacfwd(lambda a: a * lib.randn(2))(x),
         lambda: fn.stack_module_state([]),
