@@ -219,3 +219,46 @@ def test_neural_tangent_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
     theirs, ours = dual(_ntk, str(root), float64=True)
     assert_same(theirs, ours)
+
+
+# --- "torch.func whirlwind tour": grad of grad of a scalar function, vmap over a closure, per-example grads, ----
+# --- vjp/jvp of builtins, jacrev/jacfwd of torch.sin, argnums, hessian --------------------------------------------
+
+def _whirlwind(lib: Lib, arrays: dict) -> dict:
+    fn = lib.func
+    s, w, examples, targets, v5, x5, y5, x64 = (lib.from_numpy(arrays[k].copy()) for k in
+                                               ("s", "w", "examples", "targets", "v5", "x5", "y5", "x64"))
+    res = {"cos": fn.grad(lambda x: lib.sin(x))(s), "neg_sin": fn.grad(fn.grad(lambda x: lib.sin(x)))(s)}
+    weights = w.clone().requires_grad_()
+
+    def model(feature_vec: Any) -> Any:
+        assert feature_vec.dim() == 1
+        return feature_vec.dot(weights).relu()
+
+    res["vmap_closure"] = fn.vmap(model)(examples)
+
+    def compute_loss(weights: Any, example: Any, target: Any) -> Any:
+        return ((example.dot(weights).relu() - target) ** 2).mean()
+
+    res["per_example"] = fn.vmap(fn.grad(compute_loss), in_dims=(None, 0, 0))(weights, examples, targets)
+    (_, vjp_fn) = fn.vjp(lib.sin, v5)
+    res["vjp"] = list(vjp_fn(lib.ones_like(v5)))
+    res["jvp"] = list(fn.jvp(lambda x, y: x * y, (x5, y5), (lib.ones_like(x5), lib.ones_like(y5))))
+    res["jacrev"] = fn.jacrev(lib.sin)(x5)
+    res["vmap_jacrev"] = fn.vmap(fn.jacrev(lib.sin))(x64)
+    res["jacfwd"] = fn.jacfwd(lib.sin)(x5)
+    res["argnums"] = fn.jacrev(lambda x, y: x + y ** 2, argnums=1)(x5, y5)
+    res["hessian"] = fn.hessian(lambda x: x.sin().sum())(x5)
+    res["revrev"] = fn.jacrev(fn.jacrev(lambda x: x.sin().sum()))(x5)
+    assert lib.allclose(res["jacrev"], lib.diag(lib.cos(x5)))
+    return res
+
+
+def test_whirlwind_tour() -> None:
+    rng = np.random.default_rng(5)
+    arrays = {"s": rng.standard_normal(()), "w": rng.standard_normal(5), "examples": rng.standard_normal((3, 5)),
+              "targets": rng.standard_normal(3), "v5": rng.standard_normal(5), "x5": rng.standard_normal(5),
+              "y5": rng.standard_normal(5), "x64": rng.standard_normal((8, 5))}
+    theirs, ours = dual(_whirlwind, arrays, float64=True)
+    assert_same(theirs, ours)
+    assert ours["per_example"].requires_grad and ours["vmap_closure"].requires_grad  # as torch's: weights need grad
