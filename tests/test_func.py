@@ -63,6 +63,19 @@ def test_grad_argnums_aux_and_grad_of_grad() -> None:
     same(run(mt, mx, my, mv), run(torch, tx, ty, tv))
 
 
+def test_no_perturbation_confusion() -> None:
+    """The inner gradient is taken with respect to the inner variable only, also when it is the outer one."""
+    (tx, mx) = both(arr(3))
+
+    def run(lib: Any, x: Any) -> tuple:
+        fn = lib.func
+        same_var = fn.grad(lambda x: fn.grad(lambda y: (x * y).sum())(x).sum())(x)
+        closed = fn.grad(lambda x: (x * fn.grad(lambda y: (x * y).sum())(x.cos())).sum())(x)
+        return same_var, closed
+
+    same(run(mt, mx), run(torch, tx))
+
+
 def test_grad_stays_differentiable_when_its_input_or_a_closed_over_tensor_requires_grad() -> None:
     (tx, mx), (tv, mv), (tw, mw) = both(arr(3)), both(arr(3)), both(arr(3))
 

@@ -3,7 +3,7 @@
 Every differentiating transform (grad, vjp, jvp, jacrev, jacfwd) computes with ``create_graph`` while another
 transform encloses it, so the enclosing one can differentiate its results again (grad of grad, jacrev of jacrev).
 Each transform differentiates with respect to its own fresh node of each input (:func:`track`): a leaf when nothing
-outside needs the input's graph, an identity view of it when something does, so an inner gradient never mixes
+outside needs the input's graph, an alias node of it when something does, so an inner gradient never mixes
 with an outer one (no "perturbation confusion"). The outermost transform returns detached results unless one of
 its inputs requires grad or its outputs' graph reaches a tensor that requires grad outside the transform (a module's
 own parameter that ``functional_call`` was not given): then, as torch's, the results stay differentiable by
@@ -83,8 +83,10 @@ def check_tensors(leaves: list) -> None:
 
 
 def track(t: Tensor) -> Tensor:
-    """This level's own node of ``t``: differentiating with respect to it gives this level's gradient only."""
-    return t.view_as(t) if t.requires_grad else own_leaf(t.detach().requires_grad_())
+    """This level's own node of ``t``: differentiating with respect to it gives this level's gradient only. When
+    ``t`` requires grad it is an alias node, ``t[...]`` (``view_as`` would hand back ``t`` itself, and an inner
+    gradient with respect to ``t`` would then take in the outer level's uses of it too)."""
+    return t[...] if t.requires_grad else own_leaf(t.detach().requires_grad_())
 
 
 def finish(x: Any, keep: bool) -> Any:
