@@ -38,8 +38,7 @@ def linearize(func: Callable, *primals: Any) -> tuple[Any, Callable]:
                 raise RuntimeError(f"tangent:{i} with shape {t.shape} in flattened pytree doesn't match the shape "
                                    f"{p.shape} of the corresponding primal.")
         now = keep or _levels.keep_graph(t_leaves)
-        with _levels.level():
-            jv = lin.push(t_leaves, now)
+        jv = lin.push(t_leaves, now)
         return unflatten([_levels.finish(x, now) for x in jv], out_spec)
 
     return finish_tree(out, keep), jvp_fn

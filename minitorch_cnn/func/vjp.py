@@ -57,8 +57,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                                f"{describe(out_spec)}")
         _levels.check_tensors(ct_leaves)
         now = keep or _levels.keep_graph(ct_leaves)
-        with _levels.level():
-            grads = pull_back(out_leaves, mine, ct_leaves, now)
+        grads = pull_back(out_leaves, mine, ct_leaves, now)
         return unflatten([_levels.finish(g, now) for g in grads], spec)
 
     result = (finish_tree(out, keep), vjp_fn)
