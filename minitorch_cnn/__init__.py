@@ -37,6 +37,7 @@ from .backend import (
 )
 from .backend import DType as dtype
 from .backend import MemoryFormat as memory_format
+from .backend.finfo import finfo, iinfo
 from .compiler import compile  # noqa: A004 - torch's name
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
 from .func import vmap
@@ -117,8 +118,19 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
+from .ops.logical import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+)
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
+from .ops.repeat_interleave import repeat_interleave, unbind
 from .ops.shape import (
     cat,
     chunk,
@@ -137,11 +149,11 @@ from .ops.shape import (
     stack,
     swapaxes,
     transpose,
-    unbind,
     unsqueeze,
 )
 from .ops.shape import movedim as moveaxis
 from .ops.softmax import log_softmax, softmax
+from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
 from .study import viz

@@ -24,6 +24,13 @@ its time packing (the policies' times and memory are in benchmarks/results/NOTES
 columns from x instead of keeping them (they are k·k times the input); they come from ``workspace``. The shares'
 dW and db are float64 sums, added in share order, so the result does not depend on which thread finished first.
 
+Wide layers on small planes, whose weights outweigh their activations (``SPLIT_MIN_WEIGHTS`` times the elements
+of x and g together: ResNet-18's 512→512 4×4 layers), run their backward split over output channels instead where
+the path has it (``BackwardSplit``, numba_kernels/conv_split.py) and more than one thread runs: per chunk of the
+batch, every thread gathers a slice of the samples into shared channels-last rows, then (``threadpool.run``'s
+return being the barrier) makes its slice of dW's output channels over the whole chunk and dx of its samples. No
+thread keeps a whole dW, and no float64 sum of whole dWs follows (times in benchmarks/results/NOTES.md).
+
 Posting the pool threads from inside compiled code (``threadpool.run``'s ``signal``): each share's function gets
 two more arguments, ``ready`` (the pool threads' start flags; empty for the shares that post nothing) and ``job``,
 and the first share's chunk kernel writes ``ready[:] = job`` once it runs without the GIL.
@@ -37,11 +44,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import backend
-from . import dispatch, threadpool, workspace
+from . import choice, dispatch, threadpool, workspace
 
 Pair = tuple[int, int]
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 1 << 20, 2 << 20  # bounds on one chunk's columns: about a core's L2
 BUDGET_SHARE = 1  # columns per chunk: up to this many times the bytes of the layer's input and output
+SPLIT_MIN_WEIGHTS = 0.7  # split over output channels where the weights take this many times x's and g's elements
+SPLIT_CHUNK_WEIGHTS = 8  # a channel-split chunk's rows: up to this many times the weights' elements
 
 
 class ConvGeometry(NamedTuple):
@@ -110,12 +119,19 @@ def conv2d_backward(
 ) -> tuple[Any, Any, Any]:
     """conv2d's three gradients in one pass for g = dL/dy (N, O, OH, OW), each None where not asked for:
     dx (N, C, H, W) = ``x_shape`` when w (O, C/G, kh, kw) is given; dW (O, C/G, kh, kw) when x (N, C, H, W) is
-    given; db (O,) when ``need_b``. dW and db are summed in float64 and returned in g's dtype."""
+    given; db (O,) when ``need_b``. db is summed in float64, as dW across shares (the channel split sums each of
+    its output channels in the dtype, as a share's chunks are); both are returned in g's dtype."""
     xp = backend.array_module(g)
     N, O = g.shape[:2]
     C = x_shape[1]
     L, K = math.prod(geometry.out_size), C * math.prod(geometry.kernel)
     dx = xp.empty(x_shape, dtype=g.dtype) if w is not None else None
+    split = _channel_split(g, x_shape, geometry, w is not None)
+    if split is not None:
+        step = _split_step(L, K, O * K, N, threadpool.workers())
+        run = split(g, x, w, dx, x_shape, need_b, *geometry.window, step, threadpool.workers())
+        dw, db = _by_channels(run, N, O, step)
+        return dx, dw, (None if db is None else _sum_in_order(db).astype(g.dtype))
     shares = _shares(N, xp)
     budget = (g.itemsize * math.prod(x_shape) + g.nbytes) // len(shares)
     chunk_kernel = dispatch.get("conv2d_backward_chunks", g)
@@ -133,6 +149,47 @@ def conv2d_backward(
     if dw is not None:  # C order: a path may hand dW on as a view with its axes in another order
         dw = dw.reshape(O, C // geometry.groups, *geometry.kernel).astype(g.dtype, order="C")
     return dx, dw, (db.astype(g.dtype) if db is not None else None)
+
+
+def _channel_split(g: Any, x_shape: tuple, geometry: ConvGeometry, with_dx: bool) -> Any:
+    """The chosen path's ``BackwardSplit`` where this backward runs split over output channels: more than one
+    thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the elements of x and g together, the path has it
+    and the layer suits it (``split_fits``); else None."""
+    if threadpool.workers() < 2 or backend.array_module(g) is not np:
+        return None
+    O, C = g.shape[1], x_shape[1]
+    if O * C // geometry.groups * math.prod(geometry.kernel) < SPLIT_MIN_WEIGHTS * (math.prod(x_shape) + g.size):
+        return None
+    fits, split = choice.chosen("split_fits", g), choice.chosen("BackwardSplit", g)
+    if fits is None or split is None or not fits((C, O), geometry.groups, geometry.kernel, geometry.stride,
+                                                geometry.padding, geometry.dilation, x_shape[2:],
+                                                geometry.out_size, g.dtype, with_dx):
+        return None
+    return split
+
+
+def _split_step(L: int, K: int, weights: int, n: int, threads: int) -> int:
+    """Samples per chunk of a channel split: as few chunks as hold rows (L pixels × K values a sample) of up to
+    ``SPLIT_CHUNK_WEIGHTS`` times the ``weights``' count each, as even as can be, each a multiple of ``threads``
+    samples so that every thread makes dx of as many (3 samples a chunk on 2 threads made a layer 1.4× slower)."""
+    most = max(1, int(SPLIT_CHUNK_WEIGHTS * weights) // (L * K))
+    even = -(-n // -(-n // most))  # n in ceil(n / most) near-equal chunks
+    return min(n, -(-even // threads) * threads)
+
+
+def _by_channels(run: Any, n: int, out_channels: int, step: int) -> Any:
+    """``run`` (a ``BackwardSplit``) over a batch of ``n`` in chunks of ``step`` samples: each chunk gathered by
+    all threads (a slice of its samples each), then multiplied (a slice of the output channels each for dW, of the
+    samples for dx); ``threadpool.run`` returns once every thread is done, the barrier between the phases. Returns
+    ``run.finish()``."""
+    threads = threadpool.workers()
+    channels = [(out_channels * k // threads, out_channels * (k + 1) // threads) for k in range(threads)]
+    for n0 in range(0, n, step):
+        m = min(n, n0 + step) - n0
+        parts = [(k, n0, (n0 + m * k // threads, n0 + m * (k + 1) // threads), channels[k]) for k in range(threads)]
+        threadpool.run(run.gather, parts, signal=True)
+        threadpool.run(run.products, parts, signal=True)
+    return run.finish()
 
 
 def conv2d_input_grad(g: Any, w: Any, geometry: ConvGeometry, x_shape: tuple) -> Any:

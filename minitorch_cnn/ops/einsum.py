@@ -1,15 +1,12 @@
-"""``torch.einsum``: sums of products over labelled dimensions, ``einsum("Naf,Mbf->NMab", a, b)``.
+"""``einsum``: a sum of products over named indices, ``einsum("bhqd,bhkd->bhqk", q, k)``.
 
-Forward: ``out[o] = Σ_{labels not in o} Π_k operand_k[s_k]`` (NumPy's/CuPy's einsum, contraction order optimised).
-Backward for operand i, with the same rule: ``d operand_i[s_i] = Σ g[o] Π_{k≠i} operand_k[s_k]``, which is again an
-einsum, ``"o,s_1,..,(not s_i)..->s_i"``; a label of ``s_i`` found nowhere else was summed away in the forward, so its
-gradient is the same along it (computed without the label, then expanded). As the backward is an einsum of the
-incoming gradient and the other operands, the graph version calls this very op and differentiates to any order.
+    out[o] = Σ_{letters not in o} Π_i x_i[s_i]
+    dx_i[s_i] = Σ_{letters not in s_i} g[o] Π_{j≠i} x_j[s_j]     (itself an einsum: "o,s_j...->s_i")
 
-Labels are letters; ``...`` stands for the dimensions no label names (broadcast as NumPy broadcasts, right-aligned);
-without ``->`` the output is the labels used once, in alphabetical order (after ``...``), as torch's. A label
-repeated within one operand (``"ii->i"``, a trace ``"ii"``) first takes that operand's diagonal (``diagonal.py``,
-differentiable as any op), so the contraction itself always sees distinct labels.
+A letter of ``s_i`` found in no other operand nor in the output was summed away by the forward, so its gradient is
+the same for every position along it: the backward einsum leaves it out and broadcasts. ``...`` stands for the
+same leading dims in every operand (broadcast first, as torch); a letter repeated within one operand ("ii->i")
+takes that operand's diagonal first. The backward is written in ``einsum`` itself, so it is differentiable again.
 """
 
 from __future__ import annotations
@@ -20,147 +17,169 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from . import shape
-from .diagonal import diagonal
-
-_LETTERS = string.ascii_letters
-
-
-def _parse(equation: str, ndims: list[int]) -> tuple[list[str], str]:
-    """Each operand's labels and the output's, with ``...`` spelled out as fresh letters."""
-    eq = equation.replace(" ", "")
-    lhs, arrow, rhs = eq.partition("->")
-    subs = lhs.split(",")
-    if len(subs) != len(ndims):
-        raise RuntimeError("einsum(): more operands were provided than specified in the equation" if len(subs) <
-                           len(ndims) else "einsum(): fewer operands were provided than specified in the equation")
-    for part in subs + ([rhs] if arrow else []):
-        bad = set(part.replace("...", "")) - set(_LETTERS)
-        if bad or part.count("...") > 1:
-            raise RuntimeError(f"einsum(): invalid subscript given at index {eq.index(sorted(bad)[0]) if bad else 0} "
-                               f"in the equation string, subscripts must be in [a-zA-Z]: {equation!r}")
-    used = set(eq) & set(_LETTERS)
-    free = [c for c in _LETTERS if c not in used]
-    ell_len = 0
-    for s, nd in zip(subs, ndims):
-        named = len(s.replace("...", ""))
-        if "..." in s:
-            ell_len = max(ell_len, nd - named)
-        if ("..." in s and nd < named) or ("..." not in s and nd != named):
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) does not match the "
-                               f"number of dimensions ({nd}) for operand {subs.index(s)}"
-                               + ("" if "..." in s else " and no ellipsis was given"))
-    ell = "".join(free[:ell_len])
-    full = []
-    for s, nd in zip(subs, ndims):
-        if "..." in s:
-            k = nd - len(s.replace("...", ""))
-            s = s.replace("...", ell[ell_len - k:])
-        full.append(s)
-    if arrow:
-        if "..." in rhs:
-            rhs = rhs.replace("...", ell)
-        for c in rhs:
-            if c not in "".join(full):
-                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
-                                   "operand")
-        if len(set(rhs)) != len(rhs):
-            raise RuntimeError(f"einsum(): output subscript {rhs!r} appears more than once in the output")
-        out = rhs
-    else:
-        joined = "".join(s.replace("...", "") for s in subs)
-        out = ell + "".join(sorted(c for c in set(joined) if joined.count(c) == 1))
-    return full, out
-
-
-def _grad_plan(subs: list[str], out: str, i: int) -> tuple[str, str, list[int]]:
-    """For operand i: the einsum that computes its gradient without its lone labels, those labels' positions."""
-    others = "".join(s for k, s in enumerate(subs) if k != i)
-    present = "".join(c for c in subs[i] if c in out or c in others)
-    lone = [p for p, c in enumerate(subs[i]) if c not in present]
-    eq = ",".join([out] + [s for k, s in enumerate(subs) if k != i]) + "->" + present
-    return eq, present, lone
-
-
-def _unbroadcast(arr: Any, shape_: tuple) -> Any:
-    """Sum the dims where the operand was 1 and the others were not (``...`` broadcasting)."""
-    axes = tuple(d for d, (a, b) in enumerate(zip(arr.shape, shape_)) if b == 1 and a != 1)
-    return arr.sum(axis=axes, keepdims=True) if axes else arr
+from .indexing import getitem
 
 
 class Einsum(Function):
-    # not fresh_grads: NumPy's einsum may hand back a view of ``g`` (a pure transpose), the broadcast a read-only one
-
-    def forward(self, *arrays: Any, subs: list[str], out: str) -> Any:
-        self.subs, self.out = subs, out
+    def forward(self, *arrays: Any, subs: tuple, out: str) -> Any:
+        self.subs, self.out, self.sizes = subs, out, [a.shape for a in arrays]
         self.arrays = arrays
-        xp = backend.array_module(arrays[0])
-        return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=len(arrays) > 2)
+        return _contract(backend.array_module(arrays[0]), subs, arrays, out)
+
+    def _grad_spec(self, i: int) -> tuple[str, str]:
+        """(letters the backward einsum produces, the full subscript of operand i)."""
+        elsewhere = set(self.out).union(*(s for j, s in enumerate(self.subs) if j != i))
+        return "".join(c for c in self.subs[i] if c in elsewhere), self.subs[i]
 
     def backward(self, g: Any) -> tuple:
         xp = backend.array_module(g)
         grads = []
-        for i, a in enumerate(self.arrays):
-            if not self.needs_input_grad[i]:
+        for i, need in enumerate(self.needs_input_grad):
+            if not need:
                 grads.append(None)
                 continue
-            eq, _, lone = _grad_plan(self.subs, self.out, i)
-            others = [b for k, b in enumerate(self.arrays) if k != i]
-            r = xp.einsum(eq, g, *others, optimize=len(others) > 1)
-            for p in lone:
-                r = xp.expand_dims(r, p)
-            grads.append(xp.broadcast_to(_unbroadcast(r, a.shape), a.shape))
+            kept, full = self._grad_spec(i)
+            others = [a for j, a in enumerate(self.arrays) if j != i]
+            subs = [self.out] + [s for j, s in enumerate(self.subs) if j != i]
+            gi = _contract(xp, subs, [g, *others], kept)
+            grads.append(_spread(xp, gi, kept, full, self.sizes[i]))
         return tuple(grads)
 
     def backward_graph(self, g: Tensor) -> tuple:
         grads = []
-        tensors = [self.input_tensor(k, a) for k, a in enumerate(self.arrays)]
-        for i, a in enumerate(self.arrays):
-            if not self.needs_input_grad[i]:
+        for i, need in enumerate(self.needs_input_grad):
+            if not need:
                 grads.append(None)
                 continue
-            eq, _, lone = _grad_plan(self.subs, self.out, i)
-            r = einsum(eq, g, *[t for k, t in enumerate(tensors) if k != i])
-            for p in lone:
-                r = shape.unsqueeze(r, p)
-            axes = tuple(d for d, (x, y) in enumerate(zip(r.shape, a.shape)) if y == 1 and x != 1)
-            if axes:
-                r = r.sum(dim=axes, keepdim=True)
-            grads.append(shape.expand(r, tuple(a.shape)))
+            kept, full = self._grad_spec(i)
+            others = [self.input_tensor(j, a) for j, a in enumerate(self.arrays) if j != i]
+            subs = [self.out] + [s for j, s in enumerate(self.subs) if j != i]
+            gi = Einsum.apply(g, *others, subs=tuple(subs), out=kept)
+            lifted = gi.reshape(tuple(n if c in kept else 1 for c, n in zip(full, self.sizes[i])))
+            grads.append(lifted if kept == full else shape.expand(lifted, self.sizes[i]))
         return tuple(grads)
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """``einsum(equation, *operands)`` or ``einsum(equation, [operands])`` (see the module docstring)."""
-    if not isinstance(equation, str):
-        raise TypeError("einsum(): the sublist form einsum(op, [dims], ...) is not offered; pass the equation string "
-                        f"first, got {type(equation).__name__}")
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    if not operands:
-        raise RuntimeError("einsum(): must provide at least one operand")
-    for k, t in enumerate(operands):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"einsum(): operand {k} must be a Tensor, got {type(t).__name__}")
-        if t.dtype != operands[0].dtype:
-            raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {operands[0].dtype} "
-                               f"(operand 0) and {t.dtype} (operand {k})")
-    subs, out = _parse(equation, [t.ndim for t in operands])
-    operands = list(operands)
-    for k, s in enumerate(subs):
-        while len(set(s)) != len(s):  # a repeated label: that operand's diagonal over the two dims, appended last
-            c = next(c for c in s if s.count(c) > 1)
-            p, q = s.index(c), s.index(c, s.index(c) + 1)
-            if operands[k].shape[p] != operands[k].shape[q]:
-                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
-                                   f"{operands[k].shape[q]} != {operands[k].shape[p]}")
-            operands[k] = diagonal(operands[k], 0, p, q)
-            s = s[:p] + s[p + 1:q] + s[q + 1:] + c
-        subs[k] = s
-    sizes: dict[str, int] = {}
-    for k, (s, t) in enumerate(zip(subs, operands)):
-        for c, n in zip(s, t.shape):
-            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+def _spread(xp: Any, gi: Any, kept: str, full: str, size: tuple) -> Any:
+    """The gradient over ``kept`` letters broadcast back to operand ``full`` (shape ``size``)."""
+    if kept == full:
+        return gi
+    lifted = gi.reshape([size[k] if c in kept else 1 for k, c in enumerate(full)])
+    return xp.ascontiguousarray(xp.broadcast_to(lifted, size))
+
+
+def _contract(xp: Any, subs: Any, arrays: Any, out: str) -> Any:
+    """The einsum of ``arrays``; two operands go through one batched GEMM (NumPy's einsum loops in C without BLAS
+    for batched products), others through NumPy's optimised einsum."""
+    if len(arrays) != 2:
+        return xp.einsum(",".join(subs) + "->" + out, *arrays, optimize=True)
+    (sa, sb), (a, b) = subs, arrays
+    # a letter in one operand only and not in the output is summed away first
+    a, sa = _sum_out(a, sa, sb + out)
+    b, sb = _sum_out(b, sb, sa + out)
+    batch = [c for c in sa if c in sb and c in out]
+    inner = [c for c in sa if c in sb and c not in out]
+    left = [c for c in sa if c not in sb]
+    right = [c for c in sb if c not in sa]
+    size = dict(zip(sa, a.shape)) | dict(zip(sb, b.shape))
+    n = [size[c] for c in batch]
+    am = a.transpose([sa.index(c) for c in batch + left + inner]).reshape(
+        *n, _prod(size, left), _prod(size, inner))
+    bm = b.transpose([sb.index(c) for c in batch + inner + right]).reshape(
+        *n, _prod(size, inner), _prod(size, right))
+    prod = (am @ bm).reshape([size[c] for c in batch + left + right])
+    prod = prod.transpose([(batch + left + right).index(c) for c in out])
+    return xp.ascontiguousarray(prod) if prod.ndim else prod  # (ascontiguousarray lifts 0-d to 1-d)
+
+
+def _sum_out(x: Any, s: str, elsewhere: str) -> tuple[Any, str]:
+    lone = tuple(k for k, c in enumerate(s) if c not in elsewhere)
+    if not lone:
+        return x, s
+    return x.sum(axis=lone), "".join(c for c in s if c in elsewhere)
+
+
+def _prod(size: dict, letters: list) -> int:
+    n = 1
+    for c in letters:
+        n *= size[c]
+    return n
+
+
+def _parse(equation: str, operands: list) -> tuple[tuple, str, list]:
+    """(operand subscripts with ``...`` spelled out, output subscript, operands broadcast over ``...``)."""
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
+                           if len(operands) > len(terms) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    used = set(c for c in eq if c.isalpha())
+    spare = [c for c in string.ascii_letters if c not in used]
+    ell_rank = 0
+    for t, x in zip(terms, operands):
+        letters = t.replace("...", "")
+        if not all(c.isalpha() for c in letters):
+            raise RuntimeError(f"einsum(): invalid subscript given in the equation string '{equation}'")
+        n = x.ndim - len(letters) if "..." in t else 0
+        if n < 0 or ("..." not in t and len(letters) != x.ndim):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(letters)}) does not match "
+                               f"the number of dimensions ({x.ndim}) for operand {operands.index(x)}"
+                               + ("" if "..." in t else " and no ellipsis was given"))
+        ell_rank = max(ell_rank, n)
+    ell = "".join(spare[:ell_rank])
+    subs, ops = [], []
+    for t, x in zip(terms, operands):
+        n = x.ndim - len(t.replace("...", "")) if "..." in t else 0
+        s = t.replace("...", ell[ell_rank - n:])
+        if len(set(s)) != len(s):
+            x, s = _diagonal(x, s, len(ops))
+        subs.append(s)
+        ops.append(x)
+    # broadcast the ellipsis dims (and any letter of size 1 against a larger one), as torch
+    size: dict[str, int] = {}
+    for k, (s, x) in enumerate(zip(subs, ops)):
+        for c, n in zip(s, x.shape):
+            if size.get(c, 1) != 1 and n not in (1, size[c]):
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
-                                   f"with previously seen size {sizes[c]}")
-            sizes[c] = max(sizes.get(c, 1), n)
-    return Einsum.apply(*operands, subs=subs, out=out)
+                                   f"with previously seen size {size[c]}")
+            size[c] = max(size.get(c, 1), n)
+    ops = [x if tuple(x.shape) == tuple(size[c] for c in s) else shape.expand(x, tuple(size[c] for c in s))
+           for s, x in zip(subs, ops)]
+    if arrow:
+        out = rhs.replace("...", ell)
+        for c in out:
+            if c not in size:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
+    else:  # implicit output: the ellipsis, then the letters seen once, in alphabetical order
+        counts = "".join(subs)
+        out = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell))
+    return tuple(subs), out, ops
+
+
+def _diagonal(x: Tensor, s: str, k: int) -> tuple[Tensor, str]:
+    """A subscript with a repeated letter ("ii", "bjj") takes the diagonal first: x[i, i] for each i, by an
+    advanced index (its backward scatters the gradient back onto the diagonal). Returns (diagonal, its letters)."""
+    unique = "".join(dict.fromkeys(s))
+    size: dict[str, int] = {}
+    for c, n in zip(s, x.shape):
+        if size.setdefault(c, n) != n:
+            raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                               f"{n} != {size[c]}")
+    xp = backend.array_module(x._data)
+    axes = {c: xp.arange(size[c]).reshape([size[c] if d == c else 1 for d in unique]) for c in unique}
+    return getitem(x, tuple(axes[c] for c in s)), unique
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """``einsum(eq, a, b, ...)`` or ``einsum(eq, [a, b, ...])``: operands are tensors of one dtype."""
+    ops = list(operands[0]) if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else list(operands)
+    if not ops:
+        raise RuntimeError("einsum(): must provide at least one operand")
+    dtypes = {x.dtype for x in ops}
+    if len(dtypes) > 1:
+        raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got {sorted(map(str, dtypes))}")
+    subs, out, ops = _parse(equation, ops)
+    return Einsum.apply(*ops, subs=subs, out=out)

@@ -21,10 +21,13 @@ from . import (
     indexing,
     inplace,
     legacy_types,
+    logical,
     matmul,
     reduction,
+    repeat_interleave,
     shape,
     softmax,
+    triangular,
     trig,
 )
 from . import elementwise as ew
@@ -76,7 +79,7 @@ _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
     "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
-    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp,
+    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "triu": triangular.triu, "tril": triangular.tril,
 }
 # `x += y` and friends are the same in-place ops under Python's augmented-assignment names
 _IOPS: dict[str, Any] = {
@@ -145,11 +148,13 @@ _METHODS: dict[str, Any] = {
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
     "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "narrow": shape.narrow, "select": shape.select,
-    "unbind": shape.unbind, "movedim": shape.movedim, "moveaxis": shape.movedim, "diagonal": diagonal.diagonal,
+    "movedim": shape.movedim, "moveaxis": shape.movedim, "diagonal": diagonal.diagonal,
     "flip": flip.flip_method,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
+    "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self, device=None: _to(self, "cuda"),
     "float": lambda self: cast(self, np.float32), "double": lambda self: cast(self, np.float64),

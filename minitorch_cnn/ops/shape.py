@@ -256,12 +256,6 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
     return getitem(x, (slice(None),) * d + (index,))
 
 
-def unbind(x: Tensor, dim: int = 0) -> tuple:
-    """Every view at one index of ``dim``, which each drops (torch.unbind; backward stacks their gradients)."""
-    d = _wrap_dim(dim, x.ndim, "unbind")
-    return tuple(select(x, d, i) for i in range(x.shape[d]))
-
-
 def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
     """The view with dims ``source`` moved to positions ``destination``, the others keeping their order
     (torch.movedim / moveaxis; ints or equal-length sequences)."""

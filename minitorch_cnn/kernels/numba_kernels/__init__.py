@@ -12,9 +12,11 @@ rows for im2col.
 
 - ``layout``: flat arrays and unsigned offsets, how every loop addresses memory;
 - ``parallel``: the threading layer, single-threaded twins, splitting a range over the thread pool;
-- ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv``: convolution's columns, its GEMM loop, its
-  direct micro-kernel path, wide layers' backward on channels-last rows, and the chunk kernels that choose between
-  them;
+- ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv_packed``, ``conv``: convolution's columns, its
+  GEMM loop, its direct micro-kernel path, wide layers' backward on channels-last rows, wide layers' channel-major
+  GEMMs on the packed panels (``gemm_packed``: the blocked GEMM around ``kernels.gemm_kernel``), and the chunk
+  kernels that choose between them; ``conv_split``: the rows backward's phases split over output channels instead
+  of the batch (the schedule runs them);
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates).
 
 Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first
@@ -24,6 +26,7 @@ run on a machine pays it; ``choice`` imports this package lazily, by its name, n
 from .activation import relu_backward, relu_forward
 from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
+from .conv_split import BackwardSplit, split_fits
 from .im2col import col2im, im2col
 from .optimizers import adam_step, sgd_step
 from .pooling import (
@@ -36,6 +39,7 @@ from .pooling import (
 from .resize import resize_pil_pass
 
 __all__ = [
+    "BackwardSplit",
     "adam_step",
     "adaptive_max_pool2d_forward",
     "avg_pool2d_backward",
@@ -52,4 +56,5 @@ __all__ = [
     "relu_forward",
     "resize_pil_pass",
     "sgd_step",
+    "split_fits",
 ]

@@ -1,7 +1,7 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise kernels
 (``conv_depthwise``) for depthwise layers, the direct path (``conv_direct``) where the layer suits it, for wide
-layers' backward the channels-last rows (``conv_rows``), else the one-call im2col + GEMM loop (``conv_gemm``), else
-the reference's loop."""
+layers' backward the channels-last rows (``conv_rows``), for wide layers' channel-major forward and dx the packed
+panels (``conv_packed``), else the one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import microkernel, numpy_kernels
+from .. import gemm_kernel, microkernel, numpy_kernels
 from ..threadpool import NOT_READY
 from .conv_depthwise import depthwise_backward, depthwise_fits, depthwise_forward
 from .conv_direct import (
@@ -22,6 +22,7 @@ from .conv_direct import (
     wide_plane_fits,
 )
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
+from .conv_packed import forward_packed, input_grad_packed, packed_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .layout import Pair, flat
 
@@ -55,6 +56,14 @@ def conv2d_forward_chunks(
         conv_tiles(tile, lanes, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, O,
                    *kernel_size, *stride, *padding, *out_size, ready, ready_value)
         return
+    shape = LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
+    panel, mr, nr = gemm_kernel.panel_kernel(x.dtype)
+    chunks = -(-(stop - start) // step)
+    if panel is not None and packed_fits((C, O), groups, kernel_size, step * L, nr, chunks) and (
+            y.flags.c_contiguous):
+        forward_packed(panel, mr, nr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step,
+                       col_buf.reshape(-1), y_buf.reshape(-1), shape, ready, ready_value)
+        return
     gemm = gemm_routine(x.dtype)
     if not one_call_loop_fits(gemm, y, O // groups, kg, L):
         numpy_kernels.conv2d_forward_chunks(
@@ -63,7 +72,6 @@ def conv2d_forward_chunks(
         )
         return
     one, zero = x.dtype.type(1), x.dtype.type(0)
-    shape = LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size)
     forward_loop(
         gemm, one, zero, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, step, col_buf.reshape(-1),
         y_buf.reshape(-1), shape, ready, ready_value,
@@ -123,7 +131,15 @@ def conv2d_backward_chunks(
                       g_buf.reshape(-1), col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
         ready = NOT_READY
         dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
-    x_left, dx_left = x is not None and not (dw_tiles or dw_rows), dx is not None and not (dx_tiles or dx_rows)
+    panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
+    dx_packed = (dx is not None and not (dx_tiles or dx_rows) and panel is not None
+                 and packed_fits((C, O), groups, kernel_size, step * L, nr, -(-(stop - start) // step)))
+    if dx_packed:  # Wᵀ @ g on the packed panels, then col2im
+        input_grad_packed(panel, mr, nr, flat(g), flat(w), dx.reshape(-1), start, stop, step, g_buf.reshape(-1),
+                          col_buf.reshape(-1), shape, ready, ready_value)
+        ready = NOT_READY
+    x_left = x is not None and not (dw_tiles or dw_rows)
+    dx_left = dx is not None and not (dx_tiles or dx_rows or dx_packed)
     b_left = need_b and not (dw_tiles or dw_rows or dx_rows)
     if x_left or b_left or dx_left:
         backward_loop(

@@ -1,0 +1,102 @@
+"""A packed-panel GEMM micro-kernel in LLVM IR (compiled by llvmlite, per dtype and ISA like ``microkernel``).
+
+``panel_kernel(dtype)`` gives ``(kernel, MR, NR)``; the kernel is called as ``kernel(kc, A, B, C, ldc, add)`` and
+computes, for r < MR and q < NR,
+
+    C[r·ldc + q] = (C[r·ldc + q] if add else 0) + Σ_{k < kc} A[k·MR + r] · B[k·NR + q]
+
+with A a packed micro-panel of MR rows (kc columns, MR values a column) and B one of NR columns (kc rows, NR
+values a row). The MR × NR sums stay in registers over the whole kc loop (MR × NR/lanes vectors, ``llvm.fma``
+with one broadcast A value times NR/lanes B vectors); each is rounded once per product, in k order. AVX-512 only
+(``microkernel.isa()``): MR 6 × NR 64 float32 (32 float64), 24 of its 32 registers. At 256 bits (AVX2, or
+``MINITORCH_ISA=avx2``) a 6 × 16 tile measured no faster than OpenBLAS's Haswell kernel on the layers' shapes
+(benchmarks/results/NOTES.md), so there is none: ``panel_kernel`` gives None and callers keep to OpenBLAS.
+``packed_gemm`` runs the blocked loops around it (numba_kernels.gemm_packed).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+
+from . import microkernel
+
+MR = 6  # rows of the register tile (broadcast A values)
+VECTORS = {"avx512": 4}  # B vectors per row of the tile, per ISA that has the kernel
+_built: dict[Any, Any] = {}  # (dtype, isa) -> (kernel or None, MR, NR)
+_engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
+
+
+def _ir(ty: str, lanes: int, nv: int) -> str:
+    """IR of ``@panel`` (see the module docstring) for vectors of ``lanes`` ``ty``s, ``nv`` a row."""
+    vec, fma = f"<{lanes} x {ty}>", f"@llvm.fma.v{lanes}f{32 if ty == 'float' else 64}"
+    nr = nv * lanes
+    ir = [f"declare {vec} {fma}({vec}, {vec}, {vec})",
+          "define void @panel(i64 %kc, ptr noalias %A, ptr noalias %B, ptr noalias %C, i64 %ldc, i64 %add) {",
+          "entry:", "  br label %loop", "loop:", "  %k = phi i64 [0, %entry], [%k1, %loop]"]
+    for r in range(MR):
+        for v in range(nv):
+            ir.append(f"  %c{r}_{v} = phi {vec} [zeroinitializer, %entry], [%n{r}_{v}, %loop]")
+    ir += [f"  %bo = mul i64 %k, {nr}", f"  %ao = mul i64 %k, {MR}"]
+    for v in range(nv):
+        ir += [f"  %bq{v} = add i64 %bo, {v * lanes}", f"  %pb{v} = getelementptr {ty}, ptr %B, i64 %bq{v}",
+               f"  %b{v} = load {vec}, ptr %pb{v}, align 4"]
+    for r in range(MR):
+        ir += [f"  %ar{r} = add i64 %ao, {r}", f"  %pa{r} = getelementptr {ty}, ptr %A, i64 %ar{r}",
+               f"  %a{r} = load {ty}, ptr %pa{r}, align 4",
+               f"  %ai{r} = insertelement {vec} poison, {ty} %a{r}, i64 0",
+               f"  %as{r} = shufflevector {vec} %ai{r}, {vec} poison, <{lanes} x i32> zeroinitializer"]
+        for v in range(nv):
+            ir.append(f"  %n{r}_{v} = call {vec} {fma}({vec} %as{r}, {vec} %b{v}, {vec} %c{r}_{v})")
+    ir += ["  %k1 = add i64 %k, 1", "  %more = icmp slt i64 %k1, %kc", "  br i1 %more, label %loop, label %done",
+           "done:", "  %acc = icmp ne i64 %add, 0", "  br i1 %acc, label %sum, label %store", "sum:"]
+    for r in range(MR):
+        for v in range(nv):
+            ir += [f"  %sq{r}_{v} = mul i64 {r}, %ldc", f"  %so{r}_{v} = add i64 %sq{r}_{v}, {v * lanes}",
+                   f"  %sp{r}_{v} = getelementptr {ty}, ptr %C, i64 %so{r}_{v}",
+                   f"  %old{r}_{v} = load {vec}, ptr %sp{r}_{v}, align 4",
+                   f"  %t{r}_{v} = fadd {vec} %old{r}_{v}, %n{r}_{v}"]
+    ir += ["  br label %store", "store:"]
+    ir += [f"  %f{r}_{v} = phi {vec} [%n{r}_{v}, %done], [%t{r}_{v}, %sum]" for r in range(MR) for v in range(nv)]
+    for r in range(MR):
+        for v in range(nv):
+            ir += [f"  %q{r}_{v} = mul i64 {r}, %ldc", f"  %o{r}_{v} = add i64 %q{r}_{v}, {v * lanes}",
+                   f"  %p{r}_{v} = getelementptr {ty}, ptr %C, i64 %o{r}_{v}",
+                   f"  store {vec} %f{r}_{v}, ptr %p{r}_{v}, align 4"]
+    return "\n".join(ir + ["  ret void", "}"])
+
+
+def _compile(dtype: Any, name: str) -> Any:
+    """The compiled ``panel`` for ``dtype`` and ISA ``name`` as a ctypes function, or None."""
+    ty, bits = microkernel._TYPES[np.dtype(dtype)]
+    lanes = microkernel.ISA_BITS[name] // bits
+    try:
+        llvm, machine = microkernel._target(name)
+        module = llvm.parse_assembly(_ir(ty, lanes, VECTORS[name]))
+        module.verify()
+        passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
+        passes.getModulePassManager().run(module, passes)
+        engine = llvm.create_mcjit_compiler(module, machine)
+        engine.finalize_object()
+        address = engine.get_function_address("panel")
+    except Exception:  # noqa: BLE001 - any failure (old llvmlite, no native target): callers keep to BLAS
+        return None
+    _engines.append(engine)
+    i64, ptr = ctypes.c_int64, ctypes.c_void_p
+    return ctypes.CFUNCTYPE(None, i64, ptr, ptr, ptr, i64, i64)(address)
+
+
+def panel_kernel(dtype: Any) -> tuple[Any, int, int]:
+    """(the compiled micro-kernel for ``dtype`` on the current ISA, MR, NR), or (None, MR, 0) where there is none
+    (an ISA without it, a dtype other than float32 and float64, llvmlite unable to compile it)."""
+    dtype, name = np.dtype(dtype), microkernel.isa()
+    if dtype not in microkernel._TYPES or name not in VECTORS:
+        return None, MR, 0
+    key = (dtype, name)
+    if key not in _built:
+        fn = _compile(dtype, name)
+        nr = VECTORS[name] * microkernel.ISA_BITS[name] // microkernel._TYPES[dtype][1]
+        _built[key] = (fn, MR, nr if fn is not None else 0)
+    return _built[key]
