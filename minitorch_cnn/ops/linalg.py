@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 from ..autograd.grad_mode import is_grad_enabled
@@ -86,7 +88,7 @@ class Inv(Function):
         xp = _xp(a)
         try:
             self.y = xp.linalg.inv(a)
-        except xp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
             raise _singular("inv") from None
         return self.y
 
@@ -109,7 +111,7 @@ class Solve(Function):
         self.a = a
         try:
             self.x = xp.linalg.solve(a, b)
-        except xp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
             raise _singular("solve") from None
         return self.x
 
@@ -167,7 +169,7 @@ class Cholesky(Function):
         xp = _xp(a)
         try:
             self.l = xp.linalg.cholesky(a)
-        except xp.linalg.LinAlgError:
+        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
             raise _not_positive_definite(a) from None
         return self.l
 
@@ -195,7 +197,7 @@ def _not_positive_definite(a: Any) -> LinAlgError:
         for k in range(1, m.shape[-1] + 1):
             try:
                 xp.linalg.cholesky(m[:k, :k])
-            except xp.linalg.LinAlgError:
+            except np.linalg.LinAlgError:  # CuPy raises NumPy's too
                 where = f"(Batch element {b}): " if a.ndim > 2 else ""
                 return LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the "
                                    f"input is not positive-definite (the leading minor of order {k} is not "
