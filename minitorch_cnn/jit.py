@@ -1,13 +1,13 @@
 """``mt.jit``: torch.jit's interface, compiling nothing (as ``mt.compile``, see ``compiler.py``).
 
 TorchScript (a typed subset of Python compiled to a graph that runs without Python) has no counterpart here:
-``script`` and ``trace`` run the module or function eagerly. A module comes back as a ``ScriptModule`` that shares
-the original's parameters, buffers and submodules (so its state_dict is the original's, key for key, as torch's
-scripted or traced module's is) and runs the original's forward; a function comes back as itself. ``trace`` runs
-the example inputs once and checks what torch checks: tensors (possibly nested in lists, tuples and dicts) in and
-out. Nothing is frozen: a traced model here still follows Python control flow on every call, where torch's replays
-the path the example took. ``save``/``load`` refuse: there is no TorchScript archive to write; ``mt.save`` stores
-a state_dict or a whole model.
+``script`` and ``trace`` run the module or function eagerly. A module comes back as a ``RecursiveScriptModule``
+(a ``ScriptModule``) that shares the original's parameters, buffers and submodules (so its state_dict is the
+original's, key for key, as torch's scripted or traced module's is) and runs the original's forward; a function
+comes back as itself. ``trace`` runs the example inputs once and checks what torch checks: tensors (possibly
+nested in lists, tuples and dicts) in and out. Nothing is frozen: a traced model here still follows Python control
+flow on every call, where torch's replays the path the example took. ``save``/``load`` refuse: there is no
+TorchScript archive to write; ``mt.save`` stores a state_dict or a whole model.
 """
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ F = TypeVar("F", bound=Callable)
 
 
 class ScriptModule(Module):
+    """The class of scripted and traced modules (``isinstance(m, mt.jit.ScriptModule)``). Subclassed in the old
+    TorchScript style (``class M(mt.jit.ScriptModule)`` with ``@mt.jit.script_method``) it is an ordinary Module."""
+
+
+class RecursiveScriptModule(ScriptModule):
     """A scripted or traced module: the original's tables, shared; calls run the original's forward."""
 
     def __init__(self, mod: Module) -> None:
@@ -59,7 +64,7 @@ def script(obj: Any, optimize: None = None, _frames_up: int = 0, _rcb: Any = Non
            example_inputs: Any = None) -> Any:
     """``mt.jit.script(module)`` -> a ScriptModule running it eagerly; a function or class comes back as is."""
     if isinstance(obj, Module):
-        return ScriptModule(obj)
+        return RecursiveScriptModule(obj)
     if not callable(obj):
         raise RuntimeError(f"jit.script: expected a Module, a function or a class, got {type(obj).__name__}")
     return obj
@@ -88,8 +93,8 @@ def trace(func: Any, example_inputs: Any = None, optimize: None = None, check_tr
           check_inputs: Any = None, check_tolerance: float = 1e-5, strict: bool = True,
           example_kwarg_inputs: dict | None = None, **_: Any) -> Any:
     """Run ``func`` once on ``example_inputs`` (a Tensor or a tuple of them) and return it ready to call again:
-    a ScriptModule for a Module, the function itself otherwise. Inputs and outputs are checked as torch's tracer
-    checks them."""
+    a RecursiveScriptModule for a Module, the function itself otherwise. Inputs and outputs are checked as torch's
+    tracer checks them."""
     if not callable(func):
         raise RuntimeError(f"jit.trace: expected a Module or a function, got {type(func).__name__}")
     if example_inputs is None and example_kwarg_inputs is None:
@@ -103,7 +108,7 @@ def trace(func: Any, example_inputs: Any = None, optimize: None = None, check_tr
     _check_traceable(args, "input")
     _check_traceable(kwargs, "input")
     _check_traceable(func(*args, **kwargs), "output")
-    return ScriptModule(func) if isinstance(func, Module) else func
+    return RecursiveScriptModule(func) if isinstance(func, Module) else func
 
 
 def ignore(drop: Any = False, **kwargs: Any) -> Any:
@@ -120,6 +125,11 @@ def unused(fn: F) -> F:
 
 def export(fn: F) -> F:
     """``@mt.jit.export``: the method, unchanged."""
+    return fn
+
+
+def script_method(fn: F) -> F:
+    """``@mt.jit.script_method`` (in a ScriptModule subclass): the method, unchanged."""
     return fn
 
 

@@ -28,6 +28,7 @@ def test_module_state_and_calls(how: str) -> None:
     jm = mt.jit.script(ours) if how == "script" else mt.jit.trace(ours, mt.tensor(x))
     assert list(jm.state_dict()) == list(jt.state_dict()) == list(ours.state_dict())
     assert jm.state_dict()["0.weight"] is not None and jm[0] is ours[0] and len(jm) == 5
+    assert isinstance(jm, mt.jit.ScriptModule) and isinstance(jt, torch.jit.ScriptModule)
     jm.eval()
     assert not ours.training and not ours[1].training
     np.testing.assert_array_equal(jm(mt.tensor(x)).detach().numpy(), ours(mt.tensor(x)).detach().numpy())
@@ -66,6 +67,21 @@ def test_functions_and_decorators() -> None:
     assert (m.helper(), m.dropped(), m.exported(), m.unused()) == (1, 2, 3, 4)
     assert not mt.jit.is_scripting() and not mt.jit.is_tracing()
     assert mt.jit.annotate(list, [1]) == [1]
+
+
+def test_old_style_script_module_subclass() -> None:
+    class Scaled(mt.jit.ScriptModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = mt.nn.Linear(2, 2)
+
+        @mt.jit.script_method
+        def forward(self, x: mt.Tensor) -> mt.Tensor:
+            return self.lin(x) * 2
+
+    m = Scaled()
+    assert list(m.state_dict()) == ["lin.weight", "lin.bias"]
+    assert mt.equal(m(mt.ones(1, 2)), m.lin(mt.ones(1, 2)) * 2)
 
 
 def test_bad_input() -> None:
