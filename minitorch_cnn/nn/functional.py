@@ -12,7 +12,7 @@ from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
-from ..ops.conv import conv2d
+from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
@@ -28,7 +28,16 @@ from ..ops.multi_head_attention import multi_head_attention_forward
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
-from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool2d
+from ..ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 
 __all__ = [
@@ -40,6 +49,7 @@ __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]  # attention (ops/attention.py)
+__all__ += ["conv1d", "max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]  # 1-d convolution and pooling
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name
