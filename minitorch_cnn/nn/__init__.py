@@ -1,7 +1,34 @@
 """``mt.nn``: modules, parameters, containers, layers, ``functional`` (as F) and ``init``, under torch's names."""
 
 from . import functional, init, parallel, utils
-from .activation import GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Tanh
+from .activation import (
+    CELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    RReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
@@ -80,3 +107,5 @@ __all__ = [
 __all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]  # attention and transformers
 __all__ += ["Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d"]  # 1-d conv and pooling
+__all__ += ["CELU", "GLU", "SELU", "Hardshrink", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "RReLU", "Softmax2d",
+            "Softmin", "Softplus", "Softshrink", "Tanhshrink", "Threshold"]  # more activations

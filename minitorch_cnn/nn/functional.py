@@ -18,6 +18,8 @@ from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
+from ..ops.exponential_linear import celu, selu
+from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
@@ -38,7 +40,10 @@ from ..ops.pooling import (
     max_pool1d,
     max_pool2d,
 )
+from ..ops.prelu import prelu, rrelu
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
+from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
+from ..ops.softplus import logsigmoid, mish, softplus
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
@@ -49,6 +54,8 @@ __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]  # attention (ops/attention.py)
+__all__ += ["celu", "glu", "hardshrink", "hardtanh", "logsigmoid", "mish", "prelu", "rrelu", "selu", "softmin",
+            "softplus", "softshrink", "tanhshrink", "threshold"]  # activations (ops/softplus, shrink, prelu, ...)
 __all__ += ["conv1d", "max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]  # 1-d convolution and pooling
 
 
@@ -98,3 +105,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """log softmax along ``dim`` (cast to ``dtype`` first when given, as torch)."""
     return _softmax.log_softmax(input if dtype is None else _cast(input, dtype), dim)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """softmax of -input along ``dim`` (cast to ``dtype`` first when given, as torch)."""
+    return softmax(-(input if dtype is None else _cast(input, dtype)), dim)
