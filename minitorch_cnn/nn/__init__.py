@@ -42,9 +42,14 @@ from .loss import (
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HuberLoss,
     KLDivLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
     TripletMarginLoss,
 )
 from .module import Module
@@ -109,3 +114,4 @@ __all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "Transfor
 __all__ += ["Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d"]  # 1-d conv and pooling
 __all__ += ["CELU", "GLU", "SELU", "Hardshrink", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "RReLU", "Softmax2d",
             "Softmin", "Softplus", "Softshrink", "Tanhshrink", "Threshold"]  # more activations
+__all__ += ["GaussianNLLLoss", "HuberLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SmoothL1Loss"]  # losses

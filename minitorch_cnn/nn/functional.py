@@ -24,9 +24,11 @@ from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
+from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
 from ..ops.multi_head_attention import multi_head_attention_forward
+from ..ops.multilabel_soft_margin import multilabel_soft_margin_loss
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
@@ -41,6 +43,7 @@ from ..ops.pooling import (
     max_pool2d,
 )
 from ..ops.prelu import prelu, rrelu
+from ..ops.robust_loss import huber_loss, smooth_l1_loss
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
 from ..ops.softplus import logsigmoid, mish, softplus
@@ -56,6 +59,8 @@ __all__ = [
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]  # attention (ops/attention.py)
 __all__ += ["celu", "glu", "hardshrink", "hardtanh", "logsigmoid", "mish", "prelu", "rrelu", "selu", "softmin",
             "softplus", "softshrink", "tanhshrink", "threshold"]  # activations (ops/softplus, shrink, prelu, ...)
+__all__ += ["gaussian_nll_loss", "huber_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
+            "smooth_l1_loss"]  # losses (ops/robust_loss, likelihood_loss, multilabel_soft_margin)
 __all__ += ["conv1d", "max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]  # 1-d convolution and pooling
 
 
