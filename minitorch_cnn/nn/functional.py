@@ -11,7 +11,9 @@ from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.attention import scaled_dot_product_attention
+from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
+from ..ops.channel_shuffle import channel_shuffle
 from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.cosine_embedding import cosine_embedding_loss
@@ -19,14 +21,18 @@ from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
 from ..ops.exponential_linear import celu, selu
+from ..ops.fold import fold, unfold
 from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
+from ..ops.local_response_norm import local_response_norm
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
+from ..ops.lp_pool import lp_pool2d
+from ..ops.max_unpool import max_unpool2d
 from ..ops.multi_head_attention import multi_head_attention_forward
 from ..ops.multilabel_soft_margin import multilabel_soft_margin_loss
 from ..ops.normalization import batch_norm
@@ -61,6 +67,8 @@ __all__ += ["celu", "glu", "hardshrink", "hardtanh", "logsigmoid", "mish", "prel
             "softplus", "softshrink", "tanhshrink", "threshold"]  # activations (ops/softplus, shrink, prelu, ...)
 __all__ += ["gaussian_nll_loss", "huber_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
             "smooth_l1_loss"]  # losses (ops/robust_loss, likelihood_loss, multilabel_soft_margin)
+__all__ += ["bilinear", "channel_shuffle", "fold", "local_response_norm", "lp_pool2d", "max_unpool2d",
+            "unfold"]  # layers (ops/bilinear, channel_shuffle, fold, local_response_norm, lp_pool, max_unpool)
 __all__ += ["conv1d", "max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]  # 1-d convolution and pooling
 
 

@@ -1,5 +1,5 @@
-"""Pooling layers over (N, C, H, W) (or (C, H, W)), and (N, C, L) (or (C, L)) for the 1-d ones: max, average and
-their adaptive forms.
+"""Pooling layers over (N, C, H, W) (or (C, H, W)), and (N, C, L) (or (C, L)) for the 1-d ones: max, average,
+their adaptive forms, power-average (LPPool2d) and max unpooling (MaxUnpool2d).
 
 Arguments are stored as given (``stride`` defaults to ``kernel_size``), as torch, so reprs match.
 """
@@ -133,3 +133,38 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 
     def forward(self, input: Tensor) -> Any:  # noqa: A002
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class LPPool2d(Module):
+    """(Σ_window x^p)^{1/p} over kH×kW windows (no padding)."""
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+def _pair_of(v: Any) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+class MaxUnpool2d(Module):
+    """Each value of (N, C, H, W) put at its max-pooling index of a zero (N, C, H_out, W_out) output."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = _pair_of(kernel_size)
+        self.stride = _pair_of(stride if stride is not None else kernel_size)
+        self.padding = _pair_of(padding)
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
