@@ -55,8 +55,8 @@ class _ConvNd(Module):
             raise ValueError(f"padding_mode must be one of {list(_TORCH_PADDING_MODES)}, but got "
                              f"padding_mode='{padding_mode}'")
         if padding_mode not in self._padding_modes:
-            raise NotImplementedError(f"{name}: padding_mode='{padding_mode}' is not offered: only "
-                                      f"{list(self._padding_modes)}")
+            offered = ", ".join(repr(m) for m in self._padding_modes)
+            raise NotImplementedError(f"{name}: padding_mode='{padding_mode}' is not offered: only {offered}")
         self.in_channels, self.out_channels = in_channels, out_channels
         nt = self._ntuple
         self.kernel_size, self.stride, self.dilation = nt(kernel_size), nt(stride), nt(dilation)
