@@ -52,6 +52,10 @@ class Elu(Function):
         return g * ew.where(positive, scale, (ew.where(positive, 0.0, x) * k).exp() * (alpha * scale * k))
 
 
+class Celu(Elu):
+    """The same node under CELU's name (torch's graph shows CeluBackward0)."""
+
+
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
     """``torch.nn.functional.selu`` (any shape). ``inplace`` is accepted; the result is computed out of place."""
     return Elu.apply(to_float(input), SELU_ALPHA, SELU_SCALE, 1.0, 1.0)
@@ -61,4 +65,4 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     """``torch.nn.functional.celu``: max(0, x) + min(0, α(e^{x/α} - 1)). ``inplace``: as in ``selu``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return Elu.apply(to_float(input), alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+    return Celu.apply(to_float(input), alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
