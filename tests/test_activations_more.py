@@ -172,3 +172,14 @@ def test_bad_input() -> None:
         F.softshrink(mt.zeros(2), -1.0)
     with pytest.raises(RuntimeError, match="beta must be non-zero"):
         F.softplus(mt.zeros(2), 0.0)
+
+
+def test_torch_level_names() -> None:
+    """The names torch also offers at top level are the functional ones here (one function, two addresses)."""
+    for name in ("celu", "selu", "prelu", "rrelu", "threshold", "hardshrink", "conv1d", "max_pool1d",
+                 "adaptive_avg_pool1d", "adaptive_max_pool1d", "bilinear", "channel_shuffle", "poisson_nll_loss"):
+        assert hasattr(torch, name), name
+        assert getattr(mt, name) is getattr(F, name), name
+    x = np.random.default_rng(9).uniform(-2, 2, (2, 3))
+    assert_close(mt.threshold(mt.tensor(x), 0.5, -1.0), torch.threshold(torch.tensor(x), 0.5, -1.0), np.float64,
+                 what="mt.threshold")

@@ -46,6 +46,7 @@ def test_conv1d_unbatched_and_no_bias() -> None:
                     [rng.standard_normal((3, 7)), rng.standard_normal((5, 3, 3))], [True, True], what="unbatched")
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # torch's, about its own copy
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("padding", [2, "same"])
 def test_conv1d_layer_matches_torch(mode: str, padding) -> None:
