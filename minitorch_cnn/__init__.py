@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, profiler, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .amp import autocast
@@ -40,6 +40,7 @@ from .backend import MemoryFormat as memory_format
 from .backend.finfo import finfo, iinfo
 from .compiler import compile  # noqa: A004 - torch's name
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
+from .func import vmap
 from .global_flags import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
@@ -52,6 +53,7 @@ from .ops.bilinear import bilinear
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
 from .ops.conv import conv1d
+from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
 from .ops.elementwise import (
@@ -142,6 +144,7 @@ from .ops.shape import (
     expand,
     flatten,
     meshgrid,
+    movedim,
     narrow,
     pad,
     permute,
@@ -155,6 +158,7 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
 from .ops.triangular import tril, triu
