@@ -63,9 +63,9 @@ class ASGD(Optimizer):
                 else:
                     ax[...] = p._data
                 step = float(state["step"]._data)
-                # torch.as_tensor of each new value: the default dtype, then copied into the state's
-                state["eta"]._data[...] = np.asarray(lr / ((1 + lambd * lr * step) ** alpha),
-                                                     dtype=backend.get_default_dtype())
-                state["mu"]._data[...] = np.asarray(1 / max(1, step - t0), dtype=backend.get_default_dtype())
+                # torch.as_tensor of each new value: rounded to the default dtype, then copied into the state's
+                rounded = backend.get_default_dtype().type
+                state["eta"]._data.fill(float(rounded(lr / ((1 + lambd * lr * step) ** alpha))))
+                state["mu"]._data.fill(float(rounded(1 / max(1, step - t0))))
                 p._version += 1
         return loss
