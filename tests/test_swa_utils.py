@@ -4,6 +4,7 @@ DataLoader, and SWALR's lr sequence; state_dict keys as torch's, values within 1
 
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ import torch
 
 import minitorch_cnn as mt
 from minitorch_cnn.optim import swa_utils
-from tests._parity import assert_close
+from tests._parity import assert_close, assert_f32_close
 
 
 def _twins() -> tuple[mt.nn.Module, torch.nn.Module]:
@@ -77,6 +78,43 @@ def test_averaged_model_matches_torch(mode: str) -> None:
     fresh = swa_utils.AveragedModel(_twins()[0], **kw_o)
     fresh.load_state_dict(avg_o.state_dict())
     _assert_same_state(fresh, avg_t)
+
+
+@pytest.mark.parametrize("mode", ["swa", "ema-multi-use_buffers"])
+def test_averaged_model_float32_against_the_float64_truth(mode: str) -> None:
+    """Ours in float32 against torch's float64 average of the same float32 weights and moves (torch's float32
+    average gives the allowance for its own rounding)."""
+    ours, theirs = _twins()
+    ours.float()
+    truth, theirs32 = theirs, copy.deepcopy(theirs).float()
+    with torch.no_grad():  # the float64 truth starts from the float32 weights
+        for p64, p32 in zip(truth.parameters(), theirs32.parameters()):
+            p64.copy_(p32.double())
+    kw_o, kw_t = MODES[mode]
+    avg_o = swa_utils.AveragedModel(ours, **kw_o)
+    avg_t, avg_e = (torch.optim.swa_utils.AveragedModel(m, **kw_t) for m in (theirs32, truth))
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        deltas = [(0.1 * rng.standard_normal(tuple(p.shape))).astype(np.float32) for p in truth.parameters()]
+        x = rng.standard_normal((5, 3)).astype(np.float32)
+        with mt.no_grad(), torch.no_grad():
+            for p_o, p_t, p_e, d in zip(ours.parameters(), theirs32.parameters(), truth.parameters(), deltas):
+                p_o.add_(mt.tensor(d))
+                p_t.add_(torch.from_numpy(d))
+                p_e.add_(torch.from_numpy(d).double())
+            ours(mt.tensor(x))
+            theirs32(torch.from_numpy(x))
+            truth(torch.from_numpy(x).double())
+        avg_o.update_parameters(ours)
+        avg_t.update_parameters(theirs32)
+        avg_e.update_parameters(truth)
+        saved_o, saved_t = avg_o.state_dict(), avg_t.state_dict()
+        for key, value in avg_e.state_dict().items():
+            if value.is_floating_point():
+                assert saved_o[key].dtype == mt.float32, key
+                assert_f32_close(saved_o[key], value, torch32=saved_t[key], what=key)
+            else:
+                assert int(saved_o[key].item()) == int(value.item()), key
 
 
 def test_update_bn_over_a_dataloader_matches_torch() -> None:
