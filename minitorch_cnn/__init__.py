@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, profiler, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from . import testing as testing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
@@ -41,6 +41,7 @@ from .backend import MemoryFormat as memory_format
 from .backend.finfo import finfo, iinfo
 from .compiler import compile  # noqa: A004 - torch's name
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
+from .func import vmap
 from .global_flags import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
@@ -50,6 +51,7 @@ from .global_flags import (
 )
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.compare import allclose, equal, isclose
+from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
 from .ops.elementwise import (
@@ -136,6 +138,7 @@ from .ops.shape import (
     expand,
     flatten,
     meshgrid,
+    movedim,
     narrow,
     pad,
     permute,
@@ -149,6 +152,7 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .ops.shape import movedim as moveaxis
 from .ops.softmax import log_softmax, softmax
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan

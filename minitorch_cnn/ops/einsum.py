@@ -139,11 +139,11 @@ def _parse(equation: str, operands: list) -> tuple[tuple, str, list]:
         ops.append(x)
     # broadcast the ellipsis dims (and any letter of size 1 against a larger one), as torch
     size: dict[str, int] = {}
-    for s, x in zip(subs, ops):
+    for k, (s, x) in enumerate(zip(subs, ops)):
         for c, n in zip(s, x.shape):
             if size.get(c, 1) != 1 and n not in (1, size[c]):
-                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes (original): "
-                                   f"subscript '{c}' has size {size[c]} and {n}")
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {size[c]}")
             size[c] = max(size.get(c, 1), n)
     ops = [x if tuple(x.shape) == tuple(size[c] for c in s) else shape.expand(x, tuple(size[c] for c in s))
            for s, x in zip(subs, ops)]
@@ -167,7 +167,7 @@ def _diagonal(x: Tensor, s: str, k: int) -> tuple[Tensor, str]:
     for c, n in zip(s, x.shape):
         if size.setdefault(c, n) != n:
             raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
-                               f"{size[c]} != {n}")
+                               f"{n} != {size[c]}")
     xp = backend.array_module(x._data)
     axes = {c: xp.arange(size[c]).reshape([size[c] if d == c else 1 for d in unique]) for c in unique}
     return getitem(x, tuple(axes[c] for c in s)), unique

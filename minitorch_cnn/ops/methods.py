@@ -14,6 +14,7 @@ from .. import backend
 from ..autograd import Tensor
 from . import (
     compare,
+    diagonal,
     factories,
     flip,
     gather,
@@ -42,7 +43,7 @@ def parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     for a in args:
         if isinstance(a, Tensor):
             dev, dtype = a.device, a.dtype
-        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
+        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "meta")):
             dev = a
         elif a is not None:
             dtype = a
@@ -147,6 +148,7 @@ _METHODS: dict[str, Any] = {
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
     "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "narrow": shape.narrow, "select": shape.select,
+    "movedim": shape.movedim, "moveaxis": shape.movedim, "diagonal": diagonal.diagonal,
     "flip": flip.flip_method,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
