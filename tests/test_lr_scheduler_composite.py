@@ -1,7 +1,7 @@
-"""SequentialLR, ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, PolynomialLR, ConstantLR and LinearLR
-against torch.optim.lr_scheduler, using ``test_lr_scheduler``'s twins (SGD with momentum and Adam, two groups of
-different lrs): the whole lr (and momentum / beta1) sequence and ``get_last_lr()`` per step within 1e-12 relative,
-and the warnings torch raises (or none) on both sides."""
+"""MultiplicativeLR, SequentialLR, ChainedScheduler, CosineAnnealingWarmRestarts, CyclicLR, PolynomialLR,
+ConstantLR and LinearLR against torch.optim.lr_scheduler, using ``test_lr_scheduler``'s twins (SGD with momentum
+and Adam, two groups of different lrs): the whole lr (and momentum / beta1) sequence and ``get_last_lr()`` per step
+within 1e-12 relative, and the warnings torch raises (or none) on both sides."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from minitorch_cnn.optim import lr_scheduler
 from tests.test_lr_scheduler import EPOCHS, _assert_same, _epoch, _optimizers, _sched_id
 
 SIMPLE = [
+    ("MultiplicativeLR", dict(lr_lambda=lambda epoch: 0.95 if epoch % 3 else 0.7)),
+    ("MultiplicativeLR", dict(lr_lambda=[lambda epoch: 0.9, lambda epoch: 1.0 / (1.0 + 0.01 * epoch)])),
     ("PolynomialLR", dict(total_iters=30, power=2.0)),
     ("PolynomialLR", dict()),
     ("ConstantLR", dict(factor=0.25, total_iters=4)),
@@ -165,6 +167,8 @@ def test_bad_input_is_refused_as_torch_does() -> None:
         lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=1.5)
     with pytest.raises(ValueError, match="mode is invalid and scale_fn is None"):
         lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1, mode="sine")
+    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+        lr_scheduler.MultiplicativeLR(opt, lr_lambda=0.9)
     with pytest.raises(ValueError, match="Starting multiplicative factor expected"):
         lr_scheduler.LinearLR(opt, start_factor=0.0)
     with pytest.raises(ValueError, match="optimizer must support momentum or beta1"):

@@ -5,8 +5,8 @@ are *chainable*: they scale the current lr rather than recompute it from ``base_
 exact form (e.g. CosineAnnealingLR's recursion) so the floats agree with torch's bit for bit.
 
 - ``scheduler``: the ``LRScheduler`` base;
-- ``epoch_schedules``: LambdaLR, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, PolynomialLR, ConstantLR,
-  LinearLR;
+- ``epoch_schedules``: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR,
+  PolynomialLR, ConstantLR, LinearLR;
 - ``one_cycle``: OneCycleLR (per batch); ``plateau``: ReduceLROnPlateau (driven by a metric);
 - ``warm_restarts``: CosineAnnealingWarmRestarts; ``cyclic``: CyclicLR (per batch);
 - ``combined``: SequentialLR, ChainedScheduler (schedulers made of schedulers).
@@ -20,6 +20,7 @@ from .epoch_schedules import (
     ExponentialLR,
     LambdaLR,
     LinearLR,
+    MultiplicativeLR,
     MultiStepLR,
     PolynomialLR,
     StepLR,
@@ -35,6 +36,7 @@ __all__ = [
     "CosineAnnealingWarmRestarts",
     "CyclicLR",
     "LinearLR",
+    "MultiplicativeLR",
     "PolynomialLR",
     "SequentialLR",
     "CosineAnnealingLR",

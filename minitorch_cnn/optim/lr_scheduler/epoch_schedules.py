@@ -1,4 +1,5 @@
-"""The schedules that follow the epoch count: LambdaLR, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR.
+"""The schedules that follow the epoch count: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ExponentialLR,
+CosineAnnealingLR, PolynomialLR, ConstantLR, LinearLR.
 
 Each is chainable as in torch (``get_lr`` scales the current lr) and has the closed form ``step(epoch)`` uses;
 we follow each one's exact recursion so the floats agree with torch's bit for bit.
@@ -17,8 +18,9 @@ from ..optimizer import Optimizer
 from .scheduler import LRScheduler, group_values
 
 
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch), with one function for all groups or one per group."""
+class _GroupLambdas(LRScheduler):
+    """One function of the epoch per param group (``lr_lambda``: one for all, or a list), saved in state_dict as
+    its ``__dict__`` when it is a callable object (plain functions and lambdas are not saved, as in torch)."""
 
     def __init__(
         self,
@@ -36,8 +38,6 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
-        """As the base's, with each lr_lambda saved as its ``__dict__`` when it is a callable object (plain
-        functions and lambdas are not saved, as in torch)."""
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
@@ -52,9 +52,35 @@ class LambdaLR(LRScheduler):
             if saved is not None:
                 fn.__dict__.update(saved)
 
+
+class LambdaLR(_GroupLambdas):
+    """lr = initial_lr * lr_lambda(epoch), with one function for all groups or one per group."""
+
     def get_lr(self) -> list[float]:
         self._warn_if_called_outside_step()
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_GroupLambdas):
+    """lr = previous lr * lr_lambda(epoch) from epoch 1 on, with one function for all groups or one per group."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        if self._is_initial:
+            return group_values(self.optimizer, "lr")
+        groups = self.optimizer.param_groups
+        return [group["lr"] * lmbda(self.last_epoch) for lmbda, group in zip(self.lr_lambdas, groups)]
 
 
 class StepLR(LRScheduler):
