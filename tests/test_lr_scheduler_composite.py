@@ -149,6 +149,30 @@ def test_cyclic_state_dict_matches_torch_keys_and_resumes() -> None:
         assert opt_o.param_groups[0]["betas"] == opt2.param_groups[0]["betas"]
 
 
+def _warmup_subclass(base: type) -> type:
+    """A script's own schedule, written the old way: a subclass of ``_LRScheduler`` reading base_lrs and
+    last_epoch."""
+
+    class Warmup(base):
+        def __init__(self, optimizer: object, warmup: int) -> None:
+            self.warmup = warmup
+            super().__init__(optimizer)
+
+        def get_lr(self) -> list[float]:
+            scale = min(1.0, (self.last_epoch + 1) / self.warmup)
+            return [base_lr * scale for base_lr in self.base_lrs]
+
+    return Warmup
+
+
+def test_legacy_base_subclass_matches_torch() -> None:
+    def build(mod: object, opt: object) -> object:
+        return _warmup_subclass(mod._LRScheduler)(opt, warmup=6)
+
+    ours, _ = _run_side_by_side(build, "sgd", steps=12)
+    assert type(ours).__mro__[1].__name__ == "_LRScheduler"
+
+
 def test_bad_input_is_refused_as_torch_does() -> None:
     opt, _ = _optimizers("sgd")
     other, _ = _optimizers("sgd")

@@ -27,7 +27,7 @@ from .epoch_schedules import (
 )
 from .one_cycle import OneCycleLR
 from .plateau import ReduceLROnPlateau
-from .scheduler import LRScheduler
+from .scheduler import LRScheduler, _LRScheduler
 from .warm_restarts import CosineAnnealingWarmRestarts
 
 __all__ = [

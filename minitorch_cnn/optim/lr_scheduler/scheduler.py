@@ -153,3 +153,8 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = group_values(self.optimizer, "lr")
+
+
+class _LRScheduler(LRScheduler):
+    """The base's older name, kept as torch keeps it (a subclass, so its ``__name__`` stays): many scripts
+    subclass it for their own warm-up schedules."""
