@@ -50,7 +50,10 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.bilinear import bilinear
+from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
+from .ops.conv import conv1d
 from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
@@ -80,6 +83,7 @@ from .ops.elementwise import (
     tanh,
     where,
 )
+from .ops.exponential_linear import celu, selu
 from .ops.factories import (
     arange,
     as_tensor,
@@ -119,6 +123,7 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
+from .ops.likelihood_loss import poisson_nll_loss
 from .ops.logical import (
     bitwise_and,
     bitwise_not,
@@ -130,6 +135,8 @@ from .ops.logical import (
     logical_xor,
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
+from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
+from .ops.prelu import prelu, rrelu
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
 from .ops.shape import (
@@ -153,6 +160,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.shape import movedim as moveaxis
+from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan

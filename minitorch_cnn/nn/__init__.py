@@ -1,23 +1,58 @@
 """``mt.nn``: modules, parameters, containers, layers, ``functional`` (as F) and ``init``, under torch's names."""
 
 from . import functional, init, parallel, utils
-from .activation import GELU, Hardsigmoid, Hardswish, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Tanh
+from .activation import (
+    CELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    RReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
+from .channelshuffle import ChannelShuffle
 from .containers import ModuleDict, ModuleList, Sequential
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .flatten import Flatten, Unflatten
+from .fold import Fold, Unfold
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
-from .linear import Identity, Linear
+from .linear import Bilinear, Identity, Linear
+from .local_response_norm import LocalResponseNorm
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HuberLoss,
     KLDivLoss,
     MSELoss,
+    MultiLabelSoftMarginLoss,
     NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
     TripletMarginLoss,
 )
 from .module import Module
@@ -38,7 +73,18 @@ from .padding import (
 from .parallel import DataParallel
 from .parameter import Parameter
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
-from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    LPPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool2d,
+)
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .sample_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
@@ -70,3 +116,8 @@ __all__ = [
 ]
 __all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]  # attention and transformers
+__all__ += ["Conv1d", "MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d"]  # 1-d conv and pooling
+__all__ += ["CELU", "GLU", "SELU", "Hardshrink", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "RReLU", "Softmax2d",
+            "Softmin", "Softplus", "Softshrink", "Tanhshrink", "Threshold"]  # more activations
+__all__ += ["GaussianNLLLoss", "HuberLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SmoothL1Loss"]  # losses
+__all__ += ["Bilinear", "ChannelShuffle", "Fold", "LPPool2d", "LocalResponseNorm", "MaxUnpool2d", "Unfold"]  # layers

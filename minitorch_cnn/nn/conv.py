@@ -1,4 +1,5 @@
-"""``Conv2d``: 2-d cross-correlation over (N, C_in, H, W), torch's arguments, defaults and initialisation."""
+"""``Conv2d`` / ``Conv1d``: cross-correlation over (N, C_in, H, W) / (N, C_in, L), torch's arguments, defaults and
+initialisation."""
 
 from __future__ import annotations
 
@@ -19,10 +20,18 @@ def _pair(v: Any) -> tuple[int, int]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
+def _single(v: Any) -> tuple[int]:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+
 class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share, as torch's ``_ConvNd``: the argument checks, the weight and bias
     (weight ``weight_shape``; bias (C_out,)) and their initialisation, kaiming_uniform_(a=√5) on the weight and
-    U(±1/√fan_in) on the bias."""
+    U(±1/√fan_in) on the bias. ``_ntuple`` makes the per-dim sizes (a pair in 2-d); ``_padding_modes`` are the
+    padding modes the subclass offers."""
+
+    _ntuple = staticmethod(_pair)
+    _padding_modes: tuple[str, ...] = ("zeros",)
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
@@ -33,7 +42,7 @@ class _ConvNd(Module):
         name = type(self).__name__
         for arg, value, least in (("kernel_size", kernel_size, 1), ("stride", stride, 1), ("dilation", dilation, 1),
                                   ("padding", 0 if isinstance(padding, str) else padding, 0)):
-            if min(_pair(value)) < least:
+            if min(self._ntuple(value)) < least:
                 # torch defers these to the first forward (or fails creating the weight); refuse them up front
                 raise ValueError(f"{name}: {arg} must be >= {least}, got {value!r}")
         if groups <= 0:
@@ -45,12 +54,14 @@ class _ConvNd(Module):
         if padding_mode not in _TORCH_PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {list(_TORCH_PADDING_MODES)}, but got "
                              f"padding_mode='{padding_mode}'")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode='{padding_mode}' is not offered: only 'zeros'")
+        if padding_mode not in self._padding_modes:
+            offered = ", ".join(repr(m) for m in self._padding_modes)
+            raise NotImplementedError(f"{name}: padding_mode='{padding_mode}' is not offered: only {offered}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.output_padding = _pair(output_padding)
+        nt = self._ntuple
+        self.kernel_size, self.stride, self.dilation = nt(kernel_size), nt(stride), nt(dilation)
+        self.padding = padding if isinstance(padding, str) else nt(padding)
+        self.output_padding = nt(output_padding)
         self.groups, self.padding_mode = groups, padding_mode
         self.weight = Parameter(empty(*weight_shape, *self.kernel_size, dtype=dtype, device=device))
         if bias:
@@ -68,17 +79,20 @@ class _ConvNd(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self) -> str:
+        zero, one = self._ntuple(0), self._ntuple(1)
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
+        if self.padding != zero:
             s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if self.dilation != one:
             s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
+        if self.output_padding != zero:
             s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -107,3 +121,47 @@ class Conv2d(_ConvNd):
         if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
             raise RuntimeError(f"{self!r}: expected input (N, {self.in_channels}, H, W), got {tuple(input.shape)}")
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv1d(_ConvNd):
+    """input (N, C_in, L) (or unbatched (C_in, L)) -> (N, C_out, L_out), L_out = (L + 2p - d(k-1) - 1) // s + 1.
+
+    weight (C_out, C_in/groups, k), bias (C_out,), initialised as torch's. ``padding``: an int, 'valid' or 'same'
+    (stride 1); ``padding_mode``: 'zeros', 'reflect', 'replicate' or 'circular' (the input is padded by that mode
+    first, then convolved unpadded, as torch's).
+    """
+
+    _ntuple = staticmethod(_single)
+    _padding_modes = _TORCH_PADDING_MODES
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+        dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string '{padding}', should be one of ['same', 'valid']")
+            if padding == "same" and any(s != 1 for s in _single(stride)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        weight_shape = (out_channels, in_channels // groups if groups > 0 else 0)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
+                         padding_mode, weight_shape, device, dtype)
+
+    def _mode_padding(self) -> tuple[int, int]:
+        """(left, right) for a non-zeros padding_mode: 'same' puts the odd one on the right, as torch."""
+        if self.padding == "valid":
+            return 0, 0
+        if self.padding == "same":
+            total = self.dilation[0] * (self.kernel_size[0] - 1)
+            return total // 2, total - total // 2
+        return self.padding[0], self.padding[0]
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+        if input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:
+            raise RuntimeError(f"{self!r}: expected input (N, {self.in_channels}, L) or ({self.in_channels}, L), "
+                               f"got {tuple(input.shape)}")
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._mode_padding(), mode=self.padding_mode)
+            return F.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

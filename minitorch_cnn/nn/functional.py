@@ -11,25 +11,48 @@ from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.attention import scaled_dot_product_attention
+from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
-from ..ops.conv import conv2d
+from ..ops.channel_shuffle import channel_shuffle
+from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.embedding import embedding
+from ..ops.exponential_linear import celu, selu
+from ..ops.fold import fold, unfold
+from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.indexing import one_hot
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
+from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
+from ..ops.local_response_norm import local_response_norm
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
+from ..ops.lp_pool import lp_pool2d
+from ..ops.max_unpool import max_unpool2d
 from ..ops.multi_head_attention import multi_head_attention_forward
+from ..ops.multilabel_soft_margin import multilabel_soft_margin_loss
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
-from ..ops.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool2d
+from ..ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from ..ops.prelu import prelu, rrelu
+from ..ops.robust_loss import huber_loss, smooth_l1_loss
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
+from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
+from ..ops.softplus import logsigmoid, mish, softplus
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
@@ -40,6 +63,13 @@ __all__ = [
     "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
 __all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]  # attention (ops/attention.py)
+__all__ += ["celu", "glu", "hardshrink", "hardtanh", "logsigmoid", "mish", "prelu", "rrelu", "selu", "softmin",
+            "softplus", "softshrink", "tanhshrink", "threshold"]  # activations (ops/softplus, shrink, prelu, ...)
+__all__ += ["gaussian_nll_loss", "huber_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
+            "smooth_l1_loss"]  # losses (ops/robust_loss, likelihood_loss, multilabel_soft_margin)
+__all__ += ["bilinear", "channel_shuffle", "fold", "local_response_norm", "lp_pool2d", "max_unpool2d",
+            "unfold"]  # layers (ops/bilinear, channel_shuffle, fold, local_response_norm, lp_pool, max_unpool)
+__all__ += ["conv1d", "max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]  # 1-d convolution and pooling
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name
@@ -88,3 +118,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
     """log softmax along ``dim`` (cast to ``dtype`` first when given, as torch)."""
     return _softmax.log_softmax(input if dtype is None else _cast(input, dtype), dim)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    """softmax of -input along ``dim`` (cast to ``dtype`` first when given, as torch)."""
+    return softmax(-(input if dtype is None else _cast(input, dtype)), dim)

@@ -12,6 +12,8 @@ each of their two operands, so their own derivatives are these same three convol
 (``ConvInputGrad``, ``ConvWeightGrad``) they give every order of derivative. The convolutions are the kernels of
 ``kernels.conv_schedule`` (im2col + GEMM in chunks, the batch split over threads); first-order backward asks for
 dx, dW and db in one pass, which lays g out once for all three.
+
+``conv1d`` is this convolution over a height of one row (see its docstring).
 """
 
 from __future__ import annotations
@@ -208,3 +210,40 @@ def conv2d(
     if input.ndim == 3:
         return Conv2d.apply(input.unsqueeze(0), weight, bias, geometry).squeeze(0)
     return Conv2d.apply(input, weight, bias, geometry)
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002 - torch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """``torch.nn.functional.conv1d``: input (N, C, L) or (C, L), weight (O, C/groups, k), bias (O,) ->
+    (N, O, L_out) or (O, L_out), L_out = (L + 2p - d·(k - 1) - 1) // s + 1.
+
+    Exactly conv2d over a height of one row: input (N, C, 1, L), weight (O, C/groups, 1, k), stride (1, s),
+    padding (0, p), dilation (1, d); the unit kernel height adds no terms, so values and gradients (forward and
+    backward side by side with conv2d's) are conv2d's. padding: an int, 'valid' or 'same' (stride 1).
+    """
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        got = list(input.shape) if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got input of size: {got}")
+    if not isinstance(weight, Tensor) or weight.ndim != 3:
+        got = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise RuntimeError(f"conv1d: weight must be 3-d (out_channels, in_channels/groups, k), got {got}")
+
+    def one(v: Any, name: str) -> int:
+        if isinstance(v, (tuple, list)):
+            if len(v) != 1:
+                raise RuntimeError(f"conv1d: expected {name} to be a single integer value or a list of 1 values "
+                                   f"to match the convolution dimensions, but got {name}={list(v)}")
+            v = v[0]
+        return int(v)
+
+    pad2 = padding if isinstance(padding, str) else (0, one(padding, "padding"))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, one(stride, "stride")), pad2,
+                 (1, one(dilation, "dilation")), groups)
+    return out.squeeze(-2)

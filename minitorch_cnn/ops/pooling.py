@@ -374,3 +374,51 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     y, idx = kernels.get("adaptive_max_pool2d_forward", x._data)(x._data, *bounds)
     unique = all(n % o == 0 for n, o in zip(x.shape[-2:], out))  # the windows tile the input
     return _with_indices(MaxPool2d.apply(x, y, idx, unique), idx, input, return_indices)
+
+
+# ---- 1-d pooling: the 2-d functions over a height of one row ------------------------------------------------
+# (N, C, L) -> (N, C, 1, L) with a (1, k) window: the unit height adds nothing to any window, so values, indices
+# (flat into 1·L, i.e. positions along L) and gradients are the 2-d ones.
+
+
+def _rows(input: Any, op: str) -> Tensor:
+    """(N, C, L) or (C, L) as (N, C, 1, L) or (C, 1, L), after torch's dimension check."""
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        got = f"{input.ndim}-dimensional tensor" if isinstance(input, Tensor) else type(input).__name__
+        raise RuntimeError(f"{op}: expected a 2-d (C, L) or 3-d (N, C, L) input, got {got}")
+    return input.unsqueeze(-2)
+
+
+def _squeeze_rows(out: Any) -> Any:
+    return tuple(t.squeeze(-2) for t in out) if isinstance(out, tuple) else out.squeeze(-2)
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002 - torch's name
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """``torch.nn.functional.max_pool1d`` over (N, C, L) or (C, L): max_pool2d over a height of one row;
+    ``return_indices``: also the argmax position along L (int64)."""
+    rows = _rows(input, "max_pool1d")
+    k = _one_int("max_pool1d", "kernel_size", kernel_size)
+    s = k if stride is None or stride == () or stride == [] else _one_int("max_pool1d", "stride", stride)
+    p, d = _one_int("max_pool1d", "padding", padding), _one_int("max_pool1d", "dilation", dilation)
+    return _squeeze_rows(max_pool2d(rows, (1, k), (1, s), (0, p), (1, d), ceil_mode, return_indices))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A002 - torch's name
+    """``torch.nn.functional.adaptive_avg_pool1d``: the mean over torch's adaptive windows along L."""
+    rows = _rows(input, "adaptive_avg_pool1d")
+    return _squeeze_rows(adaptive_avg_pool2d(rows, (1, _one_int("adaptive_avg_pool1d", "output_size", output_size))))
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:  # noqa: A002
+    """``torch.nn.functional.adaptive_max_pool1d``: the max over torch's adaptive windows along L."""
+    rows = _rows(input, "adaptive_max_pool1d")
+    size = (1, _one_int("adaptive_max_pool1d", "output_size", output_size))
+    return _squeeze_rows(adaptive_max_pool2d(rows, size, return_indices))
