@@ -1,4 +1,5 @@
-"""The schedules that follow the epoch count: LambdaLR, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR.
+"""The schedules that follow the epoch count: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ExponentialLR,
+CosineAnnealingLR, PolynomialLR, ConstantLR, LinearLR.
 
 Each is chainable as in torch (``get_lr`` scales the current lr) and has the closed form ``step(epoch)`` uses;
 we follow each one's exact recursion so the floats agree with torch's bit for bit.
@@ -17,8 +18,9 @@ from ..optimizer import Optimizer
 from .scheduler import LRScheduler, group_values
 
 
-class LambdaLR(LRScheduler):
-    """lr = initial_lr * lr_lambda(epoch), with one function for all groups or one per group."""
+class _GroupLambdas(LRScheduler):
+    """One function of the epoch per param group (``lr_lambda``: one for all, or a list), saved in state_dict as
+    its ``__dict__`` when it is a callable object (plain functions and lambdas are not saved, as in torch)."""
 
     def __init__(
         self,
@@ -36,8 +38,6 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def state_dict(self) -> dict[str, Any]:
-        """As the base's, with each lr_lambda saved as its ``__dict__`` when it is a callable object (plain
-        functions and lambdas are not saved, as in torch)."""
         state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [
             None if isinstance(fn, types.FunctionType) else fn.__dict__.copy() for fn in self.lr_lambdas
@@ -52,9 +52,35 @@ class LambdaLR(LRScheduler):
             if saved is not None:
                 fn.__dict__.update(saved)
 
+
+class LambdaLR(_GroupLambdas):
+    """lr = initial_lr * lr_lambda(epoch), with one function for all groups or one per group."""
+
     def get_lr(self) -> list[float]:
         self._warn_if_called_outside_step()
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_GroupLambdas):
+    """lr = previous lr * lr_lambda(epoch) from epoch 1 on, with one function for all groups or one per group."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        for fn in lr_lambda if isinstance(lr_lambda, (list, tuple)) else [lr_lambda]:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, lr_lambda, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        if self._is_initial:
+            return group_values(self.optimizer, "lr")
+        groups = self.optimizer.param_groups
+        return [group["lr"] * lmbda(self.last_epoch) for lmbda, group in zip(self.lr_lambdas, groups)]
 
 
 class StepLR(LRScheduler):
@@ -153,3 +179,85 @@ class CosineAnnealingLR(LRScheduler):
             self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
             for base_lr in self.base_lrs
         ]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay to 0 over ``total_iters`` epochs as ``initial_lr * (1 - t / total_iters) ** power``, in torch's
+    chainable form (the ratio of two consecutive values), then hold the lr::
+
+        lr_t = lr_{t-1} * ((1 - t / total_iters) / (1 - (t-1) / total_iters)) ** power
+    """
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return group_values(self.optimizer, "lr")
+        factor = ((1.0 - self.last_epoch / self.total_iters) / (1.0 - (self.last_epoch - 1) / self.total_iters))
+        return [group["lr"] * factor**self.power for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """Scale the lr by ``factor`` for the first ``total_iters`` epochs, then restore it (a constant warm-up)."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+        if self.last_epoch != self.total_iters:
+            return group_values(self.optimizer, "lr")
+        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Scale the lr by a factor moving linearly from ``start_factor`` to ``end_factor`` over ``total_iters``
+    epochs (a linear warm-up), in torch's chainable form::
+
+        lr_t = lr_{t-1} * (1 + (end - start) / (total_iters * start + (t-1) * (end - start)))
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5, last_epoch: int = -1) -> None:
+        if start_factor > 1.0 or start_factor <= 0:
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1.")
+        if end_factor > 1.0 or end_factor < 0:
+            raise ValueError("Ending multiplicative factor expected to be between 0 and 1.")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        if self.last_epoch == 0:
+            return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return group_values(self.optimizer, "lr")
+        span = self.end_factor - self.start_factor
+        factor = 1.0 + span / (self.total_iters * self.start_factor + (self.last_epoch - 1) * span)
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        span = self.end_factor - self.start_factor
+        return [base_lr * (self.start_factor + span * min(self.total_iters, self.last_epoch) / self.total_iters)
+                for base_lr in self.base_lrs]

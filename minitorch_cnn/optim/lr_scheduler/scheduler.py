@@ -134,6 +134,11 @@ class LRScheduler:
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        """Move to the next epoch (or to ``epoch``, by the closed form where there is one) and write the lrs;
+        SequentialLR calls it directly to restart a scheduler at epoch 0 without the deprecation warning."""
         self._get_lr_called_within_step = True
         try:
             if epoch is None:
@@ -148,3 +153,8 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = group_values(self.optimizer, "lr")
+
+
+class _LRScheduler(LRScheduler):
+    """The base's older name, kept as torch keeps it (a subclass, so its ``__name__`` stays): many scripts
+    subclass it for their own warm-up schedules."""
