@@ -23,7 +23,7 @@ from ..blas import NO_TRANS, ROW_MAJOR
 from ..handoff import signal
 from .conv_packed import packed_fits
 from .conv_rows import _im2row, _pack_weights, _to_padded, add_db, gather_g, scatter_rows
-from .gemm_packed import pack_b_all, packed_gemm
+from .gemm_packed import pack_a_all, pack_b_all, packed_gemm
 from .layout import Pair, unsigned
 
 USE_ROWS_PACKED = True  # False: dx on rows keeps OpenBLAS (tests compare the two paths)
@@ -54,6 +54,7 @@ def backward_rows_packed(kernel, MR, NR, gemm, one, zero, g, x, has_x, w, dx, ha
     acc = np.empty(O * K if has_x else 0, g.dtype)  # dW (O, K) summed over the share by the GEMMs
     xp = np.zeros(step * Hp * Wp * C if has_x else 0, g.dtype)
     dxp = np.empty(step * Hp * Wp * C if has_dx else 0, g.dtype)
+    gpk = np.empty(((step * L + MR - 1) // MR * MR) * O if has_dx else 0, g.dtype)
     first = True
     for n0 in range(start, stop, step):
         n = min(stop, n0 + step) - n0
@@ -68,7 +69,8 @@ def backward_rows_packed(kernel, MR, NR, gemm, one, zero, g, x, has_x, w, dx, ha
                  zero if first else one, acc.ctypes.data, K)
             first = False
         if has_dx:  # dL/drows (M, K) = gᵀ (M, O) @ wk (O, K); scattered back into dx
-            packed_gemm(kernel, MR, NR, True, False, M, K, O, gc, M, False, wp, K, True, rows, K, False)
+            pack_a_all(gc, True, M, M, O, gpk, MR)
+            packed_gemm(kernel, MR, NR, True, False, M, K, O, gpk, M, True, wp, K, True, rows, K, False)
             scatter_rows(rows, dxp, dx, n0, n, C, H, W, Hp, Wp, pt, pl, kh, kw, sh, sw, dh, dw, oh, ow)
     if has_x and not first:
         for k in range(unsigned(O * K)):
