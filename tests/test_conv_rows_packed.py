@@ -73,7 +73,7 @@ def test_chunk_kernel_matches_torch(monkeypatch, small_layers_qualify, isa, dtyp
     """A 66→260 3×3 layer on 5×4 planes, the chunk kernel over the share [1, 6) in chunks of 2, 2 and 1 samples:
     K = 594 columns (a block of 512 and 82: panels of NR and a partial one), 260 channels deep (a depth block of
     256 and 4), 40 and 20 pixels (rows of 6 and 4 or 2). dx (sample 0 left as it was), dW and db against torch;
-    with frozen input weights' gradient not asked (dx alone). On the panels' ISA the OpenBLAS rows kernel does not
+    with the input frozen, dx alone. On the panels' ISA the OpenBLAS rows kernel does not
     run; at 256 bits it makes everything."""
     on_panels = gemm_kernel.panel_kernel(dtype)[0] is not None
     calls = _counting(monkeypatch, "backward_rows", "backward_rows_packed")

@@ -5,13 +5,16 @@ The loop of ``conv_rows.backward_rows``, chunk by chunk, with dx's GEMM our own:
 
     dx:  d_rows (M, K) = gᵀ (M, O) @ wk (O, K)    wk packed into the micro-kernel's B panels (O deep, NR columns a
                                                   panel) once a share, where OpenBLAS packs it at every chunk's call;
-                                                  gᵀ packed into A micro-panels of MR pixels inside the GEMM;
-    dW:  dwk (O, K) += g (O, M) @ rows (M, K)     OpenBLAS, as in ``conv_rows`` (no weights operand to pack once:
-                                                  on the panels, even with im2row writing its B panels directly, it
-                                                  measured slower; benchmarks/results/NOTES.md).
+                                                  gᵀ packed into A micro-panels of MR pixels once a chunk (packed
+                                                  inside the GEMM it is packed again for every block of NC columns,
+                                                  which measured as slow as OpenBLAS): the GEMM packs nothing;
+    dW:  dwk (O, K) += g (O, M) @ rows (M, K)     OpenBLAS, as in ``conv_rows`` (on the panels, im2row writing their
+                                                  B panels directly and g packed once a chunk, or transposed with
+                                                  im2row writing A panels, it measured slower).
 
 dx's product sums in channel order with fused multiply-adds within a depth block of ``gemm_packed.KC``, the blocks
-added in order: OpenBLAS's values to rounding, not its bits. Which layers: ``rows_packed_fits``.
+added in order: OpenBLAS's values to rounding, not its bits. Which layers: ``rows_packed_fits``. Times in
+benchmarks/results/NOTES.md.
 """
 
 from __future__ import annotations
