@@ -3,7 +3,7 @@
 ``import minitorch_cnn as mt`` gives torch's names for the subset of torch that CNN training uses.
 """
 
-from . import accelerator, amp, autograd, backends, cuda, distributed, models, nn, optim, profiler, utils, vision
+from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from .amp import autocast
@@ -37,8 +37,10 @@ from .backend import (
 )
 from .backend import DType as dtype
 from .backend import MemoryFormat as memory_format
+from .backend.finfo import finfo, iinfo
 from .compiler import compile  # noqa: A004 - torch's name
 from .cuda import amp as _cuda_amp  # noqa: F401 - makes mt.cuda.amp an attribute, as torch.cuda.amp
+from .func import vmap
 from .global_flags import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
@@ -48,7 +50,9 @@ from .global_flags import (
 )
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.compare import allclose, equal, isclose
+from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
+from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
     add,
@@ -114,14 +118,26 @@ from .ops.legacy_types import (
     LongTensor,
     ShortTensor,
 )
+from .ops.logical import (
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+)
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
+from .ops.repeat_interleave import repeat_interleave, unbind
 from .ops.shape import (
     cat,
     chunk,
     expand,
     flatten,
     meshgrid,
+    movedim,
     narrow,
     pad,
     permute,
@@ -135,7 +151,9 @@ from .ops.shape import (
     transpose,
     unsqueeze,
 )
+from .ops.shape import movedim as moveaxis
 from .ops.softmax import log_softmax, softmax
+from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
 from .study import viz

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import minitorch_cnn as mt
 from minitorch_cnn import nn
@@ -46,6 +47,7 @@ def test_dropout_gradient_goes_through_the_same_mask():
     assert set(np.unique(np.round(mask, 12))) <= {0.0, 2.0}
 
 
+@pytest.mark.filterwarnings("ignore:.*Received a 3D input to dropout2d")  # torch's warning, tested below
 @pytest.mark.parametrize("shape", [(8, 16, 5, 5), (8, 16, 7)])
 def test_dropout2d_zeroes_whole_channels(shape):
     mt.manual_seed(3)
@@ -107,3 +109,16 @@ def test_repr_is_torchs():
 
     assert repr(nn.Dropout(0.3)) == repr(torch.nn.Dropout(0.3))
     assert repr(nn.Dropout2d()) == repr(torch.nn.Dropout2d())
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (2, 3, 4)])
+def test_dropout2d_warns_as_torch_on_2d_and_3d_input(shape):
+    """torch warns (mnist_rnn's Dropout2d on (N, 64) features) and then drops elements (2-D) or (n, c) rows
+    (3-D): the same warnings, the same mask layout."""
+    with pytest.warns(UserWarning) as ours:
+        y = F.dropout2d(mt.ones(*shape), 0.5).numpy()
+    with pytest.warns(UserWarning) as theirs:
+        torch.nn.functional.dropout2d(torch.ones(*shape), 0.5)
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    if len(shape) == 3:
+        assert (y == y[..., :1]).all()

@@ -6,11 +6,14 @@ CUDA draws exactly the same numbers as the same run on the CPU.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 _generator = np.random.default_rng(0)
+_refusal: str | None = None  # set while random draws are refused (torch.func.vmap's randomness="error")
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -21,8 +24,21 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 
 def generator() -> np.random.Generator:
-    """The global generator."""
+    """The global generator (a RuntimeError while :func:`refused`)."""
+    if _refusal is not None:
+        raise RuntimeError(_refusal)
     return _generator
+
+
+@contextmanager
+def refused(message: str) -> Iterator[None]:
+    """Every random draw from the global generator raises ``RuntimeError(message)`` inside this block."""
+    global _refusal
+    prev, _refusal = _refusal, message
+    try:
+        yield
+    finally:
+        _refusal = prev
 
 
 def get_rng_state() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .loss import (
     TripletMarginLoss,
 )
 from .module import Module
+from .multihead_attention import MultiheadAttention
 from .normalization import BatchNorm1d, BatchNorm2d
 from .padding import (
     CircularPad1d,
@@ -38,9 +39,18 @@ from .parallel import DataParallel
 from .parameter import Parameter
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .sample_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .sparse import Embedding
 from .sync_batchnorm import SyncBatchNorm
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
@@ -56,4 +66,7 @@ __all__ = [
     "Sigmoid", "Softmax", "SyncBatchNorm", "Tanh", "Unflatten", "UninitializedBuffer", "UninitializedParameter",
     "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad1d", "ZeroPad2d", "functional", "init",
     "parallel", "utils", "Hardsigmoid", "Hardswish", "ReLU6",
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase",
 ]
+__all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+            "TransformerEncoderLayer"]  # attention and transformers

@@ -10,6 +10,7 @@ from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.conv import conv2d
 from ..ops.conv_transpose import conv_transpose2d
@@ -23,6 +24,7 @@ from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
+from ..ops.multi_head_attention import multi_head_attention_forward
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
@@ -37,6 +39,7 @@ __all__ = [
     "log_softmax", "max_pool2d", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
     "pixel_shuffle", "pixel_unshuffle", "relu", "relu6", "sigmoid", "silu", "softmax", "tanh", "triplet_margin_loss",
 ]
+__all__ += ["multi_head_attention_forward", "scaled_dot_product_attention"]  # attention (ops/attention.py)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name

@@ -12,7 +12,24 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from . import compare, factories, flip, gather, indexing, inplace, legacy_types, matmul, reduction, shape, softmax, trig
+from . import (
+    compare,
+    diagonal,
+    factories,
+    flip,
+    gather,
+    indexing,
+    inplace,
+    legacy_types,
+    logical,
+    matmul,
+    reduction,
+    repeat_interleave,
+    shape,
+    softmax,
+    triangular,
+    trig,
+)
 from . import elementwise as ew
 from ._util import Clone, ToDevice, cast
 
@@ -26,7 +43,7 @@ def parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     for a in args:
         if isinstance(a, Tensor):
             dev, dtype = a.device, a.dtype
-        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")):
+        elif isinstance(a, backend.Device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "meta")):
             dev = a
         elif a is not None:
             dtype = a
@@ -62,7 +79,7 @@ _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
     "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
-    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp,
+    "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "triu": triangular.triu, "tril": triangular.tril,
 }
 # `x += y` and friends are the same in-place ops under Python's augmented-assignment names
 _IOPS: dict[str, Any] = {
@@ -131,10 +148,13 @@ _METHODS: dict[str, Any] = {
     "unsqueeze": shape.unsqueeze, "expand": shape.expand, "expand_as": shape.expand_as,
     "contiguous": shape.contiguous, "split": shape.split, "chunk": shape.chunk, "repeat": shape.repeat,
     "swapaxes": shape.swapaxes, "swapdims": shape.swapaxes, "narrow": shape.narrow, "select": shape.select,
+    "movedim": shape.movedim, "moveaxis": shape.movedim, "diagonal": diagonal.diagonal,
     "flip": flip.flip_method,
     "view_as": lambda self, other: shape.view(self, other.shape),
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
+    "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
     "to": _to, "cpu": lambda self: _to(self, "cpu"), "cuda": lambda self, device=None: _to(self, "cuda"),
     "float": lambda self: cast(self, np.float32), "double": lambda self: cast(self, np.float64),

@@ -256,6 +256,23 @@ def select(x: Tensor, dim: int, index: int) -> Tensor:
     return getitem(x, (slice(None),) * d + (index,))
 
 
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """The view with dims ``source`` moved to positions ``destination``, the others keeping their order
+    (torch.movedim / moveaxis; ints or equal-length sequences)."""
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) should contain the "
+                           f"same number of dims as destination ({list(dst)} dims)")
+    src = tuple(_wrap_dim(d, x.ndim, "movedim") for d in src)
+    dst = tuple(_wrap_dim(d, x.ndim, "movedim") for d in dst)
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source ({list(src)}) or destination ({list(dst)})")
+    rest = iter(d for d in range(x.ndim) if d not in src)
+    placed = dict(zip(dst, src))
+    return permute(x, *[placed[i] if i in placed else next(rest) for i in range(x.ndim)])
+
+
 @dim_aliases
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     if dim is None:

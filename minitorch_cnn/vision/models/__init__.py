@@ -59,6 +59,17 @@ from .vgg import (
     vgg19,
     vgg19_bn,
 )
+from .vision_transformer import (
+    VisionTransformer,
+    ViT_B_16_Weights,
+    ViT_B_32_Weights,
+    ViT_L_16_Weights,
+    ViT_L_32_Weights,
+    vit_b_16,
+    vit_b_32,
+    vit_l_16,
+    vit_l_32,
+)
 
 __all__ = [
     "AlexNet", "AlexNet_Weights", "BasicBlock", "Bottleneck", "DenseNet", "DenseNet121_Weights", "EfficientNet",
@@ -73,3 +84,5 @@ __all__ = [
     "shufflenet_v2_x1_0", "squeezenet1_0", "squeezenet1_1", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
     "vgg16_bn", "vgg19", "vgg19_bn", "wide_resnet50_2",
 ]
+__all__ += ["ViT_B_16_Weights", "ViT_B_32_Weights", "ViT_L_16_Weights", "ViT_L_32_Weights", "VisionTransformer",
+            "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32"]
