@@ -1,7 +1,8 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise kernels
 (``conv_depthwise``) for depthwise layers, the direct path (``conv_direct``) where the layer suits it, for wide
-layers' backward the channels-last rows (``conv_rows``), for wide layers' channel-major forward and dx the packed
-panels (``conv_packed``), else the one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
+layers' backward the channels-last rows (``conv_rows``; their dx on the packed panels where it pays,
+``conv_rows_packed``), for wide layers' channel-major forward and dx the packed panels (``conv_packed``), else the
+one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from .conv_direct import (
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
 from .conv_packed import forward_packed, input_grad_packed, packed_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
+from .conv_rows_packed import backward_rows_packed, rows_packed_fits
 from .layout import Pair, flat
 
 
@@ -119,21 +121,26 @@ def conv2d_backward_chunks(
     dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
     dx_rows = dx is not None and not dx_tiles and rows_dx_fits((C, O), groups, kernel_size, stride)
     dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
+    chunks = -(-(stop - start) // step)  # the GEMMs a share makes of each product
+    panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
                       need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
     if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
         dw_last = np.zeros((O, kh, kw, C)) if dw_rows else np.empty((0, 0, 0, 0))
-        backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if dw_rows else empty, dw_rows,
-                      flat(w) if dx_rows else empty, dx.reshape(-1) if dx_rows else empty, dx_rows,
-                      dw_last.reshape(-1), np.empty(0) if db is None else db, need_b, start, stop, step,
-                      g_buf.reshape(-1), col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
+        operands = (flat(g), flat(x) if dw_rows else empty, dw_rows, flat(w) if dx_rows else empty,
+                    dx.reshape(-1) if dx_rows else empty, dx_rows, dw_last.reshape(-1),
+                    np.empty(0) if db is None else db, need_b, start, stop, step, g_buf.reshape(-1),
+                    col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
+        if dx_rows and panel is not None and rows_packed_fits((C, O), groups, kernel_size, nr, chunks):
+            backward_rows_packed(panel, mr, nr, gemm, g.dtype.type(1), g.dtype.type(0), *operands)
+        else:
+            backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), *operands)
         ready = NOT_READY
         dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
-    panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
     dx_packed = (dx is not None and not (dx_tiles or dx_rows) and panel is not None
-                 and packed_fits((C, O), groups, kernel_size, step * L, nr, -(-(stop - start) // step)))
+                 and packed_fits((C, O), groups, kernel_size, step * L, nr, chunks))
     if dx_packed:  # Wᵀ @ g on the packed panels, then col2im
         input_grad_packed(panel, mr, nr, flat(g), flat(w), dx.reshape(-1), start, stop, step, g_buf.reshape(-1),
                           col_buf.reshape(-1), shape, ready, ready_value)

@@ -135,6 +135,40 @@ def _row2im(rows, xp, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow):  # pragma: 
                         d += unsigned(run)
 
 
+@njit(cache=True, inline="always")
+def gather_g(g, gbuf, n0, n, O, L):  # pragma: no cover - compiled
+    """g of the chunk's n samples from n0 as a flat (O, n·L): sample n0's own planes when n = 1, else gathered
+    into gbuf, each plane a run of L."""
+    if n == 1:
+        return g[unsigned(n0 * O * L):]
+    M = n * L
+    for s in range(n):
+        for o in range(O):
+            src, dst = unsigned(((n0 + s) * O + o) * L), unsigned(o * M + s * L)
+            for k in range(unsigned(L)):
+                gbuf[dst + k] = g[src + k]
+    return gbuf
+
+
+@njit(cache=True, inline="always")
+def add_db(g, db_sum, n0, n, O, L):  # pragma: no cover - compiled
+    """dL/db[o] += Σ g[s, o, :, :] over the chunk's samples, in float64."""
+    for s in range(n0, n0 + n):
+        for o in range(O):
+            a = 0.0
+            for k in range(unsigned((s * O + o) * L), unsigned((s * O + o + 1) * L)):
+                a += g[k]
+            db_sum[o] += a
+
+
+@njit(cache=True, inline="always")
+def scatter_rows(rows, dxp, dx, n0, n, C, H, W, Hp, Wp, pt, pl, kh, kw, sh, sw, dh, dw, oh, ow):  # pragma: no cover
+    """dx's samples n0..n0+n from d_rows (n·oh·ow, K): row2im into the zeroed dxp, then its interior turned back."""
+    dxp[:] = 0
+    _row2im(rows, dxp, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow)
+    _from_padded(dxp, dx, n0, n, C, H, W, Hp, Wp, pt, pl)
+
+
 @njit(cache=True, nogil=True)
 def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, has_b, start, stop, step, gbuf,
                   rows, shape, Hp, Wp, ready, ready_value):  # pragma: no cover - compiled
@@ -143,7 +177,6 @@ def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, h
     signal(ready, ready_value)
     G, O, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow = shape
     K, L = kh * kw * C, oh * ow
-    isz = unsigned(g.itemsize)
     wk = np.empty(O * K if has_dx else 0, g.dtype)
     if has_dx:
         _pack_weights(w, wk, O, C, kh * kw)
@@ -154,21 +187,9 @@ def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, h
     for n0 in range(start, stop, step):
         n = min(stop, n0 + step) - n0
         M = n * L
-        gc = g.ctypes.data + unsigned(n0 * O * L) * isz  # g of the chunk as (O, M): sample n0's own planes
-        if n > 1:  # else gathered, each plane a run of L
-            for s in range(n):
-                for o in range(O):
-                    src, dst = unsigned(((n0 + s) * O + o) * L), unsigned(o * M + s * L)
-                    for k in range(unsigned(L)):
-                        gbuf[dst + k] = g[src + k]
-            gc = gbuf.ctypes.data
-        if has_b:  # dL/db[o] = Σ g[n, o, :, :], in float64
-            for s in range(n0, n0 + n):
-                for o in range(O):
-                    a = 0.0
-                    for k in range(unsigned((s * O + o) * L), unsigned((s * O + o + 1) * L)):
-                        a += g[k]
-                    db_sum[o] += a
+        gc = gather_g(g, gbuf, n0, n, O, L).ctypes.data
+        if has_b:
+            add_db(g, db_sum, n0, n, O, L)
         if has_x:  # dL/dW (O, K) += g (O, M) @ rows (M, K)
             _to_padded(x, xp, n0, n, C, H, W, Hp, Wp, pt, pl)
             _im2row(xp, rows, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow)
@@ -177,9 +198,7 @@ def backward_rows(gemm, one, zero, g, x, has_x, w, dx, has_dx, dw_sum, db_sum, h
             first = False
         if has_dx:  # dL/drows (M, K) = gᵀ (M, O) @ wk (O, K); scattered back into dx
             gemm(ROW_MAJOR, TRANS, NO_TRANS, M, K, O, one, gc, M, wk.ctypes.data, K, zero, rows.ctypes.data, K)
-            dxp[:] = 0
-            _row2im(rows, dxp, n, C, Hp, Wp, kh, kw, sh, sw, dh, dw, oh, ow)
-            _from_padded(dxp, dx, n0, n, C, H, W, Hp, Wp, pt, pl)
+            scatter_rows(rows, dxp, dx, n0, n, C, H, W, Hp, Wp, pt, pl, kh, kw, sh, sw, dh, dw, oh, ow)
     if has_x and not first:
         for k in range(unsigned(O * K)):
             dw_sum[k] = acc[k]
