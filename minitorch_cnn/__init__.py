@@ -136,9 +136,11 @@ from .ops.logical import (
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
+from .ops.predicates import isfinite, isinf, isnan, isneginf, isposinf, isreal, nan_to_num, signbit
 from .ops.prelu import prelu, rrelu
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
+from .ops.rounding import ceil, fix, floor, frac, round, trunc
 from .ops.shape import (
     cat,
     chunk,
@@ -162,8 +164,33 @@ from .ops.shape import (
 from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
+from .ops.special_fns import digamma, erf, erfc, erfinv, lgamma, polygamma
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
+from .ops.unary_math import (
+    absolute,
+    acosh,
+    arccosh,
+    arcsinh,
+    arctanh,
+    asinh,
+    atanh,
+    deg2rad,
+    exp2,
+    expm1,
+    log1p,
+    log2,
+    log10,
+    logit,
+    negative,
+    positive,
+    rad2deg,
+    reciprocal,
+    rsqrt,
+    sgn,
+    sinc,
+    square,
+)
 from .serialization import load, save
 from .study import viz
 from .study.summary import summary

@@ -24,12 +24,16 @@ from . import (
     linalg,
     logical,
     matmul,
+    predicates,
     reduction,
     repeat_interleave,
+    rounding,
     shape,
     softmax,
+    special_fns,
     triangular,
     trig,
+    unary_math,
 )
 from . import elementwise as ew
 from ._util import Clone, ToDevice, cast
@@ -175,6 +179,7 @@ _METHODS: dict[str, Any] = {
     "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
     "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
     "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
+    **unary_math.METHODS, **special_fns.METHODS, **rounding.METHODS, **predicates.METHODS,
 }
 
 
