@@ -51,11 +51,47 @@ from .global_flags import (
 )
 from .kernels.threads import get_num_threads, set_num_threads
 from .ops.bilinear import bilinear
+from .ops.binary_math import (
+    addcdiv,
+    addcmul,
+    arctan2,
+    atan2,
+    clamp_max,
+    clamp_min,
+    copysign,
+    float_power,
+    fmax,
+    fmin,
+    hypot,
+    ldexp,
+    lerp,
+    logaddexp,
+    logaddexp2,
+    xlogy,
+)
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
 from .ops.conv import conv1d
 from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
+from .ops.division import (
+    divide,
+    floor_divide,
+    fmod,
+    gcd,
+    greater,
+    greater_equal,
+    heaviside,
+    lcm,
+    less,
+    less_equal,
+    multiply,
+    nextafter,
+    not_equal,
+    remainder,
+    subtract,
+    true_divide,
+)
 from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
@@ -231,6 +267,7 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     distributions,
     jit,
     linalg,
+    special,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402

@@ -13,8 +13,10 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import (
+    binary_math,
     compare,
     diagonal,
+    division,
     factories,
     flip,
     gather,
@@ -179,7 +181,8 @@ _METHODS: dict[str, Any] = {
     "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
     "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
     "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
-    **unary_math.METHODS, **special_fns.METHODS, **rounding.METHODS, **predicates.METHODS,
+    **unary_math.METHODS, **special_fns.METHODS, **rounding.METHODS, **predicates.METHODS, **binary_math.METHODS,
+    **division.METHODS,
 }
 
 

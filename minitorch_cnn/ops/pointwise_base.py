@@ -145,9 +145,13 @@ _TORCH_TYPE_NAMES = {"b": "Bool", "int64": "Long", "int32": "Int", "int16": "Sho
                      "float64": "Double", "float32": "Float", "float16": "Half"}
 
 
+def torch_type_name(dtype: Any) -> str:
+    """torch's C++ name of a dtype, as its messages print it: 'Float', 'Long', 'Bool' ..."""
+    dt = np.dtype(dtype)
+    return _TORCH_TYPE_NAMES["b" if dt.kind == "b" else dt.name]
+
+
 def refuse_dtype(kernel: str, dtype: Any) -> NotImplementedError:
     """torch's error for a kernel that has no implementation for ``dtype``: '"floor_vml_cpu" not implemented for
     'Bool''."""
-    dt = np.dtype(dtype)
-    name = _TORCH_TYPE_NAMES["b" if dt.kind == "b" else dt.name]
-    return NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_type_name(dtype)}\'')
