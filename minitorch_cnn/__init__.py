@@ -97,7 +97,6 @@ from .ops.elementwise import (
     abs,
     add,
     clamp,
-    div,
     eq,
     exp,
     ge,
@@ -261,6 +260,7 @@ clip = clamp
 swapdims = swapaxes
 arcsin, arccos, arctan = asin, acos, atan
 concatenate = concat = cat
+div = divide  # torch's div takes rounding_mode= too
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402 - torch's submodules added late, one a line for merges

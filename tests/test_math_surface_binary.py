@@ -251,3 +251,23 @@ def test_special_module_names_match_torch_special(name: str) -> None:
 def test_special_polygamma() -> None:
     x = _RNG.uniform(0.5, 9.0, 12)
     check_op(lambda t: mt.special.polygamma(3, t), lambda t: torch.special.polygamma(3, t), [x], what="polygamma")
+
+
+def test_floordiv_and_mod_operators_and_div_rounding_mode() -> None:
+    for x in (np.array([5, -5, 7, 0]), np.array([5.5, -5.5, 7.0, -0.0])):
+        m, t = mt.tensor(x), torch.tensor(x)
+        same(m // 2, t // 2)
+        same(m % 3, t % 3)
+        same(7 // (m + 10), 7 // (t + 10))
+        same(7 % (m + 10), 7 % (t + 10))
+        same(m.div(2, rounding_mode="floor"), t.div(2, rounding_mode="floor"))
+        same(mt.div(m, -3, rounding_mode="trunc"), torch.div(t, -3, rounding_mode="trunc"))
+        m //= 2
+        t //= 2
+        same(m, t)
+        m %= 2
+        t %= 2
+        same(m, t)
+    x = mt.tensor([7.0, -7.0])
+    x.div_(2, rounding_mode="floor")
+    same(x, torch.tensor([7.0, -7.0]).div_(2, rounding_mode="floor"))

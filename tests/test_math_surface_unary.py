@@ -143,3 +143,11 @@ def test_out_argument_writes_into_the_given_tensor() -> None:
     res = mt.log1p(mt.tensor([0.5, 1.0, 2.0], dtype=mt.float64), out=out)
     assert res is out
     same(out, torch.log1p(torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)))
+
+
+@pytest.mark.parametrize("name", ["log1p", "erf", "floor", "round", "frac", "isnan", "signbit", "nan_to_num", "sinc"])
+def test_non_tensor_input_raises_torchs_type_error(name: str) -> None:
+    with pytest.raises(TypeError, match=f"{name}\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"):
+        getattr(mt, name)([1.0])
+    with pytest.raises(TypeError, match=f"{name}\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"):
+        getattr(torch, name)([1.0])

@@ -150,11 +150,11 @@ _CUPY_NAMES = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "erfinv": "erf
 
 @functools.cache
 def _ufunc(name: str) -> Any:
-    """The Numba ufunc for ``name``, compiled the first time it is asked for."""
+    """The Numba ufunc for ``name``, compiled the first time it is asked for (and cached on disk)."""
     from numba import vectorize
 
     fn, arity = _SOURCES[name]
-    return vectorize([f"float64({', '.join(['float64'] * arity)})"], nopython=True)(fn)
+    return vectorize([f"float64({', '.join(['float64'] * arity)})"], nopython=True, cache=True)(fn)
 
 
 def _cupy(name: str, *arrays: Any) -> Any:

@@ -46,15 +46,6 @@ def float_operands(a: Any, b: Any, kernel: str | None = None) -> tuple[Any, Any]
     return a, b
 
 
-def _named(cls: type, a: Any, b: Any, *names: str) -> type:
-    """``cls`` or its variant named for a Python number as ``b`` (``names[0]``) or as ``a`` (``names[1]``)."""
-    if not isinstance(b, Tensor) and names:
-        return type(cls.__name__ + "Scalar", (cls,), {"torch_name": names[0]})
-    if not isinstance(a, Tensor) and len(names) > 1:
-        return type(cls.__name__ + "ScalarSelf", (cls,), {"torch_name": names[1]})
-    return cls
-
-
 class Atan2(Binary):
     value = staticmethod(lambda m, a, b: m.arctan2(a, b))
 
@@ -103,6 +94,18 @@ class Copysign(Binary):
         return g * m.where(zero, 0.0, y / m.where(zero, 1.0, a)), g * 0
 
 
+class CopysignScalar(Copysign):
+    torch_name = "CopysignBackward1"
+
+
+class XlogyScalarSelf(Xlogy):
+    torch_name = "XlogyBackward1"
+
+
+class XlogyScalarOther(Xlogy):
+    torch_name = "XlogyBackward2"
+
+
 def _maxmin_grads(a_loses: Any) -> Any:
     def grads(m: Any, g: Any, a: Any, b: Any, y: Any) -> tuple:
         ra, rb = m.raw(a), m.raw(b)
@@ -143,7 +146,9 @@ def hypot(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's name
 def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
     """a · log b, 0 where a = 0 (even at b = 0), NaN where b is NaN."""
     a, b = float_operands(input, other)
-    return _named(Xlogy, a, b, "XlogyBackward2", "XlogyBackward1").apply(a, b)
+    cls = Xlogy if isinstance(a, Tensor) and isinstance(b, Tensor) else XlogyScalarSelf if isinstance(b, Tensor) \
+        else XlogyScalarOther
+    return cls.apply(a, b)
 
 
 @out_arg
@@ -162,7 +167,7 @@ def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's nam
 def copysign(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's name
     """|input| with the sign of ``other`` (-0.0 counts as negative)."""
     a, b = float_operands(input, other)
-    return _named(Copysign, a, b, "CopysignBackward1").apply(a, b)
+    return (Copysign if isinstance(b, Tensor) else CopysignScalar).apply(a, b)
 
 
 @out_arg

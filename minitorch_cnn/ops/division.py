@@ -219,4 +219,9 @@ _OUT_OF_PLACE: dict[str, Any] = {
 }
 METHODS: dict[str, Any] = {
     **_OUT_OF_PLACE, **{f"{name}_": inplace.inplace(fn, f"{name}_") for name, fn in _OUT_OF_PLACE.items()},
+    # x.div(y, rounding_mode=...) and x.div_(...): torch's div takes the rounding mode too
+    "div": divide, "div_": inplace.inplace(divide, "div_"),
+    "__floordiv__": floor_divide, "__rfloordiv__": lambda self, other: floor_divide(other, self),
+    "__mod__": remainder, "__rmod__": lambda self, other: remainder(other, self),
+    "__ifloordiv__": inplace.inplace(floor_divide, "__ifloordiv__"), "__imod__": inplace.inplace(remainder, "__imod__"),
 }

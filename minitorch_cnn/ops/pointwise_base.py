@@ -155,3 +155,9 @@ def refuse_dtype(kernel: str, dtype: Any) -> NotImplementedError:
     """torch's error for a kernel that has no implementation for ``dtype``: '"floor_vml_cpu" not implemented for
     'Bool''."""
     return NotImplementedError(f'"{kernel}" not implemented for \'{torch_type_name(dtype)}\'')
+
+
+def require_tensor(op: str, input: Any, position: int = 1, name: str = "input") -> None:  # noqa: A002
+    """torch's TypeError when an op that takes a Tensor is handed something else."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(input).__name__}")

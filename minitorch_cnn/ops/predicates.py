@@ -16,10 +16,12 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
 from ._util import out_arg
+from .pointwise_base import require_tensor
 
 
 def _predicate(name: str, on_float: Any, on_other: bool, doc: str) -> Any:
     def op(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+        require_tensor(name, input)
         x = input._data
         xp = backend.array_module(x)
         if x.dtype.kind == "f":
@@ -42,6 +44,7 @@ isreal = _predicate("isreal", lambda xp, x: xp.ones(x.shape, dtype=bool), True,
 
 def signbit(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """True where the sign bit is set (negative numbers, -0.0, and NaNs carrying it); a bool tensor."""
+    require_tensor("signbit", input)
     x = input._data
     xp = backend.array_module(x)
     if x.dtype.kind == "b":
@@ -66,6 +69,7 @@ class NanToNum(Function):
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,  # noqa: A002 - torch's name
                neginf: float | None = None) -> Tensor:
     """NaN → ``nan``, +inf → ``posinf``, -inf → ``neginf`` (defaults: 0, the dtype's largest and lowest finite)."""
+    require_tensor("nan_to_num", input)
     if input._data.dtype.kind != "f":
         return Tensor._wrap(input._data.copy())
     return NanToNum.apply(input, nan, posinf, neginf)

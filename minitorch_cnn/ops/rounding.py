@@ -19,7 +19,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
 from ._util import out_arg
-from .pointwise_base import refuse_dtype
+from .pointwise_base import refuse_dtype, require_tensor
 
 
 class _PiecewiseConstant(Function):
@@ -77,6 +77,7 @@ class Frac(Function):
 
 
 def _rounded(cls: type, kernel: str, input: Tensor, *args: Any) -> Tensor:  # noqa: A002 - torch's name
+    require_tensor(kernel.split("_")[0], input)
     kind = input._data.dtype.kind
     if kind == "b":
         raise refuse_dtype(kernel, input._data.dtype)
@@ -100,6 +101,7 @@ def ceil(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
 @out_arg
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002 - torch's names
     """The nearest integer, ties to even; with ``decimals``, to that many decimal places (negative: tens ...)."""
+    require_tensor("round", input)
     if decimals == 0:
         return _rounded(Round, "round_vml_cpu", input)
     if input._data.dtype.kind != "f":
@@ -119,6 +121,7 @@ fix = trunc
 @out_arg
 def frac(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """x - trunc(x), with x's sign; floating tensors only, as torch."""
+    require_tensor("frac", input)
     if input._data.dtype.kind != "f":
         raise refuse_dtype("frac_cpu", input._data.dtype)
     return Frac.apply(input)

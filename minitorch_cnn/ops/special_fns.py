@@ -14,7 +14,7 @@ from typing import Any
 from ..autograd import Tensor
 from . import inplace
 from ._util import out_arg, to_float
-from .pointwise_base import TENSORS, Unary
+from .pointwise_base import TENSORS, Unary, require_tensor
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _HALF_SQRT_PI = math.sqrt(math.pi) / 2
@@ -60,6 +60,7 @@ class Polygamma(Unary):
 def _float_op(cls: type, name: str, doc: str) -> Any:
     @out_arg
     def op(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+        require_tensor(name, input)
         return cls.apply(to_float(input))
 
     op.__name__ = op.__qualname__ = name
@@ -77,6 +78,7 @@ digamma = _float_op(Digamma, "digamma", "ψ(x) = Γ'(x)/Γ(x); ∓inf at ±0, Na
 @out_arg
 def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """ψ⁽ⁿ⁾(x), the n-th derivative of digamma (n >= 0)."""
+    require_tensor("polygamma", input, 2)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return Polygamma.apply(to_float(input), int(n))

@@ -23,7 +23,7 @@ from ..autograd import Tensor
 from . import elementwise as ew
 from . import inplace, trig
 from ._util import out_arg, to_float
-from .pointwise_base import TENSORS, Unary, refuse_dtype
+from .pointwise_base import TENSORS, Unary, refuse_dtype, require_tensor
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _PI_180, _180_PI = math.pi / 180, 180 / math.pi
@@ -131,6 +131,7 @@ class Sgn(ew.Sign):
 def _float_op(cls: type, name: str, doc: str) -> Any:
     @out_arg
     def op(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+        require_tensor(name, input)
         return cls.apply(to_float(input))
 
     op.__name__ = op.__qualname__ = name
