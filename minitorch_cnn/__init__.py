@@ -199,7 +199,7 @@ from .ops.shape import (
 from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
-from .ops.special_fns import digamma, erf, erfc, erfinv, lgamma, polygamma
+from .ops.special_fns import digamma, erf, erfc, erfinv, i0, lgamma, polygamma
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .ops.unary_math import (

@@ -4,10 +4,10 @@
 from .ops.binary_math import xlogy
 from .ops.elementwise import sigmoid as expit
 from .ops.rounding import round  # noqa: A004 - torch's name
-from .ops.special_fns import digamma, erf, erfc, erfinv, polygamma
+from .ops.special_fns import digamma, erf, erfc, erfinv, i0, i1, polygamma
 from .ops.special_fns import digamma as psi
 from .ops.special_fns import lgamma as gammaln
 from .ops.unary_math import exp2, expm1, log1p, logit, sinc
 
-__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "logit", "polygamma",
-           "psi", "round", "sinc", "xlogy"]
+__all__ = ["digamma", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "i0", "i1", "log1p", "logit",
+           "polygamma", "psi", "round", "sinc", "xlogy"]

@@ -35,7 +35,7 @@ UNARY = {
     "round": (torch.round, "any", WIDE), "trunc": (torch.trunc, "any", WIDE), "fix": (torch.fix, "any", WIDE),
     "frac": (torch.frac, "any", WIDE), "nan_to_num": (torch.nan_to_num, "any", WIDE),
     "arcsinh": (torch.arcsinh, "any", WIDE), "arccosh": (torch.arccosh, "gt1", WIDE),
-    "arctanh": (torch.arctanh, "unit", UNIT),
+    "arctanh": (torch.arctanh, "unit", UNIT), "i0": (torch.i0, "any", WIDE),
 }
 
 
@@ -151,3 +151,8 @@ def test_non_tensor_input_raises_torchs_type_error(name: str) -> None:
         getattr(mt, name)([1.0])
     with pytest.raises(TypeError, match=f"{name}\\(\\): argument 'input' \\(position 1\\) must be Tensor, not list"):
         getattr(torch, name)([1.0])
+
+
+def test_special_i1_values_gradient_at_zero_and_second_order() -> None:
+    check_op(mt.special.i1, torch.special.i1, [WIDE], grad=False, what="i1")
+    check_op(mt.special.i1, torch.special.i1, [np.concatenate([SMOOTH["any"], [0.0, 1e-20]])], what="i1")

@@ -1,4 +1,5 @@
-"""Special functions elementwise: erf, erfc, erfinv, lgamma, digamma, trigamma and the Hurwitz zeta.
+"""Special functions elementwise: erf, erfc, erfinv, lgamma, digamma, trigamma, the Hurwitz zeta and the Bessel
+functions I₀, I₁ (``bessel``).
 
 NumPy has none of them; on the CPU they are Numba ufuncs (compiled on first use) over ``math.erf``,
 ``math.erfc`` and ``math.lgamma`` and over torch's own algorithms (``ATen/native/Math.h``, derived from the Cephes
@@ -141,11 +142,11 @@ def _lgamma(x: float) -> float:  # pragma: no cover - compiled
 
 
 _SOURCES = {
-    "erf": (_erf, 1), "erfc": (_erfc, 1), "lgamma": (_lgamma, 1), "erfinv": (_erfinv, 1),
-    "digamma": (_digamma, 1), "trigamma": (_trigamma, 1), "zeta": (_zeta, 2),
+    "erf": (_erf, 1), "erfc": (_erfc, 1), "lgamma": (_lgamma, 1),
+    "erfinv": (_erfinv, 1), "digamma": (_digamma, 1), "trigamma": (_trigamma, 1), "zeta": (_zeta, 2),
 }
-_CUPY_NAMES = {"erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "erfinv": "erfinv", "digamma": "digamma",
-               "zeta": "zeta"}
+_CUPY_NAMES = {"i0": "i0", "i1": "i1", "erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "erfinv": "erfinv",
+               "digamma": "digamma", "zeta": "zeta"}
 
 
 @functools.cache
@@ -153,7 +154,12 @@ def _ufunc(name: str) -> Any:
     """The Numba ufunc for ``name``, compiled the first time it is asked for (and cached on disk)."""
     from numba import vectorize
 
-    fn, arity = _SOURCES[name]
+    if name in ("i0", "i1"):
+        from . import bessel  # Numba-compiled at its import: loaded only when asked for
+
+        fn, arity = getattr(bessel, name), 1
+    else:
+        fn, arity = _SOURCES[name]
     return vectorize([f"float64({', '.join(['float64'] * arity)})"], nopython=True, cache=True)(fn)
 
 
@@ -168,6 +174,7 @@ def _cupy(name: str, *arrays: Any) -> Any:
 def apply(name: str, *arrays: Any) -> Any:
     """``name`` (a key of the table above) elementwise on floating arrays; the result has the first one's dtype."""
     dtype = arrays[0].dtype
-    if isinstance(arrays[0], np.ndarray):
-        return np.asarray(_ufunc(name)(*(np.asarray(a, dtype=np.float64) for a in arrays)), dtype=dtype)
-    return _cupy(name, *(a.astype(np.float64) for a in arrays)).astype(dtype)
+    with np.errstate(all="ignore"):  # poles and NaN inputs give inf and NaN, as torch's
+        if isinstance(arrays[0], np.ndarray):
+            return np.asarray(_ufunc(name)(*(np.asarray(a, dtype=np.float64) for a in arrays)), dtype=dtype)
+        return _cupy(name, *(a.astype(np.float64) for a in arrays)).astype(dtype)

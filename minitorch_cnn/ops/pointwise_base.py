@@ -38,6 +38,14 @@ class Arrays:
     def special(name: str, *arrays: Any) -> Any:
         return special_math.apply(name, *arrays)
 
+    @staticmethod
+    def i0(x: Any) -> Any:
+        return special_math.apply("i0", x)
+
+    @staticmethod
+    def i1(x: Any) -> Any:
+        return special_math.apply("i1", x)
+
     def polygamma(self, n: int, x: Any) -> Any:
         if n == 0:
             return special_math.apply("digamma", x)

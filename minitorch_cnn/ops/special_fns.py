@@ -4,12 +4,15 @@
     y = erf x      dy/dx = 2/√π · e^(-x²)        y = erfc x = 1 - erf x    dy/dx = -2/√π · e^(-x²)
     y = erfinv x   dy/dx = √π/2 · e^(y²)         y = lgamma x = ln|Γ(x)|   dy/dx = ψ(x) (digamma)
     y = ψ⁽ⁿ⁾(x)    dy/dx = ψ⁽ⁿ⁺¹⁾(x)             ψ⁽⁰⁾ = digamma, ψ⁽¹⁾ = trigamma, ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n + 1, x)
+    y = I₀(x)      dy/dx = I₁(x)                 y = I₁(x)      dy/dx = I₀(x) - y/x, ½ where |x| <= ε (torch's)
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
+
+import numpy as np
 
 from ..autograd import Tensor
 from . import inplace
@@ -45,6 +48,26 @@ class Digamma(Unary):
     slope = staticmethod(lambda m, x, y: m.polygamma(1, x))
 
 
+class I0(Unary):
+    value = staticmethod(lambda m, x: m.i0(x))
+    slope = staticmethod(lambda m, x, y: m.i1(x))
+
+
+def _i1_slope(m: Any, x: Any, y: Any) -> Any:
+    # torch's i1_backward: the 0/0 at x = 0 replaced by its limit ½ for |x| <= the dtype's epsilon
+    raw = m.raw(x)
+    eps = float(np.finfo(raw.dtype).eps)
+    tiny = abs(raw) <= eps
+    safe = m.where(tiny, eps, x)
+    return m.where(tiny, 0.5, m.i0(safe) - y / safe)
+
+
+class I1(Unary):
+    torch_name = "SpecialI1Backward0"
+    value = staticmethod(lambda m, x: m.i1(x))
+    slope = staticmethod(_i1_slope)
+
+
 class Polygamma(Unary):
     def forward(self, x: Any, n: int) -> Any:
         self.n = n
@@ -73,6 +96,8 @@ erfc = _float_op(Erfc, "erfc", "The complementary error function, 1 - erf x, acc
 erfinv = _float_op(Erfinv, "erfinv", "The inverse of erf on (-1, 1); ±inf at ±1, NaN outside.")
 lgamma = _float_op(Lgamma, "lgamma", "ln|Γ(x)|; inf at 0 and the negative integers.")
 digamma = _float_op(Digamma, "digamma", "ψ(x) = Γ'(x)/Γ(x); ∓inf at ±0, NaN at the negative integers.")
+i0 = _float_op(I0, "i0", "The modified Bessel function of the first kind of order 0.")
+i1 = _float_op(I1, "i1", "The modified Bessel function of the first kind of order 1 (``mt.special.i1``).")
 
 
 @out_arg
@@ -88,10 +113,11 @@ def _polygamma_method(self: Tensor, n: int) -> Tensor:
     return polygamma(n, self)
 
 
-TENSORS.polygamma = polygamma
+TENSORS.polygamma, TENSORS.i0, TENSORS.i1 = polygamma, i0, i1
 
 _OUT_OF_PLACE: dict[str, Any] = {
     "erf": erf, "erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "polygamma": _polygamma_method,
+    "i0": i0,
 }
 METHODS: dict[str, Any] = {
     **_OUT_OF_PLACE, **{f"{name}_": inplace.inplace(fn, f"{name}_") for name, fn in _OUT_OF_PLACE.items()},
