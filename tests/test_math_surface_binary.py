@@ -239,7 +239,7 @@ def test_in_place_addcmul_records_torchs_node() -> None:
 
 
 SPECIAL = ["expit", "logit", "erf", "erfc", "erfinv", "expm1", "exp2", "log1p", "gammaln", "digamma", "psi", "sinc",
-           "round"]
+           "round", "i0", "i1", "i0e", "i1e", "entr", "ndtr"]
 
 
 @pytest.mark.parametrize("name", SPECIAL)
@@ -271,3 +271,12 @@ def test_floordiv_and_mod_operators_and_div_rounding_mode() -> None:
     x = mt.tensor([7.0, -7.0])
     x.div_(2, rounding_mode="floor")
     same(x, torch.tensor([7.0, -7.0]).div_(2, rounding_mode="floor"))
+
+
+def test_special_xlog1py_values_edges_and_gradients() -> None:
+    x = np.array([0.0, 0.0, 0.0, 2.0, 0.0, 1.5, -1.0])
+    y = np.array([-1.0, -2.0, np.nan, -1.0, 3.0, np.inf, 0.5])
+    check_op(mt.special.xlog1py, torch.special.xlog1py, [x, y], grad=False, what="xlog1py")
+    check_op(mt.special.xlog1py, torch.special.xlog1py, [A, POS], what="xlog1py")
+    assert mt.special.xlog1py(mt.tensor(A, requires_grad=True), mt.tensor(POS)).grad_fn.name() == \
+        torch.special.xlog1py(torch.tensor(A, requires_grad=True), torch.tensor(POS)).grad_fn.name()

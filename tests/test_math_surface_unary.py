@@ -156,3 +156,22 @@ def test_non_tensor_input_raises_torchs_type_error(name: str) -> None:
 def test_special_i1_values_gradient_at_zero_and_second_order() -> None:
     check_op(mt.special.i1, torch.special.i1, [WIDE], grad=False, what="i1")
     check_op(mt.special.i1, torch.special.i1, [np.concatenate([SMOOTH["any"], [0.0, 1e-20]])], what="i1")
+
+
+@pytest.mark.parametrize("name", ["i0e", "i1e", "entr", "ndtr"])
+def test_special_scaled_bessel_entropy_and_normal_cdf(name: str) -> None:
+    ours, theirs = getattr(mt.special, name), getattr(torch.special, name)
+    check_op(ours, theirs, [WIDE], grad=False, what=name)
+    smooth = SMOOTH["pos"] if name == "entr" else np.concatenate([SMOOTH["any"], [0.0, 1e-20, 12.0, -15.0]])
+    check_op(ours, theirs, [smooth], what=name)
+
+
+def test_special_multigammaln_values_gradient_and_errors() -> None:
+    x = _RNG.uniform(2.6, 30.0, 10)
+    for p in (1, 2, 5):
+        check_op(lambda t, p=p: mt.special.multigammaln(t, p), lambda t, p=p: torch.special.multigammaln(t, p), [x],
+                 what=f"multigammaln {p}")
+    with pytest.raises(RuntimeError, match=r"All elements must be greater than \(p-1\)/2"):
+        mt.special.multigammaln(mt.tensor([1.0, 3.0]), 4)
+    with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+        mt.special.multigammaln(mt.tensor([1.0]), 0)

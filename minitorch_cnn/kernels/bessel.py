@@ -1,4 +1,5 @@
-"""The modified Bessel functions of the first kind, I₀ and I₁, elementwise: torch's ``calc_i0`` / ``calc_i1``
+"""The modified Bessel functions of the first kind, I₀ and I₁, and their scaled forms e^-|x| I(x), elementwise:
+torch's ``calc_i0`` / ``calc_i1`` / ``calc_i0e`` / ``calc_i1e``
 (``ATen/native/Math.h``, derived from the Cephes Math Library, 3-clause BSD, Copyright (c) 2018 Steven Moshier):
 a Chebyshev expansion of e^-|x| I(x) on [0, 8] and of e^-|x| √|x| I(x) beyond, with the same coefficients, so
 that the values are torch's to the last bits. Compiled by ``special_math`` as the others.
@@ -79,4 +80,20 @@ def i1(v: float) -> float:  # pragma: no cover - compiled
         out = math.exp(x) * x * _chbevl(x / 2.0 - 2.0, _I1E_A)
     else:
         out = math.exp(x) * _chbevl(32.0 / x - 2.0, _I1E_B) / math.sqrt(x)
+    return -out if v < 0.0 else out
+
+
+def i0e(v: float) -> float:  # pragma: no cover - compiled
+    x = abs(v)
+    if x <= 8.0:
+        return _chbevl(x / 2.0 - 2.0, _I0E_A)
+    return _chbevl(32.0 / x - 2.0, _I0E_B) / math.sqrt(x)
+
+
+def i1e(v: float) -> float:  # pragma: no cover - compiled
+    x = abs(v)
+    if x <= 8.0:
+        out = _chbevl(x / 2.0 - 2.0, _I1E_A) * x
+    else:
+        out = _chbevl(32.0 / x - 2.0, _I1E_B) / math.sqrt(x)
     return -out if v < 0.0 else out

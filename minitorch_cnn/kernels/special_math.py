@@ -1,5 +1,5 @@
 """Special functions elementwise: erf, erfc, erfinv, lgamma, digamma, trigamma, the Hurwitz zeta and the Bessel
-functions I₀, I₁ (``bessel``).
+functions I₀, I₁ and their scaled forms (``bessel``).
 
 NumPy has none of them; on the CPU they are Numba ufuncs (compiled on first use) over ``math.erf``,
 ``math.erfc`` and ``math.lgamma`` and over torch's own algorithms (``ATen/native/Math.h``, derived from the Cephes
@@ -145,8 +145,7 @@ _SOURCES = {
     "erf": (_erf, 1), "erfc": (_erfc, 1), "lgamma": (_lgamma, 1),
     "erfinv": (_erfinv, 1), "digamma": (_digamma, 1), "trigamma": (_trigamma, 1), "zeta": (_zeta, 2),
 }
-_CUPY_NAMES = {"i0": "i0", "i1": "i1", "erf": "erf", "erfc": "erfc", "lgamma": "gammaln", "erfinv": "erfinv",
-               "digamma": "digamma", "zeta": "zeta"}
+_CUPY_NAMES = {"lgamma": "gammaln"}  # cupyx.scipy.special's name where it is not ours
 
 
 @functools.cache
@@ -154,7 +153,7 @@ def _ufunc(name: str) -> Any:
     """The Numba ufunc for ``name``, compiled the first time it is asked for (and cached on disk)."""
     from numba import vectorize
 
-    if name in ("i0", "i1"):
+    if name in ("i0", "i1", "i0e", "i1e"):
         from . import bessel  # Numba-compiled at its import: loaded only when asked for
 
         fn, arity = getattr(bessel, name), 1
@@ -168,7 +167,7 @@ def _cupy(name: str, *arrays: Any) -> Any:
 
     if name == "trigamma":
         return special.polygamma(1, arrays[0])
-    return getattr(special, _CUPY_NAMES[name])(*arrays)
+    return getattr(special, _CUPY_NAMES.get(name, name))(*arrays)
 
 
 def apply(name: str, *arrays: Any) -> Any:

@@ -4,6 +4,7 @@ default float dtype where torch's result is floating):
     y = atan2(a, b)        dy/da = b / (a² + b²)              dy/db = -a / (a² + b²)
     y = hypot(a, b)        dy/da = a / y                      dy/db = b / y
     y = xlogy(a, b)        dy/da = log b (0 where a = 0, b <= 0)   dy/db = a / b     (y = 0 where a = 0)
+    y = xlog1py(a, b)      dy/da = log(1 + b) (0 where a = 0, b <= -1)   dy/db = a / (1 + b)
     y = logaddexp(a, b) = log(eᵃ + eᵇ)            dy/da = 1 / (1 + e^(b-a))       (and symmetrically)
     y = logaddexp2(a, b) = log₂(2ᵃ + 2ᵇ)          dy/da = 1 / (1 + 2^(b-a))
     y = copysign(a, b) = |a| · sign b             dy/da = y / a (0 at a = 0)      dy/db = 0
@@ -98,6 +99,16 @@ class CopysignScalar(Copysign):
     torch_name = "CopysignBackward1"
 
 
+class Xlog1py(Binary):
+    torch_name = "SpecialXlog1PyBackward0"
+    value = staticmethod(lambda m, a, b: m.xlog1py(a, b))
+
+    @staticmethod
+    def grads(m: Any, g: Any, a: Any, b: Any, y: Any) -> tuple:
+        masked = (m.raw(a) == 0) & (m.raw(b) <= -1)
+        return m.where(masked, 0.0, m.xlog1py(g, b)), g * a / (b + 1)
+
+
 class XlogyScalarSelf(Xlogy):
     torch_name = "XlogyBackward1"
 
@@ -149,6 +160,12 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
     cls = Xlogy if isinstance(a, Tensor) and isinstance(b, Tensor) else XlogyScalarSelf if isinstance(b, Tensor) \
         else XlogyScalarOther
     return cls.apply(a, b)
+
+
+@out_arg
+def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
+    """a · log(1 + b), 0 where a = 0, NaN where b is NaN (``mt.special.xlog1py``)."""
+    return Xlog1py.apply(*float_operands(input, other))
 
 
 @out_arg
@@ -346,7 +363,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     return Addcdiv.apply(*_addc_operands(input, tensor1, tensor2, value))
 
 
-TENSORS.xlogy = xlogy
+TENSORS.xlogy, TENSORS.xlog1py = xlogy, xlog1py
 arctan2 = atan2
 
 _OUT_OF_PLACE: dict[str, Any] = {

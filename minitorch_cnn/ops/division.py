@@ -21,7 +21,7 @@ from . import elementwise as ew
 from . import inplace
 from ._util import as_tensor, binary_operands, out_arg, sum_to
 from .binary_math import float_operands
-from .pointwise_base import Binary, no_derivative, refuse_dtype
+from .pointwise_base import Binary, no_derivative, refuse_dtype, require_tensor
 
 
 def _raw(x: Any) -> Any:
@@ -196,8 +196,8 @@ def nextafter(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's name
 @out_arg
 def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """0 where input < 0, 1 where input > 0, ``values`` where input == 0 (NaN input gives 0); no derivative."""
-    if not isinstance(values, Tensor):
-        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    require_tensor("heaviside", input)
+    require_tensor("heaviside", values, 2, "values")
     if input._data.dtype != values._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
 

@@ -39,12 +39,9 @@ class Arrays:
         return special_math.apply(name, *arrays)
 
     @staticmethod
-    def i0(x: Any) -> Any:
-        return special_math.apply("i0", x)
-
-    @staticmethod
-    def i1(x: Any) -> Any:
-        return special_math.apply("i1", x)
+    def bessel(name: str, x: Any) -> Any:
+        """``name`` in i0, i1, i0e, i1e."""
+        return special_math.apply(name, x)
 
     def polygamma(self, n: int, x: Any) -> Any:
         if n == 0:
@@ -59,6 +56,11 @@ class Arrays:
         xp = self.xp
         # 0 where x == 0, even at y = 0 or y < 0; NaN wherever y is NaN (torch's xlogy)
         return xp.where(xp.isnan(y), y, xp.where(x == 0, 0, x * xp.log(y)))
+
+    def xlog1py(self, x: Any, y: Any) -> Any:
+        # the same with log(1 + y): 0 where x == 0, even at y = -1
+        xp = self.xp
+        return xp.where(xp.isnan(y), y, xp.where(x == 0, 0, x * xp.log1p(y)))
 
 
 class _TensorMath:

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Tensor
-from . import inplace
+from . import elementwise as ew
+from . import factories, inplace, reduction, shape
 from ._util import out_arg, to_float
 from .pointwise_base import TENSORS, Unary, require_tensor
 
@@ -48,24 +50,58 @@ class Digamma(Unary):
     slope = staticmethod(lambda m, x, y: m.polygamma(1, x))
 
 
+def _sign(raw: Any) -> Any:
+    """sign(x) of an input as a constant array (its derivative is 0 where it is defined)."""
+    return backend.array_module(raw).sign(raw)
+
+
 class I0(Unary):
-    value = staticmethod(lambda m, x: m.i0(x))
-    slope = staticmethod(lambda m, x, y: m.i1(x))
+    value = staticmethod(lambda m, x: m.bessel("i0", x))
+    slope = staticmethod(lambda m, x, y: m.bessel("i1", x))
 
 
-def _i1_slope(m: Any, x: Any, y: Any) -> Any:
-    # torch's i1_backward: the 0/0 at x = 0 replaced by its limit ½ for |x| <= the dtype's epsilon
-    raw = m.raw(x)
-    eps = float(np.finfo(raw.dtype).eps)
-    tiny = abs(raw) <= eps
-    safe = m.where(tiny, eps, x)
-    return m.where(tiny, 0.5, m.i0(safe) - y / safe)
+class I0e(Unary):
+    torch_name = "SpecialI0EBackward0"
+    value = staticmethod(lambda m, x: m.bessel("i0e", x))
+    slope = staticmethod(lambda m, x, y: m.bessel("i1e", x) - _sign(m.raw(x)) * y)
+
+
+def _i1_slope(scaled: bool) -> Any:
+    # torch's i1_backward / i1e_backward: the 0/0 at x = 0 replaced by its limit ½ for |x| <= the dtype's epsilon
+    def slope(m: Any, x: Any, y: Any) -> Any:
+        raw = m.raw(x)
+        eps = float(np.finfo(raw.dtype).eps)
+        tiny = abs(raw) <= eps
+        safe = m.where(tiny, eps, x)
+        if scaled:
+            return m.where(tiny, 0.5, m.bessel("i0e", safe) - y * (_sign(m.raw(safe)) + 1 / safe))
+        return m.where(tiny, 0.5, m.bessel("i0", safe) - y / safe)
+
+    return staticmethod(slope)
 
 
 class I1(Unary):
     torch_name = "SpecialI1Backward0"
-    value = staticmethod(lambda m, x: m.i1(x))
-    slope = staticmethod(_i1_slope)
+    value = staticmethod(lambda m, x: m.bessel("i1", x))
+    slope = _i1_slope(False)
+
+
+class I1e(Unary):
+    torch_name = "SpecialI1EBackward0"
+    value = staticmethod(lambda m, x: m.bessel("i1e", x))
+    slope = _i1_slope(True)
+
+
+def _entr_value(m: Any, x: Any) -> Any:
+    # -x ln x for x > 0, 0 at 0, -inf below, NaN kept (torch's)
+    pos = x > 0
+    return m.where(pos, -x * m.log(m.where(pos, x, 1)), m.where(x == 0, 0, m.where(x < 0, -math.inf, x)))
+
+
+class Entr(Unary):
+    torch_name = "SpecialEntrBackward0"
+    value = staticmethod(_entr_value)
+    slope = staticmethod(lambda m, x, y: -(1 + m.log(x)))
 
 
 class Polygamma(Unary):
@@ -98,6 +134,9 @@ lgamma = _float_op(Lgamma, "lgamma", "ln|Γ(x)|; inf at 0 and the negative integ
 digamma = _float_op(Digamma, "digamma", "ψ(x) = Γ'(x)/Γ(x); ∓inf at ±0, NaN at the negative integers.")
 i0 = _float_op(I0, "i0", "The modified Bessel function of the first kind of order 0.")
 i1 = _float_op(I1, "i1", "The modified Bessel function of the first kind of order 1 (``mt.special.i1``).")
+i0e = _float_op(I0e, "i0e", "e^-|x| I₀(x), without overflow (``mt.special.i0e``).")
+i1e = _float_op(I1e, "i1e", "e^-|x| I₁(x), without overflow (``mt.special.i1e``).")
+entr = _float_op(Entr, "entr", "The elementwise entropy -x ln x (0 at 0, -inf below) (``mt.special.entr``).")
 
 
 @out_arg
@@ -109,11 +148,33 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
     return Polygamma.apply(to_float(input), int(n))
 
 
+@out_arg
+def ndtr(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+    """The standard normal CDF, (1 + erf(x/√2)) / 2, composed as torch's (so its graph is torch's too)."""
+    require_tensor("special_ndtr", input)
+    return ew.mul(ew.add(erf(ew.mul(to_float(input), math.sqrt(0.5))), 1), 0.5)
+
+
+@out_arg
+def multigammaln(input: Tensor, p: int) -> Tensor:  # noqa: A002 - torch's name
+    """The log of the multivariate gamma function of dimension p: p(p-1)/4 · ln π + Σᵢ lgamma(x - i/2), i < p."""
+    require_tensor("special_multigammaln", input)
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = to_float(input)
+    if not bool((x._data > 0.5 * (p - 1)).all()):
+        raise RuntimeError("All elements must be greater than (p-1)/2")
+    offsets = factories.arange(-p * 0.5 + 0.5, 0.5, 0.5, dtype=x.dtype, device=x.device)
+    terms = lgamma(ew.add(offsets, shape.unsqueeze(x, -1)))
+    return ew.add(reduction.sum(terms, -1), p * (p - 1) * math.log(math.pi) * 0.25)
+
+
 def _polygamma_method(self: Tensor, n: int) -> Tensor:
     return polygamma(n, self)
 
 
-TENSORS.polygamma, TENSORS.i0, TENSORS.i1 = polygamma, i0, i1
+TENSORS.polygamma = polygamma
+TENSORS.bessel = lambda name, x: {"i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e}[name](x)
 
 _OUT_OF_PLACE: dict[str, Any] = {
     "erf": erf, "erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "polygamma": _polygamma_method,

@@ -175,15 +175,16 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
     return Sgn.apply(input)
 
 
-def _no_bool(input: Tensor, what: str) -> None:
+def _no_bool(input: Tensor, what: str, hint: str = "") -> None:  # noqa: A002 - torch's name
     if input._data.dtype.kind == "b":
-        raise NotImplementedError(f"{what}, on a bool tensor is not supported.")
+        raise NotImplementedError(f"{what}, on a bool tensor is not supported.{hint}")
 
 
 @out_arg
 def negative(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """-x (torch's alias of ``neg``)."""
-    _no_bool(input, "Negation, the `-` operator")
+    _no_bool(input, "Negation, the `-` operator", " If you are trying to invert a mask, use the `~` or "
+             "`logical_not()` operator instead.")
     return ew.neg(input)
 
 
