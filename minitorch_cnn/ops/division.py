@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 from . import elementwise as ew
@@ -121,7 +123,8 @@ class DivRounded(Function):
     def forward(self, a: Any, b: Any, mode: str) -> Any:
         self.shapes = (a.shape, getattr(b, "shape", ()))
         xp = backend.array_module(a)
-        return (trunc_div if mode == "trunc" else floor_div)(xp, a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a float zero divisor gives inf/NaN, as torch's
+            return (trunc_div if mode == "trunc" else floor_div)(xp, a, b)
 
     def backward(self, g: Any) -> tuple:
         xp = backend.array_module(g)

@@ -5,6 +5,11 @@
     y = erfinv x   dy/dx = √π/2 · e^(y²)         y = lgamma x = ln|Γ(x)|   dy/dx = ψ(x) (digamma)
     y = ψ⁽ⁿ⁾(x)    dy/dx = ψ⁽ⁿ⁺¹⁾(x)             ψ⁽⁰⁾ = digamma, ψ⁽¹⁾ = trigamma, ψ⁽ⁿ⁾(x) = (-1)ⁿ⁺¹ n! ζ(n + 1, x)
     y = I₀(x)      dy/dx = I₁(x)                 y = I₁(x)      dy/dx = I₀(x) - y/x, ½ where |x| <= ε (torch's)
+    y = i0e x = e^-|x| I₀(x)     dy/dx = i1e x - sign(x) y
+    y = i1e x = e^-|x| I₁(x)     dy/dx = i0e x - y (sign(x) + 1/x), ½ where |x| <= ε
+    y = entr x = -x ln x (0 at 0, -inf for x < 0)                 dy/dx = -(1 + ln x)
+    ndtr x = (1 + erf(x/√2)) / 2 and multigammaln(x, p) = p(p-1)/4 · ln π + Σ_{i<p} lgamma(x - i/2) are composed
+    of differentiable ops, as torch composes them.
 """
 
 from __future__ import annotations
