@@ -26,8 +26,10 @@ from . import (
     matmul,
     reduction,
     repeat_interleave,
+    scan,
     shape,
     softmax,
+    sorting,
     triangular,
     trig,
 )
@@ -155,6 +157,8 @@ _METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    **sorting.METHODS,
+    **scan.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
