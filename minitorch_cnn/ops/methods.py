@@ -24,6 +24,7 @@ from . import (
     linalg,
     logical,
     matmul,
+    order_stats,
     reduction,
     repeat_interleave,
     scan,
@@ -159,6 +160,7 @@ _METHODS: dict[str, Any] = {
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
     **sorting.METHODS,
     **scan.METHODS,
+    **order_stats.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
