@@ -165,6 +165,18 @@ from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, bucketize, msort, searchsorted, sort, unique, unique_consecutive
+from .ops.statistics import (
+    aminmax,
+    corrcoef,
+    count_nonzero,
+    cov,
+    histc,
+    histogram,
+    nanmean,
+    nansum,
+    std_mean,
+    var_mean,
+)
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save

@@ -31,6 +31,7 @@ from . import (
     shape,
     softmax,
     sorting,
+    statistics,
     triangular,
     trig,
 )
@@ -161,6 +162,7 @@ _METHODS: dict[str, Any] = {
     **sorting.METHODS,
     **scan.METHODS,
     **order_stats.METHODS,
+    **statistics.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
