@@ -55,6 +55,7 @@ from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
 from .ops.conv import conv1d
 from .ops.diagonal import diagonal
+from .ops.differences import cumulative_trapezoid, diff, trapezoid, trapz
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
 from .ops.elementwise import (
@@ -138,6 +139,19 @@ from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.order_stats import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.prelu import prelu, rrelu
+from .ops.products import (
+    cartesian_prod,
+    combinations,
+    cross,
+    dist,
+    ger,
+    inner,
+    kron,
+    outer,
+    renorm,
+    tensordot,
+    trace,
+)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
 from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, logsumexp

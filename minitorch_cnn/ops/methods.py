@@ -15,6 +15,7 @@ from ..autograd import Tensor
 from . import (
     compare,
     diagonal,
+    differences,
     factories,
     flip,
     gather,
@@ -25,6 +26,7 @@ from . import (
     logical,
     matmul,
     order_stats,
+    products,
     reduction,
     repeat_interleave,
     scan,
@@ -163,6 +165,8 @@ _METHODS: dict[str, Any] = {
     **scan.METHODS,
     **order_stats.METHODS,
     **statistics.METHODS,
+    **products.METHODS,
+    **differences.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
