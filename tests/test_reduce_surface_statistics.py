@@ -105,8 +105,8 @@ def test_histogram(dtype: type, kw: dict) -> None:
         _same(ours.bin_edges, theirs.bin_edges)
         np.testing.assert_allclose(ours.hist.numpy(), theirs.hist.numpy(), rtol=1e-6 if dtype == np.float32 else 1e-12)
         assert ours.hist.dtype == getattr(mt, str(theirs.hist.dtype).split(".")[-1])
-    hist, edges = mt.tensor(a).histogram(5)
-    _same(edges, torch.histogram(torch.tensor(a), 5).bin_edges)
+    hist, bin_edges = mt.tensor(a).histogram(5)
+    _same(bin_edges, torch.histogram(torch.tensor(a), 5).bin_edges)
     with pytest.raises(TypeError, match="range"):
         mt.histogram(mt.tensor(a), mt.tensor(edges), range=(0.0, 1.0))
 

@@ -176,5 +176,5 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa
 
 METHODS: dict[str, Any] = {
     "trace": trace, "cross": cross, "kron": kron, "outer": outer, "ger": ger, "inner": inner,
-    "tensordot": tensordot, "dist": dist, "renorm": renorm, "renorm_": inplace.inplace(renorm, "renorm_"),
+    "dist": dist, "renorm": renorm, "renorm_": inplace.inplace(renorm, "renorm_"),
 }

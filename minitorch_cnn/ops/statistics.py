@@ -49,7 +49,8 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
     if dtype is not None:
         x = cast(x, dtype)
     count = Tensor._wrap(_not_nan(x).astype(x._data.dtype))
-    return ew.div(nansum(x, dim, keepdim), reduction.sum(count, dim, keepdim))
+    with np.errstate(invalid="ignore"):  # 0/0: NaN where a slice is all NaN, as torch
+        return ew.div(nansum(x, dim, keepdim), reduction.sum(count, dim, keepdim))
 
 
 @dim_aliases
