@@ -137,3 +137,19 @@ def test_cross_without_dim_warns_and_takes_first_size_3() -> None:
 def test_bad_input(call: object, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("name,args", [
+    ("cumsum", (A, 1)), ("cumprod", (A, 0)), ("logcumsumexp", (A, 1)), ("logsumexp", (A, 1)), ("nansum", (A,)),
+    ("nanmean", (A, 0)), ("diff", (A,)), ("kron", (A, B)), ("outer", (A[0], B[0])), ("inner", (A, B)),
+    ("tensordot", (A, B.T.copy(), 1)), ("linalg.cross", (A, B)), ("renorm", (A, 2, 0, 1.0)), ("msort", (A,)),
+    ("quantile", (A, 0.3, 1)), ("histc", (A.ravel(), 5)),
+    ("searchsorted", (np.sort(A[0]), B[0])), ("bucketize", (B[0], np.sort(A[0]))),
+])
+def test_out_argument(name: str, args: tuple) -> None:
+    ours_fn, theirs_fn = _both(name)
+    conv = lambda lib, a: lib.tensor(a) if isinstance(a, np.ndarray) else a  # noqa: E731
+    theirs = theirs_fn(*(conv(torch, a) for a in args))
+    out = mt.empty(0, dtype=getattr(mt, str(theirs.dtype).split(".")[-1]))
+    assert ours_fn(*(conv(mt, a) for a in args), out=out) is out
+    np.testing.assert_allclose(out.numpy(), theirs.numpy(), rtol=1e-12)

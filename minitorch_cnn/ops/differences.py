@@ -13,7 +13,7 @@ from typing import Any
 from ..autograd import Tensor
 from . import elementwise as ew
 from . import reduction
-from ._util import to_float
+from ._util import out_arg, to_float
 from .scan import cumsum
 from .shape import _wrap_dim, cat
 
@@ -24,6 +24,7 @@ def _ends(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     return x.narrow(d, 0, n - 1), x.narrow(d, 1, n - 1)
 
 
+@out_arg
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,  # noqa: A002 - torch's name
          append: Tensor | None = None) -> Tensor:
     """The ``n``-th forward difference along ``dim``, after ``prepend``/``append`` are joined on, as torch.diff."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend, return_types
 from ..autograd import Function, Tensor
+from ._util import out_arg
 from .gather import Gather
 from .reduction import _axes
 from .shape import _wrap_dim
@@ -188,6 +189,7 @@ def _quantile(x: Tensor, q: Any, dim: int | None, keepdim: bool, interpolation: 
     return out.reshape(tuple(out_shape)) if not isinstance(q, Tensor) or q.ndim == 0 else out
 
 
+@out_arg
 def quantile(x: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The ``q``-quantiles of ``x`` (all elements, or along ``dim``), as torch.quantile: ``q`` a number, a 0-d
@@ -195,6 +197,7 @@ def quantile(x: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *
     return _quantile(x, q, dim, keepdim, interpolation, skip_nan=False)
 
 
+@out_arg
 def nanquantile(x: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """As ``quantile``, ignoring NaNs (NaN where a slice is all NaN)."""

@@ -23,7 +23,7 @@ from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
 from . import inplace, reduction
-from ._util import binary_operands, cast
+from ._util import binary_operands, cast, out_arg
 from .diagonal import diagonal
 from .gather import Gather
 from .matmul import mm
@@ -49,6 +49,7 @@ def _cross_dim(a: Tensor, b: Tensor, dim: int | None) -> int:
     return d - ndim
 
 
+@out_arg
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002 - torch's name
     """The cross product of 3-vectors along ``dim`` (the inputs broadcast), as torch.linalg.cross."""
     if input.ndim != other.ndim:
@@ -61,6 +62,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # n
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=d)
 
 
+@out_arg
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """torch.cross: ``linalg.cross`` along ``dim``, or along the first dim of size 3 when ``dim`` is None (with
     torch's deprecation warning)."""
@@ -71,6 +73,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     return linalg_cross(input, other, dim=_cross_dim(*binary_operands(input, other), dim))
 
 
+@out_arg
 def kron(a: Tensor, b: Tensor) -> Tensor:
     """The Kronecker product: block (i, j, ...) is ``a[i, j, ...] * b`` (the fewer dims padded with leading 1s)."""
     a, b = binary_operands(a, b)
@@ -80,6 +83,7 @@ def kron(a: Tensor, b: Tensor) -> Tensor:
     return wide.reshape(tuple(m * n for m, n in zip(sa, sb)))
 
 
+@out_arg
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """``out[i, j] = input[i] * vec2[j]`` for 1-D inputs, as torch.outer (and its alias ger)."""
     for name, t in (("self", input), ("vec2", vec2)):
@@ -91,6 +95,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
 ger = outer
 
 
+@out_arg
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sum over paired dims: ``dims`` an int n (a's last n with b's first n) or two lists (a's dims, b's dims)."""
     if isinstance(dims, Tensor):
@@ -116,6 +121,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     return mm(left, right).reshape(tuple(a.shape[i] for i in free_a) + tuple(b.shape[j] for j in free_b))
 
 
+@out_arg
 def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The dot product over the last dims (a product when either is 0-d), as torch.inner."""
     if input.ndim == 0 or other.ndim == 0:
@@ -157,6 +163,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:  # noqa: A002
     return reduction.norm(ew.sub(input, other), p)
 
 
+@out_arg
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:  # noqa: A002
     """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to (nearly) ``maxnorm``, as
     torch.renorm (the scale is maxnorm / (norm + 1e-7))."""

@@ -21,7 +21,7 @@ from .. import backend, return_types
 from ..autograd import Function, Tensor
 from . import elementwise as ew
 from . import inplace
-from ._util import cast, dim_aliases, to_float
+from ._util import cast, dim_aliases, out_arg, to_float
 from .flip import Flip
 from .gather import Gather
 from .reduction import _axes
@@ -167,18 +167,21 @@ def _int64_or(x: Tensor, dtype: Any) -> Tensor:
     return cast(x, "int64") if kind in "bu" or (kind == "i" and x._data.dtype.itemsize < 8) else x
 
 
+@out_arg
 @dim_aliases
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """The running sum along ``dim``; bool and integer inputs give int64 unless ``dtype`` says otherwise."""
     return _scan(Cumsum, _int64_or(x, dtype), dim, "cumsum")
 
 
+@out_arg
 @dim_aliases
 def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """The running product along ``dim`` (gradient exact with zeros in x, as torch)."""
     return _scan(Cumprod, _int64_or(x, dtype), dim, "cumprod")
 
 
+@out_arg
 @dim_aliases
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(x), dim))`` computed stably (a running log-add-exp); floating inputs only, as torch."""
@@ -187,6 +190,7 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     return _scan(Logcumsumexp, x, dim, "logcumsumexp")
 
 
+@out_arg
 @dim_aliases
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x), dim))`` computed stably, as torch.logsumexp (integer inputs become float)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import backend, return_types
 from ..autograd import Tensor
-from ._util import dim_aliases
+from ._util import dim_aliases, out_arg
 from .gather import Gather
 from .shape import _wrap_dim
 
@@ -50,6 +50,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
     return sort(x, dim, descending).indices
 
 
+@out_arg
 def msort(x: Tensor) -> Tensor:
     """``x`` sorted along its first dim: ``sort(x, dim=0).values``."""
     return sort(x, 0).values
@@ -66,8 +67,9 @@ def _side(right: bool, side: str | None) -> str:
     return side
 
 
+@out_arg
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,  # noqa: A002
-                 side: str | None = None, sorter: Tensor | None = None, out: Tensor | None = None) -> Tensor:
+                 side: str | None = None, sorter: Tensor | None = None) -> Tensor:
     """Where each value of ``input`` would go into ``sorted_sequence`` (along its last dim) to keep it sorted:
     the first such place, or the last with ``right=True``/``side="right"``. The sequence is 1-D, or its leading
     dims match ``input``'s."""
@@ -87,21 +89,16 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     else:
         flat_seq, flat_vals = seq.reshape(-1, seq.shape[-1]), vals.reshape(-1, vals.shape[-1])
         res = xp.stack([xp.searchsorted(s, v, side=how) for s, v in zip(flat_seq, flat_vals)]).reshape(vals.shape)
-    result = Tensor._wrap(xp.asarray(res).astype("int32" if out_int32 else "int64"))
-    if out is not None:
-        out._data = result._data
-        out._version_counter[0] += 1
-        return out
-    return result
+    return Tensor._wrap(xp.asarray(res).astype("int32" if out_int32 else "int64"))
 
 
-def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False,  # noqa: A002
-              out: Tensor | None = None) -> Tensor:
+@out_arg
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002
     """The bucket of each value of ``input``: i with boundaries[i-1] < v <= boundaries[i] (``right=True``:
     boundaries[i-1] <= v < boundaries[i]), from a 1-D sorted ``boundaries``, as torch.bucketize."""
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
-    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def _unique_result(values: Any, inverse: Any, counts: Any, return_inverse: bool, return_counts: bool) -> Any:

@@ -22,7 +22,7 @@ from .. import backend, return_types
 from ..autograd import Tensor
 from . import elementwise as ew
 from . import reduction
-from ._util import cast, dim_aliases, to_float
+from ._util import cast, dim_aliases, out_arg, to_float
 from .diagonal import diagonal
 from .matmul import mm
 from .reduction import _axes
@@ -32,6 +32,7 @@ def _not_nan(x: Tensor) -> Any:
     return ~backend.array_module(x._data).isnan(x._data) if x._data.dtype.kind == "f" else None
 
 
+@out_arg
 @dim_aliases
 def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The sum treating NaN as zero, as torch.nansum (integer inputs sum to int64)."""
@@ -41,6 +42,7 @@ def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = No
     return reduction.sum(x, dim, keepdim, dtype=dtype)
 
 
+@out_arg
 @dim_aliases
 def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """The mean of the non-NaN elements (NaN where there is none), as torch.nanmean; floating inputs only."""
@@ -105,6 +107,7 @@ def _float_only(x: Tensor, kernel: str) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{str(x.dtype).split(".")[-1]}\'')
 
 
+@out_arg
 def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002 - torch's names
     """Counts of the elements in ``bins`` equal-width bins over [min, max] (the data's range when both are 0;
     the last bin closed), as torch.histc; elements outside and NaNs are not counted."""
