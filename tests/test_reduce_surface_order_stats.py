@@ -113,3 +113,16 @@ def test_quantile_bad_input(q: object, kw: dict, match: str) -> None:
         mt.quantile(mt.tensor([1.0, 2.0]), q, **kw)
     with pytest.raises(RuntimeError, match="input tensor must be either float or double dtype"):
         mt.quantile(mt.tensor([1, 2]), 0.5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sort(descending=True).values, lambda lib, x: lib.msort(x), lambda lib, x: x.median(),
+    lambda lib, x: x.median(0).values, lambda lib, x: x.nanmedian(), lambda lib, x: x.nanmedian(0).values,
+    lambda lib, x: x.kthvalue(2).values, lambda lib, x: x.mode().values, lambda lib, x: x.cummax(0).values,
+    lambda lib, x: x.cummin(0).values, lambda lib, x: x.cumsum(0), lambda lib, x: x.cumprod(0),
+    lambda lib, x: x.logcumsumexp(0), lambda lib, x: x.logsumexp(0),
+])
+def test_graph_node_names_are_torchs(call: object) -> None:
+    a = RNG.standard_normal(5)
+    ours, theirs = call(mt, mt.tensor(a, requires_grad=True)), call(torch, torch.tensor(a, requires_grad=True))
+    assert ours.grad_fn.name() == theirs.grad_fn.name()

@@ -20,7 +20,7 @@ from .. import backend, return_types
 from ..autograd import Function, Tensor
 from ._util import out_arg
 from .gather import Gather
-from .reduction import _axes
+from .reduction import MaxDim, _axes
 from .shape import _wrap_dim
 from .sorting import _order
 
@@ -28,8 +28,6 @@ from .sorting import _order
 class EvenShare(Function):
     """A value chosen from the whole of ``x`` (0-d); the gradient is shared evenly by the elements equal to it
     (the NaNs when it is NaN), as torch's evenly_distribute_backward."""
-
-    torch_name = "MedianBackward0"
 
     def forward(self, x: Any, value: Any) -> Any:
         xp = backend.array_module(x)
@@ -42,6 +40,23 @@ class EvenShare(Function):
 
     def backward_graph(self, g: Tensor) -> Tensor:
         return g * Tensor._wrap(self.share.astype(g._data.dtype))
+
+
+class MedianShare(EvenShare):
+    torch_name = "MedianBackward0"
+
+
+class NanmedianShare(EvenShare):
+    torch_name = "NanmedianBackward0"
+
+
+def _picker(torch_name: str) -> type:
+    """MaxDim (values taken at indices along a dim, the gradient put back there) under torch's node name."""
+    return type(torch_name.replace("Backward", "Pick"), (MaxDim,), {"torch_name": torch_name})
+
+
+_PICKERS = {name: _picker(f"{name.capitalize()}Backward{n}") for name, n in
+            (("median", 1), ("nanmedian", 1), ("kthvalue", 0), ("mode", 0))}
 
 
 def _pick_along(x: Tensor, dim: int, keepdim: bool, rank: Any, name: str, rt: Any) -> Any:
@@ -60,10 +75,8 @@ def _pick_along(x: Tensor, dim: int, keepdim: bool, rank: Any, name: str, rt: An
     kept = tuple(1 if i == d else n for i, n in enumerate(x.shape))
     ranks = xp.broadcast_to(xp.asarray(rank(nans, x.shape[d]), dtype="int64"), kept)
     idx = xp.take_along_axis(order, ranks, axis=d)
-    values = Gather.apply(x, d, idx)
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return rt(values, Tensor._wrap(idx))
+    values = _PICKERS[name].apply(x, idx, d, keepdim)
+    return rt(values, Tensor._wrap(idx if keepdim else idx.squeeze(d)))
 
 
 def _whole(x: Tensor, skip_nan: bool) -> Tensor:
@@ -73,10 +86,11 @@ def _whole(x: Tensor, skip_nan: bool) -> Tensor:
         return Tensor._wrap(xp.asarray(np.nan, dtype=flat.dtype))
     s = xp.sort(flat)
     nans = int(xp.isnan(flat).sum()) if flat.dtype.kind == "f" else 0
+    share = NanmedianShare if skip_nan else MedianShare
     if nans and not skip_nan:
-        return EvenShare.apply(x, s[-1].reshape(()))
+        return share.apply(x, s[-1].reshape(()))
     n = max(flat.size - nans, 1)
-    return EvenShare.apply(x, xp.asarray(s[(n - 1) // 2]))
+    return share.apply(x, xp.asarray(s[(n - 1) // 2]))
 
 
 def _kept_shape(x: Tensor, keepdim: bool) -> tuple[int, ...]:
@@ -132,10 +146,8 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     best = xp.argmax(last - first, axis=-1)[..., None]  # the first longest run: the smallest such value
     idx = xp.take_along_axis(order, xp.take_along_axis(last, best, axis=-1), axis=-1)
     idx = xp.moveaxis(idx, -1, d).astype("int64", copy=False)
-    values = Gather.apply(x, d, idx)
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    return return_types.mode(values, Tensor._wrap(idx))
+    values = _PICKERS["mode"].apply(x, idx, d, keepdim)
+    return return_types.mode(values, Tensor._wrap(idx if keepdim else idx.squeeze(d)))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

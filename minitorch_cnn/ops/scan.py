@@ -151,6 +151,14 @@ class Logsumexp(Function):
         return self._kept(g) * ew.exp(x - y)
 
 
+class CummaxValues(Gather):
+    torch_name = "CummaxBackward0"
+
+
+class CumminValues(Gather):
+    torch_name = "CumminBackward0"
+
+
 def _scan(cls: type, x: Tensor, dim: int, name: str) -> Tensor:
     if not isinstance(dim, int) or isinstance(dim, bool):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
@@ -210,7 +218,7 @@ def _cum_extreme(x: Tensor, dim: int, is_max: bool, name: str) -> Any:
     nan = xp.isnan(data) if data.dtype.kind == "f" else xp.zeros(data.shape, dtype=bool)
     pos = xp.arange(data.shape[d]).reshape((-1,) + (1,) * (data.ndim - 1 - d))
     idx = xp.maximum.accumulate(xp.where((data == running) | nan, pos, 0), axis=d).astype("int64", copy=False)
-    return rt(Gather.apply(x, d, idx), Tensor._wrap(idx))
+    return rt((CummaxValues if is_max else CumminValues).apply(x, d, idx), Tensor._wrap(idx))
 
 
 @dim_aliases

@@ -16,6 +16,12 @@ from .gather import Gather
 from .shape import _wrap_dim
 
 
+class SortValues(Gather):
+    """The sorted values: a gather by the sorting permutation, under torch's node name."""
+
+    torch_name = "SortBackward0"
+
+
 def _order(data: Any, dim: int, descending: bool) -> Any:
     """The stable sorting permutation of ``data`` along ``dim`` (int64). Descending sorts the reversed array
     ascending and reverses back, so equal values keep their order and NaN comes first, as torch."""
@@ -41,7 +47,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool | None
         return return_types.sort(values.reshape(()), indices.reshape(()))
     d = _wrap_dim(dim, x.ndim, "sort")
     idx = _order(x._data, d, descending)
-    return return_types.sort(Gather.apply(x, d, idx), Tensor._wrap(idx))
+    return return_types.sort(SortValues.apply(x, d, idx), Tensor._wrap(idx))
 
 
 @dim_aliases
