@@ -126,3 +126,16 @@ def test_graph_node_names_are_torchs(call: object) -> None:
     a = RNG.standard_normal(5)
     ours, theirs = call(mt, mt.tensor(a, requires_grad=True)), call(torch, torch.tensor(a, requires_grad=True))
     assert ours.grad_fn.name() == theirs.grad_fn.name()
+
+
+@pytest.mark.parametrize("call,kernel", [
+    (lambda lib: lib.median(lib.tensor([True, False])), "median_cpu"),
+    (lambda lib: lib.nanmedian(lib.tensor([True, False])), "median_cpu"),
+    (lambda lib: lib.median(lib.tensor([True, False]), 0), "median_out"),
+    (lambda lib: lib.kthvalue(lib.tensor([True, False]), 1), "kthvalue_cpu"),
+])
+def test_bool_inputs_refused_as_torch(call: object, kernel: str) -> None:
+    with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+        call(torch)
+    with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+        call(mt)

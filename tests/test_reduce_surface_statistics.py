@@ -145,3 +145,9 @@ def test_cov_bad_input() -> None:
         mt.cov(mt.tensor(X), fweights=mt.tensor([1, -1, 1, 1, 1, 1]))
     with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
         mt.cov(mt.tensor(X), correction=6)
+
+
+def test_var_mean_std_mean_refuse_integers() -> None:
+    for name in ("var_mean", "std_mean"):
+        with pytest.raises(RuntimeError, match=f"{name} only support floating point and complex dtypes"):
+            getattr(mt, name)(mt.tensor([1, 2]))

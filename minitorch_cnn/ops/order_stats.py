@@ -69,6 +69,7 @@ def _pick_along(x: Tensor, dim: int, keepdim: bool, rank: Any, name: str, rt: An
     d = _wrap_dim(dim, x.ndim, name)
     if x.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    _no_bool(x, "kthvalue_cpu" if name == "kthvalue" else "median_out")
     xp = backend.array_module(x._data)
     order = _order(x._data, d, False)
     nans = xp.isnan(x._data).sum(axis=d, keepdims=True) if x._data.dtype.kind == "f" else 0
@@ -79,7 +80,13 @@ def _pick_along(x: Tensor, dim: int, keepdim: bool, rank: Any, name: str, rt: An
     return rt(values, Tensor._wrap(idx if keepdim else idx.squeeze(d)))
 
 
+def _no_bool(x: Tensor, kernel: str) -> None:
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def _whole(x: Tensor, skip_nan: bool) -> Tensor:
+    _no_bool(x, "median_cpu")
     flat = x._data.reshape(-1)
     xp = backend.array_module(flat)
     if flat.size == 0:

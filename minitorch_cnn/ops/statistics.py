@@ -55,12 +55,18 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
         return ew.div(nansum(x, dim, keepdim), reduction.sum(count, dim, keepdim))
 
 
+def _floating(x: Tensor, name: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
 @dim_aliases
 def var_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction: float | None = None) -> tuple[Tensor, Tensor]:
     """``(var(x, ...), mean(x, ...))`` with torch.var's arguments, as torch.var_mean."""
     if isinstance(dim, bool):  # torch's overload var_mean(input, unbiased)
         dim, unbiased = None, dim
+    _floating(x, "var_mean")
     var = reduction.var(x, dim, unbiased, keepdim, correction=correction)
     return var, reduction.mean(to_float(x), dim, keepdim)
 
@@ -71,6 +77,7 @@ def std_mean(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: 
     """``(std(x, ...), mean(x, ...))`` with torch.std's arguments, as torch.std_mean."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    _floating(x, "std_mean")
     std = reduction.std(x, dim, unbiased, keepdim, correction=correction)
     return std, reduction.mean(to_float(x), dim, keepdim)
 
