@@ -139,3 +139,14 @@ def test_bool_inputs_refused_as_torch(call: object, kernel: str) -> None:
         call(torch)
     with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
         call(mt)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: x.sort(1, descending=True).values * x.sort(1).values,
+    lambda lib, x: lib.median(x, 0).values ** 2, lambda lib, x: lib.kthvalue(x, 2, 1, True).values ** 2,
+    lambda lib, x: lib.mode(x, 1).values ** 2, lambda lib, x: lib.cummax(x, 1).values ** 2,
+    lambda lib, x: lib.cummin(x, 0).values ** 2, lambda lib, x: lib.median(x) ** 2,
+])
+def test_picking_ops_second_order(call: object) -> None:
+    a = X[0]
+    second_order_parity(lambda x: call(mt, x), lambda x: call(torch, x), [a], "second order")
