@@ -55,6 +55,7 @@ from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
 from .ops.conv import conv1d
 from .ops.diagonal import diagonal
+from .ops.differences import cumulative_trapezoid, diff, trapezoid, trapz
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
 from .ops.elementwise import (
@@ -135,10 +136,25 @@ from .ops.logical import (
     logical_xor,
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
+from .ops.order_stats import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.prelu import prelu, rrelu
+from .ops.products import (
+    cartesian_prod,
+    combinations,
+    cross,
+    dist,
+    ger,
+    inner,
+    kron,
+    outer,
+    renorm,
+    tensordot,
+    trace,
+)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, logsumexp
 from .ops.shape import (
     cat,
     chunk,
@@ -162,6 +178,19 @@ from .ops.shape import (
 from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
+from .ops.sorting import argsort, bucketize, msort, searchsorted, sort, unique, unique_consecutive
+from .ops.statistics import (
+    aminmax,
+    corrcoef,
+    count_nonzero,
+    cov,
+    histc,
+    histogram,
+    nanmean,
+    nansum,
+    std_mean,
+    var_mean,
+)
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save
@@ -204,6 +233,7 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     distributions,
     jit,
     linalg,
+    return_types,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
