@@ -35,6 +35,7 @@ from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
+from .elu_softsign import ELU, Softsign
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
@@ -54,6 +55,15 @@ from .loss import (
     PoissonNLLLoss,
     SmoothL1Loss,
     TripletMarginLoss,
+)
+from .margin_loss import (
+    HingeEmbeddingLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Module
 from .multihead_attention import MultiheadAttention
@@ -121,3 +131,5 @@ __all__ += ["CELU", "GLU", "SELU", "Hardshrink", "Hardtanh", "LogSigmoid", "Mish
             "Softmin", "Softplus", "Softshrink", "Tanhshrink", "Threshold"]  # more activations
 __all__ += ["GaussianNLLLoss", "HuberLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SmoothL1Loss"]  # losses
 __all__ += ["Bilinear", "ChannelShuffle", "Fold", "LPPool2d", "LocalResponseNorm", "MaxUnpool2d", "Unfold"]  # layers
+__all__ += ["ELU", "HingeEmbeddingLoss", "L1Loss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
+            "SoftMarginLoss", "Softsign", "TripletMarginWithDistanceLoss"]  # elu, softsign, margin losses
