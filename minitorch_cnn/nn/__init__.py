@@ -29,6 +29,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .buffer import Buffer
 from .channelshuffle import ChannelShuffle
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -82,6 +83,7 @@ from .padding import (
 )
 from .parallel import DataParallel
 from .parameter import Parameter
+from .parameter_containers import ParameterDict, ParameterList
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -133,3 +135,4 @@ __all__ += ["GaussianNLLLoss", "HuberLoss", "MultiLabelSoftMarginLoss", "Poisson
 __all__ += ["Bilinear", "ChannelShuffle", "Fold", "LPPool2d", "LocalResponseNorm", "MaxUnpool2d", "Unfold"]  # layers
 __all__ += ["ELU", "HingeEmbeddingLoss", "L1Loss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
             "SoftMarginLoss", "Softsign", "TripletMarginWithDistanceLoss"]  # elu, softsign, margin losses
+__all__ += ["Buffer", "ParameterDict", "ParameterList"]  # parameter containers and buffers
