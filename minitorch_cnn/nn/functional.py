@@ -10,15 +10,18 @@ from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
+from ..ops.alpha_dropout import alpha_dropout, feature_alpha_dropout
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.channel_shuffle import channel_shuffle
 from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
+from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
+from ..ops.dropout1d import dropout1d
 from ..ops.embedding import embedding
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
@@ -60,6 +63,7 @@ from ..ops.pooling import (
     max_pool2d,
 )
 from ..ops.prelu import prelu, rrelu
+from ..ops.rms_norm import rms_norm
 from ..ops.robust_loss import huber_loss, smooth_l1_loss
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
@@ -86,6 +90,8 @@ __all__ += ["celu_", "elu", "elu_", "gumbel_softmax", "hardtanh_", "leaky_relu_"
             "softsign", "threshold_"]  # activations (ops/exponential_linear, inplace_activation, softsign, ...)
 __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
             "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
+__all__ += ["conv_transpose1d", "rms_norm"]  # ops/conv_transpose1d, rms_norm
+__all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name
