@@ -106,6 +106,7 @@ from .pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from .pooling1d import LPPool1d, MaxUnpool1d
 from .rms_norm import RMSNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
@@ -150,3 +151,4 @@ __all__ += ["RMSNorm"]  # rms normalisation
 __all__ += ["ConvTranspose1d", "LazyConv1d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
             "LazyInstanceNorm2d"]  # transposed 1-d convolution, more lazy layers
 __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout variants
+__all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling

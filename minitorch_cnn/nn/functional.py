@@ -36,7 +36,7 @@ from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from ..ops.local_response_norm import local_response_norm
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
-from ..ops.lp_pool import lp_pool2d
+from ..ops.lp_pool import lp_pool1d, lp_pool2d
 from ..ops.margin_loss import (
     hinge_embedding_loss,
     l1_loss,
@@ -46,12 +46,19 @@ from ..ops.margin_loss import (
     soft_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from ..ops.max_unpool import max_unpool2d
+from ..ops.max_unpool import max_unpool1d, max_unpool2d
 from ..ops.multi_head_attention import multi_head_attention_forward
 from ..ops.multilabel_soft_margin import multilabel_soft_margin_loss
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
+from ..ops.pdist import pdist
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..ops.pool_with_indices import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+)
 from ..ops.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -69,6 +76,7 @@ from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
 from ..ops.softplus import logsigmoid, mish, softplus
 from ..ops.softsign import softsign
+from ..ops.upsample import upsample, upsample_bilinear, upsample_nearest
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
@@ -92,6 +100,9 @@ __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_mar
             "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
 __all__ += ["conv_transpose1d", "rms_norm"]  # ops/conv_transpose1d, rms_norm
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
+__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
+            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
+            "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name
