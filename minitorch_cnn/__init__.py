@@ -110,6 +110,22 @@ from .ops.factories import (
 )
 from .ops.flip import flip
 from .ops.gather import gather, scatter, topk
+from .ops.index_ops import (
+    argwhere,
+    diagonal_scatter,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    select_scatter,
+    slice_scatter,
+    take,
+    take_along_dim,
+)
 from .ops.indexing import bincount, diag, one_hot
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
 from .ops.legacy_types import (
@@ -139,6 +155,7 @@ from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.prelu import prelu, rrelu
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
+from .ops.scatter_reduce import scatter_add, scatter_reduce
 from .ops.shape import (
     cat,
     chunk,

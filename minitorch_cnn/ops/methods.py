@@ -18,6 +18,7 @@ from . import (
     factories,
     flip,
     gather,
+    index_ops,
     indexing,
     inplace,
     legacy_types,
@@ -26,6 +27,7 @@ from . import (
     matmul,
     reduction,
     repeat_interleave,
+    scatter_reduce,
     shape,
     softmax,
     triangular,
@@ -175,6 +177,8 @@ _METHODS: dict[str, Any] = {
     "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
     "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
     "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
+    **index_ops.METHODS,
+    **scatter_reduce.METHODS,
 }
 
 
