@@ -50,6 +50,18 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.arrange import (
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    clone,
+    fliplr,
+    flipud,
+    ravel,
+    roll,
+    rot90,
+    tile,
+)
 from .ops.bilinear import bilinear
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
@@ -127,6 +139,7 @@ from .ops.index_ops import (
     take_along_dim,
 )
 from .ops.indexing import bincount, diag, one_hot
+from .ops.inplace import masked_fill
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
 from .ops.legacy_types import (
     BoolTensor,
@@ -173,12 +186,30 @@ from .ops.shape import (
     squeeze,
     stack,
     swapaxes,
+    t,
     transpose,
+    unflatten,
     unsqueeze,
 )
 from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
+from .ops.stacking import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    split_with_sizes,
+    tensor_split,
+    vsplit,
+    vstack,
+)
+from .ops.stacking import vstack as row_stack
+from .ops.strided import as_strided
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
 from .serialization import load, save

@@ -453,8 +453,7 @@ def _scalar_dtype(a: Any, b: Any) -> Any:
 
 def where(condition: Any, a: Any = None, b: Any = None) -> Any:
     if a is None and b is None:  # torch.where(cond): nonzero(cond, as_tuple=True)
-        xp = backend.array_module(condition._data)
-        return tuple(Tensor._wrap(c.astype(np.int64)) for c in xp.nonzero(xp.atleast_1d(condition._data)))
+        return tuple(Tensor._wrap(c.astype(np.int64)) for c in condition._data.reshape(condition.shape or 1).nonzero())
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         if not isinstance(condition, Tensor):

@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import (
+    arrange,
     compare,
     diagonal,
     factories,
@@ -30,6 +31,8 @@ from . import (
     scatter_reduce,
     shape,
     softmax,
+    stacking,
+    strided,
     triangular,
     trig,
 )
@@ -179,6 +182,9 @@ _METHODS: dict[str, Any] = {
     "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
     **index_ops.METHODS,
     **scatter_reduce.METHODS,
+    **arrange.METHODS,
+    **stacking.METHODS,
+    **strided.METHODS,
 }
 
 
