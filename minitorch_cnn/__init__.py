@@ -50,6 +50,20 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.addmm import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    block_diag,
+    chain_matmul,
+    diag_embed,
+    diagflat,
+    tril_indices,
+    triu_indices,
+    vander,
+)
 from .ops.arrange import (
     broadcast_shapes,
     broadcast_tensors,

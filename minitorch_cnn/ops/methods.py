@@ -13,6 +13,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import (
+    addmm,
     arrange,
     compare,
     diagonal,
@@ -183,6 +184,7 @@ _METHODS: dict[str, Any] = {
     **index_ops.METHODS,
     **scatter_reduce.METHODS,
     **arrange.METHODS,
+    **addmm.METHODS,
     **stacking.METHODS,
     **strided.METHODS,
 }
