@@ -30,8 +30,10 @@ from .backend import (
     device,
     get_default_device,
     get_rng_state,
+    initial_seed,
     manual_seed,
     preserve_format,
+    seed,
     set_default_device,
     set_default_dtype,
     set_rng_state,
@@ -79,6 +81,18 @@ from .ops.arrange import (
 from .ops.bilinear import bilinear
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
+from .ops.construction import (
+    can_cast,
+    frombuffer,
+    is_complex,
+    is_floating_point,
+    is_nonzero,
+    logspace,
+    numel,
+    promote_types,
+    range,
+    result_type,
+)
 from .ops.conv import conv1d
 from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
@@ -226,6 +240,7 @@ from .ops.stacking import vstack as row_stack
 from .ops.strided import as_strided
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
+from .ops.windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .serialization import load, save
 from .study import viz
 from .study.summary import summary

@@ -34,6 +34,7 @@ from . import (
     softmax,
     stacking,
     strided,
+    tensor_info,
     triangular,
     trig,
 )
@@ -187,6 +188,7 @@ _METHODS: dict[str, Any] = {
     **addmm.METHODS,
     **stacking.METHODS,
     **strided.METHODS,
+    **tensor_info.METHODS,
 }
 
 
