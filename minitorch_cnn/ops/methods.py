@@ -13,12 +13,15 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import (
+    addmm,
+    arrange,
     compare,
     diagonal,
     differences,
     factories,
     flip,
     gather,
+    index_ops,
     indexing,
     inplace,
     legacy_types,
@@ -30,10 +33,14 @@ from . import (
     reduction,
     repeat_interleave,
     scan,
+    scatter_reduce,
     shape,
     softmax,
     sorting,
+    stacking,
     statistics,
+    strided,
+    tensor_info,
     triangular,
     trig,
 )
@@ -187,6 +194,13 @@ _METHODS: dict[str, Any] = {
     "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
     "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
     "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
+    **index_ops.METHODS,
+    **scatter_reduce.METHODS,
+    **arrange.METHODS,
+    **addmm.METHODS,
+    **stacking.METHODS,
+    **strided.METHODS,
+    **tensor_info.METHODS,
 }
 
 
