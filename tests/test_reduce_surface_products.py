@@ -133,6 +133,10 @@ def test_cross_without_dim_warns_and_takes_first_size_3() -> None:
     (lambda: mt.diff(mt.tensor(1.0)), RuntimeError, "diff expects input to be at least one-dimensional"),
     (lambda: mt.diff(mt.ones(3), prepend=mt.ones(2, 2)), RuntimeError, "prepend or append to be the same dimension"),
     (lambda: mt.trapezoid(mt.ones(3, 4), mt.arange(5.0)), RuntimeError, "There must be one `x` value for each"),
+    (lambda: mt.trapezoid(mt.ones(3), 2.0), TypeError, "takes either"),
+    (lambda: mt.inner(mt.tensor([1, 2]), mt.tensor([1.0, 2.0])), RuntimeError, "both inputs should have same dtype"),
+    (lambda: mt.trace(mt.tensor([[True]])), NotImplementedError, "\"trace\" not implemented for 'Bool'"),
+    (lambda: mt.cumulative_trapezoid(mt.ones(3), mt.ones(3), dx=1.0), TypeError, "takes either"),
 ])
 def test_bad_input(call: object, exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):

@@ -56,6 +56,13 @@ def _spacing(y: Tensor, x: Tensor, d: int) -> Tensor:
     return ew.sub(right, left)
 
 
+def _check_x(x: Any, dx: float | None, name: str) -> None:
+    """torch's two forms: (y, x: Tensor, *, dim) or (y, *, dx: number, dim)."""
+    if (x is not None and not isinstance(x, Tensor)) or (x is not None and dx is not None):
+        raise TypeError(f"{name}() takes either (y, x: Tensor, *, dim) or (y, *, dx: number, dim), got x of type "
+                        f"{type(x).__name__} and dx={dx!r}")
+
+
 def _terms(y: Tensor, x: Tensor | None, dx: float | None, dim: int) -> tuple[Tensor, int]:
     d = _wrap_dim(dim, y.ndim, "trapezoid")
     left, right = _ends(y, d)
@@ -64,13 +71,10 @@ def _terms(y: Tensor, x: Tensor | None, dx: float | None, dim: int) -> tuple[Ten
     return ew.mul(ew.add(left, right), (1.0 if dx is None else dx) / 2.0), d
 
 
-def trapezoid(y: Tensor, x: Any = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+def trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """The trapezoid-rule integral of ``y`` along ``dim``: at sample points ``x`` (a tensor) or with a constant
-    spacing (``dx``, or ``x`` given as a number; 1 by default), as torch.trapezoid."""
-    if x is not None and not isinstance(x, Tensor):
-        x, dx = None, x
-    if x is not None and dx is not None:
-        raise RuntimeError("trapezoid: received both x and dx; pass one of them")
+    spacing ``dx`` (1 by default), as torch.trapezoid."""
+    _check_x(x, dx, "trapezoid")
     d = _wrap_dim(dim, y.ndim, "trapezoid")
     if y.shape[d] == 0:
         return reduction.sum(to_float(y), d)
@@ -87,11 +91,10 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: i
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
-def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
     """The running trapezoid-rule integral along ``dim`` (one fewer element there), as
     torch.cumulative_trapezoid."""
-    if x is not None and not isinstance(x, Tensor):
-        x, dx = None, x
+    _check_x(x, dx, "cumulative_trapezoid")
     d = _wrap_dim(dim, y.ndim, "cumulative_trapezoid")
     if y.shape[d] == 0:
         return to_float(y)

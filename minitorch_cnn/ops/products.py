@@ -34,6 +34,8 @@ def trace(x: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix (integer inputs give int64), as torch.trace."""
     if x.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+    if x._data.dtype.kind == "b":
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return reduction.sum(diagonal(x))
 
 
@@ -98,6 +100,8 @@ ger = outer
 @out_arg
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Sum over paired dims: ``dims`` an int n (a's last n with b's first n) or two lists (a's dims, b's dims)."""
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"both inputs should have same dtype (got {a.dtype} and {b.dtype})")
     if isinstance(dims, Tensor):
         dims = dims.tolist() if dims.ndim else int(dims.item())
     if isinstance(dims, int):
@@ -113,7 +117,6 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
         if a.shape[i] != b.shape[j]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} "
                                f"and second has size {b.shape[j]} in dim {j}")
-    a, b = binary_operands(a, b)
     free_a, free_b = [i for i in range(a.ndim) if i not in da], [j for j in range(b.ndim) if j not in db]
     k = math.prod(a.shape[i] for i in da)
     left = a.permute(free_a + da).reshape(-1, k)
