@@ -16,6 +16,7 @@ from .ops.linalg import (
     svdvals,
     vector_norm,
 )
+from .ops.products import linalg_cross as cross
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet",
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "inv", "matrix_norm", "norm", "qr", "slogdet",
            "solve", "svd", "svdvals", "vector_norm"]
