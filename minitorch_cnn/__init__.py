@@ -130,6 +130,7 @@ from .ops.division import (
     nextafter,
     not_equal,
     remainder,
+    rsub,
     subtract,
     true_divide,
 )
@@ -276,7 +277,7 @@ from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, bucketize, msort, searchsorted, sort, unique, unique_consecutive
-from .ops.special_fns import digamma, erf, erfc, erfinv, i0, lgamma, polygamma
+from .ops.special_fns import digamma, erf, erfc, erfinv, i0, lgamma, mvlgamma, polygamma
 from .ops.stacking import (
     atleast_1d,
     atleast_2d,

@@ -280,3 +280,13 @@ def test_special_xlog1py_values_edges_and_gradients() -> None:
     check_op(mt.special.xlog1py, torch.special.xlog1py, [A, POS], what="xlog1py")
     assert mt.special.xlog1py(mt.tensor(A, requires_grad=True), mt.tensor(POS)).grad_fn.name() == \
         torch.special.xlog1py(torch.tensor(A, requires_grad=True), torch.tensor(POS)).grad_fn.name()
+
+
+def test_rsub_and_mvlgamma() -> None:
+    check_op(lambda a, b: mt.rsub(a, b, alpha=2), lambda a, b: torch.rsub(a, b, alpha=2), [A, B], what="rsub")
+    same(mt.rsub(mt.tensor([1, 2]), 5), torch.rsub(torch.tensor([1, 2]), 5))
+    x = _RNG.uniform(1.6, 9.0, 6)
+    check_op(lambda t: mt.mvlgamma(t, 2), lambda t: torch.mvlgamma(t, 2), [x], what="mvlgamma")
+    m, t = mt.tensor(x), torch.tensor(x)
+    same(m.mvlgamma_(3), t.mvlgamma_(3))
+    same(mt.tensor([1, 2]).mvlgamma(1), torch.tensor([1, 2]).mvlgamma(1))

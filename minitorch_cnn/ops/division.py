@@ -7,7 +7,7 @@
     a rounded quotient has gradient 0; floor_divide, heaviside and nextafter's other operand have none (torch)
 
 Integer division by zero raises torch's "ZeroDivisionError"; floating division by zero gives inf or NaN.
-Also ``gcd``/``lcm`` (integers), ``nextafter``, ``heaviside`` and torch's aliases (``true_divide``,
+Also ``gcd``/``lcm`` (integers), ``nextafter``, ``heaviside``, ``rsub`` and torch's aliases (``true_divide``,
 ``multiply``, ``subtract``, ``greater``, ...).
 """
 
@@ -208,6 +208,13 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002 - torch's 
         return backend.array_module(x).where(x == 0, v, (x > 0).astype(x.dtype))
 
     return no_derivative("heaviside", step, input, values)
+
+
+@out_arg
+def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002 - torch's name
+    """other - alpha · input (the reflected subtraction)."""
+    require_tensor("rsub", input)
+    return ew.sub(other, input, alpha=alpha)
 
 
 true_divide = ew.div

@@ -35,8 +35,8 @@ def _predicate(name: str, on_float: Any, on_other: bool, doc: str) -> Any:
 
 isnan = _predicate("isnan", lambda xp, x: xp.isnan(x), False, "True where x is NaN.")
 isinf = _predicate("isinf", lambda xp, x: xp.isinf(x), False, "True where x is +inf or -inf.")
-isposinf = _predicate("isposinf", lambda xp, x: xp.isposinf(x), False, "True where x is +inf.")
-isneginf = _predicate("isneginf", lambda xp, x: xp.isneginf(x), False, "True where x is -inf.")
+isposinf = _predicate("isposinf", lambda xp, x: xp.isinf(x) & (x > 0), False, "True where x is +inf.")
+isneginf = _predicate("isneginf", lambda xp, x: xp.isinf(x) & (x < 0), False, "True where x is -inf.")
 isfinite = _predicate("isfinite", lambda xp, x: xp.isfinite(x), True, "True where x is neither inf nor NaN.")
 isreal = _predicate("isreal", lambda xp, x: xp.ones(x.shape, dtype=bool), True,
                     "True everywhere (every tensor here is real).")

@@ -178,12 +178,15 @@ def _polygamma_method(self: Tensor, n: int) -> Tensor:
     return polygamma(n, self)
 
 
+mvlgamma = multigammaln  # torch's top-level and Tensor name
+
+
 TENSORS.polygamma = polygamma
 TENSORS.bessel = lambda name, x: {"i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e}[name](x)
 
 _OUT_OF_PLACE: dict[str, Any] = {
     "erf": erf, "erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "polygamma": _polygamma_method,
-    "i0": i0,
+    "i0": i0, "mvlgamma": mvlgamma,
 }
 METHODS: dict[str, Any] = {
     **_OUT_OF_PLACE, **{f"{name}_": inplace.inplace(fn, f"{name}_") for name, fn in _OUT_OF_PLACE.items()},
