@@ -290,3 +290,22 @@ def test_rsub_and_mvlgamma() -> None:
     m, t = mt.tensor(x), torch.tensor(x)
     same(m.mvlgamma_(3), t.mvlgamma_(3))
     same(mt.tensor([1, 2]).mvlgamma(1), torch.tensor([1, 2]).mvlgamma(1))
+
+
+SCALAR_CASES = {  # ours with a Python number, torch's form of the same call (a 0-d tensor where torch wants one)
+    "xlogy_self": (lambda x: mt.xlogy(2.0, x), lambda x: torch.xlogy(2.0, x)),
+    "xlogy_other": (lambda x: mt.xlogy(x, 3.0), lambda x: torch.xlogy(x, 3.0)),
+    "atan2": (lambda x: mt.atan2(x, 2.0), lambda x: torch.atan2(x, torch.tensor(2.0, dtype=x.dtype))),
+    "hypot": (lambda x: mt.hypot(x, 2.0), lambda x: torch.hypot(x, torch.tensor(2.0, dtype=x.dtype))),
+    "copysign": (lambda x: mt.copysign(x, -1.0), lambda x: torch.copysign(x, -1.0)),
+    "logaddexp": (lambda x: mt.logaddexp(x, 1.0), lambda x: torch.logaddexp(x, torch.tensor(1.0, dtype=x.dtype))),
+    "ldexp": (lambda x: mt.ldexp(x, 3), lambda x: torch.ldexp(x, torch.tensor(3))),
+    "remainder": (lambda x: mt.remainder(x, 2.5), lambda x: torch.remainder(x, 2.5)),
+    "fmax": (lambda x: mt.fmax(x, 0.5), lambda x: torch.fmax(x, torch.tensor(0.5, dtype=x.dtype))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_CASES))
+def test_python_number_operands_values_gradients_second_order(name: str) -> None:
+    ours, theirs = SCALAR_CASES[name]
+    check_op(ours, theirs, [POS if name.startswith("xlogy") else A], what=name)
