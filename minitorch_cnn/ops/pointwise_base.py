@@ -36,12 +36,8 @@ class Arrays:
 
     @staticmethod
     def special(name: str, *arrays: Any) -> Any:
+        """A function of ``kernels.special_math`` by name (erf, lgamma, i0, ...)."""
         return special_math.apply(name, *arrays)
-
-    @staticmethod
-    def bessel(name: str, x: Any) -> Any:
-        """``name`` in i0, i1, i0e, i1e."""
-        return special_math.apply(name, x)
 
     def polygamma(self, n: int, x: Any) -> Any:
         if n == 0:

@@ -61,14 +61,14 @@ def _sign(raw: Any) -> Any:
 
 
 class I0(Unary):
-    value = staticmethod(lambda m, x: m.bessel("i0", x))
-    slope = staticmethod(lambda m, x, y: m.bessel("i1", x))
+    value = staticmethod(lambda m, x: m.special("i0", x))
+    slope = staticmethod(lambda m, x, y: m.special("i1", x))
 
 
 class I0e(Unary):
     torch_name = "SpecialI0EBackward0"
-    value = staticmethod(lambda m, x: m.bessel("i0e", x))
-    slope = staticmethod(lambda m, x, y: m.bessel("i1e", x) - _sign(m.raw(x)) * y)
+    value = staticmethod(lambda m, x: m.special("i0e", x))
+    slope = staticmethod(lambda m, x, y: m.special("i1e", x) - _sign(m.raw(x)) * y)
 
 
 def _i1_slope(scaled: bool) -> Any:
@@ -79,21 +79,21 @@ def _i1_slope(scaled: bool) -> Any:
         tiny = abs(raw) <= eps
         safe = m.where(tiny, eps, x)
         if scaled:
-            return m.where(tiny, 0.5, m.bessel("i0e", safe) - y * (_sign(m.raw(safe)) + 1 / safe))
-        return m.where(tiny, 0.5, m.bessel("i0", safe) - y / safe)
+            return m.where(tiny, 0.5, m.special("i0e", safe) - y * (_sign(m.raw(safe)) + 1 / safe))
+        return m.where(tiny, 0.5, m.special("i0", safe) - y / safe)
 
     return staticmethod(slope)
 
 
 class I1(Unary):
     torch_name = "SpecialI1Backward0"
-    value = staticmethod(lambda m, x: m.bessel("i1", x))
+    value = staticmethod(lambda m, x: m.special("i1", x))
     slope = _i1_slope(False)
 
 
 class I1e(Unary):
     torch_name = "SpecialI1EBackward0"
-    value = staticmethod(lambda m, x: m.bessel("i1e", x))
+    value = staticmethod(lambda m, x: m.special("i1e", x))
     slope = _i1_slope(True)
 
 
@@ -182,7 +182,7 @@ mvlgamma = multigammaln  # torch's top-level and Tensor name
 
 
 TENSORS.polygamma = polygamma
-TENSORS.bessel = lambda name, x: {"i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e}[name](x)
+TENSORS.special = lambda name, x: {"i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e}[name](x)  # those slopes call
 
 _OUT_OF_PLACE: dict[str, Any] = {
     "erf": erf, "erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "polygamma": _polygamma_method,
