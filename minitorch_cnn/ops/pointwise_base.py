@@ -103,8 +103,9 @@ class Binary(Function):
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         self.shapes = (a.shape, b.shape)
+        m = arrays(b if isinstance(a, np.generic) else a)  # a Python-number operand: the other one's device
         with np.errstate(all="ignore"):
-            self.y = self.value(arrays(a), a, b)
+            self.y = self.value(m, a, b)
         return self.y
 
     def backward(self, g: Any) -> tuple:
