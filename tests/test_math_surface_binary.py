@@ -309,3 +309,41 @@ SCALAR_CASES = {  # ours with a Python number, torch's form of the same call (a 
 def test_python_number_operands_values_gradients_second_order(name: str) -> None:
     ours, theirs = SCALAR_CASES[name]
     check_op(ours, theirs, [POS if name.startswith("xlogy") else A], what=name)
+
+
+IN_GRAPH = {
+    "log1p_": (), "erf_": (), "floor_": (), "nan_to_num_": (), "logit_": (0.1,), "sinc_": (), "frac_": (),
+    "clamp_min_": (0.2,), "atan2_": ("B",), "xlogy_": ("POS",), "lerp_": ("B", 0.3), "addcdiv_": ("A", "AWAY"),
+    "remainder_": (1.5,), "copysign_": ("B",),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_GRAPH))
+def test_in_place_inside_a_graph_gives_torchs_gradient_and_node(name: str) -> None:
+    named = {"A": A, "B": B, "AWAY": AWAY, "POS": POS}
+    x = np.abs(A) / 8 + 0.05 if name in ("log1p_", "logit_", "xlogy_") else A
+    args_m = [mt.tensor(named[a]) if isinstance(a, str) else a for a in IN_GRAPH[name]]
+    args_t = [torch.tensor(named[a]) if isinstance(a, str) else a for a in IN_GRAPH[name]]
+    xm, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ym, yt = xm * 1.5, xt * 1.5
+    getattr(ym, name)(*args_m)
+    getattr(yt, name)(*args_t)
+    assert ym.grad_fn.name() == yt.grad_fn.name()
+    g = _RNG.standard_normal(A.shape)
+    ym.backward(mt.tensor(g))
+    yt.backward(torch.tensor(g))
+    same(ym, yt.detach(), what=name)
+    same(xm.grad, xt.grad, what=f"{name} grad")
+
+
+@pytest.mark.parametrize("name", ["atan2", "hypot", "xlogy", "logaddexp", "logaddexp2", "copysign", "fmax", "fmin",
+                                  "ldexp", "fmod", "remainder", "nextafter", "clamp_min", "clamp_max", "multiply",
+                                  "subtract", "true_divide", "lerp", "addcmul", "addcdiv"])
+def test_binary_grad_fn_names_are_torch_names(name: str) -> None:
+    extra = {"lerp": (0.3,)}.get(name, ())
+    ins_m = [mt.tensor(A, requires_grad=True), mt.tensor(AWAY)]
+    ins_t = [torch.tensor(A, requires_grad=True), torch.tensor(AWAY)]
+    if name.startswith("addc"):
+        ins_m.append(mt.tensor(AWAY))
+        ins_t.append(torch.tensor(AWAY))
+    assert getattr(mt, name)(*ins_m, *extra).grad_fn.name() == getattr(torch, name)(*ins_t, *extra).grad_fn.name()

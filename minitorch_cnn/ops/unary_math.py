@@ -30,6 +30,7 @@ _PI_180, _180_PI = math.pi / 180, 180 / math.pi
 
 
 class Log1p(Unary):
+    torch_name = "Log1PBackward0"
     value = staticmethod(lambda m, x: m.log1p(x))
     slope = staticmethod(lambda m, x, y: 1 / (1 + x))
 
