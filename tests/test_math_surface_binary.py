@@ -347,3 +347,25 @@ def test_binary_grad_fn_names_are_torch_names(name: str) -> None:
         ins_m.append(mt.tensor(AWAY))
         ins_t.append(torch.tensor(AWAY))
     assert getattr(mt, name)(*ins_m, *extra).grad_fn.name() == getattr(torch, name)(*ins_t, *extra).grad_fn.name()
+
+
+def test_special_zeta_values_q_gradient_and_no_x_gradient() -> None:
+    x = np.array([2.0, 3.0, 1.0, 0.5, 4.0, 2.0, 3.0, 6.0, np.nan, 2.0])
+    q = np.array([1.0, 2.5, 1.0, 1.0, -1.0, -0.5, 0.0, 1e-3, 1.0, np.inf])
+    check_op(mt.special.zeta, torch.special.zeta, [x, q], grad=False, what="zeta")
+    xs, qs = np.array([2.0, 3.0, 4.5, 7.0]), _RNG.uniform(0.3, 4.0, (3, 4))
+
+    def ours(qq: mt.Tensor) -> mt.Tensor:
+        return mt.special.zeta(mt.tensor(xs), qq)
+
+    def theirs(qq: torch.Tensor) -> torch.Tensor:
+        return torch.special.zeta(torch.tensor(xs), qq)
+
+    check_op(ours, theirs, [qs], what="zeta q")
+    same(mt.special.zeta(2.0, mt.tensor([1.0, 2.0])), torch.special.zeta(2.0, torch.tensor([1.0, 2.0])))
+    same(mt.special.zeta(mt.tensor([2, 3]), mt.tensor([1, 2])), torch.special.zeta(torch.tensor([2, 3]),
+                                                                                  torch.tensor([1, 2])))
+    y = mt.special.zeta(mt.tensor(xs, requires_grad=True), mt.tensor(qs))
+    assert y.grad_fn.name() == "SpecialZetaBackward0"
+    with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
+        y.sum().backward()

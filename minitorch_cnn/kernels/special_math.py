@@ -171,9 +171,10 @@ def _cupy(name: str, *arrays: Any) -> Any:
 
 
 def apply(name: str, *arrays: Any) -> Any:
-    """``name`` (a key of the table above) elementwise on floating arrays; the result has the first one's dtype."""
-    dtype = arrays[0].dtype
+    """``name`` (a key of the table above) elementwise on floating arrays (NumPy scalars allowed beside them); the
+    result has the arrays' dtype."""
+    dtype = next((a.dtype for a in arrays if not isinstance(a, np.generic)), arrays[0].dtype)
     with np.errstate(all="ignore"):  # poles and NaN inputs give inf and NaN, as torch's
-        if isinstance(arrays[0], np.ndarray):
+        if all(isinstance(a, (np.ndarray, np.generic)) for a in arrays):
             return np.asarray(_ufunc(name)(*(np.asarray(a, dtype=np.float64) for a in arrays)), dtype=dtype)
         return _cupy(name, *(a.astype(np.float64) for a in arrays)).astype(dtype)

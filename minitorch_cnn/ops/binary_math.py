@@ -5,6 +5,7 @@ default float dtype where torch's result is floating):
     y = hypot(a, b)        dy/da = a / y                      dy/db = b / y
     y = xlogy(a, b)        dy/da = log b (0 where a = 0, b <= 0)   dy/db = a / b     (y = 0 where a = 0)
     y = xlog1py(a, b)      dy/da = log(1 + b) (0 where a = 0, b <= -1)   dy/db = a / (1 + b)
+    y = zeta(x, q) = Σₖ (k + q)^-x               dy/dq = -x ζ(x + 1, q)          (none in x, as torch)
     y = logaddexp(a, b) = log(eᵃ + eᵇ)            dy/da = 1 / (1 + e^(b-a))       (and symmetrically)
     y = logaddexp2(a, b) = log₂(2ᵃ + 2ᵇ)          dy/da = 1 / (1 + 2^(b-a))
     y = copysign(a, b) = |a| · sign b             dy/da = y / a (0 at a = 0)      dy/db = 0
@@ -109,6 +110,26 @@ class Xlog1py(Binary):
         return m.where(masked, 0.0, m.xlog1py(g, b)), g * a / (b + 1)
 
 
+class Zeta(Binary):
+    torch_name = "SpecialZetaBackward0"
+    value = staticmethod(lambda m, x, q: m.special("zeta", x, q))
+
+    @staticmethod
+    def grads(m: Any, g: Any, x: Any, q: Any, y: Any) -> tuple:
+        # torch has no derivative in x (the order); in q: ∂ζ(x, q)/∂q = -x ζ(x + 1, q)
+        return None, -g * x * m.special("zeta", x + 1, q)
+
+    def backward(self, g: Any) -> tuple:
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return super().backward(g)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        return super().backward_graph(g)
+
+
 class XlogyScalarSelf(Xlogy):
     torch_name = "XlogyBackward1"
 
@@ -166,6 +187,12 @@ def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
 def xlog1py(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
     """a · log(1 + b), 0 where a = 0, NaN where b is NaN (``mt.special.xlog1py``)."""
     return Xlog1py.apply(*float_operands(input, other))
+
+
+@out_arg
+def zeta(input: Any, other: Any) -> Tensor:  # noqa: A002 - torch's name
+    """The Hurwitz zeta function ζ(x, q) = Σₖ (k + q)^-x (``mt.special.zeta``; torch's Cephes algorithm)."""
+    return Zeta.apply(*float_operands(input, other))
 
 
 @out_arg

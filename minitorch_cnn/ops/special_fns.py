@@ -24,6 +24,7 @@ from ..autograd import Tensor
 from . import elementwise as ew
 from . import factories, inplace, reduction, shape
 from ._util import out_arg, to_float
+from .binary_math import zeta
 from .pointwise_base import TENSORS, Unary, require_tensor
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -182,7 +183,8 @@ mvlgamma = multigammaln  # torch's top-level and Tensor name
 
 
 TENSORS.polygamma = polygamma
-TENSORS.special = lambda name, x: {"i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e}[name](x)  # those slopes call
+# the kernels the slopes call, as Tensor ops
+TENSORS.special = lambda name, *xs: {"i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e, "zeta": zeta}[name](*xs)
 
 _OUT_OF_PLACE: dict[str, Any] = {
     "erf": erf, "erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "polygamma": _polygamma_method,
