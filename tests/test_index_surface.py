@@ -186,3 +186,52 @@ def test_bad_input_raises_as_torch(k):
         fn(torch, torch.tensor(X))
     with pytest.raises(exc, match=msg):
         fn(mt, mt.tensor(X))
+
+
+SECOND_ORDER = {
+    "index_select": lambda lib, x, s: x.index_select(0, lib.tensor([2, 0, 2])) * s[:3],
+    "index_add": lambda lib, x, s: x.index_add(0, lib.tensor([1, 1, 3, 0]), s * s, alpha=0.5),
+    "index_copy": lambda lib, x, s: x.index_copy(0, lib.tensor([3, 0, 1, 2]), s * s) * x,
+    "index_put_accumulate": lambda lib, x, s: x.index_put((lib.tensor([0, 0]),), s[1] * s[2], accumulate=True) * x,
+    "masked_scatter": lambda lib, x, s: x.masked_scatter(x > 0, s * s) * x,
+    "masked_select": lambda lib, x, s: x.masked_select(s > 0) * (s * x).masked_select(s > 0),
+    "take": lambda lib, x, s: x.take(lib.tensor([[0, -1, 3]])) * s[0, :3],
+    "scatter_add": lambda lib, x, s: x.scatter_add(1, lib.tensor([[0, 0, 4]]), (s * s)[:1, :3]),
+    "slice_scatter": lambda lib, x, s: x.slice_scatter((s * s)[:, ::2], dim=1, step=2) * x,
+    "diagonal_scatter": lambda lib, x, s: x.diagonal_scatter((s * s).diagonal(1), 1) * x,
+    "roll": lambda lib, x, s: (x * s).roll(3) * x,
+    "as_strided": lambda lib, x, s: (x * x).as_strided((3, 3), (2, 1)) * s[:3, :3],
+    "unfold": lambda lib, x, s: (x * s).unfold(1, 2, 1) * x.unfold(1, 2, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_order_matches_torch(name):
+    fn = SECOND_ORDER[name]
+    s0 = R.standard_normal((4, 5))
+    res = []
+    for lib in (mt, torch):
+        x, s = lib.tensor(X, requires_grad=True), lib.tensor(s0, requires_grad=True)
+        y = fn(lib, x, s)
+        g = lib.tensor(np.random.default_rng(7).standard_normal(tuple(y.shape)))
+        gx, gs = lib.autograd.grad(y, (x, s), g, create_graph=True)
+        res.append(lib.autograd.grad((gx * gx).sum() + (gs * gs * gs).sum(), (x, s), allow_unused=True))
+    for o, t in zip(*res):  # an input the gradient does not depend on: None in torch, None or zeros here
+        if t is None:
+            assert o is None or not o.numpy().any()
+        else:
+            assert_close(o, t, np.float64, what=name)
+
+
+def test_out_argument_matches_torch():
+    res = []
+    for lib in (mt, torch):
+        x = lib.tensor(X)
+        outs = [lib.empty(0, dtype=lib.float64) for _ in range(4)]
+        lib.index_select(x, 1, lib.tensor([4, 4, 0]), out=outs[0])
+        lib.masked_select(x, x > 0, out=outs[1])
+        lib.take(x, lib.tensor([3, 1]), out=outs[2])
+        lib.take_along_dim(x, lib.tensor([[1], [0], [2], [4]]), 1, out=outs[3])
+        res.append(outs)
+    for o, t in zip(*res):
+        assert_close(o, t, np.float64)

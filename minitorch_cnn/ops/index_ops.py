@@ -21,6 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import inplace
+from ._util import out_arg
 from .elementwise import add
 from .gather import gather
 from .indexing import GetItem, IndexScatter
@@ -66,6 +67,7 @@ def _check_source(op: str, x: Tensor, d: int, n: int, source: Tensor) -> None:
                            f"{tuple(x.shape)} along dim {d}: expected source of shape {want}")
 
 
+@out_arg
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """The slices ``index`` along ``dim``, in that order (repeats allowed)."""
     d, idx = _index_vector("index_select", input, dim, index)
@@ -142,6 +144,7 @@ def _bool_mask(op: str, mask: Any) -> Any:
     return mask._data
 
 
+@out_arg
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-d tensor in row-major order."""
     m = _bool_mask("masked_select", mask)
@@ -177,11 +180,13 @@ def _flat_positions(op: str, x: Tensor, index: Any) -> Any:
     return idx % max(n, 1)
 
 
+@out_arg
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """``input.reshape(-1)[index]``: index's shape, negative positions from the end."""
     return GetItem.apply(reshape(input, -1), (_flat_positions("take", input, index),))
 
 
+@out_arg
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """``gather`` after broadcasting input and indices in every dim but ``dim`` (dim None: on the flattened)."""
     if dim is None:

@@ -33,7 +33,10 @@ def _windows(x: Any, d: int, size: int, step: int) -> Any:
     count = (x.shape[d] - size) // step + 1
     shape = x.shape[:d] + (count,) + x.shape[d + 1:] + (size,)
     strides = x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1:] + (x.strides[d],)
-    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    out = xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+    if hasattr(out.flags, "writeable"):  # NumPy's flag (CuPy has none): windows overlap, so writes are refused
+        out.flags.writeable = False
+    return out
 
 
 def _unwindow(g: Any, shape: tuple, d: int, size: int, step: int) -> Any:
