@@ -235,3 +235,18 @@ def test_out_argument_matches_torch():
         res.append(outs)
     for o, t in zip(*res):
         assert_close(o, t, np.float64)
+
+
+def _nodes(lib):
+    x = lib.tensor(X, requires_grad=True)
+    i = lib.tensor([0, 2])
+    ys = [x.index_select(0, i), x.take(i), x.masked_select(x > 0), x.as_strided((2,), (1,)),
+          x.index_add(0, i, x[:2]), x.scatter_add(0, i[None], x), x.index_put((i,), x[0], accumulate=True),
+          x.index_put((i,), x[0]), x.index_copy(0, i, x[:2]), x.index_fill(0, i, 1.0), x.masked_scatter(x > 0, x),
+          x.select_scatter(x[0], 0, 1), x.slice_scatter(x[:2], 0, 0, 2), x.diagonal_scatter(x.diagonal()),
+          x.scatter_reduce(0, i[None], x, "amax"), x.roll(1), x.unfold(0, 2, 1), lib.diag_embed(x)]
+    return [y.grad_fn.name() for y in ys]
+
+
+def test_node_names_match_torch():
+    assert _nodes(mt) == _nodes(torch)

@@ -19,18 +19,19 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Function, Tensor
 from . import inplace
 from ._util import out_arg
-from .elementwise import add
 from .gather import gather
-from .indexing import GetItem, IndexScatter
+from .indexing import GetItem
 from .region_write import (
     DiagonalScatter,
     FillDiagonal,
+    IndexAdd,
     IndexCopy,
     IndexFill,
     IndexPut,
+    IndexPutAccumulate,
     MaskedScatter,
     SelectScatter,
     SliceScatter,
@@ -38,6 +39,24 @@ from .region_write import (
     write,
 )
 from .shape import _wrap_dim, expand, reshape
+
+
+class NamedIndex(GetItem):
+    """An index under the node name of the op it serves (torch's ``IndexSelectBackward0``...), not ``x[i]``'s."""
+
+    name = Function.name
+
+
+class IndexSelect(NamedIndex):
+    pass
+
+
+class Take(NamedIndex):
+    pass
+
+
+class MaskedSelect(NamedIndex):
+    pass
 
 
 def _along(d: int, idx: Any) -> tuple:
@@ -71,14 +90,14 @@ def _check_source(op: str, x: Tensor, d: int, n: int, source: Tensor) -> None:
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """The slices ``index`` along ``dim``, in that order (repeats allowed)."""
     d, idx = _index_vector("index_select", input, dim, index)
-    return GetItem.apply(input, _along(d, idx))
+    return IndexSelect.apply(input, _along(d, idx))
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input`` with ``alpha * source[i]`` added to slice ``index[i]`` along ``dim`` (repeats add up)."""
     d, idx = _index_vector("index_add_", input, dim, index)
     _check_source("index_add_", input, d, idx.size, source)
-    return add(input, IndexScatter.apply(source, _along(d, idx), tuple(input.shape), False), alpha=alpha)
+    return IndexAdd.apply(input, source, _along(d, idx), input._data.dtype.type(alpha))
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -135,7 +154,7 @@ def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = Fa
         return write(IndexPut, input, values, idx)
     region = region_shape(tuple(input.shape), idx, input._data)
     v = values if tuple(values.shape) == region else expand(values, region)
-    return add(input, IndexScatter.apply(v, idx, tuple(input.shape), False))
+    return IndexPutAccumulate.apply(input, v, idx, 1)
 
 
 def _bool_mask(op: str, mask: Any) -> Any:
@@ -151,7 +170,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     shape = np.broadcast_shapes(tuple(input.shape), m.shape)
     x = input if tuple(input.shape) == shape else expand(input, shape)
     xp = backend.array_module(m)
-    return GetItem.apply(x, xp.nonzero(xp.broadcast_to(m, shape)))
+    return MaskedSelect.apply(x, xp.nonzero(xp.broadcast_to(m, shape)))
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -183,7 +202,7 @@ def _flat_positions(op: str, x: Tensor, index: Any) -> Any:
 @out_arg
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """``input.reshape(-1)[index]``: index's shape, negative positions from the end."""
-    return GetItem.apply(reshape(input, -1), (_flat_positions("take", input, index),))
+    return Take.apply(reshape(input, -1), (_flat_positions("take", input, index),))
 
 
 @out_arg

@@ -28,6 +28,12 @@ from .indexing import GetItem
 from .shape import Permute, Reshape, _wrap_dim, reshape, squeeze, swapaxes, t, transpose, unsqueeze
 
 
+class AsStrided(GetItem):
+    """as_strided as the index of the flattened tensor it is, under torch's node name."""
+
+    name = Function.name
+
+
 def _windows(x: Any, d: int, size: int, step: int) -> Any:
     xp = backend.array_module(x)
     count = (x.shape[d] - size) // step + 1
@@ -105,7 +111,7 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None
     positions = np.full(size, offset, dtype=np.int64)
     for k, (n, s) in enumerate(zip(size, stride)):
         positions += (np.arange(n) * s).reshape((n,) + (1,) * (len(size) - k - 1))
-    return GetItem.apply(reshape(input, -1), (backend.move_to(positions, input.device),))
+    return AsStrided.apply(reshape(input, -1), (backend.move_to(positions, input.device),))
 
 
 def _current(node: Any, counter: list) -> None:
