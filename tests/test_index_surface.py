@@ -33,6 +33,7 @@ CASES = {
     "masked_scatter": (lambda x, m, s: x.masked_scatter(m, s), [X, X > 0.3, R.standard_normal(25)]),
     "take": (lambda x, i: x.take(i), [X, np.array([[0, -1], [7, 7]])]),
     "take_along_dim": (lambda x, i: x.take_along_dim(i, dim=1), [X, np.array([[0], [4], [2], [2]])]),
+    "take_along_dim_broadcast": (lambda x, i: x.take_along_dim(i, dim=1), [X, np.array([[0, 4, 4]])]),
     "take_along_dim_flat": (lambda x, i: x.take_along_dim(i), [X, np.array([[0, 19], [3, 3]])]),
     "put_accumulate": (lambda x, i, s: x.put(i, s, accumulate=True), [X, np.array([1, -1, 1]), R.standard_normal(3)]),
     "put": (lambda x, i, s: x.put(i, s), [X, np.array([[1, 6]]), R.standard_normal((2, 1))]),
@@ -250,3 +251,24 @@ def _nodes(lib):
 
 def test_node_names_match_torch():
     assert _nodes(mt) == _nodes(torch)
+
+
+def test_clone_and_masked_fill_functions_match_torch():
+    grads = []
+    for lib in (mt, torch):
+        x = lib.tensor(X, requires_grad=True)
+        c = lib.clone(x, memory_format=lib.contiguous_format)
+        y = lib.masked_fill(lib.clone(c * 2), c > 0, -1.5)
+        assert lib.clone(x).requires_grad and c is not x
+        y.backward(lib.tensor(X[::-1].copy()))
+        grads.append((y, x.grad))
+    for o, t in zip(*grads):
+        assert_close(o, t, np.float64)
+
+
+def test_scatter_reduce_with_a_larger_src_matches_torch():
+    index = [[0, 2, 2], [1, 1, 0]]
+    ours = mt.tensor(X[:3, :4]).scatter_reduce(0, mt.tensor(index), mt.tensor(X), "mean", include_self=False)
+    theirs = torch.tensor(X[:3, :4]).scatter_reduce(0, torch.tensor(index), torch.tensor(X), "mean",
+                                                    include_self=False)
+    assert_close(ours, theirs, np.float64)
