@@ -101,6 +101,7 @@ def test_block_diag_promotes_dtypes_as_torch():
     ours, theirs = mt.block_diag(*parts(mt)), torch.block_diag(*parts(torch))
     assert ours.dtype == mt.float64
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tuple(mt.block_diag().shape) == tuple(torch.block_diag().shape)
 
 
 BAD = [

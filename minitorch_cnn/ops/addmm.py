@@ -109,7 +109,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
                                f"{t.ndim} dimensions")
         blocks.append(reshape(t, (1, 1)) if t.ndim == 0 else reshape(t, (1, t.shape[0])) if t.ndim == 1 else t)
     if not blocks:
-        return Tensor._wrap(np.zeros((0, 0), dtype=backend.get_default_dtype()))
+        return Tensor._wrap(np.zeros((1, 0), dtype=backend.get_default_dtype()))  # torch: one empty row
     dtype = blocks[0]._data.dtype
     for b in blocks[1:]:
         dtype = backend.promote_types(dtype, b._data.dtype)
