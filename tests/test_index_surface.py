@@ -177,6 +177,13 @@ BAD = [
      "expected src to have a size equal to the slice of self"),
     (lambda lib, x: x.index_fill(0, lib.tensor([0]), lib.ones(2)), RuntimeError,
      "index_fill_ only supports a 0-dimensional value tensor"),
+    (lambda lib, x: x.index_add(0, lib.tensor([0]), x[:1, :2]), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension"),
+    (lambda lib, x: x.index_copy(0, lib.tensor([4]), x[:1]), IndexError, "index 4 is out of bounds for dimension 0"),
+    (lambda lib, x: x.put(lib.tensor([0, 1]), x[0, :1]), IndexError,
+     "Expected source and index to have the same number of elements"),
+    (lambda lib, x: x.fill_diagonal_(1.0, wrap=True) and x[0].fill_diagonal_(1.0), RuntimeError,
+     "dimensions must larger than 1"),
 ]
 
 

@@ -73,7 +73,8 @@ def _index_vector(op: str, x: Tensor, dim: int, index: Any) -> tuple[int, Any]:
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x.shape[d]):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise IndexError(f"{op}(): index {bad} is out of range for dimension {d} with size {x.shape[d]}")
+        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]} (index out "
+                         "of range in self)")
     return d, idx
 
 
@@ -82,8 +83,9 @@ def _check_source(op: str, x: Tensor, d: int, n: int, source: Tensor) -> None:
         raise RuntimeError(f"{op}(): self ({x.dtype}) and source ({source.dtype}) must have the same scalar type")
     want = tuple(x.shape[:d]) + (n,) + tuple(x.shape[d + 1:])
     if tuple(source.shape) != want:
-        raise RuntimeError(f"{op}(): Number of indices ({n}) and source {tuple(source.shape)} do not fit self "
-                           f"{tuple(x.shape)} along dim {d}: expected source of shape {want}")
+        raise RuntimeError(f"{op}(): source tensor shape must match self tensor shape, excluding the specified "
+                           f"dimension, with {n} slices along dim {d}. Got self.shape = {list(x.shape)} source.shape = "
+                           f"{list(source.shape)}")
 
 
 @out_arg
@@ -227,7 +229,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """``input`` with ``input.reshape(-1)[index] = source`` (``+=`` with ``accumulate``)."""
     idx = _flat_positions("put", input, index).reshape(-1)
     if source.numel() != idx.size:
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source: "
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got source: "
                            f"{source.numel()}, index: {idx.size}")
     flat = index_put(reshape(input, -1), (Tensor._wrap(idx),), reshape(source, -1), accumulate)
     return reshape(flat, tuple(input.shape))
