@@ -25,7 +25,23 @@ from .. import backend
 from ..autograd import Function, Tensor
 from ..autograd.grad_mode import _enabled
 from .indexing import GetItem
-from .shape import Permute, Reshape, _wrap_dim, reshape, squeeze, swapaxes, t, transpose, unsqueeze
+from .shape import (
+    Permute,
+    Reshape,
+    SqueezeAll,
+    SqueezeDim,
+    SqueezeDims,
+    T,
+    Transpose,
+    Unsqueeze,
+    _wrap_dim,
+    reshape,
+    squeeze,
+    swapaxes,
+    t,
+    transpose,
+    unsqueeze,
+)
 
 
 class AsStrided(GetItem):
@@ -114,6 +130,36 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None
     return AsStrided.apply(reshape(input, -1), (backend.move_to(positions, input.device),))
 
 
+# torch names the in-place view changes' nodes apart from the out-of-place ones (``x.t_()``: TBackward1); the same
+# nodes under those names
+class TInplace(T):
+    torch_name = "TBackward1"
+
+
+class TransposeInplace(Transpose):
+    torch_name = "TransposeBackward1"
+
+
+class UnsqueezeInplace(Unsqueeze):
+    torch_name = "UnsqueezeBackward1"
+
+
+class SqueezeAllInplace(SqueezeAll):
+    torch_name = "SqueezeBackward3"
+
+
+class SqueezeDimInplace(SqueezeDim):
+    torch_name = "SqueezeBackward4"
+
+
+class SqueezeDimsInplace(SqueezeDims):
+    torch_name = "SqueezeBackward5"
+
+
+_INPLACE_NODE = {T: TInplace, Transpose: TransposeInplace, Unsqueeze: UnsqueezeInplace, SqueezeAll: SqueezeAllInplace,
+                 SqueezeDim: SqueezeDimInplace, SqueezeDims: SqueezeDimsInplace}
+
+
 def _current(node: Any, counter: list) -> None:
     """The node's recorded versions of its inputs (one storage, one counter) set to the counter's present value."""
     node.versions = tuple(counter[0] if t is not None else v for t, v in zip(node.inputs, node.versions))
@@ -141,6 +187,7 @@ def _view_inplace(fn: Any, name: str) -> Any:
         if node is not None and node is not prev:
             _current(node, counter)
             node._out_version = counter[0]
+            node.__class__ = _INPLACE_NODE.get(type(node), type(node))  # the same node, under torch's in-place name
             self.grad_fn, self._output_nr = node, 0
         return self
 
