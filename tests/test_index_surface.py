@@ -16,10 +16,6 @@ X = R.standard_normal((4, 5))
 IDX = np.array([3, 0, 3, 1])  # a repeat: gradients add up
 
 
-def _idx(lib, a):
-    return lib.tensor(a)
-
-
 CASES = {
     "index_select": (lambda x, i: x.index_select(1, i), [X, IDX]),
     "fn_index_select": (None, [X, IDX]),

@@ -27,7 +27,6 @@ from . import inplace
 from .gather import _check_index, _places
 from .indexing import GetItem
 from .region_write import ScatterAdd
-from .shape import _wrap_dim
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -151,7 +150,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch's older names, still taken
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    d = _check("scatter_reduce", input, _wrap_dim(dim, input.ndim, "scatter_reduce"), index, src)
+    d = _check("scatter_reduce", input, dim, index, src)
     places = _places(index._data, d)
     return ScatterReduce.apply(input, _src_region(src, index), places, reduce, include_self)
 
