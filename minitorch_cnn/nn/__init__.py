@@ -35,6 +35,7 @@ from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
 from .conv_transpose1d import ConvTranspose1d
+from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .dropout_variants import AlphaDropout, Dropout1d, FeatureAlphaDropout
@@ -152,3 +153,4 @@ __all__ += ["ConvTranspose1d", "LazyConv1d", "LazyConvTranspose1d", "LazyConvTra
             "LazyInstanceNorm2d"]  # transposed 1-d convolution, more lazy layers
 __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout variants
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
+__all__ += ["CTCLoss"]  # connectionist temporal classification

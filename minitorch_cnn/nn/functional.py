@@ -19,6 +19,7 @@ from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.cosine_embedding import cosine_embedding_loss
+from ..ops.ctc_loss import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.dropout1d import dropout1d
@@ -98,7 +99,7 @@ __all__ += ["celu_", "elu", "elu_", "gumbel_softmax", "hardtanh_", "leaky_relu_"
             "softsign", "threshold_"]  # activations (ops/exponential_linear, inplace_activation, softsign, ...)
 __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
             "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
-__all__ += ["conv_transpose1d", "rms_norm"]  # ops/conv_transpose1d, rms_norm
+__all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
