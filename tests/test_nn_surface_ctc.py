@@ -106,7 +106,8 @@ def test_ctc_module_repr_and_grad_fn() -> None:
 BAD = [
     (lambda f, lib, lp, tg: f.ctc_loss(lp, tg, [12], [5, 2, 1, 0]), RuntimeError,
      "input_lengths must be of size batch_size"),
-    (lambda f, lib, lp, tg: f.ctc_loss(lp, tg, [12] * 4, [5]), RuntimeError, "target_lengths must be of size batch_size"),
+    (lambda f, lib, lp, tg: f.ctc_loss(lp, tg, [12] * 4, [5]), RuntimeError,
+     "target_lengths must be of size batch_size"),
     (lambda f, lib, lp, tg: f.ctc_loss(lp, tg, [13, 12, 12, 12], [5] * 4), RuntimeError,
      "Expected input_lengths to have value at most 12, but got value 13"),
     (lambda f, lib, lp, tg: f.ctc_loss(lp, tg, [12] * 4, [6, 1, 1, 1]), RuntimeError,
