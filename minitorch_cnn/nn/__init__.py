@@ -42,6 +42,7 @@ from .dropout_variants import AlphaDropout, Dropout1d, FeatureAlphaDropout
 from .elu_softsign import ELU, Softsign
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .fractional_max_pool import FractionalMaxPool2d
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .lazy_more import (
     LazyConv1d,
@@ -154,3 +155,4 @@ __all__ += ["ConvTranspose1d", "LazyConv1d", "LazyConvTranspose1d", "LazyConvTra
 __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout variants
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
 __all__ += ["CTCLoss"]  # connectionist temporal classification
+__all__ += ["FractionalMaxPool2d"]  # fractional max pooling
