@@ -128,3 +128,12 @@ def test_ctc_loss_bad_input_as_torch(index: int) -> None:
     for f, lib in ((TF, torch), (F, mt)):
         with pytest.raises(exc, match=match):
             call(f, lib, lib.tensor(lp), lib.tensor(targets))
+
+
+def test_ctc_loss_double_backward_raises_as_torch() -> None:
+    lp, targets, il, tl = _case(8)
+    for f, lib in ((TF, torch), (F, mt)):
+        x = lib.tensor(lp, requires_grad=True)
+        (g,) = lib.autograd.grad(f.ctc_loss(x, lib.tensor(targets), il, tl), x, create_graph=True)
+        with pytest.raises(RuntimeError, match="not implemented|not differentiable twice"):
+            g.sum().backward()

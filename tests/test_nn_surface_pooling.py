@@ -203,3 +203,26 @@ def test_fractional_max_pool2d_bad_input_as_torch(index: int) -> None:
     for f, lib in ((TF, torch), (F, mt)):
         with pytest.raises(exc, match=match):
             call(f, lib)
+
+
+def _second_order(fn_t, fn_m, x: np.ndarray, w: np.ndarray, v: np.ndarray) -> list:
+    """d/dx and d/dw of <v, d/dx <w, f(x)>> in both libraries (create_graph, then backward)."""
+    grads = []
+    for lib, fn in ((torch, fn_t), (mt, fn_m)):
+        tx, tw = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        (g,) = lib.autograd.grad((fn(tx) * tw).sum(), tx, create_graph=True)
+        (g * lib.tensor(v)).sum().backward()
+        grads.append((tx.grad, tw.grad))
+    return grads
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.5, 1.5, 3.0, float("inf")])
+def test_pdist_second_order_matches_torch(p: float) -> None:
+    """torch differentiates pdist's backward (PdistBackwardBackward0); so do we, repeated rows and ties included."""
+    x = rng.standard_normal((5, 3))
+    x[1] = x[0]
+    x[2, 0] = x[3, 0]
+    (tx, tw), (mx, mw) = _second_order(lambda t: torch.pdist(t, p), lambda t: mt.pdist(t, p), x,
+                                       rng.standard_normal(10), rng.standard_normal((5, 3)))
+    assert_close(mx, tx, np.float64, what=f"pdist p={p} d2/dx2")
+    assert_close(mw, tw, np.float64, what=f"pdist p={p} d2/dxdw")
