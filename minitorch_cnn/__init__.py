@@ -54,7 +54,6 @@ from .ops.bilinear import bilinear
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
 from .ops.conv import conv1d
-from .ops.conv_transpose1d import conv_transpose1d
 from .ops.diagonal import diagonal
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
@@ -112,7 +111,6 @@ from .ops.factories import (
 from .ops.flip import flip
 from .ops.gather import gather, scatter, topk
 from .ops.indexing import bincount, diag, one_hot
-from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
 from .ops.legacy_types import (
     BoolTensor,
@@ -137,13 +135,10 @@ from .ops.logical import (
     logical_xor,
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
-from .ops.pdist import pdist
-from .ops.pool_with_indices import max_pool1d_with_indices
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.prelu import prelu, rrelu
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
-from .ops.rms_norm import rms_norm
 from .ops.shape import (
     cat,
     chunk,
@@ -211,4 +206,9 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     linalg,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
+from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
+from .ops.pdist import pdist  # noqa: E402
+from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
+from .ops.rms_norm import rms_norm  # noqa: E402
