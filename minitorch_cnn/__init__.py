@@ -5,6 +5,7 @@
 
 from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
+from . import multiprocessing as multiprocessing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from . import testing as testing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
 from .amp import autocast

@@ -27,6 +27,7 @@ from . import (
     reduction,
     repeat_interleave,
     shape,
+    shared_memory,
     softmax,
     triangular,
     trig,
@@ -155,6 +156,7 @@ _METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    **shared_memory.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
