@@ -136,6 +136,7 @@ from .ops.logical import (
     logical_xor,
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
+from .ops.matrix_exp import matrix_exp
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.prelu import prelu, rrelu
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var

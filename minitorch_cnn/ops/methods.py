@@ -24,6 +24,7 @@ from . import (
     linalg,
     logical,
     matmul,
+    matrix_exp,
     reduction,
     repeat_interleave,
     shape,
@@ -157,6 +158,7 @@ _METHODS: dict[str, Any] = {
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
     **shared_memory.METHODS,
+    **matrix_exp.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
