@@ -186,3 +186,49 @@ def test_remove_parametrizations(leave: bool) -> None:
         mt.nn.utils.parametrize.remove_parametrizations(ours, "weight")
     with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a parametrized element"):
         mt.nn.utils.parametrize.register_parametrization(ours, "kernel", OURS["Skew"]())
+
+
+ORTHOGONAL_CASES = [((4, 4), None, True), ((4, 4), "cayley", True), ((4, 4), "householder", True),
+                    ((6, 3), None, True), ((3, 6), "householder", True), ((6, 3), "matrix_exp", True),
+                    ((3, 6), "cayley", True), ((6, 3), "householder", False), ((3, 6), "householder", False),
+                    ((5, 5), "householder", False), ((4, 4), "cayley", False), ((4, 4), "matrix_exp", False)]
+
+
+@pytest.mark.parametrize(("shape", "orthogonal_map", "trivialization"), ORTHOGONAL_CASES)
+def test_orthogonal_matches_torch(shape: tuple, orthogonal_map: str | None, trivialization: bool) -> None:
+    ours, theirs = _linear(shape[1], shape[0])
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map=orthogonal_map,
+                                               use_trivialization=trivialization)
+    mt.nn.utils.parametrizations.orthogonal(ours, orthogonal_map=orthogonal_map, use_trivialization=trivialization)
+    if trivialization and shape[0] != shape[1]:  # a non-square base is completed with random columns: torch's
+        ours.parametrizations.weight[0].base = mt.tensor(theirs.parametrizations.weight[0].base.numpy())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for k, v in theirs.state_dict().items():
+        assert_close(ours.state_dict()[k], v, np.float64, what=k)
+    w = ours.weight.detach().numpy()
+    np.testing.assert_allclose(w.T @ w if shape[0] >= shape[1] else w @ w.T, np.eye(min(shape)), atol=1e-12)
+    _check_run(ours, theirs, shape[1], shape[0])
+    # assignment: an orthogonal matrix goes through right_inverse and comes back as the weight
+    if trivialization and shape[0] != shape[1]:
+        return  # assigning completes the base with random columns again
+    q = np.linalg.qr(RNG.standard_normal((max(shape), min(shape))))[0]
+    q = q if shape[0] >= shape[1] else q.T
+    if trivialization or orthogonal_map == "householder":
+        ours.weight = mt.tensor(q)
+        theirs.weight = torch.tensor(q)
+        assert_close(ours.weight, theirs.weight, np.float64, what="assigned weight")
+        np.testing.assert_allclose(ours.weight.detach().numpy(), q, atol=1e-12)
+
+
+def test_orthogonal_errors_as_torch() -> None:
+    for lib in (mt, torch):
+        with pytest.raises(ValueError, match="Expected a matrix or batch of matrices. Got a tensor of 1 dimensions"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), name="bias")
+        with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp", "cayley", "householder"'):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="qr")
+        m = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="cayley",
+                                                     use_trivialization=False)
+        with pytest.raises(NotImplementedError, match="It is not possible to assign to the matrix exponential"):
+            m.weight = lib.eye(3)
+        with pytest.raises(ValueError, match=r"Expected a matrix or batch of matrices of shape"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3)).weight = lib.eye(2)
