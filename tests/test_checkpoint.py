@@ -212,3 +212,20 @@ def test_training_a_cnn_with_checkpoint_sequential_tracks_torch() -> None:
         topt.step()
     for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
         assert_close(a, b, np.float64, what=k)
+
+
+def test_a_recomputation_that_differs_raises_as_torch() -> None:
+    def make() -> object:
+        calls = [0]
+
+        def fn(x: object) -> object:
+            calls[0] += 1
+            return (x[: 3 if calls[0] == 1 else 2] * 2).sin()
+
+        return fn
+
+    with pytest.raises(tcp.CheckpointError, match="Recomputed values for the following tensors have different"):
+        tcp.checkpoint(make(), torch.ones(4, requires_grad=True), use_reentrant=False).sum().backward()
+    with pytest.raises(mt.utils.checkpoint.CheckpointError,
+                       match="Recomputed values for the following tensors have different"):
+        checkpoint(make(), mt.ones(4, requires_grad=True), use_reentrant=False).sum().backward()

@@ -29,6 +29,10 @@ from ..autograd import Function, Tensor, enable_grad, engine, no_grad, profiling
 from ..backend import random
 
 
+class CheckpointError(RuntimeError):
+    """The recomputation in backward did not give what the forward gave (``determinism_check="default"``)."""
+
+
 def noop_context_fn() -> tuple[contextlib.AbstractContextManager, contextlib.AbstractContextManager]:
     """The default ``context_fn``: no context around the forward nor around its recomputation."""
     return contextlib.nullcontext(), contextlib.nullcontext()
@@ -57,7 +61,7 @@ def _as_tuple(out: Any) -> tuple:
     return out if isinstance(out, tuple) else (out,)
 
 
-class CheckpointFunction(Function):
+class _CheckpointFunction(Function):
     """The node standing for a checkpointed call: forward hands on the outputs already computed without a graph;
     backward recomputes them with one and backpropagates (see the module docstring)."""
 
@@ -97,7 +101,7 @@ class CheckpointFunction(Function):
         return (None, None, None, None, *(grad_of(a) for a in args), *(grad_of(t) for t in outside))
 
 
-CheckpointFunction.torch_name = "CheckpointFunctionBackward"
+_CheckpointFunction.torch_name = "CheckpointFunctionBackward"
 
 
 def _recomputation(function: Callable, kwargs: dict, rng_state: Any, context: Any,
@@ -117,8 +121,9 @@ def _recomputation(function: Callable, kwargs: dict, rng_state: Any, context: An
                 random.set_rng_state(current)
         got = [(tuple(o.shape), o.dtype) if isinstance(o, Tensor) else None for o in _as_tuple(out)]
         if shapes is not None and got != shapes:
-            raise RuntimeError(f"torch.utils.checkpoint: Recomputed values have different metadata than during the "
-                               f"forward pass.\nforward: {shapes}\nrecomputed: {got}")
+            raise CheckpointError(f"torch.utils.checkpoint: Recomputed values for the following tensors have "
+                                  f"different metadata than during the forward pass.\nforward outputs: {shapes}\n"
+                                  f"recomputed outputs: {got}")
         return out
 
     return run
@@ -130,6 +135,8 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     """``function(*args, **kwargs)`` without keeping its activations: they are recomputed in backward.
 
     ``early_stop`` is accepted for torch's signature; the recomputation here always reruns the whole function.
+    ``determinism_check="default"`` compares the shapes and dtypes of the recomputed outputs with the forward's
+    (torch compares those of the tensors its graph saved).
     """
     if use_reentrant is None:
         warnings.warn(
@@ -163,7 +170,7 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     shapes = [(tuple(o.shape), o.dtype) if isinstance(o, Tensor) else None for o in _as_tuple(outputs)]
     run = _recomputation(function, kwargs, rng_state, recompute_context,
                          None if use_reentrant or determinism_check == "none" else shapes)
-    return CheckpointFunction.apply(run, outputs, len(args), use_reentrant, *args, *outside)
+    return _CheckpointFunction.apply(run, outputs, len(args), use_reentrant, *args, *outside)
 
 
 def checkpoint_sequential(functions: Any, segments: int, input: Tensor,  # noqa: A002 - torch's name
