@@ -188,12 +188,13 @@ def test_reachable_as_torch_names_it() -> None:
         tcp.checkpoint(lambda a: a * 2, torch.ones(2, requires_grad=True), use_reentrant=True).grad_fn.name()
 
 
-def test_training_a_cnn_with_checkpoint_sequential_tracks_torch() -> None:
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_training_a_cnn_with_checkpoint_sequential_tracks_torch(reentrant: bool) -> None:
     """What the checkpointing tutorials do: a conv net run through checkpoint_sequential inside an SGD loop."""
 
     def build(nn: object) -> object:
-        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 6, 3), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Flatten(), nn.Linear(6 * 3 * 3, 5))
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 6, 3), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(6 * 3 * 3, 5))
 
     ours, theirs = build(mt.nn).double(), build(torch.nn).double()
     ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
@@ -204,9 +205,9 @@ def test_training_a_cnn_with_checkpoint_sequential_tracks_torch() -> None:
         x, tx = mt.tensor(xv, requires_grad=True), torch.tensor(xv, requires_grad=True)
         opt.zero_grad()
         topt.zero_grad()
-        mt.nn.functional.cross_entropy(checkpoint_sequential(ours, 2, x, use_reentrant=True),
+        mt.nn.functional.cross_entropy(checkpoint_sequential(ours, 2, x, use_reentrant=reentrant),
                                        mt.tensor(yv)).backward()
-        torch.nn.functional.cross_entropy(tcp.checkpoint_sequential(theirs, 2, tx, use_reentrant=True),
+        torch.nn.functional.cross_entropy(tcp.checkpoint_sequential(theirs, 2, tx, use_reentrant=reentrant),
                                           torch.tensor(yv)).backward()
         opt.step()
         topt.step()
