@@ -31,8 +31,10 @@ from .backend import (
     device,
     get_default_device,
     get_rng_state,
+    initial_seed,
     manual_seed,
     preserve_format,
+    seed,
     set_default_device,
     set_default_dtype,
     set_rng_state,
@@ -51,11 +53,50 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .ops.addmm import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    block_diag,
+    chain_matmul,
+    diag_embed,
+    diagflat,
+    tril_indices,
+    triu_indices,
+    vander,
+)
+from .ops.arrange import (
+    broadcast_shapes,
+    broadcast_tensors,
+    broadcast_to,
+    clone,
+    fliplr,
+    flipud,
+    ravel,
+    roll,
+    rot90,
+    tile,
+)
 from .ops.bilinear import bilinear
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
+from .ops.construction import (
+    can_cast,
+    frombuffer,
+    is_complex,
+    is_floating_point,
+    is_nonzero,
+    logspace,
+    numel,
+    promote_types,
+    range,
+    result_type,
+)
 from .ops.conv import conv1d
 from .ops.diagonal import diagonal
+from .ops.differences import cumulative_trapezoid, diff, trapezoid, trapz
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
 from .ops.einsum import einsum
 from .ops.elementwise import (
@@ -111,7 +152,24 @@ from .ops.factories import (
 )
 from .ops.flip import flip
 from .ops.gather import gather, scatter, topk
+from .ops.index_ops import (
+    argwhere,
+    diagonal_scatter,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    select_scatter,
+    slice_scatter,
+    take,
+    take_along_dim,
+)
 from .ops.indexing import bincount, diag, one_hot
+from .ops.inplace import masked_fill
 from .ops.legacy_types import CUDA_TYPES as _CUDA_TYPES
 from .ops.legacy_types import (
     BoolTensor,
@@ -137,10 +195,26 @@ from .ops.logical import (
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
 from .ops.matrix_exp import matrix_exp
+from .ops.order_stats import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.prelu import prelu, rrelu
+from .ops.products import (
+    cartesian_prod,
+    combinations,
+    cross,
+    dist,
+    ger,
+    inner,
+    kron,
+    outer,
+    renorm,
+    tensordot,
+    trace,
+)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, logsumexp
+from .ops.scatter_reduce import scatter_add, scatter_reduce
 from .ops.shape import (
     cat,
     chunk,
@@ -158,14 +232,46 @@ from .ops.shape import (
     squeeze,
     stack,
     swapaxes,
+    t,
     transpose,
+    unflatten,
     unsqueeze,
 )
 from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
+from .ops.sorting import argsort, bucketize, msort, searchsorted, sort, unique, unique_consecutive
+from .ops.stacking import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    split_with_sizes,
+    tensor_split,
+    vsplit,
+    vstack,
+)
+from .ops.stacking import vstack as row_stack
+from .ops.statistics import (
+    aminmax,
+    corrcoef,
+    count_nonzero,
+    cov,
+    histc,
+    histogram,
+    nanmean,
+    nansum,
+    std_mean,
+    var_mean,
+)
+from .ops.strided import as_strided
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
+from .ops.windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .serialization import load, save
 from .study import viz
 from .study.summary import summary
@@ -206,6 +312,7 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     distributions,
     jit,
     linalg,
+    return_types,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402

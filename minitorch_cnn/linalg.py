@@ -19,6 +19,7 @@ from .ops.linalg import (
     vector_norm,
 )
 from .ops.matrix_exp import matrix_exp
+from .ops.products import linalg_cross as cross
 
-__all__ = ["LinAlgError", "cholesky", "det", "eigh", "eigvalsh", "householder_product", "inv", "matrix_exp",
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "eigh", "eigvalsh", "householder_product", "inv", "matrix_exp",
            "matrix_norm", "norm", "qr", "slogdet", "solve", "svd", "svdvals", "vector_norm"]

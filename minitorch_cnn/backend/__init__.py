@@ -35,7 +35,7 @@ from .dtype import (
 )
 from .generator import Generator
 from .memory_format import MemoryFormat, channels_last, contiguous_format, preserve_format
-from .random import generator, get_rng_state, manual_seed, set_rng_state
+from .random import generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 
 host_memory.tune_malloc()
 
@@ -45,5 +45,5 @@ __all__ = [
     "bool_", "float16", "float32", "float64",
     "get_default_dtype", "int32", "int64", "promote_types", "set_default_dtype", "to_dtype", "uint8", "generator",
     "get_rng_state", "manual_seed", "set_rng_state", "Generator", "MemoryFormat", "channels_last",
-    "contiguous_format", "preserve_format",
+    "contiguous_format", "preserve_format", "initial_seed", "seed",
 ]

@@ -13,14 +13,28 @@ from typing import Any
 import numpy as np
 
 _generator = np.random.default_rng(0)
+_seed = 0  # what the global generator was last seeded with (torch.initial_seed)
 _refusal: str | None = None  # set while random draws are refused (torch.func.vmap's randomness="error")
 
 
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the global generator (``mt.manual_seed``); returns it."""
-    global _generator
-    _generator = np.random.default_rng(int(seed))
+    global _generator, _seed
+    _seed = int(seed)
+    _generator = np.random.default_rng(_seed)
     return _generator
+
+
+def seed() -> int:
+    """Reseed the global generator from the system's entropy (``torch.seed``); returns the new seed."""
+    new = int(np.random.SeedSequence().entropy) % (1 << 63)
+    manual_seed(new)
+    return new
+
+
+def initial_seed() -> int:
+    """The seed the global generator was last seeded with (``mt.manual_seed`` or ``mt.seed``)."""
+    return _seed
 
 
 def generator() -> np.random.Generator:

@@ -451,7 +451,9 @@ def _scalar_dtype(a: Any, b: Any) -> Any:
     return backend.get_default_dtype()
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
+def where(condition: Any, a: Any = None, b: Any = None) -> Any:
+    if a is None and b is None:  # torch.where(cond): nonzero(cond, as_tuple=True)
+        return tuple(Tensor._wrap(c.astype(np.int64)) for c in condition._data.reshape(condition.shape or 1).nonzero())
     like = a if isinstance(a, Tensor) else b
     if not isinstance(like, Tensor):
         if not isinstance(condition, Tensor):

@@ -13,11 +13,15 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from . import (
+    addmm,
+    arrange,
     compare,
     diagonal,
+    differences,
     factories,
     flip,
     gather,
+    index_ops,
     indexing,
     inplace,
     legacy_types,
@@ -25,11 +29,20 @@ from . import (
     logical,
     matmul,
     matrix_exp,
+    order_stats,
+    products,
     reduction,
     repeat_interleave,
+    scan,
+    scatter_reduce,
     shape,
     shared_memory,
     softmax,
+    sorting,
+    stacking,
+    statistics,
+    strided,
+    tensor_info,
     triangular,
     trig,
 )
@@ -159,6 +172,12 @@ _METHODS: dict[str, Any] = {
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
     **shared_memory.METHODS,
     **matrix_exp.METHODS,
+    **sorting.METHODS,
+    **scan.METHODS,
+    **order_stats.METHODS,
+    **statistics.METHODS,
+    **products.METHODS,
+    **differences.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
@@ -179,6 +198,13 @@ _METHODS: dict[str, Any] = {
     "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
     "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
     "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
+    **index_ops.METHODS,
+    **scatter_reduce.METHODS,
+    **arrange.METHODS,
+    **addmm.METHODS,
+    **stacking.METHODS,
+    **strided.METHODS,
+    **tensor_info.METHODS,
 }
 
 

@@ -1,0 +1,188 @@
+"""Index-vector, mask and flat-position ops against torch: values and gradients (random upstream gradient),
+float64 exact and float32 against the float64 truth; repeated indices; torch's errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _grad_parity import function_parity
+from _parity import assert_close
+
+import minitorch_cnn as mt
+
+R = np.random.default_rng(0)
+X = R.standard_normal((4, 5))
+IDX = np.array([3, 0, 3, 1])  # a repeat: gradients add up
+
+
+def _idx(lib, a):
+    return lib.tensor(a)
+
+
+CASES = {
+    "index_select": (lambda x, i: x.index_select(1, i), [X, IDX]),
+    "fn_index_select": (None, [X, IDX]),
+    "index_add_alpha": (lambda x, i, s: x.index_add(0, i, s, alpha=2.5), [X, IDX, R.standard_normal((4, 5))]),
+    "index_copy": (lambda x, i, s: x.index_copy(1, i, s), [X, np.array([4, 0, 2]), R.standard_normal((4, 3))]),
+    "index_fill_tensor": (lambda x, i, v: x.index_fill(1, i, v), [X, IDX, np.array(1.5)]),
+    "index_put_accumulate": (lambda x, i, j, v: x.index_put((i, j), v, accumulate=True),
+                             [X, np.array([0, 2, 0]), np.array([1, 1, 1]), R.standard_normal(3)]),
+    "index_put_broadcast_row": (lambda x, i, v: x.index_put((i,), v), [X, np.array([2, 0]), R.standard_normal(5)]),
+    "masked_select": (lambda x, m: x.masked_select(m), [X[:1], X > 0]),
+    "masked_scatter": (lambda x, m, s: x.masked_scatter(m, s), [X, X > 0.3, R.standard_normal(25)]),
+    "take": (lambda x, i: x.take(i), [X, np.array([[0, -1], [7, 7]])]),
+    "take_along_dim": (lambda x, i: x.take_along_dim(i, dim=1), [X, np.array([[0], [4], [2], [2]])]),
+    "take_along_dim_flat": (lambda x, i: x.take_along_dim(i), [X, np.array([[0, 19], [3, 3]])]),
+    "put_accumulate": (lambda x, i, s: x.put(i, s, accumulate=True), [X, np.array([1, -1, 1]), R.standard_normal(3)]),
+    "put": (lambda x, i, s: x.put(i, s), [X, np.array([[1, 6]]), R.standard_normal((2, 1))]),
+    "select_scatter": (lambda x, s: x.select_scatter(s, 1, -2), [X, R.standard_normal(4)]),
+    "slice_scatter": (lambda x, s: x.slice_scatter(s, dim=1, start=1, step=2), [X, R.standard_normal((4, 2))]),
+    "diagonal_scatter": (lambda x, s: x.diagonal_scatter(s, -1), [X, R.standard_normal(3)]),
+    "scatter_add": (lambda x, i, s: x.scatter_add(0, i, s), [X, np.array([[0, 1, 0], [0, 3, 3]]), X[:2, :3].copy()]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_index_op_matches_torch_with_gradients(name):
+    fn, arrays = CASES[name]
+    if fn is None:
+        ours, theirs = (lambda x, i: mt.index_select(x, 0, i)), (lambda x, i: torch.index_select(x, 0, i))
+    else:
+        ours = theirs = fn
+    grads = [a.dtype.kind == "f" for a in arrays]
+    function_parity(ours, theirs, arrays, grads, what=name)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_matches_torch_with_gradients(reduce, include_self):
+    x = np.round(R.standard_normal((3, 4)), 1)
+    src = np.round(R.standard_normal((3, 4)), 1)
+    src[0, 1] = src[2, 1] = x[1, 1] = 0.7  # a three-way tie for amax at (1, 1)
+    src[1, 3] = src[1, 2] = x[0, 2] = -3.0  # ties for amin
+    src[0, 0] = 0.0  # a single zero for prod
+    index = np.array([[1, 1, 0, 2], [0, 0, 0, 0], [1, 1, 2, 0]])
+
+    def fn(a, i, s):
+        return a.scatter_reduce(0, i, s, reduce, include_self=include_self)
+
+    function_parity(fn, fn, [x, index, src], [True, False, True], what=f"{reduce} {include_self}")
+
+
+@pytest.mark.parametrize("old, new", [("max", "amax"), ("min", "amin")])
+def test_scatter_reduce_takes_torchs_older_names(old, new):
+    index = mt.tensor([[0, 2, 0, 2]])
+    ours = mt.tensor(X[:3, :4]).scatter_reduce(0, index, mt.tensor(X[1:, 1:]), old)
+    theirs = torch.tensor(X[:3, :4]).scatter_reduce(0, torch.tensor(index.numpy()), torch.tensor(X[1:, 1:]), new)
+    assert_close(ours, theirs, np.float64)
+
+
+def test_scatter_reduce_second_order_matches_torch():
+    x = R.standard_normal((3, 4))
+    idx = np.array([[0, 2, 2, 1]])
+
+    def run(lib, a):
+        xt = lib.tensor(a, requires_grad=True)
+        src = lib.tensor(a[:1] * 3, requires_grad=True)
+        y = (xt * xt).scatter_reduce(0, lib.tensor(idx), src * src, "mean")
+        g1, g2 = lib.autograd.grad(y, (xt, src), lib.tensor(X[:3, :4]), create_graph=True)
+        return lib.autograd.grad((g1 * g1).sum() + (g2 * g2).sum(), (xt, src))
+
+    for o, t in zip(run(mt, x), run(torch, x)):
+        assert_close(o, t, np.float64, what="second order")
+
+
+def test_index_add_repeats_and_inplace_forms_match_torch():
+    outs = []
+    for lib in (mt, torch):
+        x = lib.tensor(X.copy())
+        x.index_add_(0, lib.tensor([1, 1, 2]), lib.ones(3, 5, dtype=lib.float64), alpha=-1)
+        x.index_fill_(1, lib.tensor([0]), 2.0)
+        x.index_copy_(0, lib.tensor([3]), lib.zeros(1, 5, dtype=lib.float64))
+        x.index_put_((lib.tensor([0, 0]),), lib.tensor(5.0, dtype=lib.float64), accumulate=True)
+        x.masked_scatter_(x > 1, lib.arange(20, dtype=lib.float64))
+        x.put_(lib.tensor([2]), lib.tensor([9.0], dtype=lib.float64))
+        x.scatter_add_(1, lib.tensor([[0, 0]]), lib.ones(1, 2, dtype=lib.float64))
+        x.scatter_reduce_(1, lib.tensor([[4, 4]]), lib.ones(1, 2, dtype=lib.float64), "prod")
+        x.fill_diagonal_(-7.0)
+        outs.append(x)
+    assert_close(outs[0], outs[1], np.float64, what="in-place chain")
+
+
+@pytest.mark.parametrize("shape, wrap", [((7, 3), False), ((7, 3), True), ((3, 3, 3), False), ((2, 5), False)])
+def test_fill_diagonal_matches_torch(shape, wrap):
+    a = [lib.zeros(shape).fill_diagonal_(1.0, wrap=wrap) for lib in (mt, torch)]
+    np.testing.assert_array_equal(a[0].numpy(), a[1].numpy())
+
+
+def test_fill_diagonal_in_graph_gradient_matches_torch():
+    grads = []
+    for lib in (mt, torch):
+        x = lib.tensor(X, requires_grad=True)
+        y = x * 2
+        y.fill_diagonal_(3.0)
+        y.backward(lib.tensor(X[::-1].copy()))
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1], np.float64)
+
+
+@pytest.mark.parametrize("data", [[[0, 1.5], [0, 0]], [0, 3, 0, -1], [[[True, False]], [[True, True]]], 0.0, 2.0])
+def test_nonzero_argwhere_where_match_torch(data):
+    ours, theirs = mt.tensor(data), torch.tensor(data)
+    for f in (lambda lib, t: lib.nonzero(t), lambda lib, t: lib.argwhere(t), lambda lib, t: t.nonzero()):
+        a, b = f(mt, ours), f(torch, theirs)
+        assert a.dtype == mt.int64 and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(mt.nonzero(ours, as_tuple=True), torch.nonzero(theirs, as_tuple=True)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    if ours.ndim:
+        for a, b in zip(mt.where(ours), torch.where(theirs)):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_index_put_with_bool_mask_matches_torch():
+    a = [lib.tensor(X).index_put((lib.tensor(X > 0),), lib.tensor(0.5, dtype=lib.float64)) for lib in (mt, torch)]
+    assert_close(a[0], a[1], np.float64)
+
+
+def test_int_tensors_keep_their_dtype():
+    for lib in (mt, torch):
+        x = lib.arange(6).reshape(2, 3)
+        y = x.scatter_reduce(1, lib.tensor([[0, 0, 2]]), lib.tensor([[5, 7, 1]]), "mean", include_self=False)
+        z = x.index_fill(0, lib.tensor([1]), 9).masked_select(x > 1)
+        if lib is mt:
+            ours = (y.numpy(), z.numpy())
+        else:
+            np.testing.assert_array_equal(ours[0], y.numpy())
+            np.testing.assert_array_equal(ours[1], z.numpy())
+    assert y.dtype == torch.int64
+
+
+BAD = [
+    (lambda lib, x: x.index_select(0, lib.tensor([0.0])), RuntimeError, "Expected dtype int32 or int64 for index"),
+    (lambda lib, x: x.index_select(0, lib.tensor([4])), IndexError, "out of range"),
+    (lambda lib, x: x.index_add(0, lib.tensor([0]), lib.ones(1, 5)), RuntimeError, "same scalar type"),
+    (lambda lib, x: x.masked_select(lib.ones(4, 5)), RuntimeError, "expected BoolTensor for mask"),
+    (lambda lib, x: x.scatter_reduce(0, lib.tensor([[0]]), x, "add"), RuntimeError,
+     "reduce argument must be either sum, prod, mean, amax or amin"),
+    (lambda lib, x: x.masked_scatter(x > -10, lib.ones(3, dtype=lib.float64)), RuntimeError,
+     "Number of elements of source < number of ones in mask"),
+    (lambda lib, x: x.take(lib.tensor([20])), IndexError, "out of range: tried to access index 20"),
+    (lambda lib, x: lib.take_along_dim(x, lib.tensor([0]), 0), RuntimeError, "same number of dimensions"),
+    (lambda lib, x: x.index_put((lib.tensor([0]),), lib.ones(5)), RuntimeError,
+     "Index put requires the source and destination dtypes match"),
+    (lambda lib, x: x.select_scatter(lib.ones(3, dtype=lib.float64), 0, 0), RuntimeError,
+     "expected src to have a size equal to the slice of self"),
+    (lambda lib, x: x.index_fill(0, lib.tensor([0]), lib.ones(2)), RuntimeError,
+     "index_fill_ only supports a 0-dimensional value tensor"),
+]
+
+
+@pytest.mark.parametrize("k", range(len(BAD)))
+def test_bad_input_raises_as_torch(k):
+    fn, exc, msg = BAD[k]
+    with pytest.raises(exc, match=msg):
+        fn(torch, torch.tensor(X))
+    with pytest.raises(exc, match=msg):
+        fn(mt, mt.tensor(X))
