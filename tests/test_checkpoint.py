@@ -230,3 +230,27 @@ def test_a_recomputation_that_differs_raises_as_torch() -> None:
     with pytest.raises(mt.utils.checkpoint.CheckpointError,
                        match="Recomputed values for the following tensors have different"):
         checkpoint(make(), mt.ones(4, requires_grad=True), use_reentrant=False).sum().backward()
+
+
+def test_decorator_form_on_functions_and_methods() -> None:
+    wv, xv, gv = RNG.standard_normal((3, 3)), RNG.standard_normal((2, 3)), RNG.standard_normal((2, 3))
+
+    def run(lib: object, ck: object) -> tuple:
+        class Block(lib.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.w = lib.nn.Parameter(lib.tensor(wv))
+
+            @ck(use_reentrant=False)
+            def forward(self, x: object, scale: float = 1.0) -> object:
+                return (x @ self.w).tanh() * scale
+
+        block = Block()
+        x = lib.tensor(xv, requires_grad=True)
+        block(x, scale=3.0).backward(lib.tensor(gv))
+        return block.w.grad, x.grad
+
+    for a, b in zip(run(mt, checkpoint), run(torch, tcp.checkpoint)):
+        assert_close(a, b, np.float64, what="grad")
+    with pytest.raises(ValueError, match="Unexpected keyword arguments: scale"):
+        checkpoint(use_reentrant=False, scale=2)

@@ -21,6 +21,7 @@ runs of equal length, checkpoints every run but the last and runs the last one p
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -129,15 +130,41 @@ def _recomputation(function: Callable, kwargs: dict, rng_state: Any, context: An
     return run
 
 
-def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None, preserve_rng_state: bool = True,
-               context_fn: Callable = noop_context_fn, determinism_check: str = "default",
-               early_stop: bool = True, **kwargs: Any) -> Any:
+class _CheckpointedFunction:
+    """``checkpoint(**options)(function)``: ``function`` that checkpoints every call (also as a method)."""
+
+    def __init__(self, function: Callable, **options: Any) -> None:
+        self.function = function
+        self.options = options
+        functools.update_wrapper(self, function, updated=())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return checkpoint(self.function, *args, **self.options, **kwargs)
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        bind = getattr(self.function, "__get__", None)
+        if instance is None or bind is None:
+            return self
+        return type(self)(bind(instance, owner), **self.options)
+
+
+def checkpoint(function: Callable | None = None, *args: Any, use_reentrant: bool | None = None,
+               preserve_rng_state: bool = True, context_fn: Callable = noop_context_fn,
+               determinism_check: str = "default", early_stop: bool = True, **kwargs: Any) -> Any:
     """``function(*args, **kwargs)`` without keeping its activations: they are recomputed in backward.
+
+    Without ``function`` (and arguments), a decorator: ``@checkpoint(use_reentrant=False)``.
 
     ``early_stop`` is accepted for torch's signature; the recomputation here always reruns the whole function.
     ``determinism_check="default"`` compares the shapes and dtypes of the recomputed outputs with the forward's
     (torch compares those of the tensors its graph saved).
     """
+    if function is None and not args:
+        if kwargs:
+            raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
+        return functools.partial(_CheckpointedFunction, use_reentrant=use_reentrant,
+                                 preserve_rng_state=preserve_rng_state, context_fn=context_fn,
+                                 determinism_check=determinism_check, early_stop=early_stop)
     if use_reentrant is None:
         warnings.warn(
             "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. Starting in PyTorch "
