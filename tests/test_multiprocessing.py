@@ -10,6 +10,7 @@ import torch
 import torch.multiprocessing as tmp
 
 import minitorch_cnn as mt
+from tests import _mp_workers
 from tests._parity import assert_close
 
 FORK = mt.multiprocessing.get_context("fork")
@@ -101,7 +102,7 @@ def test_start_processes_reports_a_child_error_as_torch() -> None:
     while not ctx.join():
         pass
     with pytest.warns(FutureWarning, match="This method only supports start_method=spawn"):  # torch's warning
-        mt.multiprocessing.spawn(_fails, args=("",), nprocs=1, start_method="fork")  # and the spawn method used
+        assert mt.multiprocessing.spawn(_fails, nprocs=0, start_method="fork", join=False).pids() == []
 
 
 # ---- pytorch/examples mnist_hogwild, written once for either library -----------------------------------------
@@ -190,4 +191,33 @@ def test_mnist_hogwild_two_workers_train_the_shared_model() -> None:
     assert _hogwild(mt, model, _data(mt, images, labels), 2) == [(0, 4), (1, 4)]
     model.eval()
     assert mt.nn.functional.nll_loss(model(x), y).item() < before
+    assert all(not np.array_equal(p.detach().numpy(), s) for p, s in zip(model.parameters(), start))
+
+
+def test_queues_pass_shared_tensors_by_descriptor() -> None:
+    t = mt.zeros(3, 4, dtype=mt.float64).share_memory_()
+    private = mt.zeros(2, dtype=mt.float64)  # not shared: pickled by value, the child writes its own copy
+    queue = FORK.Queue()
+    p = FORK.Process(target=_mp_workers.fill_from_queue, args=(queue, 5.0, 3))
+    p.start()
+    queue.put(t[1:, 2:])  # a view: its offset in the segment travels with the descriptor
+    queue.put(t[0])
+    queue.put(private)
+    p.join(timeout=120)
+    assert p.exitcode == 0
+    want = np.zeros((3, 4))
+    want[1:, 2:] = want[0] = 5.0
+    np.testing.assert_array_equal(t.numpy(), want)
+    assert (private.numpy() == 0).all()
+
+
+def test_hogwild_with_the_spawn_method() -> None:
+    """The spawned worker gets the shared parameters by descriptor (through its arguments), so the parent sees
+    its training."""
+    model = _mp_workers.Net().share_memory()
+    data, target = mt.randn(32, 8), mt.randint(0, 3, (32,))
+    before = mt.nn.functional.nll_loss(model(data), target).item()
+    start = [p.detach().numpy().copy() for p in model.parameters()]
+    mt.multiprocessing.spawn(_mp_workers.train, args=(model, data, target, 5), nprocs=1)
+    assert mt.nn.functional.nll_loss(model(data), target).item() < before
     assert all(not np.array_equal(p.detach().numpy(), s) for p, s in zip(model.parameters(), start))

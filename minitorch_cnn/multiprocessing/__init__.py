@@ -2,10 +2,10 @@
 (``spawn.py``) and the sharing-strategy settings.
 
 Tensors and modules are shared between processes with ``Tensor.share_memory_()`` / ``Module.share_memory()``,
-which move their storage into shared anonymous mappings (``backend.shared_memory``); a process started with the
-``fork`` method then reads and writes the very same memory (Hogwild training). Processes started with ``spawn``
-or ``forkserver`` get pickled copies of what they are passed: there the two strategies below make no difference,
-and a shared tensor is not shared across them.
+which move their storage into shared memory files (``backend.shared_memory``): a process forked later reads and
+writes the very same memory, and one started by ``spawn``/``forkserver`` or reached through a Queue receives
+shared tensors by file descriptor (``reductions``), so it does too (Hogwild training). That is torch's
+"file_descriptor" strategy; "file_system" is accepted and shares the same way.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing import *  # noqa: F403 - torch re-exports the whole of Python's multiprocessing
 
+from .reductions import init_reductions
 from .spawn import (
     ProcessContext,
     ProcessException,
@@ -27,8 +28,8 @@ _sharing_strategy = ["file_descriptor"]
 
 
 def set_sharing_strategy(new_strategy: str) -> None:
-    """Choose torch's strategy for sharing CPU tensors ("file_descriptor" or "file_system"); both share the same
-    way here (see the module docstring), so the choice is recorded for ``get_sharing_strategy``."""
+    """Choose torch's strategy for sharing CPU tensors ("file_descriptor" or "file_system"); both share by
+    descriptor here (see the module docstring), so the choice is recorded for ``get_sharing_strategy``."""
     if new_strategy not in _all_sharing_strategies:
         raise AssertionError(f"Invalid sharing strategy {new_strategy!r}: expected one of "
                              f"{sorted(_all_sharing_strategies)}")
@@ -44,6 +45,8 @@ def get_all_sharing_strategies() -> set[str]:
     """The strategies ``set_sharing_strategy`` accepts."""
     return set(_all_sharing_strategies)
 
+
+init_reductions()
 
 __all__ = ["ProcessContext", "ProcessException", "ProcessExitedException", "ProcessRaisedException",
            "get_all_sharing_strategies", "get_sharing_strategy", "set_sharing_strategy", "spawn",
