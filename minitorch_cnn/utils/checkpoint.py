@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..autograd import Function, Tensor, enable_grad, engine, no_grad, profiling
-from ..backend import random
+from ..backend import as_array, random
 
 
 class CheckpointError(RuntimeError):
@@ -88,16 +88,19 @@ class _CheckpointFunction(Function):
             raise RuntimeError("none of output has requires_grad=True, this checkpoint() is not necessary")
         roots = tuple(o for o, _ in pairs)
         seeds = tuple(engine.root_grad(o, g, False, "checkpoint") for o, g in pairs)
-        wanted = [a for a in args if isinstance(a, Tensor) and a.requires_grad] + list(outside)
         if ctx.reentrant:  # as torch's CheckpointFunction: into the leaves' .grad, inputs' gradients returned
             engine.run_backward(roots, seeds, False)
             input_grads = tuple(a.grad if isinstance(a, Tensor) else None for a in args)
             return (None, None, None, None, *input_grads)
+        wanted = [a for a in args if isinstance(a, Tensor) and a.requires_grad] + list(outside)
         captured = engine.run_backward(roots, seeds, False, targets=wanted, accumulate=False) if wanted else {}
 
         def grad_of(t: Any) -> Any:
             got = captured.get(id(t)) if isinstance(t, Tensor) and t.requires_grad else None
-            return None if got is None else Tensor._wrap(got[0])
+            if got is None:
+                return None
+            g, owned = got
+            return Tensor._wrap(as_array(g if owned else g.copy()))  # a buffer the engine lent is copied
 
         return (None, None, None, None, *(grad_of(a) for a in args), *(grad_of(t) for t in outside))
 
