@@ -5,6 +5,7 @@
 
 from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
+from . import multiprocessing as multiprocessing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from . import testing as testing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
 from .amp import autocast
@@ -229,6 +230,7 @@ from .ops.logical import (
     logical_xor,
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
+from .ops.matrix_exp import matrix_exp
 from .ops.order_stats import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
 from .ops.predicates import isfinite, isinf, isnan, isneginf, isposinf, isreal, nan_to_num, signbit
@@ -378,4 +380,9 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     special,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
+from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
+from .ops.pdist import pdist  # noqa: E402
+from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
+from .ops.rms_norm import rms_norm  # noqa: E402

@@ -16,10 +16,6 @@ X = R.standard_normal((4, 5))
 IDX = np.array([3, 0, 3, 1])  # a repeat: gradients add up
 
 
-def _idx(lib, a):
-    return lib.tensor(a)
-
-
 CASES = {
     "index_select": (lambda x, i: x.index_select(1, i), [X, IDX]),
     "fn_index_select": (None, [X, IDX]),
@@ -33,6 +29,7 @@ CASES = {
     "masked_scatter": (lambda x, m, s: x.masked_scatter(m, s), [X, X > 0.3, R.standard_normal(25)]),
     "take": (lambda x, i: x.take(i), [X, np.array([[0, -1], [7, 7]])]),
     "take_along_dim": (lambda x, i: x.take_along_dim(i, dim=1), [X, np.array([[0], [4], [2], [2]])]),
+    "take_along_dim_broadcast": (lambda x, i: x.take_along_dim(i, dim=1), [X, np.array([[0, 4, 4]])]),
     "take_along_dim_flat": (lambda x, i: x.take_along_dim(i), [X, np.array([[0, 19], [3, 3]])]),
     "put_accumulate": (lambda x, i, s: x.put(i, s, accumulate=True), [X, np.array([1, -1, 1]), R.standard_normal(3)]),
     "put": (lambda x, i, s: x.put(i, s), [X, np.array([[1, 6]]), R.standard_normal((2, 1))]),
@@ -176,6 +173,13 @@ BAD = [
      "expected src to have a size equal to the slice of self"),
     (lambda lib, x: x.index_fill(0, lib.tensor([0]), lib.ones(2)), RuntimeError,
      "index_fill_ only supports a 0-dimensional value tensor"),
+    (lambda lib, x: x.index_add(0, lib.tensor([0]), x[:1, :2]), RuntimeError,
+     "source tensor shape must match self tensor shape, excluding the specified dimension"),
+    (lambda lib, x: x.index_copy(0, lib.tensor([4]), x[:1]), IndexError, "index 4 is out of bounds for dimension 0"),
+    (lambda lib, x: x.put(lib.tensor([0, 1]), x[0, :1]), IndexError,
+     "Expected source and index to have the same number of elements"),
+    (lambda lib, x: x[0].fill_diagonal_(1.0, wrap=True), RuntimeError,
+     "dimensions must larger than 1"),
 ]
 
 
@@ -186,3 +190,88 @@ def test_bad_input_raises_as_torch(k):
         fn(torch, torch.tensor(X))
     with pytest.raises(exc, match=msg):
         fn(mt, mt.tensor(X))
+
+
+SECOND_ORDER = {
+    "index_select": lambda lib, x, s: x.index_select(0, lib.tensor([2, 0, 2])) * s[:3],
+    "index_add": lambda lib, x, s: x.index_add(0, lib.tensor([1, 1, 3, 0]), s * s, alpha=0.5),
+    "index_copy": lambda lib, x, s: x.index_copy(0, lib.tensor([3, 0, 1, 2]), s * s) * x,
+    "index_put_accumulate": lambda lib, x, s: x.index_put((lib.tensor([0, 0]),), s[1] * s[2], accumulate=True) * x,
+    "masked_scatter": lambda lib, x, s: x.masked_scatter(x > 0, s * s) * x,
+    "masked_select": lambda lib, x, s: x.masked_select(s > 0) * (s * x).masked_select(s > 0),
+    "take": lambda lib, x, s: x.take(lib.tensor([[0, -1, 3]])) * s[0, :3],
+    "scatter_add": lambda lib, x, s: x.scatter_add(1, lib.tensor([[0, 0, 4]]), (s * s)[:1, :3]),
+    "slice_scatter": lambda lib, x, s: x.slice_scatter((s * s)[:, ::2], dim=1, step=2) * x,
+    "diagonal_scatter": lambda lib, x, s: x.diagonal_scatter((s * s).diagonal(1), 1) * x,
+    "roll": lambda lib, x, s: (x * s).roll(3) * x,
+    "as_strided": lambda lib, x, s: (x * x).as_strided((3, 3), (2, 1)) * s[:3, :3],
+    "unfold": lambda lib, x, s: (x * s).unfold(1, 2, 1) * x.unfold(1, 2, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_order_matches_torch(name):
+    fn = SECOND_ORDER[name]
+    s0 = R.standard_normal((4, 5))
+    res = []
+    for lib in (mt, torch):
+        x, s = lib.tensor(X, requires_grad=True), lib.tensor(s0, requires_grad=True)
+        y = fn(lib, x, s)
+        g = lib.tensor(np.random.default_rng(7).standard_normal(tuple(y.shape)))
+        gx, gs = lib.autograd.grad(y, (x, s), g, create_graph=True)
+        res.append(lib.autograd.grad((gx * gx).sum() + (gs * gs * gs).sum(), (x, s), allow_unused=True))
+    for o, t in zip(*res):  # an input the gradient does not depend on: None in torch, None or zeros here
+        if t is None:
+            assert o is None or not o.numpy().any()
+        else:
+            assert_close(o, t, np.float64, what=name)
+
+
+def test_out_argument_matches_torch():
+    res = []
+    for lib in (mt, torch):
+        x = lib.tensor(X)
+        outs = [lib.empty(0, dtype=lib.float64) for _ in range(4)]
+        lib.index_select(x, 1, lib.tensor([4, 4, 0]), out=outs[0])
+        lib.masked_select(x, x > 0, out=outs[1])
+        lib.take(x, lib.tensor([3, 1]), out=outs[2])
+        lib.take_along_dim(x, lib.tensor([[1], [0], [2], [4]]), 1, out=outs[3])
+        res.append(outs)
+    for o, t in zip(*res):
+        assert_close(o, t, np.float64)
+
+
+def _nodes(lib):
+    x = lib.tensor(X, requires_grad=True)
+    i = lib.tensor([0, 2])
+    ys = [x.index_select(0, i), x.take(i), x.masked_select(x > 0), x.as_strided((2,), (1,)),
+          x.index_add(0, i, x[:2]), x.scatter_add(0, i[None], x), x.index_put((i,), x[0], accumulate=True),
+          x.index_put((i,), x[0]), x.index_copy(0, i, x[:2]), x.index_fill(0, i, 1.0), x.masked_scatter(x > 0, x),
+          x.select_scatter(x[0], 0, 1), x.slice_scatter(x[:2], 0, 0, 2), x.diagonal_scatter(x.diagonal()),
+          x.scatter_reduce(0, i[None], x, "amax"), x.roll(1), x.unfold(0, 2, 1), lib.diag_embed(x)]
+    return [y.grad_fn.name() for y in ys]
+
+
+def test_node_names_match_torch():
+    assert _nodes(mt) == _nodes(torch)
+
+
+def test_clone_and_masked_fill_functions_match_torch():
+    grads = []
+    for lib in (mt, torch):
+        x = lib.tensor(X, requires_grad=True)
+        c = lib.clone(x, memory_format=lib.contiguous_format)
+        y = lib.masked_fill(lib.clone(c * 2), c > 0, -1.5)
+        assert lib.clone(x).requires_grad and c is not x
+        y.backward(lib.tensor(X[::-1].copy()))
+        grads.append((y, x.grad))
+    for o, t in zip(*grads):
+        assert_close(o, t, np.float64)
+
+
+def test_scatter_reduce_with_a_larger_src_matches_torch():
+    index = [[0, 2, 2], [1, 1, 0]]
+    ours = mt.tensor(X[:3, :4]).scatter_reduce(0, mt.tensor(index), mt.tensor(X), "mean", include_self=False)
+    theirs = torch.tensor(X[:3, :4]).scatter_reduce(0, torch.tensor(index), torch.tensor(X), "mean",
+                                                    include_self=False)
+    assert_close(ours, theirs, np.float64)

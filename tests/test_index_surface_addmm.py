@@ -101,6 +101,7 @@ def test_block_diag_promotes_dtypes_as_torch():
     ours, theirs = mt.block_diag(*parts(mt)), torch.block_diag(*parts(torch))
     assert ours.dtype == mt.float64
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert tuple(mt.block_diag().shape) == tuple(torch.block_diag().shape)
 
 
 BAD = [
@@ -109,6 +110,18 @@ BAD = [
     (lambda lib: lib.addmm(lib.ones(3, 3), lib.ones(2, 2), lib.ones(2, 2)), RuntimeError,
      "expanded size of the tensor"),
     (lambda lib: lib.vander(lib.ones(2, 2)), RuntimeError, "x must be a one-dimensional tensor"),
+    (lambda lib: lib.addmm(lib.ones(2, 2), lib.ones(2, 3), lib.ones(2, 2)), RuntimeError,
+     "mat1 and mat2 shapes cannot be multiplied"),
+    (lambda lib: lib.addmm(lib.ones(2, 2), lib.ones(2, 2), lib.ones(2, 2, dtype=lib.float64)), RuntimeError,
+     "self and mat2 must have the same dtype"),
+    (lambda lib: lib.addmm(lib.ones(2, 2), lib.ones(2, 2, dtype=lib.float64), lib.ones(2, 2)), RuntimeError,
+     "mat1 and mat2 must have the same dtype"),
+    (lambda lib: lib.addmv(lib.ones(2), lib.ones(2, 2), lib.ones(2, 1)), RuntimeError,
+     "vector \\+ matrix @ vector expected, got 1, 2, 2"),
+    (lambda lib: lib.baddbmm(lib.ones(2, 2, 2), lib.ones(2, 2, 3), lib.ones(2, 2, 2)), RuntimeError,
+     "Expected size for first two dimensions of batch2 tensor to be"),
+    (lambda lib: lib.addbmm(lib.ones(2, 2), lib.ones(2, 2, 3), lib.ones(2, 2, 2)), RuntimeError,
+     "Incompatible matrix sizes for bmm"),
     (lambda lib: lib.block_diag(lib.ones(1, 1, 1)), RuntimeError, "Input tensors must have 2 or fewer dimensions"),
 ]
 
@@ -119,3 +132,27 @@ def test_bad_input_raises_as_torch(k):
     for lib in (torch, mt):
         with pytest.raises(exc, match=msg):
             fn(lib)
+
+
+SECOND = {
+    "addmm": ("addmm", [(3, 5), (3, 4), (4, 5)]), "addmv": ("addmv", [(3,), (3, 4), (4,)]),
+    "addbmm": ("addbmm", [(5,), (2, 3, 4), (2, 4, 5)]), "baddbmm": ("baddbmm", [(1, 3, 5), (2, 3, 4), (2, 4, 5)]),
+    "addr": ("addr", [(3, 1), (3,), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND))
+def test_second_order_and_node_names_match_torch(name):
+    op, shapes = SECOND[name]
+    arrays = [a(*s) for s in shapes]
+    res = []
+    for lib in (mt, torch):
+        m, x, y = (lib.tensor(v, requires_grad=True) for v in arrays)
+        out = getattr(lib, op)(m * m, x * x, y, beta=0.5, alpha=-1.5)
+        g = lib.tensor(np.random.default_rng(0).standard_normal(tuple(out.shape)))
+        grads = lib.autograd.grad(out, (m, x, y), g, create_graph=True)
+        loss = sum((gi * gi * gi).sum() for gi in grads)
+        res.append((out.grad_fn.name(), lib.autograd.grad(loss, (m, x, y))))
+    assert res[0][0] == res[1][0]
+    for o, t in zip(res[0][1], res[1][1]):
+        assert_close(o, t, np.float64, what=name)

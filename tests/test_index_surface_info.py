@@ -169,6 +169,7 @@ def test_sum_to_size_matches_torch_with_gradient():
 BAD = [
     (lambda lib: lib.hann_window(-1), RuntimeError, "requires non-negative window_length"),
     (lambda lib: lib.hann_window(3, dtype=lib.int64), RuntimeError, "hann_window expects floating point dtypes"),
+    (lambda lib: lib.range(0, 1, -1), RuntimeError, "upper bound and lower bound inconsistent with step sign"),
 ]
 
 

@@ -99,7 +99,7 @@ def test_unfold_is_a_view_that_follows_the_tensor():
                                       ("swapdims_", (0, 1)), ("unsqueeze_", (1,)), ("squeeze_", ())])
 def test_inplace_view_changes_match_torch(op, args):
     a = X[0][:, :1] if op == "squeeze_" else X[0]
-    outs = []
+    outs, names = [], []
     for lib in (mt, torch):
         leaf = lib.tensor(a, requires_grad=True)
         y = leaf * 2
@@ -108,9 +108,11 @@ def test_inplace_view_changes_match_torch(op, args):
         z = y.exp()
         z.backward(lib.tensor(np.random.default_rng(5).standard_normal(tuple(z.shape))))
         outs.append((y.detach().clone(), leaf.grad))
+        names.append(y.grad_fn.name())
         plain = lib.tensor(a)
         getattr(plain, op)(*args)
         outs.append((plain,))
+    assert names[0] == names[1]
     for ours, theirs in zip(outs[:2], outs[2:]):
         for o, t in zip(ours, theirs):
             assert tuple(o.shape) == tuple(t.shape)

@@ -224,3 +224,27 @@ def test_bad_input_raises_as_torch(index: int) -> None:
         call(TF, torch)
     with pytest.raises(exc, match=match):
         call(F, mt)
+
+
+@pytest.mark.parametrize("name", ["soft_margin", "hinge_embedding", "triplet_with_distance", "margin_ranking"])
+def test_losses_second_order_match_torch(name: str) -> None:
+    x, w, v = rng.standard_normal((4, 5)), rng.standard_normal(()), rng.standard_normal((4, 5))
+    y, p, n = _signs((4, 5), 5), rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    calls = {
+        "soft_margin": lambda f, lib, t: f.soft_margin_loss(t, lib.tensor(y)),
+        "hinge_embedding": lambda f, lib, t: f.hinge_embedding_loss(t, lib.tensor(y), 0.7),
+        "triplet_with_distance": lambda f, lib, t: f.triplet_margin_with_distance_loss(t, lib.tensor(p), lib.tensor(n),
+                                                                                       margin=3.0),
+        "margin_ranking": lambda f, lib, t: f.margin_ranking_loss(t, lib.tensor(p), lib.tensor(y), 0.5),
+    }
+    grads = []
+    for f, lib in ((TF, torch), (F, mt)):
+        tx, tw = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        (g,) = lib.autograd.grad(calls[name](f, lib, tx) * tw, tx, create_graph=True)
+        (g * lib.tensor(v)).sum().backward()
+        grads.append((tx.grad, tw.grad))
+    for i in range(2):
+        if grads[0][i] is None:
+            assert grads[1][i] is None or not np.any(grads[1][i].numpy())
+        else:
+            assert_close(grads[1][i], grads[0][i], np.float64, what=f"{name} second order {i}")

@@ -131,3 +131,98 @@ def test_pdist_edges_and_errors_as_torch() -> None:
         for f, lib in ((TF, torch), (F, mt)):
             with pytest.raises(RuntimeError, match=match):
                 call(f, lib)
+
+
+@pytest.mark.parametrize("kernel,size", [(3, (5, 6)), ((2, 3), (8, 9)), (2, (1, 1)), (3, (9, 11))])
+def test_fractional_max_pool2d_matches_torch_given_the_samples(kernel, size: tuple) -> None:
+    """With torch's own random samples passed in, windows, values, indices and gradients are torch's (float64 and
+    float32, whose window starts torch computes in float32)."""
+    x = rng.standard_normal((2, 3, 11, 13))
+    samples = rng.uniform(0, 1, (2, 3, 2))
+
+    def ours(t, s):
+        return F.fractional_max_pool2d(t, kernel, output_size=size, _random_samples=s)
+
+    def theirs(t, s):
+        return TF.fractional_max_pool2d(t, kernel, output_size=size, _random_samples=s)
+
+    function_parity(ours, theirs, [x, samples], [True, False], what=f"fractional_max_pool2d {kernel} {size}")
+    for dtype in (torch.float64, torch.float32):
+        ts = torch.tensor(samples, dtype=dtype)
+        _, ti = TF.fractional_max_pool2d(torch.tensor(x, dtype=dtype), kernel, output_size=size, return_indices=True,
+                                         _random_samples=ts)
+        _, mi = F.fractional_max_pool2d(mt.tensor(x).to(mt.float64 if dtype == torch.float64 else mt.float32),
+                                        kernel, output_size=size, return_indices=True,
+                                        _random_samples=mt.tensor(ts.numpy()))
+        assert mi.dtype == mt.int64 and np.array_equal(mi.numpy(), ti.numpy())
+
+
+def test_fractional_max_pool2d_module_ratio_unbatched_and_random_draws() -> None:
+    x = rng.standard_normal((3, 10, 12))
+    samples = rng.uniform(0, 1, (1, 3, 2))
+    ours = mt.nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.5), return_indices=True,
+                                     _random_samples=mt.tensor(samples))
+    theirs = torch.nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.5), return_indices=True,
+                                          _random_samples=torch.tensor(samples))
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict()) == ["_random_samples"]
+    (my, mi), (ty, ti) = ours(mt.tensor(x)), theirs(torch.tensor(x))
+    assert_close(my, ty, np.float64)
+    assert np.array_equal(mi.numpy(), ti.numpy())
+    assert list(mt.nn.FractionalMaxPool2d(2, output_size=4).state_dict()) == []
+    mt.manual_seed(3)
+    a = F.fractional_max_pool2d(mt.tensor(x), 2, output_size=(6, 7))
+    mt.manual_seed(3)
+    b = F.fractional_max_pool2d(mt.tensor(x), 2, output_size=(6, 7))
+    assert np.array_equal(a.numpy(), b.numpy()) and tuple(a.shape) == (3, 6, 7)
+    windows_max = np.lib.stride_tricks.sliding_window_view(x, (2, 2), axis=(1, 2)).max(axis=(-1, -2))
+    assert np.all(np.isin(a.numpy(), windows_max))  # every value is the max of some 2x2 window
+
+
+FRACTIONAL_BAD = [
+    (lambda f, lib: f.fractional_max_pool2d(lib.zeros(2, 3, 7, 8), 3), ValueError,
+     "requires specifying either an output_size or an output_ratio"),
+    (lambda f, lib: f.fractional_max_pool2d(lib.zeros(2, 3, 7, 8), 3, output_size=(6, 6)), RuntimeError,
+     "pool height 3 too large relative to input height 7"),
+    (lambda f, lib: f.fractional_max_pool2d(lib.zeros(2, 3, 7, 8), 3, output_size=(4, 4),
+                                            _random_samples=lib.zeros(2, 3, 3)), RuntimeError,
+     "Expect _random_samples.size\\(2\\) equals to 2; got 3."),
+    (lambda f, lib: f.fractional_max_pool2d(lib.zeros(2, 3, 7, 8), 3, output_size=(4, 4),
+                                            _random_samples=lib.zeros(1, 3, 2)), RuntimeError,
+     "Expect _random_samples.size\\(0\\) no less then input batch size."),
+    (lambda f, lib: lib.nn.FractionalMaxPool2d(3, output_ratio=1.5), ValueError,
+     "output_ratio must be between 0 and 1 \\(got 1.5\\)"),
+    (lambda f, lib: lib.nn.FractionalMaxPool2d(3), ValueError, "requires specifying either an output size"),
+    (lambda f, lib: lib.nn.FractionalMaxPool2d(3, output_size=2, output_ratio=0.5), ValueError,
+     "only one of output_size and output_ratio may be specified"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(FRACTIONAL_BAD)))
+def test_fractional_max_pool2d_bad_input_as_torch(index: int) -> None:
+    call, exc, match = FRACTIONAL_BAD[index]
+    for f, lib in ((TF, torch), (F, mt)):
+        with pytest.raises(exc, match=match):
+            call(f, lib)
+
+
+def _second_order(fn_t, fn_m, x: np.ndarray, w: np.ndarray, v: np.ndarray) -> list:
+    """d/dx and d/dw of <v, d/dx <w, f(x)>> in both libraries (create_graph, then backward)."""
+    grads = []
+    for lib, fn in ((torch, fn_t), (mt, fn_m)):
+        tx, tw = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        (g,) = lib.autograd.grad((fn(tx) * tw).sum(), tx, create_graph=True)
+        (g * lib.tensor(v)).sum().backward()
+        grads.append((tx.grad, tw.grad))
+    return grads
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.5, 1.5, 3.0, float("inf")])
+def test_pdist_second_order_matches_torch(p: float) -> None:
+    """torch differentiates pdist's backward (PdistBackwardBackward0); so do we, repeated rows and ties included."""
+    x = rng.standard_normal((5, 3))
+    x[1] = x[0]
+    x[2, 0] = x[3, 0]
+    (tx, tw), (mx, mw) = _second_order(lambda t: torch.pdist(t, p), lambda t: mt.pdist(t, p), x,
+                                       rng.standard_normal(10), rng.standard_normal((5, 3)))
+    assert_close(mx, tx, np.float64, what=f"pdist p={p} d2/dx2")
+    assert_close(mw, tw, np.float64, what=f"pdist p={p} d2/dxdw")

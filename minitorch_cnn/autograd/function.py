@@ -142,6 +142,8 @@ class Function:
         if type(out) is not _ndarray and isinstance(out, np.generic):  # NumPy turns 0-d results into scalars
             out = np.asarray(out)
         result = _wrap(out)
+        if requires and out.dtype.kind not in "fc":  # integer and bool results never require grad, as torch's
+            requires = False
         base = out.base
         if base is not None:
             # a view of an input shares its version counter, so in-place writes through either are seen, and

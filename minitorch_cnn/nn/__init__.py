@@ -35,12 +35,14 @@ from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
 from .conv_transpose1d import ConvTranspose1d
+from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .dropout_variants import AlphaDropout, Dropout1d, FeatureAlphaDropout
 from .elu_softsign import ELU, Softsign
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .fractional_max_pool import FractionalMaxPool2d
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .lazy_more import (
     LazyConv1d,
@@ -152,3 +154,5 @@ __all__ += ["ConvTranspose1d", "LazyConv1d", "LazyConvTranspose1d", "LazyConvTra
             "LazyInstanceNorm2d"]  # transposed 1-d convolution, more lazy layers
 __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout variants
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
+__all__ += ["CTCLoss"]  # connectionist temporal classification
+__all__ += ["FractionalMaxPool2d"]  # fractional max pooling

@@ -19,12 +19,14 @@ from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.cosine_embedding import cosine_embedding_loss
+from ..ops.ctc_loss import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.dropout1d import dropout1d
 from ..ops.embedding import embedding
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
+from ..ops.fractional_max_pool import fractional_max_pool2d
 from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.gumbel_softmax import gumbel_softmax
@@ -98,8 +100,9 @@ __all__ += ["celu_", "elu", "elu_", "gumbel_softmax", "hardtanh_", "leaky_relu_"
             "softsign", "threshold_"]  # activations (ops/exponential_linear, inplace_activation, softsign, ...)
 __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
             "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
-__all__ += ["conv_transpose1d", "rms_norm"]  # ops/conv_transpose1d, rms_norm
+__all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
+__all__ += ["fractional_max_pool2d"]  # ops/fractional_max_pool
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
             "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample

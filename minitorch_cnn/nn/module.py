@@ -374,6 +374,10 @@ class Module:
     def cpu(self) -> Module:
         return self.to("cpu")
 
+    def share_memory(self) -> Module:
+        """Move every parameter, gradient and buffer to memory shared with processes forked later (Hogwild)."""
+        return self._apply(backend.shared_memory.share)
+
     def _cast_floats(self, dtype: np.dtype) -> Module:
         return self._apply(lambda arr: arr.astype(dtype, copy=False) if arr.dtype.kind == "f" else arr)
 

@@ -7,8 +7,9 @@
     addr(M, x, y)      = beta * M + alpha * outer(x, y)
     beta = 0 ignores M's values (NaN and inf included), as torch, and gives M a zero gradient; for integer tensors
     beta and alpha are truncated to integers, as torch.
-Gradients are those of the products and sums they are built from: dM = beta * g (summed over broadcast dims),
-dA = alpha * g @ B^T, dB = alpha * A^T @ g (dx, dy of addr: alpha * g @ y, alpha * g^T @ x).
+Each is one node (torch's AddmmBackward0 ...): dM = beta * g (summed over broadcast dims), dA = alpha * g @ B^T,
+dB = alpha * A^T @ g (addbmm: every batch meets the same g; addmv: dA = alpha * outer(g, x); addr: dx = alpha * g @ y,
+dy = alpha * g^T @ x). The backward as a graph is the same expressions on Tensors, so they differentiate again.
 
     chain_matmul(A, B, C, ...) = A @ B @ C ...
     block_diag(T1, T2, ...)    = the blocks on the diagonal of zeros (0-d as 1x1, 1-d as one row)
@@ -25,58 +26,155 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Function, Tensor
 from . import inplace
-from ._util import Clone, cast, out_arg
+from ._util import Clone, cast, out_arg, sum_to, unbroadcast
 from .diagonal import DiagonalEmbed
-from .elementwise import add, mul, where
+from .elementwise import mul
 from .flip import flip
 from .indexing import diag
-from .matmul import bmm, mm, mv
-from .reduction import sum as sum_
-from .shape import _wrap_dim, cat, pad, reshape, stack, unsqueeze
+from .matmul import mm
+from .shape import _wrap_dim, cat, pad, reshape, stack
 
 
-def _affine(input: Tensor, product: Tensor, beta: Any, alpha: Any) -> Tensor:  # noqa: A002
-    """``beta * input + alpha * product``, the result shaped as ``product``."""
-    if input._data.dtype.kind in "iub":  # integer tensors take the scalars as integers (0.5 is 0), as torch
-        beta, alpha = int(beta), int(alpha)
+class _AddProduct(Function):
+    """``beta * M + alpha * P(A, B)`` as one node; each subclass is one product P, under torch's node name.
+    ``grads(g, a, b)`` gives (dA from b, dB from a) for arrays and Tensors alike (``@``, ``swapaxes``, indexing);
+    an operand forward did not keep (its partner needs no gradient) is None, and so is the gradient needing it."""
+
+    fresh_grads = True
+
+    @staticmethod
+    def product(a: Any, b: Any) -> Any:
+        return a @ b
+
+    @staticmethod
+    def grads(g: Any, a: Any, b: Any) -> tuple:
+        return (g @ b.swapaxes(-1, -2) if b is not None else None), (a.swapaxes(-1, -2) @ g if a is not None else None)
+
+    def forward(self, m: Any, a: Any, b: Any, beta: Any, alpha: Any) -> Any:
+        need_a, need_b = self.needs_input_grad[1:3]
+        self.a, self.b = (a if need_b else None), (b if need_a else None)
+        self.m_shape, self.beta, self.alpha = m.shape, beta, alpha
+        out = self.product(a, b)
+        out = out * alpha if alpha != 1 else out
+        if beta != 0:  # beta = 0: M's values are not read, NaN and inf included
+            out = out + (m * beta if beta != 1 else m)
+        return out.astype(m.dtype, copy=False)
+
+    def backward(self, g: Any) -> tuple:
+        gm = unbroadcast(g * self.beta, self.m_shape) if self.needs_input_grad[0] else None
+        return (gm, *self.grads(g * self.alpha, self.a, self.b), None, None)
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        gm = sum_to(g * self.beta, self.m_shape) if self.needs_input_grad[0] else None
+        a = self.input_tensor(1, self.a) if self.a is not None else None
+        b = self.input_tensor(2, self.b) if self.b is not None else None
+        return (gm, *self.grads(g * self.alpha, a, b), None, None)
+
+
+class Addmm(_AddProduct):
+    pass
+
+
+class Baddbmm(_AddProduct):
+    pass
+
+
+class Addbmm(_AddProduct):
+    # sum_b A[b] @ B[b]: g (n, p) meets every batch
+    @staticmethod
+    def product(a: Any, b: Any) -> Any:
+        return (a @ b).sum(0)
+
+
+class Addmv(_AddProduct):
+    @staticmethod
+    def grads(g: Any, a: Any, b: Any) -> tuple:
+        return (g[:, None] * b[None, :] if b is not None else None), (a.swapaxes(-1, -2) @ g if a is not None else None)
+
+
+class Addr(_AddProduct):
+    @staticmethod
+    def product(a: Any, b: Any) -> Any:
+        return a[:, None] * b[None, :]
+
+    @staticmethod
+    def grads(g: Any, a: Any, b: Any) -> tuple:
+        return (g @ b if b is not None else None), (g.swapaxes(-1, -2) @ a if a is not None else None)
+
+
+def _apply(node: type, input: Tensor, a: Tensor, b: Tensor, out_shape: tuple, beta: Any,  # noqa: A002
+           alpha: Any) -> Tensor:
+    """Checks shared by the family (dtypes, input broadcastable to the product), then the node."""
+    if input.dtype != b.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {input.dtype} and {b.dtype}")
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {a.dtype} and {b.dtype}")
     try:
-        fits = np.broadcast_shapes(tuple(input.shape), tuple(product.shape)) == tuple(product.shape)
+        fits = np.broadcast_shapes(tuple(input.shape), out_shape) == out_shape
     except ValueError:
         fits = False
     if not fits:
         raise RuntimeError(f"The expanded size of the tensor {tuple(input.shape)} must match the product's size "
-                           f"{tuple(product.shape)}")
-    scaled = product if alpha == 1 else mul(product, alpha)
-    if beta == 0:  # input's values are not read; it still gets a (zero) gradient
-        xp = backend.array_module(product._data)
-        return where(Tensor._wrap(xp.zeros((), dtype=bool)), input, scaled)
-    return add(input if beta == 1 else mul(input, beta), scaled)
+                           f"{out_shape}")
+    if input._data.dtype.kind in "iub":  # integer tensors take the scalars as integers (0.5 is 0), as torch
+        beta, alpha = int(beta), int(alpha)
+    return node.apply(input, a, b, beta, alpha)
+
+
+def _matrices(a: Tensor, b: Tensor) -> tuple:
+    for name, t in (("mat1", a), ("mat2", b)):
+        if t.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {t.ndim}-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    return a.shape[0], b.shape[1]
+
+
+def _batches(a: Tensor, b: Tensor, per_batch: bool) -> tuple:
+    for name, t in (("batch1", a), ("batch2", b)):
+        if t.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if per_batch and (a.shape[0], a.shape[2]) != (b.shape[0], b.shape[1]):  # baddbmm's message
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a.shape[0]}, "
+                           f"{a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {a.shape[0]} and {b.shape[0]}")
+    if a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({a.shape[1]}x{a.shape[2]} and "
+                           f"{b.shape[1]}x{b.shape[2]})")
+    return a.shape[0], a.shape[1], b.shape[2]
 
 
 @out_arg
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    return _affine(input, mm(mat1, mat2), beta, alpha)
+    return _apply(Addmm, input, mat1, mat2, _matrices(mat1, mat2), beta, alpha)
 
 
 @out_arg
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * (mat @ vec)``."""
-    return _affine(input, mv(mat, vec), beta, alpha)
+    if mat.ndim != 2 or vec.ndim != 1 or input.ndim > 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    if mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), mat "
+                           f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    return _apply(Addmv, input, mat, vec, (mat.shape[0],), beta, alpha)
 
 
 @out_arg
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]``."""
-    return _affine(input, sum_(bmm(batch1, batch2), 0), beta, alpha)
+    return _apply(Addbmm, input, batch1, batch2, _batches(batch1, batch2, False)[1:], beta, alpha)
 
 
 @out_arg
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``beta * input + alpha * (batch1 @ batch2)`` per batch."""
-    return _affine(input, bmm(batch1, batch2), beta, alpha)
+    return _apply(Baddbmm, input, batch1, batch2, _batches(batch1, batch2, True), beta, alpha)
 
 
 @out_arg
@@ -85,7 +183,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     for name, v in (("vec1", vec1), ("vec2", vec2)):
         if v.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
-    return _affine(input, mul(unsqueeze(vec1, 1), unsqueeze(vec2, 0)), beta, alpha)
+    return _apply(Addr, input, vec1, vec2, (vec1.shape[0], vec2.shape[0]), beta, alpha)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
@@ -109,7 +207,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
                                f"{t.ndim} dimensions")
         blocks.append(reshape(t, (1, 1)) if t.ndim == 0 else reshape(t, (1, t.shape[0])) if t.ndim == 1 else t)
     if not blocks:
-        return Tensor._wrap(np.zeros((0, 0), dtype=backend.get_default_dtype()))
+        return Tensor._wrap(np.zeros((1, 0), dtype=backend.get_default_dtype()))  # torch: one empty row
     dtype = blocks[0]._data.dtype
     for b in blocks[1:]:
         dtype = backend.promote_types(dtype, b._data.dtype)

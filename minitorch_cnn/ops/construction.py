@@ -31,7 +31,7 @@ def range(start: float, end: float, step: float = 1, *, dtype: Any = None, devic
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.floor((end - start) / step) + 1
     return _finish((start + np.arange(n, dtype=np.float64) * step).astype(_float(dtype)), device, requires_grad)
 

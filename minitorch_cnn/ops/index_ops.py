@@ -19,17 +19,19 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Function, Tensor
 from . import inplace
-from .elementwise import add
+from ._util import out_arg
 from .gather import gather
-from .indexing import GetItem, IndexScatter
+from .indexing import GetItem
 from .region_write import (
     DiagonalScatter,
     FillDiagonal,
+    IndexAdd,
     IndexCopy,
     IndexFill,
     IndexPut,
+    IndexPutAccumulate,
     MaskedScatter,
     SelectScatter,
     SliceScatter,
@@ -37,6 +39,24 @@ from .region_write import (
     write,
 )
 from .shape import _wrap_dim, expand, reshape
+
+
+class NamedIndex(GetItem):
+    """An index under the node name of the op it serves (torch's ``IndexSelectBackward0``...), not ``x[i]``'s."""
+
+    name = Function.name
+
+
+class IndexSelect(NamedIndex):
+    pass
+
+
+class Take(NamedIndex):
+    pass
+
+
+class MaskedSelect(NamedIndex):
+    pass
 
 
 def _along(d: int, idx: Any) -> tuple:
@@ -53,7 +73,8 @@ def _index_vector(op: str, x: Tensor, dim: int, index: Any) -> tuple[int, Any]:
     idx = index._data.reshape(-1).astype(np.int64, copy=False)
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x.shape[d]):
         bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
-        raise IndexError(f"{op}(): index {bad} is out of range for dimension {d} with size {x.shape[d]}")
+        raise IndexError(f"{op}(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]} (index out "
+                         "of range in self)")
     return d, idx
 
 
@@ -62,21 +83,23 @@ def _check_source(op: str, x: Tensor, d: int, n: int, source: Tensor) -> None:
         raise RuntimeError(f"{op}(): self ({x.dtype}) and source ({source.dtype}) must have the same scalar type")
     want = tuple(x.shape[:d]) + (n,) + tuple(x.shape[d + 1:])
     if tuple(source.shape) != want:
-        raise RuntimeError(f"{op}(): Number of indices ({n}) and source {tuple(source.shape)} do not fit self "
-                           f"{tuple(x.shape)} along dim {d}: expected source of shape {want}")
+        raise RuntimeError(f"{op}(): source tensor shape must match self tensor shape, excluding the specified "
+                           f"dimension, with {n} slices along dim {d}. Got self.shape = {list(x.shape)} source.shape = "
+                           f"{list(source.shape)}")
 
 
+@out_arg
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """The slices ``index`` along ``dim``, in that order (repeats allowed)."""
     d, idx = _index_vector("index_select", input, dim, index)
-    return GetItem.apply(input, _along(d, idx))
+    return IndexSelect.apply(input, _along(d, idx))
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input`` with ``alpha * source[i]`` added to slice ``index[i]`` along ``dim`` (repeats add up)."""
     d, idx = _index_vector("index_add_", input, dim, index)
     _check_source("index_add_", input, d, idx.size, source)
-    return add(input, IndexScatter.apply(source, _along(d, idx), tuple(input.shape), False), alpha=alpha)
+    return IndexAdd.apply(input, source, _along(d, idx), input._data.dtype.type(alpha))
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -133,7 +156,7 @@ def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = Fa
         return write(IndexPut, input, values, idx)
     region = region_shape(tuple(input.shape), idx, input._data)
     v = values if tuple(values.shape) == region else expand(values, region)
-    return add(input, IndexScatter.apply(v, idx, tuple(input.shape), False))
+    return IndexPutAccumulate.apply(input, v, idx, 1)
 
 
 def _bool_mask(op: str, mask: Any) -> Any:
@@ -142,13 +165,14 @@ def _bool_mask(op: str, mask: Any) -> Any:
     return mask._data
 
 
+@out_arg
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     """The elements where ``mask`` (broadcast with ``input``) is True, as a 1-d tensor in row-major order."""
     m = _bool_mask("masked_select", mask)
     shape = np.broadcast_shapes(tuple(input.shape), m.shape)
     x = input if tuple(input.shape) == shape else expand(input, shape)
     xp = backend.array_module(m)
-    return GetItem.apply(x, xp.nonzero(xp.broadcast_to(m, shape)))
+    return MaskedSelect.apply(x, xp.nonzero(xp.broadcast_to(m, shape)))
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:  # noqa: A002
@@ -177,11 +201,13 @@ def _flat_positions(op: str, x: Tensor, index: Any) -> Any:
     return idx % max(n, 1)
 
 
+@out_arg
 def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """``input.reshape(-1)[index]``: index's shape, negative positions from the end."""
-    return GetItem.apply(reshape(input, -1), (_flat_positions("take", input, index),))
+    return Take.apply(reshape(input, -1), (_flat_positions("take", input, index),))
 
 
+@out_arg
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """``gather`` after broadcasting input and indices in every dim but ``dim`` (dim None: on the flattened)."""
     if dim is None:
@@ -203,7 +229,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """``input`` with ``input.reshape(-1)[index] = source`` (``+=`` with ``accumulate``)."""
     idx = _flat_positions("put", input, index).reshape(-1)
     if source.numel() != idx.size:
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source: "
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got source: "
                            f"{source.numel()}, index: {idx.size}")
     flat = index_put(reshape(input, -1), (Tensor._wrap(idx),), reshape(source, -1), accumulate)
     return reshape(flat, tuple(input.shape))

@@ -9,7 +9,8 @@ d = x_i - x_j and g_k the upstream gradient; x_i receives +∂, x_j receives -�
     p < 2:      y = (Σ|d|^p)^{1/p},   ∂ = g·sign(d)·|d|^{p-1} / y^{p-1}  (0 where y = 0, or d = 0 when p < 1)
     else:       y = (Σ|d|^p)^{1/p},   ∂ = g·d·|d|^{p-2} / y^{p-1}      (0 where y = 0)
 
-A second derivative is not offered (torch's ``_pdist_backward`` has none either).
+The backward is also written in differentiable ops (``backward_graph``: the same cases, the scatter by index a
+node of its own), so every order of derivative follows, as torch's PdistBackwardBackward.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Any
 
 from .. import backend
 from ..autograd import Function, Tensor
+from . import elementwise as ew
+from .indexing import GetItem, IndexScatter
 
 
 class Pdist(Function):
@@ -38,7 +41,7 @@ class Pdist(Function):
             y = a.max(axis=1) if d.shape[1] else xp.zeros(d.shape[0], dtype=x.dtype)
         else:
             y = (a ** x.dtype.type(p)).sum(axis=1) ** x.dtype.type(1.0 / p)
-        self.d, self.y, self.p, self.n = d, y, p, n
+        self.x, self.d, self.y, self.p, self.n = x, d, y, p, n
         return y
 
     def backward(self, g: Any) -> Any:
@@ -66,6 +69,31 @@ class Pdist(Function):
         backend.scatter_add(dx, self.i, part)
         backend.scatter_add(dx, self.j, -part)
         return dx
+
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        xp = backend.array_module(self.d)
+        x, p = self.input_tensor(0, self.x), self.p
+        d = GetItem.apply(x, (self.i,)) - GetItem.apply(x, (self.j,))  # (P, M), in the graph
+        gg = g.unsqueeze(1)
+        zero = Tensor._wrap((self.y == 0)[:, None])
+        flat = d * 0.0  # piecewise-constant cases: still in x's graph (derivative 0), as torch's
+        if p == 0:
+            part = flat
+        elif p == 1:
+            part = gg * Tensor._wrap(xp.sign(self.d)) + flat
+        elif math.isinf(p):
+            part = gg * Tensor._wrap(xp.sign(self.d) * (abs(self.d) == self.y[:, None])) + flat
+        elif p == 2:
+            y = ew.where(zero, 1.0, (d * d).sum(dim=1, keepdim=True)).sqrt()
+            part = ew.where(zero, 0.0, gg * d / y)
+        else:
+            off = Tensor._wrap((self.y[:, None] == 0) | (self.d == 0))  # the part is 0 there (torch's cases)
+            a = ew.where(off, 1.0, d.abs())
+            y = ew.where(zero, 1.0, ew.where(off, 0.0, a ** p).sum(dim=1, keepdim=True)) ** (1.0 / p)
+            part = ew.where(off, 0.0, Tensor._wrap(xp.sign(self.d)) * a ** (p - 1) * gg / y ** (p - 1))
+        shape = (self.n, self.d.shape[1])
+        return IndexScatter.apply(part, (self.i,), shape, False) - IndexScatter.apply(part, (self.j,), shape, False)
 
 
 def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002 - torch's name

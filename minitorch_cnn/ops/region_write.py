@@ -1,5 +1,6 @@
-"""Writing a region of a tensor out of place: the one primitive behind index_copy, index_put, index_fill,
-masked_scatter, select_scatter, slice_scatter, diagonal_scatter and fill_diagonal_.
+"""Writing or adding into a region of a tensor out of place: the primitives behind index_copy, index_put,
+index_fill, masked_scatter, select_scatter, slice_scatter, diagonal_scatter and fill_diagonal_ (RegionWrite), and
+index_add, scatter_add and index_put(accumulate=True) (RegionAdd).
 
 ``index`` is a NumPy index (slices, integer arrays, or a mix) naming the written region of ``x``; ``src`` has the
 region's shape ``x[index].shape``:
@@ -7,7 +8,9 @@ region's shape ``x[index].shape``:
     forward:   out = x;  out[index] = src            (a repeated place keeps the last write, as NumPy and torch's CPU)
     backward:  dx = g, zero on the region;  dsrc = g[index]   (every repeat reads the gradient there, as torch)
 
-Both gradients are linear in g with constants fixed by the index, so the backward as a graph is g times a mask and
+    RegionAdd: out = x;  out[index] += alpha * src  (repeats add up)    dx = g;  dsrc = alpha * g[index]
+
+All gradients are linear in g with constants fixed by the index, so the backward as a graph is g times a mask and
 an index of g, which differentiates again.
 """
 
@@ -45,6 +48,39 @@ class RegionWrite(Function):
         gx = g * Tensor._wrap(keep.astype(g._data.dtype))
         gsrc = GetItem.apply(g, self.index) if self.needs_input_grad[1] else None
         return gx, gsrc, None
+
+
+class RegionAdd(Function):
+    def forward(self, x: Any, src: Any, index: tuple, alpha: Any) -> Any:
+        self.index, self.alpha = index, alpha
+        out = x.copy()
+        backend.scatter_add(out, index, src if alpha == 1 else src * alpha)
+        return out
+
+    def backward(self, g: Any) -> tuple:
+        gsrc = None
+        if self.needs_input_grad[1]:
+            gsrc = g[self.index] * self.alpha if self.alpha != 1 else g[self.index].copy()
+        return g, gsrc, None, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        gsrc = None
+        if self.needs_input_grad[1]:
+            gsrc = GetItem.apply(g, self.index)
+            gsrc = gsrc if self.alpha == 1 else gsrc * self.alpha
+        return g, gsrc, None, None
+
+
+class IndexAdd(RegionAdd):
+    pass
+
+
+class ScatterAdd(RegionAdd):
+    pass
+
+
+class IndexPutAccumulate(RegionAdd):
+    torch_name = "IndexPutBackward0"
 
 
 # each op's node carries torch's name (``IndexCopyBackward0`` ...), from the class name

@@ -24,10 +24,9 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
-from .elementwise import add
-from .gather import GatherBackward, _check_index, _places
+from .gather import _check_index, _places
 from .indexing import GetItem
-from .shape import _wrap_dim
+from .region_write import ScatterAdd
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -142,8 +141,7 @@ def _check(op: str, x: Tensor, dim: int, index: Tensor, src: Tensor) -> int:
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """``input`` with ``src[p]`` added at ``input[p with dim ← index[p]]`` (repeats add up)."""
     d = _check("scatter_add", input, dim, index, src)
-    places = _places(index._data, d)
-    return add(input, GatherBackward.apply(_src_region(src, index), tuple(input.shape), places))
+    return ScatterAdd.apply(input, _src_region(src, index), _places(index._data, d), 1)
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,  # noqa: A002
@@ -152,7 +150,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # torch's older names, still taken
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    d = _check("scatter_reduce", input, _wrap_dim(dim, input.ndim, "scatter_reduce"), index, src)
+    d = _check("scatter_reduce", input, dim, index, src)
     places = _places(index._data, d)
     return ScatterReduce.apply(input, _src_region(src, index), places, reduce, include_self)
 

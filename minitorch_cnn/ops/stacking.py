@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
+from ._util import out_arg
 from .indexing import GetItem
 from .shape import _wrap_dim, cat, reshape, split
 
@@ -61,22 +62,26 @@ def _tensor_list(name: str, tensors: Any) -> list:
     return seq
 
 
+@out_arg
 def hstack(tensors: Any) -> Tensor:
     """1-d tensors joined end to end, others along dim 1."""
     seq = [_1d(t) for t in _tensor_list("hstack", tensors)]
     return cat(seq, 0 if seq[0].ndim == 1 else 1)
 
 
+@out_arg
 def vstack(tensors: Any) -> Tensor:
     """Rows stacked: each at least 2-d, joined along dim 0 (``row_stack`` is its alias)."""
     return cat([_2d(t) for t in _tensor_list("vstack", tensors)], 0)
 
 
+@out_arg
 def dstack(tensors: Any) -> Tensor:
     """Joined along dim 2, each at least 3-d."""
     return cat([_3d(t) for t in _tensor_list("dstack", tensors)], 2)
 
 
+@out_arg
 def column_stack(tensors: Any) -> Tensor:
     """0-d and 1-d tensors as columns (n, 1), then all joined along dim 1."""
     seq = _tensor_list("column_stack", tensors)

@@ -25,7 +25,29 @@ from .. import backend
 from ..autograd import Function, Tensor
 from ..autograd.grad_mode import _enabled
 from .indexing import GetItem
-from .shape import Permute, Reshape, _wrap_dim, reshape, squeeze, swapaxes, t, transpose, unsqueeze
+from .shape import (
+    Permute,
+    Reshape,
+    SqueezeAll,
+    SqueezeDim,
+    SqueezeDims,
+    T,
+    Transpose,
+    Unsqueeze,
+    _wrap_dim,
+    reshape,
+    squeeze,
+    swapaxes,
+    t,
+    transpose,
+    unsqueeze,
+)
+
+
+class AsStrided(GetItem):
+    """as_strided as the index of the flattened tensor it is, under torch's node name."""
+
+    name = Function.name
 
 
 def _windows(x: Any, d: int, size: int, step: int) -> Any:
@@ -33,7 +55,10 @@ def _windows(x: Any, d: int, size: int, step: int) -> Any:
     count = (x.shape[d] - size) // step + 1
     shape = x.shape[:d] + (count,) + x.shape[d + 1:] + (size,)
     strides = x.strides[:d] + (x.strides[d] * step,) + x.strides[d + 1:] + (x.strides[d],)
-    return xp.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    out = xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+    if hasattr(out.flags, "writeable"):  # NumPy's flag (CuPy has none): windows overlap, so writes are refused
+        out.flags.writeable = False
+    return out
 
 
 def _unwindow(g: Any, shape: tuple, d: int, size: int, step: int) -> Any:
@@ -102,7 +127,37 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None
     positions = np.full(size, offset, dtype=np.int64)
     for k, (n, s) in enumerate(zip(size, stride)):
         positions += (np.arange(n) * s).reshape((n,) + (1,) * (len(size) - k - 1))
-    return GetItem.apply(reshape(input, -1), (backend.move_to(positions, input.device),))
+    return AsStrided.apply(reshape(input, -1), (backend.move_to(positions, input.device),))
+
+
+# torch names the in-place view changes' nodes apart from the out-of-place ones (``x.t_()``: TBackward1); the same
+# nodes under those names
+class TInplace(T):
+    torch_name = "TBackward1"
+
+
+class TransposeInplace(Transpose):
+    torch_name = "TransposeBackward1"
+
+
+class UnsqueezeInplace(Unsqueeze):
+    torch_name = "UnsqueezeBackward1"
+
+
+class SqueezeAllInplace(SqueezeAll):
+    torch_name = "SqueezeBackward3"
+
+
+class SqueezeDimInplace(SqueezeDim):
+    torch_name = "SqueezeBackward4"
+
+
+class SqueezeDimsInplace(SqueezeDims):
+    torch_name = "SqueezeBackward5"
+
+
+_INPLACE_NODE = {T: TInplace, Transpose: TransposeInplace, Unsqueeze: UnsqueezeInplace, SqueezeAll: SqueezeAllInplace,
+                 SqueezeDim: SqueezeDimInplace, SqueezeDims: SqueezeDimsInplace}
 
 
 def _current(node: Any, counter: list) -> None:
@@ -132,6 +187,7 @@ def _view_inplace(fn: Any, name: str) -> Any:
         if node is not None and node is not prev:
             _current(node, counter)
             node._out_version = counter[0]
+            node.__class__ = _INPLACE_NODE.get(type(node), type(node))  # the same node, under torch's in-place name
             self.grad_fn, self._output_nr = node, 0
         return self
 
