@@ -369,3 +369,15 @@ def test_special_zeta_values_q_gradient_and_no_x_gradient() -> None:
     assert y.grad_fn.name() == "SpecialZetaBackward0"
     with pytest.raises(NotImplementedError, match="the derivative for 'zeta' is not implemented"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("form", ["tensor_tensor", "tensor_number", "number_tensor"])
+def test_float_power_forms_gradients_and_node_names(form: str) -> None:
+    def call(lib: object, a: object, b: object) -> object:
+        return {"tensor_tensor": lambda: lib.float_power(a, b), "tensor_number": lambda: lib.float_power(a, 1.7),
+                "number_tensor": lambda: lib.float_power(2.5, b)}[form]()
+
+    check_op(lambda a, b: call(mt, a, b), lambda a, b: call(torch, a, b), [np.abs(A) + 0.1, B], what=form)
+    ym = call(mt, mt.tensor(np.abs(A) + 0.1, requires_grad=True), mt.tensor(B, requires_grad=True))
+    yt = call(torch, torch.tensor(np.abs(A) + 0.1, requires_grad=True), torch.tensor(B, requires_grad=True))
+    assert ym.grad_fn.name() == yt.grad_fn.name()

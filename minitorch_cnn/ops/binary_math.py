@@ -234,11 +234,21 @@ def ldexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002 - torch's name
     return Ldexp.apply(*float_operands(input, other))
 
 
+class PowTensorExponent(ew.Pow):
+    torch_name = "PowBackward1"
+
+
+class PowScalarBase(ew.Pow):
+    torch_name = "PowBackward2"
+
+
 @out_arg
 def float_power(input: Any, exponent: Any) -> Tensor:  # noqa: A002 - torch's name
     """``pow`` computed in float64, whatever the inputs' dtypes (torch's)."""
-    a, b = (cast(x, np.float64) if isinstance(x, Tensor) else float(x) for x in (input, exponent))
-    return ew.pow(a, b)
+    a, b = (cast(x, np.float64) if isinstance(x, Tensor) else np.float64(x) for x in (input, exponent))
+    if not isinstance(b, Tensor):
+        return ew.pow(a, b)
+    return (PowTensorExponent if isinstance(a, Tensor) else PowScalarBase).apply(a, b)
 
 
 def _float_power_(self: Tensor, exponent: Any) -> Tensor:
