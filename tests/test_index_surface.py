@@ -275,3 +275,25 @@ def test_scatter_reduce_with_a_larger_src_matches_torch():
     theirs = torch.tensor(X[:3, :4]).scatter_reduce(0, torch.tensor(index), torch.tensor(X), "mean",
                                                     include_self=False)
     assert_close(ours, theirs, np.float64)
+
+
+AXIS = {
+    "index_select": lambda lib, x, i: lib.index_select(x, axis=1, index=i),
+    "index_add": lambda lib, x, i: x.index_add(axis=0, index=i, source=x[:2]),
+    "index_copy_": lambda lib, x, i: x.clone().index_copy_(axis=0, index=i, source=x[:2] * 2),
+    "index_fill": lambda lib, x, i: x.index_fill(axis=1, index=i, value=1.0),
+    "scatter_add": lambda lib, x, i: x.scatter_add(axis=0, index=i[None], src=x),
+    "scatter_reduce": lambda lib, x, i: x.scatter_reduce(axis=1, index=i[None], src=x, reduce="amin"),
+    "take_along_dim": lambda lib, x, i: lib.take_along_dim(x, i[:, None], axis=0),
+    "select_scatter": lambda lib, x, i: lib.select_scatter(x, x[0], axis=0, index=1),
+    "slice_scatter": lambda lib, x, i: lib.slice_scatter(x, x[:, :2], axis=1, start=3),
+    "tensor_split": lambda lib, x, i: lib.tensor_split(x, 2, axis=1)[1],
+    "split_with_sizes": lambda lib, x, i: x.split_with_sizes([1, 3], axis=0)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(AXIS))
+def test_numpy_axis_keyword_as_torch(name):
+    ours = AXIS[name](mt, mt.tensor(X), mt.tensor([2, 0]))
+    theirs = AXIS[name](torch, torch.tensor(X), torch.tensor([2, 0]))
+    assert_close(ours, theirs, np.float64)
