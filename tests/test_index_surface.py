@@ -248,7 +248,8 @@ def _nodes(lib):
           x.index_add(0, i, x[:2]), x.scatter_add(0, i[None], x), x.index_put((i,), x[0], accumulate=True),
           x.index_put((i,), x[0]), x.index_copy(0, i, x[:2]), x.index_fill(0, i, 1.0), x.masked_scatter(x > 0, x),
           x.select_scatter(x[0], 0, 1), x.slice_scatter(x[:2], 0, 0, 2), x.diagonal_scatter(x.diagonal()),
-          x.scatter_reduce(0, i[None], x, "amax"), x.roll(1), x.unfold(0, 2, 1), lib.diag_embed(x)]
+          x.scatter_reduce(0, i[None], x, "amax"), x.roll(1), x.unfold(0, 2, 1), lib.diag_embed(x),
+          x.put(i, x[0, :2]), x.put(i, x[0, :2], accumulate=True), (x * 1).fill_diagonal_(0.5)]
     return [y.grad_fn.name() for y in ys]
 
 

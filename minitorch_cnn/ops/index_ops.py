@@ -33,6 +33,8 @@ from .region_write import (
     IndexPut,
     IndexPutAccumulate,
     MaskedScatter,
+    Put,
+    PutAccumulate,
     SelectScatter,
     SliceScatter,
     region_shape,
@@ -240,8 +242,11 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     if source.numel() != idx.size:
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got source: "
                            f"{source.numel()}, index: {idx.size}")
-    flat = index_put(reshape(input, -1), (Tensor._wrap(idx),), reshape(source, -1), accumulate)
-    return reshape(flat, tuple(input.shape))
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"put_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type")
+    places = backend.array_module(idx).unravel_index(idx, tuple(input.shape))  # flat positions as coordinates
+    src = reshape(source, -1)
+    return PutAccumulate.apply(input, src, places, 1) if accumulate else Put.apply(input, src, places)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
