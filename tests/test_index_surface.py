@@ -270,6 +270,14 @@ def test_clone_and_masked_fill_functions_match_torch():
         assert_close(o, t, np.float64)
 
 
+def test_clone_memory_format_as_torch():
+    for lib in (mt, torch):
+        x = lib.tensor(np.random.default_rng(1).standard_normal((2, 3, 4, 5)))
+        for c in (x.clone(memory_format=lib.channels_last), lib.clone(x, memory_format=lib.channels_last)):
+            assert c.is_contiguous(memory_format=lib.channels_last) and not c.is_contiguous()
+            assert_close(c, x.detach().numpy(), np.float64)
+
+
 def test_scatter_reduce_with_a_larger_src_matches_torch():
     index = [[0, 2, 2], [1, 1, 0]]
     ours = mt.tensor(X[:3, :4]).scatter_reduce(0, mt.tensor(index), mt.tensor(X), "mean", include_self=False)
