@@ -5,6 +5,7 @@
 
 from . import accelerator, amp, autograd, backends, cuda, distributed, func, models, nn, optim, profiler, utils, vision
 from . import backend as _backend
+from . import multiprocessing as multiprocessing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
 from . import ops as _ops  # noqa: F401 - installs the Tensor methods
 from . import testing as testing  # noqa: PLC0414 - its own line, so parallel export edits merge cleanly
 from .amp import autocast
@@ -79,6 +80,24 @@ from .ops.arrange import (
     tile,
 )
 from .ops.bilinear import bilinear
+from .ops.binary_math import (
+    addcdiv,
+    addcmul,
+    arctan2,
+    atan2,
+    clamp_max,
+    clamp_min,
+    copysign,
+    float_power,
+    fmax,
+    fmin,
+    hypot,
+    ldexp,
+    lerp,
+    logaddexp,
+    logaddexp2,
+    xlogy,
+)
 from .ops.channel_shuffle import channel_shuffle
 from .ops.compare import allclose, equal, isclose
 from .ops.construction import (
@@ -95,13 +114,32 @@ from .ops.construction import (
 )
 from .ops.conv import conv1d
 from .ops.diagonal import diagonal
+from .ops.differences import cumulative_trapezoid, diff, trapezoid, trapz
 from .ops.distance import cdist, cosine_similarity, pairwise_distance
+from .ops.division import (
+    divide,
+    floor_divide,
+    fmod,
+    gcd,
+    greater,
+    greater_equal,
+    heaviside,
+    lcm,
+    less,
+    less_equal,
+    multiply,
+    nextafter,
+    not_equal,
+    remainder,
+    rsub,
+    subtract,
+    true_divide,
+)
 from .ops.einsum import einsum
 from .ops.elementwise import (
     abs,
     add,
     clamp,
-    div,
     eq,
     exp,
     ge,
@@ -192,10 +230,28 @@ from .ops.logical import (
     logical_xor,
 )
 from .ops.matmul import bmm, dot, matmul, mm, mv, vdot
+from .ops.matrix_exp import matrix_exp
+from .ops.order_stats import kthvalue, median, mode, nanmedian, nanquantile, quantile
 from .ops.pooling import adaptive_avg_pool1d, adaptive_max_pool1d, max_pool1d
+from .ops.predicates import isfinite, isinf, isnan, isneginf, isposinf, isreal, nan_to_num, signbit
 from .ops.prelu import prelu, rrelu
+from .ops.products import (
+    cartesian_prod,
+    combinations,
+    cross,
+    dist,
+    ger,
+    inner,
+    kron,
+    outer,
+    renorm,
+    tensordot,
+    trace,
+)
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
+from .ops.rounding import ceil, fix, floor, frac, round, trunc
+from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, logsumexp
 from .ops.scatter_reduce import scatter_add, scatter_reduce
 from .ops.shape import (
     cat,
@@ -222,6 +278,8 @@ from .ops.shape import (
 from .ops.shape import movedim as moveaxis
 from .ops.shrink import hardshrink, threshold
 from .ops.softmax import log_softmax, softmax
+from .ops.sorting import argsort, bucketize, msort, searchsorted, sort, unique, unique_consecutive
+from .ops.special_fns import digamma, erf, erfc, erfinv, i0, lgamma, mvlgamma, polygamma
 from .ops.stacking import (
     atleast_1d,
     atleast_2d,
@@ -237,9 +295,45 @@ from .ops.stacking import (
     vstack,
 )
 from .ops.stacking import vstack as row_stack
+from .ops.statistics import (
+    aminmax,
+    corrcoef,
+    count_nonzero,
+    cov,
+    histc,
+    histogram,
+    nanmean,
+    nansum,
+    std_mean,
+    var_mean,
+)
 from .ops.strided import as_strided
 from .ops.triangular import tril, triu
 from .ops.trig import acos, asin, atan, cos, cosh, sin, sinh, tan
+from .ops.unary_math import (
+    absolute,
+    acosh,
+    arccosh,
+    arcsinh,
+    arctanh,
+    asinh,
+    atanh,
+    deg2rad,
+    exp2,
+    expm1,
+    log1p,
+    log2,
+    log10,
+    logit,
+    negative,
+    positive,
+    rad2deg,
+    reciprocal,
+    rsqrt,
+    sgn,
+    sinc,
+    square,
+)
 from .ops.windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from .serialization import load, save
 from .study import viz
@@ -275,12 +369,20 @@ clip = clamp
 swapdims = swapaxes
 arcsin, arccos, arctan = asin, acos, atan
 concatenate = concat = cat
+div = divide  # torch's div takes rounding_mode= too
 __version__ = "0.1.0"
 
 from . import (  # noqa: E402 - torch's submodules added late, one a line for merges
     distributions,
     jit,
     linalg,
+    return_types,
+    special,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
+from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
+from .ops.pdist import pdist  # noqa: E402
+from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
+from .ops.rms_norm import rms_norm  # noqa: E402

@@ -3,7 +3,7 @@
 Nothing outside this floor (and the CuPy kernels) imports cupy by name.
 """
 
-from . import host_memory
+from . import host_memory, shared_memory
 from .device import (
     Device,
     array_module,

@@ -29,15 +29,28 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .buffer import Buffer
 from .channelshuffle import ChannelShuffle
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .conv_transpose import ConvTranspose2d
+from .conv_transpose1d import ConvTranspose1d
+from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
+from .dropout_variants import AlphaDropout, Dropout1d, FeatureAlphaDropout
+from .elu_softsign import ELU, Softsign
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
+from .fractional_max_pool import FractionalMaxPool2d
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
+from .lazy_more import (
+    LazyConv1d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+)
 from .linear import Bilinear, Identity, Linear
 from .local_response_norm import LocalResponseNorm
 from .loss import (
@@ -54,6 +67,15 @@ from .loss import (
     PoissonNLLLoss,
     SmoothL1Loss,
     TripletMarginLoss,
+)
+from .margin_loss import (
+    HingeEmbeddingLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Module
 from .multihead_attention import MultiheadAttention
@@ -72,6 +94,7 @@ from .padding import (
 )
 from .parallel import DataParallel
 from .parameter import Parameter
+from .parameter_containers import ParameterDict, ParameterList
 from .pixelshuffle import PixelShuffle, PixelUnshuffle
 from .pooling import (
     AdaptiveAvgPool1d,
@@ -85,6 +108,8 @@ from .pooling import (
     MaxPool2d,
     MaxUnpool2d,
 )
+from .pooling1d import LPPool1d, MaxUnpool1d
+from .rms_norm import RMSNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .sample_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
@@ -121,3 +146,13 @@ __all__ += ["CELU", "GLU", "SELU", "Hardshrink", "Hardtanh", "LogSigmoid", "Mish
             "Softmin", "Softplus", "Softshrink", "Tanhshrink", "Threshold"]  # more activations
 __all__ += ["GaussianNLLLoss", "HuberLoss", "MultiLabelSoftMarginLoss", "PoissonNLLLoss", "SmoothL1Loss"]  # losses
 __all__ += ["Bilinear", "ChannelShuffle", "Fold", "LPPool2d", "LocalResponseNorm", "MaxUnpool2d", "Unfold"]  # layers
+__all__ += ["ELU", "HingeEmbeddingLoss", "L1Loss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiMarginLoss",
+            "SoftMarginLoss", "Softsign", "TripletMarginWithDistanceLoss"]  # elu, softsign, margin losses
+__all__ += ["Buffer", "ParameterDict", "ParameterList"]  # parameter containers and buffers
+__all__ += ["RMSNorm"]  # rms normalisation
+__all__ += ["ConvTranspose1d", "LazyConv1d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
+            "LazyInstanceNorm2d"]  # transposed 1-d convolution, more lazy layers
+__all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout variants
+__all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
+__all__ += ["CTCLoss"]  # connectionist temporal classification
+__all__ += ["FractionalMaxPool2d"]  # fractional max pooling

@@ -10,34 +10,57 @@ from ..ops import matmul as _mm
 from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
+from ..ops.alpha_dropout import alpha_dropout, feature_alpha_dropout
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.channel_shuffle import channel_shuffle
 from ..ops.conv import conv1d, conv2d
 from ..ops.conv_transpose import conv_transpose2d
+from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.cosine_embedding import cosine_embedding_loss
+from ..ops.ctc_loss import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
+from ..ops.dropout1d import dropout1d
 from ..ops.embedding import embedding
-from ..ops.exponential_linear import celu, selu
+from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
+from ..ops.fractional_max_pool import fractional_max_pool2d
 from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
+from ..ops.gumbel_softmax import gumbel_softmax
 from ..ops.indexing import one_hot
+from ..ops.inplace_activation import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
 from ..ops.local_response_norm import local_response_norm
 from ..ops.loss import cross_entropy, mse_loss, nll_loss
 from ..ops.lp_normalize import normalize
-from ..ops.lp_pool import lp_pool2d
-from ..ops.max_unpool import max_unpool2d
+from ..ops.lp_pool import lp_pool1d, lp_pool2d
+from ..ops.margin_loss import (
+    hinge_embedding_loss,
+    l1_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    soft_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from ..ops.max_unpool import max_unpool1d, max_unpool2d
 from ..ops.multi_head_attention import multi_head_attention_forward
 from ..ops.multilabel_soft_margin import multilabel_soft_margin_loss
 from ..ops.normalization import batch_norm
 from ..ops.padding import pad
+from ..ops.pdist import pdist
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..ops.pool_with_indices import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+)
 from ..ops.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -49,10 +72,13 @@ from ..ops.pooling import (
     max_pool2d,
 )
 from ..ops.prelu import prelu, rrelu
+from ..ops.rms_norm import rms_norm
 from ..ops.robust_loss import huber_loss, smooth_l1_loss
 from ..ops.sample_norm import group_norm, instance_norm, layer_norm
 from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
 from ..ops.softplus import logsigmoid, mish, softplus
+from ..ops.softsign import softsign
+from ..ops.upsample import upsample, upsample_bilinear, upsample_nearest
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
@@ -70,6 +96,16 @@ __all__ += ["gaussian_nll_loss", "huber_loss", "multilabel_soft_margin_loss", "p
 __all__ += ["bilinear", "channel_shuffle", "fold", "local_response_norm", "lp_pool2d", "max_unpool2d",
             "unfold"]  # layers (ops/bilinear, channel_shuffle, fold, local_response_norm, lp_pool, max_unpool)
 __all__ += ["conv1d", "max_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d"]  # 1-d convolution and pooling
+__all__ += ["celu_", "elu", "elu_", "gumbel_softmax", "hardtanh_", "leaky_relu_", "relu_", "rrelu_", "selu_",
+            "softsign", "threshold_"]  # activations (ops/exponential_linear, inplace_activation, softsign, ...)
+__all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
+            "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
+__all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
+__all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
+__all__ += ["fractional_max_pool2d"]  # ops/fractional_max_pool
+__all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
+            "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
+            "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002 - torch's name

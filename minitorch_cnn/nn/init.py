@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -202,3 +203,69 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generato
     if rows < cols:
         q = q.T
     return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-d tensor with the identity matrix (ones on the main diagonal of a rectangular one), as torch's."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-d convolution weight (out, in, *k) with the Dirac delta: within each of ``groups`` output
+    groups, output channel d passes input channel d through the kernel's centre (k // 2), for as many channels as
+    both sides have; zero elsewhere."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tuple(tensor.shape)
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    arr = np.zeros(sizes)
+    centre = tuple(k // 2 for k in sizes[2:])
+    for g in range(groups):
+        for d in range(min(per_group, sizes[1])):
+            arr[(g * per_group + d, d, *centre)] = 1
+    return _fill(tensor, arr)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Fill a 2-d tensor as a sparse matrix (Martens 2010), as torch's: N(0, std²) everywhere, then in each column
+    ceil(sparsity · rows) entries at random rows set to zero."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rng = _rng(generator)
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    arr = rng.normal(0.0, std, size=(rows, cols))
+    for col in range(cols):
+        arr[rng.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, arr)
+
+
+def _deprecated(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """torch's old name without the underscore: warns (FutureWarning), then calls ``fn``."""
+    new_name = fn.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return fn(*args, **kwargs)
+
+    deprecated_init.__name__ = old_name
+    deprecated_init.__doc__ = f"Deprecated: ``{new_name}``, after a FutureWarning (as torch's ``{old_name}``)."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

@@ -20,6 +20,7 @@ from ..autograd import Tensor, is_grad_enabled, no_grad
 from ..ops.methods import parse_to
 from ..utils.hooks import RemovableHandle
 from .backward_hook import BackwardHookCall
+from .buffer import Buffer
 from .parameter import Parameter
 
 
@@ -171,6 +172,11 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
                                 "(nn.Module or None expected)")
             self._modules[name] = None
+        elif isinstance(value, Buffer):  # torch's nn.Buffer: registered wherever it is assigned
+            if params is None:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            self._forget(name, self._buffers)
+            self.register_buffer(name, value, value.persistent)
         elif params is not None and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
@@ -367,6 +373,10 @@ class Module:
 
     def cpu(self) -> Module:
         return self.to("cpu")
+
+    def share_memory(self) -> Module:
+        """Move every parameter, gradient and buffer to memory shared with processes forked later (Hogwild)."""
+        return self._apply(backend.shared_memory.share)
 
     def _cast_floats(self, dtype: np.dtype) -> Module:
         return self._apply(lambda arr: arr.astype(dtype, copy=False) if arr.dtype.kind == "f" else arr)

@@ -1,8 +1,9 @@
-"""The exponential linear units SELU and CELU: one node each, its backward written in differentiable ops (so every
+"""The exponential linear units ELU, SELU and CELU: one node each, its backward written in differentiable ops (so every
 order of derivative):
 
     elu(x; α, s, κ) = s·x                     for x > 0,     dy/dx = s
                       s·α·(e^{κx} - 1)        for x <= 0,    dy/dx = s·α·κ'·e^{κ'x}
+    elu  = elu(x; α, s = 1, κ = κ' = 1)
     selu = elu(x; α = 1.6732632423543772, s = 1.0507009873554805, κ = κ' = 1)
     celu = elu(x; α, s = 1, κ = 1/α, κ' = 1/float32(α))
 
@@ -66,3 +67,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return Celu.apply(to_float(input), alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    """``torch.nn.functional.elu``: x for x > 0, α(eˣ - 1) else (s = κ = κ' = 1). ``inplace``: as in ``selu``."""
+    return Elu.apply(to_float(input), alpha, 1.0, 1.0, 1.0)

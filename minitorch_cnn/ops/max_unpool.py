@@ -1,4 +1,5 @@
-"""The partial inverse of max pooling: each input value put at its index (flat into H_out·W_out) of a zero plane.
+"""The partial inverse of max pooling: each input value put at its index (flat into H_out·W_out) of a zero plane
+(max_unpool1d: max_unpool2d over a width of one column, as torch's).
 
     forward:   y[n, c].flat[idx[n, c, i, j]] = x[n, c, i, j]      (N, C, H, W) -> (N, C, H_out, W_out)
     backward:  dx[n, c, i, j] = g[n, c].flat[idx[n, c, i, j]]     (a gather: ``GetItem``, so every order)
@@ -76,3 +77,34 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     index = (xp.arange(n)[:, None, None], xp.arange(c)[None, :, None], idx)
     y = MaxUnpool.apply(x.reshape(n, c, -1), index, (n, c, h * w)).reshape(n, c, h, w)
     return y if input.ndim == 4 else y.squeeze(0)
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,  # noqa: A002
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """``torch.nn.functional.max_unpool1d``: input and indices (N, C, L) or (C, L), indices along L_out as
+    ``max_pool1d(return_indices=True)`` gives them; L_out = (L - 1)·s - 2p + k unless ``output_size`` says."""
+    (k,) = _single(kernel_size, "kernel_size")
+    (s,) = (k,) if stride is None else _single(stride, "stride")
+    (p,) = _single(padding, "padding")
+    default = (input.shape[-1] - 1) * s + k - 2 * p
+    length = default
+    if output_size is not None:
+        size = [int(v) for v in output_size]
+        if len(size) == 3:
+            size = size[2:]
+        if len(size) != 1:
+            raise ValueError(f"output_size should be a sequence containing 1 or 3 elements, but it has a length of "
+                             f"'{len(size)}'")
+        if not default - s < size[0] < default + s:
+            raise ValueError(f'invalid output_size "{size}" (dim 0 must be between {default - s} and {default + s})')
+        length = size[0]
+    y = max_unpool2d(input.unsqueeze(-1), indices.unsqueeze(-1), (k, 1), (s, 1), (p, 0), (length, 1))
+    return y.squeeze(-1)
+
+
+def _single(v: Any, name: str) -> tuple[int]:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"max_unpool1d: {name} must be an int or a 1-element tuple, got {v!r}")
+        return (int(v[0]),)
+    return (int(v),)

@@ -15,8 +15,11 @@ from ..autograd import Tensor
 from . import (
     addmm,
     arrange,
+    binary_math,
     compare,
     diagonal,
+    differences,
+    division,
     factories,
     flip,
     gather,
@@ -27,16 +30,27 @@ from . import (
     linalg,
     logical,
     matmul,
+    matrix_exp,
+    order_stats,
+    predicates,
+    products,
     reduction,
     repeat_interleave,
+    rounding,
+    scan,
     scatter_reduce,
     shape,
+    shared_memory,
     softmax,
+    sorting,
+    special_fns,
     stacking,
+    statistics,
     strided,
     tensor_info,
     triangular,
     trig,
+    unary_math,
 )
 from . import elementwise as ew
 from ._util import ToDevice, cast
@@ -74,18 +88,10 @@ def _scalar(self: Tensor, kind: type) -> Any:
     return kind(self.item())
 
 
-def _addcmul(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return ew.add(self, ew.mul(t1, t2), alpha=value)
-
-
-def _addcdiv(self: Tensor, t1: Tensor, t2: Tensor, value: float = 1) -> Tensor:
-    return ew.add(self, ew.div(t1, t2), alpha=value)
-
-
 # the out-of-place op each `x.<name>_(...)` writes back
 _INPLACE: dict[str, Any] = {
     "sin": trig.sin, "cos": trig.cos, "tan": trig.tan, "scatter": gather.scatter,
-    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
+    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "pow": ew.pow, "neg": ew.neg, "abs": ew.abs,
     "sign": ew.sign, "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "relu": ew.relu, "sigmoid": ew.sigmoid,
     "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "triu": triangular.triu, "tril": triangular.tril,
 }
@@ -135,7 +141,7 @@ _METHODS: dict[str, Any] = {
     "__bool__": lambda self: _scalar(self, bool), "__index__": lambda self: _scalar(self, int),
     "__iter__": lambda self: (self[i] for i in range(len(self))),
     "__hash__": object.__hash__,
-    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "div": ew.div, "neg": ew.neg, "pow": ew.pow,
+    "add": ew.add, "sub": ew.sub, "mul": ew.mul, "neg": ew.neg, "pow": ew.pow,
     "exp": ew.exp, "log": ew.log, "sqrt": ew.sqrt, "abs": ew.abs, "sign": ew.sign, "relu": ew.relu,
     "sigmoid": ew.sigmoid, "tanh": ew.tanh, "clamp": ew.clamp, "clip": ew.clamp, "maximum": ew.maximum,
     "minimum": ew.minimum, "eq": ew.eq, "ne": ew.ne, "lt": ew.lt, "le": ew.le, "gt": ew.gt, "ge": ew.ge,
@@ -162,6 +168,14 @@ _METHODS: dict[str, Any] = {
     "reshape_as": lambda self, other: shape.reshape(self, other.shape),
     "softmax": softmax.softmax, "log_softmax": softmax.log_softmax,
     "triu": triangular.triu, "tril": triangular.tril, **logical.METHODS,
+    **shared_memory.METHODS,
+    **matrix_exp.METHODS,
+    **sorting.METHODS,
+    **scan.METHODS,
+    **order_stats.METHODS,
+    **statistics.METHODS,
+    **products.METHODS,
+    **differences.METHODS,
     "inverse": linalg.inverse, "det": linalg.det, "slogdet": linalg.slogdet, "logdet": linalg.logdet,
     "unbind": repeat_interleave.unbind, "repeat_interleave": repeat_interleave.repeat_interleave,
     # conversions
@@ -181,7 +195,6 @@ _METHODS: dict[str, Any] = {
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_, "uniform_": inplace.uniform_,
     "normal_": inplace.normal_, "bernoulli_": inplace.bernoulli_, "exponential_": inplace.exponential_,
     "random_": inplace.random_, "masked_fill": inplace.masked_fill, "masked_fill_": inplace.masked_fill_,
-    "addcmul_": inplace.inplace(_addcmul, "addcmul_"), "addcdiv_": inplace.inplace(_addcdiv, "addcdiv_"),
     **index_ops.METHODS,
     **scatter_reduce.METHODS,
     **arrange.METHODS,
@@ -189,6 +202,8 @@ _METHODS: dict[str, Any] = {
     **stacking.METHODS,
     **strided.METHODS,
     **tensor_info.METHODS,
+    **unary_math.METHODS, **special_fns.METHODS, **rounding.METHODS, **predicates.METHODS, **binary_math.METHODS,
+    **division.METHODS,
 }
 
 

@@ -1,5 +1,5 @@
 """``mt.utils``: torch.utils's names for the parts CNN training uses (``mt.utils.data``, ``mt.utils.hooks``,
-``mt.utils.tensorboard``).
+``mt.utils.tensorboard``, ``mt.utils.checkpoint``).
 
 The submodules load on first use, not with this package: ``hooks`` serves the autograd floor, which must be able to
 import it before ``data`` (which needs autograd's Tensor) can load.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-_SUBMODULES = ("benchmark", "data", "hooks", "tensorboard")
+_SUBMODULES = ("benchmark", "checkpoint", "data", "hooks", "tensorboard")
 
 
 def __getattr__(name: str) -> ModuleType:

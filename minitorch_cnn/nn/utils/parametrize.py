@@ -62,7 +62,10 @@ class ParametrizationList(ModuleList):
         with no_grad():
             for module in reversed(list(self)):
                 if hasattr(module, "right_inverse"):
-                    new = module.right_inverse(new)
+                    try:
+                        new = module.right_inverse(new)
+                    except NotImplementedError:
+                        pass  # as torch: a right_inverse that cannot be is taken as the identity here
         if not isinstance(new, (Tensor, Sequence)):
             raise ValueError(f"'right_inverse' must return a Tensor or a Sequence of tensors (list, tuple...). "
                              f"Got {type(new).__name__}")
@@ -89,10 +92,14 @@ class ParametrizationList(ModuleList):
             z = self()
             if not isinstance(z, Tensor):
                 raise ValueError(f"A parametrization must return a tensor. Got {type(z).__name__}.")
-            if z.dtype != original.dtype or tuple(z.shape) != tuple(original.shape):
-                raise ValueError(f"Registering a parametrization may not change the shape or dtype of the tensor, "
-                                 f"unless `unsafe` flag is enabled.\nunparametrized shape: {tuple(original.shape)}"
-                                 f"\nparametrized shape: {tuple(z.shape)}")
+            if z.dtype != original.dtype:
+                raise ValueError(f"Registering a parametrization may not change the dtype of the tensor, unless "
+                                 f"`unsafe` flag is enabled.\nunparametrized dtype: {original.dtype}\nparametrized "
+                                 f"dtype: {z.dtype}")
+            if tuple(z.shape) != tuple(original.shape):
+                raise ValueError(f"Registering a parametrization may not change the shape of the tensor, unless "
+                                 f"`unsafe` flag is enabled.\nunparametrized shape: {original.shape}\nparametrized "
+                                 f"shape: {z.shape}")
 
     def right_inverse(self, value: Tensor) -> None:
         """Store ``value`` through the parametrizations' ``right_inverse`` into the original tensor(s)."""
@@ -155,6 +162,32 @@ def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
     return len(parametrizations) > 0 if tensor_name is None else tensor_name in parametrizations
 
 
+def _check_appended(parametrization: Module, y: Tensor, tensor_name: str) -> None:
+    """torch's checks on a parametrization appended to others: from tensors like ``y`` to tensors like ``y``,
+    its right_inverse too (where it has one)."""
+    x = parametrization(y)
+    if not isinstance(x, Tensor):
+        raise ValueError(f"A parametrization must return a tensor. Got {type(x).__name__}.")
+    for what, got, want in (("dtype", x.dtype, y.dtype), ("shape", x.shape, y.shape)):
+        if got != want:
+            raise ValueError(f"Registering a parametrization may not change the {what} of the tensor, unless the "
+                             f"`unsafe` flag is enabled.\nmodule.{tensor_name}.{what}: {want}\n"
+                             f"parametrization(module.{tensor_name}).{what}: {got}")
+    if not hasattr(parametrization, "right_inverse"):
+        return
+    try:
+        z = parametrization.right_inverse(x)
+    except NotImplementedError:
+        return
+    if not isinstance(z, Tensor):
+        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(z).__name__}")
+    for what, got, want in (("dtype", z.dtype, y.dtype), ("shape", z.shape, y.shape)):
+        if got != want:
+            raise ValueError(f"The tensor returned by parametrization.right_inverse must have the same {what} as "
+                             f"module.{tensor_name}, unless the `unsafe` flag is enabled.\nmodule.{tensor_name}."
+                             f"{what}: {want}\nreturned {what}: {got}")
+
+
 def register_parametrization(module: Module, tensor_name: str, parametrization: Module, *,
                              unsafe: bool = False) -> Module:
     """Parametrize ``module.<tensor_name>`` by ``parametrization`` (appended when it has some already)."""
@@ -162,11 +195,7 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
     if is_parametrized(module, tensor_name):
         plist = module.parametrizations[tensor_name]
         if not unsafe:
-            y = getattr(module, tensor_name)
-            x = parametrization(y)
-            if not isinstance(x, Tensor) or x.dtype != y.dtype or tuple(x.shape) != tuple(y.shape):
-                raise ValueError("Registering a parametrization may not change the shape or dtype of the tensor, "
-                                 "unless the `unsafe` flag is enabled.")
+            _check_appended(parametrization, getattr(module, tensor_name), tensor_name)
         plist.append(parametrization)
         plist.unsafe |= unsafe
     elif tensor_name in module._buffers or tensor_name in module._parameters:
