@@ -248,7 +248,8 @@ def _nodes(lib):
           x.index_add(0, i, x[:2]), x.scatter_add(0, i[None], x), x.index_put((i,), x[0], accumulate=True),
           x.index_put((i,), x[0]), x.index_copy(0, i, x[:2]), x.index_fill(0, i, 1.0), x.masked_scatter(x > 0, x),
           x.select_scatter(x[0], 0, 1), x.slice_scatter(x[:2], 0, 0, 2), x.diagonal_scatter(x.diagonal()),
-          x.scatter_reduce(0, i[None], x, "amax"), x.roll(1), x.unfold(0, 2, 1), lib.diag_embed(x)]
+          x.scatter_reduce(0, i[None], x, "amax"), x.roll(1), x.unfold(0, 2, 1), lib.diag_embed(x),
+          x.put(i, x[0, :2]), x.put(i, x[0, :2], accumulate=True), (x * 1).fill_diagonal_(0.5)]
     return [y.grad_fn.name() for y in ys]
 
 
@@ -269,9 +270,39 @@ def test_clone_and_masked_fill_functions_match_torch():
         assert_close(o, t, np.float64)
 
 
+def test_clone_memory_format_as_torch():
+    for lib in (mt, torch):
+        x = lib.tensor(np.random.default_rng(1).standard_normal((2, 3, 4, 5)))
+        for c in (x.clone(memory_format=lib.channels_last), lib.clone(x, memory_format=lib.channels_last)):
+            assert c.is_contiguous(memory_format=lib.channels_last) and not c.is_contiguous()
+            assert_close(c, x.detach().numpy(), np.float64)
+
+
 def test_scatter_reduce_with_a_larger_src_matches_torch():
     index = [[0, 2, 2], [1, 1, 0]]
     ours = mt.tensor(X[:3, :4]).scatter_reduce(0, mt.tensor(index), mt.tensor(X), "mean", include_self=False)
     theirs = torch.tensor(X[:3, :4]).scatter_reduce(0, torch.tensor(index), torch.tensor(X), "mean",
                                                     include_self=False)
+    assert_close(ours, theirs, np.float64)
+
+
+AXIS = {
+    "index_select": lambda lib, x, i: lib.index_select(x, axis=1, index=i),
+    "index_add": lambda lib, x, i: x.index_add(axis=0, index=i, source=x[:2]),
+    "index_copy_": lambda lib, x, i: x.clone().index_copy_(axis=0, index=i, source=x[:2] * 2),
+    "index_fill": lambda lib, x, i: x.index_fill(axis=1, index=i, value=1.0),
+    "scatter_add": lambda lib, x, i: x.scatter_add(axis=0, index=i[None], src=x),
+    "scatter_reduce": lambda lib, x, i: x.scatter_reduce(axis=1, index=i[None], src=x, reduce="amin"),
+    "take_along_dim": lambda lib, x, i: lib.take_along_dim(x, i[:, None], axis=0),
+    "select_scatter": lambda lib, x, i: lib.select_scatter(x, x[0], axis=0, index=1),
+    "slice_scatter": lambda lib, x, i: lib.slice_scatter(x, x[:, :2], axis=1, start=3),
+    "tensor_split": lambda lib, x, i: lib.tensor_split(x, 2, axis=1)[1],
+    "split_with_sizes": lambda lib, x, i: x.split_with_sizes([1, 3], axis=0)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(AXIS))
+def test_numpy_axis_keyword_as_torch(name):
+    ours = AXIS[name](mt, mt.tensor(X), mt.tensor([2, 0]))
+    theirs = AXIS[name](torch, torch.tensor(X), torch.tensor([2, 0]))
     assert_close(ours, theirs, np.float64)

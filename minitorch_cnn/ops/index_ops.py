@@ -21,7 +21,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
-from ._util import out_arg
+from ._util import dim_aliases, out_arg
 from .gather import gather
 from .indexing import GetItem
 from .region_write import (
@@ -33,6 +33,8 @@ from .region_write import (
     IndexPut,
     IndexPutAccumulate,
     MaskedScatter,
+    Put,
+    PutAccumulate,
     SelectScatter,
     SliceScatter,
     region_shape,
@@ -89,12 +91,14 @@ def _check_source(op: str, x: Tensor, d: int, n: int, source: Tensor) -> None:
 
 
 @out_arg
+@dim_aliases
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """The slices ``index`` along ``dim``, in that order (repeats allowed)."""
     d, idx = _index_vector("index_select", input, dim, index)
     return IndexSelect.apply(input, _along(d, idx))
 
 
+@dim_aliases
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:  # noqa: A002
     """``input`` with ``alpha * source[i]`` added to slice ``index[i]`` along ``dim`` (repeats add up)."""
     d, idx = _index_vector("index_add_", input, dim, index)
@@ -102,6 +106,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return IndexAdd.apply(input, source, _along(d, idx), input._data.dtype.type(alpha))
 
 
+@dim_aliases
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:  # noqa: A002
     """``input`` with slice ``index[i]`` along ``dim`` replaced by ``source[i]``."""
     d, idx = _index_vector("index_copy_", input, dim, index)
@@ -109,6 +114,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     return write(IndexCopy, input, source, _along(d, idx))
 
 
+@dim_aliases
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:  # noqa: A002
     """``input`` with the slices ``index`` along ``dim`` set to ``value`` (a number or a 0-d tensor)."""
     d, idx = _index_vector("index_fill_", input, dim, index)
@@ -208,6 +214,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
 
 
 @out_arg
+@dim_aliases
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """``gather`` after broadcasting input and indices in every dim but ``dim`` (dim None: on the flattened)."""
     if dim is None:
@@ -218,7 +225,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     d = _wrap_dim(dim, input.ndim, "take_along_dim")
     sizes = list(input.shape)
     sizes[d] = indices.shape[d]
-    shape = list(np.broadcast_shapes(tuple(sizes), tuple(indices.shape)))
+    try:
+        shape = list(np.broadcast_shapes(tuple(sizes), tuple(indices.shape)))
+    except ValueError as exc:
+        raise RuntimeError(f"take_along_dim(): indices {tuple(indices.shape)} do not broadcast against input "
+                           f"{tuple(input.shape)} outside dim {d}") from exc
     idx = indices if tuple(indices.shape) == tuple(shape) else expand(indices, tuple(shape))
     shape[d] = input.shape[d]
     x = input if tuple(input.shape) == tuple(shape) else expand(input, tuple(shape))
@@ -231,8 +242,11 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     if source.numel() != idx.size:
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got source: "
                            f"{source.numel()}, index: {idx.size}")
-    flat = index_put(reshape(input, -1), (Tensor._wrap(idx),), reshape(source, -1), accumulate)
-    return reshape(flat, tuple(input.shape))
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"put_(): self ({input.dtype}) and source ({source.dtype}) must have the same scalar type")
+    places = backend.array_module(idx).unravel_index(idx, tuple(input.shape))  # flat positions as coordinates
+    src = reshape(source, -1)
+    return PutAccumulate.apply(input, src, places, 1) if accumulate else Put.apply(input, src, places)
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
@@ -261,6 +275,7 @@ def _check_src(op: str, x: Tensor, src: Tensor, index: tuple) -> None:
         raise RuntimeError(f"{op}: expected src of dtype {x.dtype}, got {src.dtype}")
 
 
+@dim_aliases
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     """``input`` with ``input.select(dim, index)`` replaced by ``src``."""
     d = _wrap_dim(dim, input.ndim, "select_scatter")
@@ -272,6 +287,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor: 
     return write(SelectScatter, input, src, place)
 
 
+@dim_aliases
 def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,  # noqa: A002
                   end: int | None = None, step: int = 1) -> Tensor:
     """``input`` with ``input[..., start:end:step, ...]`` (along ``dim``) replaced by ``src``."""

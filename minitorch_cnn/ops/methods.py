@@ -53,7 +53,7 @@ from . import (
     unary_math,
 )
 from . import elementwise as ew
-from ._util import Clone, ToDevice, cast
+from ._util import ToDevice, cast
 
 
 def parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any]:
@@ -185,7 +185,7 @@ _METHODS: dict[str, Any] = {
     "int": lambda self: cast(self, np.int32), "bool": lambda self: cast(self, np.bool_),
     "type": legacy_types.tensor_type,
     "type_as": lambda self, other: cast(self, other.dtype),
-    "clone": lambda self: Clone.apply(self),
+    "clone": arrange.clone,
     "new_ones": _new(factories.ones, "ones"), "new_zeros": _new(factories.zeros, "zeros"),
     "new_empty": _new(factories.empty, "empty"), "new_full": _new(factories.full, "full"),
     "new_tensor": _new(factories.tensor, "tensor"),

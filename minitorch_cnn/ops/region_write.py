@@ -83,6 +83,10 @@ class IndexPutAccumulate(RegionAdd):
     torch_name = "IndexPutBackward0"
 
 
+class PutAccumulate(RegionAdd):
+    torch_name = "PutBackward0"
+
+
 # each op's node carries torch's name (``IndexCopyBackward0`` ...), from the class name
 class IndexCopy(RegionWrite):
     pass
@@ -112,8 +116,12 @@ class DiagonalScatter(RegionWrite):
     pass
 
 
+class Put(RegionWrite):
+    pass
+
+
 class FillDiagonal(RegionWrite):
-    torch_name = "CopySlices"  # torch writes the diagonal through a view
+    torch_name = "torch::autograd::CopySlices"  # torch writes the diagonal through a view
 
 
 def write(cls: type, x: Tensor, src: Any, index: tuple) -> Tensor:

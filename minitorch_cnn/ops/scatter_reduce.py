@@ -24,6 +24,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
+from ._util import dim_aliases
 from .gather import _check_index, _places
 from .indexing import GetItem
 from .region_write import ScatterAdd
@@ -138,12 +139,14 @@ def _check(op: str, x: Tensor, dim: int, index: Tensor, src: Tensor) -> int:
     return d
 
 
+@dim_aliases
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """``input`` with ``src[p]`` added at ``input[p with dim ← index[p]]`` (repeats add up)."""
     d = _check("scatter_add", input, dim, index, src)
     return ScatterAdd.apply(input, _src_region(src, index), _places(index._data, d), 1)
 
 
+@dim_aliases
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,  # noqa: A002
                    include_self: bool = True) -> Tensor:
     """``src`` reduced (sum, prod, mean, amax, amin) into ``input`` at ``input[p with dim ← index[p]]``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
-from ._util import out_arg
+from ._util import dim_aliases, out_arg
 from .indexing import GetItem
 from .shape import _wrap_dim, cat, reshape, split
 
@@ -88,6 +88,7 @@ def column_stack(tensors: Any) -> Tensor:
     return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in seq], 1)
 
 
+@dim_aliases
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002 - torch's name
     """Views along ``dim``: ``n`` sections (the first ``size % n`` one longer), or cut before each index."""
     if input.ndim == 0:
@@ -139,6 +140,7 @@ def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:  # noqa: A002
     return _np_split("dsplit", input, indices_or_sections, 2, 3)
 
 
+@dim_aliases
 def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:  # noqa: A002
     """Views of the given sizes along ``dim``, which must add up to its size."""
     d = _wrap_dim(dim, input.ndim, "split_with_sizes")
