@@ -68,7 +68,7 @@ class CtcLoss(Function):
         s_max = ext.shape[1]
         batch = xp.arange(n)
         y = lp[:, batch[:, None], ext]  # (T, N, S): y_t(l'_s)
-        skip = xp.zeros(ext.shape, dtype=bool)  # where α may come from s - 2
+        skip = xp.zeros(ext.shape, dtype=bool)  # where α may come from s - 2 (ext[:, 0] is the blank)
         skip[:, 2:] = (ext[:, 2:] != ext[:, :1]) & (ext[:, 2:] != ext[:, :-2])
         skip_ahead = xp.zeros(ext.shape, dtype=bool)  # where β may come from s + 2
         skip_ahead[:, :-2] = skip[:, 2:]
