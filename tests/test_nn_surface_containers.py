@@ -156,3 +156,20 @@ def test_errors_as_torch(index: int) -> None:
         call(torch)
     with pytest.raises(exc, match=match):
         call(mt)
+
+
+def test_containers_and_buffers_survive_deepcopy_and_pickle() -> None:
+    import copy
+    import pickle
+
+    m = mt.nn.Module()
+    m.weights = mt.nn.ParameterList([mt.ones(2), mt.zeros(3)])
+    m.extra = mt.nn.ParameterDict({"a": mt.ones(2)})
+    m.kept = mt.nn.Buffer(mt.ones(1))
+    m.scratch = mt.nn.Buffer(mt.zeros(1), persistent=False)
+    for twin in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert list(twin.state_dict()) == ["kept", "weights.0", "weights.1", "extra.a"]
+        assert twin.scratch.persistent is False and twin.kept.persistent is True
+        assert twin.weights[0] is not m.weights[0] and isinstance(twin.weights[1], mt.nn.Parameter)
+        twin.again = twin.scratch  # a Buffer keeps its persistence when assigned anew
+        assert "again" not in twin.state_dict()

@@ -137,3 +137,11 @@ def test_ctc_loss_double_backward_raises_as_torch() -> None:
         (g,) = lib.autograd.grad(f.ctc_loss(x, lib.tensor(targets), il, tl), x, create_graph=True)
         with pytest.raises(RuntimeError, match="not implemented|not differentiable twice"):
             g.sum().backward()
+
+
+def test_ctc_loss_all_targets_empty() -> None:
+    """Every target empty: the loss is -Σ_t log y_t(blank), the gradient torch's."""
+    lp = torch.tensor(np.random.default_rng(9).standard_normal((5, 2, 4))).log_softmax(2).numpy()
+    function_parity(lambda x, y: F.ctc_loss(x, y, [5, 3], [0, 0], reduction="none"),
+                    lambda x, y: TF.ctc_loss(x, y, [5, 3], [0, 0], reduction="none"),
+                    [lp, np.zeros((2, 0), dtype=np.int64)], [True, False], what="ctc empty targets")

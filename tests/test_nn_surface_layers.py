@@ -106,6 +106,8 @@ CONV_T_BAD = [
      r"Expected 2D \(unbatched\) or 3D \(batched\) input to conv_transpose1d, but got input of size: \[2, 3, 4, 5\]"),
     (lambda f, lib: lib.nn.ConvTranspose1d(3, 2, 3)(lib.zeros(2, 4, 5)), RuntimeError,
      "to have 3 channels, but got 4 channels instead"),
+    (lambda f, lib: f.conv_transpose1d(lib.zeros(2, 3, 4), lib.zeros(4, 2, 3)), RuntimeError,
+     r"Given transposed=1, weight of size \[4, 2, 3\], expected input\[2, 3, 4\] to have 4 channels, but got 3"),
     (lambda f, lib: lib.nn.ConvTranspose1d(3, 2, 3, padding_mode="reflect"), ValueError,
      'Only "zeros" padding mode is supported for ConvTranspose1d'),
     (lambda f, lib: f.conv_transpose1d(lib.zeros(2, 3, 4), lib.zeros(3, 2, 3), stride=2, output_padding=2),

@@ -73,16 +73,23 @@ def test_max_unpool1d_output_size_module_and_round_trip() -> None:
 @pytest.mark.parametrize("name,args,shape", [
     ("max_pool2d_with_indices", (3, 2, 1), (2, 3, 7, 7)), ("max_pool1d_with_indices", (2,), (2, 3, 8)),
     ("adaptive_max_pool2d_with_indices", ((3, 2),), (2, 3, 7, 5)), ("adaptive_max_pool1d_with_indices", (3,), (3, 8)),
+    ("fractional_max_pool2d_with_indices", (2, (3, 4)), (2, 3, 7, 9)),
 ])
 @pytest.mark.parametrize("flag", [False, True])
 def test_with_indices_aliases_return_values_and_indices(name: str, args: tuple, shape: tuple, flag: bool) -> None:
     x = rng.standard_normal(shape)
-    tv, ti = getattr(TF, name)(torch.tensor(x), *args, return_indices=flag)
-    mv, mi = getattr(F, name)(mt.tensor(x), *args, return_indices=flag)
+    samples = rng.uniform(0, 1, (2, 3, 2))
+
+    def kw(lib, t) -> dict:  # fractional pooling's windows: the same samples on both sides, in the input's dtype
+        return {"_random_samples": lib.tensor(samples).to(t.dtype)} if name.startswith("fractional") else {}
+
+    tx, mx = torch.tensor(x), mt.tensor(x)
+    tv, ti = getattr(TF, name)(tx, *args, return_indices=flag, **kw(torch, tx))
+    mv, mi = getattr(F, name)(mx, *args, return_indices=flag, **kw(mt, mx))
     assert mi.dtype == mt.int64 and np.array_equal(mi.numpy(), ti.numpy())
     assert_close(mv, tv, np.float64, what=name)
-    function_parity(lambda t: getattr(F, name)(t, *args)[0], lambda t: getattr(TF, name)(t, *args)[0], [x], [True],
-                    what=name)
+    function_parity(lambda t: getattr(F, name)(t, *args, **kw(mt, t))[0],
+                    lambda t: getattr(TF, name)(t, *args, **kw(torch, t))[0], [x], [True], what=name)
 
 
 @pytest.mark.parametrize("name,kw,shape", [
@@ -189,6 +196,9 @@ FRACTIONAL_BAD = [
     (lambda f, lib: f.fractional_max_pool2d(lib.zeros(2, 3, 7, 8), 3, output_size=(4, 4),
                                             _random_samples=lib.zeros(1, 3, 2)), RuntimeError,
      "Expect _random_samples.size\\(0\\) no less then input batch size."),
+    (lambda f, lib: f.fractional_max_pool2d(lib.zeros(2, 3, 7, 8), 3, output_size=(4, 4),
+                                            _random_samples=lib.zeros(2, 3, 2, dtype=lib.float64)), RuntimeError,
+     "Expect _random_samples to have the same dtype as input"),
     (lambda f, lib: lib.nn.FractionalMaxPool2d(3, output_ratio=1.5), ValueError,
      "output_ratio must be between 0 and 1 \\(got 1.5\\)"),
     (lambda f, lib: lib.nn.FractionalMaxPool2d(3), ValueError, "requires specifying either an output size"),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..autograd import Tensor
 from ..ops.factories import empty
 
@@ -20,3 +22,12 @@ class Buffer(Tensor):
         if data.requires_grad:
             self.requires_grad_(True)
         self.persistent = persistent
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """Tensor's pickle, with ``persistent`` as the slot state."""
+        return (*super().__reduce_ex__(protocol), (None, {"persistent": self.persistent}))
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        new = super().__deepcopy__(memo)
+        new.persistent = self.persistent
+        return new

@@ -52,9 +52,5 @@ class ConvTranspose1d(_ConvNd):
         if input.ndim not in (2, 3):
             raise RuntimeError("Expected 2D (unbatched) or 3D (batched) input to conv_transpose1d, but got input of "
                                f"size: {list(input.shape)}")
-        if input.shape[-2] != self.in_channels:
-            raise RuntimeError(f"Given transposed=1, weight of size {list(self.weight.shape)}, expected "
-                               f"input{list(input.shape)} to have {self.in_channels} channels, but got "
-                               f"{input.shape[-2]} channels instead")
         return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                 self._output_padding(input, output_size), self.groups, self.dilation)

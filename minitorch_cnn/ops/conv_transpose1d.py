@@ -37,6 +37,10 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if not isinstance(weight, Tensor) or weight.ndim != 3:
         got = list(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
         raise RuntimeError(f"{op}: weight must be 3-d (in_channels, out_channels/groups, k), got {got}")
+    if input.shape[-2] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                           f"input{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[-2]} "
+                           "channels instead")
     out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, single(stride, "stride", op)),
                            (0, single(padding, "padding", op)), (0, single(output_padding, "output_padding", op)),
                            groups, (1, single(dilation, "dilation", op)))

@@ -68,7 +68,7 @@ class CtcLoss(Function):
         s_max = ext.shape[1]
         batch = xp.arange(n)
         y = lp[:, batch[:, None], ext]  # (T, N, S): y_t(l'_s)
-        skip = xp.zeros(ext.shape, dtype=bool)  # where α may come from s - 2
+        skip = xp.zeros(ext.shape, dtype=bool)  # where α may come from s - 2 (ext[:, 0] is the blank)
         skip[:, 2:] = (ext[:, 2:] != ext[:, :1]) & (ext[:, 2:] != ext[:, :-2])
         skip_ahead = xp.zeros(ext.shape, dtype=bool)  # where β may come from s + 2
         skip_ahead[:, :-2] = skip[:, 2:]
@@ -161,7 +161,7 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
                                "ctc_loss_allocate_outputs)")
         rows = [tg[i, :k] for i, k in enumerate(tg_len)]
     ext_len = 2 * tg_len + 1
-    ext = np.full((n, int(ext_len.max(initial=1))), blank, dtype=np.int64)
+    ext = np.full((n, max(int(ext_len.max(initial=1)), 2)), blank, dtype=np.int64)  # room for α₀(1)
     for i, row in enumerate(rows):
         ext[i, 1:2 * len(row):2] = row
     xp = backend.array_module(lp._data)

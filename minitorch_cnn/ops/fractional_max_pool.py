@@ -60,12 +60,14 @@ def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = No
     if _random_samples is None:
         samples = backend.generator().random((n, c, 2)).astype(x._data.dtype)
     else:
+        if _random_samples.dtype != x.dtype:
+            raise RuntimeError("Expect _random_samples to have the same dtype as input")
         samples = _random_samples.detach().cpu().numpy()
         if samples.ndim != 3 or samples.shape[2] != 2:
             raise RuntimeError(f"Expect _random_samples.size(2) equals to 2; got {samples.shape[-1]}.")
         if samples.shape[0] < n:
             raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
-        samples = samples[:n].astype(x._data.dtype, copy=False)
+        samples = samples[:n]
     rows = _starts(samples[..., 1], h, oh, kh)[..., None] + np.arange(kh)  # (N, C, oH, kh)
     cols = _starts(samples[..., 0], w, ow, kw)[..., None] + np.arange(kw)  # (N, C, oW, kw)
     flat = (rows[:, :, :, None, :, None] * w + cols[:, :, None, :, None, :]).reshape(n, c, oh, ow, kh * kw)

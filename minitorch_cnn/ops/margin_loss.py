@@ -73,8 +73,15 @@ def _size(t: Tensor) -> str:
     return f"torch.Size([{', '.join(str(s) for s in t.shape)}])"
 
 
-def _as_batch(op: str, input: Tensor, target: Tensor, target_shape: tuple) -> tuple[Tensor, Any]:  # noqa: A002
-    """(N, C) input and the target's array for a (C,) or (N, C) input (a 1-d input is one sample)."""
+_TORCH_TYPE = {"float32": "Float", "float64": "Double", "int32": "Int", "int16": "Short", "int8": "Char",
+               "uint8": "Byte", "bool": "Bool", "float16": "Half"}
+
+
+def _as_batch(input: Tensor, target: Tensor, target_shape: tuple) -> tuple[Tensor, Any]:  # noqa: A002
+    """(N, C) input and the target's array for a (C,) or (N, C) input (a 1-d input is one sample); the target must
+    hold int64 class indices, as torch's."""
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {_TORCH_TYPE.get(target.dtype.name, target.dtype)}")
     if input.ndim > 2 or input.ndim == 0 or input.shape[-1] == 0:
         raise RuntimeError("Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
                            f"{list(input.shape)}")
@@ -97,7 +104,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     batch = tuple(input.shape[:-1])
-    x, y = _as_batch("multi_margin_loss", input, target, batch)
+    x, y = _as_batch(input, target, batch)
     if y is None:
         raise RuntimeError(
             "multi_margin_loss: target tensor should be 1-D with size equal to the number of input samples (batch "
@@ -126,7 +133,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | N
     """``torch.nn.functional.multilabel_margin_loss``: input (N, C) or (C,); target of its shape, int64 class
     indices per row, ended by the first -1."""
     reduction = _reduction("multilabel_margin_loss", reduction, size_average, reduce)
-    x, y = _as_batch("multilabel_margin_loss", input, target, tuple(input.shape))
+    x, y = _as_batch(input, target, tuple(input.shape))
     if y is None:
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
     c = x.shape[1]
