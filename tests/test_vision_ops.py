@@ -163,3 +163,37 @@ def test_box_losses_on_empty_input_and_bad_reduction(fn: str) -> None:
     assert ours.shape == () and float(ours) == float(getattr(tvo, fn)(torch.tensor(e), torch.tensor(e), "mean"))
     with pytest.raises(ValueError, match="Invalid Value for arg 'reduction'"):
         getattr(ops, fn)(mt.tensor(e), mt.tensor(e), "max")
+
+
+@pytest.mark.parametrize("fn", ["generalized_box_iou_loss", "distance_box_iou_loss", "complete_box_iou_loss",
+                                "sigmoid_focal_loss", "generalized_box_iou", "complete_box_iou"])
+def test_second_order_matches_torch(fn: str) -> None:
+    """d/dx of <grad(f)(x), v>, through autograd.grad(create_graph=True) on both sides."""
+    rng = np.random.default_rng(11)
+    a, b = _boxes(rng, 6), _boxes(rng, 6)
+    if fn == "sigmoid_focal_loss":
+        a, b = rng.standard_normal((3, 4)), (rng.random((3, 4)) > 0.5).astype(np.float64)
+    (ma, ta) = _both(a)
+    mb, tb = mt.tensor(b), torch.tensor(b)
+    mo, to = getattr(ops, fn)(ma, mb), getattr(tvo, fn)(ta, tb)
+    g = rng.standard_normal(tuple(to.shape))
+    (mg,) = mt.autograd.grad(mo, ma, mt.tensor(g), create_graph=True)
+    (tg,) = torch.autograd.grad(to, ta, torch.tensor(g), create_graph=True)
+    assert_close(mg, tg, np.float64, what="first order")
+    v = rng.standard_normal(a.shape)
+    (mgg,) = mt.autograd.grad((mg * mt.tensor(v)).sum(), ma)
+    (tgg,) = torch.autograd.grad((tg * torch.tensor(v)).sum(), ta)
+    assert_close(mgg, tgg, np.float64, what="second order")
+
+
+def test_second_order_through_two_uses_of_one_row_slice() -> None:
+    """The box ops slice one tensor many times; (y + y)·y with y = A[1] once came out wrong at second order (the
+    slice's backward handed out a view of its upstream gradient as a fresh array)."""
+    rng = np.random.default_rng(12)
+    a, g, v = rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal((3, 2))
+    ma, ta = _both(a)
+    (mg,) = mt.autograd.grad((ma[1] + ma[1]) * ma[1], ma, mt.tensor(g), create_graph=True)
+    (tg,) = torch.autograd.grad((ta[1] + ta[1]) * ta[1], ta, torch.tensor(g), create_graph=True)
+    (mgg,) = mt.autograd.grad((mg * mt.tensor(v)).sum(), ma)
+    (tgg,) = torch.autograd.grad((tg * torch.tensor(v)).sum(), ta)
+    assert_close(mgg, tgg, np.float64)

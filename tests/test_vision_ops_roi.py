@@ -146,3 +146,13 @@ def test_drop_block_identity_and_errors() -> None:
             ops.drop_block2d(x, *args)
     with pytest.raises(ValueError, match="input should be 4 dimensional"):
         ops.drop_block2d(mt.ones(2, 5, 5), 0.5, 3)
+
+
+@pytest.mark.parametrize("fn,args", [("roi_align", (2, 1.0, 2)), ("roi_pool", (2,))])
+def test_roi_backward_is_once_differentiable(fn: str, args: tuple) -> None:
+    """torchvision's RoI ops have no double backward; ours says so when differentiated again."""
+    x = mt.tensor(_input(), requires_grad=True)
+    y = getattr(ops, fn)(x, mt.tensor(ROIS), *args)
+    (g,) = mt.autograd.grad(y, x, mt.ones(*y.shape, dtype=mt.float64), create_graph=True)
+    with pytest.raises(RuntimeError, match="torchvision_roi_(align|pool)_defaultBackward is not differentiable twice"):
+        g.sum().backward()

@@ -62,7 +62,7 @@ class RoIPoolFunction(Function):
         n, c, h, w = self.input_shape
         grad = xp.zeros((n, c, h * w), dtype=g.dtype)
         k, ch, ph, pw = xp.nonzero(self.argmax >= 0)
-        xp.add.at(grad, (xp.asarray(self.batch)[k], ch, self.argmax[k, ch, ph, pw]), g[k, ch, ph, pw])
+        backend.scatter_add(grad, (xp.asarray(self.batch)[k], ch, self.argmax[k, ch, ph, pw]), g[k, ch, ph, pw])
         return grad.reshape(self.input_shape), None
 
 
