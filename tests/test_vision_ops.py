@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from _parity import assert_close
+from _parity import assert_close, assert_f32_close
 
 import minitorch_cnn as mt
 
@@ -197,3 +197,29 @@ def test_second_order_through_two_uses_of_one_row_slice() -> None:
     (mgg,) = mt.autograd.grad((mg * mt.tensor(v)).sum(), ma)
     (tgg,) = torch.autograd.grad((tg * torch.tensor(v)).sum(), ta)
     assert_close(mgg, tgg, np.float64)
+
+
+@pytest.mark.parametrize("thr", [1 / 3, float(np.float32(1 / 3)), 0.33333334])
+def test_nms_compares_the_float32_iou_in_double(thr: float) -> None:
+    b, s = np.array([[0, 0, 2, 1], [1, 0, 3, 1]], dtype=np.float32), np.array([0.9, 0.8], dtype=np.float32)
+    np.testing.assert_array_equal(ops.nms(mt.tensor(b), mt.tensor(s), thr).numpy(),
+                                  tvo.nms(torch.tensor(b), torch.tensor(s), thr).numpy())
+
+
+@pytest.mark.parametrize("fn", ["box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou"])
+def test_float32_ious_against_the_float64_truth(fn: str) -> None:
+    rng = np.random.default_rng(13)
+    a, b = _boxes(rng, 5).astype(np.float32), _boxes(rng, 4).astype(np.float32)
+    ma = mt.tensor(a, requires_grad=True)
+    ours = getattr(ops, fn)(ma, mt.tensor(b))
+    ta = torch.tensor(a, requires_grad=True)
+    theirs = getattr(tvo, fn)(ta, torch.tensor(b))
+    truth = getattr(tvo, fn)(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64))
+    assert ours.dtype == mt.float32
+    assert_f32_close(ours, truth.numpy(), torch32=theirs.detach(), what="forward")
+    g = rng.standard_normal(tuple(theirs.shape)).astype(np.float32)
+    ours.backward(mt.tensor(g))
+    theirs.backward(torch.tensor(g))
+    t64 = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    getattr(tvo, fn)(t64, torch.tensor(b, dtype=torch.float64)).backward(torch.tensor(g, dtype=torch.float64))
+    assert_f32_close(ma.grad, t64.grad.numpy(), torch32=ta.grad, what="grad")

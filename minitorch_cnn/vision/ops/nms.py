@@ -48,7 +48,8 @@ def _nms(dets: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
         w = np.maximum(zero, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
         h = np.maximum(zero, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
         inter = w * h
-        suppressed[rest[inter / (areas[i] + areas[rest] - inter) > iou_threshold]] = True
+        iou = inter / (areas[i] + areas[rest] - inter)  # in the boxes' dtype, compared in double as the C++ kernel
+        suppressed[rest[iou.astype(np.float64) > iou_threshold]] = True
     return np.asarray(keep, dtype=np.int64)
 
 
