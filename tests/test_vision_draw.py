@@ -108,3 +108,19 @@ def test_draw_keypoints_errors() -> None:
                                visibility=None if vis is None else torch.tensor(vis))
         with pytest.raises(ValueError, match=msg):
             mu.draw_keypoints(mt.tensor(img), mt.tensor(kpts), visibility=None if vis is None else mt.tensor(vis))
+
+
+@pytest.mark.parametrize("shape", [(2, 16, 20), (3, 2, 12, 9)])
+@pytest.mark.parametrize("scale", [0.0, 0.01, 3.0])
+def test_flow_to_image(shape: tuple, scale: float) -> None:
+    flow = (np.random.default_rng(len(shape)).standard_normal(shape) * scale).astype(np.float32)
+    _same(mu.flow_to_image(mt.tensor(flow)), tvu.flow_to_image(torch.tensor(flow)))
+
+
+def test_flow_to_image_errors() -> None:
+    for flow, msg in ((np.zeros((2, 4, 4)), "Flow should be of dtype torch.float"),
+                      (np.zeros((3, 4, 4), dtype=np.float32), r"Input flow should have shape \(2, H, W\)")):
+        with pytest.raises(ValueError, match=msg):
+            tvu.flow_to_image(torch.tensor(flow))
+        with pytest.raises(ValueError, match=msg):
+            mu.flow_to_image(mt.tensor(flow))

@@ -191,3 +191,48 @@ def draw_keypoints(image: Tensor, keypoints: Tensor, connectivity: list[tuple[in
             if shown[a] and shown[b]:
                 draw.line(((kpts[a][0], kpts[a][1]), (kpts[b][0], kpts[b][1])), width=width)
     return _from_pil(img, image)
+
+
+def _make_colorwheel() -> np.ndarray:
+    """The 55 × 3 float32 optical-flow colour wheel of Baker et al. (2007), as torchvision builds it: red ->
+    yellow -> green -> cyan -> blue -> magenta -> red in steps of 15, 6, 4, 11, 13 and 6."""
+    steps = [(15, 0, 1, False), (6, 1, 0, True), (4, 1, 2, False), (11, 2, 1, True), (13, 2, 0, False),
+             (6, 0, 2, True)]
+    wheel = np.zeros((sum(s[0] for s in steps), 3), dtype=np.float32)
+    col = 0
+    for n, full, ramp, down in steps:
+        frac = np.floor(np.float32(255) * np.arange(n).astype(np.float32) / np.float32(n))  # int64·255 / n in float32
+        wheel[col:col + n, full] = 255
+        wheel[col:col + n, ramp] = 255 - frac if down else frac
+        col += n
+    return wheel
+
+
+def flow_to_image(flow: Tensor) -> Tensor:
+    """Optical flow (2, H, W) or (N, 2, H, W), float32, as a uint8 RGB image (3, H, W) / (N, 3, H, W): the
+    direction picks the hue on the colour wheel, the length (over the largest one) the saturation."""
+    x = flow._data
+    if x.dtype != np.float32:
+        raise ValueError(f"Flow should be of dtype torch.float, got {flow.dtype}.")
+    orig_shape = tuple(x.shape)
+    xp = backend.array_module(x)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[1] != 2:
+        raise ValueError(f"Input flow should have shape (2, H, W) or (N, 2, H, W), got {orig_shape}.")
+    max_norm = xp.sqrt((x ** 2).sum(axis=1)).max()
+    x = x / (max_norm + np.finfo(np.float32).eps)
+    wheel = xp.asarray(_make_colorwheel())
+    num_cols = wheel.shape[0]
+    norm = xp.sqrt((x ** 2).sum(axis=1))
+    a = xp.arctan2(-x[:, 1], -x[:, 0]) / np.float32(np.pi)
+    fk = (a + 1) / 2 * (num_cols - 1)
+    k0 = xp.floor(fk).astype(np.int64)
+    k1 = k0 + 1
+    k1[k1 == num_cols] = 0
+    f = fk - k0.astype(np.float32)
+    img = xp.zeros((x.shape[0], 3, *x.shape[2:]), dtype=np.uint8)
+    for c in range(3):
+        col = (1 - f) * (wheel[k0, c] / np.float32(255.0)) + f * (wheel[k1, c] / np.float32(255.0))
+        img[:, c] = xp.floor(255 * (1 - norm * (1 - col))).astype(np.uint8)
+    return Tensor._wrap(img[0] if len(orig_shape) == 3 else img)
