@@ -73,6 +73,11 @@ def test_roi_modules_and_errors() -> None:
         ops.roi_align(mt.tensor(x), mt.tensor(rois[:, 1:]), 2)
     with pytest.raises(AssertionError, match=r"List\[Tensor\[L, 4\]\]"):
         ops.roi_pool(mt.tensor(x), [mt.tensor(rois)], 2)
+    for fn in ("roi_align", "roi_pool"):
+        with pytest.raises(RuntimeError, match="input should have the same type as rois"):
+            getattr(tvo, fn)(torch.tensor(x, dtype=torch.float32), torch.tensor(rois), 2)
+        with pytest.raises(RuntimeError, match="input should have the same type as rois"):
+            getattr(ops, fn)(mt.tensor(x.astype(np.float32)), mt.tensor(rois), 2)
 
 
 def test_frozen_batch_norm_loads_torchvisions_state() -> None:

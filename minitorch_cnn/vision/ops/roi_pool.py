@@ -74,8 +74,7 @@ def roi_pool(input: Tensor, boxes: Tensor | list[Tensor], output_size: int | tup
     if input.ndim != 4:
         raise RuntimeError(f"roi_pool: expected input (N, C, H, W), got shape {tuple(input.shape)}")
     if input.dtype != rois.dtype:
-        raise RuntimeError(f"Expected tensor for argument #1 'input' to have the same type as tensor for argument "
-                           f"#2 'rois'; but type {input.dtype} does not equal {rois.dtype}")
+        raise RuntimeError(f"input should have the same type as rois (input {input.dtype}, rois {rois.dtype})")
     return RoIPoolFunction.apply(input, rois, spatial_scale, pair(output_size))
 
 
