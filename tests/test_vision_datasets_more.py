@@ -3,14 +3,17 @@
 FakeData: torchvision draws from torch's generator and we from ours, so the pixels differ; what is compared is
 the rest: PIL mode and size, what a transform gives (shape, dtype, range), the targets' type and range, the same
 item every time, the global generator left alone, the repr and the errors.
-KMNIST and EMNIST read MNIST's IDX format: a root of links (ours) and of torchvision-unpacked copies (theirs) of
-the real MNIST files under the names those datasets expect; no data is made up.
+KMNIST and EMNIST read MNIST's IDX format: a root of links (ours) and of unpacked copies (theirs) of the real
+MNIST files under the names those datasets expect; EMNIST's download gets a zip of those files in the official
+layout from a local server; no data is made up.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,7 @@ import torchvision.transforms as T
 
 import minitorch_cnn as mt
 from tests._parity import data_root
+from tests.test_datasets import serve
 
 MT = mt.vision.transforms
 TVD, MTD = torchvision.datasets, mt.vision.datasets
@@ -105,5 +109,32 @@ def test_emnist_reads_torchvisions_layout(idx_roots: tuple[Path, Path]) -> None:
             lib.EMNIST(root, "kanji")
         with pytest.raises(RuntimeError, match="not found"):
             lib.EMNIST(root, "letters", train=False)
-    with pytest.raises(RuntimeError, match="emnist-letters-test-images-idx3-ubyte.*download.*not offered"):
-        MTD.EMNIST(ours, "letters", train=False, download=True)
+
+
+def test_emnist_download_unpacks_the_zip_as_torchvision(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The official layout (a zip holding gzip/emnist-*.gz) served locally, built from the real MNIST test files
+    under the EMNIST names; url and md5 point at it, as the MNIST download tests do."""
+    mnist = data_root() / "MNIST" / "raw"
+    served = tmp_path / "served"
+    served.mkdir()
+    with zipfile.ZipFile(served / "gzip.zip", "w") as archive:
+        for kind in ("images-idx3", "labels-idx1"):
+            archive.write(mnist / f"t10k-{kind}-ubyte.gz", f"gzip/emnist-digits-test-{kind}-ubyte.gz")
+    md5 = hashlib.md5((served / "gzip.zip").read_bytes()).hexdigest()
+    with serve(served) as (url, log):
+        monkeypatch.setattr(MTD.EMNIST, "url", url + "gzip.zip")
+        monkeypatch.setattr(MTD.EMNIST, "md5", md5)
+        ours = MTD.EMNIST(tmp_path / "root", "digits", train=False, download=True)
+        MTD.EMNIST(tmp_path / "root", "digits", train=False, download=True)
+        assert len(log) == 1  # the second one found the files
+    raw = tmp_path / "root" / "EMNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == ["emnist-digits-test-images-idx3-ubyte",
+                                                     "emnist-digits-test-labels-idx1-ubyte", "gzip.zip"]
+    reference = MTD.MNIST(data_root(), train=False)
+    np.testing.assert_array_equal(ours.data.numpy(), reference.data.numpy())
+    np.testing.assert_array_equal(ours.targets.numpy(), reference.targets.numpy())
+    with serve(served) as (url, _):
+        monkeypatch.setattr(MTD.EMNIST, "url", url + "gzip.zip")
+        monkeypatch.setattr(MTD.EMNIST, "md5", "0" * 32)
+        with pytest.raises(RuntimeError, match="md5 mismatch for gzip.zip"):
+            MTD.EMNIST(tmp_path / "bad", "digits", train=False, download=True)

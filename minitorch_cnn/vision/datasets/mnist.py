@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import string
 import struct
 import zlib
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd import Tensor
-from .utils import download_and_extract_archive
+from .utils import download_and_extract_archive, extract_archive
 from .vision import VisionDataset, image_batch
 
 # IDX type codes (the third magic byte) and their big-endian element types
@@ -213,10 +214,11 @@ class KMNIST(MNIST):
 class EMNIST(MNIST):
     """EMNIST (Cohen et al. 2017), as ``torchvision.datasets.EMNIST``: one of six ``split``s, read from
     ``EMNIST/raw/emnist-{split}-{train,test}-{images-idx3,labels-idx1}-ubyte`` (plain or ``.gz``), the images as
-    stored (transposed with respect to MNIST's, as torchvision leaves them). ``download=True`` is not offered: the
-    official archive is a zip (one 535 MB file) that this package does not unpack; put its idx files in place."""
+    stored (transposed with respect to MNIST's, as torchvision leaves them). ``download=True`` fetches the official
+    zip (535 MB, md5-checked) and unpacks its ``gzip/*.gz`` files into ``raw``, as torchvision does."""
 
     url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+    md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
     splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
     _merged_classes = {"c", "i", "j", "k", "l", "m", "o", "p", "s", "u", "v", "w", "x", "y", "z"}
     _all_classes = set(string.digits + string.ascii_letters)
@@ -253,9 +255,14 @@ class EMNIST(MNIST):
         return self._find(images), self._find(labels)
 
     def download(self) -> None:
-        """Not offered (see the class notes); a no-op when the files are already there."""
+        """Fetch and md5-check the zip, unpack it and decompress its ``gzip/*.gz`` into ``raw``; skipped when the
+        split's files are present."""
         if self._check_exists():
             return
-        raise RuntimeError(f"{self._missing_message()}. EMNIST's download ({self.url}, a zip archive) is not "
-                           f"offered by minitorch_cnn: download and unpack it yourself, then put the "
-                           f"emnist-{self.split}-* idx files (plain or .gz) in {self.raw_folder}")
+        os.makedirs(self.raw_folder, exist_ok=True)
+        download_and_extract_archive(self.url, download_root=self.raw_folder, md5=self.md5)
+        gzip_folder = os.path.join(self.raw_folder, "gzip")
+        for name in sorted(os.listdir(gzip_folder)):
+            if name.endswith(".gz"):
+                extract_archive(os.path.join(gzip_folder, name), self.raw_folder)
+        shutil.rmtree(gzip_folder)
