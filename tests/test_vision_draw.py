@@ -41,6 +41,14 @@ def test_draw_bounding_boxes(kwargs: dict, dtype: type, channels: int) -> None:
           tvu.draw_bounding_boxes(torch.tensor(img), torch.tensor(BOXES), **kwargs))
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"fill": True, "width": 2, "colors": "blue"}, {"labels": ["a", "bb"]}])
+def test_draw_rotated_bounding_boxes(kwargs: dict) -> None:
+    img = _image(np.uint8)
+    corners = np.array([[5, 5, 30, 10, 25, 30, 0, 25], [10.5, 3.2, 39, 8, 34, 31, 8, 27]])
+    _same(mu.draw_bounding_boxes(mt.tensor(img), mt.tensor(corners), **kwargs),
+          tvu.draw_bounding_boxes(torch.tensor(img), torch.tensor(corners), **kwargs))
+
+
 def test_draw_bounding_boxes_errors_and_empty() -> None:
     img = _image(np.uint8)
     cases = [(img[None], BOXES, {}, "Pass individual images, not batches"),
