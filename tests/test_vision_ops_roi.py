@@ -161,3 +161,37 @@ def test_roi_backward_is_once_differentiable(fn: str, args: tuple) -> None:
     (g,) = mt.autograd.grad(y, x, mt.ones(*y.shape, dtype=mt.float64), create_graph=True)
     with pytest.raises(RuntimeError, match="torchvision_roi_(align|pool)_defaultBackward is not differentiable twice"):
         g.sum().backward()
+
+
+@pytest.mark.parametrize("names,small", [(["feat1", "feat2", "feat3"], 1), (["feat1", "feat2", "feat3"], 30),
+                                         (["feat2"], 1)])
+def test_multi_scale_roi_align(names: list, small: float) -> None:
+    """Boxes spread over the pyramid's levels (with small=30 none reaches the finest, whose features then get a
+    zero gradient, as torchvision's); a single map goes straight to roi_align."""
+    rng = np.random.default_rng(14)
+    feats = {"feat1": rng.standard_normal((2, 3, 32, 32)), "feat2": rng.standard_normal((2, 3, 16, 16)),
+             "feat3": rng.standard_normal((2, 3, 8, 8)), "other": rng.standard_normal((2, 3, 4, 4))}
+
+    def boxes(n: int, lo: float, hi: float) -> np.ndarray:
+        xy = rng.uniform(0, 100, (n, 2))
+        return np.concatenate([xy, xy + rng.uniform(lo, hi, (n, 2))], 1)
+
+    bl, shapes = [boxes(6, small, 120), boxes(4, small, 128)], [(128, 128), (120, 110)]
+    tf = {k: torch.tensor(v, requires_grad=True) for k, v in feats.items()}
+    mf = {k: mt.tensor(v, requires_grad=True) for k, v in feats.items()}
+    theirs_m = tvo.MultiScaleRoIAlign(names, (3, 4), 2, canonical_scale=56)
+    ours_m = ops.MultiScaleRoIAlign(names, (3, 4), 2, canonical_scale=56)
+    assert repr(ours_m) == repr(theirs_m)
+    theirs = theirs_m(tf, [torch.tensor(b) for b in bl], shapes)
+    ours = ours_m(mf, [mt.tensor(b) for b in bl], shapes)
+    assert ours_m.scales == theirs_m.scales
+    assert_close(ours, theirs.detach(), np.float64, what="forward")
+    g = rng.standard_normal(tuple(theirs.shape))
+    theirs.backward(torch.tensor(g))
+    ours.backward(mt.tensor(g))
+    for k in feats:
+        assert (mf[k].grad is None) == (tf[k].grad is None), k
+        if tf[k].grad is not None:
+            assert_close(mf[k].grad, tf[k].grad, np.float64, what=f"{k} grad")
+    if small == 30:
+        assert not tf["feat1"].grad.any() and not mf["feat1"].grad.numpy().any()
