@@ -195,3 +195,38 @@ def test_multi_scale_roi_align(names: list, small: float) -> None:
             assert_close(mf[k].grad, tf[k].grad, np.float64, what=f"{k} grad")
     if small == 30:
         assert not tf["feat1"].grad.any() and not mf["feat1"].grad.numpy().any()
+
+
+@pytest.mark.parametrize("extra", [None, "maxpool", "p6p7", "p6p7_from_c5"])
+@pytest.mark.parametrize("norm", [False, True])
+def test_feature_pyramid_network(extra: str | None, norm: bool) -> None:
+    def build(lib: object) -> object:
+        fpn = mt.vision.ops.feature_pyramid_network if lib is mt else torchvision.ops.feature_pyramid_network
+        blocks = {None: None, "maxpool": fpn.LastLevelMaxPool(), "p6p7": fpn.LastLevelP6P7(5, 5),
+                  "p6p7_from_c5": fpn.LastLevelP6P7(8, 5)}
+        return fpn.FeaturePyramidNetwork([3, 4, 8], 5, extra_blocks=blocks[extra],
+                                         norm_layer=lib.nn.BatchNorm2d if norm else None).double().eval()
+
+    torch.manual_seed(15)
+    theirs, ours = build(torch), build(mt)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(16)
+    arrays = {k: rng.standard_normal(s) for k, s in (("c3", (2, 3, 15, 13)), ("c4", (2, 4, 8, 7)),
+                                                     ("c5", (2, 8, 4, 3)))}
+    tx = {k: torch.tensor(v, requires_grad=True) for k, v in arrays.items()}
+    mx = {k: mt.tensor(v, requires_grad=True) for k, v in arrays.items()}
+    t_out, m_out = theirs(tx), ours(mx)
+    assert list(m_out) == list(t_out)
+    ws = {k: rng.standard_normal(tuple(t.shape)) for k, t in t_out.items()}
+    for k in t_out:
+        assert_close(m_out[k], t_out[k].detach(), np.float64, what=k)
+    sum((t_out[k] * torch.tensor(w)).sum() for k, w in ws.items()).backward()
+    m_loss = mt.tensor(0.0, dtype=mt.float64)
+    for k, w in ws.items():
+        m_loss = m_loss + (m_out[k] * mt.tensor(w)).sum()
+    m_loss.backward()
+    for k in arrays:
+        assert_close(mx[k].grad, tx[k].grad, np.float64, what=f"{k} grad")
+    with pytest.raises(TypeError, match="extra_blocks should be of type ExtraFPNBlock"):
+        ops.FeaturePyramidNetwork([3], 4, extra_blocks=mt.nn.ReLU())

@@ -1,6 +1,7 @@
 """``mt.vision.ops``: torchvision.ops with its names: box arithmetic and the IoU family, non-maximum suppression,
-detection losses, RoIAlign/RoIPool and MultiScaleRoIAlign, and the building-block layers (``Conv2dNormActivation``,
-``SqueezeExcitation``, ``StochasticDepth``, ``DropBlock2d``, ``FrozenBatchNorm2d``, ``MLP``, ``Permute``)."""
+detection losses, RoIAlign/RoIPool and MultiScaleRoIAlign, the Feature Pyramid Network, and the building-block
+layers (``Conv2dNormActivation``, ``SqueezeExcitation``, ``StochasticDepth``, ``DropBlock2d``,
+``FrozenBatchNorm2d``, ``MLP``, ``Permute``)."""
 
 from .boxes import (
     box_area,
@@ -14,6 +15,7 @@ from .boxes import (
     remove_small_boxes,
 )
 from .drop_block import DropBlock2d, drop_block2d
+from .feature_pyramid_network import ExtraFPNBlock, FeaturePyramidNetwork, LastLevelMaxPool, LastLevelP6P7
 from .losses import complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss, sigmoid_focal_loss
 from .misc import MLP, Conv2dNormActivation, FrozenBatchNorm2d, Permute, SqueezeExcitation
 from .nms import batched_nms, nms
@@ -30,3 +32,4 @@ __all__ = [
     "drop_block2d", "generalized_box_iou", "generalized_box_iou_loss", "masks_to_boxes", "nms", "remove_small_boxes",
     "roi_align", "roi_pool", "sigmoid_focal_loss", "stochastic_depth",
 ]
+__all__ += ["ExtraFPNBlock", "FeaturePyramidNetwork", "LastLevelMaxPool", "LastLevelP6P7"]
