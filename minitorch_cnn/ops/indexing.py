@@ -41,9 +41,9 @@ class GetItem(Function):
 
 class IndexScatter(Function):
     """GetItem's backward as a node: g scattered (added, for repeated indices) into zeros of ``shape``. Its own
-    backward reads the same index, which is GetItem again."""
-
-    fresh_grads = True
+    backward reads the same index, which is GetItem again. Its gradient ``h[index]`` is a view of ``h`` for a basic
+    index, so it is not declared fresh: the engine must not add other gradients into it in place (that wrote into
+    the upstream gradient of a second-order pass through two slices of one tensor)."""
 
     def forward(self, g: Any, index: tuple, shape: tuple, basic: bool) -> Any:
         self.index = index

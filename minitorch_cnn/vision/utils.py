@@ -1,4 +1,6 @@
-"""torchvision.utils' ``make_grid`` and ``save_image``: a batch of images tiled into one picture.
+"""torchvision.utils' ``make_grid`` and ``save_image``: a batch of images tiled into one picture; the drawing
+functions (``draw_bounding_boxes``, ``draw_segmentation_masks``, ``draw_keypoints``, ``flow_to_image``) live in
+``vision.draw``.
 
 Both work on the raw arrays (no autograd: a grid is for looking at), in the input's dtype, with torchvision's
 arithmetic step for step so the pixels agree.
@@ -13,6 +15,10 @@ from typing import IO, Any
 from .. import backend
 from ..autograd import Tensor
 from ..ops.factories import as_tensor
+from .draw import draw_bounding_boxes, draw_keypoints, draw_segmentation_masks, flow_to_image
+
+__all__ = ["draw_bounding_boxes", "draw_keypoints", "draw_segmentation_masks", "flow_to_image", "make_grid",
+           "save_image"]
 
 
 def _normalize(arr: Any, value_range: tuple[float, float] | None) -> Any:

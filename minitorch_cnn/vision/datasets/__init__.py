@@ -1,7 +1,8 @@
-"""``mt.vision.datasets``: MNIST, FashionMNIST and CIFAR10 in torchvision's on-disk layouts, ImageFolder and
-DatasetFolder (a folder per class), their ``VisionDataset`` base, and the sample."""
+"""``mt.vision.datasets``: MNIST, FashionMNIST, KMNIST, EMNIST and CIFAR10 in torchvision's on-disk layouts,
+ImageFolder and DatasetFolder (a folder per class), FakeData, their ``VisionDataset`` base, and the sample."""
 
 from .cifar import CIFAR10
+from .fakedata import FakeData
 from .folder import (
     IMG_EXTENSIONS,
     DatasetFolder,
@@ -11,7 +12,7 @@ from .folder import (
     make_dataset,
     pil_loader,
 )
-from .mnist import MNIST, FashionMNIST, read_idx, sample_root
+from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST, read_idx, sample_root
 from .utils import calculate_md5, check_integrity, download_and_extract_archive, download_url, extract_archive
 from .vision import StandardTransform, VisionDataset
 
@@ -22,3 +23,4 @@ __all__ = [
     "calculate_md5", "check_integrity",
     "download_and_extract_archive", "download_url", "extract_archive",
 ]
+__all__ += ["EMNIST", "FakeData", "KMNIST"]

@@ -1,4 +1,5 @@
-"""MNIST and Fashion-MNIST from torchvision's on-disk layout: IDX files in ``root/<ClassName>/raw/``.
+"""MNIST, Fashion-MNIST, Kuzushiji-MNIST and EMNIST from torchvision's on-disk layout: IDX files in
+``root/<ClassName>/raw/``.
 
 Each file may be the plain IDX file (what torchvision's download leaves after extracting) or its ``.gz``
 (the official download, read without unpacking). ``.data`` is a uint8 Tensor (N, 28, 28) and ``.targets``
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import string
 import struct
 import zlib
 from collections.abc import Callable
@@ -19,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ...autograd import Tensor
-from .utils import download_and_extract_archive
+from .utils import download_and_extract_archive, extract_archive
 from .vision import VisionDataset, image_batch
 
 # IDX type codes (the third magic byte) and their big-endian element types
@@ -105,11 +108,7 @@ class MNIST(VisionDataset):
         if download:
             self.download()
         if not self._check_exists():
-            missing = [f for f, _ in self.resources if self._find(f) is None]
-            raise RuntimeError(
-                f"Dataset not found: {missing} missing in {self.raw_folder} (plain or .gz). "
-                f"You can use download=True to download it"
-            )
+            raise RuntimeError(f"{self._missing_message()}. You can use download=True to download it")
         self.data, self.targets = self._load_data()
 
     @property
@@ -131,10 +130,16 @@ class MNIST(VisionDataset):
     def _check_exists(self) -> bool:
         return all(self._find(f) is not None for f, _ in self.resources)
 
-    def _load_data(self) -> tuple[Tensor, Tensor]:
+    def _missing_message(self) -> str:
+        missing = [f for f, _ in self.resources if self._find(f) is None]
+        return f"Dataset not found: {missing} missing in {self.raw_folder} (plain or .gz)"
+
+    def _image_label_paths(self) -> tuple[str, str]:
         prefix = "train" if self.train else "t10k"
-        image_path = self._find(f"{prefix}-images-idx3-ubyte.gz")
-        label_path = self._find(f"{prefix}-labels-idx1-ubyte.gz")
+        return self._find(f"{prefix}-images-idx3-ubyte.gz"), self._find(f"{prefix}-labels-idx1-ubyte.gz")
+
+    def _load_data(self) -> tuple[Tensor, Tensor]:
+        image_path, label_path = self._image_label_paths()
         images, labels = read_idx(image_path), read_idx(label_path)
         if images.dtype != np.uint8 or images.ndim != 3:
             raise RuntimeError(f"{image_path}: expected uint8 images (N, H, W), got {images.dtype} {images.shape}")
@@ -191,3 +196,73 @@ class FashionMNIST(MNIST):
         ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
     ]
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST (cursive Japanese, MNIST's layout and sizes), as ``torchvision.datasets.KMNIST``."""
+
+    mirrors = ["http://codh.rois.ac.jp/kmnist/dataset/kmnist/"]
+    resources = [
+        ("train-images-idx3-ubyte.gz", "bdb82020997e1d708af4cf47b453dcf7"),
+        ("train-labels-idx1-ubyte.gz", "e144d726b3acfaa3e44228e80efcd344"),
+        ("t10k-images-idx3-ubyte.gz", "5c965bf0a639b31b8f53240b1b52f4d7"),
+        ("t10k-labels-idx1-ubyte.gz", "7320c461ea6c1c855c0b718fb2a4b134"),
+    ]
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+class EMNIST(MNIST):
+    """EMNIST (Cohen et al. 2017), as ``torchvision.datasets.EMNIST``: one of six ``split``s, read from
+    ``EMNIST/raw/emnist-{split}-{train,test}-{images-idx3,labels-idx1}-ubyte`` (plain or ``.gz``), the images as
+    stored (transposed with respect to MNIST's, as torchvision leaves them). ``download=True`` fetches the official
+    zip (535 MB, md5-checked) and unpacks its ``gzip/*.gz`` files into ``raw``, as torchvision does."""
+
+    url = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
+    md5 = "58c8d27c78d21e728a6bc7b3cc06412e"
+    splits = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
+    _merged_classes = {"c", "i", "j", "k", "l", "m", "o", "p", "s", "u", "v", "w", "x", "y", "z"}
+    _all_classes = set(string.digits + string.ascii_letters)
+    classes_split_dict = {
+        "byclass": sorted(_all_classes),
+        "bymerge": sorted(_all_classes - _merged_classes),
+        "balanced": sorted(_all_classes - _merged_classes),
+        "letters": ["N/A", *string.ascii_lowercase],
+        "digits": list(string.digits),
+        "mnist": list(string.digits),
+    }
+
+    def __init__(self, root: str | Path, split: str, **kwargs: Any) -> None:
+        if split not in self.splits:
+            valid = "', '".join(self.splits)
+            raise ValueError(f"Unknown value '{split}' for argument split. Valid values are {{'{valid}'}}.")
+        self.split = split
+        super().__init__(root, **kwargs)
+        self.classes = self.classes_split_dict[self.split]
+
+    def _names(self) -> list[str]:
+        prefix = f"emnist-{self.split}-{'train' if self.train else 'test'}"
+        return [f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"]
+
+    def _check_exists(self) -> bool:
+        return all(self._find(name) is not None for name in self._names())
+
+    def _missing_message(self) -> str:
+        missing = [name[: -len(".gz")] for name in self._names() if self._find(name) is None]
+        return f"Dataset not found: {missing} missing in {self.raw_folder} (plain or .gz)"
+
+    def _image_label_paths(self) -> tuple[str, str]:
+        images, labels = self._names()
+        return self._find(images), self._find(labels)
+
+    def download(self) -> None:
+        """Fetch and md5-check the zip, unpack it and decompress its ``gzip/*.gz`` into ``raw``; skipped when the
+        split's files are present."""
+        if self._check_exists():
+            return
+        os.makedirs(self.raw_folder, exist_ok=True)
+        download_and_extract_archive(self.url, download_root=self.raw_folder, md5=self.md5)
+        gzip_folder = os.path.join(self.raw_folder, "gzip")
+        for name in sorted(os.listdir(gzip_folder)):
+            if name.endswith(".gz"):
+                extract_archive(os.path.join(gzip_folder, name), self.raw_folder)
+        shutil.rmtree(gzip_folder)

@@ -14,6 +14,7 @@ import shutil
 import tarfile
 import urllib.error
 import urllib.request
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -75,8 +76,18 @@ def _safe_members(tar: tarfile.TarFile, to_path: Path, archive: Path) -> list[ta
     return members
 
 
+def _safe_zip_names(archive: zipfile.ZipFile, to_path: Path, path: Path) -> list[str]:
+    """The zip's member names, refusing any that would land outside ``to_path``."""
+    root = to_path.resolve()
+    for name in archive.namelist():
+        target = (root / name).resolve()
+        if target != root and root not in target.parents:
+            raise RuntimeError(f"{path}: refusing to extract {name!r} (a path outside)")
+    return archive.namelist()
+
+
 def extract_archive(from_path: str | Path, to_path: str | Path | None = None, remove_finished: bool = False) -> Path:
-    """Unpack a ``.tar``/``.tar.gz``/``.tgz`` into ``to_path``, or decompress a ``.gz`` beside it.
+    """Unpack a ``.tar``/``.tar.gz``/``.tgz``/``.zip`` into ``to_path``, or decompress a ``.gz`` beside it.
 
     Returns ``to_path`` (the folder, or the decompressed file for ``.gz``). A truncated or corrupt archive
     raises RuntimeError naming it.
@@ -91,6 +102,10 @@ def extract_archive(from_path: str | Path, to_path: str | Path | None = None, re
                 extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
                 tar.extractall(to_path, members=members, **extra)
             result = to_path
+        elif name.endswith(".zip"):
+            with zipfile.ZipFile(from_path) as archive:
+                archive.extractall(to_path, members=_safe_zip_names(archive, to_path, from_path))
+            result = to_path
         elif name.endswith(".gz"):
             result = to_path / name[: -len(".gz")] if to_path.is_dir() else to_path
             part = result.with_name(result.name + ".part")
@@ -102,8 +117,8 @@ def extract_archive(from_path: str | Path, to_path: str | Path | None = None, re
                 raise
             os.replace(part, result)
         else:
-            raise RuntimeError(f"{from_path}: unknown archive type (expected .tar, .tar.gz, .tgz or .gz)")
-    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise RuntimeError(f"{from_path}: unknown archive type (expected .tar, .tar.gz, .tgz, .zip or .gz)")
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise RuntimeError(f"{from_path}: corrupt or truncated archive ({type(exc).__name__}: {exc})") from exc
     if remove_finished:
         from_path.unlink()

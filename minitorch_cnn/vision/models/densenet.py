@@ -133,12 +133,47 @@ class DenseNet121_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
-def densenet121(*, weights: DenseNet121_Weights | str | None = None, **kwargs: Any) -> DenseNet:
-    """torchvision's DenseNet-121 (8.0 M parameters at 1000 classes)."""
-    weights = DenseNet121_Weights.verify(weights)
+def _densenet(growth_rate: int, block_config: tuple[int, ...], num_init_features: int, weights: Any,
+              enum_cls: type[WeightsEnum], kwargs: dict) -> DenseNet:
+    weights = enum_cls.verify(weights)
     kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
     num_classes_for(weights, kwargs)
-    model = DenseNet(32, (6, 12, 24, 16), 64, **kwargs)
+    model = DenseNet(growth_rate, block_config, num_init_features, **kwargs)
     if weights is not None:
         model.load_state_dict(_renamed(weights.get_state_dict()))
     return model
+
+
+def densenet121(*, weights: DenseNet121_Weights | str | None = None, **kwargs: Any) -> DenseNet:
+    """torchvision's DenseNet-121 (8.0 M parameters at 1000 classes)."""
+    return _densenet(32, (6, 12, 24, 16), 64, weights, DenseNet121_Weights, kwargs)
+
+
+class DenseNet161_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/densenet161-8d451a50.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class DenseNet169_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/densenet169-b2777c0a.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class DenseNet201_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights("https://download.pytorch.org/models/densenet201-c1103571.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+def densenet161(*, weights: DenseNet161_Weights | str | None = None, **kwargs: Any) -> DenseNet:
+    """torchvision's DenseNet-161 (growth 48, 96 initial features)."""
+    return _densenet(48, (6, 12, 36, 24), 96, weights, DenseNet161_Weights, kwargs)
+
+
+def densenet169(*, weights: DenseNet169_Weights | str | None = None, **kwargs: Any) -> DenseNet:
+    """torchvision's DenseNet-169."""
+    return _densenet(32, (6, 12, 32, 32), 64, weights, DenseNet169_Weights, kwargs)
+
+
+def densenet201(*, weights: DenseNet201_Weights | str | None = None, **kwargs: Any) -> DenseNet:
+    """torchvision's DenseNet-201."""
+    return _densenet(32, (6, 12, 48, 32), 64, weights, DenseNet201_Weights, kwargs)

@@ -173,6 +173,23 @@ class Wide_ResNet50_2_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V2
 
 
+class ResNeXt101_32X8D_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnext101_32x8d-8ba56ff5.pth")
+    IMAGENET1K_V2 = Weights(_URL + "resnext101_32x8d-110c445d.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_64X4D_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "resnext101_64x4d-173b62eb.pth")
+    DEFAULT = IMAGENET1K_V1
+
+
+class Wide_ResNet101_2_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    IMAGENET1K_V1 = Weights(_URL + "wide_resnet101_2-32ee1156.pth")
+    IMAGENET1K_V2 = Weights(_URL + "wide_resnet101_2-d733dc28.pth")
+    DEFAULT = IMAGENET1K_V2
+
+
 def _resnet(block: Any, layers: list[int], weights: Any, enum_cls: type[WeightsEnum], kwargs: dict) -> ResNet:
     weights = enum_cls.verify(weights)
     kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
@@ -216,3 +233,23 @@ def wide_resnet50_2(*, weights: Wide_ResNet50_2_Weights | str | None = None, **k
     """torchvision's Wide ResNet-50-2: the Bottleneck's inner width doubled (128 per group at the first stage)."""
     overwrite_named_param(kwargs, "width_per_group", 64 * 2)
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, Wide_ResNet50_2_Weights, kwargs)
+
+
+def resnext101_32x8d(*, weights: ResNeXt101_32X8D_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNeXt-101 32×8d."""
+    overwrite_named_param(kwargs, "groups", 32)
+    overwrite_named_param(kwargs, "width_per_group", 8)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNeXt101_32X8D_Weights, kwargs)
+
+
+def resnext101_64x4d(*, weights: ResNeXt101_64X4D_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's ResNeXt-101 64×4d."""
+    overwrite_named_param(kwargs, "groups", 64)
+    overwrite_named_param(kwargs, "width_per_group", 4)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNeXt101_64X4D_Weights, kwargs)
+
+
+def wide_resnet101_2(*, weights: Wide_ResNet101_2_Weights | str | None = None, **kwargs: Any) -> ResNet:
+    """torchvision's Wide ResNet-101-2."""
+    overwrite_named_param(kwargs, "width_per_group", 64 * 2)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, Wide_ResNet101_2_Weights, kwargs)
