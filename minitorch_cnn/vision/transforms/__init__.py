@@ -18,7 +18,7 @@ rotation and affine transforms, the PIL conversions) cannot do this: such a pipe
 """
 
 from . import functional, v2
-from .affine import InterpolationMode, RandomAffine, RandomRotation
+from .affine import RandomAffine, RandomRotation
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
 from .base import (
     CenterCrop,
@@ -37,6 +37,7 @@ from .v2._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, Trivi
 from .v2._blur import GaussianBlurV1 as GaussianBlur
 from .v2._color import ColorJitterV1 as ColorJitter
 from .v2._erasing import RandomErasingV1 as RandomErasing
+from .warp import InterpolationMode
 
 __all__ = [
     "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "CenterCrop", "ColorJitter", "Compose",

@@ -10,7 +10,8 @@ torchvision's pixels (``make_params``/``transform`` where torchvision exposes th
 from .. import affine as _affine
 from .. import augment as _augment
 from .. import base as _base
-from ..affine import InterpolationMode, affine
+from .. import warp as _warp
+from ..warp import InterpolationMode
 from ._auto_augment import (
     AutoAugment,
     AutoAugmentPolicy,
@@ -83,11 +84,15 @@ class RandomRotation(SampleTransform, _affine.RandomRotation):
     """v1's ``RandomRotation`` with v2's exact multiples of 90 degrees, taking v2 samples."""
 
     def apply(self, img: object, angle: float) -> object:
-        return _affine.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
+        return _warp.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(SampleTransform, _affine.RandomAffine):
-    """v1's ``RandomAffine``, taking v2 samples."""
+    """v1's ``RandomAffine`` with v2's fill blend, taking v2 samples."""
+
+    def apply(self, img: object, params: dict) -> object:
+        return _warp.affine_v2(img, params["angle"], list(params["translate"]), params["scale"],
+                               list(params["shear"]), self.interpolation, self.fill, self.center)
 
     def __repr__(self) -> str:  # v2 leaves out what is not set
         parts = [f"degrees={self.degrees}"] + [f"{n}={getattr(self, n)}" for n in ("translate", "scale", "shear")
@@ -96,7 +101,8 @@ class RandomAffine(SampleTransform, _affine.RandomAffine):
         return f"RandomAffine({', '.join(parts)}, interpolation={mode}, fill={self.fill})"
 
 
-rotate = _affine.rotate_v2
+rotate = _warp.rotate_v2
+affine = _warp.affine_v2
 
 
 class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
