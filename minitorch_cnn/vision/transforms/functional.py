@@ -22,8 +22,24 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
-from .pil import from_pil, to_pil_image  # noqa: F401 - torchvision.transforms.functional.to_pil_image
+from .blur import gaussian_blur as _gaussian_blur
+from .colour import (  # noqa: F401 - torchvision.transforms.functional's colour functions
+    adjust_brightness,
+    adjust_contrast,
+    adjust_gamma,
+    adjust_hue,
+    adjust_saturation,
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
+from .dtype import convert_image_dtype  # noqa: F401 - torchvision.transforms.functional.convert_image_dtype
+from .pil import from_pil, pil_to_tensor, to_pil_image  # noqa: F401 - torchvision.transforms.functional's
 from .resize import resize_pil_raw, resize_tensor_raw, resized_output_size
+from .warp import InterpolationMode, affine, perspective, rotate  # noqa: F401 - torchvision.transforms.functional's
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -53,6 +69,17 @@ def get_dimensions(img: np.ndarray | Tensor) -> list[int]:
         return [1 if img.ndim == 2 else img.shape[-3], h, w]
     h, w = img.shape[:2]
     return [1 if img.ndim == 2 else img.shape[2], h, w]
+
+
+def get_image_size(img: np.ndarray | Tensor) -> list[int]:
+    """[width, height] of an array or Tensor image."""
+    _, h, w = get_dimensions(img)
+    return [w, h]
+
+
+def get_image_num_channels(img: np.ndarray | Tensor) -> int:
+    """The number of channels of an array or Tensor image."""
+    return get_dimensions(img)[0]
 
 
 def _raw(img: np.ndarray | Tensor) -> tuple[Any, int]:
@@ -143,6 +170,7 @@ def _window(hax: int, top: int, left: int, height: int, width: int) -> tuple:
 
 def crop(img: np.ndarray | Tensor, top: int, left: int, height: int, width: int) -> np.ndarray | Tensor:
     """The (height, width) window at (top, left); parts outside the image are zeros, as in torchvision."""
+    img = _check_image(img, "crop")
     _, h, w = get_dimensions(img)
     right, bottom = left + width, top + height
     if left < 0 or top < 0 or right > w or bottom > h:
@@ -270,6 +298,42 @@ def hflip_raw(arr: Any, hax: int) -> Any:
     return backend.array_module(arr).ascontiguousarray(backend.array_module(arr).flip(arr, hax + 1))
 
 
+def vflip(img: np.ndarray | Tensor) -> np.ndarray | Tensor:
+    """Mirror top-bottom."""
+    img = _check_image(img, "vflip")
+    arr, hax = _raw(img)
+    xp = backend.array_module(arr)
+    return _like(img, xp.ascontiguousarray(xp.flip(arr, hax)))
+
+
+def _crop_size(size: int | Sequence[int]) -> tuple[int, int]:
+    if isinstance(size, numbers.Number):
+        return int(size), int(size)
+    if isinstance(size, (tuple, list)) and len(size) == 1:
+        return size[0], size[0]
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    return size[0], size[1]
+
+
+def five_crop(img: np.ndarray | Tensor, size: int | Sequence[int]) -> tuple:
+    """The four corner (h, w) crops and the central one: (top-left, top-right, bottom-left, bottom-right, centre)."""
+    ch, cw = _crop_size(size)
+    img = _check_image(img, "five_crop")
+    _, h, w = get_dimensions(img)
+    if cw > w or ch > h:
+        raise ValueError(f"Requested crop size {(ch, cw)} is bigger than input size {(h, w)}")
+    return (crop(img, 0, 0, ch, cw), crop(img, 0, w - cw, ch, cw), crop(img, h - ch, 0, ch, cw),
+            crop(img, h - ch, w - cw, ch, cw), center_crop(img, [ch, cw]))
+
+
+def ten_crop(img: np.ndarray | Tensor, size: int | Sequence[int], vertical_flip: bool = False) -> tuple:
+    """``five_crop`` of the image, then of its mirror image (left-right, or top-bottom with ``vertical_flip``)."""
+    _crop_size(size)
+    img = _check_image(img, "ten_crop")
+    return five_crop(img, size) + five_crop(vflip(img) if vertical_flip else hflip(img), size)
+
+
 def pair(size: int | Sequence[int], who: str) -> tuple[int, int]:
     """int s -> (s, s); [s] -> (s, s); (h, w) -> (h, w)."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
@@ -299,6 +363,15 @@ def rgb_to_grayscale(img: np.ndarray | Tensor, num_output_channels: int = 1) -> 
     arr = img if img.ndim == 3 else img[:, :, None]
     out = grayscale_raw(arr, channels_last=True, num_output_channels=num_output_channels)
     return out[:, :, 0] if num_output_channels == 1 else out
+
+
+def to_grayscale(img: Any, num_output_channels: int = 1) -> np.ndarray:
+    """A PIL image (or its array) as Pillow's L (luma) image, one channel or copied out to three."""
+    if isinstance(img, Tensor):
+        raise TypeError("Input should be PIL Image")
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    return rgb_to_grayscale(img, num_output_channels)
 
 
 def grayscale_raw(arr: Any, channels_last: bool, num_output_channels: int) -> Any:
@@ -360,3 +433,33 @@ def resized_crop(
 ) -> np.ndarray | Tensor:
     """``crop`` the (height, width) window at (top, left), then ``resize`` it to ``size``, as torchvision's."""
     return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def gaussian_blur(img: np.ndarray | Tensor, kernel_size: int | Sequence[int],
+                  sigma: float | Sequence[float] | None = None) -> np.ndarray | Tensor:
+    """v1's Gaussian blur (see ``blur.py``); an array (or PIL) image is blurred as its (C, H, W) tensor."""
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError(f"kernel_size should be int or a sequence of integers. Got {type(kernel_size)}")
+    if sigma is not None and not isinstance(sigma, (int, float, list, tuple)):
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    img = _check_image(img, "gaussian_blur")
+    if isinstance(img, Tensor):
+        return _gaussian_blur(img, kernel_size, sigma, v1=True)
+    chw = Tensor._wrap(np.ascontiguousarray(np.atleast_3d(img).transpose(2, 0, 1)))
+    out = _gaussian_blur(chw, kernel_size, sigma, v1=True)._data
+    return out[0] if img.ndim == 2 else out.transpose(1, 2, 0)
+
+
+def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Tensor, inplace: bool = False) -> Tensor:
+    """``img[..., i:i+h, j:j+w] = v`` on a copy (or in place)."""
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    if img.ndim < 2:
+        raise TypeError("Tensor is not a torch image.")
+    if not inplace:
+        img = Tensor._wrap(img._data.copy())
+    else:
+        img._check_inplace()
+        img._version += 1
+    img._data[..., i:i + h, j:j + w] = v._data if isinstance(v, Tensor) else v
+    return img
