@@ -33,6 +33,17 @@ from .base import (
     ToTensor,
     Transform,
 )
+from .containers import RandomApply, RandomChoice, RandomOrder
+from .geometric import FiveCrop, LinearTransformation, RandomPerspective, RandomVerticalFlip, TenCrop
+from .photometric import (
+    Grayscale,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+)
 from .v2._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .v2._blur import GaussianBlurV1 as GaussianBlur
 from .v2._color import ColorJitterV1 as ColorJitter
@@ -44,4 +55,7 @@ __all__ = [
     "ConvertImageDtype", "GaussianBlur", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
     "RandomAffine", "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop",
     "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
+    "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomApply", "RandomAutocontrast",
+    "RandomChoice", "RandomEqualize", "RandomInvert", "RandomOrder", "RandomPerspective", "RandomPosterize",
+    "RandomSolarize", "RandomVerticalFlip", "TenCrop",
 ]

@@ -280,9 +280,30 @@ def perspective_coeffs(startpoints: Sequence[Sequence[float]], endpoints: Sequen
 
 def perspective(img: Any, startpoints: Sequence[Sequence[int]], endpoints: Sequence[Sequence[int]],
                 interpolation: Any = "bilinear", fill: Any = None) -> Any:
-    """``img`` warped so that ``startpoints`` (four corners [x, y]) land on ``endpoints``: output pixel (x, y)
-    samples the input at ((c0 x + c1 y + c2) / (c6 x + c7 y + 1), (c3 x + c4 y + c5) / (c6 x + c7 y + 1))."""
-    coeffs = perspective_coeffs(startpoints, endpoints)
+    """v1's ``perspective``: ``img`` warped so that ``startpoints`` (four corners [x, y]) land on ``endpoints``."""
+    return _perspective(img, perspective_coeffs(startpoints, endpoints), interpolation, fill, v1=True)
+
+
+def perspective_v2(img: Any, startpoints: Sequence[Sequence[int]] | None, endpoints: Sequence[Sequence[int]] | None,
+                   interpolation: Any = "bilinear", fill: Any = None,
+                   coefficients: Sequence[float] | None = None) -> Any:
+    """v2's ``perspective``: as v1's (or by the 8 ``coefficients`` themselves), with v2's fill blend."""
+    if coefficients is not None:
+        if startpoints is not None and endpoints is not None:
+            raise ValueError("The startpoints/endpoints and the coefficients shouldn't be defined concurrently.")
+        if len(coefficients) != 8:
+            raise ValueError("Argument coefficients should have 8 float values")
+        coeffs = list(coefficients)
+    elif startpoints is not None and endpoints is not None:
+        coeffs = perspective_coeffs(startpoints, endpoints)
+    else:
+        raise ValueError("Either the startpoints/endpoints or the coefficients must have non `None` values.")
+    return _perspective(img, coeffs, interpolation, fill, v1=False)
+
+
+def _perspective(img: Any, coeffs: list[float], interpolation: Any, fill: Any, v1: bool) -> Any:
+    """Output pixel centre (x, y) samples the input at ((c0 x + c1 y + c2) / (c6 x + c7 y + 1),
+    (c3 x + c4 y + c5) / (c6 x + c7 y + 1)), normalised by half the size."""
     mode = _mode(interpolation)
     if not isinstance(img, Tensor):
         return _pil_warp(img, "perspective", mode, fill, matrix=coeffs)
@@ -296,4 +317,4 @@ def perspective(img: Any, startpoints: Sequence[Sequence[int]], endpoints: Seque
     theta1 = np.asarray(coeffs[:6], dtype=dtype).reshape(2, 3).T / np.array([t(0.5 * w), t(0.5 * h)], dtype=dtype)
     theta2 = np.asarray([coeffs[6], coeffs[7], 1.0], dtype=dtype)[:, None]
     grid = (base @ theta1) / (base @ theta2) - t(1.0)
-    return _warp_grid(img, grid[:, 0].reshape(h, w), grid[:, 1].reshape(h, w), mode, fill, v1=True)
+    return _warp_grid(img, grid[:, 0].reshape(h, w), grid[:, 1].reshape(h, w), mode, fill, v1)

@@ -28,8 +28,19 @@ from ._blur import GaussianBlur, gaussian_blur
 from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
 from ._erasing import RandomErasing, erase
+from ._geometric import FiveCrop, LinearTransformation, RandomPerspective, RandomVerticalFlip, TenCrop
 from ._misc import ConvertImageDtype, ToDtype, ToImage, ToPureTensor, to_image
 from ._mix import CutMix, MixUp
+from ._photometric import (
+    Grayscale,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+    rgb_to_grayscale,
+)
 from ._sample import SampleTransform
 
 
@@ -103,6 +114,7 @@ class RandomAffine(SampleTransform, _affine.RandomAffine):
 
 rotate = _warp.rotate_v2
 affine = _warp.affine_v2
+perspective = _warp.perspective_v2
 
 
 class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
@@ -117,4 +129,7 @@ __all__ = [
     "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation", "Resize", "ToDtype", "ToImage",
     "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
     "erase", "gaussian_blur", "rotate", "to_image",
+    "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
+    "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
+    "perspective", "rgb_to_grayscale",
 ]
