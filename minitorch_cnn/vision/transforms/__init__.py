@@ -34,7 +34,14 @@ from .base import (
     Transform,
 )
 from .containers import RandomApply, RandomChoice, RandomOrder
-from .geometric import FiveCrop, LinearTransformation, RandomPerspective, RandomVerticalFlip, TenCrop
+from .geometric import (
+    ElasticTransform,
+    FiveCrop,
+    LinearTransformation,
+    RandomPerspective,
+    RandomVerticalFlip,
+    TenCrop,
+)
 from .photometric import (
     Grayscale,
     RandomAdjustSharpness,
@@ -55,7 +62,7 @@ __all__ = [
     "ConvertImageDtype", "GaussianBlur", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
     "RandomAffine", "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop",
     "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
-    "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomApply", "RandomAutocontrast",
-    "RandomChoice", "RandomEqualize", "RandomInvert", "RandomOrder", "RandomPerspective", "RandomPosterize",
-    "RandomSolarize", "RandomVerticalFlip", "TenCrop",
+    "ElasticTransform", "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomApply",
+    "RandomAutocontrast", "RandomChoice", "RandomEqualize", "RandomInvert", "RandomOrder", "RandomPerspective",
+    "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
 ]

@@ -39,7 +39,13 @@ from .colour import (  # noqa: F401 - torchvision.transforms.functional's colour
 from .dtype import convert_image_dtype  # noqa: F401 - torchvision.transforms.functional.convert_image_dtype
 from .pil import from_pil, pil_to_tensor, to_pil_image  # noqa: F401 - torchvision.transforms.functional's
 from .resize import resize_pil_raw, resize_tensor_raw, resized_output_size
-from .warp import InterpolationMode, affine, perspective, rotate  # noqa: F401 - torchvision.transforms.functional's
+from .warp import (  # noqa: F401 - torchvision.transforms.functional's
+    InterpolationMode,
+    affine,
+    elastic_transform,
+    perspective,
+    rotate,
+)
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 

@@ -1,4 +1,5 @@
-"""v1's ``RandomVerticalFlip``, ``FiveCrop``, ``TenCrop``, ``RandomPerspective`` and ``LinearTransformation``.
+"""v1's ``RandomVerticalFlip``, ``FiveCrop``, ``TenCrop``, ``RandomPerspective``, ``LinearTransformation`` and
+``ElasticTransform``.
 
 RandomPerspective: with probability p (one uniform draw, applied when < p), each corner moves inwards by a uniform
 integer up to ``int(distortion_scale · half side)`` on each axis (``get_params``: eight ``randint`` draws in
@@ -6,6 +7,7 @@ torchvision's order: top-left x, y; top-right x, y; bottom-right x, y; bottom-le
 so that the corners land there (``functional.perspective``). Draws come from the global generator.
 LinearTransformation: flatten (..., C, H, W) to rows of C·H·W values, subtract ``mean_vector`` and multiply by
 ``transformation_matrix`` (ZCA whitening, say); written with Tensor ops, so it is differentiable.
+ElasticTransform: see ``elastic_displacement`` (two ``rand`` fields drawn from the global generator, x first).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from ...ops.factories import rand
 from . import functional as F
 from .base import Dims, Image, Transform, _batch_hax
-from .warp import InterpolationMode
+from .blur import gaussian_blur
+from .warp import InterpolationMode, elastic_transform
 
 
 class RandomVerticalFlip(Transform):
@@ -174,3 +178,68 @@ class LinearTransformation(Transform):
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(transformation_matrix={self.transformation_matrix.tolist()}, "
                 f"mean_vector={self.mean_vector.tolist()})")
+
+
+def elastic_displacement(alpha: Sequence[float], sigma: Sequence[float], size: Sequence[int],
+                         v1: bool = True) -> Tensor:
+    """A random (1, H, W, 2) displacement: for x then y, a uniform field in [-1, 1) (``rand`` · 2 - 1, float32),
+    blurred by a Gaussian of σ = sigma (kernel int(8σ + 1), made odd; v1's or v2's kernel formula) when σ > 0,
+    times alpha over the width (x) or the height (y)."""
+    h, w = size
+    fields = []
+    for k in range(2):
+        d = rand(1, 1, h, w, dtype=np.float32)._data * np.float32(2) - np.float32(1)
+        if sigma[k] > 0.0:
+            ks = int(8 * sigma[k] + 1)
+            ks += 1 - ks % 2
+            d = gaussian_blur(Tensor._wrap(d), [ks, ks], list(sigma), v1=v1)._data
+        fields.append(d * np.float32(alpha[k]) / np.float32(w if k == 0 else h))
+    return Tensor._wrap(np.ascontiguousarray(np.concatenate(fields, axis=1).transpose(0, 2, 3, 1)))
+
+
+def _floats(value: Any, name: str) -> Sequence[float]:
+    """v1's ``alpha``/``sigma``: a float (made [v, v]) or a sequence of two floats, kept as given (ints refused,
+    as in torchvision)."""
+    if not isinstance(value, (float, Sequence)):
+        raise TypeError(f"{name} should be float or a sequence of floats. Got {type(value)}")
+    if isinstance(value, Sequence):
+        if len(value) != 2:
+            raise ValueError(f"If {name} is a sequence its length should be 2. Got {len(value)}")
+        bad = [v for v in value if not isinstance(v, float)]
+        if bad:
+            raise TypeError(f"{name} should be a sequence of floats. Got {type(bad[0])}")
+        return value
+    return [float(value), float(value)]
+
+
+class ElasticTransform(Transform):
+    """Each call, a random displacement (``get_params``, see ``elastic_displacement``) applied by
+    ``functional.elastic_transform``; ``fill`` (a list of floats) for what comes from outside the image."""
+
+    random = True
+
+    def __init__(self, alpha: Any = 50.0, sigma: Any = 5.0, interpolation: Any = InterpolationMode.BILINEAR,
+                 fill: Any = 0) -> None:
+        self.alpha, self.sigma, self.interpolation = _floats(alpha, "alpha"), _floats(sigma, "sigma"), interpolation
+        if isinstance(fill, (int, float)):
+            fill = [float(fill)]
+        elif isinstance(fill, (list, tuple)):
+            fill = [float(f) for f in fill]
+        else:
+            raise TypeError(f"fill should be int or float or a list or tuple of them. Got {type(fill)}")
+        self.fill = fill
+
+    @staticmethod
+    def get_params(alpha: Sequence[float], sigma: Sequence[float], size: Sequence[int]) -> Tensor:
+        return elastic_displacement(alpha, sigma, size)
+
+    def draw(self, dims: Dims) -> Tensor:
+        return self.get_params(self.alpha, self.sigma, [dims[1], dims[2]])
+
+    def apply(self, img: Image, displacement: Tensor) -> Image:
+        return elastic_transform(img, displacement, self.interpolation, self.fill)
+
+    def __repr__(self) -> str:
+        mode = InterpolationMode(getattr(self.interpolation, "value", self.interpolation))
+        return (f"{type(self).__name__}(alpha={self.alpha}, sigma={self.sigma}, interpolation={mode}, "
+                f"fill={self.fill})")

@@ -25,6 +25,7 @@ import enum
 import math
 import numbers
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -318,3 +319,64 @@ def _perspective(img: Any, coeffs: list[float], interpolation: Any, fill: Any, v
     theta2 = np.asarray([coeffs[6], coeffs[7], 1.0], dtype=dtype)[:, None]
     grid = (base @ theta1) / (base @ theta2) - t(1.0)
     return _warp_grid(img, grid[:, 0].reshape(h, w), grid[:, 1].reshape(h, w), mode, fill, v1)
+
+
+def torch_linspace(start: float, end: float, steps: int, dtype: np.dtype) -> np.ndarray:
+    """torch.linspace on the CPU: step = (end - start) / (steps - 1) in ``dtype``; below the middle start + step·i,
+    from it end - step·(steps - 1 - i), each a fused multiply-add (one rounding), as torch's compiled loop does."""
+    t = dtype.type
+    s, e = t(start), t(end)
+    if steps == 1:
+        return np.array([s], dtype=dtype)
+    step = t(t(e - s) / t(steps - 1))
+    i = np.arange(steps)
+    low = i < steps // 2
+    scale, count, shift = np.where(low, step, -step), np.where(low, i, steps - 1 - i), np.where(low, s, e)
+    if dtype == np.float32:  # the product of two float32 is exact in float64: one rounding, as a float32 FMA
+        return (scale.astype(np.float64) * count + shift.astype(np.float64)).astype(np.float32)
+    return np.array([float(Fraction(float(a)) * int(n) + Fraction(float(c))) for a, n, c in zip(scale, count, shift)])
+
+
+def _elastic_tensor(img: Tensor, displacement: Tensor, interpolation: Any, fill: Any, v1: bool) -> Tensor:
+    """``img`` sampled at the identity grid (pixel centres, normalised to (-1, 1)) plus ``displacement`` (1, H, W, 2):
+    v1 adds float32's identity to the displacement in their promoted dtype and warps the image in that dtype; v2
+    builds the identity in the image's float dtype (float32 for integers) and adds the displacement cast to it."""
+    if not isinstance(displacement, Tensor):
+        raise TypeError("Argument displacement should be a Tensor")
+    mode = _mode(interpolation)
+    h, w = img.shape[-2:]
+    if tuple(displacement.shape) != (1, h, w, 2):
+        raise ValueError(f"Argument displacement shape should be {(1, h, w, 2)}, but given {tuple(displacement.shape)}")
+    x, d = img._data, np.asarray(displacement._data)
+    image_dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    base = np.dtype(np.float32) if v1 else image_dtype
+    dtype = np.result_type(base, d.dtype) if v1 else image_dtype
+    xs = torch_linspace((1 - w) / w, (w - 1) / w, w, base).astype(dtype)
+    ys = torch_linspace((1 - h) / h, (h - 1) / h, h, base).astype(dtype)
+    gx = xs[None, :] + d[0, :, :, 0].astype(dtype)
+    gy = ys[:, None] + d[0, :, :, 1].astype(dtype)
+    if x.dtype == dtype or (x.dtype.kind != "f" and dtype == np.float32):
+        return _warp_grid(img, gx, gy, mode, fill, v1)
+    out = _warp_grid(Tensor._wrap(x.astype(dtype)), gx, gy, mode, fill, v1)._data
+    return Tensor._wrap((out if x.dtype.kind == "f" else np.round(out)).astype(x.dtype))
+
+
+def _elastic(img: Any, displacement: Tensor, interpolation: Any, fill: Any, v1: bool) -> Any:
+    """A Tensor warped as it is; a PIL image (or its array) warped as its (C, H, W) tensor, given back as an array."""
+    if isinstance(img, Tensor):
+        return _elastic_tensor(img, displacement, interpolation, fill, v1)
+    arr = from_pil(img)
+    chw = Tensor._wrap(np.ascontiguousarray(np.atleast_3d(arr).transpose(2, 0, 1)))
+    out = _elastic_tensor(chw, displacement, interpolation, fill, v1)._data
+    return out[0] if arr.ndim == 2 else out.transpose(1, 2, 0)
+
+
+def elastic_transform(img: Any, displacement: Tensor, interpolation: Any = "bilinear", fill: Any = None) -> Any:
+    """v1's ``elastic_transform``: every pixel moved by ``displacement`` (1, H, W, 2), in normalised coordinates
+    (x then y)."""
+    return _elastic(img, displacement, interpolation, fill, v1=True)
+
+
+def elastic_v2(img: Any, displacement: Tensor, interpolation: Any = "bilinear", fill: Any = None) -> Any:
+    """v2's ``elastic``: v1's with v2's grid dtype and fill blend."""
+    return _elastic(img, displacement, interpolation, fill, v1=False)

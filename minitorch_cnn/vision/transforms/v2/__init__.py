@@ -28,7 +28,14 @@ from ._blur import GaussianBlur, gaussian_blur
 from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
 from ._erasing import RandomErasing, erase
-from ._geometric import FiveCrop, LinearTransformation, RandomPerspective, RandomVerticalFlip, TenCrop
+from ._geometric import (
+    ElasticTransform,
+    FiveCrop,
+    LinearTransformation,
+    RandomPerspective,
+    RandomVerticalFlip,
+    TenCrop,
+)
 from ._misc import ConvertImageDtype, ToDtype, ToImage, ToPureTensor, to_image
 from ._mix import CutMix, MixUp
 from ._photometric import (
@@ -129,7 +136,8 @@ __all__ = [
     "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation", "Resize", "ToDtype", "ToImage",
     "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
     "erase", "gaussian_blur", "rotate", "to_image",
-    "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
+    "ElasticTransform", "FiveCrop", "Grayscale",
+    "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
     "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
     "perspective", "rgb_to_grayscale",
 ]
