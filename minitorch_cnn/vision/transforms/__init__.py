@@ -20,6 +20,7 @@ rotation and affine transforms, the PIL conversions) cannot do this: such a pipe
 from . import functional, v2
 from .affine import RandomAffine, RandomRotation
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
+from .augmix import AugMix
 from .base import (
     CenterCrop,
     Compose,
@@ -64,5 +65,5 @@ __all__ = [
     "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
     "ElasticTransform", "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomApply",
     "RandomAutocontrast", "RandomChoice", "RandomEqualize", "RandomInvert", "RandomOrder", "RandomPerspective",
-    "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
+    "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop", "AugMix",
 ]

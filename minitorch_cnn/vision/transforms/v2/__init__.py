@@ -12,6 +12,7 @@ from .. import augment as _augment
 from .. import base as _base
 from .. import warp as _warp
 from ..warp import InterpolationMode
+from ._augmix import AugMix
 from ._auto_augment import (
     AutoAugment,
     AutoAugmentPolicy,
@@ -139,5 +140,5 @@ __all__ = [
     "ElasticTransform", "FiveCrop", "Grayscale",
     "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
     "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
-    "perspective", "rgb_to_grayscale",
+    "perspective", "rgb_to_grayscale", "AugMix",
 ]
