@@ -4,6 +4,8 @@
   fractional bits, two separable passes each rounded to uint8), bit for bit.
 - ``resize_tensor_raw``: torch's ``interpolate(mode="bilinear", align_corners=False[, antialias])`` over the last
   two axes, weights computed in the image's float dtype as torch computes them, taps summed in order.
+- ``resize_torch_uint8``: torch's native uint8 bilinear interpolate (integer weights of a per-size precision, the
+  width pass then the height pass, each rounded to uint8), which torchvision's v2 resize uses for uint8 tensors.
 """
 
 from __future__ import annotations
@@ -145,3 +147,44 @@ def resize_tensor_raw(x: Any, oh: int, ow: int, antialias: bool) -> Any:
     wh, ww = weights(x.shape[-2], oh, fdt), weights(x.shape[-1], ow, fdt)
     out = xp.ascontiguousarray(_along(_along(x.astype(fdt, copy=False), ww, -1), wh, -2))
     return out if out.dtype == x.dtype else xp.rint(out).astype(x.dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _torch_u8_band(n_in: int, n_out: int, antialias: bool) -> tuple[np.ndarray, np.ndarray]:
+    """torch's integer weights for its native uint8 bilinear resize of n_in pixels to n_out, as a band for
+    ``resize_pil_pass`` (out, taps) int64 with 22 fractional bits, and each row's first input (out,).
+
+    torch computes the float64 weights (triangle filter, stretched by the scale when shrinking with antialias),
+    picks the largest precision p < 22 that keeps 2·max weight below 2^15, and rounds each weight · 2^p half away
+    from zero; a pass is then (2^(p-1) + Σ x·w) >> p, clamped, which is the 22-bit pass of w · 2^(22 - p)."""
+    scale = n_in / n_out
+    support = scale if scale >= 1.0 and antialias else 1.0
+    invscale = 1.0 / scale if scale >= 1.0 and antialias else 1.0
+    center = scale * (np.arange(n_out) + 0.5)
+    xmin = np.maximum(np.trunc(center - support + 0.5), 0).astype(np.int64)
+    xmax = np.minimum(np.trunc(center + support + 0.5), n_in).astype(np.int64)
+    taps = int((xmax - xmin).max())
+    j = np.arange(taps)[None, :]
+    inside = j < (xmax - xmin)[:, None]
+    w = np.where(inside, np.maximum(1.0 - np.abs((j + xmin[:, None] - center[:, None] + 0.5) * invscale), 0.0), 0.0)
+    total = np.cumsum(w, axis=1)[:, -1:]  # sequential sums, as the C loop adds them
+    w = np.divide(w, total, out=np.zeros_like(w), where=total != 0)
+    precision = 0
+    while precision < 22 and int(0.5 + w.max() * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    v = w * (1 << precision)
+    k = np.trunc(np.where(v < 0, v - 0.5, v + 0.5)).astype(np.int64) << (kernels_numpy.PIL_BITS - precision)
+    k[~inside] = 0
+    return np.ascontiguousarray(k), xmin
+
+
+def resize_torch_uint8(x: np.ndarray, oh: int, ow: int, antialias: bool) -> np.ndarray:
+    """torch's native uint8 bilinear ``interpolate`` (what torchvision's v2 resize uses on CPUs with AVX2) over the
+    last two axes of ``x`` (..., H, W): the width pass, then the height pass, each rounded to uint8."""
+    h, w = x.shape[-2:]
+    y = x.reshape(-1, h, w, 1)
+    if ow != w:
+        y = kernels.get("resize_pil_pass", y)(y, *_torch_u8_band(w, ow, antialias), 2)
+    if oh != h:
+        y = kernels.get("resize_pil_pass", y)(y, *_torch_u8_band(h, oh, antialias), 1)
+    return y.reshape(x.shape[:-2] + (oh, ow))

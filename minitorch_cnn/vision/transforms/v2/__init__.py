@@ -12,6 +12,7 @@ from .. import augment as _augment
 from .. import base as _base
 from .. import warp as _warp
 from ..warp import InterpolationMode
+from . import functional
 from ._augmix import AugMix
 from ._auto_augment import (
     AutoAugment,
@@ -140,5 +141,5 @@ __all__ = [
     "ElasticTransform", "FiveCrop", "Grayscale",
     "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
     "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
-    "perspective", "rgb_to_grayscale", "AugMix",
+    "perspective", "rgb_to_grayscale", "AugMix", "functional",
 ]
