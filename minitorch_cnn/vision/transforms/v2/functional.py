@@ -13,6 +13,7 @@ Defined here (the rest are the kernels of ``_color``, ``_auto_augment``, ``_phot
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,8 +39,7 @@ from ._photometric import rgb_to_grayscale
 center_crop, crop, five_crop, ten_crop, pad = v1.center_crop, v1.crop, v1.five_crop, v1.ten_crop, v1.pad
 hflip = horizontal_flip = v1.hflip
 vflip = vertical_flip = v1.vflip
-normalize, to_tensor = v1.normalize, v1.to_tensor
-get_dimensions, get_image_size, get_image_num_channels = v1.get_dimensions, v1.get_image_size, v1.get_image_num_channels
+normalize, get_dimensions, get_image_num_channels = v1.normalize, v1.get_dimensions, v1.get_image_num_channels
 elastic_transform, to_grayscale = elastic, rgb_to_grayscale
 
 
@@ -62,6 +62,21 @@ def resized_crop(inpt: Any, top: int, left: int, height: int, width: int, size: 
                  interpolation: Any = InterpolationMode.BILINEAR, antialias: bool | None = True) -> Any:
     """``crop``, then v2's ``resize``."""
     return resize(v1.crop(inpt, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def to_tensor(inpt: Any) -> Tensor:
+    """[deprecated in v2] v1's ``to_tensor``, with torchvision's deprecation warning."""
+    warnings.warn("The function `to_tensor(...)` is deprecated and will be removed in a future release. Instead, "
+                  "please use `to_image(...)` followed by `to_dtype(..., dtype=torch.float32, scale=True)`.",
+                  stacklevel=2)
+    return v1.to_tensor(inpt)
+
+
+def get_image_size(inpt: Any) -> list[int]:
+    """[deprecated in v2] [width, height], with torchvision's deprecation warning."""
+    warnings.warn("The function `get_image_size(...)` is deprecated and will be removed in a future release. Instead, "
+                  "please use `get_size(...)` which returns `[h, w]` instead of `[w, h]`.", stacklevel=2)
+    return v1.get_image_size(inpt)
 
 
 def to_dtype(inpt: Any, dtype: Any = np.float32, scale: bool = False) -> Any:
