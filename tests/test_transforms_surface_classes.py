@@ -199,3 +199,19 @@ def test_random_apply_choice_order(cifar: np.ndarray) -> None:
         MT.RandomChoice(MT.RandomInvert())
     with pytest.raises(TypeError, match="Argument p should be a sequence"):
         MT.RandomChoice(inv, p=0.5)
+
+
+def test_resize_classes_interpolation_mode_reprs_and_v2_uint8(cifar: np.ndarray) -> None:
+    """v2's Resize and RandomResizedCrop on uint8 tensors: torch's native uint8 kernel, bit for bit."""
+    x = _chw(cifar)
+    for size, aa in ((20, True), ([17, 40], False), ((48, 30), True)):
+        ours, theirs = MV.Resize(size, antialias=aa), TV.Resize(size, antialias=aa)
+        assert repr(ours) == repr(theirs)
+        _same(ours(mt.tensor(x)), theirs(torch.tensor(x)))
+    assert repr(MV.Resize(20, max_size=30)) == repr(TV.Resize(20, max_size=30))
+    box = (2, 3, 20, 25)
+    _same(MV.RandomResizedCrop(16).apply(mt.tensor(x), box), TV.RandomResizedCrop(16).transform(
+        torch.tensor(x), {"top": 2, "left": 3, "height": 20, "width": 25}))
+    ours = MT.Resize(20, interpolation=MT.InterpolationMode.BILINEAR)
+    assert repr(ours) == repr(T.Resize(20, interpolation=T.InterpolationMode.BILINEAR))
+    _same(ours(cifar[0]), T.Resize(20)(Image.fromarray(cifar[0])))

@@ -11,6 +11,7 @@ from .. import affine as _affine
 from .. import augment as _augment
 from .. import base as _base
 from .. import warp as _warp
+from ..pil import from_pil
 from ..warp import InterpolationMode
 from . import functional
 from ._augmix import AugMix
@@ -60,8 +61,18 @@ class Normalize(SampleTransform, _base.Normalize):
         return super().__repr__()[:-1] + f", inplace={self.inplace})"
 
 
-class Resize(SampleTransform, _base.Resize):
-    """v1's ``Resize``, taking v2 samples."""
+class _Resize(_base.Resize):
+    def __call__(self, img: object) -> object:
+        return functional.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
+
+
+class Resize(SampleTransform, _Resize):
+    """v1's ``Resize`` with v2's resize (uint8 tensors by torch's native uint8 kernel), taking v2 samples."""
+
+    def __repr__(self) -> str:  # v2 shows the size as a list and max_size only when set
+        size = [self.size] if isinstance(self.size, int) else list(self.size)
+        max_size = f", max_size={self.max_size}" if self.max_size is not None else ""
+        return f"Resize(size={size}, interpolation={self.interpolation}{max_size}, antialias={self.antialias})"
 
 
 class CenterCrop(SampleTransform, _base.CenterCrop):
@@ -89,7 +100,10 @@ class RandomCrop(SampleTransform, _augment.RandomCrop):
 
 
 class RandomResizedCrop(SampleTransform, _augment.RandomResizedCrop):
-    """v1's ``RandomResizedCrop`` (antialiased bilinear), taking v2 samples."""
+    """v1's ``RandomResizedCrop`` (antialiased bilinear) with v2's resize, taking v2 samples."""
+
+    def apply(self, img: object, params: tuple[int, int, int, int]) -> object:
+        return functional.resized_crop(img, *params, list(self.size), self.interpolation, self.antialias)
 
     def __repr__(self) -> str:  # v2 prints scale and ratio unrounded
         return (f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio}, "
