@@ -36,22 +36,30 @@ from ._geometric import (
     FiveCrop,
     LinearTransformation,
     RandomPerspective,
+    RandomResize,
+    RandomShortestSize,
     RandomVerticalFlip,
+    RandomZoomOut,
+    ScaleJitter,
     TenCrop,
 )
-from ._misc import ConvertImageDtype, ToDtype, ToImage, ToPureTensor, to_image
+from ._misc import ConvertImageDtype, Identity, ToDtype, ToImage, ToPureTensor, ToTensor, to_image
 from ._mix import CutMix, MixUp
 from ._photometric import (
+    RGB,
+    GaussianNoise,
     Grayscale,
     RandomAdjustSharpness,
     RandomAutocontrast,
+    RandomChannelPermutation,
     RandomEqualize,
     RandomInvert,
+    RandomPhotometricDistort,
     RandomPosterize,
     RandomSolarize,
     rgb_to_grayscale,
 )
-from ._sample import SampleTransform
+from ._sample import SampleTransform, Transform
 
 
 class Normalize(SampleTransform, _base.Normalize):
@@ -155,5 +163,7 @@ __all__ = [
     "ElasticTransform", "FiveCrop", "Grayscale",
     "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
     "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
-    "perspective", "rgb_to_grayscale", "AugMix", "functional",
+    "perspective", "rgb_to_grayscale", "AugMix", "functional", "GaussianNoise", "Identity", "RGB",
+    "RandomChannelPermutation", "RandomPhotometricDistort", "RandomResize", "RandomShortestSize", "RandomZoomOut",
+    "ScaleJitter", "ToTensor", "Transform",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ....autograd import Tensor
+from ..base import Transform as BaseTransform
 from ..pil import is_pil_image
 
 
@@ -63,3 +64,20 @@ def f32_uniform(gen: np.random.Generator, low: float, high: float) -> float:
     """A uniform draw rounded to float32, as torchvision's ``torch.empty(1).uniform_(low, high).item()`` gives:
     a factor of (1.3, 1.3) is then float32(1.3) here too, not 1.3."""
     return float(np.float32(gen.uniform(low, high)))
+
+
+class Transform(BaseTransform):
+    """v2's base class for user transforms: ``make_params(flat_inputs)`` draws (``{}`` by default), then
+    ``transform(inpt, params)`` is applied to the sample's image (the first image found; see ``on_image``)."""
+
+    def make_params(self, flat_inputs: list) -> dict:
+        return {}
+
+    def transform(self, inpt: Any, params: dict) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define transform(inpt, params)")
+
+    def __call__(self, *inputs: Any) -> Any:
+        return on_image(lambda img: self.transform(img, self.make_params([img])), inputs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"

@@ -5,8 +5,6 @@ multiply-add, the luma, the warps' fill blend, the Gaussian kernel, ``to_dtype``
 Defined here (the rest are the kernels of ``_color``, ``_auto_augment``, ``_photometric``, ``warp``, ``blur``):
 - adjust_gamma: x^γ on the [0, 1] image (integers converted with ``to_dtype(float32, scale=True)``), times gain
   and clamped to [0, 1] when gain != 1, converted back with scaling;
-- grayscale_to_rgb: one channel repeated to three (three or more channels: the image itself);
-- permute_channels: the channels reordered, out[c] = x[permutation[c]];
 - get_size: [height, width]; get_num_channels: C;
 - resize: uint8 Tensors by torch's native uint8 kernel (see ``resize.py``), everything else as v1's.
 """
@@ -23,7 +21,7 @@ from ....autograd import Tensor
 from .. import functional as v1
 from ..blur import gaussian_blur  # noqa: F401 - v2's kernel formula by default
 from ..dtype import to_dtype_image
-from ..pil import from_pil, pil_to_tensor, to_pil_image  # noqa: F401 - v2.functional's
+from ..pil import pil_to_tensor, to_pil_image  # noqa: F401 - v2.functional's
 from ..resize import resize_torch_uint8, resized_output_size
 from ..warp import InterpolationMode
 from ..warp import affine_v2 as affine  # noqa: F401
@@ -34,7 +32,7 @@ from ._auto_augment import adjust_sharpness, autocontrast, equalize, invert, pos
 from ._color import adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation  # noqa: F401
 from ._erasing import erase  # noqa: F401
 from ._misc import to_image  # noqa: F401
-from ._photometric import rgb_to_grayscale
+from ._photometric import gaussian_noise, grayscale_to_rgb, permute_channels, rgb_to_grayscale  # noqa: F401
 
 center_crop, crop, five_crop, ten_crop, pad = v1.center_crop, v1.crop, v1.five_crop, v1.ten_crop, v1.pad
 hflip = horizontal_flip = v1.hflip
@@ -112,22 +110,3 @@ def adjust_gamma(inpt: Any, gamma: float, gain: float = 1) -> Any:
     if gain != 1.0:
         out = np.clip(out * f.dtype.type(gain), 0.0, 1.0)
     return to_dtype_image(Tensor._wrap(out), x.dtype, scale=True)
-
-
-def grayscale_to_rgb(inpt: Any) -> Any:
-    """One channel repeated to three; an image of three or more channels as it is (PIL: ``convert("RGB")``)."""
-    if not isinstance(inpt, Tensor):
-        arr = from_pil(inpt)
-        return np.repeat(np.atleast_3d(arr), 3, axis=2) if np.atleast_3d(arr).shape[2] == 1 else arr
-    return inpt if inpt.shape[-3] >= 3 else rgb_to_grayscale(inpt, num_output_channels=3)
-
-
-def permute_channels(inpt: Any, permutation: Sequence[int]) -> Any:
-    """out[..., c, :, :] = x[..., permutation[c], :, :]."""
-    if not isinstance(inpt, Tensor):
-        out = permute_channels(pil_to_tensor(inpt), permutation)._data.transpose(1, 2, 0)
-        return out[:, :, 0] if out.shape[2] == 1 else out
-    c = inpt.shape[-3]
-    if len(permutation) != c:
-        raise ValueError(f"Length of permutation does not match number of channels: {len(permutation)} != {c}")
-    return Tensor._wrap(np.ascontiguousarray(inpt._data[..., list(permutation), :, :]))
