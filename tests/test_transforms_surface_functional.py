@@ -119,6 +119,14 @@ def test_colour_on_pil_images(cifar: np.ndarray, mnist: np.ndarray, name: str, a
         np.testing.assert_array_equal(getattr(F, name)(Image.fromarray(a), *args), theirs)
 
 
+def test_colour_on_one_channel_2d_tensors(mnist: np.ndarray) -> None:
+    """A (H, W) tensor is a one-channel image for the functions that take it, as in torchvision."""
+    x = mnist[0]
+    for name, args in (("adjust_brightness", (1.2,)), ("adjust_saturation", (0.5,)), ("adjust_hue", (0.2,)),
+                       ("adjust_gamma", (0.5, 1.1))):
+        _same(getattr(F, name)(mt.tensor(x), *args), getattr(TF, name)(torch.tensor(x), *args))
+
+
 def test_colour_errors() -> None:
     x = mt.tensor(np.zeros((3, 4, 4), dtype=np.uint8))
     for name in ("adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_sharpness"):

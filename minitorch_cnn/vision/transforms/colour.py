@@ -57,6 +57,10 @@ def _image(img: Tensor, permitted: tuple[int, ...] = (1, 3), min_ndim: int = 2) 
     return img._data
 
 
+def _channels(img: Tensor) -> int:
+    return 1 if img.ndim == 2 else img.shape[-3]
+
+
 def _bound(x: np.ndarray) -> float:
     return 1.0 if x.dtype.kind == "f" else float(_max_value(x.dtype))
 
@@ -97,7 +101,7 @@ def adjust_contrast(img: Any, contrast_factor: float) -> Any:
     if not isinstance(img, Tensor):
         return _on_pil(img, lambda pil, im: pil.ImageEnhance.Contrast(im).enhance(contrast_factor))
     x = _image(img)
-    gray = _float(_gray(x) if x.shape[-3] == 3 else x)
+    gray = _float(_gray(x) if _channels(img) == 3 else x)
     mean = gray.sum(axis=(-3, -2, -1), keepdims=True, dtype=gray.dtype) / gray.dtype.type(np.prod(gray.shape[-3:]))
     return _blend(x, mean, contrast_factor)
 
@@ -109,7 +113,7 @@ def adjust_saturation(img: Any, saturation_factor: float) -> Any:
     if not isinstance(img, Tensor):
         return _on_pil(img, lambda pil, im: pil.ImageEnhance.Color(im).enhance(saturation_factor))
     x = _image(img)
-    return img if x.shape[-3] == 1 else _blend(x, _gray(x), saturation_factor)
+    return img if _channels(img) == 1 else _blend(x, _gray(x), saturation_factor)
 
 
 def _rgb2hsv(x: np.ndarray) -> np.ndarray:
@@ -160,7 +164,7 @@ def adjust_hue(img: Any, hue_factor: float) -> Any:
 
         return _on_pil(img, shift)
     x = _image(img)
-    if x.shape[-3] == 1:
+    if _channels(img) == 1:
         return img
     hsv = _rgb2hsv(convert_image_dtype(img, np.float32)._data)
     hsv[..., 0, :, :] = np.remainder(hsv[..., 0, :, :] + np.float32(hue_factor), np.float32(1.0))
@@ -178,7 +182,7 @@ def adjust_gamma(img: Any, gamma: float, gain: float = 1) -> Any:
             return im.convert("RGB").point(lut).convert(im.mode)
 
         return _on_pil(img, table)
-    x = _image(img, min_ndim=3)
+    x = _image(img)
     if gamma < 0:
         raise ValueError("Gamma should be a non-negative real number")
     f = convert_image_dtype(img, np.float32)._data if x.dtype.kind != "f" else x
