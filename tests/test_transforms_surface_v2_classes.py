@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision.transforms.v2 as TV
+from PIL import Image
 
 import minitorch_cnn as mt
 from minitorch_cnn.vision.transforms import v2 as MV
@@ -149,3 +150,18 @@ def test_user_transform_subclass(cifar: np.ndarray) -> None:
     assert label == 2 and np.array_equal(out.numpy(), cifar[0] + 1.0)
     with pytest.raises(NotImplementedError, match="must define transform"):
         MV.Transform()(mt.tensor(cifar[0]))
+
+
+def test_query_chw_and_size(cifar: np.ndarray) -> None:
+    x = cifar[0, :, :, :20]
+    sample = [mt.tensor(x), 3, "label"]
+    assert MV.query_chw(sample) == TV.query_chw([torch.tensor(x), 3, "label"]) == (3, 32, 20)
+    assert MV.query_size(sample) == TV.query_size([torch.tensor(x), 3, "label"]) == (32, 20)
+    pil = Image.fromarray(x.transpose(1, 2, 0))
+    assert MV.query_chw([pil]) == TV.query_chw([pil]) and MV.query_size([x.transpose(1, 2, 0)]) == (32, 20)
+    two = [mt.tensor(x), mt.tensor(x[:1, :6, :7])]
+    for fn, what in ((MV.query_chw, "CxHxW"), (MV.query_size, "HxW")):
+        with pytest.raises(ValueError, match=f"Found multiple {what} dimensions in the sample"):
+            fn(two)
+    with pytest.raises(TypeError, match="No image or video was found in the sample"):
+        MV.query_chw([1, "a"])

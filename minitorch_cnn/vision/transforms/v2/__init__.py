@@ -59,7 +59,7 @@ from ._photometric import (
     RandomSolarize,
     rgb_to_grayscale,
 )
-from ._sample import SampleTransform, Transform
+from ._sample import SampleTransform, Transform, query_chw, query_size
 
 
 class Normalize(SampleTransform, _base.Normalize):
@@ -165,5 +165,5 @@ __all__ = [
     "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
     "perspective", "rgb_to_grayscale", "AugMix", "functional", "GaussianNoise", "Identity", "RGB",
     "RandomChannelPermutation", "RandomPhotometricDistort", "RandomResize", "RandomShortestSize", "RandomZoomOut",
-    "ScaleJitter", "ToTensor", "Transform",
+    "ScaleJitter", "ToTensor", "Transform", "query_chw", "query_size",
 ]

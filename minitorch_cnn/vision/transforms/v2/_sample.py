@@ -12,7 +12,7 @@ import numpy as np
 
 from ....autograd import Tensor
 from ..base import Transform as BaseTransform
-from ..pil import is_pil_image
+from ..pil import from_pil, is_pil_image
 
 
 def is_image(x: Any) -> bool:
@@ -81,3 +81,31 @@ class Transform(BaseTransform):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _dims(flat_inputs: list) -> set[tuple[int, int, int]]:
+    from_images = (from_pil(x) for x in flat_inputs if is_image(x))
+    return {(1 if x.ndim == 2 else x.shape[-3], *x.shape[-2:]) if isinstance(x, Tensor) else
+            (1 if x.ndim == 2 else x.shape[2], *x.shape[:2]) for x in from_images}
+
+
+def query_chw(flat_inputs: list) -> tuple[int, int, int]:
+    """(C, H, W) of the images among ``flat_inputs`` (all the same size)."""
+    chws = _dims(flat_inputs)
+    if not chws:
+        raise TypeError("No image or video was found in the sample")
+    if len(chws) > 1:
+        listing = ", ".join(repr(str(c)) for c in sorted(chws))
+        raise ValueError(f"Found multiple CxHxW dimensions in the sample: {listing}")
+    return chws.pop()
+
+
+def query_size(flat_inputs: list) -> tuple[int, int]:
+    """(H, W) of the images among ``flat_inputs`` (all the same size)."""
+    sizes = {chw[1:] for chw in _dims(flat_inputs)}
+    if not sizes:
+        raise TypeError("No image, video, mask, bounding box of keypoint was found in the sample")
+    if len(sizes) > 1:
+        listing = ", ".join(repr(str(s)) for s in sorted(sizes))
+        raise ValueError(f"Found multiple HxW dimensions in the sample: {listing}")
+    return sizes.pop()
