@@ -4,10 +4,13 @@ Each transform takes an ``(H, W[, C])`` uint8 NumPy array (the stand-in for a PI
 return) or a ``(..., C, H, W)`` Tensor, as torchvision's take a PIL image or a tensor; ``ToTensor`` turns the
 first into the second. Random transforms draw from the global generator (``mt.manual_seed``) at call time.
 
-PIL images are read as their array; the warps (``RandomRotation``, ``RandomAffine``) and ``ColorJitter`` adjust
-arrays with Pillow, as torchvision adjusts PIL images. ``v2`` holds torchvision's v2 transforms.
+PIL images are read as their array; the warps (``RandomRotation``, ``RandomAffine``, ``RandomPerspective``) and the
+colour transforms adjust arrays with Pillow, as torchvision adjusts PIL images. Where the module is: ``functional``
+(and ``colour``, ``warp``, ``blur``, ``resize`` for its kernels), ``photometric`` (Grayscale and the p-gated colour
+transforms), ``geometric`` (vertical flip, five/ten crops, perspective, linear and elastic transforms),
+``containers`` (RandomApply, RandomChoice, RandomOrder), ``augmix``. ``v2`` holds torchvision's v2 transforms.
 
-Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flip and grayscale also work on N
+Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flips and grayscale also work on N
 separate images at once through
 ``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
 datasets use to build a DataLoader batch in one vectorised step. A transform splits into ``draw`` (its random
