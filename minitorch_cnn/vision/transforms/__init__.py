@@ -8,7 +8,8 @@ PIL images are read as their array; the warps (``RandomRotation``, ``RandomAffin
 colour transforms adjust arrays with Pillow, as torchvision adjusts PIL images. Where the module is: ``functional``
 (and ``colour``, ``warp``, ``blur``, ``resize`` for its kernels), ``photometric`` (Grayscale and the p-gated colour
 transforms), ``geometric`` (vertical flip, five/ten crops, perspective, linear and elastic transforms),
-``containers`` (RandomApply, RandomChoice, RandomOrder), ``augmix``. ``v2`` holds torchvision's v2 transforms.
+``containers`` (RandomApply, RandomChoice, RandomOrder), ``augmix``, ``autoaugment``. ``v2`` holds torchvision's v2
+transforms.
 
 Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flips and grayscale also work on N
 separate images at once through
@@ -24,6 +25,7 @@ from . import functional, v2
 from .affine import RandomAffine, RandomRotation
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
 from .augmix import AugMix
+from .autoaugment import AutoAugment, RandAugment, TrivialAugmentWide
 from .base import (
     CenterCrop,
     Compose,
@@ -55,7 +57,7 @@ from .photometric import (
     RandomPosterize,
     RandomSolarize,
 )
-from .v2._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from .v2._auto_augment import AutoAugmentPolicy
 from .v2._blur import GaussianBlurV1 as GaussianBlur
 from .v2._color import ColorJitterV1 as ColorJitter
 from .v2._erasing import RandomErasingV1 as RandomErasing
