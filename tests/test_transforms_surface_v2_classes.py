@@ -165,3 +165,14 @@ def test_query_chw_and_size(cifar: np.ndarray) -> None:
             fn(two)
     with pytest.raises(TypeError, match="No image or video was found in the sample"):
         MV.query_chw([1, "a"])
+
+
+@pytest.mark.parametrize("num_samples", [1, 3, 8, 13, 50])
+def test_uniform_temporal_subsample(cifar: np.ndarray, num_samples: int) -> None:
+    video = np.stack([np.roll(cifar, k, axis=-1) for k in range(8)], axis=1)  # (4, 8, 3, 32, 32): 8 frames
+    theirs = TV.functional.uniform_temporal_subsample(torch.tensor(video), num_samples)
+    _same(MV.functional.uniform_temporal_subsample(mt.tensor(video), num_samples), theirs)
+    _same(MV.UniformTemporalSubsample(num_samples)(mt.tensor(video)), TV.UniformTemporalSubsample(num_samples)(
+        torch.tensor(video)))
+    assert MV.functional.get_num_frames(mt.tensor(video)) == TV.functional.get_num_frames(torch.tensor(video)) == 8
+    assert repr(MV.UniformTemporalSubsample(num_samples)) == repr(TV.UniformTemporalSubsample(num_samples))

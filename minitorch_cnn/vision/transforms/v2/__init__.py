@@ -60,6 +60,7 @@ from ._photometric import (
     rgb_to_grayscale,
 )
 from ._sample import SampleTransform, Transform, query_chw, query_size
+from ._temporal import UniformTemporalSubsample
 
 
 class Normalize(SampleTransform, _base.Normalize):
@@ -165,5 +166,5 @@ __all__ = [
     "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
     "perspective", "rgb_to_grayscale", "AugMix", "functional", "GaussianNoise", "Identity", "RGB",
     "RandomChannelPermutation", "RandomPhotometricDistort", "RandomResize", "RandomShortestSize", "RandomZoomOut",
-    "ScaleJitter", "ToTensor", "Transform", "query_chw", "query_size",
+    "ScaleJitter", "ToTensor", "Transform", "query_chw", "query_size", "UniformTemporalSubsample",
 ]
