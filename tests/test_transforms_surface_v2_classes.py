@@ -176,3 +176,13 @@ def test_uniform_temporal_subsample(cifar: np.ndarray, num_samples: int) -> None
         torch.tensor(video)))
     assert MV.functional.get_num_frames(mt.tensor(video)) == TV.functional.get_num_frames(torch.tensor(video)) == 8
     assert repr(MV.UniformTemporalSubsample(num_samples)) == repr(TV.UniformTemporalSubsample(num_samples))
+
+
+def test_sample_helpers() -> None:
+    x = mt.tensor(np.zeros((3, 4, 5), dtype=np.uint8))
+    flat, tflat = [x, 3, "a"], [torch.zeros(3, 4, 5), 3, "a"]
+    for types in ((int,), (str, float), (float,), (lambda v: isinstance(v, int) and v == 3,), (int, float)):
+        assert MV.has_any(flat, *types) == TV.has_any(tflat, *types)
+        assert MV.has_all(flat, *types) == TV.has_all(tflat, *types)
+        assert MV.check_type(3, types) == TV.check_type(3, types)
+    assert MV.has_all(flat, MV.functional.is_pure_tensor, str) and not MV.functional.is_pure_tensor(3)

@@ -59,7 +59,15 @@ from ._photometric import (
     RandomSolarize,
     rgb_to_grayscale,
 )
-from ._sample import SampleTransform, Transform, query_chw, query_size
+from ._sample import (
+    SampleTransform,
+    Transform,
+    check_type,
+    has_all,
+    has_any,
+    query_chw,
+    query_size,
+)
 from ._temporal import UniformTemporalSubsample
 
 
@@ -167,4 +175,5 @@ __all__ = [
     "perspective", "rgb_to_grayscale", "AugMix", "functional", "GaussianNoise", "Identity", "RGB",
     "RandomChannelPermutation", "RandomPhotometricDistort", "RandomResize", "RandomShortestSize", "RandomZoomOut",
     "ScaleJitter", "ToTensor", "Transform", "query_chw", "query_size", "UniformTemporalSubsample",
+    "check_type", "has_all", "has_any",
 ]

@@ -109,3 +109,23 @@ def query_size(flat_inputs: list) -> tuple[int, int]:
         listing = ", ".join(repr(str(s)) for s in sorted(sizes))
         raise ValueError(f"Found multiple HxW dimensions in the sample: {listing}")
     return sizes.pop()
+
+
+def is_pure_tensor(inpt: Any) -> bool:
+    """Whether ``inpt`` is a Tensor (there are no tv_tensors here, so every Tensor is pure)."""
+    return isinstance(inpt, Tensor)
+
+
+def check_type(obj: Any, types_or_checks: tuple) -> bool:
+    """Whether ``obj`` is an instance of one of the types or passes one of the checks."""
+    return any(isinstance(obj, t) if isinstance(t, type) else t(obj) for t in types_or_checks)
+
+
+def has_any(flat_inputs: list, *types_or_checks: Any) -> bool:
+    """Whether some input matches some type or check."""
+    return any(check_type(inpt, types_or_checks) for inpt in flat_inputs)
+
+
+def has_all(flat_inputs: list, *types_or_checks: Any) -> bool:
+    """Whether every type or check is matched by some input."""
+    return all(any(check_type(inpt, (t,)) for inpt in flat_inputs) for t in types_or_checks)

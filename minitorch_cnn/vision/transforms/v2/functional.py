@@ -33,6 +33,7 @@ from ._color import adjust_brightness, adjust_contrast, adjust_hue, adjust_satur
 from ._erasing import erase  # noqa: F401
 from ._misc import to_image  # noqa: F401
 from ._photometric import gaussian_noise, grayscale_to_rgb, permute_channels, rgb_to_grayscale  # noqa: F401
+from ._sample import is_pure_tensor  # noqa: F401
 from ._temporal import get_num_frames, uniform_temporal_subsample  # noqa: F401
 
 center_crop, crop, five_crop, ten_crop, pad = v1.center_crop, v1.crop, v1.five_crop, v1.ten_crop, v1.pad
