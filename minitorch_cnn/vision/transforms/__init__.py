@@ -4,10 +4,14 @@ Each transform takes an ``(H, W[, C])`` uint8 NumPy array (the stand-in for a PI
 return) or a ``(..., C, H, W)`` Tensor, as torchvision's take a PIL image or a tensor; ``ToTensor`` turns the
 first into the second. Random transforms draw from the global generator (``mt.manual_seed``) at call time.
 
-PIL images are read as their array; the warps (``RandomRotation``, ``RandomAffine``) and ``ColorJitter`` adjust
-arrays with Pillow, as torchvision adjusts PIL images. ``v2`` holds torchvision's v2 transforms.
+PIL images are read as their array; the warps (``RandomRotation``, ``RandomAffine``, ``RandomPerspective``) and the
+colour transforms adjust arrays with Pillow, as torchvision adjusts PIL images. Where the module is: ``functional``
+(and ``colour``, ``warp``, ``blur``, ``resize`` for its kernels), ``photometric`` (Grayscale and the p-gated colour
+transforms), ``geometric`` (vertical flip, five/ten crops, perspective, linear and elastic transforms),
+``containers`` (RandomApply, RandomChoice, RandomOrder), ``augmix``, ``autoaugment``. ``v2`` holds torchvision's v2
+transforms.
 
-Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flip and grayscale also work on N
+Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flips and grayscale also work on N
 separate images at once through
 ``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
 datasets use to build a DataLoader batch in one vectorised step. A transform splits into ``draw`` (its random
@@ -18,8 +22,10 @@ rotation and affine transforms, the PIL conversions) cannot do this: such a pipe
 """
 
 from . import functional, v2
-from .affine import InterpolationMode, RandomAffine, RandomRotation
+from .affine import RandomAffine, RandomRotation
 from .augment import RandomCrop, RandomGrayscale, RandomHorizontalFlip, RandomResizedCrop
+from .augmix import AugMix
+from .autoaugment import AutoAugment, RandAugment, TrivialAugmentWide
 from .base import (
     CenterCrop,
     Compose,
@@ -33,14 +39,36 @@ from .base import (
     ToTensor,
     Transform,
 )
-from .v2._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from .containers import RandomApply, RandomChoice, RandomOrder
+from .geometric import (
+    ElasticTransform,
+    FiveCrop,
+    LinearTransformation,
+    RandomPerspective,
+    RandomVerticalFlip,
+    TenCrop,
+)
+from .photometric import (
+    Grayscale,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomEqualize,
+    RandomInvert,
+    RandomPosterize,
+    RandomSolarize,
+)
+from .v2._auto_augment import AutoAugmentPolicy
 from .v2._blur import GaussianBlurV1 as GaussianBlur
 from .v2._color import ColorJitterV1 as ColorJitter
 from .v2._erasing import RandomErasingV1 as RandomErasing
+from .warp import InterpolationMode
 
 __all__ = [
     "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide", "CenterCrop", "ColorJitter", "Compose",
     "ConvertImageDtype", "GaussianBlur", "InterpolationMode", "Lambda", "Normalize", "Pad", "PILToTensor",
     "RandomAffine", "RandomCrop", "RandomErasing", "RandomGrayscale", "RandomHorizontalFlip", "RandomResizedCrop",
     "RandomRotation", "Resize", "ToPILImage", "ToTensor", "Transform", "functional", "v2",
+    "ElasticTransform", "FiveCrop", "Grayscale", "LinearTransformation", "RandomAdjustSharpness", "RandomApply",
+    "RandomAutocontrast", "RandomChoice", "RandomEqualize", "RandomInvert", "RandomOrder", "RandomPerspective",
+    "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop", "AugMix",
 ]

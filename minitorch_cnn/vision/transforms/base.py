@@ -245,9 +245,10 @@ class Resize(Transform):
             raise TypeError(f"Resize: size should be int or sequence, got {type(size).__name__}")
         if isinstance(size, (tuple, list)) and len(size) not in (1, 2):
             raise ValueError(f"Resize: if size is a sequence, it should have 1 or 2 values, got {size!r}")
-        if interpolation != "bilinear":
+        mode = getattr(interpolation, "value", interpolation)  # an InterpolationMode too
+        if mode != "bilinear":
             raise ValueError(f"Resize: only interpolation='bilinear' is implemented, got {interpolation!r}")
-        self.size, self.interpolation, self.max_size, self.antialias = size, interpolation, max_size, antialias
+        self.size, self.interpolation, self.max_size, self.antialias = size, mode, max_size, antialias
 
     def __call__(self, img: Image) -> Image:
         return F.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
@@ -271,7 +272,8 @@ class Resize(Transform):
         return F.resize_pil_raw(batch, 1, oh, ow)
 
     def __repr__(self) -> str:
-        return f"Resize(size={self.size}, interpolation={self.interpolation}, max_size={self.max_size})"
+        return (f"Resize(size={self.size}, interpolation={self.interpolation}, max_size={self.max_size}, "
+                f"antialias={self.antialias})")
 
 
 class Pad(Transform):

@@ -14,17 +14,38 @@ image and a batch: arrays ``(N, H, W[, C])`` (hax 1, channels last) and tensors 
 
 from __future__ import annotations
 
-import functools
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ... import backend, kernels
+from ... import backend
 from ...autograd import Tensor
-from ...kernels import numpy_kernels as kernels_numpy
-from .pil import from_pil, to_pil_image  # noqa: F401 - torchvision.transforms.functional.to_pil_image
+from .blur import gaussian_blur as _gaussian_blur
+from .colour import (  # noqa: F401 - torchvision.transforms.functional's colour functions
+    adjust_brightness,
+    adjust_contrast,
+    adjust_gamma,
+    adjust_hue,
+    adjust_saturation,
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
+from .dtype import convert_image_dtype  # noqa: F401 - torchvision.transforms.functional.convert_image_dtype
+from .pil import from_pil, pil_to_tensor, to_pil_image  # noqa: F401 - torchvision.transforms.functional's
+from .resize import resize_pil_raw, resize_tensor_raw, resized_output_size
+from .warp import (  # noqa: F401 - torchvision.transforms.functional's
+    InterpolationMode,
+    affine,
+    elastic_transform,
+    perspective,
+    rotate,
+)
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
@@ -54,6 +75,17 @@ def get_dimensions(img: np.ndarray | Tensor) -> list[int]:
         return [1 if img.ndim == 2 else img.shape[-3], h, w]
     h, w = img.shape[:2]
     return [1 if img.ndim == 2 else img.shape[2], h, w]
+
+
+def get_image_size(img: np.ndarray | Tensor) -> list[int]:
+    """[width, height] of an array or Tensor image."""
+    _, h, w = get_dimensions(img)
+    return [w, h]
+
+
+def get_image_num_channels(img: np.ndarray | Tensor) -> int:
+    """The number of channels of an array or Tensor image."""
+    return get_dimensions(img)[0]
 
 
 def _raw(img: np.ndarray | Tensor) -> tuple[Any, int]:
@@ -144,6 +176,7 @@ def _window(hax: int, top: int, left: int, height: int, width: int) -> tuple:
 
 def crop(img: np.ndarray | Tensor, top: int, left: int, height: int, width: int) -> np.ndarray | Tensor:
     """The (height, width) window at (top, left); parts outside the image are zeros, as in torchvision."""
+    img = _check_image(img, "crop")
     _, h, w = get_dimensions(img)
     right, bottom = left + width, top + height
     if left < 0 or top < 0 or right > w or bottom > h:
@@ -271,6 +304,42 @@ def hflip_raw(arr: Any, hax: int) -> Any:
     return backend.array_module(arr).ascontiguousarray(backend.array_module(arr).flip(arr, hax + 1))
 
 
+def vflip(img: np.ndarray | Tensor) -> np.ndarray | Tensor:
+    """Mirror top-bottom."""
+    img = _check_image(img, "vflip")
+    arr, hax = _raw(img)
+    xp = backend.array_module(arr)
+    return _like(img, xp.ascontiguousarray(xp.flip(arr, hax)))
+
+
+def _crop_size(size: int | Sequence[int]) -> tuple[int, int]:
+    if isinstance(size, numbers.Number):
+        return int(size), int(size)
+    if isinstance(size, (tuple, list)) and len(size) == 1:
+        return size[0], size[0]
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    return size[0], size[1]
+
+
+def five_crop(img: np.ndarray | Tensor, size: int | Sequence[int]) -> tuple:
+    """The four corner (h, w) crops and the central one: (top-left, top-right, bottom-left, bottom-right, centre)."""
+    ch, cw = _crop_size(size)
+    img = _check_image(img, "five_crop")
+    _, h, w = get_dimensions(img)
+    if cw > w or ch > h:
+        raise ValueError(f"Requested crop size {(ch, cw)} is bigger than input size {(h, w)}")
+    return (crop(img, 0, 0, ch, cw), crop(img, 0, w - cw, ch, cw), crop(img, h - ch, 0, ch, cw),
+            crop(img, h - ch, w - cw, ch, cw), center_crop(img, [ch, cw]))
+
+
+def ten_crop(img: np.ndarray | Tensor, size: int | Sequence[int], vertical_flip: bool = False) -> tuple:
+    """``five_crop`` of the image, then of its mirror image (left-right, or top-bottom with ``vertical_flip``)."""
+    _crop_size(size)
+    img = _check_image(img, "ten_crop")
+    return five_crop(img, size) + five_crop(vflip(img) if vertical_flip else hflip(img), size)
+
+
 def pair(size: int | Sequence[int], who: str) -> tuple[int, int]:
     """int s -> (s, s); [s] -> (s, s); (h, w) -> (h, w)."""
     if isinstance(size, numbers.Integral) and not isinstance(size, bool):
@@ -302,6 +371,15 @@ def rgb_to_grayscale(img: np.ndarray | Tensor, num_output_channels: int = 1) -> 
     return out[:, :, 0] if num_output_channels == 1 else out
 
 
+def to_grayscale(img: Any, num_output_channels: int = 1) -> np.ndarray:
+    """A PIL image (or its array) as Pillow's L (luma) image, one channel or copied out to three."""
+    if isinstance(img, Tensor):
+        raise TypeError("Input should be PIL Image")
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    return rgb_to_grayscale(img, num_output_channels)
+
+
 def grayscale_raw(arr: Any, channels_last: bool, num_output_channels: int) -> Any:
     """Luma of an array with its channel axis last (Pillow's arithmetic) or at -3 (torch's); keeps that axis."""
     xp = backend.array_module(arr)
@@ -318,109 +396,7 @@ def grayscale_raw(arr: Any, channels_last: bool, num_output_channels: int) -> An
     return xp.concatenate([lum] * 3, axis=cax) if num_output_channels == 3 else lum
 
 
-# ---- resize -----------------------------------------------------------------------------------------------
-def resized_output_size(height: int, width: int, size: int | Sequence[int], max_size: int | None = None) -> list[int]:
-    """[new_h, new_w]: (h, w) as given, or an int/[int] for the smaller edge keeping the aspect ratio."""
-    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-        size = [int(size)]
-    if not isinstance(size, (tuple, list)) or len(size) not in (1, 2):
-        raise ValueError(f"Resize: size must be an int or a 1 or 2 element tuple/list, got {size!r}")
-    if len(size) == 2:
-        if max_size is not None:
-            raise ValueError("Resize: max_size should only be passed if size specifies the length of the smaller edge")
-        return [int(size[0]), int(size[1])]
-    short, long = (width, height) if width <= height else (height, width)
-    new_short, new_long = int(size[0]), int(int(size[0]) * long / short)
-    if max_size is not None:
-        if max_size <= new_short:
-            raise ValueError(
-                f"Resize: max_size = {max_size} must be strictly greater than the smaller edge size {size}"
-            )
-        if new_long > max_size:
-            new_short, new_long = int(max_size * new_short / new_long), max_size
-    new_w, new_h = (new_short, new_long) if width <= height else (new_long, new_short)
-    return [new_h, new_w]
-
-
-@functools.lru_cache(maxsize=64)
-def _aa_weights(in_size: int, out_size: int, dtype: Any = np.float64) -> np.ndarray:
-    """(out_size, in_size) antialiased bilinear (triangle filter) weights, rows summing to 1.
-
-    When shrinking, the filter is stretched by the scale so every input pixel under an output pixel counts.
-    The arithmetic is Pillow's ``precompute_coeffs`` (float64) and torch's antialiased interpolate, which
-    computes in the image's dtype: the same window rounding, the same sequential normalising sum, and for
-    float32 the same float32 roundings (C++ promotes the 0.5 literals to double), so the weights are torch's.
-    """
-    dt = np.dtype(dtype).type
-    scale = dt(in_size) / dt(out_size)
-    support = scale if scale >= 1.0 else dt(1.0)
-    invscale = dt(1.0 / np.float64(scale)) if scale >= 1.0 else dt(1.0)
-    center = (np.float64(scale) * (np.arange(out_size) + 0.5)).astype(dt)
-    xmin = np.maximum(np.trunc((center - support).astype(np.float64) + 0.5), 0)[:, None]
-    xmax = np.minimum(np.trunc((center + support).astype(np.float64) + 0.5), in_size)[:, None]
-    j = np.arange(in_size)[None, :]
-    dist = np.abs((((j.astype(dt) - center[:, None]).astype(np.float64) + 0.5) * np.float64(invscale)).astype(dt))
-    w = np.where(dist < 1, dt(1) - dist, dt(0))
-    w[(j < xmin) | (j >= xmax)] = 0
-    total = np.cumsum(w, axis=1, dtype=dt)[:, -1:]  # a sequential sum, in the C loops' order
-    w = np.divide(w, total, out=np.zeros_like(w), where=total != 0)
-    w.flags.writeable = False  # cached: shared by every call with these sizes
-    return w
-
-
-@functools.lru_cache(maxsize=64)
-def _bilinear_weights(in_size: int, out_size: int, dtype: Any = np.float64) -> np.ndarray:
-    """(out_size, in_size) plain bilinear weights of torch's interpolate (align_corners=False, no antialias),
-    computed in ``dtype`` as torch does: source = scale * (i + 0.5) - 0.5, clamped at 0."""
-    dt = np.dtype(dtype).type
-    scale = dt(in_size) / dt(out_size)
-    src = np.maximum(scale * (np.arange(out_size).astype(dt) + dt(0.5)) - dt(0.5), dt(0))
-    i0 = src.astype(np.int64)
-    i1 = np.minimum(i0 + 1, in_size - 1)
-    frac = np.clip(src - i0.astype(dt), dt(0), dt(1))
-    w = np.zeros((out_size, in_size), dtype=dt)
-    rows = np.arange(out_size)
-    np.add.at(w, (rows, i0), dt(1) - frac)
-    np.add.at(w, (rows, i1), frac)
-    w.flags.writeable = False  # cached: shared by every call with these sizes
-    return w
-
-
-def _along(x: Any, k: np.ndarray, axis: int) -> Any:
-    """Apply the (out, in) weight matrix ``k`` along ``axis`` (-1 or -2) of ``x``: out[o] = sum_t w[o, t] x[i_t].
-
-    Each output sums its window's taps in order, one vectorised multiply-add per tap, as the C loops of Pillow
-    and torch do. Unlike a BLAS matmul the result does not depend on the array's other dimensions, so one image
-    and a batch give the same bits.
-    """
-    xp = backend.array_module(x)
-    nonzero = k != 0
-    first = nonzero.argmax(axis=1)
-    width = int((k.shape[1] - nonzero[:, ::-1].argmax(axis=1) - first).max())
-    taps = first[:, None] + np.arange(width)[None, :]  # (out, width), may run past the end
-    weights = np.where(taps < k.shape[1], np.take_along_axis(k, np.minimum(taps, k.shape[1] - 1), axis=1), 0)
-    taps = np.minimum(taps, k.shape[1] - 1)
-    shape = (-1,) if axis == -1 else (-1, 1)
-    out = None
-    for t in range(width):
-        term = xp.take(x, xp.asarray(taps[:, t]), axis=axis) * xp.asarray(weights[:, t].astype(x.dtype)).reshape(shape)
-        out = term if out is None else out + term
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _pil_band(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pillow's integer weights for resizing n_in pixels to n_out (rounded to 22 fractional bits) as a band:
-    (out, taps) int64, and each row's first input (out,)."""
-    k = np.floor(_aa_weights(n_in, n_out) * (1 << kernels_numpy.PIL_BITS) + 0.5).astype(np.int64)
-    nonzero = k != 0
-    first = nonzero.argmax(axis=1)
-    taps = int((k.shape[1] - nonzero[:, ::-1].argmax(axis=1) - first).max())
-    cols = first[:, None] + np.arange(taps)[None, :]
-    band = np.where(cols < k.shape[1], np.take_along_axis(k, np.minimum(cols, k.shape[1] - 1), axis=1), 0)
-    return np.ascontiguousarray(band), first.astype(np.int64)
-
-
+# ---- resize (the kernels are in resize.py) ---------------------------------------------------------
 def resize(
     img: np.ndarray | Tensor,
     size: int | Sequence[int],
@@ -436,7 +412,7 @@ def resize(
     float32 and rounded back, as torchvision does.
     """
     img = _check_image(img, "Resize")
-    if interpolation != "bilinear":
+    if getattr(interpolation, "value", interpolation) != "bilinear":
         raise ValueError(f"Resize: only interpolation='bilinear' is implemented, got {interpolation!r}")
     _, h, w = get_dimensions(img)
     oh, ow = resized_output_size(h, w, size, max_size)
@@ -465,26 +441,31 @@ def resized_crop(
     return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
 
 
-def resize_pil_raw(arr: np.ndarray, hax: int, oh: int, ow: int) -> np.ndarray:
-    """Pillow's 8-bit BILINEAR resize of a uint8 array with its height axis at ``hax`` (channels last, if any)."""
-    h, w = arr.shape[hax], arr.shape[hax + 1]
-    x = arr.reshape((-1 if hax else 1, h, w, arr.shape[hax + 2] if arr.ndim == hax + 3 else 1))  # (N, H, W, C)
-    # each pass rounds to uint8, so the order matters: Pillow (>= 13) goes height first when the height
-    # shrinks by more than twice as many pixels as the width, else width first
-    passes = [(2, w, ow), (1, h, oh)]
-    if h - oh > 0 and h - oh > 2 * (w - ow):
-        passes.reverse()
-    for axis, n_in, n_out in passes:
-        if n_in != n_out:
-            x = kernels.get("resize_pil_pass", x)(x, *_pil_band(n_in, n_out), axis)
-    return x.reshape(arr.shape[:hax] + (oh, ow) + arr.shape[hax + 2 :])
+def gaussian_blur(img: np.ndarray | Tensor, kernel_size: int | Sequence[int],
+                  sigma: float | Sequence[float] | None = None) -> np.ndarray | Tensor:
+    """v1's Gaussian blur (see ``blur.py``); an array (or PIL) image is blurred as its (C, H, W) tensor."""
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError(f"kernel_size should be int or a sequence of integers. Got {type(kernel_size)}")
+    if sigma is not None and not isinstance(sigma, (int, float, list, tuple)):
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    img = _check_image(img, "gaussian_blur")
+    if isinstance(img, Tensor):
+        return _gaussian_blur(img, kernel_size, sigma, v1=True)
+    chw = Tensor._wrap(np.ascontiguousarray(np.atleast_3d(img).transpose(2, 0, 1)))
+    out = _gaussian_blur(chw, kernel_size, sigma, v1=True)._data
+    return out[0] if img.ndim == 2 else out.transpose(1, 2, 0)
 
 
-def resize_tensor_raw(x: Any, oh: int, ow: int, antialias: bool) -> Any:
-    """torch's bilinear interpolate over the last two axes of ``x`` (any leading axes)."""
-    xp = backend.array_module(x)
-    fdt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-    weights = _aa_weights if antialias else _bilinear_weights
-    wh, ww = weights(x.shape[-2], oh, fdt), weights(x.shape[-1], ow, fdt)
-    out = xp.ascontiguousarray(_along(_along(x.astype(fdt, copy=False), ww, -1), wh, -2))
-    return out if out.dtype == x.dtype else xp.rint(out).astype(x.dtype)
+def erase(img: Tensor, i: int, j: int, h: int, w: int, v: Tensor, inplace: bool = False) -> Tensor:
+    """``img[..., i:i+h, j:j+w] = v`` on a copy (or in place)."""
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    if img.ndim < 2:
+        raise TypeError("Tensor is not a torch image.")
+    if not inplace:
+        img = Tensor._wrap(img._data.copy())
+    else:
+        img._check_inplace()
+        img._version += 1
+    img._data[..., i:i + h, j:j + w] = v._data if isinstance(v, Tensor) else v
+    return img

@@ -10,7 +10,11 @@ torchvision's pixels (``make_params``/``transform`` where torchvision exposes th
 from .. import affine as _affine
 from .. import augment as _augment
 from .. import base as _base
-from ..affine import InterpolationMode, affine
+from .. import warp as _warp
+from ..pil import from_pil
+from ..warp import InterpolationMode
+from . import functional
+from ._augmix import AugMix
 from ._auto_augment import (
     AutoAugment,
     AutoAugmentPolicy,
@@ -27,9 +31,44 @@ from ._blur import GaussianBlur, gaussian_blur
 from ._color import ColorJitter, adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder
 from ._erasing import RandomErasing, erase
-from ._misc import ConvertImageDtype, ToDtype, ToImage, ToPureTensor, to_image
+from ._geometric import (
+    ElasticTransform,
+    FiveCrop,
+    LinearTransformation,
+    RandomPerspective,
+    RandomResize,
+    RandomShortestSize,
+    RandomVerticalFlip,
+    RandomZoomOut,
+    ScaleJitter,
+    TenCrop,
+)
+from ._misc import ConvertImageDtype, Identity, ToDtype, ToImage, ToPureTensor, ToTensor, to_image
 from ._mix import CutMix, MixUp
-from ._sample import SampleTransform
+from ._photometric import (
+    RGB,
+    GaussianNoise,
+    Grayscale,
+    RandomAdjustSharpness,
+    RandomAutocontrast,
+    RandomChannelPermutation,
+    RandomEqualize,
+    RandomInvert,
+    RandomPhotometricDistort,
+    RandomPosterize,
+    RandomSolarize,
+    rgb_to_grayscale,
+)
+from ._sample import (
+    SampleTransform,
+    Transform,
+    check_type,
+    has_all,
+    has_any,
+    query_chw,
+    query_size,
+)
+from ._temporal import UniformTemporalSubsample
 
 
 class Normalize(SampleTransform, _base.Normalize):
@@ -39,8 +78,18 @@ class Normalize(SampleTransform, _base.Normalize):
         return super().__repr__()[:-1] + f", inplace={self.inplace})"
 
 
-class Resize(SampleTransform, _base.Resize):
-    """v1's ``Resize``, taking v2 samples."""
+class _Resize(_base.Resize):
+    def __call__(self, img: object) -> object:
+        return functional.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
+
+
+class Resize(SampleTransform, _Resize):
+    """v1's ``Resize`` with v2's resize (uint8 tensors by torch's native uint8 kernel), taking v2 samples."""
+
+    def __repr__(self) -> str:  # v2 shows the size as a list and max_size only when set
+        size = [self.size] if isinstance(self.size, int) else list(self.size)
+        max_size = f", max_size={self.max_size}" if self.max_size is not None else ""
+        return f"Resize(size={size}, interpolation={self.interpolation}{max_size}, antialias={self.antialias})"
 
 
 class CenterCrop(SampleTransform, _base.CenterCrop):
@@ -68,7 +117,10 @@ class RandomCrop(SampleTransform, _augment.RandomCrop):
 
 
 class RandomResizedCrop(SampleTransform, _augment.RandomResizedCrop):
-    """v1's ``RandomResizedCrop`` (antialiased bilinear), taking v2 samples."""
+    """v1's ``RandomResizedCrop`` (antialiased bilinear) with v2's resize, taking v2 samples."""
+
+    def apply(self, img: object, params: tuple[int, int, int, int]) -> object:
+        return functional.resized_crop(img, *params, list(self.size), self.interpolation, self.antialias)
 
     def __repr__(self) -> str:  # v2 prints scale and ratio unrounded
         return (f"RandomResizedCrop(size={self.size}, scale={self.scale}, ratio={self.ratio}, "
@@ -83,11 +135,15 @@ class RandomRotation(SampleTransform, _affine.RandomRotation):
     """v1's ``RandomRotation`` with v2's exact multiples of 90 degrees, taking v2 samples."""
 
     def apply(self, img: object, angle: float) -> object:
-        return _affine.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
+        return _warp.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(SampleTransform, _affine.RandomAffine):
-    """v1's ``RandomAffine``, taking v2 samples."""
+    """v1's ``RandomAffine`` with v2's fill blend, taking v2 samples."""
+
+    def apply(self, img: object, params: dict) -> object:
+        return _warp.affine_v2(img, params["angle"], list(params["translate"]), params["scale"],
+                               list(params["shear"]), self.interpolation, self.fill, self.center)
 
     def __repr__(self) -> str:  # v2 leaves out what is not set
         parts = [f"degrees={self.degrees}"] + [f"{n}={getattr(self, n)}" for n in ("translate", "scale", "shear")
@@ -96,7 +152,9 @@ class RandomAffine(SampleTransform, _affine.RandomAffine):
         return f"RandomAffine({', '.join(parts)}, interpolation={mode}, fill={self.fill})"
 
 
-rotate = _affine.rotate_v2
+rotate = _warp.rotate_v2
+affine = _warp.affine_v2
+perspective = _warp.perspective_v2
 
 
 class RandomGrayscale(SampleTransform, _augment.RandomGrayscale):
@@ -111,4 +169,11 @@ __all__ = [
     "RandomHorizontalFlip", "RandomOrder", "RandomResizedCrop", "RandomRotation", "Resize", "ToDtype", "ToImage",
     "ToPILImage", "ToPureTensor", "adjust_brightness", "adjust_contrast", "adjust_hue", "adjust_saturation", "affine",
     "erase", "gaussian_blur", "rotate", "to_image",
+    "ElasticTransform", "FiveCrop", "Grayscale",
+    "LinearTransformation", "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize",
+    "RandomInvert", "RandomPerspective", "RandomPosterize", "RandomSolarize", "RandomVerticalFlip", "TenCrop",
+    "perspective", "rgb_to_grayscale", "AugMix", "functional", "GaussianNoise", "Identity", "RGB",
+    "RandomChannelPermutation", "RandomPhotometricDistort", "RandomResize", "RandomShortestSize", "RandomZoomOut",
+    "ScaleJitter", "ToTensor", "Transform", "query_chw", "query_size", "UniformTemporalSubsample",
+    "check_type", "has_all", "has_any",
 ]

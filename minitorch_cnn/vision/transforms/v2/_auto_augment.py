@@ -22,10 +22,10 @@ import numpy as np
 from .... import backend
 from ....autograd import Tensor
 from ....ops.conv import conv2d
-from ..affine import InterpolationMode, affine, rotate_v2
 from ..base import Transform
 from ..dtype import _VALUE_BITS, _max_value, to_dtype_image
 from ..pil import from_pil
+from ..warp import InterpolationMode, affine_v2, rotate_v2
 from ._color import adjust_brightness, adjust_contrast, adjust_saturation, axpy
 from ._sample import on_image
 
@@ -157,11 +157,11 @@ def _apply_op(image: Any, op: str, magnitude: float, interpolation: Any, fill: A
         return image
     if op in ("ShearX", "ShearY"):
         shear = math.degrees(math.atan(magnitude))
-        return affine(image, 0.0, [0, 0], 1.0, [shear, 0.0] if op == "ShearX" else [0.0, shear], interpolation,
+        return affine_v2(image, 0.0, [0, 0], 1.0, [shear, 0.0] if op == "ShearX" else [0.0, shear], interpolation,
                       fill, center=[0, 0])
     if op in ("TranslateX", "TranslateY"):
         move = [int(magnitude), 0] if op == "TranslateX" else [0, int(magnitude)]
-        return affine(image, 0.0, move, 1.0, [0.0, 0.0], interpolation, fill)
+        return affine_v2(image, 0.0, move, 1.0, [0.0, 0.0], interpolation, fill)
     if op == "Rotate":
         return rotate_v2(image, magnitude, interpolation, fill=fill)
     colour = {"Brightness": adjust_brightness, "Color": adjust_saturation, "Contrast": adjust_contrast,

@@ -1,7 +1,9 @@
-"""v2's conversions: ``ToImage``, ``ToDtype``, ``ConvertImageDtype``, ``ToPureTensor``."""
+"""v2's conversions: ``ToImage``, ``ToDtype``, ``ConvertImageDtype``, ``ToPureTensor``, ``ToTensor``; and
+``Identity``."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -74,3 +76,22 @@ class ToPureTensor(v1.Transform):
 
     def __repr__(self) -> str:
         return "ToPureTensor()"
+
+
+class Identity(v1.Transform):
+    """The sample as it is."""
+
+    def __call__(self, *inputs: Any) -> Any:
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    def __repr__(self) -> str:
+        return "Identity()"
+
+
+class ToTensor(SampleTransform, v1.ToTensor):
+    """[deprecated in v2] v1's ``ToTensor`` (uint8 -> float / 255), with torchvision's deprecation warning."""
+
+    def __init__(self) -> None:
+        warnings.warn("The transform `ToTensor()` is deprecated and will be removed in a future release. Instead, "
+                      "please use `v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])`.Output is "
+                      "equivalent up to float precision.", stacklevel=2)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ....autograd import Tensor
-from ..pil import is_pil_image
+from ..base import Transform as BaseTransform
+from ..pil import from_pil, is_pil_image
 
 
 def is_image(x: Any) -> bool:
@@ -63,3 +64,68 @@ def f32_uniform(gen: np.random.Generator, low: float, high: float) -> float:
     """A uniform draw rounded to float32, as torchvision's ``torch.empty(1).uniform_(low, high).item()`` gives:
     a factor of (1.3, 1.3) is then float32(1.3) here too, not 1.3."""
     return float(np.float32(gen.uniform(low, high)))
+
+
+class Transform(BaseTransform):
+    """v2's base class for user transforms: ``make_params(flat_inputs)`` draws (``{}`` by default), then
+    ``transform(inpt, params)`` is applied to the sample's image (the first image found; see ``on_image``)."""
+
+    def make_params(self, flat_inputs: list) -> dict:
+        return {}
+
+    def transform(self, inpt: Any, params: dict) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define transform(inpt, params)")
+
+    def __call__(self, *inputs: Any) -> Any:
+        return on_image(lambda img: self.transform(img, self.make_params([img])), inputs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _dims(flat_inputs: list) -> set[tuple[int, int, int]]:
+    from_images = (from_pil(x) for x in flat_inputs if is_image(x))
+    return {(1 if x.ndim == 2 else x.shape[-3], *x.shape[-2:]) if isinstance(x, Tensor) else
+            (1 if x.ndim == 2 else x.shape[2], *x.shape[:2]) for x in from_images}
+
+
+def query_chw(flat_inputs: list) -> tuple[int, int, int]:
+    """(C, H, W) of the images among ``flat_inputs`` (all the same size)."""
+    chws = _dims(flat_inputs)
+    if not chws:
+        raise TypeError("No image or video was found in the sample")
+    if len(chws) > 1:
+        listing = ", ".join(repr(str(c)) for c in sorted(chws))
+        raise ValueError(f"Found multiple CxHxW dimensions in the sample: {listing}")
+    return chws.pop()
+
+
+def query_size(flat_inputs: list) -> tuple[int, int]:
+    """(H, W) of the images among ``flat_inputs`` (all the same size)."""
+    sizes = {chw[1:] for chw in _dims(flat_inputs)}
+    if not sizes:
+        raise TypeError("No image, video, mask, bounding box of keypoint was found in the sample")
+    if len(sizes) > 1:
+        listing = ", ".join(repr(str(s)) for s in sorted(sizes))
+        raise ValueError(f"Found multiple HxW dimensions in the sample: {listing}")
+    return sizes.pop()
+
+
+def is_pure_tensor(inpt: Any) -> bool:
+    """Whether ``inpt`` is a Tensor (there are no tv_tensors here, so every Tensor is pure)."""
+    return isinstance(inpt, Tensor)
+
+
+def check_type(obj: Any, types_or_checks: tuple) -> bool:
+    """Whether ``obj`` is an instance of one of the types or passes one of the checks."""
+    return any(isinstance(obj, t) if isinstance(t, type) else t(obj) for t in types_or_checks)
+
+
+def has_any(flat_inputs: list, *types_or_checks: Any) -> bool:
+    """Whether some input matches some type or check."""
+    return any(check_type(inpt, types_or_checks) for inpt in flat_inputs)
+
+
+def has_all(flat_inputs: list, *types_or_checks: Any) -> bool:
+    """Whether every type or check is matched by some input."""
+    return all(any(check_type(inpt, (t,)) for inpt in flat_inputs) for t in types_or_checks)
