@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+from ..kernels.fused_multiply_add import fma
 
 
 def _size(size: tuple) -> tuple:
@@ -99,7 +100,28 @@ def arange(
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    return _finish(np.linspace(start, end, steps, dtype=_float(dtype)), device, requires_grad)
+    return _finish(torch_linspace(start, end, steps, _float(dtype)), device, requires_grad)
+
+
+def torch_linspace(start: float, end: float, steps: int, dtype: np.dtype) -> np.ndarray:
+    """torch.linspace's values bit for bit: step = (end - start) / (steps - 1) in the dtype (float64 for integer
+    dtypes, then truncated); below the middle start + step·i, from it end - step·(steps - 1 - i), each one fused
+    multiply-add, as torch's CPU loop (NumPy's start + i·step rounds twice and differs in the last bit)."""
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = np.dtype(dtype)
+    work = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    t = work.type
+    s, e = t(start), t(end)
+    if steps <= 1:
+        return np.full(steps, s).astype(dtype)
+    step = t(t(e - s) / t(steps - 1))
+    i = np.arange(steps)
+    low = i < steps // 2
+    scale = np.where(low, step, -step).astype(work)
+    count = np.where(low, i, steps - 1 - i).astype(work)
+    shift = np.where(low, s, e).astype(work)
+    return fma(scale, count, shift).astype(dtype, copy=False)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -13,7 +13,6 @@ histc and histogram count and carry no gradient.
 from __future__ import annotations
 
 import warnings
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from . import elementwise as ew
 from . import reduction
 from ._util import cast, dim_aliases, out_arg, to_float
 from .diagonal import diagonal
+from .factories import torch_linspace
 from .matmul import mm
 from .reduction import _axes
 
@@ -99,16 +99,6 @@ def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
     return Tensor._wrap(backend.array_module(nonzero).asarray(nonzero.sum(axis=_axes(dim, x.ndim))).astype("int64"))
 
 
-def _linspace(xp: Any, lo: Any, hi: Any, steps: int, dtype: Any) -> Any:
-    """torch's linspace, bit for bit: ``lo + step·i`` up to the middle and ``hi - step·(steps-1-i)`` beyond it,
-    each a fused multiply-add (one rounding, done here in exact fractions), ``step`` rounded to ``dtype``."""
-    lo, hi = dtype.type(lo), dtype.type(hi)
-    step = Fraction(float((hi - lo) / dtype.type(max(steps - 1, 1))))
-    exact = [Fraction(float(lo)) + step * i if i < steps // 2 else Fraction(float(hi)) - step * (steps - 1 - i)
-             for i in range(steps)]
-    return xp.asarray([float(v) for v in exact]).astype(dtype)
-
-
 def _float_only(x: Tensor, kernel: str) -> None:
     if x._data.dtype.kind != "f":
         raise NotImplementedError(f'"{kernel}" not implemented for \'{str(x.dtype).split(".")[-1]}\'')
@@ -161,7 +151,7 @@ def histogram(x: Tensor, bins: Any = 100, *, range: Any = None, weight: Tensor |
             raise RuntimeError(f"torch.histogram(): min should not exceed max, but got min {lo} max {hi}")
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        edges = _linspace(xp, lo, hi, int(bins) + 1, dt)
+        edges = xp.asarray(torch_linspace(lo, hi, int(bins) + 1, dt))
     n = edges.size - 1
     inside = (data >= edges[0]) & (data <= edges[-1])
     pos = xp.minimum(xp.searchsorted(edges, data[inside], side="right") - 1, n - 1)

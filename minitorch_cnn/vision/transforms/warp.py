@@ -25,12 +25,12 @@ import enum
 import math
 import numbers
 from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from ...autograd import Tensor
+from ...ops.factories import torch_linspace
 from ...ops.grid_sample import grid_sample
 from .pil import from_pil
 
@@ -319,22 +319,6 @@ def _perspective(img: Any, coeffs: list[float], interpolation: Any, fill: Any, v
     theta2 = np.asarray([coeffs[6], coeffs[7], 1.0], dtype=dtype)[:, None]
     grid = (base @ theta1) / (base @ theta2) - t(1.0)
     return _warp_grid(img, grid[:, 0].reshape(h, w), grid[:, 1].reshape(h, w), mode, fill, v1)
-
-
-def torch_linspace(start: float, end: float, steps: int, dtype: np.dtype) -> np.ndarray:
-    """torch.linspace on the CPU: step = (end - start) / (steps - 1) in ``dtype``; below the middle start + step·i,
-    from it end - step·(steps - 1 - i), each a fused multiply-add (one rounding), as torch's compiled loop does."""
-    t = dtype.type
-    s, e = t(start), t(end)
-    if steps == 1:
-        return np.array([s], dtype=dtype)
-    step = t(t(e - s) / t(steps - 1))
-    i = np.arange(steps)
-    low = i < steps // 2
-    scale, count, shift = np.where(low, step, -step), np.where(low, i, steps - 1 - i), np.where(low, s, e)
-    if dtype == np.float32:  # the product of two float32 is exact in float64: one rounding, as a float32 FMA
-        return (scale.astype(np.float64) * count + shift.astype(np.float64)).astype(np.float32)
-    return np.array([float(Fraction(float(a)) * int(n) + Fraction(float(c))) for a, n, c in zip(scale, count, shift)])
 
 
 def _elastic_tensor(img: Tensor, displacement: Tensor, interpolation: Any, fill: Any, v1: bool) -> Tensor:
