@@ -20,6 +20,7 @@ import random
 from typing import Any
 
 import numpy as np
+import pytest
 from _dual import Lib, assert_same, dual
 
 # --- "NLP From Scratch: Translation with a Sequence to Sequence Network and Attention" ----------------------------
@@ -271,4 +272,236 @@ def _seq2seq(lib: Lib) -> dict:
 
 def test_seq2seq_translation() -> None:
     theirs, ours = dual(_seq2seq, float64=True)
+    assert_same(theirs, ours, tol=1e-9)
+
+
+# --- the chatbot tutorial's core: packed bidirectional GRU encoder, Luong attention, maskNLLLoss, greedy search ----
+
+DIALOG = [
+    ("hi .", "hello ."),
+    ("how are you ?", "i am fine thanks ."),
+    ("what is your name ?", "my name is bot ."),
+    ("are you cold ?", "no ."),
+    ("where are you from ?", "i am from here ."),
+    ("good night .", "good night to you ."),
+    ("who are you ?", "a bot ."),
+    ("thanks .", "you are welcome ."),
+]
+PAD_token = 0
+
+
+class Voc:
+    def __init__(self) -> None:
+        self.word2index: dict = {}
+        self.index2word = {PAD_token: "PAD", 1: "SOS", 2: "EOS"}
+        self.num_words = 3
+
+    def addSentence(self, sentence: str) -> None:
+        for word in sentence.split(" "):
+            if word not in self.word2index:
+                self.word2index[word] = self.num_words
+                self.index2word[self.num_words] = word
+                self.num_words += 1
+
+
+def _chatbot(lib: Lib, attn_model: str) -> dict:
+    import itertools
+
+    L, nn, F, optim = lib.lib, lib.nn, lib.F, lib.optim
+    SOS, EOS = 1, 2
+    voc = Voc()
+    for a, b in DIALOG:
+        voc.addSentence(a)
+        voc.addSentence(b)
+
+    def indexesFromSentence(voc: Voc, sentence: str) -> list:
+        return [voc.word2index[word] for word in sentence.split(" ")] + [EOS]
+
+    def zeroPadding(rows: list, fillvalue: int = PAD_token) -> list:
+        return list(itertools.zip_longest(*rows, fillvalue=fillvalue))
+
+    def binaryMatrix(rows: list) -> list:
+        return [[0 if token == PAD_token else 1 for token in seq] for seq in rows]
+
+    def inputVar(lines: list, voc: Voc) -> tuple:
+        indexes_batch = [indexesFromSentence(voc, sentence) for sentence in lines]
+        lengths = L.tensor([len(indexes) for indexes in indexes_batch])
+        return L.LongTensor(zeroPadding(indexes_batch)), lengths
+
+    def outputVar(lines: list, voc: Voc) -> tuple:
+        indexes_batch = [indexesFromSentence(voc, sentence) for sentence in lines]
+        max_target_len = max(len(indexes) for indexes in indexes_batch)
+        padList = zeroPadding(indexes_batch)
+        mask = L.BoolTensor(binaryMatrix(padList))
+        return L.LongTensor(padList), mask, max_target_len
+
+    def batch2TrainData(voc: Voc, pair_batch: list) -> tuple:
+        pair_batch.sort(key=lambda x: len(x[0].split(" ")), reverse=True)
+        input_batch, output_batch = zip(*pair_batch)
+        inp, lengths = inputVar(input_batch, voc)
+        output, mask, max_target_len = outputVar(output_batch, voc)
+        return inp, lengths, output, mask, max_target_len
+
+    class EncoderRNN(nn.Module):
+        def __init__(self, hidden_size: int, embedding: Any, n_layers: int = 1, dropout: float = 0.0) -> None:
+            super().__init__()
+            self.n_layers, self.hidden_size, self.embedding = n_layers, hidden_size, embedding
+            self.gru = nn.GRU(hidden_size, hidden_size, n_layers, dropout=(0 if n_layers == 1 else dropout),
+                              bidirectional=True)
+
+        def forward(self, input_seq: Any, input_lengths: Any, hidden: Any = None) -> tuple:
+            embedded = self.embedding(input_seq)
+            packed = nn.utils.rnn.pack_padded_sequence(embedded, input_lengths)
+            outputs, hidden = self.gru(packed, hidden)
+            outputs, _ = nn.utils.rnn.pad_packed_sequence(outputs)
+            outputs = outputs[:, :, :self.hidden_size] + outputs[:, :, self.hidden_size:]
+            return outputs, hidden
+
+    class Attn(nn.Module):
+        def __init__(self, method: str, hidden_size: int) -> None:
+            super().__init__()
+            self.method, self.hidden_size = method, hidden_size
+            if self.method not in ["dot", "general", "concat"]:
+                raise ValueError(self.method, "is not an appropriate attention method.")
+            if self.method == "general":
+                self.attn = nn.Linear(self.hidden_size, hidden_size)
+            elif self.method == "concat":
+                self.attn = nn.Linear(self.hidden_size * 2, hidden_size)
+                self.v = nn.Parameter(L.FloatTensor(hidden_size))
+
+        def dot_score(self, hidden: Any, encoder_output: Any) -> Any:
+            return L.sum(hidden * encoder_output, dim=2)
+
+        def general_score(self, hidden: Any, encoder_output: Any) -> Any:
+            energy = self.attn(encoder_output)
+            return L.sum(hidden * energy, dim=2)
+
+        def concat_score(self, hidden: Any, encoder_output: Any) -> Any:
+            energy = self.attn(L.cat((hidden.expand(encoder_output.size(0), -1, -1), encoder_output), 2)).tanh()
+            return L.sum(self.v * energy, dim=2)
+
+        def forward(self, hidden: Any, encoder_outputs: Any) -> Any:
+            if self.method == "general":
+                attn_energies = self.general_score(hidden, encoder_outputs)
+            elif self.method == "concat":
+                attn_energies = self.concat_score(hidden, encoder_outputs)
+            else:
+                attn_energies = self.dot_score(hidden, encoder_outputs)
+            attn_energies = attn_energies.t()
+            return F.softmax(attn_energies, dim=1).unsqueeze(1)
+
+    class LuongAttnDecoderRNN(nn.Module):
+        def __init__(self, attn_model: str, embedding: Any, hidden_size: int, output_size: int, n_layers: int = 1,
+                     dropout: float = 0.0) -> None:
+            super().__init__()
+            self.attn_model, self.hidden_size, self.output_size = attn_model, hidden_size, output_size
+            self.n_layers, self.dropout = n_layers, dropout
+            self.embedding = embedding
+            self.embedding_dropout = nn.Dropout(dropout)
+            self.gru = nn.GRU(hidden_size, hidden_size, n_layers, dropout=(0 if n_layers == 1 else dropout))
+            self.concat = nn.Linear(hidden_size * 2, hidden_size)
+            self.out = nn.Linear(hidden_size, output_size)
+            self.attn = Attn(attn_model, hidden_size)
+
+        def forward(self, input_step: Any, last_hidden: Any, encoder_outputs: Any) -> tuple:
+            embedded = self.embedding_dropout(self.embedding(input_step))
+            rnn_output, hidden = self.gru(embedded, last_hidden)
+            attn_weights = self.attn(rnn_output, encoder_outputs)
+            context = attn_weights.bmm(encoder_outputs.transpose(0, 1))
+            rnn_output = rnn_output.squeeze(0)
+            context = context.squeeze(1)
+            concat_input = L.cat((rnn_output, context), 1)
+            concat_output = L.tanh(self.concat(concat_input))
+            output = F.softmax(self.out(concat_output), dim=1)
+            return output, hidden
+
+    def maskNLLLoss(inp: Any, target: Any, mask: Any) -> tuple:
+        nTotal = mask.sum()
+        crossEntropy = -L.log(L.gather(inp, 1, target.view(-1, 1)).squeeze(1))
+        loss = crossEntropy.masked_select(mask).mean()
+        loss = loss.to("cpu")
+        return loss, nTotal.item()
+
+    hidden_size, n_layers, batch_size, clip = 12, 2, 4, 50.0
+    embedding = nn.Embedding(voc.num_words, hidden_size)
+    encoder = EncoderRNN(hidden_size, embedding, n_layers, dropout=0.0).double()
+    decoder = LuongAttnDecoderRNN(attn_model, embedding, hidden_size, voc.num_words, n_layers, 0.0).double()
+    if attn_model == "concat":  # the script's FloatTensor(n) is uninitialised memory: a fixed fill, alike in both
+        with L.no_grad():
+            decoder.attn.v.copy_(L.linspace(-1, 1, hidden_size))
+    lib.same_weights(encoder)
+    lib.same_weights(decoder)
+    encoder.train()
+    decoder.train()
+    encoder_optimizer = optim.Adam(encoder.parameters(), lr=0.01)
+    decoder_optimizer = optim.Adam(decoder.parameters(), lr=0.01 * 5.0)
+    rng = random.Random(11)
+    out: dict = {"losses": [], "norms": []}
+    for _iteration in range(4):
+        training_batch = batch2TrainData(voc, [rng.choice(DIALOG) for _ in range(batch_size)])
+        input_variable, lengths, target_variable, mask, max_target_len = training_batch
+        encoder_optimizer.zero_grad()
+        decoder_optimizer.zero_grad()
+        lengths = lengths.to("cpu")
+        loss = 0
+        print_losses, n_totals = [], 0
+        encoder_outputs, encoder_hidden = encoder(input_variable, lengths)
+        decoder_input = L.LongTensor([[SOS for _ in range(batch_size)]])
+        decoder_hidden = encoder_hidden[:decoder.n_layers]
+        use_teacher_forcing = rng.random() < 0.5
+        for t in range(max_target_len):
+            decoder_output, decoder_hidden = decoder(decoder_input, decoder_hidden, encoder_outputs)
+            if use_teacher_forcing:
+                decoder_input = target_variable[t].view(1, -1)
+            else:
+                _, topi = decoder_output.topk(1)
+                decoder_input = L.LongTensor([[topi[i][0] for i in range(batch_size)]])
+            mask_loss, nTotal = maskNLLLoss(decoder_output, target_variable[t], mask[t])
+            loss += mask_loss
+            print_losses.append(mask_loss.item() * nTotal)
+            n_totals += nTotal
+        loss.backward()
+        out["norms"].append(nn.utils.clip_grad_norm_(encoder.parameters(), clip))
+        out["norms"].append(nn.utils.clip_grad_norm_(decoder.parameters(), 0.5))
+        encoder_optimizer.step()
+        decoder_optimizer.step()
+        out["losses"].append(sum(print_losses) / n_totals)
+
+    class GreedySearchDecoder(nn.Module):
+        def __init__(self, encoder: Any, decoder: Any) -> None:
+            super().__init__()
+            self.encoder, self.decoder = encoder, decoder
+
+        def forward(self, input_seq: Any, input_length: Any, max_length: int) -> tuple:
+            encoder_outputs, encoder_hidden = self.encoder(input_seq, input_length)
+            decoder_hidden = encoder_hidden[:decoder.n_layers]
+            decoder_input = L.ones(1, 1, dtype=L.long) * SOS
+            all_tokens = L.zeros([0], dtype=L.long)
+            all_scores = L.zeros([0])
+            for _ in range(max_length):
+                decoder_output, decoder_hidden = self.decoder(decoder_input, decoder_hidden, encoder_outputs)
+                decoder_scores, decoder_input = L.max(decoder_output, dim=1)
+                all_tokens = L.cat((all_tokens, decoder_input), dim=0)
+                all_scores = L.cat((all_scores, decoder_scores), dim=0)
+                decoder_input = L.unsqueeze(decoder_input, 0)
+            return all_tokens, all_scores
+
+    encoder.eval()
+    decoder.eval()
+    searcher = GreedySearchDecoder(encoder, decoder)
+    for k, (sentence, _) in enumerate(DIALOG[:3]):
+        indexes_batch = [indexesFromSentence(voc, sentence)]
+        lengths = L.tensor([len(indexes) for indexes in indexes_batch])
+        input_batch = L.LongTensor(indexes_batch).transpose(0, 1)
+        with L.no_grad():
+            tokens, scores = searcher(input_batch, lengths, 5)
+        out[f"reply{k}"] = " ".join(voc.index2word[token.item()] for token in tokens)
+        out[f"scores{k}"] = scores
+    out.update({f"dec.{k}": v for k, v in decoder.state_dict().items()})
+    return out
+
+
+@pytest.mark.parametrize("attn_model", ["dot", "general", "concat"])
+def test_chatbot_core(attn_model: str) -> None:
+    theirs, ours = dual(_chatbot, attn_model, float64=True)
     assert_same(theirs, ours, tol=1e-9)
