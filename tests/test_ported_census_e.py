@@ -505,3 +505,305 @@ def _chatbot(lib: Lib, attn_model: str) -> dict:
 def test_chatbot_core(attn_model: str) -> None:
     theirs, ours = dual(_chatbot, attn_model, float64=True)
     assert_same(theirs, ours, tol=1e-9)
+
+
+# --- "Double Backward with Custom Functions" tutorial ---------------------------------------------------------------
+
+
+def _double_backward(lib: Lib) -> dict:
+    L = lib.lib
+    rng = np.random.default_rng(2)
+
+    class Square(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return x ** 2
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> Any:
+            x, = ctx.saved_tensors
+            return grad_out * 2 * x
+
+    class Exp(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            result = L.exp(x)
+            ctx.save_for_backward(result)
+            return result
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> Any:
+            result, = ctx.saved_tensors
+            return result * grad_out
+
+    class Sinh(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> tuple:
+            expx = L.exp(x)
+            expnegx = L.exp(-x)
+            ctx.save_for_backward(expx, expnegx)
+            return (expx - expnegx) / 2, expx, expnegx
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any, _grad_out_exp: Any, _grad_out_negexp: Any) -> Any:
+            expx, expnegx = ctx.saved_tensors
+            grad_input = grad_out * (expx + expnegx) / 2
+            grad_input += _grad_out_exp * expx
+            grad_input -= _grad_out_negexp * expnegx
+            return grad_input
+
+    def sinh(x: Any) -> Any:
+        return Sinh.apply(x)[0]
+
+    def cube_forward(x: Any) -> Any:
+        return x ** 3
+
+    def cube_backward(grad_out: Any, x: Any) -> Any:
+        return grad_out * 3 * x ** 2
+
+    def cube_backward_backward(grad_out: Any, sav_grad_out: Any, x: Any) -> Any:
+        return grad_out * sav_grad_out * 6 * x
+
+    def cube_backward_backward_grad_out(grad_out: Any, x: Any) -> Any:
+        return grad_out * 3 * x ** 2
+
+    class Cube(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            ctx.save_for_backward(x)
+            return cube_forward(x)
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> Any:
+            x, = ctx.saved_tensors
+            return CubeBackward.apply(grad_out, x)
+
+    class CubeBackward(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, grad_out: Any, x: Any) -> Any:
+            ctx.save_for_backward(x, grad_out)
+            return cube_backward(grad_out, x)
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> tuple:
+            x, sav_grad_out = ctx.saved_tensors
+            dx = cube_backward_backward(grad_out, sav_grad_out, x)
+            dgrad_out = cube_backward_backward_grad_out(grad_out, x)
+            return dgrad_out, dx
+
+    out: dict = {}
+    x = L.tensor(rng.random((3, 3)), requires_grad=True, dtype=L.double)
+    for name, fn in (("square", Square.apply), ("exp", Exp.apply), ("sinh", sinh)):
+        out[f"{name}_gradcheck"] = L.autograd.gradcheck(fn, x)
+        out[f"{name}_gradgradcheck"] = L.autograd.gradgradcheck(fn, x)
+        y = fn(x)
+        g = L.tensor(rng.standard_normal((3, 3)))
+        (dx,) = L.autograd.grad(y, x, g, create_graph=True)
+        (ddx,) = L.autograd.grad(dx, x, L.ones_like(dx))
+        out.update({f"{name}_y": y, f"{name}_dx": dx, f"{name}_ddx": ddx, f"{name}_node": y.grad_fn.name()})
+    c = L.tensor(2., requires_grad=True, dtype=L.double)
+    out["cube_gradcheck"] = L.autograd.gradcheck(Cube.apply, c)
+    out["cube_gradgradcheck"] = L.autograd.gradgradcheck(Cube.apply, c)
+    (dc,) = L.autograd.grad(Cube.apply(c), c, create_graph=True)
+    out["cube_dc_node"] = dc.grad_fn.name()
+    out["cube_ddc"] = L.autograd.grad(dc, c)[0]
+    return out
+
+
+def test_double_backward_custom_functions() -> None:
+    theirs, ours = dual(_double_backward, float64=True)
+    assert_same(theirs, ours)
+
+
+# --- "Fusing Convolution and Batch Norm using Custom Function" tutorial --------------------------------------------
+
+
+def _fuse_conv_bn(lib: Lib, mnist: tuple) -> dict:
+    import math
+
+    L, nn, F, optim = lib.lib, lib.nn, lib.F, lib.optim
+    rng = np.random.default_rng(4)
+
+    def convolution_backward(grad_out: Any, X: Any, weight: Any) -> tuple:
+        grad_input = F.conv2d(X.transpose(0, 1), grad_out.transpose(0, 1)).transpose(0, 1)
+        grad_X = F.conv_transpose2d(grad_out, weight)
+        return grad_X, grad_input
+
+    class Conv2D(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, X: Any, weight: Any) -> Any:
+            ctx.save_for_backward(X, weight)
+            return F.conv2d(X, weight)
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> tuple:
+            X, weight = ctx.saved_tensors
+            return convolution_backward(grad_out, X, weight)
+
+    out: dict = {}
+    weight = L.tensor(rng.random((5, 3, 3, 3)), requires_grad=True, dtype=L.double)  # the tutorial: X (10, 3, 7, 7)
+    X = L.tensor(rng.random((2, 3, 5, 5)), requires_grad=True, dtype=L.double)
+    out["conv_gradcheck"] = L.autograd.gradcheck(Conv2D.apply, (X, weight))
+    g = L.tensor(rng.standard_normal((2, 5, 3, 3)))
+    # the backward written with torch.nn.grad, as the tutorial's readers check it
+    out["conv2d_input"] = L.nn.grad.conv2d_input(X.shape, weight, g)
+    out["conv2d_weight"] = L.nn.grad.conv2d_weight(X, weight.shape, g)
+    out["conv_backward"] = list(convolution_backward(g, X, weight))
+
+    def unsqueeze_all(t: Any) -> Any:
+        return t[None, :, None, None]
+
+    def batch_norm_backward(grad_out: Any, X: Any, sum: Any, sqrt_var: Any, N: float, eps: float) -> Any:  # noqa: A002
+        tmp = ((X - unsqueeze_all(sum) / N) * grad_out).sum(dim=(0, 2, 3))
+        tmp *= -1
+        d_denom = tmp / (sqrt_var + eps) ** 2
+        d_var = d_denom / (2 * sqrt_var)
+        d_mean_dx = grad_out / unsqueeze_all(sqrt_var + eps)
+        d_mean_dx = unsqueeze_all(-d_mean_dx.sum(dim=(0, 2, 3)) / N)
+        grad_input = X * unsqueeze_all(d_var * N)
+        grad_input += unsqueeze_all(-d_var * sum)
+        grad_input *= 2 / ((N - 1) * N)
+        grad_input += d_mean_dx
+        grad_input *= unsqueeze_all(sqrt_var + eps)
+        grad_input += grad_out
+        grad_input /= unsqueeze_all(sqrt_var + eps)
+        return grad_input
+
+    class BatchNorm(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, X: Any, eps: float = 1e-3) -> Any:
+            sum = X.sum(dim=(0, 2, 3))  # noqa: A001
+            var = X.var(unbiased=True, dim=(0, 2, 3))
+            N = X.numel() / X.size(1)
+            sqrt_var = L.sqrt(var)
+            ctx.save_for_backward(X)
+            ctx.eps, ctx.sum, ctx.N, ctx.sqrt_var = eps, sum, N, sqrt_var
+            mean = sum / N
+            denom = sqrt_var + eps
+            out = X - unsqueeze_all(mean)
+            out /= unsqueeze_all(denom)
+            return out
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> tuple:
+            X, = ctx.saved_tensors
+            return batch_norm_backward(grad_out, X, ctx.sum, ctx.sqrt_var, ctx.N, ctx.eps), None
+
+    a = L.tensor(rng.random((1, 2, 3, 4)), requires_grad=True, dtype=L.double)
+    out["bn_gradcheck"] = L.autograd.gradcheck(BatchNorm.apply, (a,), fast_mode=False)
+
+    class FusedConvBN2DFunction(L.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, X: Any, conv_weight: Any, eps: float = 1e-3) -> Any:
+            assert X.ndim == 4
+            ctx.save_for_backward(X, conv_weight)
+            X = F.conv2d(X, conv_weight)
+            sum = X.sum(dim=(0, 2, 3))  # noqa: A001
+            var = X.var(unbiased=True, dim=(0, 2, 3))
+            N = X.numel() / X.size(1)
+            sqrt_var = L.sqrt(var)
+            ctx.eps, ctx.sum, ctx.N, ctx.sqrt_var = eps, sum, N, sqrt_var
+            mean = sum / N
+            denom = sqrt_var + eps
+            out = X - unsqueeze_all(mean)
+            out /= unsqueeze_all(denom)
+            return out
+
+        @staticmethod
+        def backward(ctx: Any, grad_out: Any) -> tuple:
+            X, conv_weight, = ctx.saved_tensors
+            X_conv_out = F.conv2d(X, conv_weight)
+            grad_out = batch_norm_backward(grad_out, X_conv_out, ctx.sum, ctx.sqrt_var, ctx.N, ctx.eps)
+            grad_X, grad_input = convolution_backward(grad_out, X, conv_weight)
+            return grad_X, grad_input, None, None, None, None, None
+
+    w = L.tensor(rng.random((2, 2, 2, 2)), requires_grad=True, dtype=L.double)
+    xx = L.tensor(rng.random((2, 2, 4, 4)), requires_grad=True, dtype=L.double)
+    out["fused_gradcheck"] = L.autograd.gradcheck(FusedConvBN2DFunction.apply, (xx, w))
+
+    class FusedConvBN(nn.Module):
+        def __init__(self, in_channels: int, out_channels: int, kernel_size: int, exp_avg_factor: float = 0.1,
+                     eps: float = 1e-3, device: Any = None, dtype: Any = None) -> None:
+            super().__init__()
+            factory_kwargs = {"device": device, "dtype": dtype}
+            weight_shape = (out_channels, in_channels, kernel_size, kernel_size)
+            self.conv_weight = nn.Parameter(L.empty(*weight_shape, **factory_kwargs))
+            self.eps = eps
+            self.reset_parameters()
+
+        def forward(self, X: Any) -> Any:
+            return FusedConvBN2DFunction.apply(X, self.conv_weight, self.eps)
+
+        def reset_parameters(self) -> None:
+            nn.init.kaiming_uniform_(self.conv_weight, a=math.sqrt(5))
+
+    class Net(nn.Module):
+        def __init__(self, fused: bool = True) -> None:
+            super().__init__()
+            self.fused = fused
+            if fused:
+                self.convbn1 = FusedConvBN(1, 8, 3)
+                self.convbn2 = FusedConvBN(8, 8, 3)
+            else:
+                self.conv1 = nn.Conv2d(1, 8, 3, 1, bias=False)
+                self.bn1 = nn.BatchNorm2d(8, affine=False, track_running_stats=False)
+                self.conv2 = nn.Conv2d(8, 8, 3, 1, bias=False)
+                self.bn2 = nn.BatchNorm2d(8, affine=False, track_running_stats=False)
+            self.fc1 = nn.Linear(8 * 12 * 12, 32)
+            self.dropout = nn.Dropout(0.0)
+            self.fc2 = nn.Linear(32, 10)
+
+        def forward(self, x: Any) -> Any:
+            if self.fused:
+                x = self.convbn1(x)
+            else:
+                x = self.bn1(self.conv1(x))
+            F.relu_(x)
+            x = self.convbn2(x) if self.fused else self.bn2(self.conv2(x))
+            F.relu_(x)
+            x = F.max_pool2d(x, 2)
+            F.relu_(x)
+            x = x.flatten(1)
+            x = self.fc1(x)
+            x = self.dropout(x)
+            F.relu_(x)
+            x = self.fc2(x)
+            return F.log_softmax(x, dim=1)
+
+    images, labels = mnist
+    data, target = L.tensor(images), L.tensor(labels)
+    for fused in (True, False):
+        model = lib.same_weights(Net(fused=fused).double())
+        optimizer = optim.Adadelta(model.parameters(), lr=1.0)
+        losses = []
+        for i in range(2):
+            optimizer.zero_grad()
+            output = model(data[i * 8:(i + 1) * 8])
+            loss = F.nll_loss(output, target[i * 8:(i + 1) * 8])
+            loss.backward()
+            optimizer.step()
+            losses.append(loss)
+        out[f"losses_fused{fused}"] = losses
+        out.update({f"net{fused}.{k}": v for k, v in model.state_dict().items()})
+    return out
+
+
+@pytest.fixture(scope="module")
+def mnist16() -> tuple:
+    """The first 16 training images of the packaged MNIST sample, normalised as pytorch/examples does."""
+    import gzip
+
+    from minitorch_cnn.vision.datasets import sample_root
+
+    raw = sample_root() / "MNIST" / "raw"
+    with gzip.open(raw / "train-images-idx3-ubyte.gz", "rb") as f:
+        img = np.frombuffer(f.read(16 + 16 * 784), np.uint8, offset=16).reshape(16, 1, 28, 28)
+    with gzip.open(raw / "train-labels-idx1-ubyte.gz", "rb") as f:
+        lab = np.frombuffer(f.read(8 + 16), np.uint8, offset=8).astype(np.int64)
+    return (img / 255.0 - 0.1307) / 0.3081, lab
+
+
+def test_fusing_conv_bn(mnist16: tuple) -> None:
+    theirs, ours = dual(_fuse_conv_bn, mnist16, float64=True)
+    assert_same(theirs, ours, tol=1e-9)

@@ -117,10 +117,11 @@ def _modified_error(node: Any) -> RuntimeError:
     )
 
 
-def _check_grad_count(node: Any, n: int) -> None:
-    """Trailing non-Tensor arguments may go without a gradient; a Tensor that requires grad may not."""
-    inputs = node.inputs
-    if n > len(inputs) or any(t is not None and t.requires_grad for t in inputs[n:]):
+def _check_grad_count(node: Any, grads: tuple) -> None:
+    """Trailing non-Tensor arguments may go without a gradient; a Tensor that requires grad may not. Gradients past
+    the last input must be None: torch drops them (a backward written for more arguments than were passed)."""
+    inputs, n = node.inputs, len(grads)
+    if any(g is not None for g in grads[len(inputs):]) or any(t is not None and t.requires_grad for t in inputs[n:]):
         raise RuntimeError(
             f"Function {node.name()} returned {n} gradients for {len(inputs)} positional inputs: expected one "
             "per input of forward (None where not needed)"
@@ -244,7 +245,7 @@ def run_backward(
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
             if len(grads_in) != len(inputs):
-                _check_grad_count(node, len(grads_in))
+                _check_grad_count(node, grads_in)
             if _anomaly[0] and _anomaly[1]:
                 check_grads(node, grads_in)
             fresh = node.fresh_grads

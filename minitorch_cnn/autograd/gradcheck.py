@@ -36,8 +36,13 @@ def gradcheck(
     rtol: float = 1e-3,
     raise_exception: bool = True,
     seed: int = 0,
+    *,
+    fast_mode: bool = False,
 ) -> bool:
     """Check ``fn``'s gradients w.r.t. every float64 input that requires grad.
+
+    ``fast_mode`` is torch's keyword: torch's fast mode compares one random projection of the Jacobian instead of
+    all of it; here both modes run the full element-by-element check, so a Function that passes passes either.
 
     ``fn(*inputs)`` returns a Tensor or a tuple of Tensors. Inputs should be float64: float32
     central differences are too coarse for the tolerances, as in torch's gradcheck.
@@ -123,9 +128,12 @@ def gradgradcheck(
     rtol: float = 1e-3,
     raise_exception: bool = True,
     seed: int = 0,
+    *,
+    fast_mode: bool = False,
 ) -> bool:
     """Check ``fn``'s second derivatives: :func:`gradcheck` of the first gradient, seen as a function of the inputs
     and of the upstream gradient (random float64 ones unless ``grad_outputs`` are given), as torch's.
+    ``fast_mode``: as in :func:`gradcheck` (the full check in both modes).
 
     The first gradient is taken with ``create_graph=True`` and its own backward is compared with central
     differences, so a Function whose ``backward_graph`` is wrong (or missing: it then raises, naming the op) fails.
@@ -173,4 +181,4 @@ def gradgradcheck(
                         materialize_grads=True)
 
     return gradcheck(first_gradient, [*inputs, *ups], eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception, seed=seed)
+                     raise_exception=raise_exception, seed=seed, fast_mode=fast_mode)
