@@ -807,3 +807,207 @@ def mnist16() -> tuple:
 def test_fusing_conv_bn(mnist16: tuple) -> None:
     theirs, ours = dual(_fuse_conv_bn, mnist16, float64=True)
     assert_same(theirs, ours, tol=1e-9)
+
+
+# --- "Extending PyTorch" docs: LinearFunction, MulConstant, MyCube (setup_context), Sort, SimpleFunc, a Module ----
+
+
+def _extending(lib: Lib) -> dict:
+    L, nn = lib.lib, lib.nn
+    Function = L.autograd.Function
+    once_differentiable = L.autograd.function.once_differentiable
+    rng = np.random.default_rng(6)
+
+    class LinearFunction(Function):
+        @staticmethod
+        def forward(input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002
+            output = input.mm(weight.t())
+            if bias is not None:
+                output += bias.unsqueeze(0).expand_as(output)
+            return output
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
+            input, weight, bias = inputs  # noqa: A001
+            ctx.save_for_backward(input, weight, bias)
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any) -> tuple:
+            input, weight, bias = ctx.saved_tensors  # noqa: A001
+            grad_input = grad_weight = grad_bias = None
+            if ctx.needs_input_grad[0]:
+                grad_input = grad_output.mm(weight)
+            if ctx.needs_input_grad[1]:
+                grad_weight = grad_output.t().mm(input)
+            if bias is not None and ctx.needs_input_grad[2]:
+                grad_bias = grad_output.sum(0)
+            return grad_input, grad_weight, grad_bias
+
+    class LinearFunctionCtx(Function):  # the same in the older combined style
+        @staticmethod
+        def forward(ctx: Any, input: Any, weight: Any, bias: Any = None) -> Any:  # noqa: A002
+            ctx.save_for_backward(input, weight, bias)
+            output = input.mm(weight.t())
+            if bias is not None:
+                output += bias.unsqueeze(0).expand_as(output)
+            return output
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any) -> tuple:
+            input, weight, bias = ctx.saved_tensors  # noqa: A001
+            grad_input = grad_weight = grad_bias = None
+            if ctx.needs_input_grad[0]:
+                grad_input = grad_output.mm(weight)
+            if ctx.needs_input_grad[1]:
+                grad_weight = grad_output.t().mm(input)
+            if bias is not None and ctx.needs_input_grad[2]:
+                grad_bias = grad_output.sum(0)
+            return grad_input, grad_weight, grad_bias
+
+    class MulConstant(Function):
+        @staticmethod
+        def forward(tensor: Any, constant: float) -> Any:
+            return tensor * constant
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple, output: Any) -> None:
+            tensor, constant = inputs
+            ctx.constant = constant
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any) -> tuple:
+            return grad_output * ctx.constant, None
+
+    class MyCube(Function):
+        @staticmethod
+        def forward(x: Any) -> tuple:
+            result = x ** 3
+            dx = 3 * x ** 2
+            return result, dx
+
+        @staticmethod
+        def setup_context(ctx: Any, inputs: tuple, output: tuple) -> None:
+            x, = inputs
+            result, dx = output
+            ctx.save_for_backward(x, dx)
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any, grad_dx: Any) -> Any:
+            x, dx = ctx.saved_tensors
+            return grad_output * dx + grad_dx * 6 * x
+
+    def my_cube(x: Any) -> Any:
+        result, dx = MyCube.apply(x)
+        return result
+
+    class Sort(Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> tuple:
+            sorted, idx = x.sort()  # noqa: A001
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(x, idx)
+            return sorted, idx
+
+        @staticmethod
+        def backward(ctx: Any, g1: Any, g2: Any) -> Any:
+            x, idx = ctx.saved_tensors
+            grad_input = L.zeros_like(x)
+            grad_input.index_add_(0, idx, g1)
+            return grad_input
+
+    class SimpleFunc(Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> tuple:
+            ctx.set_materialize_grads(False)
+            ctx.save_for_backward(x)
+            return x.clone(), x.clone()
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx: Any, g1: Any, g2: Any) -> Any:
+            x, = ctx.saved_tensors
+            grad_input = L.zeros_like(x)
+            if g1 is not None:
+                grad_input += g1
+            if g2 is not None:
+                grad_input += g2
+            return grad_input
+
+    class Linear(nn.Module):
+        def __init__(self, input_features: int, output_features: int, bias: bool = True) -> None:
+            super().__init__()
+            self.input_features, self.output_features = input_features, output_features
+            self.weight = nn.Parameter(L.empty(output_features, input_features))
+            if bias:
+                self.bias = nn.Parameter(L.empty(output_features))
+            else:
+                self.register_parameter("bias", None)
+            nn.init.uniform_(self.weight, -0.1, 0.1)
+            if self.bias is not None:
+                nn.init.uniform_(self.bias, -0.1, 0.1)
+
+        def forward(self, input: Any) -> Any:  # noqa: A002
+            return LinearFunction.apply(input, self.weight, self.bias)
+
+        def extra_repr(self) -> str:
+            return (f"input_features={self.input_features}, output_features={self.output_features}, "
+                    f"bias={self.bias is not None}")
+
+    out: dict = {}
+    linear = LinearFunction.apply
+    inp = (L.tensor(rng.standard_normal((20, 20)), dtype=L.double, requires_grad=True),
+           L.tensor(rng.standard_normal((30, 20)), dtype=L.double, requires_grad=True))
+    out["linear_gradcheck"] = L.autograd.gradcheck(linear, inp, eps=1e-6, atol=1e-4)
+    x = L.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    w = L.tensor(rng.standard_normal((3, 5)), requires_grad=True)
+    b = L.tensor(rng.standard_normal(3), requires_grad=True)
+    g = L.tensor(rng.standard_normal((4, 3)))
+    for name, fn in (("setup", linear), ("ctx", LinearFunctionCtx.apply)):
+        y = fn(x, w, b)
+        y.backward(g)
+        out.update({f"{name}_y": y, f"{name}_gx": x.grad, f"{name}_gw": w.grad, f"{name}_gb": b.grad,
+                    f"{name}_node": y.grad_fn.name()})
+        x.grad = w.grad = b.grad = None
+    y = LinearFunctionCtx.apply(x.detach(), w, None)  # needs_input_grad (False, True, False)
+    y.backward(g)
+    out["nobias_gw"], out["nobias_x_grad"] = w.grad, x.grad
+    w.grad = None
+    z = MulConstant.apply(x, 2.5)
+    z.backward(g[:, :1].expand(4, 5))
+    out["mulconst"], out["mulconst_grad"] = z, x.grad
+    x.grad = None
+    c = L.tensor(rng.standard_normal(6), requires_grad=True)
+    cube = my_cube(c)
+    (dc,) = L.autograd.grad(cube, c, L.ones_like(cube), create_graph=True)
+    out.update(cube=cube, cube_dc=dc, cube_ddc=L.autograd.grad(dc.sum(), c)[0])
+    out["cube_gradcheck"] = L.autograd.gradcheck(my_cube, (c,))
+    out["cube_gradgradcheck"] = L.autograd.gradgradcheck(my_cube, (c,))
+    s, idx = Sort.apply(c)
+    out.update(sorted=s, idx=idx, idx_requires_grad=idx.requires_grad, idx_dtype=str(idx.dtype))
+    s.backward(L.arange(6.0))
+    out["sort_grad"] = c.grad
+    c.grad = None
+    a = L.tensor(1., requires_grad=True)
+    b1, _ = SimpleFunc.apply(a)
+    b1.backward()
+    out["simple_grad"] = a.grad
+    a.grad = None
+    b1, b2 = SimpleFunc.apply(a)
+    (b1 * 2 + b2 * 3).backward()
+    out["simple_grad_both"] = a.grad
+    layer = lib.same_weights(Linear(5, 3).double())
+    layer_nb = lib.same_weights(Linear(5, 3, bias=False).double())
+    out.update(repr=repr(layer), repr_nb=repr(layer_nb), nb_bias=layer_nb.bias)
+    y = layer(x)
+    y.backward(g)
+    out.update(mod_y=y, mod_gw=layer.weight.grad, mod_gb=layer.bias.grad, mod_gx=x.grad)
+    x.grad = None
+    out["mod_gradcheck"] = L.autograd.gradcheck(layer, (x,))
+    return out
+
+
+def test_extending_pytorch() -> None:
+    theirs, ours = dual(_extending, float64=True)
+    assert ours.pop("idx_dtype") == theirs.pop("idx_dtype").replace("torch.", "mt.")
+    assert ours.pop("repr") == theirs.pop("repr") and ours.pop("repr_nb") == theirs.pop("repr_nb")
+    assert_same(theirs, ours)
