@@ -1011,3 +1011,257 @@ def test_extending_pytorch() -> None:
     assert ours.pop("idx_dtype") == theirs.pop("idx_dtype").replace("torch.", "mt.")
     assert ours.pop("repr") == theirs.pop("repr") and ours.pop("repr_nb") == theirs.pop("repr_nb")
     assert_same(theirs, ours)
+
+
+# --- pytorch/examples mnist_forward_forward: Hinton's forward-forward, layer-local losses, per-layer Adam ----------
+
+
+def _forward_forward(lib: Lib, mnist: tuple) -> dict:
+    L, nn = lib.lib, lib.nn
+    Adam = lib.optim.Adam
+
+    def overlay_y_on_x(x: Any, y: Any) -> Any:
+        x_ = x.clone()
+        x_[:, :10] *= 0.0
+        x_[range(x.shape[0]), y] = x.max()
+        return x_
+
+    class Layer(nn.Linear):
+        def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
+                     dtype: Any = None) -> None:
+            super().__init__(in_features, out_features, bias, device, dtype)
+            self.relu = L.nn.ReLU()
+            self.opt = Adam(self.parameters(), lr=0.03)
+            self.threshold = 2.0
+            self.num_epochs = 4
+
+        def forward(self, x: Any) -> Any:
+            x_direction = x / (x.norm(2, 1, keepdim=True) + 1e-4)
+            return self.relu(L.mm(x_direction, self.weight.T) + self.bias.unsqueeze(0))
+
+        def train(self, x_pos: Any, x_neg: Any) -> tuple:  # the script overrides Module.train
+            for _i in range(self.num_epochs):
+                g_pos = self.forward(x_pos).pow(2).mean(1)
+                g_neg = self.forward(x_neg).pow(2).mean(1)
+                loss = L.log(1 + L.exp(L.cat([-g_pos + self.threshold, g_neg - self.threshold]))).mean()
+                self.opt.zero_grad()
+                loss.backward()
+                self.opt.step()
+                self.losses.append(loss.item())
+            return self.forward(x_pos).detach(), self.forward(x_neg).detach()
+
+    class Net(L.nn.Module):
+        def __init__(self, dims: list) -> None:
+            super().__init__()
+            self.layers = []
+            for d in range(len(dims) - 1):
+                layer = lib.same_weights(Layer(dims[d], dims[d + 1]))
+                layer.losses = []
+                self.layers += [layer]
+
+        def predict(self, x: Any) -> Any:
+            goodness_per_label = []
+            for label in range(10):
+                h = overlay_y_on_x(x, label)
+                goodness = []
+                for layer in self.layers:
+                    h = layer(h)
+                    goodness += [h.pow(2).mean(1)]
+                goodness_per_label += [sum(goodness).unsqueeze(1)]
+            goodness_per_label = L.cat(goodness_per_label, 1)
+            return goodness_per_label.argmax(1)
+
+        def train(self, x_pos: Any, x_neg: Any) -> None:
+            h_pos, h_neg = x_pos, x_neg
+            for _i, layer in enumerate(self.layers):
+                h_pos, h_neg = layer.train(h_pos, h_neg)
+
+    images, labels = mnist
+    transform = lib.transforms.Compose([lib.transforms.ToTensor(), lib.transforms.Normalize((0.1307,), (0.3081,)),
+                                        lib.transforms.Lambda(lambda x: L.flatten(x))])
+    x = L.stack([transform(img) for img in images]).double()
+    y = L.tensor(labels)
+    x_pos = overlay_y_on_x(x, y)
+    rnd = L.randperm(x.size(0), generator=L.Generator().manual_seed(0))
+    x_neg = overlay_y_on_x(x, y[rnd])
+    net = Net([784, 24, 24])
+    net.train(x_pos, x_neg)
+    train_error = 1.0 - net.predict(x).eq(y).float().mean().item()
+    return {"x_pos": x_pos, "x_neg": x_neg, "losses": [layer.losses for layer in net.layers],
+            "pred": net.predict(x), "train_error": train_error,
+            "w": [layer.weight for layer in net.layers]}
+
+
+def test_mnist_forward_forward(mnist16: tuple) -> None:
+    images = (mnist16[0][:, 0] * 0.3081 + 0.1307) * 255.0  # the raw pixels again, as ToTensor reads them
+    theirs, ours = dual(_forward_forward, (np.round(images).astype(np.uint8)[..., None], mnist16[1]), float64=True)
+    assert_same(theirs, ours, tol=1e-9)
+
+
+# --- pytorch/examples regression: poly_desc, make_features, smooth_l1_loss, manual param.data.add_ ----------------
+
+
+def _regression(lib: Lib) -> dict:
+    L, F = lib.lib, lib.F
+    rng = np.random.default_rng(8)  # the script's torch.randn draws, from one NumPy generator in both runs
+    POLY_DEGREE = 4
+    W_target = L.tensor(rng.standard_normal((POLY_DEGREE, 1))) * 5
+    b_target = L.tensor(rng.standard_normal(1)) * 5
+
+    def make_features(x: Any) -> Any:
+        x = x.unsqueeze(1)
+        return L.cat([x ** i for i in range(1, POLY_DEGREE + 1)], 1)
+
+    def f(x: Any) -> Any:
+        return x.mm(W_target) + b_target.item()
+
+    def poly_desc(W: Any, b: Any) -> str:
+        result = "y = "
+        for i, w in enumerate(W):
+            result += "{:+.2f} x^{} ".format(w, i + 1)  # noqa: UP032 - the script's format calls on tensors
+        result += "{:+.2f}".format(b[0])  # noqa: UP032
+        return result
+
+    def get_batch(batch_size: int = 32) -> tuple:
+        random = L.tensor(rng.standard_normal(batch_size))
+        x = make_features(random)
+        y = f(x)
+        return x, y
+
+    fc = lib.same_weights(L.nn.Linear(W_target.size(0), 1))
+    losses = []
+    for batch_idx in range(1, 40):
+        batch_x, batch_y = get_batch()
+        fc.zero_grad()
+        output = F.smooth_l1_loss(fc(batch_x), batch_y)
+        loss = output.item()
+        output.backward()
+        for param in fc.parameters():
+            param.data.add_(-0.1 * param.grad)
+        losses.append(loss)
+        if loss < 1e-3:
+            break
+    return {"report": "Loss: {:.6f} after {} batches".format(loss, batch_idx),  # noqa: UP032
+            "learned": "==> Learned function:\t" + poly_desc(fc.weight.view(-1), fc.bias),
+            "actual": "==> Actual function:\t" + poly_desc(W_target.view(-1), b_target),
+            "losses": losses, "weight": fc.weight, "bias": fc.bias}
+
+
+def test_regression() -> None:
+    theirs, ours = dual(_regression, float64=True)
+    assert_same(theirs, ours, tol=1e-9)
+
+
+# --- pytorch/examples reinforcement_learning/reinforce.py on a small CartPole written here -------------------------
+
+
+class CartPole:
+    """CartPole's equations of motion (Barto, Sutton & Anderson), Euler steps of 0.02 s, reward 1 per step, done when
+    the pole passes 12 degrees or the cart 2.4 m, or after ``max_steps``; reset draws from ``rng``."""
+
+    def __init__(self, seed: int, max_steps: int = 40) -> None:
+        self.rng, self.max_steps = np.random.default_rng(seed), max_steps
+
+    def reset(self) -> tuple:
+        self.state, self.t = self.rng.uniform(-0.05, 0.05, 4), 0
+        return self.state.copy(), {}
+
+    def step(self, action: int) -> tuple:
+        x, x_dot, theta, theta_dot = self.state
+        force = 10.0 if action == 1 else -10.0
+        cos, sin = np.cos(theta), np.sin(theta)
+        temp = (force + 0.05 * theta_dot ** 2 * sin) / 1.1
+        theta_acc = (9.8 * sin - cos * temp) / (0.5 * (4.0 / 3.0 - 0.1 * cos ** 2 / 1.1))
+        x_acc = temp - 0.05 * theta_acc * cos / 1.1
+        self.state = np.array([x + 0.02 * x_dot, x_dot + 0.02 * x_acc, theta + 0.02 * theta_dot,
+                               theta_dot + 0.02 * theta_acc])
+        self.t += 1
+        done = bool(abs(self.state[0]) > 2.4 or abs(self.state[2]) > 12 * 2 * np.pi / 360)
+        return self.state.copy(), 1.0, done, self.t >= self.max_steps, {}
+
+
+def _reinforce(lib: Lib) -> dict:
+    from collections import deque
+
+    L, nn, F, optim = lib.lib, lib.nn, lib.F, lib.optim
+    Categorical = L.distributions.Categorical
+    gamma = 0.99
+
+    class Policy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.affine1 = nn.Linear(4, 32)
+            self.dropout = nn.Dropout(p=0.0)
+            self.affine2 = nn.Linear(32, 2)
+            self.saved_log_probs: list = []
+            self.rewards: list = []
+
+        def forward(self, x: Any) -> Any:
+            x = self.affine1(x)
+            x = self.dropout(x)
+            x = F.relu(x)
+            action_scores = self.affine2(x)
+            return F.softmax(action_scores, dim=1)
+
+    policy = lib.same_weights(Policy())
+    optimizer = optim.Adam(policy.parameters(), lr=1e-2)
+    eps = L.finfo(L.float32).eps
+    env = CartPole(seed=3)
+    choose = np.random.default_rng(4)  # the action the episode takes: drawn here from probs, alike in both runs
+    out: dict = {"sampled_ok": True, "probs": [], "losses": [], "returns": []}
+
+    def select_action(state: np.ndarray) -> int:
+        state = L.from_numpy(state).float().unsqueeze(0)
+        probs = policy(state)
+        m = Categorical(probs)
+        sampled = m.sample()
+        out["sampled_ok"] &= sampled.shape == (1,) and sampled.dtype == L.int64 and 0 <= sampled.item() <= 1
+        action = L.tensor([int(choose.random() > probs[0, 0].item())])
+        policy.saved_log_probs.append(m.log_prob(action))
+        out["probs"].append(probs.detach())
+        return action.item()
+
+    def finish_episode() -> None:
+        R = 0
+        policy_loss = []
+        returns = deque()
+        for r in policy.rewards[::-1]:
+            R = r + gamma * R
+            returns.appendleft(R)
+        returns = L.tensor(returns)
+        returns = (returns - returns.mean()) / (returns.std() + eps)
+        for log_prob, R in zip(policy.saved_log_probs, returns):
+            policy_loss.append(-log_prob * R)
+        optimizer.zero_grad()
+        policy_loss = L.cat(policy_loss).sum()
+        policy_loss.backward()
+        optimizer.step()
+        out["losses"].append(policy_loss)
+        out["returns"].append(returns)
+        del policy.rewards[:]
+        del policy.saved_log_probs[:]
+
+    running_reward = 10
+    for _i_episode in range(3):
+        state, _ = env.reset()
+        ep_reward = 0
+        for _t in range(1, 10000):
+            action = select_action(state)
+            state, reward, done, truncated, _ = env.step(action)
+            policy.rewards.append(reward)
+            ep_reward += reward
+            if done or truncated:
+                break
+        running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
+        finish_episode()
+    out["running_reward"] = running_reward
+    out.update({k: v for k, v in policy.state_dict().items()})
+    return out
+
+
+def test_reinforce() -> None:
+    theirs, ours = dual(_reinforce)
+    # the policy runs in float32 (the script's state.float()): held to float32's rounding over three Adam steps;
+    # the loss sums -log p · R over returns normalised to mean zero, which cancel: 1e-4 of the summed loss there
+    assert_same(theirs, ours, skip=["losses"], tol=1e-5)
+    assert_same({"losses": theirs["losses"]}, {"losses": ours["losses"]}, tol=1e-4)
