@@ -7,6 +7,7 @@ autograd entry points.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -374,7 +375,19 @@ _grad_slot = Tensor.grad
 
 
 def _get_grad(self: Tensor) -> Tensor | None:
-    return _grad_slot.__get__(self, Tensor)
+    g = _grad_slot.__get__(self, Tensor)
+    if g is None and self.grad_fn is not None and not self._retains:
+        # torch's warning for a non-leaf's .grad, which backward never fills (retain_grad() would)
+        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+    return g
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+    "access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations."
+)
 
 
 def _set_grad(self: Tensor, value: Tensor | None) -> None:

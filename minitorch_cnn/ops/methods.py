@@ -16,6 +16,7 @@ from . import (
     addmm,
     arrange,
     compare,
+    detach_inplace,
     diagonal,
     differences,
     factories,
@@ -201,6 +202,7 @@ _METHODS: dict[str, Any] = {
     **stacking.METHODS,
     **strided.METHODS,
     **tensor_info.METHODS,
+    **detach_inplace.METHODS,
 }
 
 
