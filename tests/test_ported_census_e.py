@@ -1351,12 +1351,22 @@ def _autograd_idioms(lib: Lib) -> dict:
         out["second_backward_error"] = ""
     except RuntimeError as e:
         out["second_backward_error"] = str(e)[:50]
-    # next_functions down to a leaf's AccumulateGrad (the mechanics note's Node hooks, hook(grad_inputs,
-    # grad_outputs), are left out: a node here takes hook(grad); see the write-up)
+    # next_functions down to a leaf's AccumulateGrad; hooks on the graph's nodes (after and before backward)
     e = (p * 2 + 1).sum()
     out["next"] = [fn.name() if fn is not None else None for fn, _ in e.grad_fn.next_functions]
     out["next2"] = [fn.name() if fn is not None else None
                     for fn, _ in e.grad_fn.next_functions[0][0].next_functions[0][0].next_functions]
+    node_seen = []
+    e.grad_fn.register_hook(lambda gi, go: node_seen.append([len(gi), len(go), go[0].clone()]))
+    mul = e.grad_fn.next_functions[0][0].next_functions[0][0]
+    handle = mul.register_prehook(lambda go: (go[0] * 3,))
+    p.grad = None
+    e.backward(retain_graph=True)
+    out.update(node_seen=node_seen, p_grad_prehooked=p.grad)
+    handle.remove()
+    p.grad = None
+    e.backward()
+    out["p_grad_unhooked"] = p.grad
     return out
 
 

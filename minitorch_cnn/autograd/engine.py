@@ -31,6 +31,8 @@ from .anomaly_mode import _anomaly, check_grads
 from .edge import Edge
 from .function import VIEW_HOOKS
 from .grad_mode import _enabled
+from .node_hooks import KEY as _NODE_HOOKS
+from .node_hooks import run_post, run_pre
 from .profiling import recorder as _recorder
 from .tensor import Tensor
 
@@ -210,6 +212,9 @@ def run_backward(
                 g = {k: _run_hooks(node._hooks, v, graph) for k, v in g.items()} if multi else _run_hooks(
                     node._hooks, g, graph)
                 owned = False  # a hook may have kept the array it saw, or returned one of its own
+            node_hooks = node.__dict__.get(_NODE_HOOKS) if node.__dict__ else None
+            if node_hooks and node_hooks[0]:
+                g, owned = run_pre(node, node_hooks[0], g, multi, graph), False
             if node in target_nodes:
                 for t in target_nodes[node]:
                     if not multi:
@@ -246,6 +251,8 @@ def run_backward(
                 grads_in = (grads_in,)
             if len(grads_in) != len(inputs):
                 _check_grad_count(node, grads_in)
+            if node_hooks and node_hooks[1]:
+                grads_in = run_post(node, node_hooks[1], grads_in, g, multi, graph)
             if _anomaly[0] and _anomaly[1]:
                 check_grads(node, grads_in)
             fresh = node.fresh_grads

@@ -251,7 +251,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
+            self.grad_fn._add_tensor_hook(hook)
             return RemovableHandle(self.grad_fn._hooks, hook=hook)
         if self._hooks is None:
             self._hooks = []
@@ -288,8 +288,8 @@ class Tensor:
             if t is not None:
                 t.grad = Tensor._wrap(grad._data.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad._data)
 
-        keep.retains_grad = True  # Function.register_hook keeps it last
-        self.grad_fn.register_hook(keep)
+        keep.retains_grad = True  # Function._add_tensor_hook keeps it last
+        self.grad_fn._add_tensor_hook(keep)
 
     # ---- in-place updates (optimizers, init) -------------------------------------------
     def _check_inplace(self) -> None:
