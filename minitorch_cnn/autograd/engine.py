@@ -251,6 +251,7 @@ def run_backward(
                 grads_in = (grads_in,)
             if len(grads_in) != len(inputs):
                 _check_grad_count(node, grads_in)
+                grads_in = grads_in[:len(inputs)]  # what is left past the inputs is None: torch drops it
             if node_hooks and node_hooks[1]:
                 grads_in = run_post(node, node_hooks[1], grads_in, g, multi, graph)
             if _anomaly[0] and _anomaly[1]:
