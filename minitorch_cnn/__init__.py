@@ -113,6 +113,7 @@ from .ops.construction import (
     result_type,
 )
 from .ops.conv import conv1d
+from .ops.detach_inplace import detach_
 from .ops.diagonal import diagonal
 from .ops.differences import cumulative_trapezoid, diff, trapezoid, trapz
 from .ops.distance import cdist, cosine_similarity, pairwise_distance

@@ -1,5 +1,7 @@
 """torch's custom-Function API beside ours: ``forward(ctx, *tensors)`` / ``backward(ctx, *grads)`` as
-staticmethods, on Tensors, with ``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``,
+staticmethods, on Tensors, or torch 2's split form (``forward(*args)`` without ctx, then ``setup_context(ctx,
+inputs, output)``, inputs being the arguments bound to forward's signature with its defaults filled in, as
+torch), with ``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``,
 ``ctx.mark_non_differentiable``, ``ctx.set_materialize_grads``, and ``once_differentiable`` (defined in
 ``function``, where torch has it). forward may return a tuple: every float Tensor in it not marked
 non-differentiable is an output of the node, and backward receives one gradient per returned item.
@@ -14,6 +16,7 @@ where an output got none) and returns its gradients as arrays. Our own array-lev
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .. import backend
@@ -58,6 +61,10 @@ class _Ctx:
 
 
 def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
+    if cls._setup_context is not None:  # torch >= 2.0 style: forward(*args), then setup_context(ctx, inputs, output)
+        bound = inspect.signature(cls._user_forward).bind(*args, **kwargs)
+        bound.apply_defaults()
+        args, kwargs = tuple(bound.args), bound.kwargs
     node = object.__new__(cls)
     node._freed = False
     for a in args:
@@ -67,7 +74,11 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
     recording = _enabled[0] and any(grads)
     node.needs_input_grad = grads if recording else (False,) * len(args)
     with no_grad():
-        out = cls._user_forward(node, *args, **kwargs)
+        if cls._setup_context is None:
+            out = cls._user_forward(node, *args, **kwargs)
+        else:
+            out = cls._user_forward(*args, **kwargs)
+            cls._setup_context(node, args, out)
     many = isinstance(out, tuple)
     originals = out if many else (out,)
     outs = tuple(Tensor._wrap(o._data) if isinstance(o, Tensor) else o for o in originals)
@@ -131,6 +142,8 @@ def _backward_graph(self: Any, grad: dict) -> tuple:
 def adopt(cls: type) -> None:
     """Turn ``cls`` (forward/backward as staticmethods on Tensors) into a graph node class."""
     cls._user_forward = cls.__dict__["forward"]
+    setup = next((c.__dict__["setup_context"] for c in cls.__mro__ if "setup_context" in c.__dict__), None)
+    cls._setup_context = None if setup is None else getattr(setup, "__func__", setup)
     cls._user_backward = cls.__dict__.get("backward", staticmethod(_no_backward))
     cls.apply = classmethod(_apply)
     cls.multi_output = True  # one gradient per output, as a dict (a single output is number 0)

@@ -31,6 +31,8 @@ from .anomaly_mode import _anomaly, check_grads
 from .edge import Edge
 from .function import VIEW_HOOKS
 from .grad_mode import _enabled
+from .node_hooks import KEY as _NODE_HOOKS
+from .node_hooks import run_post, run_pre
 from .profiling import recorder as _recorder
 from .tensor import Tensor
 
@@ -117,10 +119,11 @@ def _modified_error(node: Any) -> RuntimeError:
     )
 
 
-def _check_grad_count(node: Any, n: int) -> None:
-    """Trailing non-Tensor arguments may go without a gradient; a Tensor that requires grad may not."""
-    inputs = node.inputs
-    if n > len(inputs) or any(t is not None and t.requires_grad for t in inputs[n:]):
+def _check_grad_count(node: Any, grads: tuple) -> None:
+    """Trailing non-Tensor arguments may go without a gradient; a Tensor that requires grad may not. Gradients past
+    the last input must be None: torch drops them (a backward written for more arguments than were passed)."""
+    inputs, n = node.inputs, len(grads)
+    if any(g is not None for g in grads[len(inputs):]) or any(t is not None and t.requires_grad for t in inputs[n:]):
         raise RuntimeError(
             f"Function {node.name()} returned {n} gradients for {len(inputs)} positional inputs: expected one "
             "per input of forward (None where not needed)"
@@ -209,6 +212,9 @@ def run_backward(
                 g = {k: _run_hooks(node._hooks, v, graph) for k, v in g.items()} if multi else _run_hooks(
                     node._hooks, g, graph)
                 owned = False  # a hook may have kept the array it saw, or returned one of its own
+            node_hooks = node.__dict__.get(_NODE_HOOKS) if node.__dict__ else None
+            if node_hooks and node_hooks[0]:
+                g, owned = run_pre(node, node_hooks[0], g, multi, graph), False
             if node in target_nodes:
                 for t in target_nodes[node]:
                     if not multi:
@@ -244,7 +250,10 @@ def run_backward(
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
             if len(grads_in) != len(inputs):
-                _check_grad_count(node, len(grads_in))
+                _check_grad_count(node, grads_in)
+                grads_in = grads_in[:len(inputs)]  # what is left past the inputs is None: torch drops it
+            if node_hooks and node_hooks[1]:
+                grads_in = run_post(node, node_hooks[1], grads_in, g, multi, graph)
             if _anomaly[0] and _anomaly[1]:
                 check_grads(node, grads_in)
             fresh = node.fresh_grads

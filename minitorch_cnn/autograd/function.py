@@ -183,14 +183,29 @@ class Function:
             self.__dict__.clear()
             self._freed = True
 
-    def register_hook(self, hook: Any) -> None:
-        """``hook(grad_tensor) -> Tensor | None`` runs on this node's summed output gradient."""
+    def _add_tensor_hook(self, hook: Any) -> None:
+        """A hook of the tensor this node made (``Tensor.register_hook``, ``retain_grad``): ``hook(grad_tensor) ->
+        Tensor | None`` runs on this node's summed output gradient."""
         if self._hooks is None:
             self._hooks = []
         if self._hooks and getattr(self._hooks[-1], "retains_grad", False):
             self._hooks.insert(len(self._hooks) - 1, hook)  # retain_grad() records the grad after every hook
         else:
             self._hooks.append(hook)
+
+    def register_hook(self, hook: Any) -> Any:
+        """torch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs) -> tuple | None`` runs after this
+        node's backward (see ``autograd/node_hooks.py``); returns a ``RemovableHandle``."""
+        from .node_hooks import register
+
+        return register(self, hook, pre=False)
+
+    def register_prehook(self, hook: Any) -> Any:
+        """torch's ``Node.register_prehook``: ``hook(grad_outputs) -> tuple | None`` runs before this node's
+        backward; returns a ``RemovableHandle``."""
+        from .node_hooks import register
+
+        return register(self, hook, pre=True)
 
     def name(self) -> str:
         """torch's node name (``MulBackward0``) where the op sets one (``torch_name``), else ``<Class>Backward0``."""

@@ -7,6 +7,7 @@ autograd entry points.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -250,7 +251,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
-            self.grad_fn.register_hook(hook)
+            self.grad_fn._add_tensor_hook(hook)
             return RemovableHandle(self.grad_fn._hooks, hook=hook)
         if self._hooks is None:
             self._hooks = []
@@ -287,8 +288,8 @@ class Tensor:
             if t is not None:
                 t.grad = Tensor._wrap(grad._data.copy()) if t.grad is None else Tensor._wrap(t.grad._data + grad._data)
 
-        keep.retains_grad = True  # Function.register_hook keeps it last
-        self.grad_fn.register_hook(keep)
+        keep.retains_grad = True  # Function._add_tensor_hook keeps it last
+        self.grad_fn._add_tensor_hook(keep)
 
     # ---- in-place updates (optimizers, init) -------------------------------------------
     def _check_inplace(self) -> None:
@@ -374,7 +375,19 @@ _grad_slot = Tensor.grad
 
 
 def _get_grad(self: Tensor) -> Tensor | None:
-    return _grad_slot.__get__(self, Tensor)
+    g = _grad_slot.__get__(self, Tensor)
+    if g is None and self.grad_fn is not None and not self._retains:
+        # torch's warning for a non-leaf's .grad, which backward never fills (retain_grad() would)
+        warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+    return g
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
+    "access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations."
+)
 
 
 def _set_grad(self: Tensor, value: Tensor | None) -> None:

@@ -1,6 +1,6 @@
 """``mt.nn``: modules, parameters, containers, layers, ``functional`` (as F) and ``init``, under torch's names."""
 
-from . import functional, init, parallel, utils
+from . import functional, grad, init, parallel, utils
 from .activation import (
     CELU,
     GELU,

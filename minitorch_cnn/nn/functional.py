@@ -80,6 +80,7 @@ from ..ops.shrink import hardshrink, hardtanh, softshrink, tanhshrink, threshold
 from ..ops.softplus import logsigmoid, mish, softplus
 from ..ops.softsign import softsign
 from ..ops.upsample import upsample, upsample_bilinear, upsample_nearest
+from . import grad
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_max_pool2d", "affine_grid", "avg_pool1d", "avg_pool2d", "batch_norm",
@@ -102,6 +103,7 @@ __all__ += ["celu_", "elu", "elu_", "gumbel_softmax", "hardtanh_", "leaky_relu_"
 __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
             "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
 __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
+__all__ += ["grad"]  # torch.nn.grad as F.grad (nn/grad.py)
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices"]  # ops/fractional_max_pool
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",

@@ -78,28 +78,27 @@ class Mul(Function):
 class Div(Function):
     torch_edges = (0, 1)
 
-    # y = a / b;  dy/da = 1/b;  dy/db = -a/b² = -y/b
+    # y = a / b;  dy/da = 1/b;  dy/db = -(a/b)/b, torch's formula. As torch, the node keeps b (for a's gradient)
+    # and a (for b's, only when b needs one), never its output, so the output may be modified in place.
     def forward(self, a: Any, b: Any) -> Any:
+        self.a = a if self.needs_input_grad[1] else None
         self.b = b
         self.shapes = (a.shape, b.shape)
-        out = a / b
-        self.out = out
-        return out
+        return a / b
 
     def backward(self, g: Any) -> tuple:
         sa, sb = self.shapes
         need_a, need_b = self.needs_input_grad
-        gb_full = g / self.b
-        ga = unbroadcast(gb_full, sa) if need_a else None
-        gb = unbroadcast(-gb_full * self.out, sb) if need_b else None
+        ga = unbroadcast(g / self.b, sa) if need_a else None
+        gb = unbroadcast(-g * ((self.a / self.b) / self.b), sb) if need_b else None
         return ga, gb
 
     def backward_graph(self, g: Tensor) -> tuple:
         sa, sb = self.shapes
         need_a, need_b = self.needs_input_grad
-        gb_full = g / self.input_tensor(1, self.b)
-        ga = sum_to(gb_full, sa) if need_a else None
-        gb = sum_to(-gb_full * self.output_tensor(self.out), sb) if need_b else None
+        b = self.input_tensor(1, self.b)
+        ga = sum_to(g / b, sa) if need_a else None
+        gb = sum_to(-g * ((self.input_tensor(0, self.a) / b) / b), sb) if need_b else None
         return ga, gb
 
 

@@ -17,6 +17,7 @@ from . import (
     arrange,
     binary_math,
     compare,
+    detach_inplace,
     diagonal,
     differences,
     division,
@@ -204,6 +205,7 @@ _METHODS: dict[str, Any] = {
     **tensor_info.METHODS,
     **unary_math.METHODS, **special_fns.METHODS, **rounding.METHODS, **predicates.METHODS, **binary_math.METHODS,
     **division.METHODS,
+    **detach_inplace.METHODS,
 }
 
 
