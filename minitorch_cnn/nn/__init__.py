@@ -33,6 +33,7 @@ from .buffer import Buffer
 from .channelshuffle import ChannelShuffle
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
+from .conv3d import Conv3d, LazyConv3d
 from .conv_transpose import ConvTranspose2d
 from .conv_transpose1d import ConvTranspose1d
 from .ctc_loss import CTCLoss
@@ -156,3 +157,4 @@ __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout varia
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
 __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
+__all__ += ["Conv3d", "LazyConv3d"]  # the 3-d family

@@ -16,6 +16,7 @@ from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.channel_shuffle import channel_shuffle
 from ..ops.conv import conv1d, conv2d
+from ..ops.conv3d import conv3d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.conv_transpose1d import conv_transpose1d
 from ..ops.cosine_embedding import cosine_embedding_loss
@@ -103,6 +104,7 @@ __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_mar
 __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["fractional_max_pool2d"]  # ops/fractional_max_pool
+__all__ += ["conv3d"]  # the 3-d family (ops/conv3d)
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
             "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample
