@@ -385,5 +385,6 @@ from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
 from .ops.pdist import pdist  # noqa: E402
+from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
 from .ops.rms_norm import rms_norm  # noqa: E402

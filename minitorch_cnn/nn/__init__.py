@@ -110,6 +110,7 @@ from .pooling import (
     MaxUnpool2d,
 )
 from .pooling1d import LPPool1d, MaxUnpool1d
+from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d, MaxUnpool3d
 from .rms_norm import RMSNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
@@ -157,4 +158,5 @@ __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout varia
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
 __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
-__all__ += ["Conv3d", "LazyConv3d"]  # the 3-d family
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "Conv3d", "LazyConv3d", "MaxPool3d",
+            "MaxUnpool3d"]  # the 3-d family

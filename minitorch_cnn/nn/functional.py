@@ -56,6 +56,15 @@ from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pdist import pdist
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..ops.pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool3d,
+)
 from ..ops.pool_with_indices import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
@@ -104,7 +113,8 @@ __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_mar
 __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["fractional_max_pool2d"]  # ops/fractional_max_pool
-__all__ += ["conv3d"]  # the 3-d family (ops/conv3d)
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d",
+            "max_pool3d", "max_pool3d_with_indices", "max_unpool3d"]  # the 3-d family (ops/conv3d, pool3d)
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
             "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample
