@@ -44,6 +44,18 @@ from .elu_softsign import ELU, Softsign
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .fractional_max_pool import FractionalMaxPool2d
+from .layers3d import (
+    BatchNorm3d,
+    CircularPad3d,
+    ConstantPad3d,
+    Dropout3d,
+    InstanceNorm3d,
+    LazyBatchNorm3d,
+    LazyInstanceNorm3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
+)
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .lazy_more import (
     LazyConv1d,
@@ -158,5 +170,6 @@ __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout varia
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
 __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
-__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "Conv3d", "LazyConv3d", "MaxPool3d",
-            "MaxUnpool3d"]  # the 3-d family
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d", "ConstantPad3d",
+            "Conv3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm3d", "LazyConv3d", "LazyInstanceNorm3d",
+            "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family

@@ -24,6 +24,7 @@ from ..ops.ctc_loss import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.dropout1d import dropout1d
+from ..ops.dropout3d import dropout3d
 from ..ops.embedding import embedding
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
@@ -114,7 +115,7 @@ __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d,
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["fractional_max_pool2d"]  # ops/fractional_max_pool
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d",
-            "max_pool3d", "max_pool3d_with_indices", "max_unpool3d"]  # the 3-d family (ops/conv3d, pool3d)
+            "dropout3d", "max_pool3d", "max_pool3d_with_indices", "max_unpool3d"]  # the 3-d family (ops/conv3d, pool3d)
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
             "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample
