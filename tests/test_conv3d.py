@@ -3,6 +3,8 @@ against the float64 truth, padding modes, unbatched input, module surface and to
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -158,7 +160,7 @@ def test_errors_as_torch(make_x, make_w, kw):
 
     with pytest.raises(RuntimeError) as want:
         call(torch, TF.conv3d)
-    with pytest.raises(type(want.value), match=pytest.importorskip("re").escape(str(want.value))):
+    with pytest.raises(type(want.value), match=re.escape(str(want.value))):
         call(mt, F.conv3d)
 
 
@@ -171,3 +173,106 @@ def test_module_errors():
         mt.nn.Conv3d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         mt.nn.Conv3d(2, 3, 3, padding_mode="mirror")
+
+
+TRANSPOSE = [  # (x shape, (C_out/groups, kd, kh, kw), stride, padding, output_padding, groups, dilation, bias)
+    ((2, 4, 3, 4, 5), (3, 3, 2, 3), 1, 0, 0, 1, 1, True),
+    ((2, 4, 3, 4, 5), (3, 3, 3, 3), 2, 1, 1, 1, 1, True),
+    ((1, 4, 3, 4, 3), (2, 3, 2, 3), (2, 1, 3), (1, 0, 2), (1, 0, 2), 2, (1, 2, 1), False),
+    ((2, 2, 3, 3, 4), (3, 2, 2, 2), 2, 0, (1, 0, 1), 1, (1, 1, 2), True),
+    ((4, 3, 4, 2), (2, 2, 3, 2), 2, 1, 0, 1, 1, True),  # unbatched
+]
+
+
+def _transpose_operands(xs, ws, groups, bias, dtype=np.float64):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal((xs[-4], *ws)).astype(dtype)
+    b = rng.standard_normal(ws[0] * groups).astype(dtype) if bias else None
+    return x, w, b
+
+
+@pytest.mark.parametrize("xs,ws,stride,padding,out_pad,groups,dilation,bias", TRANSPOSE)
+def test_conv_transpose3d_float64(xs, ws, stride, padding, out_pad, groups, dilation, bias):
+    x, w, b = _transpose_operands(xs, ws, groups, bias)
+    ours = [mt.tensor(a, requires_grad=True) if a is not None else None for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) if a is not None else None for a in (x, w, b)]
+    y = mt.conv_transpose3d(*ours, stride, padding, out_pad, groups, dilation)
+    ty = torch.conv_transpose3d(*theirs, stride, padding, out_pad, groups, dilation)
+    assert_close(y, ty, np.float64, what="y")
+    g = np.random.default_rng(1).standard_normal(tuple(ty.shape))
+    y.backward(mt.tensor(g))
+    ty.backward(torch.tensor(g))
+    for a, t, name in zip(ours, theirs, "xwb"):
+        if a is not None:
+            assert_close(a.grad, t.grad, np.float64, what=f"d{name}")
+    # float32 against the float64 truth
+    x32, w32 = mt.tensor(x.astype(np.float32)), mt.tensor(w.astype(np.float32))
+    b32 = mt.tensor(b.astype(np.float32)) if bias else None
+    y32 = F.conv_transpose3d(x32, w32, b32, stride, padding, out_pad, groups, dilation)
+    assert y32.dtype == mt.float32
+    truth = TF.conv_transpose3d(*[torch.tensor(a.astype(np.float32).astype(np.float64)) if a is not None else None
+                                  for a in (x, w, b)], stride, padding, out_pad, groups, dilation)
+    cond = TF.conv_transpose3d(*[torch.tensor(np.abs(a.astype(np.float32)).astype(np.float64)) if a is not None
+                                 else None for a in (x, w, b)], stride, padding, out_pad, groups, dilation)
+    assert_f32_close(y32, truth, cond=cond, what="float32 y")
+
+
+def test_conv_transpose3d_second_order():
+    xs, ws, stride, padding, out_pad, groups, dilation, bias = TRANSPOSE[2]
+    x, w, b = _transpose_operands(xs, ws, groups, bias)
+    xm, wm = mt.tensor(x, requires_grad=True), mt.tensor(w, requires_grad=True)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    y = F.conv_transpose3d(xm, wm, None, stride, padding, out_pad, groups, dilation)
+    ty = TF.conv_transpose3d(xt, wt, None, stride, padding, out_pad, groups, dilation)
+    rng = np.random.default_rng(4)
+    g = rng.standard_normal(tuple(ty.shape))
+    dx, dw = mt.autograd.grad(y, [xm, wm], mt.tensor(g), create_graph=True)
+    tdx, tdw = torch.autograd.grad(ty, [xt, wt], torch.tensor(g), create_graph=True)
+    u = rng.standard_normal(x.shape)
+    ours = mt.autograd.grad((dx * mt.tensor(u)).sum() + (dw * dw).sum(), [xm, wm])
+    theirs = torch.autograd.grad((tdx * torch.tensor(u)).sum() + (tdw * tdw).sum(), [xt, wt])
+    for a, t in zip(ours, theirs):
+        assert_close(a, t, np.float64, what="second order")
+
+
+def test_conv_transpose3d_module():
+    torch.manual_seed(0)
+    tm = torch.nn.ConvTranspose3d(4, 6, 3, stride=2, padding=1, groups=2, dilation=(1, 2, 1), dtype=torch.float64)
+    m = mt.nn.ConvTranspose3d(4, 6, 3, stride=2, padding=1, groups=2, dilation=(1, 2, 1), dtype=mt.float64)
+    assert repr(m) == repr(tm) and list(m.state_dict()) == list(tm.state_dict())
+    assert tuple(m.weight.shape) == tuple(tm.weight.shape)
+    m.load_state_dict({k: mt.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 4, 3, 4, 3))
+    for size in (None, (6, 9, 6), [2, 6, 5, 10, 6]):
+        assert_close(m(mt.tensor(x), size), tm(torch.tensor(x), size), np.float64, what=f"output_size={size}")
+    for size in ((9, 9, 13), (9, 9)):
+        with pytest.raises(ValueError) as want:
+            tm(torch.tensor(x), size)
+        with pytest.raises(ValueError, match=re.escape(str(want.value).replace("torch.Size", "mt.Size"))):
+            m(mt.tensor(x), size)
+    lazy, tlazy = mt.nn.LazyConvTranspose3d(4, 3), torch.nn.LazyConvTranspose3d(4, 3)
+    assert repr(lazy) == repr(tlazy)
+    lazy(mt.randn(2, 3, 3, 3, 3))
+    assert type(lazy) is mt.nn.ConvTranspose3d and tuple(lazy.weight.shape) == (3, 4, 3, 3, 3)
+
+
+@pytest.mark.parametrize("xs,wshape,kw", [
+    ((2, 3), (3, 4, 3, 3, 3), {}),
+    ((1, 2, 3, 3, 3), (3, 4, 3, 3, 3), {}),
+    ((1, 3, 3, 3, 3), (3, 4, 3, 3, 3), {"stride": 2, "output_padding": 2}),
+    ((1, 3, 3, 3, 3), (3, 4, 3, 3, 3), {"groups": 2}),
+    ((1, 3, 3, 3, 3), (3, 4, 3, 3, 3), {"bias": (3,)}),
+    ((1, 3, 1, 1, 1), (3, 4, 1, 1, 1), {"padding": 1}),
+])
+def test_conv_transpose3d_errors_as_torch(xs, wshape, kw):
+    def call(lib, fn):
+        kwargs = dict(kw)
+        if "bias" in kwargs:
+            kwargs["bias"] = lib.randn(*kwargs["bias"])
+        return fn(lib.randn(*xs), lib.randn(*wshape), **kwargs)
+
+    with pytest.raises(RuntimeError) as want:
+        call(torch, TF.conv_transpose3d)
+    with pytest.raises(RuntimeError, match=re.escape(str(want.value))):
+        call(mt, F.conv_transpose3d)

@@ -36,6 +36,7 @@ from .conv import Conv1d, Conv2d
 from .conv3d import Conv3d, LazyConv3d
 from .conv_transpose import ConvTranspose2d
 from .conv_transpose1d import ConvTranspose1d
+from .conv_transpose3d import ConvTranspose3d, LazyConvTranspose3d
 from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
@@ -171,5 +172,6 @@ __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpoolin
 __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
 __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d", "ConstantPad3d",
-            "Conv3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm3d", "LazyConv3d", "LazyInstanceNorm3d",
-            "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d", "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family
+            "Conv3d", "ConvTranspose3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm3d", "LazyConv3d",
+            "LazyConvTranspose3d", "LazyInstanceNorm3d", "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d",
+            "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family
