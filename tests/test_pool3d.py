@@ -60,6 +60,27 @@ def test_max_pool3d_ties_and_with_indices():
     assert np.array_equal(mt.max_pool3d(mt.tensor(x), 2).numpy(), torch.max_pool3d(torch.tensor(x), 2).numpy())
 
 
+@pytest.mark.parametrize("name,args", [("max_pool3d", (2,)), ("max_pool3d", (3, 1, 1)), ("adaptive_max_pool3d", (1,))])
+def test_max_nan_wins_as_torch(name, args):
+    x = np.random.default_rng(0).standard_normal((1, 2, 3, 4, 4))
+    x[0, 0, 0, 0, 1] = x[0, 0, 1, 1, 0] = x[0, 1, 2, 3, 3] = np.nan
+    y, idx = getattr(F, name)(mt.tensor(x), *args, return_indices=True)
+    ty, tidx = getattr(TF, name)(torch.tensor(x), *args, return_indices=True)
+    assert np.array_equal(y.numpy(), ty.numpy(), equal_nan=True) and np.array_equal(idx.numpy(), tidx.numpy())
+
+
+def test_max_all_minus_inf_windows_as_torch():
+    x = np.full((1, 2, 3, 4, 4), -np.inf)
+    xm, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (y, idx), (ty, tidx) = F.max_pool3d(xm, 3, 2, 1, return_indices=True), TF.max_pool3d(xt, 3, 2, 1,
+                                                                                          return_indices=True)
+    assert np.array_equal(y.detach().numpy(), ty.detach().numpy()) and np.array_equal(idx.numpy(), tidx.numpy())
+    g = np.random.default_rng(0).standard_normal(tuple(ty.shape))
+    y.backward(mt.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(xm.grad, xt.grad, np.float64, what="dx")
+
+
 AVG = [
     ((2, 3, 5, 6, 7), (2,), {}),
     ((2, 3, 5, 6, 7), (3, 2, 1), {"ceil_mode": True, "count_include_pad": False}),

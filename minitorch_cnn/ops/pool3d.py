@@ -3,9 +3,11 @@
 Inputs are (N, C, D, H, W) or unbatched (C, D, H, W). A window is a product of one run of taps per axis: along an
 axis of n inputs, output o reads the taps t[o, k] (k < K) that lie in [0, n).
 
-    max:       y[o] = max over the window's taps (padding is -inf); index = the first argmax in (d, h, w) order,
-               flat into D·H·W.  dx = each g added at its window's index (``MaxPoolScatter``, as 2-d's).
-               max_pool3d: t[o, k] = o·s - p + k·dil;  adaptive: t[o, k] = ⌊o·n/out⌋ + k, k < ⌈(o+1)·n/out⌉ - ⌊o·n/out⌋.
+    max:       y[o] = max over the window's taps (padding is -inf); index = the first argmax in (d, h, w) order
+               (a NaN wins: the window's last NaN, as torch's loop; a window of -inf only: its first tap inside
+               the input), flat into D·H·W.  dx = each g added at its window's index (``MaxPoolScatter``).
+               max_pool3d: t[o, k] = o·s - p + k·dil;
+               adaptive:   t[o, k] = ⌊o·n/out⌋ + k, for k < ⌈(o+1)·n/out⌉ - ⌊o·n/out⌋.
     average:   the window's sum over a divisor that is a product of per-axis counts (or divisor_override), so
                y = x ×_D A_D ×_H A_H ×_W A_W with A[o, j] = 1/count(o) for the taps j of window o (an einsum of
                three small matrices).  Linear: dx = g ×_D A_Dᵀ ×_H A_Hᵀ ×_W A_Wᵀ, the same map with the
@@ -133,8 +135,14 @@ def _window_max(x: Tensor, taps: list, unique: bool, node: type, return_indices:
     data = xp.concatenate([x._data.reshape(n, c, size), xp.full((n, c, 1), -xp.inf, dtype=x.dtype)], axis=2)
     vals = data[:, :, xp.asarray(flat)]
     arg = xp.argmax(vals, axis=-1)
+    nan = xp.isnan(vals)
+    if bool(nan.any()):  # NaN wins, and torch's loop keeps the window's last one
+        arg = xp.where(nan.any(axis=-1), vals.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1), arg)
     y = xp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0].reshape(n, c, *out)
-    idx = xp.asarray(flat)[xp.arange(flat.shape[0]), arg].reshape(n, c, *out)
+    idx = xp.asarray(flat)[xp.arange(flat.shape[0]), arg]
+    # a window of -inf only keeps its first tap inside the input, as torch's loop starts there
+    first = xp.asarray(flat[np.arange(flat.shape[0]), np.argmax(flat < size, axis=1)])
+    idx = xp.where(idx == size, first, idx).reshape(n, c, *out)
     if x.requires_grad and is_grad_enabled():
         result = node.apply(x, y, idx, unique)
     else:
