@@ -105,6 +105,8 @@ def test_module_padding_modes(mode, padding):
     m = mt.nn.Conv3d(2, 3, (3, 2, 3), padding=padding, padding_mode=mode, dtype=mt.float64)
     m.load_state_dict({k: mt.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
     assert repr(m) == repr(tm)
+    unbatched = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    assert_close(m(mt.tensor(unbatched)), tm(torch.tensor(unbatched)), np.float64, what="unbatched y")
     x = np.random.default_rng(0).standard_normal((2, 2, 4, 5, 4))
     xm, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, ty = m(xm), tm(xt)
@@ -148,6 +150,19 @@ ERRORS = [
     (lambda lib: lib.randn(1, 3, 5, 5, 5), lambda lib: lib.randn(4, 3, 3, 3, 3), {"stride": (1, 2)}),
     (lambda lib: lib.randn(1, 3, 5, 5, 5), lambda lib: lib.randn(4, 3, 3, 3, 3), {"bias": "b3"}),
 ]
+
+
+@pytest.mark.parametrize("name", ["conv3d", "conv_transpose3d"])
+@pytest.mark.parametrize("wtype,btype", [("float64", None), ("float32", "float64")])
+def test_dtype_errors_as_torch(name, wtype, btype):
+    def call(lib, fn):
+        bias = lib.randn(2, dtype=getattr(lib, btype)) if btype else None
+        return fn(lib.randn(1, 2, 3, 3, 3), lib.randn(2, 2, 1, 1, 1, dtype=getattr(lib, wtype)), bias)
+
+    with pytest.raises(RuntimeError) as want:
+        call(torch, getattr(TF, name))
+    with pytest.raises(RuntimeError, match=re.escape(str(want.value))):
+        call(mt, getattr(F, name))
 
 
 @pytest.mark.parametrize("make_x,make_w,kw", ERRORS)

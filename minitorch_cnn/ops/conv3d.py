@@ -214,11 +214,29 @@ def _check(input: Any, weight: Any, bias: Any, groups: int) -> None:  # noqa: A0
         got = list(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
         raise RuntimeError(f"Given weight of size {wshape}, expected bias to be 1-dimensional with {wshape[0]} "
                            f"elements, but got bias of size {got} instead")
+    check_types("conv3d", input, weight, bias)
+
+
+_TORCH_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def check_types(op: str, input: Tensor, weight: Tensor, bias: Any) -> None:  # noqa: A002 - torch's name
+    """One floating dtype and one device for input, weight and bias, with torch's messages."""
+    def torch_type(t: Tensor) -> str:
+        return _TORCH_TYPE_NAMES.get(str(t._data.dtype), str(t._data.dtype))
+
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point input, got {input.dtype}")
+    if weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {torch_type(input)} but found {torch_type(weight)}")
+    if bias is not None and bias.dtype != input.dtype and op == "conv_transpose3d":  # torch words it as for W
+        raise RuntimeError(f"expected scalar type {torch_type(input)} but found {torch_type(bias)}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise RuntimeError(f"Input type ({torch_type(input).lower()}) and bias type ({torch_type(bias).lower()}) "
+                           f"should be the same")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (input.dtype.kind != "f" or t.dtype != input.dtype):
-            raise RuntimeError(f"Input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
         if t is not None and type(t._data) is not type(input._data):
-            raise RuntimeError(f"conv3d: input is on {input.device} but {name} is on {t.device}")
+            raise RuntimeError(f"{op}: input is on {input.device} but {name} is on {t.device}")
 
 
 def _geometry(x: Tensor, w: Tensor, stride: Any, padding: Any, dilation: Any, groups: int) -> tuple:

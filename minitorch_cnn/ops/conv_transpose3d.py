@@ -25,6 +25,7 @@ from .conv3d import (
     Conv3d,
     Conv3dGeometry,
     Conv3dWeightGrad,
+    check_types,
     conv3d_forward,
     conv3d_input_grad,
     conv3d_weight_grad,
@@ -99,11 +100,7 @@ def _check(input: Any, weight: Any, bias: Any, groups: int) -> None:  # noqa: A0
         got = list(bias.shape) if isinstance(bias, Tensor) else type(bias).__name__
         raise RuntimeError(f"Given transposed=1, weight of size {wshape}, expected bias to be 1-dimensional with "
                            f"{out_channels} elements, but got bias of size {got} instead")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and (input.dtype.kind != "f" or t.dtype != input.dtype):
-            raise RuntimeError(f"Input type ({input.dtype}) and {name} type ({t.dtype}) should be the same")
-        if t is not None and type(t._data) is not type(input._data):
-            raise RuntimeError(f"conv_transpose3d: input is on {input.device} but {name} is on {t.device}")
+    check_types("conv_transpose3d", input, weight, bias)
 
 
 def conv_transpose3d(
