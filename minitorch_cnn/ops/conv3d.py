@@ -112,7 +112,7 @@ class Conv3d(Function):
         # g: (N, O, OD, OH, OW)  →  dx: (N, C, D, H, W),  dW: (O, C/G, kd, kh, kw),  db: (O,)
         dx = conv3d_input_grad(g, self.w, self.geo, self.x_shape) if self.w is not None else None
         dw = conv3d_weight_grad(g, self.x, self.geo) if self.x is not None else None
-        db = g.sum(axis=(0, 2, 3, 4)) if self.need_b else None
+        db = g.sum(axis=(0, 2, 3, 4), dtype="float64").astype(g.dtype) if self.need_b else None
         return dx, dw, db
 
     def backward_graph(self, g: Tensor) -> tuple:

@@ -57,7 +57,7 @@ class ConvTranspose3d(Function):
         g = backend.array_module(g).ascontiguousarray(g)
         dx = conv3d_forward(g, self.w, None, self.geo) if self.w is not None else None
         dw = conv3d_weight_grad(self.x, g, self.geo) if self.x is not None else None
-        db = g.sum(axis=(0, 2, 3, 4)) if self.need_b else None
+        db = g.sum(axis=(0, 2, 3, 4), dtype="float64").astype(g.dtype) if self.need_b else None
         return dx, dw, db
 
     def backward_graph(self, g: Tensor) -> tuple:
