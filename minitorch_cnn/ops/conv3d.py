@@ -32,11 +32,6 @@ class Conv3dGeometry(NamedTuple):
     depth: tuple[int, int, int, int, int]
     plane: ConvGeometry
 
-    def reach(self) -> int:
-        """How deep x_pad must be: the last window's last plane, plus one."""
-        k, s, _, d, out = self.depth
-        return (out - 1) * s + (k - 1) * d + 1
-
 
 def _planes(xp: Any, x: Any, geo: Conv3dGeometry, k: int) -> Any:
     """x_pad[:, :, od·sd + k·dd] for every od, as one batch (N·OD, C, H, W) (zeros where it reads padding)."""
