@@ -131,18 +131,17 @@ def _window_max(x: Tensor, taps: list, unique: bool, node: type, return_indices:
     outside = ((td < 0)[:, None, None, :, None, None] | (th < 0)[None, :, None, None, :, None]
                | (tw < 0)[None, None, :, None, None, :])
     out = flat.shape[:3]
-    flat = np.where(outside, size, flat).reshape(int(np.prod(out)), -1)  # the padding reads one -inf
+    flat = np.where(outside, size, flat).reshape(int(np.prod(out)), -1).T  # (K, P); the padding reads one -inf
     data = xp.concatenate([x._data.reshape(n, c, size), xp.full((n, c, 1), -xp.inf, dtype=x.dtype)], axis=2)
-    vals = data[:, :, xp.asarray(flat)]
-    arg = xp.argmax(vals, axis=-1)
-    nan = xp.isnan(vals)
-    if bool(nan.any()):  # NaN wins, and torch's loop keeps the window's last one
-        arg = xp.where(nan.any(axis=-1), vals.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1), arg)
-    y = xp.take_along_axis(vals, arg[..., None], axis=-1)[..., 0].reshape(n, c, *out)
-    idx = xp.asarray(flat)[xp.arange(flat.shape[0]), arg]
-    # a window of -inf only keeps its first tap inside the input, as torch's loop starts there
-    first = xp.asarray(flat[np.arange(flat.shape[0]), np.argmax(flat < size, axis=1)])
-    idx = xp.where(idx == size, first, idx).reshape(n, c, *out)
+    # torch's loop: start at -inf on the window's first tap inside the input, move on a greater value or a NaN
+    y = xp.full((n, c, flat.shape[1]), -xp.inf, dtype=x.dtype)
+    idx = xp.broadcast_to(xp.asarray(flat[np.argmax(flat < size, axis=0), np.arange(flat.shape[1])]), y.shape)
+    for taps_k in flat:
+        at = xp.asarray(taps_k)
+        v = data[:, :, at]
+        better = (v > y) | xp.isnan(v)
+        y, idx = xp.where(better, v, y), xp.where(better, at, idx)
+    y, idx = y.reshape(n, c, *out), idx.reshape(n, c, *out)
     if x.requires_grad and is_grad_enabled():
         result = node.apply(x, y, idx, unique)
     else:
