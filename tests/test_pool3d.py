@@ -182,6 +182,21 @@ def test_modules(make):
     assert_close(m(mt.tensor(x)), tm(torch.tensor(x)), np.float64, what=repr(m))
 
 
+@pytest.mark.parametrize("norm_type,args", [(2.0, (2,)), (3.0, ((2, 3, 2), (1, 2, 3))), (1.5, (3, 2, True))])
+def test_lp_pool3d(norm_type, args):
+    x = np.abs(np.random.default_rng(0).standard_normal((2, 3, 5, 6, 7))) + 0.1
+    xm, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = F.lp_pool3d(xm, norm_type, *args), TF.lp_pool3d(xt, norm_type, *args)
+    assert_close(y, ty, np.float64, what="y")
+    g = np.random.default_rng(1).standard_normal(tuple(ty.shape))
+    y.backward(mt.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert_close(xm.grad, xt.grad, np.float64, what="dx")
+    m, tm = mt.nn.LPPool3d(norm_type, *args), torch.nn.LPPool3d(norm_type, *args)
+    assert repr(m) == repr(tm)
+    assert_close(m(mt.tensor(x)), tm(torch.tensor(x)), np.float64, what="module")
+
+
 def test_adaptive_max_module_indices():
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 6, 7))
     (y, i), (ty, ti) = mt.nn.AdaptiveMaxPool3d(3, True)(mt.tensor(x)), torch.nn.AdaptiveMaxPool3d(3, True)(

@@ -123,7 +123,7 @@ from .pooling import (
     MaxUnpool2d,
 )
 from .pooling1d import LPPool1d, MaxUnpool1d
-from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, MaxPool3d, MaxUnpool3d
+from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d, MaxUnpool3d
 from .rms_norm import RMSNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
@@ -173,5 +173,5 @@ __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
 __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d", "ConstantPad3d",
             "Conv3d", "ConvTranspose3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm3d", "LazyConv3d",
-            "LazyConvTranspose3d", "LazyInstanceNorm3d", "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d",
+            "LazyConvTranspose3d", "LazyInstanceNorm3d", "LPPool3d", "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d",
             "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family

@@ -63,6 +63,7 @@ from ..ops.pool3d import (
     adaptive_max_pool3d,
     adaptive_max_pool3d_with_indices,
     avg_pool3d,
+    lp_pool3d,
     max_pool3d,
     max_pool3d_with_indices,
     max_unpool3d,
@@ -116,7 +117,7 @@ __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d,
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["fractional_max_pool2d"]  # ops/fractional_max_pool
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d",
-            "conv_transpose3d", "dropout3d", "max_pool3d", "max_pool3d_with_indices",
+            "conv_transpose3d", "dropout3d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",
             "max_unpool3d"]  # the 3-d family (ops/conv3d, conv_transpose3d, pool3d, dropout3d)
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",

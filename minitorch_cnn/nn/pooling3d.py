@@ -1,13 +1,13 @@
 """3-d pooling layers over (N, C, D, H, W) (or (C, D, H, W)): ``MaxPool3d``, ``AvgPool3d``, ``AdaptiveAvgPool3d``,
-``AdaptiveMaxPool3d`` and ``MaxUnpool3d``, torch's arguments and reprs (arguments stored as given, ``stride``
-defaulting to ``kernel_size``; MaxUnpool3d stores triples, as torch)."""
+``AdaptiveMaxPool3d``, ``LPPool3d`` and ``MaxUnpool3d``, torch's arguments and reprs (arguments stored as given,
+``stride`` defaulting to ``kernel_size``; MaxUnpool3d stores triples, as torch)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..autograd import Tensor
-from ..ops.pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d, max_unpool3d
+from ..ops.pool3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, lp_pool3d, max_pool3d, max_unpool3d
 from .module import Module
 
 
@@ -96,3 +96,18 @@ class MaxUnpool3d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class LPPool3d(Module):
+    """(Σ_window x^p)^{1/p} over kD×kH×kW windows (no padding)."""
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+        return lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")

@@ -15,6 +15,8 @@ axis of n inputs, output o reads the taps t[o, k] (k < K) that lie in [0, n).
                avg_pool3d: count = window clipped at n + p (count_include_pad) or at the input;
                adaptive: count = the window's length.
     unpool:    y.flat[index] = x, dx = g.flat[index] (``max_unpool``'s node over the flat D·H·W).
+    lp:        y = (sign(m) · relu(|m|) · kd·kh·kw)^{1/p}, m = avg_pool3d(x^p)  (torch's composition, so its
+               values and gradients, every order).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from .. import backend, kernels
 from ..autograd import Function, Tensor, is_grad_enabled
+from . import elementwise as ew
 from .max_unpool import MaxUnpool
 from .pooling import MaxPoolScatter, _adaptive_bounds, _out_len
 
@@ -228,6 +231,14 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     if divisor_override is not None:
         mats[0] = mats[0] / divisor_override
     return _unbatch(AvgPool3d.apply(x, tuple(mats)), input)
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,  # noqa: A002 - torch's name
+              ceil_mode: bool = False) -> Tensor:
+    """``torch.nn.functional.lp_pool3d``: (Σ_window x^p)^{1/p} (no padding); ``stride`` defaults to the kernel."""
+    kd, kh, kw = _triple("lp_pool3d", "kernel_size", kernel_size)
+    m = avg_pool3d(input ** norm_type, (kd, kh, kw), stride, 0, ceil_mode)
+    return (ew.sign(m) * ew.relu(m.abs()) * (kd * kh * kw)) ** (1.0 / norm_type)
 
 
 def _adaptive(input: Any, output_size: Any, op: str) -> tuple:
