@@ -151,7 +151,7 @@ def test_padding_layers(make, shape):
     {"scale_factor": 2, "mode": "nearest"}, {"size": (4, 6, 9), "mode": "nearest-exact"},
     {"size": (5, 7, 6), "mode": "trilinear", "align_corners": True},
     {"size": (5, 7, 6), "mode": "trilinear", "align_corners": False},
-    {"scale_factor": (1.5, 2, 0.5), "mode": "trilinear"},
+    {"scale_factor": (1.5, 2, 0.5), "mode": "trilinear"}, {"size": (2, 3, 4), "mode": "area"},
 ])
 def test_interpolate_and_upsample_5d(kwargs):
     m, tm = mt.nn.Upsample(**kwargs), torch.nn.Upsample(**kwargs)
