@@ -161,6 +161,7 @@ def test_max_unpool3d(output_size):
     out = F.max_unpool3d(ym, mt.tensor(idx.numpy()), 2, output_size=output_size)
     tout = TF.max_unpool3d(yt, idx, 2, output_size=output_size)
     assert_close(out, tout, np.float64, what="unpool")
+    assert out.grad_fn.name() == tout.grad_fn.name()
     g = rng.standard_normal(tuple(tout.shape))
     out.backward(mt.tensor(g))
     tout.backward(torch.tensor(g))
@@ -242,3 +243,20 @@ def test_unpool_errors_as_torch():
             F.max_unpool3d(*ours)
     with pytest.raises(RuntimeError, match="Found an invalid max index"):
         F.max_unpool3d(ym, im + 100, 2)
+
+
+def test_max_unpool3d_second_order():
+    rng = np.random.default_rng(5)
+    y, idx = TF.max_pool3d(torch.tensor(rng.standard_normal((1, 2, 4, 4, 6))), 2, return_indices=True)
+    ym, yt = mt.tensor(y.numpy(), requires_grad=True), y.clone().requires_grad_(True)
+    out, tout = F.max_unpool3d(ym, mt.tensor(idx.numpy()), 2), TF.max_unpool3d(yt, idx, 2)
+    g = rng.standard_normal(tuple(tout.shape))
+    gm, gt = mt.tensor(g, requires_grad=True), torch.tensor(g, requires_grad=True)
+    (dy,), (tdy,) = mt.autograd.grad(out * out, [ym], gm, create_graph=True), torch.autograd.grad(
+        tout * tout, [yt], gt, create_graph=True)
+    assert_close(dy, tdy, np.float64, what="dy")
+    u = rng.standard_normal(tuple(y.shape))
+    ours = mt.autograd.grad((dy * mt.tensor(u)).sum(), [ym, gm])
+    theirs = torch.autograd.grad((tdy * torch.tensor(u)).sum(), [yt, gt])
+    for a, t in zip(ours, theirs):
+        assert_close(a, t, np.float64, what="second order")

@@ -29,7 +29,7 @@ import numpy as np
 from .. import backend, kernels
 from ..autograd import Function, Tensor, is_grad_enabled
 from . import elementwise as ew
-from .max_unpool import MaxUnpool
+from .indexing import GetItem
 from .pooling import MaxPoolScatter, _adaptive_bounds, _out_len
 
 
@@ -90,6 +90,26 @@ class MaxPool3d(Function):
 
 class AdaptiveMaxPool3d(MaxPool3d):
     torch_name = "AdaptiveMaxPool3DBackward0"
+
+
+class MaxUnpool3d(Function):
+    """y.flat[index] = x over each (n, c) volume (assignment: a repeated index keeps one value, as torch's loop);
+    dx = g.flat[index], a gather (``GetItem``, so every order)."""
+
+    torch_name = "MaxUnpool3DBackward0"
+
+    def forward(self, x: Any, index: tuple, shape: tuple) -> Any:
+        n, c = x.shape[:2]
+        self.index, self.x_shape, self.rows = index, x.shape, (n, c, -1)
+        out = backend.array_module(x).zeros((n, c, int(np.prod(shape[2:]))), dtype=x.dtype)
+        out[index] = x.reshape(n, c, -1)
+        return out.reshape(shape)
+
+    def backward(self, g: Any) -> Any:
+        return g.reshape(self.rows)[self.index].reshape(self.x_shape)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return GetItem.apply(g.reshape(self.rows), self.index).reshape(self.x_shape)
 
 
 # ---- torch's rules ----------------------------------------------------------------------------------
@@ -316,5 +336,5 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
                            f"{size[0]}x{size[1]}x{size[2]}")
     xp = backend.array_module(idx)
     index = (xp.arange(n)[:, None, None], xp.arange(c)[None, :, None], idx)
-    y = MaxUnpool.apply(x.reshape(n, c, -1), index, (n, c, total)).reshape(n, c, *size)
+    y = MaxUnpool3d.apply(x, index, (n, c, *size))
     return y if input.ndim == 5 else y.squeeze(0)
