@@ -381,9 +381,12 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     special,
 )
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
+from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
 from .ops.pdist import pdist  # noqa: E402
+from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
 from .ops.rms_norm import rms_norm  # noqa: E402

@@ -33,8 +33,10 @@ from .buffer import Buffer
 from .channelshuffle import ChannelShuffle
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
+from .conv3d import Conv3d, LazyConv3d
 from .conv_transpose import ConvTranspose2d
 from .conv_transpose1d import ConvTranspose1d
+from .conv_transpose3d import ConvTranspose3d, LazyConvTranspose3d
 from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
@@ -43,6 +45,18 @@ from .elu_softsign import ELU, Softsign
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .fractional_max_pool import FractionalMaxPool2d
+from .layers3d import (
+    BatchNorm3d,
+    CircularPad3d,
+    ConstantPad3d,
+    Dropout3d,
+    InstanceNorm3d,
+    LazyBatchNorm3d,
+    LazyInstanceNorm3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
+)
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear, UninitializedBuffer, UninitializedParameter
 from .lazy_more import (
     LazyConv1d,
@@ -109,6 +123,7 @@ from .pooling import (
     MaxUnpool2d,
 )
 from .pooling1d import LPPool1d, MaxUnpool1d
+from .pooling3d import AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, LPPool3d, MaxPool3d, MaxUnpool3d
 from .rms_norm import RMSNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
@@ -156,3 +171,7 @@ __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout varia
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
 __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d", "ConstantPad3d",
+            "Conv3d", "ConvTranspose3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm3d", "LazyConv3d",
+            "LazyConvTranspose3d", "LazyInstanceNorm3d", "LPPool3d", "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d",
+            "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family

@@ -16,13 +16,16 @@ from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
 from ..ops.channel_shuffle import channel_shuffle
 from ..ops.conv import conv1d, conv2d
+from ..ops.conv3d import conv3d
 from ..ops.conv_transpose import conv_transpose2d
 from ..ops.conv_transpose1d import conv_transpose1d
+from ..ops.conv_transpose3d import conv_transpose3d
 from ..ops.cosine_embedding import cosine_embedding_loss
 from ..ops.ctc_loss import ctc_loss
 from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_loss
 from ..ops.dropout import dropout, dropout2d
 from ..ops.dropout1d import dropout1d
+from ..ops.dropout3d import dropout3d
 from ..ops.embedding import embedding
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
@@ -55,6 +58,16 @@ from ..ops.normalization import batch_norm
 from ..ops.padding import pad
 from ..ops.pdist import pdist
 from ..ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from ..ops.pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+    avg_pool3d,
+    lp_pool3d,
+    max_pool3d,
+    max_pool3d_with_indices,
+    max_unpool3d,
+)
 from ..ops.pool_with_indices import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
@@ -106,6 +119,9 @@ __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d,
 __all__ += ["grad"]  # torch.nn.grad as F.grad (nn/grad.py)
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices"]  # ops/fractional_max_pool
+__all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d",
+            "conv_transpose3d", "dropout3d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",
+            "max_unpool3d"]  # the 3-d family (ops/conv3d, conv_transpose3d, pool3d, dropout3d)
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
             "upsample_bilinear", "upsample_nearest"]  # ops/pool_with_indices, lp_pool, max_unpool, pdist, upsample

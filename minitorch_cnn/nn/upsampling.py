@@ -17,6 +17,8 @@ class Upsample(Module):
         super().__init__()
         self.name = type(self).__name__
         self.size = size
+        if isinstance(scale_factor, (tuple, list)):  # torch stores each factor as a float
+            scale_factor = tuple(float(f) for f in scale_factor)
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
         self.mode, self.align_corners, self.recompute_scale_factor = mode, align_corners, recompute_scale_factor
 

@@ -11,7 +11,7 @@ recomputed), else n/m:
     backward:       dL/dx[j] = Σ_{i reading j} (its weight)·g[i]     (the index ops' scatter-add)
 
 so forward and backward are integer-array gathers, weighted and summed: compositions of the differentiable
-index and elementwise ops. 'area' is torch's adaptive average pooling to the output size (4-d input here).
+index and elementwise ops. 'area' is torch's adaptive average pooling to the output size (1-, 2- or 3-d).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import numpy as np
 from .. import backend
 from ..autograd import Tensor
 from .indexing import getitem
-from .pooling import adaptive_avg_pool2d
+from .pool3d import adaptive_avg_pool3d
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
@@ -85,7 +86,7 @@ def interpolate(
     antialias: bool = False,
 ) -> Tensor:
     """``torch.nn.functional.interpolate`` for input (N, C, d1, ..., dk), k = 1..3: nearest or nearest-exact
-    for any k, 'linear' (k=1), 'bilinear' (k=2), 'trilinear' (k=3), 'area' (k=2); ``antialias`` is not offered."""
+    for any k, 'linear' (k=1), 'bilinear' (k=2), 'trilinear' (k=3), 'area' (any k); ``antialias`` is not offered."""
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not offered: expected one of {list(_MODES)}")
     if antialias:
@@ -96,16 +97,14 @@ def interpolate(
     if input.ndim not in (3, 4, 5):
         raise NotImplementedError(f"interpolate: expected a 3-d, 4-d or 5-d input (N, C, *spatial), got "
                                   f"{tuple(input.shape)}")
-    if mode == "area" and input.ndim != 4:
-        raise NotImplementedError(f"interpolate: mode 'area' is offered for 4-d input, got {tuple(input.shape)}")
     if mode in _LINEAR and input.ndim != _LINEAR[mode]:
         raise NotImplementedError(f"interpolate: mode {mode!r} needs a {_LINEAR[mode]}-d input, got "
                                   f"{input.ndim}-d {tuple(input.shape)}")
     sizes, factors = _sizes(input, size, scale_factor, recompute_scale_factor)
     if min(sizes) < 1:
         raise ValueError(f"interpolate: the output size {sizes} of input {tuple(input.shape)} must be positive")
-    if mode == "area":
-        return adaptive_avg_pool2d(input, sizes)
+    if mode == "area":  # torch's adaptive average pooling of the input's rank
+        return {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[input.ndim](input, sizes)
     out = input
     for j, (n, m, f) in enumerate(zip(input.shape[2:], sizes, factors)):
         axis = 2 + j
