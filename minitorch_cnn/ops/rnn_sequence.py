@@ -1,0 +1,283 @@
+"""A recurrent layer's whole sequence, one direction, as one graph node: the LSTM or GRU loop over the time steps
+of a packed batch (``gi`` (N, G·H) the input part of the gates of all N rows, time-major, ``batch_sizes`` (T,)
+non-increasing), forward over the steps into preallocated arrays and backward through time in one loop, the
+weight gradients one matrix product each at the end. The maths of a step is that of ``rnn_cells.py``'s docstring;
+one node per step spent most of a short step's time in the engine and the Tensor wrappers.
+
+The state is carried in one buffer ``cur`` (B, S) (S = P + H for an LSTM's [h | c], P = H without a projection;
+H for a GRU): step t reads and writes its first b_t rows. Going forward the batch shrinks, so the rows of the
+sequences that ended keep their final states; going backward in time (``reverse``) it grows, and the rows a step
+adds still hold their initial states. Backward runs the steps the other way with a gradient buffer ``dcur`` that
+mirrors it: rows a step does not touch keep the gradient of a final state, or end as that of an initial one.
+
+    LSTM step (hp = cur[:b, :P], c = cur[:b, P:]; W_hr the projection, identity without one):
+      z = gi + b_hh + hp W_hhᵀ;  i, f, o = σ(z_i, z_f, z_o);  g = tanh(z_g);  c' = f c + i g;  h = o tanh(c')
+      h' = h W_hrᵀ;  cur[:b] = [h' | c']
+      back (g_h', g_c the output rows' gradients plus dcur[:b]):  g_h = g_h' W_hr;  dW_hr += g_h'ᵀ h
+      dc' = g_c + g_h o (1 - tanh²c');  dz = [dc' g i(1-i) | dc' c f(1-f) | dc' i (1-g²) | g_h tanh(c') o(1-o)]
+      dgi = dz;  dcur[:b] = [dz W_hh | dc' f];  dW_hh = Σ dzᵀ hp;  db_hh = Σ dz
+    GRU step (hp = cur[:b]):
+      a = hp W_hhᵀ + b_hh;  r, z = σ(gi_r + a_r), σ(gi_z + a_z);  n = tanh(gi_n + r a_n);  h' = n + z (hp - n)
+      back (g): dn = g (1-z)(1-n²);  dz = g (hp - n) z(1-z);  dr = dn a_n r(1-r);  dgi = [dr | dz | dn]
+      da = [dr | dz | dn r];  dcur[:b] = g z + da W_hh;  dW_hh = Σ daᵀ hp;  db_hh = Σ da
+
+The node's output is (N + B, S): the state after every step (rows of ``gi``'s order), then the final states.
+
+Second order: ``backward_graph`` rebuilds the same loop from per-step fused nodes (``step_loop`` over
+``rnn_cells.lstm_step`` / ``gru_step``, which have second-order backwards of their own) on the saved inputs and
+differentiates it with ``create_graph``, so the gradients carry a graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Function, Tensor
+from ..autograd.engine import grad as _grad
+from .rnn_cells import gru_step, lstm_step, time_steps
+from .shape import cat
+
+
+def _sigmoid_(a: Any) -> None:
+    """a ← 1 / (1 + e^-a) in place (torch's formula; e^-a overflowing to inf gives the limit 0)."""
+    xp = backend.array_module(a)
+    xp.negative(a, out=a)
+    with np.errstate(over="ignore"):
+        xp.exp(a, out=a)
+    a += 1
+    xp.reciprocal(a, out=a)
+
+
+def _plan(batch_sizes: list[int], reverse: bool) -> list[tuple[int, int, int]]:
+    """(start row, end row, batch) of each step in the order the forward loop runs them."""
+    offsets = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
+    order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+    return [(offsets[t], offsets[t + 1], batch_sizes[t]) for t in order]
+
+
+def _lstm_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any, w_hr: Any) -> Any:
+    xp = backend.array_module(gi)
+    n, size = gi.shape[0], gi.shape[1] // 4
+    width = w_hh.shape[1]
+    gates = gi + b_hh if b_hh is not None else gi.copy()  # becomes [i | f | g | o] after the activations
+    hprev, cprev = xp.empty((n, width), gi.dtype), xp.empty((n, size), gi.dtype)
+    cells, tcs = xp.empty((n, size), gi.dtype), xp.empty((n, size), gi.dtype)
+    hs = xp.empty((n, size), gi.dtype)
+    outs = xp.empty((n, width), gi.dtype) if w_hr is not None else hs
+    cur = state.copy()
+    w_t = w_hh.T
+    for start, end, b in s.plan:
+        hp, cp = cur[:b, :width], cur[:b, width:]
+        hprev[start:end], cprev[start:end] = hp, cp
+        z = gates[start:end]
+        z += hp @ w_t
+        _sigmoid_(z[:, :2 * size])
+        _sigmoid_(z[:, 3 * size:])
+        g = z[:, 2 * size:3 * size]
+        xp.tanh(g, out=g)
+        c = cells[start:end]
+        xp.multiply(z[:, size:2 * size], cp, out=c)
+        c += z[:, :size] * g
+        tc = tcs[start:end]
+        xp.tanh(c, out=tc)
+        h = hs[start:end]
+        xp.multiply(z[:, 3 * size:], tc, out=h)
+        if w_hr is not None:
+            xp.matmul(h, w_hr.T, out=outs[start:end])
+        cur[:b, :width], cur[:b, width:] = outs[start:end], c
+    s.saved = (gates, hprev, cprev, tcs, hs)
+    return xp.concatenate([xp.concatenate([outs, cells], 1), cur], 0)
+
+
+def _lstm_backward(s: Any, grad: Any) -> tuple:
+    gi, state, w_hh, b_hh, w_hr = s.arrays
+    gates, hprev, cprev, tcs, hs = s.saved
+    xp = backend.array_module(grad)
+    n, size, width = gi.shape[0], gi.shape[1] // 4, w_hh.shape[1]
+    dz_all = xp.empty_like(gates)
+    gh_all = xp.empty((n, width), gi.dtype) if w_hr is not None else None
+    dcur = grad[n:].copy()
+    g_out = grad[:n]
+    for start, end, b in reversed(s.plan):
+        gh = g_out[start:end, :width] + dcur[:b, :width]
+        if w_hr is not None:
+            gh_all[start:end] = gh
+            gh = gh @ w_hr
+        z, tc = gates[start:end], tcs[start:end]
+        i, f, g, o = z[:, :size], z[:, size:2 * size], z[:, 2 * size:3 * size], z[:, 3 * size:]
+        dc = g_out[start:end, width:] + dcur[:b, width:]
+        dc += gh * o * (1 - tc * tc)
+        dz = dz_all[start:end]
+        xp.multiply(dc * g, i * (1 - i), out=dz[:, :size])
+        xp.multiply(dc * cprev[start:end], f * (1 - f), out=dz[:, size:2 * size])
+        xp.multiply(dc * i, 1 - g * g, out=dz[:, 2 * size:3 * size])
+        xp.multiply(gh * tc, o * (1 - o), out=dz[:, 3 * size:])
+        xp.matmul(dz, w_hh, out=dcur[:b, :width])
+        xp.multiply(dc, f, out=dcur[:b, width:])
+    d_hr = gh_all.T @ hs if w_hr is not None else None
+    return dz_all, dcur, dz_all.T @ hprev, (dz_all.sum(0) if b_hh is not None else None), d_hr
+
+
+def _gru_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any) -> Any:
+    xp = backend.array_module(gi)
+    n, size = gi.shape[0], gi.shape[1] // 3
+    hprev, rz, ns = xp.empty((n, size), gi.dtype), xp.empty((n, 2 * size), gi.dtype), xp.empty((n, size), gi.dtype)
+    a_n, outs = xp.empty((n, size), gi.dtype), xp.empty((n, size), gi.dtype)
+    cur = state.copy()
+    w_t = w_hh.T
+    for start, end, b in s.plan:
+        hp = cur[:b]
+        hprev[start:end] = hp
+        a = hp @ w_t
+        if b_hh is not None:
+            a += b_hh
+        a_n[start:end] = a[:, 2 * size:]
+        gates = rz[start:end]
+        xp.add(gi[start:end, :2 * size], a[:, :2 * size], out=gates)
+        _sigmoid_(gates)
+        nn = ns[start:end]
+        xp.multiply(gates[:, :size], a[:, 2 * size:], out=nn)
+        nn += gi[start:end, 2 * size:]
+        xp.tanh(nn, out=nn)
+        h = outs[start:end]
+        xp.subtract(hp, nn, out=h)
+        h *= gates[:, size:]
+        h += nn
+        cur[:b] = h
+    s.saved = (hprev, rz, ns, a_n)
+    return xp.concatenate([outs, cur], 0)
+
+
+def _gru_backward(s: Any, grad: Any) -> tuple:
+    gi, state, w_hh, b_hh = s.arrays
+    hprev, rz, ns, a_n = s.saved
+    xp = backend.array_module(grad)
+    n, size = gi.shape[0], gi.shape[1] // 3
+    dgi, da = xp.empty_like(gi), xp.empty_like(gi)
+    dcur = grad[n:].copy()
+    for start, end, b in reversed(s.plan):
+        g = grad[start:end] + dcur[:b]
+        r, z, nn, hp = rz[start:end, :size], rz[start:end, size:], ns[start:end], hprev[start:end]
+        dn = dgi[start:end, 2 * size:]
+        xp.multiply(g * (1 - z), 1 - nn * nn, out=dn)
+        xp.multiply(g * (hp - nn), z * (1 - z), out=dgi[start:end, size:2 * size])
+        xp.multiply(dn * a_n[start:end], r * (1 - r), out=dgi[start:end, :size])
+        da[start:end, :2 * size] = dgi[start:end, :2 * size]
+        xp.multiply(dn, r, out=da[start:end, 2 * size:])
+        g *= z
+        g += da[start:end] @ w_hh
+        dcur[:b] = g
+    return dgi, dcur, da.T @ hprev, (da.sum(0) if b_hh is not None else None)
+
+
+def step_loop(step: Callable[[Tensor, Tensor], Tensor], gi: Tensor, batch_sizes: list[int], state: Tensor,
+              reverse: bool) -> tuple[Tensor, Tensor]:
+    """One direction as a loop of per-step nodes, ``step(gi_t, state) -> state'``: (the states after every step
+    (N, S), the final states (B, S)). The Elman RNN's layers run so, and the sequence nodes' second order."""
+    offsets = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
+    pieces = time_steps(gi, offsets)
+    steps = len(batch_sizes)
+    outs: list[Any] = [None] * steps
+    if not reverse:
+        ended, last = [], batch_sizes[0]
+        for t in range(steps):
+            size = batch_sizes[t]
+            if size < last:  # the sequences [size, last) ended at t - 1: keep their final states
+                ended.append(state[size:last])
+                state = state[:size]
+            state = step(pieces[t], state)
+            outs[t], last = state, size
+        if ended:  # later-ending sequences sit at lower batch rows
+            state = cat([state] + ended[::-1], 0)
+    else:
+        initial, last = state, batch_sizes[-1]
+        if last < batch_sizes[0]:
+            state = initial[:last]
+        for t in reversed(range(steps)):
+            size = batch_sizes[t]
+            if size > last:  # the sequences [last, size) start here, from their own initial states
+                state = cat([state, initial[last:size]], 0)
+            state = step(pieces[t], state)
+            outs[t], last = state, size
+    return (outs[0] if steps == 1 else cat(outs, 0)), state
+
+
+def _lstm_steps(w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> Callable[[Tensor, Tensor], Tensor]:
+    def step(gi: Tensor, state: Tensor) -> Tensor:
+        state = lstm_step(gi, state, w_hh, b_hh)
+        if w_hr is None:
+            return state
+        size = w_hr.shape[1]
+        return cat([state[:, :size] @ w_hr.t(), state[:, size:]], 1)
+
+    return step
+
+
+class _Sequence(Function):
+    """The shared part of the two sequence nodes: saving, the plan, and second order."""
+
+    fresh_grads = True
+
+    def _second_order(self, grad: Tensor, step: Callable[..., Callable[[Tensor, Tensor], Tensor]]) -> tuple:
+        ts = [None if a is None else self.input_tensor(k, a) for k, a in enumerate(self.arrays)]
+        # each input through a node of its own, so the gradients taken below are those of this node's inputs alone
+        wanted = [k for k, t in enumerate(ts) if t is not None and t.requires_grad]
+        for k in wanted:
+            ts[k] = ts[k] * 1
+        states, final = step_loop(step(*ts[2:]), ts[0], self.batch_sizes, ts[1], self.reverse)
+        found = _grad(cat([states, final], 0), [ts[k] for k in wanted], grad, create_graph=True, allow_unused=True)
+        out: list[Any] = [None] * len(ts)
+        for k, g in zip(wanted, found):
+            out[k] = g if g is not None else ts[k] * 0
+        return tuple(out)
+
+
+class LSTMSequence(_Sequence):
+    """(gi (N, 4H), [h0 | c0] (B, P + H), W_hh, b_hh, W_hr) -> (N + B, P + H); see the module docstring."""
+
+    def forward(self, gi: Any, state: Any, w_hh: Any, b_hh: Any, w_hr: Any, batch_sizes: list[int],
+                reverse: bool) -> Any:
+        self.arrays, self.batch_sizes, self.reverse = (gi, state, w_hh, b_hh, w_hr), batch_sizes, reverse
+        self.plan = _plan(batch_sizes, reverse)
+        return _lstm_forward(self, gi, state, w_hh, b_hh, w_hr)
+
+    def backward(self, grad: Any) -> tuple:
+        return _lstm_backward(self, grad)
+
+    def backward_graph(self, grad: Tensor) -> tuple:
+        return self._second_order(grad, _lstm_steps)
+
+
+class GRUSequence(_Sequence):
+    """(gi (N, 3H), h0 (B, H), W_hh, b_hh) -> (N + B, H); see the module docstring."""
+
+    def forward(self, gi: Any, state: Any, w_hh: Any, b_hh: Any, batch_sizes: list[int], reverse: bool) -> Any:
+        self.arrays, self.batch_sizes, self.reverse = (gi, state, w_hh, b_hh), batch_sizes, reverse
+        self.plan = _plan(batch_sizes, reverse)
+        return _gru_forward(self, gi, state, w_hh, b_hh)
+
+    def backward(self, grad: Any) -> tuple:
+        return _gru_backward(self, grad)
+
+    def backward_graph(self, grad: Tensor) -> tuple:
+        return self._second_order(grad, lambda w_hh, b_hh: lambda gi, h: gru_step(gi, h, w_hh, b_hh))
+
+
+def lstm_sequence(gi: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None,
+                  batch_sizes: list[int], reverse: bool) -> tuple[Tensor, Tensor]:
+    """An LSTM layer's direction over packed ``gi`` (N, 4H) from the state [h0 | c0] (B, P + H): (the states
+    [h | c] after every step (N, P + H), the final states (B, P + H))."""
+    out = LSTMSequence.apply(gi, state, w_hh, b_hh, w_hr, batch_sizes, reverse)
+    return out[:gi.shape[0]], out[gi.shape[0]:]
+
+
+def gru_sequence(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, batch_sizes: list[int],
+                 reverse: bool) -> tuple[Tensor, Tensor]:
+    """A GRU layer's direction over packed ``gi`` (N, 3H) from h0 (B, H): (the states after every step (N, H),
+    the final states (B, H))."""
+    out = GRUSequence.apply(gi, h, w_hh, b_hh, batch_sizes, reverse)
+    return out[:gi.shape[0]], out[gi.shape[0]:]
