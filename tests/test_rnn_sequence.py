@@ -1,8 +1,8 @@
 """The whole-sequence LSTM and GRU nodes (``ops/rnn_sequence.py``) against torch, float64: longer packed sequences
 of uneven lengths through two bidirectional layers (with and without LSTM's projection and biases), outputs,
 final states and the gradients of the input, the initial states and every weight under random upstream
-gradients; second order through the node (its ``backward_graph``) with packed input, projection and given
-initial states; and one node per direction in the graph."""
+gradients, with the reference step maths and the compiled one; second order through the node (its
+``backward_graph``) with packed input, projection and given initial states; one node per direction."""
 
 from __future__ import annotations
 
@@ -47,17 +47,20 @@ def _forward(lib: object, layer: object, x: np.ndarray, states: list) -> tuple:
     return xs, hs, padded, finals
 
 
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
 @pytest.mark.parametrize("kind,kwargs", CASES, ids=lambda v: v if isinstance(v, str) else str(v))
-def test_packed_two_layer_bidirectional_matches_torch(kind: str, kwargs: dict) -> None:
+def test_packed_two_layer_bidirectional_matches_torch(kind: str, kwargs: dict, kernels: str) -> None:
+    """The reference step maths and the compiled one (``kernels.numba_kernels.rnn_cells``)."""
     ours, theirs = _pair(kind, kwargs)
     rng, x, states, out_size = _inputs(kind, kwargs, 1)
     g_out = rng.standard_normal((max(LENGTHS), len(LENGTHS), 2 * out_size))
     g_states = [rng.standard_normal(s.shape) for s in states]
     res = []
     for lib, layer in ((mt, ours), (torch, theirs)):
-        xs, hs, padded, finals = _forward(lib, layer, x, states)
-        wrt = [xs, *hs, *layer.parameters()]
-        grads = lib.autograd.grad([padded, *finals], wrt, [lib.tensor(g) for g in [g_out, *g_states]])
+        with mt.kernels.use_kernels(kernels):
+            xs, hs, padded, finals = _forward(lib, layer, x, states)
+            wrt = [xs, *hs, *layer.parameters()]
+            grads = lib.autograd.grad([padded, *finals], wrt, [lib.tensor(g) for g in [g_out, *g_states]])
         res.append([padded, *finals, *grads])
     names = ["out"] + [f"final{k}" for k in range(len(states))] + ["dx"] + [f"dh{k}" for k in range(len(states))]
     names += [n for n, _ in ours.named_parameters()]

@@ -38,16 +38,17 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from ..autograd.engine import grad as _grad
+from ..kernels.choice import chosen
 from .rnn_cells import gru_step, lstm_step, time_steps
 from .shape import cat
 
 
 def _sigmoid_(a: Any) -> None:
-    """a ← 1 / (1 + e^-a) in place (torch's formula; e^-a overflowing to inf gives the limit 0)."""
+    """a ← 1 / (1 + e^-a) in place (torch's formula; e^-a overflowing to inf gives the limit 0, and the forward
+    loops silence that warning)."""
     xp = backend.array_module(a)
     xp.negative(a, out=a)
-    with np.errstate(over="ignore"):
-        xp.exp(a, out=a)
+    xp.exp(a, out=a)
     a += 1
     xp.reciprocal(a, out=a)
 
@@ -57,6 +58,69 @@ def _plan(batch_sizes: list[int], reverse: bool) -> list[tuple[int, int, int]]:
     offsets = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
     order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
     return [(offsets[t], offsets[t + 1], batch_sizes[t]) for t in order]
+
+
+def lstm_cell_forward(z: Any, cp: Any, c: Any, tc: Any, h: Any) -> None:
+    """z (b, 4H) the pre-activations, made [i | f | g | o] in place; cp (b, H) the cell before: writes c', tanh(c'),
+    h (b, H). (The reference; ``kernels.numba_kernels.rnn_cells`` compiles it.)"""
+    xp = backend.array_module(z)
+    size = cp.shape[1]
+    _sigmoid_(z[:, :2 * size])
+    _sigmoid_(z[:, 3 * size:])
+    g = z[:, 2 * size:3 * size]
+    xp.tanh(g, out=g)
+    xp.multiply(z[:, size:2 * size], cp, out=c)
+    c += z[:, :size] * g
+    xp.tanh(c, out=tc)
+    xp.multiply(z[:, 3 * size:], tc, out=h)
+
+
+def lstm_cell_backward(z: Any, cp: Any, tc: Any, gh: Any, gc: Any, dz: Any, dcc: Any) -> None:
+    """gh, gc + dcc the gradients of h and c': writes dz (b, 4H) and, in place of dcc, the cell's dc' · f."""
+    xp = backend.array_module(z)
+    size = cp.shape[1]
+    i, f, g, o = z[:, :size], z[:, size:2 * size], z[:, 2 * size:3 * size], z[:, 3 * size:]
+    dc = gc + dcc
+    dc += gh * o * (1 - tc * tc)
+    xp.multiply(dc * g, i * (1 - i), out=dz[:, :size])
+    xp.multiply(dc * cp, f * (1 - f), out=dz[:, size:2 * size])
+    xp.multiply(dc * i, 1 - g * g, out=dz[:, 2 * size:3 * size])
+    xp.multiply(gh * tc, o * (1 - o), out=dz[:, 3 * size:])
+    xp.multiply(dc, f, out=dcc)
+
+
+def gru_cell_forward(gi: Any, a: Any, hp: Any, rz: Any, n: Any, a_n: Any, h: Any) -> None:
+    """gi, a (b, 3H) the input and hidden parts of the gates, hp (b, H): writes [r | z], n, a_n and h'."""
+    xp = backend.array_module(gi)
+    size = hp.shape[1]
+    a_n[...] = a[:, 2 * size:]
+    xp.add(gi[:, :2 * size], a[:, :2 * size], out=rz)
+    _sigmoid_(rz)
+    xp.multiply(rz[:, :size], a_n, out=n)
+    n += gi[:, 2 * size:]
+    xp.tanh(n, out=n)
+    xp.subtract(hp, n, out=h)
+    h *= rz[:, size:]
+    h += n
+
+
+def gru_cell_backward(g: Any, rz: Any, n: Any, hp: Any, a_n: Any, dgi: Any, da: Any, dh: Any) -> None:
+    """g (b, H) the gradient of h': writes dgi, da (b, 3H) and dh = g z (the caller adds da W_hh)."""
+    xp = backend.array_module(g)
+    size = hp.shape[1]
+    r, z = rz[:, :size], rz[:, size:]
+    dn = dgi[:, 2 * size:]
+    xp.multiply(g * (1 - z), 1 - n * n, out=dn)
+    xp.multiply(g * (hp - n), z * (1 - z), out=dgi[:, size:2 * size])
+    xp.multiply(dn * a_n, r * (1 - r), out=dgi[:, :size])
+    da[:, :2 * size] = dgi[:, :2 * size]
+    xp.multiply(dn, r, out=da[:, 2 * size:])
+    xp.multiply(g, z, out=dh)
+
+
+def _kernel(name: str, arr: Any) -> Callable:
+    """The compiled step ``name`` where the kernel choice has one for ``arr``, else this module's reference."""
+    return chosen(name, arr) or globals()[name]
 
 
 def _lstm_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any, w_hr: Any) -> Any:
@@ -69,26 +133,18 @@ def _lstm_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any, w_hr: Any) 
     hs = xp.empty((n, size), gi.dtype)
     outs = xp.empty((n, width), gi.dtype) if w_hr is not None else hs
     cur = state.copy()
-    w_t = w_hh.T
-    for start, end, b in s.plan:
-        hp, cp = cur[:b, :width], cur[:b, width:]
-        hprev[start:end], cprev[start:end] = hp, cp
-        z = gates[start:end]
-        z += hp @ w_t
-        _sigmoid_(z[:, :2 * size])
-        _sigmoid_(z[:, 3 * size:])
-        g = z[:, 2 * size:3 * size]
-        xp.tanh(g, out=g)
-        c = cells[start:end]
-        xp.multiply(z[:, size:2 * size], cp, out=c)
-        c += z[:, :size] * g
-        tc = tcs[start:end]
-        xp.tanh(c, out=tc)
-        h = hs[start:end]
-        xp.multiply(z[:, 3 * size:], tc, out=h)
-        if w_hr is not None:
-            xp.matmul(h, w_hr.T, out=outs[start:end])
-        cur[:b, :width], cur[:b, width:] = outs[start:end], c
+    w_t, cell = xp.ascontiguousarray(w_hh.T), _kernel("lstm_cell_forward", gi)  # a transposed view: 2x slower
+    w_rt = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
+    with np.errstate(over="ignore"):  # e^-a = inf gives σ = 0, the limit
+        for start, end, b in s.plan:
+            hp, cp = cur[:b, :width], cur[:b, width:]
+            hprev[start:end], cprev[start:end] = hp, cp
+            z = gates[start:end]
+            z += hp @ w_t
+            cell(z, cprev[start:end], cells[start:end], tcs[start:end], hs[start:end])
+            if w_hr is not None:
+                xp.matmul(hs[start:end], w_rt, out=outs[start:end])
+            cur[:b, :width], cur[:b, width:] = outs[start:end], cells[start:end]
     s.saved = (gates, hprev, cprev, tcs, hs)
     return xp.concatenate([xp.concatenate([outs, cells], 1), cur], 0)
 
@@ -97,27 +153,20 @@ def _lstm_backward(s: Any, grad: Any) -> tuple:
     gi, state, w_hh, b_hh, w_hr = s.arrays
     gates, hprev, cprev, tcs, hs = s.saved
     xp = backend.array_module(grad)
-    n, size, width = gi.shape[0], gi.shape[1] // 4, w_hh.shape[1]
+    n, width = gi.shape[0], w_hh.shape[1]
     dz_all = xp.empty_like(gates)
     gh_all = xp.empty((n, width), gi.dtype) if w_hr is not None else None
     dcur = grad[n:].copy()
     g_out = grad[:n]
+    cell = _kernel("lstm_cell_backward", grad)
     for start, end, b in reversed(s.plan):
         gh = g_out[start:end, :width] + dcur[:b, :width]
         if w_hr is not None:
             gh_all[start:end] = gh
             gh = gh @ w_hr
-        z, tc = gates[start:end], tcs[start:end]
-        i, f, g, o = z[:, :size], z[:, size:2 * size], z[:, 2 * size:3 * size], z[:, 3 * size:]
-        dc = g_out[start:end, width:] + dcur[:b, width:]
-        dc += gh * o * (1 - tc * tc)
         dz = dz_all[start:end]
-        xp.multiply(dc * g, i * (1 - i), out=dz[:, :size])
-        xp.multiply(dc * cprev[start:end], f * (1 - f), out=dz[:, size:2 * size])
-        xp.multiply(dc * i, 1 - g * g, out=dz[:, 2 * size:3 * size])
-        xp.multiply(gh * tc, o * (1 - o), out=dz[:, 3 * size:])
+        cell(gates[start:end], cprev[start:end], tcs[start:end], gh, g_out[start:end, width:], dz, dcur[:b, width:])
         xp.matmul(dz, w_hh, out=dcur[:b, :width])
-        xp.multiply(dc, f, out=dcur[:b, width:])
     d_hr = gh_all.T @ hs if w_hr is not None else None
     return dz_all, dcur, dz_all.T @ hprev, (dz_all.sum(0) if b_hh is not None else None), d_hr
 
@@ -128,26 +177,16 @@ def _gru_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any) -> Any:
     hprev, rz, ns = xp.empty((n, size), gi.dtype), xp.empty((n, 2 * size), gi.dtype), xp.empty((n, size), gi.dtype)
     a_n, outs = xp.empty((n, size), gi.dtype), xp.empty((n, size), gi.dtype)
     cur = state.copy()
-    w_t = w_hh.T
-    for start, end, b in s.plan:
-        hp = cur[:b]
-        hprev[start:end] = hp
-        a = hp @ w_t
-        if b_hh is not None:
-            a += b_hh
-        a_n[start:end] = a[:, 2 * size:]
-        gates = rz[start:end]
-        xp.add(gi[start:end, :2 * size], a[:, :2 * size], out=gates)
-        _sigmoid_(gates)
-        nn = ns[start:end]
-        xp.multiply(gates[:, :size], a[:, 2 * size:], out=nn)
-        nn += gi[start:end, 2 * size:]
-        xp.tanh(nn, out=nn)
-        h = outs[start:end]
-        xp.subtract(hp, nn, out=h)
-        h *= gates[:, size:]
-        h += nn
-        cur[:b] = h
+    w_t, cell = xp.ascontiguousarray(w_hh.T), _kernel("gru_cell_forward", gi)
+    with np.errstate(over="ignore"):  # e^-a = inf gives σ = 0, the limit
+        for start, end, b in s.plan:
+            hp = hprev[start:end]
+            hp[...] = cur[:b]
+            a = hp @ w_t
+            if b_hh is not None:
+                a += b_hh
+            cell(gi[start:end], a, hp, rz[start:end], ns[start:end], a_n[start:end], outs[start:end])
+            cur[:b] = outs[start:end]
     s.saved = (hprev, rz, ns, a_n)
     return xp.concatenate([outs, cur], 0)
 
@@ -156,21 +195,15 @@ def _gru_backward(s: Any, grad: Any) -> tuple:
     gi, state, w_hh, b_hh = s.arrays
     hprev, rz, ns, a_n = s.saved
     xp = backend.array_module(grad)
-    n, size = gi.shape[0], gi.shape[1] // 3
+    n = gi.shape[0]
     dgi, da = xp.empty_like(gi), xp.empty_like(gi)
     dcur = grad[n:].copy()
+    cell = _kernel("gru_cell_backward", grad)
     for start, end, b in reversed(s.plan):
         g = grad[start:end] + dcur[:b]
-        r, z, nn, hp = rz[start:end, :size], rz[start:end, size:], ns[start:end], hprev[start:end]
-        dn = dgi[start:end, 2 * size:]
-        xp.multiply(g * (1 - z), 1 - nn * nn, out=dn)
-        xp.multiply(g * (hp - nn), z * (1 - z), out=dgi[start:end, size:2 * size])
-        xp.multiply(dn * a_n[start:end], r * (1 - r), out=dgi[start:end, :size])
-        da[start:end, :2 * size] = dgi[start:end, :2 * size]
-        xp.multiply(dn, r, out=da[start:end, 2 * size:])
-        g *= z
-        g += da[start:end] @ w_hh
-        dcur[:b] = g
+        dh = dcur[:b]
+        cell(g, rz[start:end], ns[start:end], hprev[start:end], a_n[start:end], dgi[start:end], da[start:end], dh)
+        dh += da[start:end] @ w_hh
     return dgi, dcur, da.T @ hprev, (da.sum(0) if b_hh is not None else None)
 
 
