@@ -119,8 +119,10 @@ def gru_cell_backward(g: Any, rz: Any, n: Any, hp: Any, a_n: Any, dgi: Any, da: 
 
 
 def _kernel(name: str, arr: Any) -> Callable:
-    """The compiled step ``name`` where the kernel choice has one for ``arr``, else this module's reference."""
-    return chosen(name, arr) or globals()[name]
+    """The compiled step ``name`` where the kernel choice has one for ``arr`` (float32 and float64 only), else this
+    module's reference."""
+    fast = chosen(name, arr) if arr.dtype in (np.float32, np.float64) else None
+    return fast or globals()[name]
 
 
 def _lstm_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any, w_hr: Any) -> Any:
