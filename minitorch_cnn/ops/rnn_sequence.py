@@ -134,21 +134,21 @@ def _lstm_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any, w_hr: Any) 
     cells, tcs = xp.empty((n, size), gi.dtype), xp.empty((n, size), gi.dtype)
     hs = xp.empty((n, size), gi.dtype)
     outs = xp.empty((n, width), gi.dtype) if w_hr is not None else hs
-    cur = state.copy()
+    cur_h, cur_c = xp.ascontiguousarray(state[:, :width]), xp.ascontiguousarray(state[:, width:])
     w_t, cell = xp.ascontiguousarray(w_hh.T), _kernel("lstm_cell_forward", gi)  # a transposed view: 2x slower
     w_rt = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
     with np.errstate(over="ignore"):  # e^-a = inf gives σ = 0, the limit
         for start, end, b in s.plan:
-            hp, cp = cur[:b, :width], cur[:b, width:]
-            hprev[start:end], cprev[start:end] = hp, cp
+            hp = hprev[start:end]
+            hp[...], cprev[start:end] = cur_h[:b], cur_c[:b]
             z = gates[start:end]
             z += hp @ w_t
             cell(z, cprev[start:end], cells[start:end], tcs[start:end], hs[start:end])
             if w_hr is not None:
                 xp.matmul(hs[start:end], w_rt, out=outs[start:end])
-            cur[:b, :width], cur[:b, width:] = outs[start:end], cells[start:end]
+            cur_h[:b], cur_c[:b] = outs[start:end], cells[start:end]
     s.saved = (gates, hprev, cprev, tcs, hs)
-    return xp.concatenate([xp.concatenate([outs, cells], 1), cur], 0)
+    return xp.concatenate([xp.concatenate([outs, cells], 1), xp.concatenate([cur_h, cur_c], 1)], 0)
 
 
 def _lstm_backward(s: Any, grad: Any) -> tuple:
@@ -158,19 +158,21 @@ def _lstm_backward(s: Any, grad: Any) -> tuple:
     n, width = gi.shape[0], w_hh.shape[1]
     dz_all = xp.empty_like(gates)
     gh_all = xp.empty((n, width), gi.dtype) if w_hr is not None else None
-    dcur = grad[n:].copy()
-    g_out = grad[:n]
+    # the state's two parts and the output rows' gradients apart, contiguous
+    dcur_h, dcur_c = xp.ascontiguousarray(grad[n:, :width]), xp.ascontiguousarray(grad[n:, width:])
+    g_h, g_c = xp.ascontiguousarray(grad[:n, :width]), xp.ascontiguousarray(grad[:n, width:])
     cell = _kernel("lstm_cell_backward", grad)
     for start, end, b in reversed(s.plan):
-        gh = g_out[start:end, :width] + dcur[:b, :width]
+        gh = g_h[start:end] + dcur_h[:b]
         if w_hr is not None:
             gh_all[start:end] = gh
             gh = gh @ w_hr
         dz = dz_all[start:end]
-        cell(gates[start:end], cprev[start:end], tcs[start:end], gh, g_out[start:end, width:], dz, dcur[:b, width:])
-        xp.matmul(dz, w_hh, out=dcur[:b, :width])
+        cell(gates[start:end], cprev[start:end], tcs[start:end], gh, g_c[start:end], dz, dcur_c[:b])
+        xp.matmul(dz, w_hh, out=dcur_h[:b])
     d_hr = gh_all.T @ hs if w_hr is not None else None
-    return dz_all, dcur, dz_all.T @ hprev, (dz_all.sum(0) if b_hh is not None else None), d_hr
+    dstate = xp.concatenate([dcur_h, dcur_c], 1)
+    return dz_all, dstate, dz_all.T @ hprev, (dz_all.sum(0) if b_hh is not None else None), d_hr
 
 
 def _gru_forward(s: Any, gi: Any, state: Any, w_hh: Any, b_hh: Any) -> Any:
