@@ -4,11 +4,12 @@ non-increasing), forward over the steps into preallocated arrays and backward th
 weight gradients one matrix product each at the end. The maths of a step is that of ``rnn_cells.py``'s docstring;
 one node per step spent most of a short step's time in the engine and the Tensor wrappers.
 
-The state is carried in one buffer ``cur`` (B, S) (S = P + H for an LSTM's [h | c], P = H without a projection;
-H for a GRU): step t reads and writes its first b_t rows. Going forward the batch shrinks, so the rows of the
-sequences that ended keep their final states; going backward in time (``reverse``) it grows, and the rows a step
-adds still hold their initial states. Backward runs the steps the other way with a gradient buffer ``dcur`` that
-mirrors it: rows a step does not touch keep the gradient of a final state, or end as that of an initial one.
+The state is carried in a buffer ``cur`` (B, S) (S = P + H for an LSTM's [h | c], P = H without a projection, kept
+as two contiguous buffers h and c; H for a GRU): step t reads and writes its first b_t rows. Going forward the
+batch shrinks, so the rows of the sequences that ended keep their final states; going backward in time
+(``reverse``) it grows, and the rows a step adds still hold their initial states. Backward runs the steps the other
+way with a gradient buffer ``dcur`` that mirrors it: rows a step does not touch keep the gradient of a final state,
+or end as that of an initial one.
 
     LSTM step (hp = cur[:b, :P], c = cur[:b, P:]; W_hr the projection, identity without one):
       z = gi + b_hh + hp W_hhᵀ;  i, f, o = σ(z_i, z_f, z_o);  g = tanh(z_g);  c' = f c + i g;  h = o tanh(c')
@@ -22,6 +23,8 @@ mirrors it: rows a step does not touch keep the gradient of a final state, or en
       da = [dr | dz | dn r];  dcur[:b] = g z + da W_hh;  dW_hh = Σ daᵀ hp;  db_hh = Σ da
 
 The node's output is (N + B, S): the state after every step (rows of ``gi``'s order), then the final states.
+A step's gate maths (``lstm_cell_forward`` and the three others below, the reference, in NumPy/CuPy calls) runs
+compiled where the kernel choice has it (``kernels/numba_kernels/rnn_cells.py``); the matrix products stay here.
 
 Second order: ``backward_graph`` rebuilds the same loop from per-step fused nodes (``step_loop`` over
 ``rnn_cells.lstm_step`` / ``gru_step``, which have second-order backwards of their own) on the saved inputs and
