@@ -1,11 +1,12 @@
 """LSTM and GRU layers, forward + backward with a random upstream gradient, float32, 1 thread: torch, ours (one
-fused node per step, ``ops/rnn_cells.py``), and the same loop composed of the public ops (linear, sigmoid, tanh,
-slicing), the simplest form, which the fused step replaced, in one process.
+node for the whole sequence, ``ops/rnn_sequence.py``), the loop of one fused node per step (``ops/rnn_cells.py``)
+which that node replaced, and the same loop composed of the public ops (linear, sigmoid, tanh, slicing), the
+simplest form, which the fused step replaced, in one process.
 
     python -m benchmarks.rnn        # table + results/rnn.{json,md}
 
 Times are CPU seconds of this process (``time.process_time``), each the median of ``--repeats`` calls taken in
-turns (torch, ours, composed, torch, ...), so load on a shared machine hits all three alike.
+turns (torch, ours, per-step, composed, torch, ...), so load on a shared machine hits all of them alike.
 """
 
 from __future__ import annotations
@@ -55,6 +56,25 @@ def _composed(mt: Any, layer: Any, x: Any) -> Any:
     return mt.stack(outs)
 
 
+def _per_step(mt: Any, layer: Any, x: Any) -> Any:
+    """One layer, one direction, over x (T, B, I) as a loop of fused step nodes (the layers' form before the
+    sequence node)."""
+    from minitorch_cnn.ops import rnn_cells, rnn_sequence
+
+    F = mt.nn.functional
+    steps, batch = x.shape[0], x.shape[1]
+    gi = F.linear(x.reshape(steps * batch, x.shape[2]), layer.weight_ih_l0, layer.bias_ih_l0)
+    w_hh, b_hh = layer.weight_hh_l0, layer.bias_hh_l0
+    if layer.mode == "LSTM":
+        state = mt.zeros(batch, 2 * layer.hidden_size)
+        states, _ = rnn_sequence.step_loop(lambda g, s: rnn_cells.lstm_step(g, s, w_hh, b_hh), gi, [batch] * steps,
+                                           state, False)
+        return states[:, :layer.hidden_size]
+    states, _ = rnn_sequence.step_loop(lambda g, s: rnn_cells.gru_step(g, s, w_hh, b_hh), gi, [batch] * steps,
+                                       mt.zeros(batch, layer.hidden_size), False)
+    return states
+
+
 def _steps(mode: str, batch: int, steps: int, inputs: int, hidden: int) -> dict[str, Callable[[], Any]]:
     import torch
 
@@ -74,10 +94,13 @@ def _steps(mode: str, batch: int, steps: int, inputs: int, hidden: int) -> dict[
     def ours_step() -> None:
         ours(mx)[0].backward(mg)
 
+    def per_step() -> None:
+        _per_step(mt, ours, mx).backward(mg.reshape(steps * batch, hidden))
+
     def composed_step() -> None:
         _composed(mt, ours, mx).backward(mg)
 
-    return {"torch": torch_step, "ours": ours_step, "composed": composed_step}
+    return {"torch": torch_step, "ours": ours_step, "per_step": per_step, "composed": composed_step}
 
 
 def main() -> None:
@@ -86,16 +109,22 @@ def main() -> None:
     args = parser.parse_args()
     apply_threads(1)
     rows = []
-    lines = ["| layer | batch | steps | input | hidden | ours ms | composed ms | torch ms | ours/torch "
-             "| composed/torch |", "|---" * 10 + "|"]
+    lines = ["| layer | batch | steps | input | hidden | ours ms | per-step ms | composed ms | torch ms | ours/torch "
+             "| per-step/torch | composed/torch |", "|---" * 12 + "|"]
     for case in CASES:
         t = cpu_times(_steps(*case), args.repeats)
         rows.append({"case": case, **t})
-        lines.append("| " + " | ".join(map(str, case)) + f" | {t['ours'] * 1e3:.2f} | {t['composed'] * 1e3:.2f} | "
-                     f"{t['torch'] * 1e3:.2f} | {t['ours'] / t['torch']:.2f} | {t['composed'] / t['torch']:.2f} |")
+        lines.append("| " + " | ".join(map(str, case)) + f" | {t['ours'] * 1e3:.2f} | {t['per_step'] * 1e3:.2f} | "
+                     f"{t['composed'] * 1e3:.2f} | {t['torch'] * 1e3:.2f} | {t['ours'] / t['torch']:.2f} | "
+                     f"{t['per_step'] / t['torch']:.2f} | {t['composed'] / t['torch']:.2f} |")
+    info = machine("cpu", 1)
+    isa = ", ".join(info.get("isa", [])) or "no AVX2"
+    lines += ["", f"`{info['command']}` on {info.get('cpu_model', '?')} ({isa}), {info['cpu_count']} cores, "
+              f"1 thread each side; CPU time of this process, median of {args.repeats}; "
+              f"NumPy {info['numpy']}, torch {info['torch']}."]
     table = "\n".join(lines)
     print(table)
-    write_results("rnn", {"machine": machine("cpu", 1), "repeats": args.repeats, "rows": rows}, table)
+    write_results("rnn", {"machine": info, "repeats": args.repeats, "rows": rows}, table)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@
 
 A layer runs over a time-major packed batch: ``data`` (N, I) and ``batch_sizes`` (T,), non-increasing. A padded
 input (T, B, I) is the packed batch whose every step holds all B sequences, so one loop serves both. The input
-part of every gate, ``x W_ihᵀ + b_ih``, is one matrix product over all N rows; the loop then makes one step per
-time step (see ``rnn_cell.py`` for the maths). Going forward, a sequence that ends leaves its state behind as the
-batch shrinks; going backward in time the batch grows, each sequence starting from its own initial state. The
-layers' outputs are joined on the feature dim ([forward, backward]); the final states are stacked as torch's
-(layer 0 forward, layer 0 backward, layer 1 forward, ...). ``dropout`` applies to every layer's output but the
-last, in training.
+part of every gate, ``x W_ihᵀ + b_ih``, is one matrix product over all N rows; an LSTM's or GRU's direction is
+then one node over all the steps (``ops/rnn_sequence.py``), an Elman RNN's a loop of one step each
+(``rnn_cell.py``). Going forward, a sequence that ends leaves its state behind as the batch shrinks; going
+backward in time the batch grows, each sequence starting from its own initial state. The layers' outputs are
+joined on the feature dim ([forward, backward]); the final states are stacked as torch's (layer 0 forward, layer 0
+backward, layer 1 forward, ...). ``dropout`` applies to every layer's output but the last, in training.
 """
 
 from __future__ import annotations
@@ -18,17 +18,15 @@ import numbers
 import warnings
 from typing import Any
 
-import numpy as np
-
 from ..autograd import Tensor
 from ..ops.factories import empty, zeros
-from ..ops.rnn_cells import time_steps
+from ..ops.rnn_sequence import gru_sequence, lstm_sequence, step_loop
 from ..ops.shape import cat, stack
 from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
-from .rnn_cell import gru_step, lstm_step, rnn_step
+from .rnn_cell import rnn_step
 from .utils.rnn import PackedSequence
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -223,7 +221,6 @@ class RNNBase(Module):
                 c0: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
         """All layers over packed ``data`` (N, I): (output (N, D·H_out), h_n, c_n or None)."""
         directions = 2 if self.bidirectional else 1
-        offsets = np.concatenate([[0], np.cumsum(batch_sizes)]).tolist()
         x, hs, cs = data, [], []
         for layer in range(self.num_layers):
             if layer and self.dropout and self.training:
@@ -235,7 +232,7 @@ class RNNBase(Module):
                 gi = F.linear(x, getattr(self, "weight_ih" + suffix),
                               getattr(self, "bias_ih" + suffix) if self.bias else None)
                 state = h0[k] if c0 is None else cat([h0[k], c0[k]], 1)
-                states, final = self._direction(gi, batch_sizes, offsets, state, suffix, reverse=direction == 1)
+                states, final = self._direction(gi, batch_sizes, state, suffix, reverse=direction == 1)
                 width = h0.shape[2]
                 if c0 is None:
                     outs.append(states)
@@ -247,47 +244,20 @@ class RNNBase(Module):
             x = outs[0] if directions == 1 else cat(outs, 1)
         return x, stack(hs), (stack(cs) if c0 is not None else None)
 
-    def _direction(self, gi: Tensor, batch_sizes: list[int], offsets: list[int], state: Tensor, suffix: str,
+    def _direction(self, gi: Tensor, batch_sizes: list[int], state: Tensor, suffix: str,
                    reverse: bool) -> tuple[Tensor, Tensor]:
         """One layer in one direction: gi (N, G·H) the input part of the gates, ``state`` (B, S) the initial state
-        (h, or for an LSTM [h | c]) -> (the states after every step (N, S), the final states (B, S))."""
+        (h, or for an LSTM [h | c]) -> (the states after every step (N, S), the final states (B, S)). An LSTM or
+        GRU runs as one node for the whole sequence (``ops/rnn_sequence.py``), an Elman RNN a node per step."""
         w_hh = getattr(self, "weight_hh" + suffix)
         b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
-        w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
-        mode = self.mode
-        pieces = time_steps(gi, offsets)
-
-        def step(t: int, s: Tensor) -> Tensor:
-            if mode == "LSTM":
-                return lstm_step(pieces[t], s, w_hh, b_hh, w_hr)
-            if mode == "GRU":
-                return gru_step(pieces[t], s, w_hh, b_hh)
-            return rnn_step(pieces[t], s, w_hh, b_hh, mode == "RNN_RELU")
-
-        steps = len(batch_sizes)
-        outs: list[Any] = [None] * steps
-        if not reverse:
-            ended, last = [], batch_sizes[0]
-            for t in range(steps):
-                size = batch_sizes[t]
-                if size < last:  # the sequences [size, last) ended at t - 1: keep their final states
-                    ended.append(state[size:last])
-                    state = state[:size]
-                state = step(t, state)
-                outs[t], last = state, size
-            if ended:  # later-ending sequences sit at lower batch rows
-                state = cat([state] + ended[::-1], 0)
-        else:
-            initial, last = state, batch_sizes[-1]
-            if last < batch_sizes[0]:
-                state = initial[:last]
-            for t in reversed(range(steps)):
-                size = batch_sizes[t]
-                if size > last:  # the sequences [last, size) start here, from their own initial states
-                    state = cat([state, initial[last:size]], 0)
-                state = step(t, state)
-                outs[t], last = state, size
-        return (outs[0] if steps == 1 else cat(outs, 0)), state
+        if self.mode == "LSTM":
+            w_hr = getattr(self, "weight_hr" + suffix) if self.proj_size > 0 else None
+            return lstm_sequence(gi, state, w_hh, b_hh, w_hr, batch_sizes, reverse)
+        if self.mode == "GRU":
+            return gru_sequence(gi, state, w_hh, b_hh, batch_sizes, reverse)
+        relu = self.mode == "RNN_RELU"
+        return step_loop(lambda g, s: rnn_step(g, s, w_hh, b_hh, relu), gi, batch_sizes, state, reverse)
 
 
 class RNN(RNNBase):

@@ -1,5 +1,6 @@
 """Recurrent cells: one time step of an Elman RNN, an LSTM or a GRU, as modules (``RNNCell``, ``LSTMCell``,
-``GRUCell``) and as the step functions the multi-layer modules of ``rnn.py`` loop over.
+``GRUCell``), and the Elman step the multi-layer ``RNN`` of ``rnn.py`` loops over (its LSTM and GRU run a whole
+sequence as one node, ``ops/rnn_sequence.py``).
 
 The maths, torch's, with the input part ``gi = x W_ihᵀ + b_ih`` computed by the caller (the layers compute it for
 every time step in one matrix product) and ``gh = h W_hhᵀ + b_hh``; gate blocks are stacked in torch's order:
@@ -11,7 +12,7 @@ every time step in one matrix product) and ``gh = h W_hhᵀ + b_hh``; gate block
 
 An RNN step is composed of differentiable ops (linear, tanh or relu); an LSTM or GRU step is one fused node of
 ``ops/rnn_cells.py`` with its own backward and a second-order one (an LSTM step of the composed ops made some
-fifteen nodes, and the loop spent most of its time in the engine).
+fifteen nodes, and a loop of them spent most of its time in the engine).
 """
 
 from __future__ import annotations
@@ -33,22 +34,6 @@ def rnn_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: boo
     """h' = act(gi + h W_hhᵀ + b_hh): gi (B, H), h (B, H) -> (B, H)."""
     pre = gi + F.linear(h, w_hh, b_hh)
     return F.relu(pre) if relu else F.tanh(pre)
-
-
-def lstm_step(gi: Tensor, state: Tensor, w_hh: Tensor, b_hh: Tensor | None, w_hr: Tensor | None) -> Tensor:
-    """The next state [h' | c'] from gi (B, 4H) and the state [h | c] (B, P + H) (P = H without a projection):
-    one fused node (``ops/rnn_cells.py``), and with a projection h' W_hrᵀ in place of h'. Carrying h and c as one
-    tensor spares the loop two slicing nodes a step."""
-    state = fused.lstm_step(gi, state, w_hh, b_hh)
-    if w_hr is None:
-        return state
-    size = w_hr.shape[1]
-    return cat([F.linear(state[:, :size], w_hr), state[:, size:]], 1)
-
-
-def gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
-    """h' from gi (B, 3H), h (B, H): (B, H), one fused node (``ops/rnn_cells.py``)."""
-    return fused.gru_step(gi, h, w_hh, b_hh)
 
 
 class RNNCellBase(Module):
@@ -147,8 +132,8 @@ class LSTMCell(RNNCellBase):
         else:
             h, c = hx if batched else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
         self._check_sizes(x, (h, c))
-        state = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), cat([h, c], 1), self.weight_hh, self.bias_hh,
-                          None)
+        state = fused.lstm_step(F.linear(x, self.weight_ih, self.bias_ih), cat([h, c], 1), self.weight_hh,
+                                self.bias_hh)
         h, c = state[:, :self.hidden_size], state[:, self.hidden_size:]
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
@@ -164,5 +149,5 @@ class GRUCell(RNNCellBase):
         x, batched = self._batched(input, hx, ("hidden",))
         h = self._zeros(x) if hx is None else (hx if batched else hx.unsqueeze(0))
         self._check_sizes(x, (h,))
-        out = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        out = fused.gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return out if batched else out.squeeze(0)

@@ -1,6 +1,7 @@
 """Fused recurrent steps: one LSTM or GRU time step as one graph node (the composition is some fifteen), for the
-loops of ``nn.RNNBase`` and the cells. ``gi`` (B, G·H) is the input part of the gates, ``x W_ihᵀ + b_ih``, which the
-caller computes for all time steps at once; h (B, H_h), W_hh (G·H, H_h), b_hh (G·H,) or None.
+cells and for the per-step loop through which ``rnn_sequence.py``'s whole-sequence nodes differentiate twice.
+``gi`` (B, G·H) is the input part of the gates, ``x W_ihᵀ + b_ih``, which the caller computes for all time steps
+at once; h (B, H_h), W_hh (G·H, H_h), b_hh (G·H,) or None.
 
 LSTM (gate blocks i, f, g, o; z their pre-activations), its state one tensor [h | c] (B, H_h + H) in and
 [h' | c'] (B, 2H) out (the loop carries it whole; a projection, outside, makes H_h < H):

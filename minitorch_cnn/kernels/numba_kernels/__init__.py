@@ -17,7 +17,8 @@ rows for im2col.
   GEMMs on the packed panels (``gemm_packed``: the blocked GEMM around ``kernels.gemm_kernel``), and the chunk
   kernels that choose between them; ``conv_split``: the rows backward's phases split over output channels instead
   of the batch (the schedule runs them);
-- ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates).
+- ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates), ``rnn_cells``
+  (an LSTM's or GRU's gate maths per time step; ``ops/rnn_sequence.py`` holds their reference).
 
 Compilation happens on the first call per dtype and is cached on disk (``cache=True``), so only the very first
 run on a machine pays it; ``choice`` imports this package lazily, by its name, never at package import.
@@ -37,6 +38,7 @@ from .pooling import (
     max_pool2d_forward,
 )
 from .resize import resize_pil_pass
+from .rnn_cells import gru_cell_backward, lstm_cell_backward, lstm_cell_forward
 
 __all__ = [
     "BackwardSplit",
@@ -49,7 +51,10 @@ __all__ = [
     "col2im",
     "conv2d_backward_chunks",
     "conv2d_forward_chunks",
+    "gru_cell_backward",
     "im2col",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
     "max_pool2d_backward",
     "max_pool2d_forward",
     "relu_backward",
