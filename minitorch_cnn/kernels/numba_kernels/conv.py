@@ -23,6 +23,7 @@ from .conv_direct import (
     wide_plane_fits,
 )
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
+from .conv_implicit import chunk_samples, conv_implicit, implicit_fits
 from .conv_packed import forward_packed, input_grad_packed, packed_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .conv_rows_packed import backward_rows_packed, rows_packed_fits
@@ -50,6 +51,13 @@ def conv2d_forward_chunks(
     if depthwise_fits((C, O), groups, x.dtype) and y.flags.c_contiguous:
         depthwise_forward(flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, *kernel_size,
                           *stride, *padding, *dilation, *out_size, ready, ready_value)
+        return
+    gather, gmr, gnr = gemm_kernel.panel_kernel(x.dtype, gather=True)
+    if gather is not None and implicit_fits((C, O), groups, kernel_size, stride, gnr) and y.flags.c_contiguous:
+        hp, wp = padded_size(LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size))
+        conv_implicit(gather, gmr, gnr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, False, C,
+                      H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
+                      chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize), ready, ready_value)
         return
     tile, lanes = microkernel.output_block_kernel(x.dtype)
     wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
@@ -113,13 +121,16 @@ def conv2d_backward_chunks(
     tile, lanes = microkernel.output_block_kernel(g.dtype)
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
-    dx_tiles = dx is not None and tile is not None and direct_dx_fits(
+    gather, gmr, gnr = gemm_kernel.panel_kernel(g.dtype, gather=True)
+    dx_implicit = (dx is not None and gather is not None and stride == (1, 1) and dilation == (1, 1)
+                   and implicit_fits((O, C), groups, kernel_size, stride, gnr) and dx.flags.c_contiguous)
+    dx_tiles = dx is not None and not dx_implicit and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes)
     ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
     dw_tiles = x is not None and dots is not None and direct_dw_fits(
         (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
     dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
-    dx_rows = dx is not None and not dx_tiles and rows_dx_fits((C, O), groups, kernel_size, stride)
+    dx_rows = dx is not None and not (dx_tiles or dx_implicit) and rows_dx_fits((C, O), groups, kernel_size, stride)
     dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
     chunks = -(-(stop - start) // step)  # the GEMMs a share makes of each product
     panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
@@ -139,14 +150,14 @@ def conv2d_backward_chunks(
             backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), *operands)
         ready = NOT_READY
         dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
-    dx_packed = (dx is not None and not (dx_tiles or dx_rows) and panel is not None
+    dx_packed = (dx is not None and not (dx_tiles or dx_rows or dx_implicit) and panel is not None
                  and packed_fits((C, O), groups, kernel_size, step * L, nr, chunks))
     if dx_packed:  # Wᵀ @ g on the packed panels, then col2im
         input_grad_packed(panel, mr, nr, flat(g), flat(w), dx.reshape(-1), start, stop, step, g_buf.reshape(-1),
                           col_buf.reshape(-1), shape, ready, ready_value)
         ready = NOT_READY
     x_left = x is not None and not (dw_tiles or dw_rows)
-    dx_left = dx is not None and not (dx_tiles or dx_rows or dx_packed)
+    dx_left = dx is not None and not (dx_tiles or dx_rows or dx_packed or dx_implicit)
     b_left = need_b and not (dw_tiles or dw_rows or dx_rows)
     if x_left or b_left or dx_left:
         backward_loop(
@@ -161,6 +172,12 @@ def conv2d_backward_chunks(
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
                    1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+    if dx_implicit:  # g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
+        H, W = x_shape[2:]
+        hp, wp = H + kh - 1, W + kw - 1
+        conv_implicit(gather, gmr, gnr, flat(g), flat(w), empty, False, dx.reshape(-1), start, stop, True, O,
+                      *out_size, C, kh, kw, 1, 1, kh - 1 - pt, kw - 1 - pl, 1, 1, H, W, hp, wp,
+                      chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize), ready, ready_value)
     return dw, db
 
 

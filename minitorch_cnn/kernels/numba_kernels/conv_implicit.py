@@ -1,0 +1,136 @@
+"""Wide layers' forward and stride-1 dx as an implicit GEMM: the packed-panel micro-kernel reading its input in place.
+
+For a chunk of n samples, the input is turned channels-last and padded once (x_pad: (n, Hp, Wp, C), zero
+borders); then, with P(s, a, b) = ((s·Hp + a·sh)·Wp + b·sw)·C the offset of output pixel (s, a, b)'s window and
+T(i, j) = (i·dh·Wp + j·dw)·C that of tap (i, j),
+
+    y_rows[p, o] = Σ_{i, j} Σ_c x_pad[P(p) + T(i, j) + c] · W[o, c, i, j]
+
+is a sum over taps of GEMMs whose A rows are runs of C channels read where they lie: the micro-kernel's gather
+form (``gemm_kernel.panel_kernel(dtype, gather=True)``) takes MR pixel pointers, and the weights are packed once a
+share into its B panels (NR output channels, a channel block of ``gemm_packed.KC`` deep, tap by tap). No columns
+are built and no activations packed, where im2col + GEMM writes K·M columns and packs them again: only the
+padded input (C values a pixel) and the (M, O) result rows are written, the rows then turned to (n, O, OH, OW)
+with the bias added. Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
+L2), MR-pixel groups, taps; the C tile is summed in place over taps and channel blocks (fused multiply-adds in
+channel order within a tap and block, taps and blocks added in order: the GEMM's values to rounding, not its bits).
+
+dx at stride 1 is the same convolution of g (padded by k - 1 - p) with W's channels swapped and its taps flipped.
+Which layers (``implicit_fits``): where it measured faster than the paths it replaces (benchmarks/results/NOTES.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..handoff import signal
+from .conv_rows import _to_padded
+from .gemm_packed import KC
+from .layout import Pair, unsigned
+
+USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare them)
+IMPLICIT_MIN_CHANNELS = 128  # input and output channels at least this many at stride 1 (narrower: the tiles)
+STRIDED_MIN_CHANNELS = 64  # ... and at other strides
+CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
+
+
+def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
+    """Whether a layer of (in, out) ``channels`` runs on the implicit GEMM, ``nr`` the gather kernel's columns (0
+    where there is none): ungrouped, wide (64-channel stride-1 layers ran as fast on the tiles), not 1×1, the
+    output channels in whole panels of NR."""
+    least = IMPLICIT_MIN_CHANNELS if stride == (1, 1) else STRIDED_MIN_CHANNELS
+    return (USE_IMPLICIT and groups == 1 and nr > 0 and min(channels) >= least and max(kernel_size) > 1
+            and channels[1] % nr == 0)
+
+
+def chunk_samples(hp: int, wp: int, c: int, pixels: int, o: int, itemsize: int) -> int:
+    """Samples a chunk takes: padded input (hp·wp·c) and result rows (pixels·o) of at most CHUNK_BYTES, one at
+    least."""
+    return max(1, CHUNK_BYTES // ((hp * wp * c + pixels * o) * itemsize))
+
+
+@njit(cache=True, inline="always")
+def pack_panels(w, wp, O, C, T, NR, flip):  # pragma: no cover - compiled
+    """The B panels of w (O, C, T) (flat; T taps): for the output-channel panel q0 (NR channels), the channel
+    block c0 (KC deep, kc = its width) and tap t, wp[q0·T·C + c0·T·NR + (t·kc + c - c0)·NR + col] =
+    W[q0 + col, c, t]. With ``flip`` the weights of dx's convolution: W[o, c, t] = w[c, o, T - 1 - t] read from
+    w (C, O, T), i.e. O here is w's input channels and C its output ones."""
+    for q0 in range(0, O, NR):
+        for c0 in range(0, C, KC):
+            kc = min(KC, C - c0)
+            for t in range(T):
+                for c in range(c0, c0 + kc):
+                    dst = unsigned(q0 * T * C + c0 * T * NR + (t * kc + c - c0) * NR)
+                    for col in range(NR):
+                        o = q0 + col
+                        if flip:
+                            wp[dst + unsigned(col)] = w[unsigned((c * O + o) * T + T - 1 - t)]
+                        else:
+                            wp[dst + unsigned(col)] = w[unsigned((o * C + c) * T + t)]
+
+
+@njit(cache=True, inline="always")
+def _pixel_offsets(pix, n, oh, ow, hp, wp, c, sh, sw):  # pragma: no cover - compiled
+    """pix[(s·oh + a)·ow + b] = ((s·hp + a·sh)·wp + b·sw)·c: each output pixel's window in the padded input."""
+    for s in range(n):
+        for a in range(oh):
+            for b in range(ow):
+                pix[(s * oh + a) * ow + b] = ((s * hp + a * sh) * wp + b * sw) * c
+
+
+@njit(cache=True, inline="always")
+def implicit_gemm(kernel, MR, NR, xp, pix, M, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs):  # pragma: no cover
+    """rows (Mp, O) = the convolution of xp (padded, channels-last, C a pixel) at the M pixels ``pix`` with the
+    packed panels wp (``pack_panels``); Mp = M rounded up to MR (the last group's extra rows repeat its last
+    pixel)."""
+    isz = unsigned(rows.itemsize)
+    T = kh * kw
+    xa, ra = xp.ctypes.data, rows.ctypes.data
+    for q0 in range(0, O, NR):
+        for c0 in range(0, C, KC):
+            kc = min(KC, C - c0)
+            block = wp.ctypes.data + unsigned(q0 * T * C + c0 * T * NR) * isz
+            for i0 in range(0, M, MR):
+                out = ra + unsigned(i0 * O + q0) * isz
+                for t in range(T):
+                    tap = (t // kw) * dh * wpitch * C + (t % kw) * dw * C + c0
+                    for r in range(MR):
+                        ptrs[r] = xa + unsigned(pix[min(i0 + r, M - 1)] + tap) * isz
+                    kernel(kc, ptrs.ctypes.data, block + unsigned(t * kc * NR) * isz, out, O,
+                           1 if (c0 > 0 or t > 0) else 0)
+
+
+@njit(cache=True, inline="always")
+def _rows_to_planes(rows, y, b, has_b, n0, n, O, L):  # pragma: no cover - compiled
+    """y[n0 + s, o, l] = rows[s·L + l, o] (+ b[o]); 16 channels (a cache line of rows) at a time."""
+    for s in range(n):
+        for o0 in range(0, O, 16):
+            for o in range(o0, min(O, o0 + 16)):
+                dst, src = unsigned(((n0 + s) * O + o) * L), unsigned(s * L * O + o)
+                bo = b[o] if has_b else rows.dtype.type(0)
+                for k in range(unsigned(L)):
+                    y[dst + k] = rows[src + k * unsigned(O)] + bo
+
+
+@njit(cache=True, nogil=True)
+def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh, dw,
+                  oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+    """y[start:stop] (N, O, oh, ow) = the convolution of x (N, C, H, W) with w (O, C, kh, kw) (``flip``: with
+    w (C, O, kh, kw)'s channels swapped and taps flipped, dx's convolution of g) at stride (sh, sw), dilation
+    (dh, dw), x placed at (pt, pl) of the (hp, wpitch) padded plane; + b where ``has_b``. All flat."""
+    signal(ready, ready_value)
+    T, L = kh * kw, oh * ow
+    wp = np.empty(O * C * T, w.dtype)
+    pack_panels(w, wp, O, C, T, NR, flip)
+    xp = np.zeros(step * hp * wpitch * C, x.dtype)
+    M = step * L
+    rows = np.empty((M + MR - 1) // MR * MR * O, x.dtype)
+    pix = np.empty(M, np.int64)
+    _pixel_offsets(pix, step, oh, ow, hp, wpitch, C, sh, sw)
+    ptrs = np.empty(MR, np.uint64)
+    for n0 in range(start, stop, step):
+        n = min(stop, n0 + step) - n0
+        _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
+        implicit_gemm(kernel, MR, NR, xp, pix, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
+        _rows_to_planes(rows, y, b, has_b, n0, n, O, L)
