@@ -75,6 +75,7 @@ LAYERS = [  # (N, C, O, H, W, kernel, kwargs of conv2d, implicit calls a share m
     (2, 24, 64, 9, 8, (3, 2), {"stride": 2, "padding": (1, 2), "dilation": (2, 1)}, ["forward"]),
     (3, 64, 64, 6, 5, (2, 3), {"padding": "same"}, ["forward", "dx"]),  # asymmetric: 0 top, 1 bottom
     (2, 64, 64, 6, 6, (3, 3), {"padding": 0}, ["forward", "dx"]),  # dx's g padded by 2
+    (7, 64, 64, 3, 3, (3, 3), {"padding": 3}, ["forward", "dx"]),  # pixels reading only the border; dx's g cut
 ]
 
 
@@ -154,6 +155,20 @@ def test_gather_kernel_sums_rows_read_in_place(isa):
     np.testing.assert_allclose(c, expected, rtol=1e-12, atol=1e-12)
     kernel(kc, ptrs.ctypes.data, b.ctypes.data, c.ctypes.data, nr, 1)
     np.testing.assert_allclose(c, 2 * expected, rtol=1e-12, atol=1e-12)
+
+
+def test_border_taps_skipped_and_chunks_in_whole_groups():
+    """On a 4×4 plane (3×3, padding 1) the pixels come ordered by the taps they read, and with chunks of a
+    multiple of MR samples each group of MR reads exactly its pixels' taps: 69% of all taps are multiplied."""
+    mr = gemm_kernel.MR
+    n = conv_implicit.chunk_samples(6, 6, 512, 16, 512, 4, mr)
+    assert n % mr == 0 and conv_implicit.chunk_samples(18, 18, 128, 256, 128, 4, mr) == 1
+    M = n * 16
+    pix, pos, gmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M // mr, np.int64)
+    conv_implicit._pixel_order.py_func(pix, pos, gmask, mr, n, 4, 4, 6, 6, 1, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1)
+    assert sorted(pos) == list(range(M)) and sorted(pix) == sorted(((s * 6 + a) * 6 + b) for s in range(n)
+                                                                   for a in range(4) for b in range(4))
+    assert sum(bin(int(m)).count("1") for m in gmask) * mr == n * 100  # (2·2 + 2·3)² = 100 taps a sample
 
 
 def test_which_layers_take_it(monkeypatch):

@@ -57,7 +57,7 @@ def conv2d_forward_chunks(
         hp, wp = padded_size(LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size))
         conv_implicit(gather, gmr, gnr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, False, C,
                       H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
-                      chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize), ready, ready_value)
+                      chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize, gmr), ready, ready_value)
         return
     tile, lanes = microkernel.output_block_kernel(x.dtype)
     wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
@@ -177,7 +177,7 @@ def conv2d_backward_chunks(
         hp, wp = H + kh - 1, W + kw - 1
         conv_implicit(gather, gmr, gnr, flat(g), flat(w), empty, False, dx.reshape(-1), start, stop, True, O,
                       *out_size, C, kh, kw, 1, 1, kh - 1 - pt, kw - 1 - pl, 1, 1, H, W, hp, wp,
-                      chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize), ready, ready_value)
+                      chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize, gmr), ready, ready_value)
     return dw, db
 
 

@@ -15,6 +15,12 @@ with the bias added. Loops: output-channel panels, channel blocks (their B block
 L2), MR-pixel groups, taps; the C tile is summed in place over taps and channel blocks (fused multiply-adds in
 channel order within a tap and block, taps and blocks added in order: the GEMM's values to rounding, not its bits).
 
+Taps that read only the zero border are skipped, as oneDNN skips them: a chunk's pixels are ordered by which taps
+read the input (border rows and columns apart from the interior), so that a group of MR pixels mostly shares
+them, and a tap no pixel of the group reads is not multiplied. On small planes that is much of the work (a 3×3
+"same" layer on 4×4 planes reads 69% of the taps it would multiply, 84% on 8×8), and there chunks take a multiple of
+MR samples so that every class of border pixels fills whole groups.
+
 dx at stride 1 is the same convolution of g (padded by k - 1 - p) with W's channels swapped and its taps flipped.
 Which layers (``implicit_fits``): where it measured faster than the paths it replaces (benchmarks/results/NOTES.md).
 """
@@ -33,6 +39,7 @@ USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare
 IMPLICIT_MIN_CHANNELS = 128  # input and output channels at least this many at stride 1 (narrower: the tiles)
 STRIDED_MIN_CHANNELS = 64  # ... and at other strides
 CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
+SMALL_PLANE = 64  # output planes of at most this many pixels take chunks of a multiple of MR samples
 
 
 def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
@@ -44,10 +51,12 @@ def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, 
             and channels[1] % nr == 0)
 
 
-def chunk_samples(hp: int, wp: int, c: int, pixels: int, o: int, itemsize: int) -> int:
+def chunk_samples(hp: int, wp: int, c: int, pixels: int, o: int, itemsize: int, mr: int) -> int:
     """Samples a chunk takes: padded input (hp·wp·c) and result rows (pixels·o) of at most CHUNK_BYTES, one at
-    least."""
-    return max(1, CHUNK_BYTES // ((hp * wp * c + pixels * o) * itemsize))
+    least; on planes of at most SMALL_PLANE pixels a multiple of ``mr`` (the kernel's rows), so that each class of
+    border pixels (``_pixel_order``) fills whole groups and skips its taps."""
+    n = max(1, CHUNK_BYTES // ((hp * wp * c + pixels * o) * itemsize))
+    return -(-n // mr) * mr if pixels <= SMALL_PLANE else n
 
 
 @njit(cache=True, inline="always")
@@ -59,31 +68,75 @@ def pack_panels(w, wp, O, C, T, NR, flip):  # pragma: no cover - compiled
     for q0 in range(0, O, NR):
         for c0 in range(0, C, KC):
             kc = min(KC, C - c0)
-            for t in range(T):
-                for c in range(c0, c0 + kc):
-                    dst = unsigned(q0 * T * C + c0 * T * NR + (t * kc + c - c0) * NR)
-                    for col in range(NR):
-                        o = q0 + col
-                        if flip:
-                            wp[dst + unsigned(col)] = w[unsigned((c * O + o) * T + T - 1 - t)]
-                        else:
-                            wp[dst + unsigned(col)] = w[unsigned((o * C + c) * T + t)]
+            base = q0 * T * C + c0 * T * NR - q0
+            if flip:  # a panel row is a run of w's (C, O, T) read at stride T
+                for t in range(T):
+                    for c in range(c0, c0 + kc):
+                        dst = unsigned(base + (t * kc + c - c0) * NR)
+                        for o in range(q0, q0 + NR):
+                            wp[dst + unsigned(o)] = w[unsigned((c * O + o) * T + T - 1 - t)]
+            else:  # 16 rows of w (O, C, T) read side by side, a cache line of each panel row written whole
+                for o0 in range(q0, q0 + NR, 16):
+                    for c in range(c0, c0 + kc):
+                        for t in range(T):
+                            dst = unsigned(base + (t * kc + c - c0) * NR)
+                            for o in range(o0, o0 + 16):
+                                wp[dst + unsigned(o)] = w[unsigned((o * C + c) * T + t)]
 
 
 @njit(cache=True, inline="always")
-def _pixel_offsets(pix, n, oh, ow, hp, wp, c, sh, sw):  # pragma: no cover - compiled
-    """pix[(s·oh + a)·ow + b] = ((s·hp + a·sh)·wp + b·sw)·c: each output pixel's window in the padded input."""
-    for s in range(n):
-        for a in range(oh):
-            for b in range(ow):
-                pix[(s * oh + a) * ow + b] = ((s * hp + a * sh) * wp + b * sw) * c
+def _tap_mask(a, b, H, W, kh, kw, sh, sw, pt, pl, dh, dw):  # pragma: no cover - compiled
+    """Bit t set where tap t (i·kw + j) of output pixel (a, b) reads the input, not its zero border (all bits
+    where there are more than 63 taps: none skipped)."""
+    if kh * kw > 63:
+        return np.int64(-1)
+    m = np.int64(0)
+    for i in range(kh):
+        r = a * sh + i * dh - pt
+        for j in range(kw):
+            q = b * sw + j * dw - pl
+            if 0 <= r < H and 0 <= q < W:
+                m |= np.int64(1) << (i * kw + j)
+    return m
 
 
 @njit(cache=True, inline="always")
-def implicit_gemm(kernel, MR, NR, xp, pix, M, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs):  # pragma: no cover
+def _pixel_order(pix, pos, gmask, MR, n, oh, ow, hp, wp, c, H, W, kh, kw, sh, sw, pt, pl, dh, dw):  # pragma: no cover
+    """The chunk's n·oh·ow output pixels ordered by which taps read the input (``_tap_mask``), so that a group of
+    MR shares its border taps: pix[k] = ((s·hp + a·sh)·wp + b·sw)·c, the k-th pixel's window in the padded input;
+    pos[(s·oh + a)·ow + b] = k, its row of the result; gmask[g] = the taps any pixel of group g reads."""
+    L = oh * ow
+    masks = np.empty(L, np.int64)
+    for a in range(oh):
+        for b in range(ow):
+            masks[a * ow + b] = _tap_mask(a, b, H, W, kh, kw, sh, sw, pt, pl, dh, dw)
+    order = np.argsort(masks, kind="mergesort")  # each class of pixels together, in plane order
+    k = 0
+    for i in range(L):
+        lo = i
+        if i > 0 and masks[order[i]] == masks[order[i - 1]]:
+            continue
+        hi = lo
+        while hi < L and masks[order[hi]] == masks[order[lo]]:
+            hi += 1
+        for s in range(n):  # the class's pixels of every sample
+            for m in range(lo, hi):
+                l = order[m]
+                a, b = l // ow, l % ow
+                pix[k] = ((s * hp + a * sh) * wp + b * sw) * c
+                pos[s * L + l] = k
+                if k % MR == 0:
+                    gmask[k // MR] = 0
+                gmask[k // MR] |= masks[l]
+                k += 1
+
+
+@njit(cache=True, inline="always")
+def implicit_gemm(kernel, MR, NR, xp, pix, gmask, M, C, wp, wpitch, kh, kw, dh, dw, O, rows,
+                  ptrs):  # pragma: no cover - compiled
     """rows (Mp, O) = the convolution of xp (padded, channels-last, C a pixel) at the M pixels ``pix`` with the
-    packed panels wp (``pack_panels``); Mp = M rounded up to MR (the last group's extra rows repeat its last
-    pixel)."""
+    packed panels wp (``pack_panels``), skipping the taps no pixel of a group reads (``gmask``); Mp = M rounded up
+    to MR (the last group's extra rows repeat its last pixel)."""
     isz = unsigned(rows.itemsize)
     T = kh * kw
     xa, ra = xp.ctypes.data, rows.ctypes.data
@@ -93,24 +146,31 @@ def implicit_gemm(kernel, MR, NR, xp, pix, M, C, wp, wpitch, kh, kw, dh, dw, O, 
             block = wp.ctypes.data + unsigned(q0 * T * C + c0 * T * NR) * isz
             for i0 in range(0, M, MR):
                 out = ra + unsigned(i0 * O + q0) * isz
+                add = 1 if c0 > 0 else 0
                 for t in range(T):
+                    if not (gmask[i0 // MR] >> t) & 1:
+                        continue
                     tap = (t // kw) * dh * wpitch * C + (t % kw) * dw * C + c0
                     for r in range(MR):
                         ptrs[r] = xa + unsigned(pix[min(i0 + r, M - 1)] + tap) * isz
-                    kernel(kc, ptrs.ctypes.data, block + unsigned(t * kc * NR) * isz, out, O,
-                           1 if (c0 > 0 or t > 0) else 0)
+                    kernel(kc, ptrs.ctypes.data, block + unsigned(t * kc * NR) * isz, out, O, add)
+                    add = 1
+                if add == 0:  # no tap reads the input: zeros
+                    for r in range(MR):
+                        for q in range(NR):
+                            rows[unsigned((i0 + r) * O + q0 + q)] = 0
 
 
 @njit(cache=True, inline="always")
-def _rows_to_planes(rows, y, b, has_b, n0, n, O, L):  # pragma: no cover - compiled
-    """y[n0 + s, o, l] = rows[s·L + l, o] (+ b[o]); 16 channels (a cache line of rows) at a time."""
+def _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L):  # pragma: no cover - compiled
+    """y[n0 + s, o, l] = rows[pos[s·L + l], o] (+ b[o]); 16 channels (a cache line of rows) at a time."""
     for s in range(n):
         for o0 in range(0, O, 16):
             for o in range(o0, min(O, o0 + 16)):
-                dst, src = unsigned(((n0 + s) * O + o) * L), unsigned(s * L * O + o)
+                dst = unsigned(((n0 + s) * O + o) * L)
                 bo = b[o] if has_b else rows.dtype.type(0)
                 for k in range(unsigned(L)):
-                    y[dst + k] = rows[src + k * unsigned(O)] + bo
+                    y[dst + k] = rows[unsigned(pos[s * L + k] * O + o)] + bo
 
 
 @njit(cache=True, nogil=True)
@@ -126,11 +186,14 @@ def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W,
     xp = np.zeros(step * hp * wpitch * C, x.dtype)
     M = step * L
     rows = np.empty((M + MR - 1) // MR * MR * O, x.dtype)
-    pix = np.empty(M, np.int64)
-    _pixel_offsets(pix, step, oh, ow, hp, wpitch, C, sh, sw)
+    pix, pos, gmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty((M + MR - 1) // MR, np.int64)
     ptrs = np.empty(MR, np.uint64)
+    ordered = 0  # the samples a chunk holds in the order tables
     for n0 in range(start, stop, step):
         n = min(stop, n0 + step) - n0
+        if n != ordered:
+            _pixel_order(pix, pos, gmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw)
+            ordered = n
         _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
-        implicit_gemm(kernel, MR, NR, xp, pix, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
-        _rows_to_planes(rows, y, b, has_b, n0, n, O, L)
+        implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
+        _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L)
