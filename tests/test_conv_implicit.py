@@ -44,15 +44,21 @@ def small_layers_qualify(monkeypatch):
 
 
 def _counting(monkeypatch):
-    """Wrap ``numba_kernels.conv.conv_implicit`` to record, per call, whether it made dx (its ``flip``)."""
+    """Wrap ``numba_kernels.conv.conv_implicit`` (and ``weight_grad_implicit``) to record, per call, whether it
+    made the forward, dx (its ``flip``) or dW."""
     calls = []
-    original = numba_kernels.conv.conv_implicit
+    original, dw_original = numba_kernels.conv.conv_implicit, numba_kernels.conv.weight_grad_implicit
 
     def counted(*args):
         calls.append("dx" if args[10] else "forward")
         return original(*args)
 
+    def dw_counted(*args):
+        calls.append("dW")
+        return dw_original(*args)
+
     monkeypatch.setattr(numba_kernels.conv, "conv_implicit", counted)
+    monkeypatch.setattr(numba_kernels.conv, "weight_grad_implicit", dw_counted)
     return calls
 
 
@@ -68,14 +74,15 @@ def _torch_grads(x, w, b, g, **kw):
     return out
 
 
-LAYERS = [  # (N, C, O, H, W, kernel, kwargs of conv2d, implicit calls a share makes: forward, dx)
-    (3, 64, 128, 7, 6, (3, 3), {"padding": 1}, ["forward", "dx"]),
-    (2, 260, 64, 5, 4, (3, 3), {"padding": 1}, ["forward"]),  # C past a depth block; dx's 260 outputs: no
-    (2, 64, 260, 5, 4, (3, 3), {"padding": 1}, ["dx"]),  # dx's input channels past a depth block
+LAYERS = [  # (N, C, O, H, W, kernel, kwargs of conv2d, implicit calls a share makes: forward, dW, dx)
+    (3, 64, 128, 7, 6, (3, 3), {"padding": 1}, ["forward", "dW", "dx"]),
+    (2, 260, 64, 5, 4, (3, 3), {"padding": 1}, ["forward"]),  # C past a depth block; dx's and dW's 260: no
+    (2, 64, 260, 5, 4, (3, 3), {"padding": 1}, ["dW", "dx"]),  # dx's input channels past a depth block
     (2, 24, 64, 9, 8, (3, 2), {"stride": 2, "padding": (1, 2), "dilation": (2, 1)}, ["forward"]),
-    (3, 64, 64, 6, 5, (2, 3), {"padding": "same"}, ["forward", "dx"]),  # asymmetric: 0 top, 1 bottom
-    (2, 64, 64, 6, 6, (3, 3), {"padding": 0}, ["forward", "dx"]),  # dx's g padded by 2
-    (7, 64, 64, 3, 3, (3, 3), {"padding": 3}, ["forward", "dx"]),  # pixels reading only the border; dx's g cut
+    (3, 64, 64, 6, 5, (2, 3), {"padding": "same"}, ["forward", "dW", "dx"]),  # asymmetric: 0 top, 1 bottom
+    (2, 64, 64, 6, 6, (3, 3), {"padding": 0}, ["forward", "dW", "dx"]),  # dx's g padded by 2
+    (7, 64, 64, 3, 3, (3, 3), {"padding": 3}, ["forward", "dW", "dx"]),  # pixels reading only the border
+    (2, 64, 70, 5, 5, (3, 3), {"stride": 2, "padding": 1}, ["dW"]),  # dW strided, O past groups of MR
 ]
 
 
@@ -83,7 +90,8 @@ LAYERS = [  # (N, C, O, H, W, kernel, kwargs of conv2d, implicit calls a share m
 @pytest.mark.parametrize("layer", LAYERS, ids=[f"{a[1]}to{a[2]}_{a[3]}x{a[4]}_{i}" for i, a in enumerate(LAYERS)])
 def test_layers_match_torch(monkeypatch, small_layers_qualify, isa, dtype, layer):
     """y, dx, dW and db through the op at one thread against torch; the implicit GEMM runs where the ISA has the
-    gather kernel and the layer fits (dx: stride 1, its output channels in whole panels), else nothing of it."""
+    gather kernels and the layer fits (dx: stride 1, its output channels in whole panels; dW: the input channels in
+    whole panels), else nothing of it."""
     N, C, O, H, W, k, kw, expected = layer
     calls = _counting(monkeypatch)
     rng = np.random.default_rng(C + O)
@@ -105,7 +113,7 @@ def test_layers_match_torch(monkeypatch, small_layers_qualify, isa, dtype, layer
 @pytest.mark.parametrize("workers", [1, 2])
 def test_whole_op_at_one_and_two_threads(monkeypatch, small_layers_qualify, isa, dtype, workers):
     """conv2d 64→128 3×3 over 5 samples split over 1 or 2 threads, chunks of a few samples: each share runs the
-    forward and dx on the implicit GEMM where the ISA has it; y, dx, dW and db against torch."""
+    forward, dW and dx on the implicit GEMM where the ISA has it; y, dx, dW and db against torch."""
     calls = _counting(monkeypatch)
     rng = np.random.default_rng(workers)
     x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((5, 64, 7, 7), (128, 64, 3, 3), (128,)))
@@ -115,7 +123,7 @@ def test_whole_op_at_one_and_two_threads(monkeypatch, small_layers_qualify, isa,
         g = rng.standard_normal(y.shape).astype(dtype)
         y.backward(mt.tensor(g))
     on_kernel = gemm_kernel.panel_kernel(dtype, gather=True)[0] is not None
-    assert sorted(calls) == (["dx"] * workers + ["forward"] * workers if on_kernel else [])
+    assert sorted(calls) == (["dW"] * workers + ["dx"] * workers + ["forward"] * workers if on_kernel else [])
     truth, t32, cond = _torch_grads(x, w, b, g, padding=1)
     for what, ours, i in (("y", y.detach(), 0), ("dx", X.grad, 1), ("dW", Wt.grad, 2), ("db", B.grad, 3)):
         assert_parity(ours.numpy(), truth[i], dtype, torch32=t32[i], cond=cond[i], what=f"{what}, {workers} threads")
@@ -164,8 +172,10 @@ def test_border_taps_skipped_and_chunks_in_whole_groups():
     n = conv_implicit.chunk_samples(6, 6, 512, 16, 512, 4, mr)
     assert n % mr == 0 and conv_implicit.chunk_samples(18, 18, 128, 256, 128, 4, mr) == 1
     M = n * 16
-    pix, pos, gmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M // mr, np.int64)
-    conv_implicit._pixel_order.py_func(pix, pos, gmask, mr, n, 4, 4, 6, 6, 1, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1)
+    pix, pos, kmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M, np.int64)
+    gmask = np.empty(M // mr, np.int64)
+    conv_implicit._pixel_order.py_func(pix, pos, gmask, kmask, mr, n, 4, 4, 6, 6, 1, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1)
+    assert (kmask.reshape(-1, mr) == gmask[:, None]).all()  # every group one class
     assert sorted(pos) == list(range(M)) and sorted(pix) == sorted(((s * 6 + a) * 6 + b) for s in range(n)
                                                                    for a in range(4) for b in range(4))
     assert sum(bin(int(m)).count("1") for m in gmask) * mr == n * 100  # (2·2 + 2·3)² = 100 taps a sample

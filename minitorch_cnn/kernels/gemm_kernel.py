@@ -28,13 +28,14 @@ from . import microkernel
 
 MR = 6  # rows of the register tile (broadcast A values)
 VECTORS = {"avx512": 4}  # B vectors per row of the tile, per ISA that has the kernel
-_built: dict[Any, Any] = {}  # (dtype, isa, gather) -> (kernel or None, MR, NR)
+_built: dict[Any, Any] = {}  # (dtype, isa, gather, gather_b) -> (kernel or None, MR, NR)
 _engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 
 
-def _ir(ty: str, lanes: int, nv: int, gather: bool = False) -> str:
+def _ir(ty: str, lanes: int, nv: int, gather: bool = False, gather_b: bool = False) -> str:
     """IR of ``@panel`` (see the module docstring) for vectors of ``lanes`` ``ty``s, ``nv`` a row; with ``gather``
-    A is MR pointers, row r's k-th value at A[r][k] (a run of kc values)."""
+    A is MR pointers, row r's k-th value at A[r][k] (a run of kc values); with ``gather_b`` B is kc pointers, its
+    k-th row the NR values at B[k]."""
     vec, fma = f"<{lanes} x {ty}>", f"@llvm.fma.v{lanes}f{32 if ty == 'float' else 64}"
     nr = nv * lanes
     ir = [f"declare {vec} {fma}({vec}, {vec}, {vec})",
@@ -48,9 +49,12 @@ def _ir(ty: str, lanes: int, nv: int, gather: bool = False) -> str:
         for v in range(nv):
             ir.append(f"  %c{r}_{v} = phi {vec} [zeroinitializer, %entry], [%n{r}_{v}, %loop]")
     ir += [f"  %bo = mul i64 %k, {nr}", f"  %ao = mul i64 %k, {MR}"]
+    if gather_b:
+        ir += ["  %pbk = getelementptr ptr, ptr %B, i64 %k", "  %brow = load ptr, ptr %pbk, align 8"]
     for v in range(nv):
-        ir += [f"  %bq{v} = add i64 %bo, {v * lanes}", f"  %pb{v} = getelementptr {ty}, ptr %B, i64 %bq{v}",
-               f"  %b{v} = load {vec}, ptr %pb{v}, align 4"]
+        ir += ([f"  %pb{v} = getelementptr {ty}, ptr %brow, i64 {v * lanes}"] if gather_b else
+               [f"  %bq{v} = add i64 %bo, {v * lanes}", f"  %pb{v} = getelementptr {ty}, ptr %B, i64 %bq{v}"])
+        ir += [f"  %b{v} = load {vec}, ptr %pb{v}, align 4"]
     for r in range(MR):
         ir += ([f"  %pa{r} = getelementptr {ty}, ptr %row{r}, i64 %k"] if gather else
                [f"  %ar{r} = add i64 %ao, {r}", f"  %pa{r} = getelementptr {ty}, ptr %A, i64 %ar{r}"])
@@ -77,14 +81,14 @@ def _ir(ty: str, lanes: int, nv: int, gather: bool = False) -> str:
     return "\n".join(ir + ["  ret void", "}"])
 
 
-def _compile(dtype: Any, name: str, gather: bool = False) -> Any:
-    """The compiled ``panel`` (its ``gather`` form) for ``dtype`` and ISA ``name`` as a ctypes function, or
-    None."""
+def _compile(dtype: Any, name: str, gather: bool = False, gather_b: bool = False) -> Any:
+    """The compiled ``panel`` (its ``gather`` / ``gather_b`` forms) for ``dtype`` and ISA ``name`` as a ctypes
+    function, or None."""
     ty, bits = microkernel._TYPES[np.dtype(dtype)]
     lanes = microkernel.ISA_BITS[name] // bits
     try:
         llvm, machine = microkernel._target(name)
-        module = llvm.parse_assembly(_ir(ty, lanes, VECTORS[name], gather))
+        module = llvm.parse_assembly(_ir(ty, lanes, VECTORS[name], gather, gather_b))
         module.verify()
         passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
         passes.getModulePassManager().run(module, passes)
@@ -98,16 +102,17 @@ def _compile(dtype: Any, name: str, gather: bool = False) -> Any:
     return ctypes.CFUNCTYPE(None, i64, ptr, ptr, ptr, i64, i64)(address)
 
 
-def panel_kernel(dtype: Any, gather: bool = False) -> tuple[Any, int, int]:
+def panel_kernel(dtype: Any, gather: bool = False, gather_b: bool = False) -> tuple[Any, int, int]:
     """(the compiled micro-kernel for ``dtype`` on the current ISA, MR, NR), or (None, MR, 0) where there is none
     (an ISA without it, a dtype other than float32 and float64, llvmlite unable to compile it); with ``gather``
-    its form whose A is MR row pointers (see the module docstring)."""
+    its form whose A is MR row pointers (see the module docstring), with ``gather_b`` whose B is kc row pointers
+    as well."""
     dtype, name = np.dtype(dtype), microkernel.isa()
     if dtype not in microkernel._TYPES or name not in VECTORS:
         return None, MR, 0
-    key = (dtype, name, gather)
+    key = (dtype, name, gather, gather_b)
     if key not in _built:
-        fn = _compile(dtype, name, gather)
+        fn = _compile(dtype, name, gather, gather_b)
         nr = VECTORS[name] * microkernel.ISA_BITS[name] // microkernel._TYPES[dtype][1]
         _built[key] = (fn, MR, nr if fn is not None else 0)
     return _built[key]

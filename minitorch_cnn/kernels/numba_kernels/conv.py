@@ -24,7 +24,7 @@ from .conv_direct import (
     wide_plane_fits,
 )
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
-from .conv_implicit import chunk_samples, conv_implicit, implicit_fits
+from .conv_implicit import chunk_samples, conv_implicit, implicit_dw_fits, implicit_fits, weight_grad_implicit
 from .conv_packed import forward_packed, input_grad_packed, packed_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .conv_rows_packed import backward_rows_packed, rows_packed_fits
@@ -130,20 +130,32 @@ def conv2d_backward_chunks(
     ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
     dw_tiles = x is not None and dots is not None and direct_dw_fits(
         (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
-    dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
+    gboth, _, gbnr = gemm_kernel.panel_kernel(g.dtype, gather=True, gather_b=True)
+    dw_implicit = (x is not None and not dw_tiles and gboth is not None
+                   and implicit_dw_fits((C, O), groups, kernel_size, stride, gbnr))
+    dw_rows = x is not None and not (dw_tiles or dw_implicit) and rows_fits((C, O), groups, kernel_size)
     dx_rows = dx is not None and not (dx_tiles or dx_implicit) and rows_dx_fits((C, O), groups, kernel_size, stride)
-    dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
+    dw = np.zeros((groups, O // groups, kg)) if x is not None and not (dw_rows or dw_implicit) else None
     chunks = -(-(stop - start) // step)  # the GEMMs a share makes of each product
     panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
                       need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
+    if dw_implicit:  # dW (on (O, kh, kw, C) axes, handed on as a view) and db
+        dw_last = np.zeros((O, kh, kw, C))
+        hp, wp = padded_size(shape)
+        weight_grad_implicit(gboth, gmr, gbnr, flat(g), flat(x), dw_last.reshape(-1), np.empty(0) if db is None else db,
+                             need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *dilation, *out_size, hp,
+                             wp, chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, g.dtype.itemsize, gmr), ready,
+                             ready_value)
+        ready = NOT_READY
+        dw = dw_last.transpose(0, 3, 1, 2)
     if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
         dw_last = np.zeros((O, kh, kw, C)) if dw_rows else np.empty((0, 0, 0, 0))
         operands = (flat(g), flat(x) if dw_rows else empty, dw_rows, flat(w) if dx_rows else empty,
                     dx.reshape(-1) if dx_rows else empty, dx_rows, dw_last.reshape(-1),
-                    np.empty(0) if db is None else db, need_b, start, stop, step, g_buf.reshape(-1),
+                    np.empty(0) if db is None else db, need_b and not dw_implicit, start, stop, step, g_buf.reshape(-1),
                     col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
         if dx_rows and panel is not None and rows_packed_fits((C, O), groups, kernel_size, nr, chunks):
             backward_rows_packed(panel, mr, nr, gemm, g.dtype.type(1), g.dtype.type(0), *operands)
@@ -157,9 +169,9 @@ def conv2d_backward_chunks(
         input_grad_packed(panel, mr, nr, flat(g), flat(w), dx.reshape(-1), start, stop, step, g_buf.reshape(-1),
                           col_buf.reshape(-1), shape, ready, ready_value)
         ready = NOT_READY
-    x_left = x is not None and not (dw_tiles or dw_rows)
+    x_left = x is not None and not (dw_tiles or dw_rows or dw_implicit)
     dx_left = dx is not None and not (dx_tiles or dx_rows or dx_packed or dx_implicit)
-    b_left = need_b and not (dw_tiles or dw_rows or dx_rows)
+    b_left = need_b and not (dw_tiles or dw_rows or dx_rows or dw_implicit)
     if x_left or b_left or dx_left:
         backward_loop(
             gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if x_left else empty, x_left,

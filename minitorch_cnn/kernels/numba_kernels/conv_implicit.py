@@ -31,11 +31,12 @@ import numpy as np
 from numba import njit
 
 from ..handoff import signal
-from .conv_rows import _to_padded
+from .conv_rows import _to_padded, add_db
 from .gemm_packed import KC
 from .layout import Pair, unsigned
 
 USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare them)
+USE_IMPLICIT_DW = True  # False: dW keeps its other paths
 IMPLICIT_MIN_CHANNELS = 128  # input and output channels at least this many at stride 1 (narrower: the tiles)
 STRIDED_MIN_CHANNELS = 64  # ... and at other strides
 CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
@@ -49,6 +50,12 @@ def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, 
     least = IMPLICIT_MIN_CHANNELS if stride == (1, 1) else STRIDED_MIN_CHANNELS
     return (USE_IMPLICIT and groups == 1 and nr > 0 and min(channels) >= least and max(kernel_size) > 1
             and channels[1] % nr == 0)
+
+
+def implicit_dw_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
+    """Whether a layer of (in, out) ``channels`` makes dW on the implicit GEMM: as ``implicit_fits``, with the
+    input channels in whole panels of NR (``nr``, the gather-both kernel's columns)."""
+    return USE_IMPLICIT_DW and implicit_fits((channels[1], channels[0]), groups, kernel_size, stride, nr)
 
 
 def chunk_samples(hp: int, wp: int, c: int, pixels: int, o: int, itemsize: int, mr: int) -> int:
@@ -101,10 +108,12 @@ def _tap_mask(a, b, H, W, kh, kw, sh, sw, pt, pl, dh, dw):  # pragma: no cover -
 
 
 @njit(cache=True, inline="always")
-def _pixel_order(pix, pos, gmask, MR, n, oh, ow, hp, wp, c, H, W, kh, kw, sh, sw, pt, pl, dh, dw):  # pragma: no cover
+def _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wp, c, H, W, kh, kw, sh, sw, pt, pl, dh,
+                 dw):  # pragma: no cover - compiled
     """The chunk's n·oh·ow output pixels ordered by which taps read the input (``_tap_mask``), so that a group of
     MR shares its border taps: pix[k] = ((s·hp + a·sh)·wp + b·sw)·c, the k-th pixel's window in the padded input;
-    pos[(s·oh + a)·ow + b] = k, its row of the result; gmask[g] = the taps any pixel of group g reads."""
+    pos[(s·oh + a)·ow + b] = k, its row of the result; gmask[g] = the taps any pixel of group g reads, kmask[k]
+    those the k-th pixel reads."""
     L = oh * ow
     masks = np.empty(L, np.int64)
     for a in range(oh):
@@ -125,6 +134,7 @@ def _pixel_order(pix, pos, gmask, MR, n, oh, ow, hp, wp, c, H, W, kh, kw, sh, sw
                 a, b = l // ow, l % ow
                 pix[k] = ((s * hp + a * sh) * wp + b * sw) * c
                 pos[s * L + l] = k
+                kmask[k] = masks[l]
                 if k % MR == 0:
                     gmask[k // MR] = 0
                 gmask[k // MR] |= masks[l]
@@ -186,14 +196,81 @@ def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W,
     xp = np.zeros(step * hp * wpitch * C, x.dtype)
     M = step * L
     rows = np.empty((M + MR - 1) // MR * MR * O, x.dtype)
-    pix, pos, gmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty((M + MR - 1) // MR, np.int64)
+    pix, pos, kmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M, np.int64)
+    gmask = np.empty((M + MR - 1) // MR, np.int64)
     ptrs = np.empty(MR, np.uint64)
     ordered = 0  # the samples a chunk holds in the order tables
     for n0 in range(start, stop, step):
         n = min(stop, n0 + step) - n0
         if n != ordered:
-            _pixel_order(pix, pos, gmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw)
+            _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh,
+                         dw)
             ordered = n
         _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
         implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
         _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L)
+
+
+@njit(cache=True, nogil=True)
+def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, sh, sw, pt, pl,
+                         dh, dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+    """dw_sum (float64 (O, kh, kw, C)) = dW of samples start..stop: g (N, O, oh, ow), x (N, C, H, W), all flat;
+    db_sum (float64 (O,)) += Σ g where ``has_b``. ``kernel`` is the gather form with B rows gathered too: for
+    tap t and a panel of NR input channels, dW[o, t, c] = Σ_p g[o, p] · x_pad[P(p) + T(t) + c] over the pixels
+    whose tap t reads the input (runs of the tap-ordered pixels), g's rows read in place from the chunk's g
+    gathered in that order, x_pad's rows by pointer; summed in the dtype over the share's chunks."""
+    signal(ready, ready_value)
+    T, L = kh * kw, oh * ow
+    isz = unsigned(g.itemsize)
+    acc = np.zeros(O * T * C, g.dtype)  # dW (O, T, C)
+    xp = np.zeros(step * hp * wpitch * C, x.dtype)
+    M = step * L
+    gq = np.empty(O * M, g.dtype)  # the chunk's g (O, m), its pixels in tap order
+    pix, pos, kmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M, np.int64)
+    gmask = np.empty((M + MR - 1) // MR, np.int64)
+    aptrs, bptrs = np.empty(MR, np.uint64), np.empty(M, np.uint64)
+    tile = np.empty(MR * NR, g.dtype)
+    xa, ga, acca = xp.ctypes.data, gq.ctypes.data, acc.ctypes.data
+    ordered = 0
+    for n0 in range(start, stop, step):
+        n = min(stop, n0 + step) - n0
+        m = n * L
+        if n != ordered:
+            _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw)
+            ordered = n
+        _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
+        for s in range(n):
+            for o in range(O):
+                src = unsigned(((n0 + s) * O + o) * L)
+                for l in range(L):
+                    gq[unsigned(o * m + pos[s * L + l])] = g[src + unsigned(l)]
+        if has_b:
+            add_db(g, db_sum, n0, n, O, L)
+        for t in range(T):
+            tap = (t // kw) * dh * wpitch * C + (t % kw) * dw * C
+            for c0 in range(0, C, NR):
+                for k in range(m):
+                    bptrs[k] = xa + unsigned(pix[k] + tap + c0) * isz
+                k = 0
+                while k < m:  # each run of pixels whose tap t reads the input
+                    if not (kmask[k] >> t) & 1:
+                        k += 1
+                        continue
+                    k1 = k
+                    while k1 < m and (kmask[k1] >> t) & 1:
+                        k1 += 1
+                    for o0 in range(0, O, MR):
+                        rows = min(MR, O - o0)
+                        for r in range(MR):
+                            aptrs[r] = ga + unsigned(min(o0 + r, O - 1) * m + k) * isz
+                        b = bptrs.ctypes.data + unsigned(k * 8)
+                        if rows == MR:
+                            kernel(k1 - k, aptrs.ctypes.data, b, acca + unsigned((o0 * T + t) * C + c0) * isz, T * C, 1)
+                        else:
+                            kernel(k1 - k, aptrs.ctypes.data, b, tile.ctypes.data, NR, 0)
+                            for r in range(rows):
+                                for q in range(NR):
+                                    acc[unsigned(((o0 + r) * T + t) * C + c0 + q)] += tile[unsigned(r * NR + q)]
+                    k = k1
+    for i in range(O * T * C):
+        dw_sum[i] = acc[i]
