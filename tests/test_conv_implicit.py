@@ -192,3 +192,22 @@ def test_which_layers_take_it(monkeypatch):
     assert not fits((256, 260), 1, (3, 3), (1, 1), 64) and not fits((256, 256), 1, (3, 3), (1, 1), 0)
     monkeypatch.setattr(conv_implicit, "USE_IMPLICIT", False)
     assert not fits((256, 256), 1, (3, 3), (1, 1), 64)
+
+
+def test_gather_both_kernel_reads_b_rows_by_pointer(isa):
+    """The form that gathers B's rows too: C = Σ_k A[r][k] · B[k][q], each B row at its own pointer, against NumPy
+    in float64."""
+    kernel, mr, nr = gemm_kernel.panel_kernel(np.float64, gather=True, gather_b=True)
+    if kernel is None:
+        assert isa == "avx2" and nr == 0
+        return
+    rng = np.random.default_rng(1)
+    kc = 37
+    a = rng.standard_normal((mr, kc))
+    store = rng.standard_normal((3 * kc, nr))  # B's rows, scattered over it in a random order
+    picked = rng.permutation(3 * kc)[:kc]
+    aptrs = np.array([a.ctypes.data + 8 * kc * r for r in range(mr)], np.uint64)
+    bptrs = np.array([store.ctypes.data + 8 * nr * int(i) for i in picked], np.uint64)
+    c = np.empty((mr, nr))
+    kernel(kc, aptrs.ctypes.data, bptrs.ctypes.data, c.ctypes.data, nr, 0)
+    np.testing.assert_allclose(c, a @ store[picked], rtol=1e-12, atol=1e-12)

@@ -8,9 +8,10 @@ computes, for r < MR and q < NR,
 with A a packed micro-panel of MR rows (kc columns, MR values a column) and B one of NR columns (kc rows, NR
 values a row). Its gather form (``panel_kernel(dtype, gather=True)``) reads row r of A as a run of kc values from
 its own pointer, A being an array of MR addresses: A[r][k] in place of A[k·MR + r], which lets a convolution read
-its input in place, one pointer per output pixel (``numba_kernels.conv_implicit``). The MR × NR sums stay in
-registers over the whole kc loop (MR × NR/lanes vectors, ``llvm.fma`` with one broadcast A value times NR/lanes
-B vectors); each is rounded once per product, in k order. AVX-512 only
+its input in place, one pointer per output pixel (``numba_kernels.conv_implicit``); with ``gather_b=True`` as
+well, B is an array of kc addresses, row k the NR values at B[k] (dW's pixels, each at its own place). The
+MR × NR sums stay in registers over the whole kc loop (MR × NR/lanes vectors, ``llvm.fma`` with one broadcast A
+value times NR/lanes B vectors); each is rounded once per product, in k order. AVX-512 only
 (``microkernel.isa()``): MR 6 × NR 64 float32 (32 float64), 24 of its 32 registers. At 256 bits (AVX2, or
 ``MINITORCH_ISA=avx2``) a 6 × 16 tile measured no faster than OpenBLAS's Haswell kernel on the layers' shapes
 (benchmarks/results/NOTES.md), so there is none: ``panel_kernel`` gives None and callers keep to OpenBLAS.

@@ -1,6 +1,6 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise kernels
-(``conv_depthwise``) for depthwise layers, the implicit GEMM (``conv_implicit``) for wide layers' forward and
-stride-1 dx, the direct path (``conv_direct``) where the layer suits it, for wide
+(``conv_depthwise``) for depthwise layers, the implicit GEMM (``conv_implicit``) for wide layers' forward,
+stride-1 dx and dW, the direct path (``conv_direct``) where the layer suits it, for wide
 layers' backward the channels-last rows (``conv_rows``; their dx on the packed panels where it pays,
 ``conv_rows_packed``), for wide layers' channel-major forward and dx the packed panels (``conv_packed``), else the
 one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""

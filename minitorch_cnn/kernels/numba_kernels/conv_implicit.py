@@ -1,4 +1,4 @@
-"""Wide layers' forward and stride-1 dx as an implicit GEMM: the packed-panel micro-kernel reading its input in place.
+"""Wide layers' forward, stride-1 dx and dW as implicit GEMMs: the panel micro-kernel reading its input in place.
 
 For a chunk of n samples, the input is turned channels-last and padded once (x_pad: (n, Hp, Wp, C), zero
 borders); then, with P(s, a, b) = ((s·Hp + a·sh)·Wp + b·sw)·C the offset of output pixel (s, a, b)'s window and
@@ -22,7 +22,16 @@ them, and a tap no pixel of the group reads is not multiplied. On small planes t
 MR samples so that every class of border pixels fills whole groups.
 
 dx at stride 1 is the same convolution of g (padded by k - 1 - p) with W's channels swapped and its taps flipped.
-Which layers (``implicit_fits``): where it measured faster than the paths it replaces (benchmarks/results/NOTES.md).
+dW (``weight_grad_implicit``) sums over the pixels instead, per tap and panel of NR input channels:
+
+    dW[o, i, j, c] = Σ_p g[o, p] · x_pad[P(p) + T(i, j) + c]
+
+with the kernel's form that gathers B's rows too (``panel_kernel(dtype, gather=True, gather_b=True)``): A's rows
+are g's channels, gathered once a chunk with the pixels in tap order and read in place; B's k-th row is the NR
+channels at pixel k's tap, read by pointer; the pixels whose tap reads only the border are left out of the sum
+(the tap-ordered pixels make a few runs per tap). Summed in the dtype over a share's chunks (as torch sums it),
+handed on in float64 on (O, kh, kw, C) axes. Which layers (``implicit_fits``, ``implicit_dw_fits``): where it
+measured faster than the paths it replaces (benchmarks/results/NOTES.md).
 """
 
 from __future__ import annotations
