@@ -6,8 +6,12 @@ computes, for r < MR and q < NR,
     C[r·ldc + q] = (C[r·ldc + q] if add else 0) + Σ_{k < kc} A[k·MR + r] · B[k·NR + q]
 
 with A a packed micro-panel of MR rows (kc columns, MR values a column) and B one of NR columns (kc rows, NR
-values a row). The MR × NR sums stay in registers over the whole kc loop (MR × NR/lanes vectors, ``llvm.fma``
-with one broadcast A value times NR/lanes B vectors); each is rounded once per product, in k order. AVX-512 only
+values a row). Its gather form (``panel_kernel(dtype, gather=True)``) reads row r of A as a run of kc values from
+its own pointer, A being an array of MR addresses: A[r][k] in place of A[k·MR + r], which lets a convolution read
+its input in place, one pointer per output pixel (``numba_kernels.conv_implicit``); with ``gather_b=True`` as
+well, B is an array of kc addresses, row k the NR values at B[k] (dW's pixels, each at its own place). The
+MR × NR sums stay in registers over the whole kc loop (MR × NR/lanes vectors, ``llvm.fma`` with one broadcast A
+value times NR/lanes B vectors); each is rounded once per product, in k order. AVX-512 only
 (``microkernel.isa()``): MR 6 × NR 64 float32 (32 float64), 24 of its 32 registers. At 256 bits (AVX2, or
 ``MINITORCH_ISA=avx2``) a 6 × 16 tile measured no faster than OpenBLAS's Haswell kernel on the layers' shapes
 (benchmarks/results/NOTES.md), so there is none: ``panel_kernel`` gives None and callers keep to OpenBLAS.
@@ -25,27 +29,37 @@ from . import microkernel
 
 MR = 6  # rows of the register tile (broadcast A values)
 VECTORS = {"avx512": 4}  # B vectors per row of the tile, per ISA that has the kernel
-_built: dict[Any, Any] = {}  # (dtype, isa) -> (kernel or None, MR, NR)
+_built: dict[Any, Any] = {}  # (dtype, isa, gather, gather_b) -> (kernel or None, MR, NR)
 _engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 
 
-def _ir(ty: str, lanes: int, nv: int) -> str:
-    """IR of ``@panel`` (see the module docstring) for vectors of ``lanes`` ``ty``s, ``nv`` a row."""
+def _ir(ty: str, lanes: int, nv: int, gather: bool = False, gather_b: bool = False) -> str:
+    """IR of ``@panel`` (see the module docstring) for vectors of ``lanes`` ``ty``s, ``nv`` a row; with ``gather``
+    A is MR pointers, row r's k-th value at A[r][k] (a run of kc values); with ``gather_b`` B is kc pointers, its
+    k-th row the NR values at B[k]."""
     vec, fma = f"<{lanes} x {ty}>", f"@llvm.fma.v{lanes}f{32 if ty == 'float' else 64}"
     nr = nv * lanes
     ir = [f"declare {vec} {fma}({vec}, {vec}, {vec})",
           "define void @panel(i64 %kc, ptr noalias %A, ptr noalias %B, ptr noalias %C, i64 %ldc, i64 %add) {",
-          "entry:", "  br label %loop", "loop:", "  %k = phi i64 [0, %entry], [%k1, %loop]"]
+          "entry:"]
+    if gather:
+        ir += [line for r in range(MR) for line in (f"  %pp{r} = getelementptr ptr, ptr %A, i64 {r}",
+                                                    f"  %row{r} = load ptr, ptr %pp{r}, align 8")]
+    ir += ["  br label %loop", "loop:", "  %k = phi i64 [0, %entry], [%k1, %loop]"]
     for r in range(MR):
         for v in range(nv):
             ir.append(f"  %c{r}_{v} = phi {vec} [zeroinitializer, %entry], [%n{r}_{v}, %loop]")
     ir += [f"  %bo = mul i64 %k, {nr}", f"  %ao = mul i64 %k, {MR}"]
+    if gather_b:
+        ir += ["  %pbk = getelementptr ptr, ptr %B, i64 %k", "  %brow = load ptr, ptr %pbk, align 8"]
     for v in range(nv):
-        ir += [f"  %bq{v} = add i64 %bo, {v * lanes}", f"  %pb{v} = getelementptr {ty}, ptr %B, i64 %bq{v}",
-               f"  %b{v} = load {vec}, ptr %pb{v}, align 4"]
+        ir += ([f"  %pb{v} = getelementptr {ty}, ptr %brow, i64 {v * lanes}"] if gather_b else
+               [f"  %bq{v} = add i64 %bo, {v * lanes}", f"  %pb{v} = getelementptr {ty}, ptr %B, i64 %bq{v}"])
+        ir += [f"  %b{v} = load {vec}, ptr %pb{v}, align 4"]
     for r in range(MR):
-        ir += [f"  %ar{r} = add i64 %ao, {r}", f"  %pa{r} = getelementptr {ty}, ptr %A, i64 %ar{r}",
-               f"  %a{r} = load {ty}, ptr %pa{r}, align 4",
+        ir += ([f"  %pa{r} = getelementptr {ty}, ptr %row{r}, i64 %k"] if gather else
+               [f"  %ar{r} = add i64 %ao, {r}", f"  %pa{r} = getelementptr {ty}, ptr %A, i64 %ar{r}"])
+        ir += [f"  %a{r} = load {ty}, ptr %pa{r}, align 4",
                f"  %ai{r} = insertelement {vec} poison, {ty} %a{r}, i64 0",
                f"  %as{r} = shufflevector {vec} %ai{r}, {vec} poison, <{lanes} x i32> zeroinitializer"]
         for v in range(nv):
@@ -68,13 +82,14 @@ def _ir(ty: str, lanes: int, nv: int) -> str:
     return "\n".join(ir + ["  ret void", "}"])
 
 
-def _compile(dtype: Any, name: str) -> Any:
-    """The compiled ``panel`` for ``dtype`` and ISA ``name`` as a ctypes function, or None."""
+def _compile(dtype: Any, name: str, gather: bool = False, gather_b: bool = False) -> Any:
+    """The compiled ``panel`` (its ``gather`` / ``gather_b`` forms) for ``dtype`` and ISA ``name`` as a ctypes
+    function, or None."""
     ty, bits = microkernel._TYPES[np.dtype(dtype)]
     lanes = microkernel.ISA_BITS[name] // bits
     try:
         llvm, machine = microkernel._target(name)
-        module = llvm.parse_assembly(_ir(ty, lanes, VECTORS[name]))
+        module = llvm.parse_assembly(_ir(ty, lanes, VECTORS[name], gather, gather_b))
         module.verify()
         passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
         passes.getModulePassManager().run(module, passes)
@@ -88,15 +103,17 @@ def _compile(dtype: Any, name: str) -> Any:
     return ctypes.CFUNCTYPE(None, i64, ptr, ptr, ptr, i64, i64)(address)
 
 
-def panel_kernel(dtype: Any) -> tuple[Any, int, int]:
+def panel_kernel(dtype: Any, gather: bool = False, gather_b: bool = False) -> tuple[Any, int, int]:
     """(the compiled micro-kernel for ``dtype`` on the current ISA, MR, NR), or (None, MR, 0) where there is none
-    (an ISA without it, a dtype other than float32 and float64, llvmlite unable to compile it)."""
+    (an ISA without it, a dtype other than float32 and float64, llvmlite unable to compile it); with ``gather``
+    its form whose A is MR row pointers (see the module docstring), with ``gather_b`` whose B is kc row pointers
+    as well."""
     dtype, name = np.dtype(dtype), microkernel.isa()
     if dtype not in microkernel._TYPES or name not in VECTORS:
         return None, MR, 0
-    key = (dtype, name)
+    key = (dtype, name, gather, gather_b)
     if key not in _built:
-        fn = _compile(dtype, name)
+        fn = _compile(dtype, name, gather, gather_b)
         nr = VECTORS[name] * microkernel.ISA_BITS[name] // microkernel._TYPES[dtype][1]
         _built[key] = (fn, MR, nr if fn is not None else 0)
     return _built[key]

@@ -14,7 +14,8 @@ rows for im2col.
 - ``parallel``: the threading layer, single-threaded twins, splitting a range over the thread pool;
 - ``im2col``, ``conv_gemm``, ``conv_direct``, ``conv_rows``, ``conv_packed``, ``conv``: convolution's columns, its
   GEMM loop, its direct micro-kernel path, wide layers' backward on channels-last rows, wide layers' channel-major
-  GEMMs on the packed panels (``gemm_packed``: the blocked GEMM around ``kernels.gemm_kernel``), and the chunk
+  GEMMs on the packed panels (``gemm_packed``: the blocked GEMM around ``kernels.gemm_kernel``), wide layers'
+  forward, stride-1 dx and dW as implicit GEMMs reading the input in place (``conv_implicit``), and the chunk
   kernels that choose between them; ``conv_split``: the rows backward's phases split over output channels instead
   of the batch (the schedule runs them);
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates), ``rnn_cells``

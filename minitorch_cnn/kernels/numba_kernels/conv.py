@@ -1,5 +1,6 @@
 """Convolution's chunk kernels (the reference's names and signatures): each picks the depthwise kernels
-(``conv_depthwise``) for depthwise layers, the direct path (``conv_direct``) where the layer suits it, for wide
+(``conv_depthwise``) for depthwise layers, the implicit GEMM (``conv_implicit``) for wide layers' forward,
+stride-1 dx and dW, the direct path (``conv_direct``) where the layer suits it, for wide
 layers' backward the channels-last rows (``conv_rows``; their dx on the packed panels where it pays,
 ``conv_rows_packed``), for wide layers' channel-major forward and dx the packed panels (``conv_packed``), else the
 one-call im2col + GEMM loop (``conv_gemm``), else the reference's loop."""
@@ -23,6 +24,7 @@ from .conv_direct import (
     wide_plane_fits,
 )
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
+from .conv_implicit import chunk_samples, conv_implicit, implicit_dw_fits, implicit_fits, weight_grad_implicit
 from .conv_packed import forward_packed, input_grad_packed, packed_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .conv_rows_packed import backward_rows_packed, rows_packed_fits
@@ -50,6 +52,13 @@ def conv2d_forward_chunks(
     if depthwise_fits((C, O), groups, x.dtype) and y.flags.c_contiguous:
         depthwise_forward(flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, C, H, W, *kernel_size,
                           *stride, *padding, *dilation, *out_size, ready, ready_value)
+        return
+    gather, gmr, gnr = gemm_kernel.panel_kernel(x.dtype, gather=True)
+    if gather is not None and implicit_fits((C, O), groups, kernel_size, stride, gnr) and y.flags.c_contiguous:
+        hp, wp = padded_size(LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size))
+        conv_implicit(gather, gmr, gnr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, False, C,
+                      H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
+                      chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize, gmr), ready, ready_value)
         return
     tile, lanes = microkernel.output_block_kernel(x.dtype)
     wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
@@ -113,25 +122,40 @@ def conv2d_backward_chunks(
     tile, lanes = microkernel.output_block_kernel(g.dtype)
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
-    dx_tiles = dx is not None and tile is not None and direct_dx_fits(
+    gather, gmr, gnr = gemm_kernel.panel_kernel(g.dtype, gather=True)
+    dx_implicit = (dx is not None and gather is not None and stride == (1, 1) and dilation == (1, 1)
+                   and implicit_fits((O, C), groups, kernel_size, stride, gnr) and dx.flags.c_contiguous)
+    dx_tiles = dx is not None and not dx_implicit and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes)
     ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
     dw_tiles = x is not None and dots is not None and direct_dw_fits(
         (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
-    dw_rows = x is not None and not dw_tiles and rows_fits((C, O), groups, kernel_size)
-    dx_rows = dx is not None and not dx_tiles and rows_dx_fits((C, O), groups, kernel_size, stride)
-    dw = np.zeros((groups, O // groups, kg)) if x is not None and not dw_rows else None
+    gboth, _, gbnr = gemm_kernel.panel_kernel(g.dtype, gather=True, gather_b=True)
+    dw_implicit = (x is not None and not dw_tiles and gboth is not None
+                   and implicit_dw_fits((C, O), groups, kernel_size, stride, gbnr))
+    dw_rows = x is not None and not (dw_tiles or dw_implicit) and rows_fits((C, O), groups, kernel_size)
+    dx_rows = dx is not None and not (dx_tiles or dx_implicit) and rows_dx_fits((C, O), groups, kernel_size, stride)
+    dw = np.zeros((groups, O // groups, kg)) if x is not None and not (dw_rows or dw_implicit) else None
     chunks = -(-(stop - start) // step)  # the GEMMs a share makes of each product
     panel, mr, nr = gemm_kernel.panel_kernel(g.dtype)
     if dw_tiles:  # dW and db by the dot kernel; the chunk loop below then only makes dx, if it does
         conv_dw_tiles(dots, dot_lanes, flat(g), flat(x), dw.reshape(-1), np.empty(0) if db is None else db,
                       need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *out_size, ready, ready_value)
         ready = NOT_READY  # signalled: the calls below signal nothing
+    if dw_implicit:  # dW (on (O, kh, kw, C) axes, handed on as a view) and db
+        dw_last = np.zeros((O, kh, kw, C))
+        hp, wp = padded_size(shape)
+        weight_grad_implicit(gboth, gmr, gbnr, flat(g), flat(x), dw_last.reshape(-1), np.empty(0) if db is None else db,
+                             need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *dilation, *out_size, hp,
+                             wp, chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, g.dtype.itemsize, gmr), ready,
+                             ready_value)
+        ready = NOT_READY
+        dw = dw_last.transpose(0, 3, 1, 2)
     if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
         dw_last = np.zeros((O, kh, kw, C)) if dw_rows else np.empty((0, 0, 0, 0))
         operands = (flat(g), flat(x) if dw_rows else empty, dw_rows, flat(w) if dx_rows else empty,
                     dx.reshape(-1) if dx_rows else empty, dx_rows, dw_last.reshape(-1),
-                    np.empty(0) if db is None else db, need_b, start, stop, step, g_buf.reshape(-1),
+                    np.empty(0) if db is None else db, need_b and not dw_implicit, start, stop, step, g_buf.reshape(-1),
                     col_buf.reshape(-1), shape, *padded_size(shape), ready, ready_value)
         if dx_rows and panel is not None and rows_packed_fits((C, O), groups, kernel_size, nr, chunks):
             backward_rows_packed(panel, mr, nr, gemm, g.dtype.type(1), g.dtype.type(0), *operands)
@@ -139,15 +163,15 @@ def conv2d_backward_chunks(
             backward_rows(gemm, g.dtype.type(1), g.dtype.type(0), *operands)
         ready = NOT_READY
         dw = dw_last.transpose(0, 3, 1, 2) if dw_rows else dw
-    dx_packed = (dx is not None and not (dx_tiles or dx_rows) and panel is not None
+    dx_packed = (dx is not None and not (dx_tiles or dx_rows or dx_implicit) and panel is not None
                  and packed_fits((C, O), groups, kernel_size, step * L, nr, chunks))
     if dx_packed:  # Wᵀ @ g on the packed panels, then col2im
         input_grad_packed(panel, mr, nr, flat(g), flat(w), dx.reshape(-1), start, stop, step, g_buf.reshape(-1),
                           col_buf.reshape(-1), shape, ready, ready_value)
         ready = NOT_READY
-    x_left = x is not None and not (dw_tiles or dw_rows)
-    dx_left = dx is not None and not (dx_tiles or dx_rows or dx_packed)
-    b_left = need_b and not (dw_tiles or dw_rows or dx_rows)
+    x_left = x is not None and not (dw_tiles or dw_rows or dw_implicit)
+    dx_left = dx is not None and not (dx_tiles or dx_rows or dx_packed or dx_implicit)
+    b_left = need_b and not (dw_tiles or dw_rows or dx_rows or dw_implicit)
     if x_left or b_left or dx_left:
         backward_loop(
             gemm, g.dtype.type(1), g.dtype.type(0), flat(g), flat(x) if x_left else empty, x_left,
@@ -161,6 +185,12 @@ def conv2d_backward_chunks(
         flipped = np.ascontiguousarray(w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)).reshape(-1)
         conv_tiles(tile, lanes, flat(g), flipped, empty, False, dx.reshape(-1), start, stop, O, *out_size, C, kh, kw,
                    1, 1, kh - 1 - pt, kw - 1 - pl, *x_shape[2:], ready, ready_value)
+    if dx_implicit:  # g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
+        H, W = x_shape[2:]
+        hp, wp = H + kh - 1, W + kw - 1
+        conv_implicit(gather, gmr, gnr, flat(g), flat(w), empty, False, dx.reshape(-1), start, stop, True, O,
+                      *out_size, C, kh, kw, 1, 1, kh - 1 - pt, kw - 1 - pl, 1, 1, H, W, hp, wp,
+                      chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize, gmr), ready, ready_value)
     return dw, db
 
 
