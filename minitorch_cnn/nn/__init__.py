@@ -40,6 +40,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .dropout_variants import AlphaDropout, Dropout1d, FeatureAlphaDropout
 from .elu_softsign import ELU, Softsign
+from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .fractional_max_pool import FractionalMaxPool2d
@@ -156,3 +157,4 @@ __all__ += ["AlphaDropout", "Dropout1d", "FeatureAlphaDropout"]  # dropout varia
 __all__ += ["LPPool1d", "MaxUnpool1d"]  # 1-d power-average pooling and unpooling
 __all__ += ["CTCLoss"]  # connectionist temporal classification
 __all__ += ["FractionalMaxPool2d"]  # fractional max pooling
+__all__ += ["EmbeddingBag"]  # embedding_bag.py

@@ -24,6 +24,7 @@ from ..ops.distance import cosine_similarity, pairwise_distance, triplet_margin_
 from ..ops.dropout import dropout, dropout2d
 from ..ops.dropout1d import dropout1d
 from ..ops.embedding import embedding
+from ..ops.embedding_bag import embedding_bag
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
 from ..ops.fractional_max_pool import fractional_max_pool2d
@@ -103,6 +104,7 @@ __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_mar
             "soft_margin_loss", "triplet_margin_with_distance_loss"]  # margin losses (ops/margin_loss)
 __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
+__all__ += ["embedding_bag"]  # ops/embedding_bag
 __all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices"]  # ops/fractional_max_pool
 __all__ += ["adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices", "lp_pool1d",
             "max_pool1d_with_indices", "max_pool2d_with_indices", "max_unpool1d", "pdist", "upsample",
