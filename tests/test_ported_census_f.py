@@ -256,3 +256,138 @@ def _lstm_tagger(lib: Lib) -> dict:
 def test_nlp_lstm_tagger() -> None:
     theirs, ours = dual(_lstm_tagger, float64=True)
     assert_same(theirs, ours)
+
+
+# --- NLP tutorial, part 4: "Making Dynamic Decisions and the Bi-LSTM CRF" ---------------------------------------------
+
+START_TAG, STOP_TAG = "<START>", "<STOP>"
+CRF_DATA = [("the wall street journal reported today that apple corporation made money".split(),
+             "B I I I O O O B I O O".split()),
+            ("georgia tech is a university in georgia".split(), "B I O O O O B".split())]
+
+
+def _bilstm_crf(lib: Lib) -> dict:
+    L, nn, optim = lib.lib, lib.nn, lib.optim
+    hidden_draws = np.random.default_rng(0)
+
+    def argmax(vec: Any) -> int:
+        _, idx = L.max(vec, 1)
+        return idx.item()
+
+    def log_sum_exp(vec: Any) -> Any:
+        max_score = vec[0, argmax(vec)]
+        max_score_broadcast = max_score.view(1, -1).expand(1, vec.size()[1])
+        return max_score + L.log(L.sum(L.exp(vec - max_score_broadcast)))
+
+    class BiLSTM_CRF(nn.Module):
+        def __init__(self, vocab_size: int, tag_to_ix: dict, embedding_dim: int, hidden_dim: int) -> None:
+            super().__init__()
+            self.embedding_dim, self.hidden_dim, self.vocab_size = embedding_dim, hidden_dim, vocab_size
+            self.tag_to_ix = tag_to_ix
+            self.tagset_size = len(tag_to_ix)
+            self.word_embeds = nn.Embedding(vocab_size, embedding_dim)
+            self.lstm = nn.LSTM(embedding_dim, hidden_dim // 2, num_layers=1, bidirectional=True)
+            self.hidden2tag = nn.Linear(hidden_dim, self.tagset_size)
+            self.transitions = nn.Parameter(L.randn(self.tagset_size, self.tagset_size))
+            self.transitions.data[tag_to_ix[START_TAG], :] = -10000
+            self.transitions.data[:, tag_to_ix[STOP_TAG]] = -10000
+            self.hidden = self.init_hidden()
+
+        def init_hidden(self) -> tuple:  # the script's torch.randn(2, 1, hidden_dim // 2), from the shared stream
+            return (L.tensor(hidden_draws.standard_normal((2, 1, self.hidden_dim // 2))),
+                    L.tensor(hidden_draws.standard_normal((2, 1, self.hidden_dim // 2))))
+
+        def _forward_alg(self, feats: Any) -> Any:
+            init_alphas = L.full((1, self.tagset_size), -10000.)
+            init_alphas[0][self.tag_to_ix[START_TAG]] = 0.
+            forward_var = init_alphas
+            for feat in feats:
+                alphas_t = []
+                for next_tag in range(self.tagset_size):
+                    emit_score = feat[next_tag].view(1, -1).expand(1, self.tagset_size)
+                    trans_score = self.transitions[next_tag].view(1, -1)
+                    next_tag_var = forward_var + trans_score + emit_score
+                    alphas_t.append(log_sum_exp(next_tag_var).view(1))
+                forward_var = L.cat(alphas_t).view(1, -1)
+            terminal_var = forward_var + self.transitions[self.tag_to_ix[STOP_TAG]]
+            return log_sum_exp(terminal_var)
+
+        def _get_lstm_features(self, sentence: Any) -> Any:
+            self.hidden = self.init_hidden()
+            embeds = self.word_embeds(sentence).view(len(sentence), 1, -1)
+            lstm_out, self.hidden = self.lstm(embeds, self.hidden)
+            lstm_out = lstm_out.view(len(sentence), self.hidden_dim)
+            return self.hidden2tag(lstm_out)
+
+        def _score_sentence(self, feats: Any, tags: Any) -> Any:
+            score = L.zeros(1)
+            tags = L.cat([L.tensor([self.tag_to_ix[START_TAG]], dtype=L.long), tags])
+            for i, feat in enumerate(feats):
+                score = score + self.transitions[tags[i + 1], tags[i]] + feat[tags[i + 1]]
+            return score + self.transitions[self.tag_to_ix[STOP_TAG], tags[-1]]
+
+        def _viterbi_decode(self, feats: Any) -> tuple:
+            backpointers = []
+            init_vvars = L.full((1, self.tagset_size), -10000.)
+            init_vvars[0][self.tag_to_ix[START_TAG]] = 0
+            forward_var = init_vvars
+            for feat in feats:
+                bptrs_t, viterbivars_t = [], []
+                for next_tag in range(self.tagset_size):
+                    next_tag_var = forward_var + self.transitions[next_tag]
+                    best_tag_id = argmax(next_tag_var)
+                    bptrs_t.append(best_tag_id)
+                    viterbivars_t.append(next_tag_var[0][best_tag_id].view(1))
+                forward_var = (L.cat(viterbivars_t) + feat).view(1, -1)
+                backpointers.append(bptrs_t)
+            terminal_var = forward_var + self.transitions[self.tag_to_ix[STOP_TAG]]
+            best_tag_id = argmax(terminal_var)
+            path_score = terminal_var[0][best_tag_id]
+            best_path = [best_tag_id]
+            for bptrs_t in reversed(backpointers):
+                best_tag_id = bptrs_t[best_tag_id]
+                best_path.append(best_tag_id)
+            start = best_path.pop()
+            assert start == self.tag_to_ix[START_TAG]
+            best_path.reverse()
+            return path_score, best_path
+
+        def neg_log_likelihood(self, sentence: Any, tags: Any) -> Any:
+            feats = self._get_lstm_features(sentence)
+            return self._forward_alg(feats) - self._score_sentence(feats, tags)
+
+        def forward(self, sentence: Any) -> tuple:
+            return self._viterbi_decode(self._get_lstm_features(sentence))
+
+    word_to_ix: dict = {}
+    for sentence, _ in CRF_DATA:
+        for word in sentence:
+            if word not in word_to_ix:
+                word_to_ix[word] = len(word_to_ix)
+    tag_to_ix = {"B": 0, "I": 1, "O": 2, START_TAG: 3, STOP_TAG: 4}
+    model = lib.same_weights(BiLSTM_CRF(len(word_to_ix), tag_to_ix, 5, 4))
+    optimizer = optim.SGD(model.parameters(), lr=0.01, weight_decay=1e-4)
+    out: dict = {}
+    with L.no_grad():
+        precheck_sent = _prepare_sequence(L, CRF_DATA[0][0], word_to_ix)
+        out["before_score"], out["before_path"] = model(precheck_sent)
+    losses = []
+    for _ in range(3):
+        for sentence, tags in CRF_DATA:
+            model.zero_grad()
+            sentence_in = _prepare_sequence(L, sentence, word_to_ix)
+            targets = L.tensor([tag_to_ix[t] for t in tags], dtype=L.long)
+            loss = model.neg_log_likelihood(sentence_in, targets)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss)
+    with L.no_grad():
+        score, path = model(_prepare_sequence(L, CRF_DATA[0][0], word_to_ix))
+    out["score"], out["path"], out["losses"] = score, path, [x.detach() for x in losses]
+    out["transitions"] = model.transitions
+    return out
+
+
+def test_nlp_bilstm_crf() -> None:
+    theirs, ours = dual(_bilstm_crf, float64=True)
+    assert_same(theirs, ours)
