@@ -391,3 +391,139 @@ def _bilstm_crf(lib: Lib) -> dict:
 def test_nlp_bilstm_crf() -> None:
     theirs, ours = dual(_bilstm_crf, float64=True)
     assert_same(theirs, ours)
+
+
+# --- "Text classification with the torchtext library": EmbeddingBag with offsets, SGD + StepLR, clipping --------------
+
+NEWS = [(3, "Wall St. Bears Claw Back Into the Black (Reuters) Short-sellers are seeing green again."),
+        (3, "Carlyle Looks Toward Commercial Aerospace (Reuters) Private investment firm Carlyle Group"),
+        (2, "Phelps wins gold in the pool as the crowd roars in Athens"),
+        (1, "Iraq violence flares as talks on the election continue in Baghdad"),
+        (4, "New chip from Intel promises faster laptops and longer battery life"),
+        (2, "The Red Sox beat the Yankees in the final game of the series"),
+        (4, "Google unveils a search engine for the desktop of Windows users"),
+        (1, "Leaders meet in Brussels to discuss the budget of the union"),
+        (3, "Oil prices climb as supply worries grip the markets again"),
+        (4, "Scientists find a new planet orbiting a distant star"),
+        (2, "Federer reaches the final after a hard match in the heat"),
+        (1, "Rebels and the army agree to a ceasefire in the north")]
+
+
+def _tokenizer(line: str) -> list:
+    """torchtext's basic_english, cut to lower-casing and splitting on spaces with punctuation as words."""
+    for ch in ".,()!?'":
+        line = line.replace(ch, f" {ch} ")
+    return line.lower().split()
+
+
+def _vocab(lines: list) -> dict:
+    """build_vocab_from_iterator(..., specials=["<unk>"]) with set_default_index: words by frequency, then order."""
+    counts: dict = {}
+    for line in lines:
+        for tok in _tokenizer(line):
+            counts[tok] = counts.get(tok, 0) + 1
+    words = sorted(counts, key=lambda w: -counts[w])
+    return {w: i for i, w in enumerate(["<unk>", *words])}
+
+
+def _text_classification(lib: Lib) -> dict:
+    L, nn, optim = lib.lib, lib.nn, lib.optim
+    vocab = _vocab([t for _, t in NEWS[:9]])
+
+    def text_pipeline(x: str) -> list:
+        return [vocab.get(tok, 0) for tok in _tokenizer(x)]
+
+    def label_pipeline(x: int) -> int:
+        return int(x) - 1
+
+    device = L.device("cuda" if L.cuda.is_available() else "cpu")
+
+    def collate_batch(batch: list) -> tuple:
+        label_list, text_list, offsets = [], [], [0]
+        for _label, _text in batch:
+            label_list.append(label_pipeline(_label))
+            processed_text = L.tensor(text_pipeline(_text), dtype=L.int64)
+            text_list.append(processed_text)
+            offsets.append(processed_text.size(0))
+        label_list = L.tensor(label_list, dtype=L.int64)
+        offsets = L.tensor(offsets[:-1]).cumsum(dim=0)
+        text_list = L.cat(text_list)
+        return label_list.to(device), text_list.to(device), offsets.to(device)
+
+    class TextClassificationModel(nn.Module):
+        def __init__(self, vocab_size: int, embed_dim: int, num_class: int) -> None:
+            super().__init__()
+            self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, sparse=False)
+            self.fc = nn.Linear(embed_dim, num_class)
+            self.init_weights()
+
+        def init_weights(self) -> None:
+            initrange = 0.5
+            self.embedding.weight.data.uniform_(-initrange, initrange)
+            self.fc.weight.data.uniform_(-initrange, initrange)
+            self.fc.bias.data.zero_()
+
+        def forward(self, text: Any, offsets: Any) -> Any:
+            return self.fc(self.embedding(text, offsets))
+
+    num_class = len({label for (label, _) in NEWS})
+    model = lib.same_weights(TextClassificationModel(len(vocab), 8, num_class).to(device))
+    out: dict = {"repr": repr(model.embedding)}
+    criterion = L.nn.CrossEntropyLoss()
+    optimizer = L.optim.SGD(model.parameters(), lr=5)
+    scheduler = L.optim.lr_scheduler.StepLR(optimizer, 1.0, gamma=0.1)
+    train_dataloader = lib.data.DataLoader(NEWS[:9], batch_size=4, shuffle=False, collate_fn=collate_batch)
+    valid_dataloader = lib.data.DataLoader(NEWS[9:], batch_size=4, shuffle=False, collate_fn=collate_batch)
+
+    def train(dataloader: Any) -> list:
+        model.train()
+        seen = []
+        for label, text, offsets in dataloader:
+            optimizer.zero_grad()
+            predicted_label = model(text, offsets)
+            loss = criterion(predicted_label, label)
+            loss.backward()
+            seen.append(L.nn.utils.clip_grad_norm_(model.parameters(), 0.1))
+            optimizer.step()
+            seen.append((predicted_label.argmax(1) == label).sum().item())
+        return seen
+
+    def evaluate(dataloader: Any) -> float:
+        model.eval()
+        total_acc, total_count = 0, 0
+        with L.no_grad():
+            for label, text, offsets in dataloader:
+                predicted_label = model(text, offsets)
+                criterion(predicted_label, label)
+                total_acc += (predicted_label.argmax(1) == label).sum().item()
+                total_count += label.size(0)
+        return total_acc / total_count
+
+    out["offsets"] = next(iter(train_dataloader))[2]
+    out["epochs"], out["lr"], out["val"] = [], [], []
+    total_accu = None
+    for _ in range(3):
+        out["epochs"].append(train(train_dataloader))
+        accu_val = evaluate(valid_dataloader)
+        if total_accu is not None and total_accu > accu_val:
+            scheduler.step()
+        else:
+            total_accu = accu_val
+        out["val"].append(accu_val)
+        out["lr"].append(scheduler.get_last_lr()[0])
+
+    def predict(text: str, text_pipeline: Any) -> int:
+        with L.no_grad():
+            text = L.tensor(text_pipeline(text))
+            output = model(text, L.tensor([0]))
+            return output.argmax(1).item() + 1
+
+    out["predicted"] = predict("MEMPHIS, Tenn. - Four days ago, Jon Rahm was enduring the season's worst weather",
+                               text_pipeline)
+    out["weights"] = model.embedding.weight
+    return out
+
+
+def test_text_classification() -> None:
+    theirs, ours = dual(_text_classification, float64=True)
+    assert_same(theirs, ours)
