@@ -527,3 +527,177 @@ def _text_classification(lib: Lib) -> dict:
 def test_text_classification() -> None:
     theirs, ours = dual(_text_classification, float64=True)
     assert_same(theirs, ours)
+
+
+# --- d2l.ai modern CNNs: VGG, NiN, GoogLeNet, DenseNet with init_cnn, a few SGD steps on FashionMNIST ----------------
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The first 32 train images of the shared FashionMNIST, as plain IDX files both libraries read."""
+    src = data_root() / "FashionMNIST" / "raw"
+    root = tmp_path_factory.mktemp("fashion_f")
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split, n in (("train", 32), ("t10k", 8)):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", _idx(src / f"{split}-images-idx3-ubyte.gz", n, True))
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", _idx(src / f"{split}-labels-idx1-ubyte.gz", n, False))
+    return str(root)
+
+
+def _d2l_train(lib: Lib, root: str, net: Any, resize: int, steps: int, train_mode: bool = True) -> dict:
+    """d2l's Classifier: apply_init on a first batch (lazy shapes, then init_cnn), layer_summary, Trainer steps."""
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    initialised = []
+
+    def init_cnn(module: Any) -> None:
+        if type(module) == nn.Linear or type(module) == nn.Conv2d:  # noqa: E721 - d2l's test
+            nn.init.xavier_uniform_(module.weight)
+            initialised.append(type(module).__name__)
+
+    trans = lib.transforms.Compose([lib.transforms.Resize((resize, resize)), lib.transforms.ToTensor()])
+    train = lib.datasets.FashionMNIST(root=root, train=True, transform=trans, download=False)
+    loader = lib.data.DataLoader(train, batch_size=8, shuffle=False, num_workers=0)
+    X0 = next(iter(loader))[0].double()
+    net(X0)  # apply_init: the lazy layers take their shapes
+    net.apply(init_cnn)
+    lib.same_weights(net)
+    out: dict = {"summary": [], "initialised": initialised}
+    X = X0
+    for layer in net:
+        X = layer(X)
+        out["summary"].append(f"{layer.__class__.__name__} output shape:\t{tuple(X.shape)}")
+    optim = lib.optim.SGD(net.parameters(), lr=0.05)
+    net.train(train_mode)
+    losses = []
+    for step, (X, y) in enumerate(loader):
+        if step == steps:
+            break
+        Y_hat = net(X.double())
+        loss = F.cross_entropy(Y_hat.reshape((-1, Y_hat.shape[-1])), y.reshape((-1,)), reduction="mean")
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+        losses.append(loss.item())
+    out["losses"] = losses
+    net.eval()
+    with L.no_grad():
+        out["eval"] = net(X0)
+        out["accuracy"] = (net(X0).argmax(axis=1).type(y.dtype) == next(iter(loader))[1]).float().mean().item()
+    out["state"] = {k: v for k, v in net.state_dict().items() if "num_batches" not in k}
+    return out
+
+
+def _vgg(lib: Lib, root: str) -> dict:
+    nn = lib.nn
+
+    def vgg_block(num_convs: int, out_channels: int) -> Any:
+        layers = []
+        for _ in range(num_convs):
+            layers.append(nn.LazyConv2d(out_channels, kernel_size=3, padding=1))
+            layers.append(nn.ReLU())
+        layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        return nn.Sequential(*layers)
+
+    arch = ((1, 4), (1, 8), (2, 8))
+    conv_blks = [vgg_block(num_convs, out_channels) for (num_convs, out_channels) in arch]
+    net = nn.Sequential(*conv_blks, nn.Flatten(), nn.LazyLinear(32), nn.ReLU(), nn.Dropout(0.5),
+                        nn.LazyLinear(32), nn.ReLU(), nn.Dropout(0.5), nn.LazyLinear(10))
+    return _d2l_train(lib, root, net, 32, 2, train_mode=False)  # Dropout draws differ: steps in eval mode
+
+
+def _nin(lib: Lib, root: str) -> dict:
+    nn = lib.nn
+
+    def nin_block(out_channels: int, kernel_size: int, strides: int, padding: int) -> Any:
+        return nn.Sequential(nn.LazyConv2d(out_channels, kernel_size, strides, padding), nn.ReLU(),
+                             nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU(),
+                             nn.LazyConv2d(out_channels, kernel_size=1), nn.ReLU())
+
+    net = nn.Sequential(nin_block(8, kernel_size=5, strides=2, padding=0), nn.MaxPool2d(3, stride=2),
+                        nin_block(12, kernel_size=3, strides=1, padding=1), nn.MaxPool2d(3, stride=2),
+                        nn.Dropout(0.5), nin_block(10, kernel_size=3, strides=1, padding=1),
+                        nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+    return _d2l_train(lib, root, net, 32, 2, train_mode=False)
+
+
+def _googlenet(lib: Lib, root: str) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+
+    class Inception(nn.Module):
+        def __init__(self, c1: int, c2: tuple, c3: tuple, c4: int, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.b1_1 = nn.LazyConv2d(c1, kernel_size=1)
+            self.b2_1 = nn.LazyConv2d(c2[0], kernel_size=1)
+            self.b2_2 = nn.LazyConv2d(c2[1], kernel_size=3, padding=1)
+            self.b3_1 = nn.LazyConv2d(c3[0], kernel_size=1)
+            self.b3_2 = nn.LazyConv2d(c3[1], kernel_size=5, padding=2)
+            self.b4_1 = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+            self.b4_2 = nn.LazyConv2d(c4, kernel_size=1)
+
+        def forward(self, x: Any) -> Any:
+            b1 = F.relu(self.b1_1(x))
+            b2 = F.relu(self.b2_2(F.relu(self.b2_1(x))))
+            b3 = F.relu(self.b3_2(F.relu(self.b3_1(x))))
+            b4 = F.relu(self.b4_2(self.b4_1(x)))
+            return L.cat((b1, b2, b3, b4), dim=1)
+
+    b1 = nn.Sequential(nn.LazyConv2d(8, kernel_size=7, stride=2, padding=3), nn.ReLU(),
+                       nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+    b2 = nn.Sequential(nn.LazyConv2d(8, kernel_size=1), nn.ReLU(), nn.LazyConv2d(12, kernel_size=3, padding=1),
+                       nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+    b3 = nn.Sequential(Inception(4, (4, 8), (2, 4), 4), Inception(8, (4, 8), (2, 4), 4),
+                       nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+    b5 = nn.Sequential(Inception(8, (4, 8), (2, 4), 4), nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+    net = nn.Sequential(b1, b2, b3, b5, nn.LazyLinear(10))
+    return _d2l_train(lib, root, net, 32, 2)
+
+
+def _densenet(lib: Lib, root: str) -> dict:
+    L, nn = lib.lib, lib.nn
+
+    def conv_block(num_channels: int) -> Any:
+        return nn.Sequential(nn.LazyBatchNorm2d(), nn.ReLU(), nn.LazyConv2d(num_channels, kernel_size=3, padding=1))
+
+    class DenseBlock(nn.Module):
+        def __init__(self, num_convs: int, num_channels: int) -> None:
+            super().__init__()
+            layer = []
+            for _ in range(num_convs):
+                layer.append(conv_block(num_channels))
+            self.net = nn.Sequential(*layer)
+
+        def forward(self, X: Any) -> Any:
+            for blk in self.net:
+                Y = blk(X)
+                X = L.cat((X, Y), dim=1)
+            return X
+
+    def transition_block(num_channels: int) -> Any:
+        return nn.Sequential(nn.LazyBatchNorm2d(), nn.ReLU(), nn.LazyConv2d(num_channels, kernel_size=1),
+                             nn.AvgPool2d(kernel_size=2, stride=2))
+
+    blk = DenseBlock(2, 10)
+    X = L.tensor(np.random.default_rng(4).standard_normal((4, 3, 8, 8)))
+    shapes = [tuple(blk(X).shape), tuple(transition_block(10)(blk(X)).shape)]
+    num_channels, growth_rate, arch = 8, 4, (2, 2)
+    net = nn.Sequential(nn.Sequential(nn.LazyConv2d(8, kernel_size=7, stride=2, padding=3), nn.LazyBatchNorm2d(),
+                                      nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)))
+    for i, num_convs in enumerate(arch):
+        net.add_module(f"dense_blk{i + 1}", DenseBlock(num_convs, growth_rate))
+        num_channels += num_convs * growth_rate
+        if i != len(arch) - 1:
+            num_channels //= 2
+            net.add_module(f"tran_blk{i + 1}", transition_block(num_channels))
+    net.add_module("last", nn.Sequential(nn.LazyBatchNorm2d(), nn.ReLU(), nn.AdaptiveAvgPool2d((1, 1)),
+                                         nn.Flatten(), nn.LazyLinear(10)))
+    out = _d2l_train(lib, root, net, 32, 2)
+    out["block_shapes"] = shapes
+    return out
+
+
+@pytest.mark.parametrize("script", [_vgg, _nin, _googlenet, _densenet], ids=["vgg", "nin", "googlenet", "densenet"])
+def test_d2l_modern_cnn(script: Any, fashion: str) -> None:
+    theirs, ours = dual(script, fashion, float64=True)
+    assert_same(theirs, ours)
