@@ -426,8 +426,8 @@ def _vocab(lines: list) -> dict:
     return {w: i for i, w in enumerate(["<unk>", *words])}
 
 
-def _text_classification(lib: Lib) -> dict:
-    L, nn, optim = lib.lib, lib.nn, lib.optim
+def _text_classification(lib: Lib, mode: str) -> dict:
+    L, nn = lib.lib, lib.nn
     vocab = _vocab([t for _, t in NEWS[:9]])
 
     def text_pipeline(x: str) -> list:
@@ -453,7 +453,7 @@ def _text_classification(lib: Lib) -> dict:
     class TextClassificationModel(nn.Module):
         def __init__(self, vocab_size: int, embed_dim: int, num_class: int) -> None:
             super().__init__()
-            self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, sparse=False)
+            self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, sparse=False, mode=mode)
             self.fc = nn.Linear(embed_dim, num_class)
             self.init_weights()
 
@@ -518,14 +518,17 @@ def _text_classification(lib: Lib) -> dict:
             output = model(text, L.tensor([0]))
             return output.argmax(1).item() + 1
 
+    scheduler.step()  # StepLR with the tutorial's float step_size 1.0
+    out["lr"].append(scheduler.get_last_lr()[0])
     out["predicted"] = predict("MEMPHIS, Tenn. - Four days ago, Jon Rahm was enduring the season's worst weather",
                                text_pipeline)
     out["weights"] = model.embedding.weight
     return out
 
 
-def test_text_classification() -> None:
-    theirs, ours = dual(_text_classification, float64=True)
+@pytest.mark.parametrize("mode", ["mean", "sum", "max"])  # the tutorial's mean, and the other two reductions
+def test_text_classification(mode: str) -> None:
+    theirs, ours = dual(_text_classification, mode, float64=True)
     assert_same(theirs, ours)
 
 
@@ -567,7 +570,7 @@ def _d2l_train(lib: Lib, root: str, net: Any, resize: int, steps: int, train_mod
     X = X0
     for layer in net:
         X = layer(X)
-        out["summary"].append(f"{layer.__class__.__name__} output shape:\t{tuple(X.shape)}")
+        out["summary"].append(f"{layer.__class__.__name__} output shape:\t{X.shape}")
     optim = lib.optim.SGD(net.parameters(), lr=0.05)
     net.train(train_mode)
     losses = []
@@ -700,4 +703,201 @@ def _densenet(lib: Lib, root: str) -> dict:
 @pytest.mark.parametrize("script", [_vgg, _nin, _googlenet, _densenet], ids=["vgg", "nin", "googlenet", "densenet"])
 def test_d2l_modern_cnn(script: Any, fashion: str) -> None:
     theirs, ours = dual(script, fashion, float64=True)
+    assert_same(theirs, ours)
+
+
+# --- d2l.ai builders' guide: layers and modules, parameter management, custom layers, file I/O ---------------------
+
+
+def _builders_guide(lib: Lib, tmp: Path) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    draws = np.random.default_rng(7)
+
+    def rand(*shape: int) -> Any:  # the chapter's torch.rand(...), from the shared stream
+        return L.tensor(draws.random(shape))
+
+    out: dict = {}
+    net = nn.Sequential(nn.LazyLinear(256), nn.ReLU(), nn.LazyLinear(10))
+    X = rand(2, 20)
+    out["seq_shape"] = tuple(net(X).shape)
+    lib.same_weights(net)
+    out["seq"] = net(X)
+
+    class MLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.hidden = nn.LazyLinear(256)
+            self.output = nn.LazyLinear(10)
+
+        def forward(self, X: Any) -> Any:
+            return self.output(F.relu(self.hidden(X)))
+
+    class MySequential(nn.Module):
+        def __init__(self, *args: Any) -> None:
+            super().__init__()
+            for idx, module in enumerate(args):
+                self.add_module(str(idx), module)
+
+        def forward(self, X: Any) -> Any:
+            for module in self.children():
+                X = module(X)
+            return X
+
+    class FixedHiddenMLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rand_weight = rand(20, 20)
+            self.linear = nn.LazyLinear(20)
+
+        def forward(self, X: Any) -> Any:
+            X = self.linear(X)
+            X = F.relu(X @ self.rand_weight + 1)
+            X = self.linear(X)
+            while X.abs().sum() > 1:
+                X /= 2
+            return X.sum()
+
+    class NestMLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = nn.Sequential(nn.LazyLinear(64), nn.ReLU(), nn.LazyLinear(32), nn.ReLU())
+            self.linear = nn.LazyLinear(16)
+
+        def forward(self, X: Any) -> Any:
+            return self.linear(self.net(X))
+
+    for model in (MLP(), MySequential(nn.LazyLinear(256), nn.ReLU(), nn.LazyLinear(10)), FixedHiddenMLP()):
+        model(X)
+        lib.same_weights(model)
+        out[type(model).__name__] = model(X)
+    chimera = nn.Sequential(NestMLP(), nn.LazyLinear(20), FixedHiddenMLP())
+    chimera(X)
+    lib.same_weights(chimera)
+    out["chimera"] = chimera(X)
+
+    # parameter management
+    net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
+    X = rand(2, 4)
+    net(X)
+    lib.same_weights(net)
+    out["state_dict_2"] = dict(net[2].state_dict())
+    out["bias_type"] = type(net[2].bias).__name__
+    out["bias_data"] = net[2].bias.data
+    out["grad_is_none"] = net[2].weight.grad == None  # noqa: E711 - the chapter's test
+    out["named"] = [(name, tuple(param.shape)) for name, param in net.named_parameters()]
+    out["star_named"] = repr([*[(name, tuple(param.shape)) for name, param in net[0].named_parameters()]])
+
+    def init_normal(module: Any) -> None:
+        if type(module) == nn.Linear:  # noqa: E721 - the chapter's test
+            nn.init.normal_(module.weight, mean=0, std=0.01)
+            nn.init.zeros_(module.bias)
+
+    def init_constant(module: Any) -> None:
+        if type(module) == nn.Linear:  # noqa: E721
+            nn.init.constant_(module.weight, 1)
+            nn.init.zeros_(module.bias)
+
+    def init_xavier(module: Any) -> None:
+        if type(module) == nn.Linear:  # noqa: E721
+            nn.init.xavier_uniform_(module.weight)
+
+    def init_42(module: Any) -> None:
+        if type(module) == nn.Linear:  # noqa: E721
+            nn.init.constant_(module.weight, 42)
+
+    net.apply(init_normal)
+    out["normal_std_small"] = bool(net[0].weight.data.abs().max() < 0.1) and net[0].bias.data[0].item() == 0
+    net.apply(init_constant)
+    out["constant"] = net[0].weight.data[0]
+    net[0].apply(init_xavier)
+    net[2].apply(init_42)
+    out["init_42"] = net[2].weight.data
+    printed = []
+
+    def my_init(module: Any) -> None:
+        if type(module) == nn.Linear:  # noqa: E721
+            first = [(name, param.shape) for name, param in module.named_parameters()][0]
+            printed.append(" ".join(str(v) for v in ("Init", *first)))
+            nn.init.uniform_(module.weight, -10, 10)
+            module.weight.data *= module.weight.data.abs() >= 5
+
+    net.apply(my_init)
+    out["printed"] = printed
+    w = net[0].weight[:2]
+    out["my_init_kept"] = bool(((w == 0) | (w.abs() >= 5)).all())
+    lib.same_weights(net)
+    net[0].weight.data[:] += 1
+    net[0].weight.data[0, 0] = 42
+    out["edited"] = net[0].weight.data
+
+    shared = nn.LazyLinear(8)
+    net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.LazyLinear(1))
+    net(X)
+    lib.same_weights(net)
+    out["shared_same"] = (net[2].weight.data[0] == net[4].weight.data[0]).tolist()
+    net[2].weight.data[0, 0] = 100
+    out["shared_after"] = (net[2].weight.data[0] == net[4].weight.data[0]).tolist()
+    out["shared_params"] = len(list(net.parameters()))
+    y = net(X).sum()
+    y.backward()
+    out["shared_grad"] = net[2].weight.grad
+
+    # custom layers
+    class CenteredLayer(nn.Module):
+        def forward(self, X: Any) -> Any:
+            return X - X.mean()
+
+    layer = CenteredLayer()
+    out["centered"] = layer(L.tensor([1.0, 2, 3, 4, 5]))
+    net = nn.Sequential(nn.LazyLinear(128), CenteredLayer())
+    Xc = rand(4, 8)
+    net(Xc)
+    lib.same_weights(net)
+    out["centered_mean_small"] = abs(net(Xc).mean().item()) < 1e-12
+
+    class MyLinear(nn.Module):
+        def __init__(self, in_units: int, units: int) -> None:
+            super().__init__()
+            self.weight = nn.Parameter(L.randn(in_units, units))
+            self.bias = nn.Parameter(L.randn(units,))
+
+        def forward(self, X: Any) -> Any:
+            linear = L.matmul(X, self.weight.data) + self.bias.data
+            return F.relu(linear)
+
+    linear = lib.same_weights(MyLinear(5, 3))
+    out["mylinear_weight"] = linear.weight
+    out["mylinear"] = linear(rand(2, 5))
+    net = lib.same_weights(nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)))
+    out["mylinear_net"] = net(rand(2, 64))
+
+    # file I/O
+    x = L.arange(4)
+    L.save(x, str(tmp / f"x-file-{lib.name}"))
+    out["x2"] = L.load(str(tmp / f"x-file-{lib.name}"))
+    y = L.zeros(4)
+    L.save([x, y], str(tmp / f"x-files-{lib.name}"))
+    x2, y2 = L.load(str(tmp / f"x-files-{lib.name}"))
+    out["xy"] = [x2, y2]
+    out["xy_dtypes"] = [str(x2.dtype), str(y2.dtype)]
+    mydict = {"x": x, "y": y}
+    L.save(mydict, str(tmp / f"mydict-{lib.name}"))
+    out["mydict"] = L.load(str(tmp / f"mydict-{lib.name}"))
+    net = MLP()
+    X = L.tensor(draws.standard_normal((2, 20)))
+    net(X)
+    lib.same_weights(net)
+    Y = net(X)
+    L.save(net.state_dict(), str(tmp / f"mlp-{lib.name}.params"))
+    clone = MLP()
+    clone.load_state_dict(L.load(str(tmp / f"mlp-{lib.name}.params")))
+    out["clone_repr"] = repr(clone.eval())
+    Y_clone = clone(X)
+    out["clone_equal"] = bool((Y_clone == Y).all())
+    out["Y"] = Y
+    return out
+
+
+def test_d2l_builders_guide(tmp_path: Path) -> None:
+    theirs, ours = dual(_builders_guide, tmp_path, float64=True)
     assert_same(theirs, ours)
