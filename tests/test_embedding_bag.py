@@ -159,6 +159,20 @@ def test_bad_input(case: int) -> None:
             fn(L.tensor(inp), L.randn(10, 3), offs, **kw)
 
 
+def test_int32_indices_and_grad_fn() -> None:
+    w = np.random.default_rng(2).standard_normal((6, 3))
+    tw, mw = _both(w, grad=True)
+    t = TF.embedding_bag(torch.tensor([1, 2, 5], dtype=torch.int32), tw, torch.tensor([0, 1]), mode="sum")
+    m = F.embedding_bag(mt.tensor([1, 2, 5], dtype=mt.int32), mw, mt.tensor([0, 1]), mode="sum")
+    assert_close(m, t, F64)
+    assert m.grad_fn.name() == type(t.grad_fn).__name__
+
+
+def test_decreasing_offsets_refused() -> None:
+    with pytest.raises(RuntimeError, match="offsets must be non-decreasing"):
+        F.embedding_bag(mt.tensor([1, 2, 3]), mt.randn(10, 3), mt.tensor([0, 2, 1]))
+
+
 def test_float_indices_refused() -> None:
     msg = "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int"
     for L, fn in ((torch, TF.embedding_bag), (mt, F.embedding_bag)):

@@ -35,8 +35,6 @@ _MODES = ("sum", "mean", "max")
 
 
 class EmbeddingBag(Function):
-    torch_name = "EmbeddingBagBackward0"
-
     def forward(self, weight: Any, idx: Any, bag: Any, nbags: int, mode: str, psw: Any, scale: bool) -> Any:
         xp = backend.array_module(weight)
         self.num, self.idx, self.bag, self.mode, self.scale = weight.shape[0], idx, bag, mode, scale
@@ -105,7 +103,8 @@ def _check(input: Tensor, weight: Tensor, offsets: Tensor) -> None:  # noqa: A00
         raise RuntimeError(f"embedding_bag: 'weight' must be 2-D (num_embeddings, embedding_dim), got "
                            f"{weight.ndim}-D")
     idx, offs = input._data, offsets._data
-    bad = np.nonzero((backend.as_array(idx) < 0) | (backend.as_array(idx) >= weight.shape[0]))[0]
+    xp = backend.array_module(idx)
+    bad = xp.nonzero((idx < 0) | (idx >= weight.shape[0]))[0]
     if bad.size:
         raise RuntimeError(f"Index {int(bad[0])} of input takes value {int(idx[int(bad[0])])} which is not in the "
                            f"valid range [0, {weight.shape[0]})")
@@ -117,8 +116,7 @@ def _check(input: Tensor, weight: Tensor, offsets: Tensor) -> None:  # noqa: A00
             raise RuntimeError(f"offsets[-1] can not be greater than input's length {idx.shape[0]} but got "
                                f"offsets[-1] of {int(offs[-1])}")
         if offs.shape[0] > 1 and bool((offs[1:] < offs[:-1]).any()):
-            raise RuntimeError("embedding_bag: offsets must be non-decreasing, got "
-                               f"{backend.as_array(offs).tolist()}")
+            raise RuntimeError(f"embedding_bag: offsets must be non-decreasing, got {offs.tolist()}")
 
 
 def embedding_bag(
