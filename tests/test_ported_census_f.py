@@ -777,6 +777,7 @@ def _builders_guide(lib: Lib, tmp: Path) -> dict:
 
     # parameter management
     net = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.LazyLinear(1))
+    out["rand_size"] = [tuple(L.rand(size=(2, 4)).shape), tuple(L.randn(size=(2, 20)).shape)]
     X = rand(2, 4)
     net(X)
     lib.same_weights(net)
