@@ -173,6 +173,15 @@ def test_decreasing_offsets_refused() -> None:
         F.embedding_bag(mt.tensor([1, 2, 3]), mt.randn(10, 3), mt.tensor([0, 2, 1]))
 
 
+def test_per_sample_weights_dtype_refused() -> None:
+    msg = "Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+    msg += "'per_sample_weights'"
+    for L, fn in ((torch, TF.embedding_bag), (mt, F.embedding_bag)):
+        with pytest.raises(RuntimeError, match=msg):
+            fn(L.tensor([1, 2]), L.randn(5, 2, dtype=L.float64), L.tensor([0]), mode="sum",
+               per_sample_weights=L.ones(2, dtype=L.float32))
+
+
 def test_float_indices_refused() -> None:
     msg = "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int"
     for L, fn in ((torch, TF.embedding_bag), (mt, F.embedding_bag)):

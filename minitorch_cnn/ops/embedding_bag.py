@@ -161,6 +161,11 @@ def embedding_bag(
         raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
                          f"must have the same shape as the input ({input.shape})")
     _check(input, weight, offsets)
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        names = [_TYPE_NAMES.get(np.dtype(t.dtype).name, "") for t in (weight, per_sample_weights)]
+        raise RuntimeError("Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+                           f"'per_sample_weights'; but type torch.{names[0]}Tensor does not equal "
+                           f"torch.{names[1]}Tensor (while checking arguments for embedding_bag)")
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     if per_sample_weights is not None and mode != "sum":
