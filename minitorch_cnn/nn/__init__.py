@@ -42,6 +42,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
 from .dropout_variants import AlphaDropout, Dropout1d, FeatureAlphaDropout
 from .elu_softsign import ELU, Softsign
+from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .fractional_max_pool import FractionalMaxPool2d
@@ -175,3 +176,4 @@ __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d"
             "Conv3d", "ConvTranspose3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm3d", "LazyConv3d",
             "LazyConvTranspose3d", "LazyInstanceNorm3d", "LPPool3d", "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d",
             "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family
+__all__ += ["EmbeddingBag"]  # embedding_bag.py

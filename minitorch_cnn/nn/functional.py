@@ -27,6 +27,7 @@ from ..ops.dropout import dropout, dropout2d
 from ..ops.dropout1d import dropout1d
 from ..ops.dropout3d import dropout3d
 from ..ops.embedding import embedding
+from ..ops.embedding_bag import embedding_bag
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
 from ..ops.fractional_max_pool import fractional_max_pool2d
@@ -118,6 +119,7 @@ __all__ += ["hinge_embedding_loss", "l1_loss", "margin_ranking_loss", "multi_mar
 __all__ += ["conv_transpose1d", "ctc_loss", "rms_norm"]  # ops/conv_transpose1d, ctc_loss, rms_norm
 __all__ += ["grad"]  # torch.nn.grad as F.grad (nn/grad.py)
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
+__all__ += ["embedding_bag"]  # ops/embedding_bag
 __all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices"]  # ops/fractional_max_pool
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d",
             "conv_transpose3d", "dropout3d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",

@@ -20,6 +20,15 @@ def _size(size: tuple) -> tuple:
     return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
 
 
+def _given_size(sizes: tuple, size: Any, name: str) -> tuple:
+    """The shape of ``name(*sizes)`` or of ``name(size=...)`` (torch accepts either, not both)."""
+    if size is None:
+        return _size(sizes)
+    if sizes:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return _size((size,))
+
+
 def _finish(arr: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
     t = Tensor._wrap(backend.move_to(arr, device) if device is not None else arr)
     if requires_grad:
@@ -67,16 +76,19 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return Tensor._wrap(arr)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size), dtype=_float(dtype)), device, requires_grad)
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_given_size(sizes, size, "zeros"), dtype=_float(dtype)), device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size), dtype=_float(dtype)), device, requires_grad)
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_given_size(sizes, size, "ones"), dtype=_float(dtype)), device, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_size(size), dtype=_float(dtype)), device, requires_grad)
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_given_size(sizes, size, "empty"), dtype=_float(dtype)), device, requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -134,19 +146,20 @@ def _source(generator: Any) -> Any:
     return backend.generator() if generator is None else generator
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+def randn(*sizes: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    arr = _source(generator).standard_normal(_size(size), dtype=np.float64).astype(_float(dtype), copy=False)
+    shape = _given_size(sizes, size, "randn")
+    arr = _source(generator).standard_normal(shape, dtype=np.float64).astype(_float(dtype), copy=False)
     return _finish(arr, device, requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None,
+def rand(*sizes: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    gen, dt = _source(generator), _float(dtype)
+    gen, dt, shape = _source(generator), _float(dtype), _given_size(sizes, size, "rand")
     if isinstance(gen, backend.Generator):  # torch's own draw for the dtype
-        arr = gen.random(_size(size), dtype=dt)
+        arr = gen.random(shape, dtype=dt)
     else:
-        arr = gen.random(_size(size), dtype=np.float64).astype(dt, copy=False)
+        arr = gen.random(shape, dtype=np.float64).astype(dt, copy=False)
     return _finish(arr, device, requires_grad)
 
 
