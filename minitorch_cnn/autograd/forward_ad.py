@@ -11,7 +11,9 @@ contiguous one when its layout differs from the primal's, as torch).
 
 What differs from torch, honestly: every tensor computed from a dual requires grad (it is on the recorded graph),
 a dual itself too; each ``unpack_dual`` costs two reverse passes rather than nothing; a custom ``Function`` is
-differentiated through its ``backward`` (its ``jvp`` is not called), and one with only a ``jvp`` is refused. As
+differentiated through its ``backward`` (its ``jvp`` is not called), and one with only a ``jvp`` is refused; an
+in-place op works on a dual where reverse mode allows it, but overwriting a tensor that an op saved for backward
+makes ``unpack_dual`` raise reverse mode's error (torch's eager tangents do not mind). As
 torch 2.14, only one level exists at a time (entering another raises), and leaving it forgets every tangent.
 """
 
@@ -20,11 +22,12 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..func import _levels
 from ..func.jvp import Linearized
 from .ctx_function import _no_backward
+from .function import Function
 from .grad_mode import enable_grad
 from .tensor import Tensor
 
@@ -51,6 +54,20 @@ class _Dual:
 
     def unchanged(self, t: Tensor) -> bool:
         return self.dual() is t and t.grad_fn is self.grad_fn and t._version == self.version
+
+
+class _Alias(Function):
+    """The dual of a primal that does not require grad: its own array again (an alias that is not a view, so in-place
+    ops on the dual are recorded, as torch allows them); the gradient passes through unchanged."""
+
+    def forward(self, a: Any) -> Any:
+        return a
+
+    def backward(self, g: Any) -> Any:
+        return g
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g
 
 
 _current_level = -1
@@ -122,20 +139,23 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            f"level {level} is not supported.")
     with enable_grad():
         node = _levels.track(tensor)
-        dual = node[...]
+        # of a primal that requires grad the dual is a view, so in-place ops on it are refused as torch refuses them
+        dual = node[...] if tensor.requires_grad else _Alias.apply(node)
     _duals.append(_Dual(node, dual, _layout_of(tensor, tangent)))
     return dual
 
 
 def _reaches_duals(y: Tensor) -> bool:
-    """Whether ``y``'s graph leads to one of the level's dual inputs; refuses a custom Function with no backward."""
-    nodes = {id(d.node) for d in _duals}
+    """Whether ``y``'s graph leads to one of the level's dual inputs; refuses a custom Function with no backward.
+    A node keeps a non-leaf input as an ``Edge``, so an input node that is an alias is known by its ``grad_fn``."""
+    leaves = {id(d.node) for d in _duals if d.node.grad_fn is None}
+    fns = {id(d.node.grad_fn) for d in _duals if d.node.grad_fn is not None}
     stack, seen = [y], set()
     while stack:
         t = stack.pop()
-        if id(t) in nodes:
-            return True
         node = t.grad_fn
+        if id(t) in leaves or id(node) in fns:
+            return True
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
