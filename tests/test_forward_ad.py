@@ -244,3 +244,89 @@ def test_in_place_change_of_a_saved_tensor_is_reverse_modes_error() -> None:
         y.add_(1.0)
         with pytest.raises(RuntimeError, match="modified by an in-place operation"):
             fwAD.unpack_dual(y)
+
+
+def tutorial(lib, fwd, a: dict) -> dict:
+    """The forward-mode AD tutorial's code (float64, given inputs), written once for either library."""
+    got = {}
+    primal, tangent = lib.tensor(a["primal"]), lib.tensor(a["tangent"])
+
+    def fn(x, y):  # noqa: ANN001, ANN202 - the tutorial's
+        return x ** 2 + y ** 2
+
+    with fwd.dual_level():
+        dual_input = fwd.make_dual(primal, tangent)
+        assert fwd.unpack_dual(dual_input).tangent is tangent
+        dual_input_alt = fwd.make_dual(primal, tangent.T)
+        assert fwd.unpack_dual(dual_input_alt).tangent is not tangent
+        plain_tensor = lib.tensor(a["plain"])
+        dual_output = fn(dual_input, plain_tensor)
+        got["basic"] = fwd.unpack_dual(dual_output).tangent
+    assert fwd.unpack_dual(dual_output).tangent is None
+
+    nn = lib.nn
+    model = nn.Linear(5, 5).double()
+    with lib.no_grad():
+        model.weight.copy_(lib.tensor(a["weight"]))
+        model.bias.copy_(lib.tensor(a["bias"]))
+    inp = lib.tensor(a["input"])
+    params = {name: p for name, p in model.named_parameters()}
+    tangents = {name: lib.tensor(a["t_" + name]) for name in params}
+    with fwd.dual_level():
+        for name, p in params.items():
+            delattr(model, name)
+            setattr(model, name, fwd.make_dual(p, tangents[name]))
+        out = model(inp)
+        got["module"] = fwd.unpack_dual(out).tangent
+
+    model = nn.Linear(5, 5).double()  # a fresh module: functional_call needs registered parameters
+    dual_params = {}
+    with fwd.dual_level():
+        for name, p in params.items():
+            dual_params[name] = fwd.make_dual(p, tangents[name])
+        out = lib.func.functional_call(model, dual_params, inp)
+        got["functional_call"] = fwd.unpack_dual(out).tangent
+    assert lib.allclose(got["functional_call"], got["module"])
+
+    def func(params: dict):  # noqa: ANN202 - the tutorial's functional Module API with torch.func.jvp
+        return lib.func.functional_call(model, params, inp)
+
+    _, got["func_jvp"] = lib.func.jvp(func, (params,), (tangents,))
+    return got
+
+
+def test_tutorial_dual_run() -> None:
+    names = {"primal": (10, 10), "tangent": (10, 10), "plain": (10, 10), "weight": (5, 5), "bias": (5,),
+             "input": (16, 5), "t_weight": (5, 5), "t_bias": (5,)}
+    a = {k: arr(*shape) for k, shape in names.items()}
+    theirs = tutorial(torch, tAD, {k: v.copy() for k, v in a.items()})
+    ours = tutorial(mt, fwAD, {k: v.copy() for k, v in a.items()})
+    assert list(ours) == list(theirs)
+    for k in theirs:
+        assert_close(to_np(ours[k]), to_np(theirs[k].detach()), np.float64, what=k)
+
+
+class TutorialFn(mt.autograd.Function):
+    """The tutorial's custom Function: forward and jvp only (no backward), which only real forward mode can run."""
+
+    @staticmethod
+    def forward(ctx, foo):  # noqa: ANN001, ANN205
+        result = mt.exp(foo)
+        ctx.result = result
+        return result
+
+    @staticmethod
+    def jvp(ctx, gI):  # noqa: ANN001, ANN205, N803
+        gO = gI * ctx.result  # noqa: N806
+        del ctx.result
+        return gO
+
+
+def test_tutorial_custom_function_with_jvp_only_is_refused() -> None:
+    primal = mt.randn(10, 10, dtype=mt.float64, requires_grad=True)
+    tangent = mt.randn(10, 10)
+    with fwAD.dual_level():
+        dual_input = fwAD.make_dual(primal, tangent)
+        dual_output = TutorialFn.apply(dual_input)
+        with pytest.raises(NotImplementedError, match="TutorialFn defines no backward"):
+            fwAD.unpack_dual(dual_output)
