@@ -218,6 +218,9 @@ def test_errors_as_torch() -> None:
         fwAD.make_dual(p, p)
     with pytest.raises(RuntimeError, match="Dual level must be a positive number"):
         fwAD.exit_dual_level()
+    with pytest.raises(RuntimeError, match="forward AD level with an invalid index"):
+        fwAD.make_dual(p, p, level=0)
+    assert fwAD.unpack_dual(p, level=0) == (p, None)
     with fwAD.dual_level():
         with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported"), fwAD.dual_level():
             pass
@@ -233,6 +236,8 @@ def test_errors_as_torch() -> None:
             fwAD.make_dual(d, p)
         with pytest.raises(RuntimeError, match="Trying to exit a forward AD level that was not the last one"):
             fwAD.exit_dual_level(level=1)
+        with pytest.raises(RuntimeError, match="Invalid level given to _make_dual"):
+            fwAD.make_dual(p, p, level=5)
         with pytest.raises(RuntimeError, match="Invalid level given to _fw_primal"):
             fwAD.unpack_dual(d, level=5)
 

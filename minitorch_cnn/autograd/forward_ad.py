@@ -109,8 +109,12 @@ def dual_level() -> Iterator[int]:
 
 
 def _check_level(level: int | None, what: str) -> int:
+    """The level asked for (the current one when None), with torch's errors for one that is not the current."""
     level = _current_level if level is None else level
     if level >= 0 and level != _current_level:
+        if _current_level < 0:
+            raise RuntimeError("Trying to access a forward AD level with an invalid index. This index was either not "
+                               "created or is already deleted.")
         raise RuntimeError(f"Invalid level given to {what}")
     return level
 
@@ -122,7 +126,7 @@ def _layout_of(primal: Tensor, tangent: Tensor) -> Tensor:
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """A tensor equal to ``tensor`` whose tangent in the current level is ``tangent`` (same size)."""
-    level = _check_level(level, "make_dual")
+    level = _check_level(level, "_make_dual")
     if level < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
                            "enter_dual_level() first.")
@@ -181,9 +185,9 @@ def _tangent(y: Tensor) -> Tensor | None:
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)`` of ``tensor`` in the current level; tangent None outside a level or without one."""
-    level = _check_level(level, "_fw_primal")
-    if level < 0:
+    if _current_level < 0 or (level is not None and level < 0):  # torch: nothing is dual outside a level
         return UnpackedDualTensor(tensor, None)
+    _check_level(level, "_fw_primal")
     given = next((d for d in _duals if d.unchanged(tensor)), None)
     if given is not None:
         tangent = given.tangent
