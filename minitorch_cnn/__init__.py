@@ -380,6 +380,7 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
     return_types,
     special,
 )
+from .autograd import forward_ad as _forward_ad  # noqa: E402, F401 - makes mt.autograd.forward_ad (it needs func)
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
 from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
