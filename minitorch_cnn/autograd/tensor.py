@@ -167,6 +167,10 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    def _is_view(self) -> bool:
+        """torch's: whether this tensor is a view of another (its ``_base``), sharing that one's storage."""
+        return self._base is not None
+
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
