@@ -1,8 +1,10 @@
-"""Autograd details users see when they inspect graphs, each against torch: views of a tensor's own shape."""
+"""Autograd details users see when they inspect graphs, each against torch: views of a tensor's own shape, what a
+custom Function's ctx keeps after backward."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from _parity import assert_close
 
@@ -38,3 +40,60 @@ def test_in_place_write_into_own_shape_view_flows_gradients() -> None:
         y.backward(lib.tensor(g))
         grads.append(x.grad.detach().numpy())
     assert_close(grads[0], grads[1], np.float64)
+
+
+def _scale_fn(lib: object, save: bool) -> type:
+    """A custom Function y = 2x that keeps a number and a tensor on ctx (and saves x for backward when ``save``)."""
+
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):  # noqa: ANN001, ANN205 - torch's custom-Function signature
+            if save:
+                ctx.save_for_backward(x)
+            ctx.k, ctx.kept = 3, x * 1
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):  # noqa: ANN001, ANN205
+            return g * 2 if not save else g * 2 + 0 * ctx.saved_tensors[0]
+
+    return Scale
+
+
+FREED = "Trying to backward through the graph a second time \\(or directly access saved tensors after they have"
+
+
+@pytest.mark.parametrize("save", [True, False])
+def test_ctx_keeps_attributes_after_backward_and_frees_saved_tensors(save: bool) -> None:
+    arr, g = np.random.default_rng(2).standard_normal((2, 3)), np.ones((2, 3))
+    seen = []
+    for lib in (mt, torch):
+        x = lib.tensor(arr, requires_grad=True)
+        y = _scale_fn(lib, save).apply(x)
+        before = len(y.grad_fn.saved_tensors)
+        y.backward(lib.tensor(g))
+        ctx = y.grad_fn
+        with pytest.raises(RuntimeError, match=FREED):
+            ctx.saved_tensors  # noqa: B018 - the access is what raises
+        again = None
+        try:
+            y.backward(lib.tensor(g))  # refused where backward reads the saved tensors
+        except RuntimeError as exc:
+            again = "second time" in str(exc)
+        seen.append((before, ctx.k, ctx.kept.detach().numpy(), again, x.grad.detach().numpy()))
+    for ours, theirs in zip(*seen):
+        if isinstance(ours, np.ndarray):
+            assert_close(ours, theirs, np.float64)
+        else:
+            assert ours == theirs
+
+
+def test_ctx_saved_tensors_kept_with_retain_graph() -> None:
+    arr = np.random.default_rng(3).standard_normal(4)
+    seen = []
+    for lib in (mt, torch):
+        x = lib.tensor(arr, requires_grad=True)
+        y = _scale_fn(lib, True).apply(x)
+        y.sum().backward(retain_graph=True)
+        seen.append(y.grad_fn.saved_tensors[0].detach().numpy())
+    assert_close(seen[0], seen[1], np.float64)

@@ -34,10 +34,12 @@ class _Ctx:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._freed:
+        if "_released" in self.__dict__:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved tensors after they "
-                "have already been freed). Specify retain_graph=True if you need to backward a second time."
+                "have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward."
             )
         saved = tuple(self.__dict__.get("to_save", ()))
         for t, v in zip(saved, self.__dict__.get("saved_versions", ())):
@@ -58,6 +60,13 @@ class _Ctx:
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
+
+    def release(self) -> None:
+        """After backward, as torch: only the saved tensors are freed, and ``saved_tensors`` then raises (so does a
+        second backward whose backward reads them); what else forward stored on ctx stays."""
+        self.__dict__.pop("to_save", None)
+        self.__dict__.pop("saved_versions", None)
+        self._released = True
 
 
 def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
