@@ -1,5 +1,5 @@
 """Autograd details users see when they inspect graphs, each against torch: views of a tensor's own shape, what a
-custom Function's ctx keeps after backward."""
+custom Function's ctx keeps after backward, the type of its node."""
 
 from __future__ import annotations
 
@@ -97,3 +97,12 @@ def test_ctx_saved_tensors_kept_with_retain_graph() -> None:
         y.sum().backward(retain_graph=True)
         seen.append(y.grad_fn.saved_tensors[0].detach().numpy())
     assert_close(seen[0], seen[1], np.float64)
+
+
+def test_custom_function_node_type_is_named_backward() -> None:
+    seen = []
+    for lib in (mt, torch):
+        fn = _scale_fn(lib, True)
+        y = fn.apply(lib.tensor([1.0, 2.0], requires_grad=True))
+        seen.append((type(y.grad_fn).__name__, y.grad_fn.name(), type(y.grad_fn)._forward_cls is fn))
+    assert seen[0] == seen[1]

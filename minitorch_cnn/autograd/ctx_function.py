@@ -74,7 +74,7 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
         bound = inspect.signature(cls._user_forward).bind(*args, **kwargs)
         bound.apply_defaults()
         args, kwargs = tuple(bound.args), bound.kwargs
-    node = object.__new__(cls)
+    node = object.__new__(cls.__dict__.get("_backward_cls", cls))
     node._freed = False
     for a in args:
         if isinstance(a, Tensor) and a._base is not None and a._base_fn is not a._base.grad_fn:
@@ -165,6 +165,10 @@ def adopt(cls: type) -> None:
     for name, value in vars(_Ctx).items():
         if not name.startswith("__"):
             setattr(cls, name, value)
+    # the nodes are instances of ``<Name>Backward``, a subclass, so ``type(y.grad_fn).__name__`` reads as torch's
+    name = cls.__name__ + "Backward"
+    cls._backward_cls = type(cls)(name, (cls,), {"torch_name": name, "_forward_cls": cls, "__module__": cls.__module__,
+                                                 "__qualname__": cls.__qualname__ + "Backward"})
 
 
 def _no_backward(ctx: Any, *grads: Any) -> Any:
