@@ -1,5 +1,5 @@
 """Autograd details users see when they inspect graphs, each against torch: views of a tensor's own shape, what a
-custom Function's ctx keeps after backward, the type of its node."""
+custom Function's ctx keeps after backward, the type of its node, setting requires_grad."""
 
 from __future__ import annotations
 
@@ -106,3 +106,27 @@ def test_custom_function_node_type_is_named_backward() -> None:
         y = fn.apply(lib.tensor([1.0, 2.0], requires_grad=True))
         seen.append((type(y.grad_fn).__name__, y.grad_fn.name(), type(y.grad_fn)._forward_cls is fn))
     assert seen[0] == seen[1]
+
+
+def _flag_error(lib: object, make: str, value: bool, how: str) -> str | None:
+    """The message of setting requires_grad to ``value`` (attribute or requires_grad_) on a fresh tensor, or None."""
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    t = {"nonleaf": x * 2, "leaf": lib.tensor([1.0, 2.0]), "int": lib.tensor([1, 2])}[make]
+    try:
+        if how == "attribute":
+            t.requires_grad = value
+        else:
+            t.requires_grad_(value)
+    except RuntimeError as exc:
+        return str(exc)
+    assert t.requires_grad == value
+    return None
+
+
+@pytest.mark.parametrize(("make", "value", "how"), [
+    ("nonleaf", False, "attribute"), ("nonleaf", True, "attribute"), ("nonleaf", False, "method"),
+    ("nonleaf", True, "method"), ("leaf", True, "attribute"), ("leaf", False, "attribute"),
+    ("int", True, "attribute"), ("int", False, "attribute"),
+])
+def test_setting_requires_grad(make: str, value: bool, how: str) -> None:
+    assert _flag_error(mt, make, value, how) == _flag_error(torch, make, value, how)

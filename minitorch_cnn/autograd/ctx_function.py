@@ -110,7 +110,7 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
             # them unless ctx.set_materialize_grads(False)), None for a non-Tensor output
             node.others = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
             for nr, i in enumerate(linked):
-                outs[i].requires_grad, outs[i].grad_fn, outs[i]._output_nr = True, node, nr
+                outs[i]._requires_grad, outs[i].grad_fn, outs[i]._output_nr = True, node, nr
             saved = node.__dict__.get("to_save")
             if saved:  # a saved output is the linked result, so a second derivative flows through it as in torch
                 mine = {id(originals[i]): outs[i] for i in linked}

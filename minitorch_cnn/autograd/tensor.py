@@ -8,6 +8,7 @@ autograd entry points.
 from __future__ import annotations
 
 import warnings
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ class Tensor:
     # ``_output_nr``: which output of ``grad_fn`` this is (0 but for a custom Function with several outputs);
     # ``_base``: for a view, the tensor that owns its storage, and ``_base_fn`` that one's grad_fn when the view's
     # own was made (see autograd/views.py)
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
                  "_post_hooks", "_base", "_base_fn", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -97,14 +98,14 @@ class Tensor:
         self._hooks = None
         self._retains = False
         self._post_hooks = None
-        self.requires_grad = False
+        self._requires_grad = False
 
     @classmethod
     def _wrap(cls, arr: Any) -> Tensor:
         """A leaf Tensor around ``arr`` with no checks (the hot path of every op)."""
         t = object.__new__(cls)
         t._data = arr
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad = None
         t.grad_fn = None
         t._output_nr = 0
@@ -242,8 +243,8 @@ class Tensor:
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self._data.dtype}")
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables")
-        self.requires_grad = bool(requires_grad)
+            raise RuntimeError(_NON_LEAF_OFF)
+        self._requires_grad = bool(requires_grad)
         return self
 
     # ---- autograd entry points --------------------------------------------------------
@@ -339,7 +340,7 @@ class Tensor:
                 "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
             )
         new = type(self)._wrap(self._data.copy())
-        new.requires_grad = self.requires_grad
+        new._requires_grad = self._requires_grad
         memo[id(self)] = new
         if self.grad is not None:
             new.grad = self.grad.__deepcopy__(memo)
@@ -413,10 +414,29 @@ def _set_grad(self: Tensor, value: Tensor | None) -> None:
 
 Tensor.grad = property(_get_grad, _set_grad, doc="The gradient accumulated by backward() (None until then).")
 
+# ``requires_grad`` is read by every op: reads go straight to the ``_requires_grad`` slot (a C getter, no Python
+# frame); assignments go through torch's checks. The graph's own code writes the slot.
+_NON_LEAF_OFF = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph "
+    "that doesn't require differentiation use var_no_grad = var.detach()."
+)
+
+
+def _set_requires_grad(self: Tensor, value: bool) -> None:
+    if self.grad_fn is not None:  # torch refuses either way on a non-leaf, with a hint when switching off
+        raise RuntimeError(_NON_LEAF_OFF if not value else "you can only change requires_grad flags of leaf variables.")
+    if value and self._data.dtype.kind not in "fc":
+        raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+    self._requires_grad = bool(value)
+
+
+Tensor.requires_grad = property(attrgetter("_requires_grad"), _set_requires_grad,
+                                doc="Whether ops on this tensor record a graph (settable on leaves only, as torch).")
+
 
 def _unpickle_tensor(cls: type, arr: np.ndarray, device: str, requires_grad: bool) -> Tensor:
     """The inverse of ``Tensor.__reduce_ex__`` (a Parameter stays a Parameter)."""
     t = cls._wrap(backend.move_to(arr, device))
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad
     return t
 
