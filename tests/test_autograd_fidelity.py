@@ -1,5 +1,5 @@
 """Autograd details users see when they inspect graphs, each against torch: views of a tensor's own shape, what a
-custom Function's ctx keeps after backward, the type of its node, setting requires_grad."""
+custom Function's ctx keeps after backward, the type of its node, setting requires_grad, is_inference()."""
 
 from __future__ import annotations
 
@@ -130,3 +130,22 @@ def _flag_error(lib: object, make: str, value: bool, how: str) -> str | None:
 ])
 def test_setting_requires_grad(make: str, value: bool, how: str) -> None:
     assert _flag_error(mt, make, value, how) == _flag_error(torch, make, value, how)
+
+
+def _inference_marks(lib: object) -> list:
+    """is_inference() of tensors made inside and outside inference_mode, and of views and detaches of each."""
+    normal = lib.ones(2, 3)
+    with lib.inference_mode():
+        made, summed = lib.ones(2, 3), normal + 1
+        views = [normal.view(6), normal[1:], normal.detach(), normal.data, normal.t()]
+        normal.add_(1)
+    with lib.inference_mode(), lib.inference_mode(False):
+        inner_off = lib.ones(2)
+    with lib.no_grad():
+        no_grad = lib.ones(2)
+    later = [made + 1, made.view(6), made[1:], made.detach(), made.data, made.t(), made.clone()]
+    return [t.is_inference() for t in (made, summed, *views, normal, inner_off, no_grad, *later)]
+
+
+def test_is_inference() -> None:
+    assert _inference_marks(mt) == _inference_marks(torch)

@@ -153,6 +153,7 @@ class Function:
                     result._version_counter = a._version_counter
                     root = a if a._base is None else a._base
                     result._base, result._base_fn = root, root.grad_fn
+                    result._inference = a._inference
                     break
         if requires:
             inputs = []

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..utils.hooks import RemovableHandle
-from .grad_mode import _enabled
+from .grad_mode import _enabled, _inference
 from .size import Size
 from .tensor_str import tensor_repr
 
@@ -71,7 +71,7 @@ class Tensor:
     # ``_base``: for a view, the tensor that owns its storage, and ``_base_fn`` that one's grad_fn when the view's
     # own was made (see autograd/views.py)
     __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
-                 "_post_hooks", "_base", "_base_fn", "__weakref__")
+                 "_post_hooks", "_base", "_base_fn", "_inference", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -99,6 +99,7 @@ class Tensor:
         self._retains = False
         self._post_hooks = None
         self._requires_grad = False
+        self._inference = _inference[0]
 
     @classmethod
     def _wrap(cls, arr: Any) -> Tensor:
@@ -114,6 +115,7 @@ class Tensor:
         t._hooks = None
         t._retains = False
         t._post_hooks = None
+        t._inference = _inference[0]
         return t
 
     # The version counter is a one-element list shared by a tensor, its views and its detach()es, as in
@@ -168,6 +170,11 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    def is_inference(self) -> bool:
+        """torch's: whether this tensor was made inside ``inference_mode()``; a view or ``detach()`` takes the mark
+        of the tensor it views, wherever it is made."""
+        return self._inference
+
     def _is_view(self) -> bool:
         """torch's: whether this tensor is a view of another (its ``_base``), sharing that one's storage."""
         return self._base is not None
@@ -207,7 +214,9 @@ class Tensor:
         Unlike ``detach()``, an in-place write through ``.data`` is not seen by autograd (torch's rule: that is
         why ``p.data -= lr * p.grad`` inside a hand-written optimizer never trips the saved-tensor check).
         """
-        return Tensor._wrap(self._data)
+        t = Tensor._wrap(self._data)
+        t._inference = self._inference
+        return t
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -236,7 +245,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""
         t = Tensor._wrap(self._data)
-        t._version_counter = self._version_counter
+        t._version_counter, t._inference = self._version_counter, self._inference
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
