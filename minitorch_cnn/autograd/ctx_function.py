@@ -165,10 +165,15 @@ def adopt(cls: type) -> None:
     for name, value in vars(_Ctx).items():
         if not name.startswith("__"):
             setattr(cls, name, value)
-    # the nodes are instances of ``<Name>Backward``, a subclass, so ``type(y.grad_fn).__name__`` reads as torch's
-    name = cls.__name__ + "Backward"
-    cls._backward_cls = type(cls)(name, (cls,), {"torch_name": name, "_forward_cls": cls, "__module__": cls.__module__,
-                                                 "__qualname__": cls.__qualname__ + "Backward"})
+    # the nodes are instances of ``<Name>Backward``, a subclass, so ``type(y.grad_fn).__name__`` reads as torch's;
+    # their name() is the Function's torch_name (which a class may set after this)
+    cls._backward_cls = type(cls)(cls.__name__ + "Backward", (cls,), {
+        "_forward_cls": cls, "name": _node_name, "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__ + "Backward"})
+
+
+def _node_name(self: Any) -> str:
+    return self._forward_cls.torch_name
 
 
 def _no_backward(ctx: Any, *grads: Any) -> Any:
