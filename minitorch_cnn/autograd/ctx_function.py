@@ -34,10 +34,12 @@ class _Ctx:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self._freed:
+        if "_released" in self.__dict__:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved tensors after they "
-                "have already been freed). Specify retain_graph=True if you need to backward a second time."
+                "have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward."
             )
         saved = tuple(self.__dict__.get("to_save", ()))
         for t, v in zip(saved, self.__dict__.get("saved_versions", ())):
@@ -59,13 +61,20 @@ class _Ctx:
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
 
+    def release(self) -> None:
+        """After backward, as torch: only the saved tensors are freed, and ``saved_tensors`` then raises (so does a
+        second backward whose backward reads them); what else forward stored on ctx stays."""
+        self.__dict__.pop("to_save", None)
+        self.__dict__.pop("saved_versions", None)
+        self._released = True
+
 
 def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
     if cls._setup_context is not None:  # torch >= 2.0 style: forward(*args), then setup_context(ctx, inputs, output)
         bound = inspect.signature(cls._user_forward).bind(*args, **kwargs)
         bound.apply_defaults()
         args, kwargs = tuple(bound.args), bound.kwargs
-    node = object.__new__(cls)
+    node = object.__new__(cls.__dict__.get("_backward_cls", cls))
     node._freed = False
     for a in args:
         if isinstance(a, Tensor) and a._base is not None and a._base_fn is not a._base.grad_fn:
@@ -101,7 +110,7 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
             # them unless ctx.set_materialize_grads(False)), None for a non-Tensor output
             node.others = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
             for nr, i in enumerate(linked):
-                outs[i].requires_grad, outs[i].grad_fn, outs[i]._output_nr = True, node, nr
+                outs[i]._requires_grad, outs[i].grad_fn, outs[i]._output_nr = True, node, nr
             saved = node.__dict__.get("to_save")
             if saved:  # a saved output is the linked result, so a second derivative flows through it as in torch
                 mine = {id(originals[i]): outs[i] for i in linked}
@@ -156,6 +165,15 @@ def adopt(cls: type) -> None:
     for name, value in vars(_Ctx).items():
         if not name.startswith("__"):
             setattr(cls, name, value)
+    # the nodes are instances of ``<Name>Backward``, a subclass, so ``type(y.grad_fn).__name__`` reads as torch's;
+    # their name() is the Function's torch_name (which a class may set after this)
+    cls._backward_cls = type(cls)(cls.__name__ + "Backward", (cls,), {
+        "_forward_cls": cls, "name": _node_name, "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__ + "Backward"})
+
+
+def _node_name(self: Any) -> str:
+    return self._forward_cls.torch_name
 
 
 def _no_backward(ctx: Any, *grads: Any) -> Any:

@@ -258,7 +258,7 @@ def run_backward(
                 check_grads(node, grads_in)
             fresh = node.fresh_grads
             for t, ig in zip(inputs, grads_in):
-                if ig is None or t is None or not t.requires_grad:
+                if ig is None or t is None or not t._requires_grad:
                     continue
                 shape, dtype = (t.shape, t.dtype) if type(t) is Edge else (t._data.shape, t._data.dtype)
                 if ig.shape != shape:

@@ -97,14 +97,14 @@ class Function:
             return t
         r = _wrap(np.asarray(array) if isinstance(array, np.generic) else array)
         if t is not None:
-            r._version_counter, r.requires_grad, r.grad_fn = t._version_counter, t.requires_grad, t.grad_fn
+            r._version_counter, r._requires_grad, r.grad_fn = t._version_counter, t.requires_grad, t.grad_fn
             r._output_nr = t._output_nr
         return r
 
     def output_tensor(self, array: Any) -> Tensor:
         """This node's output (``array``, saved by forward) as a Tensor whose grad_fn is this node."""
         r = _wrap(array)
-        r._version_counter, r.requires_grad, r.grad_fn = self._out_vc, True, self
+        r._version_counter, r._requires_grad, r.grad_fn = self._out_vc, True, self
         return r
 
     @classmethod
@@ -118,12 +118,12 @@ class Function:
                 if a._base is not None and a._base_fn is not a._base.grad_fn:
                     VIEW_HOOKS[0](a)
                 arrays.append(a._data)
-                if a.requires_grad:
+                if a._requires_grad:  # the slot: this loop runs for every op
                     requires = True
             else:
                 arrays.append(a)
         if requires and _enabled[0]:
-            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
+            ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         else:
             requires = False
             ctx.needs_input_grad = (False,) * len(args)
@@ -153,13 +153,14 @@ class Function:
                     result._version_counter = a._version_counter
                     root = a if a._base is None else a._base
                     result._base, result._base_fn = root, root.grad_fn
+                    result._inference = a._inference
                     break
         if requires:
             inputs = []
             versions = []
             for a in args:
                 if isinstance(a, Tensor):
-                    inputs.append(a if a.grad_fn is None and a.requires_grad else Edge(a))
+                    inputs.append(a if a.grad_fn is None and a._requires_grad else Edge(a))
                     versions.append(a._version_counter[0])
                 else:
                     inputs.append(None)
@@ -173,7 +174,7 @@ class Function:
             ctx.out_meta = (out.shape, out.dtype)  # (shape, dtype) of the output, for graph views (mt.viz)
             if _anomaly[0]:
                 ctx._anomaly_stack = forward_stack()
-            result.requires_grad = True
+            result._requires_grad = True
             result.grad_fn = ctx
         return result
 

@@ -79,8 +79,8 @@ class enable_grad(_GradMode):  # noqa: N801 - torch's name
 
 class inference_mode(_GradMode):  # noqa: N801 - torch's name
     """torch's ``inference_mode``: no graph is recorded, as ``no_grad``, and ``is_inference_mode_enabled()`` says
-    so; ``inference_mode(False)`` records as usual. Also a decorator, with or without parentheses. (torch's
-    inference tensors also refuse later autograd use; tensors here carry no such mark.)"""
+    so; ``inference_mode(False)`` records as usual. Also a decorator, with or without parentheses. Tensors made
+    inside are marked (``Tensor.is_inference()``); torch's also refuse later autograd use, which is not done here."""
 
     def __init__(self, mode: Any = True) -> None:
         if callable(mode):  # @mt.inference_mode without parentheses

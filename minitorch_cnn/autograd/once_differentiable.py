@@ -49,6 +49,6 @@ def once(node: Any, g: Any) -> tuple:
             ctx.needs_input_grad = (True,) * len(anchors)
             ctx._out_vc, ctx._out_version, ctx._hooks, ctx._freed = r._version_counter, 0, None, False
             ctx.out_meta = (r.shape, r.dtype)
-            r.requires_grad, r.grad_fn = True, ctx
+            r._requires_grad, r.grad_fn = True, ctx
         out.append(r)
     return tuple(out)

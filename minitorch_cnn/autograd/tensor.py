@@ -8,13 +8,14 @@ autograd entry points.
 from __future__ import annotations
 
 import warnings
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from .. import backend
 from ..utils.hooks import RemovableHandle
-from .grad_mode import _enabled
+from .grad_mode import _enabled, _inference
 from .size import Size
 from .tensor_str import tensor_repr
 
@@ -69,8 +70,8 @@ class Tensor:
     # ``_output_nr``: which output of ``grad_fn`` this is (0 but for a custom Function with several outputs);
     # ``_base``: for a view, the tensor that owns its storage, and ``_base_fn`` that one's grad_fn when the view's
     # own was made (see autograd/views.py)
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
-                 "_post_hooks", "_base", "_base_fn", "__weakref__")
+    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version_counter", "_hooks", "_retains",
+                 "_post_hooks", "_base", "_base_fn", "_inference", "__weakref__")
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -97,14 +98,15 @@ class Tensor:
         self._hooks = None
         self._retains = False
         self._post_hooks = None
-        self.requires_grad = False
+        self._requires_grad = False
+        self._inference = _inference[0]
 
     @classmethod
     def _wrap(cls, arr: Any) -> Tensor:
         """A leaf Tensor around ``arr`` with no checks (the hot path of every op)."""
         t = object.__new__(cls)
         t._data = arr
-        t.requires_grad = False
+        t._requires_grad = False
         t.grad = None
         t.grad_fn = None
         t._output_nr = 0
@@ -113,6 +115,7 @@ class Tensor:
         t._hooks = None
         t._retains = False
         t._post_hooks = None
+        t._inference = _inference[0]
         return t
 
     # The version counter is a one-element list shared by a tensor, its views and its detach()es, as in
@@ -167,6 +170,15 @@ class Tensor:
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
+    def is_inference(self) -> bool:
+        """torch's: whether this tensor was made inside ``inference_mode()``; a view or ``detach()`` takes the mark
+        of the tensor it views, wherever it is made."""
+        return self._inference
+
+    def _is_view(self) -> bool:
+        """torch's: whether this tensor is a view of another (its ``_base``), sharing that one's storage."""
+        return self._base is not None
+
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
@@ -202,7 +214,9 @@ class Tensor:
         Unlike ``detach()``, an in-place write through ``.data`` is not seen by autograd (torch's rule: that is
         why ``p.data -= lr * p.grad`` inside a hand-written optimizer never trips the saved-tensor check).
         """
-        return Tensor._wrap(self._data)
+        t = Tensor._wrap(self._data)
+        t._inference = self._inference
+        return t
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -231,15 +245,15 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (and version counter), cut from the graph."""
         t = Tensor._wrap(self._data)
-        t._version_counter = self._version_counter
+        t._version_counter, t._inference = self._version_counter, self._inference
         return t
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self._data.dtype}")
         if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables")
-        self.requires_grad = bool(requires_grad)
+            raise RuntimeError(_NON_LEAF_OFF)
+        self._requires_grad = bool(requires_grad)
         return self
 
     # ---- autograd entry points --------------------------------------------------------
@@ -335,7 +349,7 @@ class Tensor:
                 "torch.nn.utils.weight_norm usage, see https://github.com/pytorch/pytorch/pull/103001"
             )
         new = type(self)._wrap(self._data.copy())
-        new.requires_grad = self.requires_grad
+        new._requires_grad = self._requires_grad
         memo[id(self)] = new
         if self.grad is not None:
             new.grad = self.grad.__deepcopy__(memo)
@@ -409,10 +423,29 @@ def _set_grad(self: Tensor, value: Tensor | None) -> None:
 
 Tensor.grad = property(_get_grad, _set_grad, doc="The gradient accumulated by backward() (None until then).")
 
+# ``requires_grad`` is read by every op: reads go straight to the ``_requires_grad`` slot (a C getter, no Python
+# frame); assignments go through torch's checks. The graph's own code writes the slot.
+_NON_LEAF_OFF = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph "
+    "that doesn't require differentiation use var_no_grad = var.detach()."
+)
+
+
+def _set_requires_grad(self: Tensor, value: bool) -> None:
+    if self.grad_fn is not None:  # torch refuses either way on a non-leaf, with a hint when switching off
+        raise RuntimeError(_NON_LEAF_OFF if not value else "you can only change requires_grad flags of leaf variables.")
+    if value and self._data.dtype.kind not in "fc":
+        raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+    self._requires_grad = bool(value)
+
+
+Tensor.requires_grad = property(attrgetter("_requires_grad"), _set_requires_grad,
+                                doc="Whether ops on this tensor record a graph (settable on leaves only, as torch).")
+
 
 def _unpickle_tensor(cls: type, arr: np.ndarray, device: str, requires_grad: bool) -> Tensor:
     """The inverse of ``Tensor.__reduce_ex__`` (a Parameter stays a Parameter)."""
     t = cls._wrap(backend.move_to(arr, device))
-    t.requires_grad = requires_grad
+    t._requires_grad = requires_grad
     return t
 

@@ -107,7 +107,7 @@ class CopySlices(Function):
 def _point_at(node: Any, t: Tensor) -> None:
     """Make ``node`` the grad_fn of ``t`` (whose storage holds its output): the version check follows t."""
     node._out_vc, node._out_version = t._version_counter, t._version_counter[0]
-    t.grad_fn, t.requires_grad, t._output_nr = node, True, 0
+    t.grad_fn, t._requires_grad, t._output_nr = node, True, 0
 
 
 def refresh(view: Tensor) -> None:
@@ -134,7 +134,7 @@ def write_region(x: Tensor, index: Any, compute: Callable[[Tensor], Tensor], nam
         pos = pos[index]
     # the old base: the same storage under its own version counter (nothing writes it after this point)
     old = Tensor._wrap(root._data)
-    old.grad_fn, old.requires_grad, old._output_nr = root.grad_fn, root.requires_grad, root._output_nr
+    old.grad_fn, old._requires_grad, old._output_nr = root.grad_fn, root.requires_grad, root._output_nr
     new = compute(AsStrided.apply(old, pos))  # the caller gives it pos's shape and root's dtype
     new_arr = new._data
     out = CopySlices.apply(old, new, pos)

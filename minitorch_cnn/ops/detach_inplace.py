@@ -23,7 +23,7 @@ def detach_(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
             "detach_() cannot be called on these gradients. To fix this error, please refer to the "
             "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
         )
-    input.grad_fn, input.requires_grad, input._output_nr = None, False, 0
+    input.grad_fn, input._requires_grad, input._output_nr = None, False, 0
     return input
 
 

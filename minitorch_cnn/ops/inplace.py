@@ -76,7 +76,7 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
     # The op may save its inputs for backward: it gets a snapshot of the old values, since the storage is
     # overwritten below.
     old = Tensor._wrap(self._data.copy())
-    old.grad_fn, old.requires_grad, old._output_nr = self.grad_fn, self.requires_grad, self._output_nr
+    old.grad_fn, old._requires_grad, old._output_nr = self.grad_fn, self.requires_grad, self._output_nr
     out = fn(old, *args, **kwargs)
     arr = _check_result(self, out._data, name)
     prev = self.grad_fn
@@ -90,7 +90,7 @@ def apply_inplace(self: Tensor, fn: Any, args: tuple, kwargs: dict, name: str) -
         node._out_vc, node._out_version = self._version_counter, self._version_counter[0]
         # what the node saved of its output is `out`'s own array, not `self`'s storage: point it there
         _rebind_output(node, out._data, self._data)
-    self.grad_fn, self.requires_grad, self._output_nr = node, out.requires_grad, 0
+    self.grad_fn, self._requires_grad, self._output_nr = node, out.requires_grad, 0
     return self
 
 

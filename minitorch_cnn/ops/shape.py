@@ -175,14 +175,15 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
-    """As ``reshape``, but like torch refuses when the memory layout can't be viewed."""
+    """As ``reshape``, but like torch refuses when the memory layout can't be viewed, and always a new view (even
+    of ``x``'s own shape: a tensor of its own that shares x's storage and version counter, as torch)."""
     shape = _resolve_shape(_shape_arg(shape), x._data.size, tuple(x.shape))
     if not x._data.flags.c_contiguous and x._data.size > 1 and not _viewable(x._data, shape):
         raise RuntimeError(
             f"view size is not compatible with input tensor's size and stride {tuple(x.shape)}: "
             "use .reshape(...) instead"
         )
-    return Reshape.apply(x, shape) if shape != x._data.shape else x
+    return Reshape.apply(x, shape)
 
 
 def _viewable(arr: Any, shape: tuple) -> bool:
