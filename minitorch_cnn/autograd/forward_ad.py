@@ -164,7 +164,8 @@ def _reaches_duals(y: Tensor) -> bool:
             continue
         seen.add(id(node))
         if getattr(type(node), "_user_backward", None) is _no_backward:
-            raise NotImplementedError(f"forward_ad: custom Function {type(node).__name__} defines no backward; "
+            fn = getattr(type(node), "_forward_cls", type(node))  # the user's Function, not its Backward node class
+            raise NotImplementedError(f"forward_ad: custom Function {fn.__name__} defines no backward; "
                                       "forward-mode AD here computes tangents through backward (double-vjp), so "
                                       "implement backward for it (its jvp is not used).")
         stack.extend(x for x in getattr(node, "inputs", ()) if x is not None and x.requires_grad)
