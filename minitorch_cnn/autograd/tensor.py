@@ -107,7 +107,7 @@ class Tensor:
         t = object.__new__(cls)
         t._data = arr
         t._requires_grad = False
-        t.grad = None
+        _GRAD_SET(t, None)  # the slot itself: the checked property setter would run a Python frame per op
         t.grad_fn = None
         t._output_nr = 0
         t._base = t._base_fn = None
@@ -386,6 +386,7 @@ def _type_name(value: Any) -> str:
 
 # ``grad`` is a slot; assignments go through a check, as torch's (a wrong-shaped .grad would be broadcast by step())
 _grad_slot = Tensor.grad
+_GRAD_SET = _grad_slot.__set__
 
 
 def _get_grad(self: Tensor) -> Tensor | None:
