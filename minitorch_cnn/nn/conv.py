@@ -24,6 +24,10 @@ def _single(v: Any) -> tuple[int]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
+def _triple(v: Any) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
+
+
 class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share, as torch's ``_ConvNd``: the argument checks, the weight and bias
     (weight ``weight_shape``; bias (C_out,)) and their initialisation, kaiming_uniform_(a=√5) on the weight and

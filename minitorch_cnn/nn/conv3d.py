@@ -3,17 +3,11 @@ and initialisation."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..autograd import Tensor
 from ..ops.conv3d import conv3d
 from ..ops.padding import pad
-from .conv import _TORCH_PADDING_MODES, _Conv
+from .conv import _TORCH_PADDING_MODES, _Conv, _triple
 from .lazy import _LazyConvMixin
-
-
-def _triple(v: Any) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
 
 
 class Conv3d(_Conv):

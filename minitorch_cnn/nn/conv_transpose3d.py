@@ -7,7 +7,7 @@ from typing import Any
 
 from ..autograd import Tensor
 from ..ops.conv_transpose3d import conv_transpose3d, output_size
-from .conv3d import _triple
+from .conv import _triple
 from .conv_transpose import _ConvTranspose
 from .lazy import _LazyConvTransposeMixin
 
