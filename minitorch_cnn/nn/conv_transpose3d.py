@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
-from ..ops.conv_transpose3d import conv_transpose3d, output_size
+from ..ops.conv_transpose import output_size
+from ..ops.conv_transpose3d import conv_transpose3d
 from .conv import _triple
 from .conv_transpose import _ConvTranspose
 from .lazy import _LazyConvTransposeMixin
