@@ -21,17 +21,14 @@ import minitorch_cnn as mt  # noqa: E402
 import minitorch_cnn.nn.functional as mF  # noqa: E402
 from minitorch_cnn.kernels import conv_schedule, gemm_kernel, microkernel, numba_kernels, threadpool  # noqa: E402
 from minitorch_cnn.kernels.numba_kernels import conv_packed, conv_rows_packed, gemm_packed  # noqa: E402
+from tests._kernel_isa import force_isa  # noqa: E402
 from tests._parity import assert_parity  # noqa: E402
 
 DTYPES = [np.float64, np.float32]
 
 
-@pytest.fixture(params=microkernel.available_isas())
-def isa(request):
-    """Each ISA the host runs, forced for the test."""
-    microkernel.set_isa(request.param)
-    yield request.param
-    microkernel.set_isa(None)
+# each ISA the host runs, forced for the test
+isa = pytest.fixture(params=microkernel.available_isas(), name="isa")(force_isa)
 
 
 @pytest.fixture

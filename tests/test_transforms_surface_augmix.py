@@ -18,17 +18,14 @@ from torchvision.transforms.autoaugment import _apply_op
 import minitorch_cnn as mt
 from minitorch_cnn.vision import transforms as MT
 from minitorch_cnn.vision.transforms import v2 as MV
-from tests._parity import assert_f32_close, data_root
+from tests._parity import assert_f32_close
+from tests._transforms_surface import chw, cifar_images
 
 
 @pytest.fixture(scope="module")
 def cifar() -> np.ndarray:
     """Four CIFAR-10 test images as (4, 3, 32, 32) uint8, read by our dataset class."""
-    root = data_root() / "cifar10-subset"
-    if not (root / "cifar-10-batches-py").is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {root}")
-    ds = mt.vision.datasets.CIFAR10(str(root), train=False)
-    return np.ascontiguousarray(np.stack([ds[i][0] for i in range(4)]).transpose(0, 3, 1, 2))
+    return chw(cifar_images())
 
 
 def _theirs(x: torch.Tensor, params: dict, apply: object, fill: object) -> torch.Tensor:

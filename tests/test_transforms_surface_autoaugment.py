@@ -14,17 +14,13 @@ from torchvision.transforms.autoaugment import _apply_op
 
 import minitorch_cnn as mt
 from minitorch_cnn.vision import transforms as MT
-from tests._parity import data_root
+from tests._transforms_surface import cifar_images
 
 
 @pytest.fixture(scope="module")
 def cifar() -> np.ndarray:
     """Four CIFAR-10 test images cut to (4, 32, 30, 3) uint8, read by our dataset class."""
-    root = data_root() / "cifar10-subset"
-    if not (root / "cifar-10-batches-py").is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {root}")
-    ds = mt.vision.datasets.CIFAR10(str(root), train=False)
-    return np.stack([ds[i][0][:, :30] for i in range(4)])
+    return np.ascontiguousarray(cifar_images()[:, :, :30])
 
 
 def _pairs() -> list[tuple[object, object]]:

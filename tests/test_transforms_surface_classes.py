@@ -16,28 +16,14 @@ from PIL import Image
 import minitorch_cnn as mt
 from minitorch_cnn.vision import transforms as MT
 from minitorch_cnn.vision.transforms import v2 as MV
-from tests._parity import assert_close, assert_f32_close, data_root
+from tests._parity import assert_close, assert_f32_close
+from tests._transforms_surface import assert_same, chw, cifar_images
 
 
 @pytest.fixture(scope="module")
 def cifar() -> np.ndarray:
     """Four CIFAR-10 test images, (4, 32, 32, 3) uint8, read by our dataset class."""
-    root = data_root() / "cifar10-subset"
-    if not (root / "cifar-10-batches-py").is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {root}")
-    ds = mt.vision.datasets.CIFAR10(str(root), train=False)
-    return np.stack([ds[i][0] for i in range(4)])
-
-
-def _chw(hwc: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(hwc.transpose(0, 3, 1, 2))
-
-
-def _same(ours: object, theirs: object) -> None:
-    o = ours.numpy() if isinstance(ours, mt.Tensor) else np.asarray(ours)
-    t = theirs.numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert o.dtype == t.dtype and o.shape == t.shape
-    np.testing.assert_array_equal(o, t)
+    return cifar_images()
 
 
 def _gated(mod: object, name: str, p: float) -> object:
@@ -51,13 +37,13 @@ GATED = ["RandomInvert", "RandomPosterize", "RandomSolarize", "RandomAdjustSharp
 
 @pytest.mark.parametrize("name", GATED)
 def test_gated_transforms_forced_and_reprs(cifar: np.ndarray, name: str) -> None:
-    x = _chw(cifar)
+    x = chw(cifar)
     for ours_mod, their_mod in ((MT, T), (MV, TV)):
         assert repr(_gated(ours_mod, name, 0.3)) == repr(_gated(their_mod, name, 0.3))
-        _same(_gated(ours_mod, name, 1.0)(mt.tensor(x)), _gated(their_mod, name, 1.0)(torch.tensor(x)))
-        _same(_gated(ours_mod, name, 0.0)(mt.tensor(x)), torch.tensor(x))
+        assert_same(_gated(ours_mod, name, 1.0)(mt.tensor(x)), _gated(their_mod, name, 1.0)(torch.tensor(x)))
+        assert_same(_gated(ours_mod, name, 0.0)(mt.tensor(x)), torch.tensor(x))
         pil = Image.fromarray(cifar[1])
-        _same(_gated(ours_mod, name, 1.0)(pil), _gated(their_mod, name, 1.0)(pil))
+        assert_same(_gated(ours_mod, name, 1.0)(pil), _gated(their_mod, name, 1.0)(pil))
     label = 7
     out, lab = _gated(MV, name, 1.0)(mt.tensor(x[0]), label)  # a v2 sample: the label passes through
     assert lab == label and out.shape == (3, 32, 32)
@@ -65,7 +51,7 @@ def test_gated_transforms_forced_and_reprs(cifar: np.ndarray, name: str) -> None
 
 @pytest.mark.parametrize("name", ["RandomInvert", "RandomVerticalFlip", "RandomEqualize"])
 def test_gated_transforms_draw_with_probability_p(cifar: np.ndarray, name: str) -> None:
-    x = mt.tensor(_chw(cifar)[:1])
+    x = mt.tensor(chw(cifar)[:1])
     mt.manual_seed(0)
     t = _gated(MT, name, 0.3)
     hits = sum(not np.array_equal(t(x).numpy(), x.numpy()) for _ in range(400))
@@ -74,7 +60,7 @@ def test_gated_transforms_draw_with_probability_p(cifar: np.ndarray, name: str) 
 
 def test_vertical_flip_batch_is_item_by_item(cifar: np.ndarray) -> None:
     t = MT.RandomVerticalFlip(0.5)
-    for batch in (cifar, mt.tensor(_chw(cifar))):
+    for batch in (cifar, mt.tensor(chw(cifar))):
         mt.manual_seed(5)
         whole = t.batch(batch)
         mt.manual_seed(5)
@@ -84,13 +70,13 @@ def test_vertical_flip_batch_is_item_by_item(cifar: np.ndarray) -> None:
 
 
 def test_grayscale(cifar: np.ndarray) -> None:
-    x = _chw(cifar)
+    x = chw(cifar)
     for n in (1, 3):
         assert repr(MT.Grayscale(n)) == repr(T.Grayscale(n)) == repr(MV.Grayscale(n))
-        _same(MT.Grayscale(n)(mt.tensor(x)), T.Grayscale(n)(torch.tensor(x)))
-        _same(MT.Grayscale(n)(cifar[0]), T.Grayscale(n)(Image.fromarray(cifar[0])))
-        _same(MV.Grayscale(n)(mt.tensor(x)), TV.Grayscale(n)(torch.tensor(x)))
-        _same(MV.Grayscale(n)(mt.tensor(x[:, :1])), TV.Grayscale(n)(torch.tensor(x[:, :1])))
+        assert_same(MT.Grayscale(n)(mt.tensor(x)), T.Grayscale(n)(torch.tensor(x)))
+        assert_same(MT.Grayscale(n)(cifar[0]), T.Grayscale(n)(Image.fromarray(cifar[0])))
+        assert_same(MV.Grayscale(n)(mt.tensor(x)), TV.Grayscale(n)(torch.tensor(x)))
+        assert_same(MV.Grayscale(n)(mt.tensor(x[:, :1])), TV.Grayscale(n)(torch.tensor(x[:, :1])))
         xd = x / 255.0
         assert_close(MV.Grayscale(n)(mt.tensor(xd)), TV.Grayscale(n)(torch.tensor(xd)), np.float64, what="v2 gray")
         xf = xd.astype(np.float32)
@@ -100,21 +86,21 @@ def test_grayscale(cifar: np.ndarray) -> None:
 
 
 def test_five_and_ten_crop(cifar: np.ndarray) -> None:
-    x = _chw(cifar)
+    x = chw(cifar)
     for size in (20, (17, 25)):
         for ours, theirs in ((MT.FiveCrop(size), T.FiveCrop(size)), (MV.TenCrop(size, True), TV.TenCrop(size, True)),
                              (MT.TenCrop(size), T.TenCrop(size))):
             assert repr(ours) == repr(theirs)
             for o, t in zip(ours(mt.tensor(x)), theirs(torch.tensor(x)), strict=True):
-                _same(o, t)
+                assert_same(o, t)
             for o, t in zip(ours(cifar[0]), theirs(Image.fromarray(cifar[0])), strict=True):
-                _same(o, t)
+                assert_same(o, t)
     with pytest.raises(ValueError, match=r"Please provide only two dimensions \(h, w\) for size"):
         MT.FiveCrop((1, 2, 3))
 
 
 def test_random_perspective_params_and_warp(cifar: np.ndarray) -> None:
-    x = _chw(cifar)
+    x = chw(cifar)
     assert repr(MT.RandomPerspective(0.4, 0.3)) == repr(T.RandomPerspective(0.4, 0.3))
     assert repr(MV.RandomPerspective(0.4, 0.3)) == repr(TV.RandomPerspective(0.4, 0.3))
     mt.manual_seed(1)
@@ -129,9 +115,9 @@ def test_random_perspective_params_and_warp(cifar: np.ndarray) -> None:
     assert len(seen) > 30  # the draws spread over the allowed range
     start, end = MT.RandomPerspective.get_params(32, 32, 0.5)
     ours = MT.RandomPerspective(0.5, p=1.0, interpolation=MT.InterpolationMode.NEAREST, fill=9)
-    _same(ours.apply(mt.tensor(x), (start, end)),
+    assert_same(ours.apply(mt.tensor(x), (start, end)),
           TF.perspective(torch.tensor(x), start, end, T.InterpolationMode.NEAREST, [9.0] * 3))
-    _same(ours.apply(cifar[0], (start, end)),
+    assert_same(ours.apply(cifar[0], (start, end)),
           TF.perspective(Image.fromarray(cifar[0]), start, end, T.InterpolationMode.NEAREST, 9))
     assert ours(mt.tensor(x)).shape == x.shape
     first = cifar[0]
@@ -139,7 +125,7 @@ def test_random_perspective_params_and_warp(cifar: np.ndarray) -> None:
     v2_ours, v2_theirs = MV.RandomPerspective(0.5, 1.0, "nearest", 9), TV.RandomPerspective(0.5, 1.0, "nearest", 9)
     params = v2_ours.make_params([mt.tensor(x)])
     assert len(params["coefficients"]) == 8
-    _same(v2_ours.transform(mt.tensor(x), params), v2_theirs.transform(torch.tensor(x), params))
+    assert_same(v2_ours.transform(mt.tensor(x), params), v2_theirs.transform(torch.tensor(x), params))
     xd = x / 255.0
     bilinear = TV.RandomPerspective(0.5, 1.0, fill=0.5)
     assert_close(MV.RandomPerspective(0.5, 1.0, fill=0.5).transform(mt.tensor(xd), params),
@@ -152,7 +138,7 @@ def test_random_perspective_params_and_warp(cifar: np.ndarray) -> None:
 
 
 def test_linear_transformation_whitening(cifar: np.ndarray) -> None:
-    x = (_chw(cifar)[:, :, :4, :4] / 255.0).reshape(4, -1)
+    x = (chw(cifar)[:, :, :4, :4] / 255.0).reshape(4, -1)
     rng = np.random.default_rng(0)
     m, mean = rng.standard_normal((48, 48)), x.mean(axis=0)
     ours_t = MT.LinearTransformation(mt.tensor(m), mt.tensor(mean))
@@ -178,12 +164,12 @@ def test_linear_transformation_whitening(cifar: np.ndarray) -> None:
 
 
 def test_random_apply_choice_order(cifar: np.ndarray) -> None:
-    x = mt.tensor(_chw(cifar)[:1])
+    x = mt.tensor(chw(cifar)[:1])
     inv, flip = [MT.RandomInvert(1.0)], [MT.RandomVerticalFlip(1.0)]
     assert repr(MT.RandomApply(inv, 0.3)) == repr(T.RandomApply([T.RandomInvert(1.0)], 0.3))
     assert repr(MT.RandomChoice(inv + flip)) == repr(T.RandomChoice([T.RandomInvert(1.0), T.RandomVerticalFlip(1.0)]))
     assert repr(MT.RandomOrder(inv)) == repr(T.RandomOrder([T.RandomInvert(1.0)]))
-    _same(MT.RandomApply(inv + flip, p=1.0)(x), T.RandomApply([T.RandomInvert(1.0), T.RandomVerticalFlip(1.0)],
+    assert_same(MT.RandomApply(inv + flip, p=1.0)(x), T.RandomApply([T.RandomInvert(1.0), T.RandomVerticalFlip(1.0)],
                                                               p=1.0)(torch.tensor(x.numpy())))
     assert MT.RandomApply(inv, p=0.0)(x) is x
     mt.manual_seed(2)
@@ -203,15 +189,15 @@ def test_random_apply_choice_order(cifar: np.ndarray) -> None:
 
 def test_resize_classes_interpolation_mode_reprs_and_v2_uint8(cifar: np.ndarray) -> None:
     """v2's Resize and RandomResizedCrop on uint8 tensors: torch's native uint8 kernel, bit for bit."""
-    x = _chw(cifar)
+    x = chw(cifar)
     for size, aa in ((20, True), ([17, 40], False), ((48, 30), True)):
         ours, theirs = MV.Resize(size, antialias=aa), TV.Resize(size, antialias=aa)
         assert repr(ours) == repr(theirs)
-        _same(ours(mt.tensor(x)), theirs(torch.tensor(x)))
+        assert_same(ours(mt.tensor(x)), theirs(torch.tensor(x)))
     assert repr(MV.Resize(20, max_size=30)) == repr(TV.Resize(20, max_size=30))
     box = (2, 3, 20, 25)
-    _same(MV.RandomResizedCrop(16).apply(mt.tensor(x), box), TV.RandomResizedCrop(16).transform(
+    assert_same(MV.RandomResizedCrop(16).apply(mt.tensor(x), box), TV.RandomResizedCrop(16).transform(
         torch.tensor(x), {"top": 2, "left": 3, "height": 20, "width": 25}))
     ours = MT.Resize(20, interpolation=MT.InterpolationMode.BILINEAR)
     assert repr(ours) == repr(T.Resize(20, interpolation=T.InterpolationMode.BILINEAR))
-    _same(ours(cifar[0]), T.Resize(20)(Image.fromarray(cifar[0])))
+    assert_same(ours(cifar[0]), T.Resize(20)(Image.fromarray(cifar[0])))

@@ -20,22 +20,14 @@ from minitorch_cnn.vision import transforms as MT
 from minitorch_cnn.vision.transforms import functional as F
 from minitorch_cnn.vision.transforms import v2 as MV
 from minitorch_cnn.vision.transforms.warp import torch_linspace
-from tests._parity import assert_close, assert_f32_close, data_root
+from tests._parity import assert_close, assert_f32_close
+from tests._transforms_surface import chw, cifar_images
 
 
 @pytest.fixture(scope="module")
 def cifar() -> np.ndarray:
     """Four CIFAR-10 test images cut to (4, 32, 30, 3) uint8 (not square), read by our dataset class."""
-    root = data_root() / "cifar10-subset"
-    if not (root / "cifar-10-batches-py").is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {root}")
-    ds = mt.vision.datasets.CIFAR10(str(root), train=False)
-    return np.stack([ds[i][0][:, :30] for i in range(4)])
-
-
-def _chw(hwc: np.ndarray, dtype: str) -> np.ndarray:
-    x = np.ascontiguousarray(hwc.transpose(0, 3, 1, 2))
-    return x if dtype == "uint8" else (x / 255.0).astype(dtype)
+    return np.ascontiguousarray(cifar_images()[:, :, :30])
 
 
 @pytest.mark.parametrize("steps", [1, 2, 5, 17, 28, 30, 32, 100, 224, 501])
@@ -50,7 +42,7 @@ def test_linspace_is_torchs(steps: int) -> None:
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 @pytest.mark.parametrize("fill", [None, [0.0], [10.0, 20.0, 30.0]])
 def test_elastic_transform_given_the_displacement(cifar: np.ndarray, dtype: str, mode: str, fill: object) -> None:
-    x = _chw(cifar, dtype)
+    x = chw(cifar, dtype)
     mt.manual_seed(0)
     disp32 = MT.ElasticTransform.get_params([20.0, 30.0], [3.0, 4.0], [32, 30]).numpy()
     for disp in (disp32, disp32.astype(np.float64)):
@@ -120,7 +112,7 @@ def test_elastic_transform_classes(cifar: np.ndarray) -> None:
                          (MV.ElasticTransform(30, [2], "nearest", 5), TV.ElasticTransform(30, [2], "nearest", 5))):
         assert repr(ours) == repr(theirs)
         assert (ours.alpha, ours.sigma, ours.fill) == (theirs.alpha, theirs.sigma, theirs.fill)
-    x = mt.tensor(_chw(cifar, "uint8"))
+    x = mt.tensor(chw(cifar, "uint8"))
     mt.manual_seed(2)
     assert MT.ElasticTransform()(x).shape == x.shape and MT.ElasticTransform()(cifar[0]).shape == cifar[0].shape
     out, label = MV.ElasticTransform()(x[0], 4)

@@ -16,16 +16,13 @@ from torchvision.transforms import InterpolationMode as TIM
 import minitorch_cnn as mt
 from minitorch_cnn.vision.transforms import functional as F
 from tests._parity import assert_close, assert_f32_close, data_root
+from tests._transforms_surface import chw, cifar_images
 
 
 @pytest.fixture(scope="module")
 def cifar() -> np.ndarray:
     """Four CIFAR-10 test images, (4, 32, 32, 3) uint8, read by our dataset class."""
-    root = data_root() / "cifar10-subset"
-    if not (root / "cifar-10-batches-py").is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {root}")
-    ds = mt.vision.datasets.CIFAR10(str(root), train=False)
-    return np.stack([ds[i][0] for i in range(4)])
+    return cifar_images()
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +30,6 @@ def mnist() -> np.ndarray:
     """Two MNIST test digits, (2, 28, 28) uint8."""
     ds = mt.vision.datasets.MNIST(str(data_root()), train=False)
     return np.stack([ds[i][0] for i in range(2)])
-
-
-def _chw(hwc: np.ndarray, dtype: str) -> np.ndarray:
-    x = np.ascontiguousarray(hwc.transpose(0, 3, 1, 2))
-    return x if dtype == "uint8" else (x / 255.0).astype(dtype)
 
 
 def _same(ours: object, theirs: torch.Tensor) -> None:
@@ -75,7 +67,7 @@ COLOUR = [  # name, args, float32 bit for bit
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "float64"])
 @pytest.mark.parametrize("name,args,exact32", COLOUR)
 def test_colour_on_tensors(cifar: np.ndarray, name: str, args: tuple, exact32: bool, dtype: str) -> None:
-    x = _chw(cifar, dtype)
+    x = chw(cifar, dtype)
     ours = getattr(F, name)(mt.tensor(x), *args)
     _judge(ours, x, lambda t: getattr(TF, name)(t, *args), exact32, f"{name}{args} {dtype}")
     one = getattr(F, name)(mt.tensor(x[0]), *args)  # a single (C, H, W) image: the batch's first
@@ -84,7 +76,7 @@ def test_colour_on_tensors(cifar: np.ndarray, name: str, args: tuple, exact32: b
 
 @pytest.mark.parametrize("dtype", ["uint8", "float32", "float64"])
 def test_solarize_posterize_equalize_on_tensors(cifar: np.ndarray, mnist: np.ndarray, dtype: str) -> None:
-    x = _chw(cifar, dtype)
+    x = chw(cifar, dtype)
     threshold = 100 if dtype == "uint8" else 0.4
     _same(F.solarize(mt.tensor(x), threshold), TF.solarize(torch.tensor(x), threshold))
     if dtype != "uint8":  # torchvision's v1 posterize and equalize take uint8 only
@@ -151,7 +143,7 @@ def test_colour_errors() -> None:
 
 @pytest.mark.parametrize("dtype", ["uint8", "float64"])
 def test_flips_crops_and_sizes(cifar: np.ndarray, dtype: str) -> None:
-    x = _chw(cifar, dtype)
+    x = chw(cifar, dtype)
     _same(F.vflip(mt.tensor(x)), TF.vflip(torch.tensor(x)))
     for size in (20, [20], (17, 25)):
         for ours, theirs in zip(F.five_crop(mt.tensor(x), size), TF.five_crop(torch.tensor(x), size), strict=True):
@@ -181,12 +173,12 @@ def test_flips_crops_sizes_and_grayscale_on_pil_images(cifar: np.ndarray, mnist:
         np.testing.assert_array_equal(F.to_grayscale(pil, n), np.asarray(TF.to_grayscale(pil, n)))
     np.testing.assert_array_equal(F.to_grayscale(mnist[0]), np.asarray(TF.to_grayscale(Image.fromarray(mnist[0]))))
     with pytest.raises(TypeError, match="Input should be PIL Image"):
-        F.to_grayscale(mt.tensor(_chw(cifar, "uint8")))
+        F.to_grayscale(mt.tensor(chw(cifar, "uint8")))
     _same(F.pil_to_tensor(pil), TF.pil_to_tensor(pil))
 
 
 def test_erase_and_convert_image_dtype(cifar: np.ndarray) -> None:
-    x = _chw(cifar, "float32")[0]
+    x = chw(cifar, "float32")[0]
     v = np.random.default_rng(0).standard_normal((3, 5, 6)).astype(np.float32)
     _same(F.erase(mt.tensor(x), 2, 3, 5, 6, mt.tensor(v)), TF.erase(torch.tensor(x), 2, 3, 5, 6, torch.tensor(v)))
     ours, before = mt.tensor(x), x.copy()
@@ -195,7 +187,7 @@ def test_erase_and_convert_image_dtype(cifar: np.ndarray) -> None:
     assert F.erase(mt.tensor(before), 1, 1, 2, 2, mt.tensor(np.float32(0.5))) is not None and (x == before).all()
     with pytest.raises(TypeError, match="img should be Tensor Image"):
         F.erase(cifar[0], 0, 0, 1, 1, mt.tensor(0.0))
-    u8 = _chw(cifar, "uint8")
+    u8 = chw(cifar, "uint8")
     for dt, tdt in ((mt.float32, torch.float32), (mt.float64, torch.float64), (mt.int16, torch.int16)):
         _same(F.convert_image_dtype(mt.tensor(u8), dt), TF.convert_image_dtype(torch.tensor(u8), tdt))
     _same(F.convert_image_dtype(mt.tensor(x), mt.uint8), TF.convert_image_dtype(torch.tensor(x), torch.uint8))
@@ -205,7 +197,7 @@ def test_erase_and_convert_image_dtype(cifar: np.ndarray) -> None:
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 @pytest.mark.parametrize("fill_kind", ["none", "zero", "per-channel"])
 def test_rotate_affine_perspective_on_tensors(cifar: np.ndarray, dtype: str, mode: str, fill_kind: str) -> None:
-    x = _chw(cifar, dtype)
+    x = chw(cifar, dtype)
     fill = {"none": None, "zero": 0, "per-channel": [10, 20, 30] if dtype == "uint8" else [0.1, 0.2, 0.3]}[fill_kind]
     start, end = [[0, 0], [31, 0], [31, 31], [0, 31]], [[2, 3], [29, 1], [30, 28], [1, 30]]
     cases = {
@@ -245,11 +237,11 @@ def test_warps_on_pil_images(cifar: np.ndarray, mode: str) -> None:
 
 
 def test_gaussian_blur_v1(cifar: np.ndarray, mnist: np.ndarray) -> None:
-    x = _chw(cifar, "float64")
+    x = chw(cifar, "float64")
     assert_close(F.gaussian_blur(mt.tensor(x), [5, 3], [1.1, 0.7]),
                  TF.gaussian_blur(torch.tensor(x), [5, 3], [1.1, 0.7]), np.float64, what="blur")
     assert_close(F.gaussian_blur(mt.tensor(x), 5), TF.gaussian_blur(torch.tensor(x), 5), np.float64, what="blur")
-    u8 = _chw(cifar, "uint8")
+    u8 = chw(cifar, "uint8")
     diff = np.abs(F.gaussian_blur(mt.tensor(u8), 3, 0.8).numpy().astype(int)
                   - TF.gaussian_blur(torch.tensor(u8), 3, 0.8).numpy().astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 0.01  # float32 sums in another order, then rounded

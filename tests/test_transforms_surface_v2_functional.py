@@ -14,29 +14,14 @@ from torchvision.transforms import InterpolationMode as TIM
 
 import minitorch_cnn as mt
 from minitorch_cnn.vision.transforms.v2 import functional as F2
-from tests._parity import assert_close, assert_f32_close, data_root
+from tests._parity import assert_close, assert_f32_close
+from tests._transforms_surface import assert_same, chw, cifar_images
 
 
 @pytest.fixture(scope="module")
 def cifar() -> np.ndarray:
     """Four CIFAR-10 test images as (4, 32, 32, 3) uint8, read by our dataset class."""
-    root = data_root() / "cifar10-subset"
-    if not (root / "cifar-10-batches-py").is_dir():
-        pytest.skip(f"CIFAR-10 subset not found at {root}")
-    ds = mt.vision.datasets.CIFAR10(str(root), train=False)
-    return np.stack([ds[i][0] for i in range(4)])
-
-
-def _chw(hwc: np.ndarray, dtype: str) -> np.ndarray:
-    x = np.ascontiguousarray(hwc.transpose(0, 3, 1, 2))
-    return x if dtype == "uint8" else (x / 255.0).astype(dtype)
-
-
-def _same(ours: object, theirs: object) -> None:
-    o = ours.numpy() if isinstance(ours, mt.Tensor) else np.asarray(ours)
-    t = theirs.numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    assert o.dtype == t.dtype and o.shape == t.shape, (o.dtype, t.dtype, o.shape, t.shape)
-    np.testing.assert_array_equal(o, t)
+    return cifar_images()
 
 
 CASES = {  # name: (args, float32 bit for bit)
@@ -58,7 +43,7 @@ CASES = {  # name: (args, float32 bit for bit)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_v2_functions_on_tensors(cifar: np.ndarray, name: str, dtype: str) -> None:
     args, exact32 = CASES[name]
-    x = _chw(cifar, dtype)
+    x = chw(cifar, dtype)
     if dtype == "uint8" and name in ("solarize", "pad", "rotate", "erase"):
         args = tuple(int(a * 255) if isinstance(a, float) and a < 1 else a for a in args)
         if name == "erase":
@@ -67,7 +52,7 @@ def test_v2_functions_on_tensors(cifar: np.ndarray, name: str, dtype: str) -> No
     ours = getattr(F2, name)(mt.tensor(x), *ours_args)
     theirs = getattr(TF2, name)(torch.tensor(x), *args)
     if dtype == "uint8" or (dtype == "float32" and exact32):
-        _same(ours, theirs)
+        assert_same(ours, theirs)
     elif dtype == "float64":
         assert_close(ours, theirs, np.float64, what=f"v2 {name}")
     else:
@@ -78,35 +63,35 @@ def test_v2_functions_on_tensors(cifar: np.ndarray, name: str, dtype: str) -> No
 
 @pytest.mark.parametrize("antialias", [True, False])
 def test_native_uint8_resize_is_torchs(cifar: np.ndarray, antialias: bool) -> None:
-    x = _chw(cifar, "uint8")
+    x = chw(cifar, "uint8")
     for size in ([20, 20], [17, 25], [48, 48], [40, 70], [32, 7], [5, 32], [100, 13], [3, 2]):
         theirs = torch.nn.functional.interpolate(torch.tensor(x), size=size, mode="bilinear", align_corners=False,
                                                  antialias=antialias)
-        _same(F2.resize(mt.tensor(x), size, antialias=antialias), theirs)
-    _same(F2.resize(mt.tensor(x[0]), 20, max_size=24), TF2.resize(torch.tensor(x[0]), 20, max_size=24))
+        assert_same(F2.resize(mt.tensor(x), size, antialias=antialias), theirs)
+    assert_same(F2.resize(mt.tensor(x[0]), 20, max_size=24), TF2.resize(torch.tensor(x[0]), 20, max_size=24))
     same = mt.tensor(x)
     assert F2.resize(same, [32, 32]) is same
 
 
 def test_v2_uint8_only_functions_dtypes_and_meta(cifar: np.ndarray) -> None:
-    x = _chw(cifar, "uint8")
+    x = chw(cifar, "uint8")
     for name, args in (("equalize", ()), ("posterize", (3,))):
-        _same(getattr(F2, name)(mt.tensor(x), *args), getattr(TF2, name)(torch.tensor(x), *args))
-    xf = _chw(cifar, "float32")
-    _same(F2.posterize(mt.tensor(xf), 3), TF2.posterize(torch.tensor(xf), 3))  # v2 posterizes floats too
+        assert_same(getattr(F2, name)(mt.tensor(x), *args), getattr(TF2, name)(torch.tensor(x), *args))
+    xf = chw(cifar, "float32")
+    assert_same(F2.posterize(mt.tensor(xf), 3), TF2.posterize(torch.tensor(xf), 3))  # v2 posterizes floats too
     for dt, tdt in ((mt.float32, torch.float32), (mt.float64, torch.float64), (mt.uint8, torch.uint8)):
         for scale in (False, True):
-            _same(F2.to_dtype(mt.tensor(x), dt, scale), TF2.to_dtype(torch.tensor(x), tdt, scale))
-        _same(F2.convert_image_dtype(mt.tensor(xf), dt), TF2.convert_image_dtype(torch.tensor(xf), tdt))
-    _same(F2.normalize(mt.tensor(xf), [0.5, 0.4, 0.3], [0.2, 0.3, 0.4]),
+            assert_same(F2.to_dtype(mt.tensor(x), dt, scale), TF2.to_dtype(torch.tensor(x), tdt, scale))
+        assert_same(F2.convert_image_dtype(mt.tensor(xf), dt), TF2.convert_image_dtype(torch.tensor(xf), tdt))
+    assert_same(F2.normalize(mt.tensor(xf), [0.5, 0.4, 0.3], [0.2, 0.3, 0.4]),
           TF2.normalize(torch.tensor(xf), [0.5, 0.4, 0.3], [0.2, 0.3, 0.4]))
     for ours, theirs in zip(F2.ten_crop(mt.tensor(x), 20, True), TF2.ten_crop(torch.tensor(x), 20, True), strict=True):
-        _same(ours, theirs)
+        assert_same(ours, theirs)
     for ours, theirs in zip(F2.five_crop(mt.tensor(x), [17, 9]), TF2.five_crop(torch.tensor(x), [17, 9]), strict=True):
-        _same(ours, theirs)
+        assert_same(ours, theirs)
     disp = mt.tensor(np.random.default_rng(0).standard_normal((1, 32, 32, 2)).astype(np.float32) * 0.05)
-    _same(F2.elastic(mt.tensor(x), disp), TF2.elastic(torch.tensor(x), torch.tensor(disp.numpy())))
-    _same(F2.elastic_transform(mt.tensor(x), disp, TIM.NEAREST, 3),
+    assert_same(F2.elastic(mt.tensor(x), disp), TF2.elastic(torch.tensor(x), torch.tensor(disp.numpy())))
+    assert_same(F2.elastic_transform(mt.tensor(x), disp, TIM.NEAREST, 3),
           TF2.elastic_transform(torch.tensor(x), torch.tensor(disp.numpy()), TIM.NEAREST, 3))
     t = torch.tensor(x[0, :1, :, :20])
     assert F2.get_size(mt.tensor(t.numpy())) == TF2.get_size(t) == [32, 20]
@@ -115,7 +100,7 @@ def test_v2_uint8_only_functions_dtypes_and_meta(cifar: np.ndarray) -> None:
     with pytest.warns(UserWarning, match=r"`get_image_size\(...\)` is deprecated"):
         assert F2.get_image_size(mt.tensor(t.numpy())) == [20, 32]
     with pytest.warns(UserWarning, match=r"`to_tensor\(...\)` is deprecated"):
-        _same(F2.to_tensor(cifar[0]), torch.tensor(cifar[0].transpose(2, 0, 1) / np.float32(255)))
+        assert_same(F2.to_tensor(cifar[0]), torch.tensor(cifar[0].transpose(2, 0, 1) / np.float32(255)))
     assert F2.get_image_num_channels(mt.tensor(x)) == TF2.get_image_num_channels(torch.tensor(x))
     with pytest.raises(ValueError, match="Length of permutation does not match number of channels: 2 != 3"):
         F2.permute_channels(mt.tensor(x), [1, 0])
@@ -129,11 +114,11 @@ def test_v2_functions_on_pil_images(cifar: np.ndarray) -> None:
     for name, args in (("adjust_gamma", (0.7, 1.1)), ("adjust_hue", (0.2,)), ("rgb_to_grayscale", (3,)),
                        ("permute_channels", ([2, 0, 1],)), ("rotate", (30.0,)), ("vflip", ()),
                        ("center_crop", ([20, 20],)), ("autocontrast", ()), ("equalize", ())):
-        _same(getattr(F2, name)(a, *args), getattr(TF2, name)(pil, *args))
+        assert_same(getattr(F2, name)(a, *args), getattr(TF2, name)(pil, *args))
     gray = Image.fromarray(a[:, :, 0])
-    _same(F2.grayscale_to_rgb(gray), TF2.grayscale_to_rgb(gray))
+    assert_same(F2.grayscale_to_rgb(gray), TF2.grayscale_to_rgb(gray))
     assert F2.get_size(pil) == TF2.get_size(pil) == [32, 30]
-    _same(F2.to_image(pil), TF2.to_image(pil))
-    _same(F2.pil_to_tensor(pil), TF2.pil_to_tensor(pil))
+    assert_same(F2.to_image(pil), TF2.to_image(pil))
+    assert_same(F2.pil_to_tensor(pil), TF2.pil_to_tensor(pil))
     assert np.array_equal(np.asarray(F2.to_pil_image(mt.tensor(a.transpose(2, 0, 1)))), a)
     assert F2.InterpolationMode.NEAREST.value == "nearest"

@@ -24,6 +24,10 @@ def _single(v: Any) -> tuple[int]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,)
 
 
+def _triple(v: Any) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v, v)
+
+
 class _ConvNd(Module):
     """What Conv2d and ConvTranspose2d share, as torch's ``_ConvNd``: the argument checks, the weight and bias
     (weight ``weight_shape``; bias (C_out,)) and their initialisation, kaiming_uniform_(a=√5) on the weight and
@@ -96,12 +100,9 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
-    """input (N, C_in, H, W) (or unbatched (C_in, H, W)) -> (N, C_out, H_out, W_out).
-
-    weight (C_out, C_in/groups, kH, kW), bias (C_out,), both initialised as torch's (U(±1/√fan_in)).
-    ``padding`` may be an int, a pair, 'valid' or 'same' (stride 1); only padding_mode='zeros' is offered.
-    """
+class _Conv(_ConvNd):
+    """What Conv1d, Conv2d and Conv3d share: torch's constructor (padding may be an int, a tuple, 'valid' or
+    'same', the last only with stride 1) and the padding a non-zeros padding_mode applies before convolving."""
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
@@ -111,11 +112,33 @@ class Conv2d(_ConvNd):
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string '{padding}', should be one of ['same', 'valid']")
-            if padding == "same" and any(s != 1 for s in _pair(stride)):
+            if padding == "same" and any(s != 1 for s in self._ntuple(stride)):
                 raise ValueError("padding='same' is not supported for strided convolutions")
         weight_shape = (out_channels, in_channels // groups if groups > 0 else 0)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
                          padding_mode, weight_shape, device, dtype)
+
+    def _mode_padding(self) -> tuple:
+        """F.pad's (lo, hi) per spatial dim, the last dim first, for a non-zeros padding_mode: 'same' puts the odd
+        one on the high side, as torch."""
+        if self.padding == "valid":
+            return (0,) * (2 * len(self.kernel_size))
+        out: list = []
+        for i in reversed(range(len(self.kernel_size))):
+            if self.padding == "same":
+                total = self.dilation[i] * (self.kernel_size[i] - 1)
+                out += [total // 2, total - total // 2]
+            else:
+                out += [self.padding[i], self.padding[i]]
+        return tuple(out)
+
+
+class Conv2d(_Conv):
+    """input (N, C_in, H, W) (or unbatched (C_in, H, W)) -> (N, C_out, H_out, W_out).
+
+    weight (C_out, C_in/groups, kH, kW), bias (C_out,), both initialised as torch's (U(±1/√fan_in)).
+    ``padding`` may be an int, a pair, 'valid' or 'same' (stride 1); only padding_mode='zeros' is offered.
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
         if input.ndim not in (3, 4) or input.shape[-3] != self.in_channels:
@@ -123,7 +146,7 @@ class Conv2d(_ConvNd):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class Conv1d(_ConvNd):
+class Conv1d(_Conv):
     """input (N, C_in, L) (or unbatched (C_in, L)) -> (N, C_out, L_out), L_out = (L + 2p - d(k-1) - 1) // s + 1.
 
     weight (C_out, C_in/groups, k), bias (C_out,), initialised as torch's. ``padding``: an int, 'valid' or 'same'
@@ -133,29 +156,6 @@ class Conv1d(_ConvNd):
 
     _ntuple = staticmethod(_single)
     _padding_modes = _TORCH_PADDING_MODES
-
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-        dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-        dtype: Any = None,
-    ) -> None:
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Invalid padding string '{padding}', should be one of ['same', 'valid']")
-            if padding == "same" and any(s != 1 for s in _single(stride)):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-        weight_shape = (out_channels, in_channels // groups if groups > 0 else 0)
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, 0, groups, bias,
-                         padding_mode, weight_shape, device, dtype)
-
-    def _mode_padding(self) -> tuple[int, int]:
-        """(left, right) for a non-zeros padding_mode: 'same' puts the odd one on the right, as torch."""
-        if self.padding == "valid":
-            return 0, 0
-        if self.padding == "same":
-            total = self.dilation[0] * (self.kernel_size[0] - 1)
-            return total // 2, total - total // 2
-        return self.padding[0], self.padding[0]
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
         if input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:

@@ -9,13 +9,8 @@ from ..ops.conv_transpose import conv_transpose2d, output_size
 from .conv import _ConvNd
 
 
-class ConvTranspose2d(_ConvNd):
-    """input (N, C_in, H, W) (or unbatched (C_in, H, W)) -> (N, C_out, H_out, W_out).
-
-    weight (C_in, C_out/groups, kH, kW), bias (C_out,), initialised as torch's: kaiming_uniform_(a=√5) on the
-    weight (whose fan_in, as torch computes it from dim 1, is C_out/groups·kH·kW) and U(±1/√fan_in) on the bias.
-    ``forward(input, output_size)`` picks the output padding that gives ``output_size``, as torch's.
-    """
+class _ConvTranspose(_ConvNd):
+    """What ConvTranspose1d/2d/3d share: torch's constructor, the weight (C_in, C_out/groups, *kernel_size)."""
 
     def __init__(
         self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
@@ -25,6 +20,15 @@ class ConvTranspose2d(_ConvNd):
         weight_shape = (in_channels, out_channels // groups if groups > 0 else 0)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
                          bias, padding_mode, weight_shape, device, dtype)
+
+
+class ConvTranspose2d(_ConvTranspose):
+    """input (N, C_in, H, W) (or unbatched (C_in, H, W)) -> (N, C_out, H_out, W_out).
+
+    weight (C_in, C_out/groups, kH, kW), bias (C_out,), initialised as torch's: kaiming_uniform_(a=√5) on the
+    weight (whose fan_in, as torch computes it from dim 1, is C_out/groups·kH·kW) and U(±1/√fan_in) on the bias.
+    ``forward(input, output_size)`` picks the output padding that gives ``output_size``, as torch's.
+    """
 
     def _output_padding(self, input: Tensor, size: Any) -> tuple:  # noqa: A002 - torch's name
         """The output padding that makes the output ``size`` (H_out, W_out), or (N, C, H_out, W_out)."""

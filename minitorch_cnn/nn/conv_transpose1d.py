@@ -7,10 +7,11 @@ from typing import Any
 from ..autograd import Tensor
 from ..ops.conv_transpose import output_size
 from ..ops.conv_transpose1d import conv_transpose1d
-from .conv import _ConvNd, _single
+from .conv import _single
+from .conv_transpose import _ConvTranspose
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTranspose):
     """input (N, C_in, L) (or unbatched (C_in, L)) -> (N, C_out, L_out).
 
     weight (C_in, C_out/groups, k), bias (C_out,), initialised as torch's (kaiming_uniform_(a=√5), U(±1/√fan_in)).
@@ -26,9 +27,8 @@ class ConvTranspose1d(_ConvNd):
     ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
-        weight_shape = (in_channels, out_channels // groups if groups > 0 else 0)
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, padding_mode, weight_shape, device, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
+                         dilation, padding_mode, device, dtype)
 
     def _output_padding(self, input: Tensor, size: Any) -> tuple:  # noqa: A002 - torch's name
         """The output padding that makes the output ``size`` (L_out,), or (N, C, L_out)."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
-from ..ops.conv_transpose3d import conv_transpose3d, output_size
-from .conv import _ConvNd
-from .conv3d import _triple
-from .lazy_more import _LazyConvMixin
+from ..ops.conv_transpose import output_size
+from ..ops.conv_transpose3d import conv_transpose3d
+from .conv import _triple
+from .conv_transpose import _ConvTranspose
+from .lazy import _LazyConvTransposeMixin
 
 
-class ConvTranspose3d(_ConvNd):
+class ConvTranspose3d(_ConvTranspose):
     """input (N, C_in, D, H, W) (or unbatched (C_in, D, H, W)) -> (N, C_out, D_out, H_out, W_out).
 
     weight (C_in, C_out/groups, kD, kH, kW), bias (C_out,), initialised as torch's (fan_in from dim 1).
@@ -20,15 +21,6 @@ class ConvTranspose3d(_ConvNd):
     """
 
     _ntuple = staticmethod(_triple)
-
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-        output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
-        device: Any = None, dtype: Any = None,
-    ) -> None:
-        weight_shape = (in_channels, out_channels // groups if groups > 0 else 0)
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, output_padding, groups,
-                         bias, padding_mode, weight_shape, device, dtype)
 
     def _output_padding(self, input: Tensor, size: Any) -> tuple:  # noqa: A002 - torch's name
         """The output padding that makes the output ``size`` (D_out, H_out, W_out), or with the leading dims."""
@@ -54,15 +46,8 @@ class ConvTranspose3d(_ConvNd):
                                 self._output_padding(input, output_size), self.groups, self.dilation)
 
 
-class LazyConvTranspose3d(_LazyConvMixin, ConvTranspose3d):
+class LazyConvTranspose3d(_LazyConvTransposeMixin, ConvTranspose3d):
     """``ConvTranspose3d`` whose in_channels is the channel size of the first input."""
 
     cls_to_become = ConvTranspose3d
-    transposed = True
     spatial_dims = 3
-
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
-        self._lazy_weights(out_channels, groups, bias, device, dtype)

@@ -5,14 +5,12 @@ arguments, state_dict keys and reprs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..autograd import Tensor
 from ..ops.dropout3d import dropout3d
 from .dropout import _DropoutNd
 from .lazy import _LazyNormBase
 from .normalization import _BatchNorm
-from .padding import _ConstantPad, _Pad
+from .padding import _ConstantPad, _Pad, _ZeroPad
 from .sample_norm import _InstanceNorm
 
 
@@ -57,12 +55,8 @@ class ConstantPad3d(_ConstantPad):
     _dims = 3
 
 
-class ZeroPad3d(ConstantPad3d):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
+    """``ConstantPad3d`` with value 0."""
 
 
 class ReflectionPad3d(_Pad):

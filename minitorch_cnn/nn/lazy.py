@@ -180,15 +180,13 @@ class LazyLinear(LazyModuleMixin, Linear):
             self.in_features = self.weight.shape[1]
 
 
-class LazyConv2d(LazyModuleMixin, Conv2d):
-    """``Conv2d`` whose in_channels is the channel size of the first input."""
+class _LazyConvBase(LazyModuleMixin):
+    """torch's ``_LazyConvXdMixin``: ``transposed`` says the weight's layout, ``spatial_dims`` the input's."""
 
-    cls_to_become = Conv2d
+    transposed = False
+    spatial_dims = 1
 
-    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+    def _lazy_weights(self, out_channels: int, groups: int, bias: bool, device: Any, dtype: Any) -> None:
         self.out_channels = out_channels
         if out_channels % groups:
             raise ValueError(f"out_channels ({out_channels}) must be divisible by groups ({groups})")
@@ -200,20 +198,61 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
         if not self.has_uninitialized_params() and self.in_channels != 0:
             super().reset_parameters()
 
-    def initialize_parameters(self, input: Tensor) -> None:  # noqa: A002 - torch's name
+    def _in_channels(self, input: Tensor) -> int:  # noqa: A002 - torch's name
+        unbatched = self.spatial_dims + 1
+        if input.ndim not in (unbatched, unbatched + 1):
+            raise RuntimeError(f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
+                               f"{type(self).__name__}, but got input of size: {list(input.shape)}")
+        return input.shape[1] if input.ndim == unbatched + 1 else input.shape[0]
+
+    def initialize_parameters(self, input: Tensor, *args: Any) -> None:  # noqa: A002 - torch's name
         if self.has_uninitialized_params():
-            if input.ndim not in (3, 4):
-                raise RuntimeError(f"{self._get_name()}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
-                                   f"{tuple(input.shape)}")
-            self.in_channels = input.shape[-3]
+            self.in_channels = self._in_channels(input)
             if self.in_channels % self.groups != 0:
                 raise ValueError("in_channels must be divisible by groups")
-            self.weight.materialize((self.out_channels, self.in_channels // self.groups, *self.kernel_size))
+            outer = (self.in_channels, self.out_channels // self.groups) if self.transposed else (
+                self.out_channels, self.in_channels // self.groups)
+            self.weight.materialize((*outer, *self.kernel_size))
             if self.bias is not None:
                 self.bias.materialize((self.out_channels,))
             self.reset_parameters()
-        else:  # materialised by load_state_dict (see LazyLinear)
-            self.in_channels = self.weight.shape[1] * self.groups
+        else:  # materialised by load_state_dict: the size comes from the loaded weight
+            self.in_channels = self.weight.shape[0] if self.transposed else self.weight.shape[1] * self.groups
+
+
+class _LazyConvMixin(_LazyConvBase):
+    """The lazy convolutions: weight (C_out, C_in/groups, *kernel_size), torch's constructor."""
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+        self._lazy_weights(out_channels, groups, bias, device, dtype)
+
+
+class _LazyConvTransposeMixin(_LazyConvBase):
+    """The lazy transposed convolutions: weight (C_in, C_out/groups, *kernel_size), torch's constructor."""
+
+    transposed = True
+
+    def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode)
+        self._lazy_weights(out_channels, groups, bias, device, dtype)
+
+
+class LazyConv2d(_LazyConvMixin, Conv2d):
+    """``Conv2d`` whose in_channels is the channel size of the first input."""
+
+    cls_to_become = Conv2d
+    spatial_dims = 2
+
+    def _in_channels(self, input: Tensor) -> int:  # noqa: A002 - torch's name
+        if input.ndim not in (3, 4):
+            raise RuntimeError(f"{self._get_name()}: expected a 3-d (C, H, W) or 4-d (N, C, H, W) input, got "
+                               f"{tuple(input.shape)}")
+        return input.shape[-3]
 
 
 class _LazyNormBase(LazyModuleMixin):

@@ -41,6 +41,16 @@ class _ConstantPad(_Pad):
         return f"padding={self.padding}, value={self.value}"
 
 
+class _ZeroPad(_ConstantPad):
+    """ZeroPad1d/2d/3d: ConstantPad with value 0, the repr only the padding."""
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
 class ConstantPad1d(_ConstantPad):
     _dims = 1
 
@@ -49,20 +59,12 @@ class ConstantPad2d(_ConstantPad):
     _dims = 2
 
 
-class ZeroPad1d(ConstantPad1d):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
+    """``ConstantPad1d`` with value 0."""
 
 
-class ZeroPad2d(ConstantPad2d):
-    def __init__(self, padding: Any) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
+    """``ConstantPad2d`` with value 0."""
 
 
 class ReflectionPad1d(_Pad):

@@ -1,4 +1,5 @@
-"""torch's (height, width) arguments: an int or a pair of ints, checked against a lower bound."""
+"""torch's (height, width) arguments: an int or a pair of ints, checked against a lower bound; and the 1-d ones
+(``single``): an int or a 1-sequence of one."""
 
 from __future__ import annotations
 
@@ -20,3 +21,13 @@ def pair(value: Any, name: str, op: str, minimum: int) -> tuple[int, int]:
     if min(items) < minimum:
         raise RuntimeError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return items
+
+
+def single(v: Any, name: str, op: str) -> int:
+    """An int, or a 1-element tuple/list of one (torch's ``_single``)."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of 1 values to match "
+                               f"the convolution dimensions, but got {name}={list(v)}")
+        v = v[0]
+    return int(v)

@@ -28,7 +28,7 @@ from ..kernels.conv_schedule import (
     conv2d_input_grad,
     conv2d_weight_grad,
 )
-from ._pairs import pair
+from ._pairs import pair, single
 
 
 class Conv2d(Function):
@@ -234,16 +234,7 @@ def conv1d(
     if not isinstance(weight, Tensor) or weight.ndim != 3:
         got = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
         raise RuntimeError(f"conv1d: weight must be 3-d (out_channels, in_channels/groups, k), got {got}")
-
-    def one(v: Any, name: str) -> int:
-        if isinstance(v, (tuple, list)):
-            if len(v) != 1:
-                raise RuntimeError(f"conv1d: expected {name} to be a single integer value or a list of 1 values "
-                                   f"to match the convolution dimensions, but got {name}={list(v)}")
-            v = v[0]
-        return int(v)
-
-    pad2 = padding if isinstance(padding, str) else (0, one(padding, "padding"))
-    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, one(stride, "stride")), pad2,
-                 (1, one(dilation, "dilation")), groups)
+    pad2 = padding if isinstance(padding, str) else (0, single(padding, "padding", "conv1d"))
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, single(stride, "stride", "conv1d")), pad2,
+                 (1, single(dilation, "dilation", "conv1d")), groups)
     return out.squeeze(-2)

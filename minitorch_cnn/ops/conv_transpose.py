@@ -73,7 +73,8 @@ def _check(input: Any, weight: Any, bias: Any, groups: Any) -> None:  # noqa: A0
 
 def output_size(size: tuple, kernel: tuple, stride: tuple, padding: tuple, output_padding: tuple,
                 dilation: tuple) -> tuple:
-    """(H_out, W_out) = (H - 1)·s - 2·p + d·(k - 1) + output_padding + 1, per axis."""
+    """The transposed convolution's output size, per axis: (n - 1)·s - 2·p + d·(k - 1) + output_padding + 1 (2-d and
+    3-d alike)."""
     return tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
                  for n, k, s, p, op, d in zip(size, kernel, stride, padding, output_padding, dilation))
 

@@ -13,17 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import Tensor
+from ._pairs import single
 from .conv_transpose import conv_transpose2d
-
-
-def single(v: Any, name: str, op: str) -> int:
-    """An int, or a 1-element tuple/list of one (torch's ``_single``)."""
-    if isinstance(v, (tuple, list)):
-        if len(v) != 1:
-            raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of 1 values to match "
-                               f"the convolution dimensions, but got {name}={list(v)}")
-        v = v[0]
-    return int(v)
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,  # noqa: A002

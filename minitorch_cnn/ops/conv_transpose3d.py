@@ -31,6 +31,7 @@ from .conv3d import (
     conv3d_weight_grad,
     triple,
 )
+from .conv_transpose import output_size
 
 
 class ConvTranspose3d(Function):
@@ -65,13 +66,6 @@ class ConvTranspose3d(Function):
         dw = Conv3dWeightGrad.apply(g, self.input_tensor(0, self.x), self.geo) if self.x is not None else None
         db = g.sum(dim=(0, 2, 3, 4)) if self.need_b else None
         return dx, dw, db
-
-
-def output_size(size: tuple, kernel: tuple, stride: tuple, padding: tuple, output_padding: tuple,
-                dilation: tuple) -> tuple:
-    """(D_out, H_out, W_out) = (n - 1)·s - 2·p + d·(k - 1) + output_padding + 1, per axis."""
-    return tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
-                 for n, k, s, p, op, d in zip(size, kernel, stride, padding, output_padding, dilation))
 
 
 def _check(input: Any, weight: Any, bias: Any, groups: int) -> None:  # noqa: A002 - torch's name

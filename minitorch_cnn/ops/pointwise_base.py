@@ -18,7 +18,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from ..kernels import special_math
-from ._util import sum_to, unbroadcast
+from ._util import out_arg, sum_to, to_float, unbroadcast
 
 
 class Arrays:
@@ -168,3 +168,17 @@ def require_tensor(op: str, input: Any, position: int = 1, name: str = "input") 
     """torch's TypeError when an op that takes a Tensor is handed something else."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not {type(input).__name__}")
+
+
+def float_unary_op(cls: type, name: str, doc: str) -> Any:
+    """The public function ``name`` of the Unary ``cls``: a Tensor input (integers promoted to the default float
+    dtype), ``out=``, and ``doc`` as its docstring."""
+
+    @out_arg
+    def op(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+        require_tensor(name, input)
+        return cls.apply(to_float(input))
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc + " Integer inputs give the default float dtype, as torch's."
+    return op

@@ -25,7 +25,7 @@ from . import elementwise as ew
 from . import factories, inplace, reduction, shape
 from ._util import out_arg, to_float
 from .binary_math import zeta
-from .pointwise_base import TENSORS, Unary, require_tensor
+from .pointwise_base import TENSORS, Unary, float_unary_op, require_tensor
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _HALF_SQRT_PI = math.sqrt(math.pi) / 2
@@ -122,27 +122,16 @@ class Polygamma(Unary):
         return m.polygamma(self.n + 1, x)
 
 
-def _float_op(cls: type, name: str, doc: str) -> Any:
-    @out_arg
-    def op(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
-        require_tensor(name, input)
-        return cls.apply(to_float(input))
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc + " Integer inputs give the default float dtype, as torch's."
-    return op
-
-
-erf = _float_op(Erf, "erf", "The error function, 2/√π ∫₀ˣ e^(-t²) dt.")
-erfc = _float_op(Erfc, "erfc", "The complementary error function, 1 - erf x, accurate where erf x is near 1.")
-erfinv = _float_op(Erfinv, "erfinv", "The inverse of erf on (-1, 1); ±inf at ±1, NaN outside.")
-lgamma = _float_op(Lgamma, "lgamma", "ln|Γ(x)|; inf at 0 and the negative integers.")
-digamma = _float_op(Digamma, "digamma", "ψ(x) = Γ'(x)/Γ(x); ∓inf at ±0, NaN at the negative integers.")
-i0 = _float_op(I0, "i0", "The modified Bessel function of the first kind of order 0.")
-i1 = _float_op(I1, "i1", "The modified Bessel function of the first kind of order 1 (``mt.special.i1``).")
-i0e = _float_op(I0e, "i0e", "e^-|x| I₀(x), without overflow (``mt.special.i0e``).")
-i1e = _float_op(I1e, "i1e", "e^-|x| I₁(x), without overflow (``mt.special.i1e``).")
-entr = _float_op(Entr, "entr", "The elementwise entropy -x ln x (0 at 0, -inf below) (``mt.special.entr``).")
+erf = float_unary_op(Erf, "erf", "The error function, 2/√π ∫₀ˣ e^(-t²) dt.")
+erfc = float_unary_op(Erfc, "erfc", "The complementary error function, 1 - erf x, accurate where erf x is near 1.")
+erfinv = float_unary_op(Erfinv, "erfinv", "The inverse of erf on (-1, 1); ±inf at ±1, NaN outside.")
+lgamma = float_unary_op(Lgamma, "lgamma", "ln|Γ(x)|; inf at 0 and the negative integers.")
+digamma = float_unary_op(Digamma, "digamma", "ψ(x) = Γ'(x)/Γ(x); ∓inf at ±0, NaN at the negative integers.")
+i0 = float_unary_op(I0, "i0", "The modified Bessel function of the first kind of order 0.")
+i1 = float_unary_op(I1, "i1", "The modified Bessel function of the first kind of order 1 (``mt.special.i1``).")
+i0e = float_unary_op(I0e, "i0e", "e^-|x| I₀(x), without overflow (``mt.special.i0e``).")
+i1e = float_unary_op(I1e, "i1e", "e^-|x| I₁(x), without overflow (``mt.special.i1e``).")
+entr = float_unary_op(Entr, "entr", "The elementwise entropy -x ln x (0 at 0, -inf below) (``mt.special.entr``).")
 
 
 @out_arg

@@ -23,7 +23,7 @@ from ..autograd import Tensor
 from . import elementwise as ew
 from . import inplace, trig
 from ._util import out_arg, to_float
-from .pointwise_base import TENSORS, Unary, refuse_dtype, require_tensor
+from .pointwise_base import TENSORS, Unary, float_unary_op, refuse_dtype
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 _PI_180, _180_PI = math.pi / 180, 180 / math.pi
@@ -129,30 +129,19 @@ class Sgn(ew.Sign):
     """The sign for real tensors, with its zero gradient; its own node name, as torch's."""
 
 
-def _float_op(cls: type, name: str, doc: str) -> Any:
-    @out_arg
-    def op(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
-        require_tensor(name, input)
-        return cls.apply(to_float(input))
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = doc + " Integer inputs give the default float dtype, as torch's."
-    return op
-
-
-log1p = _float_op(Log1p, "log1p", "log(1 + x), accurate for small x.")
-expm1 = _float_op(Expm1, "expm1", "exp(x) - 1, accurate for small x.")
-log2 = _float_op(Log2, "log2", "Base-2 logarithm.")
-log10 = _float_op(Log10, "log10", "Base-10 logarithm.")
-exp2 = _float_op(Exp2, "exp2", "2 ** x.")
-rsqrt = _float_op(Rsqrt, "rsqrt", "1 / sqrt(x).")
-reciprocal = _float_op(Reciprocal, "reciprocal", "1 / x.")
-asinh = _float_op(Asinh, "asinh", "Inverse hyperbolic sine.")
-acosh = _float_op(Acosh, "acosh", "Inverse hyperbolic cosine.")
-atanh = _float_op(Atanh, "atanh", "Inverse hyperbolic tangent.")
-sinc = _float_op(Sinc, "sinc", "The normalised sinc, sin(πx) / (πx), 1 at 0.")
-deg2rad = _float_op(Deg2Rad, "deg2rad", "Degrees to radians.")
-rad2deg = _float_op(Rad2Deg, "rad2deg", "Radians to degrees.")
+log1p = float_unary_op(Log1p, "log1p", "log(1 + x), accurate for small x.")
+expm1 = float_unary_op(Expm1, "expm1", "exp(x) - 1, accurate for small x.")
+log2 = float_unary_op(Log2, "log2", "Base-2 logarithm.")
+log10 = float_unary_op(Log10, "log10", "Base-10 logarithm.")
+exp2 = float_unary_op(Exp2, "exp2", "2 ** x.")
+rsqrt = float_unary_op(Rsqrt, "rsqrt", "1 / sqrt(x).")
+reciprocal = float_unary_op(Reciprocal, "reciprocal", "1 / x.")
+asinh = float_unary_op(Asinh, "asinh", "Inverse hyperbolic sine.")
+acosh = float_unary_op(Acosh, "acosh", "Inverse hyperbolic cosine.")
+atanh = float_unary_op(Atanh, "atanh", "Inverse hyperbolic tangent.")
+sinc = float_unary_op(Sinc, "sinc", "The normalised sinc, sin(πx) / (πx), 1 at 0.")
+deg2rad = float_unary_op(Deg2Rad, "deg2rad", "Degrees to radians.")
+rad2deg = float_unary_op(Rad2Deg, "rad2deg", "Radians to degrees.")
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
