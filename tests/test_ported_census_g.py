@@ -201,3 +201,170 @@ def test_resnet9_dawnbench_notebook(cifar_root: str) -> None:
         assert_close(Lib.np(ours["state"][key]), Lib.np(value), F64, tol=tol, what=key)
     for t, o in zip(theirs["history"], ours["history"]):
         assert_same(t, o)
+
+
+# --- airbench / hlb-CIFAR10: bias-free convs with dirac_ init and padding='same', BatchNorm with frozen scales -----
+# --- (momentum, eps), channels_last, label smoothing with reduction='none', nesterov SGD over per-group lr and ------
+# --- weight decay, LambdaLR over np.interp, an EMA of the weights by lerp_, flip-and-translate TTA, whitening -------
+
+
+def _airbench(lib: Lib, root: str) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    res: dict = {}
+    dset = lib.datasets.CIFAR10(root, train=True)
+    images = L.tensor(dset.data[:16])
+    labels = L.tensor(dset.targets[:16])
+    images = (images.float() / 255).permute(0, 3, 1, 2).to(memory_format=L.channels_last).double()
+    CIFAR_MEAN = L.tensor((0.4914, 0.4822, 0.4465), dtype=L.float64)
+    CIFAR_STD = L.tensor((0.2470, 0.2435, 0.2616), dtype=L.float64)
+    images = (images - CIFAR_MEAN.view(1, -1, 1, 1)) / CIFAR_STD.view(1, -1, 1, 1)
+    res["cl"] = images.is_contiguous(memory_format=L.channels_last)
+
+    def batch_flip_lr(inputs: Any, mask: Any) -> Any:
+        # airbench draws the mask with torch.rand_like; one shared draw here
+        return L.where(mask.view(-1, 1, 1, 1), inputs.flip(-1), inputs)
+
+    def batch_crop(images: Any, crop_size: int, shifts: np.ndarray) -> Any:
+        padded = F.pad(images, (1,) * 4, "reflect")  # the loader pads once, then crops 32 of 34 per batch
+        return L.stack([padded[i, :, dy:dy + crop_size, dx:dx + crop_size] for i, (dy, dx) in enumerate(shifts)])
+
+    class BatchNorm(nn.BatchNorm2d):
+        def __init__(self, num_features: int, momentum: float = 0.6, eps: float = 1e-12,
+                     weight: bool = False, bias: bool = True) -> None:
+            super().__init__(num_features, eps=eps, momentum=1 - momentum)
+            self.weight.requires_grad = weight
+            self.bias.requires_grad = bias
+
+    class Conv(nn.Conv2d):
+        def __init__(self, in_channels: int, out_channels: int) -> None:
+            super().__init__(in_channels, out_channels, kernel_size=3, padding="same", bias=False)
+
+        def reset_parameters(self) -> None:
+            super().reset_parameters()
+            w = self.weight.data
+            L.nn.init.dirac_(w[:w.size(1)])
+
+    class ConvGroup(nn.Module):
+        def __init__(self, channels_in: int, channels_out: int) -> None:
+            super().__init__()
+            self.conv1 = Conv(channels_in, channels_out)
+            self.pool = nn.MaxPool2d(2)
+            self.norm1 = BatchNorm(channels_out)
+            self.conv2 = Conv(channels_out, channels_out)
+            self.norm2 = BatchNorm(channels_out)
+            self.activ = nn.GELU()
+
+        def forward(self, x: Any) -> Any:
+            x = self.conv1(x)
+            x = self.pool(x)
+            x = self.norm1(x)
+            x = self.activ(x)
+            x = self.conv2(x)
+            x = self.norm2(x)
+            return self.activ(x)
+
+    class Mul(nn.Module):
+        def __init__(self, scale: float) -> None:
+            super().__init__()
+            self.scale = scale
+
+        def forward(self, x: Any) -> Any:
+            return x * self.scale
+
+    whiten_kernel_size, widths = 2, {"block1": 8, "block2": 16, "block3": 16}
+    whiten_width = 2 * 3 * whiten_kernel_size ** 2
+    net = nn.Sequential(
+        nn.Conv2d(3, whiten_width, whiten_kernel_size, padding=0, bias=True), nn.GELU(),
+        ConvGroup(whiten_width, widths["block1"]), ConvGroup(widths["block1"], widths["block2"]),
+        ConvGroup(widths["block2"], widths["block3"]), nn.MaxPool2d(3), nn.Flatten(),
+        nn.Linear(widths["block3"], 10, bias=False), Mul(1 / 9))
+    net[0].weight.requires_grad = False
+    net = net.double().to(memory_format=L.channels_last)
+
+    def get_patches(x: Any, patch_shape: tuple) -> Any:
+        c, (h, w) = x.shape[1], patch_shape
+        return x.unfold(2, h, 1).unfold(3, w, 1).transpose(1, 3).reshape(-1, c, h, w).double()
+
+    def get_whitening_parameters(patches: Any) -> tuple:
+        n, c, h, w = patches.shape
+        patches_flat = patches.view(n, -1)
+        est_patch_covariance = (patches_flat.T @ patches_flat) / n
+        eigenvalues, eigenvectors = L.linalg.eigh(est_patch_covariance, UPLO="U")
+        return eigenvalues.flip(0).view(-1, 1, 1, 1), eigenvectors.T.reshape(c * h * w, c, h, w).flip(0)
+
+    def init_whitening_conv(layer: Any, train_set: Any, eps: float = 5e-4) -> None:
+        patches = get_patches(train_set, patch_shape=layer.weight.data.shape[2:])
+        eigenvalues, eigenvectors = get_whitening_parameters(patches)
+        eigenvectors_scaled = eigenvectors / L.sqrt(eigenvalues + eps)
+        layer.weight.data[:] = L.cat((eigenvectors_scaled, -eigenvectors_scaled))
+
+    init_whitening_conv(net[0], images[:8])
+    res["whiten"] = net[0].weight.detach().clone()
+    # eigenvectors are defined up to sign: the two libraries' LAPACK calls may pick different ones, so the run
+    # goes on from torch's whitening weights (compared up to sign in the test)
+    net = lib.same_weights(net)
+    res["frozen"] = [n for n, p in net.named_parameters() if not p.requires_grad]
+
+    batch_size, lr, momentum, wd, bias_scaler, ema_decay = 8, 11.5 / 1024, 0.85, 0.0153 * 1024, 64.0, 0.5
+    lr_biases, wd = lr * bias_scaler, wd / batch_size
+    norm_biases = [p for k, p in net.named_parameters() if "norm" in k and p.requires_grad]
+    other_params = [p for k, p in net.named_parameters() if "norm" not in k and p.requires_grad]
+    param_configs = [dict(params=norm_biases, lr=lr_biases, weight_decay=wd / lr_biases),
+                     dict(params=other_params, lr=lr, weight_decay=wd / lr)]
+    optimizer = lib.optim.SGD(param_configs, momentum=momentum, nesterov=True)
+    total_train_steps = 4
+
+    def get_lr(step: int) -> float:
+        return float(np.interp(step, [0, total_train_steps * 0.2, total_train_steps], [0.2, 1, 0]))
+
+    scheduler = lib.optim.lr_scheduler.LambdaLR(optimizer, get_lr)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2, reduction="none")
+    net_ema = copy.deepcopy(net)
+    stream = np.random.default_rng(0)
+    res["losses"] = []
+    for step in range(total_train_steps):
+        idx = stream.permutation(16)[:batch_size]
+        inputs = batch_crop(images[L.tensor(idx)], 32, stream.integers(0, 3, size=(batch_size, 2)))
+        inputs = batch_flip_lr(inputs, L.tensor(stream.random(batch_size) < 0.5))
+        net.train()
+        outputs = net(inputs.contiguous(memory_format=L.channels_last))
+        loss = loss_fn(outputs, labels[L.tensor(idx)]).sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        res["losses"].append(loss.item())
+        with L.no_grad():
+            for p_ema, p in zip(net_ema.parameters(), net.parameters()):
+                p_ema.lerp_(p, 1 - ema_decay)
+            for b_ema, b in zip(net_ema.buffers(), net.buffers()):
+                b_ema.copy_(b)
+    res["lrs"] = [g["lr"] for g in optimizer.param_groups]
+    res["momentum_buffer"] = optimizer.state[other_params[0]]["momentum_buffer"]
+
+    def infer(inputs: Any, net: Any) -> Any:
+        net.eval()
+        with L.no_grad():
+            logits = net(inputs)
+            logits_flip = net(L.flip(inputs, dims=[-1]))
+            padded = F.pad(inputs, (1,) * 4, "reflect")
+            logits_tr = [net(padded[:, :, 0:32, 0:32]), net(padded[:, :, 2:34, 2:34])]
+            logits_tr_flip = [net(L.flip(t, dims=[-1])) for t in (padded[:, :, 0:32, 0:32],)]
+        return 0.25 * logits + 0.25 * logits_flip + 0.25 * (sum(logits_tr) / 2) + 0.25 * logits_tr_flip[0]
+
+    test_inputs = images[8:].contiguous(memory_format=L.channels_last)
+    res["logits"] = infer(test_inputs, net_ema)
+    res["acc"] = (res["logits"].argmax(1) == labels[8:]).float().mean().item()
+    res["ema_state"] = dict(net_ema.state_dict())
+    return res
+
+
+def test_airbench_hlb_cifar10_idioms(cifar_root: str) -> None:
+    theirs, ours = dual(_airbench, cifar_root)
+    assert ours["cl"] is theirs["cl"] is True
+    assert ours["frozen"] == theirs["frozen"] == ["0.weight", "2.norm1.weight", "2.norm2.weight", "3.norm1.weight",
+                                                  "3.norm2.weight", "4.norm1.weight", "4.norm2.weight"]
+    t, o = Lib.np(theirs["whiten"]), Lib.np(ours["whiten"])
+    signs = np.sign((t * o).sum(axis=(1, 2, 3), keepdims=True))
+    assert_close(o * signs, t, F64, tol=1e-8, what="whitening weights up to each eigenvector's sign")
+    assert_same(theirs, ours, skip=("whiten", "cl", "frozen"))
