@@ -18,7 +18,6 @@ import copy
 import io
 import os
 import sys
-import time
 from typing import Any
 
 import numpy as np
@@ -27,8 +26,6 @@ import torch
 import torchvision
 from _dual import Lib, assert_same, dual
 from _parity import assert_close, data_root
-
-import minitorch_cnn as mt
 
 F64 = np.float64
 
@@ -322,7 +319,7 @@ def _airbench(lib: Lib, root: str) -> dict:
     net_ema = copy.deepcopy(net)
     stream = np.random.default_rng(0)
     res["losses"] = []
-    for step in range(total_train_steps):
+    for _step in range(total_train_steps):
         idx = stream.permutation(16)[:batch_size]
         inputs = batch_crop(images[L.tensor(idx)], 32, stream.integers(0, 3, size=(batch_size, 2)))
         inputs = batch_flip_lr(inputs, L.tensor(stream.random(batch_size) < 0.5))
@@ -368,3 +365,254 @@ def test_airbench_hlb_cifar10_idioms(cifar_root: str) -> None:
     signs = np.sign((t * o).sum(axis=(1, 2, 3), keepdims=True))
     assert_close(o * signs, t, F64, tol=1e-8, what="whitening weights up to each eigenvector's sign")
     assert_same(theirs, ours, skip=("whiten", "cl", "frozen"))
+
+
+# --- kuangliu/pytorch-cifar beyond part c: utils.py's get_mean_and_std, init_params with the deprecated nn.init ----
+# --- names (and its `if m.bias:` on a tensor), progress_bar's sys.stdout writes, blocks from its other models -------
+# --- (SENet, ShuffleNet, EfficientNet's swish and drop_connect, DLA's Root), resuming start_epoch from ckpt.pth -----
+
+TOTAL_BAR_LENGTH = 65.0
+
+
+def format_time(seconds: float) -> str:
+    days = int(seconds / 3600 / 24)
+    seconds = seconds - days * 3600 * 24
+    hours = int(seconds / 3600)
+    seconds = seconds - hours * 3600
+    minutes = int(seconds / 60)
+    seconds = seconds - minutes * 60
+    secondsf = int(seconds)
+    millis = int((seconds - secondsf) * 1000)
+    parts = [f"{days}D", f"{hours}h", f"{minutes}m", f"{secondsf}s", f"{millis}ms"]
+    kept = [p for p, v in zip(parts, (days, hours, minutes, secondsf, millis)) if v > 0][:2]
+    return "".join(kept) or "0ms"
+
+
+def progress_bar(current: int, total: int, msg: str | None = None, step_time: float = 0.0) -> None:
+    """utils.progress_bar as the script writes it (its clock replaced by a given step time, for equal output)."""
+    cur_len = int(TOTAL_BAR_LENGTH * current / total)
+    rest_len = int(TOTAL_BAR_LENGTH - cur_len) - 1
+    sys.stdout.write(" [")
+    for _ in range(cur_len):
+        sys.stdout.write("=")
+    sys.stdout.write(">")
+    for _ in range(rest_len):
+        sys.stdout.write(".")
+    sys.stdout.write("]")
+    parts = ["  Step: %s" % format_time(step_time)]  # noqa: UP031 - the script's format
+    if msg:
+        parts.append(" | " + msg)
+    sys.stdout.write("".join(parts))
+    sys.stdout.write(" %d/%d " % (current + 1, total))  # noqa: UP031 - the script's format
+    sys.stdout.write("\r" if current < total - 1 else "\n")
+    sys.stdout.flush()
+
+
+def _kuangliu_utils(lib: Lib, root: str, ckpt_dir: str) -> dict:
+    L, nn, F, init = lib.lib, lib.nn, lib.F, lib.nn.init
+    T = lib.transforms
+    res: dict = {}
+    transform = T.Compose([T.ToTensor(), T.Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))])
+    trainset = lib.data.Subset(lib.datasets.CIFAR10(root, train=True, transform=transform), range(8))
+
+    def get_mean_and_std(dataset: Any) -> tuple:
+        dataloader = lib.data.DataLoader(dataset, batch_size=1, shuffle=False, num_workers=0)
+        mean, std = L.zeros(3), L.zeros(3)
+        for inputs, _targets in dataloader:
+            for i in range(3):
+                mean[i] += inputs[:, i, :, :].mean()
+                std[i] += inputs[:, i, :, :].std()
+        mean.div_(len(dataset))
+        std.div_(len(dataset))
+        return mean, std
+
+    res["mean_std"] = list(get_mean_and_std(trainset))
+
+    def swish(x: Any) -> Any:
+        return x * x.sigmoid()
+
+    def drop_connect(x: Any, drop_ratio: float) -> Any:
+        keep_ratio = 1.0 - drop_ratio
+        mask = L.empty([x.shape[0], 1, 1, 1], dtype=x.dtype, device=x.device)
+        mask.bernoulli_(keep_ratio)
+        x.div_(keep_ratio)
+        x.mul_(mask)
+        return x
+
+    class SE(nn.Module):  # EfficientNet's and RegNet's squeeze-excitation
+        def __init__(self, in_channels: int, se_channels: int) -> None:
+            super().__init__()
+            self.se1 = nn.Conv2d(in_channels, se_channels, kernel_size=1, bias=True)
+            self.se2 = nn.Conv2d(se_channels, in_channels, kernel_size=1, bias=True)
+
+        def forward(self, x: Any) -> Any:
+            out = F.adaptive_avg_pool2d(x, (1, 1))
+            out = swish(self.se1(out))
+            out = self.se2(out).sigmoid()
+            return x * out
+
+    class ShuffleBlock(nn.Module):
+        def __init__(self, groups: int) -> None:
+            super().__init__()
+            self.groups = groups
+
+        def forward(self, x: Any) -> Any:
+            N, C, H, W = x.size()
+            g = self.groups
+            return x.view(N, g, C // g, H, W).permute(0, 2, 1, 3, 4).reshape(N, C, H, W)
+
+    class SEPreActBlock(nn.Module):  # SENet's PreActBlock
+        def __init__(self, in_planes: int, planes: int, stride: int = 1) -> None:
+            super().__init__()
+            self.bn1 = nn.BatchNorm2d(in_planes)
+            self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False, groups=2)
+            if stride != 1 or in_planes != planes:
+                self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, kernel_size=1, stride=stride, bias=False))
+            self.fc1 = nn.Conv2d(planes, planes // 4, kernel_size=1)
+            self.fc2 = nn.Conv2d(planes // 4, planes, kernel_size=1)
+            self.shuffle = ShuffleBlock(groups=2)
+
+        def forward(self, x: Any) -> Any:
+            out = F.relu(self.bn1(x))
+            shortcut = self.shortcut(out) if hasattr(self, "shortcut") else x
+            out = self.conv1(out)
+            out = self.conv2(self.shuffle(F.relu(self.bn2(out))))
+            w = F.avg_pool2d(out, out.size(2))
+            w = F.relu(self.fc1(w))
+            w = F.sigmoid(self.fc2(w))
+            out = out * w
+            out += shortcut
+            return out
+
+    class Root(nn.Module):  # DLA's Root
+        def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 1) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride=1,
+                                  padding=(kernel_size - 1) // 2, bias=False)
+            self.bn = nn.BatchNorm2d(out_channels)
+
+        def forward(self, xs: list) -> Any:
+            x = L.cat(xs, 1)
+            return F.relu(self.bn(self.conv(x)))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 8, kernel_size=3, stride=1, padding=1, bias=False)
+            self.block = SEPreActBlock(8, 16, stride=2)
+            self.se = SE(16, 4)
+            self.root = Root(32, 16)
+            self.drop_rate = 0.0
+            self.linear = nn.Linear(16, 10)
+
+        def forward(self, x: Any) -> Any:
+            out = self.conv1(x)
+            a = self.block(out)
+            b = swish(self.se(a))
+            if self.training and self.drop_rate > 0:
+                b = drop_connect(b, self.drop_rate)
+            out = self.root([a, b])
+            out = F.adaptive_avg_pool2d(out, 1)
+            out = out.view(out.size(0), -1)
+            return self.linear(out)
+
+    def init_params(net: Any) -> None:
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d):
+                init.kaiming_normal(m.weight, mode="fan_out")
+                if m.bias:
+                    init.constant(m.bias, 0)
+            elif isinstance(m, nn.BatchNorm2d):
+                init.constant(m.weight, 1)
+                init.constant(m.bias, 0)
+            elif isinstance(m, nn.Linear):
+                init.normal(m.weight, std=1e-3)
+                if m.bias:
+                    init.constant(m.bias, 0)
+
+    net = Net().double()
+    try:  # the SE convs have biases: `if m.bias:` asks a tensor of several values for its truth
+        init_params(net)
+    except RuntimeError as e:
+        res["init_error"] = str(e)
+    net.se = nn.Identity()
+    net.block.fc1 = nn.Conv2d(16, 4, kernel_size=1, bias=False)
+    net.block.fc2 = nn.Conv2d(4, 16, kernel_size=1, bias=False)
+    net.linear = nn.Linear(16, 10, bias=False)
+    net = net.double()
+    init_params(net)
+    conv_w = net.conv1.weight.detach()
+    res["kaiming_std"] = round(float(conv_w.std()) / (2 / (8 * 9)) ** 0.5, 0)
+    res["bn_ones"] = bool((net.block.bn2.weight == 1).all())
+    net = lib.same_weights(net)
+    net.drop_rate = 0.0
+
+    criterion = nn.CrossEntropyLoss()
+    optimizer = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    scheduler = L.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=200)
+    loader = lib.data.DataLoader(trainset, batch_size=4, shuffle=False, num_workers=0)
+    out = io.StringIO()
+    best_acc, start_epoch = 0, 0
+
+    def train_and_test(epoch: int) -> None:
+        nonlocal best_acc
+        net.train()
+        train_loss = correct = total = 0
+        for batch_idx, (inputs, targets) in enumerate(loader):
+            optimizer.zero_grad()
+            outputs = net(inputs.double())
+            loss = criterion(outputs, targets)
+            loss.backward()
+            optimizer.step()
+            train_loss += loss.item()
+            _, predicted = outputs.max(1)
+            total += targets.size(0)
+            correct += predicted.eq(targets).sum().item()
+            progress_bar(batch_idx, len(loader), "Loss: %.3f | Acc: %.3f%% (%d/%d)"  # noqa: UP031
+                         % (train_loss / (batch_idx + 1), 100. * correct / total, correct, total))
+        acc = 100. * correct / total
+        res[f"loss{epoch}"] = train_loss
+        if acc >= best_acc:
+            state = {"net": net.state_dict(), "acc": acc, "epoch": epoch}
+            if not os.path.isdir(ckpt_dir):
+                os.mkdir(ckpt_dir)
+            L.save(state, os.path.join(ckpt_dir, "ckpt.pth"))
+            best_acc = acc
+
+    stdout, sys.stdout = sys.stdout, out
+    try:
+        for epoch in range(start_epoch, start_epoch + 2):
+            train_and_test(epoch)
+            scheduler.step()
+        res["lr"] = scheduler.get_last_lr()
+        # --resume: a fresh net, best_acc and start_epoch from the checkpoint, a fresh optimizer and schedule
+        assert os.path.isdir(ckpt_dir), "Error: no checkpoint directory found!"
+        checkpoint = L.load(os.path.join(ckpt_dir, "ckpt.pth"))
+        net.load_state_dict(checkpoint["net"])
+        best_acc, start_epoch = checkpoint["acc"], checkpoint["epoch"]
+        res["resumed"] = (best_acc, start_epoch)
+        optimizer = lib.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+        scheduler = L.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=200)
+        for epoch in range(start_epoch, start_epoch + 1):
+            train_and_test(epoch + 10)
+            scheduler.step()
+    finally:
+        sys.stdout = stdout
+    res["stdout"] = out.getvalue()
+    res["state"] = dict(net.state_dict())
+    return res
+
+
+def test_kuangliu_utils_and_resume(cifar_root: str, tmp_path: Any) -> None:
+    theirs, ours = dual(_kuangliu_utils, cifar_root, str(tmp_path / "checkpoint"))
+    assert ours["init_error"] == theirs["init_error"]
+    assert "ambiguous" in theirs["init_error"]
+    assert ours["kaiming_std"] == theirs["kaiming_std"] == 1.0
+    assert ours["stdout"] == theirs["stdout"] and theirs["stdout"].count("Loss: ") == 6
+    # ToTensor gives float32 images: the per-channel means and stds are float32 sums (order of summation apart)
+    assert_same({"m": theirs["mean_std"]}, {"m": ours["mean_std"]}, tol=1e-6)
+    assert_same(theirs, ours, skip=("init_error", "stdout", "mean_std"))
+    ckpt = torch.load(tmp_path / "checkpoint" / "ckpt.pth", weights_only=True)
+    assert set(ckpt) == {"net", "acc", "epoch"}
