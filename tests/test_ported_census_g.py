@@ -27,6 +27,8 @@ import torchvision
 from _dual import Lib, assert_same, dual
 from _parity import assert_close, data_root
 
+import minitorch_cnn as mt
+
 F64 = np.float64
 
 
@@ -173,6 +175,7 @@ def _resnet9(lib: Lib, root: str) -> dict:
             history.append(result)
         return history
 
+    L.cuda.empty_cache()
     history = [evaluate(model, valid_dl)]
     history += fit_one_cycle(2, 0.01, model, train_dl, valid_dl, grad_clip=0.1, weight_decay=1e-4,
                              opt_func=lib.optim.Adam)
@@ -207,7 +210,9 @@ def test_resnet9_dawnbench_notebook(cifar_root: str) -> None:
 
 def _airbench(lib: Lib, root: str) -> dict:
     L, nn, F = lib.lib, lib.nn, lib.F
-    res: dict = {}
+    L.backends.cudnn.benchmark = True
+    L.backends.cuda.matmul.allow_tf32 = True
+    res: dict = {"tf32": L.get_float32_matmul_precision()}
     dset = lib.datasets.CIFAR10(root, train=True)
     images = L.tensor(dset.data[:16])
     labels = L.tensor(dset.targets[:16])
@@ -357,7 +362,12 @@ def _airbench(lib: Lib, root: str) -> dict:
 
 
 def test_airbench_hlb_cifar10_idioms(cifar_root: str) -> None:
-    theirs, ours = dual(_airbench, cifar_root)
+    try:
+        theirs, ours = dual(_airbench, cifar_root)
+    finally:
+        for lib in (torch, mt):
+            lib.set_float32_matmul_precision("highest")
+    assert ours["tf32"] == theirs["tf32"] == "high"
     assert ours["cl"] is theirs["cl"] is True
     assert ours["frozen"] == theirs["frozen"] == ["0.weight", "2.norm1.weight", "2.norm2.weight", "3.norm1.weight",
                                                   "3.norm2.weight", "4.norm1.weight", "4.norm2.weight"]
