@@ -337,8 +337,11 @@ def _airbench(lib: Lib, root: str) -> dict:
         scheduler.step()
         res["losses"].append(loss.item())
         with L.no_grad():
+            # the EMA weight as a 0-d tensor (default float32 beside float64 weights), as scripts keeping the
+            # decay in a tensor write it; the buffers copied
+            weight = L.tensor(1 - ema_decay)
             for p_ema, p in zip(net_ema.parameters(), net.parameters()):
-                p_ema.lerp_(p, 1 - ema_decay)
+                p_ema.lerp_(p, weight)
             for b_ema, b in zip(net_ema.buffers(), net.buffers()):
                 b_ema.copy_(b)
     res["lrs"] = [g["lr"] for g in optimizer.param_groups]
