@@ -196,8 +196,10 @@ def test_resnet9_dawnbench_notebook(cifar_root: str) -> None:
     assert_same(theirs, ours, skip=("repr", "history", "line0", "line1", "state"))
     for key, value in theirs["state"].items():
         # a conv bias feeding a training-mode BatchNorm has a gradient of zero up to rounding, which Adam divides by
-        # its own square root: those biases follow the rounding of the two libraries, to about 1e-10
-        tol = 1e-7 if key.endswith(".0.bias") and not key.startswith("classifier") else None
+        # its own square root: those biases, and the running means they shift, follow the rounding of the two
+        # libraries (and of the thread count), to about 1e-10
+        drifts = key.endswith((".0.bias", ".1.running_mean")) and not key.startswith("classifier")
+        tol = 1e-7 if drifts else None
         assert_close(Lib.np(ours["state"][key]), Lib.np(value), F64, tol=tol, what=key)
     for t, o in zip(theirs["history"], ours["history"]):
         assert_same(t, o)
