@@ -8,14 +8,16 @@
     mt.backends.set_isa("avx2")        # force the narrower code (as an AVX2-only CPU runs it); None: the host's
 
 "auto" (the default, or ``$MINITORCH_KERNELS``) runs the fastest path present for each array's device.
-``mt.backends.cudnn``, ``mt.backends.mha`` and ``mt.backends.mps`` are modules, as torch's are, so ``import
+``mt.backends.cuda`` (its ``matmul`` flags), ``mt.backends.cudnn``, ``mt.backends.mha`` and ``mt.backends.mps``
+are modules, as torch's are, so ``import
 minitorch_cnn.backends.cudnn as cudnn`` works as scripts write it.
 """
 
 from ..kernels.dispatch import available, selected, set_kernels, use_kernels
 from ..kernels.microkernel import available_isas, isa, set_isa
-from . import cudnn, mha, mps
+from . import cuda, cudnn, mha, mps
 
 __all__ = [
-    "available", "available_isas", "cudnn", "isa", "mha", "mps", "selected", "set_isa", "set_kernels", "use_kernels",
+    "available", "available_isas", "cuda", "cudnn", "isa", "mha", "mps", "selected", "set_isa", "set_kernels",
+    "use_kernels",
 ]

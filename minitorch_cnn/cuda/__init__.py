@@ -1,9 +1,12 @@
-"""``mt.cuda``: is_available, synchronize, manual_seed, device_count — as torch.cuda; ``mt.cuda.amp`` holds the
-deprecated mixed-precision spellings."""
+"""``mt.cuda``: is_available, synchronize, manual_seed, device_count, empty_cache — as torch.cuda; ``mt.cuda.amp``
+holds the deprecated mixed-precision spellings."""
 
 from __future__ import annotations
 
 from .. import backend
+from .memory import empty_cache
+
+__all__ = ["device_count", "empty_cache", "is_available", "manual_seed", "manual_seed_all", "synchronize"]
 
 
 def is_available() -> bool:

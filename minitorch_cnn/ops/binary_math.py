@@ -328,9 +328,12 @@ class LerpTensor(Lerp):
 
 @out_arg
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002 - torch's name
-    """input + weight · (end - input); ``weight`` a number or a tensor of input's dtype, all broadcasting."""
+    """input + weight · (end - input); ``weight`` a number, a tensor of input's dtype, or a 0-d tensor of any dtype
+    (cast to input's, as torch takes it; its gradient comes back in its own dtype), all broadcasting."""
     dt = input._data.dtype
     tensor_w = isinstance(weight, Tensor)
+    if tensor_w and weight.ndim == 0 and weight._data.dtype != dt:
+        weight = cast(weight, dt)
     for name, t in (("end", end), ("weight", weight if tensor_w else None)):
         if t is not None and t._data.dtype != dt:
             raise RuntimeError(f"expected dtype {_LERP_NAMES[dt.name]} for `{name}` but got dtype "

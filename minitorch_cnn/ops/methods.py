@@ -51,6 +51,7 @@ from . import (
     tensor_info,
     triangular,
     trig,
+    truth,
     unary_math,
 )
 from . import elementwise as ew
@@ -139,7 +140,7 @@ _METHODS: dict[str, Any] = {
     "__lt__": ew.lt, "__le__": ew.le, "__gt__": ew.gt, "__ge__": ew.ge,
     "__getitem__": indexing.getitem, "__setitem__": indexing.setitem,
     "__float__": lambda self: _scalar(self, float), "__int__": lambda self: _scalar(self, int),
-    "__bool__": lambda self: _scalar(self, bool), "__index__": lambda self: _scalar(self, int),
+    "__index__": lambda self: _scalar(self, int), **truth.METHODS,
     "__iter__": lambda self: (self[i] for i in range(len(self))),
     "__hash__": object.__hash__,
     "add": ew.add, "sub": ew.sub, "mul": ew.mul, "neg": ew.neg, "pow": ew.pow,

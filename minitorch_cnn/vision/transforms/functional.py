@@ -228,6 +228,17 @@ def pad(
                               tensor=isinstance(img, Tensor)))
 
 
+def _check_reflect(shape: tuple, ltrb: tuple) -> None:
+    """torch's reflection-pad check, width first, on the shape torchvision hands it (one leading dim added below
+    4-D): each padding must be smaller than its dimension."""
+    shape = list(shape) if len(shape) >= 4 else [1, *shape]
+    left, top, right, bottom = ltrb
+    for arg, dim, pads in ((4, len(shape) - 1, (left, right)), (6, len(shape) - 2, (top, bottom))):
+        if max(pads) >= shape[dim]:
+            raise RuntimeError(f"Argument #{arg}: Padding size should be less than the corresponding input dimension, "
+                               f"but got: padding {pads} at dimension {dim} of input {shape}")
+
+
 def pad_raw(arr: Any, hax: int, ltrb: Sequence[int], fill: Any, padding_mode: str, tensor: bool) -> Any:
     """``pad`` on a raw array whose height axis is ``hax`` (one image or a batch); fill already parsed."""
     if padding_mode not in PAD_MODES:
@@ -239,10 +250,8 @@ def pad_raw(arr: Any, hax: int, ltrb: Sequence[int], fill: Any, padding_mode: st
                           w - max(-left, 0) - max(-right, 0))]
         left, top, right, bottom = max(left, 0), max(top, 0), max(right, 0), max(bottom, 0)
         h, w = arr.shape[hax], arr.shape[hax + 1]
-    if tensor and padding_mode == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
-        raise ValueError(
-            f"Pad: reflect padding {[left, top, right, bottom]} must be smaller than the image size {(h, w)}"
-        )
+    if tensor and padding_mode == "reflect":
+        _check_reflect(arr.shape, (left, top, right, bottom))
     xp = backend.array_module(arr)
     if padding_mode == "constant":
         out = xp.empty(arr.shape[:hax] + (h + top + bottom, w + left + right) + arr.shape[hax + 2 :], arr.dtype)
