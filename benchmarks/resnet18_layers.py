@@ -68,8 +68,10 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     name = "resnet18_layers" + ("" if args.threads == 2 else f"_{args.threads}thread")
-    write_results(name, {"machine": machine("cpu", args.threads), "repeats": args.repeats, "rows": rows},
-                  f"`{machine('cpu', args.threads)['command']}` — {machine('cpu')['processor']}\n\n{table}")
+    facts = machine("cpu", args.threads)
+    isa = ", ".join(facts.get("isa", [])) or "ISA unknown"
+    write_results(name, {"machine": facts, "repeats": args.repeats, "rows": rows},
+                  f"`{facts['command']}` — {facts['processor']} ({isa}), {facts['cpu_count']} cores\n\n{table}")
 
 
 if __name__ == "__main__":
