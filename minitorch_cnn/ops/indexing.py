@@ -67,7 +67,10 @@ def _raw_index(i: Any, x: Tensor) -> Any:
             raise RuntimeError(f"indices are on {i.device} but the indexed tensor is on {x.device}")
         return i._data
     if isinstance(i, (list, range, np.ndarray)):  # torch reads a range as the integer tensor it enumerates
-        return backend.move_to(np.asarray(i), x.device)
+        arr = np.asarray(i)
+        if arr.size == 0 and arr.dtype.kind == "f":  # [] selects nothing, as torch's empty long index
+            arr = arr.astype(np.int64)
+        return backend.move_to(arr, x.device)
     return i
 
 
