@@ -252,6 +252,7 @@ from .ops.products import (
 from .ops.reduction import all, amax, amin, any, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .ops.repeat_interleave import repeat_interleave, unbind
 from .ops.rounding import ceil, fix, floor, frac, round, trunc
+from .ops.sampling import bernoulli, isin, multinomial, unravel_index
 from .ops.scan import cummax, cummin, cumprod, cumsum, logcumsumexp, logsumexp
 from .ops.scatter_reduce import scatter_add, scatter_reduce
 from .ops.shape import (
