@@ -53,6 +53,14 @@ from .global_flags import (
     use_deterministic_algorithms,
 )
 from .kernels.threads import get_num_threads, set_num_threads
+from .nn.functional import (  # torch.X = F.X
+    avg_pool1d,
+    conv2d,
+    conv_transpose2d,
+    max_pool2d,
+    pixel_shuffle,
+    pixel_unshuffle,
+)
 from .ops.addmm import (
     addbmm,
     addmm,
