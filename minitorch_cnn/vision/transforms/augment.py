@@ -170,10 +170,13 @@ def _resized_crop_box(height: int, width: int, scale: Sequence[float], ratio: Se
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-class RandomHorizontalFlip(Transform):
-    """Mirror left-right with probability ``p``."""
+class _RandomFlip(Transform):
+    """Mirror along one image axis with probability ``p``; ``axis`` counts from the height axis (0: top-bottom,
+    1: left-right)."""
 
     random = True
+    axis: int
+    flip: Any  # the functional form on one image
 
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
@@ -182,7 +185,7 @@ class RandomHorizontalFlip(Transform):
         return bool(backend.generator().random() < self.p)
 
     def apply(self, img: Image, flip: bool) -> Image:
-        return F.hflip(img) if flip else img
+        return type(self).flip(img) if flip else img
 
     def apply_batch(self, batch: Any, flips: list[bool]) -> Any:
         mask = np.asarray(flips, dtype=bool)
@@ -190,11 +193,17 @@ class RandomHorizontalFlip(Transform):
             return batch
         arr, hax = _batch_hax(batch)
         out = arr.copy()
-        out[mask] = F.hflip_raw(arr[mask], hax)
+        out[mask] = backend.array_module(arr).flip(arr[mask], hax + self.axis)
         return Tensor._wrap(out) if isinstance(batch, Tensor) else out
 
     def __repr__(self) -> str:
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomFlip):
+    """Mirror left-right with probability ``p``."""
+
+    axis, flip = 1, staticmethod(F.hflip)
 
 
 class RandomGrayscale(Transform):

@@ -22,37 +22,16 @@ from ... import backend
 from ...autograd import Tensor
 from ...ops.factories import rand
 from . import functional as F
-from .base import Dims, Image, Transform, _batch_hax
+from .augment import _RandomFlip
+from .base import Dims, Image, Transform
 from .blur import gaussian_blur
 from .warp import InterpolationMode, elastic_transform
 
 
-class RandomVerticalFlip(Transform):
+class RandomVerticalFlip(_RandomFlip):
     """Mirror top-bottom with probability ``p``."""
 
-    random = True
-
-    def __init__(self, p: float = 0.5) -> None:
-        self.p = p
-
-    def draw(self, dims: Dims) -> bool:
-        return bool(backend.generator().random() < self.p)
-
-    def apply(self, img: Image, flip: bool) -> Image:
-        return F.vflip(img) if flip else img
-
-    def apply_batch(self, batch: Any, flips: list[bool]) -> Any:
-        mask = np.asarray(flips, dtype=bool)
-        if not mask.any():
-            return batch
-        arr, hax = _batch_hax(batch)
-        xp = backend.array_module(arr)
-        out = arr.copy()
-        out[mask] = xp.flip(arr[mask], hax)
-        return Tensor._wrap(out) if isinstance(batch, Tensor) else out
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(p={self.p})"
+    axis, flip = 0, staticmethod(F.vflip)
 
 
 def _setup_size(size: Any) -> tuple[int, int]:
