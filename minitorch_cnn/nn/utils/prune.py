@@ -194,14 +194,18 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Zeroes ``amount`` entries chosen at random."""
+class _ByScore(BasePruningMethod):
+    """Zeroes the ``amount`` entries that ``scores`` ranks first (the largest when ``largest``)."""
 
     PRUNING_TYPE = "unstructured"
+    largest: bool
 
     def __init__(self, amount: float) -> None:
         _validate_pruning_amount_init(amount)
         self.amount = amount
+
+    def scores(self, t: Tensor) -> Tensor:
+        raise NotImplementedError
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         tensor_size = t.numel()
@@ -209,32 +213,31 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount(nparams_toprune, tensor_size)
         mask = default_mask.clone()
         if nparams_toprune != 0:
-            prob = rand_like(t)
-            mask.view(-1)[topk(prob.view(-1), k=nparams_toprune).indices] = 0
+            ranked = topk(self.scores(t).view(-1), k=nparams_toprune, largest=self.largest).indices
+            mask.view(-1)[ranked] = 0
         return mask
+
+
+class RandomUnstructured(_ByScore):
+    """Zeroes ``amount`` entries chosen at random."""
+
+    largest = True
+
+    def scores(self, t: Tensor) -> Tensor:
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: float) -> BasePruningMethod:  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_ByScore):
     """Zeroes the ``amount`` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
+    largest = False
 
-    def __init__(self, amount: float) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
-        tensor_size = t.numel()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            mask.view(-1)[topk(ew.abs(t.detach()).view(-1), k=nparams_toprune, largest=False).indices] = 0
-        return mask
+    def scores(self, t: Tensor) -> Tensor:
+        return ew.abs(t.detach())
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: float,  # type: ignore[override]
