@@ -194,7 +194,7 @@ class _Orthogonal(Module):
             tau = ew.div(2.0, ew.add(reduce_sum(ew.mul(A, A), dim=-2), 1.0))
             Q = householder_product(A, tau)  # noqa: N806
             # the diagonal's signs, truncated to int as torch does, carry no gradient (an int cast is constant)
-            Q = ew.mul(Q, diagonal(X.detach(), dim1=-2, dim2=-1).int().unsqueeze(-2))  # noqa: N806
+            Q = ew.mul(Q, diagonal(X, dim1=-2, dim2=-1).int().unsqueeze(-2))  # noqa: N806
         if hasattr(self, "base"):
             Q = matmul(self.base, Q)  # noqa: N806
         return Q.mT if transposed else Q
