@@ -30,11 +30,11 @@ def Variable(data: Tensor, requires_grad: bool = False) -> Tensor:  # noqa: N802
 
 __all__ += ["Variable"]
 
-from . import functional  # noqa: E402
+from . import functional, graph  # noqa: E402
 from .engine import grad  # noqa: E402
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 
-__all__ += ["GradcheckError", "functional", "grad", "gradcheck", "gradgradcheck"]
+__all__ += ["GradcheckError", "functional", "grad", "gradcheck", "gradgradcheck", "graph"]
 
 from .anomaly_mode import (  # noqa: E402
     detect_anomaly,

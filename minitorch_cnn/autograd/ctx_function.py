@@ -1,10 +1,11 @@
 """torch's custom-Function API beside ours: ``forward(ctx, *tensors)`` / ``backward(ctx, *grads)`` as
 staticmethods, on Tensors, or torch 2's split form (``forward(*args)`` without ctx, then ``setup_context(ctx,
 inputs, output)``, inputs being the arguments bound to forward's signature with its defaults filled in, as
-torch), with ``ctx.save_for_backward``, ``ctx.saved_tensors``, ``ctx.needs_input_grad``,
-``ctx.mark_non_differentiable``, ``ctx.set_materialize_grads``, and ``once_differentiable`` (defined in
-``function``, where torch has it). forward may return a tuple: every float Tensor in it not marked
-non-differentiable is an output of the node, and backward receives one gradient per returned item.
+torch), with ``ctx.save_for_backward`` (packed by open ``saved_tensors_hooks``, unpacked by every read of
+``ctx.saved_tensors``, as torch), ``ctx.saved_tensors``, ``ctx.needs_input_grad``, ``ctx.mark_non_differentiable``,
+``ctx.set_materialize_grads``, and ``once_differentiable`` (defined in ``function``, where torch has it). forward
+may return a tuple: every float Tensor in it not marked non-differentiable is an output of the node, and backward
+receives one gradient per returned item.
 
 A ``Function`` subclass whose ``forward`` is a staticmethod is adopted at class creation (``adopt``): its
 ``apply`` runs the user's forward with grad mode off (ops inside record nothing), wraps the result in a new
@@ -23,6 +24,8 @@ from .. import backend
 from .edge import Edge
 from .function import TORCH_STYLE_HOOKS, VIEW_HOOKS
 from .grad_mode import _enabled, no_grad
+from .graph import _stack as _saved_hooks
+from .graph import is_packed, pack_tensors
 from .tensor import Tensor
 
 
@@ -41,8 +44,8 @@ class _Ctx:
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward."
             )
-        saved = tuple(self.__dict__.get("to_save", ()))
-        for t, v in zip(saved, self.__dict__.get("saved_versions", ())):
+        saved = tuple(t.tensor(self) if is_packed(t) else t for t in self.__dict__.get("to_save", ()))
+        for t, v in zip(self.__dict__.get("to_save", ()), self.__dict__.get("saved_versions", ())):
             if isinstance(t, Tensor) and t._version_counter[0] != v:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an inplace "
@@ -117,6 +120,8 @@ def _apply(cls: type, *args: Any, **kwargs: Any) -> Any:
                 node.to_save = tuple(mine.get(id(t), t) for t in saved)
                 node.saved_versions = tuple(t._version_counter[0] if isinstance(t, Tensor) else 0
                                             for t in node.to_save)
+                if _saved_hooks:  # stored packed, unpacked by every read of saved_tensors (autograd/graph)
+                    node.to_save = pack_tensors(node, node.to_save)
     return outs if many else outs[0]
 
 

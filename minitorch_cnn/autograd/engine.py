@@ -31,6 +31,8 @@ from .anomaly_mode import _anomaly, check_grads
 from .edge import Edge
 from .function import VIEW_HOOKS
 from .grad_mode import _enabled
+from .graph import PACKED as _PACKED
+from .graph import repack_node, unpack_node
 from .node_hooks import KEY as _NODE_HOOKS
 from .node_hooks import run_post, run_pre
 from .profiling import recorder as _recorder
@@ -231,6 +233,9 @@ def run_backward(
                     raise _modified_error(node)
             if node._out_vc[0] != node._out_version:
                 raise _modified_error(node)
+            packed = node.__dict__.get(_PACKED) if node.__dict__ else None
+            if packed is not None:  # saved under saved_tensors_hooks: unpacked for this backward only
+                unpack_node(node, packed)
             if graph:
                 bg = node.backward_graph
                 if bg is not None:
@@ -247,6 +252,8 @@ def run_backward(
                     _recorder[0].end(handle)
             else:
                 grads_in = node.backward(g)
+            if packed is not None:
+                repack_node(node, packed)
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
             if len(grads_in) != len(inputs):

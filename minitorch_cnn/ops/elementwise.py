@@ -114,19 +114,20 @@ class Neg(Function):
 
 
 class Pow(Function):
-    # y = a^b;  dy/da = b a^(b-1) (0 where b == 0);  dy/db = y ln a (0 where a == 0 and b >= 0), as torch masks them
+    # y = a^b;  dy/da = b a^(b-1) (0 where b == 0);  dy/db = y ln a (0 where a == 0 and b >= 0), as torch masks them.
+    # As torch, the output is kept only for b's gradient (a scalar exponent saves the base alone).
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         self.shapes = (a.shape, getattr(b, "shape", ()))
         out = a**b
-        self.out = out
+        self.out = out if self.needs_input_grad[1] else None
         return out
 
     def backward(self, g: Any) -> tuple:
         a, b = self.a, self.b
         sa, sb = self.shapes
         need_a, need_b = self.needs_input_grad
-        xp = backend.array_module(self.out)
+        xp = backend.array_module(g)
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):  # the masked entries may be inf/nan before masking
             if need_a:
@@ -141,7 +142,7 @@ class Pow(Function):
         a, b = self.input_tensor(0, self.a), self.input_tensor(1, self.b)
         sa, sb = self.shapes
         need_a, need_b = self.needs_input_grad
-        xp = backend.array_module(self.out)
+        xp = backend.array_module(g._data)
         ga = gb = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:

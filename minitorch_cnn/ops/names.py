@@ -1,5 +1,9 @@
 """torch's names for our graph nodes (``grad_fn.name()``, ``repr``): ``y = a * b`` shows ``MulBackward0`` as in
-torch. Ops with no torch counterpart of their own keep ``<Class>Backward0``."""
+torch. Ops with no torch counterpart of their own keep ``<Class>Backward0``.
+
+And torch's names of what some nodes save (``Function.torch_saved``): ``y.grad_fn._saved_self`` /
+``_raw_saved_self`` read the context attribute that holds input 0's array, ``_saved_result`` the output's, for the
+ops listed in ``TORCH_SAVED`` (where ours saves what torch's node saves, under the names torch gives it)."""
 
 from __future__ import annotations
 
@@ -47,7 +51,21 @@ def _getitem_name(node: indexing.GetItem) -> str:
     return "AliasBackward0"
 
 
+_SELF_OTHER = {"self": ("a", 0), "other": ("b", 1)}
+_RESULT = {"result": ("out", None)}
+_SELF = {"self": ("a", 0)}
+TORCH_SAVED = {
+    elementwise.Mul: _SELF_OTHER, elementwise.Div: _SELF_OTHER, matmul.MatMul: {"self": ("a", 0), "mat2": ("b", 1)},
+    elementwise.Pow: {"self": ("a", 0), "result": ("out", None)},
+    elementwise.Exp: _RESULT, elementwise.Sqrt: _RESULT, elementwise.Relu: _RESULT, elementwise.Sigmoid: _RESULT,
+    elementwise.Tanh: _RESULT, softmax_ops.Softmax: _RESULT, softmax_ops.LogSoftmax: _RESULT,
+    elementwise.Log: _SELF, elementwise.Abs: _SELF,
+}
+
+
 def install() -> None:
     for cls, name in TORCH_NAMES.items():
         cls.torch_name = name
+    for cls, saved in TORCH_SAVED.items():
+        cls.torch_saved = saved
     indexing.GetItem.name = _getitem_name
