@@ -413,6 +413,16 @@ def test_retained_graph_unpacks_on_every_backward_and_frees_the_packed_objects_a
 
 
 @LIBS
+def test_a_packed_output_written_in_place_is_read_back_through_the_hooks(lib) -> None:
+    x = lib.randn(3, requires_grad=True)
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        y = x.exp()
+    y.add_(1)  # no version error once packed: backward reads what unpack_hook gives, the written tensor
+    y.backward(lib.ones(3))
+    assert lib.allclose(x.grad, x.exp() + 1)
+
+
+@LIBS
 def test_register_hooks_on_one_saved_tensor(lib) -> None:
     x = lib.randn(3, requires_grad=True)
     y = x.pow(2)
@@ -442,6 +452,8 @@ def test_saved_attributes_as_torch(lib) -> None:
     b = lib.randn(3)
     y = a * b
     assert y.grad_fn._saved_self is None  # a's gradient needs b only: a is not saved
+    with pytest.raises(RuntimeError, match="saved tensor with value None is forbidden"):
+        y.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
     assert lib.equal(y.grad_fn._saved_other, b)
     with pytest.raises(AttributeError, match="_saved_foo"):
         _ = y.grad_fn._saved_foo

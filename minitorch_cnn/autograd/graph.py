@@ -11,15 +11,19 @@ retained graph unpacks again on the next backward, as torch). A custom Function 
 ``ctx.save_for_backward`` got, and ``ctx.saved_tensors`` unpacks on every access, as torch.
 
 As torch: hooks run with grad mode off; only a node that is recorded packs; nested contexts apply the innermost
-pair; ``unpack_hook`` must return a Tensor; a tensor packed by hooks is not version-checked (torch: writing into
-it in place is undefined); what a hook returned is freed with the graph after backward.
+pair; ``unpack_hook`` must return a Tensor; what a hook returned is freed with the graph after backward; a saved
+output written in place after packing is not an error (backward sees what ``unpack_hook`` gives; torch: undefined).
 
 What differs from torch, visibly: which tensors a node saves is our op's choice, so the number and kind of packed
-tensors can differ from torch's (a ReLU keeps its output, as torch; a fused op saves what its fused backward needs,
-e.g. a dropout its mask, a cross-entropy its softmax; arrays kept inside other objects on the context, such as the
-inner node of a GELU's double backward, are not packed). Values and gradients are the same; the counts are not.
-``_saved_<name>`` exists for the names an op declares (``Function.torch_saved``: ``_saved_self`` and
-``_saved_other`` of a product, ``_saved_result`` of exp...), not for every node torch has.
+tensors can differ (one forward of a conv + batch-norm + ReLU + max-pool + two linears + cross-entropy packs 17
+tensors here, 20 in torch: ours keeps a conv's input without its weight when the input needs no gradient, a
+batch-norm's batch mean and variance instead of torch's running and saved statistics, a cross-entropy's softmax
+and masks; tests/test_saved_tensors_hooks.py lists them all), and the order of one node's packs. Arrays kept inside
+other objects on the context (the inner node of a GELU's double backward) are not packed. An input written in place
+after the forward still raises at backward, as without hooks (torch skips that check for packed tensors). Values and
+gradients are the same; the counts are not. ``_saved_<name>`` exists for the names ``ops/names.py`` declares
+(``Function.torch_saved``: ``_saved_self`` / ``_saved_other`` of a product, ``_saved_result`` of exp...), not for
+every node torch has.
 """
 
 from __future__ import annotations
@@ -229,6 +233,8 @@ class SavedTensor:
         if type(value) is _Packed:
             raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been set. Hint: "
                                "only one pair of hooks is allowed at a time.")
+        if not _is_array(value):
+            raise RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
         p = _Packed(Tensor._wrap(value), (pack_hook, unpack_hook), node)
         p.leaf, p.meta = _input_leaf(node, self._index), _graph_meta(node, self._index)
         d[attr] = p
