@@ -1181,7 +1181,9 @@ class CartPole:
         return self.state.copy(), 1.0, done, self.t >= self.max_steps, {}
 
 
-def _reinforce(lib: Lib) -> dict:
+def _reinforce(lib: Lib, f64: bool = False) -> dict:
+    """The script as it runs (float32: its ``state.float()``), or with ``f64`` its float64 twin: the same initial
+    weights upcast, ``.double()`` where the script calls ``.float()``, the returns in float64."""
     from collections import deque
 
     L, nn, F, optim = lib.lib, lib.nn, lib.F, lib.optim
@@ -1204,7 +1206,10 @@ def _reinforce(lib: Lib) -> dict:
             action_scores = self.affine2(x)
             return F.softmax(action_scores, dim=1)
 
+    L.manual_seed(0)  # the float32 run and its float64 twin start from the same weights
     policy = lib.same_weights(Policy())
+    if f64:
+        policy.double()
     optimizer = optim.Adam(policy.parameters(), lr=1e-2)
     eps = L.finfo(L.float32).eps
     env = CartPole(seed=3)
@@ -1212,7 +1217,7 @@ def _reinforce(lib: Lib) -> dict:
     out: dict = {"sampled_ok": True, "probs": [], "losses": [], "loss_scales": [], "returns": []}
 
     def select_action(state: np.ndarray) -> int:
-        state = L.from_numpy(state).float().unsqueeze(0)
+        state = (L.from_numpy(state).double() if f64 else L.from_numpy(state).float()).unsqueeze(0)
         probs = policy(state)
         m = Categorical(probs)
         sampled = m.sample()
@@ -1229,7 +1234,7 @@ def _reinforce(lib: Lib) -> dict:
         for r in policy.rewards[::-1]:
             R = r + gamma * R
             returns.appendleft(R)
-        returns = L.tensor(returns)
+        returns = L.tensor(returns, dtype=L.float64) if f64 else L.tensor(returns)
         returns = (returns - returns.mean()) / (returns.std() + eps)
         for log_prob, R in zip(policy.saved_log_probs, returns):
             policy_loss.append(-log_prob * R)
@@ -1263,13 +1268,21 @@ def _reinforce(lib: Lib) -> dict:
 
 
 def test_reinforce() -> None:
-    theirs, ours = dual(_reinforce)
-    # the policy runs in float32 (the script's state.float()): held to float32's rounding over three Adam steps;
-    # the loss sums -log p · R over returns normalised to mean zero, which cancel: each loss is judged against
-    # the magnitude of the terms it sums (1e-5 of sum |log p · R|), never relative to the cancelled sum
-    assert_same(theirs, ours, skip=["losses", "loss_scales"], tol=1e-5)
-    for i, (t, o, scale) in enumerate(zip(theirs["losses"], ours["losses"], theirs["loss_scales"])):
-        assert_f32_close(Lib.np(o), Lib.np(t), cond=Lib.np(scale), what=f"losses[{i}]")
+    theirs, ours = dual(_reinforce)  # the script: float32
+    theirs64, ours64 = dual(_reinforce, f64=True)  # its float64 twin: the truth
+    # the twin, ours against torch's, to float64's 1e-10; the loss sums -log p · R over returns normalised to mean
+    # zero, which cancel: each loss is held to the magnitude of the terms it sums (sum |log p · R|)
+    assert_same(theirs64, ours64, skip=["losses", "loss_scales"])
+    for i, (t, o, scale) in enumerate(zip(theirs64["losses"], ours64["losses"], theirs64["loss_scales"])):
+        assert_f32_close(Lib.np(o), Lib.np(t), cond=Lib.np(scale), rtol=1e-10, what=f"float64 losses[{i}]")
+    # the float32 run against the float64 truth (same weights, same actions): float32's 1e-5 of each tensor's
+    # magnitude, the losses of their terms' (or within 4x torch's own float32 error of the truth)
+    assert ours["sampled_ok"] and ours["running_reward"] == theirs64["running_reward"]
+    for key in sorted(theirs64.keys() - {"sampled_ok", "running_reward", "loss_scales"}):
+        runs = [v[key] if isinstance(v[key], list) else [v[key]] for v in (ours, theirs64, theirs)]
+        for i, (o, t, t32) in enumerate(zip(*runs, strict=True)):
+            cond = Lib.np(theirs64["loss_scales"][i]) if key == "losses" else None
+            assert_f32_close(Lib.np(o), Lib.np(t), cond=cond, torch32=Lib.np(t32), what=f"float32 {key}[{i}]")
 
 
 # --- "Understanding requires_grad, retain_grad, leaf and non-leaf tensors" / "Autograd mechanics" idioms ----------
