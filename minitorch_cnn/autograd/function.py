@@ -25,7 +25,7 @@ from .anomaly_mode import _anomaly, forward_stack
 from .edge import Edge
 from .grad_mode import _enabled, no_grad
 from .graph import _stack as _saved_hooks
-from .graph import pack_node, saved_attribute
+from .graph import pack_node
 from .profiling import recorder as _recorder
 from .tensor import Tensor
 
@@ -76,10 +76,6 @@ class Function:
     # The positional arguments torch's node for this op lists in ``next_functions`` (a non-Tensor one, such as the
     # Python scalar of ``x * 2`` or a conv's absent bias, as ``(None, 0)``); None: the Tensor arguments.
     torch_edges: tuple | None = None
-
-    # torch's names of what the node saves, read as ``grad_fn._saved_<name>`` / ``_raw_saved_<name>``: {name:
-    # (context attribute, input number, or None for the output)}, e.g. a product's {"self": ("a", 0), ...}
-    torch_saved: dict | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -185,13 +181,6 @@ class Function:
             if _saved_hooks:  # saved_tensors_hooks are open: what the node saved is stored packed (autograd/graph)
                 pack_node(ctx, args, result)
         return result
-
-    def __getattr__(self, name: str) -> Any:
-        """torch's ``_saved_<name>`` / ``_raw_saved_<name>`` (see ``torch_saved``); called only for names that are
-        not set."""
-        if name.startswith(("_saved_", "_raw_saved_")):
-            return saved_attribute(self, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def release(self) -> None:
         """Free what forward saved; a later backward through this node raises."""

@@ -22,13 +22,14 @@ and masks; tests/test_saved_tensors_hooks.py lists them all), and the order of o
 other objects on the context (the inner node of a GELU's double backward) are not packed. An input written in place
 after the forward still raises at backward, as without hooks (torch skips that check for packed tensors). Values and
 gradients are the same; the counts are not. ``_saved_<name>`` exists for the names ``ops/names.py`` declares
-(``Function.torch_saved``: ``_saved_self`` / ``_saved_other`` of a product, ``_saved_result`` of exp...), not for
-every node torch has.
+(``TORCH_SAVED``: ``_saved_self`` / ``_saved_other`` of a product, ``_saved_result`` of exp...), not for every node
+torch has.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -260,19 +261,18 @@ def _graph_meta(node: Any, index: int | None) -> tuple:
     return t.grad_fn, t._output_nr, t._version_counter, t._requires_grad
 
 
-def saved_attribute(node: Any, name: str) -> Any:
-    """``node._saved_<x>`` (the saved tensor, unpacked through its hooks on every read) or ``node._raw_saved_<x>``
-    (a ``SavedTensor``), for the names the node's class declares in ``torch_saved``."""
-    raw = name.startswith("_raw_saved_")
-    key = name[len("_raw_saved_"):] if raw else name[len("_saved_"):]
-    table = type(node).torch_saved
-    if not table or key not in table:
-        raise AttributeError(f"'{node.name()}' object has no attribute '{name}'")
+def declare_saved(cls: type, table: dict) -> None:
+    """Give the node class ``cls`` torch's ``_saved_<name>`` (the saved tensor, unpacked through its hooks on every
+    read) and ``_raw_saved_<name>`` (a ``SavedTensor``) for each ``{name: (context attribute, input number, or None
+    for the output)}`` of ``table``. Properties, so that other attribute reads of a node cost nothing more."""
+    for key, (attr, index) in table.items():
+        setattr(cls, f"_saved_{key}", property(functools.partial(_saved, attr=attr, index=index)))
+        setattr(cls, f"_raw_saved_{key}", property(functools.partial(SavedTensor, attr=attr, index=index)))
+
+
+def _saved(node: Any, attr: str, index: int | None) -> Any:
     if node._freed:
         raise RuntimeError(_FREED)
-    attr, index = table[key]
-    if raw:
-        return SavedTensor(node, attr, index)
     value = node.__dict__.get(attr)
     if type(value) is _Packed:
         return value.tensor(node)

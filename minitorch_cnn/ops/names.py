@@ -1,12 +1,13 @@
 """torch's names for our graph nodes (``grad_fn.name()``, ``repr``): ``y = a * b`` shows ``MulBackward0`` as in
 torch. Ops with no torch counterpart of their own keep ``<Class>Backward0``.
 
-And torch's names of what some nodes save (``Function.torch_saved``): ``y.grad_fn._saved_self`` /
+And torch's names of what some nodes save (``autograd.graph.declare_saved``): ``y.grad_fn._saved_self`` /
 ``_raw_saved_self`` read the context attribute that holds input 0's array, ``_saved_result`` the output's, for the
 ops listed in ``TORCH_SAVED`` (where ours saves what torch's node saves, under the names torch gives it)."""
 
 from __future__ import annotations
 
+from ..autograd.graph import declare_saved
 from . import activation, conv, elementwise, indexing, loss, matmul, normalization, pooling, reduction, shape
 from . import softmax as softmax_ops
 from ._util import Cast, Clone, ToDevice
@@ -67,5 +68,5 @@ def install() -> None:
     for cls, name in TORCH_NAMES.items():
         cls.torch_name = name
     for cls, saved in TORCH_SAVED.items():
-        cls.torch_saved = saved
+        declare_saved(cls, saved)
     indexing.GetItem.name = _getitem_name
