@@ -563,6 +563,23 @@ def test_network_gradients_under_hooks_are_ours_without_hooks_and_torchs(hooks) 
         assert_close(h, r, np.float64)
 
 
+def test_in_place_ops_under_hooks_give_torchs_gradients_and_counts() -> None:
+    (x, tx) = _pair(4, 7)
+    g = np.arange(4.0)
+    counts = []
+    for lib, v in ((mt, x), (torch, tx)):
+        n = []
+        with lib.autograd.graph.saved_tensors_hooks(lambda t, n=n: n.append(t) or t.detach().clone(), lambda t: t):
+            y = v * 2
+            y.exp_()
+            z = y.sigmoid()
+            z.relu_()
+        (z * lib.tensor(g)).sum().backward()
+        counts.append(len(n))
+    assert counts[0] == counts[1] == 3
+    assert_close(x.grad, tx.grad, np.float64)
+
+
 def test_second_order_under_hooks_equals_torchs() -> None:
     (x, tx) = _pair(5, 5)
     for lib, v in ((mt, x), (torch, tx)):
