@@ -39,6 +39,8 @@ from ..backend.device import _cupy_array_type
 from .grad_mode import _enabled
 from .tensor import Tensor
 
+__all__ = ["disable_saved_tensors_hooks", "save_on_cpu", "saved_tensors_hooks"]
+
 _stack: list = []  # the (pack_hook, unpack_hook) pairs of the open contexts; the last one applies
 _disabled: list = [None]  # the error message while disable_saved_tensors_hooks is open
 PACKED = "_packed"  # in a node's __dict__: {attribute: its value with packed entries}, while the node is packed
