@@ -91,12 +91,12 @@ def pack_panels(w, wp, O, C, T, NR, flip):  # pragma: no cover - compiled
                         dst = unsigned(base + (t * kc + c - c0) * NR)
                         for o in range(q0, q0 + NR):
                             wp[dst + unsigned(o)] = w[unsigned((c * O + o) * T + T - 1 - t)]
-            else:  # 16 rows of w (O, C, T) read side by side, a cache line of each panel row written whole
+            else:  # up to 16 rows of w (O, C, T) read side by side, a cache line of each panel row written whole
                 for o0 in range(q0, q0 + NR, 16):
                     for c in range(c0, c0 + kc):
                         for t in range(T):
                             dst = unsigned(base + (t * kc + c - c0) * NR)
-                            for o in range(o0, o0 + 16):
+                            for o in range(o0, min(o0 + 16, q0 + NR)):
                                 wp[dst + unsigned(o)] = w[unsigned((o * C + c) * T + t)]
 
 
