@@ -99,6 +99,7 @@ def bench_fresh(name: str, batch: int, shape: tuple, threads: int, repeats: int,
             row["steps_ms"].setdefault(side, {})[kind] = [[round(1e3 * t, 3) for t in r[f"{kind}_s"]] for r in done]
         row[f"{kind}_ratio"] = median["ours"] / median["torch"]
     row["threads_reported"] = {side: done[0]["threads"] for side, done in runs.items()}
+    row["isa_reported"] = {side: done[0]["isa"] for side, done in runs.items()}
     return row
 
 
