@@ -128,3 +128,13 @@ def test_both_widths_agree(workers):
             microkernel.set_isa(None)
     for what, a, c in zip(("y", "dx", "dW", "db"), *results):
         np.testing.assert_allclose(a, c, rtol=0, atol=1e-12 * np.abs(c).max(), err_msg=what)
+
+
+def test_which_layers_from_96_channels():
+    """AlexNet's 96→256 5×5 layer takes the implicit GEMM for its forward at both widths, for dx (96 output
+    channels) only in panels of 16 (256 bits) or 32 (512-bit float64); 64-channel stride-1 layers keep the tiles."""
+    fits = conv_implicit.implicit_fits
+    assert fits((96, 256), 1, (5, 5), (1, 1), 64) and fits((96, 256), 1, (5, 5), (1, 1), 16)
+    assert fits((256, 96), 1, (5, 5), (1, 1), 16) and fits((256, 96), 1, (5, 5), (1, 1), 32)
+    assert not fits((256, 96), 1, (5, 5), (1, 1), 64)
+    assert not fits((64, 64), 1, (3, 3), (1, 1), 16) and not fits((80, 256), 1, (3, 3), (1, 1), 16)

@@ -46,7 +46,7 @@ from .layout import Pair, unsigned
 
 USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare them)
 USE_IMPLICIT_DW = True  # False: dW keeps its other paths
-IMPLICIT_MIN_CHANNELS = 128  # input and output channels at least this many at stride 1 (narrower: the tiles)
+IMPLICIT_MIN_CHANNELS = 96  # input and output channels at least this many at stride 1 (64: the tiles ran as fast)
 STRIDED_MIN_CHANNELS = 64  # ... and at other strides
 CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
 SMALL_PLANE = 64  # output planes of at most this many pixels take chunks of a multiple of MR samples
