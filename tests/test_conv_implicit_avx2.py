@@ -138,3 +138,13 @@ def test_which_layers_from_96_channels():
     assert fits((256, 96), 1, (5, 5), (1, 1), 16) and fits((256, 96), 1, (5, 5), (1, 1), 32)
     assert not fits((256, 96), 1, (5, 5), (1, 1), 64)
     assert not fits((64, 64), 1, (3, 3), (1, 1), 16) and not fits((80, 256), 1, (3, 3), (1, 1), 16)
+
+
+def test_64_channel_layers_by_plane():
+    """64-channel stride-1 layers take it on output planes up to 16×16 (the small ResNet's 8×8 ones), not on
+    32×32 (ResNet-18's, where the tiles won) nor where the plane is not known; strided ones from 64 as before."""
+    fits = conv_implicit.implicit_fits
+    assert fits((64, 64), 1, (3, 3), (1, 1), 16, 64) and fits((64, 64), 1, (3, 3), (1, 1), 64, 256)
+    assert not fits((64, 64), 1, (3, 3), (1, 1), 16, 1024) and not fits((64, 64), 1, (3, 3), (1, 1), 16)
+    assert not fits((48, 64), 1, (3, 3), (1, 1), 16, 64) and fits((64, 128), 1, (3, 3), (2, 2), 64, 1024)
+    assert conv_implicit.implicit_dw_fits((64, 64), 1, (3, 3), (1, 1), 64, 64)
