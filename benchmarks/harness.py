@@ -5,6 +5,12 @@ The thread count is the only setting a benchmark makes: ``thread_env`` is the en
 variables in this process's environment before NumPy loads (``run.py`` does so first thing), ``apply_threads``
 then tells torch and the package. Nothing else (no OpenBLAS or allocator options): what the package needs to be
 fast, it sets itself (``minitorch_cnn.kernels.threads``), as it does for any user.
+
+The one exception, asked for by ``--emulate-isa avx2``: ``ISA_EMULATION``'s variables make both frameworks run
+the code an AVX2-only CPU gets (ours: the kernels' ISA switch and NumPy's OpenBLAS Haswell kernel; torch: ATen's
+AVX2 kernels, oneDNN's ``jit:avx2`` primitives and MKL's AVX2 GEMMs), set like the thread count (``emulate_isa``
+here, ``emulation_env`` for a fresh process) and recorded beside the CPU model (``machine``). Such figures go to
+result files of their own (``_avx2``): they are not this CPU's.
 """
 
 from __future__ import annotations
@@ -23,6 +29,42 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 ISA_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile")  # recorded if present
+
+
+ISA_EMULATION = {  # per ISA: the variables that make each library dispatch as on a CPU with that ISA only
+    "avx2": {
+        "MINITORCH_ISA": "avx2",  # our LLVM micro-kernels at 256 bits, compiled without AVX-512
+        "OPENBLAS_CORETYPE": "Haswell",  # NumPy's OpenBLAS: the kernel an AVX2 CPU gets
+        "ATEN_CPU_CAPABILITY": "avx2",  # torch's ATen kernels (torch.backends.cpu.get_cpu_capability())
+        "ONEDNN_MAX_CPU_ISA": "AVX2",  # torch's oneDNN convolutions (ONEDNN_VERBOSE shows jit:avx2)
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",  # torch's MKL GEMMs (Linear, matmul)
+    },
+}
+
+
+def emulation_arg(argv: list[str]) -> str | None:
+    """The ISA of ``--emulate-isa ISA`` (or ``--emulate-isa=ISA``) in ``argv``, read before NumPy loads; None
+    where absent."""
+    for k, a in enumerate(argv):
+        if a.startswith("--emulate-isa="):
+            return a.split("=", 1)[1]
+        if a == "--emulate-isa" and k + 1 < len(argv):
+            return argv[k + 1]
+    return None
+
+
+def emulation_env(isa: str | None) -> dict[str, str]:
+    """The environment that emulates a CPU of ``isa`` only ({} for None)."""
+    if isa is None:
+        return {}
+    if isa not in ISA_EMULATION:
+        raise ValueError(f"--emulate-isa: expected one of {sorted(ISA_EMULATION)}, got {isa!r}")
+    return dict(ISA_EMULATION[isa])
+
+
+def emulate_isa(isa: str | None) -> None:
+    """``emulation_env(isa)`` in this process's environment (before NumPy, torch or Numba load)."""
+    os.environ.update(emulation_env(isa))
 
 
 def thread_env(n: int) -> dict[str, str]:
@@ -109,9 +151,17 @@ def machine(device: str, threads: int | None = None) -> dict:
         "numpy": numpy.__version__,
         "torch": torch.__version__,
         "device": device,
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
     if threads is not None:
         info["threads"] = threads
+    emulated = next((isa for isa, env in ISA_EMULATION.items() if all(os.environ.get(k) == v for k, v in env.items())),
+                    None)
+    if emulated is not None:
+        info["emulated_isa"] = emulated
+        info["emulation_env"] = ISA_EMULATION[emulated]
+        for key in ("processor", "cpu_model"):  # the host's own features stay under "isa"
+            info[key] = f"{emulated.upper()}-only emulated on {info.get(key) or info['processor']}"
     try:
         import numba
 

@@ -3,6 +3,7 @@ with a random upstream gradient, float32, ours and torch in one process, timed i
 
     python -m benchmarks.resnet18_layers               # 2 threads each side: results/resnet18_layers.{json,md}
     python -m benchmarks.resnet18_layers --threads=1   # results/resnet18_layers_1thread.*
+    python -m benchmarks.resnet18_layers --emulate-isa avx2   # as on an AVX2-only CPU: resnet18_layers_avx2.*
 
 Where a step's time goes layer by layer: the "count" column says how often the layer occurs in the network, so
 count × ms adds up to the convolutions' share of a training step.
@@ -15,10 +16,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .harness import pin_threads
+from .harness import emulate_isa, emulation_arg, pin_threads
 
 if __name__ == "__main__":
     pin_threads(next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--threads=")), 2))
+    emulate_isa(emulation_arg(sys.argv))  # both frameworks as on an AVX2-only CPU (harness.ISA_EMULATION)
 
 import numpy as np  # noqa: E402
 
@@ -54,6 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="pass as --threads=N (read before NumPy loads)")
     parser.add_argument("--repeats", type=int, default=6)
+    parser.add_argument("--emulate-isa", default=None, choices=["avx2"],
+                        help="run both frameworks as on a CPU with this ISA only (read before NumPy loads)")
     args = parser.parse_args()
     apply_threads(args.threads)
     rows = []
@@ -68,6 +72,7 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     name = "resnet18_layers" + ("" if args.threads == 2 else f"_{args.threads}thread")
+    name += f"_{args.emulate_isa}" if args.emulate_isa else ""
     facts = machine("cpu", args.threads)
     isa = ", ".join(facts.get("isa", [])) or "ISA unknown"
     write_results(name, {"machine": facts, "repeats": args.repeats, "rows": rows},

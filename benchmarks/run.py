@@ -5,6 +5,7 @@
     python -m benchmarks.run --threads=1                       # one thread each side (results/cpu_1thread.*)
     python -m benchmarks.run --interleaved                     # also the in-process table (see below)
     python -m benchmarks.run --device cuda                     # the GPU (CuPy vs torch CUDA), in one process
+    python -m benchmarks.run --emulate-isa avx2                # as on an AVX2-only CPU (results/cpu_avx2.*)
 
 On the CPU each framework runs in a fresh interpreter of its own (``benchmarks.step``), as a user's script does:
 the environment is untouched but for the thread count (``harness.thread_env``), and nothing is set that the
@@ -17,6 +18,9 @@ are always timed that way. On CUDA the steps are timed in one process, both side
 TF32 off, as CuPy's default cuBLAS), every timed call ending in a device synchronisation, and torch twice in the
 same turns: with ``cudnn.benchmark`` off (its default) and on (autotuned during the warm-up).
 Results: benchmarks/results/{cpu,cuda}.json, .md and .png (``cpu_Nthread`` for N threads other than 2).
+``--emulate-isa avx2`` sets ``harness.ISA_EMULATION``'s variables in this process and every child, so that both
+frameworks run what an AVX2-only CPU gets; its results go to files of their own (``cpu_avx2``, ``cpu_1thread_avx2``),
+headed "AVX2-only emulated on <CPU>".
 """
 
 from __future__ import annotations
@@ -29,15 +33,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .harness import pin_threads
+from .harness import emulate_isa, emulation_arg, pin_threads
 
 if __name__ == "__main__":
     _threads = next((int(a.split("=")[1]) for a in sys.argv if a.startswith("--threads=")), 2)
     pin_threads(_threads)  # for the tables timed in this process; the fresh ones get the same variables
+    emulate_isa(emulation_arg(sys.argv))
 
 import numpy as np  # noqa: E402
 
-from .harness import RESULTS, apply_threads, interleaved, machine, thread_env, write_results  # noqa: E402
+from .harness import (  # noqa: E402
+    RESULTS,
+    apply_threads,
+    emulation_env,
+    interleaved,
+    machine,
+    thread_env,
+    write_results,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,10 +65,10 @@ MODELS = [
 
 
 def fresh_side(side: str, name: str, batch: int, shape: tuple, threads: int, repeats: int, warmup: int,
-               kernels: str | None) -> dict:
+               kernels: str | None, isa: str | None = None) -> dict:
     """``benchmarks.step``'s result for one side, run in a fresh interpreter with the thread count's environment
-    (and ``MINITORCH_KERNELS``, the package's own switch, when ``kernels`` is given)."""
-    env = {**os.environ, **thread_env(threads)}
+    (and ``MINITORCH_KERNELS``, the package's own switch, when ``kernels`` is given; ``isa``'s emulation)."""
+    env = {**os.environ, **thread_env(threads), **emulation_env(isa)}
     if kernels and side == "ours":
         env["MINITORCH_KERNELS"] = kernels
     cmd = [sys.executable, "-m", "benchmarks.step", side, name, str(batch), "--input-shape", *map(str, shape),
@@ -67,13 +80,13 @@ def fresh_side(side: str, name: str, batch: int, shape: tuple, threads: int, rep
 
 
 def bench_fresh(name: str, batch: int, shape: tuple, threads: int, repeats: int, warmup: int, rounds: int,
-                kernels: str | None) -> dict:
+                kernels: str | None, isa: str | None = None) -> dict:
     """Medians of every timed step over ``rounds`` fresh processes per side (sides alternating), ours/torch,
     the worst step over the median, each process's median; the step times themselves under ``steps_ms``."""
     runs: dict[str, list[dict]] = {"ours": [], "torch": []}
     for _ in range(rounds):
         for side, done in runs.items():
-            done.append(fresh_side(side, name, batch, shape, threads, repeats, warmup, kernels))
+            done.append(fresh_side(side, name, batch, shape, threads, repeats, warmup, kernels, isa))
     row: dict = {"model": name, "batch": batch, "steps_ms": {}}
     for kind in ("train", "infer"):
         median = {}
@@ -86,6 +99,7 @@ def bench_fresh(name: str, batch: int, shape: tuple, threads: int, repeats: int,
             row["steps_ms"].setdefault(side, {})[kind] = [[round(1e3 * t, 3) for t in r[f"{kind}_s"]] for r in done]
         row[f"{kind}_ratio"] = median["ours"] / median["torch"]
     row["threads_reported"] = {side: done[0]["threads"] for side, done in runs.items()}
+    row["isa_reported"] = {side: done[0]["isa"] for side, done in runs.items()}
     return row
 
 
@@ -217,14 +231,14 @@ print(status("VmHWM") - base)
 """
 
 
-def peak_memory(name: str, batch: int, threads: int) -> dict:
+def peak_memory(name: str, batch: int, threads: int, isa: str | None = None) -> dict:
     """Peak resident memory a forward+backward adds over the set-up, each side in a fresh process.
 
     The peak is Linux's VmHWM, reset after a warm-up step (``/proc/self/clear_refs``): the lifetime peak
     (``ru_maxrss``) is usually set by importing torch and building both models, which hid the step.
     """
     root = str(ROOT)
-    env = {**os.environ, **thread_env(threads)}
+    env = {**os.environ, **thread_env(threads), **emulation_env(isa)}
     out = {}
     for side in ("ours", "torch"):
         code = _MEMORY_CHILD.format(root=root, name=name, batch=batch, side=side)
@@ -410,6 +424,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-layers", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--kernels", default=None, help="numpy or numba (default: the library's default)")
+    parser.add_argument("--emulate-isa", default=None, choices=["avx2"],
+                        help="run both frameworks as on a CPU with this ISA only (read before NumPy loads)")
     args = parser.parse_args(argv)
     apply_threads(args.threads)
     import minitorch_cnn as mt
@@ -441,9 +457,9 @@ def main(argv: list[str] | None = None) -> None:
             continue
         if args.device == "cpu":
             row = bench_fresh(name, cpu_batch, shape, args.threads, args.repeats, args.warmup, args.rounds,
-                              args.kernels)
+                              args.kernels, args.emulate_isa)
             if not args.no_memory:
-                row.update(peak_memory(name, cpu_batch, args.threads))
+                row.update(peak_memory(name, cpu_batch, args.threads, args.emulate_isa))
             fresh.append(row)
             print({k: v for k, v in row.items() if k != "steps_ms"}, flush=True)
         if args.device == "cuda" or args.interleaved:
@@ -456,6 +472,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     name = args.device if args.device == "cuda" or args.threads == 2 else f"cpu_{args.threads}thread"
     name += f"_{args.kernels}" if args.kernels else ""
+    name += f"_{args.emulate_isa}" if args.emulate_isa else ""
     write_results(name, {"machine": info, "models": fresh, "interleaved": inproc, "layers": layers}, table)
     if fresh or inproc:
         _plot(fresh or inproc, RESULTS / f"{name}.png", args.device)

@@ -9,8 +9,8 @@ does for any user, and the process imports one framework only: torch's side uses
 ``reference/models.py``, loaded without the ``reference`` package (which imports ours); ours, the package. Same
 step on both sides: forward, cross-entropy, backward, SGD with momentum 0.9 and weight decay 5e-4, on one fixed
 batch (NumPy's generator, seed 0) and each framework's default initialisation under seed 0. Prints one JSON line:
-the seconds of every timed training step, then of every timed inference call (eval mode, no grad), and the thread
-count the framework reports.
+the seconds of every timed training step, then of every timed inference call (eval mode, no grad), the thread
+count the framework reports and the vector ISA its kernels dispatch to.
 """
 
 from __future__ import annotations
@@ -93,6 +93,18 @@ def _timed(fn: Callable[[], Any], repeats: int, warmup: int) -> list[float]:
     return times
 
 
+def _isa(side: str) -> str:
+    """The vector ISA the side's kernels dispatch to in this process (an emulation shows here): our micro-kernels'
+    (``mt.backends.isa()``), torch's ATen capability."""
+    if side == "ours":
+        import minitorch_cnn as mt
+
+        return mt.backends.isa()
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("side", choices=["ours", "torch"])
@@ -108,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
     train, infer, threads = (_ours if args.side == "ours" else _torch)(args.model, x, y)
     train_s = _timed(train, args.repeats, args.warmup)
     infer_s = _timed(infer, args.repeats, args.warmup)
-    print(json.dumps({"side": args.side, "threads": threads, "train_s": train_s, "infer_s": infer_s}))
+    print(json.dumps({"side": args.side, "threads": threads, "isa": _isa(args.side), "train_s": train_s,
+                      "infer_s": infer_s}))
 
 
 if __name__ == "__main__":

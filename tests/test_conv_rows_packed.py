@@ -20,7 +20,7 @@ pytest.importorskip("numba")
 import minitorch_cnn as mt  # noqa: E402
 import minitorch_cnn.nn.functional as mF  # noqa: E402
 from minitorch_cnn.kernels import conv_schedule, gemm_kernel, microkernel, numba_kernels, threadpool  # noqa: E402
-from minitorch_cnn.kernels.numba_kernels import conv_packed, conv_rows_packed, gemm_packed  # noqa: E402
+from minitorch_cnn.kernels.numba_kernels import conv_implicit, conv_packed, conv_rows_packed, gemm_packed  # noqa: E402
 from tests._kernel_isa import force_isa  # noqa: E402
 from tests._parity import assert_parity  # noqa: E402
 
@@ -99,6 +99,7 @@ def test_whole_op_at_one_and_two_threads(monkeypatch, small_layers_qualify, isa,
     """conv2d 64→70 3×3 through the op, the batch split over 1 or 2 threads (the channel split kept off): dx on the
     panels in each share where the ISA has them, dx, dW and db against torch."""
     monkeypatch.setattr(conv_schedule, "SPLIT_MIN_WEIGHTS", float("inf"))
+    monkeypatch.setattr(conv_implicit, "USE_IMPLICIT", False)  # 64 channels on a small plane would take it
     calls = _counting(monkeypatch, "backward_rows", "backward_rows_packed")
     rng = np.random.default_rng(70 + workers)
     x, w, b = (rng.standard_normal(s).astype(dtype) for s in ((5, 64, 7, 6), (70, 64, 3, 3), (70,)))

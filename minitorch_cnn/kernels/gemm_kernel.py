@@ -11,10 +11,13 @@ its own pointer, A being an array of MR addresses: A[r][k] in place of A[k·MR +
 its input in place, one pointer per output pixel (``numba_kernels.conv_implicit``); with ``gather_b=True`` as
 well, B is an array of kc addresses, row k the NR values at B[k] (dW's pixels, each at its own place). The
 MR × NR sums stay in registers over the whole kc loop (MR × NR/lanes vectors, ``llvm.fma`` with one broadcast A
-value times NR/lanes B vectors); each is rounded once per product, in k order. AVX-512 only
-(``microkernel.isa()``): MR 6 × NR 64 float32 (32 float64), 24 of its 32 registers. At 256 bits (AVX2, or
-``MINITORCH_ISA=avx2``) a 6 × 16 tile measured no faster than OpenBLAS's Haswell kernel on the layers' shapes
-(benchmarks/results/NOTES.md), so there is none: ``panel_kernel`` gives None and callers keep to OpenBLAS.
+value times NR/lanes B vectors); each is rounded once per product, in k order. Per ISA (``microkernel.isa()``):
+AVX-512 MR 6 × NR 64 float32 (32 float64), 24 of its 32 registers, every form. At 256 bits (AVX2, or
+``MINITORCH_ISA=avx2``) the gather form only, MR 6 × NR 16 float32 (8 float64), 12 of AVX2's 16 registers: it
+spares the forward and dx their columns and measured faster than im2col + OpenBLAS's Haswell kernel, while the
+plain packed form measured no faster than that kernel and the form gathering B's rows too (dW) slower than
+OpenBLAS on rows, so ``panel_kernel`` gives None for those two there and callers keep to OpenBLAS (figures in
+benchmarks/results/NOTES.md).
 ``packed_gemm`` runs the blocked loops around it (numba_kernels.gemm_packed).
 """
 
@@ -28,7 +31,9 @@ import numpy as np
 from . import microkernel
 
 MR = 6  # rows of the register tile (broadcast A values)
-VECTORS = {"avx512": 4}  # B vectors per row of the tile, per ISA that has the kernel
+VECTORS = {"avx512": 4}  # B vectors per row of the tile, per ISA that has the plain packed kernel
+GATHER_VECTORS = {"avx512": 4, "avx2": 2}  # ... that has the gather form (A rows by pointer)
+GATHER_B_VECTORS = {"avx512": 4}  # ... that has the form gathering B's rows too (dW's; at 256 bits it lost)
 _built: dict[Any, Any] = {}  # (dtype, isa, gather, gather_b) -> (kernel or None, MR, NR)
 _engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 
@@ -82,14 +87,14 @@ def _ir(ty: str, lanes: int, nv: int, gather: bool = False, gather_b: bool = Fal
     return "\n".join(ir + ["  ret void", "}"])
 
 
-def _compile(dtype: Any, name: str, gather: bool = False, gather_b: bool = False) -> Any:
-    """The compiled ``panel`` (its ``gather`` / ``gather_b`` forms) for ``dtype`` and ISA ``name`` as a ctypes
-    function, or None."""
+def _compile(dtype: Any, name: str, nv: int, gather: bool = False, gather_b: bool = False) -> Any:
+    """The compiled ``panel`` (its ``gather`` / ``gather_b`` forms) for ``dtype`` and ISA ``name``, ``nv`` vectors a
+    row, as a ctypes function, or None."""
     ty, bits = microkernel._TYPES[np.dtype(dtype)]
     lanes = microkernel.ISA_BITS[name] // bits
     try:
         llvm, machine = microkernel._target(name)
-        module = llvm.parse_assembly(_ir(ty, lanes, VECTORS[name], gather, gather_b))
+        module = llvm.parse_assembly(_ir(ty, lanes, nv, gather, gather_b))
         module.verify()
         passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
         passes.getModulePassManager().run(module, passes)
@@ -103,17 +108,29 @@ def _compile(dtype: Any, name: str, gather: bool = False, gather_b: bool = False
     return ctypes.CFUNCTYPE(None, i64, ptr, ptr, ptr, i64, i64)(address)
 
 
+def assembly(dtype: Any, name: str, gather: bool = False, gather_b: bool = False) -> str:
+    """The machine code of ``panel`` (its ``gather`` / ``gather_b`` forms) for ``dtype`` and ISA ``name`` as text,
+    at the ISA's tile width for that form (for the tests that check a forced narrower ISA really is compiled
+    without the wider one's instructions)."""
+    ty, bits = microkernel._TYPES[np.dtype(dtype)]
+    nv = ((GATHER_B_VECTORS if gather_b else GATHER_VECTORS) if gather else VECTORS)[name]
+    llvm, machine = microkernel._target(name)
+    return machine.emit_assembly(llvm.parse_assembly(_ir(ty, microkernel.ISA_BITS[name] // bits, nv, gather,
+                                                         gather_b)))
+
+
 def panel_kernel(dtype: Any, gather: bool = False, gather_b: bool = False) -> tuple[Any, int, int]:
     """(the compiled micro-kernel for ``dtype`` on the current ISA, MR, NR), or (None, MR, 0) where there is none
     (an ISA without it, a dtype other than float32 and float64, llvmlite unable to compile it); with ``gather``
     its form whose A is MR row pointers (see the module docstring), with ``gather_b`` whose B is kc row pointers
     as well."""
     dtype, name = np.dtype(dtype), microkernel.isa()
-    if dtype not in microkernel._TYPES or name not in VECTORS:
+    vectors = (GATHER_B_VECTORS if gather_b else GATHER_VECTORS) if gather else VECTORS
+    if dtype not in microkernel._TYPES or name not in vectors:
         return None, MR, 0
     key = (dtype, name, gather, gather_b)
     if key not in _built:
-        fn = _compile(dtype, name, gather, gather_b)
-        nr = VECTORS[name] * microkernel.ISA_BITS[name] // microkernel._TYPES[dtype][1]
+        fn = _compile(dtype, name, vectors[name], gather, gather_b)
+        nr = vectors[name] * microkernel.ISA_BITS[name] // microkernel._TYPES[dtype][1]
         _built[key] = (fn, MR, nr if fn is not None else 0)
     return _built[key]

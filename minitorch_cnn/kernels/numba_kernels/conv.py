@@ -54,7 +54,7 @@ def conv2d_forward_chunks(
                           *stride, *padding, *dilation, *out_size, ready, ready_value)
         return
     gather, gmr, gnr = gemm_kernel.panel_kernel(x.dtype, gather=True)
-    if gather is not None and implicit_fits((C, O), groups, kernel_size, stride, gnr) and y.flags.c_contiguous:
+    if gather is not None and implicit_fits((C, O), groups, kernel_size, stride, gnr, L) and y.flags.c_contiguous:
         hp, wp = padded_size(LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size))
         conv_implicit(gather, gmr, gnr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, False, C,
                       H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
@@ -124,7 +124,7 @@ def conv2d_backward_chunks(
     (kh, kw), (pt, pl) = kernel_size, padding
     gather, gmr, gnr = gemm_kernel.panel_kernel(g.dtype, gather=True)
     dx_implicit = (dx is not None and gather is not None and stride == (1, 1) and dilation == (1, 1)
-                   and implicit_fits((O, C), groups, kernel_size, stride, gnr) and dx.flags.c_contiguous)
+                   and implicit_fits((O, C), groups, kernel_size, stride, gnr, L) and dx.flags.c_contiguous)
     dx_tiles = dx is not None and not dx_implicit and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes)
     ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
@@ -132,7 +132,7 @@ def conv2d_backward_chunks(
         (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
     gboth, _, gbnr = gemm_kernel.panel_kernel(g.dtype, gather=True, gather_b=True)
     dw_implicit = (x is not None and not dw_tiles and gboth is not None
-                   and implicit_dw_fits((C, O), groups, kernel_size, stride, gbnr))
+                   and implicit_dw_fits((C, O), groups, kernel_size, stride, gbnr, L))
     dw_rows = x is not None and not (dw_tiles or dw_implicit) and rows_fits((C, O), groups, kernel_size)
     dx_rows = dx is not None and not (dx_tiles or dx_implicit) and rows_dx_fits((C, O), groups, kernel_size, stride)
     dw = np.zeros((groups, O // groups, kg)) if x is not None and not (dw_rows or dw_implicit) else None

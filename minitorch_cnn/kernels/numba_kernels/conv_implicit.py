@@ -46,25 +46,31 @@ from .layout import Pair, unsigned
 
 USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare them)
 USE_IMPLICIT_DW = True  # False: dW keeps its other paths
-IMPLICIT_MIN_CHANNELS = 128  # input and output channels at least this many at stride 1 (narrower: the tiles)
+IMPLICIT_MIN_CHANNELS = 96  # input and output channels at least this many at stride 1 (64 on 32×32: the tiles won)
 STRIDED_MIN_CHANNELS = 64  # ... and at other strides
+SMALL_PLANE_MIN_CHANNELS, SMALL_PLANE_PIXELS = 64, 256  # ... and at stride 1 on output planes up to 16×16
 CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
 SMALL_PLANE = 64  # output planes of at most this many pixels take chunks of a multiple of MR samples
 
 
-def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
+def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int,
+                  pixels: int | None = None) -> bool:
     """Whether a layer of (in, out) ``channels`` runs on the implicit GEMM, ``nr`` the gather kernel's columns (0
-    where there is none): ungrouped, wide (64-channel stride-1 layers ran as fast on the tiles), not 1×1, the
-    output channels in whole panels of NR."""
+    where there is none), ``pixels`` its output plane's (None: unknown, taken as large): ungrouped, wide (64-channel
+    stride-1 layers ran as fast on the tiles on 32×32 planes, slower on 16×16 and 8×8 ones), not 1×1, the output
+    channels in whole panels of NR."""
     least = IMPLICIT_MIN_CHANNELS if stride == (1, 1) else STRIDED_MIN_CHANNELS
+    if stride == (1, 1) and pixels is not None and pixels <= SMALL_PLANE_PIXELS:
+        least = min(least, SMALL_PLANE_MIN_CHANNELS)
     return (USE_IMPLICIT and groups == 1 and nr > 0 and min(channels) >= least and max(kernel_size) > 1
             and channels[1] % nr == 0)
 
 
-def implicit_dw_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
+def implicit_dw_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int,
+                     pixels: int | None = None) -> bool:
     """Whether a layer of (in, out) ``channels`` makes dW on the implicit GEMM: as ``implicit_fits``, with the
     input channels in whole panels of NR (``nr``, the gather-both kernel's columns)."""
-    return USE_IMPLICIT_DW and implicit_fits((channels[1], channels[0]), groups, kernel_size, stride, nr)
+    return USE_IMPLICIT_DW and implicit_fits((channels[1], channels[0]), groups, kernel_size, stride, nr, pixels)
 
 
 def chunk_samples(hp: int, wp: int, c: int, pixels: int, o: int, itemsize: int, mr: int) -> int:
@@ -91,12 +97,12 @@ def pack_panels(w, wp, O, C, T, NR, flip):  # pragma: no cover - compiled
                         dst = unsigned(base + (t * kc + c - c0) * NR)
                         for o in range(q0, q0 + NR):
                             wp[dst + unsigned(o)] = w[unsigned((c * O + o) * T + T - 1 - t)]
-            else:  # 16 rows of w (O, C, T) read side by side, a cache line of each panel row written whole
+            else:  # up to 16 rows of w (O, C, T) read side by side, a cache line of each panel row written whole
                 for o0 in range(q0, q0 + NR, 16):
                     for c in range(c0, c0 + kc):
                         for t in range(T):
                             dst = unsigned(base + (t * kc + c - c0) * NR)
-                            for o in range(o0, o0 + 16):
+                            for o in range(o0, min(o0 + 16, q0 + NR)):
                                 wp[dst + unsigned(o)] = w[unsigned((o * C + c) * T + t)]
 
 
