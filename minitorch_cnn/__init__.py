@@ -395,8 +395,15 @@ from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional na
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
 from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
+from .ops.least_squares import pinverse  # noqa: E402 - torch's top-level linear algebra (old API forms)
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
+from .ops.linalg_composite import matrix_power  # noqa: E402
+from .ops.lu import lu_old as lu  # noqa: E402
+from .ops.lu import lu_solve_old as lu_solve  # noqa: E402
+from .ops.lu import lu_unpack  # noqa: E402
 from .ops.pdist import pdist  # noqa: E402
 from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
 from .ops.rms_norm import rms_norm  # noqa: E402
+from .ops.spectral import svd_old as svd  # noqa: E402
+from .ops.triangular_solve import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402
