@@ -1,6 +1,7 @@
 """mt.linalg against torch.linalg: norms, inv, solve, det, slogdet, svdvals with gradients (random upstream
 gradients) in float64 to 1e-10 and float32 against the float64 truth; second order for inv, solve and slogdet;
-svd/eigh/qr forward (up to the sign freedom of their vectors; their gradients: test_linalg_spectral.py); torch's error messages."""
+svd/eigh/qr forward (up to the sign freedom of their vectors; their gradients: test_linalg_spectral.py);
+torch's error messages."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from ..autograd import Function, Tensor
 from . import reduction
 from .linalg import _check_matrix
 from .matmul import matmul
+from .pointwise_base import torch_type_name
 
 LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
 
@@ -144,8 +145,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise TypeError(f"linalg.lstsq: argument 'B' must be Tensor, not {type(B).__name__}")
     if B.dtype != A.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got "
-                           f"input's dtype {backend.public_dtype(A.dtype)} and other's dtype "
-                           f"{backend.public_dtype(B.dtype)}")
+                           f"input's dtype {torch_type_name(A.dtype)} and other's dtype "
+                           f"{torch_type_name(B.dtype)}")
     driver = "gelsy" if driver is None else driver
     if driver not in _DRIVERS:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")

@@ -30,6 +30,7 @@ from .diagonal import diagonal as _diagonal
 from .factories import eye, ones
 from .lu import getrf
 from .matmul import matmul
+from .pointwise_base import torch_type_name
 from .scan import cumprod
 from .shape import cat, movedim, reshape
 
@@ -92,7 +93,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     for t in (x, y):
         if t.dtype.kind != "f":
             raise RuntimeError(f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
-                               f"{backend.public_dtype(t.dtype)}")
+                               f"{torch_type_name(t.dtype)}")
     return reduction.sum(ew.mul(x, y), dim)
 
 

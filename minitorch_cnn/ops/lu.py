@@ -28,6 +28,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, Tensor
 from .matmul import matmul
+from .pointwise_base import torch_type_name
 from .shape import cat, narrow
 from .triangular import tril, triu
 from .triangular_solve import SolveTriangular, solve_tri
@@ -225,7 +226,7 @@ def _check(A: Tensor, name: str) -> None:  # noqa: N803 - torch's argument name
         raise TypeError(f"{name}: argument 'A' must be Tensor, not {type(A).__name__}")
     if A.dtype.kind != "f":
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{backend.public_dtype(A.dtype)}")
+                           f"{torch_type_name(A.dtype)}")
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
 
@@ -250,13 +251,9 @@ def _raise_singular(info: Tensor, name: str) -> None:
     for b, i in enumerate(bad.tolist()):
         if i > 0:
             where = f"(Batch element {b}): " if info.ndim else ""
-            raise _lin_alg_error(f"{name}: {where}U[{i},{i}] is zero, singular U.")
-
-
-def _lin_alg_error(msg: str) -> Exception:
-    from .linalg import LinAlgError
-
-    return LinAlgError(msg)
+            raise RuntimeError(f"{name}: {where}U[{i},{i}] is zero and using it on lu_solve would result in a "
+                               "division by zero. If you still want to perform the factorization, consider calling "
+                               "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactor:  # noqa: N803
@@ -279,9 +276,9 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
               unpack_pivots: bool = True) -> PLU:
     """(P, L, U) from lu_factor's packed LU and pivots; an unpacked part left out is an empty tensor."""
     if LU_pivots.dtype != np.int32:
-        raise RuntimeError("lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype. "
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 dtype. "
                            f"Note: this function is intended to be used with the output produced by "
-                           f"torch.linalg.lu_factor, got {backend.public_dtype(LU_pivots.dtype)}")
+                           f"torch.linalg.lu_factor, got {torch_type_name(LU_pivots.dtype)}")
     p, lower, upper = _unpack(LU_data, LU_pivots._data)
     xp = backend.array_module(LU_data._data)
     empty = Tensor._wrap(xp.empty((0,), dtype=LU_data._data.dtype))
@@ -295,7 +292,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     _check(LU, name)
     if B.dtype != LU.dtype:
         raise RuntimeError(f"{name}: Expected LU and B to have the same dtype, but found LU of type "
-                           f"{backend.public_dtype(LU.dtype)} and B of type {backend.public_dtype(B.dtype)} instead")
+                           f"{torch_type_name(LU.dtype)} and B of type {torch_type_name(B.dtype)} instead")
     n = LU.shape[-1]
     if LU.shape[-2] != n:
         raise RuntimeError(f"{name}: Expected LU to be square, but got {LU.shape[-2]}x{n}")

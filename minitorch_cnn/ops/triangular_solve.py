@@ -24,6 +24,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from .matmul import matmul
+from .pointwise_base import torch_type_name
 from .triangular import tril, triu
 
 TriangularSolve = namedtuple("TriangularSolve", ["solution", "cloned_coefficient"])
@@ -143,24 +144,31 @@ class CholeskyInverse(Function):
         return (-matmul(f, c) if self.upper else -matmul(c, f)), None
 
 
-def _check_pair(A: Tensor, B: Tensor, name: str, a_name: str = "A", b_name: str = "B") -> None:  # noqa: N803
-    for t, what in ((A, a_name), (B, b_name)):
+def _check_pair(A: Tensor, B: Tensor, name: str) -> None:  # noqa: N803 - torch's argument names
+    """linalg.solve_triangular's checks (B is cast to A's dtype afterwards, as torch's result dtype is A's)."""
+    for t, what in ((A, "A"), (B, "B")):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name}: argument '{what}' must be Tensor, not {type(t).__name__}")
-    if A.dtype.kind != "f" or B.dtype.kind != "f":
-        bad = A if A.dtype.kind != "f" else B
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{backend.public_dtype(bad.dtype)}")
-    if A.dtype != B.dtype:
-        raise RuntimeError(f"{name}: Expected {a_name} and {b_name} to have the same dtype, but found "
-                           f"{a_name} of type {backend.public_dtype(A.dtype)} and {b_name} of type "
-                           f"{backend.public_dtype(B.dtype)} instead")
-    for t, what in ((A, a_name), (B, b_name)):
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                               f"{torch_type_name(t.dtype)}")
         if t.ndim < 2:
             raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError(f"{name}: {a_name} must be batches of square matrices, but they are {A.shape[-2]} by "
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")
+
+
+def _check_old(b: Tensor, A: Tensor) -> None:  # noqa: N803
+    """triangular_solve's and cholesky_solve's checks (torch's older messages, b before A)."""
+    for t, what in ((b, "b"), (A, "u")):
+        if t.ndim < 2:
+            raise RuntimeError(f"{what} should have at least 2 dimensions, but has {t.ndim} dimensions instead")
+    if b.dtype != A.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{torch_type_name(b.dtype)} and A of type {torch_type_name(A.dtype)} instead.")
+    if A.dtype.kind != "f":
+        raise RuntimeError(f"Expected a floating point tensor as input. Got {torch_type_name(A.dtype)}")
 
 
 def _broadcast(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -183,6 +191,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
     if (B.shape[-2] if left else B.shape[-1]) != n:
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {B.shape[-2]}x{B.shape[-1]})")
+    if B.dtype != A.dtype:
+        B = B.to(A.dtype)
     a, b = _broadcast(A, B)
     return SolveTriangular.apply(a, b, bool(upper), bool(left), bool(unitriangular))
 
@@ -190,7 +200,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,  #
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,  # noqa: N803
                      unitriangular: bool = False) -> TriangularSolve:
     """torch.triangular_solve: (X, A.clone()) with A X = b (``transpose``: Aᵀ X = b), A triangular."""
-    _check_pair(A, b, "triangular_solve", "A", "b")
+    _check_old(b, A)
     if b.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"triangular_solve: Incompatible matrix sizes for ({A.shape[-2]}x{A.shape[-1]}) and "
                            f"({b.shape[-2]}x{b.shape[-1]})")
@@ -201,7 +211,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """X with (L Lᵀ) X = B for the Cholesky factor L (*, n, n) (``upper``: (Uᵀ U) X = B); B (*, n, k)."""
-    _check_pair(L, B, "cholesky_solve", "A", "B")
+    _check_old(B, L)
     if B.shape[-2] != L.shape[-1]:
         raise RuntimeError(f"cholesky_solve: Incompatible matrix sizes for A ({L.shape[-2]}x{L.shape[-1]}) and "
                            f"B ({B.shape[-2]}x{B.shape[-1]})")
@@ -211,7 +221,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """(L Lᵀ)⁻¹ for the Cholesky factor L (*, n, n) (``upper``: (Uᵀ U)⁻¹)."""
-    _check_pair(L, L, "cholesky_inverse", "input", "input")
+    _check_pair(L, L, "cholesky_inverse")
     return CholeskyInverse.apply(L, bool(upper))
 
 
