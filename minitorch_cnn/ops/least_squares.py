@@ -109,7 +109,9 @@ Pinv.torch_name = "LinalgPinvBackward0"
 def pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = None,  # noqa: N803 - torch's
          rtol: Any = None) -> Tensor:
     """A⁺ (*, n, m) for A (*, m, n); ``rcond`` (torch's older positional form) is rtol with atol = 0."""
-    _check_matrix(A, "pinv", square=False)
+    if A.ndim < 2 or A.dtype.kind != "f":
+        raise RuntimeError(f"linalg.pinv({torch_type_name(A.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 "
+                           "or more dimensions of float, double, cfloat or cdouble types")
     if rcond is not None:
         if atol is not None or rtol is not None:
             raise RuntimeError("linalg.pinv: rcond cannot be combined with atol or rtol")
@@ -126,6 +128,8 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
                 rtol: Any = None) -> Tensor:
     """The number (int64, (*,)) of singular values (``hermitian``: |eigenvalues|) above max(atol, rtol · S_max);
     ``tol`` (torch's older positional form) is atol with rtol = 0."""
+    if A.dtype.kind != "f":
+        raise RuntimeError("This function doesn't handle types other than float and double")
     _check_matrix(A, "matrix_rank", square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -133,7 +137,7 @@ def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: An
     a = A._data
     s = xp.abs(xp.linalg.eigvalsh(a) if hermitian else xp.linalg.svd(a, compute_uv=False))
     s_max = s.max(axis=-1) if s.shape[-1] else xp.zeros(s.shape[:-1], dtype=s.dtype)
-    return Tensor._wrap((s > tolerance(a, s_max, atol, rtol)).sum(axis=-1).astype(np.int64))
+    return Tensor._wrap(xp.asarray((s > tolerance(a, s_max, atol, rtol)).sum(axis=-1), dtype=np.int64))
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:  # noqa: N803
@@ -160,7 +164,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     xp = backend.array_module(A._data)
     s = xp.linalg.svd(A._data, compute_uv=False)
     s_max = s[..., :1] if s.shape[-1] else s
-    rank = (s > rcond * s_max).sum(axis=-1).astype(np.int64)
+    rank = xp.asarray((s > rcond * s_max).sum(axis=-1), dtype=np.int64)
     empty = Tensor._wrap(xp.empty((0,), dtype=A._data.dtype))
     residuals = empty
     if m > n and driver != "gelsy" and bool((rank == n).all()):

@@ -32,6 +32,7 @@ from . import reduction
 from ._util import to_float
 from .elementwise import where
 from .matmul import matmul
+from .pointwise_base import torch_type_name
 
 
 class LinAlgError(RuntimeError):
@@ -50,7 +51,7 @@ def _check_float(x: Tensor, name: str) -> None:
         raise TypeError(f"linalg.{name}: argument 'A' must be Tensor, not {type(x).__name__}")
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{backend.public_dtype(x.dtype)}")
+                           f"{torch_type_name(x.dtype)}")
 
 
 def _check_matrix(x: Tensor, name: str, square: bool = True) -> None:
