@@ -1,6 +1,6 @@
 """One parity check for the linear-algebra tests: a function of several matrices with one or several outputs,
 run here and in torch on the same inputs. float64: every float output and every input's gradient (random upstream
-gradients, one per output) to 1e-10, and optionally the second order (the gradient of ⟨grads, random V⟩);
+gradients, one per output) to 1e-10 (unless ``grads=False``: torch offers none), and optionally the second order (the gradient of ⟨grads, random V⟩);
 float32: outputs and gradients against our float64 result on the same (rounded) inputs, or torch's float32 error."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _loss(outs: list, gs: list, lib: Any) -> Any:
 
 
 def check(fn_m: Callable, fn_t: Callable, arrays: list[np.ndarray], *, second_order: bool = False,
-          f32: bool = True, tol: float = 1e-10, seed: int = 0) -> None:
+          f32: bool = True, grads: bool = True, tol: float = 1e-10, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
     xs_m = [mt.tensor(a, requires_grad=True) for a in arrays]
     xs_t = [torch.tensor(a, requires_grad=True) for a in arrays]
@@ -39,6 +39,8 @@ def check(fn_m: Callable, fn_t: Callable, arrays: list[np.ndarray], *, second_or
         assert a.dtype == mt.float64
         assert_close(a, b, np.float64, tol, what=f"forward {i}")
     gs = [rng.standard_normal(tuple(o.shape)) for o in outs_t]
+    if not grads:
+        return
     gm = mt.autograd.grad(_loss(outs_m, gs, mt), xs_m, create_graph=second_order)
     gt = torch.autograd.grad(_loss(outs_t, gs, torch), xs_t, create_graph=second_order)
     for i, (a, b) in enumerate(zip(gm, gt)):

@@ -142,16 +142,16 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:  # noqa: N803
 def cond(A: Tensor, p: Any = None) -> Tensor:  # noqa: N803
     """The condition number of A in the norm ``p`` (None/2/-2: by singular values, any shape; 'fro', 'nuc', 1,
     -1, inf, -inf: ‖A‖ ‖A⁻¹‖ for square A, inf where A is singular)."""
-    linalg._check_matrix(A, "cond", square=p not in (None, 2, -2))
+    linalg._check_matrix(A, f"cond(ord={p})" if p not in (None, 2, -2) else "cond", square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = linalg.svdvals(A)
         hi, lo = reduction.amax(s, -1), reduction.amin(s, -1)
         return ew.div(hi, lo) if p != -2 else ew.div(lo, hi)
     if p not in ("fro", "nuc", 1, -1, float("inf"), float("-inf")):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
-    inverse, info = inv_ex(A)
-    value = ew.mul(linalg.matrix_norm(A, p), linalg.matrix_norm(inverse, p))
-    return ew.where(info > 0, float("inf"), value) if bool((info._data > 0).any()) else value
+    bad = getrf(A._data)[2] > 0
+    value = ew.mul(linalg.matrix_norm(A, p), linalg.matrix_norm(linalg.inv(_masked(A, bad)), p))
+    return ew.where(Tensor._wrap(bad), float("inf"), value) if bad.any() else value
 
 
 def _masked(A: Tensor, bad: Any) -> Tensor:  # noqa: N803
