@@ -391,6 +391,40 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
 )
 from .autograd import forward_ad as _forward_ad  # noqa: E402, F401 - makes mt.autograd.forward_ad (it needs func)
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops.aten_forms import (  # noqa: E402 - torch's top-level forms with ATen's signatures
+    alpha_dropout,
+    alpha_dropout_,
+    batch_norm,
+    dropout,
+    dropout_,
+    embedding,
+    feature_alpha_dropout,
+    feature_alpha_dropout_,
+    feature_dropout,
+    feature_dropout_,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    native_batch_norm,
+    native_channel_shuffle,
+    native_dropout,
+    native_group_norm,
+    native_layer_norm,
+)
+from .ops.aten_losses import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    constant_pad_nd,
+    cosine_embedding_loss,
+    ctc_loss,
+    gru_cell,
+    hinge_embedding_loss,
+    kl_div,
+    lstm_cell,
+    margin_ranking_loss,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+    triplet_margin_loss,
+)
 from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
 from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402

@@ -1,7 +1,8 @@
 """One parity check for the linear-algebra tests: a function of several matrices with one or several outputs,
 run here and in torch on the same inputs. float64: every float output and every input's gradient (random upstream
-gradients, one per output) to 1e-10 (unless ``grads=False``: torch offers none), and optionally the second order (the gradient of ⟨grads, random V⟩);
-float32: outputs and gradients against our float64 result on the same (rounded) inputs, or torch's float32 error."""
+gradients, one per output) to 1e-10 (unless ``grads=False``: torch offers none), and optionally the second order
+(the gradient of ⟨grads, random V⟩); float32: outputs and gradients against our float64 result on the same
+(rounded) inputs, or torch's float32 error."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def check(fn_m: Callable, fn_t: Callable, arrays: list[np.ndarray], *, second_or
         hm = mt.autograd.grad(_loss(list(gm), vs, mt), xs_m, allow_unused=True)
         ht = torch.autograd.grad(_loss(list(gt), vs, torch), xs_t, allow_unused=True)
         for i, (a, b) in enumerate(zip(hm, ht)):
-            if b is None:
-                assert a is None or not a.numpy().any()
+            if a is None or b is None:  # unused: None on one side, zeros (or None) on the other
+                assert all(t is None or not t.detach().numpy().any() for t in (a, b)), f"second order {i}"
             else:
                 assert_close(a, b, np.float64, tol * 10, what=f"second order {i}")
     if not f32:
