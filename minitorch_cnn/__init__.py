@@ -425,9 +425,12 @@ from .ops.aten_losses import (  # noqa: E402
     rnn_tanh_cell,
     triplet_margin_loss,
 )
+from .ops.bit_ops import bitwise_left_shift, bitwise_right_shift, frexp  # noqa: E402 - more of torch's functions
 from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
 from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402
+from .ops.householder import householder_product as orgqr  # noqa: E402
+from .ops.index_reduce import index_reduce, nonzero_static  # noqa: E402
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.least_squares import pinverse  # noqa: E402 - torch's top-level linear algebra (old API forms)
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
@@ -435,9 +438,25 @@ from .ops.linalg_composite import matrix_power  # noqa: E402
 from .ops.lu import lu_old as lu  # noqa: E402
 from .ops.lu import lu_solve_old as lu_solve  # noqa: E402
 from .ops.lu import lu_unpack  # noqa: E402
+from .ops.method_surface import (  # noqa: E402
+    adjoint,
+    conj,
+    conj_physical,
+    imag,
+    is_conj,
+    is_neg,
+    narrow_copy,
+    real,
+    resolve_conj,
+    resolve_neg,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
 from .ops.pdist import pdist  # noqa: E402
 from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
 from .ops.rms_norm import rms_norm  # noqa: E402
+from .ops.spectral import geqrf  # noqa: E402
 from .ops.spectral import svd_old as svd  # noqa: E402
 from .ops.triangular_solve import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402

@@ -16,6 +16,7 @@ from . import (
     addmm,
     arrange,
     binary_math,
+    bit_ops,
     compare,
     detach_inplace,
     diagonal,
@@ -25,6 +26,7 @@ from . import (
     flip,
     gather,
     index_ops,
+    index_reduce,
     indexing,
     inplace,
     least_squares,
@@ -35,9 +37,11 @@ from . import (
     lu,
     matmul,
     matrix_exp,
+    method_surface,
     order_stats,
     predicates,
     products,
+    random_fill,
     reduction,
     repeat_interleave,
     rounding,
@@ -215,6 +219,7 @@ _METHODS: dict[str, Any] = {
     **division.METHODS,
     **detach_inplace.METHODS,
     **least_squares.METHODS, **linalg_composite.METHODS, **lu.METHODS, **spectral.METHODS, **triangular_solve.METHODS,
+    **bit_ops.METHODS, **index_reduce.METHODS, **method_surface.METHODS, **random_fill.METHODS,
 }
 
 

@@ -38,6 +38,7 @@ SVD = namedtuple("SVD", ["U", "S", "Vh"])
 SVDOld = namedtuple("SVD", ["U", "S", "V"])
 Eigh = namedtuple("Eigh", ["eigenvalues", "eigenvectors"])
 QR = namedtuple("QR", ["Q", "R"])
+Geqrf = namedtuple("geqrf", ["a", "tau"])
 
 
 def _eye(k: int, like: Tensor) -> Tensor:
@@ -221,4 +222,14 @@ def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803
     return QR(*QrFn.apply(A, mode))
 
 
-METHODS: dict = {"svd": svd_old}
+def geqrf(input: Tensor) -> Geqrf:  # noqa: A002 - torch's name
+    """LAPACK's geqrf: R above the diagonal of ``a``, the Householder vectors below it, and their scales ``tau``
+    (*, min(m, n)) — the input householder_product (orgqr) takes. Not differentiable, as torch's."""
+    if input.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    xp = backend.array_module(input._data)
+    h, tau = xp.linalg.qr(input._data, mode="raw")
+    return Geqrf(Tensor._wrap(xp.ascontiguousarray(h.swapaxes(-1, -2))), Tensor._wrap(tau))
+
+
+METHODS: dict = {"svd": svd_old, "geqrf": geqrf}
