@@ -111,3 +111,16 @@ def test_grad_fn_names_and_errors() -> None:
         mt.linalg.svd(mt.ones(3))
     with pytest.raises(RuntimeError, match="Expected UPLO argument to be 'L' or 'U', but got X"):
         mt.linalg.eigh(mt.eye(3), UPLO="X")
+
+
+def test_polar_and_matrix_sqrth() -> None:
+    check(lambda x: tuple(mt.linalg.polar(x)), lambda x: tuple(torch.linalg.polar(x)), [RNG.standard_normal((2, 5, 3))],
+          second_order=True)
+    b = RNG.standard_normal((2, 4, 4))
+    spd = b @ b.swapaxes(-1, -2) + np.eye(4)
+    check(mt.linalg.matrix_sqrth, torch.linalg.matrix_sqrth, [spd], second_order=True)
+    check(mt.linalg.matrix_sqrth, torch.linalg.matrix_sqrth, [spd + 0.1 * RNG.standard_normal((2, 4, 4))])  # lower
+    assert not mt.linalg.matrix_sqrth(-mt.eye(2)).numpy().any()  # negative eigenvalues clamp to 0, as torch's
+    with pytest.raises(RuntimeError, match="linalg.polar: input must have at least as many rows as columns, but got "
+                                           "3 by 5 matrices"):
+        mt.linalg.polar(mt.ones(3, 5))
