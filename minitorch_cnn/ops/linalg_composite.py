@@ -3,7 +3,8 @@ composition's): matrix_power, multi_dot, vecdot, vander, tensorinv, tensorsolve,
 inv, cholesky and solve that report failures in ``info`` instead of raising.
 
     matrix_power(A, k)   A·A·…·A by repeated squaring (k < 0: of A⁻¹; k = 0: I, with a zero gradient to A)
-    multi_dot(A_1..A_N)  A_1 A_2 … A_N (a 1-D first / last operand is a row / column vector, squeezed after)
+    multi_dot(A_1..A_N)  A_1 A_2 … A_N in the cheapest order of products (a 1-D first / last operand is a row / column
+                         vector, squeezed after)
     vecdot(x, y)         Σ_dim x·y
     vander(x, N)         [1, x, x², …, x^(N-1)] along a new last dimension, as the cumulative product of x
     tensorinv(A, ind)    inv of A reshaped to (Π shape[:ind], Π shape[ind:]), reshaped to shape[ind:] + shape[:ind]
@@ -80,12 +81,34 @@ def multi_dot(tensors: Any) -> Tensor:
         if mats[i].shape[1] != mats[i + 1].shape[0]:
             raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {tuple(tensors[i].shape)} and "
                                f"{tuple(tensors[i + 1].shape)} cannot be multiplied")
-    out = mats[0]
-    for m in mats[1:]:
-        out = matmul(out, m)
+    out = _chain(mats, _order([m.shape[0] for m in mats] + [mats[-1].shape[1]]), 0, len(mats) - 1)
     if last.ndim == 1:
         out = out.squeeze(-1)
     return out.squeeze(0) if first.ndim == 1 else out
+
+
+def _order(dims: list[int]) -> list[list[int]]:
+    """split[i][j]: where the cheapest product of matrices i..j splits (the textbook matrix-chain recurrence, as
+    torch's multi_dot orders its products); matrix i is dims[i] × dims[i + 1]."""
+    n = len(dims) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain(mats: list, split: list[list[int]], i: int, j: int) -> Tensor:
+    if i == j:
+        return mats[i]
+    k = split[i][j]
+    return matmul(_chain(mats, split, i, k), _chain(mats, split, k + 1, j))
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
@@ -190,19 +213,15 @@ def _cholesky_info(a: Any) -> Any:
     """The order of the first leading minor that is not positive-definite, per matrix (0 when all are)."""
     xp = backend.array_module(a)
     flat = a.reshape((-1,) + a.shape[-2:])
-    info = np.zeros(flat.shape[0], dtype=np.int32)
-    for b, m in enumerate(flat):
-        try:
-            xp.linalg.cholesky(m)
-        except np.linalg.LinAlgError:  # CuPy raises NumPy's too
-            info[b] = next(k for k in range(1, m.shape[-1] + 1) if not _pd(xp, m[:k, :k]))
-    return xp.asarray(info.reshape(a.shape[:-2]))
+    info = [next((k for k in range(1, m.shape[-1] + 1) if not _positive_definite(xp, m[:k, :k])), 0)
+            if not _positive_definite(xp, m) else 0 for m in flat]
+    return xp.asarray(np.asarray(info, dtype=np.int32).reshape(a.shape[:-2]))
 
 
-def _pd(xp: Any, m: Any) -> bool:
+def _positive_definite(xp: Any, m: Any) -> bool:
     try:
         xp.linalg.cholesky(m)
-    except np.linalg.LinAlgError:
+    except np.linalg.LinAlgError:  # CuPy raises NumPy's too
         return False
     return True
 
