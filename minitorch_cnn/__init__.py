@@ -382,6 +382,8 @@ concatenate = concat = cat
 div = divide  # torch's div takes rounding_mode= too
 __version__ = "0.1.0"
 
+import math as _math  # noqa: E402
+
 from . import (  # noqa: E402 - torch's submodules added late, one a line for merges
     distributions,
     jit,
@@ -391,6 +393,7 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
 )
 from .autograd import forward_ad as _forward_ad  # noqa: E402, F401 - makes mt.autograd.forward_ad (it needs func)
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops import function_forms as _function_forms  # noqa: E402
 from .ops.aten_forms import (  # noqa: E402 - torch's top-level forms with ATen's signatures
     alpha_dropout,
     alpha_dropout_,
@@ -429,6 +432,19 @@ from .ops.bit_ops import bitwise_left_shift, bitwise_right_shift, frexp  # noqa:
 from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
 from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402
+from .ops.function_forms import (  # noqa: E402 - torch's function forms of Tensor methods
+    detach,
+    empty_strided,
+    fill,
+    frobenius_norm,
+    get_device,
+    is_inference,
+    is_same_size,
+    is_signed,
+    nuclear_norm,
+    scalar_tensor,
+    typename,
+)
 from .ops.householder import householder_product as orgqr  # noqa: E402
 from .ops.index_reduce import index_reduce, nonzero_static  # noqa: E402
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
@@ -460,3 +476,7 @@ from .ops.rms_norm import rms_norm  # noqa: E402
 from .ops.spectral import geqrf  # noqa: E402
 from .ops.spectral import svd_old as svd  # noqa: E402
 from .ops.triangular_solve import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402
+
+for _name, _fn in {**_function_forms.FUNCTIONS_INPLACE, **_function_forms.FUNCTIONS_COPY}.items():
+    globals().setdefault(_name, _fn)  # torch.exp_(x), torch.transpose_copy(x, 0, 1) ...: where no other module set one
+e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None  # torch's constants
