@@ -398,6 +398,7 @@ from .ops.aten_forms import (  # noqa: E402 - torch's top-level forms with ATen'
     alpha_dropout,
     alpha_dropout_,
     batch_norm,
+    convolution,
     dropout,
     dropout_,
     embedding,
@@ -456,6 +457,7 @@ from .ops.lu import lu_solve_old as lu_solve  # noqa: E402
 from .ops.lu import lu_unpack  # noqa: E402
 from .ops.method_surface import (  # noqa: E402
     adjoint,
+    angle,
     conj,
     conj_physical,
     imag,
@@ -469,6 +471,7 @@ from .ops.method_surface import (  # noqa: E402
     unsafe_split,
     unsafe_split_with_sizes,
 )
+from .ops.numeric_gradient import gradient  # noqa: E402
 from .ops.pdist import pdist  # noqa: E402
 from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402

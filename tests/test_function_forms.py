@@ -77,3 +77,44 @@ def test_constants() -> None:
     assert mt.pi == torch.pi == math.pi and mt.e == torch.e and mt.inf == torch.inf and math.isnan(mt.nan)
     assert mt.newaxis is torch.newaxis is None
     assert mt.ones(2, 3)[:, mt.newaxis].shape == (2, 1, 3)
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient(edge_order: int) -> None:
+    x = RNG.standard_normal((5, 6))
+    coords = np.cumsum(RNG.uniform(0.2, 1.0, 5))
+    check(lambda a: mt.gradient(a, edge_order=edge_order), lambda a: torch.gradient(a, edge_order=edge_order), [x])
+    check(lambda a: mt.gradient(a, spacing=[2.0, 0.5], edge_order=edge_order),
+          lambda a: torch.gradient(a, spacing=[2.0, 0.5], edge_order=edge_order), [x])
+    check(lambda a, c: mt.gradient(a, spacing=(c,), dim=0, edge_order=edge_order),
+          lambda a, c: torch.gradient(a, spacing=(c,), dim=0, edge_order=edge_order), [x, coords])
+    assert mt.gradient(mt.arange(5))[0].dtype == mt.float32
+    assert torch.gradient(torch.arange(5))[0].dtype == torch.float32
+    with pytest.raises(RuntimeError, match="torch.gradient expected each dimension size to be at least edge_order\\+1"):
+        mt.gradient(mt.ones(2), edge_order=2)
+    with pytest.raises(RuntimeError, match="torch.gradient only supports edge_order=1 and edge_order=2"):
+        mt.gradient(mt.ones(4), edge_order=3)
+
+
+def test_angle() -> None:
+    x = np.array([-1.5, 0.0, 2.0, -0.0, np.inf, -np.inf, np.nan])
+    ours, theirs = mt.angle(mt.tensor(x)), torch.angle(torch.tensor(x))
+    assert np.array_equal(ours.numpy(), theirs.numpy(), equal_nan=True)
+    assert mt.tensor(np.array([-1, 2])).angle().dtype == mt.float32 and torch.tensor([-1, 2]).angle().dtype == \
+        torch.float32
+    check(mt.angle, torch.angle, [RNG.standard_normal((3, 4))], f32=False)
+
+
+@pytest.mark.parametrize("spatial,transposed", [(1, False), (2, False), (3, False), (1, True), (2, True), (3, True)])
+def test_convolution(spatial: int, transposed: bool) -> None:
+    x = RNG.standard_normal((2, 4) + (5,) * spatial)
+    w = RNG.standard_normal(((4, 3) if transposed else (6, 2)) + (3,) * spatial)
+    b = RNG.standard_normal(6 if not transposed else 6)
+    stride, padding, dilation, out_pad = [2] * spatial, [1] * spatial, [1] * spatial, [int(transposed)] * spatial
+    check(lambda x_, w_, b_: mt.convolution(x_, w_, b_, stride, padding, dilation, transposed, out_pad, 2),
+          lambda x_, w_, b_: torch.convolution(x_, w_, b_, stride, padding, dilation, transposed, out_pad, 2),
+          [x, w, b])
+    if not transposed:
+        with pytest.raises(RuntimeError, match="output_padding is not supported for non-transposed convolutions; got: "
+                                               + " ".join(["1"] * spatial)):
+            mt.convolution(mt.tensor(x), mt.tensor(w), None, stride, padding, dilation, False, [1] * spatial, 2)

@@ -10,6 +10,8 @@ F op it names, so its forward, backward and second order are that op's:
     torch.dropout / feature_dropout / alpha_dropout / feature_alpha_dropout (x, p, train) and their in-place forms;
         feature dropout draws one keep per (n, c): mask (N, C, 1, …)
     torch.native_dropout(x, p, train) -> (y, keep mask, bool)
+    torch.convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups)
+        conv1d/2d/3d (or conv_transpose1d/2d/3d when ``transposed``) by the weight's dimensions
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Any
 from .. import backend
 from ..autograd import Tensor
 from . import alpha_dropout as _alpha
+from . import conv, conv3d, conv_transpose, conv_transpose1d, conv_transpose3d, inplace, normalization, sample_norm
 from . import dropout as _drop
 from . import embedding as _embedding
-from . import inplace, normalization, sample_norm
 from .channel_shuffle import channel_shuffle
 
 
@@ -146,6 +148,25 @@ def native_dropout(input: Tensor, p: float, train: bool | None) -> tuple[Tensor,
 def native_channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     """torch.native_channel_shuffle: channel_shuffle."""
     return channel_shuffle(input, groups)
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,  # noqa: A002
+                dilation: Any, transposed: bool, output_padding: Any, groups: int) -> Tensor:
+    """torch.convolution: the 1-, 2- or 3-d (transposed) convolution that the weight's dimensions name."""
+    spatial = weight.ndim - 2
+    if spatial not in (1, 2, 3):
+        raise RuntimeError(f"Expected 3D, 4D or 5D weight for convolution, but got weight of size "
+                           f"{list(weight.shape)}")
+    if transposed:
+        fn = {1: conv_transpose1d.conv_transpose1d, 2: conv_transpose.conv_transpose2d,
+              3: conv_transpose3d.conv_transpose3d}[spatial]
+        return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    pads = list(output_padding) if isinstance(output_padding, (list, tuple)) else [output_padding] * spatial
+    if any(int(p) for p in pads):
+        raise RuntimeError("output_padding is not supported for non-transposed convolutions; got: "
+                           + " ".join(str(int(p)) for p in pads))
+    fn = {1: conv.conv1d, 2: conv.conv2d, 3: conv3d.conv3d}[spatial]
+    return fn(input, weight, bias, stride, padding, dilation, groups)
 
 
 dropout_ = inplace.inplace(dropout, "dropout_")

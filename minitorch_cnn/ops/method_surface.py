@@ -6,7 +6,8 @@
   x, other)), ``orgqr`` (householder_product), ``unsafe_chunk`` / ``unsafe_split`` / ``unsafe_split_with_sizes``
   (chunk / split / split_with_sizes), ``narrow_copy`` (a copy of narrow), ``new_empty_strided`` (new_empty; the
   strides are the array's own);
-- the complex and layout queries answered for a real strided tensor: ``conj`` / ``resolve_conj`` / ``resolve_neg``
+- the complex and layout queries answered for a real strided tensor: ``angle`` (π below zero, else 0; zero
+  gradient), ``conj`` / ``resolve_conj`` / ``resolve_neg``
   / ``to_dense`` / ``real`` return x itself, ``conj_physical`` a copy, ``adjoint`` and ``mH`` the transpose of the
   last two dimensions, ``is_conj`` / ``is_neg`` False, ``is_sparse`` / ``is_sparse_csr`` / ``is_quantized`` /
   ``is_nested`` / ``is_meta`` / ``is_mkldnn`` False, ``imag`` raises as torch's does for non-complex dtypes;
@@ -22,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Function, Tensor
 from ..autograd.grad_mode import is_grad_enabled
 from . import inplace
+from ._util import to_float
 from .elementwise import where
 from .householder import householder_product
 from .prelu import prelu
@@ -78,6 +80,29 @@ is_neg = is_conj
 def real(input: Tensor) -> Tensor:  # noqa: A002
     """The real part of a real tensor: itself."""
     return input
+
+
+class Angle(Function):
+    """angle(x) = π where x < 0, 0 where x ≥ 0 (NaN stays NaN) for a real x; its gradient is zero, as torch's."""
+
+    torch_name = "AngleBackward0"
+
+    def forward(self, x: Any) -> Any:
+        xp = backend.array_module(x)
+        out = xp.where(x < 0, np.pi, 0.0).astype(x.dtype)
+        return xp.where(xp.isnan(x), x, out)
+
+    def backward(self, g: Any) -> Any:
+        return backend.array_module(g).zeros_like(g)
+
+    def backward_graph(self, g: Tensor) -> Tensor:
+        return g * 0
+
+
+def angle(input: Tensor) -> Tensor:  # noqa: A002
+    """The argument of each element of a real tensor: π for the negative ones, 0 for the others (integers give the
+    default float dtype)."""
+    return Angle.apply(to_float(input))
 
 
 def imag(input: Tensor) -> Tensor:  # noqa: A002
@@ -143,7 +168,7 @@ METHODS: dict = {
     "narrow_copy": narrow_copy, "new_empty_strided": _new_empty_strided,
     "conj": conj, "resolve_conj": resolve_conj, "resolve_neg": resolve_neg, "conj_physical": conj_physical,
     "to_dense": lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype),
-    "adjoint": adjoint, "is_conj": is_conj, "is_neg": is_neg,
+    "adjoint": adjoint, "is_conj": is_conj, "is_neg": is_neg, "angle": angle,
     "mH": property(adjoint), "real": property(real), "imag": property(imag),
     "is_sparse": _FALSE, "is_sparse_csr": _FALSE, "is_quantized": _FALSE, "is_nested": _FALSE, "is_meta": _FALSE,
     "is_mkldnn": _FALSE,
