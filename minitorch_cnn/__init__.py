@@ -447,6 +447,7 @@ from .ops.function_forms import (  # noqa: E402 - torch's function forms of Tens
     typename,
 )
 from .ops.householder import householder_product as orgqr  # noqa: E402
+from .ops.incomplete_gamma import igamma, igammac  # noqa: E402
 from .ops.index_reduce import index_reduce, nonzero_static  # noqa: E402
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
 from .ops.least_squares import pinverse  # noqa: E402 - torch's top-level linear algebra (old API forms)

@@ -25,6 +25,7 @@ from . import (
     factories,
     flip,
     gather,
+    incomplete_gamma,
     index_ops,
     index_reduce,
     indexing,
@@ -218,8 +219,16 @@ _METHODS: dict[str, Any] = {
     **unary_math.METHODS, **special_fns.METHODS, **rounding.METHODS, **predicates.METHODS, **binary_math.METHODS,
     **division.METHODS,
     **detach_inplace.METHODS,
-    **least_squares.METHODS, **linalg_composite.METHODS, **lu.METHODS, **spectral.METHODS, **triangular_solve.METHODS,
-    **bit_ops.METHODS, **index_reduce.METHODS, **method_surface.METHODS, **random_fill.METHODS,
+    **least_squares.METHODS,
+    **linalg_composite.METHODS,
+    **lu.METHODS,
+    **spectral.METHODS,
+    **triangular_solve.METHODS,
+    **bit_ops.METHODS,
+    **incomplete_gamma.METHODS,
+    **index_reduce.METHODS,
+    **method_surface.METHODS,
+    **random_fill.METHODS,
 }
 
 
