@@ -476,6 +476,7 @@ from .ops.numeric_gradient import gradient  # noqa: E402
 from .ops.pdist import pdist  # noqa: E402
 from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
+from .ops.random_fill import binomial, poisson  # noqa: E402
 from .ops.rms_norm import rms_norm  # noqa: E402
 from .ops.spectral import geqrf  # noqa: E402
 from .ops.spectral import svd_old as svd  # noqa: E402

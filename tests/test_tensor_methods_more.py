@@ -164,3 +164,18 @@ def test_samplers() -> None:
     assert np.array_equal(first, mt.empty(5).cauchy_().numpy())
     with pytest.raises(RuntimeError, match="geometric_ expects p to be in \\(0, 1\\)"):
         mt.empty(3).geometric_(1.5)
+
+
+def test_poisson_binomial() -> None:
+    mt.manual_seed(2)
+    rates = mt.tensor(np.array([0.0, 1.5, 30.0] * 20000), requires_grad=True)
+    counts = mt.poisson(rates)
+    assert counts.dtype == mt.float64 and counts.grad_fn.name() == "PoissonBackward0"
+    c = counts.detach().numpy().reshape(-1, 3)
+    assert (c[:, 0] == 0).all() and abs(c[:, 1].mean() - 1.5) < 0.03 and abs(c[:, 2].var() - 30.0) < 1.0
+    counts.backward(mt.ones(60000, dtype=mt.float64))
+    assert not rates.grad.numpy().any()  # torch's PoissonBackward0 gives zeros
+    with pytest.raises(RuntimeError, match="invalid Poisson rate, expected rate to be non-negative"):
+        mt.poisson(mt.tensor([-1.0]))
+    draws = mt.binomial(mt.full((50000,), 10.0), mt.full((50000,), 0.3)).numpy()
+    assert draws.dtype == np.float32 and draws.min() >= 0 and draws.max() <= 10 and abs(draws.mean() - 3.0) < 0.03
