@@ -243,7 +243,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     if check_errors:
         _raise(info, "linalg.solve_ex", "The solver failed because the input matrix is singular.")
     x = linalg.solve(_masked(A, info > 0), B, left=left)
-    return SolveEx(_nan_where(x, info > 0) if x.ndim >= info.ndim + 1 else x, Tensor._wrap(info))
+    return SolveEx(_nan_where(x, info > 0), Tensor._wrap(info))
 
 
 def eig(A: Tensor) -> Any:  # noqa: N803
