@@ -143,3 +143,5 @@ def test_native_dropout_and_errors() -> None:
         mt.feature_dropout(mt.ones(3), 0.5, True)
     assert mt.native_channel_shuffle(mt.arange(8.0).reshape(1, 4, 2), 2).numpy().tolist() == \
         torch.native_channel_shuffle(torch.arange(8.0).reshape(1, 4, 2), 2).numpy().tolist()
+    assert mt.nn.functional.native_channel_shuffle(mt.arange(8.0).reshape(1, 4, 2), 2).numpy().tolist() == \
+        torch.nn.functional.native_channel_shuffle(torch.arange(8.0).reshape(1, 4, 2), 2).numpy().tolist()
