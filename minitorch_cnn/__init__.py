@@ -382,6 +382,8 @@ concatenate = concat = cat
 div = divide  # torch's div takes rounding_mode= too
 __version__ = "0.1.0"
 
+import math as _math  # noqa: E402
+
 from . import (  # noqa: E402 - torch's submodules added late, one a line for merges
     distributions,
     jit,
@@ -391,12 +393,95 @@ from . import (  # noqa: E402 - torch's submodules added late, one a line for me
 )
 from .autograd import forward_ad as _forward_ad  # noqa: E402, F401 - makes mt.autograd.forward_ad (it needs func)
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled  # noqa: E402
+from .ops import function_forms as _function_forms  # noqa: E402
+from .ops.aten_forms import (  # noqa: E402 - torch's top-level forms with ATen's signatures
+    alpha_dropout,
+    alpha_dropout_,
+    batch_norm,
+    convolution,
+    dropout,
+    dropout_,
+    embedding,
+    feature_alpha_dropout,
+    feature_alpha_dropout_,
+    feature_dropout,
+    feature_dropout_,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    native_batch_norm,
+    native_channel_shuffle,
+    native_dropout,
+    native_group_norm,
+    native_layer_norm,
+)
+from .ops.aten_losses import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    constant_pad_nd,
+    cosine_embedding_loss,
+    ctc_loss,
+    gru_cell,
+    hinge_embedding_loss,
+    kl_div,
+    lstm_cell,
+    margin_ranking_loss,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+    triplet_margin_loss,
+)
+from .ops.bit_ops import bitwise_left_shift, bitwise_right_shift, frexp  # noqa: E402 - more of torch's functions
 from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
 from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402
+from .ops.function_forms import (  # noqa: E402 - torch's function forms of Tensor methods
+    detach,
+    empty_strided,
+    fill,
+    frobenius_norm,
+    get_device,
+    is_inference,
+    is_same_size,
+    is_signed,
+    nuclear_norm,
+    scalar_tensor,
+    typename,
+)
+from .ops.householder import householder_product as orgqr  # noqa: E402
+from .ops.incomplete_gamma import igamma, igammac  # noqa: E402
+from .ops.index_reduce import index_reduce, nonzero_static  # noqa: E402
 from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
+from .ops.least_squares import pinverse  # noqa: E402 - torch's top-level linear algebra (old API forms)
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
+from .ops.linalg_composite import matrix_power  # noqa: E402
+from .ops.lu import lu_old as lu  # noqa: E402
+from .ops.lu import lu_solve_old as lu_solve  # noqa: E402
+from .ops.lu import lu_unpack  # noqa: E402
+from .ops.method_surface import (  # noqa: E402
+    adjoint,
+    angle,
+    conj,
+    conj_physical,
+    imag,
+    is_conj,
+    is_neg,
+    narrow_copy,
+    real,
+    resolve_conj,
+    resolve_neg,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
+from .ops.numeric_gradient import gradient  # noqa: E402
 from .ops.pdist import pdist  # noqa: E402
 from .ops.pool3d import max_pool3d  # noqa: E402
 from .ops.pool_with_indices import max_pool1d_with_indices  # noqa: E402
+from .ops.random_fill import binomial, poisson  # noqa: E402
 from .ops.rms_norm import rms_norm  # noqa: E402
+from .ops.spectral import geqrf  # noqa: E402
+from .ops.spectral import svd_old as svd  # noqa: E402
+from .ops.triangular_solve import cholesky_inverse, cholesky_solve, triangular_solve  # noqa: E402
+
+for _name, _fn in {**_function_forms.FUNCTIONS_INPLACE, **_function_forms.FUNCTIONS_COPY}.items():
+    globals().setdefault(_name, _fn)  # torch.exp_(x), torch.transpose_copy(x, 0, 1) ...: where no other module set one
+e, pi, inf, nan, newaxis = _math.e, _math.pi, _math.inf, _math.nan, None  # torch's constants

@@ -29,6 +29,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .buffer import Buffer
 from .channelshuffle import ChannelShuffle
 from .containers import ModuleDict, ModuleList, Sequential
@@ -37,6 +38,7 @@ from .conv3d import Conv3d, LazyConv3d
 from .conv_transpose import ConvTranspose2d
 from .conv_transpose1d import ConvTranspose1d
 from .conv_transpose3d import ConvTranspose3d, LazyConvTranspose3d
+from .cross_map_lrn import CrossMapLRN2d
 from .ctc_loss import CTCLoss
 from .distance import CosineSimilarity, PairwiseDistance
 from .dropout import Dropout, Dropout2d
@@ -46,6 +48,7 @@ from .embedding_bag import EmbeddingBag
 from .flatten import Flatten, Unflatten
 from .fold import Fold, Unfold
 from .fractional_max_pool import FractionalMaxPool2d
+from .fractional_max_pool3d import FractionalMaxPool3d
 from .layers3d import (
     BatchNorm3d,
     CircularPad3d,
@@ -66,6 +69,7 @@ from .lazy_more import (
     LazyInstanceNorm1d,
     LazyInstanceNorm2d,
 )
+from .legacy import Container, NLLLoss2d
 from .linear import Bilinear, Identity, Linear
 from .local_response_norm import LocalResponseNorm
 from .loss import (
@@ -177,3 +181,4 @@ __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d"
             "LazyConvTranspose3d", "LazyInstanceNorm3d", "LPPool3d", "MaxPool3d", "MaxUnpool3d", "ReflectionPad3d",
             "ReplicationPad3d", "ZeroPad3d"]  # the 3-d family
 __all__ += ["EmbeddingBag"]  # embedding_bag.py
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool3d", "NLLLoss2d"]  # more nn

@@ -11,6 +11,7 @@ from ..ops import softmax as _softmax
 from ..ops._util import cast as _cast
 from ..ops.activation import gelu, hardsigmoid, hardswish, relu6, silu
 from ..ops.alpha_dropout import alpha_dropout, feature_alpha_dropout
+from ..ops.aten_forms import native_channel_shuffle
 from ..ops.attention import scaled_dot_product_attention
 from ..ops.bilinear import bilinear
 from ..ops.binary_cross_entropy import binary_cross_entropy, binary_cross_entropy_with_logits
@@ -31,6 +32,7 @@ from ..ops.embedding_bag import embedding_bag
 from ..ops.exponential_linear import celu, elu, selu
 from ..ops.fold import fold, unfold
 from ..ops.fractional_max_pool import fractional_max_pool2d
+from ..ops.fractional_max_pool3d import fractional_max_pool3d, fractional_max_pool3d_with_indices
 from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.gumbel_softmax import gumbel_softmax
@@ -121,6 +123,8 @@ __all__ += ["grad"]  # torch.nn.grad as F.grad (nn/grad.py)
 __all__ += ["alpha_dropout", "dropout1d", "feature_alpha_dropout"]  # ops/alpha_dropout, dropout1d
 __all__ += ["embedding_bag"]  # ops/embedding_bag
 __all__ += ["fractional_max_pool2d", "fractional_max_pool2d_with_indices"]  # ops/fractional_max_pool
+__all__ += ["fractional_max_pool3d", "fractional_max_pool3d_with_indices"]  # ops/fractional_max_pool3d
+__all__ += ["native_channel_shuffle"]  # ops/aten_forms
 __all__ += ["adaptive_avg_pool3d", "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "avg_pool3d", "conv3d",
             "conv_transpose3d", "dropout3d", "lp_pool3d", "max_pool3d", "max_pool3d_with_indices",
             "max_unpool3d"]  # the 3-d family (ops/conv3d, conv_transpose3d, pool3d, dropout3d)

@@ -13,8 +13,7 @@ A: (*, n, n) unless stated; Aᵀ transposes the last two dimensions; G is the up
     λ = eigvalsh A          dA = V diag(G) Vᵀ                        (dλ_i = v_iᵀ dA v_i, A symmetric)
     vector / matrix norms   composed of differentiable ops (abs, sums, max, roots) and svdvals
 
-svd, eigh and qr are forward only: their vectors' gradients need the gaps between distinct values (and are
-undefined at repeated ones); they refuse an input that requires grad rather than give a wrong gradient.
+svd, eigh and qr (whose vectors' gradients need the gaps between distinct values) live in ``spectral.py``.
 inv, solve, slogdet and cholesky are differentiable twice (their backward is built from these same ops); det,
 svdvals and eigvalsh once (a second differentiation raises).
 """
@@ -28,21 +27,18 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
-from ..autograd.grad_mode import is_grad_enabled
 from . import elementwise as ew
 from . import reduction
 from ._util import to_float
 from .elementwise import where
 from .matmul import matmul
+from .pointwise_base import torch_type_name
 
 
 class LinAlgError(RuntimeError):
     """A singular matrix, or a decomposition that did not converge (torch.linalg.LinAlgError)."""
 
 
-SVD = namedtuple("SVD", ["U", "S", "Vh"])
-Eigh = namedtuple("Eigh", ["eigenvalues", "eigenvectors"])
-QR = namedtuple("QR", ["Q", "R"])
 SlogDet = namedtuple("SlogDet", ["sign", "logabsdet"])
 
 
@@ -55,7 +51,7 @@ def _check_float(x: Tensor, name: str) -> None:
         raise TypeError(f"linalg.{name}: argument 'A' must be Tensor, not {type(x).__name__}")
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{backend.public_dtype(x.dtype)}")
+                           f"{torch_type_name(x.dtype)}")
 
 
 def _check_matrix(x: Tensor, name: str, square: bool = True) -> None:
@@ -65,12 +61,6 @@ def _check_matrix(x: Tensor, name: str, square: bool = True) -> None:
     if square and x.shape[-1] != x.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are {x.shape[-2]} by "
                            f"{x.shape[-1]} matrices")
-
-
-def _refuse_grad(x: Tensor, name: str) -> None:
-    if x.requires_grad and is_grad_enabled():
-        raise RuntimeError(f"linalg.{name}: the gradient is not offered here (the singular/eigen vectors' gradient "
-                           "is undefined at repeated values); call it on A.detach() or under no_grad()")
 
 
 def _xp(a: Any) -> Any:
@@ -303,44 +293,12 @@ def svdvals(A: Tensor) -> Tensor:  # noqa: N803
     return SvdVals.apply(A)
 
 
-def svd(A: Tensor, full_matrices: bool = True) -> SVD:  # noqa: N803
-    """A = U diag(S) Vh (forward only). U's and Vh's signs are LAPACK's: any sign flip of a pair is a valid SVD."""
-    _check_matrix(A, "svd", square=False)
-    _refuse_grad(A, "svd")
-    u, s, vh = _xp(A._data).linalg.svd(A._data, full_matrices=full_matrices)
-    return SVD(Tensor._wrap(u), Tensor._wrap(s), Tensor._wrap(vh))
-
-
-def eigh(A: Tensor, UPLO: str = "L") -> Eigh:  # noqa: N803
-    """Eigenvalues (ascending) and eigenvectors of the symmetric A, read from its ``UPLO`` triangle (forward only)."""
-    _check_matrix(A, "eigh")
-    if UPLO not in ("L", "U"):
-        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
-    _refuse_grad(A, "eigh")
-    w, v = _xp(A._data).linalg.eigh(A._data, UPLO=UPLO)
-    return Eigh(Tensor._wrap(w), Tensor._wrap(v))
-
-
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     """The eigenvalues (ascending) of the symmetric A, read from its ``UPLO`` triangle; differentiable."""
     _check_matrix(A, "eigvalsh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return EigValsH.apply(A, UPLO)
-
-
-def qr(A: Tensor, mode: str = "reduced") -> QR:  # noqa: N803
-    """A = Q R with Q orthonormal columns, R upper triangular (forward only); ``mode`` reduced, complete or r."""
-    _check_matrix(A, "qr", square=False)
-    if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
-                           "or 'complete'")
-    _refuse_grad(A, "qr")
-    xp = _xp(A._data)
-    if mode == "r":
-        return QR(Tensor._wrap(xp.empty((0,), dtype=A._data.dtype)), Tensor._wrap(xp.linalg.qr(A._data, mode="r")))
-    q, r = xp.linalg.qr(A._data, mode=mode)
-    return QR(Tensor._wrap(q), Tensor._wrap(r))
 
 
 def _dims(dim: Any) -> Any:
