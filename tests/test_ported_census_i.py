@@ -1,0 +1,1167 @@
+"""A census of public PyTorch scripts, part i: the "from scratch" chapters of Dive into Deep Learning (d2l.ai,
+PyTorch edition), ported by one import switch. Each test makes the calls a chapter makes, in the way it makes them,
+under torch and under minitorch_cnn from the same initial weights, and compares: float64 twin runs to 1e-10
+relative; float32 runs of both libraries against the float64 truth of the same computation (``_f32_triple``).
+
+The d2l helpers a chapter calls (``Accumulator``, ``accuracy``, ``sgd``, ``train_ch3``/``train_ch6``/``train_ch8``,
+``grad_clipping``, ``Vocab``, ``sequence_mask``, ``masked_softmax``, ``train_seq2seq`` ...) are written out here, as
+the book defines them; no ``d2l`` package. The chapters' code is not copied; data are cut small: 32 FashionMNIST
+images from ``shared/data``, a few lines of text written for this file, a synthetic regression set for the
+optimisation chapter in place of the airfoil data. Values a chapter draws at random outside ``nn`` modules'
+initial weights (``torch.normal`` data and weights, ``torch.randn`` parameters, dropout masks, shuffles) come from
+one NumPy stream both runs share (``_Draw``); Dropout modules run with ``p=0`` (their draws differ).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import io
+import math
+import re
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from _dual import Lib, assert_same, dual
+from _parity import assert_f32_close, data_root
+from test_ported_census_b import _idx, _write_idx
+
+
+class _Draw:
+    """The chapter's random draws from one NumPy stream, rounded to float32 and made in the default dtype."""
+
+    def __init__(self, L: Any, seed: int) -> None:
+        self.L, self.rng = L, np.random.default_rng(seed)
+
+    def _t(self, arr: np.ndarray, requires_grad: bool = False) -> Any:
+        t = self.L.tensor(arr.astype(np.float32)).to(self.L.get_default_dtype())
+        return t.requires_grad_(requires_grad)
+
+    def normal(self, mean: float, std: float, size: Any, requires_grad: bool = False) -> Any:
+        """torch.normal(mean, std, size=size, requires_grad=...)"""
+        return self._t(self.rng.normal(mean, std, tuple(size)), requires_grad)
+
+    def randn(self, *size: int, requires_grad: bool = False) -> Any:
+        return self._t(self.rng.standard_normal(size), requires_grad)
+
+    def rand(self, size: Any) -> Any:
+        return self._t(self.rng.random(tuple(size)))
+
+
+class Accumulator:
+    """d2l.Accumulator: sums over n variables (each added through float())."""
+
+    def __init__(self, n: int) -> None:
+        self.data = [0.0] * n
+
+    def add(self, *args: Any) -> None:
+        self.data = [a + float(b) for a, b in zip(self.data, args)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        return self.data[idx]
+
+
+class Timer:
+    """d2l.Timer (its values are never compared)."""
+
+    def __init__(self) -> None:
+        self.times: list = []
+        self.start()
+
+    def start(self) -> None:
+        self.tik = time.time()
+
+    def stop(self) -> float:
+        self.times.append(time.time() - self.tik)
+        return self.times[-1]
+
+    def sum(self) -> float:
+        return sum(self.times) or 1e-9
+
+
+def _d2l(lib: Lib) -> Any:
+    """The d2l helpers of chapters 3-6 bound to one library, as the book writes them."""
+    L, nn = lib.lib, lib.nn
+    ns = type("d2l", (), {})
+
+    def linreg(X: Any, w: Any, b: Any) -> Any:
+        return L.matmul(X, w) + b
+
+    def squared_loss(y_hat: Any, y: Any) -> Any:
+        return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+    def sgd(params: Any, lr: float, batch_size: int) -> None:
+        with L.no_grad():
+            for param in params:
+                param -= lr * param.grad / batch_size
+                param.grad.zero_()
+
+    def accuracy(y_hat: Any, y: Any) -> float:
+        if len(y_hat.shape) > 1 and y_hat.shape[1] > 1:
+            y_hat = y_hat.argmax(axis=1)
+        cmp = y_hat.type(y.dtype) == y
+        return float(cmp.type(y.dtype).sum())
+
+    def evaluate_accuracy(net: Any, data_iter: Any) -> float:
+        if isinstance(net, L.nn.Module):
+            net.eval()
+        metric = Accumulator(2)
+        with L.no_grad():
+            for X, y in data_iter:
+                metric.add(accuracy(net(X), y), y.numel())
+        return metric[0] / metric[1]
+
+    def train_epoch_ch3(net: Any, train_iter: Any, loss: Any, updater: Any) -> tuple:
+        if isinstance(net, L.nn.Module):
+            net.train()
+        metric = Accumulator(3)
+        for X, y in train_iter:
+            y_hat = net(X)
+            l = loss(y_hat, y)  # noqa: E741 - d2l's name
+            if isinstance(updater, L.optim.Optimizer):
+                updater.zero_grad()
+                l.mean().backward()
+                updater.step()
+            else:
+                l.sum().backward()
+                updater(X.shape[0])
+            metric.add(float(l.sum()), accuracy(y_hat, y), y.numel())
+        return metric[0] / metric[2], metric[1] / metric[2]
+
+    def train_ch3(net: Any, train_iter: Any, test_iter: Any, loss: Any, num_epochs: int, updater: Any) -> list:
+        log = []
+        for _ in range(num_epochs):
+            train_metrics = train_epoch_ch3(net, train_iter, loss, updater)
+            test_acc = evaluate_accuracy(net, test_iter)
+            log.append(list(train_metrics + (test_acc,)))
+        return log
+
+    def evaluate_loss(net: Any, data_iter: Any, loss: Any) -> float:
+        metric = Accumulator(2)
+        for X, y in data_iter:
+            out = net(X)
+            y = y.reshape(out.shape)
+            l = loss(out, y)  # noqa: E741 - d2l's name
+            metric.add(l.sum(), l.numel())
+        return metric[0] / metric[1]
+
+    def load_array(data_arrays: tuple, batch_size: int, is_train: bool = True) -> Any:
+        dataset = lib.data.TensorDataset(*data_arrays)
+        return lib.data.DataLoader(dataset, batch_size, shuffle=False)  # is_train's shuffle draws differ
+
+    def try_gpu(i: int = 0) -> Any:
+        if L.cuda.device_count() >= i + 1:
+            return L.device(f"cuda:{i}")
+        return L.device("cpu")
+
+    def evaluate_accuracy_gpu(net: Any, data_iter: Any, device: Any = None) -> float:
+        if isinstance(net, nn.Module):
+            net.eval()
+            if not device:
+                device = next(iter(net.parameters())).device
+        metric = Accumulator(2)
+        with L.no_grad():
+            for X, y in data_iter:
+                if isinstance(X, list):
+                    X = [x.to(device) for x in X]
+                else:
+                    X = X.to(device)
+                y = y.to(device)
+                metric.add(accuracy(net(X), y), y.numel())
+        return metric[0] / metric[1]
+
+    def train_ch6(net: Any, train_iter: Any, test_iter: Any, num_epochs: int, lr: float, device: Any) -> dict:
+        def init_weights(m: Any) -> None:
+            if type(m) == nn.Linear or type(m) == nn.Conv2d:  # noqa: E721 - d2l's test
+                nn.init.xavier_uniform_(m.weight)
+
+        net.apply(init_weights)
+        lib.same_weights(net)  # the one line added: torch's initial weights into ours
+        out: dict = {"device": f"training on {device}", "log": []}
+        net.to(device)
+        optimizer = L.optim.SGD(net.parameters(), lr=lr)
+        loss = nn.CrossEntropyLoss()
+        timer, num_batches = Timer(), len(train_iter)
+        for _ in range(num_epochs):
+            metric = Accumulator(3)
+            net.train()
+            for i, (X, y) in enumerate(train_iter):
+                timer.start()
+                optimizer.zero_grad()
+                X, y = X.to(device), y.to(device)
+                y_hat = net(X)
+                l = loss(y_hat, y)  # noqa: E741 - d2l's name
+                l.backward()
+                optimizer.step()
+                with L.no_grad():
+                    metric.add(l * X.shape[0], accuracy(y_hat, y), X.shape[0])
+                timer.stop()
+                train_l = metric[0] / metric[2]
+                train_acc = metric[1] / metric[2]
+                if (i + 1) % (num_batches // 2) == 0 or i == num_batches - 1:
+                    out["log"].append([train_l, train_acc])
+            test_acc = evaluate_accuracy_gpu(net, test_iter)
+        out["final"] = f"loss {train_l:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}"
+        out["speed"] = f"{metric[2] * num_epochs / timer.sum():.1f} examples/sec on {device!s}".split()[-1]
+        out["state"] = {k: v for k, v in net.state_dict().items() if "num_batches" not in k}
+        return out
+
+    for f in (linreg, squared_loss, sgd, accuracy, evaluate_accuracy, train_epoch_ch3, train_ch3, evaluate_loss,
+              load_array, try_gpu, evaluate_accuracy_gpu, train_ch6):
+        setattr(ns, f.__name__, staticmethod(f))
+    return ns
+
+
+@dataclasses.dataclass
+class _Replay(Lib):
+    """torch run in float64 from the float32 run's recorded weights: the truth of the float32 computation."""
+
+    def same_weights(self, model: Any) -> Any:
+        model.load_state_dict(torch.load(io.BytesIO(self.files[self.taken]), weights_only=True))
+        self.taken += 1
+        return model
+
+
+def _f32_triple(body: Any, *args: Any) -> tuple:
+    """``body`` under torch in float32 (recording its initial weights), under torch in float64 from those weights
+    (the truth), and under minitorch_cnn in float32 from the same weights: (torch32, truth, ours32)."""
+    t32 = Lib.torch()
+    truth_lib = _Replay(**{f.name: getattr(t32, f.name) for f in dataclasses.fields(Lib)})
+    ours = Lib.mt(t32.files)
+    theirs = body(t32, *args)
+    torch.set_default_dtype(torch.float64)
+    try:
+        truth = body(truth_lib, *args)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    return theirs, truth, body(ours, *args)
+
+
+def _assert_f32(t32: Any, truth: Any, o32: Any, what: str = "") -> None:
+    """Each number and tensor of ours within float32's bound of the float64 truth (or 4x torch's own float32
+    error); counts, shapes and None exactly as torch's float32 run; text is not compared (its digits round)."""
+    if isinstance(t32, str):
+        return
+    if isinstance(t32, dict):
+        assert o32.keys() == t32.keys(), what
+        for k in t32:
+            _assert_f32(t32[k], truth[k], o32[k], f"{what}[{k!r}]")
+    elif isinstance(t32, (list, tuple)) and not all(isinstance(v, (int, float)) for v in t32):
+        assert len(o32) == len(t32), what
+        for i, (a, b, c) in enumerate(zip(t32, truth, o32)):
+            _assert_f32(a, b, c, f"{what}[{i}]")
+    elif t32 is None or isinstance(t32, (int, bool)):
+        assert o32 == t32, what
+    else:
+        assert_f32_close(Lib.np(o32), Lib.np(truth), torch32=Lib.np(t32), what=what)
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The first 32 train and 16 test images of the shared FashionMNIST, as plain IDX files both libraries read."""
+    src = data_root() / "FashionMNIST" / "raw"
+    root = tmp_path_factory.mktemp("fashion_i")
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split, n in (("train", 32), ("t10k", 16)):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", _idx(src / f"{split}-images-idx3-ubyte.gz", n, True))
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", _idx(src / f"{split}-labels-idx1-ubyte.gz", n, False))
+    return str(root)
+
+
+def load_data_fashion_mnist(lib: Lib, root: str, batch_size: int, resize: Any = None) -> tuple:
+    """d2l.load_data_fashion_mnist (shuffle off: the two libraries' shuffles draw differently)."""
+    trans = [lib.transforms.ToTensor()]
+    if resize:
+        trans.insert(0, lib.transforms.Resize(resize))
+    trans = lib.transforms.Compose(trans)
+    mnist_train = lib.datasets.FashionMNIST(root=root, train=True, transform=trans, download=False)
+    mnist_test = lib.datasets.FashionMNIST(root=root, train=False, transform=trans, download=False)
+    return (lib.data.DataLoader(mnist_train, batch_size, shuffle=False, num_workers=0),
+            lib.data.DataLoader(mnist_test, batch_size, shuffle=False, num_workers=0))
+
+
+# --- 3.2/3.3 linear regression from scratch and concise -----------------------------------------------------------
+
+
+def _linear_regression(lib: Lib) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 0)
+    out: dict = {"log": []}
+
+    def synthetic_data(w: Any, b: float, num_examples: int) -> tuple:
+        X = draw.normal(0, 1, (num_examples, len(w)))
+        y = L.matmul(X, w) + b
+        y += draw.normal(0, 0.01, y.shape)
+        return X, y.reshape((-1, 1))
+
+    true_w = L.tensor([2, -3.4])
+    true_b = 4.2
+    features, labels = synthetic_data(true_w, true_b, 60)
+    out["first"] = [features[0], labels[0]]
+
+    def data_iter(batch_size: int, features: Any, labels: Any) -> Any:
+        num_examples = len(features)
+        indices = list(range(num_examples))
+        indices = [indices[i] for i in draw.rng.permutation(num_examples)]  # random.shuffle(indices)
+        for i in range(0, num_examples, batch_size):
+            batch_indices = L.tensor(indices[i: min(i + batch_size, num_examples)])
+            yield features[batch_indices], labels[batch_indices]
+
+    batch_size = 10
+    w = draw.normal(0, 0.01, size=(2, 1), requires_grad=True)
+    b = L.zeros(1, requires_grad=True)
+    lr, num_epochs, net, loss = 0.03, 3, d2l.linreg, d2l.squared_loss
+    for epoch in range(num_epochs):
+        for X, y in data_iter(batch_size, features, labels):
+            l = loss(net(X, w, b), y)  # noqa: E741 - d2l's name
+            l.sum().backward()
+            d2l.sgd([w, b], lr, batch_size)
+        with L.no_grad():
+            train_l = loss(net(features, w, b), labels)
+            out["log"].append(f"epoch {epoch + 1}, loss {float(train_l.mean()):f}")
+    out["w_error"] = f"error in estimating w: {true_w - w.reshape(true_w.shape)}"
+    out["b_error"] = true_b - b
+    out["w"] = w
+
+    # concise
+    data_iter = d2l.load_array((features, labels), batch_size)
+    out["batch"] = list(next(iter(data_iter)))
+    net = nn.Sequential(nn.Linear(2, 1))
+    net[0].weight.data.normal_(0, 0.01)
+    net[0].bias.data.fill_(0)
+    lib.same_weights(net)
+    loss = nn.MSELoss()
+    trainer = L.optim.SGD(net.parameters(), lr=0.03)
+    for epoch in range(num_epochs):
+        for X, y in data_iter:
+            l = loss(net(X), y)  # noqa: E741 - d2l's name
+            trainer.zero_grad()
+            l.backward()
+            trainer.step()
+        l = loss(net(features), labels)  # noqa: E741 - d2l's name
+        out["log"].append(f"epoch {epoch + 1}, loss {l:f}")
+    w = net[0].weight.data
+    out["concise_w_error"] = true_w - w.reshape(true_w.shape)
+    out["concise_b_error"] = true_b - net[0].bias.data
+    return out
+
+
+def test_d2l_linear_regression() -> None:
+    theirs, ours = dual(_linear_regression, float64=True)
+    assert_same(theirs, ours)
+
+
+def test_d2l_linear_regression_float32() -> None:
+    _assert_f32(*_f32_triple(_linear_regression))
+
+
+# --- 3.6/3.7 softmax regression from scratch and concise; 4.2/4.3 MLP from scratch and concise ----------------------
+
+TEXT_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+
+
+def _softmax_regression(lib: Lib, root: str) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 1)
+    out: dict = {}
+    batch_size = 8
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size)
+    X, y = next(iter(train_iter))
+    out["shapes"] = f"{X.shape} {X.dtype} {y.shape} {y.dtype}"
+    out["is_tensor"] = [L.is_tensor(img) and img.numpy().shape == (28, 28) for img in X.reshape(8, 28, 28)[:2]]
+    num_inputs, num_outputs = 784, 10
+    W = draw.normal(0, 0.01, size=(num_inputs, num_outputs), requires_grad=True)
+    b = L.zeros(num_outputs, requires_grad=True)
+    X = L.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    out["sums"] = [X.sum(0, keepdim=True), X.sum(1, keepdim=True).T]
+
+    def softmax(X: Any) -> Any:
+        X_exp = L.exp(X)
+        partition = X_exp.sum(1, keepdim=True)
+        return X_exp / partition
+
+    X = draw.normal(0, 1, (2, 5))
+    X_prob = softmax(X)
+    out["softmax"] = [X_prob, X_prob.sum(1)]
+
+    def net(X: Any) -> Any:
+        return softmax(L.matmul(X.reshape((-1, W.shape[0])), W) + b)
+
+    y = L.tensor([0, 2])
+    y_hat = L.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+    out["picked"] = y_hat[[0, 1], y]
+
+    def cross_entropy(y_hat: Any, y: Any) -> Any:
+        return - L.log(y_hat[range(len(y_hat)), y])
+
+    out["ce"] = cross_entropy(y_hat, y)
+    out["acc"] = d2l.accuracy(y_hat, y) / len(y)
+    out["acc_random"] = d2l.evaluate_accuracy(net, test_iter)
+    lr = 0.1
+
+    def updater(batch_size: int) -> None:
+        return d2l.sgd([W, b], lr, batch_size)
+
+    out["scratch_log"] = d2l.train_ch3(net, train_iter, test_iter, cross_entropy, 2, updater)
+    out["W"], out["b"] = W, b
+    for X, y in test_iter:  # noqa: B007 - d2l's predict_ch3 takes the first batch so
+        break
+    out["predicted_on"] = X.shape[0]
+    trues = [TEXT_LABELS[int(i)] for i in y]
+    preds = [TEXT_LABELS[int(i)] for i in net(X).argmax(axis=1)]
+    out["titles"] = [true + "\n" + pred for true, pred in zip(trues, preds)]
+
+    # concise
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+    def init_weights(m: Any) -> None:
+        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+            nn.init.normal_(m.weight, std=0.01)
+
+    net.apply(init_weights)
+    lib.same_weights(net)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    trainer = L.optim.SGD(net.parameters(), lr=0.1)
+    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, 2, trainer)
+    out["concise_state"] = dict(net.state_dict())
+    return out
+
+
+def _mlp(lib: Lib, root: str) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 2)
+    out: dict = {}
+    x = L.arange(-8.0, 8.0, 0.1, requires_grad=True)
+    y = L.relu(x)
+    y.backward(L.ones_like(x), retain_graph=True)
+    out["relu"] = [y.detach(), x.grad.clone()]
+    y = L.sigmoid(x)
+    x.grad.data.zero_()
+    y.backward(L.ones_like(x), retain_graph=True)
+    out["sigmoid"] = [y.detach(), x.grad.clone()]
+    y = L.tanh(x)
+    x.grad.data.zero_()
+    y.backward(L.ones_like(x), retain_graph=True)
+    out["tanh"] = [y.detach(), x.grad.clone()]
+
+    batch_size = 8
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size)
+    num_inputs, num_outputs, num_hiddens = 784, 10, 32
+    W1 = nn.Parameter(draw.randn(num_inputs, num_hiddens, requires_grad=True) * 0.01)
+    b1 = nn.Parameter(L.zeros(num_hiddens, requires_grad=True))
+    W2 = nn.Parameter(draw.randn(num_hiddens, num_outputs, requires_grad=True) * 0.01)
+    b2 = nn.Parameter(L.zeros(num_outputs, requires_grad=True))
+    params = [W1, b1, W2, b2]
+
+    def relu(X: Any) -> Any:
+        a = L.zeros_like(X)
+        return L.max(X, a)
+
+    def net(X: Any) -> Any:
+        X = X.reshape((-1, num_inputs))
+        H = relu(X @ W1 + b1)
+        return (H @ W2 + b2)
+
+    loss = nn.CrossEntropyLoss(reduction="none")
+    num_epochs, lr = 2, 0.1
+    updater = L.optim.SGD(params, lr=lr)
+    out["scratch_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, updater)
+    out["params"] = params
+
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+
+    def init_weights(m: Any) -> None:
+        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+            nn.init.normal_(m.weight, std=0.01)
+
+    net.apply(init_weights)
+    lib.same_weights(net)
+    trainer = L.optim.SGD(net.parameters(), lr=lr)
+    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
+    out["concise_state"] = dict(net.state_dict())
+    return out
+
+
+@pytest.mark.parametrize("chapter", [_softmax_regression, _mlp], ids=["softmax", "mlp"])
+def test_d2l_softmax_and_mlp(chapter: Any, fashion: str) -> None:
+    theirs, ours = dual(chapter, fashion, float64=True)
+    assert_same(theirs, ours)
+
+
+def test_d2l_softmax_float32(fashion: str) -> None:
+    _assert_f32(*_f32_triple(_softmax_regression, fashion))
+
+
+# --- 4.5 weight decay, 4.6 dropout from scratch, 4.8 numerical stability -------------------------------------------
+
+
+def _weight_decay(lib: Lib) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 3)
+    out: dict = {}
+    n_train, n_test, num_inputs, batch_size = 20, 40, 50, 5
+    true_w, true_b = L.ones((num_inputs, 1)) * 0.01, 0.05
+
+    def synthetic_data(w: Any, b: float, num_examples: int) -> tuple:
+        X = draw.normal(0, 1, (num_examples, len(w)))
+        y = L.matmul(X, w) + b
+        y += draw.normal(0, 0.01, y.shape)
+        return X, y.reshape((-1, 1))
+
+    train_data = synthetic_data(true_w, true_b, n_train)
+    train_iter = d2l.load_array(train_data, batch_size)
+    test_data = synthetic_data(true_w, true_b, n_test)
+    test_iter = d2l.load_array(test_data, batch_size, is_train=False)
+
+    def init_params() -> list:
+        w = draw.normal(0, 1, size=(num_inputs, 1), requires_grad=True)
+        b = L.zeros(1, requires_grad=True)
+        return [w, b]
+
+    def l2_penalty(w: Any) -> Any:
+        return L.sum(w.pow(2)) / 2
+
+    def train(lambd: float) -> list:
+        w, b = init_params()
+        net, loss = lambda X: d2l.linreg(X, w, b), d2l.squared_loss  # noqa: E731 - d2l's
+        num_epochs, lr = 10, 0.003
+        log = []
+        for epoch in range(num_epochs):
+            for X, y in train_iter:
+                l = loss(net(X), y) + lambd * l2_penalty(w)  # noqa: E741 - d2l's name
+                l.sum().backward()
+                d2l.sgd([w, b], lr, batch_size)
+            if (epoch + 1) % 5 == 0:
+                log.append([d2l.evaluate_loss(net, train_iter, loss), d2l.evaluate_loss(net, test_iter, loss)])
+        log.append(f"L2 norm of w: {L.norm(w).item()}")
+        return log
+
+    out["no_decay"], out["decay"] = train(lambd=0), train(lambd=3)
+
+    def train_concise(wd: float) -> list:
+        net = nn.Sequential(nn.Linear(num_inputs, 1))
+        for param in net.parameters():
+            param.data.normal_()
+        lib.same_weights(net)
+        loss = nn.MSELoss(reduction="none")
+        num_epochs, lr = 10, 0.003
+        trainer = L.optim.SGD([{"params": net[0].weight, "weight_decay": wd}, {"params": net[0].bias}], lr=lr)
+        log = []
+        for epoch in range(num_epochs):
+            for X, y in train_iter:
+                trainer.zero_grad()
+                l = loss(net(X), y)  # noqa: E741 - d2l's name
+                l.mean().backward()
+                trainer.step()
+            if (epoch + 1) % 5 == 0:
+                log.append([d2l.evaluate_loss(net, train_iter, loss), d2l.evaluate_loss(net, test_iter, loss)])
+        log.append(f"L2 norm of w: {net[0].weight.norm().item()}")
+        return log
+
+    out["concise_0"], out["concise_3"] = train_concise(0), train_concise(3)
+    return out
+
+
+def _dropout(lib: Lib, root: str) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 4)
+    out: dict = {}
+
+    def dropout_layer(X: Any, dropout: float) -> Any:
+        assert 0 <= dropout <= 1
+        if dropout == 1:
+            return L.zeros_like(X)
+        if dropout == 0:
+            return X
+        mask = (draw.rand(X.shape) > dropout).float()  # torch.rand(X.shape): the shared stream
+        return mask * X / (1.0 - dropout)
+
+    X = L.arange(16, dtype=L.float32).reshape((2, 8))
+    out["layer"] = [dropout_layer(X, 0.), dropout_layer(X, 0.5), dropout_layer(X, 1.)]
+    num_inputs, num_outputs, num_hiddens1, num_hiddens2 = 784, 10, 32, 16
+    dropout1, dropout2 = 0.2, 0.5
+
+    class Net(nn.Module):
+        def __init__(self, num_inputs: int, num_outputs: int, num_hiddens1: int, num_hiddens2: int,
+                     is_training: bool = True) -> None:
+            super(Net, self).__init__()  # noqa: UP008 - d2l's
+            self.num_inputs = num_inputs
+            self.training = is_training
+            self.lin1 = nn.Linear(num_inputs, num_hiddens1)
+            self.lin2 = nn.Linear(num_hiddens1, num_hiddens2)
+            self.lin3 = nn.Linear(num_hiddens2, num_outputs)
+            self.relu = nn.ReLU()
+
+        def forward(self, X: Any) -> Any:
+            H1 = self.relu(self.lin1(X.reshape((-1, self.num_inputs))))
+            if self.training == True:  # noqa: E712 - d2l's test
+                H1 = dropout_layer(H1, dropout1)
+            H2 = self.relu(self.lin2(H1))
+            if self.training == True:  # noqa: E712 - d2l's test
+                H2 = dropout_layer(H2, dropout2)
+            return self.lin3(H2)
+
+    net = lib.same_weights(Net(num_inputs, num_outputs, num_hiddens1, num_hiddens2))
+    num_epochs, lr, batch_size = 2, 0.5, 8
+    loss = nn.CrossEntropyLoss(reduction="none")
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size)
+    trainer = L.optim.SGD(net.parameters(), lr=lr)
+    out["scratch_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
+    out["scratch_state"] = dict(net.state_dict())
+
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Dropout(0),  # d2l's 0.2 and 0.5: draws
+                        nn.Linear(32, 16), nn.ReLU(), nn.Dropout(0), nn.Linear(16, 10))
+
+    def init_weights(m: Any) -> None:
+        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+            nn.init.normal_(m.weight, std=0.01)
+
+    net.apply(init_weights)
+    lib.same_weights(net)
+    trainer = L.optim.SGD(net.parameters(), lr=lr)
+    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
+    out["concise_state"] = dict(net.state_dict())
+    return out
+
+
+def _numerical_stability(lib: Lib) -> dict:
+    L = lib.lib
+    draw = _Draw(L, 5)
+    x = L.arange(-8.0, 8.0, 0.1, requires_grad=True)
+    y = L.sigmoid(x)
+    y.backward(L.ones_like(x))
+    out = {"sigmoid": [x.detach().numpy(), y.detach().numpy(), x.grad.numpy()]}
+    M = draw.normal(0, 1, size=(4, 4))
+    out["single"] = M
+    for _ in range(100):
+        M = L.mm(M, draw.normal(0, 1, size=(4, 4)))
+    out["after"] = M
+    return out
+
+
+def test_d2l_weight_decay_and_numerical_stability() -> None:
+    assert_same(*dual(_weight_decay, float64=True))
+    assert_same(*dual(_numerical_stability, float64=True))
+
+
+def test_d2l_dropout(fashion: str) -> None:
+    assert_same(*dual(_dropout, fashion, float64=True))
+
+
+def test_d2l_weight_decay_float32() -> None:
+    _assert_f32(*_f32_triple(_weight_decay))
+
+
+# --- 6.6 LeNet, 7.1 AlexNet, 7.5 batch normalisation from scratch, 7.6 ResNet, each with train_ch6 ------------------
+
+
+def _lenet(lib: Lib, root: str) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
+    X = L.rand(size=(1, 1, 28, 28), dtype=L.get_default_dtype())  # the book's float32: the run's default dtype
+    shapes = []
+    for layer in net:
+        X = layer(X)
+        shapes.append(f"{layer.__class__.__name__} output shape: \t{X.shape}")
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size=8)
+    out = d2l.train_ch6(net, train_iter, test_iter, 2, 0.9, d2l.try_gpu())
+    out["shapes"] = shapes
+    return out
+
+
+def _alexnet(lib: Lib, root: str) -> dict:
+    """AlexNet's layers and strides at 224 pixels, its widths cut by 16 (96 -> 6, ..., 4096 -> 64)."""
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=11, stride=4, padding=1), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(16, 24, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(24, 24, kernel_size=3, padding=1), nn.ReLU(),
+        nn.Conv2d(24, 16, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Flatten(),
+        nn.Linear(400, 64), nn.ReLU(), nn.Dropout(p=0),  # the book's p=0.5: the two libraries' draws differ
+        nn.Linear(64, 64), nn.ReLU(), nn.Dropout(p=0),
+        nn.Linear(64, 10))
+    X = L.randn(1, 1, 224, 224)
+    shapes = []
+    for layer in net:
+        X = layer(X)
+        shapes.append(f"{layer.__class__.__name__} output shape:\t{X.shape}")
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size=8, resize=224)
+    out = d2l.train_ch6(net, train_iter, test_iter, 1, 0.01, d2l.try_gpu())
+    out["shapes"] = shapes
+    return out
+
+
+def _batch_norm_scratch(lib: Lib, root: str) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+
+    def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):  # noqa: ANN001, ANN202 - d2l's
+        if not L.is_grad_enabled():
+            X_hat = (X - moving_mean) / L.sqrt(moving_var + eps)
+        else:
+            assert len(X.shape) in (2, 4)
+            if len(X.shape) == 2:
+                mean = X.mean(dim=0)
+                var = ((X - mean) ** 2).mean(dim=0)
+            else:
+                mean = X.mean(dim=(0, 2, 3), keepdim=True)
+                var = ((X - mean) ** 2).mean(dim=(0, 2, 3), keepdim=True)
+            X_hat = (X - mean) / L.sqrt(var + eps)
+            moving_mean = momentum * moving_mean + (1.0 - momentum) * mean
+            moving_var = momentum * moving_var + (1.0 - momentum) * var
+        Y = gamma * X_hat + beta
+        return Y, moving_mean.data, moving_var.data
+
+    class BatchNorm(nn.Module):
+        def __init__(self, num_features: int, num_dims: int) -> None:
+            super().__init__()
+            shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
+            self.gamma = nn.Parameter(L.ones(shape))
+            self.beta = nn.Parameter(L.zeros(shape))
+            self.moving_mean = L.zeros(shape)
+            self.moving_var = L.ones(shape)
+
+        def forward(self, X: Any) -> Any:
+            if self.moving_mean.device != X.device:
+                self.moving_mean = self.moving_mean.to(X.device)
+                self.moving_var = self.moving_var.to(X.device)
+            Y, self.moving_mean, self.moving_var = batch_norm(
+                X, self.gamma, self.beta, self.moving_mean, self.moving_var, eps=1e-5, momentum=0.9)
+            return Y
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), BatchNorm(6, num_dims=4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), BatchNorm(16, num_dims=4), nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(),
+        nn.Linear(16 * 4 * 4, 120), BatchNorm(120, num_dims=2), nn.Sigmoid(),
+        nn.Linear(120, 84), BatchNorm(84, num_dims=2), nn.Sigmoid(), nn.Linear(84, 10))
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size=8)
+    out = d2l.train_ch6(net, train_iter, test_iter, 2, 0.1, d2l.try_gpu())  # the book: lr 1.0 on 60,000 images
+    out["gamma_beta"] = [net[1].gamma.reshape((-1,)), net[1].beta.reshape((-1,))]
+    out["moving"] = [net[5].moving_mean.reshape((-1,)), net[13].moving_var.reshape((-1,))]
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(), nn.Linear(84, 10))
+    out["concise"] = d2l.train_ch6(net, train_iter, test_iter, 2, 0.1, d2l.try_gpu())
+    return out
+
+
+def _resnet(lib: Lib, root: str) -> dict:
+    """The book's ResNet-18 layout (Residual, resnet_block, b1..b5), its widths cut by 8 and images at 48."""
+    L, nn, F, d2l = lib.lib, lib.nn, lib.F, _d2l(lib)
+
+    class Residual(nn.Module):
+        def __init__(self, input_channels: int, num_channels: int, use_1x1conv: bool = False,
+                     strides: int = 1) -> None:
+            super().__init__()
+            self.conv1 = nn.Conv2d(input_channels, num_channels, kernel_size=3, padding=1, stride=strides)
+            self.conv2 = nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1)
+            if use_1x1conv:
+                self.conv3 = nn.Conv2d(input_channels, num_channels, kernel_size=1, stride=strides)
+            else:
+                self.conv3 = None
+            self.bn1 = nn.BatchNorm2d(num_channels)
+            self.bn2 = nn.BatchNorm2d(num_channels)
+
+        def forward(self, X: Any) -> Any:
+            Y = F.relu(self.bn1(self.conv1(X)))
+            Y = self.bn2(self.conv2(Y))
+            if self.conv3:
+                X = self.conv3(X)
+            Y += X
+            return F.relu(Y)
+
+    blk = Residual(3, 3)
+    X = L.rand(4, 3, 6, 6)
+    shapes = [tuple(blk(X).shape), tuple(Residual(3, 6, use_1x1conv=True, strides=2)(X).shape)]
+
+    def resnet_block(input_channels: int, num_channels: int, num_residuals: int, first_block: bool = False) -> list:
+        blk = []
+        for i in range(num_residuals):
+            if i == 0 and not first_block:
+                blk.append(Residual(input_channels, num_channels, use_1x1conv=True, strides=2))
+            else:
+                blk.append(Residual(num_channels, num_channels))
+        return blk
+
+    b1 = nn.Sequential(nn.Conv2d(1, 8, kernel_size=7, stride=2, padding=3), nn.BatchNorm2d(8), nn.ReLU(),
+                       nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+    b2 = nn.Sequential(*resnet_block(8, 8, 2, first_block=True))
+    b3 = nn.Sequential(*resnet_block(8, 16, 2))
+    b4 = nn.Sequential(*resnet_block(16, 32, 2))
+    b5 = nn.Sequential(*resnet_block(32, 64, 2))
+    net = nn.Sequential(b1, b2, b3, b4, b5, nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(64, 10))
+    X = L.rand(size=(1, 1, 48, 48))
+    for layer in net:
+        X = layer(X)
+        shapes.append(f"{layer.__class__.__name__} output shape:\t{X.shape}")
+    train_iter, test_iter = load_data_fashion_mnist(lib, root, batch_size=8, resize=48)
+    out = d2l.train_ch6(net, train_iter, test_iter, 1, 0.05, d2l.try_gpu())
+    out["shapes"] = shapes
+    return out
+
+
+@pytest.mark.parametrize("chapter", [_lenet, _alexnet, _batch_norm_scratch, _resnet],
+                         ids=["lenet", "alexnet", "batchnorm", "resnet"])
+def test_d2l_train_ch6(chapter: Any, fashion: str) -> None:
+    theirs, ours = dual(chapter, fashion, float64=True)
+    assert theirs["speed"] == "cpu" and ours["speed"] == "cpu"
+    assert_same(theirs, ours)
+
+
+def test_d2l_batch_norm_scratch_float32(fashion: str) -> None:
+    _assert_f32(*_f32_triple(_batch_norm_scratch, fashion))
+
+
+# --- 8.2-8.6 text preprocessing, RNN from scratch and concise; 9.1/9.2 GRU and LSTM from scratch and concise ---------
+
+TEXT = """The time traveller, for so it will be convenient to speak of him, was expounding a recondite matter
+to us. His grey eyes shone and twinkled, and his usually pale face was flushed and animated.
+The fire burned brightly, and the soft radiance of the incandescent lights in the lilies of silver
+caught the bubbles that flashed and passed in our glasses. Our chairs, being his patents, embraced
+and caressed us rather than submitted to be sat upon, and there was that luxurious after-dinner
+atmosphere, when thought runs gracefully free of the trammels of precision."""
+
+
+class Vocab:
+    """d2l.Vocab: tokens sorted by frequency after ``<unk>`` and the reserved ones (plain Python)."""
+
+    def __init__(self, tokens: Any = None, min_freq: int = 0, reserved_tokens: Any = None) -> None:
+        tokens = [] if tokens is None else tokens
+        reserved_tokens = [] if reserved_tokens is None else reserved_tokens
+        if tokens and isinstance(tokens[0], list):
+            tokens = [token for line in tokens for token in line]
+        counter = collections.Counter(tokens)
+        self._token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
+        self.idx_to_token = ["<unk>"] + reserved_tokens
+        self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
+        for token, freq in self._token_freqs:
+            if freq < min_freq:
+                break
+            if token not in self.token_to_idx:
+                self.idx_to_token.append(token)
+                self.token_to_idx[token] = len(self.idx_to_token) - 1
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    def __getitem__(self, tokens: Any) -> Any:
+        if not isinstance(tokens, (list, tuple)):
+            return self.token_to_idx.get(tokens, 0)
+        return [self.__getitem__(token) for token in tokens]
+
+    def to_tokens(self, indices: Any) -> Any:
+        if not isinstance(indices, (list, tuple)):
+            return self.idx_to_token[indices]
+        return [self.idx_to_token[index] for index in indices]
+
+
+def _rnn_tools(lib: Lib) -> Any:
+    """The chapter 8 helpers: the sequential data iterator, predict_ch8, grad_clipping, train_ch8."""
+    L, nn = lib.lib, lib.nn
+    ns = type("d2l8", (), {})
+    lines = [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in TEXT.split("\n")]
+    tokens = [list(line) for line in lines]
+    vocab = Vocab(tokens)
+    corpus = [vocab[token] for line in tokens for token in line]
+
+    def seq_data_iter_sequential(corpus: list, batch_size: int, num_steps: int, offset: int) -> Any:
+        num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size  # offset: random.randint, fixed
+        Xs = L.tensor(corpus[offset: offset + num_tokens])
+        Ys = L.tensor(corpus[offset + 1: offset + 1 + num_tokens])
+        Xs, Ys = Xs.reshape(batch_size, -1), Ys.reshape(batch_size, -1)
+        num_batches = Xs.shape[1] // num_steps
+        for i in range(0, num_steps * num_batches, num_steps):
+            X = Xs[:, i: i + num_steps]
+            Y = Ys[:, i: i + num_steps]
+            yield X, Y
+
+    class SeqDataLoader:
+        def __init__(self, batch_size: int, num_steps: int) -> None:
+            self.batch_size, self.num_steps = batch_size, num_steps
+
+        def __iter__(self) -> Any:
+            return seq_data_iter_sequential(corpus, self.batch_size, self.num_steps, 3)
+
+    def predict_ch8(prefix: str, num_preds: int, net: Any, vocab: Vocab, device: Any) -> str:
+        state = net.begin_state(batch_size=1, device=device)
+        outputs = [vocab[prefix[0]]]
+        get_input = lambda: L.tensor([outputs[-1]], device=device).reshape((1, 1))  # noqa: E731 - d2l's
+        for y in prefix[1:]:
+            _, state = net(get_input(), state)
+            outputs.append(vocab[y])
+        for _ in range(num_preds):
+            y, state = net(get_input(), state)
+            outputs.append(int(y.argmax(dim=1).reshape(1)))
+        return "".join([vocab.idx_to_token[i] for i in outputs])
+
+    def grad_clipping(net: Any, theta: float) -> None:
+        if isinstance(net, nn.Module):
+            params = [p for p in net.parameters() if p.requires_grad]
+        else:
+            params = net.params
+        norm = L.sqrt(sum(L.sum((p.grad ** 2)) for p in params))  # noqa: UP034 - d2l's
+        if norm > theta:
+            for param in params:
+                param.grad[:] *= theta / norm
+
+    def sgd(params: Any, lr: float, batch_size: int) -> None:
+        with L.no_grad():
+            for param in params:
+                param -= lr * param.grad / batch_size
+                param.grad.zero_()
+
+    def train_epoch_ch8(net: Any, train_iter: Any, loss: Any, updater: Any, device: Any,
+                        use_random_iter: bool) -> tuple:
+        state, timer = None, Timer()
+        metric = Accumulator(2)
+        for X, Y in train_iter:
+            if state is None or use_random_iter:
+                state = net.begin_state(batch_size=X.shape[0], device=device)
+            else:
+                if isinstance(net, nn.Module) and not isinstance(state, tuple):
+                    state.detach_()
+                else:
+                    for s in state:
+                        s.detach_()
+            y = Y.T.reshape(-1)
+            X, y = X.to(device), y.to(device)
+            y_hat, state = net(X, state)
+            l = loss(y_hat, y.long()).mean()  # noqa: E741 - d2l's name
+            if isinstance(updater, L.optim.Optimizer):
+                updater.zero_grad()
+                l.backward()
+                grad_clipping(net, 1)
+                updater.step()
+            else:
+                l.backward()
+                grad_clipping(net, 1)
+                updater(batch_size=1)
+            metric.add(l * y.numel(), y.numel())
+        return math.exp(metric[0] / metric[1]), metric[1] / timer.stop()
+
+    def train_ch8(net: Any, train_iter: Any, vocab: Vocab, lr: float, num_epochs: int, device: Any) -> dict:
+        loss = nn.CrossEntropyLoss()
+        if isinstance(net, nn.Module):
+            updater = L.optim.SGD(net.parameters(), lr)
+        else:
+            updater = lambda batch_size: sgd(net.params, lr, batch_size)  # noqa: E731 - d2l's
+        predict = lambda prefix: predict_ch8(prefix, 20, net, vocab, device)  # noqa: E731 - d2l's
+        ppls = []
+        for _ in range(num_epochs):
+            ppl, _speed = train_epoch_ch8(net, train_iter, loss, updater, device, False)
+            ppls.append(ppl)
+        return {"ppl": ppls, "final": f"perplexity {ppl:.1f}", "time": predict("time traveller"),
+                "traveller": predict("traveller")}
+
+    for f in (predict_ch8, grad_clipping, train_ch8):
+        setattr(ns, f.__name__, staticmethod(f))
+    ns.vocab, ns.corpus, ns.loader, ns.lines = vocab, corpus, SeqDataLoader, lines
+    return ns
+
+
+def _rnn_scratch(lib: Lib, cell: str) -> dict:
+    L, F = lib.lib, lib.F
+    d2l = _rnn_tools(lib)
+    draw = _Draw(L, 6)
+    vocab, device = d2l.vocab, L.device("cpu")
+    out: dict = {"vocab": [len(vocab), vocab._token_freqs[:5]],
+                 "one_hot": F.one_hot(L.tensor([0, 2]), len(vocab))}
+    X = L.arange(10).reshape((2, 5))
+    out["one_hot_T"] = F.one_hot(X.T, 28).shape == (5, 2, 28)
+
+    def normal(shape: tuple) -> Any:
+        return draw.randn(*shape) * 0.01  # torch.randn(size=shape, device=device) * 0.01
+
+    def get_rnn_params(vocab_size: int, num_hiddens: int, device: Any) -> list:
+        num_inputs = num_outputs = vocab_size
+        W_xh = normal((num_inputs, num_hiddens))
+        W_hh = normal((num_hiddens, num_hiddens))
+        b_h = L.zeros(num_hiddens, device=device)
+        W_hq = normal((num_hiddens, num_outputs))
+        b_q = L.zeros(num_outputs, device=device)
+        params = [W_xh, W_hh, b_h, W_hq, b_q]
+        for param in params:
+            param.requires_grad_(True)
+        return params
+
+    def init_rnn_state(batch_size: int, num_hiddens: int, device: Any) -> tuple:
+        return (L.zeros((batch_size, num_hiddens), device=device), )
+
+    def rnn(inputs: Any, state: tuple, params: list) -> tuple:
+        W_xh, W_hh, b_h, W_hq, b_q = params
+        H, = state
+        outputs = []
+        for X in inputs:
+            H = L.tanh(L.mm(X, W_xh) + L.mm(H, W_hh) + b_h)
+            Y = L.mm(H, W_hq) + b_q
+            outputs.append(Y)
+        return L.cat(outputs, dim=0), (H,)
+
+    def get_gru_params(vocab_size: int, num_hiddens: int, device: Any) -> list:
+        num_inputs = num_outputs = vocab_size
+
+        def three() -> tuple:
+            return (normal((num_inputs, num_hiddens)), normal((num_hiddens, num_hiddens)),
+                    L.zeros(num_hiddens, device=device))
+
+        W_xz, W_hz, b_z = three()
+        W_xr, W_hr, b_r = three()
+        W_xh, W_hh, b_h = three()
+        W_hq = normal((num_hiddens, num_outputs))
+        b_q = L.zeros(num_outputs, device=device)
+        params = [W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q]
+        for param in params:
+            param.requires_grad_(True)
+        return params
+
+    def gru(inputs: Any, state: tuple, params: list) -> tuple:
+        W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q = params
+        H, = state
+        outputs = []
+        for X in inputs:
+            Z = L.sigmoid((X @ W_xz) + (H @ W_hz) + b_z)
+            R = L.sigmoid((X @ W_xr) + (H @ W_hr) + b_r)
+            H_tilda = L.tanh((X @ W_xh) + ((R * H) @ W_hh) + b_h)
+            H = Z * H + (1 - Z) * H_tilda
+            Y = H @ W_hq + b_q
+            outputs.append(Y)
+        return L.cat(outputs, dim=0), (H,)
+
+    def get_lstm_params(vocab_size: int, num_hiddens: int, device: Any) -> list:
+        num_inputs = num_outputs = vocab_size
+
+        def three() -> tuple:
+            return (normal((num_inputs, num_hiddens)), normal((num_hiddens, num_hiddens)),
+                    L.zeros(num_hiddens, device=device))
+
+        W_xi, W_hi, b_i = three()
+        W_xf, W_hf, b_f = three()
+        W_xo, W_ho, b_o = three()
+        W_xc, W_hc, b_c = three()
+        W_hq = normal((num_hiddens, num_outputs))
+        b_q = L.zeros(num_outputs, device=device)
+        params = [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q]
+        for param in params:
+            param.requires_grad_(True)
+        return params
+
+    def init_lstm_state(batch_size: int, num_hiddens: int, device: Any) -> tuple:
+        return (L.zeros((batch_size, num_hiddens), device=device), L.zeros((batch_size, num_hiddens), device=device))
+
+    def lstm(inputs: Any, state: tuple, params: list) -> tuple:
+        [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q] = params
+        (H, C) = state
+        outputs = []
+        for X in inputs:
+            I = L.sigmoid((X @ W_xi) + (H @ W_hi) + b_i)  # noqa: E741 - d2l's name
+            F_ = L.sigmoid((X @ W_xf) + (H @ W_hf) + b_f)
+            O = L.sigmoid((X @ W_xo) + (H @ W_ho) + b_o)  # noqa: E741 - d2l's name
+            C_tilda = L.tanh((X @ W_xc) + (H @ W_hc) + b_c)
+            C = F_ * C + I * C_tilda
+            H = O * L.tanh(C)
+            Y = (H @ W_hq) + b_q
+            outputs.append(Y)
+        return L.cat(outputs, dim=0), (H, C)
+
+    class RNNModelScratch:
+        def __init__(self, vocab_size: int, num_hiddens: int, device: Any, get_params: Any, init_state: Any,
+                     forward_fn: Any) -> None:
+            self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+            self.params = get_params(vocab_size, num_hiddens, device)
+            self.init_state, self.forward_fn = init_state, forward_fn
+
+        def __call__(self, X: Any, state: Any) -> tuple:
+            X = F.one_hot(X.T, self.vocab_size).type(L.get_default_dtype())  # the book's float32: the default
+            return self.forward_fn(X, state, self.params)
+
+        def begin_state(self, batch_size: int, device: Any) -> tuple:
+            return self.init_state(batch_size, self.num_hiddens, device)
+
+    parts = {"rnn": (get_rnn_params, init_rnn_state, rnn), "gru": (get_gru_params, init_rnn_state, gru),
+             "lstm": (get_lstm_params, init_lstm_state, lstm)}[cell]
+    num_hiddens = 16
+    net = RNNModelScratch(len(vocab), num_hiddens, device, *parts)
+    state = net.begin_state(X.shape[0], device)
+    Y, new_state = net(X.to(device), state)
+    out["shapes"] = [tuple(Y.shape), len(new_state), tuple(new_state[0].shape)]
+    out["before"] = d2l.predict_ch8("time traveller ", 10, net, vocab, device)
+    out["train"] = d2l.train_ch8(net, d2l.loader(2, 5), vocab, 1, 3, device)
+    out["params"] = [p.detach() for p in net.params]
+    return out
+
+
+def _rnn_concise(lib: Lib, cell: str) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    d2l = _rnn_tools(lib)
+    vocab, device, num_hiddens, batch_size, num_steps = d2l.vocab, L.device("cpu"), 16, 2, 5
+    layer = {"rnn": lambda: nn.RNN(len(vocab), num_hiddens), "gru": lambda: nn.GRU(len(vocab), num_hiddens),
+             "lstm": lambda: nn.LSTM(len(vocab), num_hiddens)}[cell]()
+    out: dict = {}
+
+    class RNNModel(nn.Module):
+        def __init__(self, rnn_layer: Any, vocab_size: int, **kwargs: Any) -> None:
+            super(RNNModel, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.rnn = rnn_layer
+            self.vocab_size = vocab_size
+            self.num_hiddens = self.rnn.hidden_size
+            if not self.rnn.bidirectional:
+                self.num_directions = 1
+                self.linear = nn.Linear(self.num_hiddens, self.vocab_size)
+            else:
+                self.num_directions = 2
+                self.linear = nn.Linear(self.num_hiddens * 2, self.vocab_size)
+
+        def forward(self, inputs: Any, state: Any) -> tuple:
+            X = F.one_hot(inputs.T.long(), self.vocab_size)
+            X = X.to(L.get_default_dtype())  # the book's float32: the run's default
+            Y, state = self.rnn(X, state)
+            output = self.linear(Y.reshape((-1, Y.shape[-1])))
+            return output, state
+
+        def begin_state(self, device: Any, batch_size: int = 1) -> Any:
+            if not isinstance(self.rnn, nn.LSTM):
+                return L.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens),
+                               device=device)
+            return (L.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens),
+                            device=device),
+                    L.zeros((self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens),
+                            device=device))
+
+    if cell == "rnn":
+        state = L.zeros((1, batch_size, num_hiddens))
+        X = L.rand(size=(num_steps, batch_size, len(vocab)))
+        Y, state_new = layer(X, state)
+        out["shapes"] = [tuple(state.shape), tuple(Y.shape), tuple(state_new.shape)]
+    net = RNNModel(layer, vocab_size=len(vocab))
+    net = lib.same_weights(net.to(device))
+    out["before"] = d2l.predict_ch8("time traveller", 10, net, vocab, device)
+    out["train"] = d2l.train_ch8(net, d2l.loader(batch_size, num_steps), vocab, 1, 3, device)
+    out["state"] = dict(net.state_dict())
+    return out
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_d2l_rnn_scratch_and_concise(cell: str) -> None:
+    assert_same(*dual(_rnn_scratch, cell, float64=True))
+    assert_same(*dual(_rnn_concise, cell, float64=True))
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_d2l_rnn_float32(cell: str) -> None:
+    _assert_f32(*_f32_triple(_rnn_scratch, cell))
+    _assert_f32(*_f32_triple(_rnn_concise, cell))
