@@ -1165,3 +1165,690 @@ def test_d2l_rnn_scratch_and_concise(cell: str) -> None:
 def test_d2l_rnn_float32(cell: str) -> None:
     _assert_f32(*_f32_triple(_rnn_scratch, cell))
     _assert_f32(*_f32_triple(_rnn_concise, cell))
+
+
+# --- 9.5-9.7 machine translation data, encoder-decoder seq2seq; 10.3/10.4 attention scoring, Bahdanau attention;
+# --- 10.5 multi-head attention; 10.6/10.7 positional encoding and the Transformer ---------------------------------
+
+PAIRS = "Go.\tVa !\nHi.\tSalut !\nRun!\tCours\u202f!\nWho?\tQui ?\nWow!\tÇa alors\u202f!\nI won.\tJ'ai gagné.\n" \
+        "Get up.\tLève-toi.\nI see.\tJe comprends.\nI try.\tJ'essaye.\nI ran.\tJ'ai couru.\nHe ran.\tIl a couru.\n" \
+        "Go on.\tPoursuis.\nI left.\tJe suis parti.\nI lost.\tJ'ai perdu.\nI paid.\tJ'ai payé.\nBe nice.\tSois gentil !"
+
+
+def _nmt_tools(lib: Lib) -> Any:
+    """d2l's NMT data pipeline, masking and seq2seq training, bound to one library."""
+    L, nn = lib.lib, lib.nn
+    ns = type("d2l9", (), {})
+
+    def preprocess_nmt(text: str) -> str:
+        def no_space(char: str, prev_char: str) -> bool:
+            return char in set(",.!?") and prev_char != " "
+        text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
+        out = [" " + char if i > 0 and no_space(char, text[i - 1]) else char for i, char in enumerate(text)]
+        return "".join(out)
+
+    def tokenize_nmt(text: str) -> tuple:
+        source, target = [], []
+        for line in text.split("\n"):
+            parts = line.split("\t")
+            if len(parts) == 2:
+                source.append(parts[0].split(" "))
+                target.append(parts[1].split(" "))
+        return source, target
+
+    def truncate_pad(line: list, num_steps: int, padding_token: int) -> list:
+        if len(line) > num_steps:
+            return line[:num_steps]
+        return line + [padding_token] * (num_steps - len(line))
+
+    def build_array_nmt(lines: list, vocab: Vocab, num_steps: int) -> tuple:
+        lines = [vocab[line] for line in lines]
+        lines = [line + [vocab["<eos>"]] for line in lines]
+        array = L.tensor([truncate_pad(line, num_steps, vocab["<pad>"]) for line in lines])
+        valid_len = (array != vocab["<pad>"]).type(L.int32).sum(1)
+        return array, valid_len
+
+    def load_data_nmt(batch_size: int, num_steps: int) -> tuple:
+        source, target = tokenize_nmt(preprocess_nmt(PAIRS))
+        src_vocab = Vocab(source, min_freq=0, reserved_tokens=["<pad>", "<bos>", "<eos>"])
+        tgt_vocab = Vocab(target, min_freq=0, reserved_tokens=["<pad>", "<bos>", "<eos>"])
+        src_array, src_valid_len = build_array_nmt(source, src_vocab, num_steps)
+        tgt_array, tgt_valid_len = build_array_nmt(target, tgt_vocab, num_steps)
+        data_arrays = (src_array, src_valid_len, tgt_array, tgt_valid_len)
+        data_iter = lib.data.DataLoader(lib.data.TensorDataset(*data_arrays), batch_size, shuffle=False)
+        return data_iter, src_vocab, tgt_vocab
+
+    def sequence_mask(X: Any, valid_len: Any, value: float = 0) -> Any:
+        maxlen = X.size(1)
+        mask = L.arange((maxlen), dtype=L.float32, device=X.device)[None, :] < valid_len[:, None]
+        X[~mask] = value
+        return X
+
+    def masked_softmax(X: Any, valid_lens: Any) -> Any:
+        if valid_lens is None:
+            return nn.functional.softmax(X, dim=-1)
+        shape = X.shape
+        if valid_lens.dim() == 1:
+            valid_lens = L.repeat_interleave(valid_lens, shape[1])
+        else:
+            valid_lens = valid_lens.reshape(-1)
+        X = sequence_mask(X.reshape(-1, shape[-1]), valid_lens, value=-1e6)
+        return nn.functional.softmax(X.reshape(shape), dim=-1)
+
+    class MaskedSoftmaxCELoss(nn.CrossEntropyLoss):
+        def forward(self, pred: Any, label: Any, valid_len: Any) -> Any:
+            weights = L.ones_like(label)
+            weights = sequence_mask(weights, valid_len)
+            self.reduction = "none"
+            unweighted_loss = super(MaskedSoftmaxCELoss, self).forward(  # noqa: UP008 - d2l's
+                pred.permute(0, 2, 1), label)
+            weighted_loss = (unweighted_loss * weights).mean(dim=1)
+            return weighted_loss
+
+    def grad_clipping(net: Any, theta: float) -> None:
+        params = [p for p in net.parameters() if p.requires_grad]
+        norm = L.sqrt(sum(L.sum((p.grad ** 2)) for p in params))  # noqa: UP034 - d2l's
+        if norm > theta:
+            for param in params:
+                param.grad[:] *= theta / norm
+
+    def train_seq2seq(net: Any, data_iter: Any, lr: float, num_epochs: int, tgt_vocab: Vocab, device: Any) -> list:
+        def xavier_init_weights(m: Any) -> None:
+            if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+                nn.init.xavier_uniform_(m.weight)
+            if type(m) == nn.GRU:  # noqa: E721 - d2l's test
+                for param in m._flat_weights_names:
+                    if "weight" in param:
+                        nn.init.xavier_uniform_(m._parameters[param])
+
+        net.apply(xavier_init_weights)
+        lib.same_weights(net)
+        net.to(device)
+        optimizer = L.optim.Adam(net.parameters(), lr=lr)
+        loss = MaskedSoftmaxCELoss()
+        net.train()
+        log = []
+        for _ in range(num_epochs):
+            metric = Accumulator(2)
+            for batch in data_iter:
+                optimizer.zero_grad()
+                X, X_valid_len, Y, Y_valid_len = [x.to(device) for x in batch]
+                bos = L.tensor([tgt_vocab["<bos>"]] * Y.shape[0], device=device).reshape(-1, 1)
+                dec_input = L.cat([bos, Y[:, :-1]], 1)
+                Y_hat, _ = net(X, dec_input, X_valid_len)
+                l = loss(Y_hat, Y, Y_valid_len)  # noqa: E741 - d2l's name
+                l.sum().backward()
+                grad_clipping(net, 1)
+                num_tokens = Y_valid_len.sum()
+                optimizer.step()
+                with L.no_grad():
+                    metric.add(l.sum(), num_tokens)
+            log.append(metric[0] / metric[1])
+        return log
+
+    def predict_seq2seq(net: Any, src_sentence: str, src_vocab: Vocab, tgt_vocab: Vocab, num_steps: int,
+                        device: Any, save_attention_weights: bool = False) -> tuple:
+        net.eval()
+        src_tokens = src_vocab[src_sentence.lower().split(" ")] + [src_vocab["<eos>"]]
+        enc_valid_len = L.tensor([len(src_tokens)], device=device)
+        src_tokens = truncate_pad(src_tokens, num_steps, src_vocab["<pad>"])
+        enc_X = L.unsqueeze(L.tensor(src_tokens, dtype=L.long, device=device), dim=0)
+        enc_outputs = net.encoder(enc_X, enc_valid_len)
+        dec_state = net.decoder.init_state(enc_outputs, enc_valid_len)
+        dec_X = L.unsqueeze(L.tensor([tgt_vocab["<bos>"]], dtype=L.long, device=device), dim=0)
+        output_seq, attention_weight_seq = [], []
+        for _ in range(num_steps):
+            Y, dec_state = net.decoder(dec_X, dec_state)
+            dec_X = Y.argmax(dim=2)
+            pred = dec_X.squeeze(dim=0).type(L.int32).item()
+            if save_attention_weights:
+                attention_weight_seq.append(net.decoder.attention_weights)
+            if pred == tgt_vocab["<eos>"]:
+                break
+            output_seq.append(pred)
+        return " ".join(tgt_vocab.to_tokens(output_seq)), attention_weight_seq
+
+    def bleu(pred_seq: str, label_seq: str, k: int) -> float:
+        pred_tokens, label_tokens = pred_seq.split(" "), label_seq.split(" ")
+        len_pred, len_label = len(pred_tokens), len(label_tokens)
+        score = math.exp(min(0, 1 - len_label / len_pred))
+        for n in range(1, min(k, len_pred) + 1):
+            num_matches, label_subs = 0, collections.defaultdict(int)
+            for i in range(len_label - n + 1):
+                label_subs[" ".join(label_tokens[i: i + n])] += 1
+            for i in range(len_pred - n + 1):
+                if label_subs[" ".join(pred_tokens[i: i + n])] > 0:
+                    num_matches += 1
+                    label_subs[" ".join(pred_tokens[i: i + n])] -= 1
+            score *= math.pow(num_matches / (len_pred - n + 1), math.pow(0.5, n))
+        return score
+
+    class Encoder(nn.Module):
+        def forward(self, X: Any, *args: Any) -> Any:
+            raise NotImplementedError
+
+    class Decoder(nn.Module):
+        def init_state(self, enc_outputs: Any, *args: Any) -> Any:
+            raise NotImplementedError
+
+    class AttentionDecoder(Decoder):
+        @property
+        def attention_weights(self) -> Any:
+            raise NotImplementedError
+
+    class EncoderDecoder(nn.Module):
+        def __init__(self, encoder: Any, decoder: Any, **kwargs: Any) -> None:
+            super(EncoderDecoder, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.encoder = encoder
+            self.decoder = decoder
+
+        def forward(self, enc_X: Any, dec_X: Any, *args: Any) -> Any:
+            enc_outputs = self.encoder(enc_X, *args)
+            dec_state = self.decoder.init_state(enc_outputs, *args)
+            return self.decoder(dec_X, dec_state)
+
+    class Seq2SeqEncoder(Encoder):
+        def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                     dropout: float = 0, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.embedding = nn.Embedding(vocab_size, embed_size)
+            self.rnn = nn.GRU(embed_size, num_hiddens, num_layers, dropout=dropout)
+
+        def forward(self, X: Any, *args: Any) -> tuple:
+            X = self.embedding(X)
+            X = X.permute(1, 0, 2)
+            output, state = self.rnn(X)
+            return output, state
+
+    for f in (preprocess_nmt, tokenize_nmt, truncate_pad, build_array_nmt, load_data_nmt, sequence_mask,
+              masked_softmax, grad_clipping, train_seq2seq, predict_seq2seq, bleu):
+        setattr(ns, f.__name__, staticmethod(f))
+    for c in (MaskedSoftmaxCELoss, Encoder, Decoder, AttentionDecoder, EncoderDecoder, Seq2SeqEncoder):
+        setattr(ns, c.__name__, c)
+    return ns
+
+
+def _translate(lib: Lib, net: Any, d2l: Any, src_vocab: Vocab, tgt_vocab: Vocab, num_steps: int,
+               save: bool = False) -> list:
+    engs, fras = ["go .", "i lost .", "he ran .", "i see ."], ["va !", "j'ai perdu .", "il a couru .", "je comprends ."]
+    out = []
+    for eng, fra in zip(engs, fras):
+        translation, attention = d2l.predict_seq2seq(net, eng, src_vocab, tgt_vocab, num_steps, L_device(lib), save)
+        out.append(f"{eng} => {translation}, bleu {d2l.bleu(translation, fra, k=2):.3f}")
+        if attention and attention[0] is not None:
+            out.append(L_stack(lib, attention))
+    return out
+
+
+def L_device(lib: Lib) -> Any:  # noqa: N802 - a small helper named for what it wraps
+    return lib.lib.device("cpu")
+
+
+def L_stack(lib: Lib, attention: list) -> Any:  # noqa: N802
+    """d2l's attention-weight plot input: ``torch.cat([step[0][0][0] for step in ...], 0)`` (one query a step)."""
+    weights = [step if not isinstance(step, list) else step[0] for step in attention]
+    return lib.lib.cat([w.reshape(-1, w.shape[-1])[-1:] for w in weights], 0)
+
+
+def _seq2seq(lib: Lib) -> dict:
+    L, nn = lib.lib, lib.nn
+    d2l = _nmt_tools(lib)
+    out: dict = {}
+    source, target = d2l.tokenize_nmt(d2l.preprocess_nmt(PAIRS))
+    out["prep"] = d2l.preprocess_nmt(PAIRS)[:60]
+    out["tokens"] = [source[:3], target[:3]]
+    src_vocab = Vocab(source, min_freq=0, reserved_tokens=["<pad>", "<bos>", "<eos>"])
+    out["pad"] = d2l.truncate_pad(src_vocab[source[0]], 10, src_vocab["<pad>"])
+    train_iter, src_vocab, tgt_vocab = d2l.load_data_nmt(batch_size=4, num_steps=6)
+    for X, X_valid_len, Y, Y_valid_len in train_iter:
+        out["batch"] = [X.type(L.int32), X_valid_len, Y.type(L.int32), Y_valid_len]
+        break
+    X = L.tensor([[1, 2, 3], [4, 5, 6]])
+    out["mask"] = d2l.sequence_mask(X, L.tensor([1, 2]))
+    X = L.ones(2, 3, 4)
+    out["mask_value"] = d2l.sequence_mask(X, L.tensor([1, 2]), value=-1)
+    loss = d2l.MaskedSoftmaxCELoss()
+    out["loss"] = loss(L.ones(3, 4, 10), L.ones((3, 4), dtype=L.long), L.tensor([4, 2, 0]))
+
+    class Seq2SeqDecoder(d2l.Decoder):
+        def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                     dropout: float = 0, **kwargs: Any) -> None:
+            super(Seq2SeqDecoder, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.embedding = nn.Embedding(vocab_size, embed_size)
+            self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
+            self.dense = nn.Linear(num_hiddens, vocab_size)
+
+        def init_state(self, enc_outputs: Any, *args: Any) -> Any:
+            return enc_outputs[1]
+
+        def forward(self, X: Any, state: Any) -> tuple:
+            X = self.embedding(X).permute(1, 0, 2)
+            context = state[-1].repeat(X.shape[0], 1, 1)
+            X_and_context = L.cat((X, context), 2)
+            output, state = self.rnn(X_and_context, state)
+            output = self.dense(output).permute(1, 0, 2)
+            return output, state
+
+    encoder = d2l.Seq2SeqEncoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    encoder.eval()
+    lib.same_weights(encoder)
+    X = L.zeros((4, 7), dtype=L.long)
+    output, state = encoder(X)
+    decoder = Seq2SeqDecoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    decoder.eval()
+    lib.same_weights(decoder)
+    state = decoder.init_state(encoder(X))
+    dec_out, state = decoder(X, state)
+    out["shapes"] = [tuple(output.shape), tuple(state.shape), tuple(dec_out.shape)]
+    out["dec_out"] = dec_out
+
+    embed_size, num_hiddens, num_layers, dropout = 8, 16, 2, 0  # the book's dropout 0.1: the draws differ
+    lr, num_epochs, num_steps = 0.005, 4, 6
+    encoder = d2l.Seq2SeqEncoder(len(src_vocab), embed_size, num_hiddens, num_layers, dropout)
+    decoder = Seq2SeqDecoder(len(tgt_vocab), embed_size, num_hiddens, num_layers, dropout)
+    net = d2l.EncoderDecoder(encoder, decoder)
+    out["train"] = d2l.train_seq2seq(net, train_iter, lr, num_epochs, tgt_vocab, L_device(lib))
+    out["translate"] = _translate(lib, net, d2l, src_vocab, tgt_vocab, num_steps)
+    out["state"] = dict(net.state_dict())
+    return out
+
+
+def test_d2l_seq2seq() -> None:
+    assert_same(*dual(_seq2seq, float64=True))
+
+
+def _attention_parts(lib: Lib, d2l: Any) -> Any:
+    """Chapter 10's scoring functions and multi-head attention, bound to one library."""
+    L, nn = lib.lib, lib.nn
+    ns = type("d2l10", (), {})
+
+    class AdditiveAttention(nn.Module):
+        def __init__(self, key_size: int, query_size: int, num_hiddens: int, dropout: float,
+                     **kwargs: Any) -> None:
+            super(AdditiveAttention, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
+            self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
+            self.w_v = nn.Linear(num_hiddens, 1, bias=False)
+            self.dropout = nn.Dropout(dropout)
+
+        def forward(self, queries: Any, keys: Any, values: Any, valid_lens: Any) -> Any:
+            queries, keys = self.W_q(queries), self.W_k(keys)
+            features = queries.unsqueeze(2) + keys.unsqueeze(1)
+            features = L.tanh(features)
+            scores = self.w_v(features).squeeze(-1)
+            self.attention_weights = d2l.masked_softmax(scores, valid_lens)
+            return L.bmm(self.dropout(self.attention_weights), values)
+
+    class DotProductAttention(nn.Module):
+        def __init__(self, dropout: float, **kwargs: Any) -> None:
+            super(DotProductAttention, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.dropout = nn.Dropout(dropout)
+
+        def forward(self, queries: Any, keys: Any, values: Any, valid_lens: Any = None) -> Any:
+            d = queries.shape[-1]
+            scores = L.bmm(queries, keys.transpose(1, 2)) / math.sqrt(d)
+            self.attention_weights = d2l.masked_softmax(scores, valid_lens)
+            return L.bmm(self.dropout(self.attention_weights), values)
+
+    def transpose_qkv(X: Any, num_heads: int) -> Any:
+        X = X.reshape(X.shape[0], X.shape[1], num_heads, -1)
+        X = X.permute(0, 2, 1, 3)
+        return X.reshape(-1, X.shape[2], X.shape[3])
+
+    def transpose_output(X: Any, num_heads: int) -> Any:
+        X = X.reshape(-1, num_heads, X.shape[1], X.shape[2])
+        X = X.permute(0, 2, 1, 3)
+        return X.reshape(X.shape[0], X.shape[1], -1)
+
+    class MultiHeadAttention(nn.Module):
+        def __init__(self, key_size: int, query_size: int, value_size: int, num_hiddens: int, num_heads: int,
+                     dropout: float, bias: bool = False, **kwargs: Any) -> None:
+            super(MultiHeadAttention, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.num_heads = num_heads
+            self.attention = DotProductAttention(dropout)
+            self.W_q = nn.Linear(query_size, num_hiddens, bias=bias)
+            self.W_k = nn.Linear(key_size, num_hiddens, bias=bias)
+            self.W_v = nn.Linear(value_size, num_hiddens, bias=bias)
+            self.W_o = nn.Linear(num_hiddens, num_hiddens, bias=bias)
+
+        def forward(self, queries: Any, keys: Any, values: Any, valid_lens: Any) -> Any:
+            queries = transpose_qkv(self.W_q(queries), self.num_heads)
+            keys = transpose_qkv(self.W_k(keys), self.num_heads)
+            values = transpose_qkv(self.W_v(values), self.num_heads)
+            if valid_lens is not None:
+                valid_lens = L.repeat_interleave(valid_lens, repeats=self.num_heads, dim=0)
+            output = self.attention(queries, keys, values, valid_lens)
+            output_concat = transpose_output(output, self.num_heads)
+            return self.W_o(output_concat)
+
+    for c in (AdditiveAttention, DotProductAttention, MultiHeadAttention):
+        setattr(ns, c.__name__, c)
+    return ns
+
+
+def _attention(lib: Lib) -> dict:
+    """10.2 Nadaraya-Watson, 10.3 scoring functions, 10.4 Bahdanau attention trained on the toy pairs."""
+    L, nn = lib.lib, lib.nn
+    d2l = _nmt_tools(lib)
+    att = _attention_parts(lib, d2l)
+    draw = _Draw(L, 7)
+    out: dict = {}
+    n_train = 20
+    x_train, _ = L.sort(draw.rand((n_train,)) * 5)
+
+    def f(x: Any) -> Any:
+        return 2 * L.sin(x) + x**0.8
+
+    y_train = f(x_train) + draw.normal(0.0, 0.5, (n_train,))
+    x_test = L.arange(0, 5, 0.1)
+    y_truth = f(x_test)
+    n_test = len(x_test)
+    X_repeat = x_test.repeat_interleave(n_train).reshape((-1, n_train))
+    attention_weights = nn.functional.softmax(-(X_repeat - x_train)**2 / 2, dim=1)
+    out["nw"] = [L.matmul(attention_weights, y_train), y_truth, n_test]
+    X, Y = L.ones((2, 1, 4)), L.ones((2, 4, 6))
+    out["bmm"] = L.bmm(X, Y).shape == (2, 1, 6)
+    weights, values = L.ones((2, 10)) * 0.1, L.arange(20.0).reshape((2, 10))
+    out["bmm_unsq"] = L.bmm(weights.unsqueeze(1), values.unsqueeze(-1))
+
+    class NWKernelRegression(nn.Module):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.w = nn.Parameter(draw.rand((1,)).requires_grad_(True))  # torch.rand((1,), requires_grad=True)
+
+        def forward(self, queries: Any, keys: Any, values: Any) -> Any:
+            queries = queries.repeat_interleave(keys.shape[1]).reshape((-1, keys.shape[1]))
+            self.attention_weights = nn.functional.softmax(-((queries - keys) * self.w)**2 / 2, dim=1)
+            return L.bmm(self.attention_weights.unsqueeze(1), values.unsqueeze(-1)).reshape(-1)
+
+    X_tile = x_train.repeat((n_train, 1))
+    Y_tile = y_train.repeat((n_train, 1))
+    keys = X_tile[(1 - L.eye(n_train)).type(L.bool)].reshape((n_train, -1))
+    values = Y_tile[(1 - L.eye(n_train)).type(L.bool)].reshape((n_train, -1))
+    net = NWKernelRegression()
+    loss = nn.MSELoss(reduction="none")
+    trainer = L.optim.SGD(net.parameters(), lr=0.5)
+    losses = []
+    for _ in range(5):
+        trainer.zero_grad()
+        l = loss(net(x_train, keys, values), y_train)  # noqa: E741 - d2l's name
+        l.sum().backward()
+        trainer.step()
+        losses.append(float(l.sum()))
+    out["nw_train"] = [losses, net.w.detach()]
+    keys = x_train.repeat((n_test, 1))
+    values = y_train.repeat((n_test, 1))
+    out["nw_pred"] = net(x_test, keys, values).unsqueeze(1).detach()
+
+    out["masked"] = [d2l.masked_softmax(draw.rand((2, 2, 4)), L.tensor([2, 3])),
+                     d2l.masked_softmax(draw.rand((2, 2, 4)), L.tensor([[1, 3], [2, 4]]))]
+    queries, keys = draw.normal(0, 1, (2, 1, 20)), L.ones((2, 10, 2))
+    values = L.arange(40, dtype=L.float32).reshape(1, 10, 4).repeat(2, 1, 1).to(L.get_default_dtype())
+    valid_lens = L.tensor([2, 6])
+    attention = att.AdditiveAttention(key_size=2, query_size=20, num_hiddens=8, dropout=0.1)
+    attention.eval()
+    lib.same_weights(attention)
+    out["additive"] = [attention(queries, keys, values, valid_lens), attention.attention_weights]
+    queries = draw.normal(0, 1, (2, 1, 2))
+    attention = att.DotProductAttention(dropout=0.5)
+    attention.eval()
+    out["dot"] = [attention(queries, keys, values, valid_lens), attention.attention_weights]
+
+    class Seq2SeqAttentionDecoder(d2l.AttentionDecoder):
+        def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int,
+                     dropout: float = 0, **kwargs: Any) -> None:
+            super(Seq2SeqAttentionDecoder, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.attention = att.AdditiveAttention(num_hiddens, num_hiddens, num_hiddens, dropout)
+            self.embedding = nn.Embedding(vocab_size, embed_size)
+            self.rnn = nn.GRU(embed_size + num_hiddens, num_hiddens, num_layers, dropout=dropout)
+            self.dense = nn.Linear(num_hiddens, vocab_size)
+
+        def init_state(self, enc_outputs: Any, enc_valid_lens: Any, *args: Any) -> tuple:
+            outputs, hidden_state = enc_outputs
+            return (outputs.permute(1, 0, 2), hidden_state, enc_valid_lens)
+
+        def forward(self, X: Any, state: Any) -> tuple:
+            enc_outputs, hidden_state, enc_valid_lens = state
+            X = self.embedding(X).permute(1, 0, 2)
+            outputs, self._attention_weights = [], []
+            for x in X:
+                query = L.unsqueeze(hidden_state[-1], dim=1)
+                context = self.attention(query, enc_outputs, enc_outputs, enc_valid_lens)
+                x = L.cat((context, L.unsqueeze(x, dim=1)), dim=-1)
+                out, hidden_state = self.rnn(x.permute(1, 0, 2), hidden_state)
+                outputs.append(out)
+                self._attention_weights.append(self.attention.attention_weights)
+            outputs = self.dense(L.cat(outputs, dim=0))
+            return outputs.permute(1, 0, 2), [enc_outputs, hidden_state, enc_valid_lens]
+
+        @property
+        def attention_weights(self) -> Any:
+            return self._attention_weights
+
+    encoder = d2l.Seq2SeqEncoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    encoder.eval()
+    lib.same_weights(encoder)
+    decoder = Seq2SeqAttentionDecoder(vocab_size=10, embed_size=8, num_hiddens=16, num_layers=2)
+    decoder.eval()
+    lib.same_weights(decoder)
+    X = L.zeros((4, 7), dtype=L.long)
+    state = decoder.init_state(encoder(X), None)
+    output, state = decoder(X, state)
+    out["bahdanau_shapes"] = [tuple(output.shape), len(state), tuple(state[0].shape), len(state[1]),
+                              tuple(state[1][0].shape)]
+    train_iter, src_vocab, tgt_vocab = d2l.load_data_nmt(4, 6)
+    encoder = d2l.Seq2SeqEncoder(len(src_vocab), 8, 16, 2, 0)
+    decoder = Seq2SeqAttentionDecoder(len(tgt_vocab), 8, 16, 2, 0)
+    net = d2l.EncoderDecoder(encoder, decoder)
+    out["train"] = d2l.train_seq2seq(net, train_iter, 0.005, 3, tgt_vocab, L_device(lib))
+    out["translate"] = _translate(lib, net, d2l, src_vocab, tgt_vocab, 6, save=True)
+    return out
+
+
+def test_d2l_attention_scoring_and_bahdanau() -> None:
+    assert_same(*dual(_attention, float64=True))
+
+
+def _transformer(lib: Lib) -> dict:
+    """10.5 multi-head attention, 10.6 positional encoding, 10.7 the Transformer trained on the toy pairs."""
+    L, nn = lib.lib, lib.nn
+    d2l = _nmt_tools(lib)
+    att = _attention_parts(lib, d2l)
+    out: dict = {}
+    num_hiddens, num_heads = 16, 4
+    attention = att.MultiHeadAttention(num_hiddens, num_hiddens, num_hiddens, num_hiddens, num_heads, 0.5)
+    attention.eval()
+    lib.same_weights(attention)
+    batch_size, num_queries = 2, 4
+    num_kvpairs, valid_lens = 6, L.tensor([3, 2])
+    X = L.ones((batch_size, num_queries, num_hiddens))
+    Y = L.ones((batch_size, num_kvpairs, num_hiddens))
+    out["mha"] = attention(X, Y, Y, valid_lens)
+
+    class PositionalEncoding(nn.Module):
+        def __init__(self, num_hiddens: int, dropout: float, max_len: int = 1000) -> None:
+            super(PositionalEncoding, self).__init__()  # noqa: UP008 - d2l's
+            self.dropout = nn.Dropout(dropout)
+            self.P = L.zeros((1, max_len, num_hiddens))
+            dtype = L.get_default_dtype()  # the book's float32 (whose sin rounds by library): the run's default
+            X = L.arange(max_len, dtype=dtype).reshape(-1, 1) / L.pow(
+                10000, L.arange(0, num_hiddens, 2, dtype=dtype) / num_hiddens)
+            self.P[:, :, 0::2] = L.sin(X)
+            self.P[:, :, 1::2] = L.cos(X)
+
+        def forward(self, X: Any) -> Any:
+            X = X + self.P[:, :X.shape[1], :].to(X.device)
+            return self.dropout(X)
+
+    encoding_dim, num_steps = 8, 20
+    pos_encoding = PositionalEncoding(encoding_dim, 0)
+    pos_encoding.eval()
+    X = pos_encoding(L.zeros((1, num_steps, encoding_dim)))
+    out["P"] = [X, pos_encoding.P[:, :X.shape[1], :]]
+    out["binary"] = [f"{i} in binary is {i:>03b}" for i in range(8)]
+
+    class PositionWiseFFN(nn.Module):
+        def __init__(self, ffn_num_input: int, ffn_num_hiddens: int, ffn_num_outputs: int, **kwargs: Any) -> None:
+            super(PositionWiseFFN, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.dense1 = nn.Linear(ffn_num_input, ffn_num_hiddens)
+            self.relu = nn.ReLU()
+            self.dense2 = nn.Linear(ffn_num_hiddens, ffn_num_outputs)
+
+        def forward(self, X: Any) -> Any:
+            return self.dense2(self.relu(self.dense1(X)))
+
+    class AddNorm(nn.Module):
+        def __init__(self, normalized_shape: Any, dropout: float, **kwargs: Any) -> None:
+            super(AddNorm, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.dropout = nn.Dropout(dropout)
+            self.ln = nn.LayerNorm(normalized_shape)
+
+        def forward(self, X: Any, Y: Any) -> Any:
+            return self.ln(self.dropout(Y) + X)
+
+    ffn = PositionWiseFFN(4, 4, 8)
+    ffn.eval()
+    lib.same_weights(ffn)
+    out["ffn"] = ffn(L.ones((2, 3, 4)))[0]
+    ln, bn = nn.LayerNorm(2), nn.BatchNorm1d(2)
+    X = L.tensor([[1, 2], [2, 3]], dtype=L.float32).to(L.get_default_dtype())
+    out["ln_bn"] = [ln(X), bn(X)]
+    add_norm = AddNorm([3, 4], 0.5)
+    add_norm.eval()
+    out["addnorm"] = add_norm(L.ones((2, 3, 4)), L.ones((2, 3, 4))).shape == (2, 3, 4)
+
+    class EncoderBlock(nn.Module):
+        def __init__(self, key_size, query_size, value_size, num_hiddens, norm_shape, ffn_num_input,  # noqa: ANN001
+                     ffn_num_hiddens, num_heads, dropout, use_bias=False, **kwargs) -> None:  # noqa: ANN001, ANN003
+            super(EncoderBlock, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.attention = att.MultiHeadAttention(key_size, query_size, value_size, num_hiddens, num_heads,
+                                                    dropout, use_bias)
+            self.addnorm1 = AddNorm(norm_shape, dropout)
+            self.ffn = PositionWiseFFN(ffn_num_input, ffn_num_hiddens, num_hiddens)
+            self.addnorm2 = AddNorm(norm_shape, dropout)
+
+        def forward(self, X: Any, valid_lens: Any) -> Any:
+            Y = self.addnorm1(X, self.attention(X, X, X, valid_lens))
+            return self.addnorm2(Y, self.ffn(Y))
+
+    class TransformerEncoder(d2l.Encoder):
+        def __init__(self, vocab_size, key_size, query_size, value_size, num_hiddens, norm_shape,  # noqa: ANN001
+                     ffn_num_input, ffn_num_hiddens, num_heads, num_layers, dropout, use_bias=False,  # noqa: ANN001
+                     **kwargs) -> None:  # noqa: ANN003
+            super(TransformerEncoder, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.num_hiddens = num_hiddens
+            self.embedding = nn.Embedding(vocab_size, num_hiddens)
+            self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
+            self.blks = nn.Sequential()
+            for i in range(num_layers):
+                self.blks.add_module("block" + str(i), EncoderBlock(
+                    key_size, query_size, value_size, num_hiddens, norm_shape, ffn_num_input, ffn_num_hiddens,
+                    num_heads, dropout, use_bias))
+
+        def forward(self, X: Any, valid_lens: Any, *args: Any) -> Any:
+            X = self.pos_encoding(self.embedding(X) * math.sqrt(self.num_hiddens))
+            self.attention_weights = [None] * len(self.blks)
+            for i, blk in enumerate(self.blks):
+                X = blk(X, valid_lens)
+                self.attention_weights[i] = blk.attention.attention.attention_weights
+            return X
+
+    class DecoderBlock(nn.Module):
+        def __init__(self, key_size, query_size, value_size, num_hiddens, norm_shape, ffn_num_input,  # noqa: ANN001
+                     ffn_num_hiddens, num_heads, dropout, i, **kwargs) -> None:  # noqa: ANN001, ANN003
+            super(DecoderBlock, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.i = i
+            self.attention1 = att.MultiHeadAttention(key_size, query_size, value_size, num_hiddens, num_heads,
+                                                     dropout)
+            self.addnorm1 = AddNorm(norm_shape, dropout)
+            self.attention2 = att.MultiHeadAttention(key_size, query_size, value_size, num_hiddens, num_heads,
+                                                     dropout)
+            self.addnorm2 = AddNorm(norm_shape, dropout)
+            self.ffn = PositionWiseFFN(ffn_num_input, ffn_num_hiddens, num_hiddens)
+            self.addnorm3 = AddNorm(norm_shape, dropout)
+
+        def forward(self, X: Any, state: Any) -> tuple:
+            enc_outputs, enc_valid_lens = state[0], state[1]
+            if state[2][self.i] is None:
+                key_values = X
+            else:
+                key_values = L.cat((state[2][self.i], X), axis=1)
+            state[2][self.i] = key_values
+            if self.training:
+                batch_size, num_steps, _ = X.shape
+                dec_valid_lens = L.arange(1, num_steps + 1, device=X.device).repeat(batch_size, 1)
+            else:
+                dec_valid_lens = None
+            X2 = self.attention1(X, key_values, key_values, dec_valid_lens)
+            Y = self.addnorm1(X, X2)
+            Y2 = self.attention2(Y, enc_outputs, enc_outputs, enc_valid_lens)
+            Z = self.addnorm2(Y, Y2)
+            return self.addnorm3(Z, self.ffn(Z)), state
+
+    class TransformerDecoder(d2l.AttentionDecoder):
+        def __init__(self, vocab_size, key_size, query_size, value_size, num_hiddens, norm_shape,  # noqa: ANN001
+                     ffn_num_input, ffn_num_hiddens, num_heads, num_layers, dropout, **kwargs) -> None:  # noqa: ANN001, ANN003, E501
+            super(TransformerDecoder, self).__init__(**kwargs)  # noqa: UP008 - d2l's
+            self.num_hiddens = num_hiddens
+            self.num_layers = num_layers
+            self.embedding = nn.Embedding(vocab_size, num_hiddens)
+            self.pos_encoding = PositionalEncoding(num_hiddens, dropout)
+            self.blks = nn.Sequential()
+            for i in range(num_layers):
+                self.blks.add_module("block" + str(i), DecoderBlock(
+                    key_size, query_size, value_size, num_hiddens, norm_shape, ffn_num_input, ffn_num_hiddens,
+                    num_heads, dropout, i))
+            self.dense = nn.Linear(num_hiddens, vocab_size)
+
+        def init_state(self, enc_outputs: Any, enc_valid_lens: Any, *args: Any) -> list:
+            return [enc_outputs, enc_valid_lens, [None] * self.num_layers]
+
+        def forward(self, X: Any, state: Any) -> tuple:
+            X = self.pos_encoding(self.embedding(X) * math.sqrt(self.num_hiddens))
+            self._attention_weights = [[None] * len(self.blks) for _ in range(2)]
+            for i, blk in enumerate(self.blks):
+                X, state = blk(X, state)
+                self._attention_weights[0][i] = blk.attention1.attention.attention_weights
+                self._attention_weights[1][i] = blk.attention2.attention.attention_weights
+            return self.dense(X), state
+
+        @property
+        def attention_weights(self) -> Any:
+            return self._attention_weights
+
+    X = L.ones((2, 100, 24))
+    valid_lens = L.tensor([3, 2])
+    encoder_blk = EncoderBlock(24, 24, 24, 24, [100, 24], 24, 48, 8, 0.5)
+    encoder_blk.eval()
+    lib.same_weights(encoder_blk)
+    out["enc_blk"] = encoder_blk(X, valid_lens)[:, :3]
+    decoder_blk = DecoderBlock(24, 24, 24, 24, [100, 24], 24, 48, 8, 0.5, 0)
+    decoder_blk.eval()
+    lib.same_weights(decoder_blk)
+    state = [encoder_blk(X, valid_lens), valid_lens, [None]]
+    out["dec_blk"] = decoder_blk(X, state)[0][:, :3]
+
+    num_hiddens, num_layers, dropout, batch_size, num_steps = 16, 2, 0, 4, 6  # the book's dropout 0.1: draws
+    lr, num_epochs = 0.005, 3
+    ffn_num_input, ffn_num_hiddens, num_heads = 16, 32, 4
+    key_size, query_size, value_size = 16, 16, 16
+    norm_shape = [16]
+    train_iter, src_vocab, tgt_vocab = d2l.load_data_nmt(batch_size, num_steps)
+    encoder = TransformerEncoder(len(src_vocab), key_size, query_size, value_size, num_hiddens, norm_shape,
+                                 ffn_num_input, ffn_num_hiddens, num_heads, num_layers, dropout)
+    decoder = TransformerDecoder(len(tgt_vocab), key_size, query_size, value_size, num_hiddens, norm_shape,
+                                 ffn_num_input, ffn_num_hiddens, num_heads, num_layers, dropout)
+    net = d2l.EncoderDecoder(encoder, decoder)
+    out["train"] = d2l.train_seq2seq(net, train_iter, lr, num_epochs, tgt_vocab, L_device(lib))
+    out["translate"] = _translate(lib, net, d2l, src_vocab, tgt_vocab, num_steps)
+    enc_attention_weights = L.cat(net.encoder.attention_weights, 0).reshape((num_layers, num_heads, -1, num_steps))
+    out["enc_attention"] = enc_attention_weights
+    return out
+
+
+def test_d2l_multihead_attention_and_transformer() -> None:
+    assert_same(*dual(_transformer, float64=True))
+
+
+def test_d2l_transformer_float32() -> None:
+    _assert_f32(*_f32_triple(_transformer))
