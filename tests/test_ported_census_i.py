@@ -1852,3 +1852,223 @@ def test_d2l_multihead_attention_and_transformer() -> None:
 
 def test_d2l_transformer_float32() -> None:
     _assert_f32(*_f32_triple(_transformer))
+
+
+# --- 11.3-11.10 optimisation: gradient descent, Newton, momentum/Adagrad/RMSProp/Adadelta/Adam/Yogi from scratch
+# --- (train_ch11) and concise (train_concise_ch11), 11.11 learning-rate schedulers -----------------------------------
+
+
+def _optimization(lib: Lib) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 8)
+    out: dict = {}
+    c = L.tensor(0.5)
+    f = lambda x: L.cosh(c * x)  # noqa: E731 - d2l's
+    f_grad = lambda x: c * L.sinh(c * x)  # noqa: E731 - d2l's
+    f_hess = lambda x: c**2 * L.cosh(c * x)  # noqa: E731 - d2l's
+
+    def newton(eta: float = 1) -> list:
+        x = 10.0
+        results = [x]
+        for _ in range(10):
+            x -= eta * f_grad(x) / f_hess(x)
+            results.append(float(x))
+        return results
+
+    out["newton"] = [newton(), float(f(L.tensor(newton()[-1])))]
+
+    def f_2d(x1: Any, x2: Any) -> Any:
+        return 0.1 * x1 ** 2 + 2 * x2 ** 2
+
+    x1, x2 = L.meshgrid(L.arange(-5.5, 1.0, 0.1), L.arange(-3.0, 1.0, 0.1), indexing="ij")
+    out["contour"] = f_2d(x1, x2)
+
+    # the airfoil set replaced by a synthetic one of the same layout: 5 standardised features, the target last
+    data = draw.rng.standard_normal((300, 6)) @ draw.rng.standard_normal((6, 6))
+    data = L.from_numpy(((data - data.mean(axis=0)) / data.std(axis=0)).astype(np.float32)).to(
+        L.get_default_dtype())  # the book's genfromtxt(dtype=np.float32), in the run's default dtype
+    data_iter = d2l.load_array((data[:200, :-1], data[:200, -1]), 10, is_train=True)
+    feature_dim = data.shape[1] - 1
+
+    def train_ch11(trainer_fn: Any, states: Any, hyperparams: dict, data_iter: Any, feature_dim: int,
+                   num_epochs: int = 2) -> list:
+        w = draw.normal(mean=0.0, std=0.01, size=(feature_dim, 1), requires_grad=True)
+        b = L.zeros((1), requires_grad=True)
+        net, loss = lambda X: d2l.linreg(X, w, b), d2l.squared_loss  # noqa: E731 - d2l's
+        n, losses = 0, []
+        for _ in range(num_epochs):
+            for X, y in data_iter:
+                l = loss(net(X), y).mean()  # noqa: E741 - d2l's name
+                l.backward()
+                trainer_fn([w, b], states, hyperparams)
+                n += X.shape[0]
+                if n % 50 == 0:
+                    losses.append(d2l.evaluate_loss(net, data_iter, loss))
+        return [losses, w.detach().clone(), b.detach().clone()]
+
+    def sgd(params: list, states: Any, hyperparams: dict) -> None:
+        for p in params:
+            p.data.sub_(hyperparams["lr"] * p.grad)
+            p.grad.data.zero_()
+
+    def init_momentum_states(feature_dim: int) -> tuple:
+        v_w = L.zeros((feature_dim, 1))
+        v_b = L.zeros(1)
+        return (v_w, v_b)
+
+    def sgd_momentum(params: list, states: Any, hyperparams: dict) -> None:
+        for p, v in zip(params, states):
+            with L.no_grad():
+                v[:] = hyperparams["momentum"] * v + p.grad
+                p[:] -= hyperparams["lr"] * v
+            p.grad.data.zero_()
+
+    init_adagrad_states = init_rmsprop_states = init_momentum_states
+
+    def adagrad(params: list, states: Any, hyperparams: dict) -> None:
+        eps = 1e-6
+        for p, s in zip(params, states):
+            with L.no_grad():
+                s[:] += L.square(p.grad)
+                p[:] -= hyperparams["lr"] * p.grad / L.sqrt(s + eps)
+            p.grad.data.zero_()
+
+    def rmsprop(params: list, states: Any, hyperparams: dict) -> None:
+        gamma, eps = hyperparams["gamma"], 1e-6
+        for p, s in zip(params, states):
+            with L.no_grad():
+                s[:] = gamma * s + (1 - gamma) * L.square(p.grad)
+                p[:] -= hyperparams["lr"] * p.grad / L.sqrt(s + eps)
+            p.grad.data.zero_()
+
+    def init_adadelta_states(feature_dim: int) -> tuple:
+        s_w, s_b = L.zeros((feature_dim, 1)), L.zeros(1)
+        delta_w, delta_b = L.zeros((feature_dim, 1)), L.zeros(1)
+        return ((s_w, delta_w), (s_b, delta_b))
+
+    def adadelta(params: list, states: Any, hyperparams: dict) -> None:
+        rho, eps = hyperparams["rho"], 1e-5
+        for p, (s, delta) in zip(params, states):
+            with L.no_grad():
+                s[:] = rho * s + (1 - rho) * L.square(p.grad)
+                g = (L.sqrt(delta + eps) / L.sqrt(s + eps)) * p.grad
+                p[:] -= g
+                delta[:] = rho * delta + (1 - rho) * g * g
+            p.grad.data.zero_()
+
+    init_adam_states = init_adadelta_states
+
+    def adam(params: list, states: Any, hyperparams: dict) -> None:
+        beta1, beta2, eps = 0.9, 0.999, 1e-6
+        for p, (v, s) in zip(params, states):
+            with L.no_grad():
+                v[:] = beta1 * v + (1 - beta1) * p.grad
+                s[:] = beta2 * s + (1 - beta2) * L.square(p.grad)
+                v_bias_corr = v / (1 - beta1 ** hyperparams["t"])
+                s_bias_corr = s / (1 - beta2 ** hyperparams["t"])
+                p[:] -= hyperparams["lr"] * v_bias_corr / (L.sqrt(s_bias_corr) + eps)
+            p.grad.data.zero_()
+        hyperparams["t"] += 1
+
+    def yogi(params: list, states: Any, hyperparams: dict) -> None:
+        beta1, beta2, eps = 0.9, 0.999, 1e-3
+        for p, (v, s) in zip(params, states):
+            with L.no_grad():
+                v[:] = beta1 * v + (1 - beta1) * p.grad
+                s[:] = s + (1 - beta2) * L.sign(L.square(p.grad) - s) * L.square(p.grad)
+                v_bias_corr = v / (1 - beta1 ** hyperparams["t"])
+                s_bias_corr = s / (1 - beta2 ** hyperparams["t"])
+                p[:] -= hyperparams["lr"] * v_bias_corr / (L.sqrt(s_bias_corr) + eps)
+            p.grad.data.zero_()
+        hyperparams["t"] += 1
+
+    out["scratch"] = {
+        "sgd": train_ch11(sgd, None, {"lr": 0.05}, data_iter, feature_dim),
+        "momentum": train_ch11(sgd_momentum, init_momentum_states(feature_dim), {"lr": 0.02, "momentum": 0.5},
+                               data_iter, feature_dim),
+        "adagrad": train_ch11(adagrad, init_adagrad_states(feature_dim), {"lr": 0.1}, data_iter, feature_dim),
+        "rmsprop": train_ch11(rmsprop, init_rmsprop_states(feature_dim), {"lr": 0.01, "gamma": 0.9}, data_iter,
+                              feature_dim),
+        "adadelta": train_ch11(adadelta, init_adadelta_states(feature_dim), {"rho": 0.9}, data_iter, feature_dim),
+        "adam": train_ch11(adam, init_adam_states(feature_dim), {"lr": 0.01, "t": 1}, data_iter, feature_dim),
+        "yogi": train_ch11(yogi, init_adam_states(feature_dim), {"lr": 0.01, "t": 1}, data_iter, feature_dim),
+    }
+
+    def train_concise_ch11(trainer_fn: Any, hyperparams: dict, data_iter: Any, num_epochs: int = 2) -> list:
+        net = nn.Sequential(nn.Linear(5, 1))
+
+        def init_weights(module: Any) -> None:
+            if type(module) == nn.Linear:  # noqa: E721 - d2l's test
+                L.nn.init.normal_(module.weight, std=0.01)
+
+        net.apply(init_weights)
+        lib.same_weights(net)
+        optimizer = trainer_fn(net.parameters(), **hyperparams)
+        loss = nn.MSELoss(reduction="none")
+        n, losses = 0, []
+        for _ in range(num_epochs):
+            for X, y in data_iter:
+                optimizer.zero_grad()
+                out = net(X)
+                y = y.reshape(out.shape)
+                l = loss(out, y)  # noqa: E741 - d2l's name
+                l.mean().backward()
+                optimizer.step()
+                n += X.shape[0]
+                if n % 50 == 0:
+                    losses.append(d2l.evaluate_loss(net, data_iter, loss) / 2)
+        return [losses, dict(net.state_dict())]
+
+    optim = L.optim
+    out["concise"] = {
+        "sgd": train_concise_ch11(optim.SGD, {"lr": 0.01}, data_iter),
+        "momentum": train_concise_ch11(optim.SGD, {"lr": 0.005, "momentum": 0.9}, data_iter),
+        "adagrad": train_concise_ch11(optim.Adagrad, {"lr": 0.1}, data_iter),
+        "rmsprop": train_concise_ch11(optim.RMSprop, {"lr": 0.01, "alpha": 0.9}, data_iter),
+        "adadelta": train_concise_ch11(optim.Adadelta, {"rho": 0.9}, data_iter),
+        "adam": train_concise_ch11(optim.Adam, {"lr": 0.01}, data_iter),
+    }
+
+    # 11.11: a hand-written scheduler writing param_groups, and MultiStepLR / the cosine schedule as the book uses them
+    net = nn.Sequential(nn.Linear(5, 1))
+    lib.same_weights(net)
+    trainer = optim.SGD(net.parameters(), lr=0.3)
+
+    class FactorScheduler:
+        def __init__(self, factor: float = 1, stop_factor_lr: float = 1e-7, base_lr: float = 0.1) -> None:
+            self.factor, self.stop_factor_lr, self.base_lr = factor, stop_factor_lr, base_lr
+
+        def __call__(self, num_update: int) -> float:
+            self.base_lr = max(self.stop_factor_lr, self.base_lr * self.factor)
+            return self.base_lr
+
+    scheduler = FactorScheduler(factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    lrs = []
+    loss = nn.MSELoss()
+    for epoch in range(6):
+        for X, y in data_iter:
+            trainer.zero_grad()
+            l = loss(net(X), y.reshape(-1, 1))  # noqa: E741 - d2l's name
+            l.backward()
+            trainer.step()
+        for param_group in trainer.param_groups:
+            param_group["lr"] = scheduler(epoch) / 10
+        lrs.append(trainer.param_groups[0]["lr"])
+    scheduler = optim.lr_scheduler.MultiStepLR(trainer, milestones=[2, 4], gamma=0.5)
+
+    def get_lr(trainer: Any, scheduler: Any) -> float:
+        lr = scheduler.get_last_lr()[0]
+        trainer.step()
+        scheduler.step()
+        return lr
+
+    out["schedules"] = [lrs, [get_lr(trainer, scheduler) for _ in range(6)], dict(net.state_dict())]
+    return out
+
+
+def test_d2l_optimization() -> None:
+    assert_same(*dual(_optimization, float64=True))
+
+
+def test_d2l_optimization_float32() -> None:
+    _assert_f32(*_f32_triple(_optimization))
