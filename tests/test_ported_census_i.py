@@ -2076,3 +2076,138 @@ def test_d2l_optimization() -> None:
 
 def test_d2l_optimization_float32() -> None:
     _assert_f32(*_f32_triple(_optimization))
+
+
+# --- 2.1-2.6 preliminaries (tensors, linear algebra, autograd, control flow, probability by Multinomial);
+# --- 8.1 sequence models (a sine with noise, an MLP on tau lags, k-step predictions); 12.1 hybrid programming ------
+
+
+def _preliminaries(lib: Lib) -> dict:
+    L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
+    draw = _Draw(L, 9)
+    out: dict = {}
+    x = L.arange(12)
+    out["x"] = [x, x.shape, x.numel()]
+    X = x.reshape(3, 4)
+    out["cat"] = [L.cat((X, X * 2), dim=0), L.cat((X, X * 2), dim=1), X == X, X.sum()]
+    a, b = L.arange(3).reshape((3, 1)), L.arange(2).reshape((1, 2))
+    out["broadcast"] = a + b
+    Y = L.zeros_like(X)
+    Y[:] = X + X
+    X[1, 2] = 9
+    X[0:2, :] = 12
+    out["assign"] = [X, Y]
+    A = X.numpy()
+    B = L.tensor(A)
+    out["numpy"] = [type(A).__name__, type(B).__name__, L.tensor([3.5]).item(), float(L.tensor([3.5])),
+                    int(L.tensor([3.5]))]
+    inputs = np.array([[3.0, 0.0, 1.0], [2.0, 1.0, 0.0], [4.0, 0.0, 1.0]])
+    out["pandas"] = L.tensor(inputs.astype(float))
+    A = L.arange(20, dtype=L.float32).reshape(5, 4).to(L.get_default_dtype())
+    B = A.clone()
+    out["linalg"] = [A.T, A * B, A.sum(axis=0), A.sum(axis=1), A.sum(axis=[0, 1]), A.mean(), A.mean(axis=0),
+                     A.sum(axis=1, keepdims=True), A / A.sum(axis=1, keepdims=True), A.cumsum(axis=0),
+                     L.mv(A, L.arange(4, dtype=A.dtype)), L.mm(A, L.ones(4, 3)),
+                     L.dot(L.arange(4, dtype=A.dtype), L.ones(4)), L.norm(L.tensor([3.0, -4.0])),
+                     L.abs(L.tensor([3.0, -4.0])).sum(), L.norm(L.ones((4, 9)))]
+    x = L.arange(4.0)
+    x.requires_grad_(True)
+    y = 2 * L.dot(x, x)
+    y.backward()
+    grads = [x.grad.clone(), x.grad == 4 * x]
+    x.grad.zero_()
+    y = x.sum()
+    y.backward()
+    grads.append(x.grad.clone())
+    x.grad.zero_()
+    y = x * x
+    y.backward(gradient=L.ones(len(y)))
+    grads.append(x.grad.clone())
+    x.grad.zero_()
+    y = x * x
+    u = y.detach()
+    z = u * x
+    z.sum().backward()
+    grads += [x.grad == u]
+    x.grad.zero_()
+    y.sum().backward()
+    grads += [x.grad == 2 * x]
+
+    def f(a: Any) -> Any:
+        b = a * 2
+        while b.norm() < 1000:
+            b = b * 2
+        if b.sum() > 0:
+            c = b
+        else:
+            c = 100 * b
+        return c
+
+    a = draw.randn(requires_grad=True)  # torch.randn(size=(), requires_grad=True)
+    d = f(a)
+    d.backward()
+    grads += [a.grad == d / a, a.grad]
+    out["autograd"] = grads
+
+    fair_probs = L.ones([6]) / 6
+    m = L.distributions.multinomial.Multinomial(1, fair_probs)
+    one = m.sample()
+    counts = L.distributions.multinomial.Multinomial(10, fair_probs).sample((500,))
+    cum_counts = counts.cumsum(dim=0)
+    estimates = cum_counts / cum_counts.sum(dim=1, keepdims=True)
+    out["dice"] = [tuple(one.shape), str(one.dtype), float(one.sum()), tuple(estimates.shape),
+                   bool((counts.sum(1) == 10).all()), m.log_prob(L.tensor([0.0, 0.0, 1.0, 0.0, 0.0, 0.0])),
+                   L.distributions.multinomial.Multinomial(10, fair_probs).entropy()]
+
+    # 8.1: a noisy sine, features of tau lags, an MLP trained by Adam on squared loss, one-step and k-step predictions
+    T, tau = 200, 4
+    time_ = L.arange(1, T + 1, dtype=L.float32).to(L.get_default_dtype())
+    x = L.sin(0.01 * time_) + draw.normal(0, 0.2, (T,))
+    features = L.zeros((T - tau, tau))
+    for i in range(tau):
+        features[:, i] = x[i: T - tau + i]
+    labels = x[tau:].reshape((-1, 1))
+    batch_size, n_train = 16, 120
+    train_iter = d2l.load_array((features[:n_train], labels[:n_train]), batch_size, is_train=True)
+
+    def init_weights(m: Any) -> None:
+        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+            nn.init.xavier_uniform_(m.weight)
+
+    net = nn.Sequential(nn.Linear(4, 10), nn.ReLU(), nn.Linear(10, 1))
+    net.apply(init_weights)
+    lib.same_weights(net)
+    loss = nn.MSELoss(reduction="none")
+    trainer = L.optim.Adam(net.parameters(), 0.01)
+    log = []
+    for epoch in range(3):
+        for X, y in train_iter:
+            trainer.zero_grad()
+            l = loss(net(X), y)  # noqa: E741 - d2l's name
+            l.sum().backward()
+            trainer.step()
+        log.append(f"epoch {epoch + 1}, loss: {d2l.evaluate_loss(net, train_iter, loss):f}")
+    onestep_preds = net(features)
+    multistep_preds = L.zeros(T)
+    multistep_preds[: n_train + tau] = x[: n_train + tau]
+    for i in range(n_train + tau, T):
+        multistep_preds[i] = net(multistep_preds[i - tau:i].reshape((1, -1)))
+    max_steps = 8
+    features = L.zeros((T - tau - max_steps + 1, tau + max_steps))
+    for i in range(tau):
+        features[:, i] = x[i: i + T - tau - max_steps + 1]
+    for i in range(tau, tau + max_steps):
+        features[:, i] = net(features[:, i - tau:i]).reshape(-1)
+    out["sequence"] = [log, onestep_preds.detach(), multistep_preds.detach(), features.detach()]
+
+    # 12.1: the scripted net computes what the net does
+    net = nn.Sequential(nn.Linear(512, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 2))
+    lib.same_weights(net)
+    x = draw.randn(1, 512)
+    out["hybrid"] = [net(x), L.jit.script(net)(x)]
+    return out
+
+
+def test_d2l_preliminaries_sequence_models_and_hybrid() -> None:
+    theirs, ours = dual(_preliminaries, float64=True)
+    assert_same(theirs, ours)
