@@ -545,7 +545,7 @@ def _weight_decay(lib: Lib) -> dict:
                 d2l.sgd([w, b], lr, batch_size)
             if (epoch + 1) % 5 == 0:
                 log.append([d2l.evaluate_loss(net, train_iter, loss), d2l.evaluate_loss(net, test_iter, loss)])
-        log.append(f"L2 norm of w: {L.norm(w).item()}")
+        log.append(L.norm(w).item())  # print("L2 norm of w:", ...): the number (its 17 digits round by library)
         return log
 
     out["no_decay"], out["decay"] = train(lambd=0), train(lambd=3)
@@ -567,7 +567,7 @@ def _weight_decay(lib: Lib) -> dict:
                 trainer.step()
             if (epoch + 1) % 5 == 0:
                 log.append([d2l.evaluate_loss(net, train_iter, loss), d2l.evaluate_loss(net, test_iter, loss)])
-        log.append(f"L2 norm of w: {net[0].weight.norm().item()}")
+        log.append(net[0].weight.norm().item())  # the printed number, compared as a number
         return log
 
     out["concise_0"], out["concise_3"] = train_concise(0), train_concise(3)
