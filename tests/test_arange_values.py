@@ -12,8 +12,9 @@ import minitorch_cnn as mt
 
 RANGES = [(-8.0, 8.0, 0.1), (0.0, 1, 0.01), (-5.5, 1.0, 0.1), (0.3, 100.7, 0.37), (1.0, 1000.0, 0.1),
           (2.5, -7.1, -0.13), (0, 5, 1.5), (0.5, 5, 1.5), (-0.5, 5, 1), (5, 0, -1.5), (0, 0, 1), (3, 10, 2),
-          (0, 40, 0.01)]
-DTYPES = [("float32", torch.float32, mt.float32), ("float64", torch.float64, mt.float64),
+          (0, 40, 0.01), (0.0, 70000, 0.7)]
+DTYPES = [("float16", torch.float16, mt.float16), ("float32", torch.float32, mt.float32),
+          ("float64", torch.float64, mt.float64),
           ("int64", torch.int64, mt.int64), ("int32", torch.int32, mt.int32), ("default", None, None)]
 
 

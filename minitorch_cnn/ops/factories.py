@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
-from ..kernels.fused_multiply_add import fma
+from ..kernels.fused_multiply_add import arange_values, fma
 
 
 def _size(size: tuple) -> tuple:
@@ -113,8 +113,8 @@ def arange(
 
 def torch_arange(start: float, end: float, step: float, dtype: np.dtype) -> np.ndarray:
     """torch.arange's values bit for bit. The length is ceil((end - start) / step) in float64. Integer dtypes
-    truncate start and step first, then count ``start + step·i``. Floating dtypes work in float64 (torch's
-    accumulate type) as torch's vectorised CPU loop: in pairs of 32-byte vectors (8 float32 or 4 float64 lanes)
+    truncate start and step first, then count ``start + step·i``. Floating dtypes work in torch's accumulate type
+    (float64; float32 for float16) as its vectorised CPU loop: in pairs of 32-byte vectors (16, 8 or 4 lanes)
     each lane is ``base + j·step`` fused, from ``base = start + step·i₀`` fused and rounded to the dtype, i₀ the
     vector's first index; the elements past the last whole pair are ``start + step·i`` fused. NumPy's arange
     computes in the dtype itself and misses float32 values by up to ~1e-5 over a few hundred steps."""
@@ -128,13 +128,20 @@ def torch_arange(start: float, end: float, step: float, dtype: np.dtype) -> np.n
     n = int(math.ceil((float(end) - float(start)) / float(step)))
     if dtype.kind != "f":
         return (int(start) + int(step) * np.arange(n, dtype=np.int64)).astype(dtype, copy=False)
+    if dtype.itemsize == 2:
+        return _half_arange(float(start), float(step), n)
+    return arange_values(start, step, n, dtype)
+
+
+def _half_arange(start: float, step: float, n: int) -> np.ndarray:
+    """float16's arange: the same lanes (16 of them) in float32, torch's accumulate type for half."""
     i = np.arange(n)
-    lanes = 32 // dtype.itemsize
-    whole = n - n % (2 * lanes)
-    first = np.where(i < whole, i - i % lanes, i).astype(np.float64)
-    base = fma(np.full(n, float(step)), first, np.full(n, float(start)))
-    lane = np.where(i < whole, i % lanes, 0).astype(np.float64)
-    return fma(lane, np.full(n, float(step)), base.astype(dtype).astype(np.float64)).astype(dtype, copy=False)
+    whole = n - n % 32
+    first = np.where(i < whole, i - i % 16, i).astype(np.float32)
+    lane = np.where(i < whole, i % 16, 0).astype(np.float32)
+    with np.errstate(over="ignore"):  # past float16's range: inf, as torch's
+        base = fma(np.full(n, step, np.float32), first, np.full(n, start, np.float32)).astype(np.float16)
+        return fma(lane, np.full(n, step, np.float32), base.astype(np.float32)).astype(np.float16)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
