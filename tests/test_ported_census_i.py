@@ -2211,3 +2211,170 @@ def _preliminaries(lib: Lib) -> dict:
 def test_d2l_preliminaries_sequence_models_and_hybrid() -> None:
     theirs, ours = dual(_preliminaries, float64=True)
     assert_same(theirs, ours)
+
+
+# --- the second edition's object-oriented scratch code: LinearRegressionScratch + SGD(HyperParameters) on d2l's
+# --- Trainer (backward under no_grad, clip_gradients), RNNScratch/RNNLMScratch and GRUScratch -----------------------
+
+
+def _second_edition(lib: Lib) -> dict:
+    L, nn, F = lib.lib, lib.nn, lib.F
+    draw = _Draw(L, 10)
+    out: dict = {}
+
+    class SGD:
+        def __init__(self, params: list, lr: float) -> None:
+            self.params, self.lr = params, lr
+
+        def step(self) -> None:
+            for param in self.params:
+                param -= self.lr * param.grad
+
+        def zero_grad(self) -> None:
+            for param in self.params:
+                if param.grad is not None:
+                    param.grad.zero_()
+
+    class LinearRegressionScratch(nn.Module):
+        def __init__(self, num_inputs: int, lr: float, sigma: float = 0.01) -> None:
+            super().__init__()
+            self.lr = lr
+            self.w = draw.normal(0, sigma, (num_inputs, 1), requires_grad=True)
+            self.b = L.zeros(1, requires_grad=True)
+
+        def forward(self, X: Any) -> Any:
+            return L.matmul(X, self.w) + self.b
+
+        def loss(self, y_hat: Any, y: Any) -> Any:
+            l = (y_hat - y) ** 2 / 2  # noqa: E741 - d2l's name
+            return l.mean()
+
+        def configure_optimizers(self) -> SGD:
+            return SGD([self.w, self.b], self.lr)
+
+    def clip_gradients(grad_clip_val: float, model: Any) -> None:
+        params = [p for p in model.parameters() if p.requires_grad]
+        norm = L.sqrt(sum(L.sum((p.grad ** 2)) for p in params))  # noqa: UP034 - d2l's
+        if norm > grad_clip_val:
+            for param in params:
+                param.grad[:] *= grad_clip_val / norm
+
+    def fit(model: Any, batches: list, max_epochs: int, gradient_clip_val: float = 0) -> list:
+        optim = model.configure_optimizers()
+        losses = []
+        for _ in range(max_epochs):
+            model.train()
+            for X, y in batches:
+                loss = model.loss(model(X), y)
+                optim.zero_grad()
+                with L.no_grad():
+                    loss.backward()
+                    if gradient_clip_val > 0:
+                        clip_gradients(gradient_clip_val, model)
+                    optim.step()
+                losses.append(loss)
+        return losses
+
+    w, b = L.tensor([2, -3.4]), 4.2
+    X = draw.randn(60, len(w))
+    y = L.matmul(X, w.reshape((-1, 1))) + b + draw.randn(60, 1) * 0.01
+    order = L.tensor(draw.rng.permutation(60))  # torch.randperm(num_train): the shared stream
+    batches = [(X[order[i: i + 10]], y[order[i: i + 10]]) for i in range(0, 60, 10)]
+    model = LinearRegressionScratch(2, lr=0.03)
+    out["linreg"] = [fit(model, batches, 3), model.w.detach(), model.b.detach()]
+
+    class RNNScratch(nn.Module):
+        def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
+            super().__init__()
+            self.num_hiddens = num_hiddens
+            self.W_xh = nn.Parameter(draw.randn(num_inputs, num_hiddens) * sigma)
+            self.W_hh = nn.Parameter(draw.randn(num_hiddens, num_hiddens) * sigma)
+            self.b_h = nn.Parameter(L.zeros(num_hiddens))
+
+        def forward(self, inputs: Any, state: Any = None) -> tuple:
+            if state is None:
+                state = L.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+            else:
+                state, = state
+            outputs = []
+            for X in inputs:
+                state = L.tanh(L.matmul(X, self.W_xh) + L.matmul(state, self.W_hh) + self.b_h)
+                outputs.append(state)
+            return outputs, state
+
+    class GRUScratch(nn.Module):
+        def __init__(self, num_inputs: int, num_hiddens: int, sigma: float = 0.01) -> None:
+            super().__init__()
+            self.num_hiddens = num_hiddens
+            init_weight = lambda *shape: nn.Parameter(draw.randn(*shape) * sigma)  # noqa: E731 - d2l's
+            triple = lambda: (init_weight(num_inputs, num_hiddens), init_weight(num_hiddens, num_hiddens),  # noqa: E731
+                              nn.Parameter(L.zeros(num_hiddens)))
+            self.W_xz, self.W_hz, self.b_z = triple()
+            self.W_xr, self.W_hr, self.b_r = triple()
+            self.W_xh, self.W_hh, self.b_h = triple()
+
+        def forward(self, inputs: Any, H: Any = None) -> tuple:
+            if H is None:
+                H = L.zeros((inputs.shape[1], self.num_hiddens), device=inputs.device)
+            outputs = []
+            for X in inputs:
+                Z = L.sigmoid(L.matmul(X, self.W_xz) + L.matmul(H, self.W_hz) + self.b_z)
+                R = L.sigmoid(L.matmul(X, self.W_xr) + L.matmul(H, self.W_hr) + self.b_r)
+                H_tilde = L.tanh(L.matmul(X, self.W_xh) + L.matmul(R * H, self.W_hh) + self.b_h)
+                H = Z * H + (1 - Z) * H_tilde
+                outputs.append(H)
+            return outputs, H
+
+    class RNNLMScratch(nn.Module):
+        def __init__(self, rnn: Any, vocab_size: int, lr: float = 0.01) -> None:
+            super().__init__()
+            self.rnn, self.vocab_size, self.lr = rnn, vocab_size, lr
+            self.W_hq = nn.Parameter(draw.randn(rnn.num_hiddens, vocab_size) * 0.01)
+            self.b_q = nn.Parameter(L.zeros(vocab_size))
+
+        def one_hot(self, X: Any) -> Any:
+            return F.one_hot(X.T, self.vocab_size).type(L.get_default_dtype())  # the book's float32
+
+        def output_layer(self, rnn_outputs: list) -> Any:
+            outputs = [L.matmul(H, self.W_hq) + self.b_q for H in rnn_outputs]
+            return L.stack(outputs, 1)
+
+        def forward(self, X: Any, state: Any = None) -> Any:
+            embs = self.one_hot(X)
+            rnn_outputs, _ = self.rnn(embs, state)
+            return self.output_layer(rnn_outputs)
+
+        def loss(self, Y_hat: Any, Y: Any) -> Any:
+            Y_hat = Y_hat.reshape((-1, Y_hat.shape[-1]))
+            Y = Y.reshape((-1,))
+            return F.cross_entropy(Y_hat, Y, reduction="mean")
+
+        def configure_optimizers(self) -> Any:
+            return L.optim.SGD(self.parameters(), self.lr)
+
+        def predict(self, prefix: str, num_preds: int, vocab: Vocab) -> str:
+            state, outputs = None, [vocab[prefix[0]]]
+            for i in range(len(prefix) + num_preds - 1):
+                X = L.tensor([[outputs[-1]]])
+                embs = self.one_hot(X)
+                rnn_outputs, state = self.rnn(embs, state)
+                if i < len(prefix) - 1:
+                    outputs.append(vocab[prefix[i + 1]])
+                else:
+                    Y = self.output_layer(rnn_outputs)
+                    outputs.append(int(Y.argmax(axis=2).reshape(1)))
+            return "".join([vocab.idx_to_token[i] for i in outputs])
+
+    tools = _rnn_tools(lib)
+    vocab, corpus = tools.vocab, tools.corpus
+    array = L.tensor([corpus[i: i + 6] for i in range(0, len(corpus) - 6, 3)])
+    batches = [(array[i: i + 8, :-1], array[i: i + 8, 1:]) for i in range(0, 64, 8)]
+    for name, cell in (("rnn", RNNScratch), ("gru", GRUScratch)):
+        model = RNNLMScratch(cell(num_inputs=len(vocab), num_hiddens=16), vocab_size=len(vocab), lr=1)
+        losses = fit(model, batches, 2, gradient_clip_val=1)
+        out[name] = [losses, model.predict("it has", 10, vocab), dict(model.state_dict())]
+    return out
+
+
+def test_d2l_second_edition_scratch_modules() -> None:
+    assert_same(*dual(_second_edition, float64=True))
