@@ -25,6 +25,10 @@ class ScriptModule(Module):
     """The class of scripted and traced modules (``isinstance(m, mt.jit.ScriptModule)``). Subclassed in the old
     TorchScript style (``class M(mt.jit.ScriptModule)`` with ``@mt.jit.script_method``) it is an ordinary Module."""
 
+    def save(self, f: Any, _extra_files: Any = None) -> None:
+        """``scripted.save(path)`` (d2l's hybrid-programming chapter): refused as ``mt.jit.save``, saying why."""
+        save(self, f, _extra_files)
+
 
 class RecursiveScriptModule(ScriptModule):
     """A scripted or traced module: the original's tables, shared; calls run the original's forward."""

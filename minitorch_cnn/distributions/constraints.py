@@ -122,6 +122,21 @@ class _Simplex(Constraint):
         return _bool(xp.all(v >= 0, axis=-1) & (xp.abs(v.sum(-1) - 1) < 1e-6))
 
 
+class _Multinomial(Constraint):
+    """Non-negative counts along the last dimension summing to at most ``upper_bound`` (torch's check)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: int) -> None:
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Tensor:
+        v = _data(value)
+        xp = backend.array_module(v)
+        return _bool(xp.all(v >= 0, axis=-1) & (v.sum(-1) <= self.upper_bound))
+
+
 class _IndependentConstraint(Constraint):
     """``base`` on each element, all of the last ``reinterpreted_batch_ndims`` dimensions at once."""
 
@@ -185,3 +200,5 @@ less_than = _LessThan
 interval = _Interval
 integer_interval = _IntegerInterval
 independent = _IndependentConstraint
+multinomial = _Multinomial
+real_vector = _IndependentConstraint(real, 1)

@@ -4,6 +4,7 @@ the package never loads Numba."""
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
@@ -26,3 +27,19 @@ def _fma(typingctx, a, b, c):  # noqa: ANN001, ANN202 - numba's intrinsic protoc
 def fma_arrays(a, b, c, out):  # noqa: ANN001, ANN202
     for i in range(out.size):
         out[i] = _fma(a[i], b[i], c[i])
+
+
+@njit(cache=True)
+def arange_lanes(start, step, lanes, single, out):  # noqa: ANN001, ANN202
+    """torch's CPU arange into ``out``: pairs of ``lanes``-wide vectors of fma(j, step, base), base = fma(step, i0,
+    start) rounded to the output dtype (``single``: float32); the rest fma(step, i, start). All in float64."""
+    n = out.size
+    whole = n - n % (2 * lanes)
+    for i0 in range(0, whole, lanes):
+        base = _fma(step, np.float64(i0), start)
+        if single:
+            base = np.float64(np.float32(base))
+        for j in range(lanes):
+            out[i0 + j] = _fma(np.float64(j), step, base)
+    for i in range(whole, n):
+        out[i] = _fma(step, np.float64(i), start)

@@ -14,3 +14,14 @@ def fma(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     out = np.empty_like(a)
     fma_arrays(a, b, c, out)
     return out
+
+
+def arange_values(start: float, step: float, n: int, dtype: np.dtype) -> np.ndarray:
+    """torch's CPU ``arange`` of ``n`` float32 or float64 values (see ``ops.factories.torch_arange``), one
+    compiled pass."""
+    from .fma_numba import arange_lanes  # Numba loads here, on first use
+
+    dtype = np.dtype(dtype)
+    out = np.empty(n, dtype)
+    arange_lanes(float(start), float(step), 32 // dtype.itemsize, dtype == np.float32, out)
+    return out
