@@ -145,8 +145,15 @@ def normalize_params(tensor: Tensor, mean: Sequence[float], std: Sequence[float]
         )
     channels = tensor.shape[-3]
     for name, v in (("mean", m), ("std", s)):
-        if v.ndim > 1 or v.size not in (1, channels):
-            raise ValueError(f"Normalize: {name} has {v.size} values for a {channels}-channel image")
+        if v.ndim > 1:
+            raise ValueError(f"Normalize: {name} must be a sequence of per-channel values, got shape {v.shape}")
+        if v.size not in (1, channels):  # torchvision's in-place sub_/div_ by a (k, 1, 1) tensor fails to broadcast
+            shape = list(tensor.shape)
+            if channels == 1:
+                raise RuntimeError(f"output with shape {shape} doesn't match the broadcast shape "
+                                   f"{shape[:-3] + [v.size] + shape[-2:]}")
+            raise RuntimeError(f"The size of tensor a ({channels}) must match the size of tensor b ({v.size}) at "
+                               f"non-singleton dimension {tensor.ndim - 3}")
     return m.reshape(-1, 1, 1), s.reshape(-1, 1, 1)
 
 
