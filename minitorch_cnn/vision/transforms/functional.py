@@ -22,6 +22,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from ...autograd.grad_mode import is_grad_enabled
 from .blur import gaussian_blur as _gaussian_blur
 from .colour import (  # noqa: F401 - torchvision.transforms.functional's colour functions
     adjust_brightness,
@@ -164,6 +165,9 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float], inpla
 
 
 def _normalize(tensor: Tensor, m: Any, s: Any, inplace: bool) -> Tensor:
+    if tensor.requires_grad and is_grad_enabled():  # differentiable, as torchvision's sub_/div_ on a clone
+        mean, std = Tensor._wrap(m), Tensor._wrap(s)
+        return tensor.sub_(mean).div_(std) if inplace else (tensor - mean) / std
     xp = backend.array_module(tensor._data)
     if inplace:
         tensor._check_inplace()
