@@ -907,6 +907,7 @@ def _style_transfer(lib: Lib, images: tuple[Path, Path], tmp: Path) -> dict:
     denorm = T.Normalize((-2.12, -2.04, -1.80), (4.37, 4.46, 4.44))
     img = target.clone().squeeze()
     img = denorm(img).clamp_(0, 1)
+    out["img_graph"] = (img.requires_grad, img.grad_fn.name())  # Normalize is differentiable, clamp_ in place
     lib.vutils.save_image(img, tmp / f"{lib.name}-output-2.png")
     out.update(content=content, style=style, target=target, img=img, sizes=[tuple(f.shape) for f in style_features])
     return out
@@ -921,6 +922,7 @@ def test_neural_style_transfer(cifar_root: str, tmp_path: Path) -> None:
     cifar[1][0].save(paths[1])
     theirs, ours = dual(_style_transfer, paths, tmp_path)
     assert theirs["sizes"][-1] == (1, 512, 2, 2) and len(theirs["pretrained_warnings"]) == 2
+    assert theirs["img_graph"] == (True, "ClampBackward1")
     # the style loss's Gram matrices are sums of many products of ReLU outputs (no cancellation), Adam divides by
     # the root of the squared gradient: rounding compounds over two steps
     assert_same(theirs, ours, tol=1e-9)
