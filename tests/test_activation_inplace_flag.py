@@ -1,7 +1,8 @@
-"""``nn.ReLU(inplace=True)``, ``F.relu(x, inplace=True)`` and the LeakyReLU pair write into their input as torch's
-do: the returned tensor is the input, aliases see the activation, the version counter moves, gradients are torch's,
-a leaf that requires grad refuses. The style-transfer idiom that walks ``vgg.features`` and keeps each conv's output
-depends on it: the kept tensor is the ReLU'd one in torch."""
+"""``nn.ReLU(inplace=True)``, ``F.relu(x, inplace=True)``, the LeakyReLU pair and the MobileNets' ReLU6, Hardsigmoid
+and Hardswish (module and functional) write into their input as torch's do: the returned tensor is the input,
+aliases see the activation, the version counter moves, gradients are torch's, a leaf that requires grad refuses.
+The style-transfer idiom that walks ``vgg.features`` and keeps each conv's output depends on it: the kept tensor is
+the ReLU'd one in torch."""
 
 from __future__ import annotations
 
@@ -15,17 +16,24 @@ from _parity import assert_close
 import minitorch_cnn as mt
 
 RNG = np.random.default_rng(0)
-X = RNG.standard_normal((3, 4))
+X = 4 * RNG.standard_normal((3, 4))  # across ReLU6's and the hard activations' kinks at -3, 0, 3 and 6
 G = RNG.standard_normal((3, 4))
 
 
 def _modules(lib: Any) -> list:
     return [lambda x: lib.nn.ReLU(inplace=True)(x), lambda x: lib.nn.functional.relu(x, inplace=True),
             lambda x: lib.nn.LeakyReLU(0.2, inplace=True)(x),
-            lambda x: lib.nn.functional.leaky_relu(x, 0.2, inplace=True)]
+            lambda x: lib.nn.functional.leaky_relu(x, 0.2, inplace=True),
+            lambda x: lib.nn.ReLU6(inplace=True)(x), lambda x: lib.nn.functional.relu6(x, inplace=True),
+            lambda x: lib.nn.Hardsigmoid(inplace=True)(x), lambda x: lib.nn.functional.hardsigmoid(x, True),
+            lambda x: lib.nn.Hardswish(inplace=True)(x), lambda x: lib.nn.functional.hardswish(x, inplace=True)]
 
 
-@pytest.mark.parametrize("k", range(4), ids=["ReLU", "relu", "LeakyReLU", "leaky_relu"])
+IDS = ["ReLU", "relu", "LeakyReLU", "leaky_relu", "ReLU6", "relu6", "Hardsigmoid", "hardsigmoid", "Hardswish",
+       "hardswish"]
+
+
+@pytest.mark.parametrize("k", range(len(IDS)), ids=IDS)
 def test_writes_into_its_input_with_torchs_gradient(k: int) -> None:
     res = []
     for lib in (torch, mt):
@@ -41,7 +49,7 @@ def test_writes_into_its_input_with_torchs_gradient(k: int) -> None:
         assert_close(ours, theirs, np.float64)
 
 
-@pytest.mark.parametrize("k", range(4), ids=["ReLU", "relu", "LeakyReLU", "leaky_relu"])
+@pytest.mark.parametrize("k", range(len(IDS)), ids=IDS)
 def test_leaf_refuses_and_no_grad_writes(k: int) -> None:
     for lib in (torch, mt):
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
@@ -82,6 +90,7 @@ def test_kept_features_see_the_inplace_relu_as_torchs() -> None:
 def test_repr_and_default_stay_out_of_place() -> None:
     assert repr(mt.nn.ReLU(inplace=True)) == repr(torch.nn.ReLU(inplace=True))
     assert repr(mt.nn.LeakyReLU(0.2, True)) == repr(torch.nn.LeakyReLU(0.2, True))
+    assert repr(mt.nn.ReLU6(inplace=True)) == repr(torch.nn.ReLU6(inplace=True))
     h = mt.tensor(X)
     y = mt.nn.ReLU()(h)
     assert y is not h and np.array_equal(h.numpy(), X)
