@@ -38,6 +38,7 @@ from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.gumbel_softmax import gumbel_softmax
 from ..ops.indexing import one_hot
 from ..ops.inplace_activation import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
+from ..ops.inplace_activation import writes_in_place as _writes_in_place
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
@@ -154,12 +155,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(x, 0). ``inplace`` is accepted for torch's signature; the result is computed out of place."""
+    """max(x, 0); ``inplace=True`` writes it into ``input`` (``relu_``; see ``ops.inplace_activation``)."""
+    if inplace and _writes_in_place(input):
+        return relu_(input)
     return _ew.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, else negative_slope·x. ``inplace``: as in ``relu``."""
+    if inplace and _writes_in_place(input):
+        return leaky_relu_(input, negative_slope)
     return _ew.leaky_relu(input, negative_slope)
 
 

@@ -1,18 +1,27 @@
 """torch.nn.functional's in-place activations (``F.relu_``, ``F.elu_`` ...): each computes its out-of-place twin
 and writes it into the input's storage (aliases and views see it; the version counter moves), recorded in the
 graph as torch's (``inplace.apply_inplace``): y = f(x) replaces x, and dL/dx_old = f'(x_old)·dL/dy, the twin's own
-backward. A leaf that requires grad refuses, as torch's.
+backward. A leaf that requires grad refuses, as torch's. ``writes_in_place`` decides ``F.relu(x, inplace=True)``
+and ``nn.ReLU(inplace=True)`` (and the LeakyReLU pair): they write into ``x`` as torch's, so a reference kept to
+``x`` (a feature list filled while walking a net's layers) sees the activation, except for a view inside a graph,
+which ``apply_inplace`` does not offer: that one is computed out of place.
 """
 
 from __future__ import annotations
 
 from ..autograd import Tensor
+from ..autograd.grad_mode import _enabled
 from . import elementwise as ew
 from .exponential_linear import celu, elu, selu
-from .inplace import apply_inplace
+from .inplace import _is_view_in_graph, apply_inplace
 from .prelu import rrelu
 from .shrink import hardtanh
 from .shrink import threshold as _threshold
+
+
+def writes_in_place(input: Tensor) -> bool:  # noqa: A002
+    """Whether an ``inplace=True`` activation writes into ``input``: always, but for a view inside a graph."""
+    return not (_enabled[0] and input.requires_grad and _is_view_in_graph(input))
 
 
 def relu_(input: Tensor) -> Tensor:  # noqa: A002 - torch's name

@@ -223,10 +223,12 @@ class MseLoss(Function):
 def _reduction(op: str, reduction: str, size_average: bool | None, reduce: bool | None) -> str:
     """torch's legacy size_average/reduce pair, or ``reduction`` checked."""
     if size_average is not None or reduce is not None:
-        warnings.warn("size_average and reduce args will be deprecated, please use reduction instead.", stacklevel=3)
         size_average = True if size_average is None else size_average
         reduce = True if reduce is None else reduce
-        return "mean" if size_average and reduce else "sum" if reduce else "none"
+        legacy = "mean" if size_average and reduce else "sum" if reduce else "none"
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
+                      stacklevel=3)
+        return legacy
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction='{reduction}' is not valid: expected 'none', 'mean' or 'sum'")
     return reduction

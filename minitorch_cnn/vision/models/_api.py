@@ -75,7 +75,7 @@ def get_model(name: str, **config: Any) -> nn.Module:
 def get_model_weights(name: Callable | str) -> type[WeightsEnum]:
     """The ``*_Weights`` enum of a builder (given by name or as the function), read from its ``weights`` hint."""
     fn = get_model_builder(name) if isinstance(name, str) else name
-    hints = typing.get_type_hints(fn)
+    hints = typing.get_type_hints(inspect.unwrap(fn))  # the builder under its legacy-interface wrapper
     if "weights" not in hints:
         raise ValueError("The method is missing the 'weights' argument.")
     ann = hints["weights"]

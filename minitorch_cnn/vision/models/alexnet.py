@@ -7,6 +7,7 @@ from typing import Any
 
 from ... import nn
 from ...autograd import Tensor
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum, load_weights, num_classes_for
 
 
@@ -41,6 +42,7 @@ class AlexNet_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", AlexNet_Weights.IMAGENET1K_V1))
 def alexnet(*, weights: AlexNet_Weights | str | None = None, **kwargs: Any) -> AlexNet:
     """torchvision's AlexNet (61.1 M parameters at 1000 classes)."""
     weights = AlexNet_Weights.verify(weights)

@@ -17,6 +17,7 @@ from typing import Any
 from ... import nn
 from ...autograd import Tensor
 from ...ops.shape import cat, flatten
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum, num_classes_for
 
 
@@ -144,6 +145,7 @@ def _densenet(growth_rate: int, block_config: tuple[int, ...], num_init_features
     return model
 
 
+@handle_legacy_interface(weights=("pretrained", DenseNet121_Weights.IMAGENET1K_V1))
 def densenet121(*, weights: DenseNet121_Weights | str | None = None, **kwargs: Any) -> DenseNet:
     """torchvision's DenseNet-121 (8.0 M parameters at 1000 classes)."""
     return _densenet(32, (6, 12, 24, 16), 64, weights, DenseNet121_Weights, kwargs)
@@ -164,16 +166,19 @@ class DenseNet201_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", DenseNet161_Weights.IMAGENET1K_V1))
 def densenet161(*, weights: DenseNet161_Weights | str | None = None, **kwargs: Any) -> DenseNet:
     """torchvision's DenseNet-161 (growth 48, 96 initial features)."""
     return _densenet(48, (6, 12, 36, 24), 96, weights, DenseNet161_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", DenseNet169_Weights.IMAGENET1K_V1))
 def densenet169(*, weights: DenseNet169_Weights | str | None = None, **kwargs: Any) -> DenseNet:
     """torchvision's DenseNet-169."""
     return _densenet(32, (6, 12, 32, 32), 64, weights, DenseNet169_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", DenseNet201_Weights.IMAGENET1K_V1))
 def densenet201(*, weights: DenseNet201_Weights | str | None = None, **kwargs: Any) -> DenseNet:
     """torchvision's DenseNet-201."""
     return _densenet(32, (6, 12, 48, 32), 64, weights, DenseNet201_Weights, kwargs)

@@ -15,6 +15,7 @@ from ...autograd import Tensor
 from ...ops.shape import flatten
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
+from ._legacy import handle_legacy_interface
 from ._utils import build, init_mobile, make_divisible
 from ._weights import Weights, WeightsEnum
 
@@ -221,46 +222,55 @@ def _efficientnet(setting: list[MBConvConfig], default_dropout: float, last_chan
     return build(EfficientNet, weights, enum_cls, kwargs, setting, dropout)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B0_Weights.IMAGENET1K_V1))
 def efficientnet_b0(*, weights: EfficientNet_B0_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B0 (5.3 M parameters at 1000 classes)."""
     return _efficientnet(_b(1.0, 1.0), 0.2, None, weights, EfficientNet_B0_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B1_Weights.IMAGENET1K_V1))
 def efficientnet_b1(*, weights: EfficientNet_B1_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B1 (width 1.0, depth 1.1)."""
     return _efficientnet(_b(1.0, 1.1), 0.2, None, weights, EfficientNet_B1_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B2_Weights.IMAGENET1K_V1))
 def efficientnet_b2(*, weights: EfficientNet_B2_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B2 (width 1.1, depth 1.2)."""
     return _efficientnet(_b(1.1, 1.2), 0.3, None, weights, EfficientNet_B2_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B3_Weights.IMAGENET1K_V1))
 def efficientnet_b3(*, weights: EfficientNet_B3_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B3 (width 1.2, depth 1.4)."""
     return _efficientnet(_b(1.2, 1.4), 0.3, None, weights, EfficientNet_B3_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B4_Weights.IMAGENET1K_V1))
 def efficientnet_b4(*, weights: EfficientNet_B4_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B4 (width 1.4, depth 1.8)."""
     return _efficientnet(_b(1.4, 1.8), 0.4, None, weights, EfficientNet_B4_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B5_Weights.IMAGENET1K_V1))
 def efficientnet_b5(*, weights: EfficientNet_B5_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B5 (width 1.6, depth 2.2; BatchNorm eps 1e-3, momentum 0.01)."""
     return _efficientnet(_b(1.6, 2.2), 0.4, None, weights, EfficientNet_B5_Weights, kwargs, 0.001, 0.01)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B6_Weights.IMAGENET1K_V1))
 def efficientnet_b6(*, weights: EfficientNet_B6_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B6 (width 1.8, depth 2.6; BatchNorm eps 1e-3, momentum 0.01)."""
     return _efficientnet(_b(1.8, 2.6), 0.5, None, weights, EfficientNet_B6_Weights, kwargs, 0.001, 0.01)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_B7_Weights.IMAGENET1K_V1))
 def efficientnet_b7(*, weights: EfficientNet_B7_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNet-B7 (width 2.0, depth 3.1; BatchNorm eps 1e-3, momentum 0.01)."""
     return _efficientnet(_b(2.0, 3.1), 0.5, None, weights, EfficientNet_B7_Weights, kwargs, 0.001, 0.01)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_V2_S_Weights.IMAGENET1K_V1))
 def efficientnet_v2_s(*, weights: EfficientNet_V2_S_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNetV2-S (BatchNorm eps 1e-3)."""
     setting = _v2([(1, 3, 1, 24, 24, 2), (4, 3, 2, 24, 48, 4), (4, 3, 2, 48, 64, 4)],
@@ -268,6 +278,7 @@ def efficientnet_v2_s(*, weights: EfficientNet_V2_S_Weights | str | None = None,
     return _efficientnet(setting, 0.2, 1280, weights, EfficientNet_V2_S_Weights, kwargs, 1e-3)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_V2_M_Weights.IMAGENET1K_V1))
 def efficientnet_v2_m(*, weights: EfficientNet_V2_M_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNetV2-M (BatchNorm eps 1e-3)."""
     setting = _v2([(1, 3, 1, 24, 24, 3), (4, 3, 2, 24, 48, 5), (4, 3, 2, 48, 80, 5)],
@@ -275,6 +286,7 @@ def efficientnet_v2_m(*, weights: EfficientNet_V2_M_Weights | str | None = None,
     return _efficientnet(setting, 0.3, 1280, weights, EfficientNet_V2_M_Weights, kwargs, 1e-3)
 
 
+@handle_legacy_interface(weights=("pretrained", EfficientNet_V2_L_Weights.IMAGENET1K_V1))
 def efficientnet_v2_l(*, weights: EfficientNet_V2_L_Weights | str | None = None, **kwargs: Any) -> EfficientNet:
     """torchvision's EfficientNetV2-L (BatchNorm eps 1e-3)."""
     setting = _v2([(1, 3, 1, 32, 32, 4), (4, 3, 2, 32, 64, 7), (4, 3, 2, 64, 96, 7)],

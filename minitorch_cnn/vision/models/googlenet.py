@@ -17,6 +17,7 @@ from ...autograd import Tensor
 from ...nn.functional import adaptive_avg_pool2d, relu
 from ...ops.shape import cat, flatten
 from ._basic_conv import BasicConv2d, init_trunc_normal, init_warning, pretrained_kwargs, transform_input
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum
 
 GoogLeNetOutputs = namedtuple("GoogLeNetOutputs", ["logits", "aux_logits2", "aux_logits1"])
@@ -119,6 +120,7 @@ class GoogLeNet_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", GoogLeNet_Weights.IMAGENET1K_V1))
 def googlenet(*, weights: GoogLeNet_Weights | str | None = None, **kwargs: Any) -> GoogLeNet:
     """torchvision's GoogLeNet. With ``weights`` the input transform is on (unless asked otherwise) and the
     auxiliary heads, untrained in the file, are dropped unless ``aux_logits=True``."""

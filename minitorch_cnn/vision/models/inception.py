@@ -17,6 +17,7 @@ from ...autograd import Tensor
 from ...nn.functional import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from ...ops.shape import cat, flatten
 from ._basic_conv import BasicConv2d, init_trunc_normal, init_warning, pretrained_kwargs, transform_input
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum
 
 InceptionOutputs = namedtuple("InceptionOutputs", ["logits", "aux_logits"])
@@ -209,6 +210,7 @@ class Inception_V3_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", Inception_V3_Weights.IMAGENET1K_V1))
 def inception_v3(*, weights: Inception_V3_Weights | str | None = None, **kwargs: Any) -> Inception3:
     """torchvision's Inception-v3. With ``weights`` the input transform is on (unless asked otherwise) and the
     auxiliary head is kept unless ``aux_logits=False``."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from ... import nn
 from ...autograd import Tensor
+from ._legacy import handle_legacy_interface
 from ._utils import build
 from ._weights import Weights, WeightsEnum
 
@@ -124,21 +125,25 @@ class MNASNet1_3_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", MNASNet0_5_Weights.IMAGENET1K_V1))
 def mnasnet0_5(*, weights: MNASNet0_5_Weights | str | None = None, **kwargs: Any) -> MNASNet:
     """torchvision's MNASNet with depth multiplier 0.5."""
     return build(MNASNet, weights, MNASNet0_5_Weights, kwargs, 0.5)
 
 
+@handle_legacy_interface(weights=("pretrained", MNASNet0_75_Weights.IMAGENET1K_V1))
 def mnasnet0_75(*, weights: MNASNet0_75_Weights | str | None = None, **kwargs: Any) -> MNASNet:
     """torchvision's MNASNet with depth multiplier 0.75."""
     return build(MNASNet, weights, MNASNet0_75_Weights, kwargs, 0.75)
 
 
+@handle_legacy_interface(weights=("pretrained", MNASNet1_0_Weights.IMAGENET1K_V1))
 def mnasnet1_0(*, weights: MNASNet1_0_Weights | str | None = None, **kwargs: Any) -> MNASNet:
     """torchvision's MNASNet with depth multiplier 1.0."""
     return build(MNASNet, weights, MNASNet1_0_Weights, kwargs, 1.0)
 
 
+@handle_legacy_interface(weights=("pretrained", MNASNet1_3_Weights.IMAGENET1K_V1))
 def mnasnet1_3(*, weights: MNASNet1_3_Weights | str | None = None, **kwargs: Any) -> MNASNet:
     """torchvision's MNASNet with depth multiplier 1.3."""
     return build(MNASNet, weights, MNASNet1_3_Weights, kwargs, 1.3)

@@ -9,6 +9,7 @@ from ... import nn
 from ...autograd import Tensor
 from ...ops.shape import flatten
 from ..ops.misc import Conv2dNormActivation
+from ._legacy import handle_legacy_interface
 from ._utils import build, init_mobile, make_divisible
 from ._weights import Weights, WeightsEnum
 
@@ -92,6 +93,7 @@ class MobileNet_V2_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V2
 
 
+@handle_legacy_interface(weights=("pretrained", MobileNet_V2_Weights.IMAGENET1K_V1))
 def mobilenet_v2(*, weights: MobileNet_V2_Weights | str | None = None, **kwargs: Any) -> MobileNetV2:
     """torchvision's MobileNetV2 (3.5 M parameters at 1000 classes)."""
     return build(MobileNetV2, weights, MobileNet_V2_Weights, kwargs)

@@ -11,6 +11,7 @@ from ... import nn
 from ...autograd import Tensor
 from ...ops.shape import flatten
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
+from ._legacy import handle_legacy_interface
 from ._utils import build, init_mobile, make_divisible
 from ._weights import Weights, WeightsEnum
 
@@ -154,11 +155,13 @@ def _mobilenet_v3(arch: str, weights: Any, enum_cls: type[WeightsEnum], kwargs: 
     return build(MobileNetV3, weights, enum_cls, kwargs, setting, last_channel)
 
 
+@handle_legacy_interface(weights=("pretrained", MobileNet_V3_Large_Weights.IMAGENET1K_V1))
 def mobilenet_v3_large(*, weights: MobileNet_V3_Large_Weights | str | None = None, **kwargs: Any) -> MobileNetV3:
     """torchvision's MobileNetV3-Large."""
     return _mobilenet_v3("mobilenet_v3_large", weights, MobileNet_V3_Large_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", MobileNet_V3_Small_Weights.IMAGENET1K_V1))
 def mobilenet_v3_small(*, weights: MobileNet_V3_Small_Weights | str | None = None, **kwargs: Any) -> MobileNetV3:
     """torchvision's MobileNetV3-Small (2.5 M parameters at 1000 classes)."""
     return _mobilenet_v3("mobilenet_v3_small", weights, MobileNet_V3_Small_Weights, kwargs)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ... import nn
 from ...autograd import Tensor
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum, load_weights, num_classes_for, overwrite_named_param
 
 
@@ -197,31 +198,37 @@ def _resnet(block: Any, layers: list[int], weights: Any, enum_cls: type[WeightsE
     return load_weights(ResNet(block, layers, **kwargs), weights)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNet18_Weights.IMAGENET1K_V1))
 def resnet18(*, weights: ResNet18_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNet-18 (11.7 M parameters at 1000 classes)."""
     return _resnet(BasicBlock, [2, 2, 2, 2], weights, ResNet18_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNet34_Weights.IMAGENET1K_V1))
 def resnet34(*, weights: ResNet34_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNet-34."""
     return _resnet(BasicBlock, [3, 4, 6, 3], weights, ResNet34_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNet50_Weights.IMAGENET1K_V1))
 def resnet50(*, weights: ResNet50_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNet-50 (Bottleneck blocks)."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNet50_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNet101_Weights.IMAGENET1K_V1))
 def resnet101(*, weights: ResNet101_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNet-101."""
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNet101_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNet152_Weights.IMAGENET1K_V1))
 def resnet152(*, weights: ResNet152_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNet-152."""
     return _resnet(Bottleneck, [3, 8, 36, 3], weights, ResNet152_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNeXt50_32X4D_Weights.IMAGENET1K_V1))
 def resnext50_32x4d(*, weights: ResNeXt50_32X4D_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNeXt-50 32×4d: 32 groups of 4 channels in the first stage's 3×3 convolutions."""
     overwrite_named_param(kwargs, "groups", 32)
@@ -229,12 +236,14 @@ def resnext50_32x4d(*, weights: ResNeXt50_32X4D_Weights | str | None = None, **k
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, ResNeXt50_32X4D_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", Wide_ResNet50_2_Weights.IMAGENET1K_V1))
 def wide_resnet50_2(*, weights: Wide_ResNet50_2_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's Wide ResNet-50-2: the Bottleneck's inner width doubled (128 per group at the first stage)."""
     overwrite_named_param(kwargs, "width_per_group", 64 * 2)
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, Wide_ResNet50_2_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNeXt101_32X8D_Weights.IMAGENET1K_V1))
 def resnext101_32x8d(*, weights: ResNeXt101_32X8D_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNeXt-101 32×8d."""
     overwrite_named_param(kwargs, "groups", 32)
@@ -242,6 +251,7 @@ def resnext101_32x8d(*, weights: ResNeXt101_32X8D_Weights | str | None = None, *
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNeXt101_32X8D_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ResNeXt101_64X4D_Weights.IMAGENET1K_V1))
 def resnext101_64x4d(*, weights: ResNeXt101_64X4D_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's ResNeXt-101 64×4d."""
     overwrite_named_param(kwargs, "groups", 64)
@@ -249,6 +259,7 @@ def resnext101_64x4d(*, weights: ResNeXt101_64X4D_Weights | str | None = None, *
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, ResNeXt101_64X4D_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", Wide_ResNet101_2_Weights.IMAGENET1K_V1))
 def wide_resnet101_2(*, weights: Wide_ResNet101_2_Weights | str | None = None, **kwargs: Any) -> ResNet:
     """torchvision's Wide ResNet-101-2."""
     overwrite_named_param(kwargs, "width_per_group", 64 * 2)

@@ -10,6 +10,7 @@ from typing import Any
 from ... import nn
 from ...autograd import Tensor
 from ...ops.shape import cat, transpose
+from ._legacy import handle_legacy_interface
 from ._utils import build
 from ._weights import Weights, WeightsEnum
 
@@ -118,21 +119,25 @@ class ShuffleNet_V2_X2_0_Weights(WeightsEnum):  # noqa: N801 - torchvision's nam
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1))
 def shufflenet_v2_x0_5(*, weights: ShuffleNet_V2_X0_5_Weights | str | None = None, **kwargs: Any) -> ShuffleNetV2:
     """torchvision's ShuffleNetV2 with 0.5× output channels."""
     return build(ShuffleNetV2, weights, ShuffleNet_V2_X0_5_Weights, kwargs, [4, 8, 4], [24, 48, 96, 192, 1024])
 
 
+@handle_legacy_interface(weights=("pretrained", ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1))
 def shufflenet_v2_x1_0(*, weights: ShuffleNet_V2_X1_0_Weights | str | None = None, **kwargs: Any) -> ShuffleNetV2:
     """torchvision's ShuffleNetV2 with 1.0× output channels."""
     return build(ShuffleNetV2, weights, ShuffleNet_V2_X1_0_Weights, kwargs, [4, 8, 4], [24, 116, 232, 464, 1024])
 
 
+@handle_legacy_interface(weights=("pretrained", ShuffleNet_V2_X1_5_Weights.IMAGENET1K_V1))
 def shufflenet_v2_x1_5(*, weights: ShuffleNet_V2_X1_5_Weights | str | None = None, **kwargs: Any) -> ShuffleNetV2:
     """torchvision's ShuffleNetV2 with 1.5× output channels."""
     return build(ShuffleNetV2, weights, ShuffleNet_V2_X1_5_Weights, kwargs, [4, 8, 4], [24, 176, 352, 704, 1024])
 
 
+@handle_legacy_interface(weights=("pretrained", ShuffleNet_V2_X2_0_Weights.IMAGENET1K_V1))
 def shufflenet_v2_x2_0(*, weights: ShuffleNet_V2_X2_0_Weights | str | None = None, **kwargs: Any) -> ShuffleNetV2:
     """torchvision's ShuffleNetV2 with 2.0× output channels."""
     return build(ShuffleNetV2, weights, ShuffleNet_V2_X2_0_Weights, kwargs, [4, 8, 4], [24, 244, 488, 976, 2048])

@@ -9,6 +9,7 @@ from typing import Any
 from ... import nn
 from ...autograd import Tensor
 from ...ops.shape import cat, flatten
+from ._legacy import handle_legacy_interface
 from ._utils import build
 from ._weights import Weights, WeightsEnum
 
@@ -87,11 +88,13 @@ class SqueezeNet1_1_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", SqueezeNet1_0_Weights.IMAGENET1K_V1))
 def squeezenet1_0(*, weights: SqueezeNet1_0_Weights | str | None = None, **kwargs: Any) -> SqueezeNet:
     """torchvision's SqueezeNet 1.0."""
     return build(SqueezeNet, weights, SqueezeNet1_0_Weights, kwargs, "1_0")
 
 
+@handle_legacy_interface(weights=("pretrained", SqueezeNet1_1_Weights.IMAGENET1K_V1))
 def squeezenet1_1(*, weights: SqueezeNet1_1_Weights | str | None = None, **kwargs: Any) -> SqueezeNet:
     """torchvision's SqueezeNet 1.1 (2.4× less computation than 1.0, same accuracy)."""
     return build(SqueezeNet, weights, SqueezeNet1_1_Weights, kwargs, "1_1")

@@ -11,6 +11,7 @@ from typing import Any
 
 from ... import nn
 from ...autograd import Tensor
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum, load_weights, num_classes_for
 
 # Output channels of each 3×3 conv, "M" for a 2×2 max-pool (torchvision's configurations A, B, D and E).
@@ -121,41 +122,49 @@ def _vgg(cfg: str, batch_norm: bool, weights: Any, enum_cls: type[WeightsEnum], 
     return load_weights(VGG(make_layers(_CFGS[cfg], batch_norm), **kwargs), weights)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG11_Weights.IMAGENET1K_V1))
 def vgg11(*, weights: VGG11_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-11 (configuration A)."""
     return _vgg("A", False, weights, VGG11_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG11_BN_Weights.IMAGENET1K_V1))
 def vgg11_bn(*, weights: VGG11_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-11 with BatchNorm after each conv."""
     return _vgg("A", True, weights, VGG11_BN_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG13_Weights.IMAGENET1K_V1))
 def vgg13(*, weights: VGG13_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-13 (configuration B)."""
     return _vgg("B", False, weights, VGG13_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG13_BN_Weights.IMAGENET1K_V1))
 def vgg13_bn(*, weights: VGG13_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-13 with BatchNorm after each conv."""
     return _vgg("B", True, weights, VGG13_BN_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG16_Weights.IMAGENET1K_V1))
 def vgg16(*, weights: VGG16_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-16 (configuration D)."""
     return _vgg("D", False, weights, VGG16_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG16_BN_Weights.IMAGENET1K_V1))
 def vgg16_bn(*, weights: VGG16_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-16 with BatchNorm after each conv."""
     return _vgg("D", True, weights, VGG16_BN_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG19_Weights.IMAGENET1K_V1))
 def vgg19(*, weights: VGG19_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-19 (configuration E)."""
     return _vgg("E", False, weights, VGG19_Weights, kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", VGG19_BN_Weights.IMAGENET1K_V1))
 def vgg19_bn(*, weights: VGG19_BN_Weights | str | None = None, **kwargs: Any) -> VGG:
     """VGG-19 with BatchNorm after each conv."""
     return _vgg("E", True, weights, VGG19_BN_Weights, kwargs)

@@ -19,6 +19,7 @@ from ... import nn
 from ...autograd import Tensor
 from ...ops.factories import empty, zeros
 from ...ops.shape import cat
+from ._legacy import handle_legacy_interface
 from ._weights import Weights, WeightsEnum, num_classes_for
 
 _LAYER_NORM = partial(nn.LayerNorm, eps=1e-6)  # torchvision's default norm_layer
@@ -177,21 +178,25 @@ class ViT_L_32_Weights(WeightsEnum):  # noqa: N801
     DEFAULT = IMAGENET1K_V1
 
 
+@handle_legacy_interface(weights=("pretrained", ViT_B_16_Weights.IMAGENET1K_V1))
 def vit_b_16(*, weights: ViT_B_16_Weights | str | None = None, **kwargs: Any) -> VisionTransformer:
     """ViT-B/16: 12 layers, 12 heads, D 768, MLP 3072 (86.6 M parameters at 1000 classes, 224²)."""
     return _vision_transformer(16, 12, 12, 768, 3072, ViT_B_16_Weights.verify(weights), kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ViT_B_32_Weights.IMAGENET1K_V1))
 def vit_b_32(*, weights: ViT_B_32_Weights | str | None = None, **kwargs: Any) -> VisionTransformer:
     """ViT-B/32: 12 layers, 12 heads, D 768, MLP 3072."""
     return _vision_transformer(32, 12, 12, 768, 3072, ViT_B_32_Weights.verify(weights), kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ViT_L_16_Weights.IMAGENET1K_V1))
 def vit_l_16(*, weights: ViT_L_16_Weights | str | None = None, **kwargs: Any) -> VisionTransformer:
     """ViT-L/16: 24 layers, 16 heads, D 1024, MLP 4096."""
     return _vision_transformer(16, 24, 16, 1024, 4096, ViT_L_16_Weights.verify(weights), kwargs)
 
 
+@handle_legacy_interface(weights=("pretrained", ViT_L_32_Weights.IMAGENET1K_V1))
 def vit_l_32(*, weights: ViT_L_32_Weights | str | None = None, **kwargs: Any) -> VisionTransformer:
     """ViT-L/32: 24 layers, 16 heads, D 1024, MLP 4096."""
     return _vision_transformer(32, 24, 16, 1024, 4096, ViT_L_32_Weights.verify(weights), kwargs)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from ...autograd.grad_mode import is_grad_enabled
 from .blur import gaussian_blur as _gaussian_blur
 from .colour import (  # noqa: F401 - torchvision.transforms.functional's colour functions
     adjust_brightness,
@@ -145,8 +146,15 @@ def normalize_params(tensor: Tensor, mean: Sequence[float], std: Sequence[float]
         )
     channels = tensor.shape[-3]
     for name, v in (("mean", m), ("std", s)):
-        if v.ndim > 1 or v.size not in (1, channels):
-            raise ValueError(f"Normalize: {name} has {v.size} values for a {channels}-channel image")
+        if v.ndim > 1:
+            raise ValueError(f"Normalize: {name} must be a sequence of per-channel values, got shape {v.shape}")
+        if v.size not in (1, channels):  # torchvision's in-place sub_/div_ by a (k, 1, 1) tensor fails to broadcast
+            shape = list(tensor.shape)
+            if channels == 1:
+                raise RuntimeError(f"output with shape {shape} doesn't match the broadcast shape "
+                                   f"{shape[:-3] + [v.size] + shape[-2:]}")
+            raise RuntimeError(f"The size of tensor a ({channels}) must match the size of tensor b ({v.size}) at "
+                               f"non-singleton dimension {tensor.ndim - 3}")
     return m.reshape(-1, 1, 1), s.reshape(-1, 1, 1)
 
 
@@ -157,6 +165,9 @@ def normalize(tensor: Tensor, mean: Sequence[float], std: Sequence[float], inpla
 
 
 def _normalize(tensor: Tensor, m: Any, s: Any, inplace: bool) -> Tensor:
+    if tensor.requires_grad and is_grad_enabled():  # differentiable, as torchvision's sub_/div_ on a clone
+        mean, std = Tensor._wrap(m), Tensor._wrap(s)
+        return tensor.sub_(mean).div_(std) if inplace else (tensor - mean) / std
     xp = backend.array_module(tensor._data)
     if inplace:
         tensor._check_inplace()
