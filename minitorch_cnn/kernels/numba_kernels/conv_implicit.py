@@ -11,7 +11,8 @@ form (``gemm_kernel.panel_kernel(dtype, gather=True)``) takes MR pixel pointers,
 share into its B panels (NR output channels, a channel block of ``gemm_packed.KC`` deep, tap by tap). No columns
 are built and no activations packed, where im2col + GEMM writes K·M columns and packs them again: only the
 padded input (C values a pixel) and the (M, O) result rows are written, the rows then turned to (n, O, OH, OW)
-with the bias added. Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
+with the bias added (both turns by blocks through ``turn``, the block transpose: ``conv_turns``).
+Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
 L2), MR-pixel groups, taps; the C tile is summed in place over taps and channel blocks (fused multiply-adds in
 channel order within a tap and block, taps and blocks added in order: the GEMM's values to rounding, not its bits).
 
@@ -40,13 +41,14 @@ import numpy as np
 from numba import njit
 
 from ..handoff import signal
-from .conv_rows import _to_padded, add_db
+from .conv_rows import add_db
+from .conv_turns import rows_to_planes, to_padded
 from .gemm_packed import KC
 from .layout import Pair, unsigned
 
 USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare them)
 USE_IMPLICIT_DW = True  # False: dW keeps its other paths
-IMPLICIT_MIN_CHANNELS = 128  # input and output channels at least this many at stride 1 (narrower: the tiles)
+IMPLICIT_MIN_CHANNELS = 64  # input and output channels at least this many at stride 1 (narrower: the tiles)
 STRIDED_MIN_CHANNELS = 64  # ... and at other strides
 CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
 SMALL_PLANE = 64  # output planes of at most this many pixels take chunks of a multiple of MR samples
@@ -54,7 +56,7 @@ SMALL_PLANE = 64  # output planes of at most this many pixels take chunks of a m
 
 def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
     """Whether a layer of (in, out) ``channels`` runs on the implicit GEMM, ``nr`` the gather kernel's columns (0
-    where there is none): ungrouped, wide (64-channel stride-1 layers ran as fast on the tiles), not 1×1, the
+    where there is none): ungrouped, wide (narrower layers run faster on the tiles), not 1×1, the
     output channels in whole panels of NR."""
     least = IMPLICIT_MIN_CHANNELS if stride == (1, 1) else STRIDED_MIN_CHANNELS
     return (USE_IMPLICIT and groups == 1 and nr > 0 and min(channels) >= least and max(kernel_size) > 1
@@ -180,21 +182,9 @@ def implicit_gemm(kernel, MR, NR, xp, pix, gmask, M, C, wp, wpitch, kh, kw, dh, 
                             rows[unsigned((i0 + r) * O + q0 + q)] = 0
 
 
-@njit(cache=True, inline="always")
-def _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L):  # pragma: no cover - compiled
-    """y[n0 + s, o, l] = rows[pos[s·L + l], o] (+ b[o]); 16 channels (a cache line of rows) at a time."""
-    for s in range(n):
-        for o0 in range(0, O, 16):
-            for o in range(o0, min(O, o0 + 16)):
-                dst = unsigned(((n0 + s) * O + o) * L)
-                bo = b[o] if has_b else rows.dtype.type(0)
-                for k in range(unsigned(L)):
-                    y[dst + k] = rows[unsigned(pos[s * L + k] * O + o)] + bo
-
-
 @njit(cache=True, nogil=True)
-def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh, dw,
-                  oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh,
+                  dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
     """y[start:stop] (N, O, oh, ow) = the convolution of x (N, C, H, W) with w (O, C, kh, kw) (``flip``: with
     w (C, O, kh, kw)'s channels swapped and taps flipped, dx's convolution of g) at stride (sh, sw), dilation
     (dh, dw), x placed at (pt, pl) of the (hp, wpitch) padded plane; + b where ``has_b``. All flat."""
@@ -215,14 +205,14 @@ def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W,
             _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh,
                          dw)
             ordered = n
-        _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
+        to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
         implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
-        _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L)
+        rows_to_planes(turn, rows, pos, y, b, has_b, n0, n, O, L)
 
 
 @njit(cache=True, nogil=True)
-def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, sh, sw, pt, pl,
-                         dh, dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+def weight_grad_implicit(kernel, MR, NR, turn, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, sh, sw, pt,
+                         pl, dh, dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
     """dw_sum (float64 (O, kh, kw, C)) = dW of samples start..stop: g (N, O, oh, ow), x (N, C, H, W), all flat;
     db_sum (float64 (O,)) += Σ g where ``has_b``. ``kernel`` is the gather form with B rows gathered too: for
     tap t and a panel of NR input channels, dW[o, t, c] = Σ_p g[o, p] · x_pad[P(p) + T(t) + c] over the pixels
@@ -247,7 +237,7 @@ def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, sto
         if n != ordered:
             _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw)
             ordered = n
-        _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
+        to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
         for s in range(n):
             for o in range(O):
                 src = unsigned(((n0 + s) * O + o) * L)
