@@ -152,8 +152,8 @@ def conv2d_backward_chunks(
         weight_grad_implicit(gboth, gmr, gbnr, turn, flat(g), flat(x), dw_last.reshape(-1),
                              np.empty(0) if db is None else db, need_b, start, stop, C, *x_shape[2:], O, kh, kw,
                              *stride, pt, pl, *dilation, *out_size, hp, wp,
-                             chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, g.dtype.itemsize, gmr), ready,
-                             ready_value)
+                             chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, g.dtype.itemsize, gmr), 0, O,
+                             ready, ready_value)
         ready = NOT_READY
         dw = dw_last.transpose(0, 3, 1, 2)
     if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view

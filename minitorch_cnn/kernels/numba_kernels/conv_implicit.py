@@ -212,19 +212,22 @@ def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C,
 
 @njit(cache=True, nogil=True)
 def weight_grad_implicit(kernel, MR, NR, turn, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, sh, sw, pt,
-                         pl, dh, dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
-    """dw_sum (float64 (O, kh, kw, C)) = dW of samples start..stop: g (N, O, oh, ow), x (N, C, H, W), all flat;
-    db_sum (float64 (O,)) += Σ g where ``has_b``. ``kernel`` is the gather form with B rows gathered too: for
+                         pl, dh, dw, oh, ow, hp, wpitch, step, o_lo, o_hi, ready,
+                         ready_value):  # pragma: no cover - compiled
+    """dw_sum (float64 (O, kh, kw, C)) += dW of samples start..stop, its output channels o_lo..o_hi (its other
+    rows left as they are): g (N, O, oh, ow), x (N, C, H, W), all flat; db_sum (float64 (O,)) += Σ g (all
+    channels) where ``has_b``. ``kernel`` is the gather form with B rows gathered too: for
     tap t and a panel of NR input channels, dW[o, t, c] = Σ_p g[o, p] · x_pad[P(p) + T(t) + c] over the pixels
     whose tap t reads the input (runs of the tap-ordered pixels), g's rows read in place from the chunk's g
     gathered in that order, x_pad's rows by pointer; summed in the dtype over the share's chunks."""
     signal(ready, ready_value)
     T, L = kh * kw, oh * ow
     isz = unsigned(g.itemsize)
-    acc = np.zeros(O * T * C, g.dtype)  # dW (O, T, C)
+    Oc = o_hi - o_lo
+    acc = np.zeros(Oc * T * C, g.dtype)  # dW (O, T, C)'s rows o_lo..o_hi
     xp = np.zeros(step * hp * wpitch * C, x.dtype)
     M = step * L
-    gq = np.empty(O * M, g.dtype)  # the chunk's g (O, m), its pixels in tap order
+    gq = np.empty(Oc * M, g.dtype)  # the chunk's g (O, m) rows o_lo..o_hi, its pixels in tap order
     pix, pos, kmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M, np.int64)
     gmask = np.empty((M + MR - 1) // MR, np.int64)
     aptrs, bptrs = np.empty(MR, np.uint64), np.empty(M, np.uint64)
@@ -239,10 +242,10 @@ def weight_grad_implicit(kernel, MR, NR, turn, g, x, dw_sum, db_sum, has_b, star
             ordered = n
         to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
         for s in range(n):
-            for o in range(O):
+            for o in range(o_lo, o_hi):
                 src = unsigned(((n0 + s) * O + o) * L)
                 for l in range(L):
-                    gq[unsigned(o * m + pos[s * L + l])] = g[src + unsigned(l)]
+                    gq[unsigned((o - o_lo) * m + pos[s * L + l])] = g[src + unsigned(l)]
         if has_b:
             add_db(g, db_sum, n0, n, O, L)
         for t in range(T):
@@ -258,10 +261,10 @@ def weight_grad_implicit(kernel, MR, NR, turn, g, x, dw_sum, db_sum, has_b, star
                     k1 = k
                     while k1 < m and (kmask[k1] >> t) & 1:
                         k1 += 1
-                    for o0 in range(0, O, MR):
-                        rows = min(MR, O - o0)
+                    for o0 in range(0, Oc, MR):  # rows of acc and gq (o_lo + o0: the output channel)
+                        rows = min(MR, Oc - o0)
                         for r in range(MR):
-                            aptrs[r] = ga + unsigned(min(o0 + r, O - 1) * m + k) * isz
+                            aptrs[r] = ga + unsigned(min(o0 + r, Oc - 1) * m + k) * isz
                         b = bptrs.ctypes.data + unsigned(k * 8)
                         if rows == MR:
                             kernel(k1 - k, aptrs.ctypes.data, b, acca + unsigned((o0 * T + t) * C + c0) * isz, T * C, 1)
@@ -271,5 +274,5 @@ def weight_grad_implicit(kernel, MR, NR, turn, g, x, dw_sum, db_sum, has_b, star
                                 for q in range(NR):
                                     acc[unsigned(((o0 + r) * T + t) * C + c0 + q)] += tile[unsigned(r * NR + q)]
                     k = k1
-    for i in range(O * T * C):
-        dw_sum[i] = acc[i]
+    for i in range(Oc * T * C):
+        dw_sum[unsigned(o_lo * T * C + i)] += acc[i]
