@@ -20,7 +20,7 @@ pytest.importorskip("numba")
 import minitorch_cnn as mt  # noqa: E402
 import minitorch_cnn.nn.functional as mF  # noqa: E402
 from minitorch_cnn.kernels import conv_schedule, gemm_kernel, microkernel, numba_kernels, threadpool  # noqa: E402
-from minitorch_cnn.kernels.numba_kernels import conv_packed, conv_rows_packed, gemm_packed  # noqa: E402
+from minitorch_cnn.kernels.numba_kernels import conv_implicit, conv_packed, conv_rows_packed, gemm_packed  # noqa: E402
 from tests._kernel_isa import force_isa  # noqa: E402
 from tests._parity import assert_parity  # noqa: E402
 
@@ -33,7 +33,9 @@ isa = pytest.fixture(params=microkernel.available_isas(), name="isa")(force_isa)
 
 @pytest.fixture
 def small_layers_qualify(monkeypatch):
-    """``packed_fits``'s thresholds lowered so that a small layer takes the panels."""
+    """``packed_fits``'s thresholds lowered so that a small layer takes the panels (the implicit GEMM, which would
+    take its 64-channel layers first, kept off)."""
+    monkeypatch.setattr(conv_implicit, "USE_IMPLICIT", False)
     monkeypatch.setattr(conv_packed, "PACKED_MIN_CHANNELS", 8)
     monkeypatch.setattr(conv_packed, "PACKED_MAX_WASTE", float("inf"))
     monkeypatch.setattr(conv_packed, "PACKED_MIN_CHUNKS", 1)
