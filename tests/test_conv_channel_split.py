@@ -21,7 +21,7 @@ pytest.importorskip("numba")
 
 import minitorch_cnn as mt  # noqa: E402
 import minitorch_cnn.nn.functional as mF  # noqa: E402
-from minitorch_cnn.kernels import conv_schedule, threadpool  # noqa: E402
+from minitorch_cnn.kernels import conv_schedule, numba_kernels, threadpool  # noqa: E402
 from minitorch_cnn.kernels.numba_kernels import conv_split  # noqa: E402
 from tests._parity import assert_parity  # noqa: E402
 
@@ -66,6 +66,7 @@ def forced(monkeypatch):
     """Every layer that suits the split takes it, in chunks of a sample or two; returns the count of split runs."""
     monkeypatch.setattr(conv_schedule, "SPLIT_MIN_WEIGHTS", 0.0)
     monkeypatch.setattr(conv_schedule, "SPLIT_CHUNK_WEIGHTS", 0.2)
+    monkeypatch.setattr(numba_kernels, "ImplicitSplit", None)  # the implicit GEMM's (test_conv_implicit_split)
     runs = [0]
     by_channels = conv_schedule._by_channels
 
@@ -124,6 +125,7 @@ def test_split_agrees_with_the_batch_split_and_repeats_its_bits(monkeypatch):
     rng = np.random.default_rng(11)
     x, w, b = rng.standard_normal((6, 64, 4, 4)), rng.standard_normal((96, 64, 3, 3)), rng.standard_normal(96)
     monkeypatch.setattr(conv_schedule, "SPLIT_CHUNK_WEIGHTS", 0.5)
+    monkeypatch.setattr(numba_kernels, "ImplicitSplit", None)  # the implicit GEMM's (test_conv_implicit_split)
     results = {}
     for name, least in (("batch", float("inf")), ("split", 0.0), ("split again", 0.0)):
         monkeypatch.setattr(conv_schedule, "SPLIT_MIN_WEIGHTS", least)

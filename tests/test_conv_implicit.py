@@ -47,7 +47,7 @@ def _counting(monkeypatch):
     original, dw_original = numba_kernels.conv.conv_implicit, numba_kernels.conv.weight_grad_implicit
 
     def counted(*args):
-        calls.append("dx" if args[10] else "forward")
+        calls.append("dx" if args[11] else "forward")
         return original(*args)
 
     def dw_counted(*args):
@@ -181,12 +181,13 @@ def test_border_taps_skipped_and_chunks_in_whole_groups():
 
 
 def test_which_layers_take_it(monkeypatch):
-    """ResNet-18's 128→128 16×16 and 256→256 8×8 layers, its 3×3 stride-2 ones from 64 channels do; its 64→64
-    stride-1 layers (the tiles), 1×1 and grouped layers, output channels off whole panels, an ISA without the
+    """ResNet-18's 64→64, 128→128 16×16 and 256→256 8×8 layers, its 3×3 stride-2 ones from 64 channels do;
+    narrower layers (the tiles), 1×1 and grouped layers, output channels off whole panels, an ISA without the
     kernel (nr 0) or ``USE_IMPLICIT`` off do not."""
     fits = conv_implicit.implicit_fits
     assert fits((128, 128), 1, (3, 3), (1, 1), 64) and fits((256, 256), 1, (3, 3), (1, 1), 32)
-    assert fits((64, 128), 1, (3, 3), (2, 2), 64) and not fits((64, 64), 1, (3, 3), (1, 1), 64)
+    assert fits((64, 128), 1, (3, 3), (2, 2), 64) and fits((64, 64), 1, (3, 3), (1, 1), 64)
+    assert not fits((32, 64), 1, (3, 3), (1, 1), 64)
     assert not fits((256, 512), 1, (1, 1), (2, 2), 64) and not fits((256, 256), 2, (3, 3), (1, 1), 64)
     assert not fits((256, 260), 1, (3, 3), (1, 1), 64) and not fits((256, 256), 1, (3, 3), (1, 1), 0)
     monkeypatch.setattr(conv_implicit, "USE_IMPLICIT", False)

@@ -33,7 +33,9 @@ isa = pytest.fixture(params=microkernel.available_isas(), name="isa")(force_isa)
 
 @pytest.fixture
 def small_layers_qualify(monkeypatch):
-    """``packed_fits``'s thresholds lowered so that a small layer takes the panels."""
+    """``packed_fits``'s thresholds lowered so that a small layer takes the panels (the implicit GEMM, which would
+    take its 64-channel layers first, kept off)."""
+    monkeypatch.setattr(conv_implicit, "USE_IMPLICIT", False)
     monkeypatch.setattr(conv_packed, "PACKED_MIN_CHANNELS", 8)
     monkeypatch.setattr(conv_packed, "PACKED_MAX_WASTE", float("inf"))
     monkeypatch.setattr(conv_packed, "PACKED_MIN_CHUNKS", 1)

@@ -126,7 +126,7 @@ def conv2d_backward(
     C = x_shape[1]
     L, K = math.prod(geometry.out_size), C * math.prod(geometry.kernel)
     dx = xp.empty(x_shape, dtype=g.dtype) if w is not None else None
-    split = _channel_split(g, x_shape, geometry, w is not None)
+    split = _channel_split(g, x_shape, geometry, w is not None, x is not None)
     if split is not None:
         step = _split_step(L, K, O * K, N, threadpool.workers())
         run = split(g, x, w, dx, x_shape, need_b, *geometry.window, step, threadpool.workers())
@@ -151,15 +151,20 @@ def conv2d_backward(
     return dx, dw, (db.astype(g.dtype) if db is not None else None)
 
 
-def _channel_split(g: Any, x_shape: tuple, geometry: ConvGeometry, with_dx: bool) -> Any:
+def _channel_split(g: Any, x_shape: tuple, geometry: ConvGeometry, with_dx: bool, with_dw: bool = True) -> Any:
     """The chosen path's ``BackwardSplit`` where this backward runs split over output channels: more than one
     thread, the weights at least ``SPLIT_MIN_WEIGHTS`` times the elements of x and g together, the path has it
-    and the layer suits it (``split_fits``); else None."""
+    and the layer suits it (``split_fits``); else None. Where dW is asked for and the layer's backward runs on
+    the implicit GEMM (``implicit_split_fits``), the path's ``ImplicitSplit`` instead."""
     if threadpool.workers() < 2 or backend.array_module(g) is not np:
         return None
     O, C = g.shape[1], x_shape[1]
     if O * C // geometry.groups * math.prod(geometry.kernel) < SPLIT_MIN_WEIGHTS * (math.prod(x_shape) + g.size):
         return None
+    implicit, implicit_fits = choice.chosen("ImplicitSplit", g), choice.chosen("implicit_split_fits", g)
+    if with_dw and implicit is not None and implicit_fits((C, O), geometry.groups, geometry.kernel, geometry.stride,
+                                                          geometry.dilation, g.dtype, with_dx):
+        return implicit
     fits, split = choice.chosen("split_fits", g), choice.chosen("BackwardSplit", g)
     if fits is None or split is None or not fits((C, O), geometry.groups, geometry.kernel, geometry.stride,
                                                 geometry.padding, geometry.dilation, x_shape[2:],

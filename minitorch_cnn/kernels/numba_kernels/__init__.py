@@ -17,7 +17,7 @@ rows for im2col.
   GEMMs on the packed panels (``gemm_packed``: the blocked GEMM around ``kernels.gemm_kernel``), wide layers'
   forward, stride-1 dx and dW as implicit GEMMs reading the input in place (``conv_implicit``), and the chunk
   kernels that choose between them; ``conv_split``: the rows backward's phases split over output channels instead
-  of the batch (the schedule runs them);
+  of the batch (the schedule runs them), ``conv_implicit_split`` the implicit GEMM's;
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates), ``rnn_cells``
   (an LSTM's or GRU's gate maths per time step; ``ops/rnn_sequence.py`` holds their reference).
 
@@ -28,6 +28,7 @@ run on a machine pays it; ``choice`` imports this package lazily, by its name, n
 from .activation import relu_backward, relu_forward
 from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
+from .conv_implicit_split import ImplicitSplit, implicit_split_fits
 from .conv_split import BackwardSplit, split_fits
 from .im2col import col2im, im2col
 from .optimizers import adam_step, sgd_step
@@ -43,6 +44,7 @@ from .rnn_cells import gru_cell_backward, lstm_cell_backward, lstm_cell_forward
 
 __all__ = [
     "BackwardSplit",
+    "ImplicitSplit",
     "adam_step",
     "adaptive_max_pool2d_forward",
     "avg_pool2d_backward",
@@ -54,6 +56,7 @@ __all__ = [
     "conv2d_forward_chunks",
     "gru_cell_backward",
     "im2col",
+    "implicit_split_fits",
     "lstm_cell_backward",
     "lstm_cell_forward",
     "max_pool2d_backward",

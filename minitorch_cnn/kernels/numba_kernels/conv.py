@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import gemm_kernel, microkernel, numpy_kernels
+from .. import gemm_kernel, microkernel, numpy_kernels, turn_kernel
 from ..threadpool import NOT_READY
 from .conv_depthwise import depthwise_backward, depthwise_fits, depthwise_forward
 from .conv_direct import (
@@ -54,10 +54,12 @@ def conv2d_forward_chunks(
                           *stride, *padding, *dilation, *out_size, ready, ready_value)
         return
     gather, gmr, gnr = gemm_kernel.panel_kernel(x.dtype, gather=True)
-    if gather is not None and implicit_fits((C, O), groups, kernel_size, stride, gnr, L) and y.flags.c_contiguous:
+    turn = turn_kernel.turn_kernel(x.dtype)[0]
+    if gather is not None and turn is not None and implicit_fits((C, O), groups, kernel_size, stride, gnr) and (
+            y.flags.c_contiguous):
         hp, wp = padded_size(LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size))
-        conv_implicit(gather, gmr, gnr, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop, False, C,
-                      H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
+        conv_implicit(gather, gmr, gnr, turn, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop,
+                      False, C, H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
                       chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize, gmr), ready, ready_value)
         return
     tile, lanes = microkernel.output_block_kernel(x.dtype)
@@ -123,16 +125,18 @@ def conv2d_backward_chunks(
     dots, dot_lanes = microkernel.weight_grad_kernel(g.dtype)
     (kh, kw), (pt, pl) = kernel_size, padding
     gather, gmr, gnr = gemm_kernel.panel_kernel(g.dtype, gather=True)
-    dx_implicit = (dx is not None and gather is not None and stride == (1, 1) and dilation == (1, 1)
-                   and implicit_fits((O, C), groups, kernel_size, stride, gnr, L) and dx.flags.c_contiguous)
+    turn = turn_kernel.turn_kernel(g.dtype)[0]
+    dx_implicit = (dx is not None and gather is not None and turn is not None and stride == (1, 1)
+                   and dilation == (1, 1) and implicit_fits((O, C), groups, kernel_size, stride, gnr)
+                   and dx.flags.c_contiguous)
     dx_tiles = dx is not None and not dx_implicit and tile is not None and direct_dx_fits(
         (C, O), groups, stride, dilation, kernel_size, padding, wide_plane_fits(x_shape[2:], kernel_size, lanes)
     ) and direct_dx_pays(x_shape[2:], out_size, kernel_size)
-    dw_tiles = x is not None and dots is not None and direct_dw_fits(
-        (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
     gboth, _, gbnr = gemm_kernel.panel_kernel(g.dtype, gather=True, gather_b=True)
-    dw_implicit = (x is not None and not dw_tiles and gboth is not None
-                   and implicit_dw_fits((C, O), groups, kernel_size, stride, gbnr, L))
+    dw_implicit = (x is not None and gboth is not None and turn is not None
+                   and implicit_dw_fits((C, O), groups, kernel_size, stride, gbnr))
+    dw_tiles = x is not None and not dw_implicit and dots is not None and direct_dw_fits(
+        (C, O), groups, stride, dilation, kernel_size, wide_plane_fits(out_size, kernel_size, lanes))
     dw_rows = x is not None and not (dw_tiles or dw_implicit) and rows_fits((C, O), groups, kernel_size)
     dx_rows = dx is not None and not (dx_tiles or dx_implicit) and rows_dx_fits((C, O), groups, kernel_size, stride)
     dw = np.zeros((groups, O // groups, kg)) if x is not None and not (dw_rows or dw_implicit) else None
@@ -145,10 +149,11 @@ def conv2d_backward_chunks(
     if dw_implicit:  # dW (on (O, kh, kw, C) axes, handed on as a view) and db
         dw_last = np.zeros((O, kh, kw, C))
         hp, wp = padded_size(shape)
-        weight_grad_implicit(gboth, gmr, gbnr, flat(g), flat(x), dw_last.reshape(-1), np.empty(0) if db is None else db,
-                             need_b, start, stop, C, *x_shape[2:], O, kh, kw, *stride, pt, pl, *dilation, *out_size, hp,
-                             wp, chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, g.dtype.itemsize, gmr), ready,
-                             ready_value)
+        weight_grad_implicit(gboth, gmr, gbnr, turn, flat(g), flat(x), dw_last.reshape(-1),
+                             np.empty(0) if db is None else db, need_b, start, stop, C, *x_shape[2:], O, kh, kw,
+                             *stride, pt, pl, *dilation, *out_size, hp, wp,
+                             chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, g.dtype.itemsize, gmr), 0, O,
+                             ready, ready_value)
         ready = NOT_READY
         dw = dw_last.transpose(0, 3, 1, 2)
     if dw_rows or dx_rows:  # on channels-last rows, db too; dW on (O, kh, kw, C) axes, handed on as a view
@@ -188,7 +193,7 @@ def conv2d_backward_chunks(
     if dx_implicit:  # g convolved with W's channels swapped and taps flipped, padded by k - 1 - p
         H, W = x_shape[2:]
         hp, wp = H + kh - 1, W + kw - 1
-        conv_implicit(gather, gmr, gnr, flat(g), flat(w), empty, False, dx.reshape(-1), start, stop, True, O,
+        conv_implicit(gather, gmr, gnr, turn, flat(g), flat(w), empty, False, dx.reshape(-1), start, stop, True, O,
                       *out_size, C, kh, kw, 1, 1, kh - 1 - pt, kw - 1 - pl, 1, 1, H, W, hp, wp,
                       chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize, gmr), ready, ready_value)
     return dw, db

@@ -11,7 +11,8 @@ form (``gemm_kernel.panel_kernel(dtype, gather=True)``) takes MR pixel pointers,
 share into its B panels (NR output channels, a channel block of ``gemm_packed.KC`` deep, tap by tap). No columns
 are built and no activations packed, where im2col + GEMM writes K·M columns and packs them again: only the
 padded input (C values a pixel) and the (M, O) result rows are written, the rows then turned to (n, O, OH, OW)
-with the bias added. Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
+with the bias added (both turns by blocks through ``turn``, the block transpose: ``conv_turns``).
+Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
 L2), MR-pixel groups, taps; the C tile is summed in place over taps and channel blocks (fused multiply-adds in
 channel order within a tap and block, taps and blocks added in order: the GEMM's values to rounding, not its bits).
 
@@ -40,37 +41,32 @@ import numpy as np
 from numba import njit
 
 from ..handoff import signal
-from .conv_rows import _to_padded, add_db
+from .conv_rows import add_db
+from .conv_turns import rows_to_planes, to_padded
 from .gemm_packed import KC
 from .layout import Pair, unsigned
 
 USE_IMPLICIT = True  # False: these layers keep their other paths (tests compare them)
 USE_IMPLICIT_DW = True  # False: dW keeps its other paths
-IMPLICIT_MIN_CHANNELS = 96  # input and output channels at least this many at stride 1 (64 on 32×32: the tiles won)
+IMPLICIT_MIN_CHANNELS = 64  # input and output channels at least this many at stride 1 (narrower: the tiles)
 STRIDED_MIN_CHANNELS = 64  # ... and at other strides
-SMALL_PLANE_MIN_CHANNELS, SMALL_PLANE_PIXELS = 64, 256  # ... and at stride 1 on output planes up to 16×16
 CHUNK_BYTES = 1 << 19  # a chunk's padded input and result rows together: about half a core's L2
 SMALL_PLANE = 64  # output planes of at most this many pixels take chunks of a multiple of MR samples
 
 
-def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int,
-                  pixels: int | None = None) -> bool:
+def implicit_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
     """Whether a layer of (in, out) ``channels`` runs on the implicit GEMM, ``nr`` the gather kernel's columns (0
-    where there is none), ``pixels`` its output plane's (None: unknown, taken as large): ungrouped, wide (64-channel
-    stride-1 layers ran as fast on the tiles on 32×32 planes, slower on 16×16 and 8×8 ones), not 1×1, the output
-    channels in whole panels of NR."""
+    where there is none): ungrouped, wide (narrower layers run faster on the tiles), not 1×1, the
+    output channels in whole panels of NR."""
     least = IMPLICIT_MIN_CHANNELS if stride == (1, 1) else STRIDED_MIN_CHANNELS
-    if stride == (1, 1) and pixels is not None and pixels <= SMALL_PLANE_PIXELS:
-        least = min(least, SMALL_PLANE_MIN_CHANNELS)
     return (USE_IMPLICIT and groups == 1 and nr > 0 and min(channels) >= least and max(kernel_size) > 1
             and channels[1] % nr == 0)
 
 
-def implicit_dw_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int,
-                     pixels: int | None = None) -> bool:
+def implicit_dw_fits(channels: Pair, groups: int, kernel_size: Pair, stride: Pair, nr: int) -> bool:
     """Whether a layer of (in, out) ``channels`` makes dW on the implicit GEMM: as ``implicit_fits``, with the
     input channels in whole panels of NR (``nr``, the gather-both kernel's columns)."""
-    return USE_IMPLICIT_DW and implicit_fits((channels[1], channels[0]), groups, kernel_size, stride, nr, pixels)
+    return USE_IMPLICIT_DW and implicit_fits((channels[1], channels[0]), groups, kernel_size, stride, nr)
 
 
 def chunk_samples(hp: int, wp: int, c: int, pixels: int, o: int, itemsize: int, mr: int) -> int:
@@ -186,21 +182,9 @@ def implicit_gemm(kernel, MR, NR, xp, pix, gmask, M, C, wp, wpitch, kh, kw, dh, 
                             rows[unsigned((i0 + r) * O + q0 + q)] = 0
 
 
-@njit(cache=True, inline="always")
-def _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L):  # pragma: no cover - compiled
-    """y[n0 + s, o, l] = rows[pos[s·L + l], o] (+ b[o]); 16 channels (a cache line of rows) at a time."""
-    for s in range(n):
-        for o0 in range(0, O, 16):
-            for o in range(o0, min(O, o0 + 16)):
-                dst = unsigned(((n0 + s) * O + o) * L)
-                bo = b[o] if has_b else rows.dtype.type(0)
-                for k in range(unsigned(L)):
-                    y[dst + k] = rows[unsigned(pos[s * L + k] * O + o)] + bo
-
-
 @njit(cache=True, nogil=True)
-def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh, dw,
-                  oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh,
+                  dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
     """y[start:stop] (N, O, oh, ow) = the convolution of x (N, C, H, W) with w (O, C, kh, kw) (``flip``: with
     w (C, O, kh, kw)'s channels swapped and taps flipped, dx's convolution of g) at stride (sh, sw), dilation
     (dh, dw), x placed at (pt, pl) of the (hp, wpitch) padded plane; + b where ``has_b``. All flat."""
@@ -221,26 +205,29 @@ def conv_implicit(kernel, MR, NR, x, w, b, has_b, y, start, stop, flip, C, H, W,
             _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh,
                          dw)
             ordered = n
-        _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
+        to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
         implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
-        _rows_to_planes(rows, pos, y, b, has_b, n0, n, O, L)
+        rows_to_planes(turn, rows, pos, y, b, has_b, n0, n, O, L)
 
 
 @njit(cache=True, nogil=True)
-def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, sh, sw, pt, pl,
-                         dh, dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
-    """dw_sum (float64 (O, kh, kw, C)) = dW of samples start..stop: g (N, O, oh, ow), x (N, C, H, W), all flat;
-    db_sum (float64 (O,)) += Σ g where ``has_b``. ``kernel`` is the gather form with B rows gathered too: for
+def weight_grad_implicit(kernel, MR, NR, turn, g, x, dw_sum, db_sum, has_b, start, stop, C, H, W, O, kh, kw, sh, sw, pt,
+                         pl, dh, dw, oh, ow, hp, wpitch, step, o_lo, o_hi, ready,
+                         ready_value):  # pragma: no cover - compiled
+    """dw_sum (float64 (O, kh, kw, C)) += dW of samples start..stop, its output channels o_lo..o_hi (its other
+    rows left as they are): g (N, O, oh, ow), x (N, C, H, W), all flat; db_sum (float64 (O,)) += Σ g (all
+    channels) where ``has_b``. ``kernel`` is the gather form with B rows gathered too: for
     tap t and a panel of NR input channels, dW[o, t, c] = Σ_p g[o, p] · x_pad[P(p) + T(t) + c] over the pixels
     whose tap t reads the input (runs of the tap-ordered pixels), g's rows read in place from the chunk's g
     gathered in that order, x_pad's rows by pointer; summed in the dtype over the share's chunks."""
     signal(ready, ready_value)
     T, L = kh * kw, oh * ow
     isz = unsigned(g.itemsize)
-    acc = np.zeros(O * T * C, g.dtype)  # dW (O, T, C)
+    Oc = o_hi - o_lo
+    acc = np.zeros(Oc * T * C, g.dtype)  # dW (O, T, C)'s rows o_lo..o_hi
     xp = np.zeros(step * hp * wpitch * C, x.dtype)
     M = step * L
-    gq = np.empty(O * M, g.dtype)  # the chunk's g (O, m), its pixels in tap order
+    gq = np.empty(Oc * M, g.dtype)  # the chunk's g (O, m) rows o_lo..o_hi, its pixels in tap order
     pix, pos, kmask = np.empty(M, np.int64), np.empty(M, np.int64), np.empty(M, np.int64)
     gmask = np.empty((M + MR - 1) // MR, np.int64)
     aptrs, bptrs = np.empty(MR, np.uint64), np.empty(M, np.uint64)
@@ -253,12 +240,12 @@ def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, sto
         if n != ordered:
             _pixel_order(pix, pos, gmask, kmask, MR, n, oh, ow, hp, wpitch, C, H, W, kh, kw, sh, sw, pt, pl, dh, dw)
             ordered = n
-        _to_padded(x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
+        to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
         for s in range(n):
-            for o in range(O):
+            for o in range(o_lo, o_hi):
                 src = unsigned(((n0 + s) * O + o) * L)
                 for l in range(L):
-                    gq[unsigned(o * m + pos[s * L + l])] = g[src + unsigned(l)]
+                    gq[unsigned((o - o_lo) * m + pos[s * L + l])] = g[src + unsigned(l)]
         if has_b:
             add_db(g, db_sum, n0, n, O, L)
         for t in range(T):
@@ -274,10 +261,10 @@ def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, sto
                     k1 = k
                     while k1 < m and (kmask[k1] >> t) & 1:
                         k1 += 1
-                    for o0 in range(0, O, MR):
-                        rows = min(MR, O - o0)
+                    for o0 in range(0, Oc, MR):  # rows of acc and gq (o_lo + o0: the output channel)
+                        rows = min(MR, Oc - o0)
                         for r in range(MR):
-                            aptrs[r] = ga + unsigned(min(o0 + r, O - 1) * m + k) * isz
+                            aptrs[r] = ga + unsigned(min(o0 + r, Oc - 1) * m + k) * isz
                         b = bptrs.ctypes.data + unsigned(k * 8)
                         if rows == MR:
                             kernel(k1 - k, aptrs.ctypes.data, b, acca + unsigned((o0 * T + t) * C + c0) * isz, T * C, 1)
@@ -287,5 +274,5 @@ def weight_grad_implicit(kernel, MR, NR, g, x, dw_sum, db_sum, has_b, start, sto
                                 for q in range(NR):
                                     acc[unsigned(((o0 + r) * T + t) * C + c0 + q)] += tile[unsigned(r * NR + q)]
                     k = k1
-    for i in range(O * T * C):
-        dw_sum[i] = acc[i]
+    for i in range(Oc * T * C):
+        dw_sum[unsigned(o_lo * T * C + i)] += acc[i]
