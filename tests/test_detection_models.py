@@ -1,0 +1,87 @@
+"""Faster R-CNN and Mask R-CNN (ResNet-50-FPN) against torchvision, float64, same weights: the training losses
+and every parameter gradient, then (BatchNorm statistics updated alike by that step) the evaluation detections.
+
+Sampling: torchvision draws its positives and negatives with ``torch.randperm``. Faster R-CNN runs with the
+default sample sizes and both samplers' permutations replaced by the same deterministic one (reversed order);
+Mask R-CNN runs with sample sizes that take every candidate, where the permutation does not matter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import minitorch_cnn as mt
+from tests._detection_parity import (
+    SMALL,
+    assert_detections_match,
+    assert_grads_match,
+    twin_inputs,
+    twin_models,
+    use_float64_objectness_truth,
+    weighted_sum,
+)
+from tests._parity import assert_close
+
+LOSS_WEIGHTS = {"loss_classifier": 0.7, "loss_box_reg": 1.3, "loss_objectness": 0.9, "loss_rpn_box_reg": 1.1}
+
+
+def _run(builder: str, with_masks: bool, **kwargs: object) -> dict:
+    theirs, ours = twin_models(builder, **SMALL, **kwargs)
+    timgs, ttargets, oimgs, otargets = twin_inputs(with_masks)
+    theirs.train()
+    ours.train()
+    tl, ol = theirs(timgs, ttargets), ours(oimgs, otargets)
+    weights = dict(LOSS_WEIGHTS, **({"loss_mask": 0.8} if with_masks else {}))
+    weighted_sum(tl, weights).backward()
+    weighted_sum(ol, weights).backward()
+    theirs.eval()
+    ours.eval()
+    with torch.no_grad():
+        tdet = theirs(timgs)
+    with mt.no_grad():
+        odet = ours(oimgs)
+    return {"theirs": theirs, "ours": ours, "tl": tl, "ol": ol, "tdet": tdet, "odet": odet}
+
+
+@pytest.fixture(scope="module")
+def faster() -> dict:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "randperm", lambda n, device=None: torch.arange(n - 1, -1, -1, device=device))
+        mp.setattr(mt.vision.models.detection._utils, "randperm", lambda n, device=None: mt.arange(n - 1, -1, -1))
+        use_float64_objectness_truth(mp)
+        return _run("fasterrcnn_resnet50_fpn", False, num_classes=3, box_batch_size_per_image=32)
+
+
+@pytest.fixture(scope="module")
+def mask() -> dict:
+    with pytest.MonkeyPatch.context() as mp:
+        use_float64_objectness_truth(mp)
+        return _run("maskrcnn_resnet50_fpn", True, num_classes=3, rpn_batch_size_per_image=100000,
+                    box_batch_size_per_image=100000)
+
+
+@pytest.mark.parametrize("model", ["faster", "mask"])
+def test_training_losses_match_torchvision(model: str, request: pytest.FixtureRequest) -> None:
+    run = request.getfixturevalue(model)
+    assert list(run["ol"]) == list(run["tl"])
+    for k, v in run["tl"].items():
+        assert v.dtype == torch.float64 and run["ol"][k].dtype == mt.float64
+        assert_close(run["ol"][k], v.detach(), np.float64, what=k)
+
+
+@pytest.mark.parametrize("model", ["faster", "mask"])
+def test_gradients_of_the_losses_match_torchvision(model: str, request: pytest.FixtureRequest) -> None:
+    run = request.getfixturevalue(model)
+    assert_grads_match(run["theirs"], run["ours"])
+
+
+@pytest.mark.parametrize("model", ["faster", "mask"])
+def test_eval_detections_match_torchvision(model: str, request: pytest.FixtureRequest) -> None:
+    """Boxes, labels, scores (and pasted masks) in the original image frame; the BatchNorm running statistics
+    updated by the training step are used."""
+    run = request.getfixturevalue(model)
+    assert_detections_match(run["odet"], run["tdet"])
+    if model == "mask":
+        assert run["odet"][0]["masks"].shape[-2:] == (128, 160)
