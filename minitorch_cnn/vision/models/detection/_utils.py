@@ -125,7 +125,7 @@ class Matcher:
 
     def __init__(self, high_threshold: float, low_threshold: float, allow_low_quality_matches: bool = False) -> None:
         if low_threshold > high_threshold:
-            raise ValueError("low_threshold should be <= high_threshold")
+            raise AssertionError("low_threshold should be <= high_threshold")
         self.high_threshold = high_threshold
         self.low_threshold = low_threshold
         self.allow_low_quality_matches = allow_low_quality_matches
