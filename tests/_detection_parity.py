@@ -100,3 +100,16 @@ def assert_detections_match(ours: list[dict], theirs: list[dict]) -> None:
                 np.testing.assert_array_equal(o[k].numpy(), t[k].numpy())
             else:
                 assert_close(o[k], t[k], np.float64, what=k)
+
+
+def small_backbone_model(lib: Any, vision: Any, **kwargs: Any) -> Any:
+    """The tutorial's second recipe: FasterRCNN on a backbone that returns one Tensor (here two strided convs,
+    ``out_channels`` 32), one level of anchors, RoIAlign on feature map "0"."""
+    backbone = lib.nn.Sequential(lib.nn.Conv2d(3, 16, 3, 2, 1), lib.nn.ReLU(), lib.nn.Conv2d(16, 32, 3, 2, 1),
+                                 lib.nn.ReLU())
+    backbone.out_channels = 32
+    detection = vision.models.detection
+    anchor_generator = detection.anchor_utils.AnchorGenerator(sizes=((16, 32, 64),), aspect_ratios=((0.5, 1.0, 2.0),))
+    roi_pooler = vision.ops.MultiScaleRoIAlign(featmap_names=["0"], output_size=7, sampling_ratio=2)
+    return detection.FasterRCNN(backbone, num_classes=3, rpn_anchor_generator=anchor_generator,
+                                box_roi_pool=roi_pooler, **kwargs)

@@ -17,6 +17,7 @@ from tests._detection_parity import (
     SMALL,
     assert_detections_match,
     assert_grads_match,
+    small_backbone_model,
     twin_inputs,
     twin_models,
     use_float64_objectness_truth,
@@ -85,3 +86,31 @@ def test_eval_detections_match_torchvision(model: str, request: pytest.FixtureRe
     assert_detections_match(run["odet"], run["tdet"])
     if model == "mask":
         assert run["odet"][0]["masks"].shape[-2:] == (128, 160)
+
+
+def test_faster_rcnn_on_a_custom_backbone_matches_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backbone returning one Tensor (wrapped as feature map "0"), the RPN's score threshold in use; float64
+    losses, gradients and detections."""
+    import torchvision
+
+    use_float64_objectness_truth(monkeypatch)
+    kwargs = dict(SMALL, rpn_batch_size_per_image=100000, box_batch_size_per_image=100000, rpn_score_thresh=0.3,
+                  box_score_thresh=0.2)
+    torch.manual_seed(0)
+    theirs = small_backbone_model(torch, torchvision, **kwargs).double()
+    ours = small_backbone_model(mt, mt.vision, **kwargs).double()
+    ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    timgs, ttargets, oimgs, otargets = twin_inputs()
+    tl, ol = theirs(timgs, ttargets), ours(oimgs, otargets)
+    for k, v in tl.items():
+        assert_close(ol[k], v.detach(), np.float64, what=k)
+    weighted_sum(tl, LOSS_WEIGHTS).backward()
+    weighted_sum(ol, LOSS_WEIGHTS).backward()
+    assert_grads_match(theirs, ours)
+    theirs.eval()
+    ours.eval()
+    with torch.no_grad():
+        tdet = theirs(timgs)
+    with mt.no_grad():
+        odet = ours(oimgs)
+    assert_detections_match(odet, tdet)

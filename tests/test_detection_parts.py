@@ -20,6 +20,7 @@ from minitorch_cnn.vision.models import detection
 from minitorch_cnn.vision.models.detection import _utils as det_utils
 from minitorch_cnn.vision.models.detection import mask_ops
 from minitorch_cnn.vision.models.detection.backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
+from tests._detection_parity import small_backbone_model
 from tests._parity import assert_close, assert_parity
 
 
@@ -186,6 +187,7 @@ def test_validate_trainable_layers_as_torchvision() -> None:
 
 def test_registry_lists_the_detectors_with_torchvisions_weights() -> None:
     models = mt.vision.models
+    assert models.get_weight("MaskRCNN_ResNet50_FPN_Weights.DEFAULT") is detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1
     assert models.list_models(module=detection) == ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"]
     for name in models.list_models(module=detection):
         assert name in torchvision.models.list_models(module=torchvision.models.detection)
@@ -197,7 +199,7 @@ def test_registry_lists_the_detectors_with_torchvisions_weights() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_model() -> mt.nn.Module:
-    return detection.fasterrcnn_resnet50_fpn(num_classes=3, min_size=64, max_size=64)
+    return small_backbone_model(mt, mt.vision, min_size=64, max_size=64)
 
 
 def test_bad_inputs_raise_torchvisions_errors(tiny_model: mt.nn.Module) -> None:
