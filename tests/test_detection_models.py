@@ -114,3 +114,29 @@ def test_faster_rcnn_on_a_custom_backbone_matches_torchvision(monkeypatch: pytes
     with mt.no_grad():
         odet = ours(oimgs)
     assert_detections_match(odet, tdet)
+
+
+def test_an_image_without_objects_trains_as_in_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A negative image (boxes (0, 4)): every anchor and proposal of it is background. Sizes that need no padding:
+    padded pixels give exactly tied objectness, and torch's top-k orders ties its own way (see rpn.py)."""
+    import torchvision
+
+    use_float64_objectness_truth(monkeypatch)
+    kwargs = {"min_size": 64, "max_size": 96, "rpn_batch_size_per_image": 100000, "box_batch_size_per_image": 100000}
+    torch.manual_seed(0)
+    theirs = small_backbone_model(torch, torchvision, **kwargs).double()
+    ours = small_backbone_model(mt, mt.vision, **kwargs).double()
+    ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    images = [rng.random((3, 64, 96)) for _ in range(2)]
+    boxes = [np.array([[5.0, 6, 40, 50]]), np.zeros((0, 4))]
+    tl = theirs([torch.tensor(i) for i in images],
+                [{"boxes": torch.tensor(b), "labels": torch.ones(len(b), dtype=torch.int64)} for b in boxes])
+    with np.errstate(divide="ignore"):  # the empty image's regression targets are log(0) = -inf, unused, as torch's
+        ol = ours([mt.tensor(i) for i in images],
+                  [{"boxes": mt.tensor(b), "labels": mt.ones(len(b), dtype=mt.int64)} for b in boxes])
+    for k, v in tl.items():
+        assert_close(ol[k], v.detach(), np.float64, what=k)
+    weighted_sum(tl, LOSS_WEIGHTS).backward()
+    weighted_sum(ol, LOSS_WEIGHTS).backward()
+    assert_grads_match(theirs, ours)

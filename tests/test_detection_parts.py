@@ -142,6 +142,34 @@ def test_transform_normalizes_resizes_and_batches_as_torchvision(training: bool)
         np.testing.assert_array_equal(o["masks"].numpy(), t["masks"].numpy())
 
 
+@pytest.mark.parametrize("kwargs", [{"fixed_size": (100, 90)}, {"size_divisible": 16}])
+def test_transform_fixed_size_and_divisor_as_torchvision(kwargs: dict) -> None:
+    rng = np.random.default_rng(5)
+    images = [rng.random((3, 50, 70)), rng.random((3, 81, 64))]
+    theirs, ours = _transform_pair(**kwargs)
+    theirs.eval()
+    ours.eval()
+    t_list, _ = theirs([torch.tensor(i) for i in images])
+    o_list, _ = ours([mt.tensor(i) for i in images])
+    assert o_list.image_sizes == [tuple(s) for s in t_list.image_sizes]
+    assert_close(o_list.tensors, t_list.tensors, np.float64, what="batched images")
+    assert tuple(o_list.to("cpu").tensors.shape) == tuple(t_list.tensors.shape)
+
+
+def test_transform_draws_one_of_several_min_sizes_in_training() -> None:
+    """torchvision draws the training size with one uniform number from the framework's generator: ours from
+    ours, reproducible under ``mt.manual_seed``; evaluation takes the last."""
+    ours = detection.GeneralizedRCNNTransform((40, 60, 80), 200, [0.0] * 3, [1.0] * 3)
+    img = mt.rand(3, 20, 30)
+    mt.manual_seed(0)
+    sizes = [min(ours([img])[0].image_sizes[0]) for _ in range(12)]
+    mt.manual_seed(0)
+    assert [min(ours([img])[0].image_sizes[0]) for _ in range(12)] == sizes
+    assert set(sizes) == {40, 60, 80}
+    ours.eval()
+    assert ours([img])[0].image_sizes == [(80, 120)]
+
+
 def test_transform_postprocess_maps_boxes_and_pastes_masks_back() -> None:
     rng = np.random.default_rng(3)
     theirs, ours = _transform_pair()

@@ -9,6 +9,10 @@
                 each ground truth's best anchors positive); a balanced sample S of ``batch_size_per_image``;
                 loss_objectness = mean over S of BCE-with-logits(logit, label),
                 loss_rpn_box_reg = Σ over the positives of S of smooth-L1_β=1/9(delta, target) / |S|
+
+Exactly equal logits (anchors over the zero padding of a batch) are taken by ``topk`` in its own order, where
+torch's CPU top-k leaves ties in the order its selection algorithm happens to produce; between such ties the
+chosen proposals (and NMS among them) may differ from torchvision's. Distinct logits give torchvision's proposals.
 """
 
 from __future__ import annotations
