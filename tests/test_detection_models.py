@@ -85,7 +85,7 @@ def test_eval_detections_match_torchvision(model: str, request: pytest.FixtureRe
     run = request.getfixturevalue(model)
     assert_detections_match(run["odet"], run["tdet"])
     if model == "mask":
-        assert run["odet"][0]["masks"].shape[-2:] == (128, 160)
+        assert run["odet"][0]["masks"].shape[-2:] == (96, 128)
 
 
 def test_faster_rcnn_on_a_custom_backbone_matches_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,7 +27,7 @@ TORCH = SimpleNamespace(lib=torch, vision=torchvision)
 OURS = SimpleNamespace(lib=mt, vision=mt.vision)
 # images a multiple of 32 (no padding, whose tied logits torch's top-k orders its own way), few proposals, and
 # sample sizes that take every candidate; every score kept (two steps from random weights leave them low)
-SIZES = dict(SMALL, min_size=96, max_size=128, rpn_batch_size_per_image=100000, box_batch_size_per_image=100000,
+SIZES = dict(SMALL, rpn_batch_size_per_image=100000, box_batch_size_per_image=100000,
              box_score_thresh=0.0)
 
 
