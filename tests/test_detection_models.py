@@ -1,5 +1,6 @@
-"""Faster R-CNN and Mask R-CNN (ResNet-50-FPN) against torchvision, float64, same weights: the training losses
-and every parameter gradient, then (BatchNorm statistics updated alike by that step) the evaluation detections.
+"""Faster R-CNN and Mask R-CNN (ResNet-50-FPN, and Mask R-CNN's v2 recipe) against torchvision, float64, same
+weights: the training losses and every parameter gradient, then (BatchNorm statistics updated alike by that step)
+the evaluation detections.
 
 Sampling: torchvision draws its positives and negatives with ``torch.randperm``. Faster R-CNN runs with the
 default sample sizes and both samplers' permutations replaced by the same deterministic one (reversed order);
@@ -56,6 +57,16 @@ def faster() -> dict:
 
 
 @pytest.fixture(scope="module")
+def mask_v2() -> dict:
+    """The v2 recipe: BatchNorm in the FPN, the box head (FastRCNNConvFCHead) and the mask head (training-mode
+    statistics over the RoIs), a two-convolution RPN head."""
+    with pytest.MonkeyPatch.context() as mp:
+        use_float64_objectness_truth(mp)
+        return _run("maskrcnn_resnet50_fpn_v2", True, num_classes=3, rpn_batch_size_per_image=100000,
+                    box_batch_size_per_image=100000)
+
+
+@pytest.fixture(scope="module")
 def mask() -> dict:
     with pytest.MonkeyPatch.context() as mp:
         use_float64_objectness_truth(mp)
@@ -63,7 +74,7 @@ def mask() -> dict:
                     box_batch_size_per_image=100000)
 
 
-@pytest.mark.parametrize("model", ["faster", "mask"])
+@pytest.mark.parametrize("model", ["faster", "mask", "mask_v2"])
 def test_training_losses_match_torchvision(model: str, request: pytest.FixtureRequest) -> None:
     run = request.getfixturevalue(model)
     assert list(run["ol"]) == list(run["tl"])
@@ -72,19 +83,19 @@ def test_training_losses_match_torchvision(model: str, request: pytest.FixtureRe
         assert_close(run["ol"][k], v.detach(), np.float64, what=k)
 
 
-@pytest.mark.parametrize("model", ["faster", "mask"])
+@pytest.mark.parametrize("model", ["faster", "mask", "mask_v2"])
 def test_gradients_of_the_losses_match_torchvision(model: str, request: pytest.FixtureRequest) -> None:
     run = request.getfixturevalue(model)
     assert_grads_match(run["theirs"], run["ours"])
 
 
-@pytest.mark.parametrize("model", ["faster", "mask"])
+@pytest.mark.parametrize("model", ["faster", "mask", "mask_v2"])
 def test_eval_detections_match_torchvision(model: str, request: pytest.FixtureRequest) -> None:
     """Boxes, labels, scores (and pasted masks) in the original image frame; the BatchNorm running statistics
     updated by the training step are used."""
     run = request.getfixturevalue(model)
     assert_detections_match(run["odet"], run["tdet"])
-    if model == "mask":
+    if model.startswith("mask"):
         assert run["odet"][0]["masks"].shape[-2:] == (96, 128)
 
 

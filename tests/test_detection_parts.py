@@ -216,7 +216,8 @@ def test_validate_trainable_layers_as_torchvision() -> None:
 def test_registry_lists_the_detectors_with_torchvisions_weights() -> None:
     models = mt.vision.models
     assert models.get_weight("MaskRCNN_ResNet50_FPN_Weights.DEFAULT") is detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1
-    assert models.list_models(module=detection) == ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"]
+    assert models.list_models(module=detection) == ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2",
+                                                     "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"]
     for name in models.list_models(module=detection):
         assert name in torchvision.models.list_models(module=torchvision.models.detection)
         ours, theirs = models.get_model_weights(name), torchvision.models.get_model_weights(name)
@@ -260,3 +261,14 @@ def test_constructor_errors_as_torchvision(tiny_model: mt.nn.Module) -> None:
         detection.FasterRCNN(backbone, num_classes=3, rpn_anchor_generator=object())
     with pytest.raises(ValueError, match="num_classes should be None when mask_predictor is specified"):
         detection.MaskRCNN(backbone, num_classes=3, mask_predictor=detection.MaskRCNNPredictor(256, 256, 3))
+
+
+def test_fasterrcnn_v2_has_torchvisions_keys_and_shapes() -> None:
+    """(Its parts are Mask R-CNN v2's, held to torchvision's numbers in test_detection_models.)"""
+    with torch.device("meta"):
+        theirs = torchvision.models.detection.fasterrcnn_resnet50_fpn_v2(num_classes=5)
+    ours = detection.fasterrcnn_resnet50_fpn_v2(num_classes=5)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    assert [(k, p.requires_grad) for k, p in ours.named_parameters()] == \
+        [(k, p.requires_grad) for k, p in theirs.named_parameters()]

@@ -2,16 +2,19 @@
 transform, the RPN (anchors of sizes 32..512 over five FPN levels, three aspect ratios) and the RoI heads
 (MultiScaleRoIAlign 7×7 on levels "0".."3", ``TwoMLPHead`` of 1024, ``FastRCNNPredictor``) around a backbone with
 an ``out_channels`` attribute; ``fasterrcnn_resnet50_fpn`` builds the ResNet-50-FPN model with torchvision's
-state_dict keys, so its COCO checkpoint loads."""
+state_dict keys, so its COCO checkpoint loads; ``fasterrcnn_resnet50_fpn_v2`` (Li et al. 2021, "Benchmarking
+Detection Transfer Learning with Vision Transformers") adds BatchNorm to the FPN, a second RPN convolution and
+``FastRCNNConvFCHead`` (four 3×3 conv-BN-ReLU, one Linear of 1024)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .... import nn
 from ....autograd import Tensor
 from ....nn.functional import relu
-from ...ops import FrozenBatchNorm2d, MultiScaleRoIAlign
+from ...ops import Conv2dNormActivation, FrozenBatchNorm2d, MultiScaleRoIAlign
 from .._weights import Weights, WeightsEnum
 from ..resnet import ResNet50_Weights, resnet50
 from ._utils import overwrite_eps
@@ -38,6 +41,32 @@ class TwoMLPHead(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return relu(self.fc7(relu(self.fc6(x.flatten(start_dim=1)))))
+
+
+class FastRCNNConvFCHead(nn.Sequential):
+    """3×3 Conv2dNormActivation for each width in ``conv_layers``, Flatten, Linear + ReLU for each width in
+    ``fc_layers``: pooled features (K, C, H, W) with ``input_size`` (C, H, W) -> (K, fc_layers[-1])."""
+
+    def __init__(self, input_size: tuple[int, int, int], conv_layers: list[int], fc_layers: list[int],
+                 norm_layer: Callable[..., nn.Module] | None = None) -> None:
+        in_channels, in_height, in_width = input_size
+        blocks: list[nn.Module] = []
+        previous_channels = in_channels
+        for current_channels in conv_layers:
+            blocks.append(Conv2dNormActivation(previous_channels, current_channels, norm_layer=norm_layer))
+            previous_channels = current_channels
+        blocks.append(nn.Flatten())
+        previous_channels = previous_channels * in_height * in_width
+        for current_channels in fc_layers:
+            blocks.append(nn.Linear(previous_channels, current_channels))
+            blocks.append(nn.ReLU(inplace=True))
+            previous_channels = current_channels
+        super().__init__(*blocks)
+        for layer in self.modules():
+            if isinstance(layer, nn.Conv2d):
+                nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
 
 
 class FastRCNNPredictor(nn.Module):
@@ -120,11 +149,16 @@ class FasterRCNN_ResNet50_FPN_Weights(WeightsEnum):  # noqa: N801 - torchvision'
     DEFAULT = COCO_V1
 
 
+class FasterRCNN_ResNet50_FPN_V2_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    COCO_V1 = Weights("https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth", 91)
+    DEFAULT = COCO_V1
+
+
 def _resnet50_fpn(weights: WeightsEnum | None, weights_backbone: Any, num_classes: int | None,
-                  trainable_backbone_layers: int | None) -> tuple[nn.Module, int]:
+                  trainable_backbone_layers: int | None, v2: bool = False) -> tuple[nn.Module, int]:
     """The ResNet-50-FPN backbone and the number of classes, by torchvision's rules for pretrained weights: a
-    detector's weights fix ``num_classes`` (91) and skip the backbone's; any pretrained weights freeze BatchNorm
-    and all but ``trainable_backbone_layers`` (default 3) stages."""
+    detector's weights fix ``num_classes`` (91) and skip the backbone's; any pretrained weights freeze all but
+    ``trainable_backbone_layers`` (default 3) stages, and BatchNorm too (``v2``: never frozen, and in the FPN)."""
     weights_backbone = ResNet50_Weights.verify(weights_backbone)
     if weights is not None:
         weights_backbone = None
@@ -136,9 +170,10 @@ def _resnet50_fpn(weights: WeightsEnum | None, weights_backbone: Any, num_classe
         num_classes = 91
     is_trained = weights is not None or weights_backbone is not None
     trainable_backbone_layers = _validate_trainable_layers(is_trained, trainable_backbone_layers, 5, 3)
-    norm_layer = FrozenBatchNorm2d if is_trained else nn.BatchNorm2d
+    norm_layer = FrozenBatchNorm2d if is_trained and not v2 else nn.BatchNorm2d
     backbone = resnet50(weights=weights_backbone, norm_layer=norm_layer)
-    return _resnet_fpn_extractor(backbone, trainable_backbone_layers), num_classes
+    fpn_norm = nn.BatchNorm2d if v2 else None
+    return _resnet_fpn_extractor(backbone, trainable_backbone_layers, norm_layer=fpn_norm), num_classes
 
 
 def fasterrcnn_resnet50_fpn(*, weights: FasterRCNN_ResNet50_FPN_Weights | str | None = None, progress: bool = True,
@@ -153,4 +188,26 @@ def fasterrcnn_resnet50_fpn(*, weights: FasterRCNN_ResNet50_FPN_Weights | str | 
         model.load_state_dict(weights.get_state_dict())
         if weights == FasterRCNN_ResNet50_FPN_Weights.COCO_V1:
             overwrite_eps(model, 0.0)
+    return model
+
+
+def _v2_heads(out_channels: int) -> dict[str, nn.Module]:
+    """The v2 recipe's anchor generator, two-convolution RPN head and conv-FC box head."""
+    anchor_generator = _default_anchorgen()
+    return {"rpn_anchor_generator": anchor_generator,
+            "rpn_head": RPNHead(out_channels, anchor_generator.num_anchors_per_location()[0], conv_depth=2),
+            "box_head": FastRCNNConvFCHead((out_channels, 7, 7), [256, 256, 256, 256], [1024],
+                                           norm_layer=nn.BatchNorm2d)}
+
+
+def fasterrcnn_resnet50_fpn_v2(*, weights: FasterRCNN_ResNet50_FPN_V2_Weights | str | None = None,
+                               progress: bool = True, num_classes: int | None = None,
+                               weights_backbone: ResNet50_Weights | str | None = None,
+                               trainable_backbone_layers: int | None = None, **kwargs: Any) -> FasterRCNN:
+    """torchvision's improved Faster R-CNN ResNet-50-FPN (43.7 M parameters at 91 classes); see the module notes."""
+    weights = FasterRCNN_ResNet50_FPN_V2_Weights.verify(weights)
+    backbone, num_classes = _resnet50_fpn(weights, weights_backbone, num_classes, trainable_backbone_layers, v2=True)
+    model = FasterRCNN(backbone, num_classes=num_classes, **_v2_heads(backbone.out_channels), **kwargs)
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict())
     return model

@@ -1,6 +1,7 @@
 """Mask R-CNN (He et al. 2017), as torchvision.models.detection.mask_rcnn: Faster R-CNN plus a mask branch on
 the RoIs — MultiScaleRoIAlign 14×14 on levels "0".."3", ``MaskRCNNHeads`` (four 3×3 conv + ReLU of 256) and
-``MaskRCNNPredictor`` (2×2/2 transposed conv + ReLU, 1×1 conv to one mask logit map per class)."""
+``MaskRCNNPredictor`` (2×2/2 transposed conv + ReLU, 1×1 conv to one mask logit map per class);
+``maskrcnn_resnet50_fpn_v2`` is faster_rcnn's v2 recipe with BatchNorm in the mask head."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ...ops import Conv2dNormActivation, MultiScaleRoIAlign
 from .._weights import Weights, WeightsEnum
 from ..resnet import ResNet50_Weights
 from ._utils import overwrite_eps
-from .faster_rcnn import FasterRCNN, _resnet50_fpn
+from .faster_rcnn import FasterRCNN, _resnet50_fpn, _v2_heads
 
 
 class MaskRCNNHeads(nn.Sequential):
@@ -83,6 +84,11 @@ class MaskRCNN_ResNet50_FPN_Weights(WeightsEnum):  # noqa: N801 - torchvision's 
     DEFAULT = COCO_V1
 
 
+class MaskRCNN_ResNet50_FPN_V2_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
+    COCO_V1 = Weights("https://download.pytorch.org/models/maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth", 91)
+    DEFAULT = COCO_V1
+
+
 def maskrcnn_resnet50_fpn(*, weights: MaskRCNN_ResNet50_FPN_Weights | str | None = None, progress: bool = True,
                           num_classes: int | None = None, weights_backbone: ResNet50_Weights | str | None = None,
                           trainable_backbone_layers: int | None = None, **kwargs: Any) -> MaskRCNN:
@@ -95,4 +101,18 @@ def maskrcnn_resnet50_fpn(*, weights: MaskRCNN_ResNet50_FPN_Weights | str | None
         model.load_state_dict(weights.get_state_dict())
         if weights == MaskRCNN_ResNet50_FPN_Weights.COCO_V1:
             overwrite_eps(model, 0.0)
+    return model
+
+
+def maskrcnn_resnet50_fpn_v2(*, weights: MaskRCNN_ResNet50_FPN_V2_Weights | str | None = None, progress: bool = True,
+                             num_classes: int | None = None, weights_backbone: ResNet50_Weights | str | None = None,
+                             trainable_backbone_layers: int | None = None, **kwargs: Any) -> MaskRCNN:
+    """torchvision's improved Mask R-CNN ResNet-50-FPN (46.4 M parameters at 91 classes)."""
+    weights = MaskRCNN_ResNet50_FPN_V2_Weights.verify(weights)
+    backbone, num_classes = _resnet50_fpn(weights, weights_backbone, num_classes, trainable_backbone_layers, v2=True)
+    mask_head = MaskRCNNHeads(backbone.out_channels, [256, 256, 256, 256], 1, norm_layer=nn.BatchNorm2d)
+    model = MaskRCNN(backbone, num_classes=num_classes, **_v2_heads(backbone.out_channels), mask_head=mask_head,
+                     **kwargs)
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict())
     return model
