@@ -2,8 +2,9 @@
 torchvision, once on minitorch_cnn (only the library handles differ). A Mask R-CNN ResNet-50-FPN gets a new
 ``FastRCNNPredictor`` and ``MaskRCNNPredictor`` for two classes (the tutorial's
 ``get_model_instance_segmentation``), a ``Dataset`` yields (image, target dict with masks), a ``DataLoader``
-batches with ``collate_fn=lambda b: tuple(zip(*b))``, SGD with momentum and weight decay plus StepLR trains a few
-steps (lr a tenth of the tutorial's: the weights here are random, not pretrained), then ``model.eval()``
+batches with ``collate_fn=lambda b: tuple(zip(*b))``, SGD with momentum and weight decay, the references' linear
+warm-up (``train_one_epoch``: LinearLR stepped each iteration, autocast off, the finiteness check) and StepLR train
+a few steps (lr a tenth of the tutorial's: the weights here are random, not pretrained), then ``model.eval()``
 predicts. Float64 (torchvision's code run in float64 is the truth), same initial weights (torchvision's, through a
 torch checkpoint), no shuffling; every step's losses, the weights after training and the final predictions (masks
 included) must agree. The sample sizes take every candidate, so torchvision's random sampling draws nothing that
@@ -12,6 +13,7 @@ matters."""
 from __future__ import annotations
 
 import io
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -89,15 +91,25 @@ def _train_and_predict(api: SimpleNamespace, model: object) -> tuple[list[dict],
     lr_scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=3, gamma=0.1)
     model.train()
     history = []
+    # references/detection/engine.py's train_one_epoch, epoch 0: a linear warm-up stepped every iteration
+    warmup = lib.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0 / 1000,
+                                             total_iters=min(1000, len(data_loader) - 1))
     for images, targets in data_loader:
         images = [image.to("cpu") for image in images]
         targets = [{k: v.to("cpu") if isinstance(v, lib.Tensor) else v for k, v in t.items()} for t in targets]
-        loss_dict = model(images, targets)
-        losses = sum(loss for loss in loss_dict.values())
+        with lib.autocast(device_type="cpu", enabled=False):
+            loss_dict = model(images, targets)
+            losses = sum(loss for loss in loss_dict.values())
+        distributed = lib.distributed.is_available() and lib.distributed.is_initialized()
+        assert not distributed  # utils.reduce_dict returns the dict itself on one process
+        loss_value = sum(loss for loss in loss_dict.values()).item()
+        assert math.isfinite(loss_value), f"Loss is {loss_value}, stopping training"
         optimizer.zero_grad()
         losses.backward()
         optimizer.step()
-        history.append({k: v.item() for k, v in loss_dict.items()} | {"total": losses.item()})
+        warmup.step()
+        history.append({k: v.item() for k, v in loss_dict.items()} | {"total": loss_value,
+                                                                       "lr": optimizer.param_groups[0]["lr"]})
     lr_scheduler.step()
     img, _ = dataset[1]
     model.eval()
