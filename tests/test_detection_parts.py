@@ -272,3 +272,24 @@ def test_fasterrcnn_v2_has_torchvisions_keys_and_shapes() -> None:
         [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
     assert [(k, p.requires_grad) for k, p in ours.named_parameters()] == \
         [(k, p.requires_grad) for k, p in theirs.named_parameters()]
+
+
+def test_pretrained_backbone_freezes_batchnorm_and_early_stages(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """``weights_backbone`` (a torchvision ResNet-50 file, here random weights under the real file name): the
+    backbone loads it, its BatchNorm becomes FrozenBatchNorm2d and only layer2..layer4 train (the default 3), as
+    torchvision builds it."""
+    from torchvision.ops import FrozenBatchNorm2d as TvFrozenBatchNorm2d
+
+    torch.manual_seed(0)
+    resnet = torchvision.models.resnet50()
+    torch.save(resnet.state_dict(), tmp_path / "resnet50-0676ba61.pth")
+    monkeypatch.setenv("MINITORCH_WEIGHTS", str(tmp_path))
+    ours = detection.fasterrcnn_resnet50_fpn(weights_backbone="IMAGENET1K_V1", num_classes=3)
+    with torch.device("meta"):
+        theirs = tv_backbone_utils._resnet_fpn_extractor(torchvision.models.resnet50(norm_layer=TvFrozenBatchNorm2d), 3)
+    assert [(k, p.requires_grad) for k, p in ours.backbone.named_parameters()] == \
+        [(k, p.requires_grad) for k, p in theirs.named_parameters()]
+    assert [k for k, _ in ours.backbone.state_dict().items()] == list(theirs.state_dict())
+    assert isinstance(ours.backbone.body.layer1[0].bn1, mt.vision.ops.FrozenBatchNorm2d)
+    for key in ("conv1.weight", "bn1.running_var", "layer4.2.conv3.weight"):
+        np.testing.assert_array_equal(ours.backbone.body.state_dict()[key].numpy(), resnet.state_dict()[key].numpy())
