@@ -293,3 +293,23 @@ def test_pretrained_backbone_freezes_batchnorm_and_early_stages(monkeypatch: pyt
     assert isinstance(ours.backbone.body.layer1[0].bn1, mt.vision.ops.FrozenBatchNorm2d)
     for key in ("conv1.weight", "bn1.running_var", "layer4.2.conv3.weight"):
         np.testing.assert_array_equal(ours.backbone.body.state_dict()[key].numpy(), resnet.state_dict()[key].numpy())
+
+
+def test_old_checkpoint_keys_load_as_in_torchvision() -> None:
+    """torchvision's COCO_V1 files predate the version-2 layout: ``rpn.head.conv.*`` and
+    ``roi_heads.mask_head.mask_fcn{1..4}.*``; both libraries rename them on load."""
+    torch.manual_seed(0)
+    theirs = torchvision.models.detection.MaskRCNN(small_backbone_model(torch, torchvision).backbone, num_classes=3)
+    old = {}
+    for k, v in theirs.state_dict().items():
+        k = k.replace("rpn.head.conv.0.0.", "rpn.head.conv.")
+        for i in range(4):
+            k = k.replace(f"roi_heads.mask_head.{i}.0.", f"roi_heads.mask_head.mask_fcn{i + 1}.")
+        old[k] = v
+    assert "rpn.head.conv.weight" in old and "roi_heads.mask_head.mask_fcn4.bias" in old
+    theirs.load_state_dict(dict(old))
+    ours = detection.MaskRCNN(small_backbone_model(mt, mt.vision).backbone, num_classes=3)
+    ours.load_state_dict(old)
+    np.testing.assert_array_equal(ours.rpn.head.conv[0][0].weight.detach().numpy(), old["rpn.head.conv.weight"].numpy())
+    np.testing.assert_array_equal(ours.roi_heads.mask_head[3][0].bias.detach().numpy(),
+                                  old["roi_heads.mask_head.mask_fcn4.bias"].numpy())

@@ -39,6 +39,16 @@ class MaskRCNNHeads(nn.Sequential):
                     nn.init.zeros_(layer.bias)
 
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, expected: set, missing: list, errors: list,
+                              copies: list) -> None:
+        # checkpoints older than the version-2 layout (torchvision's COCO_V1 file) name the convs mask_fcn1..4
+        for i in range(len(self)):
+            for kind in ("weight", "bias"):
+                if f"{prefix}mask_fcn{i + 1}.{kind}" in state_dict:
+                    state_dict[f"{prefix}{i}.0.{kind}"] = state_dict.pop(f"{prefix}mask_fcn{i + 1}.{kind}")
+        super()._load_from_state_dict(state_dict, prefix, expected, missing, errors, copies)
+
+
 class MaskRCNNPredictor(nn.Sequential):
     """Mask logits (K, num_classes, 2S, 2S) from mask features (K, in_channels, S, S)."""
 

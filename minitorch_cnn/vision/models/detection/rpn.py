@@ -49,6 +49,14 @@ class RPNHead(nn.Module):
                 if layer.bias is not None:
                     nn.init.constant_(layer.bias, 0)
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, expected: set, missing: list, errors: list,
+                              copies: list) -> None:
+        # checkpoints older than the version-2 layout (torchvision's COCO_V1 files) call the 3×3 conv "conv"
+        for kind in ("weight", "bias"):
+            if f"{prefix}conv.{kind}" in state_dict:
+                state_dict[f"{prefix}conv.0.0.{kind}"] = state_dict.pop(f"{prefix}conv.{kind}")
+        super()._load_from_state_dict(state_dict, prefix, expected, missing, errors, copies)
+
     def forward(self, x: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         logits, bbox_reg = [], []
         for feature in x:
