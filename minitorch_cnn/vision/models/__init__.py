@@ -2,6 +2,7 @@
 with ``mt.load`` + ``load_state_dict`` (our CIFAR zoo is ``mt.models``), and torchvision's registry
 (``list_models``, ``get_model``, ...) over every builder here."""
 
+from . import detection
 from ._api import get_model, get_model_builder, get_model_weights, get_weight, list_models, register_builders
 from ._weights import Weights, WeightsEnum
 from .alexnet import AlexNet, AlexNet_Weights, alexnet

@@ -87,13 +87,18 @@ def get_model_weights(name: Callable | str) -> type[WeightsEnum]:
 
 
 def get_weight(name: str) -> WeightsEnum:
-    """The weights member named "EnumName.MEMBER", e.g. "ResNet50_Weights.IMAGENET1K_V2"."""
+    """The weights member named "EnumName.MEMBER", e.g. "ResNet50_Weights.IMAGENET1K_V2" (the detection
+    enums too)."""
     try:
         enum_name, value_name = name.split(".")
     except ValueError:
         raise ValueError(f"Invalid weight name provided: '{name}'.") from None
-    package = sys.modules[__name__.rsplit(".", 1)[0]]
-    enum_cls = getattr(package, enum_name, None)
-    if not (isinstance(enum_cls, type) and issubclass(enum_cls, WeightsEnum)):
-        raise ValueError(f"The weight enum '{enum_name}' for the specific method couldn't be retrieved.")
-    return enum_cls[value_name]
+    base = __name__.rsplit(".", 1)[0]
+    # the package's own names, then its loaded sub-packages' (``detection``), as torchvision searches them
+    modules = [sys.modules[base]] + [m for k, m in sorted(sys.modules.items())
+                                     if k.startswith(base + ".") and hasattr(m, "__path__")]
+    for module in modules:
+        enum_cls = getattr(module, enum_name, None)
+        if isinstance(enum_cls, type) and issubclass(enum_cls, WeightsEnum):
+            return enum_cls[value_name]
+    raise ValueError(f"The weight enum '{enum_name}' for the specific method couldn't be retrieved.")

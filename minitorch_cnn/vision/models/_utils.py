@@ -1,10 +1,13 @@
-"""Helpers the torchvision model files share: channel rounding and the usual initialisations."""
+"""Helpers the torchvision model files share: channel rounding, the usual initialisations, and
+``IntermediateLayerGetter`` (a model's children run in order, chosen outputs returned by name)."""
 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 from ... import nn
+from ...autograd import Tensor
 
 
 def make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:
@@ -47,3 +50,31 @@ def build(model_fn: type, weights: object, enum_cls: type, kwargs: dict, *args: 
     kwargs.pop("progress", None)  # torchvision's download progress bar: nothing is downloaded here
     num_classes_for(weights, kwargs)
     return load_weights(model_fn(*args, **kwargs), weights)
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """``model``'s direct children up to the last one named in ``return_layers``, run in registration order;
+    forward returns an ordered dict {return_layers[name]: output of child ``name``} (torchvision's keys: the
+    children keep their names)."""
+
+    def __init__(self, model: nn.Module, return_layers: dict[str, str]) -> None:
+        if not set(return_layers).issubset([name for name, _ in model.named_children()]):
+            raise ValueError("return_layers are not present in model")
+        orig_return_layers = return_layers
+        remaining = {str(k): str(v) for k, v in return_layers.items()}
+        layers = OrderedDict()
+        for name, module in model.named_children():
+            layers[name] = module
+            remaining.pop(name, None)
+            if not remaining:
+                break
+        super().__init__(layers)
+        self.return_layers = orig_return_layers
+
+    def forward(self, x: Tensor) -> dict[str, Tensor]:
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out

@@ -8,6 +8,7 @@ layer{1..4}.{i}.{conv1,bn1,conv2,bn2[,conv3,bn3],downsample.{0,1}}, fc``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ... import nn
@@ -30,15 +31,16 @@ class BasicBlock(nn.Module):
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 groups: int = 1, base_width: int = 64) -> None:
+                 groups: int = 1, base_width: int = 64, norm_layer: Callable[..., nn.Module] | None = None) -> None:
         super().__init__()
         if groups != 1 or base_width != 64:
             raise ValueError("BasicBlock only supports groups=1 and base_width=64")
+        norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
         self.conv1 = _conv3x3(inplanes, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = norm_layer(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = _conv3x3(planes, planes)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = norm_layer(planes)
         self.downsample = downsample
         self.stride = stride
 
@@ -56,15 +58,16 @@ class Bottleneck(nn.Module):
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None,
-                 groups: int = 1, base_width: int = 64) -> None:
+                 groups: int = 1, base_width: int = 64, norm_layer: Callable[..., nn.Module] | None = None) -> None:
         super().__init__()
+        norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
         width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = _conv1x1(inplanes, width)
-        self.bn1 = nn.BatchNorm2d(width)
+        self.bn1 = norm_layer(width)
         self.conv2 = _conv3x3(width, width, stride, groups)
-        self.bn2 = nn.BatchNorm2d(width)
+        self.bn2 = norm_layer(width)
         self.conv3 = _conv1x1(width, planes * self.expansion)
-        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.bn3 = norm_layer(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.stride = stride
@@ -83,16 +86,19 @@ class ResNet(nn.Module):
     7×7/2 stem, 3×3/2 max-pool, four stages (64, 128, 256, 512 planes; stride 1, 2, 2, 2), adaptive average
     pool to 1×1, fc. Convs get Kaiming-normal (fan_out) init and BN weight 1, bias 0, as torchvision's;
     ``zero_init_residual`` zeroes each block's last BN weight. ``groups`` and ``width_per_group`` shape the
-    Bottleneck's 3×3 convolutions (ResNeXt, Wide ResNet).
+    Bottleneck's 3×3 convolutions (ResNeXt, Wide ResNet); ``norm_layer`` replaces every BatchNorm2d (detection
+    backbones pass ``FrozenBatchNorm2d``).
     """
 
     def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: list[int], num_classes: int = 1000,
-                 zero_init_residual: bool = False, groups: int = 1, width_per_group: int = 64) -> None:
+                 zero_init_residual: bool = False, groups: int = 1, width_per_group: int = 64,
+                 norm_layer: Callable[..., nn.Module] | None = None) -> None:
         super().__init__()
+        self._norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
         self.inplanes = 64
         self.groups, self.base_width = groups, width_per_group
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.bn1 = self._norm_layer(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = self._make_layer(block, 64, layers[0])
@@ -104,7 +110,7 @@ class ResNet(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
         if zero_init_residual:
@@ -117,12 +123,12 @@ class ResNet(nn.Module):
         downsample = None
         if stride != 1 or self.inplanes != planes * block.expansion:
             downsample = nn.Sequential(
-                _conv1x1(self.inplanes, planes * block.expansion, stride), nn.BatchNorm2d(planes * block.expansion)
+                _conv1x1(self.inplanes, planes * block.expansion, stride), self._norm_layer(planes * block.expansion)
             )
-        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width)]
+        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width, self._norm_layer)]
         self.inplanes = planes * block.expansion
-        layers += [block(self.inplanes, planes, groups=self.groups, base_width=self.base_width)
-                   for _ in range(1, blocks)]
+        layers += [block(self.inplanes, planes, groups=self.groups, base_width=self.base_width,
+                         norm_layer=self._norm_layer) for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
