@@ -23,6 +23,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import elementwise as ew
 from ._util import to_float
+from .inplace_flag import maybe_in_place
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -57,18 +58,32 @@ class Celu(Elu):
     """The same node under CELU's name (torch's graph shows CeluBackward0)."""
 
 
+def _selu(x: Tensor) -> Tensor:
+    return Elu.apply(to_float(x), SELU_ALPHA, SELU_SCALE, 1.0, 1.0)
+
+
+def _celu(x: Tensor, alpha: float) -> Tensor:
+    return Celu.apply(to_float(x), alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+
+
+def _elu(x: Tensor, alpha: float) -> Tensor:
+    return Elu.apply(to_float(x), alpha, 1.0, 1.0, 1.0)
+
+
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
-    """``torch.nn.functional.selu`` (any shape). ``inplace`` is accepted; the result is computed out of place."""
-    return Elu.apply(to_float(input), SELU_ALPHA, SELU_SCALE, 1.0, 1.0)
+    """``torch.nn.functional.selu`` (any shape); ``inplace`` writes into ``input`` as torch's selu_ (EluBackward1,
+    ``inplace_flag``)."""
+    return maybe_in_place(input, _selu, (), inplace, "selu_", "EluBackward1")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
-    """``torch.nn.functional.celu``: max(0, x) + min(0, α(e^{x/α} - 1)). ``inplace``: as in ``selu``."""
+    """``torch.nn.functional.celu``: max(0, x) + min(0, α(e^{x/α} - 1)). ``inplace``: as in ``selu``
+    (CeluBackward1)."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return Celu.apply(to_float(input), alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+    return maybe_in_place(input, _celu, (alpha,), inplace, "celu_", "CeluBackward1")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
     """``torch.nn.functional.elu``: x for x > 0, α(eˣ - 1) else (s = κ = κ' = 1). ``inplace``: as in ``selu``."""
-    return Elu.apply(to_float(input), alpha, 1.0, 1.0, 1.0)
+    return maybe_in_place(input, _elu, (alpha,), inplace, "elu_", "EluBackward1")
