@@ -1,5 +1,6 @@
 """Activation layers ``ELU`` and ``Softsign`` (any input shape), over ``ops/exponential_linear.py`` and
-``ops/softsign.py``. ``inplace=True`` writes into the input as in the other activation layers (see ``activation.py``)."""
+``ops/softsign.py``. ``inplace=True`` writes into the input as in the other activation layers (see
+``activation.py``)."""
 
 from __future__ import annotations
 
