@@ -38,6 +38,7 @@ from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.gumbel_softmax import gumbel_softmax
 from ..ops.indexing import one_hot
 from ..ops.inplace_activation import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
+from ..ops.inplace_flag import NEGATIVE_LEAKY as _NEGATIVE_LEAKY
 from ..ops.inplace_flag import maybe_in_place as _maybe_in_place
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
@@ -161,7 +162,8 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, else negative_slope·x. ``inplace``: as in ``relu``."""
-    return _maybe_in_place(input, _ew.leaky_relu, (negative_slope,), inplace, "leaky_relu_", "LeakyReluBackward1")
+    return _maybe_in_place(input, _ew.leaky_relu, (negative_slope,), inplace, "leaky_relu_", "LeakyReluBackward1",
+                           _NEGATIVE_LEAKY if negative_slope < 0 else None)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002

@@ -23,7 +23,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import elementwise as ew
 from ._util import to_float
-from .inplace_flag import maybe_in_place
+from .inplace_flag import NEGATIVE_ELU, maybe_in_place
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -81,9 +81,11 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     (CeluBackward1)."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return maybe_in_place(input, _celu, (alpha,), inplace, "celu_", "CeluBackward1")
+    refusal = NEGATIVE_ELU if alpha < 0 else None
+    return maybe_in_place(input, _celu, (alpha,), inplace, "celu_", "CeluBackward1", refusal)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
-    """``torch.nn.functional.elu``: x for x > 0, α(eˣ - 1) else (s = κ = κ' = 1). ``inplace``: as in ``selu``."""
-    return maybe_in_place(input, _elu, (alpha,), inplace, "elu_", "EluBackward1")
+    """``torch.nn.functional.elu``: x for x > 0, α(eˣ - 1) else (s = κ = κ' = 1). ``inplace``: as in ``selu`` (with
+    α < 0 its backward refuses, as torch's)."""
+    return maybe_in_place(input, _elu, (alpha,), inplace, "elu_", "EluBackward1", NEGATIVE_ELU if alpha < 0 else None)

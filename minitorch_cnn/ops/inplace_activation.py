@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..autograd import Tensor
 from . import elementwise as ew
 from .exponential_linear import celu, elu, selu
-from .inplace_flag import write_in_place
+from .inplace_flag import NEGATIVE_ELU, NEGATIVE_LEAKY, write_in_place
 from .prelu import rrelu
 from .shrink import hardtanh
 from .shrink import threshold as _threshold
@@ -23,7 +23,8 @@ def relu_(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     """``F.leaky_relu_``: x or negative_slope·x, written into ``input``."""
-    return write_in_place(input, ew.leaky_relu, (negative_slope,), "leaky_relu_", "LeakyReluBackward1")
+    refusal = NEGATIVE_LEAKY if negative_slope < 0 else None
+    return write_in_place(input, ew.leaky_relu, (negative_slope,), "leaky_relu_", "LeakyReluBackward1", refusal)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
@@ -40,7 +41,7 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """``F.elu_``: elu(x, α) written into ``input``."""
-    return write_in_place(input, elu, (alpha,), "elu_", "EluBackward1")
+    return write_in_place(input, elu, (alpha,), "elu_", "EluBackward1", NEGATIVE_ELU if alpha < 0 else None)
 
 
 def selu_(input: Tensor) -> Tensor:  # noqa: A002
@@ -52,11 +53,12 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
     """``F.celu_``: celu(x, α) written into ``input``."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return write_in_place(input, celu, (alpha,), "celu_", "CeluBackward1")
+    return write_in_place(input, celu, (alpha,), "celu_", "CeluBackward1", NEGATIVE_ELU if alpha < 0 else None)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
     """``F.rrelu_``: rrelu(x) (random slopes in training) written into ``input``."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
-    return write_in_place(input, rrelu, (lower, upper, training), "rrelu_", "RreluWithNoiseBackward1")
+    refusal = NEGATIVE_LEAKY if not training and lower + upper < 0 else None
+    return write_in_place(input, rrelu, (lower, upper, training), "rrelu_", "RreluWithNoiseBackward1", refusal)

@@ -14,7 +14,7 @@ from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
 from ._util import to_float
-from .inplace_flag import maybe_in_place
+from .inplace_flag import NEGATIVE_LEAKY, maybe_in_place
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002 - torch's name
@@ -34,7 +34,9 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     (RreluWithNoiseBackward1, ``inplace_flag``)."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
-    return maybe_in_place(input, _rrelu, (lower, upper, training), inplace, "rrelu_", "RreluWithNoiseBackward1")
+    refusal = NEGATIVE_LEAKY if not training and lower + upper < 0 else None  # eval: torch's leaky_relu_
+    return maybe_in_place(input, _rrelu, (lower, upper, training), inplace, "rrelu_", "RreluWithNoiseBackward1",
+                          refusal)
 
 
 def _rrelu(input: Tensor, lower: float, upper: float, training: bool) -> Tensor:  # noqa: A002
