@@ -29,7 +29,7 @@ from ..ops.dropout1d import dropout1d
 from ..ops.dropout3d import dropout3d
 from ..ops.embedding import embedding
 from ..ops.embedding_bag import embedding_bag
-from ..ops.exponential_linear import celu, elu, selu
+from ..ops.exponential_linear import celu, celu_, elu, elu_, selu, selu_
 from ..ops.fold import fold, unfold
 from ..ops.fractional_max_pool import fractional_max_pool2d
 from ..ops.fractional_max_pool3d import fractional_max_pool3d, fractional_max_pool3d_with_indices
@@ -37,7 +37,7 @@ from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.gumbel_softmax import gumbel_softmax
 from ..ops.indexing import one_hot
-from ..ops.inplace_activation import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
+from ..ops.inplace_activation import hardtanh_, leaky_relu_, relu_, rrelu_, threshold_
 from ..ops.inplace_flag import NEGATIVE_LEAKY as _NEGATIVE_LEAKY
 from ..ops.inplace_flag import maybe_in_place as _maybe_in_place
 from ..ops.interpolate import interpolate

@@ -1,16 +1,16 @@
-"""torch.nn.functional's in-place activations (``F.relu_``, ``F.elu_`` ...): each computes its out-of-place twin
-and writes it into the input's storage (aliases and views see it; the version counter moves), recorded in the
-graph as torch's (``inplace_flag.write_in_place``, under torch's node names: EluBackward1, ThresholdBackward1 ...):
-y = f(x) replaces x, and dL/dx_old = f'(x_old)·dL/dy, the twin's own backward. A leaf that requires grad refuses,
-as torch's; a view (a slice) inside a graph rewrites its base (CopySlices).
+"""torch.nn.functional's in-place activations (``F.relu_``, ``F.hardtanh_`` ...; the ELUs' live in
+exponential_linear.py): each computes its out-of-place twin and writes it into the input's storage (aliases and views
+see it; the version counter moves), recorded in the graph as torch's (``inplace_flag.write_in_place``, under torch's
+node names: LeakyReluBackward1, ThresholdBackward1 ...): y = f(x) replaces x, and dL/dx_old = f'(x_old)·dL/dy, the
+twin's own backward. A leaf that requires grad refuses, as torch's; a view (a slice) inside a graph rewrites its base
+(CopySlices).
 """
 
 from __future__ import annotations
 
 from ..autograd import Tensor
 from . import elementwise as ew
-from .exponential_linear import celu, elu, selu
-from .inplace_flag import NEGATIVE_ELU, NEGATIVE_LEAKY, write_in_place
+from .inplace_flag import NEGATIVE_LEAKY, write_in_place
 from .prelu import rrelu
 from .shrink import hardtanh
 from .shrink import threshold as _threshold
@@ -37,23 +37,6 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Ten
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
     """``F.threshold_``: x where x > threshold, else ``value``, written into ``input``."""
     return write_in_place(input, _threshold, (threshold, value), "threshold_", "ThresholdBackward1")
-
-
-def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    """``F.elu_``: elu(x, α) written into ``input``."""
-    return write_in_place(input, elu, (alpha,), "elu_", "EluBackward1", NEGATIVE_ELU if alpha < 0 else None)
-
-
-def selu_(input: Tensor) -> Tensor:  # noqa: A002
-    """``F.selu_``: selu(x) written into ``input``."""
-    return write_in_place(input, selu, (), "selu_", "EluBackward1")
-
-
-def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
-    """``F.celu_``: celu(x, α) written into ``input``."""
-    if alpha == 0:
-        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return write_in_place(input, celu, (alpha,), "celu_", "CeluBackward1", NEGATIVE_ELU if alpha < 0 else None)
 
 
 def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
