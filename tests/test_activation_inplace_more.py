@@ -247,3 +247,23 @@ def test_reprs_show_inplace_as_torchs() -> None:
                  lambda nn: nn.RReLU(inplace=True), lambda nn: nn.Threshold(0.1, 0.0, True),
                  lambda nn: nn.Dropout(inplace=True), lambda nn: nn.Dropout3d(0.2, True)):
         assert repr(make(mt.nn)) == repr(make(torch.nn))
+
+
+@pytest.mark.parametrize("name", ["dropout_", "feature_dropout_", "alpha_dropout_", "feature_alpha_dropout_"])
+@pytest.mark.parametrize("train", [True, False])
+def test_top_level_dropout_forms_as_torchs(name: str, train: bool) -> None:
+    """torch.dropout_(x, p, train) and its kin: the version moves once (twice for the alpha forms, mul_ then add_)
+    when training, not at all otherwise, where a leaf is then fine."""
+    meta = []
+    for lib in (torch, mt):
+        f = getattr(lib, name)
+        h = lib.tensor(X.reshape(1, 3, 4), requires_grad=True) * 1.0
+        y = f(h, 0.5, train)
+        meta.append((y is h, h._version, y.grad_fn.name()))
+        leaf = lib.tensor(X.reshape(1, 3, 4), requires_grad=True)
+        if train:
+            with pytest.raises(RuntimeError, match="^a leaf Variable that requires grad is being used in an in-place"):
+                f(leaf, 0.5, train)
+        else:
+            assert f(leaf, 0.5, train) is leaf
+    assert meta[1] == meta[0]
