@@ -267,3 +267,28 @@ def test_top_level_dropout_forms_as_torchs(name: str, train: bool) -> None:
         else:
             assert f(leaf, 0.5, train) is leaf
     assert meta[1] == meta[0]
+
+
+@pytest.mark.parametrize("first,second", [("elu", "silu"), ("silu", "elu"), ("relu", "celu"), ("hardtanh", "mish"),
+                                          ("mish", "relu")])
+def test_two_slices_of_one_base_as_torchs(first: str, second: str) -> None:
+    """Two in-place activations on disjoint slices of one tensor: a node that saved its result (elu, relu) sees the
+    base's version move on the second write and refuses, as torch's; the others give torch's gradient."""
+    res = []
+    for lib in (torch, mt):
+        F = lib.nn.functional
+        a = lib.tensor(X, requires_grad=True)
+        h = a.exp() * 1.0
+        getattr(F, first)(h[:, :2], inplace=True)
+        getattr(F, second)(h[:, 3:], inplace=True)
+        try:
+            h.backward(lib.tensor(G))
+        except RuntimeError as exc:
+            assert "modified by an in" in str(exc)
+            res.append(None)
+        else:
+            res.append((h.detach().numpy(), a.grad.numpy()))
+    assert (res[0] is None) == (res[1] is None)
+    if res[0] is not None:
+        for o, t in zip(res[1], res[0]):
+            assert_close(o, t, np.float64)
