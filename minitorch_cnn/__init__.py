@@ -433,6 +433,7 @@ from .ops.bit_ops import bitwise_left_shift, bitwise_right_shift, frexp  # noqa:
 from .ops.conv3d import conv3d  # noqa: E402 - torch's twins of nn.functional names (3-d family)
 from .ops.conv_transpose1d import conv_transpose1d  # noqa: E402 - torch's twins of nn.functional names
 from .ops.conv_transpose3d import conv_transpose3d  # noqa: E402
+from .ops.exponential_linear import celu_, selu_  # noqa: E402
 from .ops.function_forms import (  # noqa: E402 - torch's function forms of Tensor methods
     detach,
     empty_strided,
@@ -449,7 +450,7 @@ from .ops.function_forms import (  # noqa: E402 - torch's function forms of Tens
 from .ops.householder import householder_product as orgqr  # noqa: E402
 from .ops.incomplete_gamma import igamma, igammac  # noqa: E402
 from .ops.index_reduce import index_reduce, nonzero_static  # noqa: E402
-from .ops.inplace_activation import celu_, relu_, rrelu_, selu_, threshold_  # noqa: E402
+from .ops.inplace_activation import relu_, rrelu_, threshold_  # noqa: E402
 from .ops.least_squares import pinverse  # noqa: E402 - torch's top-level linear algebra (old API forms)
 from .ops.linalg import det, inverse, logdet, slogdet  # noqa: E402
 from .ops.linalg_composite import matrix_power  # noqa: E402

@@ -2,8 +2,7 @@
 LogSoftmax; PReLU (learned slope), RReLU (random slope), Softplus, LogSigmoid, Mish, SELU, CELU, Hardtanh,
 Threshold, Softshrink, Hardshrink, Tanhshrink, GLU, Softmin, Softmax2d (any input shape unless said).
 
-``inplace=True`` is accepted for torch's signatures; results are computed out of place (same values),
-since in-place ops are not offered inside the autograd graph.
+``inplace=True`` writes the result into the input as torch's (``ops/inplace_flag.py``).
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -171,7 +170,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.rrelu(input, self.lower, self.upper, self.training)
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + _inplace_repr(self.inplace)
@@ -204,7 +203,7 @@ class Mish(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.mish(input)
+        return F.mish(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -214,7 +213,7 @@ class SELU(Mish):
     """scale · (max(0, x) + min(0, α(e^x - 1))), torch's α and scale."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.selu(input)
+        return F.selu(input, self.inplace)
 
 
 class CELU(Module):
@@ -225,7 +224,7 @@ class CELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_repr(self.inplace)
@@ -241,7 +240,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_repr(self.inplace)
@@ -255,7 +254,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + _inplace_repr(self.inplace)

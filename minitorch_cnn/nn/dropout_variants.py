@@ -17,7 +17,8 @@ class Dropout1d(_DropoutNd):
 
 
 class AlphaDropout(_DropoutNd):
-    """Dropout that keeps SELU's zero mean and unit variance (dropped units take its saturation value)."""
+    """Dropout that keeps SELU's zero mean and unit variance (dropped units take its saturation value). Its
+    ``inplace`` is kept and shown but, as torch's module, not passed on: the result is out of place."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return alpha_dropout(input, self.p, self.training)

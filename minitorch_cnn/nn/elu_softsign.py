@@ -1,6 +1,6 @@
 """Activation layers ``ELU`` and ``Softsign`` (any input shape), over ``ops/exponential_linear.py`` and
-``ops/softsign.py``. ``inplace=True`` is accepted as in the other activation layers (see ``activation.py``): the
-result is computed out of place, same values."""
+``ops/softsign.py``. ``inplace=True`` writes into the input as in the other activation layers (see
+``activation.py``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's name
-        return elu(input, self.alpha)
+        return elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")

@@ -29,7 +29,7 @@ from ..ops.dropout1d import dropout1d
 from ..ops.dropout3d import dropout3d
 from ..ops.embedding import embedding
 from ..ops.embedding_bag import embedding_bag
-from ..ops.exponential_linear import celu, elu, selu
+from ..ops.exponential_linear import celu, celu_, elu, elu_, selu, selu_
 from ..ops.fold import fold, unfold
 from ..ops.fractional_max_pool import fractional_max_pool2d
 from ..ops.fractional_max_pool3d import fractional_max_pool3d, fractional_max_pool3d_with_indices
@@ -37,8 +37,9 @@ from ..ops.glu import glu
 from ..ops.grid_sample import affine_grid, grid_sample
 from ..ops.gumbel_softmax import gumbel_softmax
 from ..ops.indexing import one_hot
-from ..ops.inplace_activation import celu_, elu_, hardtanh_, leaky_relu_, relu_, rrelu_, selu_, threshold_
-from ..ops.inplace_activation import writes_in_place as _writes_in_place
+from ..ops.inplace_activation import hardtanh_, leaky_relu_, relu_, rrelu_, threshold_
+from ..ops.inplace_flag import NEGATIVE_LEAKY as _NEGATIVE_LEAKY
+from ..ops.inplace_flag import maybe_in_place as _maybe_in_place
 from ..ops.interpolate import interpolate
 from ..ops.kl_div import kl_div
 from ..ops.likelihood_loss import gaussian_nll_loss, poisson_nll_loss
@@ -156,16 +157,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(x, 0); ``inplace=True`` writes it into ``input`` (``relu_``; see ``ops.inplace_activation``)."""
-    if inplace and _writes_in_place(input):
-        return relu_(input)
-    return _ew.relu(input)
+    return _maybe_in_place(input, _ew.relu, (), inplace, "relu_")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """x for x > 0, else negative_slope·x. ``inplace``: as in ``relu``."""
-    if inplace and _writes_in_place(input):
-        return leaky_relu_(input, negative_slope)
-    return _ew.leaky_relu(input, negative_slope)
+    return _maybe_in_place(input, _ew.leaky_relu, (negative_slope,), inplace, "leaky_relu_", "LeakyReluBackward1",
+                           _NEGATIVE_LEAKY if negative_slope < 0 else None)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002

@@ -16,8 +16,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import elementwise
 from ._util import to_float
-from .inplace import apply_inplace
-from .inplace_activation import writes_in_place
+from .inplace_flag import maybe_in_place
 
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -172,13 +171,6 @@ class Hardswish(Function):
         return g * (middle * (x / 3 + 0.5) + above)
 
 
-def _maybe_inplace(input: Tensor, fn: Any, inplace: bool, name: str) -> Tensor:  # noqa: A002
-    """``fn(input)``; ``inplace``: written into ``input`` as torch (``inplace_activation.writes_in_place``)."""
-    if inplace and writes_in_place(input):
-        return apply_inplace(input, fn, (), {}, name)
-    return fn(input)
-
-
 def _relu6(x: Tensor) -> Tensor:
     return elementwise.clamp(x, 0.0, 6.0)
 
@@ -193,18 +185,18 @@ def _hardswish(x: Tensor) -> Tensor:
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
     """min(max(x, 0), 6), torch's hardtanh(x, 0, 6): gradient 1 on 0 < x < 6, else 0; ``inplace`` writes into
-    ``input``."""
-    return _maybe_inplace(input, _relu6, inplace, "relu6_")
+    ``input`` as torch's (HardtanhBackward0, ``inplace_flag``)."""
+    return maybe_in_place(input, _relu6, (), inplace, "relu6_", "HardtanhBackward0")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
     """relu6(x + 3) / 6 of ``input`` (any shape); ``inplace`` as in ``relu6``."""
-    return _maybe_inplace(input, _hardsigmoid, inplace, "hardsigmoid_")
+    return maybe_in_place(input, _hardsigmoid, (), inplace, "hardsigmoid_")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
     """x · relu6(x + 3) / 6 of ``input`` (any shape); ``inplace`` as in ``relu6``."""
-    return _maybe_inplace(input, _hardswish, inplace, "hardswish_")
+    return maybe_in_place(input, _hardswish, (), inplace, "hardswish_")
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - torch's name
@@ -214,6 +206,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002 - to
     return Gelu.apply(to_float(input), approximate)
 
 
-def silu(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
-    """SiLU (x·sigmoid(x)) of ``input`` (any shape)."""
-    return Silu.apply(to_float(input))
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
+    """SiLU (x·sigmoid(x)) of ``input`` (any shape); ``inplace`` as in ``relu6`` (SiluBackward0)."""
+    return maybe_in_place(input, _silu, (), inplace, "silu_")
+
+
+def _silu(x: Tensor) -> Tensor:
+    return Silu.apply(to_float(x))

@@ -21,7 +21,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Tensor
 from . import alpha_dropout as _alpha
-from . import conv, conv3d, conv_transpose, conv_transpose1d, conv_transpose3d, inplace, normalization, sample_norm
+from . import conv, conv3d, conv_transpose, conv_transpose1d, conv_transpose3d, normalization, sample_norm
 from . import dropout as _drop
 from . import embedding as _embedding
 from .channel_shuffle import channel_shuffle
@@ -113,13 +113,17 @@ def dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
 
 def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
     """torch.feature_dropout: whole features zeroed, one draw per (n, c) of x (N, C, *)."""
+    return _feature_dropout(input, p, train, False)
+
+
+def _feature_dropout(input: Tensor, p: float, train: bool, inplace: bool) -> Tensor:  # noqa: A002
     _check_p(p)
     if input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     if not train or p == 0 or input.numel() == 0:
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return _drop.Dropout.apply(input, _drop._scaled_mask(shape, p, input))
+    return _drop.channel_dropout(input, p, shape, inplace, "feature_dropout_")
 
 
 def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
@@ -169,7 +173,24 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     return fn(input, weight, bias, stride, padding, dilation, groups)
 
 
-dropout_ = inplace.inplace(dropout, "dropout_")
-feature_dropout_ = inplace.inplace(feature_dropout, "feature_dropout_")
-alpha_dropout_ = inplace.inplace(alpha_dropout, "alpha_dropout_")
-feature_alpha_dropout_ = inplace.inplace(feature_alpha_dropout, "feature_alpha_dropout_")
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.dropout_: ``dropout`` written into ``input`` (untouched when nothing is dropped), as torch's."""
+    _check_p(p)
+    return _drop.dropout(input, p, train, True)
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.feature_dropout_: ``feature_dropout`` written into ``input``."""
+    return _feature_dropout(input, p, train, True)
+
+
+def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.alpha_dropout_: ``alpha_dropout`` written into ``input`` (mul_ then add_, as torch's)."""
+    _check_p(p)
+    return _alpha.alpha_dropout(input, p, train, True)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.feature_alpha_dropout_: ``feature_alpha_dropout`` written into ``input``."""
+    _check_p(p)
+    return _alpha.feature_alpha_dropout(input, p, train, True)

@@ -1,7 +1,9 @@
 """Dropout (inverted): zero each element, or each whole channel, with probability p; scale the rest by 1/(1-p).
 
 The keep-mask is drawn on the CPU from ``backend.generator()`` (so ``mt.manual_seed`` makes it
-reproducible, on either device) and moved to the input's device.
+reproducible, on either device) and moved to the input's device. ``inplace=True`` multiplies the input by the mask
+in place, as torch's ``mul_`` (``inplace_flag``: the input returned, its version moved, MulBackward0 on every
+device); where nothing is dropped (eval, p = 0, an empty input) the input comes back untouched, as torch's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from .inplace_flag import maybe_in_place
 
 
 class Dropout(Function):
@@ -58,20 +61,24 @@ def _scaled_mask(shape: tuple, p: float, like: Tensor) -> Any:
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Zero each element with probability ``p`` and scale the survivors by 1/(1-p); identity when not training.
 
-    input: any shape. ``inplace`` is accepted for torch's signature; the result is computed out of place
-    (same values), since in-place ops are not offered inside the graph.
+    input: any shape. ``inplace`` multiplies ``input`` by the mask in place (torch's ``dropout_``).
     """
     _check_p(p, "dropout")
     if not training or p == 0 or input.numel() == 0:
         return input
-    node = Dropout if isinstance(input._data, np.ndarray) or p == 1 else NativeDropout
-    return node.apply(input, _scaled_mask(tuple(input.shape), p, input))
+    node = Dropout if isinstance(input._data, np.ndarray) or p == 1 or inplace else NativeDropout
+    return maybe_in_place(input, node.apply, (_scaled_mask(tuple(input.shape), p, input),), inplace, "dropout_")
+
+
+def channel_dropout(input: Tensor, p: float, shape: tuple, inplace: bool, name: str) -> Tensor:  # noqa: A002
+    """``input`` times a mask of ``shape`` (one draw per channel, broadcast), in place when ``inplace``."""
+    return maybe_in_place(input, Dropout.apply, (_scaled_mask(shape, p, input),), inplace, name)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
     """Zero whole channels: input (N, C, H, W) (or (N, C, L), as torch), one draw per (n, c).
 
-    ``inplace`` is accepted for torch's signature; the result is computed out of place.
+    ``inplace`` multiplies ``input`` by the mask in place (torch's ``feature_dropout_``).
     """
     _check_p(p, "dropout2d")
     if input.ndim < 2:
@@ -91,4 +98,4 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0 or input.numel() == 0:
         return input
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
-    return Dropout.apply(input, _scaled_mask(shape, p, input))
+    return channel_dropout(input, p, shape, inplace, "dropout2d_")

@@ -7,11 +7,11 @@ channel (n, c) is zeroed with probability p, the rest scaled by 1/(1 - p):
 from __future__ import annotations
 
 from ..autograd import Tensor
-from .dropout import Dropout, _check_p, _scaled_mask
+from .dropout import _check_p, channel_dropout
 
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``torch.nn.functional.dropout1d``; ``inplace`` is accepted, the result computed out of place."""
+    """``torch.nn.functional.dropout1d``; ``inplace`` multiplies ``input`` by the mask in place."""
     _check_p(p, "dropout1d")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
@@ -20,4 +20,4 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     if not training or p == 0 or input.numel() == 0:
         return input
     shape = (*input.shape[:-1], 1)  # one draw per channel (per sample when batched)
-    return Dropout.apply(input, _scaled_mask(shape, p, input))
+    return channel_dropout(input, p, shape, inplace, "dropout1d_")

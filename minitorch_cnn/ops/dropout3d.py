@@ -12,11 +12,11 @@ from __future__ import annotations
 import warnings
 
 from ..autograd import Tensor
-from .dropout import Dropout, _check_p, _scaled_mask
+from .dropout import _check_p, channel_dropout
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``torch.nn.functional.dropout3d``; ``inplace`` is accepted, the result computed out of place."""
+    """``torch.nn.functional.dropout3d``; ``inplace`` multiplies ``input`` by the mask in place."""
     _check_p(p, "dropout3d")
     if input.ndim not in (4, 5):
         warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will "
@@ -30,4 +30,4 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
         shape = (*input.shape[:2], 1, 1, 1)  # one draw per (sample, channel)
     else:
         shape = (input.shape[0],) + (1,) * (input.ndim - 1)  # unbatched: one draw per channel
-    return Dropout.apply(input, _scaled_mask(shape, p, input))
+    return channel_dropout(input, p, shape, inplace, "dropout3d_")

@@ -14,6 +14,7 @@ from .. import backend
 from ..autograd import Tensor
 from . import elementwise as ew
 from ._util import to_float
+from .inplace_flag import NEGATIVE_LEAKY, maybe_in_place
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002 - torch's name
@@ -29,9 +30,16 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002 - torch's name
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,  # noqa: A002
           inplace: bool = False) -> Tensor:
-    """``torch.nn.functional.rrelu``; ``inplace`` is accepted and the result computed out of place."""
+    """``torch.nn.functional.rrelu``; ``inplace`` writes into ``input`` as torch's rrelu_
+    (RreluWithNoiseBackward1, ``inplace_flag``)."""
     if lower > upper:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    refusal = NEGATIVE_LEAKY if not training and lower + upper < 0 else None  # eval: torch's leaky_relu_
+    return maybe_in_place(input, _rrelu, (lower, upper, training), inplace, "rrelu_", "RreluWithNoiseBackward1",
+                          refusal)
+
+
+def _rrelu(input: Tensor, lower: float, upper: float, training: bool) -> Tensor:  # noqa: A002
     x = to_float(input)
     if not training:
         return ew.leaky_relu(x, (lower + upper) / 2)

@@ -13,18 +13,29 @@ from __future__ import annotations
 from ..autograd import Tensor
 from . import elementwise as ew
 from ._util import to_float
+from .inplace_flag import maybe_in_place
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``torch.nn.functional.hardtanh``; ``inplace`` is accepted and the result computed out of place."""
+    """``torch.nn.functional.hardtanh``; ``inplace`` writes into ``input`` as torch's hardtanh_
+    (HardtanhBackward0, ``inplace_flag``)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return ew.clamp(to_float(input), min_val, max_val)
+    return maybe_in_place(input, _hardtanh, (min_val, max_val), inplace, "hardtanh_", "HardtanhBackward0")
+
+
+def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
+    return ew.clamp(to_float(x), min_val, max_val)
+
+
+def _threshold(x: Tensor, threshold: float, value: float) -> Tensor:
+    return ew.where(x > threshold, x, value)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:  # noqa: A002
-    """``torch.nn.functional.threshold``: x where x > threshold, else ``value`` (an integer input stays integer)."""
-    return ew.where(input > threshold, input, value)
+    """``torch.nn.functional.threshold``: x where x > threshold, else ``value`` (an integer input stays integer);
+    ``inplace`` writes into ``input`` as torch's threshold_ (ThresholdBackward1)."""
+    return maybe_in_place(input, _threshold, (threshold, value), inplace, "threshold_", "ThresholdBackward1")
 
 
 def _check_lambd(op: str, lambd: float) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import to_float
+from .inplace_flag import maybe_in_place
 
 
 class Softplus(Function):
@@ -56,6 +57,11 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's name
-    """``torch.nn.functional.mish``: x · tanh(softplus(x)). ``inplace`` is accepted; computed out of place."""
+    """``torch.nn.functional.mish``: x · tanh(softplus(x)); ``inplace`` writes into ``input`` as torch's mish_
+    (MishBackward0, ``inplace_flag``)."""
+    return maybe_in_place(input, _mish, (), inplace, "mish_", "MishBackward0")
+
+
+def _mish(input: Tensor) -> Tensor:  # noqa: A002
     x = to_float(input)
     return x * Softplus.apply(x, 1.0, math.inf).tanh()
