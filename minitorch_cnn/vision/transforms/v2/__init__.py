@@ -79,7 +79,7 @@ class Normalize(SampleTransform, _base.Normalize):
 
 
 class _Resize(_base.Resize):
-    def __call__(self, img: object) -> object:
+    def forward(self, img: object) -> object:
         return functional.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
 
 
@@ -119,7 +119,7 @@ class RandomCrop(SampleTransform, _augment.RandomCrop):
 class RandomResizedCrop(SampleTransform, _augment.RandomResizedCrop):
     """v1's ``RandomResizedCrop`` (antialiased bilinear) with v2's resize, taking v2 samples."""
 
-    def apply(self, img: object, params: tuple[int, int, int, int]) -> object:
+    def apply_one(self, img: object, params: tuple[int, int, int, int]) -> object:
         return functional.resized_crop(img, *params, list(self.size), self.interpolation, self.antialias)
 
     def __repr__(self) -> str:  # v2 prints scale and ratio unrounded
@@ -134,14 +134,14 @@ class RandomHorizontalFlip(SampleTransform, _augment.RandomHorizontalFlip):
 class RandomRotation(SampleTransform, _affine.RandomRotation):
     """v1's ``RandomRotation`` with v2's exact multiples of 90 degrees, taking v2 samples."""
 
-    def apply(self, img: object, angle: float) -> object:
+    def apply_one(self, img: object, angle: float) -> object:
         return _warp.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(SampleTransform, _affine.RandomAffine):
     """v1's ``RandomAffine`` with v2's fill blend, taking v2 samples."""
 
-    def apply(self, img: object, params: dict) -> object:
+    def apply_one(self, img: object, params: dict) -> object:
         return _warp.affine_v2(img, params["angle"], list(params["translate"]), params["scale"],
                                list(params["shear"]), self.interpolation, self.fill, self.center)
 

@@ -17,10 +17,10 @@ def _run(transform: Callable, inputs: tuple) -> tuple:
     return out if len(inputs) > 1 else (out,)
 
 
-class Compose(v1.Compose):
+class Compose(v1.ModuleTransform, v1.Compose):
     """Each transform in turn on the whole sample: ``Compose([...])(img)`` or ``Compose([...])(img, label)``."""
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         for t in self.transforms:
             inputs = _run(t, inputs)
         return inputs[0] if len(inputs) == 1 else inputs
@@ -33,7 +33,7 @@ class Compose(v1.Compose):
         return "Compose(\n" + "".join(f"      {t}\n" for t in self.transforms) + ")"
 
 
-class RandomChoice(v1.Transform):
+class RandomChoice(v1.ModuleTransform):
     """One of ``transforms``, picked with probabilities ``p`` (uniform when None; normalised to sum 1)."""
 
     def __init__(self, transforms: Sequence[Callable], p: Sequence[float] | None = None) -> None:
@@ -47,7 +47,7 @@ class RandomChoice(v1.Transform):
         total = sum(p)
         self.p = [prob / total for prob in p]
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         idx = int(backend.generator().choice(len(self.transforms), p=np.asarray(self.p)))
         return self.transforms[idx](*inputs)
 
@@ -55,7 +55,7 @@ class RandomChoice(v1.Transform):
         return f"RandomChoice(transforms={self.transforms}, p={self.p})"
 
 
-class RandomApply(v1.Transform):
+class RandomApply(v1.ModuleTransform):
     """All of ``transforms`` (in order) with probability ``p``, else none."""
 
     def __init__(self, transforms: Sequence[Callable], p: float = 0.5) -> None:
@@ -63,7 +63,7 @@ class RandomApply(v1.Transform):
             raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")
         self.transforms, self.p = list(transforms), p
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         if backend.generator().random() >= self.p:
             return inputs[0] if len(inputs) == 1 else inputs
         for t in self.transforms:
@@ -71,13 +71,13 @@ class RandomApply(v1.Transform):
         return inputs[0] if len(inputs) == 1 else inputs
 
 
-class RandomOrder(v1.Transform):
+class RandomOrder(v1.ModuleTransform):
     """All of ``transforms`` in a random order."""
 
     def __init__(self, transforms: Sequence[Callable]) -> None:
         self.transforms = list(transforms)
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         for i in backend.generator().permutation(len(self.transforms)).tolist():
             inputs = _run(self.transforms[i], inputs)
         return inputs[0] if len(inputs) == 1 else inputs
