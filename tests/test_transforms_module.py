@@ -81,6 +81,41 @@ def test_sequential_state_dict_keys_repr_and_modes_as_torch():
     assert list(ours[0].parameters()) == [] and list(ours[0].children()) == []
 
 
+def _pipeline(M, f32):
+    return [M.Normalize([0.5], [0.2]), M.Resize(6), M.CenterCrop(5), M.RandomCrop(5, padding=1),
+            M.RandomCrop((5, 6), padding=(1, 2), pad_if_needed=True, fill=3, padding_mode="reflect"),
+            M.RandomHorizontalFlip(), M.ColorJitter(0.2, 0.2), M.GaussianBlur(3), M.RandomResizedCrop(5),
+            M.Grayscale(3), M.RandomErasing(), M.Pad(2), M.RandomRotation(10), M.RandomAffine(5),
+            M.RandomAffine((1, 4), translate=(0.1, 0.2), scale=(0.9, 1.1), shear=3,
+                           interpolation=M.InterpolationMode.BILINEAR, fill=[1, 2, 3], center=(1, 2)),
+            M.ConvertImageDtype(f32), M.RandomVerticalFlip(), M.RandomPerspective(), M.RandomGrayscale(),
+            M.RandomInvert(), M.AutoAugment(), M.RandAugment(), M.TrivialAugmentWide(), M.AugMix(),
+            M.ElasticTransform(), M.FiveCrop(3), M.RandomApply([M.CenterCrop(3)])]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_repr_inside_a_sequential_as_torch(version):
+    ours, theirs = (MT, TT) if version == "v1" else (MV, TV)
+    assert repr(mt.nn.Sequential(*_pipeline(ours, mt.float32))) == \
+        repr(torch.nn.Sequential(*_pipeline(theirs, torch.float32)))
+
+
+def test_v2_containers_repr_and_module_list_as_torch():
+    def build(M, module_list):
+        return [M.Compose([M.CenterCrop(3)]), M.Compose([M.CenterCrop(3), M.RandomHorizontalFlip()]),
+                M.RandomOrder([M.CenterCrop(3)]), M.RandomChoice([M.CenterCrop(3)]),
+                M.RandomApply(module_list([M.CenterCrop(3)])), M.RandomApply([M.CenterCrop(3)])]
+
+    ours, theirs = build(MV, mt.nn.ModuleList), build(TV, torch.nn.ModuleList)
+    assert [repr(t) for t in ours] == [repr(t) for t in theirs]
+    assert list(dict(ours[4].named_modules())) == list(dict(theirs[4].named_modules()))
+    for bad, match in (([], "Pass at least one transform"), (MV.CenterCrop(3), "sequence of callables")):
+        with pytest.raises((TypeError, ValueError), match=match):
+            TV.RandomApply(bad if not isinstance(bad, MV.CenterCrop) else TV.CenterCrop(3))
+        with pytest.raises((TypeError, ValueError), match=match):
+            MV.RandomApply(bad)
+
+
 def test_module_apply_visits_the_transforms():
     ours, theirs = _nets()
     seen_o, seen_t = [], []

@@ -117,7 +117,11 @@ class RandomAffine(ModuleTransform):
     def forward(self, img: Any) -> Any:
         return self.apply_one(img, self.draw(_hw(img)))
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # v1's: only what differs from the defaults
         mode = getattr(self.interpolation, "value", self.interpolation)
-        return (f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, "
-                f"shear={self.shear}, interpolation={mode}, fill={self.fill})")
+        parts = [f"degrees={self.degrees}"] + [f"{name}={value}" for name, value in (
+            ("translate", self.translate), ("scale", self.scale), ("shear", self.shear)) if value is not None]
+        parts += [f"interpolation={mode}"] if mode != InterpolationMode.NEAREST.value else []
+        parts += [f"fill={self.fill}"] if self.fill != 0 else []
+        parts += [f"center={self.center}"] if self.center is not None else []
+        return f"{type(self).__name__}({', '.join(parts)})"

@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from .... import backend
+from ....nn.containers import ModuleList
+from ....nn.module import Module
 from .. import base as v1
+
+
+def _listing(transforms: Sequence[Callable]) -> str:
+    """v2's containers' ``extra_repr``: one indented line per transform."""
+    return "\n".join(f"    {t}" for t in transforms)
 
 
 def _run(transform: Callable, inputs: tuple) -> tuple:
@@ -29,8 +36,10 @@ class Compose(v1.ModuleTransform, v1.Compose):
     def batchable(self) -> bool:
         return False
 
-    def __repr__(self) -> str:  # v2's (an nn.Module's) layout
-        return "Compose(\n" + "".join(f"      {t}\n" for t in self.transforms) + ")"
+    __repr__ = Module.__repr__  # v2's layout (an nn.Module's), not v1 Compose's
+
+    def extra_repr(self) -> str:
+        return _listing(self.transforms)
 
 
 class RandomChoice(v1.ModuleTransform):
@@ -58,10 +67,14 @@ class RandomChoice(v1.ModuleTransform):
 class RandomApply(v1.ModuleTransform):
     """All of ``transforms`` (in order) with probability ``p``, else none."""
 
-    def __init__(self, transforms: Sequence[Callable], p: float = 0.5) -> None:
+    def __init__(self, transforms: Sequence[Callable] | ModuleList, p: float = 0.5) -> None:
+        if not isinstance(transforms, (Sequence, ModuleList)):
+            raise TypeError("Argument transforms should be a sequence of callables or a `nn.ModuleList`")
+        if not transforms:
+            raise ValueError("Pass at least one transform")
         if not 0.0 <= p <= 1.0:
             raise ValueError("`p` should be a floating point value in the interval [0.0, 1.0].")
-        self.transforms, self.p = list(transforms), p
+        self.transforms, self.p = transforms, p  # a ModuleList stays one (its transforms are children), as torch's
 
     def forward(self, *inputs: Any) -> Any:
         if backend.generator().random() >= self.p:
@@ -69,6 +82,9 @@ class RandomApply(v1.ModuleTransform):
         for t in self.transforms:
             inputs = _run(t, inputs)
         return inputs[0] if len(inputs) == 1 else inputs
+
+    def extra_repr(self) -> str:
+        return _listing(self.transforms)
 
 
 class RandomOrder(v1.ModuleTransform):
@@ -81,3 +97,6 @@ class RandomOrder(v1.ModuleTransform):
         for i in backend.generator().permutation(len(self.transforms)).tolist():
             inputs = _run(self.transforms[i], inputs)
         return inputs[0] if len(inputs) == 1 else inputs
+
+    def __repr__(self) -> str:  # v2's Transform.extra_repr: its public list attributes
+        return f"RandomOrder(transforms={self.transforms})"
