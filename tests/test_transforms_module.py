@@ -69,6 +69,40 @@ def test_sequential_outputs_and_gradients_as_torch():
         assert_close(p.grad, q.grad, mt.float64, what=name)
 
 
+def _geometry(M):
+    return [
+        [M.CenterCrop(6)], [M.CenterCrop((12, 5))], [M.Pad((1, 2, 3, 0), fill=0.5)], [M.Pad(2, padding_mode="edge")],
+        [M.Pad((3, 1), padding_mode="reflect")], [M.Pad((1, 2, 0, 3), padding_mode="symmetric")],
+        # RandomCrop of the whole padded image: no draw (the two RNGs differ)
+        [M.RandomHorizontalFlip(1.0)], [M.RandomVerticalFlip(1.0)], [M.RandomCrop(12, padding=2, fill=0.25)],
+        [M.Pad(1, padding_mode="reflect"), M.CenterCrop(7), M.RandomHorizontalFlip(1.0), M.Normalize(MEAN, STD)],
+    ]
+
+
+@pytest.mark.parametrize("k", range(len(_geometry(MT))))
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_gradients_through_geometric_tensor_transforms(version, k):
+    ours_mod, theirs_mod = (MT, TT) if version == "v1" else (MV, TV)
+    rng = np.random.default_rng(k)
+    x = rng.random((2, 3, 8, 8))
+    ours, theirs = mt.nn.Sequential(*_geometry(ours_mod)[k]), torch.nn.Sequential(*_geometry(theirs_mod)[k])
+    xo, xt = mt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    yo, yt = ours(xo), theirs(xt)
+    assert_close(yo, yt, mt.float64)
+    g = rng.standard_normal(tuple(yt.shape))
+    yo.backward(mt.tensor(g))
+    yt.backward(torch.tensor(g))
+    assert_close(xo.grad, xt.grad, mt.float64)
+
+
+def test_reflect_pad_too_wide_raises_as_torch_with_grad():
+    x = np.zeros((3, 2, 2))
+    with pytest.raises(RuntimeError, match="Padding size should be less than"):
+        TT.Pad(2, padding_mode="reflect")(torch.tensor(x, requires_grad=True))
+    with pytest.raises(RuntimeError, match="Padding size should be less than"):
+        MT.Pad(2, padding_mode="reflect")(mt.tensor(x, requires_grad=True))
+
+
 def test_sequential_state_dict_keys_repr_and_modes_as_torch():
     ours, theirs = _nets()
     assert list(ours.state_dict()) == list(theirs.state_dict())
