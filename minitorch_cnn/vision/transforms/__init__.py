@@ -11,6 +11,13 @@ transforms), ``geometric`` (vertical flip, five/ten crops, perspective, linear a
 ``containers`` (RandomApply, RandomChoice, RandomOrder), ``augmix``, ``autoaugment``. ``v2`` holds torchvision's v2
 transforms.
 
+Modules: the transforms torchvision makes ``nn.Module``s (v1's all but Compose, Lambda, ToTensor, PILToTensor,
+ToPILImage, RandomChoice, RandomOrder; every v2 transform) derive from ``base.ModuleTransform``: ``forward`` is the
+transform, so they go in an ``nn.Sequential`` beside layers, with empty state_dicts, hooks, ``eval``/``to``.
+On a Tensor that needs its gradient, Normalize, GaussianBlur, LinearTransformation, the crops, pads and flips
+record the graph as torch's do
+(``tracked.py``).
+
 Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flips and grayscale also work on N
 separate images at once through
 ``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
