@@ -183,6 +183,13 @@ def test_subclass_overriding_forward_is_honoured():
     assert_close(Twice(MEAN, STD)(mt.tensor(x)), TwiceT(MEAN, STD)(torch.tensor(x)), mt.float64)
     assert Twice(MEAN, STD).batch is None
 
+    class Called(MT.Normalize):  # the pre-Module habit: overriding __call__ still wins, item by item
+        def __call__(self, x):
+            return super().__call__(x) + 1
+
+    assert_close(Called(MEAN, STD)(mt.tensor(x)), TT.Normalize(MEAN, STD)(torch.tensor(x)) + 1, mt.float64)
+    assert Called(MEAN, STD).batch is None and MT.Normalize(MEAN, STD).batch is not None
+
 
 def test_non_modules_refused_by_sequential_as_torch():
     with pytest.raises(TypeError, match="is not a Module subclass"):

@@ -23,7 +23,7 @@ separate images at once through
 ``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
 datasets use to build a DataLoader batch in one vectorised step. A transform splits into ``draw`` (its random
 decisions for one image of given dims, made from the generator in the same order as item-by-item calls make
-them) and ``apply``/``apply_batch`` (pure array work), so ``batch`` gives exactly what transforming the images
+them) and ``apply_one``/``apply_batch`` (pure array work), so ``batch`` gives exactly what transforming the images
 one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user function, the colour, blur, erasing,
 rotation and affine transforms, the PIL conversions) cannot do this: such a pipeline runs image by image.
 """

@@ -54,12 +54,12 @@ class Transform:
     @property
     def batchable(self) -> bool:
         """Whether ``batch`` gives what item-by-item calls give: ``apply_batch`` was written in a class at least as
-        derived as the ones defining ``forward`` and ``apply_one`` (a subclass overriding either alone, say to remap
-        or edit images, must go item by item, else the loader's batch path would bypass the override)."""
+        derived as the ones defining ``__call__``, ``forward`` and ``apply_one`` (a subclass overriding one alone, say
+        to remap or edit images, must go item by item, else the loader's batch path would bypass the override)."""
         mro = type(self).__mro__
-        where = {name: next(i for i, c in enumerate(mro) if name in vars(c)) for name in ("forward", "apply_one",
-                                                                                          "apply_batch")}
-        return where["apply_batch"] <= min(where["forward"], where["apply_one"])
+        names = ("__call__", "forward", "apply_one", "apply_batch")
+        where = {name: next(i for i, c in enumerate(mro) if name in vars(c)) for name in names}
+        return where["apply_batch"] <= min(where["__call__"], where["forward"], where["apply_one"])
 
     def draw(self, dims: Dims) -> Any:
         return None
