@@ -241,10 +241,12 @@ class _Images(Dataset):
         return self.transform(self.images[i]), i
 
 
-def test_dataloader_workers_run_module_transforms():
+# spawn: the transforms reach the worker pickled (one worker: each spawned one imports the package afresh)
+@pytest.mark.parametrize("context,workers", [(None, 2), ("spawn", 1)])
+def test_dataloader_workers_run_module_transforms(context, workers):
     transform = MT.Compose([MT.ToTensor(), MT.CenterCrop(8), MT.Pad(1), MT.Normalize(MEAN, STD)])
     data = _Images(transform)
-    ours = [x for x, _ in DataLoader(data, batch_size=3, num_workers=2)]
+    ours = [x for x, _ in DataLoader(data, batch_size=3, num_workers=workers, multiprocessing_context=context)]
     ref = TT.Compose([TT.ToTensor(), TT.CenterCrop(8), TT.Pad(1), TT.Normalize(MEAN, STD)])
     theirs = torch.stack([ref(img) for img in data.images])
     assert_close(mt.cat(ours), theirs, mt.float32, tol=1e-6)
