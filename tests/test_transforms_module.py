@@ -170,6 +170,20 @@ def test_forward_hooks_run_and_keep_the_batch_path_honest():
     assert norm.batch is not None
 
 
+def test_backward_hook_on_a_transform_sees_torchs_gradients():
+    ours, theirs = _nets()
+    seen_o, seen_t = [], []
+    ours[0].register_full_backward_hook(lambda m, gin, gout: seen_o.append((gin[0], gout[0])))
+    theirs[0].register_full_backward_hook(lambda m, gin, gout: seen_t.append((gin[0], gout[0])))
+    rng = np.random.default_rng(5)
+    x, g = rng.random((2, 3, 8, 8)), rng.standard_normal((2, 5))
+    ours(mt.tensor(x, requires_grad=True)).backward(mt.tensor(g))
+    theirs(torch.tensor(x, requires_grad=True)).backward(torch.tensor(g))
+    assert len(seen_o) == len(seen_t) == 1
+    assert_close(seen_o[0][0], seen_t[0][0], mt.float64, what="grad_input")
+    assert_close(seen_o[0][1], seen_t[0][1], mt.float64, what="grad_output")
+
+
 def test_subclass_overriding_forward_is_honoured():
     class Twice(MT.Normalize):
         def forward(self, x):
