@@ -115,9 +115,9 @@ def test_random_perspective_params_and_warp(cifar: np.ndarray) -> None:
     assert len(seen) > 30  # the draws spread over the allowed range
     start, end = MT.RandomPerspective.get_params(32, 32, 0.5)
     ours = MT.RandomPerspective(0.5, p=1.0, interpolation=MT.InterpolationMode.NEAREST, fill=9)
-    assert_same(ours.apply(mt.tensor(x), (start, end)),
+    assert_same(ours.apply_one(mt.tensor(x), (start, end)),
           TF.perspective(torch.tensor(x), start, end, T.InterpolationMode.NEAREST, [9.0] * 3))
-    assert_same(ours.apply(cifar[0], (start, end)),
+    assert_same(ours.apply_one(cifar[0], (start, end)),
           TF.perspective(Image.fromarray(cifar[0]), start, end, T.InterpolationMode.NEAREST, 9))
     assert ours(mt.tensor(x)).shape == x.shape
     first = cifar[0]
@@ -196,7 +196,7 @@ def test_resize_classes_interpolation_mode_reprs_and_v2_uint8(cifar: np.ndarray)
         assert_same(ours(mt.tensor(x)), theirs(torch.tensor(x)))
     assert repr(MV.Resize(20, max_size=30)) == repr(TV.Resize(20, max_size=30))
     box = (2, 3, 20, 25)
-    assert_same(MV.RandomResizedCrop(16).apply(mt.tensor(x), box), TV.RandomResizedCrop(16).transform(
+    assert_same(MV.RandomResizedCrop(16).apply_one(mt.tensor(x), box), TV.RandomResizedCrop(16).transform(
         torch.tensor(x), {"top": 2, "left": 3, "height": 20, "width": 25}))
     ours = MT.Resize(20, interpolation=MT.InterpolationMode.BILINEAR)
     assert repr(ours) == repr(T.Resize(20, interpolation=T.InterpolationMode.BILINEAR))

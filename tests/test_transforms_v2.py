@@ -65,7 +65,7 @@ def test_deterministic_pipeline_float64() -> None:
 def test_random_resized_crop_and_flip_given_the_window() -> None:
     x = np.random.default_rng(3).random((3, 20, 24))
     box = (2, 3, 14, 17)
-    ours = v2.RandomResizedCrop(size=(8, 8), antialias=True).apply(mt.tensor(x), box)
+    ours = v2.RandomResizedCrop(size=(8, 8), antialias=True).apply_one(mt.tensor(x), box)
     theirs = TF.resized_crop(torch.tensor(x), *box, size=[8, 8], antialias=True)
     assert_close(ours, theirs, F64, what="resized crop")
     assert_close(v2.RandomHorizontalFlip(p=1.0)(mt.tensor(x)), torch.tensor(x).flip(-1), F64, what="flip")
@@ -200,7 +200,7 @@ def test_rotate_and_affine_as_torchvision(mode: str, fill: object) -> None:
 
     x = np.random.default_rng(12).random((2, 3, 9, 11))
     interp = InterpolationMode(mode)
-    ours = mt.vision.transforms.RandomRotation(30, interpolation=mode, fill=fill).apply(mt.tensor(x), 33.0)
+    ours = mt.vision.transforms.RandomRotation(30, interpolation=mode, fill=fill).apply_one(mt.tensor(x), 33.0)
     assert_close(ours, TF.rotate(torch.tensor(x), 33.0, interpolation=interp, fill=fill), F64, what="rotate")
     params = {"angle": 21.0, "translate": (2, -1), "scale": 1.2, "shear": (10.0, 5.0)}
     ours_t = v2.RandomAffine(30, interpolation=mode, fill=fill)
@@ -244,11 +244,11 @@ def test_warping_the_pil_stand_in_is_torchvision_on_the_pil_image(mode: str) -> 
     a = _uint8((32, 30, 3), seed=15)
     interp = InterpolationMode(mode)
     for angle, expand, fill in ((10.0, False, 0), (33.0, True, [10, 20, 30]), (-17.5, False, None)):
-        ours = mt.vision.transforms.RandomRotation(40, interpolation=mode, expand=expand, fill=fill).apply(a, angle)
+        ours = mt.vision.transforms.RandomRotation(40, interpolation=mode, expand=expand, fill=fill).apply_one(a, angle)
         theirs = TF1.rotate(Image.fromarray(a), angle, interpolation=interp, expand=expand, fill=fill)
         np.testing.assert_array_equal(ours, np.asarray(theirs))
     params = {"angle": 45.0, "translate": (1, 1), "scale": 1.0, "shear": (0.0, 20.0)}
-    ours = mt.vision.transforms.RandomAffine(0, interpolation=mode, fill=7).apply(a, params)
+    ours = mt.vision.transforms.RandomAffine(0, interpolation=mode, fill=7).apply_one(a, params)
     theirs = TF1.affine(Image.fromarray(a), 45.0, [1, 1], 1.0, [0.0, 20.0], interpolation=interp, fill=7)
     np.testing.assert_array_equal(ours, np.asarray(theirs))
 

@@ -11,12 +11,19 @@ transforms), ``geometric`` (vertical flip, five/ten crops, perspective, linear a
 ``containers`` (RandomApply, RandomChoice, RandomOrder), ``augmix``, ``autoaugment``. ``v2`` holds torchvision's v2
 transforms.
 
+Modules: the transforms torchvision makes ``nn.Module``s (v1's all but Compose, Lambda, ToTensor, PILToTensor,
+ToPILImage, RandomChoice, RandomOrder; every v2 transform) derive from ``base.ModuleTransform``: ``forward`` is the
+transform, so they go in an ``nn.Sequential`` beside layers, with empty state_dicts, hooks, ``eval``/``to``.
+On a Tensor that needs its gradient, Normalize, GaussianBlur, LinearTransformation, the crops, pads and flips
+record the graph as torch's do
+(``tracked.py``).
+
 Batches: ToTensor, Normalize, Resize, Pad, CenterCrop and the random crops, flips and grayscale also work on N
 separate images at once through
 ``transform.batch(images)`` (images an ``(N, H, W[, C])`` array or an ``(N, C, H, W)`` Tensor), which the
 datasets use to build a DataLoader batch in one vectorised step. A transform splits into ``draw`` (its random
 decisions for one image of given dims, made from the generator in the same order as item-by-item calls make
-them) and ``apply``/``apply_batch`` (pure array work), so ``batch`` gives exactly what transforming the images
+them) and ``apply_one``/``apply_batch`` (pure array work), so ``batch`` gives exactly what transforming the images
 one by one gives. ``Compose.batch`` is None when a part (a ``Lambda``, a user function, the colour, blur, erasing,
 rotation and affine transforms, the PIL conversions) cannot do this: such a pipeline runs image by image.
 """

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ... import backend
-from .base import Transform
+from .base import ModuleTransform
 from .warp import InterpolationMode, _hw, _mode, affine, rotate
 
 
@@ -28,7 +28,7 @@ def _setup_angle(x: Any, name: str, req_sizes: tuple = (2,)) -> list[float]:
     return [float(d) for d in x]
 
 
-class RandomRotation(Transform):
+class RandomRotation(ModuleTransform):
     """Rotate by an angle drawn uniformly from ``degrees`` ((-d, d) for a number)."""
 
     random = True
@@ -47,14 +47,14 @@ class RandomRotation(Transform):
     def make_params(self, flat_inputs: list) -> dict:
         return {"angle": self.draw(())}
 
-    def apply(self, img: Any, angle: float) -> Any:
+    def apply_one(self, img: Any, angle: float) -> Any:
         return rotate(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
     def transform(self, inpt: Any, params: dict) -> Any:
-        return self.apply(inpt, params["angle"])
+        return self.apply_one(inpt, params["angle"])
 
-    def __call__(self, img: Any) -> Any:
-        return self.apply(img, self.draw(()))
+    def forward(self, img: Any) -> Any:
+        return self.apply_one(img, self.draw(()))
 
     def __repr__(self) -> str:
         mode = getattr(self.interpolation, "value", self.interpolation)
@@ -62,7 +62,7 @@ class RandomRotation(Transform):
                 f"fill={self.fill})")
 
 
-class RandomAffine(Transform):
+class RandomAffine(ModuleTransform):
     """Rotation from ``degrees``, translation up to ``translate`` × (W, H) pixels (rounded), scale from ``scale``,
     shear from ``shear`` (x only for two values, x and y for four), each drawn uniformly."""
 
@@ -107,17 +107,21 @@ class RandomAffine(Transform):
     def make_params(self, flat_inputs: list) -> dict:
         return self.draw(_hw(flat_inputs[0]))
 
-    def apply(self, img: Any, params: dict) -> Any:
+    def apply_one(self, img: Any, params: dict) -> Any:
         return affine(img, params["angle"], list(params["translate"]), params["scale"], list(params["shear"]),
                       self.interpolation, self.fill, self.center)
 
     def transform(self, inpt: Any, params: dict) -> Any:
-        return self.apply(inpt, params)
+        return self.apply_one(inpt, params)
 
-    def __call__(self, img: Any) -> Any:
-        return self.apply(img, self.draw(_hw(img)))
+    def forward(self, img: Any) -> Any:
+        return self.apply_one(img, self.draw(_hw(img)))
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # v1's: only what differs from the defaults
         mode = getattr(self.interpolation, "value", self.interpolation)
-        return (f"RandomAffine(degrees={self.degrees}, translate={self.translate}, scale={self.scale}, "
-                f"shear={self.shear}, interpolation={mode}, fill={self.fill})")
+        parts = [f"degrees={self.degrees}"] + [f"{name}={value}" for name, value in (
+            ("translate", self.translate), ("scale", self.scale), ("shear", self.shear)) if value is not None]
+        parts += [f"interpolation={mode}"] if mode != InterpolationMode.NEAREST.value else []
+        parts += [f"fill={self.fill}"] if self.fill != 0 else []
+        parts += [f"center={self.center}"] if self.center is not None else []
+        return f"{type(self).__name__}({', '.join(parts)})"

@@ -16,10 +16,10 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from . import functional as F
-from .base import Dims, Image, Transform, _batch_dims, _batch_hax, _crop_corner, _pad_batch
+from .base import Dims, Image, ModuleTransform, _batch_dims, _batch_hax, _crop_corner, _pad_batch
 
 
-class RandomCrop(Transform):
+class RandomCrop(ModuleTransform):
     """A random (h, w) window, after optional padding, as torchvision's ``RandomCrop``.
 
     padding: padded first (see ``Pad``); pad_if_needed: an image smaller than ``size`` is padded on both sides
@@ -70,7 +70,7 @@ class RandomCrop(Transform):
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *self.size)
 
-    def apply(self, img: Image, params: tuple[int, int]) -> Image:
+    def apply_one(self, img: Image, params: tuple[int, int]) -> Image:
         _, h, w = F.get_dimensions(img)
         for ltrb in self._paddings(h, w):
             img = F.pad(img, ltrb, self.fill, self.padding_mode)
@@ -89,7 +89,7 @@ class RandomCrop(Transform):
         return f"RandomCrop(size={self.size}, padding={self.padding})"
 
 
-class RandomResizedCrop(Transform):
+class RandomResizedCrop(ModuleTransform):
     """A random window of random area and aspect ratio, resized to ``size``, as torchvision's ``RandomResizedCrop``.
 
     The window (``get_params``): up to ten tries of an area fraction drawn uniformly from ``scale`` and an aspect
@@ -131,15 +131,16 @@ class RandomResizedCrop(Transform):
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *self.size)
 
-    def apply(self, img: Image, params: tuple[int, int, int, int]) -> Image:
+    def apply_one(self, img: Image, params: tuple[int, int, int, int]) -> Image:
         return F.resized_crop(img, *params, list(self.size), self.interpolation, self.antialias)
 
     def apply_batch(self, batch: Any, params: list[tuple[int, int, int, int]]) -> Any:
         # each image has its own window, so each is cropped and resized on its own, then stacked
         if isinstance(batch, Tensor):
             xp = backend.array_module(batch._data)
-            return Tensor._wrap(xp.stack([self.apply(Tensor._wrap(x), p)._data for x, p in zip(batch._data, params)]))
-        return np.stack([self.apply(x, p) for x, p in zip(batch, params)])
+            return Tensor._wrap(xp.stack([self.apply_one(Tensor._wrap(x), p)._data
+                                          for x, p in zip(batch._data, params)]))
+        return np.stack([self.apply_one(x, p) for x, p in zip(batch, params)])
 
     def __repr__(self) -> str:
         return (f"RandomResizedCrop(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}, "
@@ -170,7 +171,7 @@ def _resized_crop_box(height: int, width: int, scale: Sequence[float], ratio: Se
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-class _RandomFlip(Transform):
+class _RandomFlip(ModuleTransform):
     """Mirror along one image axis with probability ``p``; ``axis`` counts from the height axis (0: top-bottom,
     1: left-right)."""
 
@@ -184,7 +185,7 @@ class _RandomFlip(Transform):
     def draw(self, dims: Dims) -> bool:
         return bool(backend.generator().random() < self.p)
 
-    def apply(self, img: Image, flip: bool) -> Image:
+    def apply_one(self, img: Image, flip: bool) -> Image:
         return type(self).flip(img) if flip else img
 
     def apply_batch(self, batch: Any, flips: list[bool]) -> Any:
@@ -206,7 +207,7 @@ class RandomHorizontalFlip(_RandomFlip):
     axis, flip = 1, staticmethod(F.hflip)
 
 
-class RandomGrayscale(Transform):
+class RandomGrayscale(ModuleTransform):
     """With probability ``p``, replace the image by its ITU-R 601-2 luma, keeping the number of channels."""
 
     random = True
@@ -217,7 +218,7 @@ class RandomGrayscale(Transform):
     def draw(self, dims: Dims) -> bool:
         return bool(backend.generator().random() < self.p)
 
-    def apply(self, img: Image, gray: bool) -> Image:
+    def apply_one(self, img: Image, gray: bool) -> Image:
         return F.rgb_to_grayscale(img, num_output_channels=F.get_dimensions(img)[0]) if gray else img
 
     def apply_batch(self, batch: Any, grays: list[bool]) -> Any:

@@ -19,7 +19,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from . import colour
-from .base import Image, Transform
+from .base import Image, ModuleTransform
 from .pil import from_pil
 from .warp import InterpolationMode, affine, rotate, torch_linspace
 
@@ -57,7 +57,7 @@ def apply_op_v1(img: Tensor, op: str, magnitude: float, interpolation: Any, fill
     return {"AutoContrast": colour.autocontrast, "Equalize": colour.equalize}[op](img)
 
 
-class AugMix(Transform):
+class AugMix(ModuleTransform):
     """See the module notes."""
 
     random = True
@@ -128,7 +128,7 @@ class AugMix(Transform):
             mixed += params["weights"][:, i].reshape(dims) * aug._data
         return Tensor._wrap(mixed.reshape(shape).astype(img._data.dtype))
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         arr = from_pil(img)
         x = arr if isinstance(arr, Tensor) else Tensor._wrap(np.ascontiguousarray(np.atleast_3d(arr).transpose(2, 0,
                                                                                                               1)))

@@ -20,7 +20,7 @@ from ... import backend
 from ...autograd import Tensor
 from . import colour
 from .augmix import apply_op_v1
-from .base import Image, Transform
+from .base import Image, ModuleTransform
 from .pil import from_pil
 from .v2._auto_augment import _POLICIES, AutoAugmentPolicy, _parse_policy
 from .v2._sample import on_image
@@ -57,7 +57,7 @@ def apply_op(img: Any, op: str, magnitude: float, interpolation: Any, fill: Any)
     return apply_op_v1(img, op, magnitude, interpolation, fill)
 
 
-class _AutoAugmentV1(Transform):
+class _AutoAugmentV1(ModuleTransform):
     random = True
 
     def __init__(self, interpolation: Any, fill: Any) -> None:
@@ -76,7 +76,7 @@ class _AutoAugmentV1(Transform):
             img = apply_op(img, op, magnitude, self.interpolation, fill)
         return img
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(lambda img: self.apply_ops(from_pil(img), self.make_params(*_hw(img))), inputs)
 
     def _mode(self) -> InterpolationMode:

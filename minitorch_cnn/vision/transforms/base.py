@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd import Tensor
+from ...nn.module import Module
 from . import functional
 from .dtype import convert_image_dtype
 from .pil import from_pil, pil_to_tensor, to_pil_image
@@ -39,10 +40,13 @@ def _batch_hax(batch: Any) -> tuple[Any, int]:
 
 
 class Transform:
-    """Base of the transforms here: ``draw`` random decisions, then ``apply`` them (per image or per batch).
+    """Base of the transforms here: ``forward`` is the transform (what a call runs); ``draw`` random decisions,
+    then ``apply_one`` (one image) or ``apply_batch`` them.
 
     A deterministic transform draws nothing (None). ``out_dims`` says what (C, H, W) the output will have,
-    so a Compose can draw every part's decisions for a whole batch before doing any array work.
+    so a Compose can draw every part's decisions for a whole batch before doing any array work. The transforms
+    that torchvision makes ``nn.Module``s derive from ``ModuleTransform``; the rest (v1's Compose, Lambda,
+    ToTensor, PILToTensor, ToPILImage, RandomChoice, RandomOrder) are plain callables, as there.
     """
 
     random = False
@@ -50,12 +54,12 @@ class Transform:
     @property
     def batchable(self) -> bool:
         """Whether ``batch`` gives what item-by-item calls give: ``apply_batch`` was written in a class at least as
-        derived as the ones defining ``__call__`` and ``apply`` (a subclass overriding either alone, say to remap
-        or edit images, must go item by item, else the loader's batch path would bypass the override)."""
+        derived as the ones defining ``__call__``, ``forward`` and ``apply_one`` (a subclass overriding one alone, say
+        to remap or edit images, must go item by item, else the loader's batch path would bypass the override)."""
         mro = type(self).__mro__
-        where = {name: next(i for i, c in enumerate(mro) if name in vars(c)) for name in ("__call__", "apply",
-                                                                                          "apply_batch")}
-        return where["apply_batch"] <= min(where["__call__"], where["apply"])
+        names = ("__call__", "forward", "apply_one", "apply_batch")
+        where = {name: next(i for i, c in enumerate(mro) if name in vars(c)) for name in names}
+        return where["apply_batch"] <= min(where["__call__"], where["forward"], where["apply_one"])
 
     def draw(self, dims: Dims) -> Any:
         return None
@@ -63,15 +67,18 @@ class Transform:
     def out_dims(self, dims: Dims) -> Dims:
         return dims
 
-    def apply(self, img: Image, params: Any) -> Image:
+    def apply_one(self, img: Image, params: Any) -> Image:
         raise NotImplementedError
 
     def apply_batch(self, batch: Any, params: list[Any]) -> Any:
         raise NotImplementedError
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         img = from_pil(img)
-        return self.apply(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
+        return self.apply_one(img, self.draw(tuple(F.get_dimensions(img))) if self.random else None)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
 
     @property
     def batch(self) -> Callable[[Any], Any] | None:
@@ -82,6 +89,34 @@ class Transform:
         """The transform of each of N images: (N, H, W[, C]) array or (N, C, H, W) Tensor in, a batch out."""
         dims = _batch_dims(images)
         return self.apply_batch(images, [self.draw(dims) for _ in range(len(images))] if self.random else None)
+
+
+class ModuleTransform(Transform, Module):
+    """A transform that is an ``nn.Module``, as torchvision's are: it goes in an ``nn.Sequential`` beside layers,
+    has ``train``/``eval``/``to``/``apply(fn)``, an empty ``state_dict``, and runs forward hooks.
+
+    Module's bookkeeping is set up in ``__new__``, so the transforms' own ``__init__`` (shared with the plain
+    v1 bases of v2's classes) need not call ``Module.__init__``; unpickling goes through ``__new__`` too.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # torch's fast path: with no hooks a call is its forward (Module.__call__'s bookkeeping costs 0.7-2 µs a
+        # call, 10-25% of a 28x28 image's four-transform pipeline; benchmarks/results/NOTES.md)
+        d = self.__dict__
+        if d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]:
+            return Module.__call__(self, *args, **kwargs)
+        return self.forward(*args, **kwargs)
+
+    @property
+    def batchable(self) -> bool:
+        """As ``Transform.batchable``, and item by item while forward hooks are registered (the batch path would
+        skip them)."""
+        return super().batchable and not (self._forward_pre_hooks or self._forward_hooks)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> ModuleTransform:
+        self = super().__new__(cls)
+        Module.__init__(self)
+        return self
 
 
 class Compose(Transform):
@@ -95,7 +130,7 @@ class Compose(Transform):
     def batchable(self) -> bool:
         return super().batchable and all(isinstance(t, Transform) and t.batchable for t in self.transforms)
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         for t in self.transforms:
             img = t(img)
         return img
@@ -112,9 +147,9 @@ class Compose(Transform):
             dims = t.out_dims(dims)
         return dims
 
-    def apply(self, img: Image, params: list[Any]) -> Image:
+    def apply_one(self, img: Image, params: list[Any]) -> Image:
         for t, p in zip(self.transforms, params):
-            img = t.apply(img, p)
+            img = t.apply_one(img, p)
         return img
 
     def apply_batch(self, batch: Any, params: list[list[Any]] | None) -> Any:
@@ -146,10 +181,10 @@ class Compose(Transform):
 class ToTensor(Transform):
     """(H, W) or (H, W, C) array -> (C, H, W) Tensor; uint8 pixels become floats in [0, 1] (x / 255)."""
 
-    def __call__(self, pic: np.ndarray) -> Tensor:
+    def forward(self, pic: np.ndarray) -> Tensor:
         return F.to_tensor(pic)
 
-    def apply(self, pic: np.ndarray, params: None) -> Tensor:
+    def apply_one(self, pic: np.ndarray, params: None) -> Tensor:
         return F.to_tensor(pic)
 
     def apply_batch(self, pics: np.ndarray, params: None) -> Tensor:
@@ -168,10 +203,10 @@ class ToPILImage(Transform):
     def __init__(self, mode: str | None = None) -> None:
         self.mode = mode
 
-    def __call__(self, pic: Any) -> Any:
+    def forward(self, pic: Any) -> Any:
         return to_pil_image(pic, self.mode)
 
-    def apply(self, pic: Any, params: None) -> Any:
+    def apply_one(self, pic: Any, params: None) -> Any:
         return self(pic)
 
     def __repr__(self) -> str:
@@ -181,35 +216,35 @@ class ToPILImage(Transform):
 class PILToTensor(Transform):
     """A PIL image (or its stand-in array) -> (C, H, W) Tensor of the same dtype, values unscaled."""
 
-    def __call__(self, pic: Any) -> Tensor:
+    def forward(self, pic: Any) -> Tensor:
         return pil_to_tensor(pic)
 
     def __repr__(self) -> str:
         return "PILToTensor()"
 
 
-class ConvertImageDtype(Transform):
+class ConvertImageDtype(ModuleTransform):
     """v1's: a Tensor image as ``dtype`` with its values moved to the new range (uint8 -> float divides by 255;
     see ``dtype.py``)."""
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = dtype
 
-    def __call__(self, image: Tensor) -> Tensor:
+    def forward(self, image: Tensor) -> Tensor:
         return convert_image_dtype(image, self.dtype)
 
     def __repr__(self) -> str:
         return "ConvertImageDtype()"
 
 
-class Normalize(Transform):
+class Normalize(ModuleTransform):
     """(x - mean[c]) / std[c] for each channel c of a (..., C, H, W) float Tensor."""
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], inplace: bool = False) -> None:
         self.mean, self.std, self.inplace = mean, std, inplace
         self._params: dict[Any, tuple[Any, Any]] = {}  # checked mean/std per (dtype, device, channels)
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def forward(self, tensor: Tensor) -> Tensor:
         if not isinstance(tensor, Tensor) or tensor.ndim < 3:
             return F.normalize(tensor, self.mean, self.std, self.inplace)  # raises the right error
         key = (tensor.dtype, tensor.device.type, tensor.shape[-3])
@@ -217,7 +252,7 @@ class Normalize(Transform):
             self._params[key] = F.normalize_params(tensor, self.mean, self.std)
         return F._normalize(tensor, *self._params[key], self.inplace)
 
-    def apply(self, tensor: Tensor, params: None) -> Tensor:
+    def apply_one(self, tensor: Tensor, params: None) -> Tensor:
         return self(tensor)
 
     def apply_batch(self, tensor: Tensor, params: None) -> Tensor:
@@ -227,7 +262,7 @@ class Normalize(Transform):
         return f"Normalize(mean={self.mean}, std={self.std})"
 
 
-class Resize(Transform):
+class Resize(ModuleTransform):
     """Bilinear resize: ``size`` (h, w), or an int for the smaller edge keeping the aspect ratio.
 
     Antialiased as torchvision's default: on arrays it is Pillow's BILINEAR resize bit for bit, on Tensors
@@ -250,13 +285,13 @@ class Resize(Transform):
             raise ValueError(f"Resize: only interpolation='bilinear' is implemented, got {interpolation!r}")
         self.size, self.interpolation, self.max_size, self.antialias = size, mode, max_size, antialias
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         return F.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *F.resized_output_size(dims[1], dims[2], self.size, self.max_size))
 
-    def apply(self, img: Image, params: None) -> Image:
+    def apply_one(self, img: Image, params: None) -> Image:
         return self(img)
 
     def apply_batch(self, batch: Any, params: None) -> Any:
@@ -276,7 +311,7 @@ class Resize(Transform):
                 f"antialias={self.antialias})")
 
 
-class Pad(Transform):
+class Pad(ModuleTransform):
     """Pad every side: an int, (left/right, top/bottom) or (left, top, right, bottom); see ``functional.pad``."""
 
     def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] = 0,
@@ -286,14 +321,14 @@ class Pad(Transform):
             raise ValueError(f"Pad: padding_mode should be one of {F.PAD_MODES}, got {padding_mode!r}")
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         return F.pad(from_pil(img), self.padding, self.fill, self.padding_mode)
 
     def out_dims(self, dims: Dims) -> Dims:
         left, top, right, bottom = self.ltrb
         return (dims[0], dims[1] + top + bottom, dims[2] + left + right)
 
-    def apply(self, img: Image, params: None) -> Image:
+    def apply_one(self, img: Image, params: None) -> Image:
         return self(img)
 
     def apply_batch(self, batch: Any, params: None) -> Any:
@@ -310,19 +345,19 @@ def _pad_batch(batch: Any, ltrb: Sequence[int], fill: Any, padding_mode: str) ->
     return Tensor._wrap(out) if isinstance(batch, Tensor) else out
 
 
-class CenterCrop(Transform):
+class CenterCrop(ModuleTransform):
     """The central (h, w) window (an int gives a square); smaller images are zero-padded first."""
 
     def __init__(self, size: int | Sequence[int]) -> None:
         self.size = F.pair(size, "CenterCrop")
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         return F.center_crop(from_pil(img), self.size)
 
     def out_dims(self, dims: Dims) -> Dims:
         return (dims[0], *self.size)
 
-    def apply(self, img: Image, params: None) -> Image:
+    def apply_one(self, img: Image, params: None) -> Image:
         return self(img)
 
     def apply_batch(self, batch: Any, params: None) -> Any:
@@ -362,12 +397,12 @@ class Lambda(Transform):
             raise TypeError(f"Argument lambd should be callable, got {type(lambd).__name__}")
         self.lambd = lambd
 
-    def __call__(self, img: Any) -> Any:
+    def forward(self, img: Any) -> Any:
         return self.lambd(img)
 
     def __repr__(self) -> str:
         return "Lambda()"
 
 
-__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "Normalize", "Pad", "PILToTensor", "Resize",
-           "ToPILImage", "ToTensor", "Transform"]
+__all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Lambda", "ModuleTransform", "Normalize", "Pad", "PILToTensor",
+           "Resize", "ToPILImage", "ToTensor", "Transform"]

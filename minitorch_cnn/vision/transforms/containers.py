@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 
 from ... import backend
-from .base import Image, Transform
+from .base import Image, ModuleTransform, Transform
 
 
 def _listing(transforms: Sequence[Callable]) -> str:
     return "".join(f"\n    {t}" for t in transforms)
 
 
-class RandomApply(Transform):
+class RandomApply(ModuleTransform):
     """All of ``transforms`` (in order) with probability ``p``, else none."""
 
     random = True
@@ -26,7 +26,7 @@ class RandomApply(Transform):
     def __init__(self, transforms: Sequence[Callable], p: float = 0.5) -> None:
         self.transforms, self.p = transforms, p
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         if self.p < backend.generator().random():
             return img
         for t in self.transforms:
@@ -60,7 +60,7 @@ class RandomChoice(RandomTransforms):
             raise TypeError("Argument p should be a sequence")
         self.p = p
 
-    def __call__(self, *args: Any) -> Any:
+    def forward(self, *args: Any) -> Any:
         weights = None
         if self.p is not None:
             if len(self.p) != len(self.transforms):
@@ -76,7 +76,7 @@ class RandomChoice(RandomTransforms):
 class RandomOrder(RandomTransforms):
     """All of ``transforms``, in a random order."""
 
-    def __call__(self, img: Image) -> Image:
+    def forward(self, img: Image) -> Image:
         for i in backend.generator().permutation(len(self.transforms)).tolist():
             img = self.transforms[i](img)
         return img

@@ -23,6 +23,7 @@ import numpy as np
 from ... import backend
 from ...autograd import Tensor
 from ...autograd.grad_mode import is_grad_enabled
+from . import tracked
 from .blur import gaussian_blur as _gaussian_blur
 from .colour import (  # noqa: F401 - torchvision.transforms.functional's colour functions
     adjust_brightness,
@@ -193,6 +194,8 @@ def crop(img: np.ndarray | Tensor, top: int, left: int, height: int, width: int)
     if left < 0 or top < 0 or right > w or bottom > h:
         img = pad(img, [max(-left, 0), max(-top, 0), max(right - w, 0), max(bottom - h, 0)], fill=0)
         top, left = max(top, 0), max(left, 0)
+    if tracked.tracked(img):
+        return tracked.crop(img, top, left, height, width)
     arr, hax = _raw(img)
     return _like(img, arr[_window(hax, top, left, height, width)])
 
@@ -234,26 +237,22 @@ def pad(
     """Pad the borders; a negative amount crops that side. fill (constant mode): a number, or one per channel
     for an array image; modes: constant, edge, reflect (no edge repeat), symmetric (edge repeated)."""
     img = _check_image(img, "pad")
+    if tracked.tracked(img):  # recorded, as torchvision's tensor kernels are (tracked.py)
+        _check_mode(padding_mode)
+        return tracked.pad(img, _parse_padding(padding), fill_value(fill, img), padding_mode)
     arr, hax = _raw(img)
     return _like(img, pad_raw(arr, hax, _parse_padding(padding), fill_value(fill, img), padding_mode,
                               tensor=isinstance(img, Tensor)))
 
 
-def _check_reflect(shape: tuple, ltrb: tuple) -> None:
-    """torch's reflection-pad check, width first, on the shape torchvision hands it (one leading dim added below
-    4-D): each padding must be smaller than its dimension."""
-    shape = list(shape) if len(shape) >= 4 else [1, *shape]
-    left, top, right, bottom = ltrb
-    for arg, dim, pads in ((4, len(shape) - 1, (left, right)), (6, len(shape) - 2, (top, bottom))):
-        if max(pads) >= shape[dim]:
-            raise RuntimeError(f"Argument #{arg}: Padding size should be less than the corresponding input dimension, "
-                               f"but got: padding {pads} at dimension {dim} of input {shape}")
+def _check_mode(padding_mode: str) -> None:
+    if padding_mode not in PAD_MODES:
+        raise ValueError(f"Pad: padding_mode should be one of {PAD_MODES}, got {padding_mode!r}")
 
 
 def pad_raw(arr: Any, hax: int, ltrb: Sequence[int], fill: Any, padding_mode: str, tensor: bool) -> Any:
     """``pad`` on a raw array whose height axis is ``hax`` (one image or a batch); fill already parsed."""
-    if padding_mode not in PAD_MODES:
-        raise ValueError(f"Pad: padding_mode should be one of {PAD_MODES}, got {padding_mode!r}")
+    _check_mode(padding_mode)
     left, top, right, bottom = ltrb
     h, w = arr.shape[hax], arr.shape[hax + 1]
     if min(left, top, right, bottom) < 0:
@@ -262,7 +261,7 @@ def pad_raw(arr: Any, hax: int, ltrb: Sequence[int], fill: Any, padding_mode: st
         left, top, right, bottom = max(left, 0), max(top, 0), max(right, 0), max(bottom, 0)
         h, w = arr.shape[hax], arr.shape[hax + 1]
     if tensor and padding_mode == "reflect":
-        _check_reflect(arr.shape, (left, top, right, bottom))
+        tracked.check_reflect(arr.shape, (left, top, right, bottom))
     xp = backend.array_module(arr)
     if padding_mode == "constant":
         out = xp.empty(arr.shape[:hax] + (h + top + bottom, w + left + right) + arr.shape[hax + 2 :], arr.dtype)
@@ -316,6 +315,8 @@ def center_crop_padding(h: int, w: int, th: int, tw: int) -> list[int] | None:
 def hflip(img: np.ndarray | Tensor) -> np.ndarray | Tensor:
     """Mirror left-right."""
     img = _check_image(img, "hflip")
+    if tracked.tracked(img):
+        return tracked.flip(img, -1)
     arr, hax = _raw(img)
     return _like(img, hflip_raw(arr, hax))
 
@@ -327,6 +328,8 @@ def hflip_raw(arr: Any, hax: int) -> Any:
 def vflip(img: np.ndarray | Tensor) -> np.ndarray | Tensor:
     """Mirror top-bottom."""
     img = _check_image(img, "vflip")
+    if tracked.tracked(img):
+        return tracked.flip(img, -2)
     arr, hax = _raw(img)
     xp = backend.array_module(arr)
     return _like(img, xp.ascontiguousarray(xp.flip(arr, hax)))

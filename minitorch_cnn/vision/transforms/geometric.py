@@ -23,7 +23,7 @@ from ...autograd import Tensor
 from ...ops.factories import rand
 from . import functional as F
 from .augment import _RandomFlip
-from .base import Dims, Image, Transform
+from .base import Dims, Image, ModuleTransform
 from .blur import gaussian_blur
 from .warp import InterpolationMode, elastic_transform
 
@@ -44,34 +44,34 @@ def _setup_size(size: Any) -> tuple[int, int]:
     return size[0], size[1]
 
 
-class FiveCrop(Transform):
+class FiveCrop(ModuleTransform):
     """The four corner crops and the central crop of ``size``, as a tuple of five images."""
 
     def __init__(self, size: int | Sequence[int]) -> None:
         self.size = _setup_size(size)
 
-    def apply(self, img: Image, params: None) -> tuple:
+    def apply_one(self, img: Image, params: None) -> tuple:
         return F.five_crop(img, self.size)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size})"
 
 
-class TenCrop(Transform):
+class TenCrop(ModuleTransform):
     """``FiveCrop`` of the image and of its mirror image (left-right, or top-bottom with ``vertical_flip``)."""
 
     def __init__(self, size: int | Sequence[int], vertical_flip: bool = False) -> None:
         self.size = _setup_size(size)
         self.vertical_flip = vertical_flip
 
-    def apply(self, img: Image, params: None) -> tuple:
+    def apply_one(self, img: Image, params: None) -> tuple:
         return F.ten_crop(img, self.size, self.vertical_flip)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(size={self.size}, vertical_flip={self.vertical_flip})"
 
 
-class RandomPerspective(Transform):
+class RandomPerspective(ModuleTransform):
     """See the module notes; ``fill`` (0 when None) for the area outside the warped image."""
 
     random = True
@@ -115,7 +115,7 @@ class RandomPerspective(Transform):
             return [float(self.fill)] * F.get_dimensions(img)[0]
         return [float(f) for f in self.fill]
 
-    def apply(self, img: Image, points: tuple | None) -> Image:
+    def apply_one(self, img: Image, points: tuple | None) -> Image:
         if points is None:
             return img
         return F.perspective(img, points[0], points[1], self.interpolation, self.fill_for(img))
@@ -124,7 +124,7 @@ class RandomPerspective(Transform):
         return f"{type(self).__name__}(p={self.p})"
 
 
-class LinearTransformation(Transform):
+class LinearTransformation(ModuleTransform):
     """(x.view(-1, C·H·W) - mean_vector) @ transformation_matrix, reshaped back."""
 
     def __init__(self, transformation_matrix: Tensor, mean_vector: Tensor) -> None:
@@ -142,7 +142,7 @@ class LinearTransformation(Transform):
                              f"{mean_vector.dtype}")
         self.transformation_matrix, self.mean_vector = transformation_matrix, mean_vector
 
-    def __call__(self, tensor: Tensor) -> Tensor:
+    def forward(self, tensor: Tensor) -> Tensor:
         shape = tuple(tensor.shape)
         n = shape[-3] * shape[-2] * shape[-1]
         if n != self.transformation_matrix.shape[0]:
@@ -191,7 +191,7 @@ def _floats(value: Any, name: str) -> Sequence[float]:
     return [float(value), float(value)]
 
 
-class ElasticTransform(Transform):
+class ElasticTransform(ModuleTransform):
     """Each call, a random displacement (``get_params``, see ``elastic_displacement``) applied by
     ``functional.elastic_transform``; ``fill`` (a list of floats) for what comes from outside the image."""
 
@@ -215,7 +215,7 @@ class ElasticTransform(Transform):
     def draw(self, dims: Dims) -> Tensor:
         return self.get_params(self.alpha, self.sigma, [dims[1], dims[2]])
 
-    def apply(self, img: Image, displacement: Tensor) -> Image:
+    def apply_one(self, img: Image, displacement: Tensor) -> Image:
         return elastic_transform(img, displacement, self.interpolation, self.fill)
 
     def __repr__(self) -> str:

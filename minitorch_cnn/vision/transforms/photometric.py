@@ -8,10 +8,10 @@ from __future__ import annotations
 from ... import backend
 from . import colour
 from . import functional as F
-from .base import Dims, Image, Transform
+from .base import Dims, Image, ModuleTransform
 
 
-class Grayscale(Transform):
+class Grayscale(ModuleTransform):
     """The ITU-R 601-2 luma of the image, with ``num_output_channels`` (1 or 3) channels."""
 
     def __init__(self, num_output_channels: int = 1) -> None:
@@ -20,14 +20,14 @@ class Grayscale(Transform):
     def out_dims(self, dims: Dims) -> Dims:
         return (self.num_output_channels, dims[1], dims[2])
 
-    def apply(self, img: Image, params: None) -> Image:
+    def apply_one(self, img: Image, params: None) -> Image:
         return F.rgb_to_grayscale(img, num_output_channels=self.num_output_channels)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(num_output_channels={self.num_output_channels})"
 
 
-class RandomColourOp(Transform):
+class RandomColourOp(ModuleTransform):
     """Base of the p-gated colour transforms: ``op`` on the image with probability ``p``."""
 
     random = True
@@ -42,7 +42,7 @@ class RandomColourOp(Transform):
     def op(self, img: Image) -> Image:
         raise NotImplementedError
 
-    def apply(self, img: Image, hit: bool) -> Image:
+    def apply_one(self, img: Image, hit: bool) -> Image:
         return self.op(img) if hit else img
 
     def __repr__(self) -> str:

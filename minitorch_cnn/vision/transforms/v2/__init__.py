@@ -79,7 +79,7 @@ class Normalize(SampleTransform, _base.Normalize):
 
 
 class _Resize(_base.Resize):
-    def __call__(self, img: object) -> object:
+    def forward(self, img: object) -> object:
         return functional.resize(from_pil(img), self.size, self.interpolation, self.max_size, self.antialias)
 
 
@@ -115,11 +115,21 @@ class ToPILImage(SampleTransform, _base.ToPILImage):
 class RandomCrop(SampleTransform, _augment.RandomCrop):
     """v1's ``RandomCrop``, taking v2 samples."""
 
+    def __repr__(self) -> str:  # v2's: padding in torch's pad order (left, right, top, bottom), a plain fill only
+        parts = [f"size={self.size}"]
+        if self.ltrb is not None:
+            left, top, right, bottom = self.ltrb
+            parts.append(f"padding={[left, right, top, bottom]}")
+        parts.append(f"pad_if_needed={self.pad_if_needed}")
+        if isinstance(self.fill, (int, float, str, tuple, list)):
+            parts.append(f"fill={self.fill}")
+        return f"RandomCrop({', '.join(parts)}, padding_mode={self.padding_mode})"
+
 
 class RandomResizedCrop(SampleTransform, _augment.RandomResizedCrop):
     """v1's ``RandomResizedCrop`` (antialiased bilinear) with v2's resize, taking v2 samples."""
 
-    def apply(self, img: object, params: tuple[int, int, int, int]) -> object:
+    def apply_one(self, img: object, params: tuple[int, int, int, int]) -> object:
         return functional.resized_crop(img, *params, list(self.size), self.interpolation, self.antialias)
 
     def __repr__(self) -> str:  # v2 prints scale and ratio unrounded
@@ -134,22 +144,25 @@ class RandomHorizontalFlip(SampleTransform, _augment.RandomHorizontalFlip):
 class RandomRotation(SampleTransform, _affine.RandomRotation):
     """v1's ``RandomRotation`` with v2's exact multiples of 90 degrees, taking v2 samples."""
 
-    def apply(self, img: object, angle: float) -> object:
+    def apply_one(self, img: object, angle: float) -> object:
         return _warp.rotate_v2(img, angle, self.interpolation, self.expand, self.center, self.fill)
 
 
 class RandomAffine(SampleTransform, _affine.RandomAffine):
     """v1's ``RandomAffine`` with v2's fill blend, taking v2 samples."""
 
-    def apply(self, img: object, params: dict) -> object:
+    def apply_one(self, img: object, params: dict) -> object:
         return _warp.affine_v2(img, params["angle"], list(params["translate"]), params["scale"],
                                list(params["shear"]), self.interpolation, self.fill, self.center)
 
-    def __repr__(self) -> str:  # v2 leaves out what is not set
+    def __repr__(self) -> str:  # v2 leaves out what is not set; a mode given as an enum shows as one
         parts = [f"degrees={self.degrees}"] + [f"{n}={getattr(self, n)}" for n in ("translate", "scale", "shear")
                                                 if getattr(self, n) is not None]
-        mode = getattr(self.interpolation, "value", self.interpolation)
-        return f"RandomAffine({', '.join(parts)}, interpolation={mode}, fill={self.fill})"
+        mode = self.interpolation
+        parts.append(f"interpolation={'nearest' if mode is InterpolationMode.NEAREST else mode}")
+        parts += [f"fill={self.fill}"] if isinstance(self.fill, (int, float, tuple, list)) else []
+        parts += [f"center={self.center}"] if self.center is not None else []
+        return f"RandomAffine({', '.join(parts)})"
 
 
 rotate = _warp.rotate_v2

@@ -22,7 +22,7 @@ import numpy as np
 from .... import backend
 from ....autograd import Tensor
 from ....ops.conv import conv2d
-from ..base import Transform
+from ..base import ModuleTransform
 from ..dtype import _VALUE_BITS, _max_value, to_dtype_image
 from ..pil import from_pil
 from ..warp import InterpolationMode, affine_v2, rotate_v2
@@ -209,7 +209,7 @@ _COMMON = {  # RandAugment's and AutoAugment's magnitudes: (bins, height, width)
 }
 
 
-class _AutoAugmentBase(Transform):
+class _AutoAugmentBase(ModuleTransform):
     SPACE: dict = {}
 
     def __init__(self, interpolation: Any = InterpolationMode.NEAREST, fill: Any = None) -> None:
@@ -225,7 +225,7 @@ class _AutoAugmentBase(Transform):
             magnitude *= -1
         return magnitude
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(self._augment, inputs)
 
     def _repr_fields(self) -> str:

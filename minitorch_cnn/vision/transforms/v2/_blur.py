@@ -11,7 +11,7 @@ import numpy as np
 
 from .... import backend
 from ....autograd import Tensor
-from ..base import Transform
+from ..base import ModuleTransform
 from ..blur import gaussian_blur
 from ..pil import from_pil
 from ._misc import to_image
@@ -19,7 +19,7 @@ from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
 
-class GaussianBlur(Transform):
+class GaussianBlur(ModuleTransform):
     """Blur with a σ drawn uniformly from ``sigma`` (a number: that σ) each call."""
 
     def __init__(self, kernel_size: int | Sequence[int], sigma: float | Sequence[float] = (0.1, 2.0)) -> None:
@@ -45,7 +45,7 @@ class GaussianBlur(Transform):
     def transform(self, inpt: Tensor, params: dict) -> Tensor:
         return gaussian_blur(inpt, self.kernel_size, params["sigma"], self.v1)
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         def one(img: Any) -> Any:
             if isinstance(img, Tensor):
                 return self.transform(img, self.make_params([img]))

@@ -21,7 +21,7 @@ import numpy as np
 
 from .... import backend
 from ....autograd import Tensor
-from ..base import Transform
+from ..base import ModuleTransform
 from ..dtype import _max_value, to_dtype_image
 from ..pil import from_pil
 from ._sample import f32_uniform as _f32_uniform
@@ -189,7 +189,7 @@ def _check_input(value: Any, name: str, center: float = 1.0, bound: tuple = (0, 
     return None if value[0] == value[1] == center else (float(value[0]), float(value[1]))
 
 
-class ColorJitter(Transform):
+class ColorJitter(ModuleTransform):
     """Brightness, contrast, saturation and hue, each (where given) with a factor drawn uniformly from its range,
     applied in a random order."""
 
@@ -218,7 +218,7 @@ class ColorJitter(Transform):
                 out = fn(out, params[f"{name}_factor"])
         return out
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(lambda img: self.transform(img, self.make_params([img])), inputs)
 
     def __repr__(self) -> str:

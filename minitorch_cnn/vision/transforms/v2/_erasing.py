@@ -15,7 +15,7 @@ import numpy as np
 
 from .... import backend
 from ....autograd import Tensor
-from ..base import Transform
+from ..base import ModuleTransform
 from ._sample import f32_uniform as _f32_uniform
 from ._sample import on_image
 
@@ -27,7 +27,7 @@ def erase(image: Tensor, i: int, j: int, h: int, w: int, v: Any, inplace: bool =
     return image if inplace else Tensor._wrap(out)
 
 
-class RandomErasing(Transform):
+class RandomErasing(ModuleTransform):
     """See the module notes; an image with no box that fits after ten tries is returned unchanged."""
 
     def __init__(self, p: float = 0.5, scale: Sequence[float] = (0.02, 0.33), ratio: Sequence[float] = (0.3, 3.3),
@@ -77,7 +77,7 @@ class RandomErasing(Transform):
             return inpt
         return erase(inpt, params["i"], params["j"], params["h"], params["w"], params["v"], self.inplace)
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         def one(img: Any) -> Any:
             if not isinstance(img, Tensor):
                 raise TypeError(f"RandomErasing: the image should be a Tensor (after ToImage/ToTensor), got "

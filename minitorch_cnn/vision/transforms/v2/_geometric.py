@@ -49,7 +49,7 @@ class RandomPerspective(SampleTransform, v1.RandomPerspective):
     def transform(self, inpt: Image, params: dict) -> Image:
         return perspective_v2(inpt, None, None, self.interpolation, self.fill, coefficients=params["coefficients"])
 
-    def apply(self, img: Image, points: tuple | None) -> Image:
+    def apply_one(self, img: Image, points: tuple | None) -> Image:
         if points is None:
             return img
         return self.transform(img, {"coefficients": perspective_coeffs(*points)})
@@ -63,10 +63,10 @@ class RandomPerspective(SampleTransform, v1.RandomPerspective):
 class LinearTransformation(v1.LinearTransformation):
     """v1's ``LinearTransformation`` on the Tensor image of a v2 sample (PIL images are refused, as in v2)."""
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         if any(is_pil_image(leaf) for leaf in flatten(inputs)[0]):
             raise TypeError(f"{type(self).__name__}() does not support PIL images.")
-        return on_image(super().__call__, inputs)
+        return on_image(super().forward, inputs)
 
     def __repr__(self) -> str:
         return "LinearTransformation()"
@@ -102,7 +102,7 @@ class ElasticTransform(SampleTransform, v1.ElasticTransform):
     def draw(self, dims: tuple) -> Tensor:
         return v1.elastic_displacement(self.alpha, self.sigma, dims[1:], v1=False)
 
-    def apply(self, img: Image, displacement: Tensor) -> Image:
+    def apply_one(self, img: Image, displacement: Tensor) -> Image:
         return self.transform(img, {"displacement": displacement})
 
     def __repr__(self) -> str:
@@ -205,10 +205,10 @@ class RandomZoomOut(Transform):
     def transform(self, inpt: Image, params: dict) -> Image:
         return pad(inpt, params["padding"], fill=self.fill)
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         if backend.generator().random() >= self.p:
             return inputs[0] if len(inputs) == 1 else inputs
-        return super().__call__(*inputs)
+        return super().forward(*inputs)
 
     def __repr__(self) -> str:
         return f"RandomZoomOut(p={self.p}, fill={self.fill}, side_range={self.side_range})"

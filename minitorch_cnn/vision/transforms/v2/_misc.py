@@ -32,7 +32,7 @@ def to_image(inpt: Any) -> Tensor:
 class ToImage(SampleTransform, v1.Transform):
     """PIL image or array -> (C, H, W) Tensor, values and dtype kept (uint8 stays uint8)."""
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(to_image, inputs)
 
     def __repr__(self) -> str:
@@ -48,7 +48,7 @@ class ToDtype(SampleTransform, v1.Transform):
                             "tv_tensors); pass the image's dtype")
         self.dtype, self.scale = dtype, scale
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(lambda img: to_dtype_image(img, self.dtype, self.scale), inputs)
 
     def __repr__(self) -> str:
@@ -61,27 +61,27 @@ class ConvertImageDtype(SampleTransform, v1.Transform):
     def __init__(self, dtype: Any = np.float32) -> None:
         self.dtype = dtype
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(lambda img: to_dtype_image(img, self.dtype, scale=True), inputs)
 
     def __repr__(self) -> str:
         return "ConvertImageDtype()"
 
 
-class ToPureTensor(v1.Transform):
+class ToPureTensor(v1.ModuleTransform):
     """torchvision strips the tv_tensor wrapper; here every image is a plain Tensor already: the identity."""
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return inputs[0] if len(inputs) == 1 else inputs
 
     def __repr__(self) -> str:
         return "ToPureTensor()"
 
 
-class Identity(v1.Transform):
+class Identity(v1.ModuleTransform):
     """The sample as it is."""
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return inputs[0] if len(inputs) == 1 else inputs
 
     def __repr__(self) -> str:

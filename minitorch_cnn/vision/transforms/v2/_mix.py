@@ -22,7 +22,7 @@ import numpy as np
 from .... import backend
 from ....autograd import Tensor
 from ....ops.indexing import one_hot
-from ..base import Transform
+from ..base import ModuleTransform
 from ..pil import is_pil_image
 from ._sample import flatten
 
@@ -39,7 +39,7 @@ def _labels(sample: Any) -> Any:
                      "labels_getter parameter?")
 
 
-class _MixBase(Transform):
+class _MixBase(ModuleTransform):
     def __init__(self, *, alpha: float = 1.0, num_classes: int | None = None, labels_getter: Any = "default") -> None:
         self.alpha = float(alpha)
         if self.alpha <= 0:
@@ -50,7 +50,7 @@ class _MixBase(Transform):
     def _lam(self) -> float:
         return float(backend.generator().beta(self.alpha, self.alpha))
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         sample = inputs if len(inputs) > 1 else inputs[0]
         leaves, rebuild = flatten(sample)
         if any(is_pil_image(leaf) for leaf in leaves):

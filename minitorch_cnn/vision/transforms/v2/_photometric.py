@@ -64,7 +64,7 @@ def permute_channels(inpt: Any, permutation: Sequence[int]) -> Any:
 class Grayscale(SampleTransform, v1.Grayscale):
     """v2's luma of the image, with ``num_output_channels`` channels."""
 
-    def apply(self, img: Image, params: None) -> Image:
+    def apply_one(self, img: Image, params: None) -> Image:
         return rgb_to_grayscale(img, self.num_output_channels)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ....autograd import Tensor
-from ..base import Transform as BaseTransform
+from ..base import ModuleTransform
 from ..pil import from_pil, is_pil_image
 
 
@@ -52,12 +52,12 @@ def on_image(fn: Callable[[Any], Any], inputs: tuple) -> Any:
     return rebuild(leaves)
 
 
-class SampleTransform:
-    """Mixin: v1 transforms called with v2's samples (put first among the bases; its ``__call__`` hands the
-    image to the v1 transform's own)."""
+class SampleTransform(ModuleTransform):
+    """Mixin: v1 transforms called with v2's samples, as ``nn.Module``s (put first among the bases; its ``forward``
+    hands the image to the v1 transform's own)."""
 
-    def __call__(self, *inputs: Any) -> Any:
-        return on_image(super().__call__, inputs)
+    def forward(self, *inputs: Any) -> Any:
+        return on_image(super().forward, inputs)
 
 
 def f32_uniform(gen: np.random.Generator, low: float, high: float) -> float:
@@ -66,7 +66,7 @@ def f32_uniform(gen: np.random.Generator, low: float, high: float) -> float:
     return float(np.float32(gen.uniform(low, high)))
 
 
-class Transform(BaseTransform):
+class Transform(ModuleTransform):
     """v2's base class for user transforms: ``make_params(flat_inputs)`` draws (``{}`` by default), then
     ``transform(inpt, params)`` is applied to the sample's image (the first image found; see ``on_image``)."""
 
@@ -76,7 +76,7 @@ class Transform(BaseTransform):
     def transform(self, inpt: Any, params: dict) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define transform(inpt, params)")
 
-    def __call__(self, *inputs: Any) -> Any:
+    def forward(self, *inputs: Any) -> Any:
         return on_image(lambda img: self.transform(img, self.make_params([img])), inputs)
 
     def __repr__(self) -> str:
