@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..kernels import logistic, special_math
 from . import elementwise
 from ._util import to_float
 
@@ -21,18 +22,6 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _TANH_COEF = 0.044715
-
-
-@functools.cache
-def _erf_cpu() -> Any:
-    """NumPy has no erf: a Numba ufunc over libm's (within an ulp in float32 and float64), compiled on first use."""
-    import numba
-
-    @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
-    def erf(x: float) -> float:
-        return math.erf(x)
-
-    return erf
 
 
 @functools.cache
@@ -44,7 +33,7 @@ def _erf_gpu(xp: Any) -> Any:
 def _erf(a: Any) -> Any:
     """erf elementwise, in ``a``'s dtype, on ``a``'s device."""
     if isinstance(a, np.ndarray):
-        return _erf_cpu()(a)
+        return special_math.erf(a)
     return _erf_gpu(backend.array_module(a))(a)
 
 
@@ -109,15 +98,17 @@ class Silu(Function):
     """SiLU (swish): x σ(x);  dy/dx = σ(x) (1 + x (1 - σ(x)))."""
 
     def forward(self, x: Any) -> Any:
-        xp = backend.array_module(x)
-        e = xp.exp(-abs(x))
-        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        self.x, self.sig = x, sig
-        return x * sig
+        self.x, self.sig = x, logistic.sigmoid(x)
+        return x * self.sig
 
     def backward(self, g: Any) -> Any:
-        sig = self.sig
-        return g * sig * (1 + self.x * (1 - sig))
+        # g σ (1 + x (1 - σ)) in place, in torch's order
+        inner = 1 - self.sig
+        inner *= self.x
+        inner += 1
+        out = g * self.sig
+        out *= inner
+        return out
 
     def backward_graph(self, g: Tensor) -> Tensor:
         x = self.input_tensor(0, self.x)
