@@ -55,10 +55,10 @@ Case = Callable[[Any, np.random.Generator], tuple[Callable[[], Any], list]]
 
 
 def _unary(fn: Callable[[Any, Any], Any], shape: tuple = ACT, low: float | None = None,
-           high: float | None = None) -> Case:
+           high: float | None = None, grad: bool = True) -> Case:
     def build(lib: Any, rng: np.random.Generator) -> tuple:
-        x = lib.tensor(_x(rng, shape, low, high), requires_grad=True)
-        return (lambda: fn(lib, x)), [x]
+        x = lib.tensor(_x(rng, shape, low, high), requires_grad=grad)
+        return (lambda: fn(lib, x)), [x] if grad else []
     return build
 
 
@@ -180,7 +180,7 @@ CASES: dict[str, Case] = {
     "norm": _unary(lambda lib, x: lib.linalg.vector_norm(x, dim=-1)),
     "sort": _unary(lambda lib, x: lib.sort(x, -1), (4096, 512)),
     "topk": _unary(lambda lib, x: lib.topk(x, 10, -1), (4096, 1000)),
-    "argmax": _unary(lambda lib, x: lib.argmax(x.detach(), -1), (4096, 1000)),
+    "argmax": _unary(lambda lib, x: lib.argmax(x, -1), (4096, 1000), grad=False),
     "cumsum": _unary(lambda lib, x: lib.cumsum(x, -1)),
     "index_select": _indexing("index_select"),
     "gather": _indexing("gather"),
