@@ -270,51 +270,81 @@ def run_one(name: str, repeats: int) -> dict:
     return row
 
 
-def _cell(row: dict, key: str) -> str:
+def _cell(row: dict, key: str, before: dict | None) -> str:
     if f"{key}_ours" not in row:
-        return "| – | – | –"
+        return "| – | – | –" + (" | –" if before is not None else "")
     ours, theirs = row[f"{key}_ours"], row[f"{key}_torch"]
-    return f"| {ours * 1e3:.3f} | {theirs * 1e3:.3f} | {ours / theirs:.2f}"
+    cells = f"| {ours * 1e3:.3f} | {theirs * 1e3:.3f} | {ours / theirs:.2f}"
+    if before is not None:
+        old = before.get(row["op"], {})
+        cells += f" | {old[f'{key}_ours'] / old[f'{key}_torch']:.2f}" if f"{key}_ours" in old else " | –"
+    return cells
 
 
-def table(rows: list[dict], info: dict) -> str:
-    lines = ["| op | fwd ours ms | fwd torch ms | fwd ours/torch | fwd+bwd ours ms | fwd+bwd torch ms "
-             "| fwd+bwd ours/torch |", "|---" * 7 + "|"]
-    lines += [f"| {r['op']} {_cell(r, 'fwd')} {_cell(r, 'both')} |" for r in rows]
+def table(rows: list[dict], info: dict, before: dict | None = None) -> str:
+    """The markdown table; ``before`` (op -> row of an earlier run) adds that run's ratios beside each."""
+    was = " | {} ours/torch before" if before is not None else "{}"
+    head = (f"| op | fwd ours ms | fwd torch ms | fwd ours/torch{was.format('fwd')} | fwd+bwd ours ms "
+            f"| fwd+bwd torch ms | fwd+bwd ours/torch{was.format('fwd+bwd')} |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    lines += [f"| {r['op']} {_cell(r, 'fwd', before)} {_cell(r, 'both', before)} |" for r in rows]
     lines.append("")
     lines.append(f"`{info['command']}` on {info.get('cpu_model', '?')} ({', '.join(info.get('isa', []))}), "
                  f"{info['cpu_count']} cores, 1 thread each side; CPU time of the op's own process, median of "
                  f"{info['repeats']} samples taken in turns; float32; NumPy {info['numpy']}, Numba "
                  f"{info.get('numba', '-')}, torch {info['torch']}.")
+    if before is not None:
+        lines.append(f"\"before\": {info['before_note']}")
     return "\n".join(lines)
+
+
+def _measure(name: str, repeats: int) -> dict | None:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.op_speed", "--one", name, "--repeats", str(repeats)],
+                         env={**os.environ, **thread_env(1)}, capture_output=True, text=True)
+    if out.returncode:
+        print(f"{name} failed:\n{out.stderr}", file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--ops", nargs="*", choices=sorted(CASES), help="only these (results not written)")
+    parser.add_argument("--update", action="store_true",
+                        help="with --ops: re-measure those and replace their rows in results/op_speed.*")
+    parser.add_argument("--before", help="a JSON of an earlier run (results/op_speed.json's form) to set its "
+                                         "ratios beside these, and a note saying what it measured")
+    parser.add_argument("--before-note", default="")
     parser.add_argument("--one", choices=sorted(CASES), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.repeats)))
         return
-    from .harness import machine, write_results
+    from .harness import RESULTS, machine, write_results
 
     rows = []
     for name in args.ops or CASES:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.op_speed", "--one", name, "--repeats",
-                              str(args.repeats)], env={**os.environ, **thread_env(1)}, capture_output=True, text=True)
-        if out.returncode:
-            print(f"{name} failed:\n{out.stderr}", file=sys.stderr)
-            continue
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(table(rows[-1:], {"command": "", "cpu_count": 0, "repeats": args.repeats, "numpy": "", "torch": ""})
-              .splitlines()[2], flush=True)
-    info = {**machine("cpu", 1), "repeats": args.repeats}
-    text = table(rows, info)
+        row = _measure(name, args.repeats)
+        if row is not None:
+            rows.append(row)
+            print(f"| {name} {_cell(row, 'fwd', None)} {_cell(row, 'both', None)} |", flush=True)
+    info = {**machine("cpu", 1), "repeats": args.repeats, "before_note": args.before_note}
+    if args.update:
+        payload = json.loads((RESULTS / "op_speed.json").read_text())
+        fresh = {r["op"]: r for r in rows}
+        rows = [fresh.get(r["op"], r) for r in payload["rows"]]
+        info = {**payload["machine"], "updated": {"command": info["command"], "ops": sorted(fresh)}}
+    before = None
+    if args.before:
+        before = {r["op"]: r for r in json.loads(open(args.before).read())["rows"]}
+        info["before_note"] = args.before_note
+    text = table(rows, info, before)
+    if args.update:
+        text += f"\n\nRows of {', '.join(info['updated']['ops'])} re-measured by `{info['updated']['command']}`."
     print(text)
-    if not args.ops:
-        write_results("op_speed", {"machine": info, "rows": rows}, text)
+    if args.update or not args.ops:
+        write_results("op_speed", {"machine": info, "rows": rows, "before": args.before}, text)
 
 
 if __name__ == "__main__":

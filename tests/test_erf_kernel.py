@@ -42,7 +42,8 @@ def test_erf_keeps_the_sign_of_zero_and_the_limits() -> None:
 
 
 def test_erf_float32_against_the_float64_truth_and_torch() -> None:
-    x = _points().astype(np.float32)
+    with np.errstate(over="ignore"):  # 1e300 becomes inf in float32, one more special value
+        x = _points().astype(np.float32)
     ours = mt.erf(mt.tensor(x))
     assert to_np(ours).dtype == np.float32
     assert_f32_close(ours, torch.erf(torch.from_numpy(x).double()), torch32=torch.erf(torch.from_numpy(x)),
