@@ -99,7 +99,8 @@ class Silu(Function):
 
     def forward(self, x: Any) -> Any:
         self.x, self.sig = x, logistic.sigmoid(x)
-        return x * self.sig
+        with np.errstate(invalid="ignore"):  # -inf · σ(-inf) = -inf · 0: NaN, as torch's, without NumPy's warning
+            return x * self.sig
 
     def backward(self, g: Any) -> Any:
         # g σ (1 + x (1 - σ)) in place, in torch's order
