@@ -334,14 +334,15 @@ def main() -> None:
         payload = json.loads((RESULTS / "op_speed.json").read_text())
         fresh = {r["op"]: r for r in rows}
         rows = [fresh.get(r["op"], r) for r in payload["rows"]]
-        info = {**payload["machine"], "updated": {"command": info["command"], "ops": sorted(fresh)}}
+        earlier = payload["machine"].get("updated", [])
+        info = {**payload["machine"], "updated": [*earlier, {"command": info["command"], "ops": sorted(fresh)}]}
     before = None
     if args.before:
         before = {r["op"]: r for r in json.loads(open(args.before).read())["rows"]}
         info["before_note"] = args.before_note
     text = table(rows, info, before)
-    if args.update:
-        text += f"\n\nRows of {', '.join(info['updated']['ops'])} re-measured by `{info['updated']['command']}`."
+    for update in info.get("updated", []):
+        text += f"\n\nRows of {', '.join(update['ops'])} re-measured by `{update['command']}`."
     print(text)
     if args.update or not args.ops:
         write_results("op_speed", {"machine": info, "rows": rows, "before": args.before}, text)
