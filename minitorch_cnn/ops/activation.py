@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..kernels import logistic, special_math
 from . import elementwise
 from ._util import to_float
 from .inplace_flag import maybe_in_place
@@ -25,18 +26,6 @@ _TANH_COEF = 0.044715
 
 
 @functools.cache
-def _erf_cpu() -> Any:
-    """NumPy has no erf: a Numba ufunc over libm's (within an ulp in float32 and float64), compiled on first use."""
-    import numba
-
-    @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
-    def erf(x: float) -> float:
-        return math.erf(x)
-
-    return erf
-
-
-@functools.cache
 def _erf_gpu(xp: Any) -> Any:
     """The CUDA twin: an elementwise kernel over CUDA's erf/erff (``xp`` is the CuPy module)."""
     return xp.ElementwiseKernel("T x", "T y", "y = erf(x)", "minitorch_erf")
@@ -45,7 +34,7 @@ def _erf_gpu(xp: Any) -> Any:
 def _erf(a: Any) -> Any:
     """erf elementwise, in ``a``'s dtype, on ``a``'s device."""
     if isinstance(a, np.ndarray):
-        return _erf_cpu()(a)
+        return special_math.erf(a)
     return _erf_gpu(backend.array_module(a))(a)
 
 
@@ -110,15 +99,18 @@ class Silu(Function):
     """SiLU (swish): x σ(x);  dy/dx = σ(x) (1 + x (1 - σ(x)))."""
 
     def forward(self, x: Any) -> Any:
-        xp = backend.array_module(x)
-        e = xp.exp(-abs(x))
-        sig = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
-        self.x, self.sig = x, sig
-        return x * sig
+        self.x, self.sig = x, logistic.sigmoid(x)
+        with np.errstate(invalid="ignore"):  # -inf · σ(-inf) = -inf · 0: NaN, as torch's, without NumPy's warning
+            return x * self.sig
 
     def backward(self, g: Any) -> Any:
-        sig = self.sig
-        return g * sig * (1 + self.x * (1 - sig))
+        # g σ (1 + x (1 - σ)) in place, in torch's order
+        inner = 1 - self.sig
+        inner *= self.x
+        inner += 1
+        out = g * self.sig
+        out *= inner
+        return out
 
     def backward_graph(self, g: Tensor) -> Tensor:
         x = self.input_tensor(0, self.x)

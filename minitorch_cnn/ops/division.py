@@ -6,6 +6,8 @@
     d/da fmod = d/da remainder = 1;  d/db fmod = -trunc(a / b), d/db remainder = -floor(a / b)
     a rounded quotient has gradient 0; floor_divide, heaviside and nextafter's other operand have none (torch)
 
+On NumPy float arrays the fmod family runs the chosen kernel path (``numba_kernels/division.py``: exact, one
+vectorised pass; NumPy's fmod is glibc's bit-by-bit loop); these formulas are the reference, and CuPy's.
 Integer division by zero raises torch's "ZeroDivisionError"; floating division by zero gives inf or NaN.
 Also ``gcd``/``lcm`` (integers), ``nextafter``, ``heaviside``, ``rsub`` and torch's aliases (``true_divide``,
 ``multiply``, ``subtract``, ``greater``, ...).
@@ -19,6 +21,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..kernels.choice import chosen
 from . import elementwise as ew
 from . import inplace
 from ._util import as_tensor, binary_operands, out_arg, sum_to
@@ -35,6 +38,22 @@ def _check_int_divisor(a: Any, b: Any) -> None:
         raise RuntimeError("ZeroDivisionError")
 
 
+def _compiled(op: str, a: Any, b: Any) -> Any:
+    """``op`` of the fmod family by the chosen kernel path where it has one for these operands (NumPy float32 or
+    float64 of one dtype, b of a's shape or a single element), else None: the formulas here run."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, (np.ndarray, np.generic)) and a.dtype == b.dtype
+            and a.dtype in (np.float32, np.float64) and a.size
+            and (b.shape == a.shape or (b.size == 1 and b.ndim <= a.ndim))):
+        return None
+    fast = chosen("fmod_family", a)
+    return None if fast is None else fast(op, a, b)
+
+
+def _fmod(xp: Any, a: Any, b: Any) -> Any:
+    fast = _compiled("fmod", a, b)
+    return xp.fmod(a, b) if fast is None else fast
+
+
 def trunc_div(xp: Any, a: Any, b: Any) -> Any:
     """a / b rounded toward zero (integers exactly; floats as torch's ``trunc(a / b)``)."""
     if a.dtype.kind == "f":
@@ -48,6 +67,9 @@ def floor_div(xp: Any, a: Any, b: Any) -> Any:
     quotient is the one ``remainder`` agrees with)."""
     if a.dtype.kind != "f":
         return a // b
+    fast = _compiled("floor_divide", a, b)
+    if fast is not None:
+        return fast
     mod = xp.fmod(a, b)
     div = (a - mod) / b
     div = div - ((mod != 0) & ((b < 0) != (mod < 0)))
@@ -59,13 +81,16 @@ def floor_div(xp: Any, a: Any, b: Any) -> Any:
 def _remainder(xp: Any, a: Any, b: Any) -> Any:
     if a.dtype.kind != "f":
         return xp.remainder(a, b)
+    fast = _compiled("remainder", a, b)
+    if fast is not None:
+        return fast
     mod = xp.fmod(a, b)
     return xp.where((mod != 0) & ((b < 0) != (mod < 0)), mod + b, mod)
 
 
 class Fmod(Binary):
     torch_name = "FmodBackward1"
-    value = staticmethod(lambda m, a, b: m.fmod(a, b))
+    value = staticmethod(lambda m, a, b: _fmod(m.xp, a, b))
 
     @staticmethod
     def grads(m: Any, g: Any, a: Any, b: Any, y: Any) -> tuple:

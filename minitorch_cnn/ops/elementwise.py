@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend, kernels
 from ..autograd import Function, Tensor
+from ..kernels import logistic
 from ._util import as_tensor, binary_operands, cast, check_same_device, out_arg, sum_to, to_float, unbroadcast
 
 
@@ -250,16 +251,13 @@ class LeakyRelu(Function):
 
 
 class Sigmoid(Function):
-    # σ(x) = 1 / (1 + e^-x), computed without overflow for either sign; σ' = σ(1-σ)
+    # σ(x) = 1 / (1 + e^-x) (e^-x = inf gives 0, the limit); σ' = σ(1-σ)
     def forward(self, a: Any) -> Any:
-        xp = backend.array_module(a)
-        e = xp.exp(-builtins.abs(a))
-        out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
-        self.out = out
-        return out
+        self.out = logistic.sigmoid(a)
+        return self.out
 
     def backward(self, g: Any) -> Any:
-        return g * self.out * (1 - self.out)
+        return logistic.sigmoid_backward(g, self.out)
 
     def backward_graph(self, g: Tensor) -> Tensor:
         y = self.output_tensor(self.out)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function, Tensor
 from ._util import dim_aliases
@@ -158,7 +160,26 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     d = _wrap_dim(dim, x.ndim, "topk")
     if not 0 <= k <= x.shape[d]:
         raise RuntimeError(f"topk(): selected index k={k} out of range for dimension {d} of size {x.shape[d]}")
-    xp = backend.array_module(x._data)
-    order = xp.argsort(-x._data if largest else x._data, axis=d, kind="stable")
-    idx = xp.take(order, xp.arange(k), axis=d).astype("int64", copy=False)
+    idx = _first_of_stable_order(-x._data if largest else x._data, k, d).astype("int64", copy=False)
     return namedtuple_values_indices(Gather.apply(x, d, idx), Tensor._wrap(idx))
+
+
+def _first_of_stable_order(key: Any, k: int, d: int) -> Any:
+    """The first k indices along ``d`` of the stable argsort of ``key``: ordered by (key, index).
+
+    For a few of many (k < n/4, NumPy floats without NaN) the set is selected first, every key below the k-th
+    smallest and, of the keys equal to it, the lowest indices, and only those k are sorted (a top-5 of 1000 classes
+    ran 17x torch's time sorting whole rows)."""
+    xp = backend.array_module(key)
+    n = key.shape[d]
+    if not (xp is np and key.dtype.kind == "f" and 0 < 4 * k < n) or np.isnan(key).any():
+        return xp.take(xp.argsort(key, axis=d, kind="stable"), xp.arange(k), axis=d)
+    rows = np.moveaxis(key, d, -1)  # (..., n)
+    kth = np.partition(rows, k - 1, axis=-1)[..., k - 1:k]
+    less, tied = rows < kth, rows == kth
+    room = k - less.sum(axis=-1, keepdims=True)
+    take = less | (tied & (np.cumsum(tied, axis=-1) <= room)) if (tied.sum(axis=-1, keepdims=True) > room).any() \
+        else less | tied
+    idx = np.nonzero(take.reshape(-1, n))[1].reshape(rows.shape[:-1] + (k,))  # ascending per row
+    idx = np.take_along_axis(idx, np.argsort(np.take_along_axis(rows, idx, -1), axis=-1, kind="stable"), -1)
+    return np.moveaxis(idx, -1, d)

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import backend, kernels
 from ..autograd import Function, Tensor, is_grad_enabled
+from ..kernels.choice import chosen
 from . import elementwise as ew
 from .indexing import GetItem
 from .pooling import MaxPoolScatter, _adaptive_bounds, _out_len
@@ -144,7 +145,12 @@ def _unbatch(t: Tensor, input: Tensor) -> Tensor:
 
 
 def _window_max(x: Tensor, taps: list, unique: bool, node: type, return_indices: bool) -> Any:
-    """The max over windows given per axis as taps (out_i, K_i) (-1: outside the input), and its flat argmax."""
+    """The max over windows given per axis as taps (out_i, K_i) (-1: outside the input), and its flat argmax: the
+    chosen kernel path's loop where it has one (``numba_kernels/pool3d.py``), else this reference."""
+    fast = chosen("window_max_3d", x._data) if x._data.dtype in (np.float32, np.float64) else None
+    if fast is not None:
+        y, idx = fast(x._data, taps)
+        return _window_result(x, y, idx, unique, node, return_indices)
     xp = backend.array_module(x._data)
     n, c, D, H, W = x.shape
     size = D * H * W
@@ -164,7 +170,10 @@ def _window_max(x: Tensor, taps: list, unique: bool, node: type, return_indices:
         v = data[:, :, at]
         better = (v > y) | xp.isnan(v)
         y, idx = xp.where(better, v, y), xp.where(better, at, idx)
-    y, idx = y.reshape(n, c, *out), idx.reshape(n, c, *out)
+    return _window_result(x, y.reshape(n, c, *out), idx.reshape(n, c, *out), unique, node, return_indices)
+
+
+def _window_result(x: Tensor, y: Any, idx: Any, unique: bool, node: type, return_indices: bool) -> Any:
     if x.requires_grad and is_grad_enabled():
         result = node.apply(x, y, idx, unique)
     else:

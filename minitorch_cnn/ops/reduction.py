@@ -365,18 +365,18 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
         p = 2
     if p == "nuc" or isinstance(p, str):
         raise RuntimeError(f"norm: p={p!r} (a matrix norm) is not offered; the vector norms are")
-    a = ew.abs(x)
     if p == float("inf"):
-        return amax(a, dim, keepdim)
+        return amax(ew.abs(x), dim, keepdim)
     if p == float("-inf"):
-        return amin(a, dim, keepdim)
+        return amin(ew.abs(x), dim, keepdim)
     if p == 0:
         count = sum(cast(ew.ne(x, 0), x.dtype), dim, keepdim)
         # piecewise constant: torch still records it, with a zero gradient, so a backward through it works
         return ew.add(count, sum(ew.mul(x, 0.0), dim, keepdim)) if x.requires_grad else count
     if p == 1:
-        return sum(a, dim, keepdim)
-    total = sum(ew.mul(x, x), dim, keepdim) if p == 2 else sum(ew.pow(a, p), dim, keepdim)
+        return sum(ew.abs(x), dim, keepdim)
+    # p = 2 squares x itself: |x| would be a pass (and a node) for nothing
+    total = sum(ew.mul(x, x), dim, keepdim) if p == 2 else sum(ew.pow(ew.abs(x), p), dim, keepdim)
     # The root's derivative is infinite at a zero norm; torch's norm_backward gives 0 there. Taking the root of
     # 1 where the total is 0 and selecting 0 keeps the gradient finite (0), in differentiable ops.
     zero = ew.eq(total, 0)

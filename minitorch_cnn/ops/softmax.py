@@ -19,14 +19,20 @@ class Softmax(Function):
         if x.size == 0:  # nothing to normalise (and max() has no identity)
             self.out, self.dim = x.copy(), dim
             return self.out
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))
-        out = e / e.sum(axis=dim, keepdims=True)
+        # one buffer, in place: each pass streams it once (``out=``: an array even for 0-d x)
+        out = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
+        xp.exp(out, out=out)
+        out /= out.sum(axis=dim, keepdims=True)
         self.out, self.dim = out, dim
         return out
 
     def backward(self, g: Any) -> Any:
-        y = self.out
-        return y * (g - (g * y).sum(axis=self.dim, keepdims=True))
+        xp, y = backend.array_module(g), self.out
+        dx = xp.multiply(g, y, out=xp.empty_like(g))
+        total = dx.sum(axis=self.dim, keepdims=True)
+        xp.subtract(g, total, out=dx)
+        dx *= y
+        return dx
 
     def backward_graph(self, g: Tensor) -> Tensor:
         y = self.output_tensor(self.out)
@@ -43,14 +49,16 @@ class LogSoftmax(Function):
         if x.size == 0:
             self.out, self.dim = x.copy(), dim
             return self.out
-        shifted = x - x.max(axis=dim, keepdims=True)
-        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        out = xp.subtract(x, x.max(axis=dim, keepdims=True), out=xp.empty_like(x))
+        out -= xp.log(xp.exp(out).sum(axis=dim, keepdims=True))
         self.out, self.dim = out, dim
         return out
 
     def backward(self, g: Any) -> Any:
         xp = backend.array_module(g)
-        return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+        dx = xp.exp(self.out, out=xp.empty_like(g))
+        dx *= g.sum(axis=self.dim, keepdims=True)
+        return xp.subtract(g, dx, out=dx)
 
     def backward_graph(self, g: Tensor) -> Tensor:
         return g - self.output_tensor(self.out).exp() * g.sum(dim=self.dim, keepdim=True)

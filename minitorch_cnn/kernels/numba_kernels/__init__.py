@@ -18,6 +18,9 @@ rows for im2col.
   forward, stride-1 dx and dW as implicit GEMMs reading the input in place (``conv_implicit``), and the chunk
   kernels that choose between them; ``conv_split``: the rows backward's phases split over output channels instead
   of the batch (the schedule runs them), ``conv_implicit_split`` the implicit GEMM's;
+  of the batch (the schedule runs them);
+- ``division``: fmod, remainder and the floor quotient of floats (exact, through a fused multiply-add);
+- ``pool3d``: 3-d max pooling's windows, max and argmax in one pass;
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates), ``rnn_cells``
   (an LSTM's or GRU's gate maths per time step; ``ops/rnn_sequence.py`` holds their reference).
 
@@ -30,8 +33,10 @@ from .batch_norm import batch_norm_backward, batch_norm_forward
 from .conv import conv2d_backward_chunks, conv2d_forward_chunks
 from .conv_implicit_split import ImplicitSplit, implicit_split_fits
 from .conv_split import BackwardSplit, split_fits
+from .division import fmod_family
 from .im2col import col2im, im2col
 from .optimizers import adam_step, sgd_step
+from .pool3d import window_max_3d
 from .pooling import (
     adaptive_max_pool2d_forward,
     avg_pool2d_backward,
