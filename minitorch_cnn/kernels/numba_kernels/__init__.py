@@ -18,7 +18,6 @@ rows for im2col.
   forward, stride-1 dx and dW as implicit GEMMs reading the input in place (``conv_implicit``), and the chunk
   kernels that choose between them; ``conv_split``: the rows backward's phases split over output channels instead
   of the batch (the schedule runs them), ``conv_implicit_split`` the implicit GEMM's;
-  of the batch (the schedule runs them);
 - ``division``: fmod, remainder and the floor quotient of floats (exact, through a fused multiply-add);
 - ``pool3d``: 3-d max pooling's windows, max and argmax in one pass;
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates), ``rnn_cells``
