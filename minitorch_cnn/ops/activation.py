@@ -50,6 +50,9 @@ class Gelu(Function):
             self.th = xp.tanh(t(_SQRT_2_OVER_PI) * (x + t(_TANH_COEF) * x * x * x))
             return t(0.5) * x * (1 + self.th)
         # y = ½ x (1 + erf(x/√2))
+        if isinstance(x, np.ndarray) and x.dtype == np.float32:  # one pass, erf in float32
+            y, self.cdf = special_math.gelu_float32(x)
+            return y
         self.cdf = t(0.5) * (1 + _erf(x * t(_SQRT_HALF)))
         return x * self.cdf
 
