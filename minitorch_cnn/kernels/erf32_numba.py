@@ -2,7 +2,8 @@
 selects, one division, exp written out) with every constant and every operation in float32, so that LLVM runs 16
 lanes (AVX-512) or 8 (AVX2) where the float64 loop runs 8 or 4, and a float32 division instead of a float64 one.
 Multiply-adds are fused (``fastmath={"contract"}``, nothing else). ``gelu_flat`` is GELU's forward on the same erf in
-one pass. Imported on first use only, so importing the package never loads Numba.
+one pass, ``gelu_backward_flat`` its backward (with the same exp, taken over the whole of [-104, 0]). Imported on
+first use only, so importing the package never loads Numba.
 
     |x| < 0.84375          erf x = x + x·pp(x²)/qq(x²)
     0.84375 <= |x| < 1.25  erf x = sign(x) (erx + pa(s)/qa(s)),  s = |x| - 1
@@ -37,10 +38,12 @@ _INV_LN2 = _f(1.4426950408889634)
 _LN2_HI = _f(0.693145751953125)  # 12 significant bits: n·_LN2_HI is exact for |n| < 2¹²
 _LN2_LO = _f(1.4286067653e-06)
 _ROUND = _f(12582912.0)  # 1.5·2²³: adding and subtracting it rounds to an integer
-_ONE, _HALF, _ZERO = _f(1.0), _f(0.5), _f(0.0)
+_ONE, _HALF, _MINUS_HALF, _ZERO = _f(1.0), _f(0.5), _f(-0.5), _f(0.0)
 _LOW, _MIDDLE, _HIGH, _CUT = _f(0.84375), _f(1.25), _f(1 / 0.35), _f(4.0)
 _W_LOW, _W_HIGH, _SHIFT = _f(1.5625), _f(16.0), _f(0.5625)
 _SQRT_HALF = _f(0.7071067811865476)
+_INV_SQRT_2PI = _f(0.3989422804014327)
+_EXP_FLOOR = _f(-104.0)  # e^-104 is below half the least float32 subnormal: 0 from here down
 _TAYLOR = tuple(_f(1 / c) for c in (1, 1, 2, 6, 24, 120, 720, 5040, 40320))
 
 
@@ -48,15 +51,15 @@ _FLAGS = {"contract"}  # multiply-adds fused (one rounding instead of two): the 
 
 
 @njit(inline="always", error_model="numpy", fastmath=_FLAGS)
-def _exp_negative(y):  # pragma: no cover - compiled
-    """eʸ for float32 y in [-17, -2], within 2 ulp, without a call."""
+def _exp_negative(y, bits):  # pragma: no cover - compiled
+    """eʸ for float32 y in [-(2^bits - 1) ln2, 0], within 2 ulp, without a call (bits is a constant at each use)."""
     n = (y * _INV_LN2 + _ROUND) - _ROUND
     r = (y - n * _LN2_HI) - n * _LN2_LO
     e = f64._poly(r, _TAYLOR)
     m = int(-n)
     scale = _ONE
     factor = _HALF
-    for j in range(5):  # 2⁻ᵐ = Π 2^(-2ʲ) over the bits j of m
+    for j in range(bits):  # 2⁻ᵐ = Π 2^(-2ʲ) over the bits j of m (powers of two, exact down to 2⁻¹⁴⁹)
         scale *= factor if (m >> j) & 1 else _ONE
         factor *= factor
     return e * scale
@@ -80,7 +83,7 @@ def _erf(x):  # pragma: no cover - compiled
     ratio = num / den
     small = x + x * ratio
     middle = sign * (_ERX + ratio)
-    large = sign * (_ONE - _exp_negative(-min(z, _W_HIGH) - _SHIFT + ratio) / ax)
+    large = sign * (_ONE - _exp_negative(-min(z, _W_HIGH) - _SHIFT + ratio, 5) / ax)
     tail = sign if ax >= _CUT else x  # NaN stays
     return small if ax < _LOW else (middle if ax < _MIDDLE else (large if ax < _CUT else tail))
 
@@ -99,3 +102,13 @@ def gelu_flat(x, y, cdf):  # pragma: no cover - compiled
         c = _HALF * (_ONE + _erf(x[i] * _SQRT_HALF))
         cdf[i] = c
         y[i] = x[i] * c
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FLAGS)
+def gelu_backward_flat(g, x, cdf, out):  # pragma: no cover - compiled
+    """GELU's backward in one pass over flat float32 arrays: out[i] = g[i] (cdf[i] + x[i] φ(x[i])),
+    φ(x) = e^(-x²/2) / √(2π), e^-x²/2 with the exponent floored at -104 (0 beyond; NaN stays NaN)."""
+    for i in range(np.uint64(x.size)):
+        xi = x[i]
+        pdf = _INV_SQRT_2PI * _exp_negative(max(_MINUS_HALF * xi * xi, _EXP_FLOOR), 8)
+        out[i] = g[i] * (cdf[i] + xi * pdf)

@@ -185,6 +185,16 @@ def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return y, cdf
 
 
+def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """GELU's backward on float32 NumPy arrays of one shape in one pass: g (Φ(x) + x φ(x)), ``cdf`` = Φ(x)."""
+    from .erf32_numba import gelu_backward_flat  # compiled on first use, never at package import
+
+    g, x, cdf = (np.ascontiguousarray(a, dtype=np.float32) for a in (g, x, cdf))
+    out = np.empty(x.shape, np.float32)
+    gelu_backward_flat(g.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
+    return out
+
+
 def _cupy(name: str, *arrays: Any) -> Any:
     from cupyx.scipy import special  # a CuPy array implies CuPy is installed
 
