@@ -1,6 +1,7 @@
 """erf of float32 arrays in float32 arithmetic: the loop of ``erf_numba`` (fdlibm's ``s_erf.c`` regions turned into
-selects, one division, exp written out) with every constant and every operation in float32, so that LLVM runs 16
-lanes (AVX-512) or 8 (AVX2) where the float64 loop runs 8 or 4, and a float32 division instead of a float64 one.
+selects, exp written out) with every constant and every operation in float32, so that LLVM runs 16 lanes (AVX-512)
+or 8 (AVX2) where the float64 loop runs 8 or 4, on two float32 divisions: 1/|x| (clamped to the third region,
+squared for 1/x², multiplied for the /|x|) and the rational's.
 Multiply-adds are fused (``fastmath={"contract"}``, nothing else). ``gelu_flat`` is GELU's forward on the same erf in
 one pass, ``gelu_backward_flat`` its backward (with the same exp, taken over the whole of [-104, 0]). Imported on
 first use only, so importing the package never loads Numba.
@@ -71,7 +72,8 @@ def _erf(x):  # pragma: no cover - compiled
     sign = _ONE if x > _ZERO else -_ONE
     z = x * x
     s = ax - _ONE
-    w = _ONE / min(max(z, _W_LOW), _W_HIGH)
+    inv = _ONE / min(max(ax, _MIDDLE), _CUT)  # 1/|x| over the third region, where it is read
+    w = inv * inv
     if ax < _LOW:
         num, den = f64._poly(z, _PP), _ONE + z * f64._poly(z, _QQ)
     elif ax < _MIDDLE:
@@ -83,7 +85,7 @@ def _erf(x):  # pragma: no cover - compiled
     ratio = num / den
     small = x + x * ratio
     middle = sign * (_ERX + ratio)
-    large = sign * (_ONE - _exp_negative(-min(z, _W_HIGH) - _SHIFT + ratio, 5) / ax)
+    large = sign * (_ONE - _exp_negative(-min(z, _W_HIGH) - _SHIFT + ratio, 5) * inv)
     tail = sign if ax >= _CUT else x  # NaN stays
     return small if ax < _LOW else (middle if ax < _MIDDLE else (large if ax < _CUT else tail))
 
