@@ -64,6 +64,23 @@ def test_erf_float32_reads_strided_inputs_and_stays_float32() -> None:
     assert np.array_equal(y, y2) and np.array_equal(cdf, cdf2)
 
 
+@pytest.mark.parametrize("shape", [(), (0,), (3, 4)])
+def test_gelu_float32_keeps_shapes_zero_d_empty_and_strided(shape: tuple) -> None:
+    x = (np.random.default_rng(5).standard_normal(shape) * 2).astype(np.float32)
+    a = mt.tensor(x, requires_grad=True)
+    src = a[:, ::2] if len(shape) == 2 else a
+    y = mt.nn.functional.gelu(src)
+    g = np.random.default_rng(6).standard_normal(y.shape).astype(np.float32)
+    y.backward(mt.tensor(g))
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    tsrc = t[:, ::2] if len(shape) == 2 else t
+    ty = torch.nn.functional.gelu(tsrc)
+    ty.backward(torch.tensor(g, dtype=torch.float64))
+    assert tuple(y.shape) == tuple(ty.shape) and tuple(a.grad.shape) == tuple(t.grad.shape)
+    assert_f32_close(y, ty.detach(), rtol=4e-7, what="gelu forward")
+    assert_f32_close(a.grad, t.grad, rtol=4e-7, what="gelu backward")
+
+
 def test_erf_float64_path_unchanged() -> None:
     x = _points().astype(np.float64)
     from minitorch_cnn.kernels import erf_numba

@@ -189,7 +189,7 @@ def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.n
     """GELU's backward on float32 NumPy arrays of one shape in one pass: g (Φ(x) + x φ(x)), ``cdf`` = Φ(x)."""
     from .erf32_numba import gelu_backward_flat  # compiled on first use, never at package import
 
-    g, x, cdf = (np.ascontiguousarray(a, dtype=np.float32) for a in (g, x, cdf))
+    g, x, cdf = (np.asarray(a, dtype=np.float32, order="C") for a in (g, x, cdf))  # 0-d stays 0-d
     out = np.empty(x.shape, np.float32)
     gelu_backward_flat(g.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
     return out
