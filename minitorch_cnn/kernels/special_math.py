@@ -9,7 +9,8 @@ Newton steps), ``calc_digamma`` (reflection, recurrence to x >= 10, asymptotic s
 ``zeta`` (Euler-Maclaurin). Following torch's algorithms rather than more accurate ones keeps us equal to torch
 where torch itself is approximate (its trigamma's series stops at x⁻⁷, about 1e-9 relative).
 
-Every function computes in float64 and returns the input's dtype. CuPy arrays go to ``cupyx.scipy.special``.
+Every function but erf on float32 (computed in float32, ``erf32_numba``) computes in float64 and returns the
+input's dtype. CuPy arrays go to ``cupyx.scipy.special``.
 """
 
 from __future__ import annotations
@@ -161,15 +162,37 @@ def _ufunc(name: str) -> Any:
 
 def erf(x: Any) -> Any:
     """erf elementwise on a NumPy array or scalar of a floating dtype, in that dtype (float32 and float64 directly,
-    other dtypes through float64)."""
-    from . import erf_numba  # compiled on first use, never at package import
-
+    other dtypes through float64); float32 is computed in float32 (``erf32_numba``), the others in float64."""
     dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    if dtype == np.float32:  # compiled on first use, never at package import
+        from .erf32_numba import erf_flat
+    else:
+        from .erf_numba import erf_flat
     src = np.asarray(x, dtype=dtype)
     src = src if src.flags.c_contiguous else np.ascontiguousarray(src)
     out = np.empty(src.shape, dtype)
-    erf_numba.erf_flat(src.reshape(-1), out.reshape(-1))
+    erf_flat(src.reshape(-1), out.reshape(-1))
     return out.astype(x.dtype, copy=False)
+
+
+def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GELU's forward on a float32 NumPy array in one pass: (x Φ(x), Φ(x)), Φ(x) = ½ (1 + erf(x/√2)) in float32."""
+    from .erf32_numba import gelu_flat  # compiled on first use, never at package import
+
+    src = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    y, cdf = np.empty(src.shape, np.float32), np.empty(src.shape, np.float32)
+    gelu_flat(src.reshape(-1), y.reshape(-1), cdf.reshape(-1))
+    return y, cdf
+
+
+def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    """GELU's backward on float32 NumPy arrays of one shape in one pass: g (Φ(x) + x φ(x)), ``cdf`` = Φ(x)."""
+    from .erf32_numba import gelu_backward_flat  # compiled on first use, never at package import
+
+    g, x, cdf = (np.asarray(a, dtype=np.float32, order="C") for a in (g, x, cdf))  # 0-d stays 0-d
+    out = np.empty(x.shape, np.float32)
+    gelu_backward_flat(g.reshape(-1), x.reshape(-1), cdf.reshape(-1), out.reshape(-1))
+    return out
 
 
 def _cupy(name: str, *arrays: Any) -> Any:

@@ -50,6 +50,9 @@ class Gelu(Function):
             self.th = xp.tanh(t(_SQRT_2_OVER_PI) * (x + t(_TANH_COEF) * x * x * x))
             return t(0.5) * x * (1 + self.th)
         # y = ½ x (1 + erf(x/√2))
+        if isinstance(x, np.ndarray) and x.dtype == np.float32:  # one pass, erf in float32
+            y, self.cdf = special_math.gelu_float32(x)
+            return y
         self.cdf = t(0.5) * (1 + _erf(x * t(_SQRT_HALF)))
         return x * self.cdf
 
@@ -63,6 +66,8 @@ class Gelu(Function):
             inner_d = t(_SQRT_2_OVER_PI) * (1 + t(3 * _TANH_COEF) * x * x)
             return g * (t(0.5) * (1 + th) + t(0.5) * x * (1 - th * th) * inner_d)
         # dy/dx = Φ(x) + x φ(x),  φ(x) = e^(-x²/2) / √(2π)
+        if isinstance(g, np.ndarray) and g.dtype == x.dtype == np.float32 and g.shape == x.shape:  # one pass
+            return special_math.gelu_backward_float32(g, x, self.cdf)
         pdf = t(_INV_SQRT_2PI) * xp.exp(t(-0.5) * x * x)
         return g * (self.cdf + x * pdf)
 
