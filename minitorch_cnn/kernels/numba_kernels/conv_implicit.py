@@ -41,6 +41,7 @@ import numpy as np
 from numba import njit
 
 from ..handoff import signal
+from .conv_implicit_taps import implicit_gemm_taps
 from .conv_rows import add_db
 from .conv_turns import rows_to_planes, to_padded
 from .gemm_packed import KC
@@ -184,7 +185,7 @@ def implicit_gemm(kernel, MR, NR, xp, pix, gmask, M, C, wp, wpitch, kh, kw, dh, 
 
 @njit(cache=True, nogil=True)
 def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh,
-                  dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+                  dw, oh, ow, hp, wpitch, step, ready, ready_value, taps, fused):  # pragma: no cover - compiled
     """y[start:stop] (N, O, oh, ow) = the convolution of x (N, C, H, W) with w (O, C, kh, kw) (``flip``: with
     w (C, O, kh, kw)'s channels swapped and taps flipped, dx's convolution of g) at stride (sh, sw), dilation
     (dh, dw), x placed at (pt, pl) of the (hp, wpitch) padded plane; + b where ``has_b``. All flat."""
@@ -206,7 +207,10 @@ def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C,
                          dw)
             ordered = n
         to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
-        implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
+        if fused:
+            implicit_gemm_taps(taps, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
+        else:
+            implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
         rows_to_planes(turn, rows, pos, y, b, has_b, n0, n, O, L)
 
 
