@@ -15,6 +15,8 @@ with the bias added (both turns by blocks through ``turn``, the block transpose:
 Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
 L2), MR-pixel groups, taps; the C tile is summed in place over taps and channel blocks (fused multiply-adds in
 channel order within a tap and block, taps and blocks added in order: the GEMM's values to rounding, not its bits).
+Where the kernel's taps form compiles (``conv_implicit_taps``), a group's taps are one call, the tile kept in
+registers between them (measured faster at both widths, most at 256 bits: benchmarks/results/NOTES.md).
 
 Taps that read only the zero border are skipped, as oneDNN skips them: a chunk's pixels are ordered by which taps
 read the input (border rows and columns apart from the interior), so that a group of MR pixels mostly shares
