@@ -25,6 +25,7 @@ from .conv_direct import (
 )
 from .conv_gemm import LoopShape, backward_loop, check_chunks, forward_loop, gemm_routine, one_call_loop_fits
 from .conv_implicit import chunk_samples, conv_implicit, implicit_dw_fits, implicit_fits, weight_grad_implicit
+from .conv_implicit_taps import taps_kernel
 from .conv_packed import forward_packed, input_grad_packed, packed_fits
 from .conv_rows import backward_rows, padded_size, rows_dx_fits, rows_fits
 from .conv_rows_packed import backward_rows_packed, rows_packed_fits
@@ -60,7 +61,8 @@ def conv2d_forward_chunks(
         hp, wp = padded_size(LoopShape(groups, O, C, H, W, *kernel_size, *stride, *padding, *dilation, *out_size))
         conv_implicit(gather, gmr, gnr, turn, flat(x), flat(w), bias, b is not None, y.reshape(-1), start, stop,
                       False, C, H, W, O, *kernel_size, *stride, *padding, *dilation, *out_size, hp, wp,
-                      chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize, gmr), ready, ready_value)
+                      chunk_samples(hp, wp, C, out_size[0] * out_size[1], O, x.itemsize, gmr), ready, ready_value,
+                      *taps_kernel(x.dtype))
         return
     tile, lanes = microkernel.output_block_kernel(x.dtype)
     wide_plane = wide_plane_fits(out_size, kernel_size, lanes)
@@ -195,7 +197,8 @@ def conv2d_backward_chunks(
         hp, wp = H + kh - 1, W + kw - 1
         conv_implicit(gather, gmr, gnr, turn, flat(g), flat(w), empty, False, dx.reshape(-1), start, stop, True, O,
                       *out_size, C, kh, kw, 1, 1, kh - 1 - pt, kw - 1 - pl, 1, 1, H, W, hp, wp,
-                      chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize, gmr), ready, ready_value)
+                      chunk_samples(hp, wp, O, H * W, C, g.dtype.itemsize, gmr), ready, ready_value,
+                      *taps_kernel(g.dtype))
     return dw, db
 
 

@@ -15,6 +15,8 @@ with the bias added (both turns by blocks through ``turn``, the block transpose:
 Loops: output-channel panels, channel blocks (their B block, taps × KC × NR values, stays in
 L2), MR-pixel groups, taps; the C tile is summed in place over taps and channel blocks (fused multiply-adds in
 channel order within a tap and block, taps and blocks added in order: the GEMM's values to rounding, not its bits).
+Where the kernel's taps form compiles (``conv_implicit_taps``), a group's taps are one call, the tile kept in
+registers between them (measured faster at both widths, most at 256 bits: benchmarks/results/NOTES.md).
 
 Taps that read only the zero border are skipped, as oneDNN skips them: a chunk's pixels are ordered by which taps
 read the input (border rows and columns apart from the interior), so that a group of MR pixels mostly shares
@@ -41,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from ..handoff import signal
+from .conv_implicit_taps import implicit_gemm_taps
 from .conv_rows import add_db
 from .conv_turns import rows_to_planes, to_padded
 from .gemm_packed import KC
@@ -184,7 +187,7 @@ def implicit_gemm(kernel, MR, NR, xp, pix, gmask, M, C, wp, wpitch, kh, kw, dh, 
 
 @njit(cache=True, nogil=True)
 def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C, H, W, O, kh, kw, sh, sw, pt, pl, dh,
-                  dw, oh, ow, hp, wpitch, step, ready, ready_value):  # pragma: no cover - compiled
+                  dw, oh, ow, hp, wpitch, step, ready, ready_value, taps, fused):  # pragma: no cover - compiled
     """y[start:stop] (N, O, oh, ow) = the convolution of x (N, C, H, W) with w (O, C, kh, kw) (``flip``: with
     w (C, O, kh, kw)'s channels swapped and taps flipped, dx's convolution of g) at stride (sh, sw), dilation
     (dh, dw), x placed at (pt, pl) of the (hp, wpitch) padded plane; + b where ``has_b``. All flat."""
@@ -206,7 +209,10 @@ def conv_implicit(kernel, MR, NR, turn, x, w, b, has_b, y, start, stop, flip, C,
                          dw)
             ordered = n
         to_padded(turn, x, xp, n0, n, C, H, W, hp, wpitch, pt, pl)
-        implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
+        if fused:
+            implicit_gemm_taps(taps, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
+        else:
+            implicit_gemm(kernel, MR, NR, xp, pix, gmask, n * L, C, wp, wpitch, kh, kw, dh, dw, O, rows, ptrs)
         rows_to_planes(turn, rows, pos, y, b, has_b, n0, n, O, L)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import gemm_kernel, turn_kernel
 from .conv_implicit import chunk_samples, conv_implicit, implicit_dw_fits, implicit_fits, weight_grad_implicit
+from .conv_implicit_taps import taps_kernel
 from .conv_split import loop_shape
 from .layout import Pair, flat
 
@@ -71,7 +72,8 @@ class ImplicitSplit:
         O, hp, wp = self.O, H + kh - 1, W + kw - 1  # g padded by k - 1 - p
         conv_implicit(kernel, mr, nr, self.turn, self.g, flat(self.w), np.empty(0, self.g.dtype), False,
                       self.dx.reshape(-1), *samples, True, O, oh, ow, C, kh, kw, 1, 1, kh - 1 - pt, kw - 1 - pl, 1, 1,
-                      H, W, hp, wp, chunk_samples(hp, wp, O, H * W, C, self.g.itemsize, mr), ready, job)
+                      H, W, hp, wp, chunk_samples(hp, wp, O, H * W, C, self.g.itemsize, mr), ready, job,
+                      *taps_kernel(self.g.dtype))
 
     def products(self, k: int, n0: int, samples: Pair, channels: Pair, ready: Any, job: int) -> None:
         """Thread ``k``: dW's ``channels`` over the chunk starting at ``n0`` (and db, on thread 0)."""
