@@ -439,6 +439,22 @@ def _softmax_regression(lib: Lib, root: str) -> dict:
     return out
 
 
+def _train_concise(lib: Lib, d2l: Any, net: Any, train_iter: Any, test_iter: Any, loss: Any, num_epochs: int,
+                   lr: float) -> list:
+    """The concise MLP and dropout chapters' training: d2l's ``init_weights`` (normal, std 0.01, on every Linear's
+    weight), SGD, ``train_ch3``; the log and the trained state."""
+    nn = lib.nn
+
+    def init_weights(m: Any) -> None:
+        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+            nn.init.normal_(m.weight, std=0.01)
+
+    net.apply(init_weights)
+    lib.same_weights(net)
+    trainer = lib.lib.optim.SGD(net.parameters(), lr=lr)
+    return [d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer), dict(net.state_dict())]
+
+
 def _mlp(lib: Lib, root: str) -> dict:
     L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
     draw = _Draw(L, 2)
@@ -481,16 +497,8 @@ def _mlp(lib: Lib, root: str) -> dict:
     out["params"] = params
 
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
-
-    def init_weights(m: Any) -> None:
-        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
-            nn.init.normal_(m.weight, std=0.01)
-
-    net.apply(init_weights)
-    lib.same_weights(net)
-    trainer = L.optim.SGD(net.parameters(), lr=lr)
-    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
-    out["concise_state"] = dict(net.state_dict())
+    out["concise_log"], out["concise_state"] = _train_concise(lib, d2l, net, train_iter, test_iter, loss, num_epochs,
+                                                              lr)
     return out
 
 
@@ -623,16 +631,8 @@ def _dropout(lib: Lib, root: str) -> dict:
 
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Dropout(0),  # d2l's 0.2 and 0.5: draws
                         nn.Linear(32, 16), nn.ReLU(), nn.Dropout(0), nn.Linear(16, 10))
-
-    def init_weights(m: Any) -> None:
-        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
-            nn.init.normal_(m.weight, std=0.01)
-
-    net.apply(init_weights)
-    lib.same_weights(net)
-    trainer = L.optim.SGD(net.parameters(), lr=lr)
-    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
-    out["concise_state"] = dict(net.state_dict())
+    out["concise_log"], out["concise_state"] = _train_concise(lib, d2l, net, train_iter, test_iter, loss, num_epochs,
+                                                              lr)
     return out
 
 
