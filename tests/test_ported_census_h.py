@@ -570,30 +570,34 @@ the dog and the cat are friends
 """
 
 
+class _Dictionary:
+    """The word index of language_model's data_utils.py (``Dictionary``) and of image_captioning's build_vocab.py
+    (``Vocabulary``, which adds ``__call__``): plain Python, the same in both runs."""
+
+    def __init__(self) -> None:
+        self.word2idx: dict = {}
+        self.idx2word: dict = {}
+        self.idx = 0
+
+    def add_word(self, word: str) -> None:
+        if word not in self.word2idx:
+            self.word2idx[word] = self.idx
+            self.idx2word[self.idx] = word
+            self.idx += 1
+
+    def __len__(self) -> int:
+        return len(self.word2idx)
+
+
 def _language_model(lib: Lib, tmp: Path) -> dict:
     L, nn = lib.lib, lib.nn
     device = _device(L)
     path = tmp / "train.txt"
     path.write_text(CORPUS)
 
-    class Dictionary:
-        def __init__(self) -> None:
-            self.word2idx: dict = {}
-            self.idx2word: dict = {}
-            self.idx = 0
-
-        def add_word(self, word: str) -> None:
-            if word not in self.word2idx:
-                self.word2idx[word] = self.idx
-                self.idx2word[self.idx] = word
-                self.idx += 1
-
-        def __len__(self) -> int:
-            return len(self.word2idx)
-
     class Corpus:
         def __init__(self) -> None:
-            self.dictionary = Dictionary()
+            self.dictionary = _Dictionary()
 
         def get_data(self, path: Path, batch_size: int = 20) -> Any:
             with open(path) as f:
@@ -944,25 +948,11 @@ def _captioning(lib: Lib, root: str, tmp: Path) -> dict:
     pack_padded_sequence = nn.utils.rnn.pack_padded_sequence
     device = _device(L)
 
-    class Vocabulary:
-        def __init__(self) -> None:
-            self.word2idx: dict = {}
-            self.idx2word: dict = {}
-            self.idx = 0
-
-        def add_word(self, word: str) -> None:
-            if word not in self.word2idx:
-                self.word2idx[word] = self.idx
-                self.idx2word[self.idx] = word
-                self.idx += 1
-
+    class Vocabulary(_Dictionary):
         def __call__(self, word: str) -> int:
             if word not in self.word2idx:
                 return self.word2idx["<unk>"]
             return self.word2idx[word]
-
-        def __len__(self) -> int:
-            return len(self.word2idx)
 
     counter: Counter = Counter()
     for caption in CAPTIONS:
