@@ -22,7 +22,6 @@ order; random augmentations are built and applied once (shape checked), training
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import io
 import os
 import pickle
@@ -38,6 +37,7 @@ import torchvision
 from _dual import Lib, assert_same, dual
 from _parity import assert_f32_close, data_root
 from PIL import Image
+from test_ported_census_i import idx_subset
 
 N_TRAIN, N_TEST = 300, 100
 
@@ -45,17 +45,7 @@ N_TRAIN, N_TEST = 300, 100
 @pytest.fixture(scope="module")
 def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The first 300 train / 100 test images of the shared MNIST as plain IDX files (both libraries read them)."""
-    src = data_root() / "MNIST" / "raw"
-    root = tmp_path_factory.mktemp("mnist")
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for split, n in (("train", N_TRAIN), ("t10k", N_TEST)):
-        for kind, head, item in (("images", 16, 784), ("labels", 8, 1)):
-            with gzip.open(src / f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz", "rb") as f:
-                data = bytearray(f.read(head + n * item))
-            data[4:8] = n.to_bytes(4, "big")
-            (raw / f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte").write_bytes(bytes(data))
-    return str(root)
+    return idx_subset(tmp_path_factory, "MNIST", N_TRAIN, N_TEST)
 
 
 @pytest.fixture

@@ -267,17 +267,23 @@ def _assert_f32(t32: Any, truth: Any, o32: Any, what: str = "", cond: Any = None
         assert_f32_close(Lib.np(o32), Lib.np(truth), torch32=Lib.np(t32), cond=cond, what=what)
 
 
-@pytest.fixture(scope="module")
-def fashion(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The first 32 train and 16 test images of the shared FashionMNIST, as plain IDX files both libraries read."""
-    src = data_root() / "FashionMNIST" / "raw"
-    root = tmp_path_factory.mktemp("fashion_i")
-    raw = root / "FashionMNIST" / "raw"
+def idx_subset(tmp_path_factory: pytest.TempPathFactory, dataset: str, n_train: int, n_test: int) -> str:
+    """A root holding the first ``n_train`` train and ``n_test`` test records of the shared ``dataset`` (MNIST,
+    FashionMNIST) as plain IDX files, which both libraries read."""
+    src = data_root() / dataset / "raw"
+    root = tmp_path_factory.mktemp(dataset.lower())
+    raw = root / dataset / "raw"
     raw.mkdir(parents=True)
-    for split, n in (("train", 32), ("t10k", 16)):
+    for split, n in (("train", n_train), ("t10k", n_test)):
         _write_idx(raw / f"{split}-images-idx3-ubyte", _idx(src / f"{split}-images-idx3-ubyte.gz", n, True))
         _write_idx(raw / f"{split}-labels-idx1-ubyte", _idx(src / f"{split}-labels-idx1-ubyte.gz", n, False))
     return str(root)
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The first 32 train and 16 test images of the shared FashionMNIST."""
+    return idx_subset(tmp_path_factory, "FashionMNIST", 32, 16)
 
 
 def load_data_fashion_mnist(lib: Lib, root: str, batch_size: int, resize: Any = None) -> tuple:
