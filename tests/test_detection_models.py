@@ -32,6 +32,37 @@ from tests._parity import assert_close, assert_f32_close
 LOSS_WEIGHTS = {"loss_classifier": 0.7, "loss_box_reg": 1.3, "loss_objectness": 0.9, "loss_rpn_box_reg": 1.1}
 
 
+def _twin_small_backbone(**kwargs: object) -> tuple[torch.nn.Module, mt.nn.Module]:
+    """torchvision's small-backbone Faster R-CNN (seed 0) in float64, and ours with its weights."""
+    import torchvision
+
+    torch.manual_seed(0)
+    theirs = small_backbone_model(torch, torchvision, **kwargs).double()
+    ours = small_backbone_model(mt, mt.vision, **kwargs).double()
+    ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    return theirs, ours
+
+
+def _assert_step_matches(theirs: torch.nn.Module, ours: mt.nn.Module, tl: dict, ol: dict) -> None:
+    """The training losses to float64, then every parameter gradient of their weighted sum."""
+    for k, v in tl.items():
+        assert_close(ol[k], v.detach(), np.float64, what=k)
+    weighted_sum(tl, LOSS_WEIGHTS).backward()
+    weighted_sum(ol, LOSS_WEIGHTS).backward()
+    assert_grads_match(theirs, ours)
+
+
+def _eval_detections(theirs: torch.nn.Module, ours: mt.nn.Module, timgs: list, oimgs: list) -> tuple[list, list]:
+    """Both models' evaluation detections (theirs, ours), without grad."""
+    theirs.eval()
+    ours.eval()
+    with torch.no_grad():
+        tdet = theirs(timgs)
+    with mt.no_grad():
+        odet = ours(oimgs)
+    return tdet, odet
+
+
 def _run(builder: str, with_masks: bool, **kwargs: object) -> dict:
     theirs, ours = twin_models(builder, **SMALL, **kwargs)
     timgs, ttargets, oimgs, otargets = twin_inputs(with_masks)
@@ -41,12 +72,7 @@ def _run(builder: str, with_masks: bool, **kwargs: object) -> dict:
     weights = dict(LOSS_WEIGHTS, **({"loss_mask": 0.8} if with_masks else {}))
     weighted_sum(tl, weights).backward()
     weighted_sum(ol, weights).backward()
-    theirs.eval()
-    ours.eval()
-    with torch.no_grad():
-        tdet = theirs(timgs)
-    with mt.no_grad():
-        odet = ours(oimgs)
+    tdet, odet = _eval_detections(theirs, ours, timgs, oimgs)
     return {"theirs": theirs, "ours": ours, "tl": tl, "ol": ol, "tdet": tdet, "odet": odet}
 
 
@@ -97,42 +123,21 @@ def test_eval_detections_match_torchvision(model: str, request: pytest.FixtureRe
 def test_faster_rcnn_on_a_custom_backbone_matches_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
     """A backbone returning one Tensor (wrapped as feature map "0"), the RPN's score threshold in use; float64
     losses, gradients and detections."""
-    import torchvision
-
     use_float64_objectness_truth(monkeypatch)
-    kwargs = dict(SMALL, rpn_batch_size_per_image=100000, box_batch_size_per_image=100000, rpn_score_thresh=0.3,
-                  box_score_thresh=0.2)
-    torch.manual_seed(0)
-    theirs = small_backbone_model(torch, torchvision, **kwargs).double()
-    ours = small_backbone_model(mt, mt.vision, **kwargs).double()
-    ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    theirs, ours = _twin_small_backbone(**SMALL, rpn_batch_size_per_image=100000, box_batch_size_per_image=100000,
+                                        rpn_score_thresh=0.3, box_score_thresh=0.2)
     timgs, ttargets, oimgs, otargets = twin_inputs()
-    tl, ol = theirs(timgs, ttargets), ours(oimgs, otargets)
-    for k, v in tl.items():
-        assert_close(ol[k], v.detach(), np.float64, what=k)
-    weighted_sum(tl, LOSS_WEIGHTS).backward()
-    weighted_sum(ol, LOSS_WEIGHTS).backward()
-    assert_grads_match(theirs, ours)
-    theirs.eval()
-    ours.eval()
-    with torch.no_grad():
-        tdet = theirs(timgs)
-    with mt.no_grad():
-        odet = ours(oimgs)
+    _assert_step_matches(theirs, ours, theirs(timgs, ttargets), ours(oimgs, otargets))
+    tdet, odet = _eval_detections(theirs, ours, timgs, oimgs)
     assert_detections_match(odet, tdet)
 
 
 def test_an_image_without_objects_trains_as_in_torchvision(monkeypatch: pytest.MonkeyPatch) -> None:
     """A negative image (boxes (0, 4)): every anchor and proposal of it is background. Sizes that need no padding:
     padded pixels give exactly tied objectness, and torch's top-k orders ties its own way (see rpn.py)."""
-    import torchvision
-
     use_float64_objectness_truth(monkeypatch)
-    kwargs = {"min_size": 64, "max_size": 96, "rpn_batch_size_per_image": 100000, "box_batch_size_per_image": 100000}
-    torch.manual_seed(0)
-    theirs = small_backbone_model(torch, torchvision, **kwargs).double()
-    ours = small_backbone_model(mt, mt.vision, **kwargs).double()
-    ours.load_state_dict({k: mt.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    theirs, ours = _twin_small_backbone(min_size=64, max_size=96, rpn_batch_size_per_image=100000,
+                                        box_batch_size_per_image=100000)
     rng = np.random.default_rng(0)
     images = [rng.random((3, 64, 96)) for _ in range(2)]
     boxes = [np.array([[5.0, 6, 40, 50]]), np.zeros((0, 4))]
@@ -141,11 +146,7 @@ def test_an_image_without_objects_trains_as_in_torchvision(monkeypatch: pytest.M
     with np.errstate(divide="ignore"):  # the empty image's regression targets are log(0) = -inf, unused, as torch's
         ol = ours([mt.tensor(i) for i in images],
                   [{"boxes": mt.tensor(b), "labels": mt.ones(len(b), dtype=mt.int64)} for b in boxes])
-    for k, v in tl.items():
-        assert_close(ol[k], v.detach(), np.float64, what=k)
-    weighted_sum(tl, LOSS_WEIGHTS).backward()
-    weighted_sum(ol, LOSS_WEIGHTS).backward()
-    assert_grads_match(theirs, ours)
+    _assert_step_matches(theirs, ours, tl, ol)
 
 
 def test_float32_training_step_holds_to_the_float64_truth() -> None:

@@ -22,7 +22,6 @@ order; random augmentations are built and applied once (shape checked), training
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import io
 import os
 import pickle
@@ -38,6 +37,7 @@ import torchvision
 from _dual import Lib, assert_same, dual
 from _parity import assert_f32_close, data_root
 from PIL import Image
+from test_ported_census_i import idx_subset
 
 N_TRAIN, N_TEST = 300, 100
 
@@ -45,17 +45,7 @@ N_TRAIN, N_TEST = 300, 100
 @pytest.fixture(scope="module")
 def mnist_root(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The first 300 train / 100 test images of the shared MNIST as plain IDX files (both libraries read them)."""
-    src = data_root() / "MNIST" / "raw"
-    root = tmp_path_factory.mktemp("mnist")
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for split, n in (("train", N_TRAIN), ("t10k", N_TEST)):
-        for kind, head, item in (("images", 16, 784), ("labels", 8, 1)):
-            with gzip.open(src / f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz", "rb") as f:
-                data = bytearray(f.read(head + n * item))
-            data[4:8] = n.to_bytes(4, "big")
-            (raw / f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte").write_bytes(bytes(data))
-    return str(root)
+    return idx_subset(tmp_path_factory, "MNIST", N_TRAIN, N_TEST)
 
 
 @pytest.fixture
@@ -570,30 +560,34 @@ the dog and the cat are friends
 """
 
 
+class _Dictionary:
+    """The word index of language_model's data_utils.py (``Dictionary``) and of image_captioning's build_vocab.py
+    (``Vocabulary``, which adds ``__call__``): plain Python, the same in both runs."""
+
+    def __init__(self) -> None:
+        self.word2idx: dict = {}
+        self.idx2word: dict = {}
+        self.idx = 0
+
+    def add_word(self, word: str) -> None:
+        if word not in self.word2idx:
+            self.word2idx[word] = self.idx
+            self.idx2word[self.idx] = word
+            self.idx += 1
+
+    def __len__(self) -> int:
+        return len(self.word2idx)
+
+
 def _language_model(lib: Lib, tmp: Path) -> dict:
     L, nn = lib.lib, lib.nn
     device = _device(L)
     path = tmp / "train.txt"
     path.write_text(CORPUS)
 
-    class Dictionary:
-        def __init__(self) -> None:
-            self.word2idx: dict = {}
-            self.idx2word: dict = {}
-            self.idx = 0
-
-        def add_word(self, word: str) -> None:
-            if word not in self.word2idx:
-                self.word2idx[word] = self.idx
-                self.idx2word[self.idx] = word
-                self.idx += 1
-
-        def __len__(self) -> int:
-            return len(self.word2idx)
-
     class Corpus:
         def __init__(self) -> None:
-            self.dictionary = Dictionary()
+            self.dictionary = _Dictionary()
 
         def get_data(self, path: Path, batch_size: int = 20) -> Any:
             with open(path) as f:
@@ -944,25 +938,11 @@ def _captioning(lib: Lib, root: str, tmp: Path) -> dict:
     pack_padded_sequence = nn.utils.rnn.pack_padded_sequence
     device = _device(L)
 
-    class Vocabulary:
-        def __init__(self) -> None:
-            self.word2idx: dict = {}
-            self.idx2word: dict = {}
-            self.idx = 0
-
-        def add_word(self, word: str) -> None:
-            if word not in self.word2idx:
-                self.word2idx[word] = self.idx
-                self.idx2word[self.idx] = word
-                self.idx += 1
-
+    class Vocabulary(_Dictionary):
         def __call__(self, word: str) -> int:
             if word not in self.word2idx:
                 return self.word2idx["<unk>"]
             return self.word2idx[word]
-
-        def __len__(self) -> int:
-            return len(self.word2idx)
 
     counter: Counter = Counter()
     for caption in CAPTIONS:

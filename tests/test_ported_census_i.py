@@ -267,17 +267,23 @@ def _assert_f32(t32: Any, truth: Any, o32: Any, what: str = "", cond: Any = None
         assert_f32_close(Lib.np(o32), Lib.np(truth), torch32=Lib.np(t32), cond=cond, what=what)
 
 
-@pytest.fixture(scope="module")
-def fashion(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The first 32 train and 16 test images of the shared FashionMNIST, as plain IDX files both libraries read."""
-    src = data_root() / "FashionMNIST" / "raw"
-    root = tmp_path_factory.mktemp("fashion_i")
-    raw = root / "FashionMNIST" / "raw"
+def idx_subset(tmp_path_factory: pytest.TempPathFactory, dataset: str, n_train: int, n_test: int) -> str:
+    """A root holding the first ``n_train`` train and ``n_test`` test records of the shared ``dataset`` (MNIST,
+    FashionMNIST) as plain IDX files, which both libraries read."""
+    src = data_root() / dataset / "raw"
+    root = tmp_path_factory.mktemp(dataset.lower())
+    raw = root / dataset / "raw"
     raw.mkdir(parents=True)
-    for split, n in (("train", 32), ("t10k", 16)):
+    for split, n in (("train", n_train), ("t10k", n_test)):
         _write_idx(raw / f"{split}-images-idx3-ubyte", _idx(src / f"{split}-images-idx3-ubyte.gz", n, True))
         _write_idx(raw / f"{split}-labels-idx1-ubyte", _idx(src / f"{split}-labels-idx1-ubyte.gz", n, False))
     return str(root)
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The first 32 train and 16 test images of the shared FashionMNIST."""
+    return idx_subset(tmp_path_factory, "FashionMNIST", 32, 16)
 
 
 def load_data_fashion_mnist(lib: Lib, root: str, batch_size: int, resize: Any = None) -> tuple:
@@ -439,6 +445,22 @@ def _softmax_regression(lib: Lib, root: str) -> dict:
     return out
 
 
+def _train_concise(lib: Lib, d2l: Any, net: Any, train_iter: Any, test_iter: Any, loss: Any, num_epochs: int,
+                   lr: float) -> list:
+    """The concise MLP and dropout chapters' training: d2l's ``init_weights`` (normal, std 0.01, on every Linear's
+    weight), SGD, ``train_ch3``; the log and the trained state."""
+    nn = lib.nn
+
+    def init_weights(m: Any) -> None:
+        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
+            nn.init.normal_(m.weight, std=0.01)
+
+    net.apply(init_weights)
+    lib.same_weights(net)
+    trainer = lib.lib.optim.SGD(net.parameters(), lr=lr)
+    return [d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer), dict(net.state_dict())]
+
+
 def _mlp(lib: Lib, root: str) -> dict:
     L, nn, d2l = lib.lib, lib.nn, _d2l(lib)
     draw = _Draw(L, 2)
@@ -481,16 +503,8 @@ def _mlp(lib: Lib, root: str) -> dict:
     out["params"] = params
 
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
-
-    def init_weights(m: Any) -> None:
-        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
-            nn.init.normal_(m.weight, std=0.01)
-
-    net.apply(init_weights)
-    lib.same_weights(net)
-    trainer = L.optim.SGD(net.parameters(), lr=lr)
-    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
-    out["concise_state"] = dict(net.state_dict())
+    out["concise_log"], out["concise_state"] = _train_concise(lib, d2l, net, train_iter, test_iter, loss, num_epochs,
+                                                              lr)
     return out
 
 
@@ -623,16 +637,8 @@ def _dropout(lib: Lib, root: str) -> dict:
 
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Dropout(0),  # d2l's 0.2 and 0.5: draws
                         nn.Linear(32, 16), nn.ReLU(), nn.Dropout(0), nn.Linear(16, 10))
-
-    def init_weights(m: Any) -> None:
-        if type(m) == nn.Linear:  # noqa: E721 - d2l's test
-            nn.init.normal_(m.weight, std=0.01)
-
-    net.apply(init_weights)
-    lib.same_weights(net)
-    trainer = L.optim.SGD(net.parameters(), lr=lr)
-    out["concise_log"] = d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
-    out["concise_state"] = dict(net.state_dict())
+    out["concise_log"], out["concise_state"] = _train_concise(lib, d2l, net, train_iter, test_iter, loss, num_epochs,
+                                                              lr)
     return out
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import backend
 from ..autograd import Tensor
+from ..ops.linalg_composite import has_cholesky
 
 
 def _data(value: Any) -> Any:
@@ -175,16 +174,8 @@ class _PositiveDefinite(Constraint):
         xp = backend.array_module(v)
         sym = xp.isclose(v, v.swapaxes(-1, -2), atol=1e-6).reshape(v.shape[:-2] + (-1,)).all(-1)
         flat = v.reshape((-1,) + v.shape[-2:])
-        ok = xp.array([bool(s) and _has_cholesky(xp, m) for s, m in zip(sym.reshape(-1), flat)], dtype=bool)
+        ok = xp.array([bool(s) and has_cholesky(xp, m) for s, m in zip(sym.reshape(-1), flat)], dtype=bool)
         return _bool(ok.reshape(v.shape[:-2]))
-
-
-def _has_cholesky(xp: Any, m: Any) -> bool:
-    try:
-        xp.linalg.cholesky(m)
-    except np.linalg.LinAlgError:  # CuPy raises NumPy's too
-        return False
-    return True
 
 
 dependent = _Dependent()

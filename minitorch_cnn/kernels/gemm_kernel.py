@@ -35,7 +35,6 @@ VECTORS = {"avx512": 4}  # B vectors per row of the tile, per ISA that has the p
 GATHER_VECTORS = {"avx512": 4, "avx2": 2}  # ... that has the gather form (A rows by pointer)
 GATHER_B_VECTORS = {"avx512": 4}  # ... that has the form gathering B's rows too (dW's; at 256 bits it lost)
 _built: dict[Any, Any] = {}  # (dtype, isa, gather, gather_b) -> (kernel or None, MR, NR)
-_engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 
 
 def _ir(ty: str, lanes: int, nv: int, gather: bool = False, gather_b: bool = False) -> str:
@@ -92,20 +91,11 @@ def _compile(dtype: Any, name: str, nv: int, gather: bool = False, gather_b: boo
     row, as a ctypes function, or None."""
     ty, bits = microkernel._TYPES[np.dtype(dtype)]
     lanes = microkernel.ISA_BITS[name] // bits
-    try:
-        llvm, machine = microkernel._target(name)
-        module = llvm.parse_assembly(_ir(ty, lanes, nv, gather, gather_b))
-        module.verify()
-        passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
-        passes.getModulePassManager().run(module, passes)
-        engine = llvm.create_mcjit_compiler(module, machine)
-        engine.finalize_object()
-        address = engine.get_function_address("panel")
-    except Exception:  # noqa: BLE001 - any failure (old llvmlite, no native target): callers keep to BLAS
+    addresses = microkernel.jit(name, lambda: _ir(ty, lanes, nv, gather, gather_b), ("panel",))
+    if addresses is None:  # callers keep to BLAS
         return None
-    _engines.append(engine)
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
-    return ctypes.CFUNCTYPE(None, i64, ptr, ptr, ptr, i64, i64)(address)
+    return ctypes.CFUNCTYPE(None, i64, ptr, ptr, ptr, i64, i64)(addresses[0])
 
 
 def assembly(dtype: Any, name: str, gather: bool = False, gather_b: bool = False) -> str:

@@ -37,6 +37,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -208,21 +209,31 @@ def assembly(dtype: Any, name: str) -> str:
     return machine.emit_assembly(llvm.parse_assembly(_ir(dtype, name)))
 
 
-def _compile(dtype: Any, name: str) -> tuple[Any, Any]:
-    """The compiled ``tile`` and ``dots`` for ``dtype`` and ISA ``name`` as ctypes functions, or (None, None)
-    where llvmlite cannot build them."""
+def jit(name: str, ir: Callable[[], str], symbols: tuple[str, ...]) -> tuple[int, ...] | None:
+    """The addresses of ``symbols`` in the LLVM IR that ``ir()`` writes, compiled for ISA ``name`` at speed level 3
+    (the engine, and so the code, kept for the process), or None on any failure (old llvmlite, no native target)."""
     try:
         llvm, machine = _target(name)
-        module = llvm.parse_assembly(_ir(dtype, name))
+        module = llvm.parse_assembly(ir())
         module.verify()
         passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
         passes.getModulePassManager().run(module, passes)
         engine = llvm.create_mcjit_compiler(module, machine)
         engine.finalize_object()
-        tile_at, dots_at = engine.get_function_address("tile"), engine.get_function_address("dots")
-    except Exception:  # noqa: BLE001 - any failure (old llvmlite, no native target): callers use im2col + GEMM
-        return None, None
+        addresses = tuple(engine.get_function_address(s) for s in symbols)
+    except Exception:  # noqa: BLE001 - any failure: the callers keep their fallbacks
+        return None
     _engines.append(engine)
+    return addresses
+
+
+def _compile(dtype: Any, name: str) -> tuple[Any, Any]:
+    """The compiled ``tile`` and ``dots`` for ``dtype`` and ISA ``name`` as ctypes functions, or (None, None)
+    where llvmlite cannot build them."""
+    addresses = jit(name, lambda: _ir(dtype, name), ("tile", "dots"))
+    if addresses is None:  # callers use im2col + GEMM
+        return None, None
+    tile_at, dots_at = addresses
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
     return (ctypes.CFUNCTYPE(None, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(tile_at),
             ctypes.CFUNCTYPE(None, i64, i64, i64, ptr, i64, ptr, ptr, ptr, i64)(dots_at))

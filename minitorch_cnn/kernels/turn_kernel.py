@@ -27,7 +27,6 @@ import numpy as np
 from . import microkernel
 
 _built: dict[Any, Any] = {}  # (dtype, isa) -> (turn or None, V)
-_engines: list[Any] = []  # the execution engines: the compiled code lives as long as they do
 
 
 def lanes(dtype: Any) -> int:
@@ -69,20 +68,11 @@ def _ir(ty: str, v: int) -> str:
 def _compile(dtype: Any, name: str) -> Any:
     """The compiled ``turn`` for ``dtype`` on ISA ``name`` as a ctypes function, or None."""
     ty = microkernel._TYPES[np.dtype(dtype)][0]
-    try:
-        llvm, machine = microkernel._target(name)
-        module = llvm.parse_assembly(_ir(ty, lanes(dtype)))
-        module.verify()
-        passes = llvm.create_pass_builder(machine, llvm.create_pipeline_tuning_options(speed_level=3))
-        passes.getModulePassManager().run(module, passes)
-        engine = llvm.create_mcjit_compiler(module, machine)
-        engine.finalize_object()
-        address = engine.get_function_address("turn")
-    except Exception:  # noqa: BLE001 - any failure (old llvmlite, no native target): callers keep their loops
+    addresses = microkernel.jit(name, lambda: _ir(ty, lanes(dtype)), ("turn",))
+    if addresses is None:  # callers keep their loops
         return None
-    _engines.append(engine)
     i64, ptr = ctypes.c_int64, ctypes.c_void_p
-    return ctypes.CFUNCTYPE(None, ptr, ptr, i64, i64, ptr, i64, ptr, i64)(address)
+    return ctypes.CFUNCTYPE(None, ptr, ptr, i64, i64, ptr, i64, ptr, i64)(addresses[0])
 
 
 def turn_kernel(dtype: Any) -> tuple[Any, int]:

@@ -213,12 +213,13 @@ def _cholesky_info(a: Any) -> Any:
     """The order of the first leading minor that is not positive-definite, per matrix (0 when all are)."""
     xp = backend.array_module(a)
     flat = a.reshape((-1,) + a.shape[-2:])
-    info = [next((k for k in range(1, m.shape[-1] + 1) if not _positive_definite(xp, m[:k, :k])), 0)
-            if not _positive_definite(xp, m) else 0 for m in flat]
+    info = [next((k for k in range(1, m.shape[-1] + 1) if not has_cholesky(xp, m[:k, :k])), 0)
+            if not has_cholesky(xp, m) else 0 for m in flat]
     return xp.asarray(np.asarray(info, dtype=np.int32).reshape(a.shape[:-2]))
 
 
-def _positive_definite(xp: Any, m: Any) -> bool:
+def has_cholesky(xp: Any, m: Any) -> bool:
+    """Whether ``m`` has a Cholesky factor (the check of cholesky_ex's info and of constraints.positive_definite)."""
     try:
         xp.linalg.cholesky(m)
     except np.linalg.LinAlgError:  # CuPy raises NumPy's too

@@ -31,7 +31,7 @@ from .matmul import matmul
 from .pointwise_base import torch_type_name
 from .shape import cat, narrow
 from .triangular import tril, triu
-from .triangular_solve import SolveTriangular, solve_tri
+from .triangular_solve import SolveTriangular, check_matrix, solve_tri
 
 LUFactor = namedtuple("LUFactor", ["LU", "pivots"])
 LUFactorEx = namedtuple("LUFactorEx", ["LU", "pivots", "info"])
@@ -221,16 +221,6 @@ def _lu_solve_grad_lu(g: Tensor, lu: Tensor, piv: Any, x: Tensor, left: bool, ad
     return tril(gr, -1) + gu
 
 
-def _check(A: Tensor, name: str) -> None:  # noqa: N803 - torch's argument name
-    if not isinstance(A, Tensor):
-        raise TypeError(f"{name}: argument 'A' must be Tensor, not {type(A).__name__}")
-    if A.dtype.kind != "f":
-        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
-                           f"{torch_type_name(A.dtype)}")
-    if A.ndim < 2:
-        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-
-
 def _no_pivot(pivot: bool, name: str) -> None:
     if not pivot:
         raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
@@ -238,7 +228,7 @@ def _no_pivot(pivot: bool, name: str) -> None:
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LUFactorEx:  # noqa: N803
     """(LU, pivots, info): getrf's packed factors, 1-based pivots (int32) and info (0, or the first zero pivot)."""
-    _check(A, "torch.linalg.lu_factor_ex")
+    check_matrix(A, "torch.linalg.lu_factor_ex")
     _no_pivot(pivot, "linalg.lu_factor")
     lu, piv, info = LuFactorEx.apply(A)
     if check_errors:
@@ -258,7 +248,7 @@ def _raise_singular(info: Tensor, name: str) -> None:
 
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactor:  # noqa: N803
     """(LU, pivots) of A (*, m, n); a singular A raises (torch's), as the factors cannot be used to solve."""
-    _check(A, "torch.linalg.lu_factor")
+    check_matrix(A, "torch.linalg.lu_factor")
     _no_pivot(pivot, "linalg.lu_factor")
     lu, piv, info = LuFactorEx.apply(A)
     _raise_singular(info, "torch.linalg.lu_factor")
@@ -267,7 +257,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactor:  # noqa: N803
 
 def lu(A: Tensor, *, pivot: bool = True) -> PLU:  # noqa: N803
     """(P, L, U) with A = P L U: P (*, m, m), L (*, m, k), U (*, k, n)."""
-    _check(A, "linalg.lu")
+    check_matrix(A, "linalg.lu")
     _no_pivot(pivot, "linalg.lu")
     return PLU(*Lu.apply(A))
 
@@ -289,7 +279,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     """X with A X = B (``adjoint``: Aᵀ X = B; ``left=False``: X A = B / X Aᵀ = B), A = P L U given by lu_factor;
     batch dimensions broadcast."""
     name = "linalg.lu_solve"
-    _check(LU, name)
+    check_matrix(LU, name)
     if B.dtype != LU.dtype:
         raise RuntimeError(f"{name}: Expected LU and B to have the same dtype, but found LU of type "
                            f"{torch_type_name(LU.dtype)} and B of type {torch_type_name(B.dtype)} instead")

@@ -144,16 +144,21 @@ class CholeskyInverse(Function):
         return (-matmul(f, c) if self.upper else -matmul(c, f)), None
 
 
+def check_matrix(t: Tensor, name: str, what: str = "A") -> None:
+    """torch's checks of a linalg argument ``what`` of ``name``: a Tensor, floating, at least two dimensions."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: argument '{what}' must be Tensor, not {type(t).__name__}")
+    if t.dtype.kind != "f":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
+                           f"{torch_type_name(t.dtype)}")
+    if t.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+
+
 def _check_pair(A: Tensor, B: Tensor, name: str) -> None:  # noqa: N803 - torch's argument names
     """linalg.solve_triangular's checks (B is cast to A's dtype afterwards, as torch's result dtype is A's)."""
-    for t, what in ((A, "A"), (B, "B")):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{name}: argument '{what}' must be Tensor, not {type(t).__name__}")
-        if t.dtype.kind != "f":
-            raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got "
-                               f"{torch_type_name(t.dtype)}")
-        if t.ndim < 2:
-            raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+    check_matrix(A, name, "A")
+    check_matrix(B, name, "B")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")

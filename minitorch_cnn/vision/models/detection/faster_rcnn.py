@@ -9,7 +9,7 @@ Detection Transfer Learning with Vision Transformers") adds BatchNorm to the FPN
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from .... import nn
 from ....autograd import Tensor
@@ -176,6 +176,19 @@ def _resnet50_fpn(weights: WeightsEnum | None, weights_backbone: Any, num_classe
     return _resnet_fpn_extractor(backbone, trainable_backbone_layers, norm_layer=fpn_norm), num_classes
 
 
+_Detector = TypeVar("_Detector", bound=FasterRCNN)
+
+
+def _load_weights(model: _Detector, weights: WeightsEnum | None, zero_eps: bool = False) -> _Detector:
+    """``model`` with the detector ``weights`` loaded when given; ``zero_eps`` for the v1 COCO checkpoints, trained
+    with FrozenBatchNorm2d's eps at 0 (torchvision's ``overwrite_eps``)."""
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict())
+        if zero_eps:
+            overwrite_eps(model, 0.0)
+    return model
+
+
 def fasterrcnn_resnet50_fpn(*, weights: FasterRCNN_ResNet50_FPN_Weights | str | None = None, progress: bool = True,
                             num_classes: int | None = None, weights_backbone: ResNet50_Weights | str | None = None,
                             trainable_backbone_layers: int | None = None, **kwargs: Any) -> FasterRCNN:
@@ -184,11 +197,7 @@ def fasterrcnn_resnet50_fpn(*, weights: FasterRCNN_ResNet50_FPN_Weights | str | 
     weights = FasterRCNN_ResNet50_FPN_Weights.verify(weights)
     backbone, num_classes = _resnet50_fpn(weights, weights_backbone, num_classes, trainable_backbone_layers)
     model = FasterRCNN(backbone, num_classes=num_classes, **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict())
-        if weights == FasterRCNN_ResNet50_FPN_Weights.COCO_V1:
-            overwrite_eps(model, 0.0)
-    return model
+    return _load_weights(model, weights, zero_eps=weights == FasterRCNN_ResNet50_FPN_Weights.COCO_V1)
 
 
 def _v2_heads(out_channels: int) -> dict[str, nn.Module]:
@@ -208,6 +217,4 @@ def fasterrcnn_resnet50_fpn_v2(*, weights: FasterRCNN_ResNet50_FPN_V2_Weights | 
     weights = FasterRCNN_ResNet50_FPN_V2_Weights.verify(weights)
     backbone, num_classes = _resnet50_fpn(weights, weights_backbone, num_classes, trainable_backbone_layers, v2=True)
     model = FasterRCNN(backbone, num_classes=num_classes, **_v2_heads(backbone.out_channels), **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict())
-    return model
+    return _load_weights(model, weights)

@@ -13,8 +13,7 @@ from .... import nn
 from ...ops import Conv2dNormActivation, MultiScaleRoIAlign
 from .._weights import Weights, WeightsEnum
 from ..resnet import ResNet50_Weights
-from ._utils import overwrite_eps
-from .faster_rcnn import FasterRCNN, _resnet50_fpn, _v2_heads
+from .faster_rcnn import FasterRCNN, _load_weights, _resnet50_fpn, _v2_heads
 
 
 class MaskRCNNHeads(nn.Sequential):
@@ -107,11 +106,7 @@ def maskrcnn_resnet50_fpn(*, weights: MaskRCNN_ResNet50_FPN_Weights | str | None
     weights = MaskRCNN_ResNet50_FPN_Weights.verify(weights)
     backbone, num_classes = _resnet50_fpn(weights, weights_backbone, num_classes, trainable_backbone_layers)
     model = MaskRCNN(backbone, num_classes=num_classes, **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict())
-        if weights == MaskRCNN_ResNet50_FPN_Weights.COCO_V1:
-            overwrite_eps(model, 0.0)
-    return model
+    return _load_weights(model, weights, zero_eps=weights == MaskRCNN_ResNet50_FPN_Weights.COCO_V1)
 
 
 def maskrcnn_resnet50_fpn_v2(*, weights: MaskRCNN_ResNet50_FPN_V2_Weights | str | None = None, progress: bool = True,
@@ -123,6 +118,4 @@ def maskrcnn_resnet50_fpn_v2(*, weights: MaskRCNN_ResNet50_FPN_V2_Weights | str 
     mask_head = MaskRCNNHeads(backbone.out_channels, [256, 256, 256, 256], 1, norm_layer=nn.BatchNorm2d)
     model = MaskRCNN(backbone, num_classes=num_classes, **_v2_heads(backbone.out_channels), mask_head=mask_head,
                      **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict())
-    return model
+    return _load_weights(model, weights)
