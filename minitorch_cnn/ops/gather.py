@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..kernels.choice import chosen
 from ._util import dim_aliases
 from .shape import _wrap_dim, namedtuple_values_indices, pad
 
@@ -29,56 +30,84 @@ def _places(index: Any, dim: int) -> tuple:
     return tuple(grids)
 
 
+def flat_offsets(index: Any, dim: int, shape: tuple) -> Any:
+    """For every position p of ``index``, the C-order flat offset in an array of ``shape`` of ``p | dim ← index[p]``
+    (int64, index's shape): one gather is then a ``take`` and one scatter-add a loop over a single index."""
+    xp = backend.array_module(index)
+    shape = tuple(shape) or (1,)
+    strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
+    off = index.astype(xp.int64) * strides[dim]
+    nd = index.ndim
+    for i, n in enumerate(index.shape):
+        if i != dim and n > 1:
+            off += (xp.arange(n, dtype=xp.int64) * strides[i]).reshape((1,) * i + (n,) + (1,) * (nd - i - 1))
+    return off
+
+
+def take_flat(x: Any, offsets: Any) -> Any:
+    """``x.flat[offsets]`` in offsets' shape (x read in C order, whatever its layout)."""
+    return backend.array_module(x).take(x, offsets)
+
+
+def add_flat(target: Any, offsets: Any, values: Any) -> None:
+    """``target.flat[offsets] += values`` (target C-contiguous) with repeats added in the index's C order, as
+    np.add.at: compiled where the chosen kernel path has it, else add.at itself."""
+    flat = target.reshape(-1)
+    fast = chosen("scatter_add_flat", target) if isinstance(target, np.ndarray) else None
+    if fast is None or not fast(flat, offsets, values):
+        backend.scatter_add(flat, offsets, values)
+
+
+def _zeros_plus(shape: tuple, offsets: Any, g: Any) -> Any:
+    out = backend.array_module(g).zeros(shape, dtype=g.dtype)
+    add_flat(out, offsets, g)
+    return out
+
+
 class Gather(Function):
     def forward(self, x: Any, dim: int, index: Any) -> Any:
-        self.shape, self.places = x.shape, _places(index, dim)
-        return x[self.places]
+        self.shape, self.offsets = x.shape, flat_offsets(index, dim, x.shape)
+        return take_flat(x, self.offsets)
 
     def backward(self, g: Any) -> tuple:
-        gx = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
-        backend.scatter_add(gx, self.places, g)
-        return gx, None, None
+        return _zeros_plus(self.shape, self.offsets, g), None, None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return GatherBackward.apply(g, self.shape, self.places), None, None
+        return GatherBackward.apply(g, self.shape, self.offsets), None, None
 
 
 class GatherBackward(Function):
     """Gather's backward as a node of its own (scatter-add of g into zeros), linear in g: its own backward is
     the gather again, so gather differentiates any number of times."""
 
-    def forward(self, g: Any, shape: tuple, places: tuple) -> Any:
-        self.places = places
-        out = backend.array_module(g).zeros(shape, dtype=g.dtype)
-        backend.scatter_add(out, places, g)
-        return out
+    def forward(self, g: Any, shape: tuple, offsets: Any) -> Any:
+        self.offsets = offsets
+        return _zeros_plus(shape, offsets, g)
 
     def backward(self, gg: Any) -> tuple:
-        return gg[self.places], None, None
+        return take_flat(gg, self.offsets), None, None
 
     def backward_graph(self, gg: Tensor) -> tuple:
-        return _Take.apply(gg, self.places), None, None
+        return TakeFlat.apply(gg, self.offsets), None, None
 
 
-class _Take(Function):
-    """``x[places]`` (gather by precomputed places), whose backward is GatherBackward."""
+class TakeFlat(Function):
+    """``x.flat[offsets]`` (gather by precomputed offsets), whose backward is GatherBackward."""
 
-    def forward(self, x: Any, places: tuple) -> Any:
-        self.shape, self.places = x.shape, places
-        return x[places]
+    def forward(self, x: Any, offsets: Any) -> Any:
+        self.shape, self.offsets = x.shape, offsets
+        return take_flat(x, offsets)
 
     def backward(self, g: Any) -> tuple:
-        gx = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
-        backend.scatter_add(gx, self.places, g)
-        return gx, None
+        return _zeros_plus(self.shape, self.offsets, g), None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return GatherBackward.apply(g, self.shape, self.places), None
+        return GatherBackward.apply(g, self.shape, self.offsets), None
 
 
 class Scatter(Function):
     def forward(self, x: Any, dim: int, index: Any, src: Any) -> Any:
-        self.places = _places(index, dim)
+        self.places, self.index, self.dim = _places(index, dim), index, dim
         self.src_shape = src.shape if getattr(src, "ndim", 0) else None  # None: a number (value=)
         self.region = tuple(slice(0, n) for n in index.shape)
         out = x.copy()
@@ -100,7 +129,8 @@ class Scatter(Function):
         gx = g * Tensor._wrap(mask)
         gsrc = None
         if self.src_shape is not None and self.needs_input_grad[3]:
-            taken = _Take.apply(g, self.places)  # index's shape: zeros beyond it, up to src's shape
+            # index's shape, then zeros beyond it up to src's shape
+            taken = TakeFlat.apply(g, flat_offsets(self.index, self.dim, g.shape))
             widths = [w for n, m in zip(reversed(taken.shape), reversed(self.src_shape)) for w in (0, m - n)]
             gsrc = pad(taken, tuple(widths)) if any(widths) else taken
         return gx, None, None, gsrc

@@ -25,9 +25,8 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
 from ._util import dim_aliases
-from .gather import _check_index, _places
+from .gather import TakeFlat, _check_index, _places, add_flat, flat_offsets, take_flat
 from .indexing import GetItem
-from .region_write import ScatterAdd
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -120,6 +119,23 @@ class ScatterReduce(Function):
         return g * Tensor._wrap(cx), GetItem.apply(g, self.places) * Tensor._wrap(csrc), None, None, None
 
 
+class ScatterAdd(Function):
+    """scatter_add by flat offsets (``gather.flat_offsets``): out = x, then out.flat[offsets] += src in the index's
+    order (np.add.at's, compiled where the kernel path has it); dx = g, dsrc = g.flat[offsets]."""
+
+    def forward(self, x: Any, src: Any, offsets: Any) -> Any:
+        self.offsets = offsets
+        out = x.copy()
+        add_flat(out, offsets, src)
+        return out
+
+    def backward(self, g: Any) -> tuple:
+        return g, take_flat(g, self.offsets) if self.needs_input_grad[1] else None, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        return g, TakeFlat.apply(g, self.offsets) if self.needs_input_grad[1] else None, None
+
+
 def _src_region(src: Tensor, index: Tensor) -> Tensor:
     """The part of ``src`` that index covers (src may be larger in every dim, as torch allows)."""
     if tuple(src.shape) == tuple(index.shape):
@@ -143,7 +159,7 @@ def _check(op: str, x: Tensor, dim: int, index: Tensor, src: Tensor) -> int:
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """``input`` with ``src[p]`` added at ``input[p with dim ← index[p]]`` (repeats add up)."""
     d = _check("scatter_add", input, dim, index, src)
-    return ScatterAdd.apply(input, _src_region(src, index), _places(index._data, d), 1)
+    return ScatterAdd.apply(input, _src_region(src, index), flat_offsets(index._data, d, input.shape))
 
 
 @dim_aliases
