@@ -36,7 +36,9 @@ def flat_offsets(index: Any, dim: int, shape: tuple) -> Any:
     xp = backend.array_module(index)
     shape = tuple(shape) or (1,)
     strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
-    off = index.astype(xp.int64) * strides[dim]
+    off = index.astype(xp.int64)
+    if strides[dim] != 1:
+        off *= strides[dim]
     nd = index.ndim
     for i, n in enumerate(index.shape):
         if i != dim and n > 1:
