@@ -1,5 +1,6 @@
-"""gather, scatter_add and cumsum on their fast paths: gather as a take at flat offsets, the scatter-adds (gather's
-gradient, scatter_add's forward) as a compiled loop in np.add.at's order, cumsum as a compiled running sum. Bit for
+"""gather, scatter_add and cumsum on their fast paths: gather and the scatter-adds (gather's gradient, scatter_add's
+forward) as compiled loops along dim in np.add.at's order, or at flat offsets where the index is smaller than x in
+another dim (take; add.at's order again), cumsum as a compiled running sum. Bit for
 bit the previous NumPy results (np.add.at with the multi-axis index, np.cumsum, flip-cumsum-flip) on both kernel
 paths, float64 against torch to 1e-10, gradients with a random upstream gradient, second order, torch's errors."""
 
@@ -32,7 +33,9 @@ def _places(index: np.ndarray, dim: int) -> tuple:
     return tuple(grids)
 
 
-CASES = [((40, 9), (40, 30), 1), ((6, 5, 7), (4, 12, 7), 1), ((3, 4, 50), (3, 4, 9), 0), ((5, 6, 3), (2, 3, 3), -1)]
+# the first three: index of x's size in the other dims (the loops along dim); the rest: smaller (flat offsets)
+CASES = [((40, 9), (40, 30), 1), ((4, 5, 6), (4, 9, 6), 1), ((7, 3, 2), (11, 3, 2), 0),
+         ((6, 5, 7), (4, 12, 7), 1), ((3, 4, 50), (3, 4, 9), 0), ((5, 6, 3), (2, 3, 3), -1)]
 
 
 def _case(shape: tuple, ishape: tuple, dim: int, dtype: type, seed: int = 0) -> tuple:
@@ -170,6 +173,17 @@ def test_cumsum_non_contiguous_and_float64_against_torch() -> None:
     ref_ints = torch.cumsum(torch.tensor([1, 2, 3], dtype=torch.int32), 0)
     assert ints.dtype == mt.int64 and ref_ints.dtype == torch.int64
     assert ints.tolist() == ref_ints.tolist()
+
+
+def test_integer_gather_and_scatter_add() -> None:
+    rng = np.random.default_rng(8)
+    x, src = rng.integers(-50, 50, (6, 8)), rng.integers(-50, 50, (6, 5))
+    idx = rng.integers(0, 8, (6, 5))
+    ours = mt.scatter_add(mt.tensor(x), 1, mt.tensor(idx), mt.tensor(src))
+    ref = torch.scatter_add(torch.tensor(x), 1, torch.tensor(idx), torch.tensor(src))
+    assert ours.tolist() == ref.tolist()
+    assert mt.gather(mt.tensor(x), 1, mt.tensor(idx)).tolist() == torch.gather(torch.tensor(x), 1,
+                                                                               torch.tensor(idx)).tolist()
 
 
 def test_errors_as_torch() -> None:

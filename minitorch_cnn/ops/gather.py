@@ -46,65 +46,85 @@ def flat_offsets(index: Any, dim: int, shape: tuple) -> Any:
     return off
 
 
-def take_flat(x: Any, offsets: Any) -> Any:
-    """``x.flat[offsets]`` in offsets' shape (x read in C order, whatever its layout)."""
-    return backend.array_module(x).take(x, offsets)
+class Along:
+    """The places ``p | dim ← index[p]`` of an array of ``shape``, for every position p of ``index``: read
+    (``take``) or added into (``add_into``, repeats in the index's C order, as np.add.at) by the chosen kernel
+    path's loops along dim where it has them, else through C-order flat offsets (``take`` / add.at), computed once
+    when first needed."""
 
+    def __init__(self, index: Any, dim: int, shape: tuple) -> None:
+        self.index, self.dim, self.shape = index, dim, tuple(shape)
+        self._offsets: Any = None
 
-def add_flat(target: Any, offsets: Any, values: Any) -> None:
-    """``target.flat[offsets] += values`` (target C-contiguous) with repeats added in the index's C order, as
-    np.add.at: compiled where the chosen kernel path has it, else add.at itself."""
-    flat = target.reshape(-1)
-    fast = chosen("scatter_add_flat", target) if isinstance(target, np.ndarray) else None
-    if fast is None or not fast(flat, offsets, values):
-        backend.scatter_add(flat, offsets, values)
+    @property
+    def offsets(self) -> Any:
+        if self._offsets is None:
+            self._offsets = flat_offsets(self.index, self.dim, self.shape)
+        return self._offsets
 
+    def take(self, x: Any) -> Any:
+        """``x[p | dim ← index[p]]``, index's shape (x of ``shape``, any layout)."""
+        fast = chosen("gather_along", x) if isinstance(x, np.ndarray) else None
+        out = None if fast is None else fast(x, self.dim, self.index)
+        return backend.array_module(x).take(x, self.offsets) if out is None else out
 
-def _zeros_plus(shape: tuple, offsets: Any, g: Any) -> Any:
-    out = backend.array_module(g).zeros(shape, dtype=g.dtype)
-    add_flat(out, offsets, g)
-    return out
+    def add_into(self, target: Any, values: Any) -> None:
+        """``target[p | dim ← index[p]] += values[p]`` (target C-contiguous, of ``shape``)."""
+        if isinstance(target, np.ndarray):
+            fast = chosen("scatter_add_along", target)
+            if fast is not None and fast(target, self.dim, self.index, values):
+                return
+            fast = chosen("scatter_add_flat", target)
+            if fast is not None and fast(target.reshape(-1), self.offsets, values):
+                return
+        backend.scatter_add(target.reshape(-1), self.offsets, values)
+
+    def zeros_plus(self, g: Any) -> Any:
+        """Zeros of ``shape`` with g added at the places (gather's gradient)."""
+        out = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
+        self.add_into(out, g)
+        return out
 
 
 class Gather(Function):
     def forward(self, x: Any, dim: int, index: Any) -> Any:
-        self.shape, self.offsets = x.shape, flat_offsets(index, dim, x.shape)
-        return take_flat(x, self.offsets)
+        self.along = Along(index, dim, x.shape)
+        return self.along.take(x)
 
     def backward(self, g: Any) -> tuple:
-        return _zeros_plus(self.shape, self.offsets, g), None, None
+        return self.along.zeros_plus(g), None, None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return GatherBackward.apply(g, self.shape, self.offsets), None, None
+        return GatherBackward.apply(g, self.along), None, None
 
 
 class GatherBackward(Function):
     """Gather's backward as a node of its own (scatter-add of g into zeros), linear in g: its own backward is
     the gather again, so gather differentiates any number of times."""
 
-    def forward(self, g: Any, shape: tuple, offsets: Any) -> Any:
-        self.offsets = offsets
-        return _zeros_plus(shape, offsets, g)
+    def forward(self, g: Any, along: Along) -> Any:
+        self.along = along
+        return along.zeros_plus(g)
 
     def backward(self, gg: Any) -> tuple:
-        return take_flat(gg, self.offsets), None, None
+        return self.along.take(gg), None
 
     def backward_graph(self, gg: Tensor) -> tuple:
-        return TakeFlat.apply(gg, self.offsets), None, None
+        return TakeAlong.apply(gg, self.along), None
 
 
-class TakeFlat(Function):
-    """``x.flat[offsets]`` (gather by precomputed offsets), whose backward is GatherBackward."""
+class TakeAlong(Function):
+    """``x[p | dim ← index[p]]`` by an ``Along``, whose backward is GatherBackward."""
 
-    def forward(self, x: Any, offsets: Any) -> Any:
-        self.shape, self.offsets = x.shape, offsets
-        return take_flat(x, offsets)
+    def forward(self, x: Any, along: Along) -> Any:
+        self.along = along
+        return along.take(x)
 
     def backward(self, g: Any) -> tuple:
-        return _zeros_plus(self.shape, self.offsets, g), None
+        return self.along.zeros_plus(g), None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return GatherBackward.apply(g, self.shape, self.offsets), None
+        return GatherBackward.apply(g, self.along), None
 
 
 class Scatter(Function):
@@ -132,7 +152,7 @@ class Scatter(Function):
         gsrc = None
         if self.src_shape is not None and self.needs_input_grad[3]:
             # index's shape, then zeros beyond it up to src's shape
-            taken = TakeFlat.apply(g, flat_offsets(self.index, self.dim, g.shape))
+            taken = TakeAlong.apply(g, Along(self.index, self.dim, g.shape))
             widths = [w for n, m in zip(reversed(taken.shape), reversed(self.src_shape)) for w in (0, m - n)]
             gsrc = pad(taken, tuple(widths)) if any(widths) else taken
         return gx, None, None, gsrc

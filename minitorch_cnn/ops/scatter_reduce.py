@@ -25,7 +25,7 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
 from ._util import dim_aliases
-from .gather import TakeFlat, _check_index, _places, add_flat, flat_offsets, take_flat
+from .gather import Along, TakeAlong, _check_index, _places
 from .indexing import GetItem
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -120,20 +120,20 @@ class ScatterReduce(Function):
 
 
 class ScatterAdd(Function):
-    """scatter_add by flat offsets (``gather.flat_offsets``): out = x, then out.flat[offsets] += src in the index's
-    order (np.add.at's, compiled where the kernel path has it); dx = g, dsrc = g.flat[offsets]."""
+    """scatter_add by an ``gather.Along``: out = x, then src added at the places in the index's order (np.add.at's,
+    compiled where the kernel path has it); dx = g, dsrc = g read at the places."""
 
-    def forward(self, x: Any, src: Any, offsets: Any) -> Any:
-        self.offsets = offsets
+    def forward(self, x: Any, src: Any, along: Any) -> Any:
+        self.along = along
         out = x.copy()
-        add_flat(out, offsets, src)
+        along.add_into(out, src)
         return out
 
     def backward(self, g: Any) -> tuple:
-        return g, take_flat(g, self.offsets) if self.needs_input_grad[1] else None, None
+        return g, self.along.take(g) if self.needs_input_grad[1] else None, None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return g, TakeFlat.apply(g, self.offsets) if self.needs_input_grad[1] else None, None
+        return g, TakeAlong.apply(g, self.along) if self.needs_input_grad[1] else None, None
 
 
 def _src_region(src: Tensor, index: Tensor) -> Tensor:
@@ -159,7 +159,7 @@ def _check(op: str, x: Tensor, dim: int, index: Tensor, src: Tensor) -> int:
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """``input`` with ``src[p]`` added at ``input[p with dim ← index[p]]`` (repeats add up)."""
     d = _check("scatter_add", input, dim, index, src)
-    return ScatterAdd.apply(input, _src_region(src, index), flat_offsets(index._data, d, input.shape))
+    return ScatterAdd.apply(input, _src_region(src, index), Along(index._data, d, input.shape))
 
 
 @dim_aliases
