@@ -16,30 +16,36 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from .layout import flat, unsigned
+
 
 @njit(cache=True)
 def _add_at(target, offsets, values):  # pragma: no cover - compiled
-    for i in range(offsets.size):
-        target[offsets[i]] += values[i]
+    for i in range(unsigned(offsets.size)):
+        target[unsigned(offsets[i])] += values[i]
 
 
 @njit(cache=True)
-def _gather(x, index, out):  # pragma: no cover - compiled
-    # x (outer, n, inner), index and out (outer, m, inner)
-    outer, m, inner = index.shape
-    for o in range(outer):
-        for j in range(m):
-            for k in range(inner):
-                out[o, j, k] = x[o, index[o, j, k], k]
+def _gather(x, index, out, outer, n, m, inner):  # pragma: no cover - compiled
+    # flat: x (outer, n, inner), index and out (outer, m, inner); unsigned offsets (no wrap-around test)
+    p = unsigned(0)
+    for o in range(unsigned(outer)):
+        base = o * unsigned(n) * unsigned(inner)
+        for _ in range(unsigned(m)):
+            for k in range(unsigned(inner)):
+                out[p] = x[base + unsigned(index[p]) * unsigned(inner) + k]
+                p += unsigned(1)
 
 
 @njit(cache=True)
-def _scatter_add(target, index, values):  # pragma: no cover - compiled
-    outer, m, inner = index.shape
-    for o in range(outer):
-        for j in range(m):
-            for k in range(inner):
-                target[o, index[o, j, k], k] += values[o, j, k]
+def _scatter_add(target, index, values, outer, n, m, inner):  # pragma: no cover - compiled
+    p = unsigned(0)
+    for o in range(unsigned(outer)):
+        base = o * unsigned(n) * unsigned(inner)
+        for _ in range(unsigned(m)):
+            for k in range(unsigned(inner)):
+                target[base + unsigned(index[p]) * unsigned(inner) + k] += values[p]
+                p += unsigned(1)
 
 
 def scatter_add_flat(target: Any, offsets: Any, values: Any) -> bool:
@@ -48,7 +54,7 @@ def scatter_add_flat(target: Any, offsets: Any, values: Any) -> bool:
     if not (target.ndim == 1 and target.dtype in (np.float32, np.float64) and values.dtype == target.dtype
             and offsets.dtype == np.int64 and values.shape == offsets.shape and target.flags.c_contiguous):
         return False
-    _add_at(target, np.ascontiguousarray(offsets).reshape(-1), np.ascontiguousarray(values).reshape(-1))
+    _add_at(target, flat(offsets), flat(values))
     return True
 
 
@@ -67,8 +73,8 @@ def gather_along(x: Any, dim: int, index: Any) -> Any:
     if not _fits(x, dim, index):
         return None
     out = np.empty(index.shape, dtype=x.dtype)
-    _gather(np.ascontiguousarray(x).reshape(_around(x.shape, dim)),
-            np.ascontiguousarray(index).reshape(_around(index.shape, dim)), out.reshape(_around(index.shape, dim)))
+    outer, m, inner = _around(index.shape, dim)
+    _gather(flat(x), flat(index), out.reshape(-1), outer, x.shape[dim], m, inner)
     return out
 
 
@@ -78,7 +84,6 @@ def scatter_add_along(target: Any, dim: int, index: Any, values: Any) -> bool:
     if not (_fits(target, dim, index) and target.flags.c_contiguous and values.dtype == target.dtype
             and values.shape == index.shape):
         return False
-    around = _around(index.shape, dim)
-    _scatter_add(target.reshape(_around(target.shape, dim)), np.ascontiguousarray(index).reshape(around),
-                 np.ascontiguousarray(values).reshape(around))
+    outer, m, inner = _around(index.shape, dim)
+    _scatter_add(target.reshape(-1), flat(index), flat(values), outer, target.shape[dim], m, inner)
     return True
