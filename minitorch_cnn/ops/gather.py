@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function, Tensor
+from ..kernels.choice import chosen
 from ._util import dim_aliases
 from .shape import _wrap_dim, namedtuple_values_indices, pad
 
@@ -29,56 +30,106 @@ def _places(index: Any, dim: int) -> tuple:
     return tuple(grids)
 
 
+def flat_offsets(index: Any, dim: int, shape: tuple) -> Any:
+    """For every position p of ``index``, the C-order flat offset in an array of ``shape`` of ``p | dim ← index[p]``
+    (int64, index's shape): one gather is then a ``take`` and one scatter-add a loop over a single index."""
+    xp = backend.array_module(index)
+    shape = tuple(shape) or (1,)
+    strides = [int(np.prod(shape[i + 1:], dtype=np.int64)) for i in range(len(shape))]
+    off = index.astype(xp.int64)
+    if strides[dim] != 1:
+        off *= strides[dim]
+    nd = index.ndim
+    for i, n in enumerate(index.shape):
+        if i != dim and n > 1:
+            off += (xp.arange(n, dtype=xp.int64) * strides[i]).reshape((1,) * i + (n,) + (1,) * (nd - i - 1))
+    return off
+
+
+class Along:
+    """The places ``p | dim ← index[p]`` of an array of ``shape``, for every position p of ``index``: read
+    (``take``) or added into (``add_into``, repeats in the index's C order, as np.add.at) by the chosen kernel
+    path's loops along dim where it has them, else through C-order flat offsets (``take`` / add.at), computed once
+    when first needed."""
+
+    def __init__(self, index: Any, dim: int, shape: tuple) -> None:
+        self.index, self.dim, self.shape = index, dim, tuple(shape)
+        self._offsets: Any = None
+
+    @property
+    def offsets(self) -> Any:
+        if self._offsets is None:
+            self._offsets = flat_offsets(self.index, self.dim, self.shape)
+        return self._offsets
+
+    def take(self, x: Any) -> Any:
+        """``x[p | dim ← index[p]]``, index's shape (x of ``shape``, any layout)."""
+        fast = chosen("gather_along", x) if isinstance(x, np.ndarray) else None
+        out = None if fast is None else fast(x, self.dim, self.index)
+        return backend.array_module(x).take(x, self.offsets) if out is None else out
+
+    def add_into(self, target: Any, values: Any) -> None:
+        """``target[p | dim ← index[p]] += values[p]`` (target C-contiguous, of ``shape``)."""
+        if isinstance(target, np.ndarray):
+            fast = chosen("scatter_add_along", target)
+            if fast is not None and fast(target, self.dim, self.index, values):
+                return
+            fast = chosen("scatter_add_flat", target)
+            if fast is not None and fast(target.reshape(-1), self.offsets, values):
+                return
+        backend.scatter_add(target.reshape(-1), self.offsets, values)
+
+    def zeros_plus(self, g: Any) -> Any:
+        """Zeros of ``shape`` with g added at the places (gather's gradient)."""
+        out = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
+        self.add_into(out, g)
+        return out
+
+
 class Gather(Function):
     def forward(self, x: Any, dim: int, index: Any) -> Any:
-        self.shape, self.places = x.shape, _places(index, dim)
-        return x[self.places]
+        self.along = Along(index, dim, x.shape)
+        return self.along.take(x)
 
     def backward(self, g: Any) -> tuple:
-        gx = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
-        backend.scatter_add(gx, self.places, g)
-        return gx, None, None
+        return self.along.zeros_plus(g), None, None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return GatherBackward.apply(g, self.shape, self.places), None, None
+        return GatherBackward.apply(g, self.along), None, None
 
 
 class GatherBackward(Function):
     """Gather's backward as a node of its own (scatter-add of g into zeros), linear in g: its own backward is
     the gather again, so gather differentiates any number of times."""
 
-    def forward(self, g: Any, shape: tuple, places: tuple) -> Any:
-        self.places = places
-        out = backend.array_module(g).zeros(shape, dtype=g.dtype)
-        backend.scatter_add(out, places, g)
-        return out
+    def forward(self, g: Any, along: Along) -> Any:
+        self.along = along
+        return along.zeros_plus(g)
 
     def backward(self, gg: Any) -> tuple:
-        return gg[self.places], None, None
+        return self.along.take(gg), None
 
     def backward_graph(self, gg: Tensor) -> tuple:
-        return _Take.apply(gg, self.places), None, None
+        return TakeAlong.apply(gg, self.along), None
 
 
-class _Take(Function):
-    """``x[places]`` (gather by precomputed places), whose backward is GatherBackward."""
+class TakeAlong(Function):
+    """``x[p | dim ← index[p]]`` by an ``Along``, whose backward is GatherBackward."""
 
-    def forward(self, x: Any, places: tuple) -> Any:
-        self.shape, self.places = x.shape, places
-        return x[places]
+    def forward(self, x: Any, along: Along) -> Any:
+        self.along = along
+        return along.take(x)
 
     def backward(self, g: Any) -> tuple:
-        gx = backend.array_module(g).zeros(self.shape, dtype=g.dtype)
-        backend.scatter_add(gx, self.places, g)
-        return gx, None
+        return self.along.zeros_plus(g), None
 
     def backward_graph(self, g: Tensor) -> tuple:
-        return GatherBackward.apply(g, self.shape, self.places), None
+        return GatherBackward.apply(g, self.along), None
 
 
 class Scatter(Function):
     def forward(self, x: Any, dim: int, index: Any, src: Any) -> Any:
-        self.places = _places(index, dim)
+        self.places, self.index, self.dim = _places(index, dim), index, dim
         self.src_shape = src.shape if getattr(src, "ndim", 0) else None  # None: a number (value=)
         self.region = tuple(slice(0, n) for n in index.shape)
         out = x.copy()
@@ -100,7 +151,8 @@ class Scatter(Function):
         gx = g * Tensor._wrap(mask)
         gsrc = None
         if self.src_shape is not None and self.needs_input_grad[3]:
-            taken = _Take.apply(g, self.places)  # index's shape: zeros beyond it, up to src's shape
+            # index's shape, then zeros beyond it up to src's shape
+            taken = TakeAlong.apply(g, Along(self.index, self.dim, g.shape))
             widths = [w for n, m in zip(reversed(taken.shape), reversed(self.src_shape)) for w in (0, m - n)]
             gsrc = pad(taken, tuple(widths)) if any(widths) else taken
         return gx, None, None, gsrc

@@ -1,6 +1,6 @@
 """Writing or adding into a region of a tensor out of place: the primitives behind index_copy, index_put,
 index_fill, masked_scatter, select_scatter, slice_scatter, diagonal_scatter and fill_diagonal_ (RegionWrite), and
-index_add, scatter_add and index_put(accumulate=True) (RegionAdd).
+index_add and index_put(accumulate=True) (RegionAdd; scatter_add has its own node, ``scatter_reduce.py``).
 
 ``index`` is a NumPy index (slices, integer arrays, or a mix) naming the written region of ``x``; ``src`` has the
 region's shape ``x[index].shape``:
@@ -72,10 +72,6 @@ class RegionAdd(Function):
 
 
 class IndexAdd(RegionAdd):
-    pass
-
-
-class ScatterAdd(RegionAdd):
     pass
 
 

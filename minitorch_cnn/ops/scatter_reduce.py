@@ -25,9 +25,8 @@ from .. import backend
 from ..autograd import Function, Tensor
 from . import inplace
 from ._util import dim_aliases
-from .gather import _check_index, _places
+from .gather import Along, TakeAlong, _check_index, _places
 from .indexing import GetItem
-from .region_write import ScatterAdd
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
@@ -120,6 +119,23 @@ class ScatterReduce(Function):
         return g * Tensor._wrap(cx), GetItem.apply(g, self.places) * Tensor._wrap(csrc), None, None, None
 
 
+class ScatterAdd(Function):
+    """scatter_add by an ``gather.Along``: out = x, then src added at the places in the index's order (np.add.at's,
+    compiled where the kernel path has it); dx = g, dsrc = g read at the places."""
+
+    def forward(self, x: Any, src: Any, along: Any) -> Any:
+        self.along = along
+        out = x.copy()
+        along.add_into(out, src)
+        return out
+
+    def backward(self, g: Any) -> tuple:
+        return g, self.along.take(g) if self.needs_input_grad[1] else None, None
+
+    def backward_graph(self, g: Tensor) -> tuple:
+        return g, TakeAlong.apply(g, self.along) if self.needs_input_grad[1] else None, None
+
+
 def _src_region(src: Tensor, index: Tensor) -> Tensor:
     """The part of ``src`` that index covers (src may be larger in every dim, as torch allows)."""
     if tuple(src.shape) == tuple(index.shape):
@@ -143,7 +159,7 @@ def _check(op: str, x: Tensor, dim: int, index: Tensor, src: Tensor) -> int:
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002 - torch's name
     """``input`` with ``src[p]`` added at ``input[p with dim ← index[p]]`` (repeats add up)."""
     d = _check("scatter_add", input, dim, index, src)
-    return ScatterAdd.apply(input, _src_region(src, index), _places(index._data, d), 1)
+    return ScatterAdd.apply(input, _src_region(src, index), Along(index._data, d, input.shape))
 
 
 @dim_aliases

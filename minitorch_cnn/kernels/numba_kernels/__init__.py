@@ -20,6 +20,8 @@ rows for im2col.
   of the batch (the schedule runs them), ``conv_implicit_split`` the implicit GEMM's;
 - ``division``: fmod, remainder and the floor quotient of floats (exact, through a fused multiply-add);
 - ``pool3d``: 3-d max pooling's windows, max and argmax in one pass;
+- ``index_along``: gather and scatter-add along a dim (and at flat offsets) in add.at's order; ``scan``: cumsum
+  along one axis, forward or from the end;
 - ``pooling``, ``batch_norm``, ``activation``, ``resize``, ``optimizers`` (the parameter updates), ``rnn_cells``
   (an LSTM's or GRU's gate maths per time step; ``ops/rnn_sequence.py`` holds their reference).
 
@@ -34,6 +36,7 @@ from .conv_implicit_split import ImplicitSplit, implicit_split_fits
 from .conv_split import BackwardSplit, split_fits
 from .division import fmod_family
 from .im2col import col2im, im2col
+from .index_along import gather_along, scatter_add_along, scatter_add_flat
 from .optimizers import adam_step, sgd_step
 from .pool3d import window_max_3d
 from .pooling import (
@@ -45,6 +48,7 @@ from .pooling import (
 )
 from .resize import resize_pil_pass
 from .rnn_cells import gru_cell_backward, lstm_cell_backward, lstm_cell_forward
+from .scan import cumsum_along
 
 __all__ = [
     "BackwardSplit",
@@ -58,6 +62,8 @@ __all__ = [
     "col2im",
     "conv2d_backward_chunks",
     "conv2d_forward_chunks",
+    "cumsum_along",
+    "gather_along",
     "gru_cell_backward",
     "im2col",
     "implicit_split_fits",
@@ -68,6 +74,8 @@ __all__ = [
     "relu_backward",
     "relu_forward",
     "resize_pil_pass",
+    "scatter_add_along",
+    "scatter_add_flat",
     "sgd_step",
     "split_fits",
 ]
