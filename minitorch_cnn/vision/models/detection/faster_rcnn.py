@@ -15,6 +15,7 @@ from .... import nn
 from ....autograd import Tensor
 from ....nn.functional import relu
 from ...ops import Conv2dNormActivation, FrozenBatchNorm2d, MultiScaleRoIAlign
+from .._legacy import handle_legacy_interface
 from .._weights import Weights, WeightsEnum
 from ..resnet import ResNet50_Weights, resnet50
 from ._utils import overwrite_eps
@@ -189,6 +190,8 @@ def _load_weights(model: _Detector, weights: WeightsEnum | None, zero_eps: bool 
     return model
 
 
+@handle_legacy_interface(weights=("pretrained", FasterRCNN_ResNet50_FPN_Weights.COCO_V1),
+                         weights_backbone=("pretrained_backbone", ResNet50_Weights.IMAGENET1K_V1))
 def fasterrcnn_resnet50_fpn(*, weights: FasterRCNN_ResNet50_FPN_Weights | str | None = None, progress: bool = True,
                             num_classes: int | None = None, weights_backbone: ResNet50_Weights | str | None = None,
                             trainable_backbone_layers: int | None = None, **kwargs: Any) -> FasterRCNN:
@@ -209,6 +212,8 @@ def _v2_heads(out_channels: int) -> dict[str, nn.Module]:
                                            norm_layer=nn.BatchNorm2d)}
 
 
+@handle_legacy_interface(weights=("pretrained", FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1),
+                         weights_backbone=("pretrained_backbone", ResNet50_Weights.IMAGENET1K_V1))
 def fasterrcnn_resnet50_fpn_v2(*, weights: FasterRCNN_ResNet50_FPN_V2_Weights | str | None = None,
                                progress: bool = True, num_classes: int | None = None,
                                weights_backbone: ResNet50_Weights | str | None = None,

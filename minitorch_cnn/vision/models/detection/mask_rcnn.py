@@ -11,6 +11,7 @@ from typing import Any
 
 from .... import nn
 from ...ops import Conv2dNormActivation, MultiScaleRoIAlign
+from .._legacy import handle_legacy_interface
 from .._weights import Weights, WeightsEnum
 from ..resnet import ResNet50_Weights
 from .faster_rcnn import FasterRCNN, _load_weights, _resnet50_fpn, _v2_heads
@@ -98,6 +99,8 @@ class MaskRCNN_ResNet50_FPN_V2_Weights(WeightsEnum):  # noqa: N801 - torchvision
     DEFAULT = COCO_V1
 
 
+@handle_legacy_interface(weights=("pretrained", MaskRCNN_ResNet50_FPN_Weights.COCO_V1),
+                         weights_backbone=("pretrained_backbone", ResNet50_Weights.IMAGENET1K_V1))
 def maskrcnn_resnet50_fpn(*, weights: MaskRCNN_ResNet50_FPN_Weights | str | None = None, progress: bool = True,
                           num_classes: int | None = None, weights_backbone: ResNet50_Weights | str | None = None,
                           trainable_backbone_layers: int | None = None, **kwargs: Any) -> MaskRCNN:
@@ -109,6 +112,8 @@ def maskrcnn_resnet50_fpn(*, weights: MaskRCNN_ResNet50_FPN_Weights | str | None
     return _load_weights(model, weights, zero_eps=weights == MaskRCNN_ResNet50_FPN_Weights.COCO_V1)
 
 
+@handle_legacy_interface(weights=("pretrained", MaskRCNN_ResNet50_FPN_V2_Weights.COCO_V1),
+                         weights_backbone=("pretrained_backbone", ResNet50_Weights.IMAGENET1K_V1))
 def maskrcnn_resnet50_fpn_v2(*, weights: MaskRCNN_ResNet50_FPN_V2_Weights | str | None = None, progress: bool = True,
                              num_classes: int | None = None, weights_backbone: ResNet50_Weights | str | None = None,
                              trainable_backbone_layers: int | None = None, **kwargs: Any) -> MaskRCNN:
