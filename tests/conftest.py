@@ -9,6 +9,8 @@ more examples); ``--hypothesis-profile`` still overrides both. See tests/_profil
 
 import os
 
+import pytest
+
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -41,3 +43,17 @@ def pytest_report_header(config):
 def pytest_terminal_summary(terminalreporter):
     """The profile again at the end: the header is not shown under -q (this project's addopts)."""
     terminalreporter.write_line(_profile_line())
+
+
+@pytest.fixture(autouse=True)
+def _seeded_dual_runs(request):
+    """The dual-run tests build their models from torch's global generator, as the scripts they port do, and copy
+    the weights to ours: seeded here so that CI trains the same weights every run (unseeded, census h's CNN once
+    met weights whose two Adam steps amplified rounding past its 1e-9 bound)."""
+    if request.module.__name__.startswith(("test_ported", "test_dual_run", "test_detection")):
+        import torch
+
+        import minitorch_cnn
+
+        torch.manual_seed(0)
+        minitorch_cnn.manual_seed(0)
